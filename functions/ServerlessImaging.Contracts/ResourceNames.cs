@@ -1,0 +1,67 @@
+namespace ServerlessImaging.Contracts;
+
+/// <summary>
+/// Names of the queues, blob containers and Cosmos DB containers where the cloud app and the
+/// relays meet. Bicep (infra/) creates exactly these; a contract test keeps both in step.
+/// </summary>
+public static class ResourceNames
+{
+    /// <summary>Queue every relay posts its events to (results, progress, heartbeats).</summary>
+    public const string RelayEventsQueue = "relay-events";
+
+    /// <summary>Prefix of each site's own command queue; the full name is <see cref="CommandQueueFor"/>.</summary>
+    public const string CommandQueuePrefix = "relay-commands-";
+
+    /// <summary>Blob container receiving retrieved instances before they are stored in the DICOM service.</summary>
+    public const string StagingContainer = "staging";
+
+    /// <summary>Blob container holding message bodies too large for a queue message.</summary>
+    public const string MessageBodiesContainer = "message-bodies";
+
+    /// <summary>Cosmos DB database holding every container below.</summary>
+    public const string CosmosDatabase = "serverless-imaging";
+
+    /// <summary>Cosmos DB containers and their partition key paths.</summary>
+    public static readonly IReadOnlyList<(string Name, string PartitionKeyPath)> CosmosContainers =
+    [
+        ("meetings", "/id"),
+        ("registrations", "/id"),
+        ("sites", "/id"),
+        ("idempotency", "/id"),
+        ("audit", "/partitionKey"),
+    ];
+
+    /// <summary>
+    /// Command queue of one site. Site ids are lower-case letters, digits and single hyphens
+    /// (the queue-name rules of Azure Storage), at most 48 characters.
+    /// </summary>
+    public static string CommandQueueFor(string siteId)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(siteId);
+        if (!IsValidSiteId(siteId))
+        {
+            throw new ArgumentException("A site id is 2-48 lower-case letters, digits or single inner hyphens.", nameof(siteId));
+        }
+
+        return CommandQueuePrefix + siteId;
+    }
+
+    /// <summary>True when <paramref name="siteId"/> can name a queue once prefixed.</summary>
+    public static bool IsValidSiteId(string siteId)
+    {
+        if (siteId.Length is < 2 or > 48 || siteId[0] == '-' || siteId[^1] == '-' || siteId.Contains("--", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        foreach (var c in siteId)
+        {
+            if (c is not ((>= 'a' and <= 'z') or (>= '0' and <= '9') or '-'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}
