@@ -1,0 +1,64 @@
+using System.Net;
+using ServerlessImaging.Dicom.Web.Multipart;
+
+namespace ServerlessImaging.Dicom.Web.Stow;
+
+/// <summary>
+/// The STOW-RS request body: <c>multipart/related; type="application/dicom"</c> written part by part
+/// while the request is being sent, each instance opened only when its turn comes.
+/// </summary>
+public sealed class StowContent : HttpContent
+{
+    public const string DicomMediaType = "application/dicom";
+    private readonly IReadOnlyList<StowInstance> _instances;
+    private readonly string _boundary;
+
+    public StowContent(IReadOnlyList<StowInstance> instances, string? boundary = null)
+    {
+        ArgumentNullException.ThrowIfNull(instances);
+        if (instances.Count == 0)
+        {
+            throw new ArgumentException("A STOW request needs at least one instance.", nameof(instances));
+        }
+        _instances = instances;
+        _boundary = boundary ?? MultipartBoundary.Create();
+        Headers.ContentType = new MultipartContentType(_boundary, DicomMediaType, null).ToHeader();
+    }
+
+    public string Boundary => _boundary;
+
+    /// <summary>True if every instance can be reopened, so a failed attempt can be sent again.</summary>
+    public bool IsReplayable => _instances.All(i => i.CanReopen);
+
+    protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
+        SerializeToStreamAsync(stream, context, CancellationToken.None);
+
+    protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
+    {
+        var writer = new MultipartWriter(stream, _boundary);
+        foreach (var instance in _instances)
+        {
+            var content = await instance.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using (content.ConfigureAwait(false))
+            {
+                await writer.WritePartAsync(DicomMediaType, content, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        await writer.CompleteAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    protected override bool TryComputeLength(out long length)
+    {
+        length = MultipartWriter.CloseOverhead(_boundary);
+        for (var i = 0; i < _instances.Count; i++)
+        {
+            if (_instances[i].Length is not { } partLength)
+            {
+                length = 0;
+                return false;
+            }
+            length += partLength + MultipartWriter.PartOverhead(_boundary, DicomMediaType, first: i == 0);
+        }
+        return true;
+    }
+}
