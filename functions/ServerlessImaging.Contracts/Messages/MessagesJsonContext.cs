@@ -1,0 +1,25 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace ServerlessImaging.Contracts.Messages;
+
+/// <summary>Source-generated (reflection-free, trimming-safe) serialisation of every message body.</summary>
+[JsonSourceGenerationOptions(
+    JsonSerializerDefaults.Web,
+    UseStringEnumConverter = true,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    RespectNullableAnnotations = true,
+    RespectRequiredConstructorParameters = true)]
+[JsonSerializable(typeof(EchoCommand))]
+[JsonSerializable(typeof(FindStudiesCommand))]
+[JsonSerializable(typeof(ListSeriesCommand))]
+[JsonSerializable(typeof(RetrieveStudyCommand))]
+[JsonSerializable(typeof(CancelCommand))]
+[JsonSerializable(typeof(EchoResult))]
+[JsonSerializable(typeof(StudiesFound))]
+[JsonSerializable(typeof(SeriesListed))]
+[JsonSerializable(typeof(RetrievalProgress))]
+[JsonSerializable(typeof(RetrievalCompleted))]
+[JsonSerializable(typeof(CommandFailed))]
+[JsonSerializable(typeof(Heartbeat))]
+public sealed partial class MessagesJsonContext : JsonSerializerContext;

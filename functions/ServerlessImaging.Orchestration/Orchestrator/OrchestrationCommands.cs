@@ -1,0 +1,148 @@
+using System.Collections.Immutable;
+using System.Text.Json.Serialization;
+using ServerlessImaging.Contracts.Messages;
+using ServerlessImaging.Orchestration.Meetings;
+
+namespace ServerlessImaging.Orchestration.Orchestrator;
+
+/// <summary>
+/// Something the orchestrator asks the outside world to do: an activity to run, a relay command to send,
+/// a durable timer to set. <see cref="CommandId"/> is derived from the registration id and the step
+/// (see <see cref="CommandIds"/>), so the outbox and the activities can deduplicate on it.
+/// </summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "command")]
+[JsonDerivedType(typeof(FindStudiesActivity), "FindStudies")]
+[JsonDerivedType(typeof(RetrieveStudyActivity), "RetrieveStudy")]
+[JsonDerivedType(typeof(CancelRelayCommand), "CancelRelayCommand")]
+[JsonDerivedType(typeof(StoreStudyActivity), "StoreStudy")]
+[JsonDerivedType(typeof(DeleteStudyActivity), "DeleteStudy")]
+[JsonDerivedType(typeof(PurgeStudiesActivity), "PurgeStudies")]
+[JsonDerivedType(typeof(SendExpertiseEmailActivity), "SendExpertiseEmail")]
+[JsonDerivedType(typeof(WriteAuditActivity), "WriteAudit")]
+[JsonDerivedType(typeof(StartDurableTimer), "StartDurableTimer")]
+public abstract record OrchestrationCommand(string CommandId, string RegistrationId);
+
+/// <summary>Send a FindStudies command to a site's relay (message id = command id).</summary>
+public sealed record FindStudiesActivity(string CommandId, string RegistrationId, string SiteId, PatientQueryKeys Query, IReadOnlyList<string> Modalities, DateOnly? StudyDateFrom, DateOnly? StudyDateTo)
+    : OrchestrationCommand(CommandId, RegistrationId);
+
+/// <summary>
+/// Send a RetrieveStudy command to a site's relay. The adapter mints the short-lived write-only staging
+/// credential for <paramref name="StagingPrefix"/> when it dispatches (secrets never enter the state).
+/// </summary>
+public sealed record RetrieveStudyActivity(string CommandId, string RegistrationId, string SiteId, string StudyInstanceUid, string StagingPrefix)
+    : OrchestrationCommand(CommandId, RegistrationId);
+
+/// <summary>Send a Cancel command for an in-flight relay command.</summary>
+public sealed record CancelRelayCommand(string CommandId, string RegistrationId, string SiteId, string CommandIdToCancel)
+    : OrchestrationCommand(CommandId, RegistrationId);
+
+/// <summary>Store staged instances into the DICOM service (STOW-RS), verifying sizes and SHA-256 against the manifest.</summary>
+public sealed record StoreStudyActivity(string CommandId, string RegistrationId, string StudyInstanceUid, string StagingPrefix, IReadOnlyList<StagedInstance> Manifest)
+    : OrchestrationCommand(CommandId, RegistrationId);
+
+/// <summary>Delete one study from the DICOM service and its staging blobs (idempotent: absent is fine).</summary>
+public sealed record DeleteStudyActivity(string CommandId, string RegistrationId, string StudyInstanceUid, string StagingPrefix)
+    : OrchestrationCommand(CommandId, RegistrationId);
+
+/// <summary>Retention purge: delete the studies from the DICOM service and everything under the staging root.</summary>
+public sealed record PurgeStudiesActivity(string CommandId, string RegistrationId, ImmutableArray<string> StudyInstanceUids, string StagingRoot)
+    : OrchestrationCommand(CommandId, RegistrationId);
+
+/// <summary>
+/// Send the expertise e-mail to the meeting's on-call physicians. The adapter renders the user guide's
+/// text, loading the patient's name from the registration itself (the command carries no patient data).
+/// </summary>
+public sealed record SendExpertiseEmailActivity(string CommandId, string RegistrationId, string MeetingId, string MeetingTitle, DateTimeOffset MeetingStartsAt, ImmutableArray<Physician> Recipients, string RequesterName, int AvailableStudies)
+    : OrchestrationCommand(CommandId, RegistrationId);
+
+/// <summary>What an audit record is about (mapped to DICOM PS3.15 A.5 event ids by the audit adapter).</summary>
+public enum AuditAction
+{
+    /// <summary>Registration accepted, search fanned out.</summary>
+    RegistrationStarted,
+
+    /// <summary>A site answered (counts in the detail).</summary>
+    SiteSearched,
+
+    /// <summary>A site did not answer a burst of attempts.</summary>
+    SiteUnreachable,
+
+    /// <summary>A site's search failed for this round.</summary>
+    SiteFailed,
+
+    /// <summary>Fan-in done: candidate list ready.</summary>
+    CandidatesReady,
+
+    /// <summary>Studies selected (by a user or the policy).</summary>
+    SelectionMade,
+
+    /// <summary>A selection was refused.</summary>
+    SelectionRejected,
+
+    /// <summary>A retrieval was sent to a relay.</summary>
+    RetrievalStarted,
+
+    /// <summary>A retrieval finished in staging.</summary>
+    RetrievalCompleted,
+
+    /// <summary>A study could not be made available.</summary>
+    StudyFailed,
+
+    /// <summary>A study is in the DICOM service.</summary>
+    StudyAvailable,
+
+    /// <summary>A study was deleted on request.</summary>
+    StudyDeleted,
+
+    /// <summary>A new search round started.</summary>
+    Refreshed,
+
+    /// <summary>The expertise e-mail was sent.</summary>
+    ExpertiseSent,
+
+    /// <summary>The expertise e-mail could not be sent.</summary>
+    ExpertiseRejected,
+
+    /// <summary>The working copy was purged.</summary>
+    Purged,
+}
+
+/// <summary>DICOM audit outcome (PS3.15 A.5.3: 0, 4, 8, 12).</summary>
+public enum AuditOutcome
+{
+    /// <summary>0: success.</summary>
+    Success = 0,
+
+    /// <summary>4: minor failure, action restarted.</summary>
+    MinorFailure = 4,
+
+    /// <summary>8: serious failure, action terminated.</summary>
+    SeriousFailure = 8,
+
+    /// <summary>12: major failure, action made unavailable.</summary>
+    MajorFailure = 12,
+}
+
+/// <summary>
+/// Append an audit record. It names the patient by pseudonymous key only; the detail is free of patient data.
+/// </summary>
+public sealed record WriteAuditActivity(string CommandId, string RegistrationId, DateTimeOffset At, AuditAction Action, AuditOutcome Outcome, string PatientKey, string? Actor, string? SiteId, string? StudyInstanceUid, string Detail)
+    : OrchestrationCommand(CommandId, RegistrationId);
+
+/// <summary>Why a durable timer was set.</summary>
+public enum TimerPurpose
+{
+    /// <summary>A FindStudies attempt times out.</summary>
+    FindTimeout,
+
+    /// <summary>Retry an unreachable site.</summary>
+    FindRetry,
+
+    /// <summary>Retention purge.</summary>
+    Purge,
+}
+
+/// <summary>Set a durable timer; when due, deliver <see cref="DurableTimerFired"/> with the command id as timer id.</summary>
+public sealed record StartDurableTimer(string CommandId, string RegistrationId, DateTimeOffset FireAt, TimerPurpose Purpose)
+    : OrchestrationCommand(CommandId, RegistrationId);

@@ -1,0 +1,77 @@
+using System.Text.Json.Serialization;
+using ServerlessImaging.Contracts.Messages;
+
+namespace ServerlessImaging.Orchestration.Orchestrator;
+
+/// <summary>
+/// Everything that can happen to an orchestration. <see cref="EventId"/> deduplicates (a relay message
+/// id, a timer id, an API request id); <see cref="At"/> is the orchestrator's only notion of time.
+/// </summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "event")]
+[JsonDerivedType(typeof(RegistrationStarted), "RegistrationStarted")]
+[JsonDerivedType(typeof(StudiesFoundAtSite), "StudiesFoundAtSite")]
+[JsonDerivedType(typeof(RelayCommandFailed), "RelayCommandFailed")]
+[JsonDerivedType(typeof(SiteHeartbeat), "SiteHeartbeat")]
+[JsonDerivedType(typeof(RetrievalProgressed), "RetrievalProgressed")]
+[JsonDerivedType(typeof(RetrievalFinished), "RetrievalFinished")]
+[JsonDerivedType(typeof(StoreStudyCompleted), "StoreStudyCompleted")]
+[JsonDerivedType(typeof(StoreStudyFailed), "StoreStudyFailed")]
+[JsonDerivedType(typeof(SelectionMade), "SelectionMade")]
+[JsonDerivedType(typeof(RefreshRequested), "RefreshRequested")]
+[JsonDerivedType(typeof(StudyDeleteRequested), "StudyDeleteRequested")]
+[JsonDerivedType(typeof(ExpertiseRequested), "ExpertiseRequested")]
+[JsonDerivedType(typeof(DurableTimerFired), "DurableTimerFired")]
+public abstract record OrchestrationEvent(string EventId, DateTimeOffset At);
+
+/// <summary>Starts the orchestration (the API raises it once the registration is accepted).</summary>
+public sealed record RegistrationStarted(string EventId, DateTimeOffset At, RegistrationPlan Plan) : OrchestrationEvent(EventId, At);
+
+// ---- Activity results reported by relays (see RelayEventTranslator) ----
+
+/// <summary>A site answered a FindStudies command.</summary>
+public sealed record StudiesFoundAtSite(string EventId, DateTimeOffset At, string SiteId, string CommandId, IReadOnlyList<FoundStudy> Studies)
+    : OrchestrationEvent(EventId, At);
+
+/// <summary>A relay could not carry out a command (find or retrieve).</summary>
+public sealed record RelayCommandFailed(string EventId, DateTimeOffset At, string SiteId, string CommandId, FailureReason Reason, string SafeMessage)
+    : OrchestrationEvent(EventId, At);
+
+/// <summary>A relay is alive; <paramref name="PacsReachable"/> is its latest C-ECHO result.</summary>
+public sealed record SiteHeartbeat(string EventId, DateTimeOffset At, string SiteId, bool PacsReachable) : OrchestrationEvent(EventId, At);
+
+/// <summary>Progress of a retrieval.</summary>
+public sealed record RetrievalProgressed(string EventId, DateTimeOffset At, string SiteId, string CommandId, string StudyInstanceUid, int InstancesDone, int InstancesTotal, long BytesDone)
+    : OrchestrationEvent(EventId, At);
+
+/// <summary>A retrieval finished; every instance is in staging.</summary>
+public sealed record RetrievalFinished(string EventId, DateTimeOffset At, string SiteId, string CommandId, string StudyInstanceUid, IReadOnlyList<StagedInstance> Manifest)
+    : OrchestrationEvent(EventId, At);
+
+// ---- Activity results of the cloud side ----
+
+/// <summary>The StoreStudy activity stored the staged instances in the DICOM service.</summary>
+public sealed record StoreStudyCompleted(string EventId, DateTimeOffset At, string CommandId, string StudyInstanceUid, int InstancesStored)
+    : OrchestrationEvent(EventId, At);
+
+/// <summary>The StoreStudy activity gave up (after its own retries).</summary>
+public sealed record StoreStudyFailed(string EventId, DateTimeOffset At, string CommandId, string StudyInstanceUid, string SafeMessage)
+    : OrchestrationEvent(EventId, At);
+
+// ---- External events (raised by the API on behalf of a user) ----
+
+/// <summary>The clinician ticked studies and validated.</summary>
+public sealed record SelectionMade(string EventId, DateTimeOffset At, IReadOnlyList<string> StudyInstanceUids, string SelectedBy) : OrchestrationEvent(EventId, At);
+
+/// <summary>The clinician pressed "Actualiser": search every site again for new studies.</summary>
+public sealed record RefreshRequested(string EventId, DateTimeOffset At, string RequestedBy) : OrchestrationEvent(EventId, At);
+
+/// <summary>Delete a loaded study (the bin icon).</summary>
+public sealed record StudyDeleteRequested(string EventId, DateTimeOffset At, string StudyInstanceUid, string RequestedBy) : OrchestrationEvent(EventId, At);
+
+/// <summary>The "Demande d'expertise" box was ticked after registration.</summary>
+public sealed record ExpertiseRequested(string EventId, DateTimeOffset At, string RequestedBy) : OrchestrationEvent(EventId, At);
+
+// ---- Durable timers ----
+
+/// <summary>A durable timer set by a <see cref="StartDurableTimer"/> command fired. The event id is the timer id.</summary>
+public sealed record DurableTimerFired(string EventId, DateTimeOffset At, string TimerId) : OrchestrationEvent(EventId, At);

@@ -1,0 +1,726 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using ServerlessImaging.Contracts.Messages;
+using ServerlessImaging.Orchestration.Filters;
+using ServerlessImaging.Orchestration.Identity;
+using ServerlessImaging.Orchestration.Meetings;
+
+namespace ServerlessImaging.Orchestration.Orchestrator;
+
+/// <summary>
+/// The registration orchestrator: a pure, deterministic function <c>(state, event) -> (state, commands)</c>.
+/// No clock, no I/O, no randomness: time is <see cref="OrchestrationEvent.At"/>, every id is derived
+/// (<see cref="CommandIds"/>). Any event, in any order, any number of times, yields a transition; nothing
+/// throws on bad or late input. See README.md for the table of states, events and commands.
+/// </summary>
+public static class RegistrationOrchestrator
+{
+    /// <summary>Applies one event.</summary>
+    public static Transition Apply(RegistrationState state, OrchestrationEvent @event)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(@event);
+
+        if (string.IsNullOrEmpty(@event.EventId) || state.ProcessedEventIds.Contains(@event.EventId, StringComparer.Ordinal))
+        {
+            // The identical state instance: nothing to save, nothing to send.
+            return new Transition(state, [], EventDisposition.Ignored(DispositionReason.DuplicateEvent));
+        }
+
+        var memory = state.Plan?.Settings.ProcessedEventMemory
+            ?? (@event as RegistrationStarted)?.Plan.Settings.ProcessedEventMemory
+            ?? OrchestrationSettings.Default.ProcessedEventMemory;
+        var ids = state.ProcessedEventIds.Add(@event.EventId);
+        if (ids.Length > memory)
+        {
+            ids = ids.RemoveRange(0, ids.Length - memory);
+        }
+
+        var step = new Step(state with { Version = state.Version + 1, ProcessedEventIds = ids }, @event.At);
+        var disposition = Dispatch(step, @event);
+        step.State = step.State with { Status = DeriveStatus(step.State) };
+        return new Transition(step.State, [.. step.Commands], disposition);
+    }
+
+    /// <summary>Applies events in order, collecting every command (replay, tests).</summary>
+    public static (RegistrationState State, ImmutableArray<OrchestrationCommand> Commands) Replay(RegistrationState state, IEnumerable<OrchestrationEvent> events)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        var commands = ImmutableArray.CreateBuilder<OrchestrationCommand>();
+        foreach (var @event in events)
+        {
+            var transition = Apply(state, @event);
+            state = transition.State;
+            commands.AddRange(transition.Commands);
+        }
+
+        return (state, commands.ToImmutable());
+    }
+
+    private static EventDisposition Dispatch(Step step, OrchestrationEvent @event)
+    {
+        if (@event is RegistrationStarted started)
+        {
+            return Start(step, started);
+        }
+
+        if (step.State.Plan is null)
+        {
+            return EventDisposition.Ignored(DispositionReason.NotStarted);
+        }
+
+        if (step.State.PurgedAt is not null)
+        {
+            return EventDisposition.Ignored(DispositionReason.RegistrationPurged);
+        }
+
+        return @event switch
+        {
+            StudiesFoundAtSite e => OnStudiesFound(step, e),
+            RelayCommandFailed e => OnRelayCommandFailed(step, e),
+            SiteHeartbeat e => OnHeartbeat(step, e),
+            RetrievalProgressed e => OnRetrievalProgressed(step, e),
+            RetrievalFinished e => OnRetrievalFinished(step, e),
+            StoreStudyCompleted e => OnStoreCompleted(step, e),
+            StoreStudyFailed e => OnStoreFailed(step, e),
+            SelectionMade e => OnSelection(step, e),
+            RefreshRequested e => OnRefresh(step, e),
+            StudyDeleteRequested e => OnDelete(step, e),
+            ExpertiseRequested e => OnExpertiseRequested(step, e.RequestedBy),
+            DurableTimerFired e => OnTimer(step, e),
+            _ => EventDisposition.Ignored(DispositionReason.Unknown, $"Event type {@event.GetType().Name} is not handled."),
+        };
+    }
+
+    // ---------------------------------------------------------------- start, fan-out
+
+    private static EventDisposition Start(Step step, RegistrationStarted started)
+    {
+        if (step.State.Plan is not null)
+        {
+            return EventDisposition.Ignored(DispositionReason.AlreadyStarted);
+        }
+
+        var plan = started.Plan;
+        if (!string.Equals(plan.Registration.Id, step.State.RegistrationId, StringComparison.Ordinal))
+        {
+            return EventDisposition.Rejected(DispositionReason.WrongRegistration, "The plan is for another registration.");
+        }
+
+        step.State = step.State with { Plan = plan, Round = 1, FanInDone = false };
+        step.Audit(AuditAction.RegistrationStarted, AuditOutcome.Success, plan.Registration.Requester.Name, null, null, Invariant($"sites={plan.SiteIds.Length}"));
+        foreach (var siteId in plan.SiteIds)
+        {
+            StartFindAttempt(step, siteId, round: 1, attempt: 1, attemptsInBurst: 1, resetCounts: true);
+        }
+
+        step.Emit(new StartDurableTimer(CommandIds.PurgeTimer(step.RegistrationId), step.RegistrationId, plan.PurgeAt, TimerPurpose.Purge));
+        if (plan.Registration.ExpertiseRequested)
+        {
+            OnExpertiseRequested(step, plan.Registration.Requester.Name);
+        }
+
+        TryFanIn(step); // No sites at all: fan in at once.
+        return EventDisposition.Applied;
+    }
+
+    private static void StartFindAttempt(Step step, string siteId, int round, int attempt, int attemptsInBurst, bool resetCounts)
+    {
+        var plan = step.Plan;
+        var commandId = CommandIds.Find(step.RegistrationId, siteId, round, attempt);
+        var (from, to) = plan.Filter.Date.RangeFor(plan.MeetingDate);
+        var patient = plan.Registration.Patient;
+
+        // Broad keys only (birth date + sex): strict matching happens here, after normalisation.
+        step.Emit(new FindStudiesActivity(commandId, step.RegistrationId, siteId, new PatientQueryKeys(patient.BirthDate, patient.SexCode), plan.Filter.Modalities, from, to));
+        step.Emit(new StartDurableTimer(CommandIds.FindTimeout(step.RegistrationId, siteId, round, attempt), step.RegistrationId, step.Now + plan.Settings.FindTimeout, TimerPurpose.FindTimeout));
+
+        var previous = step.State.SiteOf(siteId);
+        var site = previous is null || resetCounts
+            ? new SiteSearch(siteId, SiteSearchStatus.Searching, round, attempt, attemptsInBurst, null, null, null, 0, 0, 0, NearMissCounts.Zero)
+            : previous with { Status = SiteSearchStatus.Searching, Round = round, Attempt = attempt, AttemptsInBurst = attemptsInBurst, RetryTimerId = null };
+        step.PutSite(site);
+    }
+
+    // ---------------------------------------------------------------- find results, fan-in
+
+    private static EventDisposition OnStudiesFound(Step step, StudiesFoundAtSite e)
+    {
+        var site = step.State.SiteOf(e.SiteId);
+        if (site is null)
+        {
+            return EventDisposition.Ignored(DispositionReason.Unknown, "Unknown site.");
+        }
+
+        if (!IsFindOfCurrentRound(step, site, e.CommandId))
+        {
+            return EventDisposition.Ignored(DispositionReason.Stale, "Answers a find of another round or an unknown command.");
+        }
+
+        if (site.Status == SiteSearchStatus.Searched)
+        {
+            return EventDisposition.Ignored(DispositionReason.Stale, "The site already answered this round.");
+        }
+
+        var plan = step.Plan;
+        int matched = 0, filteredOut = 0;
+        var nearMisses = NearMissCounts.Zero;
+        foreach (var study in e.Studies ?? [])
+        {
+            if (study?.Patient is null || string.IsNullOrWhiteSpace(study.StudyInstanceUid))
+            {
+                continue; // Nothing we could ever retrieve; counted in StudiesReturned only.
+            }
+
+            var comparison = IdentityMatcher.Compare(plan.Registration.Patient, study.Patient);
+            if (comparison.Verdict == IdentityVerdict.NearMiss)
+            {
+                nearMisses = nearMisses.Add(comparison.NearMiss!.Value);
+                continue;
+            }
+
+            if (comparison.Verdict != IdentityVerdict.Match)
+            {
+                continue;
+            }
+
+            matched++;
+            if (!StudyFilter.Passes(study, plan.Filter, plan.MeetingDate))
+            {
+                filteredOut++;
+                continue;
+            }
+
+            step.State = step.State with { Candidates = CandidateList.Add(step.State.Candidates, CandidateStudy.From(site.SiteId, study)) };
+        }
+
+        var returned = e.Studies?.Count ?? 0;
+        step.PutSite(site with
+        {
+            Status = SiteSearchStatus.Searched,
+            RetryTimerId = null,
+            LastFailure = null,
+            AnsweredAt = e.At,
+            StudiesReturned = returned,
+            Matched = matched,
+            FilteredOut = filteredOut,
+            NearMisses = nearMisses,
+        });
+        step.Audit(AuditAction.SiteSearched, AuditOutcome.Success, null, site.SiteId, null, Invariant($"returned={returned} matched={matched} filteredOut={filteredOut} nearMisses={nearMisses.Total}"));
+        TryFanIn(step);
+        return EventDisposition.Applied;
+    }
+
+    private static bool IsFindOfCurrentRound(Step step, SiteSearch site, string commandId)
+    {
+        if (site.Round != step.State.Round)
+        {
+            return false;
+        }
+
+        for (var attempt = 1; attempt <= site.Attempt; attempt++)
+        {
+            if (string.Equals(CommandIds.Find(step.RegistrationId, site.SiteId, site.Round, attempt), commandId, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static void TryFanIn(Step step)
+    {
+        if (!step.State.FanInDone && !step.State.Sites.Any(s => s.Status == SiteSearchStatus.Searching))
+        {
+            step.State = step.State with { FanInDone = true };
+            var answered = step.State.Sites.Count(s => s.Status == SiteSearchStatus.Searched);
+            step.Audit(AuditAction.CandidatesReady, AuditOutcome.Success, null, null, null, Invariant($"candidates={step.State.Candidates.Length} sitesAnswered={answered} sites={step.State.Sites.Length}"));
+        }
+
+        if (step.State.FanInDone)
+        {
+            AutoSelect(step);
+        }
+    }
+
+    // ---------------------------------------------------------------- failures, timeouts, retries
+
+    private static EventDisposition OnRelayCommandFailed(Step step, RelayCommandFailed e)
+    {
+        var site = step.State.SiteOf(e.SiteId);
+        if (site is not null && site.Status == SiteSearchStatus.Searching && site.Round == step.State.Round
+            && string.Equals(CommandIds.Find(step.RegistrationId, site.SiteId, site.Round, site.Attempt), e.CommandId, StringComparison.Ordinal))
+        {
+            FindAttemptFailed(step, site, e.Reason);
+            return EventDisposition.Applied;
+        }
+
+        var study = step.State.Selected.FirstOrDefault(s => s.Status == StudyStatus.Retrieving && string.Equals(s.CurrentCommandId, e.CommandId, StringComparison.Ordinal));
+        if (study is not null && string.Equals(study.SiteId, e.SiteId, StringComparison.Ordinal))
+        {
+            step.Audit(AuditAction.StudyFailed, AuditOutcome.MinorFailure, null, e.SiteId, study.StudyInstanceUid, "Retrieval failed: " + e.Reason);
+            StartRetrieval(step, study, new StudyFailure(CodeOf(e.Reason), Truncate(e.SafeMessage)));
+            return EventDisposition.Applied;
+        }
+
+        return EventDisposition.Ignored(DispositionReason.Stale, "The failed command is not in flight (superseded, settled or unknown).");
+    }
+
+    private static void FindAttemptFailed(Step step, SiteSearch site, FailureReason reason)
+    {
+        var settings = step.Plan.Settings;
+        var transient = reason is FailureReason.Timeout or FailureReason.PacsUnreachable or FailureReason.Internal;
+        if (transient && site.AttemptsInBurst < settings.MaxFindAttemptsPerBurst)
+        {
+            StartFindAttempt(step, site.SiteId, site.Round, site.Attempt + 1, site.AttemptsInBurst + 1, resetCounts: false);
+            step.PutSite(step.State.SiteOf(site.SiteId)! with { LastFailure = reason });
+            return;
+        }
+
+        var retryAt = step.Now + settings.UnreachableRetryInterval;
+        if (transient && retryAt < step.Plan.MeetingStartsAt)
+        {
+            var timerId = CommandIds.FindRetry(step.RegistrationId, site.SiteId, site.Round, site.Attempt);
+            step.Emit(new StartDurableTimer(timerId, step.RegistrationId, retryAt, TimerPurpose.FindRetry));
+            step.PutSite(site with { Status = SiteSearchStatus.Unreachable, RetryTimerId = timerId, LastFailure = reason });
+            step.Audit(AuditAction.SiteUnreachable, AuditOutcome.MinorFailure, null, site.SiteId, null, Invariant($"reason={reason} attempts={site.Attempt}"));
+        }
+        else
+        {
+            step.PutSite(site with { Status = SiteSearchStatus.Failed, RetryTimerId = null, LastFailure = reason });
+            var why = transient ? "unreachable until the meeting" : "permanent failure";
+            step.Audit(AuditAction.SiteFailed, AuditOutcome.SeriousFailure, null, site.SiteId, null, Invariant($"reason={reason} attempts={site.Attempt} ({why})"));
+        }
+
+        TryFanIn(step);
+    }
+
+    private static EventDisposition OnTimer(Step step, DurableTimerFired e)
+    {
+        if (string.Equals(e.TimerId, CommandIds.PurgeTimer(step.RegistrationId), StringComparison.Ordinal))
+        {
+            Purge(step);
+            return EventDisposition.Applied;
+        }
+
+        foreach (var site in step.State.Sites)
+        {
+            if (site.Status == SiteSearchStatus.Searching && site.Round == step.State.Round
+                && string.Equals(e.TimerId, CommandIds.FindTimeout(step.RegistrationId, site.SiteId, site.Round, site.Attempt), StringComparison.Ordinal))
+            {
+                FindAttemptFailed(step, site, FailureReason.Timeout);
+                return EventDisposition.Applied;
+            }
+
+            if (site.Status == SiteSearchStatus.Unreachable && string.Equals(e.TimerId, site.RetryTimerId, StringComparison.Ordinal))
+            {
+                StartFindAttempt(step, site.SiteId, site.Round, site.Attempt + 1, attemptsInBurst: 1, resetCounts: false);
+                return EventDisposition.Applied;
+            }
+        }
+
+        return EventDisposition.Ignored(DispositionReason.Stale, "The timer no longer guards anything (answered, superseded or unknown).");
+    }
+
+    private static EventDisposition OnHeartbeat(Step step, SiteHeartbeat e)
+    {
+        var site = step.State.SiteOf(e.SiteId);
+        if (site is null)
+        {
+            return EventDisposition.Ignored(DispositionReason.Unknown, "Unknown site.");
+        }
+
+        if (site.Status != SiteSearchStatus.Unreachable || !e.PacsReachable)
+        {
+            return EventDisposition.Ignored(DispositionReason.NothingToDo, "The site is not waiting for a retry, or its PACS is still down.");
+        }
+
+        // The relay is back: retry now rather than at the retry timer (which becomes stale).
+        StartFindAttempt(step, site.SiteId, site.Round, site.Attempt + 1, attemptsInBurst: 1, resetCounts: false);
+        return EventDisposition.Applied;
+    }
+
+    // ---------------------------------------------------------------- selection, retrieval, store
+
+    private static EventDisposition OnSelection(Step step, SelectionMade e)
+    {
+        var requested = (e.StudyInstanceUids ?? []).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        var unknown = requested.Count(uid => CandidateList.Find(step.State.Candidates, uid) is null);
+        if (unknown > 0)
+        {
+            // All or nothing: a selection naming a study we never offered is refused whole.
+            step.Audit(AuditAction.SelectionRejected, AuditOutcome.MinorFailure, e.SelectedBy, null, null, Invariant($"unknownStudies={unknown}"));
+            return EventDisposition.Rejected(DispositionReason.UnknownStudy, Invariant($"{unknown} selected study(ies) are not candidates."));
+        }
+
+        step.Audit(AuditAction.SelectionMade, AuditOutcome.Success, e.SelectedBy, null, null, Invariant($"studies={requested.Count}"));
+        foreach (var uid in requested)
+        {
+            Select(step, uid);
+        }
+
+        return EventDisposition.Applied;
+    }
+
+    private static void AutoSelect(Step step)
+    {
+        var policy = step.Plan.AutoSelect;
+        IEnumerable<CandidateStudy> chosen = policy.Mode switch
+        {
+            AutoSelectMode.AllCandidates => step.State.Candidates,
+            AutoSelectMode.MostRecent => step.State.Candidates
+                .OrderByDescending(c => c.StudyDate ?? DateOnly.MinValue)
+                .ThenBy(c => c.StudyInstanceUid, StringComparer.Ordinal)
+                .Take(policy.MaxStudies),
+            _ => [],
+        };
+        var fresh = chosen.Where(c => step.State.SelectedOf(c.StudyInstanceUid) is null).Select(c => c.StudyInstanceUid).Order(StringComparer.Ordinal).ToList();
+        if (fresh.Count == 0)
+        {
+            return;
+        }
+
+        step.Audit(AuditAction.SelectionMade, AuditOutcome.Success, "auto-select:" + policy.Mode, null, null, Invariant($"studies={fresh.Count}"));
+        foreach (var uid in fresh)
+        {
+            Select(step, uid);
+        }
+    }
+
+    private static void Select(Step step, string uid)
+    {
+        var existing = step.State.SelectedOf(uid);
+        if (existing is not null && existing.Status is not (StudyStatus.Deleted or StudyStatus.Failed))
+        {
+            return; // Already on its way or available: selecting again changes nothing.
+        }
+
+        var study = existing is null
+            ? new SelectedStudy(uid, StudyStatus.Pending, null, 0, null, [], 0, 0, 0, 0, null)
+            : existing with { Status = StudyStatus.Pending, TriedSites = [], Failure = null, CurrentCommandId = null };
+        StartRetrieval(step, study, lastFailure: null);
+    }
+
+    // Sends the study to the next site holding it that was not tried yet; settles it as failed when none is left.
+    private static void StartRetrieval(Step step, SelectedStudy study, StudyFailure? lastFailure)
+    {
+        var candidate = CandidateList.Find(step.State.Candidates, study.StudyInstanceUid);
+        var siteId = candidate?.SiteIds
+            .Where(s => !study.TriedSites.Contains(s, StringComparer.Ordinal))
+            .OrderBy(s => step.State.SiteOf(s)?.Status == SiteSearchStatus.Searched ? 0 : 1)
+            .ThenBy(s => s, StringComparer.Ordinal)
+            .FirstOrDefault();
+        if (siteId is null)
+        {
+            var failure = lastFailure ?? new StudyFailure("no_source", "No site holding the study is left to try.");
+            step.PutStudy(study with { Status = StudyStatus.Failed, CurrentCommandId = null, Failure = failure });
+            step.Audit(AuditAction.StudyFailed, AuditOutcome.SeriousFailure, null, study.SiteId, study.StudyInstanceUid, failure.Code);
+            return;
+        }
+
+        var attempt = study.Attempt + 1;
+        var commandId = CommandIds.Retrieve(step.RegistrationId, study.StudyInstanceUid, attempt);
+        step.Emit(new RetrieveStudyActivity(commandId, step.RegistrationId, siteId, study.StudyInstanceUid, CommandIds.StagingPrefix(step.RegistrationId, study.StudyInstanceUid)));
+        step.PutStudy(study with
+        {
+            Status = StudyStatus.Retrieving,
+            SiteId = siteId,
+            Attempt = attempt,
+            CurrentCommandId = commandId,
+            TriedSites = study.TriedSites.Add(siteId),
+            InstancesDone = 0,
+            InstancesTotal = 0,
+            BytesDone = 0,
+            Failure = lastFailure,
+        });
+        step.Audit(AuditAction.RetrievalStarted, AuditOutcome.Success, null, siteId, study.StudyInstanceUid, Invariant($"attempt={attempt}"));
+    }
+
+    private static EventDisposition OnRetrievalProgressed(Step step, RetrievalProgressed e)
+    {
+        var study = step.State.SelectedOf(e.StudyInstanceUid);
+        if (study is null)
+        {
+            return EventDisposition.Ignored(DispositionReason.UnknownStudy);
+        }
+
+        if (study.Status != StudyStatus.Retrieving || !string.Equals(study.CurrentCommandId, e.CommandId, StringComparison.Ordinal))
+        {
+            return EventDisposition.Ignored(DispositionReason.Stale, "Progress of a retrieval that is no longer in flight.");
+        }
+
+        if (e.InstancesDone < study.InstancesDone || (e.InstancesDone == study.InstancesDone && e.BytesDone <= study.BytesDone))
+        {
+            return EventDisposition.Ignored(DispositionReason.OutOfOrder, "Older than the progress already known.");
+        }
+
+        step.PutStudy(study with { InstancesDone = e.InstancesDone, InstancesTotal = Math.Max(e.InstancesTotal, e.InstancesDone), BytesDone = e.BytesDone });
+        return EventDisposition.Applied;
+    }
+
+    private static EventDisposition OnRetrievalFinished(Step step, RetrievalFinished e)
+    {
+        var study = step.State.SelectedOf(e.StudyInstanceUid);
+        if (study is null)
+        {
+            return EventDisposition.Ignored(DispositionReason.UnknownStudy);
+        }
+
+        if (study.Status != StudyStatus.Retrieving || !string.Equals(study.CurrentCommandId, e.CommandId, StringComparison.Ordinal))
+        {
+            return EventDisposition.Ignored(DispositionReason.Stale, "Completion of a retrieval that is no longer in flight.");
+        }
+
+        var manifest = e.Manifest ?? [];
+        if (manifest.Count == 0)
+        {
+            step.Audit(AuditAction.StudyFailed, AuditOutcome.MinorFailure, null, e.SiteId, study.StudyInstanceUid, "Retrieval returned no instance.");
+            StartRetrieval(step, study, new StudyFailure("empty_study", "The PACS returned no instance for the study."));
+            return EventDisposition.Applied;
+        }
+
+        var bytes = manifest.Sum(i => i.SizeBytes);
+        step.Emit(new StoreStudyActivity(CommandIds.Store(step.RegistrationId, study.StudyInstanceUid, study.Attempt), step.RegistrationId, study.StudyInstanceUid, CommandIds.StagingPrefix(step.RegistrationId, study.StudyInstanceUid), manifest));
+        step.PutStudy(study with { Status = StudyStatus.Storing, InstancesDone = manifest.Count, InstancesTotal = manifest.Count, BytesDone = bytes, Failure = null });
+        step.Audit(AuditAction.RetrievalCompleted, AuditOutcome.Success, null, e.SiteId, study.StudyInstanceUid, Invariant($"instances={manifest.Count} bytes={bytes}"));
+        return EventDisposition.Applied;
+    }
+
+    private static EventDisposition OnStoreCompleted(Step step, StoreStudyCompleted e)
+    {
+        var study = step.State.SelectedOf(e.StudyInstanceUid);
+        if (study is null)
+        {
+            return EventDisposition.Ignored(DispositionReason.UnknownStudy);
+        }
+
+        if (study.Status != StudyStatus.Storing || !string.Equals(CommandIds.Store(step.RegistrationId, study.StudyInstanceUid, study.Attempt), e.CommandId, StringComparison.Ordinal))
+        {
+            return EventDisposition.Ignored(DispositionReason.Stale, "Result of a store that is no longer current.");
+        }
+
+        step.PutStudy(study with { Status = StudyStatus.Available, InstancesStored = e.InstancesStored, CurrentCommandId = null });
+        step.Audit(AuditAction.StudyAvailable, AuditOutcome.Success, null, study.SiteId, study.StudyInstanceUid, Invariant($"instances={e.InstancesStored}"));
+        if (step.State.Expertise == ExpertiseStatus.Pending)
+        {
+            SendExpertiseEmail(step);
+        }
+
+        return EventDisposition.Applied;
+    }
+
+    private static EventDisposition OnStoreFailed(Step step, StoreStudyFailed e)
+    {
+        var study = step.State.SelectedOf(e.StudyInstanceUid);
+        if (study is null)
+        {
+            return EventDisposition.Ignored(DispositionReason.UnknownStudy);
+        }
+
+        if (study.Status != StudyStatus.Storing || !string.Equals(CommandIds.Store(step.RegistrationId, study.StudyInstanceUid, study.Attempt), e.CommandId, StringComparison.Ordinal))
+        {
+            return EventDisposition.Ignored(DispositionReason.Stale, "Result of a store that is no longer current.");
+        }
+
+        var failure = new StudyFailure("store_failed", Truncate(e.SafeMessage));
+        step.PutStudy(study with { Status = StudyStatus.Failed, CurrentCommandId = null, Failure = failure });
+        step.Audit(AuditAction.StudyFailed, AuditOutcome.SeriousFailure, null, study.SiteId, study.StudyInstanceUid, failure.Code);
+        return EventDisposition.Applied;
+    }
+
+    // ---------------------------------------------------------------- delete, refresh, expertise, purge
+
+    private static EventDisposition OnDelete(Step step, StudyDeleteRequested e)
+    {
+        var study = step.State.SelectedOf(e.StudyInstanceUid);
+        if (study is null)
+        {
+            return EventDisposition.Rejected(DispositionReason.UnknownStudy, "The study was never selected.");
+        }
+
+        if (study.Status is StudyStatus.Deleted or StudyStatus.Purged)
+        {
+            return EventDisposition.Ignored(DispositionReason.NothingToDo, "Already deleted.");
+        }
+
+        if (study.Status == StudyStatus.Retrieving && study.CurrentCommandId is { } inFlight && study.SiteId is { } siteId)
+        {
+            step.Emit(new CancelRelayCommand(CommandIds.Cancel(inFlight), step.RegistrationId, siteId, inFlight));
+        }
+
+        // Always delete: staging may hold a partial retrieval even when the DICOM service holds nothing.
+        step.Emit(new DeleteStudyActivity(CommandIds.Delete(step.RegistrationId, study.StudyInstanceUid, study.Attempt), step.RegistrationId, study.StudyInstanceUid, CommandIds.StagingPrefix(step.RegistrationId, study.StudyInstanceUid)));
+        step.PutStudy(study with { Status = StudyStatus.Deleted, CurrentCommandId = null });
+        step.Audit(AuditAction.StudyDeleted, AuditOutcome.Success, e.RequestedBy, study.SiteId, study.StudyInstanceUid, "Deleted on request.");
+        return EventDisposition.Applied;
+    }
+
+    private static EventDisposition OnRefresh(Step step, RefreshRequested e)
+    {
+        var round = step.State.Round + 1;
+        step.State = step.State with { Round = round, FanInDone = false };
+        step.Audit(AuditAction.Refreshed, AuditOutcome.Success, e.RequestedBy, null, null, Invariant($"round={round}"));
+        foreach (var siteId in step.Plan.SiteIds)
+        {
+            StartFindAttempt(step, siteId, round, attempt: 1, attemptsInBurst: 1, resetCounts: true);
+        }
+
+        TryFanIn(step);
+        return EventDisposition.Applied;
+    }
+
+    private static EventDisposition OnExpertiseRequested(Step step, string requestedBy)
+    {
+        if (step.State.Expertise != ExpertiseStatus.NotRequested)
+        {
+            return EventDisposition.Ignored(DispositionReason.NothingToDo, "Expertise already requested.");
+        }
+
+        if (step.Plan.ExpertiseRecipients.IsDefaultOrEmpty)
+        {
+            step.Audit(AuditAction.ExpertiseRejected, AuditOutcome.MinorFailure, requestedBy, null, null, "The meeting has no on-call radiologist or nuclear-medicine physician.");
+            return EventDisposition.Rejected(DispositionReason.NoRecipients, "The meeting has no on-call physician.");
+        }
+
+        step.State = step.State with { Expertise = ExpertiseStatus.Pending };
+        if (step.State.Selected.Any(s => s.Status == StudyStatus.Available))
+        {
+            SendExpertiseEmail(step);
+        }
+
+        return EventDisposition.Applied;
+    }
+
+    // The e-mail says studies are available, so it leaves with the first available study.
+    private static void SendExpertiseEmail(Step step)
+    {
+        var plan = step.Plan;
+        var available = step.State.Selected.Count(s => s.Status == StudyStatus.Available);
+        step.Emit(new SendExpertiseEmailActivity(CommandIds.ExpertiseEmail(step.RegistrationId), step.RegistrationId, plan.MeetingId, plan.MeetingTitle, plan.MeetingStartsAt, plan.ExpertiseRecipients, plan.Registration.Requester.Name, available));
+        step.State = step.State with { Expertise = ExpertiseStatus.Sent };
+        step.Audit(AuditAction.ExpertiseSent, AuditOutcome.Success, plan.Registration.Requester.Name, null, null, Invariant($"recipients={plan.ExpertiseRecipients.Length}"));
+    }
+
+    private static void Purge(Step step)
+    {
+        var purged = ImmutableArray.CreateBuilder<string>();
+        foreach (var study in step.State.Selected)
+        {
+            if (study.Status == StudyStatus.Retrieving && study.CurrentCommandId is { } inFlight && study.SiteId is { } siteId)
+            {
+                step.Emit(new CancelRelayCommand(CommandIds.Cancel(inFlight), step.RegistrationId, siteId, inFlight));
+            }
+
+            if (study.Status != StudyStatus.Deleted)
+            {
+                purged.Add(study.StudyInstanceUid);
+                step.PutStudy(study with { Status = StudyStatus.Purged, CurrentCommandId = null });
+            }
+        }
+
+        step.Emit(new PurgeStudiesActivity(CommandIds.Purge(step.RegistrationId), step.RegistrationId, purged.ToImmutable(), CommandIds.StagingRoot(step.RegistrationId)));
+        step.State = step.State with { PurgedAt = step.Now };
+        step.Audit(AuditAction.Purged, AuditOutcome.Success, null, null, null, Invariant($"studies={purged.Count}"));
+    }
+
+    // ---------------------------------------------------------------- status
+
+    /// <summary>The instance status implied by a state (see README.md for the precedence).</summary>
+    public static RegistrationStatus DeriveStatus(RegistrationState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (state.PurgedAt is not null)
+        {
+            return RegistrationStatus.Purged;
+        }
+
+        if (state.Plan is null)
+        {
+            return RegistrationStatus.Pending;
+        }
+
+        if (state.Selected.Any(s => !s.IsSettled))
+        {
+            return RegistrationStatus.Retrieving;
+        }
+
+        if (!state.FanInDone)
+        {
+            return RegistrationStatus.Running;
+        }
+
+        if (!state.Selected.IsEmpty)
+        {
+            return RegistrationStatus.Completed;
+        }
+
+        return state.Candidates.IsEmpty && state.Sites.All(s => s.Status == SiteSearchStatus.Failed)
+            ? RegistrationStatus.Failed
+            : RegistrationStatus.WaitingForSelection;
+    }
+
+    private static string CodeOf(FailureReason reason) => reason switch
+    {
+        FailureReason.PacsUnreachable => "pacs_unreachable",
+        FailureReason.PacsRejected => "pacs_rejected",
+        FailureReason.Timeout => "timeout",
+        FailureReason.StudyNotFound => "study_not_found",
+        FailureReason.StagingFailed => "staging_failed",
+        FailureReason.CredentialExpired => "credential_expired",
+        FailureReason.Cancelled => "cancelled",
+        FailureReason.InvalidCommand => "invalid_command",
+        FailureReason.Internal => "relay_error",
+        _ => "unknown",
+    };
+
+    private static string Truncate(string? message) =>
+        string.IsNullOrWhiteSpace(message) ? "No detail." : message.Length <= 200 ? message : message[..200];
+
+    private static string Invariant(FormattableString value) => value.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The mutable scratchpad of one transition.</summary>
+    private sealed class Step(RegistrationState state, DateTimeOffset now)
+    {
+        private int auditIndex;
+
+        public RegistrationState State { get; set; } = state;
+
+        public DateTimeOffset Now { get; } = now;
+
+        public List<OrchestrationCommand> Commands { get; } = [];
+
+        public string RegistrationId => State.RegistrationId;
+
+        public RegistrationPlan Plan => State.Plan ?? throw new InvalidOperationException("Not started.");
+
+        public void Emit(OrchestrationCommand command) => Commands.Add(command);
+
+        public void Audit(AuditAction action, AuditOutcome outcome, string? actor, string? siteId, string? studyUid, string detail) =>
+            Emit(new WriteAuditActivity(CommandIds.Audit(RegistrationId, State.Version, auditIndex++), RegistrationId, Now, action, outcome, Plan.PatientKey, actor, siteId, studyUid, detail));
+
+        public void PutSite(SiteSearch site) => State = State with { Sites = Upsert(State.Sites, site, s => s.SiteId) };
+
+        public void PutStudy(SelectedStudy study) => State = State with { Selected = Upsert(State.Selected, study, s => s.StudyInstanceUid) };
+
+        private static ImmutableArray<T> Upsert<T>(ImmutableArray<T> items, T item, Func<T, string> key)
+        {
+            var id = key(item);
+            for (var i = 0; i < items.Length; i++)
+            {
+                var order = string.CompareOrdinal(key(items[i]), id);
+                if (order == 0)
+                {
+                    return items.SetItem(i, item);
+                }
+
+                if (order > 0)
+                {
+                    return items.Insert(i, item);
+                }
+            }
+
+            return items.Add(item);
+        }
+    }
+}

@@ -1,0 +1,76 @@
+using System.Collections.Immutable;
+using ServerlessImaging.Orchestration.Meetings;
+using ServerlessImaging.Orchestration.Registrations;
+
+namespace ServerlessImaging.Orchestration.Orchestrator;
+
+/// <summary>Timeouts and retry bounds of an orchestration, fixed in the plan so replays are deterministic.</summary>
+/// <param name="FindTimeout">How long a site has to answer one FindStudies attempt.</param>
+/// <param name="MaxFindAttemptsPerBurst">Attempts in a row before a site is marked unreachable.</param>
+/// <param name="UnreachableRetryInterval">Delay between bursts for an unreachable site; retried until the meeting starts.</param>
+/// <param name="ProcessedEventMemory">How many processed event ids the state remembers for deduplication.</param>
+public sealed record OrchestrationSettings(
+    TimeSpan FindTimeout,
+    int MaxFindAttemptsPerBurst,
+    TimeSpan UnreachableRetryInterval,
+    int ProcessedEventMemory)
+{
+    /// <summary>2-minute find timeout, 3 attempts per burst, a burst every 10 minutes, 512 remembered ids.</summary>
+    public static readonly OrchestrationSettings Default = new(TimeSpan.FromMinutes(2), 3, TimeSpan.FromMinutes(10), 512);
+}
+
+/// <summary>
+/// Everything an orchestration needs, snapshotted when it starts: later edits of the meeting do not
+/// change a running orchestration (the API starts a refresh if they should).
+/// </summary>
+public sealed record RegistrationPlan(
+    Registration Registration,
+    string PatientKey,
+    string MeetingId,
+    string MeetingTitle,
+    DateTimeOffset MeetingStartsAt,
+    ImagingFilter Filter,
+    AutoSelectPolicy AutoSelect,
+    int RetentionDays,
+    ImmutableArray<Physician> ExpertiseRecipients,
+    ImmutableArray<string> SiteIds,
+    OrchestrationSettings Settings)
+{
+    /// <summary>Meeting date, reference of "last X months" filters.</summary>
+    public DateOnly MeetingDate => DateOnly.FromDateTime(MeetingStartsAt.DateTime);
+
+    /// <summary>When the working copy is purged.</summary>
+    public DateTimeOffset PurgeAt => MeetingStartsAt.AddDays(RetentionDays);
+
+    /// <summary>Builds the plan of <paramref name="registration"/> to <paramref name="meeting"/> over the enabled sites.</summary>
+    /// <param name="registration">A validated registration.</param>
+    /// <param name="meeting">Its meeting.</param>
+    /// <param name="enabledSiteIds">Sites to search (deduplicated and sorted here).</param>
+    /// <param name="patientKey">The pseudonymous key (see <see cref="Identity.PseudonymousPatientKey"/>); computed by the caller, who holds the secret.</param>
+    /// <param name="settings">Timeouts; <see cref="OrchestrationSettings.Default"/> when null.</param>
+    public static RegistrationPlan Create(Registration registration, Meeting meeting, IEnumerable<string> enabledSiteIds, string patientKey, OrchestrationSettings? settings = null)
+    {
+        ArgumentNullException.ThrowIfNull(registration);
+        ArgumentNullException.ThrowIfNull(meeting);
+        ArgumentNullException.ThrowIfNull(enabledSiteIds);
+        ArgumentException.ThrowIfNullOrWhiteSpace(patientKey);
+        if (!string.Equals(registration.MeetingId, meeting.Id, StringComparison.Ordinal))
+        {
+            throw new ArgumentException("The registration is for another meeting.", nameof(meeting));
+        }
+
+        ImmutableArray<Physician> recipients = [.. new[] { meeting.OnCallRadiologist, meeting.OnCallNuclearPhysician }.OfType<Physician>()];
+        return new RegistrationPlan(
+            registration,
+            patientKey,
+            meeting.Id,
+            meeting.Title,
+            meeting.StartsAt,
+            ImagingFilter.Effective(meeting.DefaultFilter, registration.FilterOverride),
+            meeting.AutoSelect,
+            meeting.RetentionDays,
+            recipients,
+            [.. enabledSiteIds.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)],
+            settings ?? OrchestrationSettings.Default);
+    }
+}

@@ -1,0 +1,221 @@
+using System.Collections.Immutable;
+using ServerlessImaging.Contracts.Messages;
+using ServerlessImaging.Orchestration.Filters;
+using ServerlessImaging.Orchestration.Identity;
+
+namespace ServerlessImaging.Orchestration.Orchestrator;
+
+/// <summary>Instance status of a registration orchestration (Durable Functions' runtime status, specialised).</summary>
+public enum RegistrationStatus
+{
+    /// <summary>Created, not started.</summary>
+    Pending,
+
+    /// <summary>Searching the sites (fan-out not yet fanned in).</summary>
+    Running,
+
+    /// <summary>Candidate list ready; waiting for the clinician's selection (external event).</summary>
+    WaitingForSelection,
+
+    /// <summary>At least one selected study is being retrieved or stored.</summary>
+    Retrieving,
+
+    /// <summary>Every selected study is available, failed or deleted.</summary>
+    Completed,
+
+    /// <summary>No site could be searched and nothing was found.</summary>
+    Failed,
+
+    /// <summary>The working copy was purged; the instance accepts no more events.</summary>
+    Purged,
+}
+
+/// <summary>Where the search of one site stands in the current round.</summary>
+public enum SiteSearchStatus
+{
+    /// <summary>A FindStudies attempt is in flight.</summary>
+    Searching,
+
+    /// <summary>The site answered this round.</summary>
+    Searched,
+
+    /// <summary>The site did not answer a burst of attempts; a retry timer is set.</summary>
+    Unreachable,
+
+    /// <summary>Permanent failure this round (PACS rejected the query, or unreachable until the meeting).</summary>
+    Failed,
+}
+
+/// <summary>Per-study availability, as the RCP software shows it.</summary>
+public enum StudyStatus
+{
+    /// <summary>Selected, retrieval not yet started.</summary>
+    Pending,
+
+    /// <summary>The relay is retrieving it (n of m instances).</summary>
+    Retrieving,
+
+    /// <summary>In staging; being stored into the DICOM service.</summary>
+    Storing,
+
+    /// <summary>In the DICOM service, viewable.</summary>
+    Available,
+
+    /// <summary>Could not be made available (see the failure).</summary>
+    Failed,
+
+    /// <summary>Deleted at the clinician's request.</summary>
+    Deleted,
+
+    /// <summary>Removed by the retention purge.</summary>
+    Purged,
+}
+
+/// <summary>Whether the expertise e-mail was asked for and sent.</summary>
+public enum ExpertiseStatus
+{
+    /// <summary>Not asked for.</summary>
+    NotRequested,
+
+    /// <summary>Asked for; sent as soon as one study is available.</summary>
+    Pending,
+
+    /// <summary>Sent (exactly once, through the outbox).</summary>
+    Sent,
+}
+
+/// <summary>Near-misses of one site, by kind: never offered, counted so the 3C can spot data-entry errors.</summary>
+public sealed record NearMissCounts(int DifferentBirthDate, int DifferentSex, int DifferentFirstName, int DifferentFamilyName, int InsMismatch)
+{
+    /// <summary>All zero.</summary>
+    public static readonly NearMissCounts Zero = new(0, 0, 0, 0, 0);
+
+    /// <summary>Total of every kind.</summary>
+    public int Total => DifferentBirthDate + DifferentSex + DifferentFirstName + DifferentFamilyName + InsMismatch;
+
+    /// <summary>One more of <paramref name="kind"/>.</summary>
+    public NearMissCounts Add(NearMissKind kind) => kind switch
+    {
+        NearMissKind.DifferentBirthDate => this with { DifferentBirthDate = DifferentBirthDate + 1 },
+        NearMissKind.DifferentSex => this with { DifferentSex = DifferentSex + 1 },
+        NearMissKind.DifferentFirstName => this with { DifferentFirstName = DifferentFirstName + 1 },
+        NearMissKind.DifferentFamilyName => this with { DifferentFamilyName = DifferentFamilyName + 1 },
+        _ => this with { InsMismatch = InsMismatch + 1 },
+    };
+}
+
+/// <summary>The search of one site.</summary>
+/// <param name="SiteId">The site.</param>
+/// <param name="Status">Where it stands.</param>
+/// <param name="Round">Search round (1, then +1 per refresh).</param>
+/// <param name="Attempt">Attempt number within the round (every attempt has its own command id).</param>
+/// <param name="AttemptsInBurst">Attempts since the site was last (re)tried after being unreachable.</param>
+/// <param name="RetryTimerId">The durable timer that will retry an unreachable site.</param>
+/// <param name="LastFailure">Why the latest attempt failed, if it did.</param>
+/// <param name="AnsweredAt">When the site answered this round.</param>
+/// <param name="StudiesReturned">Studies the PACS returned.</param>
+/// <param name="Matched">Studies whose patient matched.</param>
+/// <param name="FilteredOut">Matched studies the imaging filter excluded.</param>
+/// <param name="NearMisses">Near-misses by kind.</param>
+public sealed record SiteSearch(
+    string SiteId,
+    SiteSearchStatus Status,
+    int Round,
+    int Attempt,
+    int AttemptsInBurst,
+    string? RetryTimerId,
+    FailureReason? LastFailure,
+    DateTimeOffset? AnsweredAt,
+    int StudiesReturned,
+    int Matched,
+    int FilteredOut,
+    NearMissCounts NearMisses);
+
+/// <summary>Why a selected study failed: a stable code and a message free of patient data.</summary>
+public sealed record StudyFailure(string Code, string SafeMessage);
+
+/// <summary>A study the clinician (or the auto-select policy) selected.</summary>
+/// <param name="StudyInstanceUid">The study.</param>
+/// <param name="Status">Availability.</param>
+/// <param name="SiteId">Site it is (or was last) retrieved from.</param>
+/// <param name="Attempt">Retrieval attempt number (one per site tried or reselection).</param>
+/// <param name="CurrentCommandId">Command id of the retrieval in flight, if any.</param>
+/// <param name="TriedSites">Sites tried since the study was (re)selected.</param>
+/// <param name="InstancesDone">Instances retrieved so far.</param>
+/// <param name="InstancesTotal">Instances the relay expects (0 until known).</param>
+/// <param name="BytesDone">Bytes retrieved so far.</param>
+/// <param name="InstancesStored">Instances stored in the DICOM service.</param>
+/// <param name="Failure">Why it failed, when it did.</param>
+public sealed record SelectedStudy(
+    string StudyInstanceUid,
+    StudyStatus Status,
+    string? SiteId,
+    int Attempt,
+    string? CurrentCommandId,
+    ImmutableArray<string> TriedSites,
+    int InstancesDone,
+    int InstancesTotal,
+    long BytesDone,
+    int InstancesStored,
+    StudyFailure? Failure)
+{
+    /// <summary>True for statuses no event moves on by itself.</summary>
+    public bool IsSettled => Status is StudyStatus.Available or StudyStatus.Failed or StudyStatus.Deleted or StudyStatus.Purged;
+}
+
+/// <summary>
+/// The whole persisted state of one registration orchestration. Collections are arrays sorted by id
+/// (ordinal) so the JSON form, and so the ETag-guarded document, is identical for identical histories.
+/// </summary>
+public sealed record RegistrationState
+{
+    /// <summary>Registration id = orchestration instance id.</summary>
+    public required string RegistrationId { get; init; }
+
+    /// <summary>Incremented by every non-duplicate event; the adapter persists it alongside its ETag.</summary>
+    public long Version { get; init; }
+
+    /// <summary>Instance status, derived after every event.</summary>
+    public RegistrationStatus Status { get; init; }
+
+    /// <summary>What to do, set by <see cref="RegistrationStarted"/>.</summary>
+    public RegistrationPlan? Plan { get; init; }
+
+    /// <summary>Search round: 1 at start, +1 per refresh.</summary>
+    public int Round { get; init; }
+
+    /// <summary>True once every site of the current round answered or was given up on for now.</summary>
+    public bool FanInDone { get; init; }
+
+    /// <summary>Per-site searches, sorted by site id.</summary>
+    public ImmutableArray<SiteSearch> Sites { get; init; } = [];
+
+    /// <summary>Candidate list, deduplicated by StudyInstanceUID, sorted by it.</summary>
+    public ImmutableArray<CandidateStudy> Candidates { get; init; } = [];
+
+    /// <summary>Selected studies, sorted by StudyInstanceUID.</summary>
+    public ImmutableArray<SelectedStudy> Selected { get; init; } = [];
+
+    /// <summary>Expertise e-mail status.</summary>
+    public ExpertiseStatus Expertise { get; init; }
+
+    /// <summary>When the purge ran.</summary>
+    public DateTimeOffset? PurgedAt { get; init; }
+
+    /// <summary>Ids of the latest processed events, oldest first, bounded by <see cref="OrchestrationSettings.ProcessedEventMemory"/>.</summary>
+    public ImmutableArray<string> ProcessedEventIds { get; init; } = [];
+
+    /// <summary>A new, not yet started instance.</summary>
+    public static RegistrationState Create(string registrationId)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(registrationId);
+        return new RegistrationState { RegistrationId = registrationId };
+    }
+
+    /// <summary>The search of <paramref name="siteId"/>, or null.</summary>
+    public SiteSearch? SiteOf(string siteId) => Sites.FirstOrDefault(s => string.Equals(s.SiteId, siteId, StringComparison.Ordinal));
+
+    /// <summary>The selected study, or null.</summary>
+    public SelectedStudy? SelectedOf(string studyInstanceUid) =>
+        Selected.FirstOrDefault(s => string.Equals(s.StudyInstanceUid, studyInstanceUid, StringComparison.Ordinal));
+}

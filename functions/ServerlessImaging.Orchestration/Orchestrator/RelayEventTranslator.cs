@@ -1,0 +1,26 @@
+using ServerlessImaging.Contracts.Messages;
+
+namespace ServerlessImaging.Orchestration.Orchestrator;
+
+/// <summary>
+/// Turns a relay's message into the orchestration event it means. The receive time, not the relay's
+/// <see cref="MessageEnvelope.SentAt"/>, is used as the event time: a relay's clock is not trusted.
+/// </summary>
+public static class RelayEventTranslator
+{
+    /// <summary>The event, or null for messages the registration flow does not consume (echo results, series lists, commands).</summary>
+    public static OrchestrationEvent? Translate(MessageEnvelope envelope, DateTimeOffset receivedAt)
+    {
+        ArgumentNullException.ThrowIfNull(envelope);
+        var commandId = envelope.CausationId ?? string.Empty;
+        return envelope.Body switch
+        {
+            StudiesFound found => new StudiesFoundAtSite(envelope.MessageId, receivedAt, envelope.SiteId, commandId, found.Studies),
+            RetrievalProgress progress => new RetrievalProgressed(envelope.MessageId, receivedAt, envelope.SiteId, commandId, progress.StudyInstanceUid, progress.InstancesDone, progress.InstancesTotal, progress.BytesDone),
+            RetrievalCompleted completed => new RetrievalFinished(envelope.MessageId, receivedAt, envelope.SiteId, commandId, completed.StudyInstanceUid, completed.Manifest),
+            CommandFailed failed => new RelayCommandFailed(envelope.MessageId, receivedAt, envelope.SiteId, commandId, failed.Reason, failed.SafeMessage),
+            Heartbeat heartbeat => new SiteHeartbeat(envelope.MessageId, receivedAt, envelope.SiteId, heartbeat.PacsEcho == PacsEchoStatus.Ok),
+            _ => null,
+        };
+    }
+}
