@@ -1,0 +1,10 @@
+using System.CommandLine;
+using ServerlessImaging.DicomCli.Commands;
+
+// One verb per file under Commands/; add new verbs to this list.
+var root = new RootCommand("ServerlessImaging DICOM toolkit command line")
+{
+    DumpCommand.Create(),
+    ConvertCommand.Create(),
+};
+return await root.Parse(args).InvokeAsync();
