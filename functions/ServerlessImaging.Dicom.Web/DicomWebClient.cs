@@ -91,7 +91,8 @@ public sealed class DicomWebClient : IDisposable
     public async Task<IReadOnlyList<DicomDataset>> SearchPageAsync(QidoQuery query, int offset, int limit, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
-        var uri = new Uri(BaseAddress, query.ToRelativeUri(offset, limit));
+        // Taken verbatim: System.Uri would re-escape '^' to %5E, which Orthanc (no percent-decoding) cannot match.
+        var uri = new Uri(BaseAddress.AbsoluteUri + query.ToRelativeUri(offset, limit), new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });
         using var response = await SendAsync("QIDO-RS", _retrying, () => Get(uri, DicomJson), HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         return await ReadDatasetsAsync("QIDO-RS", response, cancellationToken).ConfigureAwait(false);
     }

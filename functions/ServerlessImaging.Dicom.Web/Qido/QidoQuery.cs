@@ -129,7 +129,7 @@ public sealed record QidoQuery
     }
 
     // Keywords read better in logs and every server accepts them; unknown/private tags go as hex.
-    private static string KeyName(DicomTag tag) => tag.Keyword ?? tag.ToHexString();
+    private static string KeyName(DicomTag tag) => !tag.IsPrivate && tag.Keyword is { Length: > 0 } keyword ? keyword : tag.ToHexString();
 
     private static void Append(StringBuilder query, string key, string value)
     {
@@ -137,7 +137,33 @@ public sealed record QidoQuery
         {
             query.Append('&');
         }
-        query.Append(Uri.EscapeDataString(key)).Append('=').Append(Uri.EscapeDataString(value));
+        query.Append(Uri.EscapeDataString(key)).Append('=');
+        EscapeValue(query, value);
+    }
+
+    /// <summary>
+    /// Percent-encodes a value as UTF-8 but leaves the DICOM matching characters '*', '^', ',' and ':' as they
+    /// are: they are legal in a query, and a server that does not percent-decode (Orthanc) still sees them.
+    /// </summary>
+    private static void EscapeValue(StringBuilder query, string value)
+    {
+        Span<byte> utf8 = stackalloc byte[4];
+        for (var i = 0; i < value.Length; i++)
+        {
+            var c = value[i];
+            if (char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_' or '~' or '*' or '^' or ',' or ':')
+            {
+                query.Append(c);
+                continue;
+            }
+            var length = char.IsSurrogatePair(value, i)
+                ? new Rune(value[i], value[++i]).EncodeToUtf8(utf8)
+                : new Rune(char.IsSurrogate(c) ? '\uFFFD' : c).EncodeToUtf8(utf8);
+            foreach (var b in utf8[..length])
+            {
+                query.Append('%').Append(b.ToString("X2", CultureInfo.InvariantCulture));
+            }
+        }
     }
 
     private static DicomTag ParseTag(string keywordOrTag) =>
