@@ -118,7 +118,7 @@ internal sealed class DicomParser(DicomInput input, DicomReadOptions options, st
             {
                 length = ReadUInt32(head[4..], enc.BigEndian);
                 input.Advance(8);
-                vr = ImplicitVR(tag, length);
+                vr = ImplicitVR(tag, length, dataset);
             }
 
             var item = await ReadValueAsync(tag, vr, length, enc, depth, start, ct);
@@ -130,14 +130,24 @@ internal sealed class DicomParser(DicomInput input, DicomReadOptions options, st
         }
     }
 
-    private static DicomVR ImplicitVR(DicomTag tag, uint length)
+    private static DicomVR ImplicitVR(DicomTag tag, uint length, DicomDataset dataset)
     {
         if (tag == DicomTag.PixelData)
         {
             return length == Undefined ? DicomVR.OB : DicomVR.OW;
         }
-        var vr = DicomDictionary.ImplicitVR(tag);
-        return vr == DicomVR.NONE ? DicomVR.UN : vr;
+        var entry = DicomDictionary.Find(tag);
+        if (entry is null || entry.DefaultVR == DicomVR.NONE)
+        {
+            return DicomVR.UN;
+        }
+        // US or SS (pixel values, LUT descriptors): signed when Pixel Representation, read earlier, is 1.
+        if (entry.ValueRepresentations.Count > 1 && entry.ValueRepresentations.Contains(DicomVR.SS) && length <= 0xFFFF
+            && dataset.TryGetElement(DicomTag.PixelRepresentation, out var pr) && pr.Length >= 2 && pr.Value.GetBytes().Span[0] == 1)
+        {
+            return DicomVR.SS;
+        }
+        return entry.DefaultVR;
     }
 
     private async ValueTask<DicomItem?> ReadValueAsync(DicomTag tag, DicomVR vr, uint length, Encoding enc, int depth, long start, CancellationToken ct)

@@ -164,11 +164,18 @@ public static class DicomJson
             return;
         }
         var text = ds.DecodeText(e);
-        var values = vr.IsBackslashMultiValued ? text.Split('\\') : [text];
-        w.WriteStartArray("Value");
-        foreach (var raw in values)
+        var values = (vr.IsBackslashMultiValued ? text.Split('\\') : [text])
+            .Select(raw => vr == DicomVR.ST || vr == DicomVR.LT || vr == DicomVR.UT || vr == DicomVR.UR ? raw : raw.Trim(' ', '\0'))
+            .Select(v => vr == DicomVR.PN ? TrimEmptyNameComponents(v) : v)
+            .ToList();
+        if (values.All(v => v.Length == 0))
         {
-            var v = vr == DicomVR.ST || vr == DicomVR.LT || vr == DicomVR.UT || vr == DicomVR.UR ? raw : raw.Trim(' ', '\0');
+            // Only padding or empty components: an empty attribute (PS3.18 F.2.5), as dcmtk writes it.
+            return;
+        }
+        w.WriteStartArray("Value");
+        foreach (var v in values)
+        {
             if (v.Length == 0 && vr != DicomVR.ST && vr != DicomVR.LT && vr != DicomVR.UT && vr != DicomVR.UR)
             {
                 w.WriteNullValue();
@@ -211,6 +218,17 @@ public static class DicomJson
             }
         }
         w.WriteEndArray();
+    }
+
+    // Trailing empty components and groups carry nothing (PS3.5 6.2.1): "^^^^" is an empty name.
+    private static string TrimEmptyNameComponents(string value)
+    {
+        var groups = value.Split('=').Select(g => g.TrimEnd('^', ' ')).ToList();
+        while (groups.Count > 0 && groups[^1].Length == 0)
+        {
+            groups.RemoveAt(groups.Count - 1);
+        }
+        return string.Join('=', groups);
     }
 
     private static void WriteFloat(Utf8JsonWriter w, double v)
