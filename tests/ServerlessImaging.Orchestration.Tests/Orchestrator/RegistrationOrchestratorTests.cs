@@ -1,0 +1,618 @@
+using System.Text.Json;
+using ServerlessImaging.Contracts.Messages;
+using ServerlessImaging.Orchestration.Meetings;
+using ServerlessImaging.Orchestration.Orchestrator;
+
+namespace ServerlessImaging.Orchestration.Tests.Orchestrator;
+
+public class RegistrationOrchestratorTests
+{
+    private const string Uid1 = "1.2.250.1.1";
+    private const string Uid2 = "1.2.250.1.2";
+    private const string Uid3 = "1.2.250.1.3";
+
+    [Fact]
+    public void Start_fans_out_one_find_per_site_with_timeouts_and_sets_the_purge_timer()
+    {
+        var h = new Harness();
+
+        Assert.Equal(RegistrationStatus.Running, h.State.Status);
+        var finds = h.Commands<FindStudiesActivity>();
+        Assert.Equal(Fixtures.Sites.ToArray(), finds.Select(f => f.SiteId));
+        Assert.All(finds, f => Assert.Equal(Harness.Find(f.SiteId), f.CommandId));
+        Assert.All(finds, f => Assert.Equal(new DateOnly(1958, 4, 12), f.Query.BirthDate));
+        Assert.All(finds, f => Assert.Null(f.Query.FamilyName)); // broad keys only
+
+        var timers = h.Commands<StartDurableTimer>();
+        Assert.Equal(3, timers.Count(t => t.Purpose == TimerPurpose.FindTimeout && t.FireAt == Fixtures.T0.AddMinutes(2)));
+        Assert.Single(timers, t => t.Purpose == TimerPurpose.Purge && t.FireAt == Fixtures.MeetingStart.AddDays(30));
+        Assert.Single(h.Commands<WriteAuditActivity>(), a => a.Action == AuditAction.RegistrationStarted && a.PatientKey == "pk1-test");
+    }
+
+    [Fact]
+    public void Full_happy_path_from_search_to_available_studies()
+    {
+        var h = new Harness();
+        h.Found("ch-est");
+        Assert.Equal(RegistrationStatus.Running, h.State.Status);
+        h.Found("chu-nord", studies: [Fixtures.Study(Uid1), Fixtures.Study("9.9", Fixtures.PacsPatientOther())]);
+        h.Found("clinique-sud", studies: Fixtures.Study(Uid1));
+
+        Assert.Equal(RegistrationStatus.WaitingForSelection, h.State.Status);
+        var candidate = Assert.Single(h.State.Candidates);
+        Assert.Equal(["chu-nord", "clinique-sud"], candidate.SiteIds.ToArray());
+        Assert.Contains(h.Last.Commands.OfType<WriteAuditActivity>(), a => a.Action == AuditAction.CandidatesReady);
+
+        h.Select(Uid1);
+        Assert.Equal(RegistrationStatus.Retrieving, h.State.Status);
+        var retrieve = Assert.Single(h.Commands<RetrieveStudyActivity>());
+        Assert.Equal("chu-nord", retrieve.SiteId);
+        Assert.Equal(Harness.Retrieve(Uid1), retrieve.CommandId);
+        Assert.Equal($"{Fixtures.RegistrationId}/{Uid1}/", retrieve.StagingPrefix);
+
+        h.Apply(new RetrievalProgressed("p1", h.Now, "chu-nord", Harness.Retrieve(Uid1), Uid1, 1, 2, 1001));
+        Assert.Equal((1, 2), (h.Study(Uid1).InstancesDone, h.Study(Uid1).InstancesTotal));
+
+        h.Completed("chu-nord", Uid1);
+        Assert.Equal(StudyStatus.Storing, h.Study(Uid1).Status);
+        var store = Assert.Single(h.Commands<StoreStudyActivity>());
+        Assert.Equal(2, store.Manifest.Count);
+
+        h.Stored(Uid1);
+        Assert.Equal(StudyStatus.Available, h.Study(Uid1).Status);
+        Assert.Equal(RegistrationStatus.Completed, h.State.Status);
+    }
+
+    [Fact]
+    public void Near_misses_are_counted_per_site_and_never_offered()
+    {
+        var h = new Harness();
+        var wrongBirthDate = Fixtures.PacsPatientMatching() with { BirthDate = new DateOnly(1958, 4, 13) };
+        var wrongSex = Fixtures.PacsPatientMatching() with { Sex = "M" };
+        var wrongFirstName = Fixtures.PacsPatientMatching() with { PatientName = "MARTIN^HELENA" };
+        var wrongFamily = Fixtures.PacsPatientMatching() with { PatientName = "MARTINEZ^HELENE", PatientBirthName = null };
+        h.Found("chu-nord", studies: [Fixtures.Study("1"), Fixtures.Study("2", wrongBirthDate), Fixtures.Study("3", wrongSex), Fixtures.Study("4", wrongFirstName), Fixtures.Study("5", wrongFamily), Fixtures.Study("6", Fixtures.PacsPatientOther())]);
+
+        var site = h.Site("chu-nord");
+        Assert.Equal(new NearMissCounts(1, 1, 1, 1, 0), site.NearMisses);
+        Assert.Equal((6, 1), (site.StudiesReturned, site.Matched));
+        Assert.Equal(["1"], h.State.Candidates.Select(c => c.StudyInstanceUid));
+    }
+
+    [Fact]
+    public void Matched_studies_outside_the_filter_are_counted_not_offered()
+    {
+        var filter = new ImagingFilterOverride(["MR"], DateFilter.WithinLastMonths(6));
+        var h = new Harness(Fixtures.Plan(filter: filter));
+        Assert.All(h.Commands<FindStudiesActivity>(), f => Assert.Equal((new DateOnly(2024, 9, 22), new DateOnly(2025, 3, 22)), (f.StudyDateFrom!.Value, f.StudyDateTo!.Value)));
+
+        h.Found("chu-nord", studies: [Fixtures.Study("ct-recent", null, new DateOnly(2025, 1, 1), "CT"), Fixtures.Study("mr-old", null, new DateOnly(2023, 1, 1), "MR"), Fixtures.Study("mr-recent", null, new DateOnly(2025, 2, 1), "MR")]);
+        Assert.Equal(["mr-recent"], h.State.Candidates.Select(c => c.StudyInstanceUid));
+        Assert.Equal(2, h.Site("chu-nord").FilteredOut);
+    }
+
+    [Fact]
+    public void Find_timeout_retries_with_a_new_command_id_then_marks_the_site_unreachable()
+    {
+        var h = new Harness();
+        h.Found("ch-est");
+        h.Found("clinique-sud");
+
+        h.Now = Fixtures.T0.AddMinutes(2);
+        h.Timer(CommandIds.FindTimeout(Fixtures.RegistrationId, "chu-nord", 1, 1));
+        Assert.Equal(Harness.Find("chu-nord", attempt: 2), Assert.Single(h.Commands<FindStudiesActivity>()).CommandId);
+        Assert.Equal(SiteSearchStatus.Searching, h.Site("chu-nord").Status);
+
+        h.Timer(CommandIds.FindTimeout(Fixtures.RegistrationId, "chu-nord", 1, 2));
+        h.Timer(CommandIds.FindTimeout(Fixtures.RegistrationId, "chu-nord", 1, 3));
+        Assert.Empty(h.Commands<FindStudiesActivity>()); // 3 attempts per burst
+        Assert.Equal(SiteSearchStatus.Unreachable, h.Site("chu-nord").Status);
+        var retry = Assert.Single(h.Commands<StartDurableTimer>());
+        Assert.Equal((TimerPurpose.FindRetry, h.Now.AddMinutes(10)), (retry.Purpose, retry.FireAt));
+
+        // Fan-in does not wait for an unreachable site.
+        Assert.Equal(RegistrationStatus.WaitingForSelection, h.State.Status);
+        Assert.Contains(h.Last.Commands.OfType<WriteAuditActivity>(), a => a.Action == AuditAction.SiteUnreachable && a.Outcome == AuditOutcome.MinorFailure);
+    }
+
+    [Fact]
+    public void Offline_relay_is_retried_until_the_meeting_and_its_late_studies_join_the_list()
+    {
+        var h = new Harness();
+        h.Found("ch-est");
+        h.Found("clinique-sud");
+        h.Failed("chu-nord", Harness.Find("chu-nord", attempt: 1), FailureReason.PacsUnreachable);
+        h.Failed("chu-nord", Harness.Find("chu-nord", attempt: 2), FailureReason.PacsUnreachable);
+        h.Failed("chu-nord", Harness.Find("chu-nord", attempt: 3), FailureReason.PacsUnreachable);
+        var retryTimer = h.Site("chu-nord").RetryTimerId!;
+
+        h.Now += TimeSpan.FromMinutes(10);
+        h.Timer(retryTimer);
+        Assert.Equal(Harness.Find("chu-nord", attempt: 4), Assert.Single(h.Commands<FindStudiesActivity>()).CommandId);
+        Assert.Equal(1, h.Site("chu-nord").AttemptsInBurst);
+
+        // The relay comes back and answers the latest attempt.
+        h.Found("chu-nord", attempt: 4, studies: Fixtures.Study(Uid1));
+        Assert.Equal(SiteSearchStatus.Searched, h.Site("chu-nord").Status);
+        Assert.Single(h.State.Candidates);
+        Assert.Equal(RegistrationStatus.WaitingForSelection, h.State.Status);
+    }
+
+    [Fact]
+    public void Heartbeat_of_an_unreachable_site_retries_at_once_and_makes_its_retry_timer_stale()
+    {
+        var h = new Harness();
+        for (var attempt = 1; attempt <= 3; attempt++)
+        {
+            h.Timer(CommandIds.FindTimeout(Fixtures.RegistrationId, "chu-nord", 1, attempt));
+        }
+
+        var retryTimer = h.Site("chu-nord").RetryTimerId!;
+        Assert.Equal(DispositionReason.NothingToDo, h.Apply(new SiteHeartbeat("hb-down", h.Now, "chu-nord", PacsReachable: false)).Disposition.Reason);
+
+        h.Apply(new SiteHeartbeat("hb-up", h.Now, "chu-nord", PacsReachable: true));
+        Assert.Equal(Harness.Find("chu-nord", attempt: 4), Assert.Single(h.Commands<FindStudiesActivity>()).CommandId);
+
+        var stale = h.Timer(retryTimer);
+        Assert.Equal(DispositionReason.Stale, stale.Disposition.Reason);
+        Assert.Empty(stale.Commands);
+    }
+
+    [Fact]
+    public void A_site_unreachable_when_the_next_retry_would_pass_the_meeting_fails_for_this_round()
+    {
+        var h = new Harness { Now = Fixtures.MeetingStart.AddMinutes(-5) };
+        for (var attempt = 1; attempt <= 3; attempt++)
+        {
+            h.Failed("chu-nord", Harness.Find("chu-nord", attempt: attempt), FailureReason.Timeout);
+        }
+
+        Assert.Equal(SiteSearchStatus.Failed, h.Site("chu-nord").Status);
+        Assert.Empty(h.Commands<StartDurableTimer>());
+    }
+
+    [Fact]
+    public void A_pacs_rejecting_the_query_fails_the_site_at_once()
+    {
+        var h = new Harness();
+        h.Failed("chu-nord", Harness.Find("chu-nord"), FailureReason.PacsRejected);
+        Assert.Equal((SiteSearchStatus.Failed, FailureReason.PacsRejected), (h.Site("chu-nord").Status, h.Site("chu-nord").LastFailure));
+        Assert.Empty(h.Commands<FindStudiesActivity>());
+    }
+
+    [Fact]
+    public void Every_site_failing_with_nothing_found_fails_the_registration()
+    {
+        var h = new Harness();
+        foreach (var site in Fixtures.Sites)
+        {
+            h.Failed(site, Harness.Find(site), FailureReason.InvalidCommand);
+        }
+
+        Assert.Equal(RegistrationStatus.Failed, h.State.Status);
+    }
+
+    [Fact]
+    public void Late_answer_of_a_superseded_attempt_is_accepted_once_then_the_newer_answer_is_stale()
+    {
+        var h = new Harness();
+        h.Timer(CommandIds.FindTimeout(Fixtures.RegistrationId, "chu-nord", 1, 1));
+        Assert.Equal(DispositionKind.Applied, h.Found("chu-nord", attempt: 1, studies: Fixtures.Study(Uid1)).Disposition.Kind);
+        var second = h.Found("chu-nord", attempt: 2, studies: Fixtures.Study(Uid2));
+        Assert.Equal(DispositionReason.Stale, second.Disposition.Reason);
+        Assert.Equal([Uid1], h.State.Candidates.Select(c => c.StudyInstanceUid));
+    }
+
+    [Fact]
+    public void Timeout_after_the_answer_is_stale()
+    {
+        var h = new Harness();
+        h.Found("chu-nord");
+        var t = h.Timer(CommandIds.FindTimeout(Fixtures.RegistrationId, "chu-nord", 1, 1));
+        Assert.Equal(DispositionReason.Stale, t.Disposition.Reason);
+        Assert.Empty(t.Commands);
+    }
+
+    [Fact]
+    public void Duplicate_event_changes_nothing_and_emits_nothing()
+    {
+        var h = new Harness();
+        var e = new StudiesFoundAtSite("dup", h.Now, "chu-nord", Harness.Find("chu-nord"), [Fixtures.Study(Uid1)]);
+        h.Apply(e);
+        var before = h.State;
+        var again = h.Apply(e);
+        Assert.Same(before, again.State);
+        Assert.Empty(again.Commands);
+        Assert.Equal(DispositionReason.DuplicateEvent, again.Disposition.Reason);
+    }
+
+    [Fact]
+    public void Unknown_site_and_unknown_command_are_ignored_with_a_reason()
+    {
+        var h = new Harness();
+        Assert.Equal(DispositionReason.Unknown, h.Apply(new StudiesFoundAtSite("x1", h.Now, "nowhere", "x", [])).Disposition.Reason);
+        Assert.Equal(DispositionReason.Stale, h.Apply(new StudiesFoundAtSite("x2", h.Now, "chu-nord", "made-up-command", [Fixtures.Study(Uid1)])).Disposition.Reason);
+        Assert.Equal(DispositionReason.Stale, h.Failed("chu-nord", "made-up-command", FailureReason.Internal).Disposition.Reason);
+        Assert.Equal(DispositionReason.Stale, h.Timer("made-up-timer").Disposition.Reason);
+        Assert.Empty(h.State.Candidates);
+    }
+
+    [Fact]
+    public void Events_before_the_start_are_ignored_not_fatal()
+    {
+        var state = RegistrationState.Create(Fixtures.RegistrationId);
+        var t = RegistrationOrchestrator.Apply(state, new SelectionMade("s", Fixtures.T0, [Uid1], "dr"));
+        Assert.Equal(DispositionReason.NotStarted, t.Disposition.Reason);
+        Assert.Equal(RegistrationStatus.Pending, t.State.Status);
+        Assert.Empty(t.Commands);
+    }
+
+    [Fact]
+    public void Second_start_is_ignored_and_a_plan_for_another_registration_is_rejected()
+    {
+        var h = new Harness();
+        Assert.Equal(DispositionReason.AlreadyStarted, h.Apply(new RegistrationStarted("start-2", h.Now, Fixtures.Plan())).Disposition.Reason);
+
+        var other = RegistrationState.Create("reg-other");
+        Assert.Equal(DispositionReason.WrongRegistration, RegistrationOrchestrator.Apply(other, new RegistrationStarted("s", Fixtures.T0, Fixtures.Plan())).Disposition.Reason);
+    }
+
+    [Fact]
+    public void Reordered_progress_is_ignored_as_out_of_order()
+    {
+        var h = new Harness();
+        h.AllSitesAnswer(Fixtures.Study(Uid1));
+        h.Select(Uid1);
+        h.Apply(new RetrievalProgressed("p2", h.Now, "chu-nord", Harness.Retrieve(Uid1), Uid1, 50, 100, 5000));
+        var older = h.Apply(new RetrievalProgressed("p1", h.Now, "chu-nord", Harness.Retrieve(Uid1), Uid1, 20, 100, 2000));
+        Assert.Equal(DispositionReason.OutOfOrder, older.Disposition.Reason);
+        Assert.Equal(50, h.Study(Uid1).InstancesDone);
+    }
+
+    [Fact]
+    public void Completion_arriving_before_progress_makes_the_progress_stale()
+    {
+        var h = new Harness();
+        h.AllSitesAnswer(Fixtures.Study(Uid1));
+        h.Select(Uid1);
+        h.Completed("chu-nord", Uid1);
+        var progress = h.Apply(new RetrievalProgressed("p-late", h.Now, "chu-nord", Harness.Retrieve(Uid1), Uid1, 1, 2, 10));
+        Assert.Equal(DispositionReason.Stale, progress.Disposition.Reason);
+        Assert.Equal(StudyStatus.Storing, h.Study(Uid1).Status);
+    }
+
+    [Fact]
+    public void Study_disappearing_between_find_and_retrieve_fails_with_a_reason_and_others_are_unaffected()
+    {
+        var h = new Harness();
+        h.AllSitesAnswer(Fixtures.Study(Uid1), Fixtures.Study(Uid2));
+        h.Select(Uid1, Uid2);
+        h.Failed("chu-nord", Harness.Retrieve(Uid1), FailureReason.StudyNotFound);
+
+        var failed = h.Study(Uid1);
+        Assert.Equal(StudyStatus.Failed, failed.Status);
+        Assert.Equal("study_not_found", failed.Failure!.Code);
+        Assert.Equal(StudyStatus.Retrieving, h.Study(Uid2).Status);
+
+        h.Completed("chu-nord", Uid2);
+        h.Stored(Uid2);
+        Assert.Equal(StudyStatus.Available, h.Study(Uid2).Status);
+        Assert.Equal(RegistrationStatus.Completed, h.State.Status);
+    }
+
+    [Fact]
+    public void A_failed_retrieval_fails_over_to_another_site_holding_the_study()
+    {
+        var h = new Harness();
+        h.Found("ch-est");
+        h.Found("chu-nord", studies: Fixtures.Study(Uid1));
+        h.Found("clinique-sud", studies: Fixtures.Study(Uid1));
+        h.Select(Uid1);
+        h.Failed("chu-nord", Harness.Retrieve(Uid1), FailureReason.PacsUnreachable);
+
+        var retry = Assert.Single(h.Commands<RetrieveStudyActivity>());
+        Assert.Equal(("clinique-sud", Harness.Retrieve(Uid1, 2)), (retry.SiteId, retry.CommandId));
+        Assert.Equal(StudyStatus.Retrieving, h.Study(Uid1).Status);
+
+        // The first site's late completion is stale; the second's counts.
+        Assert.Equal(DispositionReason.Stale, h.Completed("chu-nord", Uid1, attempt: 1).Disposition.Reason);
+        h.Completed("clinique-sud", Uid1, attempt: 2);
+        h.Stored(Uid1, attempt: 2);
+        Assert.Equal(StudyStatus.Available, h.Study(Uid1).Status);
+    }
+
+    [Fact]
+    public void Selection_of_an_unknown_study_is_rejected_whole()
+    {
+        var h = new Harness();
+        h.AllSitesAnswer(Fixtures.Study(Uid1));
+        var t = h.Select(Uid1, "6.6.6");
+        Assert.Equal((DispositionKind.Rejected, DispositionReason.UnknownStudy), (t.Disposition.Kind, t.Disposition.Reason));
+        Assert.Empty(h.State.Selected);
+        Assert.Empty(t.Commands.OfType<RetrieveStudyActivity>());
+        Assert.Single(t.Commands.OfType<WriteAuditActivity>(), a => a.Action == AuditAction.SelectionRejected);
+    }
+
+    [Fact]
+    public void Selecting_an_already_selected_study_again_starts_nothing()
+    {
+        var h = new Harness();
+        h.AllSitesAnswer(Fixtures.Study(Uid1));
+        h.Select(Uid1);
+        h.Select(Uid1);
+        Assert.Empty(h.Commands<RetrieveStudyActivity>());
+    }
+
+    [Fact]
+    public void Deleting_a_loaded_study()
+    {
+        var h = new Harness();
+        h.AllSitesAnswer(Fixtures.Study(Uid1));
+        h.Select(Uid1);
+        h.Completed("chu-nord", Uid1);
+        h.Stored(Uid1);
+
+        h.Apply(new StudyDeleteRequested("del-1", h.Now, Uid1, "dr-barbe"));
+        Assert.Equal(StudyStatus.Deleted, h.Study(Uid1).Status);
+        var delete = Assert.Single(h.Commands<DeleteStudyActivity>());
+        Assert.Equal(Uid1, delete.StudyInstanceUid);
+        Assert.Empty(h.Commands<CancelRelayCommand>());
+
+        Assert.Equal(DispositionReason.NothingToDo, h.Apply(new StudyDeleteRequested("del-2", h.Now, Uid1, "dr-barbe")).Disposition.Reason);
+        Assert.Equal(DispositionReason.UnknownStudy, h.Apply(new StudyDeleteRequested("del-3", h.Now, Uid2, "dr-barbe")).Disposition.Reason);
+    }
+
+    [Fact]
+    public void Deleting_a_study_being_retrieved_cancels_the_relay_command_and_its_late_completion_is_stale()
+    {
+        var h = new Harness();
+        h.AllSitesAnswer(Fixtures.Study(Uid1));
+        h.Select(Uid1);
+        h.Apply(new StudyDeleteRequested("del", h.Now, Uid1, "dr-barbe"));
+        var cancel = Assert.Single(h.Commands<CancelRelayCommand>());
+        Assert.Equal(("chu-nord", Harness.Retrieve(Uid1)), (cancel.SiteId, cancel.CommandIdToCancel));
+        Assert.Equal(DispositionReason.Stale, h.Completed("chu-nord", Uid1).Disposition.Reason);
+        Assert.Equal(StudyStatus.Deleted, h.Study(Uid1).Status);
+    }
+
+    [Fact]
+    public void A_deleted_study_can_be_selected_again()
+    {
+        var h = new Harness();
+        h.AllSitesAnswer(Fixtures.Study(Uid1));
+        h.Select(Uid1);
+        h.Apply(new StudyDeleteRequested("del", h.Now, Uid1, "dr-barbe"));
+        h.Select(Uid1);
+        Assert.Equal(Harness.Retrieve(Uid1, 2), Assert.Single(h.Commands<RetrieveStudyActivity>()).CommandId);
+    }
+
+    [Fact]
+    public void Refresh_queries_every_site_again_and_finds_a_new_study()
+    {
+        var h = new Harness();
+        h.AllSitesAnswer(Fixtures.Study(Uid1));
+        h.Select(Uid1);
+
+        h.Apply(new RefreshRequested("refresh-1", h.Now, "dr-barbe"));
+        Assert.Equal(Fixtures.Sites.Select(s => Harness.Find(s, round: 2)), h.Commands<FindStudiesActivity>().Select(f => f.CommandId));
+
+        // A round-1 answer arriving now is stale.
+        Assert.Equal(DispositionReason.Stale, h.Found("ch-est", round: 1, attempt: 1, studies: Fixtures.Study(Uid3)).Disposition.Reason);
+
+        h.Found("ch-est", round: 2);
+        h.Found("chu-nord", round: 2, studies: [Fixtures.Study(Uid1), Fixtures.Study(Uid2)]);
+        h.Found("clinique-sud", round: 2);
+        Assert.Equal([Uid1, Uid2], h.State.Candidates.Select(c => c.StudyInstanceUid));
+        Assert.Equal(StudyStatus.Retrieving, h.Study(Uid1).Status); // untouched by the refresh
+    }
+
+    [Fact]
+    public void Auto_select_all_retrieves_every_candidate_at_fan_in()
+    {
+        var h = new Harness(Fixtures.Plan(new AutoSelectPolicy(AutoSelectMode.AllCandidates)));
+        h.Found("ch-est");
+        h.Found("chu-nord", studies: [Fixtures.Study(Uid1), Fixtures.Study(Uid2)]);
+        Assert.Empty(h.Commands<RetrieveStudyActivity>()); // not before fan-in
+        h.Found("clinique-sud");
+
+        Assert.Equal([Uid1, Uid2], h.Commands<RetrieveStudyActivity>().Select(r => r.StudyInstanceUid));
+        Assert.Equal(RegistrationStatus.Retrieving, h.State.Status);
+    }
+
+    [Fact]
+    public void Auto_select_most_recent_takes_the_newest_studies()
+    {
+        var h = new Harness(Fixtures.Plan(new AutoSelectPolicy(AutoSelectMode.MostRecent, 2)));
+        h.AllSitesAnswer(
+            Fixtures.Study(Uid1, date: new DateOnly(2024, 1, 1)),
+            Fixtures.Study(Uid2, date: new DateOnly(2025, 2, 1)),
+            Fixtures.Study(Uid3, date: new DateOnly(2025, 1, 1)));
+        Assert.Equal([Uid2, Uid3], h.State.Selected.Select(s => s.StudyInstanceUid));
+    }
+
+    [Fact]
+    public void Auto_select_also_picks_studies_an_unreachable_site_reports_later()
+    {
+        var h = new Harness(Fixtures.Plan(new AutoSelectPolicy(AutoSelectMode.AllCandidates)));
+        h.Found("ch-est");
+        h.Found("clinique-sud", studies: Fixtures.Study(Uid1));
+        for (var attempt = 1; attempt <= 3; attempt++)
+        {
+            h.Timer(CommandIds.FindTimeout(Fixtures.RegistrationId, "chu-nord", 1, attempt));
+        }
+
+        Assert.Equal([Uid1], h.State.Selected.Select(s => s.StudyInstanceUid));
+        h.Found("chu-nord", attempt: 3, studies: Fixtures.Study(Uid2));
+        Assert.Equal([Uid1, Uid2], h.State.Selected.Select(s => s.StudyInstanceUid));
+    }
+
+    [Fact]
+    public void Expertise_e_mail_leaves_once_with_the_first_available_study()
+    {
+        var h = new Harness(Fixtures.Plan(expertise: true));
+        h.AllSitesAnswer(Fixtures.Study(Uid1), Fixtures.Study(Uid2));
+        h.Select(Uid1, Uid2);
+        h.Completed("chu-nord", Uid1);
+        Assert.Equal(ExpertiseStatus.Pending, h.State.Expertise);
+
+        h.Stored(Uid1);
+        var mail = Assert.Single(h.Commands<SendExpertiseEmailActivity>());
+        Assert.Equal([Fixtures.Radiologist, Fixtures.NuclearPhysician], mail.Recipients.ToArray());
+        Assert.Equal(CommandIds.ExpertiseEmail(Fixtures.RegistrationId), mail.CommandId);
+
+        h.Completed("chu-nord", Uid2);
+        h.Stored(Uid2);
+        Assert.Empty(h.Commands<SendExpertiseEmailActivity>());
+        Assert.Equal(DispositionReason.NothingToDo, h.Apply(new ExpertiseRequested("exp-again", h.Now, "dr")).Disposition.Reason);
+    }
+
+    [Fact]
+    public void Expertise_requested_later_is_sent_at_once_when_a_study_is_available()
+    {
+        var h = new Harness();
+        h.AllSitesAnswer(Fixtures.Study(Uid1));
+        h.Select(Uid1);
+        h.Completed("chu-nord", Uid1);
+        h.Stored(Uid1);
+        h.Apply(new ExpertiseRequested("exp", h.Now, "dr-barbe"));
+        Assert.Single(h.Commands<SendExpertiseEmailActivity>());
+    }
+
+    [Fact]
+    public void Expertise_without_on_call_physicians_is_rejected()
+    {
+        var h = new Harness(Fixtures.Plan(withOnCall: false));
+        var t = h.Apply(new ExpertiseRequested("exp", h.Now, "dr-barbe"));
+        Assert.Equal((DispositionKind.Rejected, DispositionReason.NoRecipients), (t.Disposition.Kind, t.Disposition.Reason));
+    }
+
+    [Fact]
+    public void Purge_timer_purges_every_loaded_study_cancels_retrievals_and_ends_the_instance()
+    {
+        var h = new Harness();
+        h.AllSitesAnswer(Fixtures.Study(Uid1), Fixtures.Study(Uid2), Fixtures.Study(Uid3));
+        h.Select(Uid1, Uid2, Uid3);
+        h.Completed("chu-nord", Uid1);
+        h.Stored(Uid1);
+        h.Apply(new StudyDeleteRequested("del", h.Now, Uid3, "dr"));
+
+        h.Now = Fixtures.MeetingStart.AddDays(30);
+        h.Timer(CommandIds.PurgeTimer(Fixtures.RegistrationId));
+
+        var purge = Assert.Single(h.Commands<PurgeStudiesActivity>());
+        Assert.Equal([Uid1, Uid2], purge.StudyInstanceUids.ToArray());
+        Assert.Equal(Fixtures.RegistrationId + "/", purge.StagingRoot);
+        Assert.Equal(Harness.Retrieve(Uid2), Assert.Single(h.Commands<CancelRelayCommand>()).CommandIdToCancel);
+        Assert.Equal(RegistrationStatus.Purged, h.State.Status);
+        Assert.Equal(StudyStatus.Purged, h.Study(Uid1).Status);
+        Assert.Equal(StudyStatus.Deleted, h.Study(Uid3).Status);
+
+        var late = h.Completed("chu-nord", Uid2);
+        Assert.Equal(DispositionReason.RegistrationPurged, late.Disposition.Reason);
+        Assert.Empty(late.Commands);
+    }
+
+    [Fact]
+    public void Store_failure_fails_only_that_study()
+    {
+        var h = new Harness();
+        h.AllSitesAnswer(Fixtures.Study(Uid1));
+        h.Select(Uid1);
+        h.Completed("chu-nord", Uid1);
+        h.Apply(new StoreStudyFailed("sf", h.Now, Harness.Store(Uid1), Uid1, "STOW-RS answered 503."));
+        Assert.Equal(("store_failed", StudyStatus.Failed), (h.Study(Uid1).Failure!.Code, h.Study(Uid1).Status));
+        Assert.Equal(RegistrationStatus.Completed, h.State.Status);
+    }
+
+    [Fact]
+    public void Empty_retrieval_fails_over_then_fails()
+    {
+        var h = new Harness();
+        h.AllSitesAnswer(Fixtures.Study(Uid1));
+        h.Select(Uid1);
+        h.Apply(new RetrievalFinished("empty", h.Now, "chu-nord", Harness.Retrieve(Uid1), Uid1, []));
+        Assert.Equal("empty_study", h.Study(Uid1).Failure!.Code);
+        Assert.Equal(StudyStatus.Failed, h.Study(Uid1).Status);
+    }
+
+    [Fact]
+    public void Processed_event_ids_are_bounded()
+    {
+        var settings = OrchestrationSettings.Default with { ProcessedEventMemory = 4 };
+        var h = new Harness(Fixtures.Plan() with { Settings = settings });
+        for (var i = 0; i < 10; i++)
+        {
+            h.Apply(new SiteHeartbeat($"hb-{i}", h.Now, "chu-nord", true));
+        }
+
+        Assert.Equal(["hb-6", "hb-7", "hb-8", "hb-9"], h.State.ProcessedEventIds.ToArray());
+    }
+
+    [Fact]
+    public void Every_command_id_and_audit_id_is_unique_over_a_whole_history()
+    {
+        var h = new Harness(Fixtures.Plan(expertise: true));
+        var ids = new List<string>(h.Last.Commands.Select(c => c.CommandId));
+        void Track() => ids.AddRange(h.Last.Commands.Select(c => c.CommandId));
+        h.Timer(CommandIds.FindTimeout(Fixtures.RegistrationId, "ch-est", 1, 1)); Track();
+        h.AllSitesAnswer(Fixtures.Study(Uid1), Fixtures.Study(Uid2)); Track();
+        h.Select(Uid1, Uid2); Track();
+        h.Completed("chu-nord", Uid1); Track();
+        h.Stored(Uid1); Track();
+        h.Apply(new StudyDeleteRequested("d", h.Now, Uid2, "dr")); Track();
+        h.Apply(new RefreshRequested("r", h.Now, "dr")); Track();
+        h.Timer(CommandIds.PurgeTimer(Fixtures.RegistrationId)); Track();
+        Assert.Equal(ids.Count, ids.Distinct(StringComparer.Ordinal).Count());
+        Assert.All(ids, id => Assert.StartsWith(Fixtures.RegistrationId + "/", id, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void State_and_commands_round_trip_through_the_source_generated_json_context()
+    {
+        var h = new Harness(Fixtures.Plan(expertise: true));
+        h.AllSitesAnswer(Fixtures.Study(Uid1));
+        h.Select(Uid1);
+        h.Completed("chu-nord", Uid1);
+
+        var json = JsonSerializer.Serialize(h.State, OrchestrationJsonContext.Default.RegistrationState);
+        var back = JsonSerializer.Deserialize(json, OrchestrationJsonContext.Default.RegistrationState)!;
+        Assert.Equal(json, JsonSerializer.Serialize(back, OrchestrationJsonContext.Default.RegistrationState));
+        Assert.Contains("\"status\":\"Retrieving\"", json, StringComparison.Ordinal);
+
+        // The restored state carries on exactly like the original.
+        var fromOriginal = RegistrationOrchestrator.Apply(h.State, new StoreStudyCompleted("s", h.Now, Harness.Store(Uid1), Uid1, 2));
+        var fromRestored = RegistrationOrchestrator.Apply(back, new StoreStudyCompleted("s", h.Now, Harness.Store(Uid1), Uid1, 2));
+        Assert.Equal(
+            JsonSerializer.Serialize(fromOriginal.State, OrchestrationJsonContext.Default.RegistrationState),
+            JsonSerializer.Serialize(fromRestored.State, OrchestrationJsonContext.Default.RegistrationState));
+
+        foreach (var command in h.History.Count > 0 ? RegistrationOrchestrator.Replay(RegistrationState.Create(Fixtures.RegistrationId), h.History).Commands : [])
+        {
+            var text = JsonSerializer.Serialize(command, OrchestrationJsonContext.Default.OrchestrationCommand);
+            var parsed = JsonSerializer.Deserialize(text, OrchestrationJsonContext.Default.OrchestrationCommand)!;
+            Assert.Equal(command.GetType(), parsed.GetType());
+            Assert.Equal(text, JsonSerializer.Serialize(parsed, OrchestrationJsonContext.Default.OrchestrationCommand));
+        }
+
+        foreach (var e in h.History)
+        {
+            var text = JsonSerializer.Serialize(e, OrchestrationJsonContext.Default.OrchestrationEvent);
+            Assert.Equal(e.GetType(), JsonSerializer.Deserialize(text, OrchestrationJsonContext.Default.OrchestrationEvent)!.GetType());
+        }
+    }
+
+    [Fact]
+    public void Relay_messages_translate_to_orchestration_events_using_the_receive_time()
+    {
+        var received = Fixtures.T0.AddSeconds(5);
+        var envelope = new MessageEnvelope("m1", Fixtures.RegistrationId, Harness.Find("chu-nord"), "chu-nord", Fixtures.T0.AddYears(1), 1, new StudiesFound([Fixtures.Study(Uid1)]));
+        var e = Assert.IsType<StudiesFoundAtSite>(RelayEventTranslator.Translate(envelope, received));
+        Assert.Equal(("m1", received, "chu-nord", Harness.Find("chu-nord")), (e.EventId, e.At, e.SiteId, e.CommandId));
+
+        Assert.IsType<RelayCommandFailed>(RelayEventTranslator.Translate(envelope with { Body = new CommandFailed("RetrieveStudy", FailureReason.Timeout, "x") }, received));
+        Assert.IsType<RetrievalProgressed>(RelayEventTranslator.Translate(envelope with { Body = new RetrievalProgress(Uid1, 1, 2, 3) }, received));
+        Assert.IsType<RetrievalFinished>(RelayEventTranslator.Translate(envelope with { Body = new RetrievalCompleted(Uid1, []) }, received));
+        Assert.True(Assert.IsType<SiteHeartbeat>(RelayEventTranslator.Translate(envelope with { Body = new Heartbeat("1.0", received, PacsEchoStatus.Ok, null) }, received)).PacsReachable);
+        Assert.Null(RelayEventTranslator.Translate(envelope with { Body = new EchoResult(PacsEchoStatus.Ok, 1) }, received));
+    }
+}
