@@ -8,7 +8,7 @@ namespace ServerlessImaging.Testing.Stack;
 /// and exposes its endpoints. Never stops it: CI's script and developers do that.
 /// Use as a collection fixture; xunit only discovers collection definitions in the test
 /// assembly itself, so each test project declares
-/// <c>[CollectionDefinition(LocalStackCollection.Name)] public sealed class LocalStackCollection : ICollectionFixture&lt;LocalStackFixture&gt;;</c>
+/// <c>[CollectionDefinition(LocalStackFixture.CollectionName)] public sealed class LocalStackDefinition : ICollectionFixture&lt;LocalStackFixture&gt;;</c>
 /// (or uses <c>IClassFixture&lt;LocalStackFixture&gt;</c>; the start is shared either way).
 /// </summary>
 public sealed class LocalStackFixture : IAsyncLifetime
