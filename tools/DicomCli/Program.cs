@@ -6,5 +6,11 @@ var root = new RootCommand("ServerlessImaging DICOM toolkit command line")
 {
     DumpCommand.Create(),
     ConvertCommand.Create(),
+    EchoCommand.Create(),
+    FindCommand.Create(),
+    GetCommand.Create(),
+    MoveCommand.Create(),
+    StoreCommand.Create(),
+    ScpCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();
