@@ -1,0 +1,204 @@
+// The storage account where the cloud app and the relays meet: one command queue per site,
+// the events queue, the staging container (instances in transit to the DICOM service, deleted
+// by a lifecycle rule), message bodies too large for a queue, the function package and the
+// Functions host's own containers. Entra ID only: shared keys are disabled.
+
+import { site, relayEventsQueue, commandQueuePrefix, stagingContainer, messageBodiesContainer, deploymentContainer, functionsHostContainers } from '../types.bicep'
+
+@description('Azure region.')
+param location string
+
+@description('Name of the storage account (3-24 lower-case letters and digits).')
+@minLength(3)
+@maxLength(24)
+param accountName string
+
+@description('PACS sites; each gets its own command queue.')
+param sites site[]
+
+@description('Days after its last modification a staging blob is deleted (the working copy only lives until the DICOM service holds it).')
+@minValue(1)
+param stagingRetentionDays int
+
+@description('Days after its last modification a message body is deleted (queue messages expire after 7 days).')
+@minValue(7)
+param messageBodiesRetentionDays int
+
+@description('Days deleted blobs and containers stay recoverable.')
+@minValue(1)
+@maxValue(365)
+param softDeleteRetentionDays int
+
+@description('Private networking: refuse public traffic except from the listed relay egress ranges.')
+param restrictPublicNetworkAccess bool
+
+@description('Public egress IPv4 ranges (CIDR) of the hospitals\' relays, allowed through the firewall when public access is restricted. Empty: private endpoint only.')
+param relayEgressIpRanges string[]
+
+@description('Encrypt with the customer-managed key below instead of platform-managed keys.')
+param useCustomerManagedKey bool
+
+@description('Versionless customer-managed key URI; empty for Microsoft-managed keys.')
+param cmkKeyUri string
+
+@description('Name of the customer-managed key (with cmkKeyUri).')
+param cmkKeyName string
+
+@description('Resource id of the user-assigned identity that can unwrap the customer-managed key.')
+param cmkIdentityId string
+
+@description('Log Analytics workspace receiving diagnostics.')
+param logAnalyticsWorkspaceId string
+
+@description('Tags applied to every resource.')
+param tags object
+
+resource account 'Microsoft.Storage/storageAccounts@2025-01-01' = {
+  name: accountName
+  location: location
+  tags: tags
+  kind: 'StorageV2'
+  sku: { name: 'Standard_ZRS' }
+  identity: useCustomerManagedKey
+    ? { type: 'UserAssigned', userAssignedIdentities: { '${cmkIdentityId}': {} } }
+    : { type: 'None' }
+  properties: {
+    accessTier: 'Hot'
+    allowBlobPublicAccess: false
+    allowSharedKeyAccess: false
+    allowCrossTenantReplication: false
+    defaultToOAuthAuthentication: true
+    minimumTlsVersion: 'TLS1_2'
+    supportsHttpsTrafficOnly: true
+    publicNetworkAccess: restrictPublicNetworkAccess && empty(relayEgressIpRanges) ? 'Disabled' : 'Enabled'
+    networkAcls: {
+      bypass: 'AzureServices'
+      defaultAction: restrictPublicNetworkAccess ? 'Deny' : 'Allow'
+      ipRules: [for range in (restrictPublicNetworkAccess ? relayEgressIpRanges : []): { value: range, action: 'Allow' }]
+    }
+    encryption: {
+      keySource: useCustomerManagedKey ? 'Microsoft.Keyvault' : 'Microsoft.Storage'
+      requireInfrastructureEncryption: true
+      identity: useCustomerManagedKey ? { userAssignedIdentity: cmkIdentityId } : null
+      keyvaultproperties: useCustomerManagedKey
+        ? { keyname: cmkKeyName, keyvaulturi: split(cmkKeyUri, '/keys/')[0] }
+        : null
+      services: {
+        blob: { enabled: true, keyType: 'Account' }
+        file: { enabled: true, keyType: 'Account' }
+        queue: { enabled: true, keyType: 'Account' }
+        table: { enabled: true, keyType: 'Account' }
+      }
+    }
+  }
+}
+
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2025-01-01' = {
+  parent: account
+  name: 'default'
+  properties: {
+    deleteRetentionPolicy: { enabled: true, days: softDeleteRetentionDays }
+    containerDeleteRetentionPolicy: { enabled: true, days: softDeleteRetentionDays }
+  }
+}
+
+// The host's containers are created up front so the app's Blob Data Owner role can be scoped to them alone.
+resource appContainers 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01' = [
+  for name in concat([stagingContainer, messageBodiesContainer, deploymentContainer], functionsHostContainers): {
+    parent: blobService
+    name: name
+    properties: { publicAccess: 'None' }
+  }
+]
+
+resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2025-01-01' = {
+  parent: account
+  name: 'default'
+}
+
+resource eventsQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2025-01-01' = {
+  parent: queueService
+  name: relayEventsQueue
+}
+
+resource commandQueues 'Microsoft.Storage/storageAccounts/queueServices/queues@2025-01-01' = [
+  for s in sites: {
+    parent: queueService
+    name: '${commandQueuePrefix}${s.id}'
+  }
+]
+
+// Staging and message bodies are transient: delete them once nothing can still need them.
+resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2025-01-01' = {
+  parent: account
+  name: 'default'
+  properties: {
+    policy: {
+      rules: [
+        {
+          name: 'delete-old-staging-blobs'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: { blobTypes: ['blockBlob'], prefixMatch: ['${stagingContainer}/'] }
+            actions: {
+              baseBlob: { delete: { daysAfterModificationGreaterThan: stagingRetentionDays } }
+              snapshot: { delete: { daysAfterCreationGreaterThan: stagingRetentionDays } }
+            }
+          }
+        }
+        {
+          name: 'delete-old-message-bodies'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: { blobTypes: ['blockBlob'], prefixMatch: ['${messageBodiesContainer}/'] }
+            actions: {
+              baseBlob: { delete: { daysAfterModificationGreaterThan: messageBodiesRetentionDays } }
+            }
+          }
+        }
+      ]
+    }
+  }
+  dependsOn: [appContainers]
+}
+
+resource accountDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: account
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    metrics: [{ category: 'Transaction', enabled: true }]
+  }
+}
+
+resource blobDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: blobService
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [{ categoryGroup: 'allLogs', enabled: true }]
+    metrics: [{ category: 'Transaction', enabled: true }]
+  }
+}
+
+resource queueDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: queueService
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [{ categoryGroup: 'allLogs', enabled: true }]
+    metrics: [{ category: 'Transaction', enabled: true }]
+  }
+}
+
+output accountId string = account.id
+output accountName string = account.name
+output blobEndpoint string = account.properties.primaryEndpoints.blob
+output queueEndpoint string = account.properties.primaryEndpoints.queue
+output eventsQueueName string = eventsQueue.name
+output commandQueueNames string[] = [for (s, i) in sites: commandQueues[i].name]
+output stagingContainerName string = stagingContainer
+output messageBodiesContainerName string = messageBodiesContainer
+output deploymentContainerName string = deploymentContainer

@@ -1,0 +1,82 @@
+// Shared types and fixed names. Everything the cloud app and the relays meet at is named here,
+// once; a contract test (tests/ServerlessImaging.Infra.Tests) keeps these equal to
+// ServerlessImaging.Contracts.ResourceNames.
+
+@export()
+@description('A PACS site served by one relay agent.')
+type site = {
+  @description('Site id: 2-48 lower-case letters, digits or single inner hyphens. Names the command queue relay-commands-<id>.')
+  @minLength(2)
+  @maxLength(48)
+  id: string
+
+  @description('Object id of the relay\'s service principal (Entra app with a certificate credential generated on the relay host, or the Azure Arc machine identity). Omit until the relay is provisioned.')
+  relayPrincipalId: string?
+}
+
+@export()
+@description('A Cosmos DB container the app uses.')
+type cosmosContainer = {
+  name: string
+  partitionKeyPath: string
+
+  @description('Default time-to-live in seconds: -1 lets items set their own ttl; null turns TTL off so nothing can expire (audit).')
+  defaultTtl: int?
+}
+
+@export()
+@description('Queue where every relay posts its events.')
+var relayEventsQueue = 'relay-events'
+
+@export()
+@description('Prefix of each site\'s own command queue.')
+var commandQueuePrefix = 'relay-commands-'
+
+@export()
+@description('Blob container receiving retrieved instances before the store activity sends them to the DICOM service.')
+var stagingContainer = 'staging'
+
+@export()
+@description('Blob container holding message bodies too large for a queue message.')
+var messageBodiesContainer = 'message-bodies'
+
+@export()
+@description('Blob container the Flex Consumption plan deploys the function package from.')
+var deploymentContainer = 'function-package'
+
+@export()
+@description('Containers the Functions host writes (leases, keys) when AzureWebJobsStorage points at the shared account.')
+var functionsHostContainers = ['azure-webjobs-hosts', 'azure-webjobs-secrets']
+
+@export()
+@description('Cosmos DB database holding every container of the app.')
+var cosmosDatabase = 'serverless-imaging'
+
+@export()
+@description('Cosmos DB containers and their partition keys. The audit trail never expires (TTL off).')
+var cosmosContainers cosmosContainer[] = [
+  { name: 'meetings', partitionKeyPath: '/id', defaultTtl: -1 }
+  { name: 'registrations', partitionKeyPath: '/id', defaultTtl: -1 }
+  { name: 'sites', partitionKeyPath: '/id', defaultTtl: null }
+  { name: 'idempotency', partitionKeyPath: '/id', defaultTtl: -1 }
+  { name: 'audit', partitionKeyPath: '/partitionKey', defaultTtl: null }
+]
+
+@export()
+@description('Built-in Azure role definition ids used by this deployment (the same in every tenant).')
+var roles = {
+  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
+  storageQueueDataMessageProcessor: '8a0f0c08-91a1-4084-bc3d-661d67233fed'
+  storageQueueDataMessageSender: 'c6a89b2d-59bc-44d0-9896-0f6e12d7b80a'
+  storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
+  storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+  storageBlobDelegator: 'db58b8e5-c6ad-4a2a-8342-4190687cbf4a'
+  keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
+  keyVaultCryptoServiceEncryptionUser: 'e147488a-f6f5-4113-8e2d-b22465e65bf6'
+  monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+  dicomDataOwner: '58a3b984-7adf-4c20-983a-32417c86fbc8'
+}
+
+@export()
+@description('Cosmos DB built-in data-plane role: Cosmos DB Built-in Data Contributor.')
+var cosmosBuiltInDataContributor = '00000000-0000-0000-0000-000000000002'
