@@ -1,0 +1,127 @@
+using System.Text.Json;
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using ServerlessImaging.Contracts.Messages;
+using ServerlessImaging.Orchestration.Meetings;
+using ServerlessImaging.Orchestration.Orchestrator;
+
+namespace ServerlessImaging.Orchestration.Tests.Orchestrator;
+
+/// <summary>Properties over random event sequences: relevant, stale, unknown and reordered events mixed.</summary>
+public class DeterminismPropertyTests
+{
+    private const string Uid1 = "1.2.250.1.1";
+    private const string Uid2 = "1.2.250.1.2";
+
+    private static readonly string[] Uids = [Uid1, Uid2, "6.6.6"];
+
+    private static string Json(RegistrationState s) => JsonSerializer.Serialize(s, OrchestrationJsonContext.Default.RegistrationState);
+
+    private static string Json(IEnumerable<OrchestrationCommand> commands) =>
+        JsonSerializer.Serialize(commands.ToList(), OrchestrationJsonContext.Default.IReadOnlyListOrchestrationCommand);
+
+    /// <summary>One random event; ids come from a small pool so duplicates and collisions happen.</summary>
+    private static Gen<OrchestrationEvent> EventGen()
+    {
+        var at = Gen.Choose(0, 30 * 24 * 60).Select(m => Fixtures.T0.AddMinutes(m));
+        var site = Gen.Elements(Fixtures.Sites.Add("nowhere").ToArray());
+        var uid = Gen.Elements(Uids);
+        var round = Gen.Choose(1, 2);
+        var attempt = Gen.Choose(1, 4);
+        var id = Gen.Choose(0, 40).Select(i => "e" + i);
+        var reason = Gen.Elements(Enum.GetValues<FailureReason>());
+
+        return Gen.OneOf(
+            from e in id from t in at from s in site from r in round from a in attempt
+            from studies in Gen.SubListOf(new[] { Fixtures.Study(Uid1), Fixtures.Study(Uid2), Fixtures.Study("9.9", Fixtures.PacsPatientOther()) })
+            select (OrchestrationEvent)new StudiesFoundAtSite(e, t, s, Harness.Find(s, r, a), [.. studies]),
+            from e in id from t in at from s in site from r in round from a in attempt from why in reason
+            select (OrchestrationEvent)new RelayCommandFailed(e, t, s, Harness.Find(s, r, a), why, "x"),
+            from e in id from t in at from s in site from u in uid from a in Gen.Choose(1, 3) from why in reason
+            select (OrchestrationEvent)new RelayCommandFailed(e, t, s, Harness.Retrieve(u, a), why, "x"),
+            from e in id from t in at from s in site from r in round from a in attempt
+            select (OrchestrationEvent)new DurableTimerFired(e, t, CommandIds.FindTimeout(Fixtures.RegistrationId, s, r, a)),
+            from e in id from t in at from s in site from r in round from a in attempt
+            select (OrchestrationEvent)new DurableTimerFired(e, t, CommandIds.FindRetry(Fixtures.RegistrationId, s, r, a)),
+            from e in id from t in at
+            select (OrchestrationEvent)new DurableTimerFired(e, t, CommandIds.PurgeTimer(Fixtures.RegistrationId)),
+            from e in id from t in at from s in site from up in Gen.Elements(true, false)
+            select (OrchestrationEvent)new SiteHeartbeat(e, t, s, up),
+            from e in id from t in at from s in site from u in uid from a in Gen.Choose(1, 3) from done in Gen.Choose(0, 10)
+            select (OrchestrationEvent)new RetrievalProgressed(e, t, s, Harness.Retrieve(u, a), u, done, 10, done * 100L),
+            from e in id from t in at from s in site from u in uid from a in Gen.Choose(1, 3) from n in Gen.Choose(0, 3)
+            select (OrchestrationEvent)new RetrievalFinished(e, t, s, Harness.Retrieve(u, a), u, Fixtures.Manifest(u, n)),
+            from e in id from t in at from u in uid from a in Gen.Choose(1, 3)
+            select (OrchestrationEvent)new StoreStudyCompleted(e, t, Harness.Store(u, a), u, 2),
+            from e in id from t in at from u in uid from a in Gen.Choose(1, 3)
+            select (OrchestrationEvent)new StoreStudyFailed(e, t, Harness.Store(u, a), u, "x"),
+            from e in id from t in at from us in Gen.SubListOf(Uids)
+            select (OrchestrationEvent)new SelectionMade(e, t, [.. us], "dr"),
+            from e in id from t in at
+            select (OrchestrationEvent)new RefreshRequested(e, t, "dr"),
+            from e in id from t in at from u in uid
+            select (OrchestrationEvent)new StudyDeleteRequested(e, t, u, "dr"),
+            from e in id from t in at
+            select (OrchestrationEvent)new ExpertiseRequested(e, t, "dr"));
+    }
+
+    private static Gen<(AutoSelectMode Mode, List<OrchestrationEvent> Events)> HistoryGen() =>
+        from mode in Gen.Elements(AutoSelectMode.Manual, AutoSelectMode.AllCandidates)
+        from events in Gen.ListOf(EventGen())
+        select (mode, events);
+
+    private static RegistrationState Started(AutoSelectMode mode) =>
+        RegistrationOrchestrator.Apply(
+            RegistrationState.Create(Fixtures.RegistrationId),
+            new RegistrationStarted("start", Fixtures.T0, Fixtures.Plan(new AutoSelectPolicy(mode)))).State;
+
+    [Property(MaxTest = 200)]
+    public Property Replaying_the_same_events_twice_yields_identical_state_and_commands() =>
+        Prop.ForAll(
+            HistoryGen().ToArbitrary(),
+            history =>
+            {
+                var first = RegistrationOrchestrator.Replay(Started(history.Mode), history.Events);
+                var second = RegistrationOrchestrator.Replay(Started(history.Mode), history.Events);
+                return Json(first.State) == Json(second.State) && Json(first.Commands) == Json(second.Commands);
+            });
+
+    [Property(MaxTest = 200)]
+    public Property Applying_any_processed_event_again_changes_nothing_and_emits_nothing() =>
+        Prop.ForAll(
+            HistoryGen().ToArbitrary(),
+            history =>
+            {
+                var state = Started(history.Mode);
+                foreach (var e in history.Events)
+                {
+                    state = RegistrationOrchestrator.Apply(state, e).State;
+                    var again = RegistrationOrchestrator.Apply(state, e);
+                    if (!ReferenceEquals(again.State, state) || !again.Commands.IsEmpty || again.Disposition.Reason != DispositionReason.DuplicateEvent)
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            });
+
+    [Property(MaxTest = 200)]
+    public Property Any_sequence_keeps_the_state_consistent_and_never_throws() =>
+        Prop.ForAll(
+            HistoryGen().ToArbitrary(),
+            history =>
+            {
+                var (state, commands) = RegistrationOrchestrator.Replay(Started(history.Mode), history.Events);
+                var sortedSites = state.Sites.Select(s => s.SiteId).SequenceEqual(state.Sites.Select(s => s.SiteId).Order(StringComparer.Ordinal));
+                var selectedAreCandidates = state.Selected.All(s => state.Candidates.Any(c => c.StudyInstanceUid == s.StudyInstanceUid));
+                var onlyMatchingPatient = state.Candidates.All(c => c.StudyInstanceUid != "9.9");
+                var neverUnknownStudy = state.Selected.All(s => s.StudyInstanceUid != "6.6.6");
+                var oneEmailAtMost = commands.OfType<SendExpertiseEmailActivity>().Count() <= 1;
+                var onePurgeAtMost = commands.OfType<PurgeStudiesActivity>().Count() <= 1;
+                var statusConsistent = state.Status == RegistrationOrchestrator.DeriveStatus(state);
+                var retrievingHasCommand = state.Selected.Where(s => s.Status == StudyStatus.Retrieving).All(s => s.CurrentCommandId is not null);
+                return sortedSites && selectedAreCandidates && onlyMatchingPatient && neverUnknownStudy && oneEmailAtMost && onePurgeAtMost && statusConsistent && retrievingHasCommand;
+            });
+}
