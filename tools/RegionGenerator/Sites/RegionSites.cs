@@ -16,8 +16,8 @@ public static class RegionSites
     public static IReadOnlyList<string> DefaultIds => [.. Defaults.Select(s => s.Id)];
 
     /// <summary>
-    /// Sites for the given ids. Endpoints come from stack.json when given and readable (it is tolerated loosely:
-    /// any object under "sites" keyed or tagged by site id with aeTitle/dicomPort/httpPort/host), else the defaults.
+    /// Sites for the given ids. Endpoints come from the stack's stack.json when given and readable
+    /// ("sitePacs": [{ site, aeTitle, host, dicomPort, httpUrl }]), else the defaults.
     /// </summary>
     public static IReadOnlyList<ManifestSite> Resolve(IReadOnlyList<string> siteIds, string? stackJsonPath)
     {
@@ -38,7 +38,9 @@ public static class RegionSites
         AeTitle = Str(e, "aeTitle") ?? Str(e, "ae") ?? Str(e, "aet") ?? site.AeTitle,
         Host = Str(e, "host") ?? site.Host,
         DicomPort = Int(e, "dicomPort") ?? Int(e, "port") ?? site.DicomPort,
-        HttpPort = site.Kind == SiteKind.Orthanc ? Int(e, "httpPort") ?? site.HttpPort : null,
+        HttpPort = site.Kind == SiteKind.Orthanc
+            ? Int(e, "httpPort") ?? (Uri.TryCreate(Str(e, "httpUrl"), UriKind.Absolute, out var url) ? url.Port : site.HttpPort)
+            : null,
     };
 
     private static Dictionary<string, JsonElement> ReadStackJson(string path)
@@ -47,7 +49,7 @@ public static class RegionSites
         try
         {
             using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
-            if (!doc.RootElement.TryGetProperty("sites", out var sites))
+            if (!doc.RootElement.TryGetProperty("sitePacs", out var sites) && !doc.RootElement.TryGetProperty("sites", out sites))
             {
                 return found;
             }
@@ -62,7 +64,7 @@ public static class RegionSites
             {
                 foreach (var s in sites.EnumerateArray())
                 {
-                    if (Str(s, "id") is { } id)
+                    if ((Str(s, "site") ?? Str(s, "id")) is { } id)
                     {
                         found[id] = s.Clone();
                     }
