@@ -12,5 +12,8 @@ var root = new RootCommand("ServerlessImaging DICOM toolkit command line")
     MoveCommand.Create(),
     StoreCommand.Create(),
     ScpCommand.Create(),
+    QidoCommand.Create(),
+    StowCommand.Create(),
+    WadoCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();
