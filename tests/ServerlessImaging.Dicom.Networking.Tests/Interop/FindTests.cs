@@ -67,7 +67,7 @@ public sealed class FindTests(SeededStudies seed) : IClassFixture<SeededStudies>
             .AddOrUpdate(DicomTag.SeriesInstanceUID, "")
             .AddOrUpdate(DicomTag.Modality, "");
         var series = await Find(pacs, QueryModel.StudyRoot, QueryRetrieveLevel.Series, seriesKeys);
-        Assert.Equal([seed.StudyASeriesCt, seed.StudyASeriesMr], series.Select(s => s.GetString(DicomTag.SeriesInstanceUID)).Order());
+        Assert.Equal(new[] { seed.StudyASeriesCt, seed.StudyASeriesMr }.Order(StringComparer.Ordinal), series.Select(s => s.GetString(DicomTag.SeriesInstanceUID)).Order(StringComparer.Ordinal));
 
         var imageKeys = new DicomDataset()
             .AddOrUpdate(DicomTag.StudyInstanceUID, seed.StudyA)
