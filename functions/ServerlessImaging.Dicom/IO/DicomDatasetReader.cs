@@ -60,7 +60,11 @@ internal sealed class DicomParser(DicomInput input, DicomReadOptions options, st
             {
                 if (end == ToEnd)
                 {
-                    // A few stray bytes after the last element (seen in the wild) carry nothing: stop cleanly.
+                    // A few zero bytes after the last element (seen in the wild) carry nothing; anything else is a truncated element.
+                    if (input.Buffered > 0 && input.Span(input.Buffered).ContainsAnyExcept((byte)0))
+                    {
+                        throw new DicomMalformedDataException("Truncated element header at end of data", input.Position);
+                    }
                     return;
                 }
                 throw new DicomMalformedDataException("Unexpected end of data inside an item", input.Position + input.Buffered);

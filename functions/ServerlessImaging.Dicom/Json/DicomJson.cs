@@ -199,6 +199,11 @@ public static class DicomJson
                 }
                 w.WriteEndObject();
             }
+            else if ((vr == DicomVR.IS || vr == DicomVR.DS) && IsJsonNumber(v))
+            {
+                // Already a JSON number: keep the sender's text ("1.0000000e-6" stays as it is).
+                w.WriteRawValue(v, skipInputValidation: true);
+            }
             else if (vr == DicomVR.IS && long.TryParse(v, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l))
             {
                 w.WriteNumberValue(l);
@@ -218,6 +223,62 @@ public static class DicomJson
             }
         }
         w.WriteEndArray();
+    }
+
+    // JSON number grammar (RFC 8259): -?(0|[1-9]d*)(.d+)?([eE][+-]?d+)?
+    private static bool IsJsonNumber(string s)
+    {
+        var i = 0;
+        if (i < s.Length && s[i] == '-')
+        {
+            i++;
+        }
+        if (i >= s.Length || !char.IsAsciiDigit(s[i]))
+        {
+            return false;
+        }
+        if (s[i] == '0')
+        {
+            i++;
+        }
+        else
+        {
+            while (i < s.Length && char.IsAsciiDigit(s[i]))
+            {
+                i++;
+            }
+        }
+        if (i < s.Length && s[i] == '.')
+        {
+            i++;
+            var start = i;
+            while (i < s.Length && char.IsAsciiDigit(s[i]))
+            {
+                i++;
+            }
+            if (i == start)
+            {
+                return false;
+            }
+        }
+        if (i < s.Length && s[i] is 'e' or 'E')
+        {
+            i++;
+            if (i < s.Length && s[i] is '+' or '-')
+            {
+                i++;
+            }
+            var start = i;
+            while (i < s.Length && char.IsAsciiDigit(s[i]))
+            {
+                i++;
+            }
+            if (i == start)
+            {
+                return false;
+            }
+        }
+        return i == s.Length;
     }
 
     // Trailing empty components and groups carry nothing (PS3.5 6.2.1): "^^^^" is an empty name.

@@ -3,7 +3,8 @@ namespace ServerlessImaging.Dicom.Tests.Support;
 /// <summary>Structural dataset equality: same tags, VRs and values (trailing padding aside), recursively.</summary>
 internal static class DatasetAssert
 {
-    public static void Equal(DicomDataset expected, DicomDataset actual, string path = "")
+    /// <param name="emptyNameComponentsInsignificant">PN "^^^^" equals an empty name (PS3.5 6.2.1), as DICOM JSON writes it.</param>
+    public static void Equal(DicomDataset expected, DicomDataset actual, string path = "", bool emptyNameComponentsInsignificant = false)
     {
         var e = expected.ToList();
         var a = actual.ToList();
@@ -19,7 +20,7 @@ internal static class DatasetAssert
                     Assert.Equal(sq.Items.Count, other.Items.Count);
                     for (var k = 0; k < sq.Items.Count; k++)
                     {
-                        Equal(sq.Items[k], other.Items[k], $"{where}[{k}]");
+                        Equal(sq.Items[k], other.Items[k], $"{where}[{k}]", emptyNameComponentsInsignificant);
                     }
                     break;
                 case DicomFragmentSequence fs:
@@ -33,8 +34,8 @@ internal static class DatasetAssert
                     break;
                 case DicomElement el:
                     var ael = Assert.IsType<DicomElement>(a[i]);
-                    var eb = Trim(el.Value.GetBytes().ToArray());
-                    var ab = Trim(ael.Value.GetBytes().ToArray());
+                    var eb = Trim(el.Value.GetBytes().ToArray(), emptyNameComponentsInsignificant && el.VR == DicomVR.PN);
+                    var ab = Trim(ael.Value.GetBytes().ToArray(), emptyNameComponentsInsignificant && el.VR == DicomVR.PN);
                     Assert.True(eb.AsSpan().SequenceEqual(ab), $"Value differs at {where}");
                     break;
             }
@@ -42,10 +43,10 @@ internal static class DatasetAssert
     }
 
     // Odd-length values gain one padding byte when written; trailing spaces/NULs are padding for text.
-    private static byte[] Trim(byte[] b)
+    private static byte[] Trim(byte[] b, bool caret = false)
     {
         var n = b.Length;
-        while (n > 0 && (b[n - 1] == 0 || b[n - 1] == (byte)' '))
+        while (n > 0 && (b[n - 1] == 0 || b[n - 1] == (byte)' ' || (caret && b[n - 1] == (byte)'^')))
         {
             n--;
         }
