@@ -1,8 +1,22 @@
 using ServerlessImaging.FunctionApp.Configuration;
+using ServerlessImaging.FunctionApp.Hosting;
+using ServerlessImaging.FunctionApp.Runtime;
 
-// Host wiring only. The HTTP API, triggers and activities arrive with their issues; today the
-// app validates its configuration and answers a liveness probe.
+// Composition root. Two modes (README.md): standalone (own queue listener and sweep loop) and, with
+// --custom-handler, behind the Azure Functions host (triggers arrive as invocations; HTTP is forwarded).
+var customHandler = CustomHandler.IsRequested(args);
 var builder = WebApplication.CreateBuilder(args);
+if (customHandler)
+{
+    builder.ListenForFunctionsHost();
+}
+
+builder.Services.AddOrchestrationRuntime(builder.Configuration);
+if (!customHandler)
+{
+    builder.Services.AddStandaloneWorkers();
+}
+
 var app = builder.Build();
 
 var missing = CloudAppSettings.RequiredInAzure
@@ -14,4 +28,12 @@ if (missing.Count > 0 && !app.Environment.IsDevelopment())
 }
 
 app.MapGet("/healthz", () => Results.Ok(new { status = "alive" }));
+if (customHandler)
+{
+    app.MapCustomHandlerInvocations();
+}
+
 app.Run();
+
+/// <summary>Entry point (public for WebApplicationFactory-style tests).</summary>
+public partial class Program;

@@ -1,0 +1,44 @@
+using System.Globalization;
+using ServerlessImaging.Orchestration.Orchestrator;
+using ServerlessImaging.Orchestration.Ports;
+using ServerlessImaging.Orchestration.Registrations;
+
+namespace ServerlessImaging.FunctionApp.Activities;
+
+/// <summary>Renders the expertise e-mail of a registration (the API side may register a richer one).</summary>
+public interface IExpertiseEmailComposer
+{
+    /// <summary>The message; its id must derive from the command id so the sender can deduplicate.</summary>
+    EmailMessage Compose(SendExpertiseEmailActivity command, PatientIdentity patient);
+}
+
+/// <summary>Plain-text rendering used when no other composer is registered.</summary>
+public sealed class PlainExpertiseEmailComposer : IExpertiseEmailComposer
+{
+    /// <inheritdoc />
+    public EmailMessage Compose(SendExpertiseEmailActivity command, PatientIdentity patient)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        ArgumentNullException.ThrowIfNull(patient);
+        var body = string.Create(CultureInfo.GetCultureInfo("fr-FR"), $"""
+            Bonjour,
+
+            Le Dr {command.RequesterName} sollicite votre expertise pour le dossier de {patient.FirstName} {patient.BirthName}, né(e) le {patient.BirthDate:dd/MM/yyyy}, présenté à la {command.MeetingTitle} du {command.MeetingStartsAt:dd/MM/yyyy HH:mm}.
+            {command.AvailableStudies} examen(s) d'imagerie sont disponibles.
+            """);
+        return new EmailMessage("expertise-" + command.CommandId.Replace('/', '-'), command.Recipients, "Demande d'expertise – " + command.MeetingTitle, body);
+    }
+}
+
+/// <summary>SendExpertiseEmail: the command carries no patient data, so the name is read from the registration itself.</summary>
+public sealed class ExpertiseEmailActivityRunner(IRegistrationStateStore states, IExpertiseEmailComposer composer, IEmailSender sender)
+{
+    /// <summary>Sends the e-mail (the sender deduplicates on the message id).</summary>
+    public async Task RunAsync(SendExpertiseEmailActivity command, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        var stored = await states.LoadAsync(command.RegistrationId, cancellationToken);
+        var patient = stored?.State.Plan?.Registration.Patient ?? throw new InvalidOperationException("The registration of an expertise e-mail has no plan.");
+        await sender.SendAsync(composer.Compose(command, patient), cancellationToken);
+    }
+}

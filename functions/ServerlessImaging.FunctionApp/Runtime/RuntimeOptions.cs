@@ -1,0 +1,26 @@
+namespace ServerlessImaging.FunctionApp.Runtime;
+
+/// <summary>Tuning of the orchestration runtime (section <c>Orchestration</c>).</summary>
+public sealed class RuntimeOptions
+{
+    /// <summary>Sites every registration searches (<c>Sites__Ids</c>, comma-separated).</summary>
+    public IReadOnlyList<string> SiteIds { get; set; } = [];
+
+    /// <summary>How often the standalone host sweeps due timers and left-behind outboxes.</summary>
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>An outbox entry older than this is dispatched again by the sweep (the writer crashed or its dispatch failed).</summary>
+    public TimeSpan OutboxRedispatchAfter { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Lifetime of the write-only staging SAS handed to a relay with each RetrieveStudy.</summary>
+    public TimeSpan StagingCredentialLifetime { get; set; } = TimeSpan.FromHours(2);
+
+    /// <summary>Instances per STOW-RS request of the StoreStudy activity.</summary>
+    public int StoreBatchSize { get; set; } = 50;
+
+    /// <summary>Optional override of the orchestrator's timeouts (tests use seconds instead of minutes).</summary>
+    public TimeSpan? FindTimeout { get; set; }
+
+    /// <summary>Optional override of the delay between bursts of an unreachable site.</summary>
+    public TimeSpan? UnreachableRetryInterval { get; set; }
+}
