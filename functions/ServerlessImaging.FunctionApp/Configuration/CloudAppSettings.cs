@@ -24,6 +24,12 @@ public static class CloudAppSettings
     public const string ViewerStudyUrlTemplate = "Viewer__StudyUrlTemplate";
     public const string SiteIds = "Sites__Ids";
 
+    /// <summary>Base64 secret (at least 32 bytes) keying the pseudonymous patient key of audit records and logs (a Key Vault reference in Azure); local runs fall back to a public development secret.</summary>
+    public const string PseudonymisationSecret = "Identity__PseudonymisationSecret";
+
+    /// <summary>Local development only: JWKS file of the local stack's signing key (tokens are validated against it instead of the authority's metadata).</summary>
+    public const string AuthDevelopmentJwksPath = "Auth__DevelopmentJwksPath";
+
     /// <summary>Local development only: an Azurite or storage connection string replaces the two service URIs.</summary>
     public const string StorageConnectionString = "Storage__ConnectionString";
 
@@ -47,5 +53,5 @@ public static class CloudAppSettings
     ];
 
     /// <summary>Settings that are optional (SMTP credentials come from Key Vault references when the relay needs them).</summary>
-    public static readonly IReadOnlyList<string> Optional = [SmtpUserName, SmtpPassword, StorageConnectionString];
+    public static readonly IReadOnlyList<string> Optional = [SmtpUserName, SmtpPassword, StorageConnectionString, AuthDevelopmentJwksPath, PseudonymisationSecret];
 }

@@ -1,0 +1,196 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Azure.Cosmos;
+using ServerlessImaging.Orchestration.Audit;
+using ServerlessImaging.Orchestration.Orchestrator;
+using ServerlessImaging.Orchestration.Ports;
+
+namespace ServerlessImaging.Adapters.Audit;
+
+/// <summary>
+/// The audit trail in the Cosmos DB container <c>audit</c>, partitioned by UTC day (<c>/partitionKey</c> =
+/// yyyy-MM-dd): writes spread over days, and the auditors' usual question ("what happened between these
+/// dates") reads only those days' partitions. Filters by patient, user, site or registration are equality
+/// predicates on top-level fields (range-indexed by default). Only creates documents: there is no code path
+/// that replaces or deletes one. Uses the stream API with System.Text.Json so the record's JSON shape does
+/// not depend on how the shared CosmosClient's serializer is configured.
+/// </summary>
+public sealed class CosmosAuditTrail : IAuditTrail, IAuditSink
+{
+    // Beyond this many days, the partition list stops paying for itself: query across partitions.
+    private const int MaxDaysForPartitionList = 62;
+
+    private readonly Container container;
+    private readonly string auditSource;
+
+    /// <summary>Creates the trail over <paramref name="container"/>; <paramref name="auditSource"/> names this app instance.</summary>
+    public CosmosAuditTrail(Container container, string auditSource)
+    {
+        ArgumentNullException.ThrowIfNull(container);
+        ArgumentException.ThrowIfNullOrWhiteSpace(auditSource);
+        this.container = container;
+        this.auditSource = auditSource;
+    }
+
+    /// <inheritdoc />
+    public Task WriteAsync(WriteAuditActivity record, CancellationToken cancellationToken) =>
+        AppendAsync(OrchestrationAuditMapper.Map(record, auditSource), cancellationToken);
+
+    /// <inheritdoc />
+    public async Task AppendAsync(AuditRecord record, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var document = AuditDocument.ToJson(record);
+        using var body = new MemoryStream(Encoding.UTF8.GetBytes(document));
+        using var response = await container.CreateItemStreamAsync(body, new PartitionKey(record.PartitionKey), cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.Conflict)
+        {
+            return; // Same deterministic id: this fact is already recorded.
+        }
+
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new CosmosException($"Writing an audit record failed ({(int)response.StatusCode}).", response.StatusCode, 0, response.Headers.ActivityId, response.Headers.RequestCharge);
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<AuditPage> QueryAsync(AuditQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var pageSize = Math.Clamp(query.PageSize, 1, AuditQuery.MaxPageSize);
+        var after = query.ContinuationToken is null ? null : DecodeToken(query.ContinuationToken);
+
+        var where = new List<string>();
+        var parameters = new List<(string Name, object Value)>();
+        void Equal(string field, string? value)
+        {
+            if (!string.IsNullOrEmpty(value))
+            {
+                where.Add($"c.{field} = @{field}");
+                parameters.Add(("@" + field, value));
+            }
+        }
+
+        Equal("patientKey", query.PatientKey);
+        Equal("userId", query.UserId);
+        Equal("siteId", query.SiteId);
+        Equal("registrationId", query.RegistrationId);
+        if (query.From is { } from)
+        {
+            where.Add("c.sortKey >= @fromKey");
+            parameters.Add(("@fromKey", SortKeyPrefix(from)));
+        }
+
+        if (query.To is { } to)
+        {
+            // Every sort key of the last millisecond starts with this prefix, so "<= prefix + max" keeps them.
+            where.Add("c.sortKey <= @toKey");
+            parameters.Add(("@toKey", SortKeyPrefix(to) + "~"));
+        }
+
+        if (query.From is { } f && query.To is { } t && t >= f && (t.UtcDateTime.Date - f.UtcDateTime.Date).TotalDays < MaxDaysForPartitionList)
+        {
+            var days = new List<string>();
+            for (var day = f.UtcDateTime.Date; day <= t.UtcDateTime.Date; day = day.AddDays(1))
+            {
+                var name = "@day" + days.Count.ToString(CultureInfo.InvariantCulture);
+                days.Add(name);
+                parameters.Add((name, day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)));
+            }
+
+            where.Add($"c.partitionKey IN ({string.Join(", ", days)})");
+        }
+
+        if (after is not null)
+        {
+            where.Add("c.sortKey < @after");
+            parameters.Add(("@after", after));
+        }
+
+        // One more than the page tells whether a next page exists without a second round trip.
+        var text = $"SELECT TOP {pageSize + 1} * FROM c{(where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : string.Empty)} ORDER BY c.sortKey DESC";
+        var definition = new QueryDefinition(text);
+        foreach (var (name, value) in parameters)
+        {
+            definition = definition.WithParameter(name, value);
+        }
+
+        var records = new List<AuditRecord>(pageSize + 1);
+        using var iterator = container.GetItemQueryStreamIterator(definition, requestOptions: new QueryRequestOptions { MaxItemCount = pageSize + 1 });
+        while (iterator.HasMoreResults && records.Count <= pageSize)
+        {
+            using var response = await iterator.ReadNextAsync(cancellationToken).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new CosmosException($"Querying the audit trail failed ({(int)response.StatusCode}).", response.StatusCode, 0, response.Headers.ActivityId, response.Headers.RequestCharge);
+            }
+
+            using var json = await JsonDocument.ParseAsync(response.Content, cancellationToken: cancellationToken).ConfigureAwait(false);
+            foreach (var document in json.RootElement.GetProperty("Documents").EnumerateArray())
+            {
+                records.Add(AuditDocument.FromJson(document));
+            }
+        }
+
+        if (records.Count <= pageSize)
+        {
+            return new AuditPage(records, null);
+        }
+
+        records.RemoveRange(pageSize, records.Count - pageSize);
+        return new AuditPage(records, EncodeToken(AuditDocument.SortKey(records[^1])));
+    }
+
+    private static string SortKeyPrefix(DateTimeOffset at) => at.ToUnixTimeMilliseconds().ToString("D15", CultureInfo.InvariantCulture);
+
+    private static string EncodeToken(string sortKey) => "v1." + Convert.ToBase64String(Encoding.UTF8.GetBytes(sortKey)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    private static string DecodeToken(string token)
+    {
+        try
+        {
+            if (!token.StartsWith("v1.", StringComparison.Ordinal) || token.Length > 200)
+            {
+                throw new InvalidContinuationTokenException();
+            }
+
+            var base64 = token[3..].Replace('-', '+').Replace('_', '/');
+            base64 = base64.PadRight(base64.Length + ((4 - (base64.Length % 4)) % 4), '=');
+            var key = Encoding.UTF8.GetString(Convert.FromBase64String(base64));
+            if (key.Length < 17 || key.AsSpan(0, 15).ContainsAnyExceptInRange('0', '9') || key[15] != '|')
+            {
+                throw new InvalidContinuationTokenException();
+            }
+
+            return key;
+        }
+        catch (FormatException ex)
+        {
+            throw new InvalidContinuationTokenException("The continuation token is not one this service issued.", ex);
+        }
+    }
+}
+
+/// <summary>The stored JSON shape of an <see cref="AuditRecord"/>: camelCase plus the <c>sortKey</c> used for ordering and paging.</summary>
+internal static class AuditDocument
+{
+    internal static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web);
+
+    /// <summary>Zero-padded epoch milliseconds, '|', id: unique and ordered by time, so keyset paging never skips ties.</summary>
+    public static string SortKey(AuditRecord record) =>
+        record.DateTime.ToUnixTimeMilliseconds().ToString("D15", CultureInfo.InvariantCulture) + "|" + record.Id;
+
+    public static string ToJson(AuditRecord record)
+    {
+        var node = JsonSerializer.SerializeToNode(record, Options)!.AsObject();
+        node["sortKey"] = SortKey(record);
+        return node.ToJsonString(Options);
+    }
+
+    public static AuditRecord FromJson(JsonElement element) =>
+        element.Deserialize<AuditRecord>(Options) ?? throw new JsonException("An audit document is empty.");
+}
