@@ -4,7 +4,7 @@ using System.Net.Sockets;
 
 namespace ServerlessImaging.DimseBench;
 
-/// <summary>Times one phase and samples peak memory: our process's working set, or a dcmtk process's VmHWM.</summary>
+/// <summary>Times one phase run by a tool in its own process and reads that process's peak resident set (VmHWM).</summary>
 internal static class Measure
 {
     public sealed record Result(int Instances, long Bytes, TimeSpan Elapsed, long PeakBytes)
@@ -12,30 +12,6 @@ internal static class Measure
         public double InstancesPerSecond => Instances / Elapsed.TotalSeconds;
         public double MegabytesPerSecond => Bytes / 1e6 / Elapsed.TotalSeconds;
         public double PeakMegabytes => PeakBytes / 1e6;
-    }
-
-    public static async Task<Result> InProcessAsync(long bytes, int instances, Func<Task> action)
-    {
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        using var process = Process.GetCurrentProcess();
-        long peak = 0;
-        using var sampling = new CancellationTokenSource();
-        var sampler = Task.Run(async () =>
-        {
-            while (!sampling.IsCancellationRequested)
-            {
-                process.Refresh();
-                peak = Math.Max(peak, process.WorkingSet64);
-                try { await Task.Delay(10, sampling.Token); } catch (OperationCanceledException) { }
-            }
-        });
-        var sw = Stopwatch.StartNew();
-        await action();
-        sw.Stop();
-        await sampling.CancelAsync();
-        await sampler;
-        return new Result(instances, bytes, sw.Elapsed, peak);
     }
 
     public static async Task<Result> ToolAsync(long bytes, int instances, string tool, IEnumerable<string> args)
@@ -47,7 +23,7 @@ internal static class Measure
         var stdout = process.StandardOutput.ReadToEndAsync();
         while (!process.HasExited)
         {
-            peak = Math.Max(peak, ReadHighWaterMark(process.Id));
+            peak = Math.Max(peak, HighWaterMark(process.Id));
             await Task.Delay(10);
         }
         sw.Stop();
@@ -79,7 +55,7 @@ internal static class Measure
             var sw = Stopwatch.StartNew();
             await trigger();
             sw.Stop();
-            return new Result(instances, bytes, sw.Elapsed, ReadHighWaterMark(process.Id));
+            return new Result(instances, bytes, sw.Elapsed, HighWaterMark(process.Id));
         }
         finally
         {
@@ -97,7 +73,7 @@ internal static class Measure
     }
 
     /// <summary>VmHWM (peak resident set) of a live process, in bytes; 0 when it has already exited.</summary>
-    private static long ReadHighWaterMark(int pid)
+    public static long HighWaterMark(int pid)
     {
         try
         {

@@ -1,72 +1,52 @@
-using System.Diagnostics;
 using System.Globalization;
-using ServerlessImaging.Dicom;
-using ServerlessImaging.Dicom.Networking.Client;
-using ServerlessImaging.Dicom.Networking.Server;
-using ServerlessImaging.Dicom.Networking.Storage;
 using ServerlessImaging.DimseBench;
 
-// Usage: DimseBench [sizes...]   (default: 100 1000). Needs the local stack (tools/stack up) and dcmtk on PATH.
-var sizes = args.Length > 0 ? args.Select(a => int.Parse(a, CultureInfo.InvariantCulture)).ToArray() : [100, 1000];
+// Usage:
+//   DimseBench [--rounds R] [sizes...]          (default: 3 rounds of 100 then 1000). Needs the local stack and dcmtk on PATH.
+//   DimseBench generate <dir> <count>           (child: writes a study, prints its Study Instance UID)
+//   DimseBench ours <phase> <json-args>         (child: runs one of our transfers, prints elapsed and peak memory)
+// Every measured transfer runs in a fresh process, ours as well as dcmtk's, so the peak resident set (VmHWM) is that of the
+// transfer alone: study generation and earlier rounds cannot inflate it.
+if (args.Length > 0 && args[0] == "generate") return await ChildCommands.GenerateAsync(args[1], int.Parse(args[2], CultureInfo.InvariantCulture));
+if (args.Length > 0 && args[0] == "ours") return await ChildCommands.RunOursAsync(args[1], args[2]);
+
+var rounds = 3;
+var sizes = new List<int>();
+for (var i = 0; i < args.Length; i++)
+{
+    if (args[i] == "--rounds") rounds = int.Parse(args[++i], CultureInfo.InvariantCulture);
+    else sizes.Add(int.Parse(args[i], CultureInfo.InvariantCulture));
+}
+if (sizes.Count == 0) sizes = [100, 1000];
 var env = BenchEnvironment.FromStack();
-Console.WriteLine($"DimseBench: Orthanc {env.PacsAe}@{env.Host}:{env.PacsPort}, destination AE {env.BenchAe}:{env.BenchPort}, TCP_NODELAY=1 for dcmtk");
+Console.WriteLine($"DimseBench: Orthanc {env.PacsAe}@{env.Host}:{env.PacsPort}, destination AE {env.BenchAe}:{env.BenchPort}, {rounds} interleaved rounds, TCP_NODELAY=1 for dcmtk");
+Console.WriteLine($"machine: {Environment.ProcessorCount} cores, load average {File.ReadAllText("/proc/loadavg").Trim()}");
 Console.WriteLine();
-var rows = new List<string>();
+var summary = new List<string>();
 foreach (var n in sizes)
 {
     var root = Directory.CreateTempSubdirectory($"dimsebench-{n}-").FullName;
     try
     {
         Console.WriteLine($"== {n} instances of 512x512x16-bit ==");
-        var ours = await StudyGenerator.GenerateAsync(Path.Combine(root, "study-ours"), n);
-        var theirs = await StudyGenerator.GenerateAsync(Path.Combine(root, "study-dcmtk"), n);
-        var client = new DicomClient(new DicomClientOptions { Host = env.Host, Port = env.PacsPort, CallingAeTitle = env.BenchAe, CalledAeTitle = env.PacsAe });
-
-        // 1. C-STORE SCU into Orthanc (distinct studies so neither run hits "already stored").
-        var storeOurs = await Measure.InProcessAsync(ours.Bytes, n, async () =>
+        var studies = new[] { await Runner.GenerateAsync(Path.Combine(root, "a"), n), await Runner.GenerateAsync(Path.Combine(root, "b"), n) };
+        var table = new Dictionary<string, List<(Measure.Result Ours, Measure.Result Dcmtk)>>();
+        for (var round = 0; round < rounds; round++)
         {
-            var r = await client.StoreAsync(ours.Files);
-            Require(r.All(x => x.Succeeded), "our C-STORE had failures");
-        });
-        var storeDcmtk = await Measure.ToolAsync(theirs.Bytes, n, "storescu", ["-aet", env.BenchAe, "-aec", env.PacsAe, "-xs", env.Host, Inv(env.PacsPort), .. theirs.Files]);
-        rows.Add(Report($"C-STORE SCU -> Orthanc  ({n})", storeOurs, storeDcmtk, "storescu"));
-
-        // 2. C-GET from Orthanc.
-        var getOursDir = Path.Combine(root, "get-ours");
-        var getOurs = await Measure.InProcessAsync(ours.Bytes, n, async () =>
-        {
-            var (level, keys) = DicomClient.RetrieveKeys(ours.StudyUid);
-            var r = await client.GetAsync(QueryModel.StudyRoot, level, keys, new DirectoryInstanceSink(getOursDir));
-            Require(r.Received.Count == n, $"our C-GET received {r.Received.Count}/{n}");
-        });
-        var getDcmtkDir = Directory.CreateDirectory(Path.Combine(root, "get-dcmtk")).FullName;
-        var getDcmtk = await Measure.ToolAsync(ours.Bytes, n, "getscu", ["-aet", env.BenchAe, "-aec", env.PacsAe, "-S", "-od", getDcmtkDir,
-            "-k", "QueryRetrieveLevel=STUDY", "-k", $"StudyInstanceUID={ours.StudyUid}", env.Host, Inv(env.PacsPort)]);
-        Require(Directory.GetFiles(getDcmtkDir).Length == n, "getscu did not receive every instance");
-        rows.Add(Report($"C-GET SCU <- Orthanc    ({n})", getOurs, getDcmtk, "getscu"));
-
-        // 3. C-MOVE from Orthanc into our SCP vs into storescp (the move SCU is ours in both runs; the SCP is what differs).
-        var moveOursDir = Path.Combine(root, "move-ours");
-        Measure.Result moveOurs;
-        await using (var scp = DicomServer.Start(new DicomServerOptions { AeTitle = env.BenchAe, Port = env.BenchPort }, new DirectoryInstanceSink(moveOursDir)))
-        {
-            moveOurs = await Measure.InProcessAsync(ours.Bytes, n, async () =>
+            // Alternate which tool goes first and which study each side stores, so neither side always runs on a warm Orthanc.
+            var oursFirst = round % 2 == 0;
+            var mine = studies[round % 2];
+            var theirs = studies[(round + 1) % 2];
+            var rows = await Runner.RoundAsync(env, root, n, mine, theirs, oursFirst);
+            foreach (var (name, pair) in rows)
             {
-                var (level, keys) = DicomClient.RetrieveKeys(ours.StudyUid);
-                var r = await client.MoveAsync(QueryModel.StudyRoot, level, keys, env.BenchAe);
-                Require(r.Progress.Completed == n, $"move into our SCP completed {r.Progress.Completed}/{n}");
-            });
+                if (!table.TryGetValue(name, out var list)) table[name] = list = [];
+                list.Add(pair);
+                Console.WriteLine(Report.Line($"  round {round + 1} {name}", pair.Ours, pair.Dcmtk));
+            }
+            await Orthanc.DeleteStudiesAsync(env, studies.Select(s => s.StudyUid));
         }
-        var moveDcmtkDir = Directory.CreateDirectory(Path.Combine(root, "move-dcmtk")).FullName;
-        var moveDcmtk = await Measure.ExternalScpAsync(ours.Bytes, n, "storescp", ["-aet", env.BenchAe, "-od", moveDcmtkDir, "-uf", Inv(env.BenchPort)], env.BenchPort, async () =>
-        {
-            var (level, keys) = DicomClient.RetrieveKeys(ours.StudyUid);
-            var r = await client.MoveAsync(QueryModel.StudyRoot, level, keys, env.BenchAe);
-            Require(r.Progress.Completed == n, $"move into storescp completed {r.Progress.Completed}/{n}");
-        });
-        rows.Add(Report($"C-MOVE Orthanc -> SCP   ({n})", moveOurs, moveDcmtk, "storescp"));
-
-        await Orthanc.DeleteStudiesAsync(env, [ours.StudyUid, theirs.StudyUid]);
+        foreach (var (name, list) in table) summary.Add(Report.Summary($"{name} ({n})", list));
     }
     finally
     {
@@ -74,21 +54,6 @@ foreach (var n in sizes)
     }
     Console.WriteLine();
 }
-Console.WriteLine("Summary (ratio = ours / dcmtk instances per second; >= 1.0 means we are at least as fast):");
-rows.ForEach(Console.WriteLine);
+Console.WriteLine("Summary (ratio = ours / dcmtk instances per second, >= 1.0 means at least as fast; peak = VmHWM of the transferring process, median):");
+summary.ForEach(Console.WriteLine);
 return 0;
-
-static string Inv(int v) => v.ToString(CultureInfo.InvariantCulture);
-
-static void Require(bool condition, string message)
-{
-    if (!condition) throw new InvalidOperationException(message);
-}
-
-static string Report(string name, Measure.Result ours, Measure.Result dcmtk, string tool)
-{
-    var line = string.Create(CultureInfo.InvariantCulture,
-        $"{name}: ours {ours.InstancesPerSecond,7:0.0} inst/s {ours.MegabytesPerSecond,7:0.0} MB/s peak {ours.PeakMegabytes,6:0} MB | {tool} {dcmtk.InstancesPerSecond,7:0.0} inst/s {dcmtk.MegabytesPerSecond,7:0.0} MB/s peak {dcmtk.PeakMegabytes,6:0} MB | ratio {ours.InstancesPerSecond / dcmtk.InstancesPerSecond:0.00}x");
-    Console.WriteLine(line);
-    return line;
-}

@@ -2,21 +2,16 @@ using ServerlessImaging.Dicom;
 
 namespace ServerlessImaging.DimseBench;
 
-/// <summary>A generated study: files on disk and total size.</summary>
-internal sealed record GeneratedStudy(string StudyUid, IReadOnlyList<string> Files, long Bytes);
-
 /// <summary>Writes N CT instances of 512x512x16-bit with the toolkit writer, one study, one series, fresh UIDs.</summary>
 internal static class StudyGenerator
 {
-    public static async Task<GeneratedStudy> GenerateAsync(string directory, int count)
+    public static async Task<string> GenerateAsync(string directory, int count)
     {
         Directory.CreateDirectory(directory);
         var study = DicomUid.Generate();
         var series = DicomUid.Generate();
         var pixels = new byte[512 * 512 * 2];
         Random.Shared.NextBytes(pixels);
-        var files = new List<string>(count);
-        long bytes = 0;
         for (var i = 1; i <= count; i++)
         {
             var uid = DicomUid.Generate();
@@ -43,9 +38,7 @@ internal static class StudyGenerator
             ds.AddOrUpdate(DicomTag.PixelData, DicomVR.OW, pixels.ToArray());
             var path = Path.Combine(directory, $"{i:D5}.dcm");
             await using (var stream = File.Create(path)) await new DicomFile(ds).SaveAsync(stream);
-            bytes += new FileInfo(path).Length;
-            files.Add(path);
         }
-        return new GeneratedStudy(study, files, bytes);
+        return study;
     }
 }

@@ -39,16 +39,18 @@ public sealed partial class DicomClient
     /// <summary>Keys of a study (and optionally series) retrieve at the matching level, Study Root.</summary>
     public static (QueryRetrieveLevel Level, DicomDataset Keys) RetrieveKeys(string studyInstanceUid, string? seriesInstanceUid = null)
     {
-        var keys = new DicomDataset().AddOrUpdate(DicomTag.StudyInstanceUID, studyInstanceUid);
+        // VRs given explicitly: a retrieve then never loads the core's data dictionary (its one-off JIT costs ~70 MB of native
+        // memory that glibc keeps), so a relay that only moves studies stays small.
+        var keys = new DicomDataset().AddOrUpdate(DicomTag.StudyInstanceUID, DicomVR.UI, studyInstanceUid);
         if (seriesInstanceUid is null) return (QueryRetrieveLevel.Study, keys);
-        keys.AddOrUpdate(DicomTag.SeriesInstanceUID, seriesInstanceUid);
+        keys.AddOrUpdate(DicomTag.SeriesInstanceUID, DicomVR.UI, seriesInstanceUid);
         return (QueryRetrieveLevel.Series, keys);
     }
 
     private static async Task<byte[]> EncodeIdentifierAsync(QueryRetrieveLevel level, DicomDataset keys, CancellationToken ct)
     {
         var identifier = keys.Clone();
-        identifier.AddOrUpdate(DicomTag.QueryRetrieveLevel, level switch
+        identifier.AddOrUpdate(DicomTag.QueryRetrieveLevel, DicomVR.CS, level switch
         {
             QueryRetrieveLevel.Patient => "PATIENT",
             QueryRetrieveLevel.Study => "STUDY",

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.ExceptionServices;
 using ServerlessImaging.Dicom.Networking.Dimse;
 
 namespace ServerlessImaging.Dicom.Networking.UpperLayer;
@@ -142,61 +143,76 @@ public sealed class DicomAssociation : IAsyncDisposable
         var bytes = command.Encode();
         await GuardAsync(async token =>
         {
-            for (var offset = 0; offset < bytes.Length || offset == 0; offset += _maxPdvData)
-            {
-                var length = Math.Min(_maxPdvData, bytes.Length - offset);
-                await _connection.WritePdvAsync(pcid, isCommand: true, isLast: offset + length >= bytes.Length, bytes.AsMemory(offset, length), token);
-                if (offset + length >= bytes.Length) break;
-            }
+            using var writer = new PdvBatchWriter(_connection, pcid, _maxPdvData, batchBytes: 0);
+            await writer.WriteCommandAsync(bytes, token);
+            await writer.CompleteAsync(hasDataSet: false, token);
             return 0;
         }, null, ct);
     }
 
-    public async ValueTask SendDataSetAsync(byte pcid, ReadOnlyMemory<byte> data, CancellationToken ct)
+    public ValueTask SendDataSetAsync(byte pcid, ReadOnlyMemory<byte> data, CancellationToken ct) =>
+        SendAsync(pcid, null, (data, (Stream?)null), static async (s, output, token) => await output.WriteAsync(s.data, token), ct);
+
+    /// <summary>Streams a dataset from <paramref name="source"/> (its current position to the end) as PDVs, never holding more than one batch in memory.</summary>
+    public ValueTask SendDataSetAsync(byte pcid, Stream source, CancellationToken ct) =>
+        SendAsync(pcid, null, source, static (s, output, token) => CopyAsync(s, output, token), ct);
+
+    /// <summary>
+    /// Sends a command and the data set that follows it: the data set is produced by <paramref name="writeDataSet"/> into a
+    /// write-only stream that frames PDVs as it goes (any length, nothing buffered beyond one batch). The command leaves in the
+    /// same socket write as the first data.
+    /// </summary>
+    public ValueTask SendCommandAndDataSetAsync(byte pcid, DimseCommand command, Func<Stream, CancellationToken, ValueTask> writeDataSet, CancellationToken ct)
     {
-        await GuardAsync(async token =>
-        {
-            var offset = 0;
-            do
-            {
-                var length = Math.Min(_maxPdvData, data.Length - offset);
-                await _connection.WritePdvAsync(pcid, isCommand: false, isLast: offset + length >= data.Length, data.Slice(offset, length), token);
-                offset += length;
-            }
-            while (offset < data.Length);
-            return 0;
-        }, null, ct);
+        ArgumentNullException.ThrowIfNull(command);
+        return SendAsync(pcid, command.Encode(), writeDataSet, static (w, output, token) => w(output, token), ct);
     }
 
-    /// <summary>Streams a dataset from <paramref name="source"/> (its current position to the end) as PDVs, never holding more than one PDV in memory.</summary>
-    public async ValueTask SendDataSetAsync(byte pcid, Stream source, CancellationToken ct)
+    /// <summary>Sends a command followed by a data set read from <paramref name="source"/> (current position to the end).</summary>
+    public ValueTask SendCommandAndDataSetAsync(byte pcid, DimseCommand command, Stream source, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(command);
+        return SendAsync(pcid, command.Encode(), source, static (s, output, token) => CopyAsync(s, output, token), ct);
+    }
+
+    private async ValueTask SendAsync<TState>(byte pcid, byte[]? command, TState state, Func<TState, Stream, CancellationToken, ValueTask> produce, CancellationToken ct)
+    {
+        ExceptionDispatchInfo? producerFailure = null;
         await GuardAsync(async token =>
         {
-            var chunk = _maxPdvData;
-            var current = ArrayPool<byte>.Shared.Rent(chunk);
-            var next = ArrayPool<byte>.Shared.Rent(chunk);
+            using var writer = new PdvBatchWriter(_connection, pcid, _maxPdvData);
+            if (command is not null) await writer.WriteCommandAsync(command, token);
             try
             {
-                var count = await source.ReadAtLeastAsync(current.AsMemory(0, chunk), chunk, throwOnEndOfStream: false, token);
-                while (true)
-                {
-                    // Look ahead one chunk so the last PDV carries the "last fragment" bit without knowing the length up front.
-                    var nextCount = count < chunk ? 0 : await source.ReadAtLeastAsync(next.AsMemory(0, chunk), chunk, throwOnEndOfStream: false, token);
-                    var isLast = nextCount == 0;
-                    await _connection.WritePdvAsync(pcid, isCommand: false, isLast, current.AsMemory(0, count), token);
-                    if (isLast) break;
-                    (current, next) = (next, current);
-                    count = nextCount;
-                }
+                await produce(state, writer, token);
             }
-            finally
+            catch (Exception ex) when (!writer.TransportFailed && ex is not OperationCanceledException)
             {
-                ArrayPool<byte>.Shared.Return(current);
-                ArrayPool<byte>.Shared.Return(next);
+                // The data source failed (unreadable file, malformed element...). Nothing sent yet: the association is intact
+                // and the message simply never existed. Otherwise the peer is mid-message and the association cannot go on.
+                producerFailure = ExceptionDispatchInfo.Capture(ex);
+                if (writer.HasSent) await AbortAsync(AbortSource.ServiceUser);
+                return 0;
             }
+            await writer.CompleteAsync(hasDataSet: true, token);
             return 0;
         }, null, ct);
+        producerFailure?.Throw();
+    }
+
+    private static async ValueTask CopyAsync(Stream source, Stream output, CancellationToken ct)
+    {
+        // Large reads (few syscalls); the copy into the PDU batch is cheap next to a read or a send.
+        var chunk = ArrayPool<byte>.Shared.Rent(256 * 1024);
+        try
+        {
+            int read;
+            while ((read = await source.ReadAsync(chunk, ct)) > 0) await output.WriteAsync(chunk.AsMemory(0, read), ct);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+        }
     }
 
     /// <summary>

@@ -96,6 +96,23 @@ internal sealed class UpperLayerConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Writes bytes that are already framed as whole PDUs straight to the transport, bypassing the pipe (no copy). Safe to mix
+    /// with the pipe writes: every pipe write is flushed before its lock is released.
+    /// </summary>
+    public async ValueTask WriteFramedAsync(ReadOnlyMemory<byte> framed, CancellationToken ct)
+    {
+        await _writeLock.WaitAsync(ct);
+        try
+        {
+            await _stream.WriteAsync(framed, ct);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
     /// <summary>Sends one P-DATA-TF PDU holding one PDV whose data is produced by <paramref name="fill"/> directly into the pipe buffer.</summary>
     public async ValueTask WritePdvAsync(byte pcid, bool isCommand, bool isLast, int dataLength, Action<Span<byte>> fill, CancellationToken ct)
     {

@@ -6,12 +6,16 @@ using ServerlessImaging.Dicom.Networking.Dimse;
 using ServerlessImaging.Dicom.Networking.Server;
 using ServerlessImaging.Dicom.Networking.Storage;
 using ServerlessImaging.Dicom.Networking.Tests.Support;
+using ServerlessImaging.Testing.Stack;
 using ServerlessImaging.Dicom.Networking.UpperLayer;
 
 namespace ServerlessImaging.Dicom.Networking.Tests.Interop;
 
+[Collection(LocalStackFixture.CollectionName)]
 public sealed class AbortTests : IDisposable
 {
+    public AbortTests(LocalStackFixture stack) => Peers.Bind(stack);
+
     private readonly string _work = Directory.CreateTempSubdirectory("si-dimse-ab-").FullName;
 
     public void Dispose() => Directory.Delete(_work, recursive: true);

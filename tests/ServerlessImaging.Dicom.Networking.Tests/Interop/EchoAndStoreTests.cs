@@ -4,12 +4,16 @@ using ServerlessImaging.Dicom.Networking.Dimse;
 using ServerlessImaging.Dicom.Networking.Server;
 using ServerlessImaging.Dicom.Networking.Storage;
 using ServerlessImaging.Dicom.Networking.Tests.Support;
+using ServerlessImaging.Testing.Stack;
 using ServerlessImaging.Dicom.Networking.UpperLayer;
 
 namespace ServerlessImaging.Dicom.Networking.Tests.Interop;
 
+[Collection(LocalStackFixture.CollectionName)]
 public sealed class EchoAndStoreTests : IDisposable
 {
+    public EchoAndStoreTests(LocalStackFixture stack) => Peers.Bind(stack);
+
     private readonly string _work = Directory.CreateTempSubdirectory("si-dimse-").FullName;
 
     public void Dispose() => Directory.Delete(_work, recursive: true);
@@ -56,6 +60,7 @@ public sealed class EchoAndStoreTests : IDisposable
     }
 
     [Theory]
+    [InlineData(4096)]
     [InlineData(16 * 1024)]
     [InlineData(1024 * 1024)]
     public async Task Store_scu_into_our_scp_with_max_pdu_preserves_data_set_bytes(int maxPdu)
@@ -157,17 +162,23 @@ public sealed class EchoAndStoreTests : IDisposable
     }
 
     [Fact]
-    public async Task Our_scp_refuses_an_unsupported_transfer_syntax()
+    public async Task Compressed_data_is_never_transcoded_and_fails_clearly_when_its_syntax_is_refused()
     {
         await using var server = DicomServer.Start(new DicomServerOptions
         {
-            AeTitle = "OUR_SCP", Port = 0, AcceptedTransferSyntaxes = [DicomUids.ImplicitVrLittleEndian],
+            AeTitle = "OUR_SCP", Port = 0, AcceptedTransferSyntaxes = [DicomUids.ImplicitVrLittleEndian, DicomUids.ExplicitVrLittleEndian],
+            AcceptedSopClasses = [.. DicomUids.CommonStorageSopClasses, "1.2.840.10008.5.1.4.1.1.7"],
         }, new DirectoryInstanceSink(Path.Combine(_work, "r")));
-        var explicitFile = await Dcmtk.MakeUniqueCopyAsync("CT_small.dcm", _work, Dcmtk.NewUid(), Dcmtk.NewUid(), Dcmtk.NewUid());
+        var rle = await Dcmtk.MakeUniqueCopyAsync("SC_rgb_rle.dcm", _work, Dcmtk.NewUid(), Dcmtk.NewUid(), Dcmtk.NewUid());
+        var ct = await Dcmtk.MakeUniqueCopyAsync("CT_small.dcm", _work, Dcmtk.NewUid(), Dcmtk.NewUid(), Dcmtk.NewUid());
         var client = new DicomClient(new DicomClientOptions { Host = "127.0.0.1", Port = server.Port, CallingAeTitle = "SI_TEST", CalledAeTitle = "OUR_SCP" });
-        var result = Assert.Single(await client.StoreAsync([explicitFile]));
-        Assert.False(result.Succeeded);
-        Assert.Equal(DimseStatus.SopClassNotSupported, result.Status);
+
+        var results = await client.StoreAsync([rle, ct]);
+
+        Assert.False(results[0].Succeeded);
+        Assert.Equal(DimseStatus.SopClassNotSupported, results[0].Status);
+        Assert.Contains("no presentation context", results[0].Error, StringComparison.OrdinalIgnoreCase);
+        Assert.True(results[1].Succeeded, results[1].Error);
     }
 
     [Fact]

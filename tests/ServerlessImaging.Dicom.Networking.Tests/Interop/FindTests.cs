@@ -1,10 +1,21 @@
 using ServerlessImaging.Dicom.Networking.Client;
 using ServerlessImaging.Dicom.Networking.Dimse;
+using ServerlessImaging.Dicom.Networking.Tests.Support;
+using ServerlessImaging.Testing.Stack;
 
 namespace ServerlessImaging.Dicom.Networking.Tests.Interop;
 
-public sealed class FindTests(SeededStudies seed) : IClassFixture<SeededStudies>
+[Collection(LocalStackFixture.CollectionName)]
+public sealed class FindTests : IClassFixture<SeededStudies>
 {
+    private readonly SeededStudies seed;
+
+    public FindTests(SeededStudies seed, LocalStackFixture stack)
+    {
+        this.seed = seed;
+        Peers.Bind(stack);
+    }
+
     public static TheoryData<string> PacsNames => ["CHUNORD", "CLINSUD", "CHEST"];
 
     private static async Task<List<DicomDataset>> Find(string pacs, QueryModel model, QueryRetrieveLevel level, DicomDataset keys)

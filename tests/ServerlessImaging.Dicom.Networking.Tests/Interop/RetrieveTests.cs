@@ -3,6 +3,7 @@ using ServerlessImaging.Dicom.Networking.Client;
 using ServerlessImaging.Dicom.Networking.Server;
 using ServerlessImaging.Dicom.Networking.Storage;
 using ServerlessImaging.Dicom.Networking.Tests.Support;
+using ServerlessImaging.Testing.Stack;
 
 namespace ServerlessImaging.Dicom.Networking.Tests.Interop;
 
@@ -14,8 +15,16 @@ public sealed class MoveDestinationPort : ICollectionFixture<SeededStudies>
 }
 
 [Collection(MoveDestinationPort.Name)]
-public sealed class RetrieveTests(SeededStudies seed) : IDisposable
+public sealed class RetrieveTests : IDisposable, IClassFixture<LocalStackFixture>
 {
+    private readonly SeededStudies seed;
+
+    public RetrieveTests(SeededStudies seed, LocalStackFixture stack)
+    {
+        this.seed = seed;
+        Peers.Bind(stack);
+    }
+
     private readonly string _work = Directory.CreateTempSubdirectory("si-dimse-rt-").FullName;
 
     public void Dispose() => Directory.Delete(_work, recursive: true);

@@ -21,6 +21,7 @@ public sealed class SeededStudies : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        await Peers.EnsureStackAsync(); // collection fixtures start before class fixtures: bring the shared stack up here
         Files.Add(await TestInstances.WriteAsync(Directory, PatientA, StudyA, StudyASeriesCt, new DateOnly(2024, 3, 1), "CT"));
         Files.Add(await TestInstances.WriteAsync(Directory, PatientA, StudyA, StudyASeriesMr, new DateOnly(2024, 3, 1), "MR"));
         Files.Add(await TestInstances.WriteAsync(Directory, PatientB, StudyB, DicomUid.Generate(), new DateOnly(2023, 6, 15), "CT"));

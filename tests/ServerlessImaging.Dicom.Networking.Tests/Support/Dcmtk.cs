@@ -44,7 +44,7 @@ public static class Dcmtk
     {
         Directory.CreateDirectory(directory);
         var target = Path.Combine(directory, instanceUid + ".dcm");
-        File.Copy(Path.Combine("/work/shared/dicom-corpus", corpusFile), target, overwrite: true);
+        File.Copy(Path.Combine(ServerlessImaging.Testing.Dcmtk.DicomTestFiles.CorpusDirectory(ServerlessImaging.Testing.Stack.RepositoryRoot.Find()), corpusFile), target, overwrite: true);
         var args = new List<string> { "-nb", "-ie",
             "-i", $"(0020,000D)={studyUid}", "-i", $"(0020,000E)={seriesUid}", "-m", $"(0008,0018)={instanceUid}" };
         if (characterSet is not null) args.AddRange(["-i", $"(0008,0005)={characterSet}"]);

@@ -1,49 +1,53 @@
-using System.Text.Json;
+using ServerlessImaging.Testing.Stack;
 
 namespace ServerlessImaging.Dicom.Networking.Tests.Support;
 
 /// <summary>A DIMSE peer of the local stack.</summary>
-public sealed record PacsPeer(string Name, string AeTitle, string Host, int Port, string? HttpUrl)
+public sealed record PacsPeer(string Name, string AeTitle, string Host, int Port)
 {
     public override string ToString() => Name;
 }
 
-/// <summary>Endpoints of the local stack, read from .local/stack/stack.json when present, else the documented defaults.</summary>
+/// <summary>
+/// The local stack's DIMSE peers, from the shared <see cref="LocalStackFixture"/> (which runs <c>tools/stack up</c> once per
+/// test process). Test classes bind it in their constructor; fixtures that seed data call <see cref="EnsureStackAsync"/>.
+/// </summary>
 public static class Peers
 {
+    private static StackEndpoints? endpoints;
+
     /// <summary>Our calling AE; every PACS also knows it as move destination on <see cref="TestScpPort"/>.</summary>
     public const string CallingAe = "SI_TEST";
-    public const int TestScpPort = 11130;
 
-    public static string RepoRoot { get; } = FindRepoRoot();
-
-    public static PacsPeer ChuNord { get; } = Load("chu-nord", new PacsPeer("Orthanc CHUNORD", "CHUNORD", "127.0.0.1", 11112, "http://127.0.0.1:8142/"));
-    public static PacsPeer CliniqueSud { get; } = Load("clinique-sud", new PacsPeer("Orthanc CLINSUD", "CLINSUD", "127.0.0.1", 11113, "http://127.0.0.1:8143/"));
-    public static PacsPeer ChEst { get; } = Load("ch-est", new PacsPeer("dcmqrscp CHEST", "CHEST", "127.0.0.1", 11114, null));
-
-    private static PacsPeer Load(string site, PacsPeer fallback)
+    public static void Bind(LocalStackFixture stack)
     {
-        var path = Path.Combine(RepoRoot, ".local", "stack", "stack.json");
-        if (!File.Exists(path)) return fallback;
-        using var doc = JsonDocument.Parse(File.ReadAllText(path));
-        if (!doc.RootElement.TryGetProperty("sitePacs", out var sites)) return fallback;
-        foreach (var s in sites.EnumerateArray())
-        {
-            if (s.GetProperty("site").GetString() != site) continue;
-            return fallback with
-            {
-                AeTitle = s.GetProperty("aeTitle").GetString()!,
-                Host = s.GetProperty("host").GetString()!,
-                Port = s.GetProperty("dicomPort").GetInt32(),
-            };
-        }
-        return fallback;
+        ArgumentNullException.ThrowIfNull(stack);
+        endpoints = stack.Endpoints;
     }
 
-    private static string FindRepoRoot()
+    /// <summary>Starts (or reuses) the shared stack from a fixture that xunit creates before any test class.</summary>
+    public static async Task EnsureStackAsync()
     {
-        var dir = AppContext.BaseDirectory;
-        while (dir is not null && !File.Exists(Path.Combine(dir, "ServerlessImaging.sln"))) dir = Path.GetDirectoryName(dir);
-        return dir ?? throw new InvalidOperationException("Repository root not found.");
+        var stack = new LocalStackFixture();
+        await stack.InitializeAsync();
+        Bind(stack);
+    }
+
+    private static StackEndpoints Endpoints =>
+        endpoints ?? throw new InvalidOperationException("Bind the LocalStackFixture first ([Collection(LocalStackFixture.CollectionName)] or IClassFixture).");
+
+    public static int TestScpPort => Endpoints.CallingAe(CallingAe).Port;
+    public static PacsPeer ChuNord => Site("Orthanc CHUNORD", "chu-nord");
+    public static PacsPeer CliniqueSud => Site("Orthanc CLINSUD", "clinique-sud");
+    public static PacsPeer ChEst => Site("dcmqrscp CHEST", "ch-est");
+
+    private static PacsPeer Site(string name, string site)
+    {
+        var s = Endpoints.Site(site);
+        return new PacsPeer(name, s.AeTitle, s.Host, s.DicomPort);
     }
 }
+
+/// <summary>The one-line collection definition the shared fixture needs in each test assembly.</summary>
+[CollectionDefinition(LocalStackFixture.CollectionName)]
+public sealed class LocalStackDefinition : ICollectionFixture<LocalStackFixture>;
