@@ -1,3 +1,4 @@
+using ServerlessImaging.FunctionApp.Api;
 using ServerlessImaging.FunctionApp.Configuration;
 using ServerlessImaging.FunctionApp.Hosting;
 using ServerlessImaging.FunctionApp.Runtime;
@@ -11,6 +12,8 @@ if (customHandler)
     builder.ListenForFunctionsHost();
 }
 
+// The HTTP API first: it registers the Cosmos audit trail, SMTP sender and e-mail composer the runtime's TryAdd fallbacks defer to.
+builder.Services.AddHttpApi(builder.Configuration, builder.Environment);
 builder.Services.AddOrchestrationRuntime(builder.Configuration);
 if (!customHandler)
 {
@@ -27,10 +30,13 @@ if (missing.Count > 0 && !app.Environment.IsDevelopment())
     app.Logger.LogWarning("Missing settings: {Settings}", string.Join(", ", missing));
 }
 
-app.MapGet("/healthz", () => Results.Ok(new { status = "alive" }));
+// Every API endpoint requires a role (fallback policy denies anonymous); only the liveness probe and the
+// Functions host's trigger invocations (loopback, from the host itself) are anonymous.
+app.UseHttpApi();
+app.MapGet("/healthz", () => Results.Ok(new { status = "alive" })).AllowAnonymous();
 if (customHandler)
 {
-    app.MapCustomHandlerInvocations();
+    app.MapGroup(string.Empty).AllowAnonymous().MapCustomHandlerInvocations();
 }
 
 app.Run();
