@@ -22,17 +22,18 @@ public sealed partial class DicomClient
     /// </summary>
     public async Task<IReadOnlyList<StoreResult>> StoreAsync(IEnumerable<string> files, IProgress<StoreResult>? progress = null, CancellationToken ct = default)
     {
-        var entries = new List<(string Path, FileMetaInfo? Meta, string? Error)>();
+        var entries = new List<(string Path, FileMetaInfo? Meta, long DataSetOffset, string? Error)>();
         foreach (var path in files)
         {
             try
             {
                 await using var stream = OpenRead(path);
-                entries.Add((path, await Part10Header.ReadAsync(stream, ct), null));
+                var meta = await Part10Header.ReadAsync(stream, ct);
+                entries.Add((path, meta, stream.Position, null));
             }
             catch (Exception ex) when (ex is InvalidPart10FileException or IOException or UnauthorizedAccessException)
             {
-                entries.Add((path, null, ex.Message));
+                entries.Add((path, null, 0, ex.Message));
             }
         }
         var results = new List<StoreResult>(entries.Count);
@@ -43,7 +44,7 @@ public sealed partial class DicomClient
         DicomAssociation? association = null;
         try
         {
-            foreach (var (path, meta, error) in entries)
+            foreach (var (path, meta, dataSetOffset, error) in entries)
             {
                 if (meta is null)
                 {
@@ -61,7 +62,7 @@ public sealed partial class DicomClient
                 try
                 {
                     var status = chosen.Syntax == meta.TransferSyntaxUid
-                        ? await SendUnchangedAsync(association, chosen.Id, meta, path, ct)
+                        ? await SendUnchangedAsync(association, chosen.Id, meta, path, dataSetOffset, ct)
                         : await SendReencodedAsync(association, chosen.Id, meta, chosen.Syntax, path, ct);
                     results.Add(Report(new StoreResult(path, meta.SopInstanceUid, status.Status, status.ErrorComment)));
                 }
@@ -91,10 +92,11 @@ public sealed partial class DicomClient
         }
     }
 
-    private static async Task<DimseCommand> SendUnchangedAsync(DicomAssociation association, byte pcid, FileMetaInfo meta, string path, CancellationToken ct)
+    private static async Task<DimseCommand> SendUnchangedAsync(DicomAssociation association, byte pcid, FileMetaInfo meta, string path, long dataSetOffset, CancellationToken ct)
     {
+        // The header was parsed in the first pass: seek straight to the data set instead of reading it again.
         await using var stream = OpenRead(path);
-        await Part10Header.ReadAsync(stream, ct);
+        stream.Seek(dataSetOffset, SeekOrigin.Begin);
         return await StoreOneAsync(association, pcid, meta.SopClassUid, meta.SopInstanceUid, stream, ct);
     }
 

@@ -8,7 +8,7 @@ namespace ServerlessImaging.Dicom.Web.Multipart;
 /// </summary>
 public sealed class MultipartWriter
 {
-    private const int CopyBufferSize = 128 * 1024;
+    private const int CopyBufferSize = 256 * 1024; // few large writes: one syscall per 256 KB of instance
     private readonly Stream _destination;
     private readonly byte[] _delimiter; // CRLF "--" boundary
     private bool _first = true;
@@ -47,18 +47,21 @@ public sealed class MultipartWriter
     /// <summary>Writes the close delimiter; the writer must not be used afterwards.</summary>
     public async ValueTask CompleteAsync(CancellationToken cancellationToken = default)
     {
-        await _destination.WriteAsync(_delimiter, cancellationToken).ConfigureAwait(false);
-        await _destination.WriteAsync("--\r\n"u8.ToArray(), cancellationToken).ConfigureAwait(false);
+        await _destination.WriteAsync(Encoding.ASCII.GetBytes(Encoding.ASCII.GetString(_delimiter) + "--\r\n"), cancellationToken).ConfigureAwait(false);
         await _destination.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private async ValueTask WritePartHeaderAsync(string contentType, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(contentType);
+        // Delimiter and part headers leave in one write: the transport may send each write as its own segment.
         // The first boundary needs no leading CRLF; every later one belongs to the delimiter.
+        var delimiter = _first ? _delimiter.AsSpan(2) : _delimiter;
         var header = PartHeaderAfterBoundary(contentType);
-        await _destination.WriteAsync(_first ? _delimiter.AsMemory(2) : _delimiter, cancellationToken).ConfigureAwait(false);
-        await _destination.WriteAsync(header, cancellationToken).ConfigureAwait(false);
+        var framing = new byte[delimiter.Length + header.Length];
+        delimiter.CopyTo(framing);
+        header.CopyTo(framing.AsSpan(delimiter.Length));
+        await _destination.WriteAsync(framing, cancellationToken).ConfigureAwait(false);
         _first = false;
     }
 

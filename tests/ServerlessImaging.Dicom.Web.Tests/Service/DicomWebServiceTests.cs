@@ -3,19 +3,30 @@ using System.Text;
 using ServerlessImaging.Dicom.Web.Http;
 using ServerlessImaging.Dicom.Web.Qido;
 using ServerlessImaging.Dicom.Web.Stow;
+using ServerlessImaging.Testing.Stack;
 
 namespace ServerlessImaging.Dicom.Web.Tests.Service;
 
 /// <summary>Against the real local DICOM service (Orthanc 1.10 + DICOMweb 1.7).</summary>
-[Collection(DicomServiceTestGroup.Name)]
-public sealed class DicomWebServiceTests(DicomServiceFixture service) : IDisposable
+[Collection(LocalStackFixture.CollectionName)]
+public sealed class DicomWebServiceTests : IDisposable
 {
-    private readonly DicomWebClient _client = service.CreateClient();
+    private readonly DicomService service;
+    private readonly DicomWebClient _client;
+
+    public DicomWebServiceTests(LocalStackFixture stack)
+    {
+        ArgumentNullException.ThrowIfNull(stack);
+        service = new DicomService(stack.Endpoints);
+        _client = service.CreateClient();
+    }
+
     private readonly string _folder = Directory.CreateTempSubdirectory("dicomweb-test-").FullName;
 
     public void Dispose()
     {
         _client.Dispose();
+        service.Dispose();
         Directory.Delete(_folder, recursive: true);
     }
 
