@@ -56,7 +56,7 @@ public sealed class CosmosDurableTimerStore(Container container) : IDurableTimer
         }
     }
 
-    private static string DocumentId(string timerId) => CosmosIds.Encode("timer|" + timerId);
+    private static string DocumentId(string timerId) => CosmosIds.Encode("timer:" + timerId);
 
     private sealed record TimerDocument(string Id, string Type, StartDurableTimer Timer, long FireAtMs);
 

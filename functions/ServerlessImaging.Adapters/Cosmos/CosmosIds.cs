@@ -1,17 +1,21 @@
+using System.Buffers;
 using System.Text;
 
 namespace ServerlessImaging.Adapters.Cosmos;
 
 /// <summary>
-/// Cosmos DB item ids may not contain '/', '\', '?' or '#', but our ids do (command and timer ids are paths).
-/// Those characters and '%' are percent-encoded, which keeps ids readable and the mapping reversible.
+/// Cosmos DB item ids may not contain '/', '\', '?' or '#', but our ids do (command and timer ids are paths), and
+/// percent-escapes are decoded by some gateways on the way. Those characters are spelled with a '~' escape instead
+/// ('~' itself doubled), which keeps ids readable, URL-safe and the mapping reversible.
 /// </summary>
 internal static class CosmosIds
 {
+    private static readonly SearchValues<char> Escaped = SearchValues.Create("/\\?#~%");
+
     public static string Encode(string id)
     {
         ArgumentException.ThrowIfNullOrEmpty(id);
-        if (id.AsSpan().IndexOfAny("/\\?#%") < 0)
+        if (id.AsSpan().IndexOfAny(Escaped) < 0)
         {
             return id;
         }
@@ -21,11 +25,12 @@ internal static class CosmosIds
         {
             _ = c switch
             {
-                '/' => builder.Append("%2F"),
-                '\\' => builder.Append("%5C"),
-                '?' => builder.Append("%3F"),
-                '#' => builder.Append("%23"),
-                '%' => builder.Append("%25"),
+                '/' => builder.Append("~s"),
+                '\\' => builder.Append("~b"),
+                '?' => builder.Append("~q"),
+                '#' => builder.Append("~h"),
+                '%' => builder.Append("~p"),
+                '~' => builder.Append("~~"),
                 _ => builder.Append(c),
             };
         }

@@ -113,7 +113,7 @@ public sealed class CosmosRegistrationStateStore(Container container, TimeProvid
     public async Task<string> ClaimAsync(string idempotencyKey, string registrationId, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(idempotencyKey);
-        var id = CosmosIds.Encode("start|" + idempotencyKey);
+        var id = CosmosIds.Encode("start:" + idempotencyKey);
         var claim = new StartRequestDocument(id, StartRequestType, registrationId);
         using (var body = CosmosJson.ToStream(claim))
         using (var created = await container.CreateItemStreamAsync(body, new PartitionKey(id), cancellationToken: cancellationToken))

@@ -8,7 +8,12 @@ using ServerlessImaging.Orchestration.Ports;
 namespace ServerlessImaging.Adapters.DicomService;
 
 /// <summary>The cloud DICOM service through our DICOMweb client: STOW-RS streamed from staging, QIDO-RS to verify, DELETE.</summary>
-public sealed class DicomWebStore(DicomWebClient client, string viewerStudyUrlTemplate) : IDicomStore, IDicomInventory
+/// <remarks>
+/// Orthanc's DICOMweb plugin (the local stand-in) has no DELETE and answers 405. With <paramref name="orthancRestBaseUrl"/>
+/// set (local runs only) the delete goes through Orthanc's own REST API instead (<c>POST /tools/lookup</c>,
+/// <c>DELETE /studies/{id}</c>); without it a 405 surfaces and the command stays in the outbox.
+/// </remarks>
+public sealed class DicomWebStore(DicomWebClient client, string viewerStudyUrlTemplate, Uri? orthancRestBaseUrl = null, HttpClient? orthancHttp = null) : IDicomStore, IDicomInventory
 {
     /// <summary>Placeholder of the viewer template (the <c>Viewer__StudyUrlTemplate</c> setting).</summary>
     public const string StudyUidPlaceholder = "{StudyInstanceUID}";
@@ -39,7 +44,32 @@ public sealed class DicomWebStore(DicomWebClient client, string viewerStudyUrlTe
         {
             // Absent is success: deletes are retried through the outbox.
         }
+        catch (DicomWebException ex) when (ex.StatusCode == System.Net.HttpStatusCode.MethodNotAllowed && orthancRestBaseUrl is not null)
+        {
+            await DeleteThroughOrthancRestAsync(studyInstanceUid, cancellationToken);
+        }
     }
+
+    private async Task DeleteThroughOrthancRestAsync(string studyInstanceUid, CancellationToken cancellationToken)
+    {
+        var http = orthancHttp ?? SharedHttp;
+        using var lookup = await http.PostAsync(new Uri(orthancRestBaseUrl!, "tools/lookup"), new StringContent(studyInstanceUid), cancellationToken);
+        lookup.EnsureSuccessStatusCode();
+        using var document = await System.Text.Json.JsonDocument.ParseAsync(await lookup.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken);
+        foreach (var match in document.RootElement.EnumerateArray())
+        {
+            if (match.GetProperty("Type").GetString() == "Study" && match.GetProperty("ID").GetString() is { } id)
+            {
+                using var deleted = await http.DeleteAsync(new Uri(orthancRestBaseUrl!, "studies/" + id), cancellationToken);
+                if (deleted.StatusCode != System.Net.HttpStatusCode.NotFound)
+                {
+                    deleted.EnsureSuccessStatusCode();
+                }
+            }
+        }
+    }
+
+    private static readonly HttpClient SharedHttp = new();
 
     /// <inheritdoc />
     public Uri ViewerLinkFor(string studyInstanceUid) =>

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
+using ServerlessImaging.Contracts;
 using ServerlessImaging.Contracts.Messages;
 using ServerlessImaging.Messaging.Channel;
 using ServerlessImaging.Orchestration.Ports;
@@ -9,22 +10,27 @@ namespace ServerlessImaging.Adapters.Relay;
 /// <summary>
 /// The cloud side of the relay channel over the Messaging library's Storage-queue channel: commands to
 /// <c>relay-commands-&lt;site&gt;</c>, events from <c>relay-events</c>. Receipts map back to the channel's own
-/// message so completing or quarantining hands the exact lease back.
+/// message so completing or quarantining hands the exact lease back. The events queue name can be changed so
+/// parallel test runs sharing one Azurite never take each other's events.
 /// </summary>
-public sealed class StorageQueueRelayChannel(RelayQueues queues) : IRelayMessageChannel, IRelayEventQuarantine
+public sealed class StorageQueueRelayChannel(MessageChannel channel, string eventsQueue = ResourceNames.RelayEventsQueue) : IRelayMessageChannel, IRelayEventQuarantine
 {
     private readonly ConcurrentDictionary<string, ChannelMessage> _inFlight = new(StringComparer.Ordinal);
 
     /// <inheritdoc />
-    public Task SendCommandAsync(MessageEnvelope command, CancellationToken cancellationToken) => queues.SendCommandAsync(command, cancellationToken);
+    public Task SendCommandAsync(MessageEnvelope command, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        return channel.SendAsync(ResourceNames.CommandQueueFor(command.SiteId), command, cancellationToken);
+    }
 
     /// <inheritdoc />
-    public Task SendEventAsync(MessageEnvelope relayEvent, CancellationToken cancellationToken) => queues.SendEventAsync(relayEvent, cancellationToken);
+    public Task SendEventAsync(MessageEnvelope relayEvent, CancellationToken cancellationToken) => channel.SendAsync(eventsQueue, relayEvent, cancellationToken);
 
     /// <inheritdoc />
     public async IAsyncEnumerable<ReceivedMessage> ReceiveEventsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await foreach (var message in queues.ListenEventsAsync(cancellationToken))
+        await foreach (var message in channel.ListenAsync(eventsQueue, cancellationToken))
         {
             var receipt = Guid.NewGuid().ToString("N");
             _inFlight[receipt] = message;
@@ -38,7 +44,7 @@ public sealed class StorageQueueRelayChannel(RelayQueues queues) : IRelayMessage
         ArgumentNullException.ThrowIfNull(message);
         if (_inFlight.TryRemove(message.Receipt, out var channelMessage))
         {
-            await queues.Channel.CompleteAsync(channelMessage, cancellationToken);
+            await channel.CompleteAsync(channelMessage, cancellationToken);
         }
     }
 
@@ -48,7 +54,7 @@ public sealed class StorageQueueRelayChannel(RelayQueues queues) : IRelayMessage
         ArgumentNullException.ThrowIfNull(message);
         if (_inFlight.TryRemove(message.Receipt, out var channelMessage))
         {
-            await queues.Channel.QuarantineAsync(channelMessage, safeDetail, cancellationToken);
+            await channel.QuarantineAsync(channelMessage, safeDetail, cancellationToken);
         }
     }
 
@@ -58,7 +64,7 @@ public sealed class StorageQueueRelayChannel(RelayQueues queues) : IRelayMessage
         ArgumentNullException.ThrowIfNull(message);
         if (_inFlight.TryRemove(message.Receipt, out var channelMessage))
         {
-            await queues.Channel.AbandonAsync(channelMessage, cancellationToken, redeliverAfter);
+            await channel.AbandonAsync(channelMessage, cancellationToken, redeliverAfter);
         }
     }
 }

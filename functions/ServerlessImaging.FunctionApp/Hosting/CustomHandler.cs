@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using ServerlessImaging.Contracts;
 using ServerlessImaging.Contracts.Messages;
 using ServerlessImaging.FunctionApp.Runtime;
 using ServerlessImaging.Messaging.Channel;
@@ -55,7 +54,7 @@ public static class CustomHandler
         return endpoints;
     }
 
-    private static async Task<IResult> HandleRelayEventAsync(HttpRequest request, RelayEventProcessor processor, StorageQueueTransport transport, ILoggerFactory loggers, CancellationToken cancellationToken)
+    private static async Task<IResult> HandleRelayEventAsync(HttpRequest request, RelayEventProcessor processor, StorageQueueTransport transport, RuntimeOptions options, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var logger = loggers.CreateLogger(typeof(CustomHandler));
         JsonNode? invocation;
@@ -82,7 +81,7 @@ public static class CustomHandler
         catch (MessageContractException ex)
         {
             // Never readable: straight to the poison queue rather than maxDequeueCount retries.
-            await transport.SendAsync(PoisonQueues.For(ResourceNames.RelayEventsQueue), Encoding.UTF8.GetBytes(text), null, cancellationToken);
+            await transport.SendAsync(PoisonQueues.For(options.EventsQueue), Encoding.UTF8.GetBytes(text), null, cancellationToken);
             logger.LogWarning("Relay event rejected by the contract ({Reason}); quarantined.", ex.GetType().Name);
             return Results.Ok(InvocationResponse("Malformed relay event quarantined."));
         }
@@ -92,7 +91,7 @@ public static class CustomHandler
             var outcome = await processor.ProcessAsync(envelope, cancellationToken);
             if (outcome == RelayEventOutcome.UnknownRegistration)
             {
-                await transport.SendAsync(PoisonQueues.For(ResourceNames.RelayEventsQueue), Encoding.UTF8.GetBytes(text), null, cancellationToken);
+                await transport.SendAsync(PoisonQueues.For(options.EventsQueue), Encoding.UTF8.GetBytes(text), null, cancellationToken);
             }
 
             return Results.Ok(InvocationResponse($"Relay event {envelope.MessageId}: {outcome}."));

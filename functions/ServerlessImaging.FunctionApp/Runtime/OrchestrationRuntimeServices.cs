@@ -57,8 +57,7 @@ public static class OrchestrationRuntimeServices
             new BlobMessageBodyStore(sp.GetRequiredService<BlobServiceClient>().GetBlobContainerClient(ResourceNames.MessageBodiesContainer)),
             new MessageChannelOptions { CreateQueuesIfMissing = local },
             sp.GetRequiredService<ILogger<MessageChannel>>()));
-        services.AddSingleton(sp => new RelayQueues(sp.GetRequiredService<MessageChannel>()));
-        services.AddSingleton(sp => new StorageQueueRelayChannel(sp.GetRequiredService<RelayQueues>()));
+        services.AddSingleton(sp => new StorageQueueRelayChannel(sp.GetRequiredService<MessageChannel>(), runtime.EventsQueue));
         services.AddSingleton<IRelayMessageChannel>(sp => sp.GetRequiredService<StorageQueueRelayChannel>());
         services.AddSingleton<IRelayEventQuarantine>(sp => sp.GetRequiredService<StorageQueueRelayChannel>());
         services.AddSingleton<IStagingStore>(sp => new BlobStagingStore(sp.GetRequiredService<BlobServiceClient>().GetBlobContainerClient(ResourceNames.StagingContainer)));
@@ -88,7 +87,8 @@ public static class OrchestrationRuntimeServices
         });
         services.AddSingleton(sp => new DicomWebStore(
             sp.GetRequiredService<DicomWebClient>(),
-            configuration["Viewer:StudyUrlTemplate"] ?? RequiredUri(configuration, "DicomWeb:BaseUrl") + "studies/" + DicomWebStore.StudyUidPlaceholder));
+            configuration["Viewer:StudyUrlTemplate"] ?? RequiredUri(configuration, "DicomWeb:BaseUrl") + "studies/" + DicomWebStore.StudyUidPlaceholder,
+            Uri.TryCreate(configuration["DicomWeb:OrthancRestUrl"], UriKind.Absolute, out var orthanc) ? orthanc : null));
         services.AddSingleton<IDicomStore>(sp => sp.GetRequiredService<DicomWebStore>());
         services.AddSingleton<IDicomInventory>(sp => sp.GetRequiredService<DicomWebStore>());
 

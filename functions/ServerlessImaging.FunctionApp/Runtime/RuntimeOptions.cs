@@ -6,6 +6,9 @@ public sealed class RuntimeOptions
     /// <summary>Sites every registration searches (<c>Sites__Ids</c>, comma-separated).</summary>
     public IReadOnlyList<string> SiteIds { get; set; } = [];
 
+    /// <summary>Queue the relays post events to (tests use their own so parallel runs never share one).</summary>
+    public string EventsQueue { get; set; } = Contracts.ResourceNames.RelayEventsQueue;
+
     /// <summary>How often the standalone host sweeps due timers and left-behind outboxes.</summary>
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(2);
 
