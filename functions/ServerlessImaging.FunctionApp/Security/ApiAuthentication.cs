@@ -64,7 +64,8 @@ public static class ApiAuthentication
         });
 
         services.AddAuthorizationBuilder()
-            .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
+            // Fallback (endpoints without their own policy, e.g. the OpenAPI document): any app role; a token without one is refused.
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().RequireRole(ApiRoles.All).Build())
             .AddPolicy(ApiRoles.Policy(ApiRoles.Registrar), p => p.RequireRole(ApiRoles.Registrar, ApiRoles.Admin))
             .AddPolicy(ApiRoles.Policy(ApiRoles.Coordinator), p => p.RequireRole(ApiRoles.Coordinator, ApiRoles.Admin))
             .AddPolicy(ApiRoles.Policy(ApiRoles.Auditor), p => p.RequireRole(ApiRoles.Auditor, ApiRoles.Admin))

@@ -1,0 +1,101 @@
+using Microsoft.Azure.Cosmos;
+using ServerlessImaging.Adapters.Audit;
+using ServerlessImaging.Adapters.Tests.Support;
+using ServerlessImaging.Orchestration.Audit;
+using ServerlessImaging.Orchestration.Orchestrator;
+using ServerlessImaging.Testing.Stack;
+
+namespace ServerlessImaging.Adapters.Tests.Audit;
+
+[Collection(LocalStackFixture.CollectionName)]
+public sealed class CosmosAuditTrailTests(LocalStackFixture stack) : IAsyncLifetime
+{
+    private CosmosClient? client;
+    private CosmosAuditTrail trail = null!;
+    private Container container = null!;
+
+    public async Task InitializeAsync()
+    {
+        var (c, database) = await LocalAdapters.CreateDatabaseAsync(stack.Endpoints, "audit");
+        client = c;
+        container = database.GetContainer("audit");
+        trail = new CosmosAuditTrail(container, "test");
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (client is not null)
+        {
+            await client.GetDatabase(container.Database.Id).DeleteAsync();
+            client.Dispose();
+        }
+    }
+
+    private static WriteAuditActivity Activity(string commandId, DateTimeOffset at, string registrationId = "reg-1", string patientKey = "pk1-0123456789abcdef0123456789abcdef", string? site = "chu-nord", AuditAction action = AuditAction.SiteSearched) =>
+        new(commandId, registrationId, at, action, AuditOutcome.Success, patientKey, null, site, null, "3 studies returned, 1 matched");
+
+    [Fact]
+    public async Task The_same_command_written_twice_is_one_record_with_the_dicom_shape()
+    {
+        var at = new DateTimeOffset(2030, 1, 2, 10, 0, 0, TimeSpan.Zero);
+        await trail.WriteAsync(Activity("reg-1/find/chu-nord/r1/a1", at), CancellationToken.None);
+        await trail.WriteAsync(Activity("reg-1/find/chu-nord/r1/a1", at), CancellationToken.None);
+
+        var page = await trail.QueryAsync(new AuditQuery(RegistrationId: "reg-1"), CancellationToken.None);
+        var record = Assert.Single(page.Records);
+        Assert.Equal("110112", record.EventId.Code);
+        Assert.Equal("E", record.ActionCode);
+        Assert.Equal(0, record.Outcome);
+        Assert.Equal("2030-01-02", record.PartitionKey);
+        Assert.Contains(record.ParticipantObjects, o => o is { TypeCode: 1, RoleCode: 1, Id: "pk1-0123456789abcdef0123456789abcdef" });
+        Assert.Contains(record.ActiveParticipants, p => p is { Kind: "site", UserId: "chu-nord" });
+        Assert.Null(page.ContinuationToken);
+    }
+
+    [Fact]
+    public async Task Filters_combine_and_pages_follow_each_other_newest_first_without_gaps()
+    {
+        var start = new DateTimeOffset(2030, 2, 1, 23, 58, 0, TimeSpan.Zero);
+
+        // 7 records of one patient across a day boundary (two partitions), two of them in the same millisecond.
+        for (var i = 0; i < 7; i++)
+        {
+            await trail.WriteAsync(Activity($"reg-2/step/{i}", start.AddMinutes(i == 6 ? 5 : i), registrationId: "reg-2", patientKey: "pk1-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"), CancellationToken.None);
+        }
+
+        await trail.WriteAsync(Activity("reg-3/other", start, registrationId: "reg-3", patientKey: "pk1-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", site: "ch-est"), CancellationToken.None);
+
+        var seen = new List<AuditRecord>();
+        string? token = null;
+        var pages = 0;
+        do
+        {
+            var page = await trail.QueryAsync(new AuditQuery(PatientKey: "pk1-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", From: start.AddMinutes(-1), To: start.AddMinutes(10), PageSize: 3, ContinuationToken: token), CancellationToken.None);
+            seen.AddRange(page.Records);
+            token = page.ContinuationToken;
+            pages++;
+        }
+        while (token is not null && pages < 10);
+
+        Assert.Equal(7, seen.Count);
+        Assert.Equal(7, seen.Select(r => r.Id).Distinct().Count());
+        Assert.Equal(3, pages);
+        Assert.True(seen.Zip(seen.Skip(1)).All(p => p.First.DateTime >= p.Second.DateTime));
+        Assert.Equal(2, seen.Select(r => r.PartitionKey).Distinct().Count());
+
+        var bySite = await trail.QueryAsync(new AuditQuery(SiteId: "ch-est"), CancellationToken.None);
+        Assert.Equal("reg-3", Assert.Single(bySite.Records).RegistrationId);
+
+        var outOfRange = await trail.QueryAsync(new AuditQuery(PatientKey: "pk1-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", From: start.AddMinutes(2), To: start.AddMinutes(3)), CancellationToken.None);
+        Assert.Equal(2, outOfRange.Records.Count);
+    }
+
+    [Theory]
+    [InlineData("garbage")]
+    [InlineData("v1.!!!")]
+    [InlineData("v1.YWJj")]
+    public async Task A_forged_continuation_token_is_a_typed_error(string token)
+    {
+        await Assert.ThrowsAsync<InvalidContinuationTokenException>(() => trail.QueryAsync(new AuditQuery(ContinuationToken: token), CancellationToken.None));
+    }
+}

@@ -1,0 +1,166 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using ServerlessImaging.DevToken;
+using ServerlessImaging.FunctionApp.Api;
+using ServerlessImaging.FunctionApp.Runtime;
+using ServerlessImaging.Testing.Isolation;
+using ServerlessImaging.Testing.Stack;
+
+namespace ServerlessImaging.FunctionApp.Tests.Api;
+
+/// <summary>
+/// The cloud app's HTTP API with the runtime, started in-process on 127.0.0.1 (free port) against the local stack:
+/// Cosmos DB stand-in (a database of its own), Azurite, maildev, the stack's development JWT key. Sites get
+/// run-unique ids so the relay command queues this host writes to are its own. Every log line is recorded.
+/// </summary>
+public sealed class ApiHost : IAsyncDisposable
+{
+    private readonly WebApplication app;
+
+    private ApiHost(WebApplication app, DevTokenIssuer tokens, string[] siteIds, RecordingLoggerProvider logs)
+    {
+        this.app = app;
+        Tokens = tokens;
+        SiteIds = siteIds;
+        Logs = logs;
+        Client = new HttpClient { BaseAddress = new Uri(app.Urls.First()), Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public HttpClient Client { get; }
+
+    public DevTokenIssuer Tokens { get; }
+
+    public string[] SiteIds { get; }
+
+    public RecordingLoggerProvider Logs { get; }
+
+    public IServiceProvider Services => app.Services;
+
+    /// <summary>Every route endpoint the app maps (what the auth and OpenAPI tests are generated from).</summary>
+    public IReadOnlyList<RouteEndpoint> Endpoints =>
+        [.. ((IEndpointRouteBuilder)app).DataSources.SelectMany(d => d.Endpoints).OfType<RouteEndpoint>()];
+
+    public static async Task<ApiHost> StartAsync(LocalStackFixture stack)
+    {
+        var endpoints = stack.Endpoints;
+        var tokens = DevTokenIssuer.FromStackJson(Path.Combine(stack.RepositoryRootPath, ".local", "stack", "stack.json"));
+        var jwks = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(stack.RepositoryRootPath, ".local", "stack", "stack.json")))!["auth"]!["jwksPath"]!.GetValue<string>();
+        var prefix = "api" + UniqueNames.PatientSuffix(6).ToLowerInvariant();
+        string[] sites = [prefix + "-nord", prefix + "-sud"];
+        var logs = new RecordingLoggerProvider();
+
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Environments.Development, Args = ["--urls", "http://127.0.0.1:0"] });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Storage:ConnectionString"] = endpoints.Storage.ConnectionString,
+            ["Cosmos:ConnectionString"] = endpoints.Cosmos.ConnectionString,
+            ["Cosmos:DatabaseName"] = UniqueNames.CosmosDatabase("api"),
+            ["DicomWeb:BaseUrl"] = endpoints.DicomService.DicomWebBaseUrl.ToString(),
+            ["Viewer:StudyUrlTemplate"] = "https://viewer.example/study/{StudyInstanceUID}",
+            ["Sites:Ids"] = string.Join(',', sites),
+            ["Auth:Authority"] = tokens.Issuer,
+            ["Auth:Audience"] = tokens.Audience,
+            ["Auth:DevelopmentJwksPath"] = jwks,
+            ["Smtp:Host"] = endpoints.Mail.SmtpHost,
+            ["Smtp:Port"] = endpoints.Mail.SmtpPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Smtp:Security"] = "None",
+            ["Smtp:From"] = "3c@serverless-imaging.test",
+            ["Smtp:Signature"] = "3C de test",
+        });
+        builder.Logging.ClearProviders();
+        builder.Logging.SetMinimumLevel(LogLevel.Trace);
+        builder.Logging.AddProvider(logs);
+
+        // The same composition as Program.cs, without the standalone workers (no relay answers here).
+        builder.Services.AddHttpApi(builder.Configuration, builder.Environment);
+        builder.Services.AddOrchestrationRuntime(builder.Configuration);
+        var app = builder.Build();
+        app.UseHttpApi();
+        app.MapGet("/healthz", () => Results.Ok(new { status = "alive" })).AllowAnonymous();
+        await app.StartAsync();
+        return new ApiHost(app, tokens, sites, logs);
+    }
+
+    public string Token(string role, string subject = "tester") => Tokens.Issue(subject, [role], TimeSpan.FromMinutes(10));
+
+    public HttpRequestMessage Request(HttpMethod method, string path, string? role, object? json = null, string? idempotencyKey = null, string subject = "tester")
+    {
+        var request = new HttpRequestMessage(method, path);
+        if (role is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Token(role, subject));
+        }
+
+        if (json is not null)
+        {
+            request.Content = new StringContent(json as string ?? JsonSerializer.Serialize(json, Json), Encoding.UTF8, "application/json");
+        }
+
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+
+        return request;
+    }
+
+    public async Task<(HttpResponseMessage Response, JsonElement Body)> SendAsync(HttpRequestMessage request)
+    {
+        var response = await Client.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        var body = text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
+        return (response, body);
+    }
+
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        Tokens.Dispose();
+        await app.StopAsync();
+        await app.DisposeAsync();
+    }
+}
+
+/// <summary>Records every log message (rendered, with exception text) for leak scans.</summary>
+public sealed class RecordingLoggerProvider : ILoggerProvider
+{
+    private readonly ConcurrentQueue<string> lines = new();
+
+    public IReadOnlyCollection<string> Lines => lines;
+
+    public ILogger CreateLogger(string categoryName) => new Recorder(categoryName, lines);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Recorder(string category, ConcurrentQueue<string> lines) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull
+        {
+            lines.Enqueue($"{category} scope: {state}");
+            return null;
+        }
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            var structured = state is IEnumerable<KeyValuePair<string, object?>> pairs ? string.Join(' ', pairs.Select(p => $"{p.Key}={p.Value}")) : string.Empty;
+            lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)} {structured} {exception}");
+        }
+    }
+}
