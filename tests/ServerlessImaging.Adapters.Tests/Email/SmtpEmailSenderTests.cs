@@ -86,7 +86,7 @@ public sealed class SmtpEmailSenderTests(LocalStackFixture stack) : IAsyncLifeti
         Assert.DoesNotContain("1961", text, StringComparison.Ordinal);
         var to = received.GetProperty("to").EnumerateArray().Select(a => a.GetProperty("address").GetString()!).Order(StringComparer.Ordinal).ToArray();
         Assert.Equal(["nucleaire@example.org", "radio@example.org"], to);
-        Assert.Equal(ExpertiseEmailComposer.MessageIdFor(command.CommandId), received.GetProperty("messageId").GetString()!.Trim('<', '>'));
+        Assert.Equal(ExpertiseEmailComposer.MessageIdFor(command.CommandId), received.GetProperty("headers").GetProperty("message-id").GetString()!.Trim('<', '>'));
     }
 
     [Fact]
