@@ -102,7 +102,9 @@ public static class RegistrationEndpoints
                 return ApiProblems.NotFound("meeting");
             }
 
-            var started = await orchestrations.StartNewAsync(meeting.Meeting, registration, key ?? registrationId, cancellationToken);
+            // The registration id already encodes caller + operation + key, so it is the start's idempotency key
+            // (the client's raw key would collide across callers).
+            var started = await orchestrations.StartNewAsync(meeting.Meeting, registration, registrationId, cancellationToken);
             facts.RegistrationId = started.RegistrationId;
             var url = StatusUrl(started.RegistrationId);
             return new ApiValueResult(StatusCodes.Status202Accepted, new RegistrationAccepted(started.RegistrationId, url), url);
