@@ -7,7 +7,9 @@ namespace ServerlessImaging.Contracts.Messages;
 [JsonSourceGenerationOptions(
     JsonSerializerDefaults.Web,
     UseStringEnumConverter = true,
-    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    // Nulls are written: with RespectRequiredConstructorParameters an omitted nullable constructor parameter
+    // (a study without description, an echo without round trip) would be rejected as missing on read.
+    DefaultIgnoreCondition = JsonIgnoreCondition.Never,
     RespectNullableAnnotations = true,
     RespectRequiredConstructorParameters = true)]
 [JsonSerializable(typeof(EchoCommand))]

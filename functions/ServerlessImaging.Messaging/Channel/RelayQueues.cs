@@ -7,8 +7,13 @@ namespace ServerlessImaging.Messaging.Channel;
 /// The cloud/relay queue topology over a <see cref="MessageChannel"/>: commands go to
 /// <c>relay-commands-&lt;siteId&gt;</c> (the envelope's site), events to <c>relay-events</c>.
 /// </summary>
-public sealed class RelayQueues(MessageChannel channel)
+/// <param name="channel">The channel.</param>
+/// <param name="eventsQueue">Events queue; <c>relay-events</c> unless a test isolates itself on a queue of its own.</param>
+public sealed class RelayQueues(MessageChannel channel, string eventsQueue = ResourceNames.RelayEventsQueue)
 {
+    /// <summary>The queue events are sent to and read from.</summary>
+    public string EventsQueue { get; } = eventsQueue;
+
     /// <summary>The underlying channel (complete, abandon, renew, quarantine).</summary>
     public MessageChannel Channel { get; } = channel ?? throw new ArgumentNullException(nameof(channel));
 
@@ -33,7 +38,7 @@ public sealed class RelayQueues(MessageChannel channel)
             throw new ArgumentException($"'{relayEvent.Type}' is not an event.", nameof(relayEvent));
         }
 
-        return Channel.SendAsync(ResourceNames.RelayEventsQueue, relayEvent, cancellationToken);
+        return Channel.SendAsync(EventsQueue, relayEvent, cancellationToken);
     }
 
     /// <summary>Listens to a site's command queue (the relay).</summary>
@@ -42,5 +47,5 @@ public sealed class RelayQueues(MessageChannel channel)
 
     /// <summary>Listens to the events queue (the cloud app).</summary>
     public IAsyncEnumerable<ChannelMessage> ListenEventsAsync(CancellationToken cancellationToken) =>
-        Channel.ListenAsync(ResourceNames.RelayEventsQueue, cancellationToken);
+        Channel.ListenAsync(EventsQueue, cancellationToken);
 }

@@ -1,0 +1,312 @@
+using System.Diagnostics;
+using Azure;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using ServerlessImaging.Contracts;
+using ServerlessImaging.Contracts.Messages;
+using ServerlessImaging.Messaging.Channel;
+using ServerlessImaging.Messaging.Deduplication;
+using ServerlessImaging.Messaging.Transport;
+using ServerlessImaging.Relay.Configuration;
+using ServerlessImaging.Relay.Diagnostics;
+using ServerlessImaging.Relay.Pacs;
+using ServerlessImaging.Relay.Retrieval;
+
+namespace ServerlessImaging.Relay.Commands;
+
+/// <summary>
+/// Takes commands from <c>relay-commands-&lt;site&gt;</c>, runs up to <c>MaxConcurrentCommands</c> at once (Echo and
+/// Cancel bypass the limit), renews each lease while it runs, answers with events, and completes the message only
+/// after its answer is sent. Every failure becomes a <see cref="CommandFailed"/> event; nothing crashes the service.
+/// </summary>
+public sealed class CommandProcessor : BackgroundService
+{
+    private readonly RelayOptions _options;
+    private readonly RelayQueues _queues;
+    private readonly EventPublisher _events;
+    private readonly PacsGateway _pacs;
+    private readonly StudyQueries _queries;
+    private readonly RetrievalRunner _retrievals;
+    private readonly RunningCommands _running;
+    private readonly RelayMetrics _metrics;
+    private readonly ILogger<CommandProcessor> _logger;
+    private readonly ProcessedMessageIds _processed = new(10_000);
+    private readonly SemaphoreSlim _slots;
+    private readonly List<Task> _inFlight = [];
+    private readonly Lock _inFlightGate = new();
+
+    /// <summary>Creates the processor.</summary>
+    public CommandProcessor(RelayOptions options, RelayQueues queues, EventPublisher events, PacsGateway pacs, StudyQueries queries, RetrievalRunner retrievals, RunningCommands running, RelayMetrics metrics, ILogger<CommandProcessor> logger)
+    {
+        _options = options;
+        _queues = queues;
+        _events = events;
+        _pacs = pacs;
+        _queries = queries;
+        _retrievals = retrievals;
+        _running = running;
+        _metrics = metrics;
+        _logger = logger;
+        _slots = new SemaphoreSlim(options.MaxConcurrentCommands);
+    }
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var queue = ResourceNames.CommandQueueFor(_options.SiteId);
+        _logger.LogInformation("Relay for site {SiteId} listening on {Queue}", _options.SiteId, queue);
+        try
+        {
+            await foreach (var message in _queues.Channel.ListenAsync(queue, stoppingToken))
+            {
+                if (message.Envelope.Body is CancelCommand or EchoCommand)
+                {
+                    Start(message, stoppingToken);
+                    continue;
+                }
+
+                await _slots.WaitAsync(stoppingToken);
+                Start(message, stoppingToken, releaseSlot: true);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+
+        Task[] pending;
+        lock (_inFlightGate)
+        {
+            pending = [.. _inFlight];
+        }
+
+        await Task.WhenAll(pending);
+    }
+
+    private void Start(ChannelMessage message, CancellationToken stoppingToken, bool releaseSlot = false)
+    {
+        var task = Task.Run(async () =>
+        {
+            try
+            {
+                await HandleAsync(message, stoppingToken);
+            }
+            finally
+            {
+                if (releaseSlot)
+                {
+                    _slots.Release();
+                }
+            }
+        }, CancellationToken.None);
+        lock (_inFlightGate)
+        {
+            _inFlight.RemoveAll(t => t.IsCompleted);
+            _inFlight.Add(task);
+        }
+    }
+
+    private async Task HandleAsync(ChannelMessage message, CancellationToken stoppingToken)
+    {
+        var envelope = message.Envelope;
+        var type = envelope.Type;
+        if (!_processed.TryBegin(envelope.MessageId))
+        {
+            _logger.LogInformation("Command {MessageId} ({Type}) is a duplicate of one handled or running; dropped", envelope.MessageId, type);
+            await CompleteQuietlyAsync(message, stoppingToken);
+            return;
+        }
+
+        if (envelope.Body is not RelayCommand)
+        {
+            // An event (or anything not a command) on a command queue can never be handled: quarantine and report.
+            await _queues.Channel.QuarantineAsync(message, $"A '{type}' message is not a command.", stoppingToken);
+            return;
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        using var tracking = _running.Track(envelope.MessageId, envelope.CorrelationId, cancel);
+        using var renewing = new CancellationTokenSource();
+        var renewal = RenewWhileRunningAsync(message, renewing.Token);
+        var outcome = "ok";
+        try
+        {
+            _logger.LogInformation("Command {MessageId} ({Type}) for {CorrelationId} started, delivery {Delivery}", envelope.MessageId, type, envelope.CorrelationId, message.DeliveryCount);
+            await RunAsync(envelope, cancel.Token);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Service stopping: leave the message to come back after its lease (a restarted relay resumes it).
+            _processed.Forget(envelope.MessageId);
+            await renewing.CancelAsync();
+            await renewal;
+            _logger.LogInformation("Command {MessageId} interrupted by shutdown; it will be redelivered", envelope.MessageId);
+            return;
+        }
+        catch (Exception ex)
+        {
+            var (reason, safe) = Classify(ex, cancel.IsCancellationRequested);
+            outcome = "failed";
+            _metrics.CommandFailed(type, reason.ToString());
+            _logger.LogWarning("Command {MessageId} ({Type}) failed: {Reason}: {SafeMessage} ({Error})", envelope.MessageId, type, reason, safe, ex.GetType().Name);
+            try
+            {
+                await _events.PublishAsync(envelope, new CommandFailed(type, reason, safe), "failed", stoppingToken);
+            }
+            catch (Exception sendError) when (sendError is not OperationCanceledException)
+            {
+                // The channel is down beyond the retries: keep the command, it will be handled again.
+                _processed.Forget(envelope.MessageId);
+                await renewing.CancelAsync();
+                await renewal;
+                _logger.LogError("Could not report the failure of command {MessageId}: {Error}; it will be redelivered", envelope.MessageId, sendError.GetType().Name);
+                return;
+            }
+        }
+
+        await renewing.CancelAsync();
+        await renewal;
+        await CompleteQuietlyAsync(message, stoppingToken);
+        _metrics.CommandHandled(type, outcome, Stopwatch.GetElapsedTime(started));
+        _logger.LogInformation("Command {MessageId} ({Type}) done: {Outcome} in {Elapsed} ms", envelope.MessageId, type, outcome, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+
+    private async Task RunAsync(MessageEnvelope envelope, CancellationToken cancellationToken)
+    {
+        if (!string.Equals(envelope.SiteId, _options.SiteId, StringComparison.Ordinal))
+        {
+            throw new CommandFailureException(FailureReason.InvalidCommand, "The command is addressed to another site.");
+        }
+
+        switch (envelope.Body)
+        {
+            case EchoCommand:
+                RelayEvent result;
+                try
+                {
+                    var rtt = await _pacs.EchoAsync(cancellationToken);
+                    result = new EchoResult(PacsEchoStatus.Ok, Math.Round(rtt.TotalMilliseconds, 2));
+                }
+                catch (Exception ex) when (PacsFailures.Classify(ex) is not null)
+                {
+                    result = new EchoResult(PacsEchoStatus.Failed, null);
+                }
+
+                await _events.PublishAsync(envelope, result, "echo", cancellationToken);
+                break;
+            case FindStudiesCommand find:
+                await _events.PublishAsync(envelope, await _queries.FindStudiesAsync(find, cancellationToken), "studies", cancellationToken);
+                break;
+            case ListSeriesCommand list:
+                await _events.PublishAsync(envelope, await _queries.ListSeriesAsync(list, cancellationToken), "series", cancellationToken);
+                break;
+            case RetrieveStudyCommand retrieve:
+                await RetrieveAsync(envelope, retrieve, cancellationToken);
+                break;
+            case CancelCommand cancel:
+                var count = _running.Cancel(cancel.CommandMessageId, envelope.CorrelationId);
+                _logger.LogInformation("Cancel {MessageId}: {Count} running command(s) cancelled", envelope.MessageId, count);
+                break;
+            default:
+                throw new CommandFailureException(FailureReason.InvalidCommand, $"'{envelope.Type}' is not a command this relay handles.");
+        }
+    }
+
+    private async Task RetrieveAsync(MessageEnvelope envelope, RetrieveStudyCommand command, CancellationToken cancellationToken)
+    {
+        var interval = TimeSpan.FromMilliseconds(_options.ProgressIntervalMilliseconds);
+        RetrievalStatus? latest = null;
+        RetrievalStatus? sent = null;
+        var sequence = 0;
+        using var stopProgress = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var progress = Task.Run(async () =>
+        {
+            using var timer = new PeriodicTimer(interval);
+            try
+            {
+                while (await timer.WaitForNextTickAsync(stopProgress.Token))
+                {
+                    var now = Volatile.Read(ref latest);
+                    if (now is not null && now != sent)
+                    {
+                        sent = now;
+                        await _events.PublishAsync(envelope, new RetrievalProgress(command.StudyInstanceUid, now.InstancesDone, now.InstancesTotal, now.BytesDone), $"progress/{++sequence}", stopProgress.Token);
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            catch (Exception ex)
+            {
+                // Progress is advisory; the completion or failure event is what counts.
+                _logger.LogWarning("Progress event of {MessageId} not sent: {Error}", envelope.MessageId, ex.GetType().Name);
+            }
+        }, CancellationToken.None);
+
+        RetrievalCompleted completed;
+        try
+        {
+            completed = await _retrievals.RunAsync(envelope.MessageId, command, s => Volatile.Write(ref latest, s), cancellationToken);
+        }
+        finally
+        {
+            await stopProgress.CancelAsync();
+            await progress;
+        }
+
+        await _events.PublishAsync(envelope, completed, "completed", cancellationToken);
+    }
+
+    private static (FailureReason Reason, string SafeMessage) Classify(Exception ex, bool cancelled) => ex switch
+    {
+        OperationCanceledException when cancelled => (FailureReason.Cancelled, "The command was cancelled."),
+        CommandFailureException c => (c.Reason, c.Message),
+        Staging.StagingException s => (s.Reason, s.Message),
+        RequestFailedException r => (FailureReason.StagingFailed, $"Storage answered HTTP {r.Status}."),
+        _ when PacsFailures.Classify(ex) is { } pacs => pacs,
+        _ => (FailureReason.Internal, $"Unexpected {ex.GetType().Name} in the relay."),
+    };
+
+    private async Task RenewWhileRunningAsync(ChannelMessage message, CancellationToken cancellationToken)
+    {
+        var lease = _queues.Channel.Options.VisibilityTimeout;
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(lease / 2, cancellationToken);
+                await _queues.Channel.RenewAsync(message, lease, cancellationToken);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception ex)
+        {
+            _logger.LogWarning("Lease of command {MessageId} could not be renewed: {Error}", message.Envelope.MessageId, ex.GetType().Name);
+        }
+    }
+
+    private async Task CompleteQuietlyAsync(ChannelMessage message, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _queues.Channel.CompleteAsync(message, cancellationToken);
+        }
+        catch (LeaseLostException)
+        {
+            _logger.LogInformation("Command {MessageId} was already re-leased; its redelivery will be dropped or resumed", message.Envelope.MessageId);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <inheritdoc />
+    public override void Dispose()
+    {
+        _slots.Dispose();
+        base.Dispose();
+    }
+}

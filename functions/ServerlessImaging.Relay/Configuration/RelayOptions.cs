@@ -1,0 +1,146 @@
+namespace ServerlessImaging.Relay.Configuration;
+
+/// <summary>How the relay fetches a study from its PACS.</summary>
+public enum RetrieveMethod
+{
+    /// <summary>C-MOVE to the relay's own C-STORE SCP (the PACS must know the relay's AE title, host and port).</summary>
+    Move,
+
+    /// <summary>C-GET: instances come back on the same association (no inbound port).</summary>
+    Get,
+}
+
+/// <summary>Everything the relay is configured with (section <c>Relay</c>; environment <c>Relay__…</c>).</summary>
+public sealed class RelayOptions
+{
+    /// <summary>Configuration section name.</summary>
+    public const string Section = "Relay";
+
+    /// <summary>The site this relay serves; names its command queue <c>relay-commands-&lt;SiteId&gt;</c>.</summary>
+    public string SiteId { get; set; } = string.Empty;
+
+    /// <summary>The queue channel to the cloud.</summary>
+    public ChannelSettings Channel { get; set; } = new();
+
+    /// <summary>The site PACS.</summary>
+    public PacsSettings Pacs { get; set; } = new();
+
+    /// <summary>The relay's own C-STORE SCP (C-MOVE destination).</summary>
+    public ScpSettings Scp { get; set; } = new();
+
+    /// <summary>Disk spool for instances waiting for upload.</summary>
+    public SpoolSettings Spool { get; set; } = new();
+
+    /// <summary>Commands handled at once (retrievals are the heavy ones).</summary>
+    public int MaxConcurrentCommands { get; set; } = 2;
+
+    /// <summary>Instances uploaded to staging at once per retrieval.</summary>
+    public int UploadConcurrency { get; set; } = 8;
+
+    /// <summary>Seconds between heartbeat events (each one C-ECHOes the PACS).</summary>
+    public int HeartbeatSeconds { get; set; } = 60;
+
+    /// <summary>Least interval between two progress events of one retrieval, in milliseconds.</summary>
+    public int ProgressIntervalMilliseconds { get; set; } = 2000;
+}
+
+/// <summary>Queue channel settings: a connection string (local, Azurite) or service URIs with an Entra ID credential.</summary>
+public sealed class ChannelSettings
+{
+    /// <summary>Storage connection string (local development and tests). A secret: supply it by environment, not appsettings.json.</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>Queue service endpoint, e.g. https://account.queue.core.windows.net (with <see cref="Credential"/>).</summary>
+    public Uri? QueueServiceUri { get; set; }
+
+    /// <summary>Blob service endpoint for message bodies over 48 KiB (large retrieval manifests).</summary>
+    public Uri? BlobServiceUri { get; set; }
+
+    /// <summary>Entra ID credential kind with the URIs: <c>ManagedIdentity</c>, <c>ClientCertificate</c> (Azure Arc or a service principal), or <c>Default</c>.</summary>
+    public string Credential { get; set; } = "Default";
+
+    /// <summary>Tenant of the relay's service principal (ClientCertificate).</summary>
+    public string? TenantId { get; set; }
+
+    /// <summary>Client id of the relay's service principal or user-assigned identity.</summary>
+    public string? ClientId { get; set; }
+
+    /// <summary>Path of the PEM/PFX certificate of the service principal (ClientCertificate).</summary>
+    public string? CertificatePath { get; set; }
+
+    /// <summary>Queue events are sent to. Always <c>relay-events</c> in production; tests isolate themselves with a queue of their own.</summary>
+    public string EventsQueue { get; set; } = Contracts.ResourceNames.RelayEventsQueue;
+
+    /// <summary>Create missing queues and containers (local stacks only).</summary>
+    public bool CreateIfMissing { get; set; }
+
+    /// <summary>Lease of a received command in seconds; renewed while the command runs.</summary>
+    public int VisibilityTimeoutSeconds { get; set; } = 60;
+
+    /// <summary>Deliveries after which a command is quarantined to <c>relay-poison-&lt;site&gt;</c>.</summary>
+    public int MaxDeliveries { get; set; } = 5;
+}
+
+/// <summary>The site PACS.</summary>
+public sealed class PacsSettings
+{
+    /// <summary>Called AE title of the PACS.</summary>
+    public string AeTitle { get; set; } = string.Empty;
+
+    /// <summary>Host name or address of the PACS.</summary>
+    public string Host { get; set; } = string.Empty;
+
+    /// <summary>DICOM port of the PACS.</summary>
+    public int Port { get; set; } = 104;
+
+    /// <summary>Calling AE title the relay presents (the PACS must accept it).</summary>
+    public string CallingAeTitle { get; set; } = string.Empty;
+
+    /// <summary>C-MOVE into the relay's SCP, or C-GET.</summary>
+    public RetrieveMethod RetrieveMethod { get; set; } = RetrieveMethod.Move;
+
+    /// <summary>Seconds to wait for the PACS between two PDUs of an operation.</summary>
+    public int DimseTimeoutSeconds { get; set; } = 60;
+
+    /// <summary>Seconds to connect and negotiate an association.</summary>
+    public int ConnectTimeoutSeconds { get; set; } = 15;
+
+    /// <summary>DICOM TLS to the PACS (PS3.15 B.1), when the PACS offers it.</summary>
+    public TlsSettings Tls { get; set; } = new();
+}
+
+/// <summary>TLS to the PACS.</summary>
+public sealed class TlsSettings
+{
+    /// <summary>Wrap associations in TLS.</summary>
+    public bool Enabled { get; set; }
+
+    /// <summary>Name expected in the PACS certificate (defaults to <see cref="PacsSettings.Host"/>).</summary>
+    public string? ServerName { get; set; }
+}
+
+/// <summary>The relay's C-STORE SCP, the destination of C-MOVE.</summary>
+public sealed class ScpSettings
+{
+    /// <summary>AE title of the SCP (configured in the PACS as a move destination).</summary>
+    public string AeTitle { get; set; } = string.Empty;
+
+    /// <summary>Port the SCP listens on (only the PACS needs to reach it).</summary>
+    public int Port { get; set; } = 11112;
+
+    /// <summary>Address to bind (default all interfaces; 127.0.0.1 when the PACS runs on the same host).</summary>
+    public string BindAddress { get; set; } = "0.0.0.0";
+}
+
+/// <summary>Where instances wait for upload when memory is not enough.</summary>
+public sealed class SpoolSettings
+{
+    /// <summary>Spool folder (created if missing; must be writable by the service user).</summary>
+    public string Directory { get; set; } = Path.Combine(Path.GetTempPath(), "si-relay-spool");
+
+    /// <summary>Most bytes the spool may hold; a retrieval waits (the PACS is held back) rather than exceed it.</summary>
+    public long MaxBytes { get; set; } = 2L * 1024 * 1024 * 1024;
+
+    /// <summary>Most bytes of received instances held in memory awaiting upload before spilling to the spool.</summary>
+    public long MaxMemoryBytes { get; set; } = 64L * 1024 * 1024;
+}

@@ -1,0 +1,62 @@
+using System.Diagnostics.Metrics;
+using System.Reflection;
+
+namespace ServerlessImaging.Relay.Diagnostics;
+
+/// <summary>
+/// The relay's OpenTelemetry metrics (System.Diagnostics.Metrics, meter <see cref="MeterName"/>). Tags are
+/// command types, outcomes and failure reasons only: never patient data or study identifiers.
+/// </summary>
+public sealed class RelayMetrics : IDisposable
+{
+    /// <summary>Meter name to subscribe to.</summary>
+    public const string MeterName = "ServerlessImaging.Relay";
+
+    private readonly Meter _meter;
+    private readonly Counter<long> _commands;
+    private readonly Counter<long> _failures;
+    private readonly Counter<long> _instances;
+    private readonly Counter<long> _bytes;
+    private readonly Counter<long> _poison;
+    private readonly Histogram<double> _duration;
+
+    /// <summary>Creates the instruments.</summary>
+    public RelayMetrics(IMeterFactory? meterFactory = null)
+    {
+        _meter = meterFactory?.Create(MeterName, Version) ?? new Meter(MeterName, Version);
+        _commands = _meter.CreateCounter<long>("relay.commands", "{command}", "Commands handled, by type and outcome.");
+        _failures = _meter.CreateCounter<long>("relay.failures", "{command}", "Commands that failed, by type and reason.");
+        _instances = _meter.CreateCounter<long>("relay.instances.staged", "{instance}", "Instances uploaded to staging.");
+        _bytes = _meter.CreateCounter<long>("relay.bytes.staged", "By", "Bytes uploaded to staging.");
+        _poison = _meter.CreateCounter<long>("relay.commands.quarantined", "{command}", "Commands moved to the poison queue.");
+        _duration = _meter.CreateHistogram<double>("relay.command.duration", "s", "Time to handle a command, by type.");
+    }
+
+    /// <summary>Version of this relay build.</summary>
+    public static string Version { get; } =
+        typeof(RelayMetrics).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion?.Split('+')[0] ?? "0.0.0";
+
+    /// <summary>A command finished.</summary>
+    public void CommandHandled(string type, string outcome, TimeSpan duration)
+    {
+        _commands.Add(1, new KeyValuePair<string, object?>("type", type), new KeyValuePair<string, object?>("outcome", outcome));
+        _duration.Record(duration.TotalSeconds, new KeyValuePair<string, object?>("type", type));
+    }
+
+    /// <summary>A command failed.</summary>
+    public void CommandFailed(string type, string reason) =>
+        _failures.Add(1, new KeyValuePair<string, object?>("type", type), new KeyValuePair<string, object?>("reason", reason));
+
+    /// <summary>An instance reached staging.</summary>
+    public void InstanceStaged(long bytes)
+    {
+        _instances.Add(1);
+        _bytes.Add(bytes);
+    }
+
+    /// <summary>A command was quarantined.</summary>
+    public void Quarantined(string reason) => _poison.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    /// <inheritdoc />
+    public void Dispose() => _meter.Dispose();
+}

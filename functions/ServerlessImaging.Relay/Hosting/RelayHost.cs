@@ -1,0 +1,88 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
+using ServerlessImaging.Contracts.Messages;
+using ServerlessImaging.Messaging.Channel;
+using ServerlessImaging.Relay.Commands;
+using ServerlessImaging.Relay.Configuration;
+using ServerlessImaging.Relay.Diagnostics;
+using ServerlessImaging.Relay.Pacs;
+using ServerlessImaging.Relay.Retrieval;
+
+namespace ServerlessImaging.Relay.Hosting;
+
+/// <summary>Wires the relay: options (validated), channel, PACS gateway, retrieval, hosted services, metrics, service integrations.</summary>
+public static class RelayHost
+{
+    /// <summary>Reads and validates the options from configuration (throws <see cref="RelayConfigurationException"/>).</summary>
+    public static RelayOptions ReadOptions(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var options = new RelayOptions();
+        try
+        {
+            configuration.GetSection(RelayOptions.Section).Bind(options);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // Binder messages name the setting and the target type, not the value.
+            throw new RelayConfigurationException($"A Relay setting has the wrong type: {ex.Message}", ex);
+        }
+
+        RelayOptionsValidator.EnsureValid(options);
+        return options;
+    }
+
+    /// <summary>Builds the host; <paramref name="configure"/> lets tests add configuration sources.</summary>
+    public static IHost Build(string[] args, Action<IConfigurationBuilder>? configure = null)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        configure?.Invoke(builder.Configuration);
+        var options = ReadOptions(builder.Configuration);
+
+        builder.Services.AddSystemd();
+        builder.Services.AddWindowsService(o => o.ServiceName = "si-relay");
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<RelayMetrics>();
+        builder.Services.AddSingleton(sp =>
+        {
+            var metrics = sp.GetRequiredService<RelayMetrics>();
+            var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("ServerlessImaging.Relay.Poison");
+            EventPublisher? publisher = null;
+            var channel = ChannelSetup.Create(options, sp.GetRequiredService<ILoggerFactory>(), async (report, ct) =>
+            {
+                metrics.Quarantined(report.Reason.ToString());
+                logger.LogWarning("Command {MessageId} quarantined into {PoisonQueue}: {Reason}", report.MessageId, report.PoisonQueue, report.Reason);
+                publisher ??= sp.GetRequiredService<EventPublisher>();
+                await publisher.PublishUnsolicitedAsync(
+                    "poison",
+                    report.MessageId,
+                    new CommandFailed(report.Type ?? "Unknown", FailureReason.InvalidCommand, $"Command quarantined ({report.Reason}): {report.Detail}"),
+                    ct);
+            });
+            return new RelayQueues(channel, options.Channel.EventsQueue);
+        });
+        builder.Services.AddSingleton<EventPublisher>();
+        builder.Services.AddSingleton<PacsGateway>();
+        builder.Services.AddSingleton<StudyQueries>();
+        builder.Services.AddSingleton<RunningCommands>();
+        builder.Services.AddSingleton(new SpoolBudget(options.Spool.Directory, options.Spool.MaxMemoryBytes, options.Spool.MaxBytes));
+        builder.Services.AddSingleton<MoveDestination>();
+        builder.Services.AddSingleton(sp => new RetrievalRunner(
+            options,
+            sp.GetRequiredService<PacsGateway>(),
+            sp.GetRequiredService<SpoolBudget>(),
+            sp.GetRequiredService<RelayMetrics>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<RetrievalRunner>>(),
+            options.Pacs.RetrieveMethod == RetrieveMethod.Move ? sp.GetRequiredService<MoveDestination>() : null));
+        builder.Services.AddHostedService<RelayStartup>();
+        builder.Services.AddHostedService<CommandProcessor>();
+        builder.Services.AddHostedService<HeartbeatService>();
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(RelayMetrics.MeterName));
+        return builder.Build();
+    }
+}

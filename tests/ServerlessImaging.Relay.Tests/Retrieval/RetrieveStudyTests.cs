@@ -1,0 +1,125 @@
+using ServerlessImaging.Contracts.Messages;
+using ServerlessImaging.Relay.Tests.Support;
+using ServerlessImaging.Testing.Stack;
+
+namespace ServerlessImaging.Relay.Tests.Retrieval;
+
+[Collection(LocalStackFixture.CollectionName)]
+public sealed class RetrieveStudyTests(LocalStackFixture stack)
+{
+    [Theory]
+    [InlineData("chu-nord", "Move")]
+    [InlineData("chu-nord", "Get")]
+    [InlineData("ch-est", "Move")]
+    [InlineData("ch-est", "Get")]
+    public async Task A_study_is_staged_exactly_with_matching_hashes(string site, string method)
+    {
+        var study = await TestStudy.CreateAndLoadAsync(stack, site, series: 2, instancesPerSeries: 3);
+        await using var relay = new RelayUnderTest(stack, site, method);
+        await relay.StartAsync();
+
+        var command = relay.Command(relay.Retrieve(study.StudyInstanceUid, "reg-a/study-1"));
+        await relay.SendAsync(command);
+        var completed = await relay.AnswerAsync<RetrievalCompleted>(command);
+
+        await StagingAssertions.AssertStagedExactlyAsync(relay, study, "reg-a/study-1", completed);
+        Assert.All(relay.Events.Where(e => e.CausationId == command.MessageId), e => Assert.Equal(command.CorrelationId, e.CorrelationId));
+    }
+
+    [Fact]
+    public async Task Retrieving_again_uploads_only_what_is_missing_and_reports_the_whole_study()
+    {
+        var study = await TestStudy.CreateAndLoadAsync(stack, "chu-nord", series: 2, instancesPerSeries: 3);
+        await using var relay = new RelayUnderTest(stack, "chu-nord", "Get");
+        await relay.StartAsync();
+        var first = relay.Command(relay.Retrieve(study.StudyInstanceUid, "reg-b/s"));
+        await relay.SendAsync(first);
+        await relay.AnswerAsync<RetrievalCompleted>(first);
+
+        // Lose one instance of series 2; remember the others' ETags to prove they are not rewritten.
+        var lost = study.SeriesBySop.First(p => p.Value == study.SeriesUids[1]).Key;
+        await relay.Staging.GetBlobClient($"reg-b/s/{lost}.dcm").DeleteAsync();
+        var etags = new Dictionary<string, Azure.ETag>(StringComparer.Ordinal);
+        await foreach (var blob in relay.Staging.GetBlobsAsync(new Azure.Storage.Blobs.Models.GetBlobsOptions { Prefix = "reg-b/s/" }))
+        {
+            etags[blob.Name] = blob.Properties.ETag!.Value;
+        }
+
+        var again = relay.Command(relay.Retrieve(study.StudyInstanceUid, "reg-b/s"));
+        await relay.SendAsync(again);
+        var completed = await relay.AnswerAsync<RetrievalCompleted>(again);
+
+        await StagingAssertions.AssertStagedExactlyAsync(relay, study, "reg-b/s", completed);
+        await foreach (var blob in relay.Staging.GetBlobsAsync(new Azure.Storage.Blobs.Models.GetBlobsOptions { Prefix = "reg-b/s/" }))
+        {
+            if (etags.TryGetValue(blob.Name, out var before))
+            {
+                Assert.Equal(before, blob.Properties.ETag!.Value);
+            }
+        }
+
+        var progress = relay.Events.Where(e => e.CausationId == again.MessageId).Select(e => e.Body).OfType<RetrievalProgress>().ToList();
+        Assert.All(progress, p => Assert.Equal(study.SeriesBySop.Count, p.InstancesTotal));
+    }
+
+    [Fact]
+    public async Task A_series_subset_stages_only_that_series()
+    {
+        var study = await TestStudy.CreateAndLoadAsync(stack, "chu-nord", series: 2, instancesPerSeries: 2);
+        await using var relay = new RelayUnderTest(stack, "chu-nord", "Move");
+        await relay.StartAsync();
+        var series = study.SeriesUids[0];
+
+        var command = relay.Command(relay.Retrieve(study.StudyInstanceUid, "reg-c/s", series: [series]));
+        await relay.SendAsync(command);
+        var completed = await relay.AnswerAsync<RetrievalCompleted>(command);
+
+        Assert.Equal(2, completed.Manifest.Count);
+        Assert.All(completed.Manifest, m => Assert.Equal(series, m.SeriesInstanceUid));
+        Assert.Equal(2, (await relay.StagedAsync("reg-c/s")).Count);
+    }
+
+    [Fact]
+    public async Task An_expired_credential_fails_with_CredentialExpired_before_touching_the_PACS()
+    {
+        await using var relay = new RelayUnderTest(stack, "chu-nord", "Get");
+        await relay.StartAsync();
+        var expired = relay.Credential(DateTimeOffset.UtcNow.AddMinutes(-5));
+
+        var command = relay.Command(relay.Retrieve("2.25.1", "reg-d/s", expired));
+        await relay.SendAsync(command);
+        var failed = await relay.AnswerAsync<CommandFailed>(command);
+
+        Assert.Equal(FailureReason.CredentialExpired, failed.Reason);
+        Assert.Equal("RetrieveStudy", failed.FailedCommandType);
+    }
+
+    [Fact]
+    public async Task A_credential_the_storage_refuses_as_expired_fails_with_CredentialExpired_and_stages_nothing()
+    {
+        var study = await TestStudy.CreateAndLoadAsync(stack, "chu-nord", series: 1, instancesPerSeries: 2);
+        await using var relay = new RelayUnderTest(stack, "chu-nord", "Get");
+        await relay.StartAsync();
+        // The SAS itself expired, though the command claims it is still valid (clock skew, a stale command).
+        var credential = relay.Credential(DateTimeOffset.UtcNow.AddMinutes(-1), declaredExpiry: DateTimeOffset.UtcNow.AddMinutes(10));
+
+        var command = relay.Command(relay.Retrieve(study.StudyInstanceUid, "reg-e/s", credential));
+        await relay.SendAsync(command);
+        var failed = await relay.AnswerAsync<CommandFailed>(command);
+
+        Assert.Equal(FailureReason.CredentialExpired, failed.Reason);
+        Assert.Empty(await relay.StagedAsync("reg-e/s"));
+    }
+
+    [Fact]
+    public async Task A_study_the_PACS_does_not_hold_fails_with_StudyNotFound()
+    {
+        await using var relay = new RelayUnderTest(stack, "chu-nord", "Move");
+        await relay.StartAsync();
+
+        var command = relay.Command(relay.Retrieve(Testing.Isolation.UniqueNames.DicomUid(), "reg-f/s"));
+        await relay.SendAsync(command);
+
+        Assert.Equal(FailureReason.StudyNotFound, (await relay.AnswerAsync<CommandFailed>(command)).Reason);
+    }
+}
