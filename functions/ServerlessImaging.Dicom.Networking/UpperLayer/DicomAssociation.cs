@@ -143,7 +143,7 @@ public sealed class DicomAssociation : IAsyncDisposable
         var bytes = command.Encode();
         await GuardAsync(async token =>
         {
-            using var writer = new PdvBatchWriter(_connection, pcid, _maxPdvData, batchBytes: 0);
+            using var writer = new PdvBatchWriter(_connection, pcid, _maxPdvData, batchBytes: 12 + Math.Min(_maxPdvData, bytes.Length));
             await writer.WriteCommandAsync(bytes, token);
             await writer.CompleteAsync(hasDataSet: false, token);
             return 0;

@@ -8,7 +8,7 @@ namespace ServerlessImaging.Dicom.Networking.UpperLayer;
 /// each full batch to the transport in a single write: a 512 KB instance at a 16 KB peer PDU is ~2 socket writes, not 33
 /// flushes. The data set length need not be known: a PDV is closed (and its "last" bit decided) only when more data arrives
 /// or the message is finished. A command may be framed first so that it leaves in the same write as the first data.
-/// Holds at most one batch (256 KB, or one PDU when the peer's PDU is larger) whatever the message size.
+/// Holds at most one batch (256 KB by default) whatever the message size and the peer's maximum PDU.
 /// </summary>
 internal sealed class PdvBatchWriter : Stream
 {
@@ -27,7 +27,8 @@ internal sealed class PdvBatchWriter : Stream
         _connection = connection;
         _pcid = pcid;
         _maxPdvData = maxPdvData;
-        _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(batchBytes, maxPdvData + HeaderLength));
+        // Never more than the batch, even when the peer allows 4 MB PDUs: a PDV is simply closed where the batch ends.
+        _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(batchBytes, HeaderLength + 64));
     }
 
     /// <summary>Some bytes of the message were handed to the transport (a failure from now on leaves the peer mid-message).</summary>
@@ -44,7 +45,7 @@ internal sealed class PdvBatchWriter : Stream
         var offset = 0;
         do
         {
-            var length = Math.Min(_maxPdvData, command.Length - offset);
+            var length = Math.Min(Math.Min(_maxPdvData, Buffer.Length - HeaderLength), command.Length - offset);
             if (Buffer.Length - _used < HeaderLength + length) await FlushBatchAsync(ct);
             WriteHeader(_used, isCommand: true, isLast: offset + length >= command.Length, length);
             command.Span.Slice(offset, length).CopyTo(Buffer.AsSpan(_used + HeaderLength));
