@@ -35,7 +35,7 @@ public static class HttpApi
         ArgumentNullException.ThrowIfNull(environment);
         services.AddApiAuthentication(configuration);
         services.AddProblemDetails();
-        services.AddOpenApi(OpenApiDocument);
+        services.AddOpenApi(OpenApiDocument, options => options.AddDocumentTransformer<BearerSecuritySchemeTransformer>());
         services.TryAddSingleton(TimeProvider.System);
 
         string Database() => configuration["Cosmos:DatabaseName"] is { Length: > 0 } name ? name : ResourceNames.CosmosDatabase;

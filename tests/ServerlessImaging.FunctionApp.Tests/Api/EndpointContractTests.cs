@@ -171,6 +171,7 @@ public sealed class EndpointContractTests(LocalStackFixture stack) : IAsyncLifet
             .Select(t => $"{t.Method} {t.Template}").Distinct().Order(StringComparer.Ordinal).ToList();
         Assert.Equal(mapped, documented);
         Assert.Contains("POST /meetings/{meetingId}/registrations", documented);
+        Assert.Equal("bearer", body.GetProperty("components").GetProperty("securitySchemes").GetProperty("Bearer").GetProperty("scheme").GetString());
     }
 
     [Fact]
