@@ -45,6 +45,7 @@ public static class HttpApi
         services.TryAddSingleton<IAuditTrail>(sp => sp.GetRequiredService<CosmosAuditTrail>());
         services.TryAddSingleton<IAuditSink>(sp => sp.GetRequiredService<CosmosAuditTrail>());
         services.TryAddSingleton<IIdempotencyStore>(sp => new CosmosIdempotencyStore(ContainerOf(sp, "idempotency")));
+        services.TryAddSingleton<IMeetingCapacity>(sp => new CosmosMeetingCapacity(ContainerOf(sp, "idempotency")));
         services.TryAddSingleton<ISiteHealthStore>(sp => new CosmosSiteHealthStore(ContainerOf(sp, "sites")));
         services.TryAddSingleton<ISentEmailLedger>(sp => new CosmosSentEmailLedger(ContainerOf(sp, "idempotency")));
 

@@ -81,7 +81,7 @@ public static class CustomHandler
         catch (MessageContractException ex)
         {
             // Never readable: straight to the poison queue rather than maxDequeueCount retries.
-            await transport.SendAsync(PoisonQueues.For(options.EventsQueue), Encoding.UTF8.GetBytes(text), null, cancellationToken);
+            await QuarantineRawAsync(transport, options, text, cancellationToken);
             logger.LogWarning("Relay event rejected by the contract ({Reason}); quarantined.", ex.GetType().Name);
             return Results.Ok(InvocationResponse("Malformed relay event quarantined."));
         }
@@ -91,7 +91,7 @@ public static class CustomHandler
             var outcome = await processor.ProcessAsync(envelope, cancellationToken);
             if (outcome == RelayEventOutcome.UnknownRegistration)
             {
-                await transport.SendAsync(PoisonQueues.For(options.EventsQueue), Encoding.UTF8.GetBytes(text), null, cancellationToken);
+                await QuarantineRawAsync(transport, options, text, cancellationToken);
             }
 
             return Results.Ok(InvocationResponse($"Relay event {envelope.MessageId}: {outcome}."));
@@ -107,6 +107,21 @@ public static class CustomHandler
     {
         var result = await sweep.RunOnceAsync(cancellationToken);
         return Results.Ok(InvocationResponse($"Sweep: {result.TimersFired} timer(s) fired, {result.OutboxesRedispatched} outbox(es) re-dispatched."));
+    }
+
+    // The raw text as received, so an operator can re-send it unchanged; Bicep creates the poison queue in Azure.
+    private static async Task QuarantineRawAsync(StorageQueueTransport transport, RuntimeOptions options, string text, CancellationToken cancellationToken)
+    {
+        var poison = PoisonQueues.For(options.EventsQueue);
+        try
+        {
+            await transport.SendAsync(poison, Encoding.UTF8.GetBytes(text), null, cancellationToken);
+        }
+        catch (Azure.RequestFailedException ex) when (ex.Status == 404)
+        {
+            await transport.EnsureQueueAsync(poison, cancellationToken);
+            await transport.SendAsync(poison, Encoding.UTF8.GetBytes(text), null, cancellationToken);
+        }
     }
 
     // The host passes a queue message as a JSON string; some versions pass a JSON message as the object itself.

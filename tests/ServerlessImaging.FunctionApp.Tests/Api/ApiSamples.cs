@@ -19,12 +19,12 @@ internal sealed class ApiSamples
         BirthName, UsageName, FirstName, FirstName.ToUpperInvariant(), BirthName[..7] + " ", BirthDate, "02/04/1961", "19610402",
     ];
 
-    public static object Meeting(string title = "RCP ORL CHRU de Tours", bool withRecipients = true) => new
+    public static object Meeting(string title = "RCP ORL CHRU de Tours", bool withRecipients = true, int capacity = 20) => new
     {
         title,
         startsAt = "2030-05-14T14:00:00+02:00",
         site = "CHU Nord",
-        capacity = 20,
+        capacity,
         defaultFilter = new { modalities = Array.Empty<string>(), date = new { kind = "None" } },
         onCallRadiologist = withRecipients ? new { name = "Radio Garde", email = "radio@example.org" } : null,
         onCallNuclearPhysician = withRecipients ? new { name = "Nucleaire Garde", email = "nucleaire@example.org" } : null,

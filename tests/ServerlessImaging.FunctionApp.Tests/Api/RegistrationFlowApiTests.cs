@@ -22,10 +22,10 @@ public sealed class RegistrationFlowApiTests(LocalStackFixture stack) : IAsyncLi
 
     public async Task DisposeAsync() => await host.DisposeAsync();
 
-    private async Task<string> PutMeetingAsync(bool withRecipients = true)
+    private async Task<string> PutMeetingAsync(bool withRecipients = true, int capacity = 20)
     {
         var id = "m-" + UniqueNames.PatientSuffix(8).ToLowerInvariant();
-        var (response, _) = await host.SendAsync(host.Request(HttpMethod.Put, $"/meetings/{id}", ApiRoles.Coordinator, ApiSamples.Meeting(withRecipients: withRecipients)));
+        var (response, _) = await host.SendAsync(host.Request(HttpMethod.Put, $"/meetings/{id}", ApiRoles.Coordinator, ApiSamples.Meeting(withRecipients: withRecipients, capacity: capacity)));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return id;
     }
@@ -218,6 +218,21 @@ public sealed class RegistrationFlowApiTests(LocalStackFixture stack) : IAsyncLi
 
         var (deleteNotFound, _) = await host.SendAsync(host.Request(HttpMethod.Delete, $"/registrations/reg-unknown/studies/{uids[0]}", ApiRoles.Registrar));
         Assert.Equal(HttpStatusCode.NotFound, deleteNotFound.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_full_meeting_refuses_new_registrations_but_replays_accepted_ones()
+    {
+        var meetingId = await PutMeetingAsync(capacity: 2);
+        var firstKey = Guid.NewGuid().ToString();
+        var first = await RegisterAsync(meetingId, firstKey);
+        await RegisterAsync(meetingId);
+
+        var (full, problem) = await host.SendAsync(host.Request(HttpMethod.Post, $"/meetings/{meetingId}/registrations", ApiRoles.Registrar, samples.Registration(), Guid.NewGuid().ToString()));
+        Assert.Equal(HttpStatusCode.Conflict, full.StatusCode);
+        Assert.EndsWith("meeting-full", problem.GetProperty("type").GetString(), StringComparison.Ordinal);
+
+        Assert.Equal(first, await RegisterAsync(meetingId, firstKey));
     }
 
     [Fact]

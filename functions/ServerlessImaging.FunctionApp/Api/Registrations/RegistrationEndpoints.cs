@@ -65,7 +65,7 @@ public static class RegistrationEndpoints
 
     private static async Task<IResult> RegisterAsync(
         string meetingId, HttpContext context, IMeetingStore meetings, IRegistrationOrchestrationClient orchestrations,
-        IIdempotencyStore idempotency, PatientKeyFunction patientKeyOf, TimeProvider time, CancellationToken cancellationToken)
+        IIdempotencyStore idempotency, IMeetingCapacity capacity, PatientKeyFunction patientKeyOf, TimeProvider time, CancellationToken cancellationToken)
     {
         var body = await JsonBodyReader.ReadAsync<RegistrationBody>(context.Request, cancellationToken);
         if (body.Problem is not null)
@@ -102,9 +102,25 @@ public static class RegistrationEndpoints
                 return ApiProblems.NotFound("meeting");
             }
 
+            // The meeting's capacity: a place per registration, reserved first (idempotent for a retried registration).
+            if (!await capacity.TryReserveAsync(meetingId, registrationId, meeting.Meeting.Capacity, cancellationToken))
+            {
+                facts.Detail = "refused: meeting full";
+                return ApiProblems.Conflict("The meeting has no place left (capacity reached).", "meeting-full");
+            }
+
             // The registration id already encodes caller + operation + key, so it is the start's idempotency key
             // (the client's raw key would collide across callers).
-            var started = await orchestrations.StartNewAsync(meeting.Meeting, registration, registrationId, cancellationToken);
+            OrchestrationStartResult started;
+            try
+            {
+                started = await orchestrations.StartNewAsync(meeting.Meeting, registration, registrationId, cancellationToken);
+            }
+            catch
+            {
+                await capacity.ReleaseAsync(meetingId, registrationId, CancellationToken.None);
+                throw;
+            }
             facts.RegistrationId = started.RegistrationId;
             var url = StatusUrl(started.RegistrationId);
             return new ApiValueResult(StatusCodes.Status202Accepted, new RegistrationAccepted(started.RegistrationId, url), url);

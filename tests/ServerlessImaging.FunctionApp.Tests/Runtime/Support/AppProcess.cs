@@ -38,7 +38,7 @@ internal sealed class AppProcess : IAsyncDisposable
 
     public int ExitCode => _process.ExitCode;
 
-    public static AppProcess Start(string repositoryRoot, RuntimeSettings settings, string? fault)
+    public static AppProcess Start(string repositoryRoot, RuntimeSettings settings, string? fault, IReadOnlyList<string>? arguments = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -48,6 +48,11 @@ internal sealed class AppProcess : IAsyncDisposable
             WorkingDirectory = AppDirectory(repositoryRoot),
         };
         info.ArgumentList.Add(Path.Combine(info.WorkingDirectory, "ServerlessImaging.FunctionApp.dll"));
+        foreach (var argument in arguments ?? [])
+        {
+            info.ArgumentList.Add(argument);
+        }
+
         foreach (var (key, value) in settings.ToEnvironment())
         {
             info.Environment[key] = value;
@@ -61,6 +66,11 @@ internal sealed class AppProcess : IAsyncDisposable
         if (fault is not null)
         {
             info.Environment[FaultInjection.Variable] = fault;
+        }
+
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[key] = value;
         }
 
         return new AppProcess(Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start."));

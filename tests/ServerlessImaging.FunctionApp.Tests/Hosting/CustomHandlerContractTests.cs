@@ -1,0 +1,121 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Azure.Storage.Queues;
+using ServerlessImaging.Contracts.Messages;
+using ServerlessImaging.FunctionApp.Hosting;
+using ServerlessImaging.FunctionApp.Tests.Runtime.Support;
+using ServerlessImaging.Messaging.Channel;
+using ServerlessImaging.Orchestration.Orchestrator;
+using ServerlessImaging.Orchestration.Ports;
+using ServerlessImaging.Testing.Stack;
+
+namespace ServerlessImaging.FunctionApp.Tests.Hosting;
+
+/// <summary>
+/// The app started the way the Functions host starts it (<c>--custom-handler</c>, <c>FUNCTIONS_CUSTOMHANDLER_PORT</c>),
+/// driven with invocation requests of the documented shape: <c>POST /{function}</c> with <c>{"Data": ..., "Metadata": ...}</c>,
+/// answered with <c>{"Outputs", "Logs", "ReturnValue"}</c>.
+/// </summary>
+[Collection(LocalStackFixture.CollectionName)]
+public sealed class CustomHandlerContractTests(LocalStackFixture stack)
+{
+    [Fact]
+    public async Task Queue_and_timer_invocations_apply_relay_events_quarantine_bad_ones_and_run_the_sweep()
+    {
+        var endpoints = stack.Endpoints;
+        var site = RuntimeSettings.NewSiteId("handler");
+        var settings = new RuntimeSettings(endpoints, [site]);
+        await using var clientSide = await RuntimeHarness.StartAsync(settings, withWorkers: false);
+        var client = clientSide.Get<IRegistrationOrchestrationClient>();
+        var id = Scenario.NewRegistrationId();
+        var meeting = Scenario.Meeting("rcp-" + id);
+        await client.StartNewAsync(meeting, Scenario.Registration(id, meeting.Id, new("HANDLER", null, "Test", new DateOnly(1950, 1, 2), Orchestration.Registrations.PatientSex.Male, null)), "k-" + id, CancellationToken.None);
+
+        var port = FreePort();
+        await using var app = AppProcess.Start(stack.RepositoryRootPath, settings, fault: null, ["--custom-handler"], new Dictionary<string, string> { [CustomHandler.PortVariable] = port.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
+        await Scenario.WaitUntilAsync(async () => await Answers(http), "the custom handler listening. Output:\n" + app.Output);
+
+        // A relay answer, as the queue trigger hands it over: the message text in Data.<binding>.
+        var findId = CommandIds.Find(id, site, 1, 1);
+        var answer = new MessageEnvelope(findId + "/StudiesFound", id, findId, site, DateTimeOffset.UtcNow, MessageCodec.CurrentSchemaVersion, new StudiesFound([]));
+        using (var response = await InvokeAsync(http, CustomHandler.RelayEventsFunction, new JsonObject { [CustomHandler.RelayEventsBinding] = System.Text.Encoding.UTF8.GetString(MessageCodec.Serialize(answer)) }, new JsonObject { ["DequeueCount"] = 1, ["Id"] = Guid.NewGuid().ToString() }))
+        {
+            await AssertInvocationResponseAsync(response, HttpStatusCode.OK);
+        }
+
+        var status = (await client.GetStatusAsync(id, CancellationToken.None))!;
+        Assert.Equal(SiteSearchStatus.Searched, status.State.SiteOf(site)!.Status);
+        Assert.Equal(RegistrationStatus.WaitingForSelection, status.Status);
+
+        // Unknown registration and malformed text: both answered 200 (no pointless retries) and kept in the poison queue.
+        var orphan = answer with { MessageId = "orphan-" + Guid.NewGuid().ToString("N"), CorrelationId = "reg-unknown" };
+        using (var response = await InvokeAsync(http, CustomHandler.RelayEventsFunction, new JsonObject { [CustomHandler.RelayEventsBinding] = System.Text.Encoding.UTF8.GetString(MessageCodec.Serialize(orphan)) }, new JsonObject()))
+        {
+            await AssertInvocationResponseAsync(response, HttpStatusCode.OK);
+        }
+
+        var garbage = "not a relay event " + Guid.NewGuid().ToString("N");
+        using (var response = await InvokeAsync(http, CustomHandler.RelayEventsFunction, new JsonObject { [CustomHandler.RelayEventsBinding] = garbage }, new JsonObject()))
+        {
+            await AssertInvocationResponseAsync(response, HttpStatusCode.OK);
+        }
+
+        var poison = new QueueClient(endpoints.Storage.ConnectionString, PoisonQueues.For(settings.EventsQueue), new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
+        var kept = (await poison.PeekMessagesAsync(32)).Value.Select(m => m.Body.ToString()).ToList();
+        Assert.Contains(kept, body => body.Contains(orphan.MessageId, StringComparison.Ordinal));
+        Assert.Contains(garbage, kept);
+
+        // A payload without the binding is a bad request, not a crash.
+        using (var response = await InvokeAsync(http, CustomHandler.RelayEventsFunction, new JsonObject(), new JsonObject()))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        }
+
+        // The timer trigger runs one sweep.
+        using (var response = await InvokeAsync(http, CustomHandler.SweepFunction, new JsonObject { [CustomHandler.SweepBinding] = new JsonObject { ["IsPastDue"] = false } }, new JsonObject()))
+        {
+            var body = await AssertInvocationResponseAsync(response, HttpStatusCode.OK);
+            Assert.StartsWith("Sweep:", body["Logs"]![0]!.GetValue<string>(), StringComparison.Ordinal);
+        }
+
+        // HTTP is forwarded unchanged (enableForwardingHttpRequest): ordinary routes answer as they are.
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("healthz")).StatusCode);
+    }
+
+    private static Task<HttpResponseMessage> InvokeAsync(HttpClient http, string function, JsonObject data, JsonObject metadata) =>
+        http.PostAsJsonAsync("/" + function, new JsonObject { ["Data"] = data, ["Metadata"] = metadata });
+
+    private static async Task<JsonNode> AssertInvocationResponseAsync(HttpResponseMessage response, HttpStatusCode expected)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(expected == response.StatusCode, $"{response.StatusCode}: {text}");
+        var body = JsonNode.Parse(text)!;
+        Assert.NotNull(body["Outputs"]);
+        Assert.IsType<JsonArray>(body["Logs"]);
+        Assert.True(body.AsObject().ContainsKey("ReturnValue"));
+        return body;
+    }
+
+    private static async Task<bool> Answers(HttpClient http)
+    {
+        try
+        {
+            return (await http.GetAsync("healthz")).IsSuccessStatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
