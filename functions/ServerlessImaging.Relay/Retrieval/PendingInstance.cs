@@ -11,7 +11,7 @@ internal sealed class PendingInstance : IAsyncDisposable
 {
     private readonly SpoolBudget _budget;
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-    private MemoryStream? _memory = new();
+    private PooledBufferStream? _memory = new();
     private FileStream? _file;
     private string? _filePath;
     private long _memoryReserved;
@@ -93,8 +93,7 @@ internal sealed class PendingInstance : IAsyncDisposable
         _memory = null;
         await _budget.ReserveDiskAsync(memory.Length, cancellationToken);
         _diskReserved += memory.Length;
-        memory.Position = 0;
-        await memory.CopyToAsync(_file, cancellationToken);
+        await memory.CopyAllToAsync(_file, cancellationToken);
         _budget.ReleaseMemory(_memoryReserved);
         _memoryReserved = 0;
         await memory.DisposeAsync();
