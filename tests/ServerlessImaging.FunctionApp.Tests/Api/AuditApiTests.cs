@@ -116,7 +116,8 @@ public sealed class AuditApiTests(LocalStackFixture stack) : IAsyncLifetime
 
         // The refused registration (no consent) is audited too, by user.
         var byUser = await AllRecordsAsync("userId=rcp-software");
-        Assert.Contains(byUser, r => Type(r) == "RegistrationRequested" && r.GetProperty("outcome").GetInt32() == 4);
+        Assert.Contains(byUser, r => Type(r) == "RegistrationRequested" && r.GetProperty("outcome").GetInt32() == 4
+            && r.GetProperty("patientKey").GetString() == patientKey && r.GetProperty("outcomeDescription").GetString()!.Contains("consent.noObjection=consent_required", StringComparison.Ordinal));
 
         // Search by strong traits: body only, answer carries the key, finds the same records.
         var found = await SendOkAsync(host.Request(HttpMethod.Post, "/audit/patient-search", ApiRoles.Auditor, samples.PatientSearch(), subject: "auditor-1"), HttpStatusCode.OK);

@@ -87,6 +87,12 @@ public static class RegistrationEndpoints
             var errors = RegistrationValidator.Validate(registration, DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime));
             if (errors.Count > 0)
             {
+                // A refusal for another reason than the traits (e.g. consent) is still filed under the patient's key.
+                if (!errors.Any(e => e.Field.StartsWith("patient", StringComparison.Ordinal)))
+                {
+                    context.Audit().PatientKey = patientKeyOf(registration.Patient);
+                }
+
                 context.Audit().Detail = "refused: " + string.Join(", ", errors.Select(e => e.Field + "=" + e.Code).Distinct());
                 return ApiProblems.Validation(errors);
             }
