@@ -12,7 +12,15 @@ namespace ServerlessImaging.Adapters.Sites;
 /// <param name="RelayVersion">Version the relay reported.</param>
 /// <param name="PacsEcho">Latest C-ECHO result of the relay against its PACS.</param>
 /// <param name="PacsEchoCheckedAt">When that C-ECHO ran (relay clock).</param>
-public sealed record SiteHealth(string SiteId, DateTimeOffset LastSeenAt, string RelayVersion, PacsEchoStatus PacsEcho, DateTimeOffset? PacsEchoCheckedAt);
+public sealed record SiteHealth(string SiteId, DateTimeOffset LastSeenAt, string RelayVersion, PacsEchoStatus PacsEcho, DateTimeOffset? PacsEchoCheckedAt)
+{
+    /// <summary>The health a heartbeat reports; <paramref name="receivedAt"/> (cloud clock) is the last-seen time.</summary>
+    public static SiteHealth FromHeartbeat(string siteId, DateTimeOffset receivedAt, Heartbeat heartbeat)
+    {
+        ArgumentNullException.ThrowIfNull(heartbeat);
+        return new SiteHealth(siteId, receivedAt, heartbeat.RelayVersion, heartbeat.PacsEcho, heartbeat.PacsEchoCheckedAt);
+    }
+}
 
 /// <summary>Heartbeats recorded by the runtime, read by <c>GET /sites</c>.</summary>
 public interface ISiteHealthStore
