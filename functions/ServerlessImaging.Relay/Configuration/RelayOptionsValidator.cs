@@ -76,6 +76,11 @@ public static class RelayOptionsValidator
             problems.Add("Relay:Channel:Credential ClientCertificate needs TenantId, ClientId and CertificatePath.");
         }
 
+        if (string.IsNullOrWhiteSpace(channel.EventsQueue) || channel.EventsQueue.Length is < 3 or > 63)
+        {
+            problems.Add("Relay:Channel:EventsQueue must be a queue name (3-63 characters).");
+        }
+
         if (channel.VisibilityTimeoutSeconds is < 10 or > 3600)
         {
             problems.Add("Relay:Channel:VisibilityTimeoutSeconds must be 10-3600.");
