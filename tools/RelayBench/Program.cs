@@ -178,6 +178,9 @@ internal static class RelayRun
             ["Relay__Channel__ConnectionString"] = stack.Storage,
             ["Relay__Channel__CreateIfMissing"] = "true",
             ["Relay__Channel__EventsQueue"] = eventsQueue,
+            // Measure the retrieval, not idle polling: a relay waiting for work polls at most every second by default.
+            ["Relay__Channel__MaxPollIntervalMilliseconds"] = "50",
+            ["Relay__UploadConcurrency"] = Environment.GetEnvironmentVariable("RELAYBENCH_UPLOADS") ?? "8",
             ["Relay__Pacs__AeTitle"] = stack.PacsAe,
             ["Relay__Pacs__Host"] = stack.PacsHost,
             ["Relay__Pacs__Port"] = stack.PacsPort.ToString(CultureInfo.InvariantCulture),

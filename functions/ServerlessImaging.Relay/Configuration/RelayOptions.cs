@@ -77,6 +77,9 @@ public sealed class ChannelSettings
     /// <summary>Lease of a received command in seconds; renewed while the command runs.</summary>
     public int VisibilityTimeoutSeconds { get; set; } = 60;
 
+    /// <summary>Longest wait between two polls of an empty command queue (each poll is a billed storage transaction).</summary>
+    public int MaxPollIntervalMilliseconds { get; set; } = 1000;
+
     /// <summary>Deliveries after which a command is quarantined to <c>relay-poison-&lt;site&gt;</c>.</summary>
     public int MaxDeliveries { get; set; } = 5;
 }

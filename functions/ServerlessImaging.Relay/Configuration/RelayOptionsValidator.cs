@@ -86,6 +86,11 @@ public static class RelayOptionsValidator
             problems.Add("Relay:Channel:VisibilityTimeoutSeconds must be 10-3600.");
         }
 
+        if (channel.MaxPollIntervalMilliseconds is < 10 or > 60_000)
+        {
+            problems.Add("Relay:Channel:MaxPollIntervalMilliseconds must be 10-60000.");
+        }
+
         if (channel.MaxDeliveries is < 1 or > 100)
         {
             problems.Add("Relay:Channel:MaxDeliveries must be 1-100.");

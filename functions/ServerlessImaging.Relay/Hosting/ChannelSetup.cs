@@ -40,6 +40,8 @@ public static class ChannelSetup
         {
             VisibilityTimeout = TimeSpan.FromSeconds(settings.VisibilityTimeoutSeconds),
             MaxDeliveries = settings.MaxDeliveries,
+            MinPollInterval = TimeSpan.FromMilliseconds(Math.Min(100, settings.MaxPollIntervalMilliseconds)),
+            MaxPollInterval = TimeSpan.FromMilliseconds(settings.MaxPollIntervalMilliseconds),
             CreateQueuesIfMissing = settings.CreateIfMissing,
             BatchSize = Math.Clamp(options.MaxConcurrentCommands * 2, 1, 32),
             OnQuarantined = onQuarantined,

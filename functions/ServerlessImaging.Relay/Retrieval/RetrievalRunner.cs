@@ -107,7 +107,10 @@ public sealed class RetrievalRunner
                         commandId, result.Progress.Completed, result.Progress.Failed, result.Status);
                 }
 
+                var transferred = System.Diagnostics.Stopwatch.GetTimestamp();
                 await sink.DrainAsync();
+                _logger.LogInformation("Retrieval {CommandId}: transfer done, {Uploaded} uploaded, last uploads drained in {DrainMs} ms",
+                    commandId, sink.Uploaded, (long)System.Diagnostics.Stopwatch.GetElapsedTime(transferred).TotalMilliseconds);
             }
             catch (OperationCanceledException) when (sink.Failure is not null)
             {
