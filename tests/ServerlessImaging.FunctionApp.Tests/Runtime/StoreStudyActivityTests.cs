@@ -1,0 +1,85 @@
+using System.Security.Cryptography;
+using Azure.Storage.Blobs;
+using ServerlessImaging.Contracts;
+using ServerlessImaging.Contracts.Messages;
+using ServerlessImaging.Dicom;
+using ServerlessImaging.FunctionApp.Activities;
+using ServerlessImaging.FunctionApp.Runtime;
+using ServerlessImaging.FunctionApp.Tests.Runtime.Support;
+using ServerlessImaging.Orchestration.Orchestrator;
+using ServerlessImaging.Testing.Isolation;
+using ServerlessImaging.Testing.Stack;
+
+namespace ServerlessImaging.FunctionApp.Tests.Runtime;
+
+/// <summary>The StoreStudy activity against Azurite staging and Orthanc DICOMweb: verification, idempotence, bad manifests.</summary>
+[Collection(LocalStackFixture.CollectionName)]
+public sealed class StoreStudyActivityTests(LocalStackFixture stack)
+{
+    [Fact]
+    public async Task Stores_verifies_and_cleans_staging_then_a_rerun_sends_nothing_and_reports_the_same_event()
+    {
+        await using var runtime = await RuntimeHarness.StartAsync(new RuntimeSettings(stack.Endpoints, ["s1"]), withWorkers: false);
+        var runner = runtime.Get<StoreStudyActivityRunner>();
+        var (command, sops) = await StageAsync(count: 2, corruptSha: false);
+
+        var first = Assert.IsType<StoreStudyCompleted>(await runner.RunAsync(command, CancellationToken.None));
+        Assert.Equal(2, first.InstancesStored);
+        Assert.Equal(sops.Order(StringComparer.Ordinal), await Scenario.StoredInstancesAsync(stack.Endpoints, command.StudyInstanceUid));
+        Assert.Empty(await Scenario.StagedBlobsAsync(stack.Endpoints, command.RegistrationId));
+
+        // Staging is gone, yet a re-run (outbox re-dispatch) succeeds from what the DICOM service already holds.
+        var again = Assert.IsType<StoreStudyCompleted>(await runner.RunAsync(command, CancellationToken.None));
+        Assert.Equal(first.EventId, again.EventId);
+    }
+
+    [Fact]
+    public async Task A_staged_instance_that_does_not_match_its_manifest_fails_the_study_and_stores_nothing()
+    {
+        await using var runtime = await RuntimeHarness.StartAsync(new RuntimeSettings(stack.Endpoints, ["s1"]), withWorkers: false);
+        var runner = runtime.Get<StoreStudyActivityRunner>();
+        var (command, _) = await StageAsync(count: 1, corruptSha: true);
+
+        var failed = Assert.IsType<StoreStudyFailed>(await runner.RunAsync(command, CancellationToken.None));
+        Assert.Contains("SHA-256", failed.SafeMessage, StringComparison.Ordinal);
+        Assert.Empty(await Scenario.StoredInstancesAsync(stack.Endpoints, command.StudyInstanceUid));
+        Assert.NotEmpty(await Scenario.StagedBlobsAsync(stack.Endpoints, command.RegistrationId));
+
+        var missing = command with { CommandId = command.CommandId + "-missing", Manifest = [command.Manifest[0] with { BlobName = command.StagingPrefix + "absent.dcm" }] };
+        var gone = Assert.IsType<StoreStudyFailed>(await runner.RunAsync(missing, CancellationToken.None));
+        Assert.Contains("missing", gone.SafeMessage, StringComparison.Ordinal);
+    }
+
+    private async Task<(StoreStudyActivity Command, List<string> Sops)> StageAsync(int count, bool corruptSha)
+    {
+        var registrationId = Scenario.NewRegistrationId();
+        var studyUid = UniqueNames.DicomUid();
+        var prefix = CommandIds.StagingPrefix(registrationId, studyUid);
+        var container = new BlobServiceClient(stack.Endpoints.Storage.ConnectionString).GetBlobContainerClient(ResourceNames.StagingContainer);
+        await container.CreateIfNotExistsAsync();
+        var manifest = new List<StagedInstance>();
+        var sops = new List<string>();
+        for (var i = 0; i < count; i++)
+        {
+            var sop = UniqueNames.DicomUid();
+            var dataset = new DicomDataset()
+                .AddOrUpdate(DicomTag.SOPClassUID, "1.2.840.10008.5.1.4.1.1.7")
+                .AddOrUpdate(DicomTag.SOPInstanceUID, sop)
+                .AddOrUpdate(DicomTag.StudyInstanceUID, studyUid)
+                .AddOrUpdate(DicomTag.SeriesInstanceUID, studyUid + ".1")
+                .AddOrUpdate(DicomTag.PatientName, "STORE^TEST")
+                .AddOrUpdate(DicomTag.PatientID, "STORE-TEST")
+                .AddOrUpdate(DicomTag.Modality, "OT");
+            var buffer = new MemoryStream();
+            await new DicomFile(dataset).SaveAsync(buffer);
+            var bytes = buffer.ToArray();
+            var name = prefix + sop + ".dcm";
+            await container.GetBlobClient(name).UploadAsync(BinaryData.FromBytes(bytes), overwrite: true);
+            var sha = Convert.ToHexStringLower(SHA256.HashData(corruptSha ? [.. bytes, 0] : bytes));
+            manifest.Add(new StagedInstance(studyUid + ".1", sop, name, bytes.Length, sha));
+            sops.Add(sop);
+        }
+
+        return (new StoreStudyActivity(CommandIds.Store(registrationId, studyUid, 1), registrationId, studyUid, prefix, manifest), sops);
+    }
+}
