@@ -89,7 +89,7 @@ internal static class Runner
     private static async Task<(int Code, string StdOut, string StdErr)> RunSelfAsync(IEnumerable<string> args)
     {
         var psi = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        // Under `dotnet run` / `dotnet DimseBench.dll` the process path is the dotnet host: pass the assembly first.
+        // Under `dotnet run` / `dotnet ServerlessImaging.DimseBench.dll` the process path is the dotnet host: pass the assembly first.
         if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet") psi.ArgumentList.Add(typeof(Runner).Assembly.Location);
         foreach (var a in args) psi.ArgumentList.Add(a);
         using var process = Process.Start(psi)!;

@@ -9992,4998 +9992,5000 @@ public readonly partial struct DicomTag
 
 internal static class DicomDictionaryTable
 {
-    internal static DicomDictionaryEntry[] Create() =>
-    [
-        new(0x0000, 0x0000, 2, 0x0000, 0x0000, 2, "CommandGroupLength", "Command Group Length", "UL", "1", false),
-        new(0x0000, 0x0000, 2, 0x0002, 0x0002, 2, "AffectedSOPClassUID", "Affected SOP Class UID", "UI", "1", false),
-        new(0x0000, 0x0000, 2, 0x0003, 0x0003, 2, "RequestedSOPClassUID", "Requested SOP Class UID", "UI", "1", false),
-        new(0x0000, 0x0000, 2, 0x0100, 0x0100, 2, "CommandField", "Command Field", "US", "1", false),
-        new(0x0000, 0x0000, 2, 0x0110, 0x0110, 2, "MessageID", "Message ID", "US", "1", false),
-        new(0x0000, 0x0000, 2, 0x0120, 0x0120, 2, "MessageIDBeingRespondedTo", "Message ID Being Responded To", "US", "1", false),
-        new(0x0000, 0x0000, 2, 0x0600, 0x0600, 2, "MoveDestination", "Move Destination", "AE", "1", false),
-        new(0x0000, 0x0000, 2, 0x0700, 0x0700, 2, "Priority", "Priority", "US", "1", false),
-        new(0x0000, 0x0000, 2, 0x0800, 0x0800, 2, "CommandDataSetType", "Command Data Set Type", "US", "1", false),
-        new(0x0000, 0x0000, 2, 0x0900, 0x0900, 2, "Status", "Status", "US", "1", false),
-        new(0x0000, 0x0000, 2, 0x0901, 0x0901, 2, "OffendingElement", "Offending Element", "AT", "1-n", false),
-        new(0x0000, 0x0000, 2, 0x0902, 0x0902, 2, "ErrorComment", "Error Comment", "LO", "1", false),
-        new(0x0000, 0x0000, 2, 0x0903, 0x0903, 2, "ErrorID", "Error ID", "US", "1", false),
-        new(0x0000, 0x0000, 2, 0x1000, 0x1000, 2, "AffectedSOPInstanceUID", "Affected SOP Instance UID", "UI", "1", false),
-        new(0x0000, 0x0000, 2, 0x1001, 0x1001, 2, "RequestedSOPInstanceUID", "Requested SOP Instance UID", "UI", "1", false),
-        new(0x0000, 0x0000, 2, 0x1002, 0x1002, 2, "EventTypeID", "Event Type ID", "US", "1", false),
-        new(0x0000, 0x0000, 2, 0x1005, 0x1005, 2, "AttributeIdentifierList", "Attribute Identifier List", "AT", "1-n", false),
-        new(0x0000, 0x0000, 2, 0x1008, 0x1008, 2, "ActionTypeID", "Action Type ID", "US", "1", false),
-        new(0x0000, 0x0000, 2, 0x1020, 0x1020, 2, "NumberOfRemainingSuboperations", "Number Of Remaining Suboperations", "US", "1", false),
-        new(0x0000, 0x0000, 2, 0x1021, 0x1021, 2, "NumberOfCompletedSuboperations", "Number Of Completed Suboperations", "US", "1", false),
-        new(0x0000, 0x0000, 2, 0x1022, 0x1022, 2, "NumberOfFailedSuboperations", "Number Of Failed Suboperations", "US", "1", false),
-        new(0x0000, 0x0000, 2, 0x1023, 0x1023, 2, "NumberOfWarningSuboperations", "Number Of Warning Suboperations", "US", "1", false),
-        new(0x0000, 0x0000, 2, 0x1030, 0x1030, 2, "MoveOriginatorApplicationEntityTitle", "Move Originator Application Entity Title", "AE", "1", false),
-        new(0x0000, 0x0000, 2, 0x1031, 0x1031, 2, "MoveOriginatorMessageID", "Move Originator Message ID", "US", "1", false),
-        new(0x0002, 0x0002, 2, 0x0000, 0x0000, 2, "FileMetaInformationGroupLength", "File Meta Information Group Length", "UL", "1", false),
-        new(0x0002, 0x0002, 2, 0x0001, 0x0001, 2, "FileMetaInformationVersion", "File Meta Information Version", "OB", "1", false),
-        new(0x0002, 0x0002, 2, 0x0002, 0x0002, 2, "MediaStorageSOPClassUID", "Media Storage SOP Class UID", "UI", "1", false),
-        new(0x0002, 0x0002, 2, 0x0003, 0x0003, 2, "MediaStorageSOPInstanceUID", "Media Storage SOP Instance UID", "UI", "1", false),
-        new(0x0002, 0x0002, 2, 0x0010, 0x0010, 2, "TransferSyntaxUID", "Transfer Syntax UID", "UI", "1", false),
-        new(0x0002, 0x0002, 2, 0x0012, 0x0012, 2, "ImplementationClassUID", "Implementation Class UID", "UI", "1", false),
-        new(0x0002, 0x0002, 2, 0x0013, 0x0013, 2, "ImplementationVersionName", "Implementation Version Name", "SH", "1", false),
-        new(0x0002, 0x0002, 2, 0x0016, 0x0016, 2, "SourceApplicationEntityTitle", "Source Application Entity Title", "AE", "1", false),
-        new(0x0002, 0x0002, 2, 0x0017, 0x0017, 2, "SendingApplicationEntityTitle", "Sending Application Entity Title", "AE", "1", false),
-        new(0x0002, 0x0002, 2, 0x0018, 0x0018, 2, "ReceivingApplicationEntityTitle", "Receiving Application Entity Title", "AE", "1", false),
-        new(0x0002, 0x0002, 2, 0x0026, 0x0026, 2, "SourcePresentationAddress", "Source Presentation Address", "UR", "1", false),
-        new(0x0002, 0x0002, 2, 0x0027, 0x0027, 2, "SendingPresentationAddress", "Sending Presentation Address", "UR", "1", false),
-        new(0x0002, 0x0002, 2, 0x0028, 0x0028, 2, "ReceivingPresentationAddress", "Receiving Presentation Address", "UR", "1", false),
-        new(0x0002, 0x0002, 2, 0x0031, 0x0031, 2, "RTVMetaInformationVersion", "RTV Meta Information Version", "OB", "1", false),
-        new(0x0002, 0x0002, 2, 0x0032, 0x0032, 2, "RTVCommunicationSOPClassUID", "RTV Communication SOP Class UID", "UI", "1", false),
-        new(0x0002, 0x0002, 2, 0x0033, 0x0033, 2, "RTVCommunicationSOPInstanceUID", "RTV Communication SOP Instance UID", "UI", "1", false),
-        new(0x0002, 0x0002, 2, 0x0035, 0x0035, 2, "RTVSourceIdentifier", "RTV Source Identifier", "OB", "1", false),
-        new(0x0002, 0x0002, 2, 0x0036, 0x0036, 2, "RTVFlowIdentifier", "RTV Flow Identifier", "OB", "1", false),
-        new(0x0002, 0x0002, 2, 0x0037, 0x0037, 2, "RTVFlowRTPSamplingRate", "RTV Flow RTP Sampling Rate", "UL", "1", false),
-        new(0x0002, 0x0002, 2, 0x0038, 0x0038, 2, "RTVFlowActualFrameDuration", "RTV Flow Actual Frame Duration", "FD", "1", false),
-        new(0x0002, 0x0002, 2, 0x0100, 0x0100, 2, "PrivateInformationCreatorUID", "Private Information Creator UID", "UI", "1", false),
-        new(0x0002, 0x0002, 2, 0x0102, 0x0102, 2, "PrivateInformation", "Private Information", "OB", "1", false),
-        new(0x0004, 0x0004, 2, 0x1130, 0x1130, 2, "FileSetID", "File Set ID", "CS", "1", false),
-        new(0x0004, 0x0004, 2, 0x1141, 0x1141, 2, "FileSetDescriptorFileID", "File Set Descriptor File ID", "CS", "1-8", false),
-        new(0x0004, 0x0004, 2, 0x1142, 0x1142, 2, "SpecificCharacterSetOfFileSetDescriptorFile", "Specific Character Set Of File Set Descriptor File", "CS", "1", false),
-        new(0x0004, 0x0004, 2, 0x1200, 0x1200, 2, "OffsetOfTheFirstDirectoryRecordOfTheRootDirectoryEntity", "Offset Of The First Directory Record Of The Root Directory Entity", "UL", "1", false),
-        new(0x0004, 0x0004, 2, 0x1202, 0x1202, 2, "OffsetOfTheLastDirectoryRecordOfTheRootDirectoryEntity", "Offset Of The Last Directory Record Of The Root Directory Entity", "UL", "1", false),
-        new(0x0004, 0x0004, 2, 0x1212, 0x1212, 2, "FileSetConsistencyFlag", "File Set Consistency Flag", "US", "1", false),
-        new(0x0004, 0x0004, 2, 0x1220, 0x1220, 2, "DirectoryRecordSequence", "Directory Record Sequence", "SQ", "1", false),
-        new(0x0004, 0x0004, 2, 0x1400, 0x1400, 2, "OffsetOfTheNextDirectoryRecord", "Offset Of The Next Directory Record", "UL", "1", false),
-        new(0x0004, 0x0004, 2, 0x1410, 0x1410, 2, "RecordInUseFlag", "Record In Use Flag", "US", "1", false),
-        new(0x0004, 0x0004, 2, 0x1420, 0x1420, 2, "OffsetOfReferencedLowerLevelDirectoryEntity", "Offset Of Referenced Lower Level Directory Entity", "UL", "1", false),
-        new(0x0004, 0x0004, 2, 0x1430, 0x1430, 2, "DirectoryRecordType", "Directory Record Type", "CS", "1", false),
-        new(0x0004, 0x0004, 2, 0x1432, 0x1432, 2, "PrivateRecordUID", "Private Record UID", "UI", "1", false),
-        new(0x0004, 0x0004, 2, 0x1500, 0x1500, 2, "ReferencedFileID", "Referenced File ID", "CS", "1-8", false),
-        new(0x0004, 0x0004, 2, 0x1510, 0x1510, 2, "ReferencedSOPClassUIDInFile", "Referenced SOP Class UID In File", "UI", "1", false),
-        new(0x0004, 0x0004, 2, 0x1511, 0x1511, 2, "ReferencedSOPInstanceUIDInFile", "Referenced SOP Instance UID In File", "UI", "1", false),
-        new(0x0004, 0x0004, 2, 0x1512, 0x1512, 2, "ReferencedTransferSyntaxUIDInFile", "Referenced Transfer Syntax UID In File", "UI", "1", false),
-        new(0x0004, 0x0004, 2, 0x151A, 0x151A, 2, "ReferencedRelatedGeneralSOPClassUIDInFile", "Referenced Related General SOP Class UID In File", "UI", "1-n", false),
-        new(0x0006, 0x0006, 2, 0x0001, 0x0001, 2, "CurrentFrameFunctionalGroupsSequence", "Current Frame Functional Groups Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x0005, 0x0005, 2, "SpecificCharacterSet", "Specific Character Set", "CS", "1-n", false),
-        new(0x0008, 0x0008, 2, 0x0006, 0x0006, 2, "LanguageCodeSequence", "Language Code Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x0008, 0x0008, 2, "ImageType", "Image Type", "CS", "2-n", false),
-        new(0x0008, 0x0008, 2, 0x0012, 0x0012, 2, "InstanceCreationDate", "Instance Creation Date", "DA", "1", false),
-        new(0x0008, 0x0008, 2, 0x0013, 0x0013, 2, "InstanceCreationTime", "Instance Creation Time", "TM", "1", false),
-        new(0x0008, 0x0008, 2, 0x0014, 0x0014, 2, "InstanceCreatorUID", "Instance Creator UID", "UI", "1", false),
-        new(0x0008, 0x0008, 2, 0x0015, 0x0015, 2, "InstanceCoercionDateTime", "Instance Coercion Date Time", "DT", "1", false),
-        new(0x0008, 0x0008, 2, 0x0016, 0x0016, 2, "SOPClassUID", "SOP Class UID", "UI", "1", false),
-        new(0x0008, 0x0008, 2, 0x0017, 0x0017, 2, "AcquisitionUID", "Acquisition UID", "UI", "1", false),
-        new(0x0008, 0x0008, 2, 0x0018, 0x0018, 2, "SOPInstanceUID", "SOP Instance UID", "UI", "1", false),
-        new(0x0008, 0x0008, 2, 0x0019, 0x0019, 2, "PyramidUID", "Pyramid UID", "UI", "1", false),
-        new(0x0008, 0x0008, 2, 0x001A, 0x001A, 2, "RelatedGeneralSOPClassUID", "Related General SOP Class UID", "UI", "1-n", false),
-        new(0x0008, 0x0008, 2, 0x001B, 0x001B, 2, "OriginalSpecializedSOPClassUID", "Original Specialized SOP Class UID", "UI", "1", false),
-        new(0x0008, 0x0008, 2, 0x0020, 0x0020, 2, "StudyDate", "Study Date", "DA", "1", false),
-        new(0x0008, 0x0008, 2, 0x0021, 0x0021, 2, "SeriesDate", "Series Date", "DA", "1", false),
-        new(0x0008, 0x0008, 2, 0x0022, 0x0022, 2, "AcquisitionDate", "Acquisition Date", "DA", "1", false),
-        new(0x0008, 0x0008, 2, 0x0023, 0x0023, 2, "ContentDate", "Content Date", "DA", "1", false),
-        new(0x0008, 0x0008, 2, 0x002A, 0x002A, 2, "AcquisitionDateTime", "Acquisition Date Time", "DT", "1", false),
-        new(0x0008, 0x0008, 2, 0x0030, 0x0030, 2, "StudyTime", "Study Time", "TM", "1", false),
-        new(0x0008, 0x0008, 2, 0x0031, 0x0031, 2, "SeriesTime", "Series Time", "TM", "1", false),
-        new(0x0008, 0x0008, 2, 0x0032, 0x0032, 2, "AcquisitionTime", "Acquisition Time", "TM", "1", false),
-        new(0x0008, 0x0008, 2, 0x0033, 0x0033, 2, "ContentTime", "Content Time", "TM", "1", false),
-        new(0x0008, 0x0008, 2, 0x0050, 0x0050, 2, "AccessionNumber", "Accession Number", "SH", "1", false),
-        new(0x0008, 0x0008, 2, 0x0051, 0x0051, 2, "IssuerOfAccessionNumberSequence", "Issuer Of Accession Number Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x0052, 0x0052, 2, "QueryRetrieveLevel", "Query Retrieve Level", "CS", "1", false),
-        new(0x0008, 0x0008, 2, 0x0053, 0x0053, 2, "QueryRetrieveView", "Query Retrieve View", "CS", "1", false),
-        new(0x0008, 0x0008, 2, 0x0054, 0x0054, 2, "RetrieveAETitle", "Retrieve AE Title", "AE", "1-n", false),
-        new(0x0008, 0x0008, 2, 0x0055, 0x0055, 2, "StationAETitle", "Station AE Title", "AE", "1", false),
-        new(0x0008, 0x0008, 2, 0x0056, 0x0056, 2, "InstanceAvailability", "Instance Availability", "CS", "1", false),
-        new(0x0008, 0x0008, 2, 0x0058, 0x0058, 2, "FailedSOPInstanceUIDList", "Failed SOP Instance UID List", "UI", "1-n", false),
-        new(0x0008, 0x0008, 2, 0x0060, 0x0060, 2, "Modality", "Modality", "CS", "1", false),
-        new(0x0008, 0x0008, 2, 0x0061, 0x0061, 2, "ModalitiesInStudy", "Modalities In Study", "CS", "1-n", false),
-        new(0x0008, 0x0008, 2, 0x0062, 0x0062, 2, "SOPClassesInStudy", "SOP Classes In Study", "UI", "1-n", false),
-        new(0x0008, 0x0008, 2, 0x0063, 0x0063, 2, "AnatomicRegionsInStudyCodeSequence", "Anatomic Regions In Study Code Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x0064, 0x0064, 2, "ConversionType", "Conversion Type", "CS", "1", false),
-        new(0x0008, 0x0008, 2, 0x0068, 0x0068, 2, "PresentationIntentType", "Presentation Intent Type", "CS", "1", false),
-        new(0x0008, 0x0008, 2, 0x0070, 0x0070, 2, "Manufacturer", "Manufacturer", "LO", "1", false),
-        new(0x0008, 0x0008, 2, 0x0080, 0x0080, 2, "InstitutionName", "Institution Name", "LO", "1", false),
-        new(0x0008, 0x0008, 2, 0x0081, 0x0081, 2, "InstitutionAddress", "Institution Address", "ST", "1", false),
-        new(0x0008, 0x0008, 2, 0x0082, 0x0082, 2, "InstitutionCodeSequence", "Institution Code Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x0090, 0x0090, 2, "ReferringPhysicianName", "Referring Physician Name", "PN", "1", false),
-        new(0x0008, 0x0008, 2, 0x0092, 0x0092, 2, "ReferringPhysicianAddress", "Referring Physician Address", "ST", "1", false),
-        new(0x0008, 0x0008, 2, 0x0094, 0x0094, 2, "ReferringPhysicianTelephoneNumbers", "Referring Physician Telephone Numbers", "SH", "1-n", false),
-        new(0x0008, 0x0008, 2, 0x0096, 0x0096, 2, "ReferringPhysicianIdentificationSequence", "Referring Physician Identification Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x009C, 0x009C, 2, "ConsultingPhysicianName", "Consulting Physician Name", "PN", "1-n", false),
-        new(0x0008, 0x0008, 2, 0x009D, 0x009D, 2, "ConsultingPhysicianIdentificationSequence", "Consulting Physician Identification Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x0100, 0x0100, 2, "CodeValue", "Code Value", "SH", "1", false),
-        new(0x0008, 0x0008, 2, 0x0101, 0x0101, 2, "ExtendedCodeValue", "Extended Code Value", "LO", "1", false),
-        new(0x0008, 0x0008, 2, 0x0102, 0x0102, 2, "CodingSchemeDesignator", "Coding Scheme Designator", "SH", "1", false),
-        new(0x0008, 0x0008, 2, 0x0103, 0x0103, 2, "CodingSchemeVersion", "Coding Scheme Version", "SH", "1", false),
-        new(0x0008, 0x0008, 2, 0x0104, 0x0104, 2, "CodeMeaning", "Code Meaning", "LO", "1", false),
-        new(0x0008, 0x0008, 2, 0x0105, 0x0105, 2, "MappingResource", "Mapping Resource", "CS", "1", false),
-        new(0x0008, 0x0008, 2, 0x0106, 0x0106, 2, "ContextGroupVersion", "Context Group Version", "DT", "1", false),
-        new(0x0008, 0x0008, 2, 0x0107, 0x0107, 2, "ContextGroupLocalVersion", "Context Group Local Version", "DT", "1", false),
-        new(0x0008, 0x0008, 2, 0x0108, 0x0108, 2, "ExtendedCodeMeaning", "Extended Code Meaning", "LT", "1", false),
-        new(0x0008, 0x0008, 2, 0x0109, 0x0109, 2, "CodingSchemeResourcesSequence", "Coding Scheme Resources Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x010A, 0x010A, 2, "CodingSchemeURLType", "Coding Scheme URL Type", "CS", "1", false),
-        new(0x0008, 0x0008, 2, 0x010B, 0x010B, 2, "ContextGroupExtensionFlag", "Context Group Extension Flag", "CS", "1", false),
-        new(0x0008, 0x0008, 2, 0x010C, 0x010C, 2, "CodingSchemeUID", "Coding Scheme UID", "UI", "1", false),
-        new(0x0008, 0x0008, 2, 0x010D, 0x010D, 2, "ContextGroupExtensionCreatorUID", "Context Group Extension Creator UID", "UI", "1", false),
-        new(0x0008, 0x0008, 2, 0x010E, 0x010E, 2, "CodingSchemeURL", "Coding Scheme URL", "UR", "1", false),
-        new(0x0008, 0x0008, 2, 0x010F, 0x010F, 2, "ContextIdentifier", "Context Identifier", "CS", "1", false),
-        new(0x0008, 0x0008, 2, 0x0110, 0x0110, 2, "CodingSchemeIdentificationSequence", "Coding Scheme Identification Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x0112, 0x0112, 2, "CodingSchemeRegistry", "Coding Scheme Registry", "LO", "1", false),
-        new(0x0008, 0x0008, 2, 0x0114, 0x0114, 2, "CodingSchemeExternalID", "Coding Scheme External ID", "ST", "1", false),
-        new(0x0008, 0x0008, 2, 0x0115, 0x0115, 2, "CodingSchemeName", "Coding Scheme Name", "ST", "1", false),
-        new(0x0008, 0x0008, 2, 0x0116, 0x0116, 2, "CodingSchemeResponsibleOrganization", "Coding Scheme Responsible Organization", "ST", "1", false),
-        new(0x0008, 0x0008, 2, 0x0117, 0x0117, 2, "ContextUID", "Context UID", "UI", "1", false),
-        new(0x0008, 0x0008, 2, 0x0118, 0x0118, 2, "MappingResourceUID", "Mapping Resource UID", "UI", "1", false),
-        new(0x0008, 0x0008, 2, 0x0119, 0x0119, 2, "LongCodeValue", "Long Code Value", "UC", "1", false),
-        new(0x0008, 0x0008, 2, 0x0120, 0x0120, 2, "URNCodeValue", "URN Code Value", "UR", "1", false),
-        new(0x0008, 0x0008, 2, 0x0121, 0x0121, 2, "EquivalentCodeSequence", "Equivalent Code Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x0122, 0x0122, 2, "MappingResourceName", "Mapping Resource Name", "LO", "1", false),
-        new(0x0008, 0x0008, 2, 0x0123, 0x0123, 2, "ContextGroupIdentificationSequence", "Context Group Identification Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x0124, 0x0124, 2, "MappingResourceIdentificationSequence", "Mapping Resource Identification Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x0201, 0x0201, 2, "TimezoneOffsetFromUTC", "Timezone Offset From UTC", "SH", "1", false),
-        new(0x0008, 0x0008, 2, 0x0220, 0x0220, 2, "ResponsibleGroupCodeSequence", "Responsible Group Code Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x0221, 0x0221, 2, "EquipmentModality", "Equipment Modality", "CS", "1", false),
-        new(0x0008, 0x0008, 2, 0x0222, 0x0222, 2, "ManufacturerRelatedModelGroup", "Manufacturer Related Model Group", "LO", "1", false),
-        new(0x0008, 0x0008, 2, 0x0300, 0x0300, 2, "PrivateDataElementCharacteristicsSequence", "Private Data Element Characteristics Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x0301, 0x0301, 2, "PrivateGroupReference", "Private Group Reference", "US", "1", false),
-        new(0x0008, 0x0008, 2, 0x0302, 0x0302, 2, "PrivateCreatorReference", "Private Creator Reference", "LO", "1", false),
-        new(0x0008, 0x0008, 2, 0x0303, 0x0303, 2, "BlockIdentifyingInformationStatus", "Block Identifying Information Status", "CS", "1", false),
-        new(0x0008, 0x0008, 2, 0x0304, 0x0304, 2, "NonidentifyingPrivateElements", "Nonidentifying Private Elements", "US", "1-n", false),
-        new(0x0008, 0x0008, 2, 0x0305, 0x0305, 2, "DeidentificationActionSequence", "Deidentification Action Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x0306, 0x0306, 2, "IdentifyingPrivateElements", "Identifying Private Elements", "US", "1-n", false),
-        new(0x0008, 0x0008, 2, 0x0307, 0x0307, 2, "DeidentificationAction", "Deidentification Action", "CS", "1", false),
-        new(0x0008, 0x0008, 2, 0x0308, 0x0308, 2, "PrivateDataElement", "Private Data Element", "US", "1", false),
-        new(0x0008, 0x0008, 2, 0x0309, 0x0309, 2, "PrivateDataElementValueMultiplicity", "Private Data Element Value Multiplicity", "UL", "1-3", false),
-        new(0x0008, 0x0008, 2, 0x030A, 0x030A, 2, "PrivateDataElementValueRepresentation", "Private Data Element Value Representation", "CS", "1", false),
-        new(0x0008, 0x0008, 2, 0x030B, 0x030B, 2, "PrivateDataElementNumberOfItems", "Private Data Element Number Of Items", "UL", "1-2", false),
-        new(0x0008, 0x0008, 2, 0x030C, 0x030C, 2, "PrivateDataElementName", "Private Data Element Name", "UC", "1", false),
-        new(0x0008, 0x0008, 2, 0x030D, 0x030D, 2, "PrivateDataElementKeyword", "Private Data Element Keyword", "UC", "1", false),
-        new(0x0008, 0x0008, 2, 0x030E, 0x030E, 2, "PrivateDataElementDescription", "Private Data Element Description", "UT", "1", false),
-        new(0x0008, 0x0008, 2, 0x030F, 0x030F, 2, "PrivateDataElementEncoding", "Private Data Element Encoding", "UT", "1", false),
-        new(0x0008, 0x0008, 2, 0x0310, 0x0310, 2, "PrivateDataElementDefinitionSequence", "Private Data Element Definition Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x1010, 0x1010, 2, "StationName", "Station Name", "SH", "1", false),
-        new(0x0008, 0x0008, 2, 0x1030, 0x1030, 2, "StudyDescription", "Study Description", "LO", "1", false),
-        new(0x0008, 0x0008, 2, 0x1032, 0x1032, 2, "ProcedureCodeSequence", "Procedure Code Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x103E, 0x103E, 2, "SeriesDescription", "Series Description", "LO", "1", false),
-        new(0x0008, 0x0008, 2, 0x103F, 0x103F, 2, "SeriesDescriptionCodeSequence", "Series Description Code Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x1040, 0x1040, 2, "InstitutionalDepartmentName", "Institutional Department Name", "LO", "1", false),
-        new(0x0008, 0x0008, 2, 0x1041, 0x1041, 2, "InstitutionalDepartmentTypeCodeSequence", "Institutional Department Type Code Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x1048, 0x1048, 2, "PhysiciansOfRecord", "Physicians Of Record", "PN", "1-n", false),
-        new(0x0008, 0x0008, 2, 0x1049, 0x1049, 2, "PhysiciansOfRecordIdentificationSequence", "Physicians Of Record Identification Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x1050, 0x1050, 2, "PerformingPhysicianName", "Performing Physician Name", "PN", "1-n", false),
-        new(0x0008, 0x0008, 2, 0x1052, 0x1052, 2, "PerformingPhysicianIdentificationSequence", "Performing Physician Identification Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x1060, 0x1060, 2, "NameOfPhysiciansReadingStudy", "Name Of Physicians Reading Study", "PN", "1-n", false),
-        new(0x0008, 0x0008, 2, 0x1062, 0x1062, 2, "PhysiciansReadingStudyIdentificationSequence", "Physicians Reading Study Identification Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x1070, 0x1070, 2, "OperatorsName", "Operators Name", "PN", "1-n", false),
-        new(0x0008, 0x0008, 2, 0x1072, 0x1072, 2, "OperatorIdentificationSequence", "Operator Identification Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x1080, 0x1080, 2, "AdmittingDiagnosesDescription", "Admitting Diagnoses Description", "LO", "1-n", false),
-        new(0x0008, 0x0008, 2, 0x1084, 0x1084, 2, "AdmittingDiagnosesCodeSequence", "Admitting Diagnoses Code Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x1088, 0x1088, 2, "PyramidDescription", "Pyramid Description", "LO", "1", false),
-        new(0x0008, 0x0008, 2, 0x1090, 0x1090, 2, "ManufacturerModelName", "Manufacturer Model Name", "LO", "1", false),
-        new(0x0008, 0x0008, 2, 0x1110, 0x1110, 2, "ReferencedStudySequence", "Referenced Study Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x1111, 0x1111, 2, "ReferencedPerformedProcedureStepSequence", "Referenced Performed Procedure Step Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x1115, 0x1115, 2, "ReferencedSeriesSequence", "Referenced Series Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x1120, 0x1120, 2, "ReferencedPatientSequence", "Referenced Patient Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x1125, 0x1125, 2, "ReferencedVisitSequence", "Referenced Visit Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x1134, 0x1134, 2, "ReferencedStereometricInstanceSequence", "Referenced Stereometric Instance Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x113A, 0x113A, 2, "ReferencedWaveformSequence", "Referenced Waveform Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x1140, 0x1140, 2, "ReferencedImageSequence", "Referenced Image Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x114A, 0x114A, 2, "ReferencedInstanceSequence", "Referenced Instance Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x114B, 0x114B, 2, "ReferencedRealWorldValueMappingInstanceSequence", "Referenced Real World Value Mapping Instance Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x1150, 0x1150, 2, "ReferencedSOPClassUID", "Referenced SOP Class UID", "UI", "1", false),
-        new(0x0008, 0x0008, 2, 0x1155, 0x1155, 2, "ReferencedSOPInstanceUID", "Referenced SOP Instance UID", "UI", "1", false),
-        new(0x0008, 0x0008, 2, 0x1156, 0x1156, 2, "DefinitionSourceSequence", "Definition Source Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x115A, 0x115A, 2, "SOPClassesSupported", "SOP Classes Supported", "UI", "1-n", false),
-        new(0x0008, 0x0008, 2, 0x1160, 0x1160, 2, "ReferencedFrameNumber", "Referenced Frame Number", "IS", "1-n", false),
-        new(0x0008, 0x0008, 2, 0x1161, 0x1161, 2, "SimpleFrameList", "Simple Frame List", "UL", "1-n", false),
-        new(0x0008, 0x0008, 2, 0x1162, 0x1162, 2, "CalculatedFrameList", "Calculated Frame List", "UL", "3-3n", false),
-        new(0x0008, 0x0008, 2, 0x1163, 0x1163, 2, "TimeRange", "Time Range", "FD", "2", false),
-        new(0x0008, 0x0008, 2, 0x1164, 0x1164, 2, "FrameExtractionSequence", "Frame Extraction Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x1167, 0x1167, 2, "MultiFrameSourceSOPInstanceUID", "Multi Frame Source SOP Instance UID", "UI", "1", false),
-        new(0x0008, 0x0008, 2, 0x1190, 0x1190, 2, "RetrieveURL", "Retrieve URL", "UR", "1", false),
-        new(0x0008, 0x0008, 2, 0x1195, 0x1195, 2, "TransactionUID", "Transaction UID", "UI", "1", false),
-        new(0x0008, 0x0008, 2, 0x1196, 0x1196, 2, "WarningReason", "Warning Reason", "US", "1", false),
-        new(0x0008, 0x0008, 2, 0x1197, 0x1197, 2, "FailureReason", "Failure Reason", "US", "1", false),
-        new(0x0008, 0x0008, 2, 0x1198, 0x1198, 2, "FailedSOPSequence", "Failed SOP Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x1199, 0x1199, 2, "ReferencedSOPSequence", "Referenced SOP Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x119A, 0x119A, 2, "OtherFailuresSequence", "Other Failures Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x1200, 0x1200, 2, "StudiesContainingOtherReferencedInstancesSequence", "Studies Containing Other Referenced Instances Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x1250, 0x1250, 2, "RelatedSeriesSequence", "Related Series Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x2111, 0x2111, 2, "DerivationDescription", "Derivation Description", "ST", "1", false),
-        new(0x0008, 0x0008, 2, 0x2112, 0x2112, 2, "SourceImageSequence", "Source Image Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x2120, 0x2120, 2, "StageName", "Stage Name", "SH", "1", false),
-        new(0x0008, 0x0008, 2, 0x2122, 0x2122, 2, "StageNumber", "Stage Number", "IS", "1", false),
-        new(0x0008, 0x0008, 2, 0x2124, 0x2124, 2, "NumberOfStages", "Number Of Stages", "IS", "1", false),
-        new(0x0008, 0x0008, 2, 0x2127, 0x2127, 2, "ViewName", "View Name", "SH", "1", false),
-        new(0x0008, 0x0008, 2, 0x2128, 0x2128, 2, "ViewNumber", "View Number", "IS", "1", false),
-        new(0x0008, 0x0008, 2, 0x2129, 0x2129, 2, "NumberOfEventTimers", "Number Of Event Timers", "IS", "1", false),
-        new(0x0008, 0x0008, 2, 0x212A, 0x212A, 2, "NumberOfViewsInStage", "Number Of Views In Stage", "IS", "1", false),
-        new(0x0008, 0x0008, 2, 0x2130, 0x2130, 2, "EventElapsedTimes", "Event Elapsed Times", "DS", "1-n", false),
-        new(0x0008, 0x0008, 2, 0x2132, 0x2132, 2, "EventTimerNames", "Event Timer Names", "LO", "1-n", false),
-        new(0x0008, 0x0008, 2, 0x2133, 0x2133, 2, "EventTimerSequence", "Event Timer Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x2134, 0x2134, 2, "EventTimeOffset", "Event Time Offset", "FD", "1", false),
-        new(0x0008, 0x0008, 2, 0x2135, 0x2135, 2, "EventCodeSequence", "Event Code Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x2142, 0x2142, 2, "StartTrim", "Start Trim", "IS", "1", false),
-        new(0x0008, 0x0008, 2, 0x2143, 0x2143, 2, "StopTrim", "Stop Trim", "IS", "1", false),
-        new(0x0008, 0x0008, 2, 0x2144, 0x2144, 2, "RecommendedDisplayFrameRate", "Recommended Display Frame Rate", "IS", "1", false),
-        new(0x0008, 0x0008, 2, 0x2218, 0x2218, 2, "AnatomicRegionSequence", "Anatomic Region Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x2220, 0x2220, 2, "AnatomicRegionModifierSequence", "Anatomic Region Modifier Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x2228, 0x2228, 2, "PrimaryAnatomicStructureSequence", "Primary Anatomic Structure Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x2230, 0x2230, 2, "PrimaryAnatomicStructureModifierSequence", "Primary Anatomic Structure Modifier Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x3001, 0x3001, 2, "AlternateRepresentationSequence", "Alternate Representation Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x3002, 0x3002, 2, "AvailableTransferSyntaxUID", "Available Transfer Syntax UID", "UI", "1-n", false),
-        new(0x0008, 0x0008, 2, 0x3010, 0x3010, 2, "IrradiationEventUID", "Irradiation Event UID", "UI", "1-n", false),
-        new(0x0008, 0x0008, 2, 0x3011, 0x3011, 2, "SourceIrradiationEventSequence", "Source Irradiation Event Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x3012, 0x3012, 2, "RadiopharmaceuticalAdministrationEventUID", "Radiopharmaceutical Administration Event UID", "UI", "1", false),
-        new(0x0008, 0x0008, 2, 0x9007, 0x9007, 2, "FrameType", "Frame Type", "CS", "4", false),
-        new(0x0008, 0x0008, 2, 0x9092, 0x9092, 2, "ReferencedImageEvidenceSequence", "Referenced Image Evidence Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x9121, 0x9121, 2, "ReferencedRawDataSequence", "Referenced Raw Data Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x9123, 0x9123, 2, "CreatorVersionUID", "Creator Version UID", "UI", "1", false),
-        new(0x0008, 0x0008, 2, 0x9124, 0x9124, 2, "DerivationImageSequence", "Derivation Image Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x9154, 0x9154, 2, "SourceImageEvidenceSequence", "Source Image Evidence Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x9205, 0x9205, 2, "PixelPresentation", "Pixel Presentation", "CS", "1", false),
-        new(0x0008, 0x0008, 2, 0x9206, 0x9206, 2, "VolumetricProperties", "Volumetric Properties", "CS", "1", false),
-        new(0x0008, 0x0008, 2, 0x9207, 0x9207, 2, "VolumeBasedCalculationTechnique", "Volume Based Calculation Technique", "CS", "1", false),
-        new(0x0008, 0x0008, 2, 0x9208, 0x9208, 2, "ComplexImageComponent", "Complex Image Component", "CS", "1", false),
-        new(0x0008, 0x0008, 2, 0x9209, 0x9209, 2, "AcquisitionContrast", "Acquisition Contrast", "CS", "1", false),
-        new(0x0008, 0x0008, 2, 0x9215, 0x9215, 2, "DerivationCodeSequence", "Derivation Code Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x9237, 0x9237, 2, "ReferencedPresentationStateSequence", "Referenced Presentation State Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x9410, 0x9410, 2, "ReferencedOtherPlaneSequence", "Referenced Other Plane Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x9458, 0x9458, 2, "FrameDisplaySequence", "Frame Display Sequence", "SQ", "1", false),
-        new(0x0008, 0x0008, 2, 0x9459, 0x9459, 2, "RecommendedDisplayFrameRateInFloat", "Recommended Display Frame Rate In Float", "FL", "1", false),
-        new(0x0008, 0x0008, 2, 0x9460, 0x9460, 2, "SkipFrameRangeFlag", "Skip Frame Range Flag", "CS", "1", false),
-        new(0x0010, 0x0010, 2, 0x0010, 0x0010, 2, "PatientName", "Patient Name", "PN", "1", false),
-        new(0x0010, 0x0010, 2, 0x0020, 0x0020, 2, "PatientID", "Patient ID", "LO", "1", false),
-        new(0x0010, 0x0010, 2, 0x0021, 0x0021, 2, "IssuerOfPatientID", "Issuer Of Patient ID", "LO", "1", false),
-        new(0x0010, 0x0010, 2, 0x0022, 0x0022, 2, "TypeOfPatientID", "Type Of Patient ID", "CS", "1", false),
-        new(0x0010, 0x0010, 2, 0x0024, 0x0024, 2, "IssuerOfPatientIDQualifiersSequence", "Issuer Of Patient ID Qualifiers Sequence", "SQ", "1", false),
-        new(0x0010, 0x0010, 2, 0x0026, 0x0026, 2, "SourcePatientGroupIdentificationSequence", "Source Patient Group Identification Sequence", "SQ", "1", false),
-        new(0x0010, 0x0010, 2, 0x0027, 0x0027, 2, "GroupOfPatientsIdentificationSequence", "Group Of Patients Identification Sequence", "SQ", "1", false),
-        new(0x0010, 0x0010, 2, 0x0028, 0x0028, 2, "SubjectRelativePositionInImage", "Subject Relative Position In Image", "US", "3", false),
-        new(0x0010, 0x0010, 2, 0x0030, 0x0030, 2, "PatientBirthDate", "Patient Birth Date", "DA", "1", false),
-        new(0x0010, 0x0010, 2, 0x0032, 0x0032, 2, "PatientBirthTime", "Patient Birth Time", "TM", "1", false),
-        new(0x0010, 0x0010, 2, 0x0033, 0x0033, 2, "PatientBirthDateInAlternativeCalendar", "Patient Birth Date In Alternative Calendar", "LO", "1", false),
-        new(0x0010, 0x0010, 2, 0x0034, 0x0034, 2, "PatientDeathDateInAlternativeCalendar", "Patient Death Date In Alternative Calendar", "LO", "1", false),
-        new(0x0010, 0x0010, 2, 0x0035, 0x0035, 2, "PatientAlternativeCalendar", "Patient Alternative Calendar", "CS", "1", false),
-        new(0x0010, 0x0010, 2, 0x0040, 0x0040, 2, "PatientSex", "Patient Sex", "CS", "1", false),
-        new(0x0010, 0x0010, 2, 0x0050, 0x0050, 2, "PatientInsurancePlanCodeSequence", "Patient Insurance Plan Code Sequence", "SQ", "1", false),
-        new(0x0010, 0x0010, 2, 0x0101, 0x0101, 2, "PatientPrimaryLanguageCodeSequence", "Patient Primary Language Code Sequence", "SQ", "1", false),
-        new(0x0010, 0x0010, 2, 0x0102, 0x0102, 2, "PatientPrimaryLanguageModifierCodeSequence", "Patient Primary Language Modifier Code Sequence", "SQ", "1", false),
-        new(0x0010, 0x0010, 2, 0x0200, 0x0200, 2, "QualityControlSubject", "Quality Control Subject", "CS", "1", false),
-        new(0x0010, 0x0010, 2, 0x0201, 0x0201, 2, "QualityControlSubjectTypeCodeSequence", "Quality Control Subject Type Code Sequence", "SQ", "1", false),
-        new(0x0010, 0x0010, 2, 0x0212, 0x0212, 2, "StrainDescription", "Strain Description", "UC", "1", false),
-        new(0x0010, 0x0010, 2, 0x0213, 0x0213, 2, "StrainNomenclature", "Strain Nomenclature", "LO", "1", false),
-        new(0x0010, 0x0010, 2, 0x0214, 0x0214, 2, "StrainStockNumber", "Strain Stock Number", "LO", "1", false),
-        new(0x0010, 0x0010, 2, 0x0215, 0x0215, 2, "StrainSourceRegistryCodeSequence", "Strain Source Registry Code Sequence", "SQ", "1", false),
-        new(0x0010, 0x0010, 2, 0x0216, 0x0216, 2, "StrainStockSequence", "Strain Stock Sequence", "SQ", "1", false),
-        new(0x0010, 0x0010, 2, 0x0217, 0x0217, 2, "StrainSource", "Strain Source", "LO", "1", false),
-        new(0x0010, 0x0010, 2, 0x0218, 0x0218, 2, "StrainAdditionalInformation", "Strain Additional Information", "UT", "1", false),
-        new(0x0010, 0x0010, 2, 0x0219, 0x0219, 2, "StrainCodeSequence", "Strain Code Sequence", "SQ", "1", false),
-        new(0x0010, 0x0010, 2, 0x0221, 0x0221, 2, "GeneticModificationsSequence", "Genetic Modifications Sequence", "SQ", "1", false),
-        new(0x0010, 0x0010, 2, 0x0222, 0x0222, 2, "GeneticModificationsDescription", "Genetic Modifications Description", "UC", "1", false),
-        new(0x0010, 0x0010, 2, 0x0223, 0x0223, 2, "GeneticModificationsNomenclature", "Genetic Modifications Nomenclature", "LO", "1", false),
-        new(0x0010, 0x0010, 2, 0x0229, 0x0229, 2, "GeneticModificationsCodeSequence", "Genetic Modifications Code Sequence", "SQ", "1", false),
-        new(0x0010, 0x0010, 2, 0x1001, 0x1001, 2, "OtherPatientNames", "Other Patient Names", "PN", "1-n", false),
-        new(0x0010, 0x0010, 2, 0x1002, 0x1002, 2, "OtherPatientIDsSequence", "Other Patient I Ds Sequence", "SQ", "1", false),
-        new(0x0010, 0x0010, 2, 0x1005, 0x1005, 2, "PatientBirthName", "Patient Birth Name", "PN", "1", false),
-        new(0x0010, 0x0010, 2, 0x1010, 0x1010, 2, "PatientAge", "Patient Age", "AS", "1", false),
-        new(0x0010, 0x0010, 2, 0x1020, 0x1020, 2, "PatientSize", "Patient Size", "DS", "1", false),
-        new(0x0010, 0x0010, 2, 0x1021, 0x1021, 2, "PatientSizeCodeSequence", "Patient Size Code Sequence", "SQ", "1", false),
-        new(0x0010, 0x0010, 2, 0x1022, 0x1022, 2, "PatientBodyMassIndex", "Patient Body Mass Index", "DS", "1", false),
-        new(0x0010, 0x0010, 2, 0x1023, 0x1023, 2, "MeasuredAPDimension", "Measured AP Dimension", "DS", "1", false),
-        new(0x0010, 0x0010, 2, 0x1024, 0x1024, 2, "MeasuredLateralDimension", "Measured Lateral Dimension", "DS", "1", false),
-        new(0x0010, 0x0010, 2, 0x1030, 0x1030, 2, "PatientWeight", "Patient Weight", "DS", "1", false),
-        new(0x0010, 0x0010, 2, 0x1040, 0x1040, 2, "PatientAddress", "Patient Address", "LO", "1", false),
-        new(0x0010, 0x0010, 2, 0x1060, 0x1060, 2, "PatientMotherBirthName", "Patient Mother Birth Name", "PN", "1", false),
-        new(0x0010, 0x0010, 2, 0x1080, 0x1080, 2, "MilitaryRank", "Military Rank", "LO", "1", false),
-        new(0x0010, 0x0010, 2, 0x1081, 0x1081, 2, "BranchOfService", "Branch Of Service", "LO", "1", false),
-        new(0x0010, 0x0010, 2, 0x1100, 0x1100, 2, "ReferencedPatientPhotoSequence", "Referenced Patient Photo Sequence", "SQ", "1", false),
-        new(0x0010, 0x0010, 2, 0x2000, 0x2000, 2, "MedicalAlerts", "Medical Alerts", "LO", "1-n", false),
-        new(0x0010, 0x0010, 2, 0x2110, 0x2110, 2, "Allergies", "Allergies", "LO", "1-n", false),
-        new(0x0010, 0x0010, 2, 0x2150, 0x2150, 2, "CountryOfResidence", "Country Of Residence", "LO", "1", false),
-        new(0x0010, 0x0010, 2, 0x2152, 0x2152, 2, "RegionOfResidence", "Region Of Residence", "LO", "1", false),
-        new(0x0010, 0x0010, 2, 0x2154, 0x2154, 2, "PatientTelephoneNumbers", "Patient Telephone Numbers", "SH", "1-n", false),
-        new(0x0010, 0x0010, 2, 0x2155, 0x2155, 2, "PatientTelecomInformation", "Patient Telecom Information", "LT", "1", false),
-        new(0x0010, 0x0010, 2, 0x2160, 0x2160, 2, "EthnicGroup", "Ethnic Group", "SH", "1", false),
-        new(0x0010, 0x0010, 2, 0x2180, 0x2180, 2, "Occupation", "Occupation", "SH", "1", false),
-        new(0x0010, 0x0010, 2, 0x21A0, 0x21A0, 2, "SmokingStatus", "Smoking Status", "CS", "1", false),
-        new(0x0010, 0x0010, 2, 0x21B0, 0x21B0, 2, "AdditionalPatientHistory", "Additional Patient History", "LT", "1", false),
-        new(0x0010, 0x0010, 2, 0x21C0, 0x21C0, 2, "PregnancyStatus", "Pregnancy Status", "US", "1", false),
-        new(0x0010, 0x0010, 2, 0x21D0, 0x21D0, 2, "LastMenstrualDate", "Last Menstrual Date", "DA", "1", false),
-        new(0x0010, 0x0010, 2, 0x21F0, 0x21F0, 2, "PatientReligiousPreference", "Patient Religious Preference", "LO", "1", false),
-        new(0x0010, 0x0010, 2, 0x2201, 0x2201, 2, "PatientSpeciesDescription", "Patient Species Description", "LO", "1", false),
-        new(0x0010, 0x0010, 2, 0x2202, 0x2202, 2, "PatientSpeciesCodeSequence", "Patient Species Code Sequence", "SQ", "1", false),
-        new(0x0010, 0x0010, 2, 0x2203, 0x2203, 2, "PatientSexNeutered", "Patient Sex Neutered", "CS", "1", false),
-        new(0x0010, 0x0010, 2, 0x2210, 0x2210, 2, "AnatomicalOrientationType", "Anatomical Orientation Type", "CS", "1", false),
-        new(0x0010, 0x0010, 2, 0x2292, 0x2292, 2, "PatientBreedDescription", "Patient Breed Description", "LO", "1", false),
-        new(0x0010, 0x0010, 2, 0x2293, 0x2293, 2, "PatientBreedCodeSequence", "Patient Breed Code Sequence", "SQ", "1", false),
-        new(0x0010, 0x0010, 2, 0x2294, 0x2294, 2, "BreedRegistrationSequence", "Breed Registration Sequence", "SQ", "1", false),
-        new(0x0010, 0x0010, 2, 0x2295, 0x2295, 2, "BreedRegistrationNumber", "Breed Registration Number", "LO", "1", false),
-        new(0x0010, 0x0010, 2, 0x2296, 0x2296, 2, "BreedRegistryCodeSequence", "Breed Registry Code Sequence", "SQ", "1", false),
-        new(0x0010, 0x0010, 2, 0x2297, 0x2297, 2, "ResponsiblePerson", "Responsible Person", "PN", "1", false),
-        new(0x0010, 0x0010, 2, 0x2298, 0x2298, 2, "ResponsiblePersonRole", "Responsible Person Role", "CS", "1", false),
-        new(0x0010, 0x0010, 2, 0x2299, 0x2299, 2, "ResponsibleOrganization", "Responsible Organization", "LO", "1", false),
-        new(0x0010, 0x0010, 2, 0x4000, 0x4000, 2, "PatientComments", "Patient Comments", "LT", "1", false),
-        new(0x0010, 0x0010, 2, 0x9431, 0x9431, 2, "ExaminedBodyThickness", "Examined Body Thickness", "FL", "1", false),
-        new(0x0012, 0x0012, 2, 0x0010, 0x0010, 2, "ClinicalTrialSponsorName", "Clinical Trial Sponsor Name", "LO", "1", false),
-        new(0x0012, 0x0012, 2, 0x0020, 0x0020, 2, "ClinicalTrialProtocolID", "Clinical Trial Protocol ID", "LO", "1", false),
-        new(0x0012, 0x0012, 2, 0x0021, 0x0021, 2, "ClinicalTrialProtocolName", "Clinical Trial Protocol Name", "LO", "1", false),
-        new(0x0012, 0x0012, 2, 0x0030, 0x0030, 2, "ClinicalTrialSiteID", "Clinical Trial Site ID", "LO", "1", false),
-        new(0x0012, 0x0012, 2, 0x0031, 0x0031, 2, "ClinicalTrialSiteName", "Clinical Trial Site Name", "LO", "1", false),
-        new(0x0012, 0x0012, 2, 0x0040, 0x0040, 2, "ClinicalTrialSubjectID", "Clinical Trial Subject ID", "LO", "1", false),
-        new(0x0012, 0x0012, 2, 0x0042, 0x0042, 2, "ClinicalTrialSubjectReadingID", "Clinical Trial Subject Reading ID", "LO", "1", false),
-        new(0x0012, 0x0012, 2, 0x0050, 0x0050, 2, "ClinicalTrialTimePointID", "Clinical Trial Time Point ID", "LO", "1", false),
-        new(0x0012, 0x0012, 2, 0x0051, 0x0051, 2, "ClinicalTrialTimePointDescription", "Clinical Trial Time Point Description", "ST", "1", false),
-        new(0x0012, 0x0012, 2, 0x0052, 0x0052, 2, "LongitudinalTemporalOffsetFromEvent", "Longitudinal Temporal Offset From Event", "FD", "1", false),
-        new(0x0012, 0x0012, 2, 0x0053, 0x0053, 2, "LongitudinalTemporalEventType", "Longitudinal Temporal Event Type", "CS", "1", false),
-        new(0x0012, 0x0012, 2, 0x0060, 0x0060, 2, "ClinicalTrialCoordinatingCenterName", "Clinical Trial Coordinating Center Name", "LO", "1", false),
-        new(0x0012, 0x0012, 2, 0x0062, 0x0062, 2, "PatientIdentityRemoved", "Patient Identity Removed", "CS", "1", false),
-        new(0x0012, 0x0012, 2, 0x0063, 0x0063, 2, "DeidentificationMethod", "Deidentification Method", "LO", "1-n", false),
-        new(0x0012, 0x0012, 2, 0x0064, 0x0064, 2, "DeidentificationMethodCodeSequence", "Deidentification Method Code Sequence", "SQ", "1", false),
-        new(0x0012, 0x0012, 2, 0x0071, 0x0071, 2, "ClinicalTrialSeriesID", "Clinical Trial Series ID", "LO", "1", false),
-        new(0x0012, 0x0012, 2, 0x0072, 0x0072, 2, "ClinicalTrialSeriesDescription", "Clinical Trial Series Description", "LO", "1", false),
-        new(0x0012, 0x0012, 2, 0x0081, 0x0081, 2, "ClinicalTrialProtocolEthicsCommitteeName", "Clinical Trial Protocol Ethics Committee Name", "LO", "1", false),
-        new(0x0012, 0x0012, 2, 0x0082, 0x0082, 2, "ClinicalTrialProtocolEthicsCommitteeApprovalNumber", "Clinical Trial Protocol Ethics Committee Approval Number", "LO", "1", false),
-        new(0x0012, 0x0012, 2, 0x0083, 0x0083, 2, "ConsentForClinicalTrialUseSequence", "Consent For Clinical Trial Use Sequence", "SQ", "1", false),
-        new(0x0012, 0x0012, 2, 0x0084, 0x0084, 2, "DistributionType", "Distribution Type", "CS", "1", false),
-        new(0x0012, 0x0012, 2, 0x0085, 0x0085, 2, "ConsentForDistributionFlag", "Consent For Distribution Flag", "CS", "1", false),
-        new(0x0012, 0x0012, 2, 0x0086, 0x0086, 2, "EthicsCommitteeApprovalEffectivenessStartDate", "Ethics Committee Approval Effectiveness Start Date", "DA", "1", false),
-        new(0x0012, 0x0012, 2, 0x0087, 0x0087, 2, "EthicsCommitteeApprovalEffectivenessEndDate", "Ethics Committee Approval Effectiveness End Date", "DA", "1", false),
-        new(0x0014, 0x0014, 2, 0x0025, 0x0025, 2, "ComponentManufacturingProcedure", "Component Manufacturing Procedure", "ST", "1", false),
-        new(0x0014, 0x0014, 2, 0x0028, 0x0028, 2, "ComponentManufacturer", "Component Manufacturer", "ST", "1", false),
-        new(0x0014, 0x0014, 2, 0x0030, 0x0030, 2, "MaterialThickness", "Material Thickness", "DS", "1-n", false),
-        new(0x0014, 0x0014, 2, 0x0032, 0x0032, 2, "MaterialPipeDiameter", "Material Pipe Diameter", "DS", "1-n", false),
-        new(0x0014, 0x0014, 2, 0x0034, 0x0034, 2, "MaterialIsolationDiameter", "Material Isolation Diameter", "DS", "1-n", false),
-        new(0x0014, 0x0014, 2, 0x0042, 0x0042, 2, "MaterialGrade", "Material Grade", "ST", "1", false),
-        new(0x0014, 0x0014, 2, 0x0044, 0x0044, 2, "MaterialPropertiesDescription", "Material Properties Description", "ST", "1", false),
-        new(0x0014, 0x0014, 2, 0x0046, 0x0046, 2, "MaterialNotes", "Material Notes", "LT", "1", false),
-        new(0x0014, 0x0014, 2, 0x0050, 0x0050, 2, "ComponentShape", "Component Shape", "CS", "1", false),
-        new(0x0014, 0x0014, 2, 0x0052, 0x0052, 2, "CurvatureType", "Curvature Type", "CS", "1", false),
-        new(0x0014, 0x0014, 2, 0x0054, 0x0054, 2, "OuterDiameter", "Outer Diameter", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x0056, 0x0056, 2, "InnerDiameter", "Inner Diameter", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x0100, 0x0100, 2, "ComponentWelderIDs", "Component Welder I Ds", "LO", "1-n", false),
-        new(0x0014, 0x0014, 2, 0x0101, 0x0101, 2, "SecondaryApprovalStatus", "Secondary Approval Status", "CS", "1", false),
-        new(0x0014, 0x0014, 2, 0x0102, 0x0102, 2, "SecondaryReviewDate", "Secondary Review Date", "DA", "1", false),
-        new(0x0014, 0x0014, 2, 0x0103, 0x0103, 2, "SecondaryReviewTime", "Secondary Review Time", "TM", "1", false),
-        new(0x0014, 0x0014, 2, 0x0104, 0x0104, 2, "SecondaryReviewerName", "Secondary Reviewer Name", "PN", "1", false),
-        new(0x0014, 0x0014, 2, 0x0105, 0x0105, 2, "RepairID", "Repair ID", "ST", "1", false),
-        new(0x0014, 0x0014, 2, 0x0106, 0x0106, 2, "MultipleComponentApprovalSequence", "Multiple Component Approval Sequence", "SQ", "1", false),
-        new(0x0014, 0x0014, 2, 0x0107, 0x0107, 2, "OtherApprovalStatus", "Other Approval Status", "CS", "1-n", false),
-        new(0x0014, 0x0014, 2, 0x0108, 0x0108, 2, "OtherSecondaryApprovalStatus", "Other Secondary Approval Status", "CS", "1-n", false),
-        new(0x0014, 0x0014, 2, 0x1010, 0x1010, 2, "ActualEnvironmentalConditions", "Actual Environmental Conditions", "ST", "1", false),
-        new(0x0014, 0x0014, 2, 0x1020, 0x1020, 2, "ExpiryDate", "Expiry Date", "DA", "1", false),
-        new(0x0014, 0x0014, 2, 0x1040, 0x1040, 2, "EnvironmentalConditions", "Environmental Conditions", "ST", "1", false),
-        new(0x0014, 0x0014, 2, 0x2002, 0x2002, 2, "EvaluatorSequence", "Evaluator Sequence", "SQ", "1", false),
-        new(0x0014, 0x0014, 2, 0x2004, 0x2004, 2, "EvaluatorNumber", "Evaluator Number", "IS", "1", false),
-        new(0x0014, 0x0014, 2, 0x2006, 0x2006, 2, "EvaluatorName", "Evaluator Name", "PN", "1", false),
-        new(0x0014, 0x0014, 2, 0x2008, 0x2008, 2, "EvaluationAttempt", "Evaluation Attempt", "IS", "1", false),
-        new(0x0014, 0x0014, 2, 0x2012, 0x2012, 2, "IndicationSequence", "Indication Sequence", "SQ", "1", false),
-        new(0x0014, 0x0014, 2, 0x2014, 0x2014, 2, "IndicationNumber", "Indication Number", "IS", "1", false),
-        new(0x0014, 0x0014, 2, 0x2016, 0x2016, 2, "IndicationLabel", "Indication Label", "SH", "1", false),
-        new(0x0014, 0x0014, 2, 0x2018, 0x2018, 2, "IndicationDescription", "Indication Description", "ST", "1", false),
-        new(0x0014, 0x0014, 2, 0x201A, 0x201A, 2, "IndicationType", "Indication Type", "CS", "1-n", false),
-        new(0x0014, 0x0014, 2, 0x201C, 0x201C, 2, "IndicationDisposition", "Indication Disposition", "CS", "1", false),
-        new(0x0014, 0x0014, 2, 0x201E, 0x201E, 2, "IndicationROISequence", "Indication ROI Sequence", "SQ", "1", false),
-        new(0x0014, 0x0014, 2, 0x2030, 0x2030, 2, "IndicationPhysicalPropertySequence", "Indication Physical Property Sequence", "SQ", "1", false),
-        new(0x0014, 0x0014, 2, 0x2032, 0x2032, 2, "PropertyLabel", "Property Label", "SH", "1", false),
-        new(0x0014, 0x0014, 2, 0x2202, 0x2202, 2, "CoordinateSystemNumberOfAxes", "Coordinate System Number Of Axes", "IS", "1", false),
-        new(0x0014, 0x0014, 2, 0x2204, 0x2204, 2, "CoordinateSystemAxesSequence", "Coordinate System Axes Sequence", "SQ", "1", false),
-        new(0x0014, 0x0014, 2, 0x2206, 0x2206, 2, "CoordinateSystemAxisDescription", "Coordinate System Axis Description", "ST", "1", false),
-        new(0x0014, 0x0014, 2, 0x2208, 0x2208, 2, "CoordinateSystemDataSetMapping", "Coordinate System Data Set Mapping", "CS", "1", false),
-        new(0x0014, 0x0014, 2, 0x220A, 0x220A, 2, "CoordinateSystemAxisNumber", "Coordinate System Axis Number", "IS", "1", false),
-        new(0x0014, 0x0014, 2, 0x220C, 0x220C, 2, "CoordinateSystemAxisType", "Coordinate System Axis Type", "CS", "1", false),
-        new(0x0014, 0x0014, 2, 0x220E, 0x220E, 2, "CoordinateSystemAxisUnits", "Coordinate System Axis Units", "CS", "1", false),
-        new(0x0014, 0x0014, 2, 0x2210, 0x2210, 2, "CoordinateSystemAxisValues", "Coordinate System Axis Values", "OB", "1", false),
-        new(0x0014, 0x0014, 2, 0x2220, 0x2220, 2, "CoordinateSystemTransformSequence", "Coordinate System Transform Sequence", "SQ", "1", false),
-        new(0x0014, 0x0014, 2, 0x2222, 0x2222, 2, "TransformDescription", "Transform Description", "ST", "1", false),
-        new(0x0014, 0x0014, 2, 0x2224, 0x2224, 2, "TransformNumberOfAxes", "Transform Number Of Axes", "IS", "1", false),
-        new(0x0014, 0x0014, 2, 0x2226, 0x2226, 2, "TransformOrderOfAxes", "Transform Order Of Axes", "IS", "1-n", false),
-        new(0x0014, 0x0014, 2, 0x2228, 0x2228, 2, "TransformedAxisUnits", "Transformed Axis Units", "CS", "1", false),
-        new(0x0014, 0x0014, 2, 0x222A, 0x222A, 2, "CoordinateSystemTransformRotationAndScaleMatrix", "Coordinate System Transform Rotation And Scale Matrix", "DS", "1-n", false),
-        new(0x0014, 0x0014, 2, 0x222C, 0x222C, 2, "CoordinateSystemTransformTranslationMatrix", "Coordinate System Transform Translation Matrix", "DS", "1-n", false),
-        new(0x0014, 0x0014, 2, 0x3011, 0x3011, 2, "InternalDetectorFrameTime", "Internal Detector Frame Time", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x3012, 0x3012, 2, "NumberOfFramesIntegrated", "Number Of Frames Integrated", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x3020, 0x3020, 2, "DetectorTemperatureSequence", "Detector Temperature Sequence", "SQ", "1", false),
-        new(0x0014, 0x0014, 2, 0x3022, 0x3022, 2, "SensorName", "Sensor Name", "ST", "1", false),
-        new(0x0014, 0x0014, 2, 0x3024, 0x3024, 2, "HorizontalOffsetOfSensor", "Horizontal Offset Of Sensor", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x3026, 0x3026, 2, "VerticalOffsetOfSensor", "Vertical Offset Of Sensor", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x3028, 0x3028, 2, "SensorTemperature", "Sensor Temperature", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x3040, 0x3040, 2, "DarkCurrentSequence", "Dark Current Sequence", "SQ", "1", false),
-        new(0x0014, 0x0014, 2, 0x3050, 0x3050, 2, "DarkCurrentCounts", "Dark Current Counts", "OB|OW", "1", false),
-        new(0x0014, 0x0014, 2, 0x3060, 0x3060, 2, "GainCorrectionReferenceSequence", "Gain Correction Reference Sequence", "SQ", "1", false),
-        new(0x0014, 0x0014, 2, 0x3070, 0x3070, 2, "AirCounts", "Air Counts", "OB|OW", "1", false),
-        new(0x0014, 0x0014, 2, 0x3071, 0x3071, 2, "KVUsedInGainCalibration", "KV Used In Gain Calibration", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x3072, 0x3072, 2, "MAUsedInGainCalibration", "MA Used In Gain Calibration", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x3073, 0x3073, 2, "NumberOfFramesUsedForIntegration", "Number Of Frames Used For Integration", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x3074, 0x3074, 2, "FilterMaterialUsedInGainCalibration", "Filter Material Used In Gain Calibration", "LO", "1", false),
-        new(0x0014, 0x0014, 2, 0x3075, 0x3075, 2, "FilterThicknessUsedInGainCalibration", "Filter Thickness Used In Gain Calibration", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x3076, 0x3076, 2, "DateOfGainCalibration", "Date Of Gain Calibration", "DA", "1", false),
-        new(0x0014, 0x0014, 2, 0x3077, 0x3077, 2, "TimeOfGainCalibration", "Time Of Gain Calibration", "TM", "1", false),
-        new(0x0014, 0x0014, 2, 0x3080, 0x3080, 2, "BadPixelImage", "Bad Pixel Image", "OB", "1", false),
-        new(0x0014, 0x0014, 2, 0x3099, 0x3099, 2, "CalibrationNotes", "Calibration Notes", "LT", "1", false),
-        new(0x0014, 0x0014, 2, 0x3100, 0x3100, 2, "LinearityCorrectionTechnique", "Linearity Correction Technique", "LT", "1", false),
-        new(0x0014, 0x0014, 2, 0x3101, 0x3101, 2, "BeamHardeningCorrectionTechnique", "Beam Hardening Correction Technique", "LT", "1", false),
-        new(0x0014, 0x0014, 2, 0x4002, 0x4002, 2, "PulserEquipmentSequence", "Pulser Equipment Sequence", "SQ", "1", false),
-        new(0x0014, 0x0014, 2, 0x4004, 0x4004, 2, "PulserType", "Pulser Type", "CS", "1", false),
-        new(0x0014, 0x0014, 2, 0x4006, 0x4006, 2, "PulserNotes", "Pulser Notes", "LT", "1", false),
-        new(0x0014, 0x0014, 2, 0x4008, 0x4008, 2, "ReceiverEquipmentSequence", "Receiver Equipment Sequence", "SQ", "1", false),
-        new(0x0014, 0x0014, 2, 0x400A, 0x400A, 2, "AmplifierType", "Amplifier Type", "CS", "1", false),
-        new(0x0014, 0x0014, 2, 0x400C, 0x400C, 2, "ReceiverNotes", "Receiver Notes", "LT", "1", false),
-        new(0x0014, 0x0014, 2, 0x400E, 0x400E, 2, "PreAmplifierEquipmentSequence", "Pre Amplifier Equipment Sequence", "SQ", "1", false),
-        new(0x0014, 0x0014, 2, 0x400F, 0x400F, 2, "PreAmplifierNotes", "Pre Amplifier Notes", "LT", "1", false),
-        new(0x0014, 0x0014, 2, 0x4010, 0x4010, 2, "TransmitTransducerSequence", "Transmit Transducer Sequence", "SQ", "1", false),
-        new(0x0014, 0x0014, 2, 0x4011, 0x4011, 2, "ReceiveTransducerSequence", "Receive Transducer Sequence", "SQ", "1", false),
-        new(0x0014, 0x0014, 2, 0x4012, 0x4012, 2, "NumberOfElements", "Number Of Elements", "US", "1", false),
-        new(0x0014, 0x0014, 2, 0x4013, 0x4013, 2, "ElementShape", "Element Shape", "CS", "1", false),
-        new(0x0014, 0x0014, 2, 0x4014, 0x4014, 2, "ElementDimensionA", "Element Dimension A", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x4015, 0x4015, 2, "ElementDimensionB", "Element Dimension B", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x4016, 0x4016, 2, "ElementPitchA", "Element Pitch A", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x4017, 0x4017, 2, "MeasuredBeamDimensionA", "Measured Beam Dimension A", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x4018, 0x4018, 2, "MeasuredBeamDimensionB", "Measured Beam Dimension B", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x4019, 0x4019, 2, "LocationOfMeasuredBeamDiameter", "Location Of Measured Beam Diameter", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x401A, 0x401A, 2, "NominalFrequency", "Nominal Frequency", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x401B, 0x401B, 2, "MeasuredCenterFrequency", "Measured Center Frequency", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x401C, 0x401C, 2, "MeasuredBandwidth", "Measured Bandwidth", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x401D, 0x401D, 2, "ElementPitchB", "Element Pitch B", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x4020, 0x4020, 2, "PulserSettingsSequence", "Pulser Settings Sequence", "SQ", "1", false),
-        new(0x0014, 0x0014, 2, 0x4022, 0x4022, 2, "PulseWidth", "Pulse Width", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x4024, 0x4024, 2, "ExcitationFrequency", "Excitation Frequency", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x4026, 0x4026, 2, "ModulationType", "Modulation Type", "CS", "1", false),
-        new(0x0014, 0x0014, 2, 0x4028, 0x4028, 2, "Damping", "Damping", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x4030, 0x4030, 2, "ReceiverSettingsSequence", "Receiver Settings Sequence", "SQ", "1", false),
-        new(0x0014, 0x0014, 2, 0x4031, 0x4031, 2, "AcquiredSoundpathLength", "Acquired Soundpath Length", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x4032, 0x4032, 2, "AcquisitionCompressionType", "Acquisition Compression Type", "CS", "1", false),
-        new(0x0014, 0x0014, 2, 0x4033, 0x4033, 2, "AcquisitionSampleSize", "Acquisition Sample Size", "IS", "1", false),
-        new(0x0014, 0x0014, 2, 0x4034, 0x4034, 2, "RectifierSmoothing", "Rectifier Smoothing", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x4035, 0x4035, 2, "DACSequence", "DAC Sequence", "SQ", "1", false),
-        new(0x0014, 0x0014, 2, 0x4036, 0x4036, 2, "DACType", "DAC Type", "CS", "1", false),
-        new(0x0014, 0x0014, 2, 0x4038, 0x4038, 2, "DACGainPoints", "DAC Gain Points", "DS", "1-n", false),
-        new(0x0014, 0x0014, 2, 0x403A, 0x403A, 2, "DACTimePoints", "DAC Time Points", "DS", "1-n", false),
-        new(0x0014, 0x0014, 2, 0x403C, 0x403C, 2, "DACAmplitude", "DAC Amplitude", "DS", "1-n", false),
-        new(0x0014, 0x0014, 2, 0x4040, 0x4040, 2, "PreAmplifierSettingsSequence", "Pre Amplifier Settings Sequence", "SQ", "1", false),
-        new(0x0014, 0x0014, 2, 0x4050, 0x4050, 2, "TransmitTransducerSettingsSequence", "Transmit Transducer Settings Sequence", "SQ", "1", false),
-        new(0x0014, 0x0014, 2, 0x4051, 0x4051, 2, "ReceiveTransducerSettingsSequence", "Receive Transducer Settings Sequence", "SQ", "1", false),
-        new(0x0014, 0x0014, 2, 0x4052, 0x4052, 2, "IncidentAngle", "Incident Angle", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x4054, 0x4054, 2, "CouplingTechnique", "Coupling Technique", "ST", "1", false),
-        new(0x0014, 0x0014, 2, 0x4056, 0x4056, 2, "CouplingMedium", "Coupling Medium", "ST", "1", false),
-        new(0x0014, 0x0014, 2, 0x4057, 0x4057, 2, "CouplingVelocity", "Coupling Velocity", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x4058, 0x4058, 2, "ProbeCenterLocationX", "Probe Center Location X", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x4059, 0x4059, 2, "ProbeCenterLocationZ", "Probe Center Location Z", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x405A, 0x405A, 2, "SoundPathLength", "Sound Path Length", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x405C, 0x405C, 2, "DelayLawIdentifier", "Delay Law Identifier", "ST", "1", false),
-        new(0x0014, 0x0014, 2, 0x4060, 0x4060, 2, "GateSettingsSequence", "Gate Settings Sequence", "SQ", "1", false),
-        new(0x0014, 0x0014, 2, 0x4062, 0x4062, 2, "GateThreshold", "Gate Threshold", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x4064, 0x4064, 2, "VelocityOfSound", "Velocity Of Sound", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x4070, 0x4070, 2, "CalibrationSettingsSequence", "Calibration Settings Sequence", "SQ", "1", false),
-        new(0x0014, 0x0014, 2, 0x4072, 0x4072, 2, "CalibrationProcedure", "Calibration Procedure", "ST", "1", false),
-        new(0x0014, 0x0014, 2, 0x4074, 0x4074, 2, "ProcedureVersion", "Procedure Version", "SH", "1", false),
-        new(0x0014, 0x0014, 2, 0x4076, 0x4076, 2, "ProcedureCreationDate", "Procedure Creation Date", "DA", "1", false),
-        new(0x0014, 0x0014, 2, 0x4078, 0x4078, 2, "ProcedureExpirationDate", "Procedure Expiration Date", "DA", "1", false),
-        new(0x0014, 0x0014, 2, 0x407A, 0x407A, 2, "ProcedureLastModifiedDate", "Procedure Last Modified Date", "DA", "1", false),
-        new(0x0014, 0x0014, 2, 0x407C, 0x407C, 2, "CalibrationTime", "Calibration Time", "TM", "1-n", false),
-        new(0x0014, 0x0014, 2, 0x407E, 0x407E, 2, "CalibrationDate", "Calibration Date", "DA", "1-n", false),
-        new(0x0014, 0x0014, 2, 0x4080, 0x4080, 2, "ProbeDriveEquipmentSequence", "Probe Drive Equipment Sequence", "SQ", "1", false),
-        new(0x0014, 0x0014, 2, 0x4081, 0x4081, 2, "DriveType", "Drive Type", "CS", "1", false),
-        new(0x0014, 0x0014, 2, 0x4082, 0x4082, 2, "ProbeDriveNotes", "Probe Drive Notes", "LT", "1", false),
-        new(0x0014, 0x0014, 2, 0x4083, 0x4083, 2, "DriveProbeSequence", "Drive Probe Sequence", "SQ", "1", false),
-        new(0x0014, 0x0014, 2, 0x4084, 0x4084, 2, "ProbeInductance", "Probe Inductance", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x4085, 0x4085, 2, "ProbeResistance", "Probe Resistance", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x4086, 0x4086, 2, "ReceiveProbeSequence", "Receive Probe Sequence", "SQ", "1", false),
-        new(0x0014, 0x0014, 2, 0x4087, 0x4087, 2, "ProbeDriveSettingsSequence", "Probe Drive Settings Sequence", "SQ", "1", false),
-        new(0x0014, 0x0014, 2, 0x4088, 0x4088, 2, "BridgeResistors", "Bridge Resistors", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x4089, 0x4089, 2, "ProbeOrientationAngle", "Probe Orientation Angle", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x408B, 0x408B, 2, "UserSelectedGainY", "User Selected Gain Y", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x408C, 0x408C, 2, "UserSelectedPhase", "User Selected Phase", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x408D, 0x408D, 2, "UserSelectedOffsetX", "User Selected Offset X", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x408E, 0x408E, 2, "UserSelectedOffsetY", "User Selected Offset Y", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x4091, 0x4091, 2, "ChannelSettingsSequence", "Channel Settings Sequence", "SQ", "1", false),
-        new(0x0014, 0x0014, 2, 0x4092, 0x4092, 2, "ChannelThreshold", "Channel Threshold", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x409A, 0x409A, 2, "ScannerSettingsSequence", "Scanner Settings Sequence", "SQ", "1", false),
-        new(0x0014, 0x0014, 2, 0x409B, 0x409B, 2, "ScanProcedure", "Scan Procedure", "ST", "1", false),
-        new(0x0014, 0x0014, 2, 0x409C, 0x409C, 2, "TranslationRateX", "Translation Rate X", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x409D, 0x409D, 2, "TranslationRateY", "Translation Rate Y", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x409F, 0x409F, 2, "ChannelOverlap", "Channel Overlap", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x40A0, 0x40A0, 2, "ImageQualityIndicatorType", "Image Quality Indicator Type", "LO", "1-n", false),
-        new(0x0014, 0x0014, 2, 0x40A1, 0x40A1, 2, "ImageQualityIndicatorMaterial", "Image Quality Indicator Material", "LO", "1-n", false),
-        new(0x0014, 0x0014, 2, 0x40A2, 0x40A2, 2, "ImageQualityIndicatorSize", "Image Quality Indicator Size", "LO", "1-n", false),
-        new(0x0014, 0x0014, 2, 0x5002, 0x5002, 2, "LINACEnergy", "LINAC Energy", "IS", "1", false),
-        new(0x0014, 0x0014, 2, 0x5004, 0x5004, 2, "LINACOutput", "LINAC Output", "IS", "1", false),
-        new(0x0014, 0x0014, 2, 0x5100, 0x5100, 2, "ActiveAperture", "Active Aperture", "US", "1", false),
-        new(0x0014, 0x0014, 2, 0x5101, 0x5101, 2, "TotalAperture", "Total Aperture", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x5102, 0x5102, 2, "ApertureElevation", "Aperture Elevation", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x5103, 0x5103, 2, "MainLobeAngle", "Main Lobe Angle", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x5104, 0x5104, 2, "MainRoofAngle", "Main Roof Angle", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x5105, 0x5105, 2, "ConnectorType", "Connector Type", "CS", "1", false),
-        new(0x0014, 0x0014, 2, 0x5106, 0x5106, 2, "WedgeModelNumber", "Wedge Model Number", "SH", "1", false),
-        new(0x0014, 0x0014, 2, 0x5107, 0x5107, 2, "WedgeAngleFloat", "Wedge Angle Float", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x5108, 0x5108, 2, "WedgeRoofAngle", "Wedge Roof Angle", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x5109, 0x5109, 2, "WedgeElement1Position", "Wedge Element1 Position", "CS", "1", false),
-        new(0x0014, 0x0014, 2, 0x510A, 0x510A, 2, "WedgeMaterialVelocity", "Wedge Material Velocity", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x510B, 0x510B, 2, "WedgeMaterial", "Wedge Material", "SH", "1", false),
-        new(0x0014, 0x0014, 2, 0x510C, 0x510C, 2, "WedgeOffsetZ", "Wedge Offset Z", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x510D, 0x510D, 2, "WedgeOriginOffsetX", "Wedge Origin Offset X", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x510E, 0x510E, 2, "WedgeTimeDelay", "Wedge Time Delay", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x510F, 0x510F, 2, "WedgeName", "Wedge Name", "SH", "1", false),
-        new(0x0014, 0x0014, 2, 0x5110, 0x5110, 2, "WedgeManufacturerName", "Wedge Manufacturer Name", "SH", "1", false),
-        new(0x0014, 0x0014, 2, 0x5111, 0x5111, 2, "WedgeDescription", "Wedge Description", "LO", "1", false),
-        new(0x0014, 0x0014, 2, 0x5112, 0x5112, 2, "NominalBeamAngle", "Nominal Beam Angle", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x5113, 0x5113, 2, "WedgeOffsetX", "Wedge Offset X", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x5114, 0x5114, 2, "WedgeOffsetY", "Wedge Offset Y", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x5115, 0x5115, 2, "WedgeTotalLength", "Wedge Total Length", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x5116, 0x5116, 2, "WedgeInContactLength", "Wedge In Contact Length", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x5117, 0x5117, 2, "WedgeFrontGap", "Wedge Front Gap", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x5118, 0x5118, 2, "WedgeTotalHeight", "Wedge Total Height", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x5119, 0x5119, 2, "WedgeFrontHeight", "Wedge Front Height", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x511A, 0x511A, 2, "WedgeRearHeight", "Wedge Rear Height", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x511B, 0x511B, 2, "WedgeTotalWidth", "Wedge Total Width", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x511C, 0x511C, 2, "WedgeInContactWidth", "Wedge In Contact Width", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x511D, 0x511D, 2, "WedgeChamferHeight", "Wedge Chamfer Height", "DS", "1", false),
-        new(0x0014, 0x0014, 2, 0x511E, 0x511E, 2, "WedgeCurve", "Wedge Curve", "CS", "1", false),
-        new(0x0014, 0x0014, 2, 0x511F, 0x511F, 2, "RadiusAlongWedge", "Radius Along Wedge", "DS", "1", false),
-        new(0x0016, 0x0016, 2, 0x0001, 0x0001, 2, "WhitePoint", "White Point", "DS", "1", false),
-        new(0x0016, 0x0016, 2, 0x0002, 0x0002, 2, "PrimaryChromaticities", "Primary Chromaticities", "DS", "3", false),
-        new(0x0016, 0x0016, 2, 0x0003, 0x0003, 2, "BatteryLevel", "Battery Level", "UT", "1", false),
-        new(0x0016, 0x0016, 2, 0x0004, 0x0004, 2, "ExposureTimeInSeconds", "Exposure Time In Seconds", "DS", "1", false),
-        new(0x0016, 0x0016, 2, 0x0005, 0x0005, 2, "FNumber", "F Number", "DS", "1", false),
-        new(0x0016, 0x0016, 2, 0x0006, 0x0006, 2, "OECFRows", "OECF Rows", "IS", "1", false),
-        new(0x0016, 0x0016, 2, 0x0007, 0x0007, 2, "OECFColumns", "OECF Columns", "IS", "1", false),
-        new(0x0016, 0x0016, 2, 0x0008, 0x0008, 2, "OECFColumnNames", "OECF Column Names", "UC", "1-n", false),
-        new(0x0016, 0x0016, 2, 0x0009, 0x0009, 2, "OECFValues", "OECF Values", "DS", "1-n", false),
-        new(0x0016, 0x0016, 2, 0x000A, 0x000A, 2, "SpatialFrequencyResponseRows", "Spatial Frequency Response Rows", "IS", "1", false),
-        new(0x0016, 0x0016, 2, 0x000B, 0x000B, 2, "SpatialFrequencyResponseColumns", "Spatial Frequency Response Columns", "IS", "1", false),
-        new(0x0016, 0x0016, 2, 0x000C, 0x000C, 2, "SpatialFrequencyResponseColumnNames", "Spatial Frequency Response Column Names", "UC", "1-n", false),
-        new(0x0016, 0x0016, 2, 0x000D, 0x000D, 2, "SpatialFrequencyResponseValues", "Spatial Frequency Response Values", "DS", "1-n", false),
-        new(0x0016, 0x0016, 2, 0x000E, 0x000E, 2, "ColorFilterArrayPatternRows", "Color Filter Array Pattern Rows", "IS", "1", false),
-        new(0x0016, 0x0016, 2, 0x000F, 0x000F, 2, "ColorFilterArrayPatternColumns", "Color Filter Array Pattern Columns", "IS", "1", false),
-        new(0x0016, 0x0016, 2, 0x0010, 0x0010, 2, "ColorFilterArrayPatternValues", "Color Filter Array Pattern Values", "DS", "1-n", false),
-        new(0x0016, 0x0016, 2, 0x0011, 0x0011, 2, "FlashFiringStatus", "Flash Firing Status", "US", "1", false),
-        new(0x0016, 0x0016, 2, 0x0012, 0x0012, 2, "FlashReturnStatus", "Flash Return Status", "US", "1", false),
-        new(0x0016, 0x0016, 2, 0x0013, 0x0013, 2, "FlashMode", "Flash Mode", "US", "1", false),
-        new(0x0016, 0x0016, 2, 0x0014, 0x0014, 2, "FlashFunctionPresent", "Flash Function Present", "US", "1", false),
-        new(0x0016, 0x0016, 2, 0x0015, 0x0015, 2, "FlashRedEyeMode", "Flash Red Eye Mode", "US", "1", false),
-        new(0x0016, 0x0016, 2, 0x0016, 0x0016, 2, "ExposureProgram", "Exposure Program", "US", "1", false),
-        new(0x0016, 0x0016, 2, 0x0017, 0x0017, 2, "SpectralSensitivity", "Spectral Sensitivity", "UT", "1", false),
-        new(0x0016, 0x0016, 2, 0x0018, 0x0018, 2, "PhotographicSensitivity", "Photographic Sensitivity", "IS", "1", false),
-        new(0x0016, 0x0016, 2, 0x0019, 0x0019, 2, "SelfTimerMode", "Self Timer Mode", "IS", "1", false),
-        new(0x0016, 0x0016, 2, 0x001A, 0x001A, 2, "SensitivityType", "Sensitivity Type", "US", "1", false),
-        new(0x0016, 0x0016, 2, 0x001B, 0x001B, 2, "StandardOutputSensitivity", "Standard Output Sensitivity", "IS", "1", false),
-        new(0x0016, 0x0016, 2, 0x001C, 0x001C, 2, "RecommendedExposureIndex", "Recommended Exposure Index", "IS", "1", false),
-        new(0x0016, 0x0016, 2, 0x001D, 0x001D, 2, "ISOSpeed", "ISO Speed", "IS", "1", false),
-        new(0x0016, 0x0016, 2, 0x001E, 0x001E, 2, "ISOSpeedLatitudeyyy", "ISO Speed Latitudeyyy", "IS", "1", false),
-        new(0x0016, 0x0016, 2, 0x001F, 0x001F, 2, "ISOSpeedLatitudezzz", "ISO Speed Latitudezzz", "IS", "1", false),
-        new(0x0016, 0x0016, 2, 0x0020, 0x0020, 2, "EXIFVersion", "EXIF Version", "UT", "1", false),
-        new(0x0016, 0x0016, 2, 0x0021, 0x0021, 2, "ShutterSpeedValue", "Shutter Speed Value", "DS", "1", false),
-        new(0x0016, 0x0016, 2, 0x0022, 0x0022, 2, "ApertureValue", "Aperture Value", "DS", "1", false),
-        new(0x0016, 0x0016, 2, 0x0023, 0x0023, 2, "BrightnessValue", "Brightness Value", "DS", "1", false),
-        new(0x0016, 0x0016, 2, 0x0024, 0x0024, 2, "ExposureBiasValue", "Exposure Bias Value", "DS", "1", false),
-        new(0x0016, 0x0016, 2, 0x0025, 0x0025, 2, "MaxApertureValue", "Max Aperture Value", "DS", "1", false),
-        new(0x0016, 0x0016, 2, 0x0026, 0x0026, 2, "SubjectDistance", "Subject Distance", "DS", "1", false),
-        new(0x0016, 0x0016, 2, 0x0027, 0x0027, 2, "MeteringMode", "Metering Mode", "US", "1", false),
-        new(0x0016, 0x0016, 2, 0x0028, 0x0028, 2, "LightSource", "Light Source", "US", "1", false),
-        new(0x0016, 0x0016, 2, 0x0029, 0x0029, 2, "FocalLength", "Focal Length", "DS", "1", false),
-        new(0x0016, 0x0016, 2, 0x002A, 0x002A, 2, "SubjectArea", "Subject Area", "IS", "2-4", false),
-        new(0x0016, 0x0016, 2, 0x002B, 0x002B, 2, "MakerNote", "Maker Note", "OB", "1", false),
-        new(0x0016, 0x0016, 2, 0x0030, 0x0030, 2, "Temperature", "Temperature", "DS", "1", false),
-        new(0x0016, 0x0016, 2, 0x0031, 0x0031, 2, "Humidity", "Humidity", "DS", "1", false),
-        new(0x0016, 0x0016, 2, 0x0032, 0x0032, 2, "Pressure", "Pressure", "DS", "1", false),
-        new(0x0016, 0x0016, 2, 0x0033, 0x0033, 2, "WaterDepth", "Water Depth", "DS", "1", false),
-        new(0x0016, 0x0016, 2, 0x0034, 0x0034, 2, "Acceleration", "Acceleration", "DS", "1", false),
-        new(0x0016, 0x0016, 2, 0x0035, 0x0035, 2, "CameraElevationAngle", "Camera Elevation Angle", "DS", "1", false),
-        new(0x0016, 0x0016, 2, 0x0036, 0x0036, 2, "FlashEnergy", "Flash Energy", "DS", "1-2", false),
-        new(0x0016, 0x0016, 2, 0x0037, 0x0037, 2, "SubjectLocation", "Subject Location", "IS", "2", false),
-        new(0x0016, 0x0016, 2, 0x0038, 0x0038, 2, "PhotographicExposureIndex", "Photographic Exposure Index", "DS", "1", false),
-        new(0x0016, 0x0016, 2, 0x0039, 0x0039, 2, "SensingMethod", "Sensing Method", "US", "1", false),
-        new(0x0016, 0x0016, 2, 0x003A, 0x003A, 2, "FileSource", "File Source", "US", "1", false),
-        new(0x0016, 0x0016, 2, 0x003B, 0x003B, 2, "SceneType", "Scene Type", "US", "1", false),
-        new(0x0016, 0x0016, 2, 0x0041, 0x0041, 2, "CustomRendered", "Custom Rendered", "US", "1", false),
-        new(0x0016, 0x0016, 2, 0x0042, 0x0042, 2, "ExposureMode", "Exposure Mode", "US", "1", false),
-        new(0x0016, 0x0016, 2, 0x0043, 0x0043, 2, "WhiteBalance", "White Balance", "US", "1", false),
-        new(0x0016, 0x0016, 2, 0x0044, 0x0044, 2, "DigitalZoomRatio", "Digital Zoom Ratio", "DS", "1", false),
-        new(0x0016, 0x0016, 2, 0x0045, 0x0045, 2, "FocalLengthIn35mmFilm", "Focal Length In35mm Film", "IS", "1", false),
-        new(0x0016, 0x0016, 2, 0x0046, 0x0046, 2, "SceneCaptureType", "Scene Capture Type", "US", "1", false),
-        new(0x0016, 0x0016, 2, 0x0047, 0x0047, 2, "GainControl", "Gain Control", "US", "1", false),
-        new(0x0016, 0x0016, 2, 0x0048, 0x0048, 2, "Contrast", "Contrast", "US", "1", false),
-        new(0x0016, 0x0016, 2, 0x0049, 0x0049, 2, "Saturation", "Saturation", "US", "1", false),
-        new(0x0016, 0x0016, 2, 0x004A, 0x004A, 2, "Sharpness", "Sharpness", "US", "1", false),
-        new(0x0016, 0x0016, 2, 0x004B, 0x004B, 2, "DeviceSettingDescription", "Device Setting Description", "OB", "1", false),
-        new(0x0016, 0x0016, 2, 0x004C, 0x004C, 2, "SubjectDistanceRange", "Subject Distance Range", "US", "1", false),
-        new(0x0016, 0x0016, 2, 0x004D, 0x004D, 2, "CameraOwnerName", "Camera Owner Name", "UT", "1", false),
-        new(0x0016, 0x0016, 2, 0x004E, 0x004E, 2, "LensSpecification", "Lens Specification", "DS", "4", false),
-        new(0x0016, 0x0016, 2, 0x004F, 0x004F, 2, "LensMake", "Lens Make", "UT", "1", false),
-        new(0x0016, 0x0016, 2, 0x0050, 0x0050, 2, "LensModel", "Lens Model", "UT", "1", false),
-        new(0x0016, 0x0016, 2, 0x0051, 0x0051, 2, "LensSerialNumber", "Lens Serial Number", "UT", "1", false),
-        new(0x0016, 0x0016, 2, 0x0061, 0x0061, 2, "InteroperabilityIndex", "Interoperability Index", "CS", "1", false),
-        new(0x0016, 0x0016, 2, 0x0062, 0x0062, 2, "InteroperabilityVersion", "Interoperability Version", "OB", "1", false),
-        new(0x0016, 0x0016, 2, 0x0070, 0x0070, 2, "GPSVersionID", "GPS Version ID", "OB", "1", false),
-        new(0x0016, 0x0016, 2, 0x0071, 0x0071, 2, "GPSLatitudeRef", "GPS Latitude Ref", "CS", "1", false),
-        new(0x0016, 0x0016, 2, 0x0072, 0x0072, 2, "GPSLatitude", "GPS Latitude", "DS", "3", false),
-        new(0x0016, 0x0016, 2, 0x0073, 0x0073, 2, "GPSLongitudeRef", "GPS Longitude Ref", "CS", "1", false),
-        new(0x0016, 0x0016, 2, 0x0074, 0x0074, 2, "GPSLongitude", "GPS Longitude", "DS", "3", false),
-        new(0x0016, 0x0016, 2, 0x0075, 0x0075, 2, "GPSAltitudeRef", "GPS Altitude Ref", "US", "1", false),
-        new(0x0016, 0x0016, 2, 0x0076, 0x0076, 2, "GPSAltitude", "GPS Altitude", "DS", "1", false),
-        new(0x0016, 0x0016, 2, 0x0077, 0x0077, 2, "GPSTimeStamp", "GPS Time Stamp", "DT", "1", false),
-        new(0x0016, 0x0016, 2, 0x0078, 0x0078, 2, "GPSSatellites", "GPS Satellites", "UT", "1", false),
-        new(0x0016, 0x0016, 2, 0x0079, 0x0079, 2, "GPSStatus", "GPS Status", "CS", "1", false),
-        new(0x0016, 0x0016, 2, 0x007A, 0x007A, 2, "GPSMeasureMode", "GPS Measure Mode", "CS", "1", false),
-        new(0x0016, 0x0016, 2, 0x007B, 0x007B, 2, "GPSDOP", "GPSDOP", "DS", "1", false),
-        new(0x0016, 0x0016, 2, 0x007C, 0x007C, 2, "GPSSpeedRef", "GPS Speed Ref", "CS", "1", false),
-        new(0x0016, 0x0016, 2, 0x007D, 0x007D, 2, "GPSSpeed", "GPS Speed", "DS", "1", false),
-        new(0x0016, 0x0016, 2, 0x007E, 0x007E, 2, "GPSTrackRef", "GPS Track Ref", "CS", "1", false),
-        new(0x0016, 0x0016, 2, 0x007F, 0x007F, 2, "GPSTrack", "GPS Track", "DS", "1", false),
-        new(0x0016, 0x0016, 2, 0x0080, 0x0080, 2, "GPSImgDirectionRef", "GPS Img Direction Ref", "CS", "1", false),
-        new(0x0016, 0x0016, 2, 0x0081, 0x0081, 2, "GPSImgDirection", "GPS Img Direction", "DS", "1", false),
-        new(0x0016, 0x0016, 2, 0x0082, 0x0082, 2, "GPSMapDatum", "GPS Map Datum", "UT", "1", false),
-        new(0x0016, 0x0016, 2, 0x0083, 0x0083, 2, "GPSDestLatitudeRef", "GPS Dest Latitude Ref", "CS", "1", false),
-        new(0x0016, 0x0016, 2, 0x0084, 0x0084, 2, "GPSDestLatitude", "GPS Dest Latitude", "DS", "3", false),
-        new(0x0016, 0x0016, 2, 0x0085, 0x0085, 2, "GPSDestLongitudeRef", "GPS Dest Longitude Ref", "CS", "1", false),
-        new(0x0016, 0x0016, 2, 0x0086, 0x0086, 2, "GPSDestLongitude", "GPS Dest Longitude", "DS", "3", false),
-        new(0x0016, 0x0016, 2, 0x0087, 0x0087, 2, "GPSDestBearingRef", "GPS Dest Bearing Ref", "CS", "1", false),
-        new(0x0016, 0x0016, 2, 0x0088, 0x0088, 2, "GPSDestBearing", "GPS Dest Bearing", "DS", "1", false),
-        new(0x0016, 0x0016, 2, 0x0089, 0x0089, 2, "GPSDestDistanceRef", "GPS Dest Distance Ref", "CS", "1", false),
-        new(0x0016, 0x0016, 2, 0x008A, 0x008A, 2, "GPSDestDistance", "GPS Dest Distance", "DS", "1", false),
-        new(0x0016, 0x0016, 2, 0x008B, 0x008B, 2, "GPSProcessingMethod", "GPS Processing Method", "OB", "1", false),
-        new(0x0016, 0x0016, 2, 0x008C, 0x008C, 2, "GPSAreaInformation", "GPS Area Information", "OB", "1", false),
-        new(0x0016, 0x0016, 2, 0x008D, 0x008D, 2, "GPSDateStamp", "GPS Date Stamp", "DT", "1", false),
-        new(0x0016, 0x0016, 2, 0x008E, 0x008E, 2, "GPSDifferential", "GPS Differential", "IS", "1", false),
-        new(0x0016, 0x0016, 2, 0x1001, 0x1001, 2, "LightSourcePolarization", "Light Source Polarization", "CS", "1", false),
-        new(0x0016, 0x0016, 2, 0x1002, 0x1002, 2, "EmitterColorTemperature", "Emitter Color Temperature", "DS", "1", false),
-        new(0x0016, 0x0016, 2, 0x1003, 0x1003, 2, "ContactMethod", "Contact Method", "CS", "1", false),
-        new(0x0016, 0x0016, 2, 0x1004, 0x1004, 2, "ImmersionMedia", "Immersion Media", "CS", "1-n", false),
-        new(0x0016, 0x0016, 2, 0x1005, 0x1005, 2, "OpticalMagnificationFactor", "Optical Magnification Factor", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x0010, 0x0010, 2, "ContrastBolusAgent", "Contrast Bolus Agent", "LO", "1", false),
-        new(0x0018, 0x0018, 2, 0x0012, 0x0012, 2, "ContrastBolusAgentSequence", "Contrast Bolus Agent Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x0013, 0x0013, 2, "ContrastBolusT1Relaxivity", "Contrast Bolus T1 Relaxivity", "FL", "1", false),
-        new(0x0018, 0x0018, 2, 0x0014, 0x0014, 2, "ContrastBolusAdministrationRouteSequence", "Contrast Bolus Administration Route Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x0015, 0x0015, 2, "BodyPartExamined", "Body Part Examined", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x0020, 0x0020, 2, "ScanningSequence", "Scanning Sequence", "CS", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x0021, 0x0021, 2, "SequenceVariant", "Sequence Variant", "CS", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x0022, 0x0022, 2, "ScanOptions", "Scan Options", "CS", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x0023, 0x0023, 2, "MRAcquisitionType", "MR Acquisition Type", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x0024, 0x0024, 2, "SequenceName", "Sequence Name", "SH", "1", false),
-        new(0x0018, 0x0018, 2, 0x0025, 0x0025, 2, "AngioFlag", "Angio Flag", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x0026, 0x0026, 2, "InterventionDrugInformationSequence", "Intervention Drug Information Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x0027, 0x0027, 2, "InterventionDrugStopTime", "Intervention Drug Stop Time", "TM", "1", false),
-        new(0x0018, 0x0018, 2, 0x0028, 0x0028, 2, "InterventionDrugDose", "Intervention Drug Dose", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x0029, 0x0029, 2, "InterventionDrugCodeSequence", "Intervention Drug Code Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x002A, 0x002A, 2, "AdditionalDrugSequence", "Additional Drug Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x0031, 0x0031, 2, "Radiopharmaceutical", "Radiopharmaceutical", "LO", "1", false),
-        new(0x0018, 0x0018, 2, 0x0034, 0x0034, 2, "InterventionDrugName", "Intervention Drug Name", "LO", "1", false),
-        new(0x0018, 0x0018, 2, 0x0035, 0x0035, 2, "InterventionDrugStartTime", "Intervention Drug Start Time", "TM", "1", false),
-        new(0x0018, 0x0018, 2, 0x0036, 0x0036, 2, "InterventionSequence", "Intervention Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x0038, 0x0038, 2, "InterventionStatus", "Intervention Status", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x003A, 0x003A, 2, "InterventionDescription", "Intervention Description", "ST", "1", false),
-        new(0x0018, 0x0018, 2, 0x0040, 0x0040, 2, "CineRate", "Cine Rate", "IS", "1", false),
-        new(0x0018, 0x0018, 2, 0x0042, 0x0042, 2, "InitialCineRunState", "Initial Cine Run State", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x0050, 0x0050, 2, "SliceThickness", "Slice Thickness", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x0060, 0x0060, 2, "KVP", "KVP", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x0070, 0x0070, 2, "CountsAccumulated", "Counts Accumulated", "IS", "1", false),
-        new(0x0018, 0x0018, 2, 0x0071, 0x0071, 2, "AcquisitionTerminationCondition", "Acquisition Termination Condition", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x0072, 0x0072, 2, "EffectiveDuration", "Effective Duration", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x0073, 0x0073, 2, "AcquisitionStartCondition", "Acquisition Start Condition", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x0074, 0x0074, 2, "AcquisitionStartConditionData", "Acquisition Start Condition Data", "IS", "1", false),
-        new(0x0018, 0x0018, 2, 0x0075, 0x0075, 2, "AcquisitionTerminationConditionData", "Acquisition Termination Condition Data", "IS", "1", false),
-        new(0x0018, 0x0018, 2, 0x0080, 0x0080, 2, "RepetitionTime", "Repetition Time", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x0081, 0x0081, 2, "EchoTime", "Echo Time", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x0082, 0x0082, 2, "InversionTime", "Inversion Time", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x0083, 0x0083, 2, "NumberOfAverages", "Number Of Averages", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x0084, 0x0084, 2, "ImagingFrequency", "Imaging Frequency", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x0085, 0x0085, 2, "ImagedNucleus", "Imaged Nucleus", "SH", "1", false),
-        new(0x0018, 0x0018, 2, 0x0086, 0x0086, 2, "EchoNumbers", "Echo Numbers", "IS", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x0087, 0x0087, 2, "MagneticFieldStrength", "Magnetic Field Strength", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x0088, 0x0088, 2, "SpacingBetweenSlices", "Spacing Between Slices", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x0089, 0x0089, 2, "NumberOfPhaseEncodingSteps", "Number Of Phase Encoding Steps", "IS", "1", false),
-        new(0x0018, 0x0018, 2, 0x0090, 0x0090, 2, "DataCollectionDiameter", "Data Collection Diameter", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x0091, 0x0091, 2, "EchoTrainLength", "Echo Train Length", "IS", "1", false),
-        new(0x0018, 0x0018, 2, 0x0093, 0x0093, 2, "PercentSampling", "Percent Sampling", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x0094, 0x0094, 2, "PercentPhaseFieldOfView", "Percent Phase Field Of View", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x0095, 0x0095, 2, "PixelBandwidth", "Pixel Bandwidth", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1000, 0x1000, 2, "DeviceSerialNumber", "Device Serial Number", "LO", "1", false),
-        new(0x0018, 0x0018, 2, 0x1002, 0x1002, 2, "DeviceUID", "Device UID", "UI", "1", false),
-        new(0x0018, 0x0018, 2, 0x1003, 0x1003, 2, "DeviceID", "Device ID", "LO", "1", false),
-        new(0x0018, 0x0018, 2, 0x1004, 0x1004, 2, "PlateID", "Plate ID", "LO", "1", false),
-        new(0x0018, 0x0018, 2, 0x1005, 0x1005, 2, "GeneratorID", "Generator ID", "LO", "1", false),
-        new(0x0018, 0x0018, 2, 0x1006, 0x1006, 2, "GridID", "Grid ID", "LO", "1", false),
-        new(0x0018, 0x0018, 2, 0x1007, 0x1007, 2, "CassetteID", "Cassette ID", "LO", "1", false),
-        new(0x0018, 0x0018, 2, 0x1008, 0x1008, 2, "GantryID", "Gantry ID", "LO", "1", false),
-        new(0x0018, 0x0018, 2, 0x1009, 0x1009, 2, "UniqueDeviceIdentifier", "Unique Device Identifier", "UT", "1", false),
-        new(0x0018, 0x0018, 2, 0x100A, 0x100A, 2, "UDISequence", "UDI Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x100B, 0x100B, 2, "ManufacturerDeviceClassUID", "Manufacturer Device Class UID", "UI", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x1010, 0x1010, 2, "SecondaryCaptureDeviceID", "Secondary Capture Device ID", "LO", "1", false),
-        new(0x0018, 0x0018, 2, 0x1012, 0x1012, 2, "DateOfSecondaryCapture", "Date Of Secondary Capture", "DA", "1", false),
-        new(0x0018, 0x0018, 2, 0x1014, 0x1014, 2, "TimeOfSecondaryCapture", "Time Of Secondary Capture", "TM", "1", false),
-        new(0x0018, 0x0018, 2, 0x1016, 0x1016, 2, "SecondaryCaptureDeviceManufacturer", "Secondary Capture Device Manufacturer", "LO", "1", false),
-        new(0x0018, 0x0018, 2, 0x1018, 0x1018, 2, "SecondaryCaptureDeviceManufacturerModelName", "Secondary Capture Device Manufacturer Model Name", "LO", "1", false),
-        new(0x0018, 0x0018, 2, 0x1019, 0x1019, 2, "SecondaryCaptureDeviceSoftwareVersions", "Secondary Capture Device Software Versions", "LO", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x1020, 0x1020, 2, "SoftwareVersions", "Software Versions", "LO", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x1022, 0x1022, 2, "VideoImageFormatAcquired", "Video Image Format Acquired", "SH", "1", false),
-        new(0x0018, 0x0018, 2, 0x1023, 0x1023, 2, "DigitalImageFormatAcquired", "Digital Image Format Acquired", "LO", "1", false),
-        new(0x0018, 0x0018, 2, 0x1030, 0x1030, 2, "ProtocolName", "Protocol Name", "LO", "1", false),
-        new(0x0018, 0x0018, 2, 0x1040, 0x1040, 2, "ContrastBolusRoute", "Contrast Bolus Route", "LO", "1", false),
-        new(0x0018, 0x0018, 2, 0x1041, 0x1041, 2, "ContrastBolusVolume", "Contrast Bolus Volume", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1042, 0x1042, 2, "ContrastBolusStartTime", "Contrast Bolus Start Time", "TM", "1", false),
-        new(0x0018, 0x0018, 2, 0x1043, 0x1043, 2, "ContrastBolusStopTime", "Contrast Bolus Stop Time", "TM", "1", false),
-        new(0x0018, 0x0018, 2, 0x1044, 0x1044, 2, "ContrastBolusTotalDose", "Contrast Bolus Total Dose", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1045, 0x1045, 2, "SyringeCounts", "Syringe Counts", "IS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1046, 0x1046, 2, "ContrastFlowRate", "Contrast Flow Rate", "DS", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x1047, 0x1047, 2, "ContrastFlowDuration", "Contrast Flow Duration", "DS", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x1048, 0x1048, 2, "ContrastBolusIngredient", "Contrast Bolus Ingredient", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1049, 0x1049, 2, "ContrastBolusIngredientConcentration", "Contrast Bolus Ingredient Concentration", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1050, 0x1050, 2, "SpatialResolution", "Spatial Resolution", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1060, 0x1060, 2, "TriggerTime", "Trigger Time", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1061, 0x1061, 2, "TriggerSourceOrType", "Trigger Source Or Type", "LO", "1", false),
-        new(0x0018, 0x0018, 2, 0x1062, 0x1062, 2, "NominalInterval", "Nominal Interval", "IS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1063, 0x1063, 2, "FrameTime", "Frame Time", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1064, 0x1064, 2, "CardiacFramingType", "Cardiac Framing Type", "LO", "1", false),
-        new(0x0018, 0x0018, 2, 0x1065, 0x1065, 2, "FrameTimeVector", "Frame Time Vector", "DS", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x1066, 0x1066, 2, "FrameDelay", "Frame Delay", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1067, 0x1067, 2, "ImageTriggerDelay", "Image Trigger Delay", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1068, 0x1068, 2, "MultiplexGroupTimeOffset", "Multiplex Group Time Offset", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1069, 0x1069, 2, "TriggerTimeOffset", "Trigger Time Offset", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x106A, 0x106A, 2, "SynchronizationTrigger", "Synchronization Trigger", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x106C, 0x106C, 2, "SynchronizationChannel", "Synchronization Channel", "US", "2", false),
-        new(0x0018, 0x0018, 2, 0x106E, 0x106E, 2, "TriggerSamplePosition", "Trigger Sample Position", "UL", "1", false),
-        new(0x0018, 0x0018, 2, 0x1070, 0x1070, 2, "RadiopharmaceuticalRoute", "Radiopharmaceutical Route", "LO", "1", false),
-        new(0x0018, 0x0018, 2, 0x1071, 0x1071, 2, "RadiopharmaceuticalVolume", "Radiopharmaceutical Volume", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1072, 0x1072, 2, "RadiopharmaceuticalStartTime", "Radiopharmaceutical Start Time", "TM", "1", false),
-        new(0x0018, 0x0018, 2, 0x1073, 0x1073, 2, "RadiopharmaceuticalStopTime", "Radiopharmaceutical Stop Time", "TM", "1", false),
-        new(0x0018, 0x0018, 2, 0x1074, 0x1074, 2, "RadionuclideTotalDose", "Radionuclide Total Dose", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1075, 0x1075, 2, "RadionuclideHalfLife", "Radionuclide Half Life", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1076, 0x1076, 2, "RadionuclidePositronFraction", "Radionuclide Positron Fraction", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1077, 0x1077, 2, "RadiopharmaceuticalSpecificActivity", "Radiopharmaceutical Specific Activity", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1078, 0x1078, 2, "RadiopharmaceuticalStartDateTime", "Radiopharmaceutical Start Date Time", "DT", "1", false),
-        new(0x0018, 0x0018, 2, 0x1079, 0x1079, 2, "RadiopharmaceuticalStopDateTime", "Radiopharmaceutical Stop Date Time", "DT", "1", false),
-        new(0x0018, 0x0018, 2, 0x1080, 0x1080, 2, "BeatRejectionFlag", "Beat Rejection Flag", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1081, 0x1081, 2, "LowRRValue", "Low RR Value", "IS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1082, 0x1082, 2, "HighRRValue", "High RR Value", "IS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1083, 0x1083, 2, "IntervalsAcquired", "Intervals Acquired", "IS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1084, 0x1084, 2, "IntervalsRejected", "Intervals Rejected", "IS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1085, 0x1085, 2, "PVCRejection", "PVC Rejection", "LO", "1", false),
-        new(0x0018, 0x0018, 2, 0x1086, 0x1086, 2, "SkipBeats", "Skip Beats", "IS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1088, 0x1088, 2, "HeartRate", "Heart Rate", "IS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1090, 0x1090, 2, "CardiacNumberOfImages", "Cardiac Number Of Images", "IS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1094, 0x1094, 2, "TriggerWindow", "Trigger Window", "IS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1100, 0x1100, 2, "ReconstructionDiameter", "Reconstruction Diameter", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1110, 0x1110, 2, "DistanceSourceToDetector", "Distance Source To Detector", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1111, 0x1111, 2, "DistanceSourceToPatient", "Distance Source To Patient", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1114, 0x1114, 2, "EstimatedRadiographicMagnificationFactor", "Estimated Radiographic Magnification Factor", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1120, 0x1120, 2, "GantryDetectorTilt", "Gantry Detector Tilt", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1121, 0x1121, 2, "GantryDetectorSlew", "Gantry Detector Slew", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1130, 0x1130, 2, "TableHeight", "Table Height", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1131, 0x1131, 2, "TableTraverse", "Table Traverse", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1134, 0x1134, 2, "TableMotion", "Table Motion", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1135, 0x1135, 2, "TableVerticalIncrement", "Table Vertical Increment", "DS", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x1136, 0x1136, 2, "TableLateralIncrement", "Table Lateral Increment", "DS", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x1137, 0x1137, 2, "TableLongitudinalIncrement", "Table Longitudinal Increment", "DS", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x1138, 0x1138, 2, "TableAngle", "Table Angle", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x113A, 0x113A, 2, "TableType", "Table Type", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1140, 0x1140, 2, "RotationDirection", "Rotation Direction", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1142, 0x1142, 2, "RadialPosition", "Radial Position", "DS", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x1143, 0x1143, 2, "ScanArc", "Scan Arc", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1144, 0x1144, 2, "AngularStep", "Angular Step", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1145, 0x1145, 2, "CenterOfRotationOffset", "Center Of Rotation Offset", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1147, 0x1147, 2, "FieldOfViewShape", "Field Of View Shape", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1149, 0x1149, 2, "FieldOfViewDimensions", "Field Of View Dimensions", "IS", "1-2", false),
-        new(0x0018, 0x0018, 2, 0x1150, 0x1150, 2, "ExposureTime", "Exposure Time", "IS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1151, 0x1151, 2, "XRayTubeCurrent", "X Ray Tube Current", "IS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1152, 0x1152, 2, "Exposure", "Exposure", "IS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1153, 0x1153, 2, "ExposureInuAs", "Exposure Inu As", "IS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1154, 0x1154, 2, "AveragePulseWidth", "Average Pulse Width", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1155, 0x1155, 2, "RadiationSetting", "Radiation Setting", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1156, 0x1156, 2, "RectificationType", "Rectification Type", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x115A, 0x115A, 2, "RadiationMode", "Radiation Mode", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x115E, 0x115E, 2, "ImageAndFluoroscopyAreaDoseProduct", "Image And Fluoroscopy Area Dose Product", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1160, 0x1160, 2, "FilterType", "Filter Type", "SH", "1", false),
-        new(0x0018, 0x0018, 2, 0x1161, 0x1161, 2, "TypeOfFilters", "Type Of Filters", "LO", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x1162, 0x1162, 2, "IntensifierSize", "Intensifier Size", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1164, 0x1164, 2, "ImagerPixelSpacing", "Imager Pixel Spacing", "DS", "2", false),
-        new(0x0018, 0x0018, 2, 0x1166, 0x1166, 2, "Grid", "Grid", "CS", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x1170, 0x1170, 2, "GeneratorPower", "Generator Power", "IS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1180, 0x1180, 2, "CollimatorGridName", "Collimator Grid Name", "SH", "1", false),
-        new(0x0018, 0x0018, 2, 0x1181, 0x1181, 2, "CollimatorType", "Collimator Type", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1182, 0x1182, 2, "FocalDistance", "Focal Distance", "IS", "1-2", false),
-        new(0x0018, 0x0018, 2, 0x1183, 0x1183, 2, "XFocusCenter", "X Focus Center", "DS", "1-2", false),
-        new(0x0018, 0x0018, 2, 0x1184, 0x1184, 2, "YFocusCenter", "Y Focus Center", "DS", "1-2", false),
-        new(0x0018, 0x0018, 2, 0x1190, 0x1190, 2, "FocalSpots", "Focal Spots", "DS", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x1191, 0x1191, 2, "AnodeTargetMaterial", "Anode Target Material", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x11A0, 0x11A0, 2, "BodyPartThickness", "Body Part Thickness", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x11A2, 0x11A2, 2, "CompressionForce", "Compression Force", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x11A3, 0x11A3, 2, "CompressionPressure", "Compression Pressure", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x11A4, 0x11A4, 2, "PaddleDescription", "Paddle Description", "LO", "1", false),
-        new(0x0018, 0x0018, 2, 0x11A5, 0x11A5, 2, "CompressionContactArea", "Compression Contact Area", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x11B0, 0x11B0, 2, "AcquisitionMode", "Acquisition Mode", "LO", "1", false),
-        new(0x0018, 0x0018, 2, 0x11B1, 0x11B1, 2, "DoseModeName", "Dose Mode Name", "LO", "1", false),
-        new(0x0018, 0x0018, 2, 0x11B2, 0x11B2, 2, "AcquiredSubtractionMaskFlag", "Acquired Subtraction Mask Flag", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x11B3, 0x11B3, 2, "FluoroscopyPersistenceFlag", "Fluoroscopy Persistence Flag", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x11B4, 0x11B4, 2, "FluoroscopyLastImageHoldPersistenceFlag", "Fluoroscopy Last Image Hold Persistence Flag", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x11B5, 0x11B5, 2, "UpperLimitNumberOfPersistentFluoroscopyFrames", "Upper Limit Number Of Persistent Fluoroscopy Frames", "IS", "1", false),
-        new(0x0018, 0x0018, 2, 0x11B6, 0x11B6, 2, "ContrastBolusAutoInjectionTriggerFlag", "Contrast Bolus Auto Injection Trigger Flag", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x11B7, 0x11B7, 2, "ContrastBolusInjectionDelay", "Contrast Bolus Injection Delay", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x11B8, 0x11B8, 2, "XAAcquisitionPhaseDetailsSequence", "XA Acquisition Phase Details Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x11B9, 0x11B9, 2, "XAAcquisitionFrameRate", "XA Acquisition Frame Rate", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x11BA, 0x11BA, 2, "XAPlaneDetailsSequence", "XA Plane Details Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x11BB, 0x11BB, 2, "AcquisitionFieldOfViewLabel", "Acquisition Field Of View Label", "LO", "1", false),
-        new(0x0018, 0x0018, 2, 0x11BC, 0x11BC, 2, "XRayFilterDetailsSequence", "X Ray Filter Details Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x11BD, 0x11BD, 2, "XAAcquisitionDuration", "XA Acquisition Duration", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x11BE, 0x11BE, 2, "ReconstructionPipelineType", "Reconstruction Pipeline Type", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x11BF, 0x11BF, 2, "ImageFilterDetailsSequence", "Image Filter Details Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x11C0, 0x11C0, 2, "AppliedMaskSubtractionFlag", "Applied Mask Subtraction Flag", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x11C1, 0x11C1, 2, "RequestedSeriesDescriptionCodeSequence", "Requested Series Description Code Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x1200, 0x1200, 2, "DateOfLastCalibration", "Date Of Last Calibration", "DA", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x1201, 0x1201, 2, "TimeOfLastCalibration", "Time Of Last Calibration", "TM", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x1202, 0x1202, 2, "DateTimeOfLastCalibration", "Date Time Of Last Calibration", "DT", "1", false),
-        new(0x0018, 0x0018, 2, 0x1203, 0x1203, 2, "CalibrationDateTime", "Calibration Date Time", "DT", "1", false),
-        new(0x0018, 0x0018, 2, 0x1210, 0x1210, 2, "ConvolutionKernel", "Convolution Kernel", "SH", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x1242, 0x1242, 2, "ActualFrameDuration", "Actual Frame Duration", "IS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1243, 0x1243, 2, "CountRate", "Count Rate", "IS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1244, 0x1244, 2, "PreferredPlaybackSequencing", "Preferred Playback Sequencing", "US", "1", false),
-        new(0x0018, 0x0018, 2, 0x1250, 0x1250, 2, "ReceiveCoilName", "Receive Coil Name", "SH", "1", false),
-        new(0x0018, 0x0018, 2, 0x1251, 0x1251, 2, "TransmitCoilName", "Transmit Coil Name", "SH", "1", false),
-        new(0x0018, 0x0018, 2, 0x1260, 0x1260, 2, "PlateType", "Plate Type", "SH", "1", false),
-        new(0x0018, 0x0018, 2, 0x1261, 0x1261, 2, "PhosphorType", "Phosphor Type", "LO", "1", false),
-        new(0x0018, 0x0018, 2, 0x1271, 0x1271, 2, "WaterEquivalentDiameter", "Water Equivalent Diameter", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x1272, 0x1272, 2, "WaterEquivalentDiameterCalculationMethodCodeSequence", "Water Equivalent Diameter Calculation Method Code Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x1300, 0x1300, 2, "ScanVelocity", "Scan Velocity", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1301, 0x1301, 2, "WholeBodyTechnique", "Whole Body Technique", "CS", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x1302, 0x1302, 2, "ScanLength", "Scan Length", "IS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1310, 0x1310, 2, "AcquisitionMatrix", "Acquisition Matrix", "US", "4", false),
-        new(0x0018, 0x0018, 2, 0x1312, 0x1312, 2, "InPlanePhaseEncodingDirection", "In Plane Phase Encoding Direction", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1314, 0x1314, 2, "FlipAngle", "Flip Angle", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1315, 0x1315, 2, "VariableFlipAngleFlag", "Variable Flip Angle Flag", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1316, 0x1316, 2, "SAR", "SAR", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1318, 0x1318, 2, "dBdt", "d Bdt", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1320, 0x1320, 2, "B1rms", "B1rms", "FL", "1", false),
-        new(0x0018, 0x0018, 2, 0x1400, 0x1400, 2, "AcquisitionDeviceProcessingDescription", "Acquisition Device Processing Description", "LO", "1", false),
-        new(0x0018, 0x0018, 2, 0x1401, 0x1401, 2, "AcquisitionDeviceProcessingCode", "Acquisition Device Processing Code", "LO", "1", false),
-        new(0x0018, 0x0018, 2, 0x1402, 0x1402, 2, "CassetteOrientation", "Cassette Orientation", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1403, 0x1403, 2, "CassetteSize", "Cassette Size", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1404, 0x1404, 2, "ExposuresOnPlate", "Exposures On Plate", "US", "1", false),
-        new(0x0018, 0x0018, 2, 0x1405, 0x1405, 2, "RelativeXRayExposure", "Relative X Ray Exposure", "IS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1411, 0x1411, 2, "ExposureIndex", "Exposure Index", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1412, 0x1412, 2, "TargetExposureIndex", "Target Exposure Index", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1413, 0x1413, 2, "DeviationIndex", "Deviation Index", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1450, 0x1450, 2, "ColumnAngulation", "Column Angulation", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1460, 0x1460, 2, "TomoLayerHeight", "Tomo Layer Height", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1470, 0x1470, 2, "TomoAngle", "Tomo Angle", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1480, 0x1480, 2, "TomoTime", "Tomo Time", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1490, 0x1490, 2, "TomoType", "Tomo Type", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1491, 0x1491, 2, "TomoClass", "Tomo Class", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1495, 0x1495, 2, "NumberOfTomosynthesisSourceImages", "Number Of Tomosynthesis Source Images", "IS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1500, 0x1500, 2, "PositionerMotion", "Positioner Motion", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1508, 0x1508, 2, "PositionerType", "Positioner Type", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1510, 0x1510, 2, "PositionerPrimaryAngle", "Positioner Primary Angle", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1511, 0x1511, 2, "PositionerSecondaryAngle", "Positioner Secondary Angle", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1520, 0x1520, 2, "PositionerPrimaryAngleIncrement", "Positioner Primary Angle Increment", "DS", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x1521, 0x1521, 2, "PositionerSecondaryAngleIncrement", "Positioner Secondary Angle Increment", "DS", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x1530, 0x1530, 2, "DetectorPrimaryAngle", "Detector Primary Angle", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1531, 0x1531, 2, "DetectorSecondaryAngle", "Detector Secondary Angle", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1600, 0x1600, 2, "ShutterShape", "Shutter Shape", "CS", "1-3", false),
-        new(0x0018, 0x0018, 2, 0x1602, 0x1602, 2, "ShutterLeftVerticalEdge", "Shutter Left Vertical Edge", "IS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1604, 0x1604, 2, "ShutterRightVerticalEdge", "Shutter Right Vertical Edge", "IS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1606, 0x1606, 2, "ShutterUpperHorizontalEdge", "Shutter Upper Horizontal Edge", "IS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1608, 0x1608, 2, "ShutterLowerHorizontalEdge", "Shutter Lower Horizontal Edge", "IS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1610, 0x1610, 2, "CenterOfCircularShutter", "Center Of Circular Shutter", "IS", "2", false),
-        new(0x0018, 0x0018, 2, 0x1612, 0x1612, 2, "RadiusOfCircularShutter", "Radius Of Circular Shutter", "IS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1620, 0x1620, 2, "VerticesOfThePolygonalShutter", "Vertices Of The Polygonal Shutter", "IS", "2-2n", false),
-        new(0x0018, 0x0018, 2, 0x1622, 0x1622, 2, "ShutterPresentationValue", "Shutter Presentation Value", "US", "1", false),
-        new(0x0018, 0x0018, 2, 0x1623, 0x1623, 2, "ShutterOverlayGroup", "Shutter Overlay Group", "US", "1", false),
-        new(0x0018, 0x0018, 2, 0x1624, 0x1624, 2, "ShutterPresentationColorCIELabValue", "Shutter Presentation Color CIE Lab Value", "US", "3", false),
-        new(0x0018, 0x0018, 2, 0x1630, 0x1630, 2, "OutlineShapeType", "Outline Shape Type", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1631, 0x1631, 2, "OutlineLeftVerticalEdge", "Outline Left Vertical Edge", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x1632, 0x1632, 2, "OutlineRightVerticalEdge", "Outline Right Vertical Edge", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x1633, 0x1633, 2, "OutlineUpperHorizontalEdge", "Outline Upper Horizontal Edge", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x1634, 0x1634, 2, "OutlineLowerHorizontalEdge", "Outline Lower Horizontal Edge", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x1635, 0x1635, 2, "CenterOfCircularOutline", "Center Of Circular Outline", "FD", "2", false),
-        new(0x0018, 0x0018, 2, 0x1636, 0x1636, 2, "DiameterOfCircularOutline", "Diameter Of Circular Outline", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x1637, 0x1637, 2, "NumberOfPolygonalVertices", "Number Of Polygonal Vertices", "UL", "1", false),
-        new(0x0018, 0x0018, 2, 0x1638, 0x1638, 2, "VerticesOfThePolygonalOutline", "Vertices Of The Polygonal Outline", "OF", "1", false),
-        new(0x0018, 0x0018, 2, 0x1700, 0x1700, 2, "CollimatorShape", "Collimator Shape", "CS", "1-3", false),
-        new(0x0018, 0x0018, 2, 0x1702, 0x1702, 2, "CollimatorLeftVerticalEdge", "Collimator Left Vertical Edge", "IS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1704, 0x1704, 2, "CollimatorRightVerticalEdge", "Collimator Right Vertical Edge", "IS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1706, 0x1706, 2, "CollimatorUpperHorizontalEdge", "Collimator Upper Horizontal Edge", "IS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1708, 0x1708, 2, "CollimatorLowerHorizontalEdge", "Collimator Lower Horizontal Edge", "IS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1710, 0x1710, 2, "CenterOfCircularCollimator", "Center Of Circular Collimator", "IS", "2", false),
-        new(0x0018, 0x0018, 2, 0x1712, 0x1712, 2, "RadiusOfCircularCollimator", "Radius Of Circular Collimator", "IS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1720, 0x1720, 2, "VerticesOfThePolygonalCollimator", "Vertices Of The Polygonal Collimator", "IS", "2-2n", false),
-        new(0x0018, 0x0018, 2, 0x1800, 0x1800, 2, "AcquisitionTimeSynchronized", "Acquisition Time Synchronized", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1801, 0x1801, 2, "TimeSource", "Time Source", "SH", "1", false),
-        new(0x0018, 0x0018, 2, 0x1802, 0x1802, 2, "TimeDistributionProtocol", "Time Distribution Protocol", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x1803, 0x1803, 2, "NTPSourceAddress", "NTP Source Address", "LO", "1", false),
-        new(0x0018, 0x0018, 2, 0x2001, 0x2001, 2, "PageNumberVector", "Page Number Vector", "IS", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x2002, 0x2002, 2, "FrameLabelVector", "Frame Label Vector", "SH", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x2003, 0x2003, 2, "FramePrimaryAngleVector", "Frame Primary Angle Vector", "DS", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x2004, 0x2004, 2, "FrameSecondaryAngleVector", "Frame Secondary Angle Vector", "DS", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x2005, 0x2005, 2, "SliceLocationVector", "Slice Location Vector", "DS", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x2006, 0x2006, 2, "DisplayWindowLabelVector", "Display Window Label Vector", "SH", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x2010, 0x2010, 2, "NominalScannedPixelSpacing", "Nominal Scanned Pixel Spacing", "DS", "2", false),
-        new(0x0018, 0x0018, 2, 0x2020, 0x2020, 2, "DigitizingDeviceTransportDirection", "Digitizing Device Transport Direction", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x2030, 0x2030, 2, "RotationOfScannedFilm", "Rotation Of Scanned Film", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x2041, 0x2041, 2, "BiopsyTargetSequence", "Biopsy Target Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x2042, 0x2042, 2, "TargetUID", "Target UID", "UI", "1", false),
-        new(0x0018, 0x0018, 2, 0x2043, 0x2043, 2, "LocalizingCursorPosition", "Localizing Cursor Position", "FL", "2", false),
-        new(0x0018, 0x0018, 2, 0x2044, 0x2044, 2, "CalculatedTargetPosition", "Calculated Target Position", "FL", "3", false),
-        new(0x0018, 0x0018, 2, 0x2045, 0x2045, 2, "TargetLabel", "Target Label", "SH", "1", false),
-        new(0x0018, 0x0018, 2, 0x2046, 0x2046, 2, "DisplayedZValue", "Displayed Z Value", "FL", "1", false),
-        new(0x0018, 0x0018, 2, 0x3100, 0x3100, 2, "IVUSAcquisition", "IVUS Acquisition", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x3101, 0x3101, 2, "IVUSPullbackRate", "IVUS Pullback Rate", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x3102, 0x3102, 2, "IVUSGatedRate", "IVUS Gated Rate", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x3103, 0x3103, 2, "IVUSPullbackStartFrameNumber", "IVUS Pullback Start Frame Number", "IS", "1", false),
-        new(0x0018, 0x0018, 2, 0x3104, 0x3104, 2, "IVUSPullbackStopFrameNumber", "IVUS Pullback Stop Frame Number", "IS", "1", false),
-        new(0x0018, 0x0018, 2, 0x3105, 0x3105, 2, "LesionNumber", "Lesion Number", "IS", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x5000, 0x5000, 2, "OutputPower", "Output Power", "SH", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x5010, 0x5010, 2, "TransducerData", "Transducer Data", "LO", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x5011, 0x5011, 2, "TransducerIdentificationSequence", "Transducer Identification Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x5012, 0x5012, 2, "FocusDepth", "Focus Depth", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x5020, 0x5020, 2, "ProcessingFunction", "Processing Function", "LO", "1", false),
-        new(0x0018, 0x0018, 2, 0x5022, 0x5022, 2, "MechanicalIndex", "Mechanical Index", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x5024, 0x5024, 2, "BoneThermalIndex", "Bone Thermal Index", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x5026, 0x5026, 2, "CranialThermalIndex", "Cranial Thermal Index", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x5027, 0x5027, 2, "SoftTissueThermalIndex", "Soft Tissue Thermal Index", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x5028, 0x5028, 2, "SoftTissueFocusThermalIndex", "Soft Tissue Focus Thermal Index", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x5029, 0x5029, 2, "SoftTissueSurfaceThermalIndex", "Soft Tissue Surface Thermal Index", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x5050, 0x5050, 2, "DepthOfScanField", "Depth Of Scan Field", "IS", "1", false),
-        new(0x0018, 0x0018, 2, 0x5100, 0x5100, 2, "PatientPosition", "Patient Position", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x5101, 0x5101, 2, "ViewPosition", "View Position", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x5104, 0x5104, 2, "ProjectionEponymousNameCodeSequence", "Projection Eponymous Name Code Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x6000, 0x6000, 2, "Sensitivity", "Sensitivity", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x6011, 0x6011, 2, "SequenceOfUltrasoundRegions", "Sequence Of Ultrasound Regions", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x6012, 0x6012, 2, "RegionSpatialFormat", "Region Spatial Format", "US", "1", false),
-        new(0x0018, 0x0018, 2, 0x6014, 0x6014, 2, "RegionDataType", "Region Data Type", "US", "1", false),
-        new(0x0018, 0x0018, 2, 0x6016, 0x6016, 2, "RegionFlags", "Region Flags", "UL", "1", false),
-        new(0x0018, 0x0018, 2, 0x6018, 0x6018, 2, "RegionLocationMinX0", "Region Location Min X0", "UL", "1", false),
-        new(0x0018, 0x0018, 2, 0x601A, 0x601A, 2, "RegionLocationMinY0", "Region Location Min Y0", "UL", "1", false),
-        new(0x0018, 0x0018, 2, 0x601C, 0x601C, 2, "RegionLocationMaxX1", "Region Location Max X1", "UL", "1", false),
-        new(0x0018, 0x0018, 2, 0x601E, 0x601E, 2, "RegionLocationMaxY1", "Region Location Max Y1", "UL", "1", false),
-        new(0x0018, 0x0018, 2, 0x6020, 0x6020, 2, "ReferencePixelX0", "Reference Pixel X0", "SL", "1", false),
-        new(0x0018, 0x0018, 2, 0x6022, 0x6022, 2, "ReferencePixelY0", "Reference Pixel Y0", "SL", "1", false),
-        new(0x0018, 0x0018, 2, 0x6024, 0x6024, 2, "PhysicalUnitsXDirection", "Physical Units X Direction", "US", "1", false),
-        new(0x0018, 0x0018, 2, 0x6026, 0x6026, 2, "PhysicalUnitsYDirection", "Physical Units Y Direction", "US", "1", false),
-        new(0x0018, 0x0018, 2, 0x6028, 0x6028, 2, "ReferencePixelPhysicalValueX", "Reference Pixel Physical Value X", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x602A, 0x602A, 2, "ReferencePixelPhysicalValueY", "Reference Pixel Physical Value Y", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x602C, 0x602C, 2, "PhysicalDeltaX", "Physical Delta X", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x602E, 0x602E, 2, "PhysicalDeltaY", "Physical Delta Y", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x6030, 0x6030, 2, "TransducerFrequency", "Transducer Frequency", "UL", "1", false),
-        new(0x0018, 0x0018, 2, 0x6031, 0x6031, 2, "TransducerType", "Transducer Type", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x6032, 0x6032, 2, "PulseRepetitionFrequency", "Pulse Repetition Frequency", "UL", "1", false),
-        new(0x0018, 0x0018, 2, 0x6034, 0x6034, 2, "DopplerCorrectionAngle", "Doppler Correction Angle", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x6036, 0x6036, 2, "SteeringAngle", "Steering Angle", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x6039, 0x6039, 2, "DopplerSampleVolumeXPosition", "Doppler Sample Volume X Position", "SL", "1", false),
-        new(0x0018, 0x0018, 2, 0x603B, 0x603B, 2, "DopplerSampleVolumeYPosition", "Doppler Sample Volume Y Position", "SL", "1", false),
-        new(0x0018, 0x0018, 2, 0x603D, 0x603D, 2, "TMLinePositionX0", "TM Line Position X0", "SL", "1", false),
-        new(0x0018, 0x0018, 2, 0x603F, 0x603F, 2, "TMLinePositionY0", "TM Line Position Y0", "SL", "1", false),
-        new(0x0018, 0x0018, 2, 0x6041, 0x6041, 2, "TMLinePositionX1", "TM Line Position X1", "SL", "1", false),
-        new(0x0018, 0x0018, 2, 0x6043, 0x6043, 2, "TMLinePositionY1", "TM Line Position Y1", "SL", "1", false),
-        new(0x0018, 0x0018, 2, 0x6044, 0x6044, 2, "PixelComponentOrganization", "Pixel Component Organization", "US", "1", false),
-        new(0x0018, 0x0018, 2, 0x6046, 0x6046, 2, "PixelComponentMask", "Pixel Component Mask", "UL", "1", false),
-        new(0x0018, 0x0018, 2, 0x6048, 0x6048, 2, "PixelComponentRangeStart", "Pixel Component Range Start", "UL", "1", false),
-        new(0x0018, 0x0018, 2, 0x604A, 0x604A, 2, "PixelComponentRangeStop", "Pixel Component Range Stop", "UL", "1", false),
-        new(0x0018, 0x0018, 2, 0x604C, 0x604C, 2, "PixelComponentPhysicalUnits", "Pixel Component Physical Units", "US", "1", false),
-        new(0x0018, 0x0018, 2, 0x604E, 0x604E, 2, "PixelComponentDataType", "Pixel Component Data Type", "US", "1", false),
-        new(0x0018, 0x0018, 2, 0x6050, 0x6050, 2, "NumberOfTableBreakPoints", "Number Of Table Break Points", "UL", "1", false),
-        new(0x0018, 0x0018, 2, 0x6052, 0x6052, 2, "TableOfXBreakPoints", "Table Of X Break Points", "UL", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x6054, 0x6054, 2, "TableOfYBreakPoints", "Table Of Y Break Points", "FD", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x6056, 0x6056, 2, "NumberOfTableEntries", "Number Of Table Entries", "UL", "1", false),
-        new(0x0018, 0x0018, 2, 0x6058, 0x6058, 2, "TableOfPixelValues", "Table Of Pixel Values", "UL", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x605A, 0x605A, 2, "TableOfParameterValues", "Table Of Parameter Values", "FL", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x6060, 0x6060, 2, "RWaveTimeVector", "R Wave Time Vector", "FL", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x6070, 0x6070, 2, "ActiveImageAreaOverlayGroup", "Active Image Area Overlay Group", "US", "1", false),
-        new(0x0018, 0x0018, 2, 0x7000, 0x7000, 2, "DetectorConditionsNominalFlag", "Detector Conditions Nominal Flag", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x7001, 0x7001, 2, "DetectorTemperature", "Detector Temperature", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x7004, 0x7004, 2, "DetectorType", "Detector Type", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x7005, 0x7005, 2, "DetectorConfiguration", "Detector Configuration", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x7006, 0x7006, 2, "DetectorDescription", "Detector Description", "LT", "1", false),
-        new(0x0018, 0x0018, 2, 0x7008, 0x7008, 2, "DetectorMode", "Detector Mode", "LT", "1", false),
-        new(0x0018, 0x0018, 2, 0x700A, 0x700A, 2, "DetectorID", "Detector ID", "SH", "1", false),
-        new(0x0018, 0x0018, 2, 0x700C, 0x700C, 2, "DateOfLastDetectorCalibration", "Date Of Last Detector Calibration", "DA", "1", false),
-        new(0x0018, 0x0018, 2, 0x700E, 0x700E, 2, "TimeOfLastDetectorCalibration", "Time Of Last Detector Calibration", "TM", "1", false),
-        new(0x0018, 0x0018, 2, 0x7010, 0x7010, 2, "ExposuresOnDetectorSinceLastCalibration", "Exposures On Detector Since Last Calibration", "IS", "1", false),
-        new(0x0018, 0x0018, 2, 0x7011, 0x7011, 2, "ExposuresOnDetectorSinceManufactured", "Exposures On Detector Since Manufactured", "IS", "1", false),
-        new(0x0018, 0x0018, 2, 0x7012, 0x7012, 2, "DetectorTimeSinceLastExposure", "Detector Time Since Last Exposure", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x7014, 0x7014, 2, "DetectorActiveTime", "Detector Active Time", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x7016, 0x7016, 2, "DetectorActivationOffsetFromExposure", "Detector Activation Offset From Exposure", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x701A, 0x701A, 2, "DetectorBinning", "Detector Binning", "DS", "2", false),
-        new(0x0018, 0x0018, 2, 0x7020, 0x7020, 2, "DetectorElementPhysicalSize", "Detector Element Physical Size", "DS", "2", false),
-        new(0x0018, 0x0018, 2, 0x7022, 0x7022, 2, "DetectorElementSpacing", "Detector Element Spacing", "DS", "2", false),
-        new(0x0018, 0x0018, 2, 0x7024, 0x7024, 2, "DetectorActiveShape", "Detector Active Shape", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x7026, 0x7026, 2, "DetectorActiveDimensions", "Detector Active Dimensions", "DS", "1-2", false),
-        new(0x0018, 0x0018, 2, 0x7028, 0x7028, 2, "DetectorActiveOrigin", "Detector Active Origin", "DS", "2", false),
-        new(0x0018, 0x0018, 2, 0x702A, 0x702A, 2, "DetectorManufacturerName", "Detector Manufacturer Name", "LO", "1", false),
-        new(0x0018, 0x0018, 2, 0x702B, 0x702B, 2, "DetectorManufacturerModelName", "Detector Manufacturer Model Name", "LO", "1", false),
-        new(0x0018, 0x0018, 2, 0x7030, 0x7030, 2, "FieldOfViewOrigin", "Field Of View Origin", "DS", "2", false),
-        new(0x0018, 0x0018, 2, 0x7032, 0x7032, 2, "FieldOfViewRotation", "Field Of View Rotation", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x7034, 0x7034, 2, "FieldOfViewHorizontalFlip", "Field Of View Horizontal Flip", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x7036, 0x7036, 2, "PixelDataAreaOriginRelativeToFOV", "Pixel Data Area Origin Relative To FOV", "FL", "2", false),
-        new(0x0018, 0x0018, 2, 0x7038, 0x7038, 2, "PixelDataAreaRotationAngleRelativeToFOV", "Pixel Data Area Rotation Angle Relative To FOV", "FL", "1", false),
-        new(0x0018, 0x0018, 2, 0x7040, 0x7040, 2, "GridAbsorbingMaterial", "Grid Absorbing Material", "LT", "1", false),
-        new(0x0018, 0x0018, 2, 0x7041, 0x7041, 2, "GridSpacingMaterial", "Grid Spacing Material", "LT", "1", false),
-        new(0x0018, 0x0018, 2, 0x7042, 0x7042, 2, "GridThickness", "Grid Thickness", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x7044, 0x7044, 2, "GridPitch", "Grid Pitch", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x7046, 0x7046, 2, "GridAspectRatio", "Grid Aspect Ratio", "IS", "2", false),
-        new(0x0018, 0x0018, 2, 0x7048, 0x7048, 2, "GridPeriod", "Grid Period", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x704C, 0x704C, 2, "GridFocalDistance", "Grid Focal Distance", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x7050, 0x7050, 2, "FilterMaterial", "Filter Material", "CS", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x7052, 0x7052, 2, "FilterThicknessMinimum", "Filter Thickness Minimum", "DS", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x7054, 0x7054, 2, "FilterThicknessMaximum", "Filter Thickness Maximum", "DS", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x7056, 0x7056, 2, "FilterBeamPathLengthMinimum", "Filter Beam Path Length Minimum", "FL", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x7058, 0x7058, 2, "FilterBeamPathLengthMaximum", "Filter Beam Path Length Maximum", "FL", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x7060, 0x7060, 2, "ExposureControlMode", "Exposure Control Mode", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x7062, 0x7062, 2, "ExposureControlModeDescription", "Exposure Control Mode Description", "LT", "1", false),
-        new(0x0018, 0x0018, 2, 0x7064, 0x7064, 2, "ExposureStatus", "Exposure Status", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x7065, 0x7065, 2, "PhototimerSetting", "Phototimer Setting", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x8150, 0x8150, 2, "ExposureTimeInuS", "Exposure Time Inu S", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x8151, 0x8151, 2, "XRayTubeCurrentInuA", "X Ray Tube Current Inu A", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9004, 0x9004, 2, "ContentQualification", "Content Qualification", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9005, 0x9005, 2, "PulseSequenceName", "Pulse Sequence Name", "SH", "1", false),
-        new(0x0018, 0x0018, 2, 0x9006, 0x9006, 2, "MRImagingModifierSequence", "MR Imaging Modifier Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9008, 0x9008, 2, "EchoPulseSequence", "Echo Pulse Sequence", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9009, 0x9009, 2, "InversionRecovery", "Inversion Recovery", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9010, 0x9010, 2, "FlowCompensation", "Flow Compensation", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9011, 0x9011, 2, "MultipleSpinEcho", "Multiple Spin Echo", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9012, 0x9012, 2, "MultiPlanarExcitation", "Multi Planar Excitation", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9014, 0x9014, 2, "PhaseContrast", "Phase Contrast", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9015, 0x9015, 2, "TimeOfFlightContrast", "Time Of Flight Contrast", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9016, 0x9016, 2, "Spoiling", "Spoiling", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9017, 0x9017, 2, "SteadyStatePulseSequence", "Steady State Pulse Sequence", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9018, 0x9018, 2, "EchoPlanarPulseSequence", "Echo Planar Pulse Sequence", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9019, 0x9019, 2, "TagAngleFirstAxis", "Tag Angle First Axis", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9020, 0x9020, 2, "MagnetizationTransfer", "Magnetization Transfer", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9021, 0x9021, 2, "T2Preparation", "T2 Preparation", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9022, 0x9022, 2, "BloodSignalNulling", "Blood Signal Nulling", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9024, 0x9024, 2, "SaturationRecovery", "Saturation Recovery", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9025, 0x9025, 2, "SpectrallySelectedSuppression", "Spectrally Selected Suppression", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9026, 0x9026, 2, "SpectrallySelectedExcitation", "Spectrally Selected Excitation", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9027, 0x9027, 2, "SpatialPresaturation", "Spatial Presaturation", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9028, 0x9028, 2, "Tagging", "Tagging", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9029, 0x9029, 2, "OversamplingPhase", "Oversampling Phase", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9030, 0x9030, 2, "TagSpacingFirstDimension", "Tag Spacing First Dimension", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9032, 0x9032, 2, "GeometryOfKSpaceTraversal", "Geometry Of K Space Traversal", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9033, 0x9033, 2, "SegmentedKSpaceTraversal", "Segmented K Space Traversal", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9034, 0x9034, 2, "RectilinearPhaseEncodeReordering", "Rectilinear Phase Encode Reordering", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9035, 0x9035, 2, "TagThickness", "Tag Thickness", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9036, 0x9036, 2, "PartialFourierDirection", "Partial Fourier Direction", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9037, 0x9037, 2, "CardiacSynchronizationTechnique", "Cardiac Synchronization Technique", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9041, 0x9041, 2, "ReceiveCoilManufacturerName", "Receive Coil Manufacturer Name", "LO", "1", false),
-        new(0x0018, 0x0018, 2, 0x9042, 0x9042, 2, "MRReceiveCoilSequence", "MR Receive Coil Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9043, 0x9043, 2, "ReceiveCoilType", "Receive Coil Type", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9044, 0x9044, 2, "QuadratureReceiveCoil", "Quadrature Receive Coil", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9045, 0x9045, 2, "MultiCoilDefinitionSequence", "Multi Coil Definition Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9046, 0x9046, 2, "MultiCoilConfiguration", "Multi Coil Configuration", "LO", "1", false),
-        new(0x0018, 0x0018, 2, 0x9047, 0x9047, 2, "MultiCoilElementName", "Multi Coil Element Name", "SH", "1", false),
-        new(0x0018, 0x0018, 2, 0x9048, 0x9048, 2, "MultiCoilElementUsed", "Multi Coil Element Used", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9049, 0x9049, 2, "MRTransmitCoilSequence", "MR Transmit Coil Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9050, 0x9050, 2, "TransmitCoilManufacturerName", "Transmit Coil Manufacturer Name", "LO", "1", false),
-        new(0x0018, 0x0018, 2, 0x9051, 0x9051, 2, "TransmitCoilType", "Transmit Coil Type", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9052, 0x9052, 2, "SpectralWidth", "Spectral Width", "FD", "1-2", false),
-        new(0x0018, 0x0018, 2, 0x9053, 0x9053, 2, "ChemicalShiftReference", "Chemical Shift Reference", "FD", "1-2", false),
-        new(0x0018, 0x0018, 2, 0x9054, 0x9054, 2, "VolumeLocalizationTechnique", "Volume Localization Technique", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9058, 0x9058, 2, "MRAcquisitionFrequencyEncodingSteps", "MR Acquisition Frequency Encoding Steps", "US", "1", false),
-        new(0x0018, 0x0018, 2, 0x9059, 0x9059, 2, "Decoupling", "Decoupling", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9060, 0x9060, 2, "DecoupledNucleus", "Decoupled Nucleus", "CS", "1-2", false),
-        new(0x0018, 0x0018, 2, 0x9061, 0x9061, 2, "DecouplingFrequency", "Decoupling Frequency", "FD", "1-2", false),
-        new(0x0018, 0x0018, 2, 0x9062, 0x9062, 2, "DecouplingMethod", "Decoupling Method", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9063, 0x9063, 2, "DecouplingChemicalShiftReference", "Decoupling Chemical Shift Reference", "FD", "1-2", false),
-        new(0x0018, 0x0018, 2, 0x9064, 0x9064, 2, "KSpaceFiltering", "K Space Filtering", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9065, 0x9065, 2, "TimeDomainFiltering", "Time Domain Filtering", "CS", "1-2", false),
-        new(0x0018, 0x0018, 2, 0x9066, 0x9066, 2, "NumberOfZeroFills", "Number Of Zero Fills", "US", "1-2", false),
-        new(0x0018, 0x0018, 2, 0x9067, 0x9067, 2, "BaselineCorrection", "Baseline Correction", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9069, 0x9069, 2, "ParallelReductionFactorInPlane", "Parallel Reduction Factor In Plane", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9070, 0x9070, 2, "CardiacRRIntervalSpecified", "Cardiac RR Interval Specified", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9073, 0x9073, 2, "AcquisitionDuration", "Acquisition Duration", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9074, 0x9074, 2, "FrameAcquisitionDateTime", "Frame Acquisition Date Time", "DT", "1", false),
-        new(0x0018, 0x0018, 2, 0x9075, 0x9075, 2, "DiffusionDirectionality", "Diffusion Directionality", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9076, 0x9076, 2, "DiffusionGradientDirectionSequence", "Diffusion Gradient Direction Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9077, 0x9077, 2, "ParallelAcquisition", "Parallel Acquisition", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9078, 0x9078, 2, "ParallelAcquisitionTechnique", "Parallel Acquisition Technique", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9079, 0x9079, 2, "InversionTimes", "Inversion Times", "FD", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x9080, 0x9080, 2, "MetaboliteMapDescription", "Metabolite Map Description", "ST", "1", false),
-        new(0x0018, 0x0018, 2, 0x9081, 0x9081, 2, "PartialFourier", "Partial Fourier", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9082, 0x9082, 2, "EffectiveEchoTime", "Effective Echo Time", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9083, 0x9083, 2, "MetaboliteMapCodeSequence", "Metabolite Map Code Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9084, 0x9084, 2, "ChemicalShiftSequence", "Chemical Shift Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9085, 0x9085, 2, "CardiacSignalSource", "Cardiac Signal Source", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9087, 0x9087, 2, "DiffusionBValue", "Diffusion B Value", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9089, 0x9089, 2, "DiffusionGradientOrientation", "Diffusion Gradient Orientation", "FD", "3", false),
-        new(0x0018, 0x0018, 2, 0x9090, 0x9090, 2, "VelocityEncodingDirection", "Velocity Encoding Direction", "FD", "3", false),
-        new(0x0018, 0x0018, 2, 0x9091, 0x9091, 2, "VelocityEncodingMinimumValue", "Velocity Encoding Minimum Value", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9092, 0x9092, 2, "VelocityEncodingAcquisitionSequence", "Velocity Encoding Acquisition Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9093, 0x9093, 2, "NumberOfKSpaceTrajectories", "Number Of K Space Trajectories", "US", "1", false),
-        new(0x0018, 0x0018, 2, 0x9094, 0x9094, 2, "CoverageOfKSpace", "Coverage Of K Space", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9095, 0x9095, 2, "SpectroscopyAcquisitionPhaseRows", "Spectroscopy Acquisition Phase Rows", "UL", "1", false),
-        new(0x0018, 0x0018, 2, 0x9098, 0x9098, 2, "TransmitterFrequency", "Transmitter Frequency", "FD", "1-2", false),
-        new(0x0018, 0x0018, 2, 0x9100, 0x9100, 2, "ResonantNucleus", "Resonant Nucleus", "CS", "1-2", false),
-        new(0x0018, 0x0018, 2, 0x9101, 0x9101, 2, "FrequencyCorrection", "Frequency Correction", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9103, 0x9103, 2, "MRSpectroscopyFOVGeometrySequence", "MR Spectroscopy FOV Geometry Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9104, 0x9104, 2, "SlabThickness", "Slab Thickness", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9105, 0x9105, 2, "SlabOrientation", "Slab Orientation", "FD", "3", false),
-        new(0x0018, 0x0018, 2, 0x9106, 0x9106, 2, "MidSlabPosition", "Mid Slab Position", "FD", "3", false),
-        new(0x0018, 0x0018, 2, 0x9107, 0x9107, 2, "MRSpatialSaturationSequence", "MR Spatial Saturation Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9112, 0x9112, 2, "MRTimingAndRelatedParametersSequence", "MR Timing And Related Parameters Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9114, 0x9114, 2, "MREchoSequence", "MR Echo Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9115, 0x9115, 2, "MRModifierSequence", "MR Modifier Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9117, 0x9117, 2, "MRDiffusionSequence", "MR Diffusion Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9118, 0x9118, 2, "CardiacSynchronizationSequence", "Cardiac Synchronization Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9119, 0x9119, 2, "MRAveragesSequence", "MR Averages Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9125, 0x9125, 2, "MRFOVGeometrySequence", "MRFOV Geometry Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9126, 0x9126, 2, "VolumeLocalizationSequence", "Volume Localization Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9127, 0x9127, 2, "SpectroscopyAcquisitionDataColumns", "Spectroscopy Acquisition Data Columns", "UL", "1", false),
-        new(0x0018, 0x0018, 2, 0x9147, 0x9147, 2, "DiffusionAnisotropyType", "Diffusion Anisotropy Type", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9151, 0x9151, 2, "FrameReferenceDateTime", "Frame Reference Date Time", "DT", "1", false),
-        new(0x0018, 0x0018, 2, 0x9152, 0x9152, 2, "MRMetaboliteMapSequence", "MR Metabolite Map Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9155, 0x9155, 2, "ParallelReductionFactorOutOfPlane", "Parallel Reduction Factor Out Of Plane", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9159, 0x9159, 2, "SpectroscopyAcquisitionOutOfPlanePhaseSteps", "Spectroscopy Acquisition Out Of Plane Phase Steps", "UL", "1", false),
-        new(0x0018, 0x0018, 2, 0x9168, 0x9168, 2, "ParallelReductionFactorSecondInPlane", "Parallel Reduction Factor Second In Plane", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9169, 0x9169, 2, "CardiacBeatRejectionTechnique", "Cardiac Beat Rejection Technique", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9170, 0x9170, 2, "RespiratoryMotionCompensationTechnique", "Respiratory Motion Compensation Technique", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9171, 0x9171, 2, "RespiratorySignalSource", "Respiratory Signal Source", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9172, 0x9172, 2, "BulkMotionCompensationTechnique", "Bulk Motion Compensation Technique", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9173, 0x9173, 2, "BulkMotionSignalSource", "Bulk Motion Signal Source", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9174, 0x9174, 2, "ApplicableSafetyStandardAgency", "Applicable Safety Standard Agency", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9175, 0x9175, 2, "ApplicableSafetyStandardDescription", "Applicable Safety Standard Description", "LO", "1", false),
-        new(0x0018, 0x0018, 2, 0x9176, 0x9176, 2, "OperatingModeSequence", "Operating Mode Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9177, 0x9177, 2, "OperatingModeType", "Operating Mode Type", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9178, 0x9178, 2, "OperatingMode", "Operating Mode", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9179, 0x9179, 2, "SpecificAbsorptionRateDefinition", "Specific Absorption Rate Definition", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9180, 0x9180, 2, "GradientOutputType", "Gradient Output Type", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9181, 0x9181, 2, "SpecificAbsorptionRateValue", "Specific Absorption Rate Value", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9182, 0x9182, 2, "GradientOutput", "Gradient Output", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9183, 0x9183, 2, "FlowCompensationDirection", "Flow Compensation Direction", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9184, 0x9184, 2, "TaggingDelay", "Tagging Delay", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9185, 0x9185, 2, "RespiratoryMotionCompensationTechniqueDescription", "Respiratory Motion Compensation Technique Description", "ST", "1", false),
-        new(0x0018, 0x0018, 2, 0x9186, 0x9186, 2, "RespiratorySignalSourceID", "Respiratory Signal Source ID", "SH", "1", false),
-        new(0x0018, 0x0018, 2, 0x9197, 0x9197, 2, "MRVelocityEncodingSequence", "MR Velocity Encoding Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9198, 0x9198, 2, "FirstOrderPhaseCorrection", "First Order Phase Correction", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9199, 0x9199, 2, "WaterReferencedPhaseCorrection", "Water Referenced Phase Correction", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9200, 0x9200, 2, "MRSpectroscopyAcquisitionType", "MR Spectroscopy Acquisition Type", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9214, 0x9214, 2, "RespiratoryCyclePosition", "Respiratory Cycle Position", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9217, 0x9217, 2, "VelocityEncodingMaximumValue", "Velocity Encoding Maximum Value", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9218, 0x9218, 2, "TagSpacingSecondDimension", "Tag Spacing Second Dimension", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9219, 0x9219, 2, "TagAngleSecondAxis", "Tag Angle Second Axis", "SS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9220, 0x9220, 2, "FrameAcquisitionDuration", "Frame Acquisition Duration", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9226, 0x9226, 2, "MRImageFrameTypeSequence", "MR Image Frame Type Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9227, 0x9227, 2, "MRSpectroscopyFrameTypeSequence", "MR Spectroscopy Frame Type Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9231, 0x9231, 2, "MRAcquisitionPhaseEncodingStepsInPlane", "MR Acquisition Phase Encoding Steps In Plane", "US", "1", false),
-        new(0x0018, 0x0018, 2, 0x9232, 0x9232, 2, "MRAcquisitionPhaseEncodingStepsOutOfPlane", "MR Acquisition Phase Encoding Steps Out Of Plane", "US", "1", false),
-        new(0x0018, 0x0018, 2, 0x9234, 0x9234, 2, "SpectroscopyAcquisitionPhaseColumns", "Spectroscopy Acquisition Phase Columns", "UL", "1", false),
-        new(0x0018, 0x0018, 2, 0x9236, 0x9236, 2, "CardiacCyclePosition", "Cardiac Cycle Position", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9239, 0x9239, 2, "SpecificAbsorptionRateSequence", "Specific Absorption Rate Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9240, 0x9240, 2, "RFEchoTrainLength", "RF Echo Train Length", "US", "1", false),
-        new(0x0018, 0x0018, 2, 0x9241, 0x9241, 2, "GradientEchoTrainLength", "Gradient Echo Train Length", "US", "1", false),
-        new(0x0018, 0x0018, 2, 0x9250, 0x9250, 2, "ArterialSpinLabelingContrast", "Arterial Spin Labeling Contrast", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9251, 0x9251, 2, "MRArterialSpinLabelingSequence", "MR Arterial Spin Labeling Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9252, 0x9252, 2, "ASLTechniqueDescription", "ASL Technique Description", "LO", "1", false),
-        new(0x0018, 0x0018, 2, 0x9253, 0x9253, 2, "ASLSlabNumber", "ASL Slab Number", "US", "1", false),
-        new(0x0018, 0x0018, 2, 0x9254, 0x9254, 2, "ASLSlabThickness", "ASL Slab Thickness", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9255, 0x9255, 2, "ASLSlabOrientation", "ASL Slab Orientation", "FD", "3", false),
-        new(0x0018, 0x0018, 2, 0x9256, 0x9256, 2, "ASLMidSlabPosition", "ASL Mid Slab Position", "FD", "3", false),
-        new(0x0018, 0x0018, 2, 0x9257, 0x9257, 2, "ASLContext", "ASL Context", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9258, 0x9258, 2, "ASLPulseTrainDuration", "ASL Pulse Train Duration", "UL", "1", false),
-        new(0x0018, 0x0018, 2, 0x9259, 0x9259, 2, "ASLCrusherFlag", "ASL Crusher Flag", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x925A, 0x925A, 2, "ASLCrusherFlowLimit", "ASL Crusher Flow Limit", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x925B, 0x925B, 2, "ASLCrusherDescription", "ASL Crusher Description", "LO", "1", false),
-        new(0x0018, 0x0018, 2, 0x925C, 0x925C, 2, "ASLBolusCutoffFlag", "ASL Bolus Cutoff Flag", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x925D, 0x925D, 2, "ASLBolusCutoffTimingSequence", "ASL Bolus Cutoff Timing Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x925E, 0x925E, 2, "ASLBolusCutoffTechnique", "ASL Bolus Cutoff Technique", "LO", "1", false),
-        new(0x0018, 0x0018, 2, 0x925F, 0x925F, 2, "ASLBolusCutoffDelayTime", "ASL Bolus Cutoff Delay Time", "UL", "1", false),
-        new(0x0018, 0x0018, 2, 0x9260, 0x9260, 2, "ASLSlabSequence", "ASL Slab Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9295, 0x9295, 2, "ChemicalShiftMinimumIntegrationLimitInppm", "Chemical Shift Minimum Integration Limit Inppm", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9296, 0x9296, 2, "ChemicalShiftMaximumIntegrationLimitInppm", "Chemical Shift Maximum Integration Limit Inppm", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9297, 0x9297, 2, "WaterReferenceAcquisition", "Water Reference Acquisition", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9298, 0x9298, 2, "EchoPeakPosition", "Echo Peak Position", "IS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9301, 0x9301, 2, "CTAcquisitionTypeSequence", "CT Acquisition Type Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9302, 0x9302, 2, "AcquisitionType", "Acquisition Type", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9303, 0x9303, 2, "TubeAngle", "Tube Angle", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9304, 0x9304, 2, "CTAcquisitionDetailsSequence", "CT Acquisition Details Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9305, 0x9305, 2, "RevolutionTime", "Revolution Time", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9306, 0x9306, 2, "SingleCollimationWidth", "Single Collimation Width", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9307, 0x9307, 2, "TotalCollimationWidth", "Total Collimation Width", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9308, 0x9308, 2, "CTTableDynamicsSequence", "CT Table Dynamics Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9309, 0x9309, 2, "TableSpeed", "Table Speed", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9310, 0x9310, 2, "TableFeedPerRotation", "Table Feed Per Rotation", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9311, 0x9311, 2, "SpiralPitchFactor", "Spiral Pitch Factor", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9312, 0x9312, 2, "CTGeometrySequence", "CT Geometry Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9313, 0x9313, 2, "DataCollectionCenterPatient", "Data Collection Center Patient", "FD", "3", false),
-        new(0x0018, 0x0018, 2, 0x9314, 0x9314, 2, "CTReconstructionSequence", "CT Reconstruction Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9315, 0x9315, 2, "ReconstructionAlgorithm", "Reconstruction Algorithm", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9316, 0x9316, 2, "ConvolutionKernelGroup", "Convolution Kernel Group", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9317, 0x9317, 2, "ReconstructionFieldOfView", "Reconstruction Field Of View", "FD", "2", false),
-        new(0x0018, 0x0018, 2, 0x9318, 0x9318, 2, "ReconstructionTargetCenterPatient", "Reconstruction Target Center Patient", "FD", "3", false),
-        new(0x0018, 0x0018, 2, 0x9319, 0x9319, 2, "ReconstructionAngle", "Reconstruction Angle", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9320, 0x9320, 2, "ImageFilter", "Image Filter", "SH", "1", false),
-        new(0x0018, 0x0018, 2, 0x9321, 0x9321, 2, "CTExposureSequence", "CT Exposure Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9322, 0x9322, 2, "ReconstructionPixelSpacing", "Reconstruction Pixel Spacing", "FD", "2", false),
-        new(0x0018, 0x0018, 2, 0x9323, 0x9323, 2, "ExposureModulationType", "Exposure Modulation Type", "CS", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x9325, 0x9325, 2, "CTXRayDetailsSequence", "CTX Ray Details Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9326, 0x9326, 2, "CTPositionSequence", "CT Position Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9327, 0x9327, 2, "TablePosition", "Table Position", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9328, 0x9328, 2, "ExposureTimeInms", "Exposure Time Inms", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9329, 0x9329, 2, "CTImageFrameTypeSequence", "CT Image Frame Type Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9330, 0x9330, 2, "XRayTubeCurrentInmA", "X Ray Tube Current Inm A", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9332, 0x9332, 2, "ExposureInmAs", "Exposure Inm As", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9333, 0x9333, 2, "ConstantVolumeFlag", "Constant Volume Flag", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9334, 0x9334, 2, "FluoroscopyFlag", "Fluoroscopy Flag", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9335, 0x9335, 2, "DistanceSourceToDataCollectionCenter", "Distance Source To Data Collection Center", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9337, 0x9337, 2, "ContrastBolusAgentNumber", "Contrast Bolus Agent Number", "US", "1", false),
-        new(0x0018, 0x0018, 2, 0x9338, 0x9338, 2, "ContrastBolusIngredientCodeSequence", "Contrast Bolus Ingredient Code Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9340, 0x9340, 2, "ContrastAdministrationProfileSequence", "Contrast Administration Profile Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9341, 0x9341, 2, "ContrastBolusUsageSequence", "Contrast Bolus Usage Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9342, 0x9342, 2, "ContrastBolusAgentAdministered", "Contrast Bolus Agent Administered", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9343, 0x9343, 2, "ContrastBolusAgentDetected", "Contrast Bolus Agent Detected", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9344, 0x9344, 2, "ContrastBolusAgentPhase", "Contrast Bolus Agent Phase", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9345, 0x9345, 2, "CTDIvol", "CTD Ivol", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9346, 0x9346, 2, "CTDIPhantomTypeCodeSequence", "CTDI Phantom Type Code Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9351, 0x9351, 2, "CalciumScoringMassFactorPatient", "Calcium Scoring Mass Factor Patient", "FL", "1", false),
-        new(0x0018, 0x0018, 2, 0x9352, 0x9352, 2, "CalciumScoringMassFactorDevice", "Calcium Scoring Mass Factor Device", "FL", "3", false),
-        new(0x0018, 0x0018, 2, 0x9353, 0x9353, 2, "EnergyWeightingFactor", "Energy Weighting Factor", "FL", "1", false),
-        new(0x0018, 0x0018, 2, 0x9360, 0x9360, 2, "CTAdditionalXRaySourceSequence", "CT Additional X Ray Source Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9361, 0x9361, 2, "MultienergyCTAcquisition", "Multienergy CT Acquisition", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9362, 0x9362, 2, "MultienergyCTAcquisitionSequence", "Multienergy CT Acquisition Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9363, 0x9363, 2, "MultienergyCTProcessingSequence", "Multienergy CT Processing Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9364, 0x9364, 2, "MultienergyCTCharacteristicsSequence", "Multienergy CT Characteristics Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9365, 0x9365, 2, "MultienergyCTXRaySourceSequence", "Multienergy CTX Ray Source Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9366, 0x9366, 2, "XRaySourceIndex", "X Ray Source Index", "US", "1", false),
-        new(0x0018, 0x0018, 2, 0x9367, 0x9367, 2, "XRaySourceID", "X Ray Source ID", "UC", "1", false),
-        new(0x0018, 0x0018, 2, 0x9368, 0x9368, 2, "MultienergySourceTechnique", "Multienergy Source Technique", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9369, 0x9369, 2, "SourceStartDateTime", "Source Start Date Time", "DT", "1", false),
-        new(0x0018, 0x0018, 2, 0x936A, 0x936A, 2, "SourceEndDateTime", "Source End Date Time", "DT", "1", false),
-        new(0x0018, 0x0018, 2, 0x936B, 0x936B, 2, "SwitchingPhaseNumber", "Switching Phase Number", "US", "1", false),
-        new(0x0018, 0x0018, 2, 0x936C, 0x936C, 2, "SwitchingPhaseNominalDuration", "Switching Phase Nominal Duration", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x936D, 0x936D, 2, "SwitchingPhaseTransitionDuration", "Switching Phase Transition Duration", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x936E, 0x936E, 2, "EffectiveBinEnergy", "Effective Bin Energy", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x936F, 0x936F, 2, "MultienergyCTXRayDetectorSequence", "Multienergy CTX Ray Detector Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9370, 0x9370, 2, "XRayDetectorIndex", "X Ray Detector Index", "US", "1", false),
-        new(0x0018, 0x0018, 2, 0x9371, 0x9371, 2, "XRayDetectorID", "X Ray Detector ID", "UC", "1", false),
-        new(0x0018, 0x0018, 2, 0x9372, 0x9372, 2, "MultienergyDetectorType", "Multienergy Detector Type", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9373, 0x9373, 2, "XRayDetectorLabel", "X Ray Detector Label", "ST", "1", false),
-        new(0x0018, 0x0018, 2, 0x9374, 0x9374, 2, "NominalMaxEnergy", "Nominal Max Energy", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9375, 0x9375, 2, "NominalMinEnergy", "Nominal Min Energy", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9376, 0x9376, 2, "ReferencedXRayDetectorIndex", "Referenced X Ray Detector Index", "US", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x9377, 0x9377, 2, "ReferencedXRaySourceIndex", "Referenced X Ray Source Index", "US", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x9378, 0x9378, 2, "ReferencedPathIndex", "Referenced Path Index", "US", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x9379, 0x9379, 2, "MultienergyCTPathSequence", "Multienergy CT Path Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x937A, 0x937A, 2, "MultienergyCTPathIndex", "Multienergy CT Path Index", "US", "1", false),
-        new(0x0018, 0x0018, 2, 0x937B, 0x937B, 2, "MultienergyAcquisitionDescription", "Multienergy Acquisition Description", "UT", "1", false),
-        new(0x0018, 0x0018, 2, 0x937C, 0x937C, 2, "MonoenergeticEnergyEquivalent", "Monoenergetic Energy Equivalent", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x937D, 0x937D, 2, "MaterialCodeSequence", "Material Code Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x937E, 0x937E, 2, "DecompositionMethod", "Decomposition Method", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x937F, 0x937F, 2, "DecompositionDescription", "Decomposition Description", "UT", "1", false),
-        new(0x0018, 0x0018, 2, 0x9380, 0x9380, 2, "DecompositionAlgorithmIdentificationSequence", "Decomposition Algorithm Identification Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9381, 0x9381, 2, "DecompositionMaterialSequence", "Decomposition Material Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9382, 0x9382, 2, "MaterialAttenuationSequence", "Material Attenuation Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9383, 0x9383, 2, "PhotonEnergy", "Photon Energy", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9384, 0x9384, 2, "XRayMassAttenuationCoefficient", "X Ray Mass Attenuation Coefficient", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9401, 0x9401, 2, "ProjectionPixelCalibrationSequence", "Projection Pixel Calibration Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9402, 0x9402, 2, "DistanceSourceToIsocenter", "Distance Source To Isocenter", "FL", "1", false),
-        new(0x0018, 0x0018, 2, 0x9403, 0x9403, 2, "DistanceObjectToTableTop", "Distance Object To Table Top", "FL", "1", false),
-        new(0x0018, 0x0018, 2, 0x9404, 0x9404, 2, "ObjectPixelSpacingInCenterOfBeam", "Object Pixel Spacing In Center Of Beam", "FL", "2", false),
-        new(0x0018, 0x0018, 2, 0x9405, 0x9405, 2, "PositionerPositionSequence", "Positioner Position Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9406, 0x9406, 2, "TablePositionSequence", "Table Position Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9407, 0x9407, 2, "CollimatorShapeSequence", "Collimator Shape Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9410, 0x9410, 2, "PlanesInAcquisition", "Planes In Acquisition", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9412, 0x9412, 2, "XAXRFFrameCharacteristicsSequence", "XAXRF Frame Characteristics Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9417, 0x9417, 2, "FrameAcquisitionSequence", "Frame Acquisition Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9420, 0x9420, 2, "XRayReceptorType", "X Ray Receptor Type", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9423, 0x9423, 2, "AcquisitionProtocolName", "Acquisition Protocol Name", "LO", "1", false),
-        new(0x0018, 0x0018, 2, 0x9424, 0x9424, 2, "AcquisitionProtocolDescription", "Acquisition Protocol Description", "LT", "1", false),
-        new(0x0018, 0x0018, 2, 0x9425, 0x9425, 2, "ContrastBolusIngredientOpaque", "Contrast Bolus Ingredient Opaque", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9426, 0x9426, 2, "DistanceReceptorPlaneToDetectorHousing", "Distance Receptor Plane To Detector Housing", "FL", "1", false),
-        new(0x0018, 0x0018, 2, 0x9427, 0x9427, 2, "IntensifierActiveShape", "Intensifier Active Shape", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9428, 0x9428, 2, "IntensifierActiveDimensions", "Intensifier Active Dimensions", "FL", "1-2", false),
-        new(0x0018, 0x0018, 2, 0x9429, 0x9429, 2, "PhysicalDetectorSize", "Physical Detector Size", "FL", "2", false),
-        new(0x0018, 0x0018, 2, 0x9430, 0x9430, 2, "PositionOfIsocenterProjection", "Position Of Isocenter Projection", "FL", "2", false),
-        new(0x0018, 0x0018, 2, 0x9432, 0x9432, 2, "FieldOfViewSequence", "Field Of View Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9433, 0x9433, 2, "FieldOfViewDescription", "Field Of View Description", "LO", "1", false),
-        new(0x0018, 0x0018, 2, 0x9434, 0x9434, 2, "ExposureControlSensingRegionsSequence", "Exposure Control Sensing Regions Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9435, 0x9435, 2, "ExposureControlSensingRegionShape", "Exposure Control Sensing Region Shape", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9436, 0x9436, 2, "ExposureControlSensingRegionLeftVerticalEdge", "Exposure Control Sensing Region Left Vertical Edge", "SS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9437, 0x9437, 2, "ExposureControlSensingRegionRightVerticalEdge", "Exposure Control Sensing Region Right Vertical Edge", "SS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9438, 0x9438, 2, "ExposureControlSensingRegionUpperHorizontalEdge", "Exposure Control Sensing Region Upper Horizontal Edge", "SS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9439, 0x9439, 2, "ExposureControlSensingRegionLowerHorizontalEdge", "Exposure Control Sensing Region Lower Horizontal Edge", "SS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9440, 0x9440, 2, "CenterOfCircularExposureControlSensingRegion", "Center Of Circular Exposure Control Sensing Region", "SS", "2", false),
-        new(0x0018, 0x0018, 2, 0x9441, 0x9441, 2, "RadiusOfCircularExposureControlSensingRegion", "Radius Of Circular Exposure Control Sensing Region", "US", "1", false),
-        new(0x0018, 0x0018, 2, 0x9442, 0x9442, 2, "VerticesOfThePolygonalExposureControlSensingRegion", "Vertices Of The Polygonal Exposure Control Sensing Region", "SS", "2-n", false),
-        new(0x0018, 0x0018, 2, 0x9447, 0x9447, 2, "ColumnAngulationPatient", "Column Angulation Patient", "FL", "1", false),
-        new(0x0018, 0x0018, 2, 0x9449, 0x9449, 2, "BeamAngle", "Beam Angle", "FL", "1", false),
-        new(0x0018, 0x0018, 2, 0x9451, 0x9451, 2, "FrameDetectorParametersSequence", "Frame Detector Parameters Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9452, 0x9452, 2, "CalculatedAnatomyThickness", "Calculated Anatomy Thickness", "FL", "1", false),
-        new(0x0018, 0x0018, 2, 0x9455, 0x9455, 2, "CalibrationSequence", "Calibration Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9456, 0x9456, 2, "ObjectThicknessSequence", "Object Thickness Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9457, 0x9457, 2, "PlaneIdentification", "Plane Identification", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9461, 0x9461, 2, "FieldOfViewDimensionsInFloat", "Field Of View Dimensions In Float", "FL", "1-2", false),
-        new(0x0018, 0x0018, 2, 0x9462, 0x9462, 2, "IsocenterReferenceSystemSequence", "Isocenter Reference System Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9463, 0x9463, 2, "PositionerIsocenterPrimaryAngle", "Positioner Isocenter Primary Angle", "FL", "1", false),
-        new(0x0018, 0x0018, 2, 0x9464, 0x9464, 2, "PositionerIsocenterSecondaryAngle", "Positioner Isocenter Secondary Angle", "FL", "1", false),
-        new(0x0018, 0x0018, 2, 0x9465, 0x9465, 2, "PositionerIsocenterDetectorRotationAngle", "Positioner Isocenter Detector Rotation Angle", "FL", "1", false),
-        new(0x0018, 0x0018, 2, 0x9466, 0x9466, 2, "TableXPositionToIsocenter", "Table X Position To Isocenter", "FL", "1", false),
-        new(0x0018, 0x0018, 2, 0x9467, 0x9467, 2, "TableYPositionToIsocenter", "Table Y Position To Isocenter", "FL", "1", false),
-        new(0x0018, 0x0018, 2, 0x9468, 0x9468, 2, "TableZPositionToIsocenter", "Table Z Position To Isocenter", "FL", "1", false),
-        new(0x0018, 0x0018, 2, 0x9469, 0x9469, 2, "TableHorizontalRotationAngle", "Table Horizontal Rotation Angle", "FL", "1", false),
-        new(0x0018, 0x0018, 2, 0x9470, 0x9470, 2, "TableHeadTiltAngle", "Table Head Tilt Angle", "FL", "1", false),
-        new(0x0018, 0x0018, 2, 0x9471, 0x9471, 2, "TableCradleTiltAngle", "Table Cradle Tilt Angle", "FL", "1", false),
-        new(0x0018, 0x0018, 2, 0x9472, 0x9472, 2, "FrameDisplayShutterSequence", "Frame Display Shutter Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9473, 0x9473, 2, "AcquiredImageAreaDoseProduct", "Acquired Image Area Dose Product", "FL", "1", false),
-        new(0x0018, 0x0018, 2, 0x9474, 0x9474, 2, "CArmPositionerTabletopRelationship", "C Arm Positioner Tabletop Relationship", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9476, 0x9476, 2, "XRayGeometrySequence", "X Ray Geometry Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9477, 0x9477, 2, "IrradiationEventIdentificationSequence", "Irradiation Event Identification Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9504, 0x9504, 2, "XRay3DFrameTypeSequence", "X Ray3 D Frame Type Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9506, 0x9506, 2, "ContributingSourcesSequence", "Contributing Sources Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9507, 0x9507, 2, "XRay3DAcquisitionSequence", "X Ray3 D Acquisition Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9508, 0x9508, 2, "PrimaryPositionerScanArc", "Primary Positioner Scan Arc", "FL", "1", false),
-        new(0x0018, 0x0018, 2, 0x9509, 0x9509, 2, "SecondaryPositionerScanArc", "Secondary Positioner Scan Arc", "FL", "1", false),
-        new(0x0018, 0x0018, 2, 0x9510, 0x9510, 2, "PrimaryPositionerScanStartAngle", "Primary Positioner Scan Start Angle", "FL", "1", false),
-        new(0x0018, 0x0018, 2, 0x9511, 0x9511, 2, "SecondaryPositionerScanStartAngle", "Secondary Positioner Scan Start Angle", "FL", "1", false),
-        new(0x0018, 0x0018, 2, 0x9514, 0x9514, 2, "PrimaryPositionerIncrement", "Primary Positioner Increment", "FL", "1", false),
-        new(0x0018, 0x0018, 2, 0x9515, 0x9515, 2, "SecondaryPositionerIncrement", "Secondary Positioner Increment", "FL", "1", false),
-        new(0x0018, 0x0018, 2, 0x9516, 0x9516, 2, "StartAcquisitionDateTime", "Start Acquisition Date Time", "DT", "1", false),
-        new(0x0018, 0x0018, 2, 0x9517, 0x9517, 2, "EndAcquisitionDateTime", "End Acquisition Date Time", "DT", "1", false),
-        new(0x0018, 0x0018, 2, 0x9518, 0x9518, 2, "PrimaryPositionerIncrementSign", "Primary Positioner Increment Sign", "SS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9519, 0x9519, 2, "SecondaryPositionerIncrementSign", "Secondary Positioner Increment Sign", "SS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9524, 0x9524, 2, "ApplicationName", "Application Name", "LO", "1", false),
-        new(0x0018, 0x0018, 2, 0x9525, 0x9525, 2, "ApplicationVersion", "Application Version", "LO", "1", false),
-        new(0x0018, 0x0018, 2, 0x9526, 0x9526, 2, "ApplicationManufacturer", "Application Manufacturer", "LO", "1", false),
-        new(0x0018, 0x0018, 2, 0x9527, 0x9527, 2, "AlgorithmType", "Algorithm Type", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9528, 0x9528, 2, "AlgorithmDescription", "Algorithm Description", "LO", "1", false),
-        new(0x0018, 0x0018, 2, 0x9530, 0x9530, 2, "XRay3DReconstructionSequence", "X Ray3 D Reconstruction Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9531, 0x9531, 2, "ReconstructionDescription", "Reconstruction Description", "LO", "1", false),
-        new(0x0018, 0x0018, 2, 0x9538, 0x9538, 2, "PerProjectionAcquisitionSequence", "Per Projection Acquisition Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9541, 0x9541, 2, "DetectorPositionSequence", "Detector Position Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9542, 0x9542, 2, "XRayAcquisitionDoseSequence", "X Ray Acquisition Dose Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9543, 0x9543, 2, "XRaySourceIsocenterPrimaryAngle", "X Ray Source Isocenter Primary Angle", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9544, 0x9544, 2, "XRaySourceIsocenterSecondaryAngle", "X Ray Source Isocenter Secondary Angle", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9545, 0x9545, 2, "BreastSupportIsocenterPrimaryAngle", "Breast Support Isocenter Primary Angle", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9546, 0x9546, 2, "BreastSupportIsocenterSecondaryAngle", "Breast Support Isocenter Secondary Angle", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9547, 0x9547, 2, "BreastSupportXPositionToIsocenter", "Breast Support X Position To Isocenter", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9548, 0x9548, 2, "BreastSupportYPositionToIsocenter", "Breast Support Y Position To Isocenter", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9549, 0x9549, 2, "BreastSupportZPositionToIsocenter", "Breast Support Z Position To Isocenter", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9550, 0x9550, 2, "DetectorIsocenterPrimaryAngle", "Detector Isocenter Primary Angle", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9551, 0x9551, 2, "DetectorIsocenterSecondaryAngle", "Detector Isocenter Secondary Angle", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9552, 0x9552, 2, "DetectorXPositionToIsocenter", "Detector X Position To Isocenter", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9553, 0x9553, 2, "DetectorYPositionToIsocenter", "Detector Y Position To Isocenter", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9554, 0x9554, 2, "DetectorZPositionToIsocenter", "Detector Z Position To Isocenter", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9555, 0x9555, 2, "XRayGridSequence", "X Ray Grid Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9556, 0x9556, 2, "XRayFilterSequence", "X Ray Filter Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9557, 0x9557, 2, "DetectorActiveAreaTLHCPosition", "Detector Active Area TLHC Position", "FD", "3", false),
-        new(0x0018, 0x0018, 2, 0x9558, 0x9558, 2, "DetectorActiveAreaOrientation", "Detector Active Area Orientation", "FD", "6", false),
-        new(0x0018, 0x0018, 2, 0x9559, 0x9559, 2, "PositionerPrimaryAngleDirection", "Positioner Primary Angle Direction", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9601, 0x9601, 2, "DiffusionBMatrixSequence", "Diffusion B Matrix Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9602, 0x9602, 2, "DiffusionBValueXX", "Diffusion B Value XX", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9603, 0x9603, 2, "DiffusionBValueXY", "Diffusion B Value XY", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9604, 0x9604, 2, "DiffusionBValueXZ", "Diffusion B Value XZ", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9605, 0x9605, 2, "DiffusionBValueYY", "Diffusion B Value YY", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9606, 0x9606, 2, "DiffusionBValueYZ", "Diffusion B Value YZ", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9607, 0x9607, 2, "DiffusionBValueZZ", "Diffusion B Value ZZ", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9621, 0x9621, 2, "FunctionalMRSequence", "Functional MR Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9622, 0x9622, 2, "FunctionalSettlingPhaseFramesPresent", "Functional Settling Phase Frames Present", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9623, 0x9623, 2, "FunctionalSyncPulse", "Functional Sync Pulse", "DT", "1", false),
-        new(0x0018, 0x0018, 2, 0x9624, 0x9624, 2, "SettlingPhaseFrame", "Settling Phase Frame", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9701, 0x9701, 2, "DecayCorrectionDateTime", "Decay Correction Date Time", "DT", "1", false),
-        new(0x0018, 0x0018, 2, 0x9715, 0x9715, 2, "StartDensityThreshold", "Start Density Threshold", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9716, 0x9716, 2, "StartRelativeDensityDifferenceThreshold", "Start Relative Density Difference Threshold", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9717, 0x9717, 2, "StartCardiacTriggerCountThreshold", "Start Cardiac Trigger Count Threshold", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9718, 0x9718, 2, "StartRespiratoryTriggerCountThreshold", "Start Respiratory Trigger Count Threshold", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9719, 0x9719, 2, "TerminationCountsThreshold", "Termination Counts Threshold", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9720, 0x9720, 2, "TerminationDensityThreshold", "Termination Density Threshold", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9721, 0x9721, 2, "TerminationRelativeDensityThreshold", "Termination Relative Density Threshold", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9722, 0x9722, 2, "TerminationTimeThreshold", "Termination Time Threshold", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9723, 0x9723, 2, "TerminationCardiacTriggerCountThreshold", "Termination Cardiac Trigger Count Threshold", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9724, 0x9724, 2, "TerminationRespiratoryTriggerCountThreshold", "Termination Respiratory Trigger Count Threshold", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9725, 0x9725, 2, "DetectorGeometry", "Detector Geometry", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9726, 0x9726, 2, "TransverseDetectorSeparation", "Transverse Detector Separation", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9727, 0x9727, 2, "AxialDetectorDimension", "Axial Detector Dimension", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9729, 0x9729, 2, "RadiopharmaceuticalAgentNumber", "Radiopharmaceutical Agent Number", "US", "1", false),
-        new(0x0018, 0x0018, 2, 0x9732, 0x9732, 2, "PETFrameAcquisitionSequence", "PET Frame Acquisition Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9733, 0x9733, 2, "PETDetectorMotionDetailsSequence", "PET Detector Motion Details Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9734, 0x9734, 2, "PETTableDynamicsSequence", "PET Table Dynamics Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9735, 0x9735, 2, "PETPositionSequence", "PET Position Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9736, 0x9736, 2, "PETFrameCorrectionFactorsSequence", "PET Frame Correction Factors Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9737, 0x9737, 2, "RadiopharmaceuticalUsageSequence", "Radiopharmaceutical Usage Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9738, 0x9738, 2, "AttenuationCorrectionSource", "Attenuation Correction Source", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9739, 0x9739, 2, "NumberOfIterations", "Number Of Iterations", "US", "1", false),
-        new(0x0018, 0x0018, 2, 0x9740, 0x9740, 2, "NumberOfSubsets", "Number Of Subsets", "US", "1", false),
-        new(0x0018, 0x0018, 2, 0x9749, 0x9749, 2, "PETReconstructionSequence", "PET Reconstruction Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9751, 0x9751, 2, "PETFrameTypeSequence", "PET Frame Type Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9755, 0x9755, 2, "TimeOfFlightInformationUsed", "Time Of Flight Information Used", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9756, 0x9756, 2, "ReconstructionType", "Reconstruction Type", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9758, 0x9758, 2, "DecayCorrected", "Decay Corrected", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9759, 0x9759, 2, "AttenuationCorrected", "Attenuation Corrected", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9760, 0x9760, 2, "ScatterCorrected", "Scatter Corrected", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9761, 0x9761, 2, "DeadTimeCorrected", "Dead Time Corrected", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9762, 0x9762, 2, "GantryMotionCorrected", "Gantry Motion Corrected", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9763, 0x9763, 2, "PatientMotionCorrected", "Patient Motion Corrected", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9764, 0x9764, 2, "CountLossNormalizationCorrected", "Count Loss Normalization Corrected", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9765, 0x9765, 2, "RandomsCorrected", "Randoms Corrected", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9766, 0x9766, 2, "NonUniformRadialSamplingCorrected", "Non Uniform Radial Sampling Corrected", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9767, 0x9767, 2, "SensitivityCalibrated", "Sensitivity Calibrated", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9768, 0x9768, 2, "DetectorNormalizationCorrection", "Detector Normalization Correction", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9769, 0x9769, 2, "IterativeReconstructionMethod", "Iterative Reconstruction Method", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9770, 0x9770, 2, "AttenuationCorrectionTemporalRelationship", "Attenuation Correction Temporal Relationship", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9771, 0x9771, 2, "PatientPhysiologicalStateSequence", "Patient Physiological State Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9772, 0x9772, 2, "PatientPhysiologicalStateCodeSequence", "Patient Physiological State Code Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9801, 0x9801, 2, "DepthsOfFocus", "Depths Of Focus", "FD", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x9803, 0x9803, 2, "ExcludedIntervalsSequence", "Excluded Intervals Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9804, 0x9804, 2, "ExclusionStartDateTime", "Exclusion Start Date Time", "DT", "1", false),
-        new(0x0018, 0x0018, 2, 0x9805, 0x9805, 2, "ExclusionDuration", "Exclusion Duration", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9806, 0x9806, 2, "USImageDescriptionSequence", "US Image Description Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9807, 0x9807, 2, "ImageDataTypeSequence", "Image Data Type Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9808, 0x9808, 2, "DataType", "Data Type", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9809, 0x9809, 2, "TransducerScanPatternCodeSequence", "Transducer Scan Pattern Code Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x980B, 0x980B, 2, "AliasedDataType", "Aliased Data Type", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x980C, 0x980C, 2, "PositionMeasuringDeviceUsed", "Position Measuring Device Used", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x980D, 0x980D, 2, "TransducerGeometryCodeSequence", "Transducer Geometry Code Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x980E, 0x980E, 2, "TransducerBeamSteeringCodeSequence", "Transducer Beam Steering Code Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x980F, 0x980F, 2, "TransducerApplicationCodeSequence", "Transducer Application Code Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9810, 0x9810, 2, "ZeroVelocityPixelValue", "Zero Velocity Pixel Value", "US|SS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9900, 0x9900, 2, "ReferenceLocationLabel", "Reference Location Label", "LO", "1", false),
-        new(0x0018, 0x0018, 2, 0x9901, 0x9901, 2, "ReferenceLocationDescription", "Reference Location Description", "UT", "1", false),
-        new(0x0018, 0x0018, 2, 0x9902, 0x9902, 2, "ReferenceBasisCodeSequence", "Reference Basis Code Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9903, 0x9903, 2, "ReferenceGeometryCodeSequence", "Reference Geometry Code Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9904, 0x9904, 2, "OffsetDistance", "Offset Distance", "DS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9905, 0x9905, 2, "OffsetDirection", "Offset Direction", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9906, 0x9906, 2, "PotentialScheduledProtocolCodeSequence", "Potential Scheduled Protocol Code Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9907, 0x9907, 2, "PotentialRequestedProcedureCodeSequence", "Potential Requested Procedure Code Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9908, 0x9908, 2, "PotentialReasonsForProcedure", "Potential Reasons For Procedure", "UC", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x9909, 0x9909, 2, "PotentialReasonsForProcedureCodeSequence", "Potential Reasons For Procedure Code Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x990A, 0x990A, 2, "PotentialDiagnosticTasks", "Potential Diagnostic Tasks", "UC", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x990B, 0x990B, 2, "ContraindicationsCodeSequence", "Contraindications Code Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x990C, 0x990C, 2, "ReferencedDefinedProtocolSequence", "Referenced Defined Protocol Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x990D, 0x990D, 2, "ReferencedPerformedProtocolSequence", "Referenced Performed Protocol Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x990E, 0x990E, 2, "PredecessorProtocolSequence", "Predecessor Protocol Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x990F, 0x990F, 2, "ProtocolPlanningInformation", "Protocol Planning Information", "UT", "1", false),
-        new(0x0018, 0x0018, 2, 0x9910, 0x9910, 2, "ProtocolDesignRationale", "Protocol Design Rationale", "UT", "1", false),
-        new(0x0018, 0x0018, 2, 0x9911, 0x9911, 2, "PatientSpecificationSequence", "Patient Specification Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9912, 0x9912, 2, "ModelSpecificationSequence", "Model Specification Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9913, 0x9913, 2, "ParametersSpecificationSequence", "Parameters Specification Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9914, 0x9914, 2, "InstructionSequence", "Instruction Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9915, 0x9915, 2, "InstructionIndex", "Instruction Index", "US", "1", false),
-        new(0x0018, 0x0018, 2, 0x9916, 0x9916, 2, "InstructionText", "Instruction Text", "LO", "1", false),
-        new(0x0018, 0x0018, 2, 0x9917, 0x9917, 2, "InstructionDescription", "Instruction Description", "UT", "1", false),
-        new(0x0018, 0x0018, 2, 0x9918, 0x9918, 2, "InstructionPerformedFlag", "Instruction Performed Flag", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9919, 0x9919, 2, "InstructionPerformedDateTime", "Instruction Performed Date Time", "DT", "1", false),
-        new(0x0018, 0x0018, 2, 0x991A, 0x991A, 2, "InstructionPerformanceComment", "Instruction Performance Comment", "UT", "1", false),
-        new(0x0018, 0x0018, 2, 0x991B, 0x991B, 2, "PatientPositioningInstructionSequence", "Patient Positioning Instruction Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x991C, 0x991C, 2, "PositioningMethodCodeSequence", "Positioning Method Code Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x991D, 0x991D, 2, "PositioningLandmarkSequence", "Positioning Landmark Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x991E, 0x991E, 2, "TargetFrameOfReferenceUID", "Target Frame Of Reference UID", "UI", "1", false),
-        new(0x0018, 0x0018, 2, 0x991F, 0x991F, 2, "AcquisitionProtocolElementSpecificationSequence", "Acquisition Protocol Element Specification Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9920, 0x9920, 2, "AcquisitionProtocolElementSequence", "Acquisition Protocol Element Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9921, 0x9921, 2, "ProtocolElementNumber", "Protocol Element Number", "US", "1", false),
-        new(0x0018, 0x0018, 2, 0x9922, 0x9922, 2, "ProtocolElementName", "Protocol Element Name", "LO", "1", false),
-        new(0x0018, 0x0018, 2, 0x9923, 0x9923, 2, "ProtocolElementCharacteristicsSummary", "Protocol Element Characteristics Summary", "UT", "1", false),
-        new(0x0018, 0x0018, 2, 0x9924, 0x9924, 2, "ProtocolElementPurpose", "Protocol Element Purpose", "UT", "1", false),
-        new(0x0018, 0x0018, 2, 0x9930, 0x9930, 2, "AcquisitionMotion", "Acquisition Motion", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9931, 0x9931, 2, "AcquisitionStartLocationSequence", "Acquisition Start Location Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9932, 0x9932, 2, "AcquisitionEndLocationSequence", "Acquisition End Location Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9933, 0x9933, 2, "ReconstructionProtocolElementSpecificationSequence", "Reconstruction Protocol Element Specification Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9934, 0x9934, 2, "ReconstructionProtocolElementSequence", "Reconstruction Protocol Element Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9935, 0x9935, 2, "StorageProtocolElementSpecificationSequence", "Storage Protocol Element Specification Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9936, 0x9936, 2, "StorageProtocolElementSequence", "Storage Protocol Element Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9937, 0x9937, 2, "RequestedSeriesDescription", "Requested Series Description", "LO", "1", false),
-        new(0x0018, 0x0018, 2, 0x9938, 0x9938, 2, "SourceAcquisitionProtocolElementNumber", "Source Acquisition Protocol Element Number", "US", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x9939, 0x9939, 2, "SourceAcquisitionBeamNumber", "Source Acquisition Beam Number", "US", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x993A, 0x993A, 2, "SourceReconstructionProtocolElementNumber", "Source Reconstruction Protocol Element Number", "US", "1-n", false),
-        new(0x0018, 0x0018, 2, 0x993B, 0x993B, 2, "ReconstructionStartLocationSequence", "Reconstruction Start Location Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x993C, 0x993C, 2, "ReconstructionEndLocationSequence", "Reconstruction End Location Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x993D, 0x993D, 2, "ReconstructionAlgorithmSequence", "Reconstruction Algorithm Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x993E, 0x993E, 2, "ReconstructionTargetCenterLocationSequence", "Reconstruction Target Center Location Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0x9941, 0x9941, 2, "ImageFilterDescription", "Image Filter Description", "UT", "1", false),
-        new(0x0018, 0x0018, 2, 0x9942, 0x9942, 2, "CTDIvolNotificationTrigger", "CTD Ivol Notification Trigger", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9943, 0x9943, 2, "DLPNotificationTrigger", "DLP Notification Trigger", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9944, 0x9944, 2, "AutoKVPSelectionType", "Auto KVP Selection Type", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0x9945, 0x9945, 2, "AutoKVPUpperBound", "Auto KVP Upper Bound", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9946, 0x9946, 2, "AutoKVPLowerBound", "Auto KVP Lower Bound", "FD", "1", false),
-        new(0x0018, 0x0018, 2, 0x9947, 0x9947, 2, "ProtocolDefinedPatientPosition", "Protocol Defined Patient Position", "CS", "1", false),
-        new(0x0018, 0x0018, 2, 0xA001, 0xA001, 2, "ContributingEquipmentSequence", "Contributing Equipment Sequence", "SQ", "1", false),
-        new(0x0018, 0x0018, 2, 0xA002, 0xA002, 2, "ContributionDateTime", "Contribution Date Time", "DT", "1", false),
-        new(0x0018, 0x0018, 2, 0xA003, 0xA003, 2, "ContributionDescription", "Contribution Description", "ST", "1", false),
-        new(0x0020, 0x0020, 2, 0x000D, 0x000D, 2, "StudyInstanceUID", "Study Instance UID", "UI", "1", false),
-        new(0x0020, 0x0020, 2, 0x000E, 0x000E, 2, "SeriesInstanceUID", "Series Instance UID", "UI", "1", false),
-        new(0x0020, 0x0020, 2, 0x0010, 0x0010, 2, "StudyID", "Study ID", "SH", "1", false),
-        new(0x0020, 0x0020, 2, 0x0011, 0x0011, 2, "SeriesNumber", "Series Number", "IS", "1", false),
-        new(0x0020, 0x0020, 2, 0x0012, 0x0012, 2, "AcquisitionNumber", "Acquisition Number", "IS", "1", false),
-        new(0x0020, 0x0020, 2, 0x0013, 0x0013, 2, "InstanceNumber", "Instance Number", "IS", "1", false),
-        new(0x0020, 0x0020, 2, 0x0019, 0x0019, 2, "ItemNumber", "Item Number", "IS", "1", false),
-        new(0x0020, 0x0020, 2, 0x0020, 0x0020, 2, "PatientOrientation", "Patient Orientation", "CS", "2", false),
-        new(0x0020, 0x0020, 2, 0x0027, 0x0027, 2, "PyramidLabel", "Pyramid Label", "LO", "1", false),
-        new(0x0020, 0x0020, 2, 0x0032, 0x0032, 2, "ImagePositionPatient", "Image Position Patient", "DS", "3", false),
-        new(0x0020, 0x0020, 2, 0x0037, 0x0037, 2, "ImageOrientationPatient", "Image Orientation Patient", "DS", "6", false),
-        new(0x0020, 0x0020, 2, 0x0052, 0x0052, 2, "FrameOfReferenceUID", "Frame Of Reference UID", "UI", "1", false),
-        new(0x0020, 0x0020, 2, 0x0060, 0x0060, 2, "Laterality", "Laterality", "CS", "1", false),
-        new(0x0020, 0x0020, 2, 0x0062, 0x0062, 2, "ImageLaterality", "Image Laterality", "CS", "1", false),
-        new(0x0020, 0x0020, 2, 0x0100, 0x0100, 2, "TemporalPositionIdentifier", "Temporal Position Identifier", "IS", "1", false),
-        new(0x0020, 0x0020, 2, 0x0105, 0x0105, 2, "NumberOfTemporalPositions", "Number Of Temporal Positions", "IS", "1", false),
-        new(0x0020, 0x0020, 2, 0x0110, 0x0110, 2, "TemporalResolution", "Temporal Resolution", "DS", "1", false),
-        new(0x0020, 0x0020, 2, 0x0200, 0x0200, 2, "SynchronizationFrameOfReferenceUID", "Synchronization Frame Of Reference UID", "UI", "1", false),
-        new(0x0020, 0x0020, 2, 0x0242, 0x0242, 2, "SOPInstanceUIDOfConcatenationSource", "SOP Instance UID Of Concatenation Source", "UI", "1", false),
-        new(0x0020, 0x0020, 2, 0x1002, 0x1002, 2, "ImagesInAcquisition", "Images In Acquisition", "IS", "1", false),
-        new(0x0020, 0x0020, 2, 0x103F, 0x103F, 2, "TargetPositionReferenceIndicator", "Target Position Reference Indicator", "LO", "1", false),
-        new(0x0020, 0x0020, 2, 0x1040, 0x1040, 2, "PositionReferenceIndicator", "Position Reference Indicator", "LO", "1", false),
-        new(0x0020, 0x0020, 2, 0x1041, 0x1041, 2, "SliceLocation", "Slice Location", "DS", "1", false),
-        new(0x0020, 0x0020, 2, 0x1200, 0x1200, 2, "NumberOfPatientRelatedStudies", "Number Of Patient Related Studies", "IS", "1", false),
-        new(0x0020, 0x0020, 2, 0x1202, 0x1202, 2, "NumberOfPatientRelatedSeries", "Number Of Patient Related Series", "IS", "1", false),
-        new(0x0020, 0x0020, 2, 0x1204, 0x1204, 2, "NumberOfPatientRelatedInstances", "Number Of Patient Related Instances", "IS", "1", false),
-        new(0x0020, 0x0020, 2, 0x1206, 0x1206, 2, "NumberOfStudyRelatedSeries", "Number Of Study Related Series", "IS", "1", false),
-        new(0x0020, 0x0020, 2, 0x1208, 0x1208, 2, "NumberOfStudyRelatedInstances", "Number Of Study Related Instances", "IS", "1", false),
-        new(0x0020, 0x0020, 2, 0x1209, 0x1209, 2, "NumberOfSeriesRelatedInstances", "Number Of Series Related Instances", "IS", "1", false),
-        new(0x0020, 0x0020, 2, 0x4000, 0x4000, 2, "ImageComments", "Image Comments", "LT", "1", false),
-        new(0x0020, 0x0020, 2, 0x9056, 0x9056, 2, "StackID", "Stack ID", "SH", "1", false),
-        new(0x0020, 0x0020, 2, 0x9057, 0x9057, 2, "InStackPositionNumber", "In Stack Position Number", "UL", "1", false),
-        new(0x0020, 0x0020, 2, 0x9071, 0x9071, 2, "FrameAnatomySequence", "Frame Anatomy Sequence", "SQ", "1", false),
-        new(0x0020, 0x0020, 2, 0x9072, 0x9072, 2, "FrameLaterality", "Frame Laterality", "CS", "1", false),
-        new(0x0020, 0x0020, 2, 0x9111, 0x9111, 2, "FrameContentSequence", "Frame Content Sequence", "SQ", "1", false),
-        new(0x0020, 0x0020, 2, 0x9113, 0x9113, 2, "PlanePositionSequence", "Plane Position Sequence", "SQ", "1", false),
-        new(0x0020, 0x0020, 2, 0x9116, 0x9116, 2, "PlaneOrientationSequence", "Plane Orientation Sequence", "SQ", "1", false),
-        new(0x0020, 0x0020, 2, 0x9128, 0x9128, 2, "TemporalPositionIndex", "Temporal Position Index", "UL", "1", false),
-        new(0x0020, 0x0020, 2, 0x9153, 0x9153, 2, "NominalCardiacTriggerDelayTime", "Nominal Cardiac Trigger Delay Time", "FD", "1", false),
-        new(0x0020, 0x0020, 2, 0x9154, 0x9154, 2, "NominalCardiacTriggerTimePriorToRPeak", "Nominal Cardiac Trigger Time Prior To R Peak", "FL", "1", false),
-        new(0x0020, 0x0020, 2, 0x9155, 0x9155, 2, "ActualCardiacTriggerTimePriorToRPeak", "Actual Cardiac Trigger Time Prior To R Peak", "FL", "1", false),
-        new(0x0020, 0x0020, 2, 0x9156, 0x9156, 2, "FrameAcquisitionNumber", "Frame Acquisition Number", "US", "1", false),
-        new(0x0020, 0x0020, 2, 0x9157, 0x9157, 2, "DimensionIndexValues", "Dimension Index Values", "UL", "1-n", false),
-        new(0x0020, 0x0020, 2, 0x9158, 0x9158, 2, "FrameComments", "Frame Comments", "LT", "1", false),
-        new(0x0020, 0x0020, 2, 0x9161, 0x9161, 2, "ConcatenationUID", "Concatenation UID", "UI", "1", false),
-        new(0x0020, 0x0020, 2, 0x9162, 0x9162, 2, "InConcatenationNumber", "In Concatenation Number", "US", "1", false),
-        new(0x0020, 0x0020, 2, 0x9163, 0x9163, 2, "InConcatenationTotalNumber", "In Concatenation Total Number", "US", "1", false),
-        new(0x0020, 0x0020, 2, 0x9164, 0x9164, 2, "DimensionOrganizationUID", "Dimension Organization UID", "UI", "1", false),
-        new(0x0020, 0x0020, 2, 0x9165, 0x9165, 2, "DimensionIndexPointer", "Dimension Index Pointer", "AT", "1", false),
-        new(0x0020, 0x0020, 2, 0x9167, 0x9167, 2, "FunctionalGroupPointer", "Functional Group Pointer", "AT", "1", false),
-        new(0x0020, 0x0020, 2, 0x9170, 0x9170, 2, "UnassignedSharedConvertedAttributesSequence", "Unassigned Shared Converted Attributes Sequence", "SQ", "1", false),
-        new(0x0020, 0x0020, 2, 0x9171, 0x9171, 2, "UnassignedPerFrameConvertedAttributesSequence", "Unassigned Per Frame Converted Attributes Sequence", "SQ", "1", false),
-        new(0x0020, 0x0020, 2, 0x9172, 0x9172, 2, "ConversionSourceAttributesSequence", "Conversion Source Attributes Sequence", "SQ", "1", false),
-        new(0x0020, 0x0020, 2, 0x9213, 0x9213, 2, "DimensionIndexPrivateCreator", "Dimension Index Private Creator", "LO", "1", false),
-        new(0x0020, 0x0020, 2, 0x9221, 0x9221, 2, "DimensionOrganizationSequence", "Dimension Organization Sequence", "SQ", "1", false),
-        new(0x0020, 0x0020, 2, 0x9222, 0x9222, 2, "DimensionIndexSequence", "Dimension Index Sequence", "SQ", "1", false),
-        new(0x0020, 0x0020, 2, 0x9228, 0x9228, 2, "ConcatenationFrameOffsetNumber", "Concatenation Frame Offset Number", "UL", "1", false),
-        new(0x0020, 0x0020, 2, 0x9238, 0x9238, 2, "FunctionalGroupPrivateCreator", "Functional Group Private Creator", "LO", "1", false),
-        new(0x0020, 0x0020, 2, 0x9241, 0x9241, 2, "NominalPercentageOfCardiacPhase", "Nominal Percentage Of Cardiac Phase", "FL", "1", false),
-        new(0x0020, 0x0020, 2, 0x9245, 0x9245, 2, "NominalPercentageOfRespiratoryPhase", "Nominal Percentage Of Respiratory Phase", "FL", "1", false),
-        new(0x0020, 0x0020, 2, 0x9246, 0x9246, 2, "StartingRespiratoryAmplitude", "Starting Respiratory Amplitude", "FL", "1", false),
-        new(0x0020, 0x0020, 2, 0x9247, 0x9247, 2, "StartingRespiratoryPhase", "Starting Respiratory Phase", "CS", "1", false),
-        new(0x0020, 0x0020, 2, 0x9248, 0x9248, 2, "EndingRespiratoryAmplitude", "Ending Respiratory Amplitude", "FL", "1", false),
-        new(0x0020, 0x0020, 2, 0x9249, 0x9249, 2, "EndingRespiratoryPhase", "Ending Respiratory Phase", "CS", "1", false),
-        new(0x0020, 0x0020, 2, 0x9250, 0x9250, 2, "RespiratoryTriggerType", "Respiratory Trigger Type", "CS", "1", false),
-        new(0x0020, 0x0020, 2, 0x9251, 0x9251, 2, "RRIntervalTimeNominal", "RR Interval Time Nominal", "FD", "1", false),
-        new(0x0020, 0x0020, 2, 0x9252, 0x9252, 2, "ActualCardiacTriggerDelayTime", "Actual Cardiac Trigger Delay Time", "FD", "1", false),
-        new(0x0020, 0x0020, 2, 0x9253, 0x9253, 2, "RespiratorySynchronizationSequence", "Respiratory Synchronization Sequence", "SQ", "1", false),
-        new(0x0020, 0x0020, 2, 0x9254, 0x9254, 2, "RespiratoryIntervalTime", "Respiratory Interval Time", "FD", "1", false),
-        new(0x0020, 0x0020, 2, 0x9255, 0x9255, 2, "NominalRespiratoryTriggerDelayTime", "Nominal Respiratory Trigger Delay Time", "FD", "1", false),
-        new(0x0020, 0x0020, 2, 0x9256, 0x9256, 2, "RespiratoryTriggerDelayThreshold", "Respiratory Trigger Delay Threshold", "FD", "1", false),
-        new(0x0020, 0x0020, 2, 0x9257, 0x9257, 2, "ActualRespiratoryTriggerDelayTime", "Actual Respiratory Trigger Delay Time", "FD", "1", false),
-        new(0x0020, 0x0020, 2, 0x9301, 0x9301, 2, "ImagePositionVolume", "Image Position Volume", "FD", "3", false),
-        new(0x0020, 0x0020, 2, 0x9302, 0x9302, 2, "ImageOrientationVolume", "Image Orientation Volume", "FD", "6", false),
-        new(0x0020, 0x0020, 2, 0x9307, 0x9307, 2, "UltrasoundAcquisitionGeometry", "Ultrasound Acquisition Geometry", "CS", "1", false),
-        new(0x0020, 0x0020, 2, 0x9308, 0x9308, 2, "ApexPosition", "Apex Position", "FD", "3", false),
-        new(0x0020, 0x0020, 2, 0x9309, 0x9309, 2, "VolumeToTransducerMappingMatrix", "Volume To Transducer Mapping Matrix", "FD", "16", false),
-        new(0x0020, 0x0020, 2, 0x930A, 0x930A, 2, "VolumeToTableMappingMatrix", "Volume To Table Mapping Matrix", "FD", "16", false),
-        new(0x0020, 0x0020, 2, 0x930B, 0x930B, 2, "VolumeToTransducerRelationship", "Volume To Transducer Relationship", "CS", "1", false),
-        new(0x0020, 0x0020, 2, 0x930C, 0x930C, 2, "PatientFrameOfReferenceSource", "Patient Frame Of Reference Source", "CS", "1", false),
-        new(0x0020, 0x0020, 2, 0x930D, 0x930D, 2, "TemporalPositionTimeOffset", "Temporal Position Time Offset", "FD", "1", false),
-        new(0x0020, 0x0020, 2, 0x930E, 0x930E, 2, "PlanePositionVolumeSequence", "Plane Position Volume Sequence", "SQ", "1", false),
-        new(0x0020, 0x0020, 2, 0x930F, 0x930F, 2, "PlaneOrientationVolumeSequence", "Plane Orientation Volume Sequence", "SQ", "1", false),
-        new(0x0020, 0x0020, 2, 0x9310, 0x9310, 2, "TemporalPositionSequence", "Temporal Position Sequence", "SQ", "1", false),
-        new(0x0020, 0x0020, 2, 0x9311, 0x9311, 2, "DimensionOrganizationType", "Dimension Organization Type", "CS", "1", false),
-        new(0x0020, 0x0020, 2, 0x9312, 0x9312, 2, "VolumeFrameOfReferenceUID", "Volume Frame Of Reference UID", "UI", "1", false),
-        new(0x0020, 0x0020, 2, 0x9313, 0x9313, 2, "TableFrameOfReferenceUID", "Table Frame Of Reference UID", "UI", "1", false),
-        new(0x0020, 0x0020, 2, 0x9421, 0x9421, 2, "DimensionDescriptionLabel", "Dimension Description Label", "LO", "1", false),
-        new(0x0020, 0x0020, 2, 0x9450, 0x9450, 2, "PatientOrientationInFrameSequence", "Patient Orientation In Frame Sequence", "SQ", "1", false),
-        new(0x0020, 0x0020, 2, 0x9453, 0x9453, 2, "FrameLabel", "Frame Label", "LO", "1", false),
-        new(0x0020, 0x0020, 2, 0x9518, 0x9518, 2, "AcquisitionIndex", "Acquisition Index", "US", "1-n", false),
-        new(0x0020, 0x0020, 2, 0x9529, 0x9529, 2, "ContributingSOPInstancesReferenceSequence", "Contributing SOP Instances Reference Sequence", "SQ", "1", false),
-        new(0x0020, 0x0020, 2, 0x9536, 0x9536, 2, "ReconstructionIndex", "Reconstruction Index", "US", "1", false),
-        new(0x0022, 0x0022, 2, 0x0001, 0x0001, 2, "LightPathFilterPassThroughWavelength", "Light Path Filter Pass Through Wavelength", "US", "1", false),
-        new(0x0022, 0x0022, 2, 0x0002, 0x0002, 2, "LightPathFilterPassBand", "Light Path Filter Pass Band", "US", "2", false),
-        new(0x0022, 0x0022, 2, 0x0003, 0x0003, 2, "ImagePathFilterPassThroughWavelength", "Image Path Filter Pass Through Wavelength", "US", "1", false),
-        new(0x0022, 0x0022, 2, 0x0004, 0x0004, 2, "ImagePathFilterPassBand", "Image Path Filter Pass Band", "US", "2", false),
-        new(0x0022, 0x0022, 2, 0x0005, 0x0005, 2, "PatientEyeMovementCommanded", "Patient Eye Movement Commanded", "CS", "1", false),
-        new(0x0022, 0x0022, 2, 0x0006, 0x0006, 2, "PatientEyeMovementCommandCodeSequence", "Patient Eye Movement Command Code Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x0007, 0x0007, 2, "SphericalLensPower", "Spherical Lens Power", "FL", "1", false),
-        new(0x0022, 0x0022, 2, 0x0008, 0x0008, 2, "CylinderLensPower", "Cylinder Lens Power", "FL", "1", false),
-        new(0x0022, 0x0022, 2, 0x0009, 0x0009, 2, "CylinderAxis", "Cylinder Axis", "FL", "1", false),
-        new(0x0022, 0x0022, 2, 0x000A, 0x000A, 2, "EmmetropicMagnification", "Emmetropic Magnification", "FL", "1", false),
-        new(0x0022, 0x0022, 2, 0x000B, 0x000B, 2, "IntraOcularPressure", "Intra Ocular Pressure", "FL", "1", false),
-        new(0x0022, 0x0022, 2, 0x000C, 0x000C, 2, "HorizontalFieldOfView", "Horizontal Field Of View", "FL", "1", false),
-        new(0x0022, 0x0022, 2, 0x000D, 0x000D, 2, "PupilDilated", "Pupil Dilated", "CS", "1", false),
-        new(0x0022, 0x0022, 2, 0x000E, 0x000E, 2, "DegreeOfDilation", "Degree Of Dilation", "FL", "1", false),
-        new(0x0022, 0x0022, 2, 0x0010, 0x0010, 2, "StereoBaselineAngle", "Stereo Baseline Angle", "FL", "1", false),
-        new(0x0022, 0x0022, 2, 0x0011, 0x0011, 2, "StereoBaselineDisplacement", "Stereo Baseline Displacement", "FL", "1", false),
-        new(0x0022, 0x0022, 2, 0x0012, 0x0012, 2, "StereoHorizontalPixelOffset", "Stereo Horizontal Pixel Offset", "FL", "1", false),
-        new(0x0022, 0x0022, 2, 0x0013, 0x0013, 2, "StereoVerticalPixelOffset", "Stereo Vertical Pixel Offset", "FL", "1", false),
-        new(0x0022, 0x0022, 2, 0x0014, 0x0014, 2, "StereoRotation", "Stereo Rotation", "FL", "1", false),
-        new(0x0022, 0x0022, 2, 0x0015, 0x0015, 2, "AcquisitionDeviceTypeCodeSequence", "Acquisition Device Type Code Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x0016, 0x0016, 2, "IlluminationTypeCodeSequence", "Illumination Type Code Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x0017, 0x0017, 2, "LightPathFilterTypeStackCodeSequence", "Light Path Filter Type Stack Code Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x0018, 0x0018, 2, "ImagePathFilterTypeStackCodeSequence", "Image Path Filter Type Stack Code Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x0019, 0x0019, 2, "LensesCodeSequence", "Lenses Code Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x001A, 0x001A, 2, "ChannelDescriptionCodeSequence", "Channel Description Code Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x001B, 0x001B, 2, "RefractiveStateSequence", "Refractive State Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x001C, 0x001C, 2, "MydriaticAgentCodeSequence", "Mydriatic Agent Code Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x001D, 0x001D, 2, "RelativeImagePositionCodeSequence", "Relative Image Position Code Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x001E, 0x001E, 2, "CameraAngleOfView", "Camera Angle Of View", "FL", "1", false),
-        new(0x0022, 0x0022, 2, 0x0020, 0x0020, 2, "StereoPairsSequence", "Stereo Pairs Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x0021, 0x0021, 2, "LeftImageSequence", "Left Image Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x0022, 0x0022, 2, "RightImageSequence", "Right Image Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x0028, 0x0028, 2, "StereoPairsPresent", "Stereo Pairs Present", "CS", "1", false),
-        new(0x0022, 0x0022, 2, 0x0030, 0x0030, 2, "AxialLengthOfTheEye", "Axial Length Of The Eye", "FL", "1", false),
-        new(0x0022, 0x0022, 2, 0x0031, 0x0031, 2, "OphthalmicFrameLocationSequence", "Ophthalmic Frame Location Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x0032, 0x0032, 2, "ReferenceCoordinates", "Reference Coordinates", "FL", "2-2n", false),
-        new(0x0022, 0x0022, 2, 0x0035, 0x0035, 2, "DepthSpatialResolution", "Depth Spatial Resolution", "FL", "1", false),
-        new(0x0022, 0x0022, 2, 0x0036, 0x0036, 2, "MaximumDepthDistortion", "Maximum Depth Distortion", "FL", "1", false),
-        new(0x0022, 0x0022, 2, 0x0037, 0x0037, 2, "AlongScanSpatialResolution", "Along Scan Spatial Resolution", "FL", "1", false),
-        new(0x0022, 0x0022, 2, 0x0038, 0x0038, 2, "MaximumAlongScanDistortion", "Maximum Along Scan Distortion", "FL", "1", false),
-        new(0x0022, 0x0022, 2, 0x0039, 0x0039, 2, "OphthalmicImageOrientation", "Ophthalmic Image Orientation", "CS", "1", false),
-        new(0x0022, 0x0022, 2, 0x0041, 0x0041, 2, "DepthOfTransverseImage", "Depth Of Transverse Image", "FL", "1", false),
-        new(0x0022, 0x0022, 2, 0x0042, 0x0042, 2, "MydriaticAgentConcentrationUnitsSequence", "Mydriatic Agent Concentration Units Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x0048, 0x0048, 2, "AcrossScanSpatialResolution", "Across Scan Spatial Resolution", "FL", "1", false),
-        new(0x0022, 0x0022, 2, 0x0049, 0x0049, 2, "MaximumAcrossScanDistortion", "Maximum Across Scan Distortion", "FL", "1", false),
-        new(0x0022, 0x0022, 2, 0x004E, 0x004E, 2, "MydriaticAgentConcentration", "Mydriatic Agent Concentration", "DS", "1", false),
-        new(0x0022, 0x0022, 2, 0x0055, 0x0055, 2, "IlluminationWaveLength", "Illumination Wave Length", "FL", "1", false),
-        new(0x0022, 0x0022, 2, 0x0056, 0x0056, 2, "IlluminationPower", "Illumination Power", "FL", "1", false),
-        new(0x0022, 0x0022, 2, 0x0057, 0x0057, 2, "IlluminationBandwidth", "Illumination Bandwidth", "FL", "1", false),
-        new(0x0022, 0x0022, 2, 0x0058, 0x0058, 2, "MydriaticAgentSequence", "Mydriatic Agent Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1007, 0x1007, 2, "OphthalmicAxialMeasurementsRightEyeSequence", "Ophthalmic Axial Measurements Right Eye Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1008, 0x1008, 2, "OphthalmicAxialMeasurementsLeftEyeSequence", "Ophthalmic Axial Measurements Left Eye Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1009, 0x1009, 2, "OphthalmicAxialMeasurementsDeviceType", "Ophthalmic Axial Measurements Device Type", "CS", "1", false),
-        new(0x0022, 0x0022, 2, 0x1010, 0x1010, 2, "OphthalmicAxialLengthMeasurementsType", "Ophthalmic Axial Length Measurements Type", "CS", "1", false),
-        new(0x0022, 0x0022, 2, 0x1012, 0x1012, 2, "OphthalmicAxialLengthSequence", "Ophthalmic Axial Length Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1019, 0x1019, 2, "OphthalmicAxialLength", "Ophthalmic Axial Length", "FL", "1", false),
-        new(0x0022, 0x0022, 2, 0x1024, 0x1024, 2, "LensStatusCodeSequence", "Lens Status Code Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1025, 0x1025, 2, "VitreousStatusCodeSequence", "Vitreous Status Code Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1028, 0x1028, 2, "IOLFormulaCodeSequence", "IOL Formula Code Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1029, 0x1029, 2, "IOLFormulaDetail", "IOL Formula Detail", "LO", "1", false),
-        new(0x0022, 0x0022, 2, 0x1033, 0x1033, 2, "KeratometerIndex", "Keratometer Index", "FL", "1", false),
-        new(0x0022, 0x0022, 2, 0x1035, 0x1035, 2, "SourceOfOphthalmicAxialLengthCodeSequence", "Source Of Ophthalmic Axial Length Code Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1036, 0x1036, 2, "SourceOfCornealSizeDataCodeSequence", "Source Of Corneal Size Data Code Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1037, 0x1037, 2, "TargetRefraction", "Target Refraction", "FL", "1", false),
-        new(0x0022, 0x0022, 2, 0x1039, 0x1039, 2, "RefractiveProcedureOccurred", "Refractive Procedure Occurred", "CS", "1", false),
-        new(0x0022, 0x0022, 2, 0x1040, 0x1040, 2, "RefractiveSurgeryTypeCodeSequence", "Refractive Surgery Type Code Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1044, 0x1044, 2, "OphthalmicUltrasoundMethodCodeSequence", "Ophthalmic Ultrasound Method Code Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1045, 0x1045, 2, "SurgicallyInducedAstigmatismSequence", "Surgically Induced Astigmatism Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1046, 0x1046, 2, "TypeOfOpticalCorrection", "Type Of Optical Correction", "CS", "1", false),
-        new(0x0022, 0x0022, 2, 0x1047, 0x1047, 2, "ToricIOLPowerSequence", "Toric IOL Power Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1048, 0x1048, 2, "PredictedToricErrorSequence", "Predicted Toric Error Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1049, 0x1049, 2, "PreSelectedForImplantation", "Pre Selected For Implantation", "CS", "1", false),
-        new(0x0022, 0x0022, 2, 0x104A, 0x104A, 2, "ToricIOLPowerForExactEmmetropiaSequence", "Toric IOL Power For Exact Emmetropia Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x104B, 0x104B, 2, "ToricIOLPowerForExactTargetRefractionSequence", "Toric IOL Power For Exact Target Refraction Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1050, 0x1050, 2, "OphthalmicAxialLengthMeasurementsSequence", "Ophthalmic Axial Length Measurements Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1053, 0x1053, 2, "IOLPower", "IOL Power", "FL", "1", false),
-        new(0x0022, 0x0022, 2, 0x1054, 0x1054, 2, "PredictedRefractiveError", "Predicted Refractive Error", "FL", "1", false),
-        new(0x0022, 0x0022, 2, 0x1059, 0x1059, 2, "OphthalmicAxialLengthVelocity", "Ophthalmic Axial Length Velocity", "FL", "1", false),
-        new(0x0022, 0x0022, 2, 0x1065, 0x1065, 2, "LensStatusDescription", "Lens Status Description", "LO", "1", false),
-        new(0x0022, 0x0022, 2, 0x1066, 0x1066, 2, "VitreousStatusDescription", "Vitreous Status Description", "LO", "1", false),
-        new(0x0022, 0x0022, 2, 0x1090, 0x1090, 2, "IOLPowerSequence", "IOL Power Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1092, 0x1092, 2, "LensConstantSequence", "Lens Constant Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1093, 0x1093, 2, "IOLManufacturer", "IOL Manufacturer", "LO", "1", false),
-        new(0x0022, 0x0022, 2, 0x1095, 0x1095, 2, "ImplantName", "Implant Name", "LO", "1", false),
-        new(0x0022, 0x0022, 2, 0x1096, 0x1096, 2, "KeratometryMeasurementTypeCodeSequence", "Keratometry Measurement Type Code Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1097, 0x1097, 2, "ImplantPartNumber", "Implant Part Number", "LO", "1", false),
-        new(0x0022, 0x0022, 2, 0x1100, 0x1100, 2, "ReferencedOphthalmicAxialMeasurementsSequence", "Referenced Ophthalmic Axial Measurements Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1101, 0x1101, 2, "OphthalmicAxialLengthMeasurementsSegmentNameCodeSequence", "Ophthalmic Axial Length Measurements Segment Name Code Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1103, 0x1103, 2, "RefractiveErrorBeforeRefractiveSurgeryCodeSequence", "Refractive Error Before Refractive Surgery Code Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1121, 0x1121, 2, "IOLPowerForExactEmmetropia", "IOL Power For Exact Emmetropia", "FL", "1", false),
-        new(0x0022, 0x0022, 2, 0x1122, 0x1122, 2, "IOLPowerForExactTargetRefraction", "IOL Power For Exact Target Refraction", "FL", "1", false),
-        new(0x0022, 0x0022, 2, 0x1125, 0x1125, 2, "AnteriorChamberDepthDefinitionCodeSequence", "Anterior Chamber Depth Definition Code Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1127, 0x1127, 2, "LensThicknessSequence", "Lens Thickness Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1128, 0x1128, 2, "AnteriorChamberDepthSequence", "Anterior Chamber Depth Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x112A, 0x112A, 2, "CalculationCommentSequence", "Calculation Comment Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x112B, 0x112B, 2, "CalculationCommentType", "Calculation Comment Type", "CS", "1", false),
-        new(0x0022, 0x0022, 2, 0x112C, 0x112C, 2, "CalculationComment", "Calculation Comment", "LT", "1", false),
-        new(0x0022, 0x0022, 2, 0x1130, 0x1130, 2, "LensThickness", "Lens Thickness", "FL", "1", false),
-        new(0x0022, 0x0022, 2, 0x1131, 0x1131, 2, "AnteriorChamberDepth", "Anterior Chamber Depth", "FL", "1", false),
-        new(0x0022, 0x0022, 2, 0x1132, 0x1132, 2, "SourceOfLensThicknessDataCodeSequence", "Source Of Lens Thickness Data Code Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1133, 0x1133, 2, "SourceOfAnteriorChamberDepthDataCodeSequence", "Source Of Anterior Chamber Depth Data Code Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1134, 0x1134, 2, "SourceOfRefractiveMeasurementsSequence", "Source Of Refractive Measurements Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1135, 0x1135, 2, "SourceOfRefractiveMeasurementsCodeSequence", "Source Of Refractive Measurements Code Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1140, 0x1140, 2, "OphthalmicAxialLengthMeasurementModified", "Ophthalmic Axial Length Measurement Modified", "CS", "1", false),
-        new(0x0022, 0x0022, 2, 0x1150, 0x1150, 2, "OphthalmicAxialLengthDataSourceCodeSequence", "Ophthalmic Axial Length Data Source Code Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1155, 0x1155, 2, "SignalToNoiseRatio", "Signal To Noise Ratio", "FL", "1", false),
-        new(0x0022, 0x0022, 2, 0x1159, 0x1159, 2, "OphthalmicAxialLengthDataSourceDescription", "Ophthalmic Axial Length Data Source Description", "LO", "1", false),
-        new(0x0022, 0x0022, 2, 0x1210, 0x1210, 2, "OphthalmicAxialLengthMeasurementsTotalLengthSequence", "Ophthalmic Axial Length Measurements Total Length Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1211, 0x1211, 2, "OphthalmicAxialLengthMeasurementsSegmentalLengthSequence", "Ophthalmic Axial Length Measurements Segmental Length Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1212, 0x1212, 2, "OphthalmicAxialLengthMeasurementsLengthSummationSequence", "Ophthalmic Axial Length Measurements Length Summation Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1220, 0x1220, 2, "UltrasoundOphthalmicAxialLengthMeasurementsSequence", "Ultrasound Ophthalmic Axial Length Measurements Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1225, 0x1225, 2, "OpticalOphthalmicAxialLengthMeasurementsSequence", "Optical Ophthalmic Axial Length Measurements Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1230, 0x1230, 2, "UltrasoundSelectedOphthalmicAxialLengthSequence", "Ultrasound Selected Ophthalmic Axial Length Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1250, 0x1250, 2, "OphthalmicAxialLengthSelectionMethodCodeSequence", "Ophthalmic Axial Length Selection Method Code Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1255, 0x1255, 2, "OpticalSelectedOphthalmicAxialLengthSequence", "Optical Selected Ophthalmic Axial Length Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1257, 0x1257, 2, "SelectedSegmentalOphthalmicAxialLengthSequence", "Selected Segmental Ophthalmic Axial Length Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1260, 0x1260, 2, "SelectedTotalOphthalmicAxialLengthSequence", "Selected Total Ophthalmic Axial Length Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1262, 0x1262, 2, "OphthalmicAxialLengthQualityMetricSequence", "Ophthalmic Axial Length Quality Metric Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1300, 0x1300, 2, "IntraocularLensCalculationsRightEyeSequence", "Intraocular Lens Calculations Right Eye Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1310, 0x1310, 2, "IntraocularLensCalculationsLeftEyeSequence", "Intraocular Lens Calculations Left Eye Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1330, 0x1330, 2, "ReferencedOphthalmicAxialLengthMeasurementQCImageSequence", "Referenced Ophthalmic Axial Length Measurement QC Image Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1415, 0x1415, 2, "OphthalmicMappingDeviceType", "Ophthalmic Mapping Device Type", "CS", "1", false),
-        new(0x0022, 0x0022, 2, 0x1420, 0x1420, 2, "AcquisitionMethodCodeSequence", "Acquisition Method Code Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1423, 0x1423, 2, "AcquisitionMethodAlgorithmSequence", "Acquisition Method Algorithm Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1436, 0x1436, 2, "OphthalmicThicknessMapTypeCodeSequence", "Ophthalmic Thickness Map Type Code Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1443, 0x1443, 2, "OphthalmicThicknessMappingNormalsSequence", "Ophthalmic Thickness Mapping Normals Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1445, 0x1445, 2, "RetinalThicknessDefinitionCodeSequence", "Retinal Thickness Definition Code Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1450, 0x1450, 2, "PixelValueMappingToCodedConceptSequence", "Pixel Value Mapping To Coded Concept Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1452, 0x1452, 2, "MappedPixelValue", "Mapped Pixel Value", "US|SS", "1", false),
-        new(0x0022, 0x0022, 2, 0x1454, 0x1454, 2, "PixelValueMappingExplanation", "Pixel Value Mapping Explanation", "LO", "1", false),
-        new(0x0022, 0x0022, 2, 0x1458, 0x1458, 2, "OphthalmicThicknessMapQualityThresholdSequence", "Ophthalmic Thickness Map Quality Threshold Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1460, 0x1460, 2, "OphthalmicThicknessMapThresholdQualityRating", "Ophthalmic Thickness Map Threshold Quality Rating", "FL", "1", false),
-        new(0x0022, 0x0022, 2, 0x1463, 0x1463, 2, "AnatomicStructureReferencePoint", "Anatomic Structure Reference Point", "FL", "2", false),
-        new(0x0022, 0x0022, 2, 0x1465, 0x1465, 2, "RegistrationToLocalizerSequence", "Registration To Localizer Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1466, 0x1466, 2, "RegisteredLocalizerUnits", "Registered Localizer Units", "CS", "1", false),
-        new(0x0022, 0x0022, 2, 0x1467, 0x1467, 2, "RegisteredLocalizerTopLeftHandCorner", "Registered Localizer Top Left Hand Corner", "FL", "2", false),
-        new(0x0022, 0x0022, 2, 0x1468, 0x1468, 2, "RegisteredLocalizerBottomRightHandCorner", "Registered Localizer Bottom Right Hand Corner", "FL", "2", false),
-        new(0x0022, 0x0022, 2, 0x1470, 0x1470, 2, "OphthalmicThicknessMapQualityRatingSequence", "Ophthalmic Thickness Map Quality Rating Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1472, 0x1472, 2, "RelevantOPTAttributesSequence", "Relevant OPT Attributes Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1512, 0x1512, 2, "TransformationMethodCodeSequence", "Transformation Method Code Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1513, 0x1513, 2, "TransformationAlgorithmSequence", "Transformation Algorithm Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1515, 0x1515, 2, "OphthalmicAxialLengthMethod", "Ophthalmic Axial Length Method", "CS", "1", false),
-        new(0x0022, 0x0022, 2, 0x1517, 0x1517, 2, "OphthalmicFOV", "Ophthalmic FOV", "FL", "1", false),
-        new(0x0022, 0x0022, 2, 0x1518, 0x1518, 2, "TwoDimensionalToThreeDimensionalMapSequence", "Two Dimensional To Three Dimensional Map Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1525, 0x1525, 2, "WideFieldOphthalmicPhotographyQualityRatingSequence", "Wide Field Ophthalmic Photography Quality Rating Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1526, 0x1526, 2, "WideFieldOphthalmicPhotographyQualityThresholdSequence", "Wide Field Ophthalmic Photography Quality Threshold Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1527, 0x1527, 2, "WideFieldOphthalmicPhotographyThresholdQualityRating", "Wide Field Ophthalmic Photography Threshold Quality Rating", "FL", "1", false),
-        new(0x0022, 0x0022, 2, 0x1528, 0x1528, 2, "XCoordinatesCenterPixelViewAngle", "X Coordinates Center Pixel View Angle", "FL", "1", false),
-        new(0x0022, 0x0022, 2, 0x1529, 0x1529, 2, "YCoordinatesCenterPixelViewAngle", "Y Coordinates Center Pixel View Angle", "FL", "1", false),
-        new(0x0022, 0x0022, 2, 0x1530, 0x1530, 2, "NumberOfMapPoints", "Number Of Map Points", "UL", "1", false),
-        new(0x0022, 0x0022, 2, 0x1531, 0x1531, 2, "TwoDimensionalToThreeDimensionalMapData", "Two Dimensional To Three Dimensional Map Data", "OF", "1", false),
-        new(0x0022, 0x0022, 2, 0x1612, 0x1612, 2, "DerivationAlgorithmSequence", "Derivation Algorithm Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1615, 0x1615, 2, "OphthalmicImageTypeCodeSequence", "Ophthalmic Image Type Code Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1616, 0x1616, 2, "OphthalmicImageTypeDescription", "Ophthalmic Image Type Description", "LO", "1", false),
-        new(0x0022, 0x0022, 2, 0x1618, 0x1618, 2, "ScanPatternTypeCodeSequence", "Scan Pattern Type Code Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1620, 0x1620, 2, "ReferencedSurfaceMeshIdentificationSequence", "Referenced Surface Mesh Identification Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1622, 0x1622, 2, "OphthalmicVolumetricPropertiesFlag", "Ophthalmic Volumetric Properties Flag", "CS", "1", false),
-        new(0x0022, 0x0022, 2, 0x1624, 0x1624, 2, "OphthalmicAnatomicReferencePointXCoordinate", "Ophthalmic Anatomic Reference Point X Coordinate", "FL", "1", false),
-        new(0x0022, 0x0022, 2, 0x1626, 0x1626, 2, "OphthalmicAnatomicReferencePointYCoordinate", "Ophthalmic Anatomic Reference Point Y Coordinate", "FL", "1", false),
-        new(0x0022, 0x0022, 2, 0x1628, 0x1628, 2, "OphthalmicEnFaceImageQualityRatingSequence", "Ophthalmic En Face Image Quality Rating Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1630, 0x1630, 2, "QualityThreshold", "Quality Threshold", "DS", "1", false),
-        new(0x0022, 0x0022, 2, 0x1640, 0x1640, 2, "OCTBscanAnalysisAcquisitionParametersSequence", "OCT Bscan Analysis Acquisition Parameters Sequence", "SQ", "1", false),
-        new(0x0022, 0x0022, 2, 0x1642, 0x1642, 2, "NumberOfBscansPerFrame", "Number Of Bscans Per Frame", "UL", "1", false),
-        new(0x0022, 0x0022, 2, 0x1643, 0x1643, 2, "BscanSlabThickness", "Bscan Slab Thickness", "FL", "1", false),
-        new(0x0022, 0x0022, 2, 0x1644, 0x1644, 2, "DistanceBetweenBscanSlabs", "Distance Between Bscan Slabs", "FL", "1", false),
-        new(0x0022, 0x0022, 2, 0x1645, 0x1645, 2, "BscanCycleTime", "Bscan Cycle Time", "FL", "1", false),
-        new(0x0022, 0x0022, 2, 0x1646, 0x1646, 2, "BscanCycleTimeVector", "Bscan Cycle Time Vector", "FL", "1-n", false),
-        new(0x0022, 0x0022, 2, 0x1649, 0x1649, 2, "AscanRate", "Ascan Rate", "FL", "1", false),
-        new(0x0022, 0x0022, 2, 0x1650, 0x1650, 2, "BscanRate", "Bscan Rate", "FL", "1", false),
-        new(0x0022, 0x0022, 2, 0x1658, 0x1658, 2, "SurfaceMeshZPixelOffset", "Surface Mesh Z Pixel Offset", "UL", "1", false),
-        new(0x0024, 0x0024, 2, 0x0010, 0x0010, 2, "VisualFieldHorizontalExtent", "Visual Field Horizontal Extent", "FL", "1", false),
-        new(0x0024, 0x0024, 2, 0x0011, 0x0011, 2, "VisualFieldVerticalExtent", "Visual Field Vertical Extent", "FL", "1", false),
-        new(0x0024, 0x0024, 2, 0x0012, 0x0012, 2, "VisualFieldShape", "Visual Field Shape", "CS", "1", false),
-        new(0x0024, 0x0024, 2, 0x0016, 0x0016, 2, "ScreeningTestModeCodeSequence", "Screening Test Mode Code Sequence", "SQ", "1", false),
-        new(0x0024, 0x0024, 2, 0x0018, 0x0018, 2, "MaximumStimulusLuminance", "Maximum Stimulus Luminance", "FL", "1", false),
-        new(0x0024, 0x0024, 2, 0x0020, 0x0020, 2, "BackgroundLuminance", "Background Luminance", "FL", "1", false),
-        new(0x0024, 0x0024, 2, 0x0021, 0x0021, 2, "StimulusColorCodeSequence", "Stimulus Color Code Sequence", "SQ", "1", false),
-        new(0x0024, 0x0024, 2, 0x0024, 0x0024, 2, "BackgroundIlluminationColorCodeSequence", "Background Illumination Color Code Sequence", "SQ", "1", false),
-        new(0x0024, 0x0024, 2, 0x0025, 0x0025, 2, "StimulusArea", "Stimulus Area", "FL", "1", false),
-        new(0x0024, 0x0024, 2, 0x0028, 0x0028, 2, "StimulusPresentationTime", "Stimulus Presentation Time", "FL", "1", false),
-        new(0x0024, 0x0024, 2, 0x0032, 0x0032, 2, "FixationSequence", "Fixation Sequence", "SQ", "1", false),
-        new(0x0024, 0x0024, 2, 0x0033, 0x0033, 2, "FixationMonitoringCodeSequence", "Fixation Monitoring Code Sequence", "SQ", "1", false),
-        new(0x0024, 0x0024, 2, 0x0034, 0x0034, 2, "VisualFieldCatchTrialSequence", "Visual Field Catch Trial Sequence", "SQ", "1", false),
-        new(0x0024, 0x0024, 2, 0x0035, 0x0035, 2, "FixationCheckedQuantity", "Fixation Checked Quantity", "US", "1", false),
-        new(0x0024, 0x0024, 2, 0x0036, 0x0036, 2, "PatientNotProperlyFixatedQuantity", "Patient Not Properly Fixated Quantity", "US", "1", false),
-        new(0x0024, 0x0024, 2, 0x0037, 0x0037, 2, "PresentedVisualStimuliDataFlag", "Presented Visual Stimuli Data Flag", "CS", "1", false),
-        new(0x0024, 0x0024, 2, 0x0038, 0x0038, 2, "NumberOfVisualStimuli", "Number Of Visual Stimuli", "US", "1", false),
-        new(0x0024, 0x0024, 2, 0x0039, 0x0039, 2, "ExcessiveFixationLossesDataFlag", "Excessive Fixation Losses Data Flag", "CS", "1", false),
-        new(0x0024, 0x0024, 2, 0x0040, 0x0040, 2, "ExcessiveFixationLosses", "Excessive Fixation Losses", "CS", "1", false),
-        new(0x0024, 0x0024, 2, 0x0042, 0x0042, 2, "StimuliRetestingQuantity", "Stimuli Retesting Quantity", "US", "1", false),
-        new(0x0024, 0x0024, 2, 0x0044, 0x0044, 2, "CommentsOnPatientPerformanceOfVisualField", "Comments On Patient Performance Of Visual Field", "LT", "1", false),
-        new(0x0024, 0x0024, 2, 0x0045, 0x0045, 2, "FalseNegativesEstimateFlag", "False Negatives Estimate Flag", "CS", "1", false),
-        new(0x0024, 0x0024, 2, 0x0046, 0x0046, 2, "FalseNegativesEstimate", "False Negatives Estimate", "FL", "1", false),
-        new(0x0024, 0x0024, 2, 0x0048, 0x0048, 2, "NegativeCatchTrialsQuantity", "Negative Catch Trials Quantity", "US", "1", false),
-        new(0x0024, 0x0024, 2, 0x0050, 0x0050, 2, "FalseNegativesQuantity", "False Negatives Quantity", "US", "1", false),
-        new(0x0024, 0x0024, 2, 0x0051, 0x0051, 2, "ExcessiveFalseNegativesDataFlag", "Excessive False Negatives Data Flag", "CS", "1", false),
-        new(0x0024, 0x0024, 2, 0x0052, 0x0052, 2, "ExcessiveFalseNegatives", "Excessive False Negatives", "CS", "1", false),
-        new(0x0024, 0x0024, 2, 0x0053, 0x0053, 2, "FalsePositivesEstimateFlag", "False Positives Estimate Flag", "CS", "1", false),
-        new(0x0024, 0x0024, 2, 0x0054, 0x0054, 2, "FalsePositivesEstimate", "False Positives Estimate", "FL", "1", false),
-        new(0x0024, 0x0024, 2, 0x0055, 0x0055, 2, "CatchTrialsDataFlag", "Catch Trials Data Flag", "CS", "1", false),
-        new(0x0024, 0x0024, 2, 0x0056, 0x0056, 2, "PositiveCatchTrialsQuantity", "Positive Catch Trials Quantity", "US", "1", false),
-        new(0x0024, 0x0024, 2, 0x0057, 0x0057, 2, "TestPointNormalsDataFlag", "Test Point Normals Data Flag", "CS", "1", false),
-        new(0x0024, 0x0024, 2, 0x0058, 0x0058, 2, "TestPointNormalsSequence", "Test Point Normals Sequence", "SQ", "1", false),
-        new(0x0024, 0x0024, 2, 0x0059, 0x0059, 2, "GlobalDeviationProbabilityNormalsFlag", "Global Deviation Probability Normals Flag", "CS", "1", false),
-        new(0x0024, 0x0024, 2, 0x0060, 0x0060, 2, "FalsePositivesQuantity", "False Positives Quantity", "US", "1", false),
-        new(0x0024, 0x0024, 2, 0x0061, 0x0061, 2, "ExcessiveFalsePositivesDataFlag", "Excessive False Positives Data Flag", "CS", "1", false),
-        new(0x0024, 0x0024, 2, 0x0062, 0x0062, 2, "ExcessiveFalsePositives", "Excessive False Positives", "CS", "1", false),
-        new(0x0024, 0x0024, 2, 0x0063, 0x0063, 2, "VisualFieldTestNormalsFlag", "Visual Field Test Normals Flag", "CS", "1", false),
-        new(0x0024, 0x0024, 2, 0x0064, 0x0064, 2, "ResultsNormalsSequence", "Results Normals Sequence", "SQ", "1", false),
-        new(0x0024, 0x0024, 2, 0x0065, 0x0065, 2, "AgeCorrectedSensitivityDeviationAlgorithmSequence", "Age Corrected Sensitivity Deviation Algorithm Sequence", "SQ", "1", false),
-        new(0x0024, 0x0024, 2, 0x0066, 0x0066, 2, "GlobalDeviationFromNormal", "Global Deviation From Normal", "FL", "1", false),
-        new(0x0024, 0x0024, 2, 0x0067, 0x0067, 2, "GeneralizedDefectSensitivityDeviationAlgorithmSequence", "Generalized Defect Sensitivity Deviation Algorithm Sequence", "SQ", "1", false),
-        new(0x0024, 0x0024, 2, 0x0068, 0x0068, 2, "LocalizedDeviationFromNormal", "Localized Deviation From Normal", "FL", "1", false),
-        new(0x0024, 0x0024, 2, 0x0069, 0x0069, 2, "PatientReliabilityIndicator", "Patient Reliability Indicator", "LO", "1", false),
-        new(0x0024, 0x0024, 2, 0x0070, 0x0070, 2, "VisualFieldMeanSensitivity", "Visual Field Mean Sensitivity", "FL", "1", false),
-        new(0x0024, 0x0024, 2, 0x0071, 0x0071, 2, "GlobalDeviationProbability", "Global Deviation Probability", "FL", "1", false),
-        new(0x0024, 0x0024, 2, 0x0072, 0x0072, 2, "LocalDeviationProbabilityNormalsFlag", "Local Deviation Probability Normals Flag", "CS", "1", false),
-        new(0x0024, 0x0024, 2, 0x0073, 0x0073, 2, "LocalizedDeviationProbability", "Localized Deviation Probability", "FL", "1", false),
-        new(0x0024, 0x0024, 2, 0x0074, 0x0074, 2, "ShortTermFluctuationCalculated", "Short Term Fluctuation Calculated", "CS", "1", false),
-        new(0x0024, 0x0024, 2, 0x0075, 0x0075, 2, "ShortTermFluctuation", "Short Term Fluctuation", "FL", "1", false),
-        new(0x0024, 0x0024, 2, 0x0076, 0x0076, 2, "ShortTermFluctuationProbabilityCalculated", "Short Term Fluctuation Probability Calculated", "CS", "1", false),
-        new(0x0024, 0x0024, 2, 0x0077, 0x0077, 2, "ShortTermFluctuationProbability", "Short Term Fluctuation Probability", "FL", "1", false),
-        new(0x0024, 0x0024, 2, 0x0078, 0x0078, 2, "CorrectedLocalizedDeviationFromNormalCalculated", "Corrected Localized Deviation From Normal Calculated", "CS", "1", false),
-        new(0x0024, 0x0024, 2, 0x0079, 0x0079, 2, "CorrectedLocalizedDeviationFromNormal", "Corrected Localized Deviation From Normal", "FL", "1", false),
-        new(0x0024, 0x0024, 2, 0x0080, 0x0080, 2, "CorrectedLocalizedDeviationFromNormalProbabilityCalculated", "Corrected Localized Deviation From Normal Probability Calculated", "CS", "1", false),
-        new(0x0024, 0x0024, 2, 0x0081, 0x0081, 2, "CorrectedLocalizedDeviationFromNormalProbability", "Corrected Localized Deviation From Normal Probability", "FL", "1", false),
-        new(0x0024, 0x0024, 2, 0x0083, 0x0083, 2, "GlobalDeviationProbabilitySequence", "Global Deviation Probability Sequence", "SQ", "1", false),
-        new(0x0024, 0x0024, 2, 0x0085, 0x0085, 2, "LocalizedDeviationProbabilitySequence", "Localized Deviation Probability Sequence", "SQ", "1", false),
-        new(0x0024, 0x0024, 2, 0x0086, 0x0086, 2, "FovealSensitivityMeasured", "Foveal Sensitivity Measured", "CS", "1", false),
-        new(0x0024, 0x0024, 2, 0x0087, 0x0087, 2, "FovealSensitivity", "Foveal Sensitivity", "FL", "1", false),
-        new(0x0024, 0x0024, 2, 0x0088, 0x0088, 2, "VisualFieldTestDuration", "Visual Field Test Duration", "FL", "1", false),
-        new(0x0024, 0x0024, 2, 0x0089, 0x0089, 2, "VisualFieldTestPointSequence", "Visual Field Test Point Sequence", "SQ", "1", false),
-        new(0x0024, 0x0024, 2, 0x0090, 0x0090, 2, "VisualFieldTestPointXCoordinate", "Visual Field Test Point X Coordinate", "FL", "1", false),
-        new(0x0024, 0x0024, 2, 0x0091, 0x0091, 2, "VisualFieldTestPointYCoordinate", "Visual Field Test Point Y Coordinate", "FL", "1", false),
-        new(0x0024, 0x0024, 2, 0x0092, 0x0092, 2, "AgeCorrectedSensitivityDeviationValue", "Age Corrected Sensitivity Deviation Value", "FL", "1", false),
-        new(0x0024, 0x0024, 2, 0x0093, 0x0093, 2, "StimulusResults", "Stimulus Results", "CS", "1", false),
-        new(0x0024, 0x0024, 2, 0x0094, 0x0094, 2, "SensitivityValue", "Sensitivity Value", "FL", "1", false),
-        new(0x0024, 0x0024, 2, 0x0095, 0x0095, 2, "RetestStimulusSeen", "Retest Stimulus Seen", "CS", "1", false),
-        new(0x0024, 0x0024, 2, 0x0096, 0x0096, 2, "RetestSensitivityValue", "Retest Sensitivity Value", "FL", "1", false),
-        new(0x0024, 0x0024, 2, 0x0097, 0x0097, 2, "VisualFieldTestPointNormalsSequence", "Visual Field Test Point Normals Sequence", "SQ", "1", false),
-        new(0x0024, 0x0024, 2, 0x0098, 0x0098, 2, "QuantifiedDefect", "Quantified Defect", "FL", "1", false),
-        new(0x0024, 0x0024, 2, 0x0100, 0x0100, 2, "AgeCorrectedSensitivityDeviationProbabilityValue", "Age Corrected Sensitivity Deviation Probability Value", "FL", "1", false),
-        new(0x0024, 0x0024, 2, 0x0102, 0x0102, 2, "GeneralizedDefectCorrectedSensitivityDeviationFlag", "Generalized Defect Corrected Sensitivity Deviation Flag", "CS", "1", false),
-        new(0x0024, 0x0024, 2, 0x0103, 0x0103, 2, "GeneralizedDefectCorrectedSensitivityDeviationValue", "Generalized Defect Corrected Sensitivity Deviation Value", "FL", "1", false),
-        new(0x0024, 0x0024, 2, 0x0104, 0x0104, 2, "GeneralizedDefectCorrectedSensitivityDeviationProbabilityValue", "Generalized Defect Corrected Sensitivity Deviation Probability Value", "FL", "1", false),
-        new(0x0024, 0x0024, 2, 0x0105, 0x0105, 2, "MinimumSensitivityValue", "Minimum Sensitivity Value", "FL", "1", false),
-        new(0x0024, 0x0024, 2, 0x0106, 0x0106, 2, "BlindSpotLocalized", "Blind Spot Localized", "CS", "1", false),
-        new(0x0024, 0x0024, 2, 0x0107, 0x0107, 2, "BlindSpotXCoordinate", "Blind Spot X Coordinate", "FL", "1", false),
-        new(0x0024, 0x0024, 2, 0x0108, 0x0108, 2, "BlindSpotYCoordinate", "Blind Spot Y Coordinate", "FL", "1", false),
-        new(0x0024, 0x0024, 2, 0x0110, 0x0110, 2, "VisualAcuityMeasurementSequence", "Visual Acuity Measurement Sequence", "SQ", "1", false),
-        new(0x0024, 0x0024, 2, 0x0112, 0x0112, 2, "RefractiveParametersUsedOnPatientSequence", "Refractive Parameters Used On Patient Sequence", "SQ", "1", false),
-        new(0x0024, 0x0024, 2, 0x0113, 0x0113, 2, "MeasurementLaterality", "Measurement Laterality", "CS", "1", false),
-        new(0x0024, 0x0024, 2, 0x0114, 0x0114, 2, "OphthalmicPatientClinicalInformationLeftEyeSequence", "Ophthalmic Patient Clinical Information Left Eye Sequence", "SQ", "1", false),
-        new(0x0024, 0x0024, 2, 0x0115, 0x0115, 2, "OphthalmicPatientClinicalInformationRightEyeSequence", "Ophthalmic Patient Clinical Information Right Eye Sequence", "SQ", "1", false),
-        new(0x0024, 0x0024, 2, 0x0117, 0x0117, 2, "FovealPointNormativeDataFlag", "Foveal Point Normative Data Flag", "CS", "1", false),
-        new(0x0024, 0x0024, 2, 0x0118, 0x0118, 2, "FovealPointProbabilityValue", "Foveal Point Probability Value", "FL", "1", false),
-        new(0x0024, 0x0024, 2, 0x0120, 0x0120, 2, "ScreeningBaselineMeasured", "Screening Baseline Measured", "CS", "1", false),
-        new(0x0024, 0x0024, 2, 0x0122, 0x0122, 2, "ScreeningBaselineMeasuredSequence", "Screening Baseline Measured Sequence", "SQ", "1", false),
-        new(0x0024, 0x0024, 2, 0x0124, 0x0124, 2, "ScreeningBaselineType", "Screening Baseline Type", "CS", "1", false),
-        new(0x0024, 0x0024, 2, 0x0126, 0x0126, 2, "ScreeningBaselineValue", "Screening Baseline Value", "FL", "1", false),
-        new(0x0024, 0x0024, 2, 0x0202, 0x0202, 2, "AlgorithmSource", "Algorithm Source", "LO", "1", false),
-        new(0x0024, 0x0024, 2, 0x0306, 0x0306, 2, "DataSetName", "Data Set Name", "LO", "1", false),
-        new(0x0024, 0x0024, 2, 0x0307, 0x0307, 2, "DataSetVersion", "Data Set Version", "LO", "1", false),
-        new(0x0024, 0x0024, 2, 0x0308, 0x0308, 2, "DataSetSource", "Data Set Source", "LO", "1", false),
-        new(0x0024, 0x0024, 2, 0x0309, 0x0309, 2, "DataSetDescription", "Data Set Description", "LO", "1", false),
-        new(0x0024, 0x0024, 2, 0x0317, 0x0317, 2, "VisualFieldTestReliabilityGlobalIndexSequence", "Visual Field Test Reliability Global Index Sequence", "SQ", "1", false),
-        new(0x0024, 0x0024, 2, 0x0320, 0x0320, 2, "VisualFieldGlobalResultsIndexSequence", "Visual Field Global Results Index Sequence", "SQ", "1", false),
-        new(0x0024, 0x0024, 2, 0x0325, 0x0325, 2, "DataObservationSequence", "Data Observation Sequence", "SQ", "1", false),
-        new(0x0024, 0x0024, 2, 0x0338, 0x0338, 2, "IndexNormalsFlag", "Index Normals Flag", "CS", "1", false),
-        new(0x0024, 0x0024, 2, 0x0341, 0x0341, 2, "IndexProbability", "Index Probability", "FL", "1", false),
-        new(0x0024, 0x0024, 2, 0x0344, 0x0344, 2, "IndexProbabilitySequence", "Index Probability Sequence", "SQ", "1", false),
-        new(0x0028, 0x0028, 2, 0x0002, 0x0002, 2, "SamplesPerPixel", "Samples Per Pixel", "US", "1", false),
-        new(0x0028, 0x0028, 2, 0x0003, 0x0003, 2, "SamplesPerPixelUsed", "Samples Per Pixel Used", "US", "1", false),
-        new(0x0028, 0x0028, 2, 0x0004, 0x0004, 2, "PhotometricInterpretation", "Photometric Interpretation", "CS", "1", false),
-        new(0x0028, 0x0028, 2, 0x0006, 0x0006, 2, "PlanarConfiguration", "Planar Configuration", "US", "1", false),
-        new(0x0028, 0x0028, 2, 0x0008, 0x0008, 2, "NumberOfFrames", "Number Of Frames", "IS", "1", false),
-        new(0x0028, 0x0028, 2, 0x0009, 0x0009, 2, "FrameIncrementPointer", "Frame Increment Pointer", "AT", "1-n", false),
-        new(0x0028, 0x0028, 2, 0x000A, 0x000A, 2, "FrameDimensionPointer", "Frame Dimension Pointer", "AT", "1-n", false),
-        new(0x0028, 0x0028, 2, 0x0010, 0x0010, 2, "Rows", "Rows", "US", "1", false),
-        new(0x0028, 0x0028, 2, 0x0011, 0x0011, 2, "Columns", "Columns", "US", "1", false),
-        new(0x0028, 0x0028, 2, 0x0014, 0x0014, 2, "UltrasoundColorDataPresent", "Ultrasound Color Data Present", "US", "1", false),
-        new(0x0028, 0x0028, 2, 0x0030, 0x0030, 2, "PixelSpacing", "Pixel Spacing", "DS", "2", false),
-        new(0x0028, 0x0028, 2, 0x0031, 0x0031, 2, "ZoomFactor", "Zoom Factor", "DS", "2", false),
-        new(0x0028, 0x0028, 2, 0x0032, 0x0032, 2, "ZoomCenter", "Zoom Center", "DS", "2", false),
-        new(0x0028, 0x0028, 2, 0x0034, 0x0034, 2, "PixelAspectRatio", "Pixel Aspect Ratio", "IS", "2", false),
-        new(0x0028, 0x0028, 2, 0x0051, 0x0051, 2, "CorrectedImage", "Corrected Image", "CS", "1-n", false),
-        new(0x0028, 0x0028, 2, 0x0100, 0x0100, 2, "BitsAllocated", "Bits Allocated", "US", "1", false),
-        new(0x0028, 0x0028, 2, 0x0101, 0x0101, 2, "BitsStored", "Bits Stored", "US", "1", false),
-        new(0x0028, 0x0028, 2, 0x0102, 0x0102, 2, "HighBit", "High Bit", "US", "1", false),
-        new(0x0028, 0x0028, 2, 0x0103, 0x0103, 2, "PixelRepresentation", "Pixel Representation", "US", "1", false),
-        new(0x0028, 0x0028, 2, 0x0106, 0x0106, 2, "SmallestImagePixelValue", "Smallest Image Pixel Value", "US|SS", "1", false),
-        new(0x0028, 0x0028, 2, 0x0107, 0x0107, 2, "LargestImagePixelValue", "Largest Image Pixel Value", "US|SS", "1", false),
-        new(0x0028, 0x0028, 2, 0x0108, 0x0108, 2, "SmallestPixelValueInSeries", "Smallest Pixel Value In Series", "US|SS", "1", false),
-        new(0x0028, 0x0028, 2, 0x0109, 0x0109, 2, "LargestPixelValueInSeries", "Largest Pixel Value In Series", "US|SS", "1", false),
-        new(0x0028, 0x0028, 2, 0x0120, 0x0120, 2, "PixelPaddingValue", "Pixel Padding Value", "US|SS", "1", false),
-        new(0x0028, 0x0028, 2, 0x0121, 0x0121, 2, "PixelPaddingRangeLimit", "Pixel Padding Range Limit", "US|SS", "1", false),
-        new(0x0028, 0x0028, 2, 0x0122, 0x0122, 2, "FloatPixelPaddingValue", "Float Pixel Padding Value", "FL", "1", false),
-        new(0x0028, 0x0028, 2, 0x0123, 0x0123, 2, "DoubleFloatPixelPaddingValue", "Double Float Pixel Padding Value", "FD", "1", false),
-        new(0x0028, 0x0028, 2, 0x0124, 0x0124, 2, "FloatPixelPaddingRangeLimit", "Float Pixel Padding Range Limit", "FL", "1", false),
-        new(0x0028, 0x0028, 2, 0x0125, 0x0125, 2, "DoubleFloatPixelPaddingRangeLimit", "Double Float Pixel Padding Range Limit", "FD", "1", false),
-        new(0x0028, 0x0028, 2, 0x0300, 0x0300, 2, "QualityControlImage", "Quality Control Image", "CS", "1", false),
-        new(0x0028, 0x0028, 2, 0x0301, 0x0301, 2, "BurnedInAnnotation", "Burned In Annotation", "CS", "1", false),
-        new(0x0028, 0x0028, 2, 0x0302, 0x0302, 2, "RecognizableVisualFeatures", "Recognizable Visual Features", "CS", "1", false),
-        new(0x0028, 0x0028, 2, 0x0303, 0x0303, 2, "LongitudinalTemporalInformationModified", "Longitudinal Temporal Information Modified", "CS", "1", false),
-        new(0x0028, 0x0028, 2, 0x0304, 0x0304, 2, "ReferencedColorPaletteInstanceUID", "Referenced Color Palette Instance UID", "UI", "1", false),
-        new(0x0028, 0x0028, 2, 0x0A02, 0x0A02, 2, "PixelSpacingCalibrationType", "Pixel Spacing Calibration Type", "CS", "1", false),
-        new(0x0028, 0x0028, 2, 0x0A04, 0x0A04, 2, "PixelSpacingCalibrationDescription", "Pixel Spacing Calibration Description", "LO", "1", false),
-        new(0x0028, 0x0028, 2, 0x1040, 0x1040, 2, "PixelIntensityRelationship", "Pixel Intensity Relationship", "CS", "1", false),
-        new(0x0028, 0x0028, 2, 0x1041, 0x1041, 2, "PixelIntensityRelationshipSign", "Pixel Intensity Relationship Sign", "SS", "1", false),
-        new(0x0028, 0x0028, 2, 0x1050, 0x1050, 2, "WindowCenter", "Window Center", "DS", "1-n", false),
-        new(0x0028, 0x0028, 2, 0x1051, 0x1051, 2, "WindowWidth", "Window Width", "DS", "1-n", false),
-        new(0x0028, 0x0028, 2, 0x1052, 0x1052, 2, "RescaleIntercept", "Rescale Intercept", "DS", "1", false),
-        new(0x0028, 0x0028, 2, 0x1053, 0x1053, 2, "RescaleSlope", "Rescale Slope", "DS", "1", false),
-        new(0x0028, 0x0028, 2, 0x1054, 0x1054, 2, "RescaleType", "Rescale Type", "LO", "1", false),
-        new(0x0028, 0x0028, 2, 0x1055, 0x1055, 2, "WindowCenterWidthExplanation", "Window Center Width Explanation", "LO", "1-n", false),
-        new(0x0028, 0x0028, 2, 0x1056, 0x1056, 2, "VOILUTFunction", "VOILUT Function", "CS", "1", false),
-        new(0x0028, 0x0028, 2, 0x1090, 0x1090, 2, "RecommendedViewingMode", "Recommended Viewing Mode", "CS", "1", false),
-        new(0x0028, 0x0028, 2, 0x1101, 0x1101, 2, "RedPaletteColorLookupTableDescriptor", "Red Palette Color Lookup Table Descriptor", "US|SS", "3", false),
-        new(0x0028, 0x0028, 2, 0x1102, 0x1102, 2, "GreenPaletteColorLookupTableDescriptor", "Green Palette Color Lookup Table Descriptor", "US|SS", "3", false),
-        new(0x0028, 0x0028, 2, 0x1103, 0x1103, 2, "BluePaletteColorLookupTableDescriptor", "Blue Palette Color Lookup Table Descriptor", "US|SS", "3", false),
-        new(0x0028, 0x0028, 2, 0x1104, 0x1104, 2, "AlphaPaletteColorLookupTableDescriptor", "Alpha Palette Color Lookup Table Descriptor", "US", "3", false),
-        new(0x0028, 0x0028, 2, 0x1199, 0x1199, 2, "PaletteColorLookupTableUID", "Palette Color Lookup Table UID", "UI", "1", false),
-        new(0x0028, 0x0028, 2, 0x1201, 0x1201, 2, "RedPaletteColorLookupTableData", "Red Palette Color Lookup Table Data", "OW", "1", false),
-        new(0x0028, 0x0028, 2, 0x1202, 0x1202, 2, "GreenPaletteColorLookupTableData", "Green Palette Color Lookup Table Data", "OW", "1", false),
-        new(0x0028, 0x0028, 2, 0x1203, 0x1203, 2, "BluePaletteColorLookupTableData", "Blue Palette Color Lookup Table Data", "OW", "1", false),
-        new(0x0028, 0x0028, 2, 0x1204, 0x1204, 2, "AlphaPaletteColorLookupTableData", "Alpha Palette Color Lookup Table Data", "OW", "1", false),
-        new(0x0028, 0x0028, 2, 0x1221, 0x1221, 2, "SegmentedRedPaletteColorLookupTableData", "Segmented Red Palette Color Lookup Table Data", "OW", "1", false),
-        new(0x0028, 0x0028, 2, 0x1222, 0x1222, 2, "SegmentedGreenPaletteColorLookupTableData", "Segmented Green Palette Color Lookup Table Data", "OW", "1", false),
-        new(0x0028, 0x0028, 2, 0x1223, 0x1223, 2, "SegmentedBluePaletteColorLookupTableData", "Segmented Blue Palette Color Lookup Table Data", "OW", "1", false),
-        new(0x0028, 0x0028, 2, 0x1224, 0x1224, 2, "SegmentedAlphaPaletteColorLookupTableData", "Segmented Alpha Palette Color Lookup Table Data", "OW", "1", false),
-        new(0x0028, 0x0028, 2, 0x1230, 0x1230, 2, "StoredValueColorRangeSequence", "Stored Value Color Range Sequence", "SQ", "1", false),
-        new(0x0028, 0x0028, 2, 0x1231, 0x1231, 2, "MinimumStoredValueMapped", "Minimum Stored Value Mapped", "FD", "1", false),
-        new(0x0028, 0x0028, 2, 0x1232, 0x1232, 2, "MaximumStoredValueMapped", "Maximum Stored Value Mapped", "FD", "1", false),
-        new(0x0028, 0x0028, 2, 0x1300, 0x1300, 2, "BreastImplantPresent", "Breast Implant Present", "CS", "1", false),
-        new(0x0028, 0x0028, 2, 0x1350, 0x1350, 2, "PartialView", "Partial View", "CS", "1", false),
-        new(0x0028, 0x0028, 2, 0x1351, 0x1351, 2, "PartialViewDescription", "Partial View Description", "ST", "1", false),
-        new(0x0028, 0x0028, 2, 0x1352, 0x1352, 2, "PartialViewCodeSequence", "Partial View Code Sequence", "SQ", "1", false),
-        new(0x0028, 0x0028, 2, 0x135A, 0x135A, 2, "SpatialLocationsPreserved", "Spatial Locations Preserved", "CS", "1", false),
-        new(0x0028, 0x0028, 2, 0x1401, 0x1401, 2, "DataFrameAssignmentSequence", "Data Frame Assignment Sequence", "SQ", "1", false),
-        new(0x0028, 0x0028, 2, 0x1402, 0x1402, 2, "DataPathAssignment", "Data Path Assignment", "CS", "1", false),
-        new(0x0028, 0x0028, 2, 0x1403, 0x1403, 2, "BitsMappedToColorLookupTable", "Bits Mapped To Color Lookup Table", "US", "1", false),
-        new(0x0028, 0x0028, 2, 0x1404, 0x1404, 2, "BlendingLUT1Sequence", "Blending LUT1 Sequence", "SQ", "1", false),
-        new(0x0028, 0x0028, 2, 0x1405, 0x1405, 2, "BlendingLUT1TransferFunction", "Blending LUT1 Transfer Function", "CS", "1", false),
-        new(0x0028, 0x0028, 2, 0x1406, 0x1406, 2, "BlendingWeightConstant", "Blending Weight Constant", "FD", "1", false),
-        new(0x0028, 0x0028, 2, 0x1407, 0x1407, 2, "BlendingLookupTableDescriptor", "Blending Lookup Table Descriptor", "US", "3", false),
-        new(0x0028, 0x0028, 2, 0x1408, 0x1408, 2, "BlendingLookupTableData", "Blending Lookup Table Data", "OW", "1", false),
-        new(0x0028, 0x0028, 2, 0x140B, 0x140B, 2, "EnhancedPaletteColorLookupTableSequence", "Enhanced Palette Color Lookup Table Sequence", "SQ", "1", false),
-        new(0x0028, 0x0028, 2, 0x140C, 0x140C, 2, "BlendingLUT2Sequence", "Blending LUT2 Sequence", "SQ", "1", false),
-        new(0x0028, 0x0028, 2, 0x140D, 0x140D, 2, "BlendingLUT2TransferFunction", "Blending LUT2 Transfer Function", "CS", "1", false),
-        new(0x0028, 0x0028, 2, 0x140E, 0x140E, 2, "DataPathID", "Data Path ID", "CS", "1", false),
-        new(0x0028, 0x0028, 2, 0x140F, 0x140F, 2, "RGBLUTTransferFunction", "RGBLUT Transfer Function", "CS", "1", false),
-        new(0x0028, 0x0028, 2, 0x1410, 0x1410, 2, "AlphaLUTTransferFunction", "Alpha LUT Transfer Function", "CS", "1", false),
-        new(0x0028, 0x0028, 2, 0x2000, 0x2000, 2, "ICCProfile", "ICC Profile", "OB", "1", false),
-        new(0x0028, 0x0028, 2, 0x2002, 0x2002, 2, "ColorSpace", "Color Space", "CS", "1", false),
-        new(0x0028, 0x0028, 2, 0x2110, 0x2110, 2, "LossyImageCompression", "Lossy Image Compression", "CS", "1", false),
-        new(0x0028, 0x0028, 2, 0x2112, 0x2112, 2, "LossyImageCompressionRatio", "Lossy Image Compression Ratio", "DS", "1-n", false),
-        new(0x0028, 0x0028, 2, 0x2114, 0x2114, 2, "LossyImageCompressionMethod", "Lossy Image Compression Method", "CS", "1-n", false),
-        new(0x0028, 0x0028, 2, 0x3000, 0x3000, 2, "ModalityLUTSequence", "Modality LUT Sequence", "SQ", "1", false),
-        new(0x0028, 0x0028, 2, 0x3002, 0x3002, 2, "LUTDescriptor", "LUT Descriptor", "US|SS", "3", false),
-        new(0x0028, 0x0028, 2, 0x3003, 0x3003, 2, "LUTExplanation", "LUT Explanation", "LO", "1", false),
-        new(0x0028, 0x0028, 2, 0x3004, 0x3004, 2, "ModalityLUTType", "Modality LUT Type", "LO", "1", false),
-        new(0x0028, 0x0028, 2, 0x3006, 0x3006, 2, "LUTData", "LUT Data", "US|SS|OW", "1-n", false),
-        new(0x0028, 0x0028, 2, 0x3010, 0x3010, 2, "VOILUTSequence", "VOILUT Sequence", "SQ", "1", false),
-        new(0x0028, 0x0028, 2, 0x3110, 0x3110, 2, "SoftcopyVOILUTSequence", "Softcopy VOILUT Sequence", "SQ", "1", false),
-        new(0x0028, 0x0028, 2, 0x6010, 0x6010, 2, "RepresentativeFrameNumber", "Representative Frame Number", "US", "1", false),
-        new(0x0028, 0x0028, 2, 0x6020, 0x6020, 2, "FrameNumbersOfInterest", "Frame Numbers Of Interest", "US", "1-n", false),
-        new(0x0028, 0x0028, 2, 0x6022, 0x6022, 2, "FrameOfInterestDescription", "Frame Of Interest Description", "LO", "1-n", false),
-        new(0x0028, 0x0028, 2, 0x6023, 0x6023, 2, "FrameOfInterestType", "Frame Of Interest Type", "CS", "1-n", false),
-        new(0x0028, 0x0028, 2, 0x6040, 0x6040, 2, "RWavePointer", "R Wave Pointer", "US", "1-n", false),
-        new(0x0028, 0x0028, 2, 0x6100, 0x6100, 2, "MaskSubtractionSequence", "Mask Subtraction Sequence", "SQ", "1", false),
-        new(0x0028, 0x0028, 2, 0x6101, 0x6101, 2, "MaskOperation", "Mask Operation", "CS", "1", false),
-        new(0x0028, 0x0028, 2, 0x6102, 0x6102, 2, "ApplicableFrameRange", "Applicable Frame Range", "US", "2-2n", false),
-        new(0x0028, 0x0028, 2, 0x6110, 0x6110, 2, "MaskFrameNumbers", "Mask Frame Numbers", "US", "1-n", false),
-        new(0x0028, 0x0028, 2, 0x6112, 0x6112, 2, "ContrastFrameAveraging", "Contrast Frame Averaging", "US", "1", false),
-        new(0x0028, 0x0028, 2, 0x6114, 0x6114, 2, "MaskSubPixelShift", "Mask Sub Pixel Shift", "FL", "2", false),
-        new(0x0028, 0x0028, 2, 0x6120, 0x6120, 2, "TIDOffset", "TID Offset", "SS", "1", false),
-        new(0x0028, 0x0028, 2, 0x6190, 0x6190, 2, "MaskOperationExplanation", "Mask Operation Explanation", "ST", "1", false),
-        new(0x0028, 0x0028, 2, 0x7000, 0x7000, 2, "EquipmentAdministratorSequence", "Equipment Administrator Sequence", "SQ", "1", false),
-        new(0x0028, 0x0028, 2, 0x7001, 0x7001, 2, "NumberOfDisplaySubsystems", "Number Of Display Subsystems", "US", "1", false),
-        new(0x0028, 0x0028, 2, 0x7002, 0x7002, 2, "CurrentConfigurationID", "Current Configuration ID", "US", "1", false),
-        new(0x0028, 0x0028, 2, 0x7003, 0x7003, 2, "DisplaySubsystemID", "Display Subsystem ID", "US", "1", false),
-        new(0x0028, 0x0028, 2, 0x7004, 0x7004, 2, "DisplaySubsystemName", "Display Subsystem Name", "SH", "1", false),
-        new(0x0028, 0x0028, 2, 0x7005, 0x7005, 2, "DisplaySubsystemDescription", "Display Subsystem Description", "LO", "1", false),
-        new(0x0028, 0x0028, 2, 0x7006, 0x7006, 2, "SystemStatus", "System Status", "CS", "1", false),
-        new(0x0028, 0x0028, 2, 0x7007, 0x7007, 2, "SystemStatusComment", "System Status Comment", "LO", "1", false),
-        new(0x0028, 0x0028, 2, 0x7008, 0x7008, 2, "TargetLuminanceCharacteristicsSequence", "Target Luminance Characteristics Sequence", "SQ", "1", false),
-        new(0x0028, 0x0028, 2, 0x7009, 0x7009, 2, "LuminanceCharacteristicsID", "Luminance Characteristics ID", "US", "1", false),
-        new(0x0028, 0x0028, 2, 0x700A, 0x700A, 2, "DisplaySubsystemConfigurationSequence", "Display Subsystem Configuration Sequence", "SQ", "1", false),
-        new(0x0028, 0x0028, 2, 0x700B, 0x700B, 2, "ConfigurationID", "Configuration ID", "US", "1", false),
-        new(0x0028, 0x0028, 2, 0x700C, 0x700C, 2, "ConfigurationName", "Configuration Name", "SH", "1", false),
-        new(0x0028, 0x0028, 2, 0x700D, 0x700D, 2, "ConfigurationDescription", "Configuration Description", "LO", "1", false),
-        new(0x0028, 0x0028, 2, 0x700E, 0x700E, 2, "ReferencedTargetLuminanceCharacteristicsID", "Referenced Target Luminance Characteristics ID", "US", "1", false),
-        new(0x0028, 0x0028, 2, 0x700F, 0x700F, 2, "QAResultsSequence", "QA Results Sequence", "SQ", "1", false),
-        new(0x0028, 0x0028, 2, 0x7010, 0x7010, 2, "DisplaySubsystemQAResultsSequence", "Display Subsystem QA Results Sequence", "SQ", "1", false),
-        new(0x0028, 0x0028, 2, 0x7011, 0x7011, 2, "ConfigurationQAResultsSequence", "Configuration QA Results Sequence", "SQ", "1", false),
-        new(0x0028, 0x0028, 2, 0x7012, 0x7012, 2, "MeasurementEquipmentSequence", "Measurement Equipment Sequence", "SQ", "1", false),
-        new(0x0028, 0x0028, 2, 0x7013, 0x7013, 2, "MeasurementFunctions", "Measurement Functions", "CS", "1-n", false),
-        new(0x0028, 0x0028, 2, 0x7014, 0x7014, 2, "MeasurementEquipmentType", "Measurement Equipment Type", "CS", "1", false),
-        new(0x0028, 0x0028, 2, 0x7015, 0x7015, 2, "VisualEvaluationResultSequence", "Visual Evaluation Result Sequence", "SQ", "1", false),
-        new(0x0028, 0x0028, 2, 0x7016, 0x7016, 2, "DisplayCalibrationResultSequence", "Display Calibration Result Sequence", "SQ", "1", false),
-        new(0x0028, 0x0028, 2, 0x7017, 0x7017, 2, "DDLValue", "DDL Value", "US", "1", false),
-        new(0x0028, 0x0028, 2, 0x7018, 0x7018, 2, "CIExyWhitePoint", "CI Exy White Point", "FL", "2", false),
-        new(0x0028, 0x0028, 2, 0x7019, 0x7019, 2, "DisplayFunctionType", "Display Function Type", "CS", "1", false),
-        new(0x0028, 0x0028, 2, 0x701A, 0x701A, 2, "GammaValue", "Gamma Value", "FL", "1", false),
-        new(0x0028, 0x0028, 2, 0x701B, 0x701B, 2, "NumberOfLuminancePoints", "Number Of Luminance Points", "US", "1", false),
-        new(0x0028, 0x0028, 2, 0x701C, 0x701C, 2, "LuminanceResponseSequence", "Luminance Response Sequence", "SQ", "1", false),
-        new(0x0028, 0x0028, 2, 0x701D, 0x701D, 2, "TargetMinimumLuminance", "Target Minimum Luminance", "FL", "1", false),
-        new(0x0028, 0x0028, 2, 0x701E, 0x701E, 2, "TargetMaximumLuminance", "Target Maximum Luminance", "FL", "1", false),
-        new(0x0028, 0x0028, 2, 0x701F, 0x701F, 2, "LuminanceValue", "Luminance Value", "FL", "1", false),
-        new(0x0028, 0x0028, 2, 0x7020, 0x7020, 2, "LuminanceResponseDescription", "Luminance Response Description", "LO", "1", false),
-        new(0x0028, 0x0028, 2, 0x7021, 0x7021, 2, "WhitePointFlag", "White Point Flag", "CS", "1", false),
-        new(0x0028, 0x0028, 2, 0x7022, 0x7022, 2, "DisplayDeviceTypeCodeSequence", "Display Device Type Code Sequence", "SQ", "1", false),
-        new(0x0028, 0x0028, 2, 0x7023, 0x7023, 2, "DisplaySubsystemSequence", "Display Subsystem Sequence", "SQ", "1", false),
-        new(0x0028, 0x0028, 2, 0x7024, 0x7024, 2, "LuminanceResultSequence", "Luminance Result Sequence", "SQ", "1", false),
-        new(0x0028, 0x0028, 2, 0x7025, 0x7025, 2, "AmbientLightValueSource", "Ambient Light Value Source", "CS", "1", false),
-        new(0x0028, 0x0028, 2, 0x7026, 0x7026, 2, "MeasuredCharacteristics", "Measured Characteristics", "CS", "1-n", false),
-        new(0x0028, 0x0028, 2, 0x7027, 0x7027, 2, "LuminanceUniformityResultSequence", "Luminance Uniformity Result Sequence", "SQ", "1", false),
-        new(0x0028, 0x0028, 2, 0x7028, 0x7028, 2, "VisualEvaluationTestSequence", "Visual Evaluation Test Sequence", "SQ", "1", false),
-        new(0x0028, 0x0028, 2, 0x7029, 0x7029, 2, "TestResult", "Test Result", "CS", "1", false),
-        new(0x0028, 0x0028, 2, 0x702A, 0x702A, 2, "TestResultComment", "Test Result Comment", "LO", "1", false),
-        new(0x0028, 0x0028, 2, 0x702B, 0x702B, 2, "TestImageValidation", "Test Image Validation", "CS", "1", false),
-        new(0x0028, 0x0028, 2, 0x702C, 0x702C, 2, "TestPatternCodeSequence", "Test Pattern Code Sequence", "SQ", "1", false),
-        new(0x0028, 0x0028, 2, 0x702D, 0x702D, 2, "MeasurementPatternCodeSequence", "Measurement Pattern Code Sequence", "SQ", "1", false),
-        new(0x0028, 0x0028, 2, 0x702E, 0x702E, 2, "VisualEvaluationMethodCodeSequence", "Visual Evaluation Method Code Sequence", "SQ", "1", false),
-        new(0x0028, 0x0028, 2, 0x7FE0, 0x7FE0, 2, "PixelDataProviderURL", "Pixel Data Provider URL", "UR", "1", false),
-        new(0x0028, 0x0028, 2, 0x9001, 0x9001, 2, "DataPointRows", "Data Point Rows", "UL", "1", false),
-        new(0x0028, 0x0028, 2, 0x9002, 0x9002, 2, "DataPointColumns", "Data Point Columns", "UL", "1", false),
-        new(0x0028, 0x0028, 2, 0x9003, 0x9003, 2, "SignalDomainColumns", "Signal Domain Columns", "CS", "1", false),
-        new(0x0028, 0x0028, 2, 0x9108, 0x9108, 2, "DataRepresentation", "Data Representation", "CS", "1", false),
-        new(0x0028, 0x0028, 2, 0x9110, 0x9110, 2, "PixelMeasuresSequence", "Pixel Measures Sequence", "SQ", "1", false),
-        new(0x0028, 0x0028, 2, 0x9132, 0x9132, 2, "FrameVOILUTSequence", "Frame VOILUT Sequence", "SQ", "1", false),
-        new(0x0028, 0x0028, 2, 0x9145, 0x9145, 2, "PixelValueTransformationSequence", "Pixel Value Transformation Sequence", "SQ", "1", false),
-        new(0x0028, 0x0028, 2, 0x9235, 0x9235, 2, "SignalDomainRows", "Signal Domain Rows", "CS", "1", false),
-        new(0x0028, 0x0028, 2, 0x9411, 0x9411, 2, "DisplayFilterPercentage", "Display Filter Percentage", "FL", "1", false),
-        new(0x0028, 0x0028, 2, 0x9415, 0x9415, 2, "FramePixelShiftSequence", "Frame Pixel Shift Sequence", "SQ", "1", false),
-        new(0x0028, 0x0028, 2, 0x9416, 0x9416, 2, "SubtractionItemID", "Subtraction Item ID", "US", "1", false),
-        new(0x0028, 0x0028, 2, 0x9422, 0x9422, 2, "PixelIntensityRelationshipLUTSequence", "Pixel Intensity Relationship LUT Sequence", "SQ", "1", false),
-        new(0x0028, 0x0028, 2, 0x9443, 0x9443, 2, "FramePixelDataPropertiesSequence", "Frame Pixel Data Properties Sequence", "SQ", "1", false),
-        new(0x0028, 0x0028, 2, 0x9444, 0x9444, 2, "GeometricalProperties", "Geometrical Properties", "CS", "1", false),
-        new(0x0028, 0x0028, 2, 0x9445, 0x9445, 2, "GeometricMaximumDistortion", "Geometric Maximum Distortion", "FL", "1", false),
-        new(0x0028, 0x0028, 2, 0x9446, 0x9446, 2, "ImageProcessingApplied", "Image Processing Applied", "CS", "1-n", false),
-        new(0x0028, 0x0028, 2, 0x9454, 0x9454, 2, "MaskSelectionMode", "Mask Selection Mode", "CS", "1", false),
-        new(0x0028, 0x0028, 2, 0x9474, 0x9474, 2, "LUTFunction", "LUT Function", "CS", "1", false),
-        new(0x0028, 0x0028, 2, 0x9478, 0x9478, 2, "MaskVisibilityPercentage", "Mask Visibility Percentage", "FL", "1", false),
-        new(0x0028, 0x0028, 2, 0x9501, 0x9501, 2, "PixelShiftSequence", "Pixel Shift Sequence", "SQ", "1", false),
-        new(0x0028, 0x0028, 2, 0x9502, 0x9502, 2, "RegionPixelShiftSequence", "Region Pixel Shift Sequence", "SQ", "1", false),
-        new(0x0028, 0x0028, 2, 0x9503, 0x9503, 2, "VerticesOfTheRegion", "Vertices Of The Region", "SS", "2-2n", false),
-        new(0x0028, 0x0028, 2, 0x9505, 0x9505, 2, "MultiFramePresentationSequence", "Multi Frame Presentation Sequence", "SQ", "1", false),
-        new(0x0028, 0x0028, 2, 0x9506, 0x9506, 2, "PixelShiftFrameRange", "Pixel Shift Frame Range", "US", "2-2n", false),
-        new(0x0028, 0x0028, 2, 0x9507, 0x9507, 2, "LUTFrameRange", "LUT Frame Range", "US", "2-2n", false),
-        new(0x0028, 0x0028, 2, 0x9520, 0x9520, 2, "ImageToEquipmentMappingMatrix", "Image To Equipment Mapping Matrix", "DS", "16", false),
-        new(0x0028, 0x0028, 2, 0x9537, 0x9537, 2, "EquipmentCoordinateSystemIdentification", "Equipment Coordinate System Identification", "CS", "1", false),
-        new(0x0032, 0x0032, 2, 0x1031, 0x1031, 2, "RequestingPhysicianIdentificationSequence", "Requesting Physician Identification Sequence", "SQ", "1", false),
-        new(0x0032, 0x0032, 2, 0x1032, 0x1032, 2, "RequestingPhysician", "Requesting Physician", "PN", "1", false),
-        new(0x0032, 0x0032, 2, 0x1033, 0x1033, 2, "RequestingService", "Requesting Service", "LO", "1", false),
-        new(0x0032, 0x0032, 2, 0x1034, 0x1034, 2, "RequestingServiceCodeSequence", "Requesting Service Code Sequence", "SQ", "1", false),
-        new(0x0032, 0x0032, 2, 0x1060, 0x1060, 2, "RequestedProcedureDescription", "Requested Procedure Description", "LO", "1", false),
-        new(0x0032, 0x0032, 2, 0x1064, 0x1064, 2, "RequestedProcedureCodeSequence", "Requested Procedure Code Sequence", "SQ", "1", false),
-        new(0x0032, 0x0032, 2, 0x1065, 0x1065, 2, "RequestedLateralityCodeSequence", "Requested Laterality Code Sequence", "SQ", "1", false),
-        new(0x0032, 0x0032, 2, 0x1066, 0x1066, 2, "ReasonForVisit", "Reason For Visit", "UT", "1", false),
-        new(0x0032, 0x0032, 2, 0x1067, 0x1067, 2, "ReasonForVisitCodeSequence", "Reason For Visit Code Sequence", "SQ", "1", false),
-        new(0x0032, 0x0032, 2, 0x1070, 0x1070, 2, "RequestedContrastAgent", "Requested Contrast Agent", "LO", "1", false),
-        new(0x0034, 0x0034, 2, 0x0001, 0x0001, 2, "FlowIdentifierSequence", "Flow Identifier Sequence", "SQ", "1", false),
-        new(0x0034, 0x0034, 2, 0x0002, 0x0002, 2, "FlowIdentifier", "Flow Identifier", "OB", "1", false),
-        new(0x0034, 0x0034, 2, 0x0003, 0x0003, 2, "FlowTransferSyntaxUID", "Flow Transfer Syntax UID", "UI", "1", false),
-        new(0x0034, 0x0034, 2, 0x0004, 0x0004, 2, "FlowRTPSamplingRate", "Flow RTP Sampling Rate", "UL", "1", false),
-        new(0x0034, 0x0034, 2, 0x0005, 0x0005, 2, "SourceIdentifier", "Source Identifier", "OB", "1", false),
-        new(0x0034, 0x0034, 2, 0x0007, 0x0007, 2, "FrameOriginTimestamp", "Frame Origin Timestamp", "OB", "1", false),
-        new(0x0034, 0x0034, 2, 0x0008, 0x0008, 2, "IncludesImagingSubject", "Includes Imaging Subject", "CS", "1", false),
-        new(0x0034, 0x0034, 2, 0x0009, 0x0009, 2, "FrameUsefulnessGroupSequence", "Frame Usefulness Group Sequence", "SQ", "1", false),
-        new(0x0034, 0x0034, 2, 0x000A, 0x000A, 2, "RealTimeBulkDataFlowSequence", "Real Time Bulk Data Flow Sequence", "SQ", "1", false),
-        new(0x0034, 0x0034, 2, 0x000B, 0x000B, 2, "CameraPositionGroupSequence", "Camera Position Group Sequence", "SQ", "1", false),
-        new(0x0034, 0x0034, 2, 0x000C, 0x000C, 2, "IncludesInformation", "Includes Information", "CS", "1", false),
-        new(0x0034, 0x0034, 2, 0x000D, 0x000D, 2, "TimeOfFrameGroupSequence", "Time Of Frame Group Sequence", "SQ", "1", false),
-        new(0x0038, 0x0038, 2, 0x0004, 0x0004, 2, "ReferencedPatientAliasSequence", "Referenced Patient Alias Sequence", "SQ", "1", false),
-        new(0x0038, 0x0038, 2, 0x0008, 0x0008, 2, "VisitStatusID", "Visit Status ID", "CS", "1", false),
-        new(0x0038, 0x0038, 2, 0x0010, 0x0010, 2, "AdmissionID", "Admission ID", "LO", "1", false),
-        new(0x0038, 0x0038, 2, 0x0014, 0x0014, 2, "IssuerOfAdmissionIDSequence", "Issuer Of Admission ID Sequence", "SQ", "1", false),
-        new(0x0038, 0x0038, 2, 0x0016, 0x0016, 2, "RouteOfAdmissions", "Route Of Admissions", "LO", "1", false),
-        new(0x0038, 0x0038, 2, 0x0020, 0x0020, 2, "AdmittingDate", "Admitting Date", "DA", "1", false),
-        new(0x0038, 0x0038, 2, 0x0021, 0x0021, 2, "AdmittingTime", "Admitting Time", "TM", "1", false),
-        new(0x0038, 0x0038, 2, 0x0050, 0x0050, 2, "SpecialNeeds", "Special Needs", "LO", "1", false),
-        new(0x0038, 0x0038, 2, 0x0060, 0x0060, 2, "ServiceEpisodeID", "Service Episode ID", "LO", "1", false),
-        new(0x0038, 0x0038, 2, 0x0062, 0x0062, 2, "ServiceEpisodeDescription", "Service Episode Description", "LO", "1", false),
-        new(0x0038, 0x0038, 2, 0x0064, 0x0064, 2, "IssuerOfServiceEpisodeIDSequence", "Issuer Of Service Episode ID Sequence", "SQ", "1", false),
-        new(0x0038, 0x0038, 2, 0x0100, 0x0100, 2, "PertinentDocumentsSequence", "Pertinent Documents Sequence", "SQ", "1", false),
-        new(0x0038, 0x0038, 2, 0x0101, 0x0101, 2, "PertinentResourcesSequence", "Pertinent Resources Sequence", "SQ", "1", false),
-        new(0x0038, 0x0038, 2, 0x0102, 0x0102, 2, "ResourceDescription", "Resource Description", "LO", "1", false),
-        new(0x0038, 0x0038, 2, 0x0300, 0x0300, 2, "CurrentPatientLocation", "Current Patient Location", "LO", "1", false),
-        new(0x0038, 0x0038, 2, 0x0400, 0x0400, 2, "PatientInstitutionResidence", "Patient Institution Residence", "LO", "1", false),
-        new(0x0038, 0x0038, 2, 0x0500, 0x0500, 2, "PatientState", "Patient State", "LO", "1", false),
-        new(0x0038, 0x0038, 2, 0x0502, 0x0502, 2, "PatientClinicalTrialParticipationSequence", "Patient Clinical Trial Participation Sequence", "SQ", "1", false),
-        new(0x0038, 0x0038, 2, 0x4000, 0x4000, 2, "VisitComments", "Visit Comments", "LT", "1", false),
-        new(0x003A, 0x003A, 2, 0x0004, 0x0004, 2, "WaveformOriginality", "Waveform Originality", "CS", "1", false),
-        new(0x003A, 0x003A, 2, 0x0005, 0x0005, 2, "NumberOfWaveformChannels", "Number Of Waveform Channels", "US", "1", false),
-        new(0x003A, 0x003A, 2, 0x0010, 0x0010, 2, "NumberOfWaveformSamples", "Number Of Waveform Samples", "UL", "1", false),
-        new(0x003A, 0x003A, 2, 0x001A, 0x001A, 2, "SamplingFrequency", "Sampling Frequency", "DS", "1", false),
-        new(0x003A, 0x003A, 2, 0x0020, 0x0020, 2, "MultiplexGroupLabel", "Multiplex Group Label", "SH", "1", false),
-        new(0x003A, 0x003A, 2, 0x0200, 0x0200, 2, "ChannelDefinitionSequence", "Channel Definition Sequence", "SQ", "1", false),
-        new(0x003A, 0x003A, 2, 0x0202, 0x0202, 2, "WaveformChannelNumber", "Waveform Channel Number", "IS", "1", false),
-        new(0x003A, 0x003A, 2, 0x0203, 0x0203, 2, "ChannelLabel", "Channel Label", "SH", "1", false),
-        new(0x003A, 0x003A, 2, 0x0205, 0x0205, 2, "ChannelStatus", "Channel Status", "CS", "1-n", false),
-        new(0x003A, 0x003A, 2, 0x0208, 0x0208, 2, "ChannelSourceSequence", "Channel Source Sequence", "SQ", "1", false),
-        new(0x003A, 0x003A, 2, 0x0209, 0x0209, 2, "ChannelSourceModifiersSequence", "Channel Source Modifiers Sequence", "SQ", "1", false),
-        new(0x003A, 0x003A, 2, 0x020A, 0x020A, 2, "SourceWaveformSequence", "Source Waveform Sequence", "SQ", "1", false),
-        new(0x003A, 0x003A, 2, 0x020C, 0x020C, 2, "ChannelDerivationDescription", "Channel Derivation Description", "LO", "1", false),
-        new(0x003A, 0x003A, 2, 0x0210, 0x0210, 2, "ChannelSensitivity", "Channel Sensitivity", "DS", "1", false),
-        new(0x003A, 0x003A, 2, 0x0211, 0x0211, 2, "ChannelSensitivityUnitsSequence", "Channel Sensitivity Units Sequence", "SQ", "1", false),
-        new(0x003A, 0x003A, 2, 0x0212, 0x0212, 2, "ChannelSensitivityCorrectionFactor", "Channel Sensitivity Correction Factor", "DS", "1", false),
-        new(0x003A, 0x003A, 2, 0x0213, 0x0213, 2, "ChannelBaseline", "Channel Baseline", "DS", "1", false),
-        new(0x003A, 0x003A, 2, 0x0214, 0x0214, 2, "ChannelTimeSkew", "Channel Time Skew", "DS", "1", false),
-        new(0x003A, 0x003A, 2, 0x0215, 0x0215, 2, "ChannelSampleSkew", "Channel Sample Skew", "DS", "1", false),
-        new(0x003A, 0x003A, 2, 0x0218, 0x0218, 2, "ChannelOffset", "Channel Offset", "DS", "1", false),
-        new(0x003A, 0x003A, 2, 0x021A, 0x021A, 2, "WaveformBitsStored", "Waveform Bits Stored", "US", "1", false),
-        new(0x003A, 0x003A, 2, 0x0220, 0x0220, 2, "FilterLowFrequency", "Filter Low Frequency", "DS", "1", false),
-        new(0x003A, 0x003A, 2, 0x0221, 0x0221, 2, "FilterHighFrequency", "Filter High Frequency", "DS", "1", false),
-        new(0x003A, 0x003A, 2, 0x0222, 0x0222, 2, "NotchFilterFrequency", "Notch Filter Frequency", "DS", "1", false),
-        new(0x003A, 0x003A, 2, 0x0223, 0x0223, 2, "NotchFilterBandwidth", "Notch Filter Bandwidth", "DS", "1", false),
-        new(0x003A, 0x003A, 2, 0x0230, 0x0230, 2, "WaveformDataDisplayScale", "Waveform Data Display Scale", "FL", "1", false),
-        new(0x003A, 0x003A, 2, 0x0231, 0x0231, 2, "WaveformDisplayBackgroundCIELabValue", "Waveform Display Background CIE Lab Value", "US", "3", false),
-        new(0x003A, 0x003A, 2, 0x0240, 0x0240, 2, "WaveformPresentationGroupSequence", "Waveform Presentation Group Sequence", "SQ", "1", false),
-        new(0x003A, 0x003A, 2, 0x0241, 0x0241, 2, "PresentationGroupNumber", "Presentation Group Number", "US", "1", false),
-        new(0x003A, 0x003A, 2, 0x0242, 0x0242, 2, "ChannelDisplaySequence", "Channel Display Sequence", "SQ", "1", false),
-        new(0x003A, 0x003A, 2, 0x0244, 0x0244, 2, "ChannelRecommendedDisplayCIELabValue", "Channel Recommended Display CIE Lab Value", "US", "3", false),
-        new(0x003A, 0x003A, 2, 0x0245, 0x0245, 2, "ChannelPosition", "Channel Position", "FL", "1", false),
-        new(0x003A, 0x003A, 2, 0x0246, 0x0246, 2, "DisplayShadingFlag", "Display Shading Flag", "CS", "1", false),
-        new(0x003A, 0x003A, 2, 0x0247, 0x0247, 2, "FractionalChannelDisplayScale", "Fractional Channel Display Scale", "FL", "1", false),
-        new(0x003A, 0x003A, 2, 0x0248, 0x0248, 2, "AbsoluteChannelDisplayScale", "Absolute Channel Display Scale", "FL", "1", false),
-        new(0x003A, 0x003A, 2, 0x0300, 0x0300, 2, "MultiplexedAudioChannelsDescriptionCodeSequence", "Multiplexed Audio Channels Description Code Sequence", "SQ", "1", false),
-        new(0x003A, 0x003A, 2, 0x0301, 0x0301, 2, "ChannelIdentificationCode", "Channel Identification Code", "IS", "1", false),
-        new(0x003A, 0x003A, 2, 0x0302, 0x0302, 2, "ChannelMode", "Channel Mode", "CS", "1", false),
-        new(0x003A, 0x003A, 2, 0x0310, 0x0310, 2, "MultiplexGroupUID", "Multiplex Group UID", "UI", "1", false),
-        new(0x003A, 0x003A, 2, 0x0311, 0x0311, 2, "PowerlineFrequency", "Powerline Frequency", "DS", "1", false),
-        new(0x003A, 0x003A, 2, 0x0312, 0x0312, 2, "ChannelImpedanceSequence", "Channel Impedance Sequence", "SQ", "1", false),
-        new(0x003A, 0x003A, 2, 0x0313, 0x0313, 2, "ImpedanceValue", "Impedance Value", "DS", "1", false),
-        new(0x003A, 0x003A, 2, 0x0314, 0x0314, 2, "ImpedanceMeasurementDateTime", "Impedance Measurement Date Time", "DT", "1", false),
-        new(0x003A, 0x003A, 2, 0x0315, 0x0315, 2, "ImpedanceMeasurementFrequency", "Impedance Measurement Frequency", "DS", "1", false),
-        new(0x003A, 0x003A, 2, 0x0316, 0x0316, 2, "ImpedanceMeasurementCurrentType", "Impedance Measurement Current Type", "CS", "1", false),
-        new(0x0040, 0x0040, 2, 0x0001, 0x0001, 2, "ScheduledStationAETitle", "Scheduled Station AE Title", "AE", "1-n", false),
-        new(0x0040, 0x0040, 2, 0x0002, 0x0002, 2, "ScheduledProcedureStepStartDate", "Scheduled Procedure Step Start Date", "DA", "1", false),
-        new(0x0040, 0x0040, 2, 0x0003, 0x0003, 2, "ScheduledProcedureStepStartTime", "Scheduled Procedure Step Start Time", "TM", "1", false),
-        new(0x0040, 0x0040, 2, 0x0004, 0x0004, 2, "ScheduledProcedureStepEndDate", "Scheduled Procedure Step End Date", "DA", "1", false),
-        new(0x0040, 0x0040, 2, 0x0005, 0x0005, 2, "ScheduledProcedureStepEndTime", "Scheduled Procedure Step End Time", "TM", "1", false),
-        new(0x0040, 0x0040, 2, 0x0006, 0x0006, 2, "ScheduledPerformingPhysicianName", "Scheduled Performing Physician Name", "PN", "1", false),
-        new(0x0040, 0x0040, 2, 0x0007, 0x0007, 2, "ScheduledProcedureStepDescription", "Scheduled Procedure Step Description", "LO", "1", false),
-        new(0x0040, 0x0040, 2, 0x0008, 0x0008, 2, "ScheduledProtocolCodeSequence", "Scheduled Protocol Code Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x0009, 0x0009, 2, "ScheduledProcedureStepID", "Scheduled Procedure Step ID", "SH", "1", false),
-        new(0x0040, 0x0040, 2, 0x000A, 0x000A, 2, "StageCodeSequence", "Stage Code Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x000B, 0x000B, 2, "ScheduledPerformingPhysicianIdentificationSequence", "Scheduled Performing Physician Identification Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x0010, 0x0010, 2, "ScheduledStationName", "Scheduled Station Name", "SH", "1-n", false),
-        new(0x0040, 0x0040, 2, 0x0011, 0x0011, 2, "ScheduledProcedureStepLocation", "Scheduled Procedure Step Location", "SH", "1", false),
-        new(0x0040, 0x0040, 2, 0x0012, 0x0012, 2, "PreMedication", "Pre Medication", "LO", "1", false),
-        new(0x0040, 0x0040, 2, 0x0020, 0x0020, 2, "ScheduledProcedureStepStatus", "Scheduled Procedure Step Status", "CS", "1", false),
-        new(0x0040, 0x0040, 2, 0x0026, 0x0026, 2, "OrderPlacerIdentifierSequence", "Order Placer Identifier Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x0027, 0x0027, 2, "OrderFillerIdentifierSequence", "Order Filler Identifier Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x0031, 0x0031, 2, "LocalNamespaceEntityID", "Local Namespace Entity ID", "UT", "1", false),
-        new(0x0040, 0x0040, 2, 0x0032, 0x0032, 2, "UniversalEntityID", "Universal Entity ID", "UT", "1", false),
-        new(0x0040, 0x0040, 2, 0x0033, 0x0033, 2, "UniversalEntityIDType", "Universal Entity ID Type", "CS", "1", false),
-        new(0x0040, 0x0040, 2, 0x0035, 0x0035, 2, "IdentifierTypeCode", "Identifier Type Code", "CS", "1", false),
-        new(0x0040, 0x0040, 2, 0x0036, 0x0036, 2, "AssigningFacilitySequence", "Assigning Facility Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x0039, 0x0039, 2, "AssigningJurisdictionCodeSequence", "Assigning Jurisdiction Code Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x003A, 0x003A, 2, "AssigningAgencyOrDepartmentCodeSequence", "Assigning Agency Or Department Code Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x0100, 0x0100, 2, "ScheduledProcedureStepSequence", "Scheduled Procedure Step Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x0220, 0x0220, 2, "ReferencedNonImageCompositeSOPInstanceSequence", "Referenced Non Image Composite SOP Instance Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x0241, 0x0241, 2, "PerformedStationAETitle", "Performed Station AE Title", "AE", "1", false),
-        new(0x0040, 0x0040, 2, 0x0242, 0x0242, 2, "PerformedStationName", "Performed Station Name", "SH", "1", false),
-        new(0x0040, 0x0040, 2, 0x0243, 0x0243, 2, "PerformedLocation", "Performed Location", "SH", "1", false),
-        new(0x0040, 0x0040, 2, 0x0244, 0x0244, 2, "PerformedProcedureStepStartDate", "Performed Procedure Step Start Date", "DA", "1", false),
-        new(0x0040, 0x0040, 2, 0x0245, 0x0245, 2, "PerformedProcedureStepStartTime", "Performed Procedure Step Start Time", "TM", "1", false),
-        new(0x0040, 0x0040, 2, 0x0250, 0x0250, 2, "PerformedProcedureStepEndDate", "Performed Procedure Step End Date", "DA", "1", false),
-        new(0x0040, 0x0040, 2, 0x0251, 0x0251, 2, "PerformedProcedureStepEndTime", "Performed Procedure Step End Time", "TM", "1", false),
-        new(0x0040, 0x0040, 2, 0x0252, 0x0252, 2, "PerformedProcedureStepStatus", "Performed Procedure Step Status", "CS", "1", false),
-        new(0x0040, 0x0040, 2, 0x0253, 0x0253, 2, "PerformedProcedureStepID", "Performed Procedure Step ID", "SH", "1", false),
-        new(0x0040, 0x0040, 2, 0x0254, 0x0254, 2, "PerformedProcedureStepDescription", "Performed Procedure Step Description", "LO", "1", false),
-        new(0x0040, 0x0040, 2, 0x0255, 0x0255, 2, "PerformedProcedureTypeDescription", "Performed Procedure Type Description", "LO", "1", false),
-        new(0x0040, 0x0040, 2, 0x0260, 0x0260, 2, "PerformedProtocolCodeSequence", "Performed Protocol Code Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x0261, 0x0261, 2, "PerformedProtocolType", "Performed Protocol Type", "CS", "1", false),
-        new(0x0040, 0x0040, 2, 0x0270, 0x0270, 2, "ScheduledStepAttributesSequence", "Scheduled Step Attributes Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x0275, 0x0275, 2, "RequestAttributesSequence", "Request Attributes Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x0280, 0x0280, 2, "CommentsOnThePerformedProcedureStep", "Comments On The Performed Procedure Step", "ST", "1", false),
-        new(0x0040, 0x0040, 2, 0x0281, 0x0281, 2, "PerformedProcedureStepDiscontinuationReasonCodeSequence", "Performed Procedure Step Discontinuation Reason Code Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x0293, 0x0293, 2, "QuantitySequence", "Quantity Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x0294, 0x0294, 2, "Quantity", "Quantity", "DS", "1", false),
-        new(0x0040, 0x0040, 2, 0x0295, 0x0295, 2, "MeasuringUnitsSequence", "Measuring Units Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x0296, 0x0296, 2, "BillingItemSequence", "Billing Item Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x0302, 0x0302, 2, "EntranceDose", "Entrance Dose", "US", "1", false),
-        new(0x0040, 0x0040, 2, 0x0303, 0x0303, 2, "ExposedArea", "Exposed Area", "US", "1-2", false),
-        new(0x0040, 0x0040, 2, 0x0306, 0x0306, 2, "DistanceSourceToEntrance", "Distance Source To Entrance", "DS", "1", false),
-        new(0x0040, 0x0040, 2, 0x0310, 0x0310, 2, "CommentsOnRadiationDose", "Comments On Radiation Dose", "ST", "1", false),
-        new(0x0040, 0x0040, 2, 0x0312, 0x0312, 2, "XRayOutput", "X Ray Output", "DS", "1", false),
-        new(0x0040, 0x0040, 2, 0x0314, 0x0314, 2, "HalfValueLayer", "Half Value Layer", "DS", "1", false),
-        new(0x0040, 0x0040, 2, 0x0316, 0x0316, 2, "OrganDose", "Organ Dose", "DS", "1", false),
-        new(0x0040, 0x0040, 2, 0x0318, 0x0318, 2, "OrganExposed", "Organ Exposed", "CS", "1", false),
-        new(0x0040, 0x0040, 2, 0x0320, 0x0320, 2, "BillingProcedureStepSequence", "Billing Procedure Step Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x0321, 0x0321, 2, "FilmConsumptionSequence", "Film Consumption Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x0324, 0x0324, 2, "BillingSuppliesAndDevicesSequence", "Billing Supplies And Devices Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x0340, 0x0340, 2, "PerformedSeriesSequence", "Performed Series Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x0400, 0x0400, 2, "CommentsOnTheScheduledProcedureStep", "Comments On The Scheduled Procedure Step", "LT", "1", false),
-        new(0x0040, 0x0040, 2, 0x0440, 0x0440, 2, "ProtocolContextSequence", "Protocol Context Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x0441, 0x0441, 2, "ContentItemModifierSequence", "Content Item Modifier Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x0500, 0x0500, 2, "ScheduledSpecimenSequence", "Scheduled Specimen Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x0512, 0x0512, 2, "ContainerIdentifier", "Container Identifier", "LO", "1", false),
-        new(0x0040, 0x0040, 2, 0x0513, 0x0513, 2, "IssuerOfTheContainerIdentifierSequence", "Issuer Of The Container Identifier Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x0515, 0x0515, 2, "AlternateContainerIdentifierSequence", "Alternate Container Identifier Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x0518, 0x0518, 2, "ContainerTypeCodeSequence", "Container Type Code Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x051A, 0x051A, 2, "ContainerDescription", "Container Description", "LO", "1", false),
-        new(0x0040, 0x0040, 2, 0x0520, 0x0520, 2, "ContainerComponentSequence", "Container Component Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x0551, 0x0551, 2, "SpecimenIdentifier", "Specimen Identifier", "LO", "1", false),
-        new(0x0040, 0x0040, 2, 0x0554, 0x0554, 2, "SpecimenUID", "Specimen UID", "UI", "1", false),
-        new(0x0040, 0x0040, 2, 0x0555, 0x0555, 2, "AcquisitionContextSequence", "Acquisition Context Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x0556, 0x0556, 2, "AcquisitionContextDescription", "Acquisition Context Description", "ST", "1", false),
-        new(0x0040, 0x0040, 2, 0x0560, 0x0560, 2, "SpecimenDescriptionSequence", "Specimen Description Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x0562, 0x0562, 2, "IssuerOfTheSpecimenIdentifierSequence", "Issuer Of The Specimen Identifier Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x059A, 0x059A, 2, "SpecimenTypeCodeSequence", "Specimen Type Code Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x0600, 0x0600, 2, "SpecimenShortDescription", "Specimen Short Description", "LO", "1", false),
-        new(0x0040, 0x0040, 2, 0x0602, 0x0602, 2, "SpecimenDetailedDescription", "Specimen Detailed Description", "UT", "1", false),
-        new(0x0040, 0x0040, 2, 0x0610, 0x0610, 2, "SpecimenPreparationSequence", "Specimen Preparation Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x0612, 0x0612, 2, "SpecimenPreparationStepContentItemSequence", "Specimen Preparation Step Content Item Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x0620, 0x0620, 2, "SpecimenLocalizationContentItemSequence", "Specimen Localization Content Item Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x0710, 0x0710, 2, "WholeSlideMicroscopyImageFrameTypeSequence", "Whole Slide Microscopy Image Frame Type Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x071A, 0x071A, 2, "ImageCenterPointCoordinatesSequence", "Image Center Point Coordinates Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x072A, 0x072A, 2, "XOffsetInSlideCoordinateSystem", "X Offset In Slide Coordinate System", "DS", "1", false),
-        new(0x0040, 0x0040, 2, 0x073A, 0x073A, 2, "YOffsetInSlideCoordinateSystem", "Y Offset In Slide Coordinate System", "DS", "1", false),
-        new(0x0040, 0x0040, 2, 0x074A, 0x074A, 2, "ZOffsetInSlideCoordinateSystem", "Z Offset In Slide Coordinate System", "DS", "1", false),
-        new(0x0040, 0x0040, 2, 0x08EA, 0x08EA, 2, "MeasurementUnitsCodeSequence", "Measurement Units Code Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x1001, 0x1001, 2, "RequestedProcedureID", "Requested Procedure ID", "SH", "1", false),
-        new(0x0040, 0x0040, 2, 0x1002, 0x1002, 2, "ReasonForTheRequestedProcedure", "Reason For The Requested Procedure", "LO", "1", false),
-        new(0x0040, 0x0040, 2, 0x1003, 0x1003, 2, "RequestedProcedurePriority", "Requested Procedure Priority", "SH", "1", false),
-        new(0x0040, 0x0040, 2, 0x1004, 0x1004, 2, "PatientTransportArrangements", "Patient Transport Arrangements", "LO", "1", false),
-        new(0x0040, 0x0040, 2, 0x1005, 0x1005, 2, "RequestedProcedureLocation", "Requested Procedure Location", "LO", "1", false),
-        new(0x0040, 0x0040, 2, 0x1008, 0x1008, 2, "ConfidentialityCode", "Confidentiality Code", "LO", "1", false),
-        new(0x0040, 0x0040, 2, 0x1009, 0x1009, 2, "ReportingPriority", "Reporting Priority", "SH", "1", false),
-        new(0x0040, 0x0040, 2, 0x100A, 0x100A, 2, "ReasonForRequestedProcedureCodeSequence", "Reason For Requested Procedure Code Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x1010, 0x1010, 2, "NamesOfIntendedRecipientsOfResults", "Names Of Intended Recipients Of Results", "PN", "1-n", false),
-        new(0x0040, 0x0040, 2, 0x1011, 0x1011, 2, "IntendedRecipientsOfResultsIdentificationSequence", "Intended Recipients Of Results Identification Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x1012, 0x1012, 2, "ReasonForPerformedProcedureCodeSequence", "Reason For Performed Procedure Code Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x1101, 0x1101, 2, "PersonIdentificationCodeSequence", "Person Identification Code Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x1102, 0x1102, 2, "PersonAddress", "Person Address", "ST", "1", false),
-        new(0x0040, 0x0040, 2, 0x1103, 0x1103, 2, "PersonTelephoneNumbers", "Person Telephone Numbers", "LO", "1-n", false),
-        new(0x0040, 0x0040, 2, 0x1104, 0x1104, 2, "PersonTelecomInformation", "Person Telecom Information", "LT", "1", false),
-        new(0x0040, 0x0040, 2, 0x1400, 0x1400, 2, "RequestedProcedureComments", "Requested Procedure Comments", "LT", "1", false),
-        new(0x0040, 0x0040, 2, 0x2004, 0x2004, 2, "IssueDateOfImagingServiceRequest", "Issue Date Of Imaging Service Request", "DA", "1", false),
-        new(0x0040, 0x0040, 2, 0x2005, 0x2005, 2, "IssueTimeOfImagingServiceRequest", "Issue Time Of Imaging Service Request", "TM", "1", false),
-        new(0x0040, 0x0040, 2, 0x2008, 0x2008, 2, "OrderEnteredBy", "Order Entered By", "PN", "1", false),
-        new(0x0040, 0x0040, 2, 0x2009, 0x2009, 2, "OrderEntererLocation", "Order Enterer Location", "SH", "1", false),
-        new(0x0040, 0x0040, 2, 0x2010, 0x2010, 2, "OrderCallbackPhoneNumber", "Order Callback Phone Number", "SH", "1", false),
-        new(0x0040, 0x0040, 2, 0x2011, 0x2011, 2, "OrderCallbackTelecomInformation", "Order Callback Telecom Information", "LT", "1", false),
-        new(0x0040, 0x0040, 2, 0x2016, 0x2016, 2, "PlacerOrderNumberImagingServiceRequest", "Placer Order Number Imaging Service Request", "LO", "1", false),
-        new(0x0040, 0x0040, 2, 0x2017, 0x2017, 2, "FillerOrderNumberImagingServiceRequest", "Filler Order Number Imaging Service Request", "LO", "1", false),
-        new(0x0040, 0x0040, 2, 0x2400, 0x2400, 2, "ImagingServiceRequestComments", "Imaging Service Request Comments", "LT", "1", false),
-        new(0x0040, 0x0040, 2, 0x3001, 0x3001, 2, "ConfidentialityConstraintOnPatientDataDescription", "Confidentiality Constraint On Patient Data Description", "LO", "1", false),
-        new(0x0040, 0x0040, 2, 0x4005, 0x4005, 2, "ScheduledProcedureStepStartDateTime", "Scheduled Procedure Step Start Date Time", "DT", "1", false),
-        new(0x0040, 0x0040, 2, 0x4008, 0x4008, 2, "ScheduledProcedureStepExpirationDateTime", "Scheduled Procedure Step Expiration Date Time", "DT", "1", false),
-        new(0x0040, 0x0040, 2, 0x4009, 0x4009, 2, "HumanPerformerCodeSequence", "Human Performer Code Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x4010, 0x4010, 2, "ScheduledProcedureStepModificationDateTime", "Scheduled Procedure Step Modification Date Time", "DT", "1", false),
-        new(0x0040, 0x0040, 2, 0x4011, 0x4011, 2, "ExpectedCompletionDateTime", "Expected Completion Date Time", "DT", "1", false),
-        new(0x0040, 0x0040, 2, 0x4018, 0x4018, 2, "ScheduledWorkitemCodeSequence", "Scheduled Workitem Code Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x4019, 0x4019, 2, "PerformedWorkitemCodeSequence", "Performed Workitem Code Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x4021, 0x4021, 2, "InputInformationSequence", "Input Information Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x4025, 0x4025, 2, "ScheduledStationNameCodeSequence", "Scheduled Station Name Code Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x4026, 0x4026, 2, "ScheduledStationClassCodeSequence", "Scheduled Station Class Code Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x4027, 0x4027, 2, "ScheduledStationGeographicLocationCodeSequence", "Scheduled Station Geographic Location Code Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x4028, 0x4028, 2, "PerformedStationNameCodeSequence", "Performed Station Name Code Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x4029, 0x4029, 2, "PerformedStationClassCodeSequence", "Performed Station Class Code Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x4030, 0x4030, 2, "PerformedStationGeographicLocationCodeSequence", "Performed Station Geographic Location Code Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x4033, 0x4033, 2, "OutputInformationSequence", "Output Information Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x4034, 0x4034, 2, "ScheduledHumanPerformersSequence", "Scheduled Human Performers Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x4035, 0x4035, 2, "ActualHumanPerformersSequence", "Actual Human Performers Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x4036, 0x4036, 2, "HumanPerformerOrganization", "Human Performer Organization", "LO", "1", false),
-        new(0x0040, 0x0040, 2, 0x4037, 0x4037, 2, "HumanPerformerName", "Human Performer Name", "PN", "1", false),
-        new(0x0040, 0x0040, 2, 0x4040, 0x4040, 2, "RawDataHandling", "Raw Data Handling", "CS", "1", false),
-        new(0x0040, 0x0040, 2, 0x4041, 0x4041, 2, "InputReadinessState", "Input Readiness State", "CS", "1", false),
-        new(0x0040, 0x0040, 2, 0x4050, 0x4050, 2, "PerformedProcedureStepStartDateTime", "Performed Procedure Step Start Date Time", "DT", "1", false),
-        new(0x0040, 0x0040, 2, 0x4051, 0x4051, 2, "PerformedProcedureStepEndDateTime", "Performed Procedure Step End Date Time", "DT", "1", false),
-        new(0x0040, 0x0040, 2, 0x4052, 0x4052, 2, "ProcedureStepCancellationDateTime", "Procedure Step Cancellation Date Time", "DT", "1", false),
-        new(0x0040, 0x0040, 2, 0x4070, 0x4070, 2, "OutputDestinationSequence", "Output Destination Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x4071, 0x4071, 2, "DICOMStorageSequence", "DICOM Storage Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x4072, 0x4072, 2, "STOWRSStorageSequence", "STOWRS Storage Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x4073, 0x4073, 2, "StorageURL", "Storage URL", "UR", "1", false),
-        new(0x0040, 0x0040, 2, 0x4074, 0x4074, 2, "XDSStorageSequence", "XDS Storage Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x8302, 0x8302, 2, "EntranceDoseInmGy", "Entrance Dose Inm Gy", "DS", "1", false),
-        new(0x0040, 0x0040, 2, 0x8303, 0x8303, 2, "EntranceDoseDerivation", "Entrance Dose Derivation", "CS", "1", false),
-        new(0x0040, 0x0040, 2, 0x9092, 0x9092, 2, "ParametricMapFrameTypeSequence", "Parametric Map Frame Type Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x9094, 0x9094, 2, "ReferencedImageRealWorldValueMappingSequence", "Referenced Image Real World Value Mapping Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x9096, 0x9096, 2, "RealWorldValueMappingSequence", "Real World Value Mapping Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x9098, 0x9098, 2, "PixelValueMappingCodeSequence", "Pixel Value Mapping Code Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x9210, 0x9210, 2, "LUTLabel", "LUT Label", "SH", "1", false),
-        new(0x0040, 0x0040, 2, 0x9211, 0x9211, 2, "RealWorldValueLastValueMapped", "Real World Value Last Value Mapped", "US|SS", "1", false),
-        new(0x0040, 0x0040, 2, 0x9212, 0x9212, 2, "RealWorldValueLUTData", "Real World Value LUT Data", "FD", "1-n", false),
-        new(0x0040, 0x0040, 2, 0x9213, 0x9213, 2, "DoubleFloatRealWorldValueLastValueMapped", "Double Float Real World Value Last Value Mapped", "FD", "1", false),
-        new(0x0040, 0x0040, 2, 0x9214, 0x9214, 2, "DoubleFloatRealWorldValueFirstValueMapped", "Double Float Real World Value First Value Mapped", "FD", "1", false),
-        new(0x0040, 0x0040, 2, 0x9216, 0x9216, 2, "RealWorldValueFirstValueMapped", "Real World Value First Value Mapped", "US|SS", "1", false),
-        new(0x0040, 0x0040, 2, 0x9220, 0x9220, 2, "QuantityDefinitionSequence", "Quantity Definition Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0x9224, 0x9224, 2, "RealWorldValueIntercept", "Real World Value Intercept", "FD", "1", false),
-        new(0x0040, 0x0040, 2, 0x9225, 0x9225, 2, "RealWorldValueSlope", "Real World Value Slope", "FD", "1", false),
-        new(0x0040, 0x0040, 2, 0xA010, 0xA010, 2, "RelationshipType", "Relationship Type", "CS", "1", false),
-        new(0x0040, 0x0040, 2, 0xA027, 0xA027, 2, "VerifyingOrganization", "Verifying Organization", "LO", "1", false),
-        new(0x0040, 0x0040, 2, 0xA030, 0xA030, 2, "VerificationDateTime", "Verification Date Time", "DT", "1", false),
-        new(0x0040, 0x0040, 2, 0xA032, 0xA032, 2, "ObservationDateTime", "Observation Date Time", "DT", "1", false),
-        new(0x0040, 0x0040, 2, 0xA033, 0xA033, 2, "ObservationStartDateTime", "Observation Start Date Time", "DT", "1", false),
-        new(0x0040, 0x0040, 2, 0xA040, 0xA040, 2, "ValueType", "Value Type", "CS", "1", false),
-        new(0x0040, 0x0040, 2, 0xA043, 0xA043, 2, "ConceptNameCodeSequence", "Concept Name Code Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0xA050, 0xA050, 2, "ContinuityOfContent", "Continuity Of Content", "CS", "1", false),
-        new(0x0040, 0x0040, 2, 0xA073, 0xA073, 2, "VerifyingObserverSequence", "Verifying Observer Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0xA075, 0xA075, 2, "VerifyingObserverName", "Verifying Observer Name", "PN", "1", false),
-        new(0x0040, 0x0040, 2, 0xA078, 0xA078, 2, "AuthorObserverSequence", "Author Observer Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0xA07A, 0xA07A, 2, "ParticipantSequence", "Participant Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0xA07C, 0xA07C, 2, "CustodialOrganizationSequence", "Custodial Organization Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0xA080, 0xA080, 2, "ParticipationType", "Participation Type", "CS", "1", false),
-        new(0x0040, 0x0040, 2, 0xA082, 0xA082, 2, "ParticipationDateTime", "Participation Date Time", "DT", "1", false),
-        new(0x0040, 0x0040, 2, 0xA084, 0xA084, 2, "ObserverType", "Observer Type", "CS", "1", false),
-        new(0x0040, 0x0040, 2, 0xA088, 0xA088, 2, "VerifyingObserverIdentificationCodeSequence", "Verifying Observer Identification Code Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0xA0B0, 0xA0B0, 2, "ReferencedWaveformChannels", "Referenced Waveform Channels", "US", "2-2n", false),
-        new(0x0040, 0x0040, 2, 0xA120, 0xA120, 2, "DateTime", "Date Time", "DT", "1", false),
-        new(0x0040, 0x0040, 2, 0xA121, 0xA121, 2, "Date", "Date", "DA", "1", false),
-        new(0x0040, 0x0040, 2, 0xA122, 0xA122, 2, "Time", "Time", "TM", "1", false),
-        new(0x0040, 0x0040, 2, 0xA123, 0xA123, 2, "PersonName", "Person Name", "PN", "1", false),
-        new(0x0040, 0x0040, 2, 0xA124, 0xA124, 2, "UID", "UID", "UI", "1", false),
-        new(0x0040, 0x0040, 2, 0xA130, 0xA130, 2, "TemporalRangeType", "Temporal Range Type", "CS", "1", false),
-        new(0x0040, 0x0040, 2, 0xA132, 0xA132, 2, "ReferencedSamplePositions", "Referenced Sample Positions", "UL", "1-n", false),
-        new(0x0040, 0x0040, 2, 0xA138, 0xA138, 2, "ReferencedTimeOffsets", "Referenced Time Offsets", "DS", "1-n", false),
-        new(0x0040, 0x0040, 2, 0xA13A, 0xA13A, 2, "ReferencedDateTime", "Referenced Date Time", "DT", "1-n", false),
-        new(0x0040, 0x0040, 2, 0xA160, 0xA160, 2, "TextValue", "Text Value", "UT", "1", false),
-        new(0x0040, 0x0040, 2, 0xA161, 0xA161, 2, "FloatingPointValue", "Floating Point Value", "FD", "1-n", false),
-        new(0x0040, 0x0040, 2, 0xA162, 0xA162, 2, "RationalNumeratorValue", "Rational Numerator Value", "SL", "1-n", false),
-        new(0x0040, 0x0040, 2, 0xA163, 0xA163, 2, "RationalDenominatorValue", "Rational Denominator Value", "UL", "1-n", false),
-        new(0x0040, 0x0040, 2, 0xA168, 0xA168, 2, "ConceptCodeSequence", "Concept Code Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0xA170, 0xA170, 2, "PurposeOfReferenceCodeSequence", "Purpose Of Reference Code Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0xA171, 0xA171, 2, "ObservationUID", "Observation UID", "UI", "1", false),
-        new(0x0040, 0x0040, 2, 0xA180, 0xA180, 2, "AnnotationGroupNumber", "Annotation Group Number", "US", "1", false),
-        new(0x0040, 0x0040, 2, 0xA195, 0xA195, 2, "ModifierCodeSequence", "Modifier Code Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0xA300, 0xA300, 2, "MeasuredValueSequence", "Measured Value Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0xA301, 0xA301, 2, "NumericValueQualifierCodeSequence", "Numeric Value Qualifier Code Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0xA30A, 0xA30A, 2, "NumericValue", "Numeric Value", "DS", "1-n", false),
-        new(0x0040, 0x0040, 2, 0xA360, 0xA360, 2, "PredecessorDocumentsSequence", "Predecessor Documents Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0xA370, 0xA370, 2, "ReferencedRequestSequence", "Referenced Request Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0xA372, 0xA372, 2, "PerformedProcedureCodeSequence", "Performed Procedure Code Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0xA375, 0xA375, 2, "CurrentRequestedProcedureEvidenceSequence", "Current Requested Procedure Evidence Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0xA385, 0xA385, 2, "PertinentOtherEvidenceSequence", "Pertinent Other Evidence Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0xA390, 0xA390, 2, "HL7StructuredDocumentReferenceSequence", "HL7 Structured Document Reference Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0xA491, 0xA491, 2, "CompletionFlag", "Completion Flag", "CS", "1", false),
-        new(0x0040, 0x0040, 2, 0xA492, 0xA492, 2, "CompletionFlagDescription", "Completion Flag Description", "LO", "1", false),
-        new(0x0040, 0x0040, 2, 0xA493, 0xA493, 2, "VerificationFlag", "Verification Flag", "CS", "1", false),
-        new(0x0040, 0x0040, 2, 0xA494, 0xA494, 2, "ArchiveRequested", "Archive Requested", "CS", "1", false),
-        new(0x0040, 0x0040, 2, 0xA496, 0xA496, 2, "PreliminaryFlag", "Preliminary Flag", "CS", "1", false),
-        new(0x0040, 0x0040, 2, 0xA504, 0xA504, 2, "ContentTemplateSequence", "Content Template Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0xA525, 0xA525, 2, "IdenticalDocumentsSequence", "Identical Documents Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0xA730, 0xA730, 2, "ContentSequence", "Content Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0xA801, 0xA801, 2, "TabulatedValuesSequence", "Tabulated Values Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0xA802, 0xA802, 2, "NumberOfTableRows", "Number Of Table Rows", "UL", "1", false),
-        new(0x0040, 0x0040, 2, 0xA803, 0xA803, 2, "NumberOfTableColumns", "Number Of Table Columns", "UL", "1", false),
-        new(0x0040, 0x0040, 2, 0xA804, 0xA804, 2, "TableRowNumber", "Table Row Number", "UL", "1", false),
-        new(0x0040, 0x0040, 2, 0xA805, 0xA805, 2, "TableColumnNumber", "Table Column Number", "UL", "1", false),
-        new(0x0040, 0x0040, 2, 0xA806, 0xA806, 2, "TableRowDefinitionSequence", "Table Row Definition Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0xA807, 0xA807, 2, "TableColumnDefinitionSequence", "Table Column Definition Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0xA808, 0xA808, 2, "CellValuesSequence", "Cell Values Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0xB020, 0xB020, 2, "WaveformAnnotationSequence", "Waveform Annotation Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0xDB00, 0xDB00, 2, "TemplateIdentifier", "Template Identifier", "CS", "1", false),
-        new(0x0040, 0x0040, 2, 0xDB73, 0xDB73, 2, "ReferencedContentItemIdentifier", "Referenced Content Item Identifier", "UL", "1-n", false),
-        new(0x0040, 0x0040, 2, 0xE001, 0xE001, 2, "HL7InstanceIdentifier", "HL7 Instance Identifier", "ST", "1", false),
-        new(0x0040, 0x0040, 2, 0xE004, 0xE004, 2, "HL7DocumentEffectiveTime", "HL7 Document Effective Time", "DT", "1", false),
-        new(0x0040, 0x0040, 2, 0xE006, 0xE006, 2, "HL7DocumentTypeCodeSequence", "HL7 Document Type Code Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0xE008, 0xE008, 2, "DocumentClassCodeSequence", "Document Class Code Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0xE010, 0xE010, 2, "RetrieveURI", "Retrieve URI", "UR", "1", false),
-        new(0x0040, 0x0040, 2, 0xE011, 0xE011, 2, "RetrieveLocationUID", "Retrieve Location UID", "UI", "1", false),
-        new(0x0040, 0x0040, 2, 0xE020, 0xE020, 2, "TypeOfInstances", "Type Of Instances", "CS", "1", false),
-        new(0x0040, 0x0040, 2, 0xE021, 0xE021, 2, "DICOMRetrievalSequence", "DICOM Retrieval Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0xE022, 0xE022, 2, "DICOMMediaRetrievalSequence", "DICOM Media Retrieval Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0xE023, 0xE023, 2, "WADORetrievalSequence", "WADO Retrieval Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0xE024, 0xE024, 2, "XDSRetrievalSequence", "XDS Retrieval Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0xE025, 0xE025, 2, "WADORSRetrievalSequence", "WADORS Retrieval Sequence", "SQ", "1", false),
-        new(0x0040, 0x0040, 2, 0xE030, 0xE030, 2, "RepositoryUniqueID", "Repository Unique ID", "UI", "1", false),
-        new(0x0040, 0x0040, 2, 0xE031, 0xE031, 2, "HomeCommunityID", "Home Community ID", "UI", "1", false),
-        new(0x0042, 0x0042, 2, 0x0010, 0x0010, 2, "DocumentTitle", "Document Title", "ST", "1", false),
-        new(0x0042, 0x0042, 2, 0x0011, 0x0011, 2, "EncapsulatedDocument", "Encapsulated Document", "OB", "1", false),
-        new(0x0042, 0x0042, 2, 0x0012, 0x0012, 2, "MIMETypeOfEncapsulatedDocument", "MIME Type Of Encapsulated Document", "LO", "1", false),
-        new(0x0042, 0x0042, 2, 0x0013, 0x0013, 2, "SourceInstanceSequence", "Source Instance Sequence", "SQ", "1", false),
-        new(0x0042, 0x0042, 2, 0x0014, 0x0014, 2, "ListOfMIMETypes", "List Of MIME Types", "LO", "1-n", false),
-        new(0x0042, 0x0042, 2, 0x0015, 0x0015, 2, "EncapsulatedDocumentLength", "Encapsulated Document Length", "UL", "1", false),
-        new(0x0044, 0x0044, 2, 0x0001, 0x0001, 2, "ProductPackageIdentifier", "Product Package Identifier", "ST", "1", false),
-        new(0x0044, 0x0044, 2, 0x0002, 0x0002, 2, "SubstanceAdministrationApproval", "Substance Administration Approval", "CS", "1", false),
-        new(0x0044, 0x0044, 2, 0x0003, 0x0003, 2, "ApprovalStatusFurtherDescription", "Approval Status Further Description", "LT", "1", false),
-        new(0x0044, 0x0044, 2, 0x0004, 0x0004, 2, "ApprovalStatusDateTime", "Approval Status Date Time", "DT", "1", false),
-        new(0x0044, 0x0044, 2, 0x0007, 0x0007, 2, "ProductTypeCodeSequence", "Product Type Code Sequence", "SQ", "1", false),
-        new(0x0044, 0x0044, 2, 0x0008, 0x0008, 2, "ProductName", "Product Name", "LO", "1-n", false),
-        new(0x0044, 0x0044, 2, 0x0009, 0x0009, 2, "ProductDescription", "Product Description", "LT", "1", false),
-        new(0x0044, 0x0044, 2, 0x000A, 0x000A, 2, "ProductLotIdentifier", "Product Lot Identifier", "LO", "1", false),
-        new(0x0044, 0x0044, 2, 0x000B, 0x000B, 2, "ProductExpirationDateTime", "Product Expiration Date Time", "DT", "1", false),
-        new(0x0044, 0x0044, 2, 0x0010, 0x0010, 2, "SubstanceAdministrationDateTime", "Substance Administration Date Time", "DT", "1", false),
-        new(0x0044, 0x0044, 2, 0x0011, 0x0011, 2, "SubstanceAdministrationNotes", "Substance Administration Notes", "LO", "1", false),
-        new(0x0044, 0x0044, 2, 0x0012, 0x0012, 2, "SubstanceAdministrationDeviceID", "Substance Administration Device ID", "LO", "1", false),
-        new(0x0044, 0x0044, 2, 0x0013, 0x0013, 2, "ProductParameterSequence", "Product Parameter Sequence", "SQ", "1", false),
-        new(0x0044, 0x0044, 2, 0x0019, 0x0019, 2, "SubstanceAdministrationParameterSequence", "Substance Administration Parameter Sequence", "SQ", "1", false),
-        new(0x0044, 0x0044, 2, 0x0100, 0x0100, 2, "ApprovalSequence", "Approval Sequence", "SQ", "1", false),
-        new(0x0044, 0x0044, 2, 0x0101, 0x0101, 2, "AssertionCodeSequence", "Assertion Code Sequence", "SQ", "1", false),
-        new(0x0044, 0x0044, 2, 0x0102, 0x0102, 2, "AssertionUID", "Assertion UID", "UI", "1", false),
-        new(0x0044, 0x0044, 2, 0x0103, 0x0103, 2, "AsserterIdentificationSequence", "Asserter Identification Sequence", "SQ", "1", false),
-        new(0x0044, 0x0044, 2, 0x0104, 0x0104, 2, "AssertionDateTime", "Assertion Date Time", "DT", "1", false),
-        new(0x0044, 0x0044, 2, 0x0105, 0x0105, 2, "AssertionExpirationDateTime", "Assertion Expiration Date Time", "DT", "1", false),
-        new(0x0044, 0x0044, 2, 0x0106, 0x0106, 2, "AssertionComments", "Assertion Comments", "UT", "1", false),
-        new(0x0044, 0x0044, 2, 0x0107, 0x0107, 2, "RelatedAssertionSequence", "Related Assertion Sequence", "SQ", "1", false),
-        new(0x0044, 0x0044, 2, 0x0108, 0x0108, 2, "ReferencedAssertionUID", "Referenced Assertion UID", "UI", "1", false),
-        new(0x0044, 0x0044, 2, 0x0109, 0x0109, 2, "ApprovalSubjectSequence", "Approval Subject Sequence", "SQ", "1", false),
-        new(0x0044, 0x0044, 2, 0x010A, 0x010A, 2, "OrganizationalRoleCodeSequence", "Organizational Role Code Sequence", "SQ", "1", false),
-        new(0x0046, 0x0046, 2, 0x0012, 0x0012, 2, "LensDescription", "Lens Description", "LO", "1", false),
-        new(0x0046, 0x0046, 2, 0x0014, 0x0014, 2, "RightLensSequence", "Right Lens Sequence", "SQ", "1", false),
-        new(0x0046, 0x0046, 2, 0x0015, 0x0015, 2, "LeftLensSequence", "Left Lens Sequence", "SQ", "1", false),
-        new(0x0046, 0x0046, 2, 0x0016, 0x0016, 2, "UnspecifiedLateralityLensSequence", "Unspecified Laterality Lens Sequence", "SQ", "1", false),
-        new(0x0046, 0x0046, 2, 0x0018, 0x0018, 2, "CylinderSequence", "Cylinder Sequence", "SQ", "1", false),
-        new(0x0046, 0x0046, 2, 0x0028, 0x0028, 2, "PrismSequence", "Prism Sequence", "SQ", "1", false),
-        new(0x0046, 0x0046, 2, 0x0030, 0x0030, 2, "HorizontalPrismPower", "Horizontal Prism Power", "FD", "1", false),
-        new(0x0046, 0x0046, 2, 0x0032, 0x0032, 2, "HorizontalPrismBase", "Horizontal Prism Base", "CS", "1", false),
-        new(0x0046, 0x0046, 2, 0x0034, 0x0034, 2, "VerticalPrismPower", "Vertical Prism Power", "FD", "1", false),
-        new(0x0046, 0x0046, 2, 0x0036, 0x0036, 2, "VerticalPrismBase", "Vertical Prism Base", "CS", "1", false),
-        new(0x0046, 0x0046, 2, 0x0038, 0x0038, 2, "LensSegmentType", "Lens Segment Type", "CS", "1", false),
-        new(0x0046, 0x0046, 2, 0x0040, 0x0040, 2, "OpticalTransmittance", "Optical Transmittance", "FD", "1", false),
-        new(0x0046, 0x0046, 2, 0x0042, 0x0042, 2, "ChannelWidth", "Channel Width", "FD", "1", false),
-        new(0x0046, 0x0046, 2, 0x0044, 0x0044, 2, "PupilSize", "Pupil Size", "FD", "1", false),
-        new(0x0046, 0x0046, 2, 0x0046, 0x0046, 2, "CornealSize", "Corneal Size", "FD", "1", false),
-        new(0x0046, 0x0046, 2, 0x0047, 0x0047, 2, "CornealSizeSequence", "Corneal Size Sequence", "SQ", "1", false),
-        new(0x0046, 0x0046, 2, 0x0050, 0x0050, 2, "AutorefractionRightEyeSequence", "Autorefraction Right Eye Sequence", "SQ", "1", false),
-        new(0x0046, 0x0046, 2, 0x0052, 0x0052, 2, "AutorefractionLeftEyeSequence", "Autorefraction Left Eye Sequence", "SQ", "1", false),
-        new(0x0046, 0x0046, 2, 0x0060, 0x0060, 2, "DistancePupillaryDistance", "Distance Pupillary Distance", "FD", "1", false),
-        new(0x0046, 0x0046, 2, 0x0062, 0x0062, 2, "NearPupillaryDistance", "Near Pupillary Distance", "FD", "1", false),
-        new(0x0046, 0x0046, 2, 0x0063, 0x0063, 2, "IntermediatePupillaryDistance", "Intermediate Pupillary Distance", "FD", "1", false),
-        new(0x0046, 0x0046, 2, 0x0064, 0x0064, 2, "OtherPupillaryDistance", "Other Pupillary Distance", "FD", "1", false),
-        new(0x0046, 0x0046, 2, 0x0070, 0x0070, 2, "KeratometryRightEyeSequence", "Keratometry Right Eye Sequence", "SQ", "1", false),
-        new(0x0046, 0x0046, 2, 0x0071, 0x0071, 2, "KeratometryLeftEyeSequence", "Keratometry Left Eye Sequence", "SQ", "1", false),
-        new(0x0046, 0x0046, 2, 0x0074, 0x0074, 2, "SteepKeratometricAxisSequence", "Steep Keratometric Axis Sequence", "SQ", "1", false),
-        new(0x0046, 0x0046, 2, 0x0075, 0x0075, 2, "RadiusOfCurvature", "Radius Of Curvature", "FD", "1", false),
-        new(0x0046, 0x0046, 2, 0x0076, 0x0076, 2, "KeratometricPower", "Keratometric Power", "FD", "1", false),
-        new(0x0046, 0x0046, 2, 0x0077, 0x0077, 2, "KeratometricAxis", "Keratometric Axis", "FD", "1", false),
-        new(0x0046, 0x0046, 2, 0x0080, 0x0080, 2, "FlatKeratometricAxisSequence", "Flat Keratometric Axis Sequence", "SQ", "1", false),
-        new(0x0046, 0x0046, 2, 0x0092, 0x0092, 2, "BackgroundColor", "Background Color", "CS", "1", false),
-        new(0x0046, 0x0046, 2, 0x0094, 0x0094, 2, "Optotype", "Optotype", "CS", "1", false),
-        new(0x0046, 0x0046, 2, 0x0095, 0x0095, 2, "OptotypePresentation", "Optotype Presentation", "CS", "1", false),
-        new(0x0046, 0x0046, 2, 0x0097, 0x0097, 2, "SubjectiveRefractionRightEyeSequence", "Subjective Refraction Right Eye Sequence", "SQ", "1", false),
-        new(0x0046, 0x0046, 2, 0x0098, 0x0098, 2, "SubjectiveRefractionLeftEyeSequence", "Subjective Refraction Left Eye Sequence", "SQ", "1", false),
-        new(0x0046, 0x0046, 2, 0x0100, 0x0100, 2, "AddNearSequence", "Add Near Sequence", "SQ", "1", false),
-        new(0x0046, 0x0046, 2, 0x0101, 0x0101, 2, "AddIntermediateSequence", "Add Intermediate Sequence", "SQ", "1", false),
-        new(0x0046, 0x0046, 2, 0x0102, 0x0102, 2, "AddOtherSequence", "Add Other Sequence", "SQ", "1", false),
-        new(0x0046, 0x0046, 2, 0x0104, 0x0104, 2, "AddPower", "Add Power", "FD", "1", false),
-        new(0x0046, 0x0046, 2, 0x0106, 0x0106, 2, "ViewingDistance", "Viewing Distance", "FD", "1", false),
-        new(0x0046, 0x0046, 2, 0x0110, 0x0110, 2, "CorneaMeasurementsSequence", "Cornea Measurements Sequence", "SQ", "1", false),
-        new(0x0046, 0x0046, 2, 0x0111, 0x0111, 2, "SourceOfCorneaMeasurementDataCodeSequence", "Source Of Cornea Measurement Data Code Sequence", "SQ", "1", false),
-        new(0x0046, 0x0046, 2, 0x0112, 0x0112, 2, "SteepCornealAxisSequence", "Steep Corneal Axis Sequence", "SQ", "1", false),
-        new(0x0046, 0x0046, 2, 0x0113, 0x0113, 2, "FlatCornealAxisSequence", "Flat Corneal Axis Sequence", "SQ", "1", false),
-        new(0x0046, 0x0046, 2, 0x0114, 0x0114, 2, "CornealPower", "Corneal Power", "FD", "1", false),
-        new(0x0046, 0x0046, 2, 0x0115, 0x0115, 2, "CornealAxis", "Corneal Axis", "FD", "1", false),
-        new(0x0046, 0x0046, 2, 0x0116, 0x0116, 2, "CorneaMeasurementMethodCodeSequence", "Cornea Measurement Method Code Sequence", "SQ", "1", false),
-        new(0x0046, 0x0046, 2, 0x0117, 0x0117, 2, "RefractiveIndexOfCornea", "Refractive Index Of Cornea", "FL", "1", false),
-        new(0x0046, 0x0046, 2, 0x0118, 0x0118, 2, "RefractiveIndexOfAqueousHumor", "Refractive Index Of Aqueous Humor", "FL", "1", false),
-        new(0x0046, 0x0046, 2, 0x0121, 0x0121, 2, "VisualAcuityTypeCodeSequence", "Visual Acuity Type Code Sequence", "SQ", "1", false),
-        new(0x0046, 0x0046, 2, 0x0122, 0x0122, 2, "VisualAcuityRightEyeSequence", "Visual Acuity Right Eye Sequence", "SQ", "1", false),
-        new(0x0046, 0x0046, 2, 0x0123, 0x0123, 2, "VisualAcuityLeftEyeSequence", "Visual Acuity Left Eye Sequence", "SQ", "1", false),
-        new(0x0046, 0x0046, 2, 0x0124, 0x0124, 2, "VisualAcuityBothEyesOpenSequence", "Visual Acuity Both Eyes Open Sequence", "SQ", "1", false),
-        new(0x0046, 0x0046, 2, 0x0125, 0x0125, 2, "ViewingDistanceType", "Viewing Distance Type", "CS", "1", false),
-        new(0x0046, 0x0046, 2, 0x0135, 0x0135, 2, "VisualAcuityModifiers", "Visual Acuity Modifiers", "SS", "2", false),
-        new(0x0046, 0x0046, 2, 0x0137, 0x0137, 2, "DecimalVisualAcuity", "Decimal Visual Acuity", "FD", "1", false),
-        new(0x0046, 0x0046, 2, 0x0139, 0x0139, 2, "OptotypeDetailedDefinition", "Optotype Detailed Definition", "LO", "1", false),
-        new(0x0046, 0x0046, 2, 0x0145, 0x0145, 2, "ReferencedRefractiveMeasurementsSequence", "Referenced Refractive Measurements Sequence", "SQ", "1", false),
-        new(0x0046, 0x0046, 2, 0x0146, 0x0146, 2, "SpherePower", "Sphere Power", "FD", "1", false),
-        new(0x0046, 0x0046, 2, 0x0147, 0x0147, 2, "CylinderPower", "Cylinder Power", "FD", "1", false),
-        new(0x0046, 0x0046, 2, 0x0201, 0x0201, 2, "CornealTopographySurface", "Corneal Topography Surface", "CS", "1", false),
-        new(0x0046, 0x0046, 2, 0x0202, 0x0202, 2, "CornealVertexLocation", "Corneal Vertex Location", "FL", "2", false),
-        new(0x0046, 0x0046, 2, 0x0203, 0x0203, 2, "PupilCentroidXCoordinate", "Pupil Centroid X Coordinate", "FL", "1", false),
-        new(0x0046, 0x0046, 2, 0x0204, 0x0204, 2, "PupilCentroidYCoordinate", "Pupil Centroid Y Coordinate", "FL", "1", false),
-        new(0x0046, 0x0046, 2, 0x0205, 0x0205, 2, "EquivalentPupilRadius", "Equivalent Pupil Radius", "FL", "1", false),
-        new(0x0046, 0x0046, 2, 0x0207, 0x0207, 2, "CornealTopographyMapTypeCodeSequence", "Corneal Topography Map Type Code Sequence", "SQ", "1", false),
-        new(0x0046, 0x0046, 2, 0x0208, 0x0208, 2, "VerticesOfTheOutlineOfPupil", "Vertices Of The Outline Of Pupil", "IS", "2-2n", false),
-        new(0x0046, 0x0046, 2, 0x0210, 0x0210, 2, "CornealTopographyMappingNormalsSequence", "Corneal Topography Mapping Normals Sequence", "SQ", "1", false),
-        new(0x0046, 0x0046, 2, 0x0211, 0x0211, 2, "MaximumCornealCurvatureSequence", "Maximum Corneal Curvature Sequence", "SQ", "1", false),
-        new(0x0046, 0x0046, 2, 0x0212, 0x0212, 2, "MaximumCornealCurvature", "Maximum Corneal Curvature", "FL", "1", false),
-        new(0x0046, 0x0046, 2, 0x0213, 0x0213, 2, "MaximumCornealCurvatureLocation", "Maximum Corneal Curvature Location", "FL", "2", false),
-        new(0x0046, 0x0046, 2, 0x0215, 0x0215, 2, "MinimumKeratometricSequence", "Minimum Keratometric Sequence", "SQ", "1", false),
-        new(0x0046, 0x0046, 2, 0x0218, 0x0218, 2, "SimulatedKeratometricCylinderSequence", "Simulated Keratometric Cylinder Sequence", "SQ", "1", false),
-        new(0x0046, 0x0046, 2, 0x0220, 0x0220, 2, "AverageCornealPower", "Average Corneal Power", "FL", "1", false),
-        new(0x0046, 0x0046, 2, 0x0224, 0x0224, 2, "CornealISValue", "Corneal IS Value", "FL", "1", false),
-        new(0x0046, 0x0046, 2, 0x0227, 0x0227, 2, "AnalyzedArea", "Analyzed Area", "FL", "1", false),
-        new(0x0046, 0x0046, 2, 0x0230, 0x0230, 2, "SurfaceRegularityIndex", "Surface Regularity Index", "FL", "1", false),
-        new(0x0046, 0x0046, 2, 0x0232, 0x0232, 2, "SurfaceAsymmetryIndex", "Surface Asymmetry Index", "FL", "1", false),
-        new(0x0046, 0x0046, 2, 0x0234, 0x0234, 2, "CornealEccentricityIndex", "Corneal Eccentricity Index", "FL", "1", false),
-        new(0x0046, 0x0046, 2, 0x0236, 0x0236, 2, "KeratoconusPredictionIndex", "Keratoconus Prediction Index", "FL", "1", false),
-        new(0x0046, 0x0046, 2, 0x0238, 0x0238, 2, "DecimalPotentialVisualAcuity", "Decimal Potential Visual Acuity", "FL", "1", false),
-        new(0x0046, 0x0046, 2, 0x0242, 0x0242, 2, "CornealTopographyMapQualityEvaluation", "Corneal Topography Map Quality Evaluation", "CS", "1", false),
-        new(0x0046, 0x0046, 2, 0x0244, 0x0244, 2, "SourceImageCornealProcessedDataSequence", "Source Image Corneal Processed Data Sequence", "SQ", "1", false),
-        new(0x0046, 0x0046, 2, 0x0247, 0x0247, 2, "CornealPointLocation", "Corneal Point Location", "FL", "3", false),
-        new(0x0046, 0x0046, 2, 0x0248, 0x0248, 2, "CornealPointEstimated", "Corneal Point Estimated", "CS", "1", false),
-        new(0x0046, 0x0046, 2, 0x0249, 0x0249, 2, "AxialPower", "Axial Power", "FL", "1", false),
-        new(0x0046, 0x0046, 2, 0x0250, 0x0250, 2, "TangentialPower", "Tangential Power", "FL", "1", false),
-        new(0x0046, 0x0046, 2, 0x0251, 0x0251, 2, "RefractivePower", "Refractive Power", "FL", "1", false),
-        new(0x0046, 0x0046, 2, 0x0252, 0x0252, 2, "RelativeElevation", "Relative Elevation", "FL", "1", false),
-        new(0x0046, 0x0046, 2, 0x0253, 0x0253, 2, "CornealWavefront", "Corneal Wavefront", "FL", "1", false),
-        new(0x0048, 0x0048, 2, 0x0001, 0x0001, 2, "ImagedVolumeWidth", "Imaged Volume Width", "FL", "1", false),
-        new(0x0048, 0x0048, 2, 0x0002, 0x0002, 2, "ImagedVolumeHeight", "Imaged Volume Height", "FL", "1", false),
-        new(0x0048, 0x0048, 2, 0x0003, 0x0003, 2, "ImagedVolumeDepth", "Imaged Volume Depth", "FL", "1", false),
-        new(0x0048, 0x0048, 2, 0x0006, 0x0006, 2, "TotalPixelMatrixColumns", "Total Pixel Matrix Columns", "UL", "1", false),
-        new(0x0048, 0x0048, 2, 0x0007, 0x0007, 2, "TotalPixelMatrixRows", "Total Pixel Matrix Rows", "UL", "1", false),
-        new(0x0048, 0x0048, 2, 0x0008, 0x0008, 2, "TotalPixelMatrixOriginSequence", "Total Pixel Matrix Origin Sequence", "SQ", "1", false),
-        new(0x0048, 0x0048, 2, 0x0010, 0x0010, 2, "SpecimenLabelInImage", "Specimen Label In Image", "CS", "1", false),
-        new(0x0048, 0x0048, 2, 0x0011, 0x0011, 2, "FocusMethod", "Focus Method", "CS", "1", false),
-        new(0x0048, 0x0048, 2, 0x0012, 0x0012, 2, "ExtendedDepthOfField", "Extended Depth Of Field", "CS", "1", false),
-        new(0x0048, 0x0048, 2, 0x0013, 0x0013, 2, "NumberOfFocalPlanes", "Number Of Focal Planes", "US", "1", false),
-        new(0x0048, 0x0048, 2, 0x0014, 0x0014, 2, "DistanceBetweenFocalPlanes", "Distance Between Focal Planes", "FL", "1", false),
-        new(0x0048, 0x0048, 2, 0x0015, 0x0015, 2, "RecommendedAbsentPixelCIELabValue", "Recommended Absent Pixel CIE Lab Value", "US", "3", false),
-        new(0x0048, 0x0048, 2, 0x0100, 0x0100, 2, "IlluminatorTypeCodeSequence", "Illuminator Type Code Sequence", "SQ", "1", false),
-        new(0x0048, 0x0048, 2, 0x0102, 0x0102, 2, "ImageOrientationSlide", "Image Orientation Slide", "DS", "6", false),
-        new(0x0048, 0x0048, 2, 0x0105, 0x0105, 2, "OpticalPathSequence", "Optical Path Sequence", "SQ", "1", false),
-        new(0x0048, 0x0048, 2, 0x0106, 0x0106, 2, "OpticalPathIdentifier", "Optical Path Identifier", "SH", "1", false),
-        new(0x0048, 0x0048, 2, 0x0107, 0x0107, 2, "OpticalPathDescription", "Optical Path Description", "ST", "1", false),
-        new(0x0048, 0x0048, 2, 0x0108, 0x0108, 2, "IlluminationColorCodeSequence", "Illumination Color Code Sequence", "SQ", "1", false),
-        new(0x0048, 0x0048, 2, 0x0110, 0x0110, 2, "SpecimenReferenceSequence", "Specimen Reference Sequence", "SQ", "1", false),
-        new(0x0048, 0x0048, 2, 0x0111, 0x0111, 2, "CondenserLensPower", "Condenser Lens Power", "DS", "1", false),
-        new(0x0048, 0x0048, 2, 0x0112, 0x0112, 2, "ObjectiveLensPower", "Objective Lens Power", "DS", "1", false),
-        new(0x0048, 0x0048, 2, 0x0113, 0x0113, 2, "ObjectiveLensNumericalAperture", "Objective Lens Numerical Aperture", "DS", "1", false),
-        new(0x0048, 0x0048, 2, 0x0120, 0x0120, 2, "PaletteColorLookupTableSequence", "Palette Color Lookup Table Sequence", "SQ", "1", false),
-        new(0x0048, 0x0048, 2, 0x0207, 0x0207, 2, "OpticalPathIdentificationSequence", "Optical Path Identification Sequence", "SQ", "1", false),
-        new(0x0048, 0x0048, 2, 0x021A, 0x021A, 2, "PlanePositionSlideSequence", "Plane Position Slide Sequence", "SQ", "1", false),
-        new(0x0048, 0x0048, 2, 0x021E, 0x021E, 2, "ColumnPositionInTotalImagePixelMatrix", "Column Position In Total Image Pixel Matrix", "SL", "1", false),
-        new(0x0048, 0x0048, 2, 0x021F, 0x021F, 2, "RowPositionInTotalImagePixelMatrix", "Row Position In Total Image Pixel Matrix", "SL", "1", false),
-        new(0x0048, 0x0048, 2, 0x0301, 0x0301, 2, "PixelOriginInterpretation", "Pixel Origin Interpretation", "CS", "1", false),
-        new(0x0048, 0x0048, 2, 0x0302, 0x0302, 2, "NumberOfOpticalPaths", "Number Of Optical Paths", "UL", "1", false),
-        new(0x0048, 0x0048, 2, 0x0303, 0x0303, 2, "TotalPixelMatrixFocalPlanes", "Total Pixel Matrix Focal Planes", "UL", "1", false),
-        new(0x0050, 0x0050, 2, 0x0004, 0x0004, 2, "CalibrationImage", "Calibration Image", "CS", "1", false),
-        new(0x0050, 0x0050, 2, 0x0010, 0x0010, 2, "DeviceSequence", "Device Sequence", "SQ", "1", false),
-        new(0x0050, 0x0050, 2, 0x0012, 0x0012, 2, "ContainerComponentTypeCodeSequence", "Container Component Type Code Sequence", "SQ", "1", false),
-        new(0x0050, 0x0050, 2, 0x0013, 0x0013, 2, "ContainerComponentThickness", "Container Component Thickness", "FD", "1", false),
-        new(0x0050, 0x0050, 2, 0x0014, 0x0014, 2, "DeviceLength", "Device Length", "DS", "1", false),
-        new(0x0050, 0x0050, 2, 0x0015, 0x0015, 2, "ContainerComponentWidth", "Container Component Width", "FD", "1", false),
-        new(0x0050, 0x0050, 2, 0x0016, 0x0016, 2, "DeviceDiameter", "Device Diameter", "DS", "1", false),
-        new(0x0050, 0x0050, 2, 0x0017, 0x0017, 2, "DeviceDiameterUnits", "Device Diameter Units", "CS", "1", false),
-        new(0x0050, 0x0050, 2, 0x0018, 0x0018, 2, "DeviceVolume", "Device Volume", "DS", "1", false),
-        new(0x0050, 0x0050, 2, 0x0019, 0x0019, 2, "InterMarkerDistance", "Inter Marker Distance", "DS", "1", false),
-        new(0x0050, 0x0050, 2, 0x001A, 0x001A, 2, "ContainerComponentMaterial", "Container Component Material", "CS", "1", false),
-        new(0x0050, 0x0050, 2, 0x001B, 0x001B, 2, "ContainerComponentID", "Container Component ID", "LO", "1", false),
-        new(0x0050, 0x0050, 2, 0x001C, 0x001C, 2, "ContainerComponentLength", "Container Component Length", "FD", "1", false),
-        new(0x0050, 0x0050, 2, 0x001D, 0x001D, 2, "ContainerComponentDiameter", "Container Component Diameter", "FD", "1", false),
-        new(0x0050, 0x0050, 2, 0x001E, 0x001E, 2, "ContainerComponentDescription", "Container Component Description", "LO", "1", false),
-        new(0x0050, 0x0050, 2, 0x0020, 0x0020, 2, "DeviceDescription", "Device Description", "LO", "1", false),
-        new(0x0050, 0x0050, 2, 0x0021, 0x0021, 2, "LongDeviceDescription", "Long Device Description", "ST", "1", false),
-        new(0x0052, 0x0052, 2, 0x0001, 0x0001, 2, "ContrastBolusIngredientPercentByVolume", "Contrast Bolus Ingredient Percent By Volume", "FL", "1", false),
-        new(0x0052, 0x0052, 2, 0x0002, 0x0002, 2, "OCTFocalDistance", "OCT Focal Distance", "FD", "1", false),
-        new(0x0052, 0x0052, 2, 0x0003, 0x0003, 2, "BeamSpotSize", "Beam Spot Size", "FD", "1", false),
-        new(0x0052, 0x0052, 2, 0x0004, 0x0004, 2, "EffectiveRefractiveIndex", "Effective Refractive Index", "FD", "1", false),
-        new(0x0052, 0x0052, 2, 0x0006, 0x0006, 2, "OCTAcquisitionDomain", "OCT Acquisition Domain", "CS", "1", false),
-        new(0x0052, 0x0052, 2, 0x0007, 0x0007, 2, "OCTOpticalCenterWavelength", "OCT Optical Center Wavelength", "FD", "1", false),
-        new(0x0052, 0x0052, 2, 0x0008, 0x0008, 2, "AxialResolution", "Axial Resolution", "FD", "1", false),
-        new(0x0052, 0x0052, 2, 0x0009, 0x0009, 2, "RangingDepth", "Ranging Depth", "FD", "1", false),
-        new(0x0052, 0x0052, 2, 0x0011, 0x0011, 2, "ALineRate", "A Line Rate", "FD", "1", false),
-        new(0x0052, 0x0052, 2, 0x0012, 0x0012, 2, "ALinesPerFrame", "A Lines Per Frame", "US", "1", false),
-        new(0x0052, 0x0052, 2, 0x0013, 0x0013, 2, "CatheterRotationalRate", "Catheter Rotational Rate", "FD", "1", false),
-        new(0x0052, 0x0052, 2, 0x0014, 0x0014, 2, "ALinePixelSpacing", "A Line Pixel Spacing", "FD", "1", false),
-        new(0x0052, 0x0052, 2, 0x0016, 0x0016, 2, "ModeOfPercutaneousAccessSequence", "Mode Of Percutaneous Access Sequence", "SQ", "1", false),
-        new(0x0052, 0x0052, 2, 0x0025, 0x0025, 2, "IntravascularOCTFrameTypeSequence", "Intravascular OCT Frame Type Sequence", "SQ", "1", false),
-        new(0x0052, 0x0052, 2, 0x0026, 0x0026, 2, "OCTZOffsetApplied", "OCTZ Offset Applied", "CS", "1", false),
-        new(0x0052, 0x0052, 2, 0x0027, 0x0027, 2, "IntravascularFrameContentSequence", "Intravascular Frame Content Sequence", "SQ", "1", false),
-        new(0x0052, 0x0052, 2, 0x0028, 0x0028, 2, "IntravascularLongitudinalDistance", "Intravascular Longitudinal Distance", "FD", "1", false),
-        new(0x0052, 0x0052, 2, 0x0029, 0x0029, 2, "IntravascularOCTFrameContentSequence", "Intravascular OCT Frame Content Sequence", "SQ", "1", false),
-        new(0x0052, 0x0052, 2, 0x0030, 0x0030, 2, "OCTZOffsetCorrection", "OCTZ Offset Correction", "SS", "1", false),
-        new(0x0052, 0x0052, 2, 0x0031, 0x0031, 2, "CatheterDirectionOfRotation", "Catheter Direction Of Rotation", "CS", "1", false),
-        new(0x0052, 0x0052, 2, 0x0033, 0x0033, 2, "SeamLineLocation", "Seam Line Location", "FD", "1", false),
-        new(0x0052, 0x0052, 2, 0x0034, 0x0034, 2, "FirstALineLocation", "First A Line Location", "FD", "1", false),
-        new(0x0052, 0x0052, 2, 0x0036, 0x0036, 2, "SeamLineIndex", "Seam Line Index", "US", "1", false),
-        new(0x0052, 0x0052, 2, 0x0038, 0x0038, 2, "NumberOfPaddedALines", "Number Of Padded A Lines", "US", "1", false),
-        new(0x0052, 0x0052, 2, 0x0039, 0x0039, 2, "InterpolationType", "Interpolation Type", "CS", "1", false),
-        new(0x0052, 0x0052, 2, 0x003A, 0x003A, 2, "RefractiveIndexApplied", "Refractive Index Applied", "CS", "1", false),
-        new(0x0054, 0x0054, 2, 0x0010, 0x0010, 2, "EnergyWindowVector", "Energy Window Vector", "US", "1-n", false),
-        new(0x0054, 0x0054, 2, 0x0011, 0x0011, 2, "NumberOfEnergyWindows", "Number Of Energy Windows", "US", "1", false),
-        new(0x0054, 0x0054, 2, 0x0012, 0x0012, 2, "EnergyWindowInformationSequence", "Energy Window Information Sequence", "SQ", "1", false),
-        new(0x0054, 0x0054, 2, 0x0013, 0x0013, 2, "EnergyWindowRangeSequence", "Energy Window Range Sequence", "SQ", "1", false),
-        new(0x0054, 0x0054, 2, 0x0014, 0x0014, 2, "EnergyWindowLowerLimit", "Energy Window Lower Limit", "DS", "1", false),
-        new(0x0054, 0x0054, 2, 0x0015, 0x0015, 2, "EnergyWindowUpperLimit", "Energy Window Upper Limit", "DS", "1", false),
-        new(0x0054, 0x0054, 2, 0x0016, 0x0016, 2, "RadiopharmaceuticalInformationSequence", "Radiopharmaceutical Information Sequence", "SQ", "1", false),
-        new(0x0054, 0x0054, 2, 0x0017, 0x0017, 2, "ResidualSyringeCounts", "Residual Syringe Counts", "IS", "1", false),
-        new(0x0054, 0x0054, 2, 0x0018, 0x0018, 2, "EnergyWindowName", "Energy Window Name", "SH", "1", false),
-        new(0x0054, 0x0054, 2, 0x0020, 0x0020, 2, "DetectorVector", "Detector Vector", "US", "1-n", false),
-        new(0x0054, 0x0054, 2, 0x0021, 0x0021, 2, "NumberOfDetectors", "Number Of Detectors", "US", "1", false),
-        new(0x0054, 0x0054, 2, 0x0022, 0x0022, 2, "DetectorInformationSequence", "Detector Information Sequence", "SQ", "1", false),
-        new(0x0054, 0x0054, 2, 0x0030, 0x0030, 2, "PhaseVector", "Phase Vector", "US", "1-n", false),
-        new(0x0054, 0x0054, 2, 0x0031, 0x0031, 2, "NumberOfPhases", "Number Of Phases", "US", "1", false),
-        new(0x0054, 0x0054, 2, 0x0032, 0x0032, 2, "PhaseInformationSequence", "Phase Information Sequence", "SQ", "1", false),
-        new(0x0054, 0x0054, 2, 0x0033, 0x0033, 2, "NumberOfFramesInPhase", "Number Of Frames In Phase", "US", "1", false),
-        new(0x0054, 0x0054, 2, 0x0036, 0x0036, 2, "PhaseDelay", "Phase Delay", "IS", "1", false),
-        new(0x0054, 0x0054, 2, 0x0038, 0x0038, 2, "PauseBetweenFrames", "Pause Between Frames", "IS", "1", false),
-        new(0x0054, 0x0054, 2, 0x0039, 0x0039, 2, "PhaseDescription", "Phase Description", "CS", "1", false),
-        new(0x0054, 0x0054, 2, 0x0050, 0x0050, 2, "RotationVector", "Rotation Vector", "US", "1-n", false),
-        new(0x0054, 0x0054, 2, 0x0051, 0x0051, 2, "NumberOfRotations", "Number Of Rotations", "US", "1", false),
-        new(0x0054, 0x0054, 2, 0x0052, 0x0052, 2, "RotationInformationSequence", "Rotation Information Sequence", "SQ", "1", false),
-        new(0x0054, 0x0054, 2, 0x0053, 0x0053, 2, "NumberOfFramesInRotation", "Number Of Frames In Rotation", "US", "1", false),
-        new(0x0054, 0x0054, 2, 0x0060, 0x0060, 2, "RRIntervalVector", "RR Interval Vector", "US", "1-n", false),
-        new(0x0054, 0x0054, 2, 0x0061, 0x0061, 2, "NumberOfRRIntervals", "Number Of RR Intervals", "US", "1", false),
-        new(0x0054, 0x0054, 2, 0x0062, 0x0062, 2, "GatedInformationSequence", "Gated Information Sequence", "SQ", "1", false),
-        new(0x0054, 0x0054, 2, 0x0063, 0x0063, 2, "DataInformationSequence", "Data Information Sequence", "SQ", "1", false),
-        new(0x0054, 0x0054, 2, 0x0070, 0x0070, 2, "TimeSlotVector", "Time Slot Vector", "US", "1-n", false),
-        new(0x0054, 0x0054, 2, 0x0071, 0x0071, 2, "NumberOfTimeSlots", "Number Of Time Slots", "US", "1", false),
-        new(0x0054, 0x0054, 2, 0x0072, 0x0072, 2, "TimeSlotInformationSequence", "Time Slot Information Sequence", "SQ", "1", false),
-        new(0x0054, 0x0054, 2, 0x0073, 0x0073, 2, "TimeSlotTime", "Time Slot Time", "DS", "1", false),
-        new(0x0054, 0x0054, 2, 0x0080, 0x0080, 2, "SliceVector", "Slice Vector", "US", "1-n", false),
-        new(0x0054, 0x0054, 2, 0x0081, 0x0081, 2, "NumberOfSlices", "Number Of Slices", "US", "1", false),
-        new(0x0054, 0x0054, 2, 0x0090, 0x0090, 2, "AngularViewVector", "Angular View Vector", "US", "1-n", false),
-        new(0x0054, 0x0054, 2, 0x0100, 0x0100, 2, "TimeSliceVector", "Time Slice Vector", "US", "1-n", false),
-        new(0x0054, 0x0054, 2, 0x0101, 0x0101, 2, "NumberOfTimeSlices", "Number Of Time Slices", "US", "1", false),
-        new(0x0054, 0x0054, 2, 0x0200, 0x0200, 2, "StartAngle", "Start Angle", "DS", "1", false),
-        new(0x0054, 0x0054, 2, 0x0202, 0x0202, 2, "TypeOfDetectorMotion", "Type Of Detector Motion", "CS", "1", false),
-        new(0x0054, 0x0054, 2, 0x0210, 0x0210, 2, "TriggerVector", "Trigger Vector", "IS", "1-n", false),
-        new(0x0054, 0x0054, 2, 0x0211, 0x0211, 2, "NumberOfTriggersInPhase", "Number Of Triggers In Phase", "US", "1", false),
-        new(0x0054, 0x0054, 2, 0x0220, 0x0220, 2, "ViewCodeSequence", "View Code Sequence", "SQ", "1", false),
-        new(0x0054, 0x0054, 2, 0x0222, 0x0222, 2, "ViewModifierCodeSequence", "View Modifier Code Sequence", "SQ", "1", false),
-        new(0x0054, 0x0054, 2, 0x0300, 0x0300, 2, "RadionuclideCodeSequence", "Radionuclide Code Sequence", "SQ", "1", false),
-        new(0x0054, 0x0054, 2, 0x0302, 0x0302, 2, "AdministrationRouteCodeSequence", "Administration Route Code Sequence", "SQ", "1", false),
-        new(0x0054, 0x0054, 2, 0x0304, 0x0304, 2, "RadiopharmaceuticalCodeSequence", "Radiopharmaceutical Code Sequence", "SQ", "1", false),
-        new(0x0054, 0x0054, 2, 0x0306, 0x0306, 2, "CalibrationDataSequence", "Calibration Data Sequence", "SQ", "1", false),
-        new(0x0054, 0x0054, 2, 0x0308, 0x0308, 2, "EnergyWindowNumber", "Energy Window Number", "US", "1", false),
-        new(0x0054, 0x0054, 2, 0x0400, 0x0400, 2, "ImageID", "Image ID", "SH", "1", false),
-        new(0x0054, 0x0054, 2, 0x0410, 0x0410, 2, "PatientOrientationCodeSequence", "Patient Orientation Code Sequence", "SQ", "1", false),
-        new(0x0054, 0x0054, 2, 0x0412, 0x0412, 2, "PatientOrientationModifierCodeSequence", "Patient Orientation Modifier Code Sequence", "SQ", "1", false),
-        new(0x0054, 0x0054, 2, 0x0414, 0x0414, 2, "PatientGantryRelationshipCodeSequence", "Patient Gantry Relationship Code Sequence", "SQ", "1", false),
-        new(0x0054, 0x0054, 2, 0x0500, 0x0500, 2, "SliceProgressionDirection", "Slice Progression Direction", "CS", "1", false),
-        new(0x0054, 0x0054, 2, 0x0501, 0x0501, 2, "ScanProgressionDirection", "Scan Progression Direction", "CS", "1", false),
-        new(0x0054, 0x0054, 2, 0x1000, 0x1000, 2, "SeriesType", "Series Type", "CS", "2", false),
-        new(0x0054, 0x0054, 2, 0x1001, 0x1001, 2, "Units", "Units", "CS", "1", false),
-        new(0x0054, 0x0054, 2, 0x1002, 0x1002, 2, "CountsSource", "Counts Source", "CS", "1", false),
-        new(0x0054, 0x0054, 2, 0x1004, 0x1004, 2, "ReprojectionMethod", "Reprojection Method", "CS", "1", false),
-        new(0x0054, 0x0054, 2, 0x1006, 0x1006, 2, "SUVType", "SUV Type", "CS", "1", false),
-        new(0x0054, 0x0054, 2, 0x1100, 0x1100, 2, "RandomsCorrectionMethod", "Randoms Correction Method", "CS", "1", false),
-        new(0x0054, 0x0054, 2, 0x1101, 0x1101, 2, "AttenuationCorrectionMethod", "Attenuation Correction Method", "LO", "1", false),
-        new(0x0054, 0x0054, 2, 0x1102, 0x1102, 2, "DecayCorrection", "Decay Correction", "CS", "1", false),
-        new(0x0054, 0x0054, 2, 0x1103, 0x1103, 2, "ReconstructionMethod", "Reconstruction Method", "LO", "1", false),
-        new(0x0054, 0x0054, 2, 0x1104, 0x1104, 2, "DetectorLinesOfResponseUsed", "Detector Lines Of Response Used", "LO", "1", false),
-        new(0x0054, 0x0054, 2, 0x1105, 0x1105, 2, "ScatterCorrectionMethod", "Scatter Correction Method", "LO", "1", false),
-        new(0x0054, 0x0054, 2, 0x1200, 0x1200, 2, "AxialAcceptance", "Axial Acceptance", "DS", "1", false),
-        new(0x0054, 0x0054, 2, 0x1201, 0x1201, 2, "AxialMash", "Axial Mash", "IS", "2", false),
-        new(0x0054, 0x0054, 2, 0x1202, 0x1202, 2, "TransverseMash", "Transverse Mash", "IS", "1", false),
-        new(0x0054, 0x0054, 2, 0x1203, 0x1203, 2, "DetectorElementSize", "Detector Element Size", "DS", "2", false),
-        new(0x0054, 0x0054, 2, 0x1210, 0x1210, 2, "CoincidenceWindowWidth", "Coincidence Window Width", "DS", "1", false),
-        new(0x0054, 0x0054, 2, 0x1220, 0x1220, 2, "SecondaryCountsType", "Secondary Counts Type", "CS", "1-n", false),
-        new(0x0054, 0x0054, 2, 0x1300, 0x1300, 2, "FrameReferenceTime", "Frame Reference Time", "DS", "1", false),
-        new(0x0054, 0x0054, 2, 0x1310, 0x1310, 2, "PrimaryPromptsCountsAccumulated", "Primary Prompts Counts Accumulated", "IS", "1", false),
-        new(0x0054, 0x0054, 2, 0x1311, 0x1311, 2, "SecondaryCountsAccumulated", "Secondary Counts Accumulated", "IS", "1-n", false),
-        new(0x0054, 0x0054, 2, 0x1320, 0x1320, 2, "SliceSensitivityFactor", "Slice Sensitivity Factor", "DS", "1", false),
-        new(0x0054, 0x0054, 2, 0x1321, 0x1321, 2, "DecayFactor", "Decay Factor", "DS", "1", false),
-        new(0x0054, 0x0054, 2, 0x1322, 0x1322, 2, "DoseCalibrationFactor", "Dose Calibration Factor", "DS", "1", false),
-        new(0x0054, 0x0054, 2, 0x1323, 0x1323, 2, "ScatterFractionFactor", "Scatter Fraction Factor", "DS", "1", false),
-        new(0x0054, 0x0054, 2, 0x1324, 0x1324, 2, "DeadTimeFactor", "Dead Time Factor", "DS", "1", false),
-        new(0x0054, 0x0054, 2, 0x1330, 0x1330, 2, "ImageIndex", "Image Index", "US", "1", false),
-        new(0x0060, 0x0060, 2, 0x3000, 0x3000, 2, "HistogramSequence", "Histogram Sequence", "SQ", "1", false),
-        new(0x0060, 0x0060, 2, 0x3002, 0x3002, 2, "HistogramNumberOfBins", "Histogram Number Of Bins", "US", "1", false),
-        new(0x0060, 0x0060, 2, 0x3004, 0x3004, 2, "HistogramFirstBinValue", "Histogram First Bin Value", "US|SS", "1", false),
-        new(0x0060, 0x0060, 2, 0x3006, 0x3006, 2, "HistogramLastBinValue", "Histogram Last Bin Value", "US|SS", "1", false),
-        new(0x0060, 0x0060, 2, 0x3008, 0x3008, 2, "HistogramBinWidth", "Histogram Bin Width", "US", "1", false),
-        new(0x0060, 0x0060, 2, 0x3010, 0x3010, 2, "HistogramExplanation", "Histogram Explanation", "LO", "1", false),
-        new(0x0060, 0x0060, 2, 0x3020, 0x3020, 2, "HistogramData", "Histogram Data", "UL", "1-n", false),
-        new(0x0062, 0x0062, 2, 0x0001, 0x0001, 2, "SegmentationType", "Segmentation Type", "CS", "1", false),
-        new(0x0062, 0x0062, 2, 0x0002, 0x0002, 2, "SegmentSequence", "Segment Sequence", "SQ", "1", false),
-        new(0x0062, 0x0062, 2, 0x0003, 0x0003, 2, "SegmentedPropertyCategoryCodeSequence", "Segmented Property Category Code Sequence", "SQ", "1", false),
-        new(0x0062, 0x0062, 2, 0x0004, 0x0004, 2, "SegmentNumber", "Segment Number", "US", "1", false),
-        new(0x0062, 0x0062, 2, 0x0005, 0x0005, 2, "SegmentLabel", "Segment Label", "LO", "1", false),
-        new(0x0062, 0x0062, 2, 0x0006, 0x0006, 2, "SegmentDescription", "Segment Description", "ST", "1", false),
-        new(0x0062, 0x0062, 2, 0x0007, 0x0007, 2, "SegmentationAlgorithmIdentificationSequence", "Segmentation Algorithm Identification Sequence", "SQ", "1", false),
-        new(0x0062, 0x0062, 2, 0x0008, 0x0008, 2, "SegmentAlgorithmType", "Segment Algorithm Type", "CS", "1", false),
-        new(0x0062, 0x0062, 2, 0x0009, 0x0009, 2, "SegmentAlgorithmName", "Segment Algorithm Name", "LO", "1-n", false),
-        new(0x0062, 0x0062, 2, 0x000A, 0x000A, 2, "SegmentIdentificationSequence", "Segment Identification Sequence", "SQ", "1", false),
-        new(0x0062, 0x0062, 2, 0x000B, 0x000B, 2, "ReferencedSegmentNumber", "Referenced Segment Number", "US", "1-n", false),
-        new(0x0062, 0x0062, 2, 0x000C, 0x000C, 2, "RecommendedDisplayGrayscaleValue", "Recommended Display Grayscale Value", "US", "1", false),
-        new(0x0062, 0x0062, 2, 0x000D, 0x000D, 2, "RecommendedDisplayCIELabValue", "Recommended Display CIE Lab Value", "US", "3", false),
-        new(0x0062, 0x0062, 2, 0x000E, 0x000E, 2, "MaximumFractionalValue", "Maximum Fractional Value", "US", "1", false),
-        new(0x0062, 0x0062, 2, 0x000F, 0x000F, 2, "SegmentedPropertyTypeCodeSequence", "Segmented Property Type Code Sequence", "SQ", "1", false),
-        new(0x0062, 0x0062, 2, 0x0010, 0x0010, 2, "SegmentationFractionalType", "Segmentation Fractional Type", "CS", "1", false),
-        new(0x0062, 0x0062, 2, 0x0011, 0x0011, 2, "SegmentedPropertyTypeModifierCodeSequence", "Segmented Property Type Modifier Code Sequence", "SQ", "1", false),
-        new(0x0062, 0x0062, 2, 0x0012, 0x0012, 2, "UsedSegmentsSequence", "Used Segments Sequence", "SQ", "1", false),
-        new(0x0062, 0x0062, 2, 0x0013, 0x0013, 2, "SegmentsOverlap", "Segments Overlap", "CS", "1", false),
-        new(0x0062, 0x0062, 2, 0x0020, 0x0020, 2, "TrackingID", "Tracking ID", "UT", "1", false),
-        new(0x0062, 0x0062, 2, 0x0021, 0x0021, 2, "TrackingUID", "Tracking UID", "UI", "1", false),
-        new(0x0064, 0x0064, 2, 0x0002, 0x0002, 2, "DeformableRegistrationSequence", "Deformable Registration Sequence", "SQ", "1", false),
-        new(0x0064, 0x0064, 2, 0x0003, 0x0003, 2, "SourceFrameOfReferenceUID", "Source Frame Of Reference UID", "UI", "1", false),
-        new(0x0064, 0x0064, 2, 0x0005, 0x0005, 2, "DeformableRegistrationGridSequence", "Deformable Registration Grid Sequence", "SQ", "1", false),
-        new(0x0064, 0x0064, 2, 0x0007, 0x0007, 2, "GridDimensions", "Grid Dimensions", "UL", "3", false),
-        new(0x0064, 0x0064, 2, 0x0008, 0x0008, 2, "GridResolution", "Grid Resolution", "FD", "3", false),
-        new(0x0064, 0x0064, 2, 0x0009, 0x0009, 2, "VectorGridData", "Vector Grid Data", "OF", "1", false),
-        new(0x0064, 0x0064, 2, 0x000F, 0x000F, 2, "PreDeformationMatrixRegistrationSequence", "Pre Deformation Matrix Registration Sequence", "SQ", "1", false),
-        new(0x0064, 0x0064, 2, 0x0010, 0x0010, 2, "PostDeformationMatrixRegistrationSequence", "Post Deformation Matrix Registration Sequence", "SQ", "1", false),
-        new(0x0066, 0x0066, 2, 0x0001, 0x0001, 2, "NumberOfSurfaces", "Number Of Surfaces", "UL", "1", false),
-        new(0x0066, 0x0066, 2, 0x0002, 0x0002, 2, "SurfaceSequence", "Surface Sequence", "SQ", "1", false),
-        new(0x0066, 0x0066, 2, 0x0003, 0x0003, 2, "SurfaceNumber", "Surface Number", "UL", "1", false),
-        new(0x0066, 0x0066, 2, 0x0004, 0x0004, 2, "SurfaceComments", "Surface Comments", "LT", "1", false),
-        new(0x0066, 0x0066, 2, 0x0009, 0x0009, 2, "SurfaceProcessing", "Surface Processing", "CS", "1", false),
-        new(0x0066, 0x0066, 2, 0x000A, 0x000A, 2, "SurfaceProcessingRatio", "Surface Processing Ratio", "FL", "1", false),
-        new(0x0066, 0x0066, 2, 0x000B, 0x000B, 2, "SurfaceProcessingDescription", "Surface Processing Description", "LO", "1", false),
-        new(0x0066, 0x0066, 2, 0x000C, 0x000C, 2, "RecommendedPresentationOpacity", "Recommended Presentation Opacity", "FL", "1", false),
-        new(0x0066, 0x0066, 2, 0x000D, 0x000D, 2, "RecommendedPresentationType", "Recommended Presentation Type", "CS", "1", false),
-        new(0x0066, 0x0066, 2, 0x000E, 0x000E, 2, "FiniteVolume", "Finite Volume", "CS", "1", false),
-        new(0x0066, 0x0066, 2, 0x0010, 0x0010, 2, "Manifold", "Manifold", "CS", "1", false),
-        new(0x0066, 0x0066, 2, 0x0011, 0x0011, 2, "SurfacePointsSequence", "Surface Points Sequence", "SQ", "1", false),
-        new(0x0066, 0x0066, 2, 0x0012, 0x0012, 2, "SurfacePointsNormalsSequence", "Surface Points Normals Sequence", "SQ", "1", false),
-        new(0x0066, 0x0066, 2, 0x0013, 0x0013, 2, "SurfaceMeshPrimitivesSequence", "Surface Mesh Primitives Sequence", "SQ", "1", false),
-        new(0x0066, 0x0066, 2, 0x0015, 0x0015, 2, "NumberOfSurfacePoints", "Number Of Surface Points", "UL", "1", false),
-        new(0x0066, 0x0066, 2, 0x0016, 0x0016, 2, "PointCoordinatesData", "Point Coordinates Data", "OF", "1", false),
-        new(0x0066, 0x0066, 2, 0x0017, 0x0017, 2, "PointPositionAccuracy", "Point Position Accuracy", "FL", "3", false),
-        new(0x0066, 0x0066, 2, 0x0018, 0x0018, 2, "MeanPointDistance", "Mean Point Distance", "FL", "1", false),
-        new(0x0066, 0x0066, 2, 0x0019, 0x0019, 2, "MaximumPointDistance", "Maximum Point Distance", "FL", "1", false),
-        new(0x0066, 0x0066, 2, 0x001A, 0x001A, 2, "PointsBoundingBoxCoordinates", "Points Bounding Box Coordinates", "FL", "6", false),
-        new(0x0066, 0x0066, 2, 0x001B, 0x001B, 2, "AxisOfRotation", "Axis Of Rotation", "FL", "3", false),
-        new(0x0066, 0x0066, 2, 0x001C, 0x001C, 2, "CenterOfRotation", "Center Of Rotation", "FL", "3", false),
-        new(0x0066, 0x0066, 2, 0x001E, 0x001E, 2, "NumberOfVectors", "Number Of Vectors", "UL", "1", false),
-        new(0x0066, 0x0066, 2, 0x001F, 0x001F, 2, "VectorDimensionality", "Vector Dimensionality", "US", "1", false),
-        new(0x0066, 0x0066, 2, 0x0020, 0x0020, 2, "VectorAccuracy", "Vector Accuracy", "FL", "1-n", false),
-        new(0x0066, 0x0066, 2, 0x0021, 0x0021, 2, "VectorCoordinateData", "Vector Coordinate Data", "OF", "1", false),
-        new(0x0066, 0x0066, 2, 0x0022, 0x0022, 2, "DoublePointCoordinatesData", "Double Point Coordinates Data", "OD", "1", false),
-        new(0x0066, 0x0066, 2, 0x0026, 0x0026, 2, "TriangleStripSequence", "Triangle Strip Sequence", "SQ", "1", false),
-        new(0x0066, 0x0066, 2, 0x0027, 0x0027, 2, "TriangleFanSequence", "Triangle Fan Sequence", "SQ", "1", false),
-        new(0x0066, 0x0066, 2, 0x0028, 0x0028, 2, "LineSequence", "Line Sequence", "SQ", "1", false),
-        new(0x0066, 0x0066, 2, 0x002A, 0x002A, 2, "SurfaceCount", "Surface Count", "UL", "1", false),
-        new(0x0066, 0x0066, 2, 0x002B, 0x002B, 2, "ReferencedSurfaceSequence", "Referenced Surface Sequence", "SQ", "1", false),
-        new(0x0066, 0x0066, 2, 0x002C, 0x002C, 2, "ReferencedSurfaceNumber", "Referenced Surface Number", "UL", "1", false),
-        new(0x0066, 0x0066, 2, 0x002D, 0x002D, 2, "SegmentSurfaceGenerationAlgorithmIdentificationSequence", "Segment Surface Generation Algorithm Identification Sequence", "SQ", "1", false),
-        new(0x0066, 0x0066, 2, 0x002E, 0x002E, 2, "SegmentSurfaceSourceInstanceSequence", "Segment Surface Source Instance Sequence", "SQ", "1", false),
-        new(0x0066, 0x0066, 2, 0x002F, 0x002F, 2, "AlgorithmFamilyCodeSequence", "Algorithm Family Code Sequence", "SQ", "1", false),
-        new(0x0066, 0x0066, 2, 0x0030, 0x0030, 2, "AlgorithmNameCodeSequence", "Algorithm Name Code Sequence", "SQ", "1", false),
-        new(0x0066, 0x0066, 2, 0x0031, 0x0031, 2, "AlgorithmVersion", "Algorithm Version", "LO", "1", false),
-        new(0x0066, 0x0066, 2, 0x0032, 0x0032, 2, "AlgorithmParameters", "Algorithm Parameters", "LT", "1", false),
-        new(0x0066, 0x0066, 2, 0x0034, 0x0034, 2, "FacetSequence", "Facet Sequence", "SQ", "1", false),
-        new(0x0066, 0x0066, 2, 0x0035, 0x0035, 2, "SurfaceProcessingAlgorithmIdentificationSequence", "Surface Processing Algorithm Identification Sequence", "SQ", "1", false),
-        new(0x0066, 0x0066, 2, 0x0036, 0x0036, 2, "AlgorithmName", "Algorithm Name", "LO", "1", false),
-        new(0x0066, 0x0066, 2, 0x0037, 0x0037, 2, "RecommendedPointRadius", "Recommended Point Radius", "FL", "1", false),
-        new(0x0066, 0x0066, 2, 0x0038, 0x0038, 2, "RecommendedLineThickness", "Recommended Line Thickness", "FL", "1", false),
-        new(0x0066, 0x0066, 2, 0x0040, 0x0040, 2, "LongPrimitivePointIndexList", "Long Primitive Point Index List", "OL", "1", false),
-        new(0x0066, 0x0066, 2, 0x0041, 0x0041, 2, "LongTrianglePointIndexList", "Long Triangle Point Index List", "OL", "1", false),
-        new(0x0066, 0x0066, 2, 0x0042, 0x0042, 2, "LongEdgePointIndexList", "Long Edge Point Index List", "OL", "1", false),
-        new(0x0066, 0x0066, 2, 0x0043, 0x0043, 2, "LongVertexPointIndexList", "Long Vertex Point Index List", "OL", "1", false),
-        new(0x0066, 0x0066, 2, 0x0101, 0x0101, 2, "TrackSetSequence", "Track Set Sequence", "SQ", "1", false),
-        new(0x0066, 0x0066, 2, 0x0102, 0x0102, 2, "TrackSequence", "Track Sequence", "SQ", "1", false),
-        new(0x0066, 0x0066, 2, 0x0103, 0x0103, 2, "RecommendedDisplayCIELabValueList", "Recommended Display CIE Lab Value List", "OW", "1", false),
-        new(0x0066, 0x0066, 2, 0x0104, 0x0104, 2, "TrackingAlgorithmIdentificationSequence", "Tracking Algorithm Identification Sequence", "SQ", "1", false),
-        new(0x0066, 0x0066, 2, 0x0105, 0x0105, 2, "TrackSetNumber", "Track Set Number", "UL", "1", false),
-        new(0x0066, 0x0066, 2, 0x0106, 0x0106, 2, "TrackSetLabel", "Track Set Label", "LO", "1", false),
-        new(0x0066, 0x0066, 2, 0x0107, 0x0107, 2, "TrackSetDescription", "Track Set Description", "UT", "1", false),
-        new(0x0066, 0x0066, 2, 0x0108, 0x0108, 2, "TrackSetAnatomicalTypeCodeSequence", "Track Set Anatomical Type Code Sequence", "SQ", "1", false),
-        new(0x0066, 0x0066, 2, 0x0121, 0x0121, 2, "MeasurementsSequence", "Measurements Sequence", "SQ", "1", false),
-        new(0x0066, 0x0066, 2, 0x0124, 0x0124, 2, "TrackSetStatisticsSequence", "Track Set Statistics Sequence", "SQ", "1", false),
-        new(0x0066, 0x0066, 2, 0x0125, 0x0125, 2, "FloatingPointValues", "Floating Point Values", "OF", "1", false),
-        new(0x0066, 0x0066, 2, 0x0129, 0x0129, 2, "TrackPointIndexList", "Track Point Index List", "OL", "1", false),
-        new(0x0066, 0x0066, 2, 0x0130, 0x0130, 2, "TrackStatisticsSequence", "Track Statistics Sequence", "SQ", "1", false),
-        new(0x0066, 0x0066, 2, 0x0132, 0x0132, 2, "MeasurementValuesSequence", "Measurement Values Sequence", "SQ", "1", false),
-        new(0x0066, 0x0066, 2, 0x0133, 0x0133, 2, "DiffusionAcquisitionCodeSequence", "Diffusion Acquisition Code Sequence", "SQ", "1", false),
-        new(0x0066, 0x0066, 2, 0x0134, 0x0134, 2, "DiffusionModelCodeSequence", "Diffusion Model Code Sequence", "SQ", "1", false),
-        new(0x0068, 0x0068, 2, 0x6210, 0x6210, 2, "ImplantSize", "Implant Size", "LO", "1", false),
-        new(0x0068, 0x0068, 2, 0x6221, 0x6221, 2, "ImplantTemplateVersion", "Implant Template Version", "LO", "1", false),
-        new(0x0068, 0x0068, 2, 0x6222, 0x6222, 2, "ReplacedImplantTemplateSequence", "Replaced Implant Template Sequence", "SQ", "1", false),
-        new(0x0068, 0x0068, 2, 0x6223, 0x6223, 2, "ImplantType", "Implant Type", "CS", "1", false),
-        new(0x0068, 0x0068, 2, 0x6224, 0x6224, 2, "DerivationImplantTemplateSequence", "Derivation Implant Template Sequence", "SQ", "1", false),
-        new(0x0068, 0x0068, 2, 0x6225, 0x6225, 2, "OriginalImplantTemplateSequence", "Original Implant Template Sequence", "SQ", "1", false),
-        new(0x0068, 0x0068, 2, 0x6226, 0x6226, 2, "EffectiveDateTime", "Effective Date Time", "DT", "1", false),
-        new(0x0068, 0x0068, 2, 0x6230, 0x6230, 2, "ImplantTargetAnatomySequence", "Implant Target Anatomy Sequence", "SQ", "1", false),
-        new(0x0068, 0x0068, 2, 0x6260, 0x6260, 2, "InformationFromManufacturerSequence", "Information From Manufacturer Sequence", "SQ", "1", false),
-        new(0x0068, 0x0068, 2, 0x6265, 0x6265, 2, "NotificationFromManufacturerSequence", "Notification From Manufacturer Sequence", "SQ", "1", false),
-        new(0x0068, 0x0068, 2, 0x6270, 0x6270, 2, "InformationIssueDateTime", "Information Issue Date Time", "DT", "1", false),
-        new(0x0068, 0x0068, 2, 0x6280, 0x6280, 2, "InformationSummary", "Information Summary", "ST", "1", false),
-        new(0x0068, 0x0068, 2, 0x62A0, 0x62A0, 2, "ImplantRegulatoryDisapprovalCodeSequence", "Implant Regulatory Disapproval Code Sequence", "SQ", "1", false),
-        new(0x0068, 0x0068, 2, 0x62A5, 0x62A5, 2, "OverallTemplateSpatialTolerance", "Overall Template Spatial Tolerance", "FD", "1", false),
-        new(0x0068, 0x0068, 2, 0x62C0, 0x62C0, 2, "HPGLDocumentSequence", "HPGL Document Sequence", "SQ", "1", false),
-        new(0x0068, 0x0068, 2, 0x62D0, 0x62D0, 2, "HPGLDocumentID", "HPGL Document ID", "US", "1", false),
-        new(0x0068, 0x0068, 2, 0x62D5, 0x62D5, 2, "HPGLDocumentLabel", "HPGL Document Label", "LO", "1", false),
-        new(0x0068, 0x0068, 2, 0x62E0, 0x62E0, 2, "ViewOrientationCodeSequence", "View Orientation Code Sequence", "SQ", "1", false),
-        new(0x0068, 0x0068, 2, 0x62F0, 0x62F0, 2, "ViewOrientationModifierCodeSequence", "View Orientation Modifier Code Sequence", "SQ", "1", false),
-        new(0x0068, 0x0068, 2, 0x62F2, 0x62F2, 2, "HPGLDocumentScaling", "HPGL Document Scaling", "FD", "1", false),
-        new(0x0068, 0x0068, 2, 0x6300, 0x6300, 2, "HPGLDocument", "HPGL Document", "OB", "1", false),
-        new(0x0068, 0x0068, 2, 0x6310, 0x6310, 2, "HPGLContourPenNumber", "HPGL Contour Pen Number", "US", "1", false),
-        new(0x0068, 0x0068, 2, 0x6320, 0x6320, 2, "HPGLPenSequence", "HPGL Pen Sequence", "SQ", "1", false),
-        new(0x0068, 0x0068, 2, 0x6330, 0x6330, 2, "HPGLPenNumber", "HPGL Pen Number", "US", "1", false),
-        new(0x0068, 0x0068, 2, 0x6340, 0x6340, 2, "HPGLPenLabel", "HPGL Pen Label", "LO", "1", false),
-        new(0x0068, 0x0068, 2, 0x6345, 0x6345, 2, "HPGLPenDescription", "HPGL Pen Description", "ST", "1", false),
-        new(0x0068, 0x0068, 2, 0x6346, 0x6346, 2, "RecommendedRotationPoint", "Recommended Rotation Point", "FD", "2", false),
-        new(0x0068, 0x0068, 2, 0x6347, 0x6347, 2, "BoundingRectangle", "Bounding Rectangle", "FD", "4", false),
-        new(0x0068, 0x0068, 2, 0x6350, 0x6350, 2, "ImplantTemplate3DModelSurfaceNumber", "Implant Template3 D Model Surface Number", "US", "1-n", false),
-        new(0x0068, 0x0068, 2, 0x6360, 0x6360, 2, "SurfaceModelDescriptionSequence", "Surface Model Description Sequence", "SQ", "1", false),
-        new(0x0068, 0x0068, 2, 0x6380, 0x6380, 2, "SurfaceModelLabel", "Surface Model Label", "LO", "1", false),
-        new(0x0068, 0x0068, 2, 0x6390, 0x6390, 2, "SurfaceModelScalingFactor", "Surface Model Scaling Factor", "FD", "1", false),
-        new(0x0068, 0x0068, 2, 0x63A0, 0x63A0, 2, "MaterialsCodeSequence", "Materials Code Sequence", "SQ", "1", false),
-        new(0x0068, 0x0068, 2, 0x63A4, 0x63A4, 2, "CoatingMaterialsCodeSequence", "Coating Materials Code Sequence", "SQ", "1", false),
-        new(0x0068, 0x0068, 2, 0x63A8, 0x63A8, 2, "ImplantTypeCodeSequence", "Implant Type Code Sequence", "SQ", "1", false),
-        new(0x0068, 0x0068, 2, 0x63AC, 0x63AC, 2, "FixationMethodCodeSequence", "Fixation Method Code Sequence", "SQ", "1", false),
-        new(0x0068, 0x0068, 2, 0x63B0, 0x63B0, 2, "MatingFeatureSetsSequence", "Mating Feature Sets Sequence", "SQ", "1", false),
-        new(0x0068, 0x0068, 2, 0x63C0, 0x63C0, 2, "MatingFeatureSetID", "Mating Feature Set ID", "US", "1", false),
-        new(0x0068, 0x0068, 2, 0x63D0, 0x63D0, 2, "MatingFeatureSetLabel", "Mating Feature Set Label", "LO", "1", false),
-        new(0x0068, 0x0068, 2, 0x63E0, 0x63E0, 2, "MatingFeatureSequence", "Mating Feature Sequence", "SQ", "1", false),
-        new(0x0068, 0x0068, 2, 0x63F0, 0x63F0, 2, "MatingFeatureID", "Mating Feature ID", "US", "1", false),
-        new(0x0068, 0x0068, 2, 0x6400, 0x6400, 2, "MatingFeatureDegreeOfFreedomSequence", "Mating Feature Degree Of Freedom Sequence", "SQ", "1", false),
-        new(0x0068, 0x0068, 2, 0x6410, 0x6410, 2, "DegreeOfFreedomID", "Degree Of Freedom ID", "US", "1", false),
-        new(0x0068, 0x0068, 2, 0x6420, 0x6420, 2, "DegreeOfFreedomType", "Degree Of Freedom Type", "CS", "1", false),
-        new(0x0068, 0x0068, 2, 0x6430, 0x6430, 2, "TwoDMatingFeatureCoordinatesSequence", "Two D Mating Feature Coordinates Sequence", "SQ", "1", false),
-        new(0x0068, 0x0068, 2, 0x6440, 0x6440, 2, "ReferencedHPGLDocumentID", "Referenced HPGL Document ID", "US", "1", false),
-        new(0x0068, 0x0068, 2, 0x6450, 0x6450, 2, "TwoDMatingPoint", "Two D Mating Point", "FD", "2", false),
-        new(0x0068, 0x0068, 2, 0x6460, 0x6460, 2, "TwoDMatingAxes", "Two D Mating Axes", "FD", "4", false),
-        new(0x0068, 0x0068, 2, 0x6470, 0x6470, 2, "TwoDDegreeOfFreedomSequence", "Two D Degree Of Freedom Sequence", "SQ", "1", false),
-        new(0x0068, 0x0068, 2, 0x6490, 0x6490, 2, "ThreeDDegreeOfFreedomAxis", "Three D Degree Of Freedom Axis", "FD", "3", false),
-        new(0x0068, 0x0068, 2, 0x64A0, 0x64A0, 2, "RangeOfFreedom", "Range Of Freedom", "FD", "2", false),
-        new(0x0068, 0x0068, 2, 0x64C0, 0x64C0, 2, "ThreeDMatingPoint", "Three D Mating Point", "FD", "3", false),
-        new(0x0068, 0x0068, 2, 0x64D0, 0x64D0, 2, "ThreeDMatingAxes", "Three D Mating Axes", "FD", "9", false),
-        new(0x0068, 0x0068, 2, 0x64F0, 0x64F0, 2, "TwoDDegreeOfFreedomAxis", "Two D Degree Of Freedom Axis", "FD", "3", false),
-        new(0x0068, 0x0068, 2, 0x6500, 0x6500, 2, "PlanningLandmarkPointSequence", "Planning Landmark Point Sequence", "SQ", "1", false),
-        new(0x0068, 0x0068, 2, 0x6510, 0x6510, 2, "PlanningLandmarkLineSequence", "Planning Landmark Line Sequence", "SQ", "1", false),
-        new(0x0068, 0x0068, 2, 0x6520, 0x6520, 2, "PlanningLandmarkPlaneSequence", "Planning Landmark Plane Sequence", "SQ", "1", false),
-        new(0x0068, 0x0068, 2, 0x6530, 0x6530, 2, "PlanningLandmarkID", "Planning Landmark ID", "US", "1", false),
-        new(0x0068, 0x0068, 2, 0x6540, 0x6540, 2, "PlanningLandmarkDescription", "Planning Landmark Description", "LO", "1", false),
-        new(0x0068, 0x0068, 2, 0x6545, 0x6545, 2, "PlanningLandmarkIdentificationCodeSequence", "Planning Landmark Identification Code Sequence", "SQ", "1", false),
-        new(0x0068, 0x0068, 2, 0x6550, 0x6550, 2, "TwoDPointCoordinatesSequence", "Two D Point Coordinates Sequence", "SQ", "1", false),
-        new(0x0068, 0x0068, 2, 0x6560, 0x6560, 2, "TwoDPointCoordinates", "Two D Point Coordinates", "FD", "2", false),
-        new(0x0068, 0x0068, 2, 0x6590, 0x6590, 2, "ThreeDPointCoordinates", "Three D Point Coordinates", "FD", "3", false),
-        new(0x0068, 0x0068, 2, 0x65A0, 0x65A0, 2, "TwoDLineCoordinatesSequence", "Two D Line Coordinates Sequence", "SQ", "1", false),
-        new(0x0068, 0x0068, 2, 0x65B0, 0x65B0, 2, "TwoDLineCoordinates", "Two D Line Coordinates", "FD", "4", false),
-        new(0x0068, 0x0068, 2, 0x65D0, 0x65D0, 2, "ThreeDLineCoordinates", "Three D Line Coordinates", "FD", "6", false),
-        new(0x0068, 0x0068, 2, 0x65E0, 0x65E0, 2, "TwoDPlaneCoordinatesSequence", "Two D Plane Coordinates Sequence", "SQ", "1", false),
-        new(0x0068, 0x0068, 2, 0x65F0, 0x65F0, 2, "TwoDPlaneIntersection", "Two D Plane Intersection", "FD", "4", false),
-        new(0x0068, 0x0068, 2, 0x6610, 0x6610, 2, "ThreeDPlaneOrigin", "Three D Plane Origin", "FD", "3", false),
-        new(0x0068, 0x0068, 2, 0x6620, 0x6620, 2, "ThreeDPlaneNormal", "Three D Plane Normal", "FD", "3", false),
-        new(0x0068, 0x0068, 2, 0x7001, 0x7001, 2, "ModelModification", "Model Modification", "CS", "1", false),
-        new(0x0068, 0x0068, 2, 0x7002, 0x7002, 2, "ModelMirroring", "Model Mirroring", "CS", "1", false),
-        new(0x0068, 0x0068, 2, 0x7003, 0x7003, 2, "ModelUsageCodeSequence", "Model Usage Code Sequence", "SQ", "1", false),
-        new(0x0068, 0x0068, 2, 0x7004, 0x7004, 2, "ModelGroupUID", "Model Group UID", "UI", "1", false),
-        new(0x0068, 0x0068, 2, 0x7005, 0x7005, 2, "RelativeURIReferenceWithinEncapsulatedDocument", "Relative URI Reference Within Encapsulated Document", "UR", "1", false),
-        new(0x006A, 0x006A, 2, 0x0001, 0x0001, 2, "AnnotationCoordinateType", "Annotation Coordinate Type", "CS", "1", false),
-        new(0x006A, 0x006A, 2, 0x0002, 0x0002, 2, "AnnotationGroupSequence", "Annotation Group Sequence", "SQ", "1", false),
-        new(0x006A, 0x006A, 2, 0x0003, 0x0003, 2, "AnnotationGroupUID", "Annotation Group UID", "UI", "1", false),
-        new(0x006A, 0x006A, 2, 0x0005, 0x0005, 2, "AnnotationGroupLabel", "Annotation Group Label", "LO", "1", false),
-        new(0x006A, 0x006A, 2, 0x0006, 0x0006, 2, "AnnotationGroupDescription", "Annotation Group Description", "UT", "1", false),
-        new(0x006A, 0x006A, 2, 0x0007, 0x0007, 2, "AnnotationGroupGenerationType", "Annotation Group Generation Type", "CS", "1", false),
-        new(0x006A, 0x006A, 2, 0x0008, 0x0008, 2, "AnnotationGroupAlgorithmIdentificationSequence", "Annotation Group Algorithm Identification Sequence", "SQ", "1", false),
-        new(0x006A, 0x006A, 2, 0x0009, 0x0009, 2, "AnnotationPropertyCategoryCodeSequence", "Annotation Property Category Code Sequence", "SQ", "1", false),
-        new(0x006A, 0x006A, 2, 0x000A, 0x000A, 2, "AnnotationPropertyTypeCodeSequence", "Annotation Property Type Code Sequence", "SQ", "1", false),
-        new(0x006A, 0x006A, 2, 0x000B, 0x000B, 2, "AnnotationPropertyTypeModifierCodeSequence", "Annotation Property Type Modifier Code Sequence", "SQ", "1", false),
-        new(0x006A, 0x006A, 2, 0x000C, 0x000C, 2, "NumberOfAnnotations", "Number Of Annotations", "UL", "1", false),
-        new(0x006A, 0x006A, 2, 0x000D, 0x000D, 2, "AnnotationAppliesToAllOpticalPaths", "Annotation Applies To All Optical Paths", "CS", "1", false),
-        new(0x006A, 0x006A, 2, 0x000E, 0x000E, 2, "ReferencedOpticalPathIdentifier", "Referenced Optical Path Identifier", "SH", "1-n", false),
-        new(0x006A, 0x006A, 2, 0x000F, 0x000F, 2, "AnnotationAppliesToAllZPlanes", "Annotation Applies To All Z Planes", "CS", "1", false),
-        new(0x006A, 0x006A, 2, 0x0010, 0x0010, 2, "CommonZCoordinateValue", "Common Z Coordinate Value", "FD", "1-n", false),
-        new(0x006A, 0x006A, 2, 0x0011, 0x0011, 2, "AnnotationIndexList", "Annotation Index List", "OL", "1", false),
-        new(0x0070, 0x0070, 2, 0x0001, 0x0001, 2, "GraphicAnnotationSequence", "Graphic Annotation Sequence", "SQ", "1", false),
-        new(0x0070, 0x0070, 2, 0x0002, 0x0002, 2, "GraphicLayer", "Graphic Layer", "CS", "1", false),
-        new(0x0070, 0x0070, 2, 0x0003, 0x0003, 2, "BoundingBoxAnnotationUnits", "Bounding Box Annotation Units", "CS", "1", false),
-        new(0x0070, 0x0070, 2, 0x0004, 0x0004, 2, "AnchorPointAnnotationUnits", "Anchor Point Annotation Units", "CS", "1", false),
-        new(0x0070, 0x0070, 2, 0x0005, 0x0005, 2, "GraphicAnnotationUnits", "Graphic Annotation Units", "CS", "1", false),
-        new(0x0070, 0x0070, 2, 0x0006, 0x0006, 2, "UnformattedTextValue", "Unformatted Text Value", "ST", "1", false),
-        new(0x0070, 0x0070, 2, 0x0008, 0x0008, 2, "TextObjectSequence", "Text Object Sequence", "SQ", "1", false),
-        new(0x0070, 0x0070, 2, 0x0009, 0x0009, 2, "GraphicObjectSequence", "Graphic Object Sequence", "SQ", "1", false),
-        new(0x0070, 0x0070, 2, 0x0010, 0x0010, 2, "BoundingBoxTopLeftHandCorner", "Bounding Box Top Left Hand Corner", "FL", "2", false),
-        new(0x0070, 0x0070, 2, 0x0011, 0x0011, 2, "BoundingBoxBottomRightHandCorner", "Bounding Box Bottom Right Hand Corner", "FL", "2", false),
-        new(0x0070, 0x0070, 2, 0x0012, 0x0012, 2, "BoundingBoxTextHorizontalJustification", "Bounding Box Text Horizontal Justification", "CS", "1", false),
-        new(0x0070, 0x0070, 2, 0x0014, 0x0014, 2, "AnchorPoint", "Anchor Point", "FL", "2", false),
-        new(0x0070, 0x0070, 2, 0x0015, 0x0015, 2, "AnchorPointVisibility", "Anchor Point Visibility", "CS", "1", false),
-        new(0x0070, 0x0070, 2, 0x0020, 0x0020, 2, "GraphicDimensions", "Graphic Dimensions", "US", "1", false),
-        new(0x0070, 0x0070, 2, 0x0021, 0x0021, 2, "NumberOfGraphicPoints", "Number Of Graphic Points", "US", "1", false),
-        new(0x0070, 0x0070, 2, 0x0022, 0x0022, 2, "GraphicData", "Graphic Data", "FL", "2-n", false),
-        new(0x0070, 0x0070, 2, 0x0023, 0x0023, 2, "GraphicType", "Graphic Type", "CS", "1", false),
-        new(0x0070, 0x0070, 2, 0x0024, 0x0024, 2, "GraphicFilled", "Graphic Filled", "CS", "1", false),
-        new(0x0070, 0x0070, 2, 0x0041, 0x0041, 2, "ImageHorizontalFlip", "Image Horizontal Flip", "CS", "1", false),
-        new(0x0070, 0x0070, 2, 0x0042, 0x0042, 2, "ImageRotation", "Image Rotation", "US", "1", false),
-        new(0x0070, 0x0070, 2, 0x0052, 0x0052, 2, "DisplayedAreaTopLeftHandCorner", "Displayed Area Top Left Hand Corner", "SL", "2", false),
-        new(0x0070, 0x0070, 2, 0x0053, 0x0053, 2, "DisplayedAreaBottomRightHandCorner", "Displayed Area Bottom Right Hand Corner", "SL", "2", false),
-        new(0x0070, 0x0070, 2, 0x005A, 0x005A, 2, "DisplayedAreaSelectionSequence", "Displayed Area Selection Sequence", "SQ", "1", false),
-        new(0x0070, 0x0070, 2, 0x0060, 0x0060, 2, "GraphicLayerSequence", "Graphic Layer Sequence", "SQ", "1", false),
-        new(0x0070, 0x0070, 2, 0x0062, 0x0062, 2, "GraphicLayerOrder", "Graphic Layer Order", "IS", "1", false),
-        new(0x0070, 0x0070, 2, 0x0066, 0x0066, 2, "GraphicLayerRecommendedDisplayGrayscaleValue", "Graphic Layer Recommended Display Grayscale Value", "US", "1", false),
-        new(0x0070, 0x0070, 2, 0x0068, 0x0068, 2, "GraphicLayerDescription", "Graphic Layer Description", "LO", "1", false),
-        new(0x0070, 0x0070, 2, 0x0080, 0x0080, 2, "ContentLabel", "Content Label", "CS", "1", false),
-        new(0x0070, 0x0070, 2, 0x0081, 0x0081, 2, "ContentDescription", "Content Description", "LO", "1", false),
-        new(0x0070, 0x0070, 2, 0x0082, 0x0082, 2, "PresentationCreationDate", "Presentation Creation Date", "DA", "1", false),
-        new(0x0070, 0x0070, 2, 0x0083, 0x0083, 2, "PresentationCreationTime", "Presentation Creation Time", "TM", "1", false),
-        new(0x0070, 0x0070, 2, 0x0084, 0x0084, 2, "ContentCreatorName", "Content Creator Name", "PN", "1", false),
-        new(0x0070, 0x0070, 2, 0x0086, 0x0086, 2, "ContentCreatorIdentificationCodeSequence", "Content Creator Identification Code Sequence", "SQ", "1", false),
-        new(0x0070, 0x0070, 2, 0x0087, 0x0087, 2, "AlternateContentDescriptionSequence", "Alternate Content Description Sequence", "SQ", "1", false),
-        new(0x0070, 0x0070, 2, 0x0100, 0x0100, 2, "PresentationSizeMode", "Presentation Size Mode", "CS", "1", false),
-        new(0x0070, 0x0070, 2, 0x0101, 0x0101, 2, "PresentationPixelSpacing", "Presentation Pixel Spacing", "DS", "2", false),
-        new(0x0070, 0x0070, 2, 0x0102, 0x0102, 2, "PresentationPixelAspectRatio", "Presentation Pixel Aspect Ratio", "IS", "2", false),
-        new(0x0070, 0x0070, 2, 0x0103, 0x0103, 2, "PresentationPixelMagnificationRatio", "Presentation Pixel Magnification Ratio", "FL", "1", false),
-        new(0x0070, 0x0070, 2, 0x0207, 0x0207, 2, "GraphicGroupLabel", "Graphic Group Label", "LO", "1", false),
-        new(0x0070, 0x0070, 2, 0x0208, 0x0208, 2, "GraphicGroupDescription", "Graphic Group Description", "ST", "1", false),
-        new(0x0070, 0x0070, 2, 0x0209, 0x0209, 2, "CompoundGraphicSequence", "Compound Graphic Sequence", "SQ", "1", false),
-        new(0x0070, 0x0070, 2, 0x0226, 0x0226, 2, "CompoundGraphicInstanceID", "Compound Graphic Instance ID", "UL", "1", false),
-        new(0x0070, 0x0070, 2, 0x0227, 0x0227, 2, "FontName", "Font Name", "LO", "1", false),
-        new(0x0070, 0x0070, 2, 0x0228, 0x0228, 2, "FontNameType", "Font Name Type", "CS", "1", false),
-        new(0x0070, 0x0070, 2, 0x0229, 0x0229, 2, "CSSFontName", "CSS Font Name", "LO", "1", false),
-        new(0x0070, 0x0070, 2, 0x0230, 0x0230, 2, "RotationAngle", "Rotation Angle", "FD", "1", false),
-        new(0x0070, 0x0070, 2, 0x0231, 0x0231, 2, "TextStyleSequence", "Text Style Sequence", "SQ", "1", false),
-        new(0x0070, 0x0070, 2, 0x0232, 0x0232, 2, "LineStyleSequence", "Line Style Sequence", "SQ", "1", false),
-        new(0x0070, 0x0070, 2, 0x0233, 0x0233, 2, "FillStyleSequence", "Fill Style Sequence", "SQ", "1", false),
-        new(0x0070, 0x0070, 2, 0x0234, 0x0234, 2, "GraphicGroupSequence", "Graphic Group Sequence", "SQ", "1", false),
-        new(0x0070, 0x0070, 2, 0x0241, 0x0241, 2, "TextColorCIELabValue", "Text Color CIE Lab Value", "US", "3", false),
-        new(0x0070, 0x0070, 2, 0x0242, 0x0242, 2, "HorizontalAlignment", "Horizontal Alignment", "CS", "1", false),
-        new(0x0070, 0x0070, 2, 0x0243, 0x0243, 2, "VerticalAlignment", "Vertical Alignment", "CS", "1", false),
-        new(0x0070, 0x0070, 2, 0x0244, 0x0244, 2, "ShadowStyle", "Shadow Style", "CS", "1", false),
-        new(0x0070, 0x0070, 2, 0x0245, 0x0245, 2, "ShadowOffsetX", "Shadow Offset X", "FL", "1", false),
-        new(0x0070, 0x0070, 2, 0x0246, 0x0246, 2, "ShadowOffsetY", "Shadow Offset Y", "FL", "1", false),
-        new(0x0070, 0x0070, 2, 0x0247, 0x0247, 2, "ShadowColorCIELabValue", "Shadow Color CIE Lab Value", "US", "3", false),
-        new(0x0070, 0x0070, 2, 0x0248, 0x0248, 2, "Underlined", "Underlined", "CS", "1", false),
-        new(0x0070, 0x0070, 2, 0x0249, 0x0249, 2, "Bold", "Bold", "CS", "1", false),
-        new(0x0070, 0x0070, 2, 0x0250, 0x0250, 2, "Italic", "Italic", "CS", "1", false),
-        new(0x0070, 0x0070, 2, 0x0251, 0x0251, 2, "PatternOnColorCIELabValue", "Pattern On Color CIE Lab Value", "US", "3", false),
-        new(0x0070, 0x0070, 2, 0x0252, 0x0252, 2, "PatternOffColorCIELabValue", "Pattern Off Color CIE Lab Value", "US", "3", false),
-        new(0x0070, 0x0070, 2, 0x0253, 0x0253, 2, "LineThickness", "Line Thickness", "FL", "1", false),
-        new(0x0070, 0x0070, 2, 0x0254, 0x0254, 2, "LineDashingStyle", "Line Dashing Style", "CS", "1", false),
-        new(0x0070, 0x0070, 2, 0x0255, 0x0255, 2, "LinePattern", "Line Pattern", "UL", "1", false),
-        new(0x0070, 0x0070, 2, 0x0256, 0x0256, 2, "FillPattern", "Fill Pattern", "OB", "1", false),
-        new(0x0070, 0x0070, 2, 0x0257, 0x0257, 2, "FillMode", "Fill Mode", "CS", "1", false),
-        new(0x0070, 0x0070, 2, 0x0258, 0x0258, 2, "ShadowOpacity", "Shadow Opacity", "FL", "1", false),
-        new(0x0070, 0x0070, 2, 0x0261, 0x0261, 2, "GapLength", "Gap Length", "FL", "1", false),
-        new(0x0070, 0x0070, 2, 0x0262, 0x0262, 2, "DiameterOfVisibility", "Diameter Of Visibility", "FL", "1", false),
-        new(0x0070, 0x0070, 2, 0x0273, 0x0273, 2, "RotationPoint", "Rotation Point", "FL", "2", false),
-        new(0x0070, 0x0070, 2, 0x0274, 0x0274, 2, "TickAlignment", "Tick Alignment", "CS", "1", false),
-        new(0x0070, 0x0070, 2, 0x0278, 0x0278, 2, "ShowTickLabel", "Show Tick Label", "CS", "1", false),
-        new(0x0070, 0x0070, 2, 0x0279, 0x0279, 2, "TickLabelAlignment", "Tick Label Alignment", "CS", "1", false),
-        new(0x0070, 0x0070, 2, 0x0282, 0x0282, 2, "CompoundGraphicUnits", "Compound Graphic Units", "CS", "1", false),
-        new(0x0070, 0x0070, 2, 0x0284, 0x0284, 2, "PatternOnOpacity", "Pattern On Opacity", "FL", "1", false),
-        new(0x0070, 0x0070, 2, 0x0285, 0x0285, 2, "PatternOffOpacity", "Pattern Off Opacity", "FL", "1", false),
-        new(0x0070, 0x0070, 2, 0x0287, 0x0287, 2, "MajorTicksSequence", "Major Ticks Sequence", "SQ", "1", false),
-        new(0x0070, 0x0070, 2, 0x0288, 0x0288, 2, "TickPosition", "Tick Position", "FL", "1", false),
-        new(0x0070, 0x0070, 2, 0x0289, 0x0289, 2, "TickLabel", "Tick Label", "SH", "1", false),
-        new(0x0070, 0x0070, 2, 0x0294, 0x0294, 2, "CompoundGraphicType", "Compound Graphic Type", "CS", "1", false),
-        new(0x0070, 0x0070, 2, 0x0295, 0x0295, 2, "GraphicGroupID", "Graphic Group ID", "UL", "1", false),
-        new(0x0070, 0x0070, 2, 0x0306, 0x0306, 2, "ShapeType", "Shape Type", "CS", "1", false),
-        new(0x0070, 0x0070, 2, 0x0308, 0x0308, 2, "RegistrationSequence", "Registration Sequence", "SQ", "1", false),
-        new(0x0070, 0x0070, 2, 0x0309, 0x0309, 2, "MatrixRegistrationSequence", "Matrix Registration Sequence", "SQ", "1", false),
-        new(0x0070, 0x0070, 2, 0x030A, 0x030A, 2, "MatrixSequence", "Matrix Sequence", "SQ", "1", false),
-        new(0x0070, 0x0070, 2, 0x030B, 0x030B, 2, "FrameOfReferenceToDisplayedCoordinateSystemTransformationMatrix", "Frame Of Reference To Displayed Coordinate System Transformation Matrix", "FD", "16", false),
-        new(0x0070, 0x0070, 2, 0x030C, 0x030C, 2, "FrameOfReferenceTransformationMatrixType", "Frame Of Reference Transformation Matrix Type", "CS", "1", false),
-        new(0x0070, 0x0070, 2, 0x030D, 0x030D, 2, "RegistrationTypeCodeSequence", "Registration Type Code Sequence", "SQ", "1", false),
-        new(0x0070, 0x0070, 2, 0x030F, 0x030F, 2, "FiducialDescription", "Fiducial Description", "ST", "1", false),
-        new(0x0070, 0x0070, 2, 0x0310, 0x0310, 2, "FiducialIdentifier", "Fiducial Identifier", "SH", "1", false),
-        new(0x0070, 0x0070, 2, 0x0311, 0x0311, 2, "FiducialIdentifierCodeSequence", "Fiducial Identifier Code Sequence", "SQ", "1", false),
-        new(0x0070, 0x0070, 2, 0x0312, 0x0312, 2, "ContourUncertaintyRadius", "Contour Uncertainty Radius", "FD", "1", false),
-        new(0x0070, 0x0070, 2, 0x0314, 0x0314, 2, "UsedFiducialsSequence", "Used Fiducials Sequence", "SQ", "1", false),
-        new(0x0070, 0x0070, 2, 0x0318, 0x0318, 2, "GraphicCoordinatesDataSequence", "Graphic Coordinates Data Sequence", "SQ", "1", false),
-        new(0x0070, 0x0070, 2, 0x031A, 0x031A, 2, "FiducialUID", "Fiducial UID", "UI", "1", false),
-        new(0x0070, 0x0070, 2, 0x031B, 0x031B, 2, "ReferencedFiducialUID", "Referenced Fiducial UID", "UI", "1", false),
-        new(0x0070, 0x0070, 2, 0x031C, 0x031C, 2, "FiducialSetSequence", "Fiducial Set Sequence", "SQ", "1", false),
-        new(0x0070, 0x0070, 2, 0x031E, 0x031E, 2, "FiducialSequence", "Fiducial Sequence", "SQ", "1", false),
-        new(0x0070, 0x0070, 2, 0x031F, 0x031F, 2, "FiducialsPropertyCategoryCodeSequence", "Fiducials Property Category Code Sequence", "SQ", "1", false),
-        new(0x0070, 0x0070, 2, 0x0401, 0x0401, 2, "GraphicLayerRecommendedDisplayCIELabValue", "Graphic Layer Recommended Display CIE Lab Value", "US", "3", false),
-        new(0x0070, 0x0070, 2, 0x0402, 0x0402, 2, "BlendingSequence", "Blending Sequence", "SQ", "1", false),
-        new(0x0070, 0x0070, 2, 0x0403, 0x0403, 2, "RelativeOpacity", "Relative Opacity", "FL", "1", false),
-        new(0x0070, 0x0070, 2, 0x0404, 0x0404, 2, "ReferencedSpatialRegistrationSequence", "Referenced Spatial Registration Sequence", "SQ", "1", false),
-        new(0x0070, 0x0070, 2, 0x0405, 0x0405, 2, "BlendingPosition", "Blending Position", "CS", "1", false),
-        new(0x0070, 0x0070, 2, 0x1101, 0x1101, 2, "PresentationDisplayCollectionUID", "Presentation Display Collection UID", "UI", "1", false),
-        new(0x0070, 0x0070, 2, 0x1102, 0x1102, 2, "PresentationSequenceCollectionUID", "Presentation Sequence Collection UID", "UI", "1", false),
-        new(0x0070, 0x0070, 2, 0x1103, 0x1103, 2, "PresentationSequencePositionIndex", "Presentation Sequence Position Index", "US", "1", false),
-        new(0x0070, 0x0070, 2, 0x1104, 0x1104, 2, "RenderedImageReferenceSequence", "Rendered Image Reference Sequence", "SQ", "1", false),
-        new(0x0070, 0x0070, 2, 0x1201, 0x1201, 2, "VolumetricPresentationStateInputSequence", "Volumetric Presentation State Input Sequence", "SQ", "1", false),
-        new(0x0070, 0x0070, 2, 0x1202, 0x1202, 2, "PresentationInputType", "Presentation Input Type", "CS", "1", false),
-        new(0x0070, 0x0070, 2, 0x1203, 0x1203, 2, "InputSequencePositionIndex", "Input Sequence Position Index", "US", "1", false),
-        new(0x0070, 0x0070, 2, 0x1204, 0x1204, 2, "Crop", "Crop", "CS", "1", false),
-        new(0x0070, 0x0070, 2, 0x1205, 0x1205, 2, "CroppingSpecificationIndex", "Cropping Specification Index", "US", "1-n", false),
-        new(0x0070, 0x0070, 2, 0x1207, 0x1207, 2, "VolumetricPresentationInputNumber", "Volumetric Presentation Input Number", "US", "1", false),
-        new(0x0070, 0x0070, 2, 0x1208, 0x1208, 2, "ImageVolumeGeometry", "Image Volume Geometry", "CS", "1", false),
-        new(0x0070, 0x0070, 2, 0x1209, 0x1209, 2, "VolumetricPresentationInputSetUID", "Volumetric Presentation Input Set UID", "UI", "1", false),
-        new(0x0070, 0x0070, 2, 0x120A, 0x120A, 2, "VolumetricPresentationInputSetSequence", "Volumetric Presentation Input Set Sequence", "SQ", "1", false),
-        new(0x0070, 0x0070, 2, 0x120B, 0x120B, 2, "GlobalCrop", "Global Crop", "CS", "1", false),
-        new(0x0070, 0x0070, 2, 0x120C, 0x120C, 2, "GlobalCroppingSpecificationIndex", "Global Cropping Specification Index", "US", "1-n", false),
-        new(0x0070, 0x0070, 2, 0x120D, 0x120D, 2, "RenderingMethod", "Rendering Method", "CS", "1", false),
-        new(0x0070, 0x0070, 2, 0x1301, 0x1301, 2, "VolumeCroppingSequence", "Volume Cropping Sequence", "SQ", "1", false),
-        new(0x0070, 0x0070, 2, 0x1302, 0x1302, 2, "VolumeCroppingMethod", "Volume Cropping Method", "CS", "1", false),
-        new(0x0070, 0x0070, 2, 0x1303, 0x1303, 2, "BoundingBoxCrop", "Bounding Box Crop", "FD", "6", false),
-        new(0x0070, 0x0070, 2, 0x1304, 0x1304, 2, "ObliqueCroppingPlaneSequence", "Oblique Cropping Plane Sequence", "SQ", "1", false),
-        new(0x0070, 0x0070, 2, 0x1305, 0x1305, 2, "Plane", "Plane", "FD", "4", false),
-        new(0x0070, 0x0070, 2, 0x1306, 0x1306, 2, "PlaneNormal", "Plane Normal", "FD", "3", false),
-        new(0x0070, 0x0070, 2, 0x1309, 0x1309, 2, "CroppingSpecificationNumber", "Cropping Specification Number", "US", "1", false),
-        new(0x0070, 0x0070, 2, 0x1501, 0x1501, 2, "MultiPlanarReconstructionStyle", "Multi Planar Reconstruction Style", "CS", "1", false),
-        new(0x0070, 0x0070, 2, 0x1502, 0x1502, 2, "MPRThicknessType", "MPR Thickness Type", "CS", "1", false),
-        new(0x0070, 0x0070, 2, 0x1503, 0x1503, 2, "MPRSlabThickness", "MPR Slab Thickness", "FD", "1", false),
-        new(0x0070, 0x0070, 2, 0x1505, 0x1505, 2, "MPRTopLeftHandCorner", "MPR Top Left Hand Corner", "FD", "3", false),
-        new(0x0070, 0x0070, 2, 0x1507, 0x1507, 2, "MPRViewWidthDirection", "MPR View Width Direction", "FD", "3", false),
-        new(0x0070, 0x0070, 2, 0x1508, 0x1508, 2, "MPRViewWidth", "MPR View Width", "FD", "1", false),
-        new(0x0070, 0x0070, 2, 0x150C, 0x150C, 2, "NumberOfVolumetricCurvePoints", "Number Of Volumetric Curve Points", "UL", "1", false),
-        new(0x0070, 0x0070, 2, 0x150D, 0x150D, 2, "VolumetricCurvePoints", "Volumetric Curve Points", "OD", "1", false),
-        new(0x0070, 0x0070, 2, 0x1511, 0x1511, 2, "MPRViewHeightDirection", "MPR View Height Direction", "FD", "3", false),
-        new(0x0070, 0x0070, 2, 0x1512, 0x1512, 2, "MPRViewHeight", "MPR View Height", "FD", "1", false),
-        new(0x0070, 0x0070, 2, 0x1602, 0x1602, 2, "RenderProjection", "Render Projection", "CS", "1", false),
-        new(0x0070, 0x0070, 2, 0x1603, 0x1603, 2, "ViewpointPosition", "Viewpoint Position", "FD", "3", false),
-        new(0x0070, 0x0070, 2, 0x1604, 0x1604, 2, "ViewpointLookAtPoint", "Viewpoint Look At Point", "FD", "3", false),
-        new(0x0070, 0x0070, 2, 0x1605, 0x1605, 2, "ViewpointUpDirection", "Viewpoint Up Direction", "FD", "3", false),
-        new(0x0070, 0x0070, 2, 0x1606, 0x1606, 2, "RenderFieldOfView", "Render Field Of View", "FD", "6", false),
-        new(0x0070, 0x0070, 2, 0x1607, 0x1607, 2, "SamplingStepSize", "Sampling Step Size", "FD", "1", false),
-        new(0x0070, 0x0070, 2, 0x1701, 0x1701, 2, "ShadingStyle", "Shading Style", "CS", "1", false),
-        new(0x0070, 0x0070, 2, 0x1702, 0x1702, 2, "AmbientReflectionIntensity", "Ambient Reflection Intensity", "FD", "1", false),
-        new(0x0070, 0x0070, 2, 0x1703, 0x1703, 2, "LightDirection", "Light Direction", "FD", "3", false),
-        new(0x0070, 0x0070, 2, 0x1704, 0x1704, 2, "DiffuseReflectionIntensity", "Diffuse Reflection Intensity", "FD", "1", false),
-        new(0x0070, 0x0070, 2, 0x1705, 0x1705, 2, "SpecularReflectionIntensity", "Specular Reflection Intensity", "FD", "1", false),
-        new(0x0070, 0x0070, 2, 0x1706, 0x1706, 2, "Shininess", "Shininess", "FD", "1", false),
-        new(0x0070, 0x0070, 2, 0x1801, 0x1801, 2, "PresentationStateClassificationComponentSequence", "Presentation State Classification Component Sequence", "SQ", "1", false),
-        new(0x0070, 0x0070, 2, 0x1802, 0x1802, 2, "ComponentType", "Component Type", "CS", "1", false),
-        new(0x0070, 0x0070, 2, 0x1803, 0x1803, 2, "ComponentInputSequence", "Component Input Sequence", "SQ", "1", false),
-        new(0x0070, 0x0070, 2, 0x1804, 0x1804, 2, "VolumetricPresentationInputIndex", "Volumetric Presentation Input Index", "US", "1", false),
-        new(0x0070, 0x0070, 2, 0x1805, 0x1805, 2, "PresentationStateCompositorComponentSequence", "Presentation State Compositor Component Sequence", "SQ", "1", false),
-        new(0x0070, 0x0070, 2, 0x1806, 0x1806, 2, "WeightingTransferFunctionSequence", "Weighting Transfer Function Sequence", "SQ", "1", false),
-        new(0x0070, 0x0070, 2, 0x1807, 0x1807, 2, "WeightingLookupTableDescriptor", "Weighting Lookup Table Descriptor", "US", "3", false),
-        new(0x0070, 0x0070, 2, 0x1808, 0x1808, 2, "WeightingLookupTableData", "Weighting Lookup Table Data", "OB", "1", false),
-        new(0x0070, 0x0070, 2, 0x1901, 0x1901, 2, "VolumetricAnnotationSequence", "Volumetric Annotation Sequence", "SQ", "1", false),
-        new(0x0070, 0x0070, 2, 0x1903, 0x1903, 2, "ReferencedStructuredContextSequence", "Referenced Structured Context Sequence", "SQ", "1", false),
-        new(0x0070, 0x0070, 2, 0x1904, 0x1904, 2, "ReferencedContentItem", "Referenced Content Item", "UI", "1", false),
-        new(0x0070, 0x0070, 2, 0x1905, 0x1905, 2, "VolumetricPresentationInputAnnotationSequence", "Volumetric Presentation Input Annotation Sequence", "SQ", "1", false),
-        new(0x0070, 0x0070, 2, 0x1907, 0x1907, 2, "AnnotationClipping", "Annotation Clipping", "CS", "1", false),
-        new(0x0070, 0x0070, 2, 0x1A01, 0x1A01, 2, "PresentationAnimationStyle", "Presentation Animation Style", "CS", "1", false),
-        new(0x0070, 0x0070, 2, 0x1A03, 0x1A03, 2, "RecommendedAnimationRate", "Recommended Animation Rate", "FD", "1", false),
-        new(0x0070, 0x0070, 2, 0x1A04, 0x1A04, 2, "AnimationCurveSequence", "Animation Curve Sequence", "SQ", "1", false),
-        new(0x0070, 0x0070, 2, 0x1A05, 0x1A05, 2, "AnimationStepSize", "Animation Step Size", "FD", "1", false),
-        new(0x0070, 0x0070, 2, 0x1A06, 0x1A06, 2, "SwivelRange", "Swivel Range", "FD", "1", false),
-        new(0x0070, 0x0070, 2, 0x1A07, 0x1A07, 2, "VolumetricCurveUpDirections", "Volumetric Curve Up Directions", "OD", "1", false),
-        new(0x0070, 0x0070, 2, 0x1A08, 0x1A08, 2, "VolumeStreamSequence", "Volume Stream Sequence", "SQ", "1", false),
-        new(0x0070, 0x0070, 2, 0x1A09, 0x1A09, 2, "RGBATransferFunctionDescription", "RGBA Transfer Function Description", "LO", "1", false),
-        new(0x0070, 0x0070, 2, 0x1B01, 0x1B01, 2, "AdvancedBlendingSequence", "Advanced Blending Sequence", "SQ", "1", false),
-        new(0x0070, 0x0070, 2, 0x1B02, 0x1B02, 2, "BlendingInputNumber", "Blending Input Number", "US", "1", false),
-        new(0x0070, 0x0070, 2, 0x1B03, 0x1B03, 2, "BlendingDisplayInputSequence", "Blending Display Input Sequence", "SQ", "1", false),
-        new(0x0070, 0x0070, 2, 0x1B04, 0x1B04, 2, "BlendingDisplaySequence", "Blending Display Sequence", "SQ", "1", false),
-        new(0x0070, 0x0070, 2, 0x1B06, 0x1B06, 2, "BlendingMode", "Blending Mode", "CS", "1", false),
-        new(0x0070, 0x0070, 2, 0x1B07, 0x1B07, 2, "TimeSeriesBlending", "Time Series Blending", "CS", "1", false),
-        new(0x0070, 0x0070, 2, 0x1B08, 0x1B08, 2, "GeometryForDisplay", "Geometry For Display", "CS", "1", false),
-        new(0x0070, 0x0070, 2, 0x1B11, 0x1B11, 2, "ThresholdSequence", "Threshold Sequence", "SQ", "1", false),
-        new(0x0070, 0x0070, 2, 0x1B12, 0x1B12, 2, "ThresholdValueSequence", "Threshold Value Sequence", "SQ", "1", false),
-        new(0x0070, 0x0070, 2, 0x1B13, 0x1B13, 2, "ThresholdType", "Threshold Type", "CS", "1", false),
-        new(0x0070, 0x0070, 2, 0x1B14, 0x1B14, 2, "ThresholdValue", "Threshold Value", "FD", "1", false),
-        new(0x0072, 0x0072, 2, 0x0002, 0x0002, 2, "HangingProtocolName", "Hanging Protocol Name", "SH", "1", false),
-        new(0x0072, 0x0072, 2, 0x0004, 0x0004, 2, "HangingProtocolDescription", "Hanging Protocol Description", "LO", "1", false),
-        new(0x0072, 0x0072, 2, 0x0006, 0x0006, 2, "HangingProtocolLevel", "Hanging Protocol Level", "CS", "1", false),
-        new(0x0072, 0x0072, 2, 0x0008, 0x0008, 2, "HangingProtocolCreator", "Hanging Protocol Creator", "LO", "1", false),
-        new(0x0072, 0x0072, 2, 0x000A, 0x000A, 2, "HangingProtocolCreationDateTime", "Hanging Protocol Creation Date Time", "DT", "1", false),
-        new(0x0072, 0x0072, 2, 0x000C, 0x000C, 2, "HangingProtocolDefinitionSequence", "Hanging Protocol Definition Sequence", "SQ", "1", false),
-        new(0x0072, 0x0072, 2, 0x000E, 0x000E, 2, "HangingProtocolUserIdentificationCodeSequence", "Hanging Protocol User Identification Code Sequence", "SQ", "1", false),
-        new(0x0072, 0x0072, 2, 0x0010, 0x0010, 2, "HangingProtocolUserGroupName", "Hanging Protocol User Group Name", "LO", "1", false),
-        new(0x0072, 0x0072, 2, 0x0012, 0x0012, 2, "SourceHangingProtocolSequence", "Source Hanging Protocol Sequence", "SQ", "1", false),
-        new(0x0072, 0x0072, 2, 0x0014, 0x0014, 2, "NumberOfPriorsReferenced", "Number Of Priors Referenced", "US", "1", false),
-        new(0x0072, 0x0072, 2, 0x0020, 0x0020, 2, "ImageSetsSequence", "Image Sets Sequence", "SQ", "1", false),
-        new(0x0072, 0x0072, 2, 0x0022, 0x0022, 2, "ImageSetSelectorSequence", "Image Set Selector Sequence", "SQ", "1", false),
-        new(0x0072, 0x0072, 2, 0x0024, 0x0024, 2, "ImageSetSelectorUsageFlag", "Image Set Selector Usage Flag", "CS", "1", false),
-        new(0x0072, 0x0072, 2, 0x0026, 0x0026, 2, "SelectorAttribute", "Selector Attribute", "AT", "1", false),
-        new(0x0072, 0x0072, 2, 0x0028, 0x0028, 2, "SelectorValueNumber", "Selector Value Number", "US", "1", false),
-        new(0x0072, 0x0072, 2, 0x0030, 0x0030, 2, "TimeBasedImageSetsSequence", "Time Based Image Sets Sequence", "SQ", "1", false),
-        new(0x0072, 0x0072, 2, 0x0032, 0x0032, 2, "ImageSetNumber", "Image Set Number", "US", "1", false),
-        new(0x0072, 0x0072, 2, 0x0034, 0x0034, 2, "ImageSetSelectorCategory", "Image Set Selector Category", "CS", "1", false),
-        new(0x0072, 0x0072, 2, 0x0038, 0x0038, 2, "RelativeTime", "Relative Time", "US", "2", false),
-        new(0x0072, 0x0072, 2, 0x003A, 0x003A, 2, "RelativeTimeUnits", "Relative Time Units", "CS", "1", false),
-        new(0x0072, 0x0072, 2, 0x003C, 0x003C, 2, "AbstractPriorValue", "Abstract Prior Value", "SS", "2", false),
-        new(0x0072, 0x0072, 2, 0x003E, 0x003E, 2, "AbstractPriorCodeSequence", "Abstract Prior Code Sequence", "SQ", "1", false),
-        new(0x0072, 0x0072, 2, 0x0040, 0x0040, 2, "ImageSetLabel", "Image Set Label", "LO", "1", false),
-        new(0x0072, 0x0072, 2, 0x0050, 0x0050, 2, "SelectorAttributeVR", "Selector Attribute VR", "CS", "1", false),
-        new(0x0072, 0x0072, 2, 0x0052, 0x0052, 2, "SelectorSequencePointer", "Selector Sequence Pointer", "AT", "1-n", false),
-        new(0x0072, 0x0072, 2, 0x0054, 0x0054, 2, "SelectorSequencePointerPrivateCreator", "Selector Sequence Pointer Private Creator", "LO", "1-n", false),
-        new(0x0072, 0x0072, 2, 0x0056, 0x0056, 2, "SelectorAttributePrivateCreator", "Selector Attribute Private Creator", "LO", "1", false),
-        new(0x0072, 0x0072, 2, 0x005E, 0x005E, 2, "SelectorAEValue", "Selector AE Value", "AE", "1-n", false),
-        new(0x0072, 0x0072, 2, 0x005F, 0x005F, 2, "SelectorASValue", "Selector AS Value", "AS", "1-n", false),
-        new(0x0072, 0x0072, 2, 0x0060, 0x0060, 2, "SelectorATValue", "Selector AT Value", "AT", "1-n", false),
-        new(0x0072, 0x0072, 2, 0x0061, 0x0061, 2, "SelectorDAValue", "Selector DA Value", "DA", "1-n", false),
-        new(0x0072, 0x0072, 2, 0x0062, 0x0062, 2, "SelectorCSValue", "Selector CS Value", "CS", "1-n", false),
-        new(0x0072, 0x0072, 2, 0x0063, 0x0063, 2, "SelectorDTValue", "Selector DT Value", "DT", "1-n", false),
-        new(0x0072, 0x0072, 2, 0x0064, 0x0064, 2, "SelectorISValue", "Selector IS Value", "IS", "1-n", false),
-        new(0x0072, 0x0072, 2, 0x0065, 0x0065, 2, "SelectorOBValue", "Selector OB Value", "OB", "1", false),
-        new(0x0072, 0x0072, 2, 0x0066, 0x0066, 2, "SelectorLOValue", "Selector LO Value", "LO", "1-n", false),
-        new(0x0072, 0x0072, 2, 0x0067, 0x0067, 2, "SelectorOFValue", "Selector OF Value", "OF", "1", false),
-        new(0x0072, 0x0072, 2, 0x0068, 0x0068, 2, "SelectorLTValue", "Selector LT Value", "LT", "1", false),
-        new(0x0072, 0x0072, 2, 0x0069, 0x0069, 2, "SelectorOWValue", "Selector OW Value", "OW", "1", false),
-        new(0x0072, 0x0072, 2, 0x006A, 0x006A, 2, "SelectorPNValue", "Selector PN Value", "PN", "1-n", false),
-        new(0x0072, 0x0072, 2, 0x006B, 0x006B, 2, "SelectorTMValue", "Selector TM Value", "TM", "1-n", false),
-        new(0x0072, 0x0072, 2, 0x006C, 0x006C, 2, "SelectorSHValue", "Selector SH Value", "SH", "1-n", false),
-        new(0x0072, 0x0072, 2, 0x006D, 0x006D, 2, "SelectorUNValue", "Selector UN Value", "UN", "1", false),
-        new(0x0072, 0x0072, 2, 0x006E, 0x006E, 2, "SelectorSTValue", "Selector ST Value", "ST", "1", false),
-        new(0x0072, 0x0072, 2, 0x006F, 0x006F, 2, "SelectorUCValue", "Selector UC Value", "UC", "1-n", false),
-        new(0x0072, 0x0072, 2, 0x0070, 0x0070, 2, "SelectorUTValue", "Selector UT Value", "UT", "1", false),
-        new(0x0072, 0x0072, 2, 0x0071, 0x0071, 2, "SelectorURValue", "Selector UR Value", "UR", "1", false),
-        new(0x0072, 0x0072, 2, 0x0072, 0x0072, 2, "SelectorDSValue", "Selector DS Value", "DS", "1-n", false),
-        new(0x0072, 0x0072, 2, 0x0073, 0x0073, 2, "SelectorODValue", "Selector OD Value", "OD", "1", false),
-        new(0x0072, 0x0072, 2, 0x0074, 0x0074, 2, "SelectorFDValue", "Selector FD Value", "FD", "1-n", false),
-        new(0x0072, 0x0072, 2, 0x0075, 0x0075, 2, "SelectorOLValue", "Selector OL Value", "OL", "1", false),
-        new(0x0072, 0x0072, 2, 0x0076, 0x0076, 2, "SelectorFLValue", "Selector FL Value", "FL", "1-n", false),
-        new(0x0072, 0x0072, 2, 0x0078, 0x0078, 2, "SelectorULValue", "Selector UL Value", "UL", "1-n", false),
-        new(0x0072, 0x0072, 2, 0x007A, 0x007A, 2, "SelectorUSValue", "Selector US Value", "US", "1-n", false),
-        new(0x0072, 0x0072, 2, 0x007C, 0x007C, 2, "SelectorSLValue", "Selector SL Value", "SL", "1-n", false),
-        new(0x0072, 0x0072, 2, 0x007E, 0x007E, 2, "SelectorSSValue", "Selector SS Value", "SS", "1-n", false),
-        new(0x0072, 0x0072, 2, 0x007F, 0x007F, 2, "SelectorUIValue", "Selector UI Value", "UI", "1-n", false),
-        new(0x0072, 0x0072, 2, 0x0080, 0x0080, 2, "SelectorCodeSequenceValue", "Selector Code Sequence Value", "SQ", "1", false),
-        new(0x0072, 0x0072, 2, 0x0081, 0x0081, 2, "SelectorOVValue", "Selector OV Value", "OV", "1", false),
-        new(0x0072, 0x0072, 2, 0x0082, 0x0082, 2, "SelectorSVValue", "Selector SV Value", "SV", "1-n", false),
-        new(0x0072, 0x0072, 2, 0x0083, 0x0083, 2, "SelectorUVValue", "Selector UV Value", "UV", "1-n", false),
-        new(0x0072, 0x0072, 2, 0x0100, 0x0100, 2, "NumberOfScreens", "Number Of Screens", "US", "1", false),
-        new(0x0072, 0x0072, 2, 0x0102, 0x0102, 2, "NominalScreenDefinitionSequence", "Nominal Screen Definition Sequence", "SQ", "1", false),
-        new(0x0072, 0x0072, 2, 0x0104, 0x0104, 2, "NumberOfVerticalPixels", "Number Of Vertical Pixels", "US", "1", false),
-        new(0x0072, 0x0072, 2, 0x0106, 0x0106, 2, "NumberOfHorizontalPixels", "Number Of Horizontal Pixels", "US", "1", false),
-        new(0x0072, 0x0072, 2, 0x0108, 0x0108, 2, "DisplayEnvironmentSpatialPosition", "Display Environment Spatial Position", "FD", "4", false),
-        new(0x0072, 0x0072, 2, 0x010A, 0x010A, 2, "ScreenMinimumGrayscaleBitDepth", "Screen Minimum Grayscale Bit Depth", "US", "1", false),
-        new(0x0072, 0x0072, 2, 0x010C, 0x010C, 2, "ScreenMinimumColorBitDepth", "Screen Minimum Color Bit Depth", "US", "1", false),
-        new(0x0072, 0x0072, 2, 0x010E, 0x010E, 2, "ApplicationMaximumRepaintTime", "Application Maximum Repaint Time", "US", "1", false),
-        new(0x0072, 0x0072, 2, 0x0200, 0x0200, 2, "DisplaySetsSequence", "Display Sets Sequence", "SQ", "1", false),
-        new(0x0072, 0x0072, 2, 0x0202, 0x0202, 2, "DisplaySetNumber", "Display Set Number", "US", "1", false),
-        new(0x0072, 0x0072, 2, 0x0203, 0x0203, 2, "DisplaySetLabel", "Display Set Label", "LO", "1", false),
-        new(0x0072, 0x0072, 2, 0x0204, 0x0204, 2, "DisplaySetPresentationGroup", "Display Set Presentation Group", "US", "1", false),
-        new(0x0072, 0x0072, 2, 0x0206, 0x0206, 2, "DisplaySetPresentationGroupDescription", "Display Set Presentation Group Description", "LO", "1", false),
-        new(0x0072, 0x0072, 2, 0x0208, 0x0208, 2, "PartialDataDisplayHandling", "Partial Data Display Handling", "CS", "1", false),
-        new(0x0072, 0x0072, 2, 0x0210, 0x0210, 2, "SynchronizedScrollingSequence", "Synchronized Scrolling Sequence", "SQ", "1", false),
-        new(0x0072, 0x0072, 2, 0x0212, 0x0212, 2, "DisplaySetScrollingGroup", "Display Set Scrolling Group", "US", "2-n", false),
-        new(0x0072, 0x0072, 2, 0x0214, 0x0214, 2, "NavigationIndicatorSequence", "Navigation Indicator Sequence", "SQ", "1", false),
-        new(0x0072, 0x0072, 2, 0x0216, 0x0216, 2, "NavigationDisplaySet", "Navigation Display Set", "US", "1", false),
-        new(0x0072, 0x0072, 2, 0x0218, 0x0218, 2, "ReferenceDisplaySets", "Reference Display Sets", "US", "1-n", false),
-        new(0x0072, 0x0072, 2, 0x0300, 0x0300, 2, "ImageBoxesSequence", "Image Boxes Sequence", "SQ", "1", false),
-        new(0x0072, 0x0072, 2, 0x0302, 0x0302, 2, "ImageBoxNumber", "Image Box Number", "US", "1", false),
-        new(0x0072, 0x0072, 2, 0x0304, 0x0304, 2, "ImageBoxLayoutType", "Image Box Layout Type", "CS", "1", false),
-        new(0x0072, 0x0072, 2, 0x0306, 0x0306, 2, "ImageBoxTileHorizontalDimension", "Image Box Tile Horizontal Dimension", "US", "1", false),
-        new(0x0072, 0x0072, 2, 0x0308, 0x0308, 2, "ImageBoxTileVerticalDimension", "Image Box Tile Vertical Dimension", "US", "1", false),
-        new(0x0072, 0x0072, 2, 0x0310, 0x0310, 2, "ImageBoxScrollDirection", "Image Box Scroll Direction", "CS", "1", false),
-        new(0x0072, 0x0072, 2, 0x0312, 0x0312, 2, "ImageBoxSmallScrollType", "Image Box Small Scroll Type", "CS", "1", false),
-        new(0x0072, 0x0072, 2, 0x0314, 0x0314, 2, "ImageBoxSmallScrollAmount", "Image Box Small Scroll Amount", "US", "1", false),
-        new(0x0072, 0x0072, 2, 0x0316, 0x0316, 2, "ImageBoxLargeScrollType", "Image Box Large Scroll Type", "CS", "1", false),
-        new(0x0072, 0x0072, 2, 0x0318, 0x0318, 2, "ImageBoxLargeScrollAmount", "Image Box Large Scroll Amount", "US", "1", false),
-        new(0x0072, 0x0072, 2, 0x0320, 0x0320, 2, "ImageBoxOverlapPriority", "Image Box Overlap Priority", "US", "1", false),
-        new(0x0072, 0x0072, 2, 0x0330, 0x0330, 2, "CineRelativeToRealTime", "Cine Relative To Real Time", "FD", "1", false),
-        new(0x0072, 0x0072, 2, 0x0400, 0x0400, 2, "FilterOperationsSequence", "Filter Operations Sequence", "SQ", "1", false),
-        new(0x0072, 0x0072, 2, 0x0402, 0x0402, 2, "FilterByCategory", "Filter By Category", "CS", "1", false),
-        new(0x0072, 0x0072, 2, 0x0404, 0x0404, 2, "FilterByAttributePresence", "Filter By Attribute Presence", "CS", "1", false),
-        new(0x0072, 0x0072, 2, 0x0406, 0x0406, 2, "FilterByOperator", "Filter By Operator", "CS", "1", false),
-        new(0x0072, 0x0072, 2, 0x0420, 0x0420, 2, "StructuredDisplayBackgroundCIELabValue", "Structured Display Background CIE Lab Value", "US", "3", false),
-        new(0x0072, 0x0072, 2, 0x0421, 0x0421, 2, "EmptyImageBoxCIELabValue", "Empty Image Box CIE Lab Value", "US", "3", false),
-        new(0x0072, 0x0072, 2, 0x0422, 0x0422, 2, "StructuredDisplayImageBoxSequence", "Structured Display Image Box Sequence", "SQ", "1", false),
-        new(0x0072, 0x0072, 2, 0x0424, 0x0424, 2, "StructuredDisplayTextBoxSequence", "Structured Display Text Box Sequence", "SQ", "1", false),
-        new(0x0072, 0x0072, 2, 0x0427, 0x0427, 2, "ReferencedFirstFrameSequence", "Referenced First Frame Sequence", "SQ", "1", false),
-        new(0x0072, 0x0072, 2, 0x0430, 0x0430, 2, "ImageBoxSynchronizationSequence", "Image Box Synchronization Sequence", "SQ", "1", false),
-        new(0x0072, 0x0072, 2, 0x0432, 0x0432, 2, "SynchronizedImageBoxList", "Synchronized Image Box List", "US", "2-n", false),
-        new(0x0072, 0x0072, 2, 0x0434, 0x0434, 2, "TypeOfSynchronization", "Type Of Synchronization", "CS", "1", false),
-        new(0x0072, 0x0072, 2, 0x0500, 0x0500, 2, "BlendingOperationType", "Blending Operation Type", "CS", "1", false),
-        new(0x0072, 0x0072, 2, 0x0510, 0x0510, 2, "ReformattingOperationType", "Reformatting Operation Type", "CS", "1", false),
-        new(0x0072, 0x0072, 2, 0x0512, 0x0512, 2, "ReformattingThickness", "Reformatting Thickness", "FD", "1", false),
-        new(0x0072, 0x0072, 2, 0x0514, 0x0514, 2, "ReformattingInterval", "Reformatting Interval", "FD", "1", false),
-        new(0x0072, 0x0072, 2, 0x0516, 0x0516, 2, "ReformattingOperationInitialViewDirection", "Reformatting Operation Initial View Direction", "CS", "1", false),
-        new(0x0072, 0x0072, 2, 0x0520, 0x0520, 2, "ThreeDRenderingType", "Three D Rendering Type", "CS", "1-n", false),
-        new(0x0072, 0x0072, 2, 0x0600, 0x0600, 2, "SortingOperationsSequence", "Sorting Operations Sequence", "SQ", "1", false),
-        new(0x0072, 0x0072, 2, 0x0602, 0x0602, 2, "SortByCategory", "Sort By Category", "CS", "1", false),
-        new(0x0072, 0x0072, 2, 0x0604, 0x0604, 2, "SortingDirection", "Sorting Direction", "CS", "1", false),
-        new(0x0072, 0x0072, 2, 0x0700, 0x0700, 2, "DisplaySetPatientOrientation", "Display Set Patient Orientation", "CS", "2", false),
-        new(0x0072, 0x0072, 2, 0x0702, 0x0702, 2, "VOIType", "VOI Type", "CS", "1", false),
-        new(0x0072, 0x0072, 2, 0x0704, 0x0704, 2, "PseudoColorType", "Pseudo Color Type", "CS", "1", false),
-        new(0x0072, 0x0072, 2, 0x0705, 0x0705, 2, "PseudoColorPaletteInstanceReferenceSequence", "Pseudo Color Palette Instance Reference Sequence", "SQ", "1", false),
-        new(0x0072, 0x0072, 2, 0x0706, 0x0706, 2, "ShowGrayscaleInverted", "Show Grayscale Inverted", "CS", "1", false),
-        new(0x0072, 0x0072, 2, 0x0710, 0x0710, 2, "ShowImageTrueSizeFlag", "Show Image True Size Flag", "CS", "1", false),
-        new(0x0072, 0x0072, 2, 0x0712, 0x0712, 2, "ShowGraphicAnnotationFlag", "Show Graphic Annotation Flag", "CS", "1", false),
-        new(0x0072, 0x0072, 2, 0x0714, 0x0714, 2, "ShowPatientDemographicsFlag", "Show Patient Demographics Flag", "CS", "1", false),
-        new(0x0072, 0x0072, 2, 0x0716, 0x0716, 2, "ShowAcquisitionTechniquesFlag", "Show Acquisition Techniques Flag", "CS", "1", false),
-        new(0x0072, 0x0072, 2, 0x0717, 0x0717, 2, "DisplaySetHorizontalJustification", "Display Set Horizontal Justification", "CS", "1", false),
-        new(0x0072, 0x0072, 2, 0x0718, 0x0718, 2, "DisplaySetVerticalJustification", "Display Set Vertical Justification", "CS", "1", false),
-        new(0x0074, 0x0074, 2, 0x0120, 0x0120, 2, "ContinuationStartMeterset", "Continuation Start Meterset", "FD", "1", false),
-        new(0x0074, 0x0074, 2, 0x0121, 0x0121, 2, "ContinuationEndMeterset", "Continuation End Meterset", "FD", "1", false),
-        new(0x0074, 0x0074, 2, 0x1000, 0x1000, 2, "ProcedureStepState", "Procedure Step State", "CS", "1", false),
-        new(0x0074, 0x0074, 2, 0x1002, 0x1002, 2, "ProcedureStepProgressInformationSequence", "Procedure Step Progress Information Sequence", "SQ", "1", false),
-        new(0x0074, 0x0074, 2, 0x1004, 0x1004, 2, "ProcedureStepProgress", "Procedure Step Progress", "DS", "1", false),
-        new(0x0074, 0x0074, 2, 0x1006, 0x1006, 2, "ProcedureStepProgressDescription", "Procedure Step Progress Description", "ST", "1", false),
-        new(0x0074, 0x0074, 2, 0x1007, 0x1007, 2, "ProcedureStepProgressParametersSequence", "Procedure Step Progress Parameters Sequence", "SQ", "1", false),
-        new(0x0074, 0x0074, 2, 0x1008, 0x1008, 2, "ProcedureStepCommunicationsURISequence", "Procedure Step Communications URI Sequence", "SQ", "1", false),
-        new(0x0074, 0x0074, 2, 0x100A, 0x100A, 2, "ContactURI", "Contact URI", "UR", "1", false),
-        new(0x0074, 0x0074, 2, 0x100C, 0x100C, 2, "ContactDisplayName", "Contact Display Name", "LO", "1", false),
-        new(0x0074, 0x0074, 2, 0x100E, 0x100E, 2, "ProcedureStepDiscontinuationReasonCodeSequence", "Procedure Step Discontinuation Reason Code Sequence", "SQ", "1", false),
-        new(0x0074, 0x0074, 2, 0x1020, 0x1020, 2, "BeamTaskSequence", "Beam Task Sequence", "SQ", "1", false),
-        new(0x0074, 0x0074, 2, 0x1022, 0x1022, 2, "BeamTaskType", "Beam Task Type", "CS", "1", false),
-        new(0x0074, 0x0074, 2, 0x1025, 0x1025, 2, "AutosequenceFlag", "Autosequence Flag", "CS", "1", false),
-        new(0x0074, 0x0074, 2, 0x1026, 0x1026, 2, "TableTopVerticalAdjustedPosition", "Table Top Vertical Adjusted Position", "FD", "1", false),
-        new(0x0074, 0x0074, 2, 0x1027, 0x1027, 2, "TableTopLongitudinalAdjustedPosition", "Table Top Longitudinal Adjusted Position", "FD", "1", false),
-        new(0x0074, 0x0074, 2, 0x1028, 0x1028, 2, "TableTopLateralAdjustedPosition", "Table Top Lateral Adjusted Position", "FD", "1", false),
-        new(0x0074, 0x0074, 2, 0x102A, 0x102A, 2, "PatientSupportAdjustedAngle", "Patient Support Adjusted Angle", "FD", "1", false),
-        new(0x0074, 0x0074, 2, 0x102B, 0x102B, 2, "TableTopEccentricAdjustedAngle", "Table Top Eccentric Adjusted Angle", "FD", "1", false),
-        new(0x0074, 0x0074, 2, 0x102C, 0x102C, 2, "TableTopPitchAdjustedAngle", "Table Top Pitch Adjusted Angle", "FD", "1", false),
-        new(0x0074, 0x0074, 2, 0x102D, 0x102D, 2, "TableTopRollAdjustedAngle", "Table Top Roll Adjusted Angle", "FD", "1", false),
-        new(0x0074, 0x0074, 2, 0x1030, 0x1030, 2, "DeliveryVerificationImageSequence", "Delivery Verification Image Sequence", "SQ", "1", false),
-        new(0x0074, 0x0074, 2, 0x1032, 0x1032, 2, "VerificationImageTiming", "Verification Image Timing", "CS", "1", false),
-        new(0x0074, 0x0074, 2, 0x1034, 0x1034, 2, "DoubleExposureFlag", "Double Exposure Flag", "CS", "1", false),
-        new(0x0074, 0x0074, 2, 0x1036, 0x1036, 2, "DoubleExposureOrdering", "Double Exposure Ordering", "CS", "1", false),
-        new(0x0074, 0x0074, 2, 0x1040, 0x1040, 2, "RelatedReferenceRTImageSequence", "Related Reference RT Image Sequence", "SQ", "1", false),
-        new(0x0074, 0x0074, 2, 0x1042, 0x1042, 2, "GeneralMachineVerificationSequence", "General Machine Verification Sequence", "SQ", "1", false),
-        new(0x0074, 0x0074, 2, 0x1044, 0x1044, 2, "ConventionalMachineVerificationSequence", "Conventional Machine Verification Sequence", "SQ", "1", false),
-        new(0x0074, 0x0074, 2, 0x1046, 0x1046, 2, "IonMachineVerificationSequence", "Ion Machine Verification Sequence", "SQ", "1", false),
-        new(0x0074, 0x0074, 2, 0x1048, 0x1048, 2, "FailedAttributesSequence", "Failed Attributes Sequence", "SQ", "1", false),
-        new(0x0074, 0x0074, 2, 0x104A, 0x104A, 2, "OverriddenAttributesSequence", "Overridden Attributes Sequence", "SQ", "1", false),
-        new(0x0074, 0x0074, 2, 0x104C, 0x104C, 2, "ConventionalControlPointVerificationSequence", "Conventional Control Point Verification Sequence", "SQ", "1", false),
-        new(0x0074, 0x0074, 2, 0x104E, 0x104E, 2, "IonControlPointVerificationSequence", "Ion Control Point Verification Sequence", "SQ", "1", false),
-        new(0x0074, 0x0074, 2, 0x1050, 0x1050, 2, "AttributeOccurrenceSequence", "Attribute Occurrence Sequence", "SQ", "1", false),
-        new(0x0074, 0x0074, 2, 0x1052, 0x1052, 2, "AttributeOccurrencePointer", "Attribute Occurrence Pointer", "AT", "1", false),
-        new(0x0074, 0x0074, 2, 0x1054, 0x1054, 2, "AttributeItemSelector", "Attribute Item Selector", "UL", "1", false),
-        new(0x0074, 0x0074, 2, 0x1056, 0x1056, 2, "AttributeOccurrencePrivateCreator", "Attribute Occurrence Private Creator", "LO", "1", false),
-        new(0x0074, 0x0074, 2, 0x1057, 0x1057, 2, "SelectorSequencePointerItems", "Selector Sequence Pointer Items", "IS", "1-n", false),
-        new(0x0074, 0x0074, 2, 0x1200, 0x1200, 2, "ScheduledProcedureStepPriority", "Scheduled Procedure Step Priority", "CS", "1", false),
-        new(0x0074, 0x0074, 2, 0x1202, 0x1202, 2, "WorklistLabel", "Worklist Label", "LO", "1", false),
-        new(0x0074, 0x0074, 2, 0x1204, 0x1204, 2, "ProcedureStepLabel", "Procedure Step Label", "LO", "1", false),
-        new(0x0074, 0x0074, 2, 0x1210, 0x1210, 2, "ScheduledProcessingParametersSequence", "Scheduled Processing Parameters Sequence", "SQ", "1", false),
-        new(0x0074, 0x0074, 2, 0x1212, 0x1212, 2, "PerformedProcessingParametersSequence", "Performed Processing Parameters Sequence", "SQ", "1", false),
-        new(0x0074, 0x0074, 2, 0x1216, 0x1216, 2, "UnifiedProcedureStepPerformedProcedureSequence", "Unified Procedure Step Performed Procedure Sequence", "SQ", "1", false),
-        new(0x0074, 0x0074, 2, 0x1224, 0x1224, 2, "ReplacedProcedureStepSequence", "Replaced Procedure Step Sequence", "SQ", "1", false),
-        new(0x0074, 0x0074, 2, 0x1230, 0x1230, 2, "DeletionLock", "Deletion Lock", "LO", "1", false),
-        new(0x0074, 0x0074, 2, 0x1234, 0x1234, 2, "ReceivingAE", "Receiving AE", "AE", "1", false),
-        new(0x0074, 0x0074, 2, 0x1236, 0x1236, 2, "RequestingAE", "Requesting AE", "AE", "1", false),
-        new(0x0074, 0x0074, 2, 0x1238, 0x1238, 2, "ReasonForCancellation", "Reason For Cancellation", "LT", "1", false),
-        new(0x0074, 0x0074, 2, 0x1242, 0x1242, 2, "SCPStatus", "SCP Status", "CS", "1", false),
-        new(0x0074, 0x0074, 2, 0x1244, 0x1244, 2, "SubscriptionListStatus", "Subscription List Status", "CS", "1", false),
-        new(0x0074, 0x0074, 2, 0x1246, 0x1246, 2, "UnifiedProcedureStepListStatus", "Unified Procedure Step List Status", "CS", "1", false),
-        new(0x0074, 0x0074, 2, 0x1324, 0x1324, 2, "BeamOrderIndex", "Beam Order Index", "UL", "1", false),
-        new(0x0074, 0x0074, 2, 0x1338, 0x1338, 2, "DoubleExposureMeterset", "Double Exposure Meterset", "FD", "1", false),
-        new(0x0074, 0x0074, 2, 0x133A, 0x133A, 2, "DoubleExposureFieldDelta", "Double Exposure Field Delta", "FD", "4", false),
-        new(0x0074, 0x0074, 2, 0x1401, 0x1401, 2, "BrachyTaskSequence", "Brachy Task Sequence", "SQ", "1", false),
-        new(0x0074, 0x0074, 2, 0x1402, 0x1402, 2, "ContinuationStartTotalReferenceAirKerma", "Continuation Start Total Reference Air Kerma", "DS", "1", false),
-        new(0x0074, 0x0074, 2, 0x1403, 0x1403, 2, "ContinuationEndTotalReferenceAirKerma", "Continuation End Total Reference Air Kerma", "DS", "1", false),
-        new(0x0074, 0x0074, 2, 0x1404, 0x1404, 2, "ContinuationPulseNumber", "Continuation Pulse Number", "IS", "1", false),
-        new(0x0074, 0x0074, 2, 0x1405, 0x1405, 2, "ChannelDeliveryOrderSequence", "Channel Delivery Order Sequence", "SQ", "1", false),
-        new(0x0074, 0x0074, 2, 0x1406, 0x1406, 2, "ReferencedChannelNumber", "Referenced Channel Number", "IS", "1", false),
-        new(0x0074, 0x0074, 2, 0x1407, 0x1407, 2, "StartCumulativeTimeWeight", "Start Cumulative Time Weight", "DS", "1", false),
-        new(0x0074, 0x0074, 2, 0x1408, 0x1408, 2, "EndCumulativeTimeWeight", "End Cumulative Time Weight", "DS", "1", false),
-        new(0x0074, 0x0074, 2, 0x1409, 0x1409, 2, "OmittedChannelSequence", "Omitted Channel Sequence", "SQ", "1", false),
-        new(0x0074, 0x0074, 2, 0x140A, 0x140A, 2, "ReasonForChannelOmission", "Reason For Channel Omission", "CS", "1", false),
-        new(0x0074, 0x0074, 2, 0x140B, 0x140B, 2, "ReasonForChannelOmissionDescription", "Reason For Channel Omission Description", "LO", "1", false),
-        new(0x0074, 0x0074, 2, 0x140C, 0x140C, 2, "ChannelDeliveryOrderIndex", "Channel Delivery Order Index", "IS", "1", false),
-        new(0x0074, 0x0074, 2, 0x140D, 0x140D, 2, "ChannelDeliveryContinuationSequence", "Channel Delivery Continuation Sequence", "SQ", "1", false),
-        new(0x0074, 0x0074, 2, 0x140E, 0x140E, 2, "OmittedApplicationSetupSequence", "Omitted Application Setup Sequence", "SQ", "1", false),
-        new(0x0076, 0x0076, 2, 0x0001, 0x0001, 2, "ImplantAssemblyTemplateName", "Implant Assembly Template Name", "LO", "1", false),
-        new(0x0076, 0x0076, 2, 0x0003, 0x0003, 2, "ImplantAssemblyTemplateIssuer", "Implant Assembly Template Issuer", "LO", "1", false),
-        new(0x0076, 0x0076, 2, 0x0006, 0x0006, 2, "ImplantAssemblyTemplateVersion", "Implant Assembly Template Version", "LO", "1", false),
-        new(0x0076, 0x0076, 2, 0x0008, 0x0008, 2, "ReplacedImplantAssemblyTemplateSequence", "Replaced Implant Assembly Template Sequence", "SQ", "1", false),
-        new(0x0076, 0x0076, 2, 0x000A, 0x000A, 2, "ImplantAssemblyTemplateType", "Implant Assembly Template Type", "CS", "1", false),
-        new(0x0076, 0x0076, 2, 0x000C, 0x000C, 2, "OriginalImplantAssemblyTemplateSequence", "Original Implant Assembly Template Sequence", "SQ", "1", false),
-        new(0x0076, 0x0076, 2, 0x000E, 0x000E, 2, "DerivationImplantAssemblyTemplateSequence", "Derivation Implant Assembly Template Sequence", "SQ", "1", false),
-        new(0x0076, 0x0076, 2, 0x0010, 0x0010, 2, "ImplantAssemblyTemplateTargetAnatomySequence", "Implant Assembly Template Target Anatomy Sequence", "SQ", "1", false),
-        new(0x0076, 0x0076, 2, 0x0020, 0x0020, 2, "ProcedureTypeCodeSequence", "Procedure Type Code Sequence", "SQ", "1", false),
-        new(0x0076, 0x0076, 2, 0x0030, 0x0030, 2, "SurgicalTechnique", "Surgical Technique", "LO", "1", false),
-        new(0x0076, 0x0076, 2, 0x0032, 0x0032, 2, "ComponentTypesSequence", "Component Types Sequence", "SQ", "1", false),
-        new(0x0076, 0x0076, 2, 0x0034, 0x0034, 2, "ComponentTypeCodeSequence", "Component Type Code Sequence", "SQ", "1", false),
-        new(0x0076, 0x0076, 2, 0x0036, 0x0036, 2, "ExclusiveComponentType", "Exclusive Component Type", "CS", "1", false),
-        new(0x0076, 0x0076, 2, 0x0038, 0x0038, 2, "MandatoryComponentType", "Mandatory Component Type", "CS", "1", false),
-        new(0x0076, 0x0076, 2, 0x0040, 0x0040, 2, "ComponentSequence", "Component Sequence", "SQ", "1", false),
-        new(0x0076, 0x0076, 2, 0x0055, 0x0055, 2, "ComponentID", "Component ID", "US", "1", false),
-        new(0x0076, 0x0076, 2, 0x0060, 0x0060, 2, "ComponentAssemblySequence", "Component Assembly Sequence", "SQ", "1", false),
-        new(0x0076, 0x0076, 2, 0x0070, 0x0070, 2, "Component1ReferencedID", "Component1 Referenced ID", "US", "1", false),
-        new(0x0076, 0x0076, 2, 0x0080, 0x0080, 2, "Component1ReferencedMatingFeatureSetID", "Component1 Referenced Mating Feature Set ID", "US", "1", false),
-        new(0x0076, 0x0076, 2, 0x0090, 0x0090, 2, "Component1ReferencedMatingFeatureID", "Component1 Referenced Mating Feature ID", "US", "1", false),
-        new(0x0076, 0x0076, 2, 0x00A0, 0x00A0, 2, "Component2ReferencedID", "Component2 Referenced ID", "US", "1", false),
-        new(0x0076, 0x0076, 2, 0x00B0, 0x00B0, 2, "Component2ReferencedMatingFeatureSetID", "Component2 Referenced Mating Feature Set ID", "US", "1", false),
-        new(0x0076, 0x0076, 2, 0x00C0, 0x00C0, 2, "Component2ReferencedMatingFeatureID", "Component2 Referenced Mating Feature ID", "US", "1", false),
-        new(0x0078, 0x0078, 2, 0x0001, 0x0001, 2, "ImplantTemplateGroupName", "Implant Template Group Name", "LO", "1", false),
-        new(0x0078, 0x0078, 2, 0x0010, 0x0010, 2, "ImplantTemplateGroupDescription", "Implant Template Group Description", "ST", "1", false),
-        new(0x0078, 0x0078, 2, 0x0020, 0x0020, 2, "ImplantTemplateGroupIssuer", "Implant Template Group Issuer", "LO", "1", false),
-        new(0x0078, 0x0078, 2, 0x0024, 0x0024, 2, "ImplantTemplateGroupVersion", "Implant Template Group Version", "LO", "1", false),
-        new(0x0078, 0x0078, 2, 0x0026, 0x0026, 2, "ReplacedImplantTemplateGroupSequence", "Replaced Implant Template Group Sequence", "SQ", "1", false),
-        new(0x0078, 0x0078, 2, 0x0028, 0x0028, 2, "ImplantTemplateGroupTargetAnatomySequence", "Implant Template Group Target Anatomy Sequence", "SQ", "1", false),
-        new(0x0078, 0x0078, 2, 0x002A, 0x002A, 2, "ImplantTemplateGroupMembersSequence", "Implant Template Group Members Sequence", "SQ", "1", false),
-        new(0x0078, 0x0078, 2, 0x002E, 0x002E, 2, "ImplantTemplateGroupMemberID", "Implant Template Group Member ID", "US", "1", false),
-        new(0x0078, 0x0078, 2, 0x0050, 0x0050, 2, "ThreeDImplantTemplateGroupMemberMatchingPoint", "Three D Implant Template Group Member Matching Point", "FD", "3", false),
-        new(0x0078, 0x0078, 2, 0x0060, 0x0060, 2, "ThreeDImplantTemplateGroupMemberMatchingAxes", "Three D Implant Template Group Member Matching Axes", "FD", "9", false),
-        new(0x0078, 0x0078, 2, 0x0070, 0x0070, 2, "ImplantTemplateGroupMemberMatching2DCoordinatesSequence", "Implant Template Group Member Matching2 D Coordinates Sequence", "SQ", "1", false),
-        new(0x0078, 0x0078, 2, 0x0090, 0x0090, 2, "TwoDImplantTemplateGroupMemberMatchingPoint", "Two D Implant Template Group Member Matching Point", "FD", "2", false),
-        new(0x0078, 0x0078, 2, 0x00A0, 0x00A0, 2, "TwoDImplantTemplateGroupMemberMatchingAxes", "Two D Implant Template Group Member Matching Axes", "FD", "4", false),
-        new(0x0078, 0x0078, 2, 0x00B0, 0x00B0, 2, "ImplantTemplateGroupVariationDimensionSequence", "Implant Template Group Variation Dimension Sequence", "SQ", "1", false),
-        new(0x0078, 0x0078, 2, 0x00B2, 0x00B2, 2, "ImplantTemplateGroupVariationDimensionName", "Implant Template Group Variation Dimension Name", "LO", "1", false),
-        new(0x0078, 0x0078, 2, 0x00B4, 0x00B4, 2, "ImplantTemplateGroupVariationDimensionRankSequence", "Implant Template Group Variation Dimension Rank Sequence", "SQ", "1", false),
-        new(0x0078, 0x0078, 2, 0x00B6, 0x00B6, 2, "ReferencedImplantTemplateGroupMemberID", "Referenced Implant Template Group Member ID", "US", "1", false),
-        new(0x0078, 0x0078, 2, 0x00B8, 0x00B8, 2, "ImplantTemplateGroupVariationDimensionRank", "Implant Template Group Variation Dimension Rank", "US", "1", false),
-        new(0x0080, 0x0080, 2, 0x0001, 0x0001, 2, "SurfaceScanAcquisitionTypeCodeSequence", "Surface Scan Acquisition Type Code Sequence", "SQ", "1", false),
-        new(0x0080, 0x0080, 2, 0x0002, 0x0002, 2, "SurfaceScanModeCodeSequence", "Surface Scan Mode Code Sequence", "SQ", "1", false),
-        new(0x0080, 0x0080, 2, 0x0003, 0x0003, 2, "RegistrationMethodCodeSequence", "Registration Method Code Sequence", "SQ", "1", false),
-        new(0x0080, 0x0080, 2, 0x0004, 0x0004, 2, "ShotDurationTime", "Shot Duration Time", "FD", "1", false),
-        new(0x0080, 0x0080, 2, 0x0005, 0x0005, 2, "ShotOffsetTime", "Shot Offset Time", "FD", "1", false),
-        new(0x0080, 0x0080, 2, 0x0006, 0x0006, 2, "SurfacePointPresentationValueData", "Surface Point Presentation Value Data", "US", "1-n", false),
-        new(0x0080, 0x0080, 2, 0x0007, 0x0007, 2, "SurfacePointColorCIELabValueData", "Surface Point Color CIE Lab Value Data", "US", "3-3n", false),
-        new(0x0080, 0x0080, 2, 0x0008, 0x0008, 2, "UVMappingSequence", "UV Mapping Sequence", "SQ", "1", false),
-        new(0x0080, 0x0080, 2, 0x0009, 0x0009, 2, "TextureLabel", "Texture Label", "SH", "1", false),
-        new(0x0080, 0x0080, 2, 0x0010, 0x0010, 2, "UValueData", "U Value Data", "OF", "1", false),
-        new(0x0080, 0x0080, 2, 0x0011, 0x0011, 2, "VValueData", "V Value Data", "OF", "1", false),
-        new(0x0080, 0x0080, 2, 0x0012, 0x0012, 2, "ReferencedTextureSequence", "Referenced Texture Sequence", "SQ", "1", false),
-        new(0x0080, 0x0080, 2, 0x0013, 0x0013, 2, "ReferencedSurfaceDataSequence", "Referenced Surface Data Sequence", "SQ", "1", false),
-        new(0x0082, 0x0082, 2, 0x0001, 0x0001, 2, "AssessmentSummary", "Assessment Summary", "CS", "1", false),
-        new(0x0082, 0x0082, 2, 0x0003, 0x0003, 2, "AssessmentSummaryDescription", "Assessment Summary Description", "UT", "1", false),
-        new(0x0082, 0x0082, 2, 0x0004, 0x0004, 2, "AssessedSOPInstanceSequence", "Assessed SOP Instance Sequence", "SQ", "1", false),
-        new(0x0082, 0x0082, 2, 0x0005, 0x0005, 2, "ReferencedComparisonSOPInstanceSequence", "Referenced Comparison SOP Instance Sequence", "SQ", "1", false),
-        new(0x0082, 0x0082, 2, 0x0006, 0x0006, 2, "NumberOfAssessmentObservations", "Number Of Assessment Observations", "UL", "1", false),
-        new(0x0082, 0x0082, 2, 0x0007, 0x0007, 2, "AssessmentObservationsSequence", "Assessment Observations Sequence", "SQ", "1", false),
-        new(0x0082, 0x0082, 2, 0x0008, 0x0008, 2, "ObservationSignificance", "Observation Significance", "CS", "1", false),
-        new(0x0082, 0x0082, 2, 0x000A, 0x000A, 2, "ObservationDescription", "Observation Description", "UT", "1", false),
-        new(0x0082, 0x0082, 2, 0x000C, 0x000C, 2, "StructuredConstraintObservationSequence", "Structured Constraint Observation Sequence", "SQ", "1", false),
-        new(0x0082, 0x0082, 2, 0x0010, 0x0010, 2, "AssessedAttributeValueSequence", "Assessed Attribute Value Sequence", "SQ", "1", false),
-        new(0x0082, 0x0082, 2, 0x0016, 0x0016, 2, "AssessmentSetID", "Assessment Set ID", "LO", "1", false),
-        new(0x0082, 0x0082, 2, 0x0017, 0x0017, 2, "AssessmentRequesterSequence", "Assessment Requester Sequence", "SQ", "1", false),
-        new(0x0082, 0x0082, 2, 0x0018, 0x0018, 2, "SelectorAttributeName", "Selector Attribute Name", "LO", "1", false),
-        new(0x0082, 0x0082, 2, 0x0019, 0x0019, 2, "SelectorAttributeKeyword", "Selector Attribute Keyword", "LO", "1", false),
-        new(0x0082, 0x0082, 2, 0x0021, 0x0021, 2, "AssessmentTypeCodeSequence", "Assessment Type Code Sequence", "SQ", "1", false),
-        new(0x0082, 0x0082, 2, 0x0022, 0x0022, 2, "ObservationBasisCodeSequence", "Observation Basis Code Sequence", "SQ", "1", false),
-        new(0x0082, 0x0082, 2, 0x0023, 0x0023, 2, "AssessmentLabel", "Assessment Label", "LO", "1", false),
-        new(0x0082, 0x0082, 2, 0x0032, 0x0032, 2, "ConstraintType", "Constraint Type", "CS", "1", false),
-        new(0x0082, 0x0082, 2, 0x0033, 0x0033, 2, "SpecificationSelectionGuidance", "Specification Selection Guidance", "UT", "1", false),
-        new(0x0082, 0x0082, 2, 0x0034, 0x0034, 2, "ConstraintValueSequence", "Constraint Value Sequence", "SQ", "1", false),
-        new(0x0082, 0x0082, 2, 0x0035, 0x0035, 2, "RecommendedDefaultValueSequence", "Recommended Default Value Sequence", "SQ", "1", false),
-        new(0x0082, 0x0082, 2, 0x0036, 0x0036, 2, "ConstraintViolationSignificance", "Constraint Violation Significance", "CS", "1", false),
-        new(0x0082, 0x0082, 2, 0x0037, 0x0037, 2, "ConstraintViolationCondition", "Constraint Violation Condition", "UT", "1", false),
-        new(0x0082, 0x0082, 2, 0x0038, 0x0038, 2, "ModifiableConstraintFlag", "Modifiable Constraint Flag", "CS", "1", false),
-        new(0x0088, 0x0088, 2, 0x0130, 0x0130, 2, "StorageMediaFileSetID", "Storage Media File Set ID", "SH", "1", false),
-        new(0x0088, 0x0088, 2, 0x0140, 0x0140, 2, "StorageMediaFileSetUID", "Storage Media File Set UID", "UI", "1", false),
-        new(0x0088, 0x0088, 2, 0x0200, 0x0200, 2, "IconImageSequence", "Icon Image Sequence", "SQ", "1", false),
-        new(0x0100, 0x0100, 2, 0x0410, 0x0410, 2, "SOPInstanceStatus", "SOP Instance Status", "CS", "1", false),
-        new(0x0100, 0x0100, 2, 0x0420, 0x0420, 2, "SOPAuthorizationDateTime", "SOP Authorization Date Time", "DT", "1", false),
-        new(0x0100, 0x0100, 2, 0x0424, 0x0424, 2, "SOPAuthorizationComment", "SOP Authorization Comment", "LT", "1", false),
-        new(0x0100, 0x0100, 2, 0x0426, 0x0426, 2, "AuthorizationEquipmentCertificationNumber", "Authorization Equipment Certification Number", "LO", "1", false),
-        new(0x0400, 0x0400, 2, 0x0005, 0x0005, 2, "MACIDNumber", "MACID Number", "US", "1", false),
-        new(0x0400, 0x0400, 2, 0x0010, 0x0010, 2, "MACCalculationTransferSyntaxUID", "MAC Calculation Transfer Syntax UID", "UI", "1", false),
-        new(0x0400, 0x0400, 2, 0x0015, 0x0015, 2, "MACAlgorithm", "MAC Algorithm", "CS", "1", false),
-        new(0x0400, 0x0400, 2, 0x0020, 0x0020, 2, "DataElementsSigned", "Data Elements Signed", "AT", "1-n", false),
-        new(0x0400, 0x0400, 2, 0x0100, 0x0100, 2, "DigitalSignatureUID", "Digital Signature UID", "UI", "1", false),
-        new(0x0400, 0x0400, 2, 0x0105, 0x0105, 2, "DigitalSignatureDateTime", "Digital Signature Date Time", "DT", "1", false),
-        new(0x0400, 0x0400, 2, 0x0110, 0x0110, 2, "CertificateType", "Certificate Type", "CS", "1", false),
-        new(0x0400, 0x0400, 2, 0x0115, 0x0115, 2, "CertificateOfSigner", "Certificate Of Signer", "OB", "1", false),
-        new(0x0400, 0x0400, 2, 0x0120, 0x0120, 2, "Signature", "Signature", "OB", "1", false),
-        new(0x0400, 0x0400, 2, 0x0305, 0x0305, 2, "CertifiedTimestampType", "Certified Timestamp Type", "CS", "1", false),
-        new(0x0400, 0x0400, 2, 0x0310, 0x0310, 2, "CertifiedTimestamp", "Certified Timestamp", "OB", "1", false),
-        new(0x0400, 0x0400, 2, 0x0401, 0x0401, 2, "DigitalSignaturePurposeCodeSequence", "Digital Signature Purpose Code Sequence", "SQ", "1", false),
-        new(0x0400, 0x0400, 2, 0x0402, 0x0402, 2, "ReferencedDigitalSignatureSequence", "Referenced Digital Signature Sequence", "SQ", "1", false),
-        new(0x0400, 0x0400, 2, 0x0403, 0x0403, 2, "ReferencedSOPInstanceMACSequence", "Referenced SOP Instance MAC Sequence", "SQ", "1", false),
-        new(0x0400, 0x0400, 2, 0x0404, 0x0404, 2, "MAC", "MAC", "OB", "1", false),
-        new(0x0400, 0x0400, 2, 0x0500, 0x0500, 2, "EncryptedAttributesSequence", "Encrypted Attributes Sequence", "SQ", "1", false),
-        new(0x0400, 0x0400, 2, 0x0510, 0x0510, 2, "EncryptedContentTransferSyntaxUID", "Encrypted Content Transfer Syntax UID", "UI", "1", false),
-        new(0x0400, 0x0400, 2, 0x0520, 0x0520, 2, "EncryptedContent", "Encrypted Content", "OB", "1", false),
-        new(0x0400, 0x0400, 2, 0x0550, 0x0550, 2, "ModifiedAttributesSequence", "Modified Attributes Sequence", "SQ", "1", false),
-        new(0x0400, 0x0400, 2, 0x0551, 0x0551, 2, "NonconformingModifiedAttributesSequence", "Nonconforming Modified Attributes Sequence", "SQ", "1", false),
-        new(0x0400, 0x0400, 2, 0x0552, 0x0552, 2, "NonconformingDataElementValue", "Nonconforming Data Element Value", "OB", "1", false),
-        new(0x0400, 0x0400, 2, 0x0561, 0x0561, 2, "OriginalAttributesSequence", "Original Attributes Sequence", "SQ", "1", false),
-        new(0x0400, 0x0400, 2, 0x0562, 0x0562, 2, "AttributeModificationDateTime", "Attribute Modification Date Time", "DT", "1", false),
-        new(0x0400, 0x0400, 2, 0x0563, 0x0563, 2, "ModifyingSystem", "Modifying System", "LO", "1", false),
-        new(0x0400, 0x0400, 2, 0x0564, 0x0564, 2, "SourceOfPreviousValues", "Source Of Previous Values", "LO", "1", false),
-        new(0x0400, 0x0400, 2, 0x0565, 0x0565, 2, "ReasonForTheAttributeModification", "Reason For The Attribute Modification", "CS", "1", false),
-        new(0x0400, 0x0400, 2, 0x0600, 0x0600, 2, "InstanceOriginStatus", "Instance Origin Status", "CS", "1", false),
-        new(0x2000, 0x2000, 2, 0x0010, 0x0010, 2, "NumberOfCopies", "Number Of Copies", "IS", "1", false),
-        new(0x2000, 0x2000, 2, 0x001E, 0x001E, 2, "PrinterConfigurationSequence", "Printer Configuration Sequence", "SQ", "1", false),
-        new(0x2000, 0x2000, 2, 0x0020, 0x0020, 2, "PrintPriority", "Print Priority", "CS", "1", false),
-        new(0x2000, 0x2000, 2, 0x0030, 0x0030, 2, "MediumType", "Medium Type", "CS", "1", false),
-        new(0x2000, 0x2000, 2, 0x0040, 0x0040, 2, "FilmDestination", "Film Destination", "CS", "1", false),
-        new(0x2000, 0x2000, 2, 0x0050, 0x0050, 2, "FilmSessionLabel", "Film Session Label", "LO", "1", false),
-        new(0x2000, 0x2000, 2, 0x0060, 0x0060, 2, "MemoryAllocation", "Memory Allocation", "IS", "1", false),
-        new(0x2000, 0x2000, 2, 0x0061, 0x0061, 2, "MaximumMemoryAllocation", "Maximum Memory Allocation", "IS", "1", false),
-        new(0x2000, 0x2000, 2, 0x00A0, 0x00A0, 2, "MemoryBitDepth", "Memory Bit Depth", "US", "1", false),
-        new(0x2000, 0x2000, 2, 0x00A1, 0x00A1, 2, "PrintingBitDepth", "Printing Bit Depth", "US", "1", false),
-        new(0x2000, 0x2000, 2, 0x00A2, 0x00A2, 2, "MediaInstalledSequence", "Media Installed Sequence", "SQ", "1", false),
-        new(0x2000, 0x2000, 2, 0x00A4, 0x00A4, 2, "OtherMediaAvailableSequence", "Other Media Available Sequence", "SQ", "1", false),
-        new(0x2000, 0x2000, 2, 0x00A8, 0x00A8, 2, "SupportedImageDisplayFormatsSequence", "Supported Image Display Formats Sequence", "SQ", "1", false),
-        new(0x2000, 0x2000, 2, 0x0500, 0x0500, 2, "ReferencedFilmBoxSequence", "Referenced Film Box Sequence", "SQ", "1", false),
-        new(0x2010, 0x2010, 2, 0x0010, 0x0010, 2, "ImageDisplayFormat", "Image Display Format", "ST", "1", false),
-        new(0x2010, 0x2010, 2, 0x0030, 0x0030, 2, "AnnotationDisplayFormatID", "Annotation Display Format ID", "CS", "1", false),
-        new(0x2010, 0x2010, 2, 0x0040, 0x0040, 2, "FilmOrientation", "Film Orientation", "CS", "1", false),
-        new(0x2010, 0x2010, 2, 0x0050, 0x0050, 2, "FilmSizeID", "Film Size ID", "CS", "1", false),
-        new(0x2010, 0x2010, 2, 0x0052, 0x0052, 2, "PrinterResolutionID", "Printer Resolution ID", "CS", "1", false),
-        new(0x2010, 0x2010, 2, 0x0054, 0x0054, 2, "DefaultPrinterResolutionID", "Default Printer Resolution ID", "CS", "1", false),
-        new(0x2010, 0x2010, 2, 0x0060, 0x0060, 2, "MagnificationType", "Magnification Type", "CS", "1", false),
-        new(0x2010, 0x2010, 2, 0x0080, 0x0080, 2, "SmoothingType", "Smoothing Type", "CS", "1", false),
-        new(0x2010, 0x2010, 2, 0x00A6, 0x00A6, 2, "DefaultMagnificationType", "Default Magnification Type", "CS", "1", false),
-        new(0x2010, 0x2010, 2, 0x00A7, 0x00A7, 2, "OtherMagnificationTypesAvailable", "Other Magnification Types Available", "CS", "1-n", false),
-        new(0x2010, 0x2010, 2, 0x00A8, 0x00A8, 2, "DefaultSmoothingType", "Default Smoothing Type", "CS", "1", false),
-        new(0x2010, 0x2010, 2, 0x00A9, 0x00A9, 2, "OtherSmoothingTypesAvailable", "Other Smoothing Types Available", "CS", "1-n", false),
-        new(0x2010, 0x2010, 2, 0x0100, 0x0100, 2, "BorderDensity", "Border Density", "CS", "1", false),
-        new(0x2010, 0x2010, 2, 0x0110, 0x0110, 2, "EmptyImageDensity", "Empty Image Density", "CS", "1", false),
-        new(0x2010, 0x2010, 2, 0x0120, 0x0120, 2, "MinDensity", "Min Density", "US", "1", false),
-        new(0x2010, 0x2010, 2, 0x0130, 0x0130, 2, "MaxDensity", "Max Density", "US", "1", false),
-        new(0x2010, 0x2010, 2, 0x0140, 0x0140, 2, "Trim", "Trim", "CS", "1", false),
-        new(0x2010, 0x2010, 2, 0x0150, 0x0150, 2, "ConfigurationInformation", "Configuration Information", "ST", "1", false),
-        new(0x2010, 0x2010, 2, 0x0152, 0x0152, 2, "ConfigurationInformationDescription", "Configuration Information Description", "LT", "1", false),
-        new(0x2010, 0x2010, 2, 0x0154, 0x0154, 2, "MaximumCollatedFilms", "Maximum Collated Films", "IS", "1", false),
-        new(0x2010, 0x2010, 2, 0x015E, 0x015E, 2, "Illumination", "Illumination", "US", "1", false),
-        new(0x2010, 0x2010, 2, 0x0160, 0x0160, 2, "ReflectedAmbientLight", "Reflected Ambient Light", "US", "1", false),
-        new(0x2010, 0x2010, 2, 0x0376, 0x0376, 2, "PrinterPixelSpacing", "Printer Pixel Spacing", "DS", "2", false),
-        new(0x2010, 0x2010, 2, 0x0500, 0x0500, 2, "ReferencedFilmSessionSequence", "Referenced Film Session Sequence", "SQ", "1", false),
-        new(0x2010, 0x2010, 2, 0x0510, 0x0510, 2, "ReferencedImageBoxSequence", "Referenced Image Box Sequence", "SQ", "1", false),
-        new(0x2010, 0x2010, 2, 0x0520, 0x0520, 2, "ReferencedBasicAnnotationBoxSequence", "Referenced Basic Annotation Box Sequence", "SQ", "1", false),
-        new(0x2020, 0x2020, 2, 0x0010, 0x0010, 2, "ImageBoxPosition", "Image Box Position", "US", "1", false),
-        new(0x2020, 0x2020, 2, 0x0020, 0x0020, 2, "Polarity", "Polarity", "CS", "1", false),
-        new(0x2020, 0x2020, 2, 0x0030, 0x0030, 2, "RequestedImageSize", "Requested Image Size", "DS", "1", false),
-        new(0x2020, 0x2020, 2, 0x0040, 0x0040, 2, "RequestedDecimateCropBehavior", "Requested Decimate Crop Behavior", "CS", "1", false),
-        new(0x2020, 0x2020, 2, 0x0050, 0x0050, 2, "RequestedResolutionID", "Requested Resolution ID", "CS", "1", false),
-        new(0x2020, 0x2020, 2, 0x00A0, 0x00A0, 2, "RequestedImageSizeFlag", "Requested Image Size Flag", "CS", "1", false),
-        new(0x2020, 0x2020, 2, 0x00A2, 0x00A2, 2, "DecimateCropResult", "Decimate Crop Result", "CS", "1", false),
-        new(0x2020, 0x2020, 2, 0x0110, 0x0110, 2, "BasicGrayscaleImageSequence", "Basic Grayscale Image Sequence", "SQ", "1", false),
-        new(0x2020, 0x2020, 2, 0x0111, 0x0111, 2, "BasicColorImageSequence", "Basic Color Image Sequence", "SQ", "1", false),
-        new(0x2030, 0x2030, 2, 0x0010, 0x0010, 2, "AnnotationPosition", "Annotation Position", "US", "1", false),
-        new(0x2030, 0x2030, 2, 0x0020, 0x0020, 2, "TextString", "Text String", "LO", "1", false),
-        new(0x2050, 0x2050, 2, 0x0010, 0x0010, 2, "PresentationLUTSequence", "Presentation LUT Sequence", "SQ", "1", false),
-        new(0x2050, 0x2050, 2, 0x0020, 0x0020, 2, "PresentationLUTShape", "Presentation LUT Shape", "CS", "1", false),
-        new(0x2050, 0x2050, 2, 0x0500, 0x0500, 2, "ReferencedPresentationLUTSequence", "Referenced Presentation LUT Sequence", "SQ", "1", false),
-        new(0x2100, 0x2100, 2, 0x0020, 0x0020, 2, "ExecutionStatus", "Execution Status", "CS", "1", false),
-        new(0x2100, 0x2100, 2, 0x0030, 0x0030, 2, "ExecutionStatusInfo", "Execution Status Info", "CS", "1", false),
-        new(0x2100, 0x2100, 2, 0x0040, 0x0040, 2, "CreationDate", "Creation Date", "DA", "1", false),
-        new(0x2100, 0x2100, 2, 0x0050, 0x0050, 2, "CreationTime", "Creation Time", "TM", "1", false),
-        new(0x2100, 0x2100, 2, 0x0070, 0x0070, 2, "Originator", "Originator", "AE", "1", false),
-        new(0x2100, 0x2100, 2, 0x0140, 0x0140, 2, "DestinationAE", "Destination AE", "AE", "1", false),
-        new(0x2100, 0x2100, 2, 0x0160, 0x0160, 2, "OwnerID", "Owner ID", "SH", "1", false),
-        new(0x2100, 0x2100, 2, 0x0170, 0x0170, 2, "NumberOfFilms", "Number Of Films", "IS", "1", false),
-        new(0x2110, 0x2110, 2, 0x0010, 0x0010, 2, "PrinterStatus", "Printer Status", "CS", "1", false),
-        new(0x2110, 0x2110, 2, 0x0020, 0x0020, 2, "PrinterStatusInfo", "Printer Status Info", "CS", "1", false),
-        new(0x2110, 0x2110, 2, 0x0030, 0x0030, 2, "PrinterName", "Printer Name", "LO", "1", false),
-        new(0x2130, 0x2130, 2, 0x00A0, 0x00A0, 2, "ProposedStudySequence", "Proposed Study Sequence", "SQ", "1", false),
-        new(0x2130, 0x2130, 2, 0x00C0, 0x00C0, 2, "OriginalImageSequence", "Original Image Sequence", "SQ", "1", false),
-        new(0x2200, 0x2200, 2, 0x0001, 0x0001, 2, "LabelUsingInformationExtractedFromInstances", "Label Using Information Extracted From Instances", "CS", "1", false),
-        new(0x2200, 0x2200, 2, 0x0002, 0x0002, 2, "LabelText", "Label Text", "UT", "1", false),
-        new(0x2200, 0x2200, 2, 0x0003, 0x0003, 2, "LabelStyleSelection", "Label Style Selection", "CS", "1", false),
-        new(0x2200, 0x2200, 2, 0x0004, 0x0004, 2, "MediaDisposition", "Media Disposition", "LT", "1", false),
-        new(0x2200, 0x2200, 2, 0x0005, 0x0005, 2, "BarcodeValue", "Barcode Value", "LT", "1", false),
-        new(0x2200, 0x2200, 2, 0x0006, 0x0006, 2, "BarcodeSymbology", "Barcode Symbology", "CS", "1", false),
-        new(0x2200, 0x2200, 2, 0x0007, 0x0007, 2, "AllowMediaSplitting", "Allow Media Splitting", "CS", "1", false),
-        new(0x2200, 0x2200, 2, 0x0008, 0x0008, 2, "IncludeNonDICOMObjects", "Include Non DICOM Objects", "CS", "1", false),
-        new(0x2200, 0x2200, 2, 0x0009, 0x0009, 2, "IncludeDisplayApplication", "Include Display Application", "CS", "1", false),
-        new(0x2200, 0x2200, 2, 0x000A, 0x000A, 2, "PreserveCompositeInstancesAfterMediaCreation", "Preserve Composite Instances After Media Creation", "CS", "1", false),
-        new(0x2200, 0x2200, 2, 0x000B, 0x000B, 2, "TotalNumberOfPiecesOfMediaCreated", "Total Number Of Pieces Of Media Created", "US", "1", false),
-        new(0x2200, 0x2200, 2, 0x000C, 0x000C, 2, "RequestedMediaApplicationProfile", "Requested Media Application Profile", "LO", "1", false),
-        new(0x2200, 0x2200, 2, 0x000D, 0x000D, 2, "ReferencedStorageMediaSequence", "Referenced Storage Media Sequence", "SQ", "1", false),
-        new(0x2200, 0x2200, 2, 0x000E, 0x000E, 2, "FailureAttributes", "Failure Attributes", "AT", "1-n", false),
-        new(0x2200, 0x2200, 2, 0x000F, 0x000F, 2, "AllowLossyCompression", "Allow Lossy Compression", "CS", "1", false),
-        new(0x2200, 0x2200, 2, 0x0020, 0x0020, 2, "RequestPriority", "Request Priority", "CS", "1", false),
-        new(0x3002, 0x3002, 2, 0x0002, 0x0002, 2, "RTImageLabel", "RT Image Label", "SH", "1", false),
-        new(0x3002, 0x3002, 2, 0x0003, 0x0003, 2, "RTImageName", "RT Image Name", "LO", "1", false),
-        new(0x3002, 0x3002, 2, 0x0004, 0x0004, 2, "RTImageDescription", "RT Image Description", "ST", "1", false),
-        new(0x3002, 0x3002, 2, 0x000A, 0x000A, 2, "ReportedValuesOrigin", "Reported Values Origin", "CS", "1", false),
-        new(0x3002, 0x3002, 2, 0x000C, 0x000C, 2, "RTImagePlane", "RT Image Plane", "CS", "1", false),
-        new(0x3002, 0x3002, 2, 0x000D, 0x000D, 2, "XRayImageReceptorTranslation", "X Ray Image Receptor Translation", "DS", "3", false),
-        new(0x3002, 0x3002, 2, 0x000E, 0x000E, 2, "XRayImageReceptorAngle", "X Ray Image Receptor Angle", "DS", "1", false),
-        new(0x3002, 0x3002, 2, 0x0010, 0x0010, 2, "RTImageOrientation", "RT Image Orientation", "DS", "6", false),
-        new(0x3002, 0x3002, 2, 0x0011, 0x0011, 2, "ImagePlanePixelSpacing", "Image Plane Pixel Spacing", "DS", "2", false),
-        new(0x3002, 0x3002, 2, 0x0012, 0x0012, 2, "RTImagePosition", "RT Image Position", "DS", "2", false),
-        new(0x3002, 0x3002, 2, 0x0020, 0x0020, 2, "RadiationMachineName", "Radiation Machine Name", "SH", "1", false),
-        new(0x3002, 0x3002, 2, 0x0022, 0x0022, 2, "RadiationMachineSAD", "Radiation Machine SAD", "DS", "1", false),
-        new(0x3002, 0x3002, 2, 0x0024, 0x0024, 2, "RadiationMachineSSD", "Radiation Machine SSD", "DS", "1", false),
-        new(0x3002, 0x3002, 2, 0x0026, 0x0026, 2, "RTImageSID", "RT Image SID", "DS", "1", false),
-        new(0x3002, 0x3002, 2, 0x0028, 0x0028, 2, "SourceToReferenceObjectDistance", "Source To Reference Object Distance", "DS", "1", false),
-        new(0x3002, 0x3002, 2, 0x0029, 0x0029, 2, "FractionNumber", "Fraction Number", "IS", "1", false),
-        new(0x3002, 0x3002, 2, 0x0030, 0x0030, 2, "ExposureSequence", "Exposure Sequence", "SQ", "1", false),
-        new(0x3002, 0x3002, 2, 0x0032, 0x0032, 2, "MetersetExposure", "Meterset Exposure", "DS", "1", false),
-        new(0x3002, 0x3002, 2, 0x0034, 0x0034, 2, "DiaphragmPosition", "Diaphragm Position", "DS", "4", false),
-        new(0x3002, 0x3002, 2, 0x0040, 0x0040, 2, "FluenceMapSequence", "Fluence Map Sequence", "SQ", "1", false),
-        new(0x3002, 0x3002, 2, 0x0041, 0x0041, 2, "FluenceDataSource", "Fluence Data Source", "CS", "1", false),
-        new(0x3002, 0x3002, 2, 0x0042, 0x0042, 2, "FluenceDataScale", "Fluence Data Scale", "DS", "1", false),
-        new(0x3002, 0x3002, 2, 0x0050, 0x0050, 2, "PrimaryFluenceModeSequence", "Primary Fluence Mode Sequence", "SQ", "1", false),
-        new(0x3002, 0x3002, 2, 0x0051, 0x0051, 2, "FluenceMode", "Fluence Mode", "CS", "1", false),
-        new(0x3002, 0x3002, 2, 0x0052, 0x0052, 2, "FluenceModeID", "Fluence Mode ID", "SH", "1", false),
-        new(0x3004, 0x3004, 2, 0x0001, 0x0001, 2, "DVHType", "DVH Type", "CS", "1", false),
-        new(0x3004, 0x3004, 2, 0x0002, 0x0002, 2, "DoseUnits", "Dose Units", "CS", "1", false),
-        new(0x3004, 0x3004, 2, 0x0004, 0x0004, 2, "DoseType", "Dose Type", "CS", "1", false),
-        new(0x3004, 0x3004, 2, 0x0005, 0x0005, 2, "SpatialTransformOfDose", "Spatial Transform Of Dose", "CS", "1", false),
-        new(0x3004, 0x3004, 2, 0x0006, 0x0006, 2, "DoseComment", "Dose Comment", "LO", "1", false),
-        new(0x3004, 0x3004, 2, 0x0008, 0x0008, 2, "NormalizationPoint", "Normalization Point", "DS", "3", false),
-        new(0x3004, 0x3004, 2, 0x000A, 0x000A, 2, "DoseSummationType", "Dose Summation Type", "CS", "1", false),
-        new(0x3004, 0x3004, 2, 0x000C, 0x000C, 2, "GridFrameOffsetVector", "Grid Frame Offset Vector", "DS", "2-n", false),
-        new(0x3004, 0x3004, 2, 0x000E, 0x000E, 2, "DoseGridScaling", "Dose Grid Scaling", "DS", "1", false),
-        new(0x3004, 0x3004, 2, 0x0010, 0x0010, 2, "RTDoseROISequence", "RT Dose ROI Sequence", "SQ", "1", false),
-        new(0x3004, 0x3004, 2, 0x0012, 0x0012, 2, "DoseValue", "Dose Value", "DS", "1", false),
-        new(0x3004, 0x3004, 2, 0x0014, 0x0014, 2, "TissueHeterogeneityCorrection", "Tissue Heterogeneity Correction", "CS", "1-3", false),
-        new(0x3004, 0x3004, 2, 0x0040, 0x0040, 2, "DVHNormalizationPoint", "DVH Normalization Point", "DS", "3", false),
-        new(0x3004, 0x3004, 2, 0x0042, 0x0042, 2, "DVHNormalizationDoseValue", "DVH Normalization Dose Value", "DS", "1", false),
-        new(0x3004, 0x3004, 2, 0x0050, 0x0050, 2, "DVHSequence", "DVH Sequence", "SQ", "1", false),
-        new(0x3004, 0x3004, 2, 0x0052, 0x0052, 2, "DVHDoseScaling", "DVH Dose Scaling", "DS", "1", false),
-        new(0x3004, 0x3004, 2, 0x0054, 0x0054, 2, "DVHVolumeUnits", "DVH Volume Units", "CS", "1", false),
-        new(0x3004, 0x3004, 2, 0x0056, 0x0056, 2, "DVHNumberOfBins", "DVH Number Of Bins", "IS", "1", false),
-        new(0x3004, 0x3004, 2, 0x0058, 0x0058, 2, "DVHData", "DVH Data", "DS", "2-2n", false),
-        new(0x3004, 0x3004, 2, 0x0060, 0x0060, 2, "DVHReferencedROISequence", "DVH Referenced ROI Sequence", "SQ", "1", false),
-        new(0x3004, 0x3004, 2, 0x0062, 0x0062, 2, "DVHROIContributionType", "DVHROI Contribution Type", "CS", "1", false),
-        new(0x3004, 0x3004, 2, 0x0070, 0x0070, 2, "DVHMinimumDose", "DVH Minimum Dose", "DS", "1", false),
-        new(0x3004, 0x3004, 2, 0x0072, 0x0072, 2, "DVHMaximumDose", "DVH Maximum Dose", "DS", "1", false),
-        new(0x3004, 0x3004, 2, 0x0074, 0x0074, 2, "DVHMeanDose", "DVH Mean Dose", "DS", "1", false),
-        new(0x3006, 0x3006, 2, 0x0002, 0x0002, 2, "StructureSetLabel", "Structure Set Label", "SH", "1", false),
-        new(0x3006, 0x3006, 2, 0x0004, 0x0004, 2, "StructureSetName", "Structure Set Name", "LO", "1", false),
-        new(0x3006, 0x3006, 2, 0x0006, 0x0006, 2, "StructureSetDescription", "Structure Set Description", "ST", "1", false),
-        new(0x3006, 0x3006, 2, 0x0008, 0x0008, 2, "StructureSetDate", "Structure Set Date", "DA", "1", false),
-        new(0x3006, 0x3006, 2, 0x0009, 0x0009, 2, "StructureSetTime", "Structure Set Time", "TM", "1", false),
-        new(0x3006, 0x3006, 2, 0x0010, 0x0010, 2, "ReferencedFrameOfReferenceSequence", "Referenced Frame Of Reference Sequence", "SQ", "1", false),
-        new(0x3006, 0x3006, 2, 0x0012, 0x0012, 2, "RTReferencedStudySequence", "RT Referenced Study Sequence", "SQ", "1", false),
-        new(0x3006, 0x3006, 2, 0x0014, 0x0014, 2, "RTReferencedSeriesSequence", "RT Referenced Series Sequence", "SQ", "1", false),
-        new(0x3006, 0x3006, 2, 0x0016, 0x0016, 2, "ContourImageSequence", "Contour Image Sequence", "SQ", "1", false),
-        new(0x3006, 0x3006, 2, 0x0018, 0x0018, 2, "PredecessorStructureSetSequence", "Predecessor Structure Set Sequence", "SQ", "1", false),
-        new(0x3006, 0x3006, 2, 0x0020, 0x0020, 2, "StructureSetROISequence", "Structure Set ROI Sequence", "SQ", "1", false),
-        new(0x3006, 0x3006, 2, 0x0022, 0x0022, 2, "ROINumber", "ROI Number", "IS", "1", false),
-        new(0x3006, 0x3006, 2, 0x0024, 0x0024, 2, "ReferencedFrameOfReferenceUID", "Referenced Frame Of Reference UID", "UI", "1", false),
-        new(0x3006, 0x3006, 2, 0x0026, 0x0026, 2, "ROIName", "ROI Name", "LO", "1", false),
-        new(0x3006, 0x3006, 2, 0x0028, 0x0028, 2, "ROIDescription", "ROI Description", "ST", "1", false),
-        new(0x3006, 0x3006, 2, 0x002A, 0x002A, 2, "ROIDisplayColor", "ROI Display Color", "IS", "3", false),
-        new(0x3006, 0x3006, 2, 0x002C, 0x002C, 2, "ROIVolume", "ROI Volume", "DS", "1", false),
-        new(0x3006, 0x3006, 2, 0x0030, 0x0030, 2, "RTRelatedROISequence", "RT Related ROI Sequence", "SQ", "1", false),
-        new(0x3006, 0x3006, 2, 0x0033, 0x0033, 2, "RTROIRelationship", "RTROI Relationship", "CS", "1", false),
-        new(0x3006, 0x3006, 2, 0x0036, 0x0036, 2, "ROIGenerationAlgorithm", "ROI Generation Algorithm", "CS", "1", false),
-        new(0x3006, 0x3006, 2, 0x0037, 0x0037, 2, "ROIDerivationAlgorithmIdentificationSequence", "ROI Derivation Algorithm Identification Sequence", "SQ", "1", false),
-        new(0x3006, 0x3006, 2, 0x0038, 0x0038, 2, "ROIGenerationDescription", "ROI Generation Description", "LO", "1", false),
-        new(0x3006, 0x3006, 2, 0x0039, 0x0039, 2, "ROIContourSequence", "ROI Contour Sequence", "SQ", "1", false),
-        new(0x3006, 0x3006, 2, 0x0040, 0x0040, 2, "ContourSequence", "Contour Sequence", "SQ", "1", false),
-        new(0x3006, 0x3006, 2, 0x0042, 0x0042, 2, "ContourGeometricType", "Contour Geometric Type", "CS", "1", false),
-        new(0x3006, 0x3006, 2, 0x0046, 0x0046, 2, "NumberOfContourPoints", "Number Of Contour Points", "IS", "1", false),
-        new(0x3006, 0x3006, 2, 0x0048, 0x0048, 2, "ContourNumber", "Contour Number", "IS", "1", false),
-        new(0x3006, 0x3006, 2, 0x004A, 0x004A, 2, "SourcePixelPlanesCharacteristicsSequence", "Source Pixel Planes Characteristics Sequence", "SQ", "1", false),
-        new(0x3006, 0x3006, 2, 0x0050, 0x0050, 2, "ContourData", "Contour Data", "DS", "3-3n", false),
-        new(0x3006, 0x3006, 2, 0x0080, 0x0080, 2, "RTROIObservationsSequence", "RTROI Observations Sequence", "SQ", "1", false),
-        new(0x3006, 0x3006, 2, 0x0082, 0x0082, 2, "ObservationNumber", "Observation Number", "IS", "1", false),
-        new(0x3006, 0x3006, 2, 0x0084, 0x0084, 2, "ReferencedROINumber", "Referenced ROI Number", "IS", "1", false),
-        new(0x3006, 0x3006, 2, 0x0085, 0x0085, 2, "ROIObservationLabel", "ROI Observation Label", "SH", "1", false),
-        new(0x3006, 0x3006, 2, 0x0086, 0x0086, 2, "RTROIIdentificationCodeSequence", "RTROI Identification Code Sequence", "SQ", "1", false),
-        new(0x3006, 0x3006, 2, 0x0088, 0x0088, 2, "ROIObservationDescription", "ROI Observation Description", "ST", "1", false),
-        new(0x3006, 0x3006, 2, 0x00A0, 0x00A0, 2, "RelatedRTROIObservationsSequence", "Related RTROI Observations Sequence", "SQ", "1", false),
-        new(0x3006, 0x3006, 2, 0x00A4, 0x00A4, 2, "RTROIInterpretedType", "RTROI Interpreted Type", "CS", "1", false),
-        new(0x3006, 0x3006, 2, 0x00A6, 0x00A6, 2, "ROIInterpreter", "ROI Interpreter", "PN", "1", false),
-        new(0x3006, 0x3006, 2, 0x00B0, 0x00B0, 2, "ROIPhysicalPropertiesSequence", "ROI Physical Properties Sequence", "SQ", "1", false),
-        new(0x3006, 0x3006, 2, 0x00B2, 0x00B2, 2, "ROIPhysicalProperty", "ROI Physical Property", "CS", "1", false),
-        new(0x3006, 0x3006, 2, 0x00B4, 0x00B4, 2, "ROIPhysicalPropertyValue", "ROI Physical Property Value", "DS", "1", false),
-        new(0x3006, 0x3006, 2, 0x00B6, 0x00B6, 2, "ROIElementalCompositionSequence", "ROI Elemental Composition Sequence", "SQ", "1", false),
-        new(0x3006, 0x3006, 2, 0x00B7, 0x00B7, 2, "ROIElementalCompositionAtomicNumber", "ROI Elemental Composition Atomic Number", "US", "1", false),
-        new(0x3006, 0x3006, 2, 0x00B8, 0x00B8, 2, "ROIElementalCompositionAtomicMassFraction", "ROI Elemental Composition Atomic Mass Fraction", "FL", "1", false),
-        new(0x3006, 0x3006, 2, 0x00C6, 0x00C6, 2, "FrameOfReferenceTransformationMatrix", "Frame Of Reference Transformation Matrix", "DS", "16", false),
-        new(0x3006, 0x3006, 2, 0x00C8, 0x00C8, 2, "FrameOfReferenceTransformationComment", "Frame Of Reference Transformation Comment", "LO", "1", false),
-        new(0x3006, 0x3006, 2, 0x00C9, 0x00C9, 2, "PatientLocationCoordinatesSequence", "Patient Location Coordinates Sequence", "SQ", "1", false),
-        new(0x3006, 0x3006, 2, 0x00CA, 0x00CA, 2, "PatientLocationCoordinatesCodeSequence", "Patient Location Coordinates Code Sequence", "SQ", "1", false),
-        new(0x3006, 0x3006, 2, 0x00CB, 0x00CB, 2, "PatientSupportPositionSequence", "Patient Support Position Sequence", "SQ", "1", false),
-        new(0x3008, 0x3008, 2, 0x0010, 0x0010, 2, "MeasuredDoseReferenceSequence", "Measured Dose Reference Sequence", "SQ", "1", false),
-        new(0x3008, 0x3008, 2, 0x0012, 0x0012, 2, "MeasuredDoseDescription", "Measured Dose Description", "ST", "1", false),
-        new(0x3008, 0x3008, 2, 0x0014, 0x0014, 2, "MeasuredDoseType", "Measured Dose Type", "CS", "1", false),
-        new(0x3008, 0x3008, 2, 0x0016, 0x0016, 2, "MeasuredDoseValue", "Measured Dose Value", "DS", "1", false),
-        new(0x3008, 0x3008, 2, 0x0020, 0x0020, 2, "TreatmentSessionBeamSequence", "Treatment Session Beam Sequence", "SQ", "1", false),
-        new(0x3008, 0x3008, 2, 0x0021, 0x0021, 2, "TreatmentSessionIonBeamSequence", "Treatment Session Ion Beam Sequence", "SQ", "1", false),
-        new(0x3008, 0x3008, 2, 0x0022, 0x0022, 2, "CurrentFractionNumber", "Current Fraction Number", "IS", "1", false),
-        new(0x3008, 0x3008, 2, 0x0024, 0x0024, 2, "TreatmentControlPointDate", "Treatment Control Point Date", "DA", "1", false),
-        new(0x3008, 0x3008, 2, 0x0025, 0x0025, 2, "TreatmentControlPointTime", "Treatment Control Point Time", "TM", "1", false),
-        new(0x3008, 0x3008, 2, 0x002A, 0x002A, 2, "TreatmentTerminationStatus", "Treatment Termination Status", "CS", "1", false),
-        new(0x3008, 0x3008, 2, 0x002B, 0x002B, 2, "TreatmentTerminationCode", "Treatment Termination Code", "SH", "1", false),
-        new(0x3008, 0x3008, 2, 0x002C, 0x002C, 2, "TreatmentVerificationStatus", "Treatment Verification Status", "CS", "1", false),
-        new(0x3008, 0x3008, 2, 0x0030, 0x0030, 2, "ReferencedTreatmentRecordSequence", "Referenced Treatment Record Sequence", "SQ", "1", false),
-        new(0x3008, 0x3008, 2, 0x0032, 0x0032, 2, "SpecifiedPrimaryMeterset", "Specified Primary Meterset", "DS", "1", false),
-        new(0x3008, 0x3008, 2, 0x0033, 0x0033, 2, "SpecifiedSecondaryMeterset", "Specified Secondary Meterset", "DS", "1", false),
-        new(0x3008, 0x3008, 2, 0x0036, 0x0036, 2, "DeliveredPrimaryMeterset", "Delivered Primary Meterset", "DS", "1", false),
-        new(0x3008, 0x3008, 2, 0x0037, 0x0037, 2, "DeliveredSecondaryMeterset", "Delivered Secondary Meterset", "DS", "1", false),
-        new(0x3008, 0x3008, 2, 0x003A, 0x003A, 2, "SpecifiedTreatmentTime", "Specified Treatment Time", "DS", "1", false),
-        new(0x3008, 0x3008, 2, 0x003B, 0x003B, 2, "DeliveredTreatmentTime", "Delivered Treatment Time", "DS", "1", false),
-        new(0x3008, 0x3008, 2, 0x0040, 0x0040, 2, "ControlPointDeliverySequence", "Control Point Delivery Sequence", "SQ", "1", false),
-        new(0x3008, 0x3008, 2, 0x0041, 0x0041, 2, "IonControlPointDeliverySequence", "Ion Control Point Delivery Sequence", "SQ", "1", false),
-        new(0x3008, 0x3008, 2, 0x0042, 0x0042, 2, "SpecifiedMeterset", "Specified Meterset", "DS", "1", false),
-        new(0x3008, 0x3008, 2, 0x0044, 0x0044, 2, "DeliveredMeterset", "Delivered Meterset", "DS", "1", false),
-        new(0x3008, 0x3008, 2, 0x0045, 0x0045, 2, "MetersetRateSet", "Meterset Rate Set", "FL", "1", false),
-        new(0x3008, 0x3008, 2, 0x0046, 0x0046, 2, "MetersetRateDelivered", "Meterset Rate Delivered", "FL", "1", false),
-        new(0x3008, 0x3008, 2, 0x0047, 0x0047, 2, "ScanSpotMetersetsDelivered", "Scan Spot Metersets Delivered", "FL", "1-n", false),
-        new(0x3008, 0x3008, 2, 0x0048, 0x0048, 2, "DoseRateDelivered", "Dose Rate Delivered", "DS", "1", false),
-        new(0x3008, 0x3008, 2, 0x0050, 0x0050, 2, "TreatmentSummaryCalculatedDoseReferenceSequence", "Treatment Summary Calculated Dose Reference Sequence", "SQ", "1", false),
-        new(0x3008, 0x3008, 2, 0x0052, 0x0052, 2, "CumulativeDoseToDoseReference", "Cumulative Dose To Dose Reference", "DS", "1", false),
-        new(0x3008, 0x3008, 2, 0x0054, 0x0054, 2, "FirstTreatmentDate", "First Treatment Date", "DA", "1", false),
-        new(0x3008, 0x3008, 2, 0x0056, 0x0056, 2, "MostRecentTreatmentDate", "Most Recent Treatment Date", "DA", "1", false),
-        new(0x3008, 0x3008, 2, 0x005A, 0x005A, 2, "NumberOfFractionsDelivered", "Number Of Fractions Delivered", "IS", "1", false),
-        new(0x3008, 0x3008, 2, 0x0060, 0x0060, 2, "OverrideSequence", "Override Sequence", "SQ", "1", false),
-        new(0x3008, 0x3008, 2, 0x0061, 0x0061, 2, "ParameterSequencePointer", "Parameter Sequence Pointer", "AT", "1", false),
-        new(0x3008, 0x3008, 2, 0x0062, 0x0062, 2, "OverrideParameterPointer", "Override Parameter Pointer", "AT", "1", false),
-        new(0x3008, 0x3008, 2, 0x0063, 0x0063, 2, "ParameterItemIndex", "Parameter Item Index", "IS", "1", false),
-        new(0x3008, 0x3008, 2, 0x0064, 0x0064, 2, "MeasuredDoseReferenceNumber", "Measured Dose Reference Number", "IS", "1", false),
-        new(0x3008, 0x3008, 2, 0x0065, 0x0065, 2, "ParameterPointer", "Parameter Pointer", "AT", "1", false),
-        new(0x3008, 0x3008, 2, 0x0066, 0x0066, 2, "OverrideReason", "Override Reason", "ST", "1", false),
-        new(0x3008, 0x3008, 2, 0x0067, 0x0067, 2, "ParameterValueNumber", "Parameter Value Number", "US", "1", false),
-        new(0x3008, 0x3008, 2, 0x0068, 0x0068, 2, "CorrectedParameterSequence", "Corrected Parameter Sequence", "SQ", "1", false),
-        new(0x3008, 0x3008, 2, 0x006A, 0x006A, 2, "CorrectionValue", "Correction Value", "FL", "1", false),
-        new(0x3008, 0x3008, 2, 0x0070, 0x0070, 2, "CalculatedDoseReferenceSequence", "Calculated Dose Reference Sequence", "SQ", "1", false),
-        new(0x3008, 0x3008, 2, 0x0072, 0x0072, 2, "CalculatedDoseReferenceNumber", "Calculated Dose Reference Number", "IS", "1", false),
-        new(0x3008, 0x3008, 2, 0x0074, 0x0074, 2, "CalculatedDoseReferenceDescription", "Calculated Dose Reference Description", "ST", "1", false),
-        new(0x3008, 0x3008, 2, 0x0076, 0x0076, 2, "CalculatedDoseReferenceDoseValue", "Calculated Dose Reference Dose Value", "DS", "1", false),
-        new(0x3008, 0x3008, 2, 0x0078, 0x0078, 2, "StartMeterset", "Start Meterset", "DS", "1", false),
-        new(0x3008, 0x3008, 2, 0x007A, 0x007A, 2, "EndMeterset", "End Meterset", "DS", "1", false),
-        new(0x3008, 0x3008, 2, 0x0080, 0x0080, 2, "ReferencedMeasuredDoseReferenceSequence", "Referenced Measured Dose Reference Sequence", "SQ", "1", false),
-        new(0x3008, 0x3008, 2, 0x0082, 0x0082, 2, "ReferencedMeasuredDoseReferenceNumber", "Referenced Measured Dose Reference Number", "IS", "1", false),
-        new(0x3008, 0x3008, 2, 0x0090, 0x0090, 2, "ReferencedCalculatedDoseReferenceSequence", "Referenced Calculated Dose Reference Sequence", "SQ", "1", false),
-        new(0x3008, 0x3008, 2, 0x0092, 0x0092, 2, "ReferencedCalculatedDoseReferenceNumber", "Referenced Calculated Dose Reference Number", "IS", "1", false),
-        new(0x3008, 0x3008, 2, 0x00A0, 0x00A0, 2, "BeamLimitingDeviceLeafPairsSequence", "Beam Limiting Device Leaf Pairs Sequence", "SQ", "1", false),
-        new(0x3008, 0x3008, 2, 0x00B0, 0x00B0, 2, "RecordedWedgeSequence", "Recorded Wedge Sequence", "SQ", "1", false),
-        new(0x3008, 0x3008, 2, 0x00C0, 0x00C0, 2, "RecordedCompensatorSequence", "Recorded Compensator Sequence", "SQ", "1", false),
-        new(0x3008, 0x3008, 2, 0x00D0, 0x00D0, 2, "RecordedBlockSequence", "Recorded Block Sequence", "SQ", "1", false),
-        new(0x3008, 0x3008, 2, 0x00D1, 0x00D1, 2, "RecordedBlockSlabSequence", "Recorded Block Slab Sequence", "SQ", "1", false),
-        new(0x3008, 0x3008, 2, 0x00E0, 0x00E0, 2, "TreatmentSummaryMeasuredDoseReferenceSequence", "Treatment Summary Measured Dose Reference Sequence", "SQ", "1", false),
-        new(0x3008, 0x3008, 2, 0x00F0, 0x00F0, 2, "RecordedSnoutSequence", "Recorded Snout Sequence", "SQ", "1", false),
-        new(0x3008, 0x3008, 2, 0x00F2, 0x00F2, 2, "RecordedRangeShifterSequence", "Recorded Range Shifter Sequence", "SQ", "1", false),
-        new(0x3008, 0x3008, 2, 0x00F4, 0x00F4, 2, "RecordedLateralSpreadingDeviceSequence", "Recorded Lateral Spreading Device Sequence", "SQ", "1", false),
-        new(0x3008, 0x3008, 2, 0x00F6, 0x00F6, 2, "RecordedRangeModulatorSequence", "Recorded Range Modulator Sequence", "SQ", "1", false),
-        new(0x3008, 0x3008, 2, 0x0100, 0x0100, 2, "RecordedSourceSequence", "Recorded Source Sequence", "SQ", "1", false),
-        new(0x3008, 0x3008, 2, 0x0105, 0x0105, 2, "SourceSerialNumber", "Source Serial Number", "LO", "1", false),
-        new(0x3008, 0x3008, 2, 0x0110, 0x0110, 2, "TreatmentSessionApplicationSetupSequence", "Treatment Session Application Setup Sequence", "SQ", "1", false),
-        new(0x3008, 0x3008, 2, 0x0116, 0x0116, 2, "ApplicationSetupCheck", "Application Setup Check", "CS", "1", false),
-        new(0x3008, 0x3008, 2, 0x0120, 0x0120, 2, "RecordedBrachyAccessoryDeviceSequence", "Recorded Brachy Accessory Device Sequence", "SQ", "1", false),
-        new(0x3008, 0x3008, 2, 0x0122, 0x0122, 2, "ReferencedBrachyAccessoryDeviceNumber", "Referenced Brachy Accessory Device Number", "IS", "1", false),
-        new(0x3008, 0x3008, 2, 0x0130, 0x0130, 2, "RecordedChannelSequence", "Recorded Channel Sequence", "SQ", "1", false),
-        new(0x3008, 0x3008, 2, 0x0132, 0x0132, 2, "SpecifiedChannelTotalTime", "Specified Channel Total Time", "DS", "1", false),
-        new(0x3008, 0x3008, 2, 0x0134, 0x0134, 2, "DeliveredChannelTotalTime", "Delivered Channel Total Time", "DS", "1", false),
-        new(0x3008, 0x3008, 2, 0x0136, 0x0136, 2, "SpecifiedNumberOfPulses", "Specified Number Of Pulses", "IS", "1", false),
-        new(0x3008, 0x3008, 2, 0x0138, 0x0138, 2, "DeliveredNumberOfPulses", "Delivered Number Of Pulses", "IS", "1", false),
-        new(0x3008, 0x3008, 2, 0x013A, 0x013A, 2, "SpecifiedPulseRepetitionInterval", "Specified Pulse Repetition Interval", "DS", "1", false),
-        new(0x3008, 0x3008, 2, 0x013C, 0x013C, 2, "DeliveredPulseRepetitionInterval", "Delivered Pulse Repetition Interval", "DS", "1", false),
-        new(0x3008, 0x3008, 2, 0x0140, 0x0140, 2, "RecordedSourceApplicatorSequence", "Recorded Source Applicator Sequence", "SQ", "1", false),
-        new(0x3008, 0x3008, 2, 0x0142, 0x0142, 2, "ReferencedSourceApplicatorNumber", "Referenced Source Applicator Number", "IS", "1", false),
-        new(0x3008, 0x3008, 2, 0x0150, 0x0150, 2, "RecordedChannelShieldSequence", "Recorded Channel Shield Sequence", "SQ", "1", false),
-        new(0x3008, 0x3008, 2, 0x0152, 0x0152, 2, "ReferencedChannelShieldNumber", "Referenced Channel Shield Number", "IS", "1", false),
-        new(0x3008, 0x3008, 2, 0x0160, 0x0160, 2, "BrachyControlPointDeliveredSequence", "Brachy Control Point Delivered Sequence", "SQ", "1", false),
-        new(0x3008, 0x3008, 2, 0x0162, 0x0162, 2, "SafePositionExitDate", "Safe Position Exit Date", "DA", "1", false),
-        new(0x3008, 0x3008, 2, 0x0164, 0x0164, 2, "SafePositionExitTime", "Safe Position Exit Time", "TM", "1", false),
-        new(0x3008, 0x3008, 2, 0x0166, 0x0166, 2, "SafePositionReturnDate", "Safe Position Return Date", "DA", "1", false),
-        new(0x3008, 0x3008, 2, 0x0168, 0x0168, 2, "SafePositionReturnTime", "Safe Position Return Time", "TM", "1", false),
-        new(0x3008, 0x3008, 2, 0x0171, 0x0171, 2, "PulseSpecificBrachyControlPointDeliveredSequence", "Pulse Specific Brachy Control Point Delivered Sequence", "SQ", "1", false),
-        new(0x3008, 0x3008, 2, 0x0172, 0x0172, 2, "PulseNumber", "Pulse Number", "US", "1", false),
-        new(0x3008, 0x3008, 2, 0x0173, 0x0173, 2, "BrachyPulseControlPointDeliveredSequence", "Brachy Pulse Control Point Delivered Sequence", "SQ", "1", false),
-        new(0x3008, 0x3008, 2, 0x0200, 0x0200, 2, "CurrentTreatmentStatus", "Current Treatment Status", "CS", "1", false),
-        new(0x3008, 0x3008, 2, 0x0202, 0x0202, 2, "TreatmentStatusComment", "Treatment Status Comment", "ST", "1", false),
-        new(0x3008, 0x3008, 2, 0x0220, 0x0220, 2, "FractionGroupSummarySequence", "Fraction Group Summary Sequence", "SQ", "1", false),
-        new(0x3008, 0x3008, 2, 0x0223, 0x0223, 2, "ReferencedFractionNumber", "Referenced Fraction Number", "IS", "1", false),
-        new(0x3008, 0x3008, 2, 0x0224, 0x0224, 2, "FractionGroupType", "Fraction Group Type", "CS", "1", false),
-        new(0x3008, 0x3008, 2, 0x0230, 0x0230, 2, "BeamStopperPosition", "Beam Stopper Position", "CS", "1", false),
-        new(0x3008, 0x3008, 2, 0x0240, 0x0240, 2, "FractionStatusSummarySequence", "Fraction Status Summary Sequence", "SQ", "1", false),
-        new(0x3008, 0x3008, 2, 0x0250, 0x0250, 2, "TreatmentDate", "Treatment Date", "DA", "1", false),
-        new(0x3008, 0x3008, 2, 0x0251, 0x0251, 2, "TreatmentTime", "Treatment Time", "TM", "1", false),
-        new(0x300A, 0x300A, 2, 0x0002, 0x0002, 2, "RTPlanLabel", "RT Plan Label", "SH", "1", false),
-        new(0x300A, 0x300A, 2, 0x0003, 0x0003, 2, "RTPlanName", "RT Plan Name", "LO", "1", false),
-        new(0x300A, 0x300A, 2, 0x0004, 0x0004, 2, "RTPlanDescription", "RT Plan Description", "ST", "1", false),
-        new(0x300A, 0x300A, 2, 0x0006, 0x0006, 2, "RTPlanDate", "RT Plan Date", "DA", "1", false),
-        new(0x300A, 0x300A, 2, 0x0007, 0x0007, 2, "RTPlanTime", "RT Plan Time", "TM", "1", false),
-        new(0x300A, 0x300A, 2, 0x0009, 0x0009, 2, "TreatmentProtocols", "Treatment Protocols", "LO", "1-n", false),
-        new(0x300A, 0x300A, 2, 0x000A, 0x000A, 2, "PlanIntent", "Plan Intent", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x000C, 0x000C, 2, "RTPlanGeometry", "RT Plan Geometry", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x000E, 0x000E, 2, "PrescriptionDescription", "Prescription Description", "ST", "1", false),
-        new(0x300A, 0x300A, 2, 0x0010, 0x0010, 2, "DoseReferenceSequence", "Dose Reference Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0012, 0x0012, 2, "DoseReferenceNumber", "Dose Reference Number", "IS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0013, 0x0013, 2, "DoseReferenceUID", "Dose Reference UID", "UI", "1", false),
-        new(0x300A, 0x300A, 2, 0x0014, 0x0014, 2, "DoseReferenceStructureType", "Dose Reference Structure Type", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0015, 0x0015, 2, "NominalBeamEnergyUnit", "Nominal Beam Energy Unit", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0016, 0x0016, 2, "DoseReferenceDescription", "Dose Reference Description", "LO", "1", false),
-        new(0x300A, 0x300A, 2, 0x0018, 0x0018, 2, "DoseReferencePointCoordinates", "Dose Reference Point Coordinates", "DS", "3", false),
-        new(0x300A, 0x300A, 2, 0x001A, 0x001A, 2, "NominalPriorDose", "Nominal Prior Dose", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0020, 0x0020, 2, "DoseReferenceType", "Dose Reference Type", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0021, 0x0021, 2, "ConstraintWeight", "Constraint Weight", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0022, 0x0022, 2, "DeliveryWarningDose", "Delivery Warning Dose", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0023, 0x0023, 2, "DeliveryMaximumDose", "Delivery Maximum Dose", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0025, 0x0025, 2, "TargetMinimumDose", "Target Minimum Dose", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0026, 0x0026, 2, "TargetPrescriptionDose", "Target Prescription Dose", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0027, 0x0027, 2, "TargetMaximumDose", "Target Maximum Dose", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0028, 0x0028, 2, "TargetUnderdoseVolumeFraction", "Target Underdose Volume Fraction", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x002A, 0x002A, 2, "OrganAtRiskFullVolumeDose", "Organ At Risk Full Volume Dose", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x002B, 0x002B, 2, "OrganAtRiskLimitDose", "Organ At Risk Limit Dose", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x002C, 0x002C, 2, "OrganAtRiskMaximumDose", "Organ At Risk Maximum Dose", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x002D, 0x002D, 2, "OrganAtRiskOverdoseVolumeFraction", "Organ At Risk Overdose Volume Fraction", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0040, 0x0040, 2, "ToleranceTableSequence", "Tolerance Table Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0042, 0x0042, 2, "ToleranceTableNumber", "Tolerance Table Number", "IS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0043, 0x0043, 2, "ToleranceTableLabel", "Tolerance Table Label", "SH", "1", false),
-        new(0x300A, 0x300A, 2, 0x0044, 0x0044, 2, "GantryAngleTolerance", "Gantry Angle Tolerance", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0046, 0x0046, 2, "BeamLimitingDeviceAngleTolerance", "Beam Limiting Device Angle Tolerance", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0048, 0x0048, 2, "BeamLimitingDeviceToleranceSequence", "Beam Limiting Device Tolerance Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x004A, 0x004A, 2, "BeamLimitingDevicePositionTolerance", "Beam Limiting Device Position Tolerance", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x004B, 0x004B, 2, "SnoutPositionTolerance", "Snout Position Tolerance", "FL", "1", false),
-        new(0x300A, 0x300A, 2, 0x004C, 0x004C, 2, "PatientSupportAngleTolerance", "Patient Support Angle Tolerance", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x004E, 0x004E, 2, "TableTopEccentricAngleTolerance", "Table Top Eccentric Angle Tolerance", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x004F, 0x004F, 2, "TableTopPitchAngleTolerance", "Table Top Pitch Angle Tolerance", "FL", "1", false),
-        new(0x300A, 0x300A, 2, 0x0050, 0x0050, 2, "TableTopRollAngleTolerance", "Table Top Roll Angle Tolerance", "FL", "1", false),
-        new(0x300A, 0x300A, 2, 0x0051, 0x0051, 2, "TableTopVerticalPositionTolerance", "Table Top Vertical Position Tolerance", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0052, 0x0052, 2, "TableTopLongitudinalPositionTolerance", "Table Top Longitudinal Position Tolerance", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0053, 0x0053, 2, "TableTopLateralPositionTolerance", "Table Top Lateral Position Tolerance", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0055, 0x0055, 2, "RTPlanRelationship", "RT Plan Relationship", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0070, 0x0070, 2, "FractionGroupSequence", "Fraction Group Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0071, 0x0071, 2, "FractionGroupNumber", "Fraction Group Number", "IS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0072, 0x0072, 2, "FractionGroupDescription", "Fraction Group Description", "LO", "1", false),
-        new(0x300A, 0x300A, 2, 0x0078, 0x0078, 2, "NumberOfFractionsPlanned", "Number Of Fractions Planned", "IS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0079, 0x0079, 2, "NumberOfFractionPatternDigitsPerDay", "Number Of Fraction Pattern Digits Per Day", "IS", "1", false),
-        new(0x300A, 0x300A, 2, 0x007A, 0x007A, 2, "RepeatFractionCycleLength", "Repeat Fraction Cycle Length", "IS", "1", false),
-        new(0x300A, 0x300A, 2, 0x007B, 0x007B, 2, "FractionPattern", "Fraction Pattern", "LT", "1", false),
-        new(0x300A, 0x300A, 2, 0x0080, 0x0080, 2, "NumberOfBeams", "Number Of Beams", "IS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0083, 0x0083, 2, "ReferencedDoseReferenceUID", "Referenced Dose Reference UID", "UI", "1", false),
-        new(0x300A, 0x300A, 2, 0x0084, 0x0084, 2, "BeamDose", "Beam Dose", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0086, 0x0086, 2, "BeamMeterset", "Beam Meterset", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0088, 0x0088, 2, "BeamDosePointDepth", "Beam Dose Point Depth", "FL", "1", false),
-        new(0x300A, 0x300A, 2, 0x0089, 0x0089, 2, "BeamDosePointEquivalentDepth", "Beam Dose Point Equivalent Depth", "FL", "1", false),
-        new(0x300A, 0x300A, 2, 0x008A, 0x008A, 2, "BeamDosePointSSD", "Beam Dose Point SSD", "FL", "1", false),
-        new(0x300A, 0x300A, 2, 0x008B, 0x008B, 2, "BeamDoseMeaning", "Beam Dose Meaning", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x008C, 0x008C, 2, "BeamDoseVerificationControlPointSequence", "Beam Dose Verification Control Point Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0090, 0x0090, 2, "BeamDoseType", "Beam Dose Type", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0091, 0x0091, 2, "AlternateBeamDose", "Alternate Beam Dose", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0092, 0x0092, 2, "AlternateBeamDoseType", "Alternate Beam Dose Type", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0093, 0x0093, 2, "DepthValueAveragingFlag", "Depth Value Averaging Flag", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0094, 0x0094, 2, "BeamDosePointSourceToExternalContourDistance", "Beam Dose Point Source To External Contour Distance", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x00A0, 0x00A0, 2, "NumberOfBrachyApplicationSetups", "Number Of Brachy Application Setups", "IS", "1", false),
-        new(0x300A, 0x300A, 2, 0x00A2, 0x00A2, 2, "BrachyApplicationSetupDoseSpecificationPoint", "Brachy Application Setup Dose Specification Point", "DS", "3", false),
-        new(0x300A, 0x300A, 2, 0x00A4, 0x00A4, 2, "BrachyApplicationSetupDose", "Brachy Application Setup Dose", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x00B0, 0x00B0, 2, "BeamSequence", "Beam Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x00B2, 0x00B2, 2, "TreatmentMachineName", "Treatment Machine Name", "SH", "1", false),
-        new(0x300A, 0x300A, 2, 0x00B3, 0x00B3, 2, "PrimaryDosimeterUnit", "Primary Dosimeter Unit", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x00B4, 0x00B4, 2, "SourceAxisDistance", "Source Axis Distance", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x00B6, 0x00B6, 2, "BeamLimitingDeviceSequence", "Beam Limiting Device Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x00B8, 0x00B8, 2, "RTBeamLimitingDeviceType", "RT Beam Limiting Device Type", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x00BA, 0x00BA, 2, "SourceToBeamLimitingDeviceDistance", "Source To Beam Limiting Device Distance", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x00BB, 0x00BB, 2, "IsocenterToBeamLimitingDeviceDistance", "Isocenter To Beam Limiting Device Distance", "FL", "1", false),
-        new(0x300A, 0x300A, 2, 0x00BC, 0x00BC, 2, "NumberOfLeafJawPairs", "Number Of Leaf Jaw Pairs", "IS", "1", false),
-        new(0x300A, 0x300A, 2, 0x00BE, 0x00BE, 2, "LeafPositionBoundaries", "Leaf Position Boundaries", "DS", "3-n", false),
-        new(0x300A, 0x300A, 2, 0x00C0, 0x00C0, 2, "BeamNumber", "Beam Number", "IS", "1", false),
-        new(0x300A, 0x300A, 2, 0x00C2, 0x00C2, 2, "BeamName", "Beam Name", "LO", "1", false),
-        new(0x300A, 0x300A, 2, 0x00C3, 0x00C3, 2, "BeamDescription", "Beam Description", "ST", "1", false),
-        new(0x300A, 0x300A, 2, 0x00C4, 0x00C4, 2, "BeamType", "Beam Type", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x00C5, 0x00C5, 2, "BeamDeliveryDurationLimit", "Beam Delivery Duration Limit", "FD", "1", false),
-        new(0x300A, 0x300A, 2, 0x00C6, 0x00C6, 2, "RadiationType", "Radiation Type", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x00C7, 0x00C7, 2, "HighDoseTechniqueType", "High Dose Technique Type", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x00C8, 0x00C8, 2, "ReferenceImageNumber", "Reference Image Number", "IS", "1", false),
-        new(0x300A, 0x300A, 2, 0x00CA, 0x00CA, 2, "PlannedVerificationImageSequence", "Planned Verification Image Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x00CC, 0x00CC, 2, "ImagingDeviceSpecificAcquisitionParameters", "Imaging Device Specific Acquisition Parameters", "LO", "1-n", false),
-        new(0x300A, 0x300A, 2, 0x00CE, 0x00CE, 2, "TreatmentDeliveryType", "Treatment Delivery Type", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x00D0, 0x00D0, 2, "NumberOfWedges", "Number Of Wedges", "IS", "1", false),
-        new(0x300A, 0x300A, 2, 0x00D1, 0x00D1, 2, "WedgeSequence", "Wedge Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x00D2, 0x00D2, 2, "WedgeNumber", "Wedge Number", "IS", "1", false),
-        new(0x300A, 0x300A, 2, 0x00D3, 0x00D3, 2, "WedgeType", "Wedge Type", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x00D4, 0x00D4, 2, "WedgeID", "Wedge ID", "SH", "1", false),
-        new(0x300A, 0x300A, 2, 0x00D5, 0x00D5, 2, "WedgeAngle", "Wedge Angle", "IS", "1", false),
-        new(0x300A, 0x300A, 2, 0x00D6, 0x00D6, 2, "WedgeFactor", "Wedge Factor", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x00D7, 0x00D7, 2, "TotalWedgeTrayWaterEquivalentThickness", "Total Wedge Tray Water Equivalent Thickness", "FL", "1", false),
-        new(0x300A, 0x300A, 2, 0x00D8, 0x00D8, 2, "WedgeOrientation", "Wedge Orientation", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x00D9, 0x00D9, 2, "IsocenterToWedgeTrayDistance", "Isocenter To Wedge Tray Distance", "FL", "1", false),
-        new(0x300A, 0x300A, 2, 0x00DA, 0x00DA, 2, "SourceToWedgeTrayDistance", "Source To Wedge Tray Distance", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x00DB, 0x00DB, 2, "WedgeThinEdgePosition", "Wedge Thin Edge Position", "FL", "1", false),
-        new(0x300A, 0x300A, 2, 0x00DC, 0x00DC, 2, "BolusID", "Bolus ID", "SH", "1", false),
-        new(0x300A, 0x300A, 2, 0x00DD, 0x00DD, 2, "BolusDescription", "Bolus Description", "ST", "1", false),
-        new(0x300A, 0x300A, 2, 0x00DE, 0x00DE, 2, "EffectiveWedgeAngle", "Effective Wedge Angle", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x00E0, 0x00E0, 2, "NumberOfCompensators", "Number Of Compensators", "IS", "1", false),
-        new(0x300A, 0x300A, 2, 0x00E1, 0x00E1, 2, "MaterialID", "Material ID", "SH", "1", false),
-        new(0x300A, 0x300A, 2, 0x00E2, 0x00E2, 2, "TotalCompensatorTrayFactor", "Total Compensator Tray Factor", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x00E3, 0x00E3, 2, "CompensatorSequence", "Compensator Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x00E4, 0x00E4, 2, "CompensatorNumber", "Compensator Number", "IS", "1", false),
-        new(0x300A, 0x300A, 2, 0x00E5, 0x00E5, 2, "CompensatorID", "Compensator ID", "SH", "1", false),
-        new(0x300A, 0x300A, 2, 0x00E6, 0x00E6, 2, "SourceToCompensatorTrayDistance", "Source To Compensator Tray Distance", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x00E7, 0x00E7, 2, "CompensatorRows", "Compensator Rows", "IS", "1", false),
-        new(0x300A, 0x300A, 2, 0x00E8, 0x00E8, 2, "CompensatorColumns", "Compensator Columns", "IS", "1", false),
-        new(0x300A, 0x300A, 2, 0x00E9, 0x00E9, 2, "CompensatorPixelSpacing", "Compensator Pixel Spacing", "DS", "2", false),
-        new(0x300A, 0x300A, 2, 0x00EA, 0x00EA, 2, "CompensatorPosition", "Compensator Position", "DS", "2", false),
-        new(0x300A, 0x300A, 2, 0x00EB, 0x00EB, 2, "CompensatorTransmissionData", "Compensator Transmission Data", "DS", "1-n", false),
-        new(0x300A, 0x300A, 2, 0x00EC, 0x00EC, 2, "CompensatorThicknessData", "Compensator Thickness Data", "DS", "1-n", false),
-        new(0x300A, 0x300A, 2, 0x00ED, 0x00ED, 2, "NumberOfBoli", "Number Of Boli", "IS", "1", false),
-        new(0x300A, 0x300A, 2, 0x00EE, 0x00EE, 2, "CompensatorType", "Compensator Type", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x00EF, 0x00EF, 2, "CompensatorTrayID", "Compensator Tray ID", "SH", "1", false),
-        new(0x300A, 0x300A, 2, 0x00F0, 0x00F0, 2, "NumberOfBlocks", "Number Of Blocks", "IS", "1", false),
-        new(0x300A, 0x300A, 2, 0x00F2, 0x00F2, 2, "TotalBlockTrayFactor", "Total Block Tray Factor", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x00F3, 0x00F3, 2, "TotalBlockTrayWaterEquivalentThickness", "Total Block Tray Water Equivalent Thickness", "FL", "1", false),
-        new(0x300A, 0x300A, 2, 0x00F4, 0x00F4, 2, "BlockSequence", "Block Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x00F5, 0x00F5, 2, "BlockTrayID", "Block Tray ID", "SH", "1", false),
-        new(0x300A, 0x300A, 2, 0x00F6, 0x00F6, 2, "SourceToBlockTrayDistance", "Source To Block Tray Distance", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x00F7, 0x00F7, 2, "IsocenterToBlockTrayDistance", "Isocenter To Block Tray Distance", "FL", "1", false),
-        new(0x300A, 0x300A, 2, 0x00F8, 0x00F8, 2, "BlockType", "Block Type", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x00F9, 0x00F9, 2, "AccessoryCode", "Accessory Code", "LO", "1", false),
-        new(0x300A, 0x300A, 2, 0x00FA, 0x00FA, 2, "BlockDivergence", "Block Divergence", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x00FB, 0x00FB, 2, "BlockMountingPosition", "Block Mounting Position", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x00FC, 0x00FC, 2, "BlockNumber", "Block Number", "IS", "1", false),
-        new(0x300A, 0x300A, 2, 0x00FE, 0x00FE, 2, "BlockName", "Block Name", "LO", "1", false),
-        new(0x300A, 0x300A, 2, 0x0100, 0x0100, 2, "BlockThickness", "Block Thickness", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0102, 0x0102, 2, "BlockTransmission", "Block Transmission", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0104, 0x0104, 2, "BlockNumberOfPoints", "Block Number Of Points", "IS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0106, 0x0106, 2, "BlockData", "Block Data", "DS", "2-2n", false),
-        new(0x300A, 0x300A, 2, 0x0107, 0x0107, 2, "ApplicatorSequence", "Applicator Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0108, 0x0108, 2, "ApplicatorID", "Applicator ID", "SH", "1", false),
-        new(0x300A, 0x300A, 2, 0x0109, 0x0109, 2, "ApplicatorType", "Applicator Type", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x010A, 0x010A, 2, "ApplicatorDescription", "Applicator Description", "LO", "1", false),
-        new(0x300A, 0x300A, 2, 0x010C, 0x010C, 2, "CumulativeDoseReferenceCoefficient", "Cumulative Dose Reference Coefficient", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x010E, 0x010E, 2, "FinalCumulativeMetersetWeight", "Final Cumulative Meterset Weight", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0110, 0x0110, 2, "NumberOfControlPoints", "Number Of Control Points", "IS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0111, 0x0111, 2, "ControlPointSequence", "Control Point Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0112, 0x0112, 2, "ControlPointIndex", "Control Point Index", "IS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0114, 0x0114, 2, "NominalBeamEnergy", "Nominal Beam Energy", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0115, 0x0115, 2, "DoseRateSet", "Dose Rate Set", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0116, 0x0116, 2, "WedgePositionSequence", "Wedge Position Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0118, 0x0118, 2, "WedgePosition", "Wedge Position", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x011A, 0x011A, 2, "BeamLimitingDevicePositionSequence", "Beam Limiting Device Position Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x011C, 0x011C, 2, "LeafJawPositions", "Leaf Jaw Positions", "DS", "2-2n", false),
-        new(0x300A, 0x300A, 2, 0x011E, 0x011E, 2, "GantryAngle", "Gantry Angle", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x011F, 0x011F, 2, "GantryRotationDirection", "Gantry Rotation Direction", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0120, 0x0120, 2, "BeamLimitingDeviceAngle", "Beam Limiting Device Angle", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0121, 0x0121, 2, "BeamLimitingDeviceRotationDirection", "Beam Limiting Device Rotation Direction", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0122, 0x0122, 2, "PatientSupportAngle", "Patient Support Angle", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0123, 0x0123, 2, "PatientSupportRotationDirection", "Patient Support Rotation Direction", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0124, 0x0124, 2, "TableTopEccentricAxisDistance", "Table Top Eccentric Axis Distance", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0125, 0x0125, 2, "TableTopEccentricAngle", "Table Top Eccentric Angle", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0126, 0x0126, 2, "TableTopEccentricRotationDirection", "Table Top Eccentric Rotation Direction", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0128, 0x0128, 2, "TableTopVerticalPosition", "Table Top Vertical Position", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0129, 0x0129, 2, "TableTopLongitudinalPosition", "Table Top Longitudinal Position", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x012A, 0x012A, 2, "TableTopLateralPosition", "Table Top Lateral Position", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x012C, 0x012C, 2, "IsocenterPosition", "Isocenter Position", "DS", "3", false),
-        new(0x300A, 0x300A, 2, 0x012E, 0x012E, 2, "SurfaceEntryPoint", "Surface Entry Point", "DS", "3", false),
-        new(0x300A, 0x300A, 2, 0x0130, 0x0130, 2, "SourceToSurfaceDistance", "Source To Surface Distance", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0131, 0x0131, 2, "AverageBeamDosePointSourceToExternalContourDistance", "Average Beam Dose Point Source To External Contour Distance", "FL", "1", false),
-        new(0x300A, 0x300A, 2, 0x0132, 0x0132, 2, "SourceToExternalContourDistance", "Source To External Contour Distance", "FL", "1", false),
-        new(0x300A, 0x300A, 2, 0x0133, 0x0133, 2, "ExternalContourEntryPoint", "External Contour Entry Point", "FL", "3", false),
-        new(0x300A, 0x300A, 2, 0x0134, 0x0134, 2, "CumulativeMetersetWeight", "Cumulative Meterset Weight", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0140, 0x0140, 2, "TableTopPitchAngle", "Table Top Pitch Angle", "FL", "1", false),
-        new(0x300A, 0x300A, 2, 0x0142, 0x0142, 2, "TableTopPitchRotationDirection", "Table Top Pitch Rotation Direction", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0144, 0x0144, 2, "TableTopRollAngle", "Table Top Roll Angle", "FL", "1", false),
-        new(0x300A, 0x300A, 2, 0x0146, 0x0146, 2, "TableTopRollRotationDirection", "Table Top Roll Rotation Direction", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0148, 0x0148, 2, "HeadFixationAngle", "Head Fixation Angle", "FL", "1", false),
-        new(0x300A, 0x300A, 2, 0x014A, 0x014A, 2, "GantryPitchAngle", "Gantry Pitch Angle", "FL", "1", false),
-        new(0x300A, 0x300A, 2, 0x014C, 0x014C, 2, "GantryPitchRotationDirection", "Gantry Pitch Rotation Direction", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x014E, 0x014E, 2, "GantryPitchAngleTolerance", "Gantry Pitch Angle Tolerance", "FL", "1", false),
-        new(0x300A, 0x300A, 2, 0x0150, 0x0150, 2, "FixationEye", "Fixation Eye", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0151, 0x0151, 2, "ChairHeadFramePosition", "Chair Head Frame Position", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0152, 0x0152, 2, "HeadFixationAngleTolerance", "Head Fixation Angle Tolerance", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0153, 0x0153, 2, "ChairHeadFramePositionTolerance", "Chair Head Frame Position Tolerance", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0154, 0x0154, 2, "FixationLightAzimuthalAngleTolerance", "Fixation Light Azimuthal Angle Tolerance", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0155, 0x0155, 2, "FixationLightPolarAngleTolerance", "Fixation Light Polar Angle Tolerance", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0180, 0x0180, 2, "PatientSetupSequence", "Patient Setup Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0182, 0x0182, 2, "PatientSetupNumber", "Patient Setup Number", "IS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0183, 0x0183, 2, "PatientSetupLabel", "Patient Setup Label", "LO", "1", false),
-        new(0x300A, 0x300A, 2, 0x0184, 0x0184, 2, "PatientAdditionalPosition", "Patient Additional Position", "LO", "1", false),
-        new(0x300A, 0x300A, 2, 0x0190, 0x0190, 2, "FixationDeviceSequence", "Fixation Device Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0192, 0x0192, 2, "FixationDeviceType", "Fixation Device Type", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0194, 0x0194, 2, "FixationDeviceLabel", "Fixation Device Label", "SH", "1", false),
-        new(0x300A, 0x300A, 2, 0x0196, 0x0196, 2, "FixationDeviceDescription", "Fixation Device Description", "ST", "1", false),
-        new(0x300A, 0x300A, 2, 0x0198, 0x0198, 2, "FixationDevicePosition", "Fixation Device Position", "SH", "1", false),
-        new(0x300A, 0x300A, 2, 0x0199, 0x0199, 2, "FixationDevicePitchAngle", "Fixation Device Pitch Angle", "FL", "1", false),
-        new(0x300A, 0x300A, 2, 0x019A, 0x019A, 2, "FixationDeviceRollAngle", "Fixation Device Roll Angle", "FL", "1", false),
-        new(0x300A, 0x300A, 2, 0x01A0, 0x01A0, 2, "ShieldingDeviceSequence", "Shielding Device Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x01A2, 0x01A2, 2, "ShieldingDeviceType", "Shielding Device Type", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x01A4, 0x01A4, 2, "ShieldingDeviceLabel", "Shielding Device Label", "SH", "1", false),
-        new(0x300A, 0x300A, 2, 0x01A6, 0x01A6, 2, "ShieldingDeviceDescription", "Shielding Device Description", "ST", "1", false),
-        new(0x300A, 0x300A, 2, 0x01A8, 0x01A8, 2, "ShieldingDevicePosition", "Shielding Device Position", "SH", "1", false),
-        new(0x300A, 0x300A, 2, 0x01B0, 0x01B0, 2, "SetupTechnique", "Setup Technique", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x01B2, 0x01B2, 2, "SetupTechniqueDescription", "Setup Technique Description", "ST", "1", false),
-        new(0x300A, 0x300A, 2, 0x01B4, 0x01B4, 2, "SetupDeviceSequence", "Setup Device Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x01B6, 0x01B6, 2, "SetupDeviceType", "Setup Device Type", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x01B8, 0x01B8, 2, "SetupDeviceLabel", "Setup Device Label", "SH", "1", false),
-        new(0x300A, 0x300A, 2, 0x01BA, 0x01BA, 2, "SetupDeviceDescription", "Setup Device Description", "ST", "1", false),
-        new(0x300A, 0x300A, 2, 0x01BC, 0x01BC, 2, "SetupDeviceParameter", "Setup Device Parameter", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x01D0, 0x01D0, 2, "SetupReferenceDescription", "Setup Reference Description", "ST", "1", false),
-        new(0x300A, 0x300A, 2, 0x01D2, 0x01D2, 2, "TableTopVerticalSetupDisplacement", "Table Top Vertical Setup Displacement", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x01D4, 0x01D4, 2, "TableTopLongitudinalSetupDisplacement", "Table Top Longitudinal Setup Displacement", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x01D6, 0x01D6, 2, "TableTopLateralSetupDisplacement", "Table Top Lateral Setup Displacement", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0200, 0x0200, 2, "BrachyTreatmentTechnique", "Brachy Treatment Technique", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0202, 0x0202, 2, "BrachyTreatmentType", "Brachy Treatment Type", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0206, 0x0206, 2, "TreatmentMachineSequence", "Treatment Machine Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0210, 0x0210, 2, "SourceSequence", "Source Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0212, 0x0212, 2, "SourceNumber", "Source Number", "IS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0214, 0x0214, 2, "SourceType", "Source Type", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0216, 0x0216, 2, "SourceManufacturer", "Source Manufacturer", "LO", "1", false),
-        new(0x300A, 0x300A, 2, 0x0218, 0x0218, 2, "ActiveSourceDiameter", "Active Source Diameter", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x021A, 0x021A, 2, "ActiveSourceLength", "Active Source Length", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x021B, 0x021B, 2, "SourceModelID", "Source Model ID", "SH", "1", false),
-        new(0x300A, 0x300A, 2, 0x021C, 0x021C, 2, "SourceDescription", "Source Description", "LO", "1", false),
-        new(0x300A, 0x300A, 2, 0x0222, 0x0222, 2, "SourceEncapsulationNominalThickness", "Source Encapsulation Nominal Thickness", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0224, 0x0224, 2, "SourceEncapsulationNominalTransmission", "Source Encapsulation Nominal Transmission", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0226, 0x0226, 2, "SourceIsotopeName", "Source Isotope Name", "LO", "1", false),
-        new(0x300A, 0x300A, 2, 0x0228, 0x0228, 2, "SourceIsotopeHalfLife", "Source Isotope Half Life", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0229, 0x0229, 2, "SourceStrengthUnits", "Source Strength Units", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x022A, 0x022A, 2, "ReferenceAirKermaRate", "Reference Air Kerma Rate", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x022B, 0x022B, 2, "SourceStrength", "Source Strength", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x022C, 0x022C, 2, "SourceStrengthReferenceDate", "Source Strength Reference Date", "DA", "1", false),
-        new(0x300A, 0x300A, 2, 0x022E, 0x022E, 2, "SourceStrengthReferenceTime", "Source Strength Reference Time", "TM", "1", false),
-        new(0x300A, 0x300A, 2, 0x0230, 0x0230, 2, "ApplicationSetupSequence", "Application Setup Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0232, 0x0232, 2, "ApplicationSetupType", "Application Setup Type", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0234, 0x0234, 2, "ApplicationSetupNumber", "Application Setup Number", "IS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0236, 0x0236, 2, "ApplicationSetupName", "Application Setup Name", "LO", "1", false),
-        new(0x300A, 0x300A, 2, 0x0238, 0x0238, 2, "ApplicationSetupManufacturer", "Application Setup Manufacturer", "LO", "1", false),
-        new(0x300A, 0x300A, 2, 0x0240, 0x0240, 2, "TemplateNumber", "Template Number", "IS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0242, 0x0242, 2, "TemplateType", "Template Type", "SH", "1", false),
-        new(0x300A, 0x300A, 2, 0x0244, 0x0244, 2, "TemplateName", "Template Name", "LO", "1", false),
-        new(0x300A, 0x300A, 2, 0x0250, 0x0250, 2, "TotalReferenceAirKerma", "Total Reference Air Kerma", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0260, 0x0260, 2, "BrachyAccessoryDeviceSequence", "Brachy Accessory Device Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0262, 0x0262, 2, "BrachyAccessoryDeviceNumber", "Brachy Accessory Device Number", "IS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0263, 0x0263, 2, "BrachyAccessoryDeviceID", "Brachy Accessory Device ID", "SH", "1", false),
-        new(0x300A, 0x300A, 2, 0x0264, 0x0264, 2, "BrachyAccessoryDeviceType", "Brachy Accessory Device Type", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0266, 0x0266, 2, "BrachyAccessoryDeviceName", "Brachy Accessory Device Name", "LO", "1", false),
-        new(0x300A, 0x300A, 2, 0x026A, 0x026A, 2, "BrachyAccessoryDeviceNominalThickness", "Brachy Accessory Device Nominal Thickness", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x026C, 0x026C, 2, "BrachyAccessoryDeviceNominalTransmission", "Brachy Accessory Device Nominal Transmission", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0271, 0x0271, 2, "ChannelEffectiveLength", "Channel Effective Length", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0272, 0x0272, 2, "ChannelInnerLength", "Channel Inner Length", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0273, 0x0273, 2, "AfterloaderChannelID", "Afterloader Channel ID", "SH", "1", false),
-        new(0x300A, 0x300A, 2, 0x0274, 0x0274, 2, "SourceApplicatorTipLength", "Source Applicator Tip Length", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0280, 0x0280, 2, "ChannelSequence", "Channel Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0282, 0x0282, 2, "ChannelNumber", "Channel Number", "IS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0284, 0x0284, 2, "ChannelLength", "Channel Length", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0286, 0x0286, 2, "ChannelTotalTime", "Channel Total Time", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0288, 0x0288, 2, "SourceMovementType", "Source Movement Type", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x028A, 0x028A, 2, "NumberOfPulses", "Number Of Pulses", "IS", "1", false),
-        new(0x300A, 0x300A, 2, 0x028C, 0x028C, 2, "PulseRepetitionInterval", "Pulse Repetition Interval", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0290, 0x0290, 2, "SourceApplicatorNumber", "Source Applicator Number", "IS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0291, 0x0291, 2, "SourceApplicatorID", "Source Applicator ID", "SH", "1", false),
-        new(0x300A, 0x300A, 2, 0x0292, 0x0292, 2, "SourceApplicatorType", "Source Applicator Type", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0294, 0x0294, 2, "SourceApplicatorName", "Source Applicator Name", "LO", "1", false),
-        new(0x300A, 0x300A, 2, 0x0296, 0x0296, 2, "SourceApplicatorLength", "Source Applicator Length", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0298, 0x0298, 2, "SourceApplicatorManufacturer", "Source Applicator Manufacturer", "LO", "1", false),
-        new(0x300A, 0x300A, 2, 0x029C, 0x029C, 2, "SourceApplicatorWallNominalThickness", "Source Applicator Wall Nominal Thickness", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x029E, 0x029E, 2, "SourceApplicatorWallNominalTransmission", "Source Applicator Wall Nominal Transmission", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x02A0, 0x02A0, 2, "SourceApplicatorStepSize", "Source Applicator Step Size", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x02A1, 0x02A1, 2, "ApplicatorShapeReferencedROINumber", "Applicator Shape Referenced ROI Number", "IS", "1", false),
-        new(0x300A, 0x300A, 2, 0x02A2, 0x02A2, 2, "TransferTubeNumber", "Transfer Tube Number", "IS", "1", false),
-        new(0x300A, 0x300A, 2, 0x02A4, 0x02A4, 2, "TransferTubeLength", "Transfer Tube Length", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x02B0, 0x02B0, 2, "ChannelShieldSequence", "Channel Shield Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x02B2, 0x02B2, 2, "ChannelShieldNumber", "Channel Shield Number", "IS", "1", false),
-        new(0x300A, 0x300A, 2, 0x02B3, 0x02B3, 2, "ChannelShieldID", "Channel Shield ID", "SH", "1", false),
-        new(0x300A, 0x300A, 2, 0x02B4, 0x02B4, 2, "ChannelShieldName", "Channel Shield Name", "LO", "1", false),
-        new(0x300A, 0x300A, 2, 0x02B8, 0x02B8, 2, "ChannelShieldNominalThickness", "Channel Shield Nominal Thickness", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x02BA, 0x02BA, 2, "ChannelShieldNominalTransmission", "Channel Shield Nominal Transmission", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x02C8, 0x02C8, 2, "FinalCumulativeTimeWeight", "Final Cumulative Time Weight", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x02D0, 0x02D0, 2, "BrachyControlPointSequence", "Brachy Control Point Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x02D2, 0x02D2, 2, "ControlPointRelativePosition", "Control Point Relative Position", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x02D4, 0x02D4, 2, "ControlPoint3DPosition", "Control Point3 D Position", "DS", "3", false),
-        new(0x300A, 0x300A, 2, 0x02D6, 0x02D6, 2, "CumulativeTimeWeight", "Cumulative Time Weight", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x02E0, 0x02E0, 2, "CompensatorDivergence", "Compensator Divergence", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x02E1, 0x02E1, 2, "CompensatorMountingPosition", "Compensator Mounting Position", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x02E2, 0x02E2, 2, "SourceToCompensatorDistance", "Source To Compensator Distance", "DS", "1-n", false),
-        new(0x300A, 0x300A, 2, 0x02E3, 0x02E3, 2, "TotalCompensatorTrayWaterEquivalentThickness", "Total Compensator Tray Water Equivalent Thickness", "FL", "1", false),
-        new(0x300A, 0x300A, 2, 0x02E4, 0x02E4, 2, "IsocenterToCompensatorTrayDistance", "Isocenter To Compensator Tray Distance", "FL", "1", false),
-        new(0x300A, 0x300A, 2, 0x02E5, 0x02E5, 2, "CompensatorColumnOffset", "Compensator Column Offset", "FL", "1", false),
-        new(0x300A, 0x300A, 2, 0x02E6, 0x02E6, 2, "IsocenterToCompensatorDistances", "Isocenter To Compensator Distances", "FL", "1-n", false),
-        new(0x300A, 0x300A, 2, 0x02E7, 0x02E7, 2, "CompensatorRelativeStoppingPowerRatio", "Compensator Relative Stopping Power Ratio", "FL", "1", false),
-        new(0x300A, 0x300A, 2, 0x02E8, 0x02E8, 2, "CompensatorMillingToolDiameter", "Compensator Milling Tool Diameter", "FL", "1", false),
-        new(0x300A, 0x300A, 2, 0x02EA, 0x02EA, 2, "IonRangeCompensatorSequence", "Ion Range Compensator Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x02EB, 0x02EB, 2, "CompensatorDescription", "Compensator Description", "LT", "1", false),
-        new(0x300A, 0x300A, 2, 0x0302, 0x0302, 2, "RadiationMassNumber", "Radiation Mass Number", "IS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0304, 0x0304, 2, "RadiationAtomicNumber", "Radiation Atomic Number", "IS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0306, 0x0306, 2, "RadiationChargeState", "Radiation Charge State", "SS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0308, 0x0308, 2, "ScanMode", "Scan Mode", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0309, 0x0309, 2, "ModulatedScanModeType", "Modulated Scan Mode Type", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x030A, 0x030A, 2, "VirtualSourceAxisDistances", "Virtual Source Axis Distances", "FL", "2", false),
-        new(0x300A, 0x300A, 2, 0x030C, 0x030C, 2, "SnoutSequence", "Snout Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x030D, 0x030D, 2, "SnoutPosition", "Snout Position", "FL", "1", false),
-        new(0x300A, 0x300A, 2, 0x030F, 0x030F, 2, "SnoutID", "Snout ID", "SH", "1", false),
-        new(0x300A, 0x300A, 2, 0x0312, 0x0312, 2, "NumberOfRangeShifters", "Number Of Range Shifters", "IS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0314, 0x0314, 2, "RangeShifterSequence", "Range Shifter Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0316, 0x0316, 2, "RangeShifterNumber", "Range Shifter Number", "IS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0318, 0x0318, 2, "RangeShifterID", "Range Shifter ID", "SH", "1", false),
-        new(0x300A, 0x300A, 2, 0x0320, 0x0320, 2, "RangeShifterType", "Range Shifter Type", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0322, 0x0322, 2, "RangeShifterDescription", "Range Shifter Description", "LO", "1", false),
-        new(0x300A, 0x300A, 2, 0x0330, 0x0330, 2, "NumberOfLateralSpreadingDevices", "Number Of Lateral Spreading Devices", "IS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0332, 0x0332, 2, "LateralSpreadingDeviceSequence", "Lateral Spreading Device Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0334, 0x0334, 2, "LateralSpreadingDeviceNumber", "Lateral Spreading Device Number", "IS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0336, 0x0336, 2, "LateralSpreadingDeviceID", "Lateral Spreading Device ID", "SH", "1", false),
-        new(0x300A, 0x300A, 2, 0x0338, 0x0338, 2, "LateralSpreadingDeviceType", "Lateral Spreading Device Type", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x033A, 0x033A, 2, "LateralSpreadingDeviceDescription", "Lateral Spreading Device Description", "LO", "1", false),
-        new(0x300A, 0x300A, 2, 0x033C, 0x033C, 2, "LateralSpreadingDeviceWaterEquivalentThickness", "Lateral Spreading Device Water Equivalent Thickness", "FL", "1", false),
-        new(0x300A, 0x300A, 2, 0x0340, 0x0340, 2, "NumberOfRangeModulators", "Number Of Range Modulators", "IS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0342, 0x0342, 2, "RangeModulatorSequence", "Range Modulator Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0344, 0x0344, 2, "RangeModulatorNumber", "Range Modulator Number", "IS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0346, 0x0346, 2, "RangeModulatorID", "Range Modulator ID", "SH", "1", false),
-        new(0x300A, 0x300A, 2, 0x0348, 0x0348, 2, "RangeModulatorType", "Range Modulator Type", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x034A, 0x034A, 2, "RangeModulatorDescription", "Range Modulator Description", "LO", "1", false),
-        new(0x300A, 0x300A, 2, 0x034C, 0x034C, 2, "BeamCurrentModulationID", "Beam Current Modulation ID", "SH", "1", false),
-        new(0x300A, 0x300A, 2, 0x0350, 0x0350, 2, "PatientSupportType", "Patient Support Type", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0352, 0x0352, 2, "PatientSupportID", "Patient Support ID", "SH", "1", false),
-        new(0x300A, 0x300A, 2, 0x0354, 0x0354, 2, "PatientSupportAccessoryCode", "Patient Support Accessory Code", "LO", "1", false),
-        new(0x300A, 0x300A, 2, 0x0355, 0x0355, 2, "TrayAccessoryCode", "Tray Accessory Code", "LO", "1", false),
-        new(0x300A, 0x300A, 2, 0x0356, 0x0356, 2, "FixationLightAzimuthalAngle", "Fixation Light Azimuthal Angle", "FL", "1", false),
-        new(0x300A, 0x300A, 2, 0x0358, 0x0358, 2, "FixationLightPolarAngle", "Fixation Light Polar Angle", "FL", "1", false),
-        new(0x300A, 0x300A, 2, 0x035A, 0x035A, 2, "MetersetRate", "Meterset Rate", "FL", "1", false),
-        new(0x300A, 0x300A, 2, 0x0360, 0x0360, 2, "RangeShifterSettingsSequence", "Range Shifter Settings Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0362, 0x0362, 2, "RangeShifterSetting", "Range Shifter Setting", "LO", "1", false),
-        new(0x300A, 0x300A, 2, 0x0364, 0x0364, 2, "IsocenterToRangeShifterDistance", "Isocenter To Range Shifter Distance", "FL", "1", false),
-        new(0x300A, 0x300A, 2, 0x0366, 0x0366, 2, "RangeShifterWaterEquivalentThickness", "Range Shifter Water Equivalent Thickness", "FL", "1", false),
-        new(0x300A, 0x300A, 2, 0x0370, 0x0370, 2, "LateralSpreadingDeviceSettingsSequence", "Lateral Spreading Device Settings Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0372, 0x0372, 2, "LateralSpreadingDeviceSetting", "Lateral Spreading Device Setting", "LO", "1", false),
-        new(0x300A, 0x300A, 2, 0x0374, 0x0374, 2, "IsocenterToLateralSpreadingDeviceDistance", "Isocenter To Lateral Spreading Device Distance", "FL", "1", false),
-        new(0x300A, 0x300A, 2, 0x0380, 0x0380, 2, "RangeModulatorSettingsSequence", "Range Modulator Settings Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0382, 0x0382, 2, "RangeModulatorGatingStartValue", "Range Modulator Gating Start Value", "FL", "1", false),
-        new(0x300A, 0x300A, 2, 0x0384, 0x0384, 2, "RangeModulatorGatingStopValue", "Range Modulator Gating Stop Value", "FL", "1", false),
-        new(0x300A, 0x300A, 2, 0x0386, 0x0386, 2, "RangeModulatorGatingStartWaterEquivalentThickness", "Range Modulator Gating Start Water Equivalent Thickness", "FL", "1", false),
-        new(0x300A, 0x300A, 2, 0x0388, 0x0388, 2, "RangeModulatorGatingStopWaterEquivalentThickness", "Range Modulator Gating Stop Water Equivalent Thickness", "FL", "1", false),
-        new(0x300A, 0x300A, 2, 0x038A, 0x038A, 2, "IsocenterToRangeModulatorDistance", "Isocenter To Range Modulator Distance", "FL", "1", false),
-        new(0x300A, 0x300A, 2, 0x038F, 0x038F, 2, "ScanSpotTimeOffset", "Scan Spot Time Offset", "FL", "1-n", false),
-        new(0x300A, 0x300A, 2, 0x0390, 0x0390, 2, "ScanSpotTuneID", "Scan Spot Tune ID", "SH", "1", false),
-        new(0x300A, 0x300A, 2, 0x0391, 0x0391, 2, "ScanSpotPrescribedIndices", "Scan Spot Prescribed Indices", "IS", "1-n", false),
-        new(0x300A, 0x300A, 2, 0x0392, 0x0392, 2, "NumberOfScanSpotPositions", "Number Of Scan Spot Positions", "IS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0393, 0x0393, 2, "ScanSpotReordered", "Scan Spot Reordered", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0394, 0x0394, 2, "ScanSpotPositionMap", "Scan Spot Position Map", "FL", "1-n", false),
-        new(0x300A, 0x300A, 2, 0x0395, 0x0395, 2, "ScanSpotReorderingAllowed", "Scan Spot Reordering Allowed", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0396, 0x0396, 2, "ScanSpotMetersetWeights", "Scan Spot Meterset Weights", "FL", "1-n", false),
-        new(0x300A, 0x300A, 2, 0x0398, 0x0398, 2, "ScanningSpotSize", "Scanning Spot Size", "FL", "2", false),
-        new(0x300A, 0x300A, 2, 0x0399, 0x0399, 2, "ScanSpotSizesDelivered", "Scan Spot Sizes Delivered", "FL", "2-2n", false),
-        new(0x300A, 0x300A, 2, 0x039A, 0x039A, 2, "NumberOfPaintings", "Number Of Paintings", "IS", "1", false),
-        new(0x300A, 0x300A, 2, 0x03A0, 0x03A0, 2, "IonToleranceTableSequence", "Ion Tolerance Table Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x03A2, 0x03A2, 2, "IonBeamSequence", "Ion Beam Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x03A4, 0x03A4, 2, "IonBeamLimitingDeviceSequence", "Ion Beam Limiting Device Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x03A6, 0x03A6, 2, "IonBlockSequence", "Ion Block Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x03A8, 0x03A8, 2, "IonControlPointSequence", "Ion Control Point Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x03AA, 0x03AA, 2, "IonWedgeSequence", "Ion Wedge Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x03AC, 0x03AC, 2, "IonWedgePositionSequence", "Ion Wedge Position Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0401, 0x0401, 2, "ReferencedSetupImageSequence", "Referenced Setup Image Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0402, 0x0402, 2, "SetupImageComment", "Setup Image Comment", "ST", "1", false),
-        new(0x300A, 0x300A, 2, 0x0410, 0x0410, 2, "MotionSynchronizationSequence", "Motion Synchronization Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0412, 0x0412, 2, "ControlPointOrientation", "Control Point Orientation", "FL", "3", false),
-        new(0x300A, 0x300A, 2, 0x0420, 0x0420, 2, "GeneralAccessorySequence", "General Accessory Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0421, 0x0421, 2, "GeneralAccessoryID", "General Accessory ID", "SH", "1", false),
-        new(0x300A, 0x300A, 2, 0x0422, 0x0422, 2, "GeneralAccessoryDescription", "General Accessory Description", "ST", "1", false),
-        new(0x300A, 0x300A, 2, 0x0423, 0x0423, 2, "GeneralAccessoryType", "General Accessory Type", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0424, 0x0424, 2, "GeneralAccessoryNumber", "General Accessory Number", "IS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0425, 0x0425, 2, "SourceToGeneralAccessoryDistance", "Source To General Accessory Distance", "FL", "1", false),
-        new(0x300A, 0x300A, 2, 0x0426, 0x0426, 2, "IsocenterToGeneralAccessoryDistance", "Isocenter To General Accessory Distance", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0431, 0x0431, 2, "ApplicatorGeometrySequence", "Applicator Geometry Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0432, 0x0432, 2, "ApplicatorApertureShape", "Applicator Aperture Shape", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0433, 0x0433, 2, "ApplicatorOpening", "Applicator Opening", "FL", "1", false),
-        new(0x300A, 0x300A, 2, 0x0434, 0x0434, 2, "ApplicatorOpeningX", "Applicator Opening X", "FL", "1", false),
-        new(0x300A, 0x300A, 2, 0x0435, 0x0435, 2, "ApplicatorOpeningY", "Applicator Opening Y", "FL", "1", false),
-        new(0x300A, 0x300A, 2, 0x0436, 0x0436, 2, "SourceToApplicatorMountingPositionDistance", "Source To Applicator Mounting Position Distance", "FL", "1", false),
-        new(0x300A, 0x300A, 2, 0x0440, 0x0440, 2, "NumberOfBlockSlabItems", "Number Of Block Slab Items", "IS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0441, 0x0441, 2, "BlockSlabSequence", "Block Slab Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0442, 0x0442, 2, "BlockSlabThickness", "Block Slab Thickness", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0443, 0x0443, 2, "BlockSlabNumber", "Block Slab Number", "US", "1", false),
-        new(0x300A, 0x300A, 2, 0x0450, 0x0450, 2, "DeviceMotionControlSequence", "Device Motion Control Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0451, 0x0451, 2, "DeviceMotionExecutionMode", "Device Motion Execution Mode", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0452, 0x0452, 2, "DeviceMotionObservationMode", "Device Motion Observation Mode", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0453, 0x0453, 2, "DeviceMotionParameterCodeSequence", "Device Motion Parameter Code Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0501, 0x0501, 2, "DistalDepthFraction", "Distal Depth Fraction", "FL", "1", false),
-        new(0x300A, 0x300A, 2, 0x0502, 0x0502, 2, "DistalDepth", "Distal Depth", "FL", "1", false),
-        new(0x300A, 0x300A, 2, 0x0503, 0x0503, 2, "NominalRangeModulationFractions", "Nominal Range Modulation Fractions", "FL", "2", false),
-        new(0x300A, 0x300A, 2, 0x0504, 0x0504, 2, "NominalRangeModulatedRegionDepths", "Nominal Range Modulated Region Depths", "FL", "2", false),
-        new(0x300A, 0x300A, 2, 0x0505, 0x0505, 2, "DepthDoseParametersSequence", "Depth Dose Parameters Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0506, 0x0506, 2, "DeliveredDepthDoseParametersSequence", "Delivered Depth Dose Parameters Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0507, 0x0507, 2, "DeliveredDistalDepthFraction", "Delivered Distal Depth Fraction", "FL", "1", false),
-        new(0x300A, 0x300A, 2, 0x0508, 0x0508, 2, "DeliveredDistalDepth", "Delivered Distal Depth", "FL", "1", false),
-        new(0x300A, 0x300A, 2, 0x0509, 0x0509, 2, "DeliveredNominalRangeModulationFractions", "Delivered Nominal Range Modulation Fractions", "FL", "2", false),
-        new(0x300A, 0x300A, 2, 0x0510, 0x0510, 2, "DeliveredNominalRangeModulatedRegionDepths", "Delivered Nominal Range Modulated Region Depths", "FL", "2", false),
-        new(0x300A, 0x300A, 2, 0x0511, 0x0511, 2, "DeliveredReferenceDoseDefinition", "Delivered Reference Dose Definition", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0512, 0x0512, 2, "ReferenceDoseDefinition", "Reference Dose Definition", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0600, 0x0600, 2, "RTControlPointIndex", "RT Control Point Index", "US", "1", false),
-        new(0x300A, 0x300A, 2, 0x0601, 0x0601, 2, "RadiationGenerationModeIndex", "Radiation Generation Mode Index", "US", "1", false),
-        new(0x300A, 0x300A, 2, 0x0602, 0x0602, 2, "ReferencedDefinedDeviceIndex", "Referenced Defined Device Index", "US", "1", false),
-        new(0x300A, 0x300A, 2, 0x0603, 0x0603, 2, "RadiationDoseIdentificationIndex", "Radiation Dose Identification Index", "US", "1", false),
-        new(0x300A, 0x300A, 2, 0x0604, 0x0604, 2, "NumberOfRTControlPoints", "Number Of RT Control Points", "US", "1", false),
-        new(0x300A, 0x300A, 2, 0x0605, 0x0605, 2, "ReferencedRadiationGenerationModeIndex", "Referenced Radiation Generation Mode Index", "US", "1", false),
-        new(0x300A, 0x300A, 2, 0x0606, 0x0606, 2, "TreatmentPositionIndex", "Treatment Position Index", "US", "1", false),
-        new(0x300A, 0x300A, 2, 0x0607, 0x0607, 2, "ReferencedDeviceIndex", "Referenced Device Index", "US", "1", false),
-        new(0x300A, 0x300A, 2, 0x0608, 0x0608, 2, "TreatmentPositionGroupLabel", "Treatment Position Group Label", "LO", "1", false),
-        new(0x300A, 0x300A, 2, 0x0609, 0x0609, 2, "TreatmentPositionGroupUID", "Treatment Position Group UID", "UI", "1", false),
-        new(0x300A, 0x300A, 2, 0x060A, 0x060A, 2, "TreatmentPositionGroupSequence", "Treatment Position Group Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x060B, 0x060B, 2, "ReferencedTreatmentPositionIndex", "Referenced Treatment Position Index", "US", "1", false),
-        new(0x300A, 0x300A, 2, 0x060C, 0x060C, 2, "ReferencedRadiationDoseIdentificationIndex", "Referenced Radiation Dose Identification Index", "US", "1", false),
-        new(0x300A, 0x300A, 2, 0x060D, 0x060D, 2, "RTAccessoryHolderWaterEquivalentThickness", "RT Accessory Holder Water Equivalent Thickness", "FD", "1", false),
-        new(0x300A, 0x300A, 2, 0x060E, 0x060E, 2, "ReferencedRTAccessoryHolderDeviceIndex", "Referenced RT Accessory Holder Device Index", "US", "1", false),
-        new(0x300A, 0x300A, 2, 0x060F, 0x060F, 2, "RTAccessoryHolderSlotExistenceFlag", "RT Accessory Holder Slot Existence Flag", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0610, 0x0610, 2, "RTAccessoryHolderSlotSequence", "RT Accessory Holder Slot Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0611, 0x0611, 2, "RTAccessoryHolderSlotID", "RT Accessory Holder Slot ID", "LO", "1", false),
-        new(0x300A, 0x300A, 2, 0x0612, 0x0612, 2, "RTAccessoryHolderSlotDistance", "RT Accessory Holder Slot Distance", "FD", "1", false),
-        new(0x300A, 0x300A, 2, 0x0613, 0x0613, 2, "RTAccessorySlotDistance", "RT Accessory Slot Distance", "FD", "1", false),
-        new(0x300A, 0x300A, 2, 0x0614, 0x0614, 2, "RTAccessoryHolderDefinitionSequence", "RT Accessory Holder Definition Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0615, 0x0615, 2, "RTAccessoryDeviceSlotID", "RT Accessory Device Slot ID", "LO", "1", false),
-        new(0x300A, 0x300A, 2, 0x0616, 0x0616, 2, "RTRadiationSequence", "RT Radiation Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0617, 0x0617, 2, "RadiationDoseSequence", "Radiation Dose Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0618, 0x0618, 2, "RadiationDoseIdentificationSequence", "Radiation Dose Identification Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0619, 0x0619, 2, "RadiationDoseIdentificationLabel", "Radiation Dose Identification Label", "LO", "1", false),
-        new(0x300A, 0x300A, 2, 0x061A, 0x061A, 2, "ReferenceDoseType", "Reference Dose Type", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x061B, 0x061B, 2, "PrimaryDoseValueIndicator", "Primary Dose Value Indicator", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x061C, 0x061C, 2, "DoseValuesSequence", "Dose Values Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x061D, 0x061D, 2, "DoseValuePurpose", "Dose Value Purpose", "CS", "1-n", false),
-        new(0x300A, 0x300A, 2, 0x061E, 0x061E, 2, "ReferenceDosePointCoordinates", "Reference Dose Point Coordinates", "FD", "3", false),
-        new(0x300A, 0x300A, 2, 0x061F, 0x061F, 2, "RadiationDoseValuesParametersSequence", "Radiation Dose Values Parameters Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0620, 0x0620, 2, "MetersetToDoseMappingSequence", "Meterset To Dose Mapping Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0621, 0x0621, 2, "ExpectedInVivoMeasurementValuesSequence", "Expected In Vivo Measurement Values Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0622, 0x0622, 2, "ExpectedInVivoMeasurementValueIndex", "Expected In Vivo Measurement Value Index", "US", "1", false),
-        new(0x300A, 0x300A, 2, 0x0623, 0x0623, 2, "RadiationDoseInVivoMeasurementLabel", "Radiation Dose In Vivo Measurement Label", "LO", "1", false),
-        new(0x300A, 0x300A, 2, 0x0624, 0x0624, 2, "RadiationDoseCentralAxisDisplacement", "Radiation Dose Central Axis Displacement", "FD", "2", false),
-        new(0x300A, 0x300A, 2, 0x0625, 0x0625, 2, "RadiationDoseValue", "Radiation Dose Value", "FD", "1", false),
-        new(0x300A, 0x300A, 2, 0x0626, 0x0626, 2, "RadiationDoseSourceToSkinDistance", "Radiation Dose Source To Skin Distance", "FD", "1", false),
-        new(0x300A, 0x300A, 2, 0x0627, 0x0627, 2, "RadiationDoseMeasurementPointCoordinates", "Radiation Dose Measurement Point Coordinates", "FD", "3", false),
-        new(0x300A, 0x300A, 2, 0x0628, 0x0628, 2, "RadiationDoseSourceToExternalContourDistance", "Radiation Dose Source To External Contour Distance", "FD", "1", false),
-        new(0x300A, 0x300A, 2, 0x0629, 0x0629, 2, "RTToleranceSetSequence", "RT Tolerance Set Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x062A, 0x062A, 2, "RTToleranceSetLabel", "RT Tolerance Set Label", "LO", "1", false),
-        new(0x300A, 0x300A, 2, 0x062B, 0x062B, 2, "AttributeToleranceValuesSequence", "Attribute Tolerance Values Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x062C, 0x062C, 2, "ToleranceValue", "Tolerance Value", "FD", "1", false),
-        new(0x300A, 0x300A, 2, 0x062D, 0x062D, 2, "PatientSupportPositionToleranceSequence", "Patient Support Position Tolerance Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x062E, 0x062E, 2, "TreatmentTimeLimit", "Treatment Time Limit", "FD", "1", false),
-        new(0x300A, 0x300A, 2, 0x062F, 0x062F, 2, "CArmPhotonElectronControlPointSequence", "C Arm Photon Electron Control Point Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0630, 0x0630, 2, "ReferencedRTRadiationSequence", "Referenced RT Radiation Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0631, 0x0631, 2, "ReferencedRTInstanceSequence", "Referenced RT Instance Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0634, 0x0634, 2, "SourceToPatientSurfaceDistance", "Source To Patient Surface Distance", "FD", "1", false),
-        new(0x300A, 0x300A, 2, 0x0635, 0x0635, 2, "TreatmentMachineSpecialModeCodeSequence", "Treatment Machine Special Mode Code Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0636, 0x0636, 2, "IntendedNumberOfFractions", "Intended Number Of Fractions", "US", "1", false),
-        new(0x300A, 0x300A, 2, 0x0637, 0x0637, 2, "RTRadiationSetIntent", "RT Radiation Set Intent", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0638, 0x0638, 2, "RTRadiationPhysicalAndGeometricContentDetailFlag", "RT Radiation Physical And Geometric Content Detail Flag", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0639, 0x0639, 2, "RTRecordFlag", "RT Record Flag", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x063A, 0x063A, 2, "TreatmentDeviceIdentificationSequence", "Treatment Device Identification Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x063B, 0x063B, 2, "ReferencedRTPhysicianIntentSequence", "Referenced RT Physician Intent Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x063C, 0x063C, 2, "CumulativeMeterset", "Cumulative Meterset", "FD", "1", false),
-        new(0x300A, 0x300A, 2, 0x063D, 0x063D, 2, "DeliveryRate", "Delivery Rate", "FD", "1", false),
-        new(0x300A, 0x300A, 2, 0x063E, 0x063E, 2, "DeliveryRateUnitSequence", "Delivery Rate Unit Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x063F, 0x063F, 2, "TreatmentPositionSequence", "Treatment Position Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0640, 0x0640, 2, "RadiationSourceAxisDistance", "Radiation Source Axis Distance", "FD", "1", false),
-        new(0x300A, 0x300A, 2, 0x0641, 0x0641, 2, "NumberOfRTBeamLimitingDevices", "Number Of RT Beam Limiting Devices", "US", "1", false),
-        new(0x300A, 0x300A, 2, 0x0642, 0x0642, 2, "RTBeamLimitingDeviceProximalDistance", "RT Beam Limiting Device Proximal Distance", "FD", "1", false),
-        new(0x300A, 0x300A, 2, 0x0643, 0x0643, 2, "RTBeamLimitingDeviceDistalDistance", "RT Beam Limiting Device Distal Distance", "FD", "1", false),
-        new(0x300A, 0x300A, 2, 0x0644, 0x0644, 2, "ParallelRTBeamDelimiterDeviceOrientationLabelCodeSequence", "Parallel RT Beam Delimiter Device Orientation Label Code Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0645, 0x0645, 2, "BeamModifierOrientationAngle", "Beam Modifier Orientation Angle", "FD", "1", false),
-        new(0x300A, 0x300A, 2, 0x0646, 0x0646, 2, "FixedRTBeamDelimiterDeviceSequence", "Fixed RT Beam Delimiter Device Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0647, 0x0647, 2, "ParallelRTBeamDelimiterDeviceSequence", "Parallel RT Beam Delimiter Device Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0648, 0x0648, 2, "NumberOfParallelRTBeamDelimiters", "Number Of Parallel RT Beam Delimiters", "US", "1", false),
-        new(0x300A, 0x300A, 2, 0x0649, 0x0649, 2, "ParallelRTBeamDelimiterBoundaries", "Parallel RT Beam Delimiter Boundaries", "FD", "2-n", false),
-        new(0x300A, 0x300A, 2, 0x064A, 0x064A, 2, "ParallelRTBeamDelimiterPositions", "Parallel RT Beam Delimiter Positions", "FD", "2-n", false),
-        new(0x300A, 0x300A, 2, 0x064B, 0x064B, 2, "RTBeamLimitingDeviceOffset", "RT Beam Limiting Device Offset", "FD", "2", false),
-        new(0x300A, 0x300A, 2, 0x064C, 0x064C, 2, "RTBeamDelimiterGeometrySequence", "RT Beam Delimiter Geometry Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x064D, 0x064D, 2, "RTBeamLimitingDeviceDefinitionSequence", "RT Beam Limiting Device Definition Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x064E, 0x064E, 2, "ParallelRTBeamDelimiterOpeningMode", "Parallel RT Beam Delimiter Opening Mode", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x064F, 0x064F, 2, "ParallelRTBeamDelimiterLeafMountingSide", "Parallel RT Beam Delimiter Leaf Mounting Side", "CS", "1-n", false),
-        new(0x300A, 0x300A, 2, 0x0651, 0x0651, 2, "WedgeDefinitionSequence", "Wedge Definition Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0652, 0x0652, 2, "RadiationBeamWedgeAngle", "Radiation Beam Wedge Angle", "FD", "1", false),
-        new(0x300A, 0x300A, 2, 0x0653, 0x0653, 2, "RadiationBeamWedgeThinEdgeDistance", "Radiation Beam Wedge Thin Edge Distance", "FD", "1", false),
-        new(0x300A, 0x300A, 2, 0x0654, 0x0654, 2, "RadiationBeamEffectiveWedgeAngle", "Radiation Beam Effective Wedge Angle", "FD", "1", false),
-        new(0x300A, 0x300A, 2, 0x0655, 0x0655, 2, "NumberOfWedgePositions", "Number Of Wedge Positions", "US", "1", false),
-        new(0x300A, 0x300A, 2, 0x0656, 0x0656, 2, "RTBeamLimitingDeviceOpeningSequence", "RT Beam Limiting Device Opening Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0657, 0x0657, 2, "NumberOfRTBeamLimitingDeviceOpenings", "Number Of RT Beam Limiting Device Openings", "US", "1", false),
-        new(0x300A, 0x300A, 2, 0x0658, 0x0658, 2, "RadiationDosimeterUnitSequence", "Radiation Dosimeter Unit Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0659, 0x0659, 2, "RTDeviceDistanceReferenceLocationCodeSequence", "RT Device Distance Reference Location Code Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x065A, 0x065A, 2, "RadiationDeviceConfigurationAndCommissioningKeySequence", "Radiation Device Configuration And Commissioning Key Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x065B, 0x065B, 2, "PatientSupportPositionParameterSequence", "Patient Support Position Parameter Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x065C, 0x065C, 2, "PatientSupportPositionSpecificationMethod", "Patient Support Position Specification Method", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x065D, 0x065D, 2, "PatientSupportPositionDeviceParameterSequence", "Patient Support Position Device Parameter Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x065E, 0x065E, 2, "DeviceOrderIndex", "Device Order Index", "US", "1", false),
-        new(0x300A, 0x300A, 2, 0x065F, 0x065F, 2, "PatientSupportPositionParameterOrderIndex", "Patient Support Position Parameter Order Index", "US", "1", false),
-        new(0x300A, 0x300A, 2, 0x0660, 0x0660, 2, "PatientSupportPositionDeviceToleranceSequence", "Patient Support Position Device Tolerance Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0661, 0x0661, 2, "PatientSupportPositionToleranceOrderIndex", "Patient Support Position Tolerance Order Index", "US", "1", false),
-        new(0x300A, 0x300A, 2, 0x0662, 0x0662, 2, "CompensatorDefinitionSequence", "Compensator Definition Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0663, 0x0663, 2, "CompensatorMapOrientation", "Compensator Map Orientation", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0664, 0x0664, 2, "CompensatorProximalThicknessMap", "Compensator Proximal Thickness Map", "OF", "1", false),
-        new(0x300A, 0x300A, 2, 0x0665, 0x0665, 2, "CompensatorDistalThicknessMap", "Compensator Distal Thickness Map", "OF", "1", false),
-        new(0x300A, 0x300A, 2, 0x0666, 0x0666, 2, "CompensatorBasePlaneOffset", "Compensator Base Plane Offset", "FD", "1", false),
-        new(0x300A, 0x300A, 2, 0x0667, 0x0667, 2, "CompensatorShapeFabricationCodeSequence", "Compensator Shape Fabrication Code Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0668, 0x0668, 2, "CompensatorShapeSequence", "Compensator Shape Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0669, 0x0669, 2, "RadiationBeamCompensatorMillingToolDiameter", "Radiation Beam Compensator Milling Tool Diameter", "FD", "1", false),
-        new(0x300A, 0x300A, 2, 0x066A, 0x066A, 2, "BlockDefinitionSequence", "Block Definition Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x066B, 0x066B, 2, "BlockEdgeData", "Block Edge Data", "OF", "1", false),
-        new(0x300A, 0x300A, 2, 0x066C, 0x066C, 2, "BlockOrientation", "Block Orientation", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x066D, 0x066D, 2, "RadiationBeamBlockThickness", "Radiation Beam Block Thickness", "FD", "1", false),
-        new(0x300A, 0x300A, 2, 0x066E, 0x066E, 2, "RadiationBeamBlockSlabThickness", "Radiation Beam Block Slab Thickness", "FD", "1", false),
-        new(0x300A, 0x300A, 2, 0x066F, 0x066F, 2, "BlockEdgeDataSequence", "Block Edge Data Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0670, 0x0670, 2, "NumberOfRTAccessoryHolders", "Number Of RT Accessory Holders", "US", "1", false),
-        new(0x300A, 0x300A, 2, 0x0671, 0x0671, 2, "GeneralAccessoryDefinitionSequence", "General Accessory Definition Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0672, 0x0672, 2, "NumberOfGeneralAccessories", "Number Of General Accessories", "US", "1", false),
-        new(0x300A, 0x300A, 2, 0x0673, 0x0673, 2, "BolusDefinitionSequence", "Bolus Definition Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0674, 0x0674, 2, "NumberOfBoluses", "Number Of Boluses", "US", "1", false),
-        new(0x300A, 0x300A, 2, 0x0675, 0x0675, 2, "EquipmentFrameOfReferenceUID", "Equipment Frame Of Reference UID", "UI", "1", false),
-        new(0x300A, 0x300A, 2, 0x0676, 0x0676, 2, "EquipmentFrameOfReferenceDescription", "Equipment Frame Of Reference Description", "ST", "1", false),
-        new(0x300A, 0x300A, 2, 0x0677, 0x0677, 2, "EquipmentReferencePointCoordinatesSequence", "Equipment Reference Point Coordinates Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0678, 0x0678, 2, "EquipmentReferencePointCodeSequence", "Equipment Reference Point Code Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0679, 0x0679, 2, "RTBeamLimitingDeviceAngle", "RT Beam Limiting Device Angle", "FD", "1", false),
-        new(0x300A, 0x300A, 2, 0x067A, 0x067A, 2, "SourceRollAngle", "Source Roll Angle", "FD", "1", false),
-        new(0x300A, 0x300A, 2, 0x067B, 0x067B, 2, "RadiationGenerationModeSequence", "Radiation Generation Mode Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x067C, 0x067C, 2, "RadiationGenerationModeLabel", "Radiation Generation Mode Label", "SH", "1", false),
-        new(0x300A, 0x300A, 2, 0x067D, 0x067D, 2, "RadiationGenerationModeDescription", "Radiation Generation Mode Description", "ST", "1", false),
-        new(0x300A, 0x300A, 2, 0x067E, 0x067E, 2, "RadiationGenerationModeMachineCodeSequence", "Radiation Generation Mode Machine Code Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x067F, 0x067F, 2, "RadiationTypeCodeSequence", "Radiation Type Code Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0680, 0x0680, 2, "NominalEnergy", "Nominal Energy", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0681, 0x0681, 2, "MinimumNominalEnergy", "Minimum Nominal Energy", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0682, 0x0682, 2, "MaximumNominalEnergy", "Maximum Nominal Energy", "DS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0683, 0x0683, 2, "RadiationFluenceModifierCodeSequence", "Radiation Fluence Modifier Code Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0684, 0x0684, 2, "EnergyUnitCodeSequence", "Energy Unit Code Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0685, 0x0685, 2, "NumberOfRadiationGenerationModes", "Number Of Radiation Generation Modes", "US", "1", false),
-        new(0x300A, 0x300A, 2, 0x0686, 0x0686, 2, "PatientSupportDevicesSequence", "Patient Support Devices Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0687, 0x0687, 2, "NumberOfPatientSupportDevices", "Number Of Patient Support Devices", "US", "1", false),
-        new(0x300A, 0x300A, 2, 0x0688, 0x0688, 2, "RTBeamModifierDefinitionDistance", "RT Beam Modifier Definition Distance", "FD", "1", false),
-        new(0x300A, 0x300A, 2, 0x0689, 0x0689, 2, "BeamAreaLimitSequence", "Beam Area Limit Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x068A, 0x068A, 2, "ReferencedRTPrescriptionSequence", "Referenced RT Prescription Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0700, 0x0700, 2, "TreatmentSessionUID", "Treatment Session UID", "UI", "1", false),
-        new(0x300A, 0x300A, 2, 0x0701, 0x0701, 2, "RTRadiationUsage", "RT Radiation Usage", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0702, 0x0702, 2, "ReferencedRTRadiationSetSequence", "Referenced RT Radiation Set Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0703, 0x0703, 2, "ReferencedRTRadiationRecordSequence", "Referenced RT Radiation Record Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0704, 0x0704, 2, "RTRadiationSetDeliveryNumber", "RT Radiation Set Delivery Number", "US", "1", false),
-        new(0x300A, 0x300A, 2, 0x0705, 0x0705, 2, "ClinicalFractionNumber", "Clinical Fraction Number", "US", "1", false),
-        new(0x300A, 0x300A, 2, 0x0706, 0x0706, 2, "RTTreatmentFractionCompletionStatus", "RT Treatment Fraction Completion Status", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0707, 0x0707, 2, "RTRadiationSetUsage", "RT Radiation Set Usage", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0708, 0x0708, 2, "TreatmentDeliveryContinuationFlag", "Treatment Delivery Continuation Flag", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0709, 0x0709, 2, "TreatmentRecordContentOrigin", "Treatment Record Content Origin", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0714, 0x0714, 2, "RTTreatmentTerminationStatus", "RT Treatment Termination Status", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0715, 0x0715, 2, "RTTreatmentTerminationReasonCodeSequence", "RT Treatment Termination Reason Code Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0716, 0x0716, 2, "MachineSpecificTreatmentTerminationCodeSequence", "Machine Specific Treatment Termination Code Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0722, 0x0722, 2, "RTRadiationSalvageRecordControlPointSequence", "RT Radiation Salvage Record Control Point Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0723, 0x0723, 2, "StartingMetersetValueKnownFlag", "Starting Meterset Value Known Flag", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0730, 0x0730, 2, "TreatmentTerminationDescription", "Treatment Termination Description", "ST", "1", false),
-        new(0x300A, 0x300A, 2, 0x0731, 0x0731, 2, "TreatmentToleranceViolationSequence", "Treatment Tolerance Violation Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0732, 0x0732, 2, "TreatmentToleranceViolationCategory", "Treatment Tolerance Violation Category", "CS", "1", false),
-        new(0x300A, 0x300A, 2, 0x0733, 0x0733, 2, "TreatmentToleranceViolationAttributeSequence", "Treatment Tolerance Violation Attribute Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0734, 0x0734, 2, "TreatmentToleranceViolationDescription", "Treatment Tolerance Violation Description", "ST", "1", false),
-        new(0x300A, 0x300A, 2, 0x0735, 0x0735, 2, "TreatmentToleranceViolationIdentification", "Treatment Tolerance Violation Identification", "ST", "1", false),
-        new(0x300A, 0x300A, 2, 0x0736, 0x0736, 2, "TreatmentToleranceViolationDateTime", "Treatment Tolerance Violation Date Time", "DT", "1", false),
-        new(0x300A, 0x300A, 2, 0x073A, 0x073A, 2, "RecordedRTControlPointDateTime", "Recorded RT Control Point Date Time", "DT", "1", false),
-        new(0x300A, 0x300A, 2, 0x073B, 0x073B, 2, "ReferencedRadiationRTControlPointIndex", "Referenced Radiation RT Control Point Index", "US", "1", false),
-        new(0x300A, 0x300A, 2, 0x073E, 0x073E, 2, "AlternateValueSequence", "Alternate Value Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x073F, 0x073F, 2, "ConfirmationSequence", "Confirmation Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0740, 0x0740, 2, "InterlockSequence", "Interlock Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0741, 0x0741, 2, "InterlockDateTime", "Interlock Date Time", "DT", "1", false),
-        new(0x300A, 0x300A, 2, 0x0742, 0x0742, 2, "InterlockDescription", "Interlock Description", "ST", "1", false),
-        new(0x300A, 0x300A, 2, 0x0743, 0x0743, 2, "InterlockOriginatingDeviceSequence", "Interlock Originating Device Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0744, 0x0744, 2, "InterlockCodeSequence", "Interlock Code Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0745, 0x0745, 2, "InterlockResolutionCodeSequence", "Interlock Resolution Code Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0746, 0x0746, 2, "InterlockResolutionUserSequence", "Interlock Resolution User Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0760, 0x0760, 2, "OverrideDateTime", "Override Date Time", "DT", "1", false),
-        new(0x300A, 0x300A, 2, 0x0761, 0x0761, 2, "TreatmentToleranceViolationTypeCodeSequence", "Treatment Tolerance Violation Type Code Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0762, 0x0762, 2, "TreatmentToleranceViolationCauseCodeSequence", "Treatment Tolerance Violation Cause Code Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0772, 0x0772, 2, "MeasuredMetersetToDoseMappingSequence", "Measured Meterset To Dose Mapping Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0773, 0x0773, 2, "ReferencedExpectedInVivoMeasurementValueIndex", "Referenced Expected In Vivo Measurement Value Index", "US", "1", false),
-        new(0x300A, 0x300A, 2, 0x0774, 0x0774, 2, "DoseMeasurementDeviceCodeSequence", "Dose Measurement Device Code Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0780, 0x0780, 2, "AdditionalParameterRecordingInstanceSequence", "Additional Parameter Recording Instance Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0783, 0x0783, 2, "InterlockOriginDescription", "Interlock Origin Description", "ST", "1", false),
-        new(0x300A, 0x300A, 2, 0x0784, 0x0784, 2, "RTPatientPositionScopeSequence", "RT Patient Position Scope Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0785, 0x0785, 2, "ReferencedTreatmentPositionGroupUID", "Referenced Treatment Position Group UID", "UI", "1", false),
-        new(0x300A, 0x300A, 2, 0x0786, 0x0786, 2, "RadiationOrderIndex", "Radiation Order Index", "US", "1", false),
-        new(0x300A, 0x300A, 2, 0x0787, 0x0787, 2, "OmittedRadiationSequence", "Omitted Radiation Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0788, 0x0788, 2, "ReasonForOmissionCodeSequence", "Reason For Omission Code Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0789, 0x0789, 2, "RTDeliveryStartPatientPositionSequence", "RT Delivery Start Patient Position Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x078A, 0x078A, 2, "RTTreatmentPreparationPatientPositionSequence", "RT Treatment Preparation Patient Position Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x078B, 0x078B, 2, "ReferencedRTTreatmentPreparationSequence", "Referenced RT Treatment Preparation Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x078C, 0x078C, 2, "ReferencedPatientSetupPhotoSequence", "Referenced Patient Setup Photo Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x078D, 0x078D, 2, "PatientTreatmentPreparationMethodCodeSequence", "Patient Treatment Preparation Method Code Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x078E, 0x078E, 2, "PatientTreatmentPreparationProcedureParameterDescription", "Patient Treatment Preparation Procedure Parameter Description", "LT", "1", false),
-        new(0x300A, 0x300A, 2, 0x078F, 0x078F, 2, "PatientTreatmentPreparationDeviceSequence", "Patient Treatment Preparation Device Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0790, 0x0790, 2, "PatientTreatmentPreparationProcedureSequence", "Patient Treatment Preparation Procedure Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0791, 0x0791, 2, "PatientTreatmentPreparationProcedureCodeSequence", "Patient Treatment Preparation Procedure Code Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0792, 0x0792, 2, "PatientTreatmentPreparationMethodDescription", "Patient Treatment Preparation Method Description", "LT", "1", false),
-        new(0x300A, 0x300A, 2, 0x0793, 0x0793, 2, "PatientTreatmentPreparationProcedureParameterSequence", "Patient Treatment Preparation Procedure Parameter Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0794, 0x0794, 2, "PatientSetupPhotoDescription", "Patient Setup Photo Description", "LT", "1", false),
-        new(0x300A, 0x300A, 2, 0x0795, 0x0795, 2, "PatientTreatmentPreparationProcedureIndex", "Patient Treatment Preparation Procedure Index", "US", "1", false),
-        new(0x300A, 0x300A, 2, 0x0796, 0x0796, 2, "ReferencedPatientSetupProcedureIndex", "Referenced Patient Setup Procedure Index", "US", "1", false),
-        new(0x300A, 0x300A, 2, 0x0797, 0x0797, 2, "RTRadiationTaskSequence", "RT Radiation Task Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0798, 0x0798, 2, "RTPatientPositionDisplacementSequence", "RT Patient Position Displacement Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x0799, 0x0799, 2, "RTPatientPositionSequence", "RT Patient Position Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x079A, 0x079A, 2, "DisplacementReferenceLabel", "Displacement Reference Label", "LO", "1", false),
-        new(0x300A, 0x300A, 2, 0x079B, 0x079B, 2, "DisplacementMatrix", "Displacement Matrix", "FD", "16", false),
-        new(0x300A, 0x300A, 2, 0x079C, 0x079C, 2, "PatientSupportDisplacementSequence", "Patient Support Displacement Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x079D, 0x079D, 2, "DisplacementReferenceLocationCodeSequence", "Displacement Reference Location Code Sequence", "SQ", "1", false),
-        new(0x300A, 0x300A, 2, 0x079E, 0x079E, 2, "RTRadiationSetDeliveryUsage", "RT Radiation Set Delivery Usage", "CS", "1", false),
-        new(0x300C, 0x300C, 2, 0x0002, 0x0002, 2, "ReferencedRTPlanSequence", "Referenced RT Plan Sequence", "SQ", "1", false),
-        new(0x300C, 0x300C, 2, 0x0004, 0x0004, 2, "ReferencedBeamSequence", "Referenced Beam Sequence", "SQ", "1", false),
-        new(0x300C, 0x300C, 2, 0x0006, 0x0006, 2, "ReferencedBeamNumber", "Referenced Beam Number", "IS", "1", false),
-        new(0x300C, 0x300C, 2, 0x0007, 0x0007, 2, "ReferencedReferenceImageNumber", "Referenced Reference Image Number", "IS", "1", false),
-        new(0x300C, 0x300C, 2, 0x0008, 0x0008, 2, "StartCumulativeMetersetWeight", "Start Cumulative Meterset Weight", "DS", "1", false),
-        new(0x300C, 0x300C, 2, 0x0009, 0x0009, 2, "EndCumulativeMetersetWeight", "End Cumulative Meterset Weight", "DS", "1", false),
-        new(0x300C, 0x300C, 2, 0x000A, 0x000A, 2, "ReferencedBrachyApplicationSetupSequence", "Referenced Brachy Application Setup Sequence", "SQ", "1", false),
-        new(0x300C, 0x300C, 2, 0x000C, 0x000C, 2, "ReferencedBrachyApplicationSetupNumber", "Referenced Brachy Application Setup Number", "IS", "1", false),
-        new(0x300C, 0x300C, 2, 0x000E, 0x000E, 2, "ReferencedSourceNumber", "Referenced Source Number", "IS", "1", false),
-        new(0x300C, 0x300C, 2, 0x0020, 0x0020, 2, "ReferencedFractionGroupSequence", "Referenced Fraction Group Sequence", "SQ", "1", false),
-        new(0x300C, 0x300C, 2, 0x0022, 0x0022, 2, "ReferencedFractionGroupNumber", "Referenced Fraction Group Number", "IS", "1", false),
-        new(0x300C, 0x300C, 2, 0x0040, 0x0040, 2, "ReferencedVerificationImageSequence", "Referenced Verification Image Sequence", "SQ", "1", false),
-        new(0x300C, 0x300C, 2, 0x0042, 0x0042, 2, "ReferencedReferenceImageSequence", "Referenced Reference Image Sequence", "SQ", "1", false),
-        new(0x300C, 0x300C, 2, 0x0050, 0x0050, 2, "ReferencedDoseReferenceSequence", "Referenced Dose Reference Sequence", "SQ", "1", false),
-        new(0x300C, 0x300C, 2, 0x0051, 0x0051, 2, "ReferencedDoseReferenceNumber", "Referenced Dose Reference Number", "IS", "1", false),
-        new(0x300C, 0x300C, 2, 0x0055, 0x0055, 2, "BrachyReferencedDoseReferenceSequence", "Brachy Referenced Dose Reference Sequence", "SQ", "1", false),
-        new(0x300C, 0x300C, 2, 0x0060, 0x0060, 2, "ReferencedStructureSetSequence", "Referenced Structure Set Sequence", "SQ", "1", false),
-        new(0x300C, 0x300C, 2, 0x006A, 0x006A, 2, "ReferencedPatientSetupNumber", "Referenced Patient Setup Number", "IS", "1", false),
-        new(0x300C, 0x300C, 2, 0x0080, 0x0080, 2, "ReferencedDoseSequence", "Referenced Dose Sequence", "SQ", "1", false),
-        new(0x300C, 0x300C, 2, 0x00A0, 0x00A0, 2, "ReferencedToleranceTableNumber", "Referenced Tolerance Table Number", "IS", "1", false),
-        new(0x300C, 0x300C, 2, 0x00B0, 0x00B0, 2, "ReferencedBolusSequence", "Referenced Bolus Sequence", "SQ", "1", false),
-        new(0x300C, 0x300C, 2, 0x00C0, 0x00C0, 2, "ReferencedWedgeNumber", "Referenced Wedge Number", "IS", "1", false),
-        new(0x300C, 0x300C, 2, 0x00D0, 0x00D0, 2, "ReferencedCompensatorNumber", "Referenced Compensator Number", "IS", "1", false),
-        new(0x300C, 0x300C, 2, 0x00E0, 0x00E0, 2, "ReferencedBlockNumber", "Referenced Block Number", "IS", "1", false),
-        new(0x300C, 0x300C, 2, 0x00F0, 0x00F0, 2, "ReferencedControlPointIndex", "Referenced Control Point Index", "IS", "1", false),
-        new(0x300C, 0x300C, 2, 0x00F2, 0x00F2, 2, "ReferencedControlPointSequence", "Referenced Control Point Sequence", "SQ", "1", false),
-        new(0x300C, 0x300C, 2, 0x00F4, 0x00F4, 2, "ReferencedStartControlPointIndex", "Referenced Start Control Point Index", "IS", "1", false),
-        new(0x300C, 0x300C, 2, 0x00F6, 0x00F6, 2, "ReferencedStopControlPointIndex", "Referenced Stop Control Point Index", "IS", "1", false),
-        new(0x300C, 0x300C, 2, 0x0100, 0x0100, 2, "ReferencedRangeShifterNumber", "Referenced Range Shifter Number", "IS", "1", false),
-        new(0x300C, 0x300C, 2, 0x0102, 0x0102, 2, "ReferencedLateralSpreadingDeviceNumber", "Referenced Lateral Spreading Device Number", "IS", "1", false),
-        new(0x300C, 0x300C, 2, 0x0104, 0x0104, 2, "ReferencedRangeModulatorNumber", "Referenced Range Modulator Number", "IS", "1", false),
-        new(0x300C, 0x300C, 2, 0x0111, 0x0111, 2, "OmittedBeamTaskSequence", "Omitted Beam Task Sequence", "SQ", "1", false),
-        new(0x300C, 0x300C, 2, 0x0112, 0x0112, 2, "ReasonForOmission", "Reason For Omission", "CS", "1", false),
-        new(0x300C, 0x300C, 2, 0x0113, 0x0113, 2, "ReasonForOmissionDescription", "Reason For Omission Description", "LO", "1", false),
-        new(0x300C, 0x300C, 2, 0x0114, 0x0114, 2, "PrescriptionOverviewSequence", "Prescription Overview Sequence", "SQ", "1", false),
-        new(0x300C, 0x300C, 2, 0x0115, 0x0115, 2, "TotalPrescriptionDose", "Total Prescription Dose", "FL", "1", false),
-        new(0x300C, 0x300C, 2, 0x0116, 0x0116, 2, "PlanOverviewSequence", "Plan Overview Sequence", "SQ", "1", false),
-        new(0x300C, 0x300C, 2, 0x0117, 0x0117, 2, "PlanOverviewIndex", "Plan Overview Index", "US", "1", false),
-        new(0x300C, 0x300C, 2, 0x0118, 0x0118, 2, "ReferencedPlanOverviewIndex", "Referenced Plan Overview Index", "US", "1", false),
-        new(0x300C, 0x300C, 2, 0x0119, 0x0119, 2, "NumberOfFractionsIncluded", "Number Of Fractions Included", "US", "1", false),
-        new(0x300C, 0x300C, 2, 0x0120, 0x0120, 2, "DoseCalibrationConditionsSequence", "Dose Calibration Conditions Sequence", "SQ", "1", false),
-        new(0x300C, 0x300C, 2, 0x0121, 0x0121, 2, "AbsorbedDoseToMetersetRatio", "Absorbed Dose To Meterset Ratio", "FD", "1", false),
-        new(0x300C, 0x300C, 2, 0x0122, 0x0122, 2, "DelineatedRadiationFieldSize", "Delineated Radiation Field Size", "FD", "2", false),
-        new(0x300C, 0x300C, 2, 0x0123, 0x0123, 2, "DoseCalibrationConditionsVerifiedFlag", "Dose Calibration Conditions Verified Flag", "CS", "1", false),
-        new(0x300C, 0x300C, 2, 0x0124, 0x0124, 2, "CalibrationReferencePointDepth", "Calibration Reference Point Depth", "FD", "1", false),
-        new(0x300C, 0x300C, 2, 0x0125, 0x0125, 2, "GatingBeamHoldTransitionSequence", "Gating Beam Hold Transition Sequence", "SQ", "1", false),
-        new(0x300C, 0x300C, 2, 0x0126, 0x0126, 2, "BeamHoldTransition", "Beam Hold Transition", "CS", "1", false),
-        new(0x300C, 0x300C, 2, 0x0127, 0x0127, 2, "BeamHoldTransitionDateTime", "Beam Hold Transition Date Time", "DT", "1", false),
-        new(0x300C, 0x300C, 2, 0x0128, 0x0128, 2, "BeamHoldOriginatingDeviceSequence", "Beam Hold Originating Device Sequence", "SQ", "1", false),
-        new(0x300E, 0x300E, 2, 0x0002, 0x0002, 2, "ApprovalStatus", "Approval Status", "CS", "1", false),
-        new(0x300E, 0x300E, 2, 0x0004, 0x0004, 2, "ReviewDate", "Review Date", "DA", "1", false),
-        new(0x300E, 0x300E, 2, 0x0005, 0x0005, 2, "ReviewTime", "Review Time", "TM", "1", false),
-        new(0x300E, 0x300E, 2, 0x0008, 0x0008, 2, "ReviewerName", "Reviewer Name", "PN", "1", false),
-        new(0x3010, 0x3010, 2, 0x0001, 0x0001, 2, "RadiobiologicalDoseEffectSequence", "Radiobiological Dose Effect Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x0002, 0x0002, 2, "RadiobiologicalDoseEffectFlag", "Radiobiological Dose Effect Flag", "CS", "1", false),
-        new(0x3010, 0x3010, 2, 0x0003, 0x0003, 2, "EffectiveDoseCalculationMethodCategoryCodeSequence", "Effective Dose Calculation Method Category Code Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x0004, 0x0004, 2, "EffectiveDoseCalculationMethodCodeSequence", "Effective Dose Calculation Method Code Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x0005, 0x0005, 2, "EffectiveDoseCalculationMethodDescription", "Effective Dose Calculation Method Description", "LO", "1", false),
-        new(0x3010, 0x3010, 2, 0x0006, 0x0006, 2, "ConceptualVolumeUID", "Conceptual Volume UID", "UI", "1", false),
-        new(0x3010, 0x3010, 2, 0x0007, 0x0007, 2, "OriginatingSOPInstanceReferenceSequence", "Originating SOP Instance Reference Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x0008, 0x0008, 2, "ConceptualVolumeConstituentSequence", "Conceptual Volume Constituent Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x0009, 0x0009, 2, "EquivalentConceptualVolumeInstanceReferenceSequence", "Equivalent Conceptual Volume Instance Reference Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x000A, 0x000A, 2, "EquivalentConceptualVolumesSequence", "Equivalent Conceptual Volumes Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x000B, 0x000B, 2, "ReferencedConceptualVolumeUID", "Referenced Conceptual Volume UID", "UI", "1", false),
-        new(0x3010, 0x3010, 2, 0x000C, 0x000C, 2, "ConceptualVolumeCombinationExpression", "Conceptual Volume Combination Expression", "UT", "1", false),
-        new(0x3010, 0x3010, 2, 0x000D, 0x000D, 2, "ConceptualVolumeConstituentIndex", "Conceptual Volume Constituent Index", "US", "1", false),
-        new(0x3010, 0x3010, 2, 0x000E, 0x000E, 2, "ConceptualVolumeCombinationFlag", "Conceptual Volume Combination Flag", "CS", "1", false),
-        new(0x3010, 0x3010, 2, 0x000F, 0x000F, 2, "ConceptualVolumeCombinationDescription", "Conceptual Volume Combination Description", "ST", "1", false),
-        new(0x3010, 0x3010, 2, 0x0010, 0x0010, 2, "ConceptualVolumeSegmentationDefinedFlag", "Conceptual Volume Segmentation Defined Flag", "CS", "1", false),
-        new(0x3010, 0x3010, 2, 0x0011, 0x0011, 2, "ConceptualVolumeSegmentationReferenceSequence", "Conceptual Volume Segmentation Reference Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x0012, 0x0012, 2, "ConceptualVolumeConstituentSegmentationReferenceSequence", "Conceptual Volume Constituent Segmentation Reference Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x0013, 0x0013, 2, "ConstituentConceptualVolumeUID", "Constituent Conceptual Volume UID", "UI", "1", false),
-        new(0x3010, 0x3010, 2, 0x0014, 0x0014, 2, "DerivationConceptualVolumeSequence", "Derivation Conceptual Volume Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x0015, 0x0015, 2, "SourceConceptualVolumeUID", "Source Conceptual Volume UID", "UI", "1", false),
-        new(0x3010, 0x3010, 2, 0x0016, 0x0016, 2, "ConceptualVolumeDerivationAlgorithmSequence", "Conceptual Volume Derivation Algorithm Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x0017, 0x0017, 2, "ConceptualVolumeDescription", "Conceptual Volume Description", "ST", "1", false),
-        new(0x3010, 0x3010, 2, 0x0018, 0x0018, 2, "SourceConceptualVolumeSequence", "Source Conceptual Volume Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x0019, 0x0019, 2, "AuthorIdentificationSequence", "Author Identification Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x001A, 0x001A, 2, "ManufacturerModelVersion", "Manufacturer Model Version", "LO", "1", false),
-        new(0x3010, 0x3010, 2, 0x001B, 0x001B, 2, "DeviceAlternateIdentifier", "Device Alternate Identifier", "UC", "1", false),
-        new(0x3010, 0x3010, 2, 0x001C, 0x001C, 2, "DeviceAlternateIdentifierType", "Device Alternate Identifier Type", "CS", "1", false),
-        new(0x3010, 0x3010, 2, 0x001D, 0x001D, 2, "DeviceAlternateIdentifierFormat", "Device Alternate Identifier Format", "LT", "1", false),
-        new(0x3010, 0x3010, 2, 0x001E, 0x001E, 2, "SegmentationCreationTemplateLabel", "Segmentation Creation Template Label", "LO", "1", false),
-        new(0x3010, 0x3010, 2, 0x001F, 0x001F, 2, "SegmentationTemplateUID", "Segmentation Template UID", "UI", "1", false),
-        new(0x3010, 0x3010, 2, 0x0020, 0x0020, 2, "ReferencedSegmentReferenceIndex", "Referenced Segment Reference Index", "US", "1", false),
-        new(0x3010, 0x3010, 2, 0x0021, 0x0021, 2, "SegmentReferenceSequence", "Segment Reference Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x0022, 0x0022, 2, "SegmentReferenceIndex", "Segment Reference Index", "US", "1", false),
-        new(0x3010, 0x3010, 2, 0x0023, 0x0023, 2, "DirectSegmentReferenceSequence", "Direct Segment Reference Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x0024, 0x0024, 2, "CombinationSegmentReferenceSequence", "Combination Segment Reference Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x0025, 0x0025, 2, "ConceptualVolumeSequence", "Conceptual Volume Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x0026, 0x0026, 2, "SegmentedRTAccessoryDeviceSequence", "Segmented RT Accessory Device Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x0027, 0x0027, 2, "SegmentCharacteristicsSequence", "Segment Characteristics Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x0028, 0x0028, 2, "RelatedSegmentCharacteristicsSequence", "Related Segment Characteristics Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x0029, 0x0029, 2, "SegmentCharacteristicsPrecedence", "Segment Characteristics Precedence", "US", "1", false),
-        new(0x3010, 0x3010, 2, 0x002A, 0x002A, 2, "RTSegmentAnnotationSequence", "RT Segment Annotation Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x002B, 0x002B, 2, "SegmentAnnotationCategoryCodeSequence", "Segment Annotation Category Code Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x002C, 0x002C, 2, "SegmentAnnotationTypeCodeSequence", "Segment Annotation Type Code Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x002D, 0x002D, 2, "DeviceLabel", "Device Label", "LO", "1", false),
-        new(0x3010, 0x3010, 2, 0x002E, 0x002E, 2, "DeviceTypeCodeSequence", "Device Type Code Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x002F, 0x002F, 2, "SegmentAnnotationTypeModifierCodeSequence", "Segment Annotation Type Modifier Code Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x0030, 0x0030, 2, "PatientEquipmentRelationshipCodeSequence", "Patient Equipment Relationship Code Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x0031, 0x0031, 2, "ReferencedFiducialsUID", "Referenced Fiducials UID", "UI", "1", false),
-        new(0x3010, 0x3010, 2, 0x0032, 0x0032, 2, "PatientTreatmentOrientationSequence", "Patient Treatment Orientation Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x0033, 0x0033, 2, "UserContentLabel", "User Content Label", "SH", "1", false),
-        new(0x3010, 0x3010, 2, 0x0034, 0x0034, 2, "UserContentLongLabel", "User Content Long Label", "LO", "1", false),
-        new(0x3010, 0x3010, 2, 0x0035, 0x0035, 2, "EntityLabel", "Entity Label", "SH", "1", false),
-        new(0x3010, 0x3010, 2, 0x0036, 0x0036, 2, "EntityName", "Entity Name", "LO", "1", false),
-        new(0x3010, 0x3010, 2, 0x0037, 0x0037, 2, "EntityDescription", "Entity Description", "ST", "1", false),
-        new(0x3010, 0x3010, 2, 0x0038, 0x0038, 2, "EntityLongLabel", "Entity Long Label", "LO", "1", false),
-        new(0x3010, 0x3010, 2, 0x0039, 0x0039, 2, "DeviceIndex", "Device Index", "US", "1", false),
-        new(0x3010, 0x3010, 2, 0x003A, 0x003A, 2, "RTTreatmentPhaseIndex", "RT Treatment Phase Index", "US", "1", false),
-        new(0x3010, 0x3010, 2, 0x003B, 0x003B, 2, "RTTreatmentPhaseUID", "RT Treatment Phase UID", "UI", "1", false),
-        new(0x3010, 0x3010, 2, 0x003C, 0x003C, 2, "RTPrescriptionIndex", "RT Prescription Index", "US", "1", false),
-        new(0x3010, 0x3010, 2, 0x003D, 0x003D, 2, "RTSegmentAnnotationIndex", "RT Segment Annotation Index", "US", "1", false),
-        new(0x3010, 0x3010, 2, 0x003E, 0x003E, 2, "BasisRTTreatmentPhaseIndex", "Basis RT Treatment Phase Index", "US", "1", false),
-        new(0x3010, 0x3010, 2, 0x003F, 0x003F, 2, "RelatedRTTreatmentPhaseIndex", "Related RT Treatment Phase Index", "US", "1", false),
-        new(0x3010, 0x3010, 2, 0x0040, 0x0040, 2, "ReferencedRTTreatmentPhaseIndex", "Referenced RT Treatment Phase Index", "US", "1", false),
-        new(0x3010, 0x3010, 2, 0x0041, 0x0041, 2, "ReferencedRTPrescriptionIndex", "Referenced RT Prescription Index", "US", "1", false),
-        new(0x3010, 0x3010, 2, 0x0042, 0x0042, 2, "ReferencedParentRTPrescriptionIndex", "Referenced Parent RT Prescription Index", "US", "1", false),
-        new(0x3010, 0x3010, 2, 0x0043, 0x0043, 2, "ManufacturerDeviceIdentifier", "Manufacturer Device Identifier", "ST", "1", false),
-        new(0x3010, 0x3010, 2, 0x0044, 0x0044, 2, "InstanceLevelReferencedPerformedProcedureStepSequence", "Instance Level Referenced Performed Procedure Step Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x0045, 0x0045, 2, "RTTreatmentPhaseIntentPresenceFlag", "RT Treatment Phase Intent Presence Flag", "CS", "1", false),
-        new(0x3010, 0x3010, 2, 0x0046, 0x0046, 2, "RadiotherapyTreatmentType", "Radiotherapy Treatment Type", "CS", "1", false),
-        new(0x3010, 0x3010, 2, 0x0047, 0x0047, 2, "TeletherapyRadiationType", "Teletherapy Radiation Type", "CS", "1-n", false),
-        new(0x3010, 0x3010, 2, 0x0048, 0x0048, 2, "BrachytherapySourceType", "Brachytherapy Source Type", "CS", "1-n", false),
-        new(0x3010, 0x3010, 2, 0x0049, 0x0049, 2, "ReferencedRTTreatmentPhaseSequence", "Referenced RT Treatment Phase Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x004A, 0x004A, 2, "ReferencedDirectSegmentInstanceSequence", "Referenced Direct Segment Instance Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x004B, 0x004B, 2, "IntendedRTTreatmentPhaseSequence", "Intended RT Treatment Phase Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x004C, 0x004C, 2, "IntendedPhaseStartDate", "Intended Phase Start Date", "DA", "1", false),
-        new(0x3010, 0x3010, 2, 0x004D, 0x004D, 2, "IntendedPhaseEndDate", "Intended Phase End Date", "DA", "1", false),
-        new(0x3010, 0x3010, 2, 0x004E, 0x004E, 2, "RTTreatmentPhaseIntervalSequence", "RT Treatment Phase Interval Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x004F, 0x004F, 2, "TemporalRelationshipIntervalAnchor", "Temporal Relationship Interval Anchor", "CS", "1", false),
-        new(0x3010, 0x3010, 2, 0x0050, 0x0050, 2, "MinimumNumberOfIntervalDays", "Minimum Number Of Interval Days", "FD", "1", false),
-        new(0x3010, 0x3010, 2, 0x0051, 0x0051, 2, "MaximumNumberOfIntervalDays", "Maximum Number Of Interval Days", "FD", "1", false),
-        new(0x3010, 0x3010, 2, 0x0052, 0x0052, 2, "PertinentSOPClassesInStudy", "Pertinent SOP Classes In Study", "UI", "1-n", false),
-        new(0x3010, 0x3010, 2, 0x0053, 0x0053, 2, "PertinentSOPClassesInSeries", "Pertinent SOP Classes In Series", "UI", "1-n", false),
-        new(0x3010, 0x3010, 2, 0x0054, 0x0054, 2, "RTPrescriptionLabel", "RT Prescription Label", "LO", "1", false),
-        new(0x3010, 0x3010, 2, 0x0055, 0x0055, 2, "RTPhysicianIntentPredecessorSequence", "RT Physician Intent Predecessor Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x0056, 0x0056, 2, "RTTreatmentApproachLabel", "RT Treatment Approach Label", "LO", "1", false),
-        new(0x3010, 0x3010, 2, 0x0057, 0x0057, 2, "RTPhysicianIntentSequence", "RT Physician Intent Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x0058, 0x0058, 2, "RTPhysicianIntentIndex", "RT Physician Intent Index", "US", "1", false),
-        new(0x3010, 0x3010, 2, 0x0059, 0x0059, 2, "RTTreatmentIntentType", "RT Treatment Intent Type", "CS", "1", false),
-        new(0x3010, 0x3010, 2, 0x005A, 0x005A, 2, "RTPhysicianIntentNarrative", "RT Physician Intent Narrative", "UT", "1", false),
-        new(0x3010, 0x3010, 2, 0x005B, 0x005B, 2, "RTProtocolCodeSequence", "RT Protocol Code Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x005C, 0x005C, 2, "ReasonForSuperseding", "Reason For Superseding", "ST", "1", false),
-        new(0x3010, 0x3010, 2, 0x005D, 0x005D, 2, "RTDiagnosisCodeSequence", "RT Diagnosis Code Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x005E, 0x005E, 2, "ReferencedRTPhysicianIntentIndex", "Referenced RT Physician Intent Index", "US", "1", false),
-        new(0x3010, 0x3010, 2, 0x005F, 0x005F, 2, "RTPhysicianIntentInputInstanceSequence", "RT Physician Intent Input Instance Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x0060, 0x0060, 2, "RTAnatomicPrescriptionSequence", "RT Anatomic Prescription Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x0061, 0x0061, 2, "PriorTreatmentDoseDescription", "Prior Treatment Dose Description", "UT", "1", false),
-        new(0x3010, 0x3010, 2, 0x0062, 0x0062, 2, "PriorTreatmentReferenceSequence", "Prior Treatment Reference Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x0063, 0x0063, 2, "DosimetricObjectiveEvaluationScope", "Dosimetric Objective Evaluation Scope", "CS", "1", false),
-        new(0x3010, 0x3010, 2, 0x0064, 0x0064, 2, "TherapeuticRoleCategoryCodeSequence", "Therapeutic Role Category Code Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x0065, 0x0065, 2, "TherapeuticRoleTypeCodeSequence", "Therapeutic Role Type Code Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x0066, 0x0066, 2, "ConceptualVolumeOptimizationPrecedence", "Conceptual Volume Optimization Precedence", "US", "1", false),
-        new(0x3010, 0x3010, 2, 0x0067, 0x0067, 2, "ConceptualVolumeCategoryCodeSequence", "Conceptual Volume Category Code Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x0068, 0x0068, 2, "ConceptualVolumeBlockingConstraint", "Conceptual Volume Blocking Constraint", "CS", "1", false),
-        new(0x3010, 0x3010, 2, 0x0069, 0x0069, 2, "ConceptualVolumeTypeCodeSequence", "Conceptual Volume Type Code Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x006A, 0x006A, 2, "ConceptualVolumeTypeModifierCodeSequence", "Conceptual Volume Type Modifier Code Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x006B, 0x006B, 2, "RTPrescriptionSequence", "RT Prescription Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x006C, 0x006C, 2, "DosimetricObjectiveSequence", "Dosimetric Objective Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x006D, 0x006D, 2, "DosimetricObjectiveTypeCodeSequence", "Dosimetric Objective Type Code Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x006E, 0x006E, 2, "DosimetricObjectiveUID", "Dosimetric Objective UID", "UI", "1", false),
-        new(0x3010, 0x3010, 2, 0x006F, 0x006F, 2, "ReferencedDosimetricObjectiveUID", "Referenced Dosimetric Objective UID", "UI", "1", false),
-        new(0x3010, 0x3010, 2, 0x0070, 0x0070, 2, "DosimetricObjectiveParameterSequence", "Dosimetric Objective Parameter Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x0071, 0x0071, 2, "ReferencedDosimetricObjectivesSequence", "Referenced Dosimetric Objectives Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x0073, 0x0073, 2, "AbsoluteDosimetricObjectiveFlag", "Absolute Dosimetric Objective Flag", "CS", "1", false),
-        new(0x3010, 0x3010, 2, 0x0074, 0x0074, 2, "DosimetricObjectiveWeight", "Dosimetric Objective Weight", "FD", "1", false),
-        new(0x3010, 0x3010, 2, 0x0075, 0x0075, 2, "DosimetricObjectivePurpose", "Dosimetric Objective Purpose", "CS", "1", false),
-        new(0x3010, 0x3010, 2, 0x0076, 0x0076, 2, "PlanningInputInformationSequence", "Planning Input Information Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x0077, 0x0077, 2, "TreatmentSite", "Treatment Site", "LO", "1", false),
-        new(0x3010, 0x3010, 2, 0x0078, 0x0078, 2, "TreatmentSiteCodeSequence", "Treatment Site Code Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x0079, 0x0079, 2, "FractionPatternSequence", "Fraction Pattern Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x007A, 0x007A, 2, "TreatmentTechniqueNotes", "Treatment Technique Notes", "UT", "1", false),
-        new(0x3010, 0x3010, 2, 0x007B, 0x007B, 2, "PrescriptionNotes", "Prescription Notes", "UT", "1", false),
-        new(0x3010, 0x3010, 2, 0x007C, 0x007C, 2, "NumberOfIntervalFractions", "Number Of Interval Fractions", "IS", "1", false),
-        new(0x3010, 0x3010, 2, 0x007D, 0x007D, 2, "NumberOfFractions", "Number Of Fractions", "US", "1", false),
-        new(0x3010, 0x3010, 2, 0x007E, 0x007E, 2, "IntendedDeliveryDuration", "Intended Delivery Duration", "US", "1", false),
-        new(0x3010, 0x3010, 2, 0x007F, 0x007F, 2, "FractionationNotes", "Fractionation Notes", "UT", "1", false),
-        new(0x3010, 0x3010, 2, 0x0080, 0x0080, 2, "RTTreatmentTechniqueCodeSequence", "RT Treatment Technique Code Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x0081, 0x0081, 2, "PrescriptionNotesSequence", "Prescription Notes Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x0082, 0x0082, 2, "FractionBasedRelationshipSequence", "Fraction Based Relationship Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x0083, 0x0083, 2, "FractionBasedRelationshipIntervalAnchor", "Fraction Based Relationship Interval Anchor", "CS", "1", false),
-        new(0x3010, 0x3010, 2, 0x0084, 0x0084, 2, "MinimumHoursBetweenFractions", "Minimum Hours Between Fractions", "FD", "1", false),
-        new(0x3010, 0x3010, 2, 0x0085, 0x0085, 2, "IntendedFractionStartTime", "Intended Fraction Start Time", "TM", "1-n", false),
-        new(0x3010, 0x3010, 2, 0x0086, 0x0086, 2, "IntendedStartDayOfWeek", "Intended Start Day Of Week", "LT", "1", false),
-        new(0x3010, 0x3010, 2, 0x0087, 0x0087, 2, "WeekdayFractionPatternSequence", "Weekday Fraction Pattern Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x0088, 0x0088, 2, "DeliveryTimeStructureCodeSequence", "Delivery Time Structure Code Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x0089, 0x0089, 2, "TreatmentSiteModifierCodeSequence", "Treatment Site Modifier Code Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x0090, 0x0090, 2, "RoboticBaseLocationIndicator", "Robotic Base Location Indicator", "CS", "1", false),
-        new(0x3010, 0x3010, 2, 0x0091, 0x0091, 2, "RoboticPathNodeSetCodeSequence", "Robotic Path Node Set Code Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x0092, 0x0092, 2, "RoboticNodeIdentifier", "Robotic Node Identifier", "UL", "1", false),
-        new(0x3010, 0x3010, 2, 0x0093, 0x0093, 2, "RTTreatmentSourceCoordinates", "RT Treatment Source Coordinates", "FD", "3", false),
-        new(0x3010, 0x3010, 2, 0x0094, 0x0094, 2, "RadiationSourceCoordinateSystemYawAngle", "Radiation Source Coordinate System Yaw Angle", "FD", "1", false),
-        new(0x3010, 0x3010, 2, 0x0095, 0x0095, 2, "RadiationSourceCoordinateSystemRollAngle", "Radiation Source Coordinate System Roll Angle", "FD", "1", false),
-        new(0x3010, 0x3010, 2, 0x0096, 0x0096, 2, "RadiationSourceCoordinateSystemPitchAngle", "Radiation Source Coordinate System Pitch Angle", "FD", "1", false),
-        new(0x3010, 0x3010, 2, 0x0097, 0x0097, 2, "RoboticPathControlPointSequence", "Robotic Path Control Point Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x0098, 0x0098, 2, "TomotherapeuticControlPointSequence", "Tomotherapeutic Control Point Sequence", "SQ", "1", false),
-        new(0x3010, 0x3010, 2, 0x0099, 0x0099, 2, "TomotherapeuticLeafOpenDurations", "Tomotherapeutic Leaf Open Durations", "FD", "1-n", false),
-        new(0x3010, 0x3010, 2, 0x009A, 0x009A, 2, "TomotherapeuticLeafInitialClosedDurations", "Tomotherapeutic Leaf Initial Closed Durations", "FD", "1-n", false),
-        new(0x4010, 0x4010, 2, 0x0001, 0x0001, 2, "LowEnergyDetectors", "Low Energy Detectors", "CS", "1", false),
-        new(0x4010, 0x4010, 2, 0x0002, 0x0002, 2, "HighEnergyDetectors", "High Energy Detectors", "CS", "1", false),
-        new(0x4010, 0x4010, 2, 0x0004, 0x0004, 2, "DetectorGeometrySequence", "Detector Geometry Sequence", "SQ", "1", false),
-        new(0x4010, 0x4010, 2, 0x1001, 0x1001, 2, "ThreatROIVoxelSequence", "Threat ROI Voxel Sequence", "SQ", "1", false),
-        new(0x4010, 0x4010, 2, 0x1004, 0x1004, 2, "ThreatROIBase", "Threat ROI Base", "FL", "3", false),
-        new(0x4010, 0x4010, 2, 0x1005, 0x1005, 2, "ThreatROIExtents", "Threat ROI Extents", "FL", "3", false),
-        new(0x4010, 0x4010, 2, 0x1006, 0x1006, 2, "ThreatROIBitmap", "Threat ROI Bitmap", "OB", "1", false),
-        new(0x4010, 0x4010, 2, 0x1007, 0x1007, 2, "RouteSegmentID", "Route Segment ID", "SH", "1", false),
-        new(0x4010, 0x4010, 2, 0x1008, 0x1008, 2, "GantryType", "Gantry Type", "CS", "1", false),
-        new(0x4010, 0x4010, 2, 0x1009, 0x1009, 2, "OOIOwnerType", "OOI Owner Type", "CS", "1", false),
-        new(0x4010, 0x4010, 2, 0x100A, 0x100A, 2, "RouteSegmentSequence", "Route Segment Sequence", "SQ", "1", false),
-        new(0x4010, 0x4010, 2, 0x1010, 0x1010, 2, "PotentialThreatObjectID", "Potential Threat Object ID", "US", "1", false),
-        new(0x4010, 0x4010, 2, 0x1011, 0x1011, 2, "ThreatSequence", "Threat Sequence", "SQ", "1", false),
-        new(0x4010, 0x4010, 2, 0x1012, 0x1012, 2, "ThreatCategory", "Threat Category", "CS", "1", false),
-        new(0x4010, 0x4010, 2, 0x1013, 0x1013, 2, "ThreatCategoryDescription", "Threat Category Description", "LT", "1", false),
-        new(0x4010, 0x4010, 2, 0x1014, 0x1014, 2, "ATDAbilityAssessment", "ATD Ability Assessment", "CS", "1", false),
-        new(0x4010, 0x4010, 2, 0x1015, 0x1015, 2, "ATDAssessmentFlag", "ATD Assessment Flag", "CS", "1", false),
-        new(0x4010, 0x4010, 2, 0x1016, 0x1016, 2, "ATDAssessmentProbability", "ATD Assessment Probability", "FL", "1", false),
-        new(0x4010, 0x4010, 2, 0x1017, 0x1017, 2, "Mass", "Mass", "FL", "1", false),
-        new(0x4010, 0x4010, 2, 0x1018, 0x1018, 2, "Density", "Density", "FL", "1", false),
-        new(0x4010, 0x4010, 2, 0x1019, 0x1019, 2, "ZEffective", "Z Effective", "FL", "1", false),
-        new(0x4010, 0x4010, 2, 0x101A, 0x101A, 2, "BoardingPassID", "Boarding Pass ID", "SH", "1", false),
-        new(0x4010, 0x4010, 2, 0x101B, 0x101B, 2, "CenterOfMass", "Center Of Mass", "FL", "3", false),
-        new(0x4010, 0x4010, 2, 0x101C, 0x101C, 2, "CenterOfPTO", "Center Of PTO", "FL", "3", false),
-        new(0x4010, 0x4010, 2, 0x101D, 0x101D, 2, "BoundingPolygon", "Bounding Polygon", "FL", "6-n", false),
-        new(0x4010, 0x4010, 2, 0x101E, 0x101E, 2, "RouteSegmentStartLocationID", "Route Segment Start Location ID", "SH", "1", false),
-        new(0x4010, 0x4010, 2, 0x101F, 0x101F, 2, "RouteSegmentEndLocationID", "Route Segment End Location ID", "SH", "1", false),
-        new(0x4010, 0x4010, 2, 0x1020, 0x1020, 2, "RouteSegmentLocationIDType", "Route Segment Location ID Type", "CS", "1", false),
-        new(0x4010, 0x4010, 2, 0x1021, 0x1021, 2, "AbortReason", "Abort Reason", "CS", "1-n", false),
-        new(0x4010, 0x4010, 2, 0x1023, 0x1023, 2, "VolumeOfPTO", "Volume Of PTO", "FL", "1", false),
-        new(0x4010, 0x4010, 2, 0x1024, 0x1024, 2, "AbortFlag", "Abort Flag", "CS", "1", false),
-        new(0x4010, 0x4010, 2, 0x1025, 0x1025, 2, "RouteSegmentStartTime", "Route Segment Start Time", "DT", "1", false),
-        new(0x4010, 0x4010, 2, 0x1026, 0x1026, 2, "RouteSegmentEndTime", "Route Segment End Time", "DT", "1", false),
-        new(0x4010, 0x4010, 2, 0x1027, 0x1027, 2, "TDRType", "TDR Type", "CS", "1", false),
-        new(0x4010, 0x4010, 2, 0x1028, 0x1028, 2, "InternationalRouteSegment", "International Route Segment", "CS", "1", false),
-        new(0x4010, 0x4010, 2, 0x1029, 0x1029, 2, "ThreatDetectionAlgorithmAndVersion", "Threat Detection Algorithm And Version", "LO", "1-n", false),
-        new(0x4010, 0x4010, 2, 0x102A, 0x102A, 2, "AssignedLocation", "Assigned Location", "SH", "1", false),
-        new(0x4010, 0x4010, 2, 0x102B, 0x102B, 2, "AlarmDecisionTime", "Alarm Decision Time", "DT", "1", false),
-        new(0x4010, 0x4010, 2, 0x1031, 0x1031, 2, "AlarmDecision", "Alarm Decision", "CS", "1", false),
-        new(0x4010, 0x4010, 2, 0x1033, 0x1033, 2, "NumberOfTotalObjects", "Number Of Total Objects", "US", "1", false),
-        new(0x4010, 0x4010, 2, 0x1034, 0x1034, 2, "NumberOfAlarmObjects", "Number Of Alarm Objects", "US", "1", false),
-        new(0x4010, 0x4010, 2, 0x1037, 0x1037, 2, "PTORepresentationSequence", "PTO Representation Sequence", "SQ", "1", false),
-        new(0x4010, 0x4010, 2, 0x1038, 0x1038, 2, "ATDAssessmentSequence", "ATD Assessment Sequence", "SQ", "1", false),
-        new(0x4010, 0x4010, 2, 0x1039, 0x1039, 2, "TIPType", "TIP Type", "CS", "1", false),
-        new(0x4010, 0x4010, 2, 0x103A, 0x103A, 2, "DICOSVersion", "DICOS Version", "CS", "1", false),
-        new(0x4010, 0x4010, 2, 0x1041, 0x1041, 2, "OOIOwnerCreationTime", "OOI Owner Creation Time", "DT", "1", false),
-        new(0x4010, 0x4010, 2, 0x1042, 0x1042, 2, "OOIType", "OOI Type", "CS", "1", false),
-        new(0x4010, 0x4010, 2, 0x1043, 0x1043, 2, "OOISize", "OOI Size", "FL", "3", false),
-        new(0x4010, 0x4010, 2, 0x1044, 0x1044, 2, "AcquisitionStatus", "Acquisition Status", "CS", "1", false),
-        new(0x4010, 0x4010, 2, 0x1045, 0x1045, 2, "BasisMaterialsCodeSequence", "Basis Materials Code Sequence", "SQ", "1", false),
-        new(0x4010, 0x4010, 2, 0x1046, 0x1046, 2, "PhantomType", "Phantom Type", "CS", "1", false),
-        new(0x4010, 0x4010, 2, 0x1047, 0x1047, 2, "OOIOwnerSequence", "OOI Owner Sequence", "SQ", "1", false),
-        new(0x4010, 0x4010, 2, 0x1048, 0x1048, 2, "ScanType", "Scan Type", "CS", "1", false),
-        new(0x4010, 0x4010, 2, 0x1051, 0x1051, 2, "ItineraryID", "Itinerary ID", "LO", "1", false),
-        new(0x4010, 0x4010, 2, 0x1052, 0x1052, 2, "ItineraryIDType", "Itinerary ID Type", "SH", "1", false),
-        new(0x4010, 0x4010, 2, 0x1053, 0x1053, 2, "ItineraryIDAssigningAuthority", "Itinerary ID Assigning Authority", "LO", "1", false),
-        new(0x4010, 0x4010, 2, 0x1054, 0x1054, 2, "RouteID", "Route ID", "SH", "1", false),
-        new(0x4010, 0x4010, 2, 0x1055, 0x1055, 2, "RouteIDAssigningAuthority", "Route ID Assigning Authority", "SH", "1", false),
-        new(0x4010, 0x4010, 2, 0x1056, 0x1056, 2, "InboundArrivalType", "Inbound Arrival Type", "CS", "1", false),
-        new(0x4010, 0x4010, 2, 0x1058, 0x1058, 2, "CarrierID", "Carrier ID", "SH", "1", false),
-        new(0x4010, 0x4010, 2, 0x1059, 0x1059, 2, "CarrierIDAssigningAuthority", "Carrier ID Assigning Authority", "CS", "1", false),
-        new(0x4010, 0x4010, 2, 0x1060, 0x1060, 2, "SourceOrientation", "Source Orientation", "FL", "3", false),
-        new(0x4010, 0x4010, 2, 0x1061, 0x1061, 2, "SourcePosition", "Source Position", "FL", "3", false),
-        new(0x4010, 0x4010, 2, 0x1062, 0x1062, 2, "BeltHeight", "Belt Height", "FL", "1", false),
-        new(0x4010, 0x4010, 2, 0x1064, 0x1064, 2, "AlgorithmRoutingCodeSequence", "Algorithm Routing Code Sequence", "SQ", "1", false),
-        new(0x4010, 0x4010, 2, 0x1067, 0x1067, 2, "TransportClassification", "Transport Classification", "CS", "1", false),
-        new(0x4010, 0x4010, 2, 0x1068, 0x1068, 2, "OOITypeDescriptor", "OOI Type Descriptor", "LT", "1", false),
-        new(0x4010, 0x4010, 2, 0x1069, 0x1069, 2, "TotalProcessingTime", "Total Processing Time", "FL", "1", false),
-        new(0x4010, 0x4010, 2, 0x106C, 0x106C, 2, "DetectorCalibrationData", "Detector Calibration Data", "OB", "1", false),
-        new(0x4010, 0x4010, 2, 0x106D, 0x106D, 2, "AdditionalScreeningPerformed", "Additional Screening Performed", "CS", "1", false),
-        new(0x4010, 0x4010, 2, 0x106E, 0x106E, 2, "AdditionalInspectionSelectionCriteria", "Additional Inspection Selection Criteria", "CS", "1", false),
-        new(0x4010, 0x4010, 2, 0x106F, 0x106F, 2, "AdditionalInspectionMethodSequence", "Additional Inspection Method Sequence", "SQ", "1", false),
-        new(0x4010, 0x4010, 2, 0x1070, 0x1070, 2, "AITDeviceType", "AIT Device Type", "CS", "1", false),
-        new(0x4010, 0x4010, 2, 0x1071, 0x1071, 2, "QRMeasurementsSequence", "QR Measurements Sequence", "SQ", "1", false),
-        new(0x4010, 0x4010, 2, 0x1072, 0x1072, 2, "TargetMaterialSequence", "Target Material Sequence", "SQ", "1", false),
-        new(0x4010, 0x4010, 2, 0x1073, 0x1073, 2, "SNRThreshold", "SNR Threshold", "FD", "1", false),
-        new(0x4010, 0x4010, 2, 0x1075, 0x1075, 2, "ImageScaleRepresentation", "Image Scale Representation", "DS", "1", false),
-        new(0x4010, 0x4010, 2, 0x1076, 0x1076, 2, "ReferencedPTOSequence", "Referenced PTO Sequence", "SQ", "1", false),
-        new(0x4010, 0x4010, 2, 0x1077, 0x1077, 2, "ReferencedTDRInstanceSequence", "Referenced TDR Instance Sequence", "SQ", "1", false),
-        new(0x4010, 0x4010, 2, 0x1078, 0x1078, 2, "PTOLocationDescription", "PTO Location Description", "ST", "1", false),
-        new(0x4010, 0x4010, 2, 0x1079, 0x1079, 2, "AnomalyLocatorIndicatorSequence", "Anomaly Locator Indicator Sequence", "SQ", "1", false),
-        new(0x4010, 0x4010, 2, 0x107A, 0x107A, 2, "AnomalyLocatorIndicator", "Anomaly Locator Indicator", "FL", "3", false),
-        new(0x4010, 0x4010, 2, 0x107B, 0x107B, 2, "PTORegionSequence", "PTO Region Sequence", "SQ", "1", false),
-        new(0x4010, 0x4010, 2, 0x107C, 0x107C, 2, "InspectionSelectionCriteria", "Inspection Selection Criteria", "CS", "1", false),
-        new(0x4010, 0x4010, 2, 0x107D, 0x107D, 2, "SecondaryInspectionMethodSequence", "Secondary Inspection Method Sequence", "SQ", "1", false),
-        new(0x4010, 0x4010, 2, 0x107E, 0x107E, 2, "PRCSToRCSOrientation", "PRCS To RCS Orientation", "DS", "6", false),
-        new(0x4FFE, 0x4FFE, 2, 0x0001, 0x0001, 2, "MACParametersSequence", "MAC Parameters Sequence", "SQ", "1", false),
-        new(0x5200, 0x5200, 2, 0x9229, 0x9229, 2, "SharedFunctionalGroupsSequence", "Shared Functional Groups Sequence", "SQ", "1", false),
-        new(0x5200, 0x5200, 2, 0x9230, 0x9230, 2, "PerFrameFunctionalGroupsSequence", "Per Frame Functional Groups Sequence", "SQ", "1", false),
-        new(0x5400, 0x5400, 2, 0x0100, 0x0100, 2, "WaveformSequence", "Waveform Sequence", "SQ", "1", false),
-        new(0x5400, 0x5400, 2, 0x0110, 0x0110, 2, "ChannelMinimumValue", "Channel Minimum Value", "OB|OW", "1", false),
-        new(0x5400, 0x5400, 2, 0x0112, 0x0112, 2, "ChannelMaximumValue", "Channel Maximum Value", "OB|OW", "1", false),
-        new(0x5400, 0x5400, 2, 0x1004, 0x1004, 2, "WaveformBitsAllocated", "Waveform Bits Allocated", "US", "1", false),
-        new(0x5400, 0x5400, 2, 0x1006, 0x1006, 2, "WaveformSampleInterpretation", "Waveform Sample Interpretation", "CS", "1", false),
-        new(0x5400, 0x5400, 2, 0x100A, 0x100A, 2, "WaveformPaddingValue", "Waveform Padding Value", "OB|OW", "1", false),
-        new(0x5400, 0x5400, 2, 0x1010, 0x1010, 2, "WaveformData", "Waveform Data", "OB|OW", "1", false),
-        new(0x5600, 0x5600, 2, 0x0010, 0x0010, 2, "FirstOrderPhaseCorrectionAngle", "First Order Phase Correction Angle", "OF", "1", false),
-        new(0x5600, 0x5600, 2, 0x0020, 0x0020, 2, "SpectroscopyData", "Spectroscopy Data", "OF", "1", false),
-        new(0x6000, 0x60FF, 0, 0x0010, 0x0010, 2, "OverlayRows", "Overlay Rows", "US", "1", false),
-        new(0x6000, 0x60FF, 0, 0x0011, 0x0011, 2, "OverlayColumns", "Overlay Columns", "US", "1", false),
-        new(0x6000, 0x60FF, 0, 0x0015, 0x0015, 2, "NumberOfFramesInOverlay", "Number Of Frames In Overlay", "IS", "1", false),
-        new(0x6000, 0x60FF, 0, 0x0022, 0x0022, 2, "OverlayDescription", "Overlay Description", "LO", "1", false),
-        new(0x6000, 0x60FF, 0, 0x0040, 0x0040, 2, "OverlayType", "Overlay Type", "CS", "1", false),
-        new(0x6000, 0x60FF, 0, 0x0045, 0x0045, 2, "OverlaySubtype", "Overlay Subtype", "LO", "1", false),
-        new(0x6000, 0x60FF, 0, 0x0050, 0x0050, 2, "OverlayOrigin", "Overlay Origin", "SS", "2", false),
-        new(0x6000, 0x60FF, 0, 0x0051, 0x0051, 2, "ImageFrameOrigin", "Image Frame Origin", "US", "1", false),
-        new(0x6000, 0x60FF, 0, 0x0100, 0x0100, 2, "OverlayBitsAllocated", "Overlay Bits Allocated", "US", "1", false),
-        new(0x6000, 0x60FF, 0, 0x0102, 0x0102, 2, "OverlayBitPosition", "Overlay Bit Position", "US", "1", false),
-        new(0x6000, 0x60FF, 0, 0x1001, 0x1001, 2, "OverlayActivationLayer", "Overlay Activation Layer", "CS", "1", false),
-        new(0x6000, 0x60FF, 0, 0x1301, 0x1301, 2, "ROIArea", "ROI Area", "IS", "1", false),
-        new(0x6000, 0x60FF, 0, 0x1302, 0x1302, 2, "ROIMean", "ROI Mean", "DS", "1", false),
-        new(0x6000, 0x60FF, 0, 0x1303, 0x1303, 2, "ROIStandardDeviation", "ROI Standard Deviation", "DS", "1", false),
-        new(0x6000, 0x60FF, 0, 0x1500, 0x1500, 2, "OverlayLabel", "Overlay Label", "LO", "1", false),
-        new(0x6000, 0x60FF, 0, 0x3000, 0x3000, 2, "OverlayData", "Overlay Data", "OB|OW", "1", false),
-        new(0x7FE0, 0x7FE0, 2, 0x0001, 0x0001, 2, "ExtendedOffsetTable", "Extended Offset Table", "OV", "1", false),
-        new(0x7FE0, 0x7FE0, 2, 0x0002, 0x0002, 2, "ExtendedOffsetTableLengths", "Extended Offset Table Lengths", "OV", "1", false),
-        new(0x7FE0, 0x7FE0, 2, 0x0008, 0x0008, 2, "FloatPixelData", "Float Pixel Data", "OF", "1", false),
-        new(0x7FE0, 0x7FE0, 2, 0x0009, 0x0009, 2, "DoubleFloatPixelData", "Double Float Pixel Data", "OD", "1", false),
-        new(0x7FE0, 0x7FE0, 2, 0x0010, 0x0010, 2, "PixelData", "Pixel Data", "OB|OW", "1", false),
-        new(0xFFFA, 0xFFFA, 2, 0xFFFA, 0xFFFA, 2, "DigitalSignaturesSequence", "Digital Signatures Sequence", "SQ", "1", false),
-        new(0xFFFC, 0xFFFC, 2, 0xFFFC, 0xFFFC, 2, "DataSetTrailingPadding", "Data Set Trailing Padding", "OB", "1", false),
-        new(0xFFFE, 0xFFFE, 2, 0xE000, 0xE000, 2, "Item", "Item", "NONE", "1", false),
-        new(0xFFFE, 0xFFFE, 2, 0xE00D, 0xE00D, 2, "ItemDelimitationItem", "Item Delimitation Item", "NONE", "1", false),
-        new(0xFFFE, 0xFFFE, 2, 0xE0DD, 0xE0DD, 2, "SequenceDelimitationItem", "Sequence Delimitation Item", "NONE", "1", false),
-        new(0x0000, 0x0000, 2, 0x0001, 0x0001, 2, "CommandLengthToEnd", "Command Length To End", "UL", "1", true),
-        new(0x0000, 0x0000, 2, 0x0010, 0x0010, 2, "CommandRecognitionCode", "Command Recognition Code", "SH", "1", true),
-        new(0x0000, 0x0000, 2, 0x0200, 0x0200, 2, "Initiator", "Initiator", "AE", "1", true),
-        new(0x0000, 0x0000, 2, 0x0300, 0x0300, 2, "Receiver", "Receiver", "AE", "1", true),
-        new(0x0000, 0x0000, 2, 0x0400, 0x0400, 2, "FindLocation", "Find Location", "AE", "1", true),
-        new(0x0000, 0x0000, 2, 0x0850, 0x0850, 2, "NumberOfMatches", "Number Of Matches", "US", "1", true),
-        new(0x0000, 0x0000, 2, 0x0860, 0x0860, 2, "ResponseSequenceNumber", "Response Sequence Number", "US", "1", true),
-        new(0x0000, 0x0000, 2, 0x4000, 0x4000, 2, "DialogReceiver", "Dialog Receiver", "LT", "1", true),
-        new(0x0000, 0x0000, 2, 0x4010, 0x4010, 2, "TerminalType", "Terminal Type", "LT", "1", true),
-        new(0x0000, 0x0000, 2, 0x5010, 0x5010, 2, "MessageSetID", "Message Set ID", "SH", "1", true),
-        new(0x0000, 0x0000, 2, 0x5020, 0x5020, 2, "EndMessageID", "End Message ID", "SH", "1", true),
-        new(0x0000, 0x0000, 2, 0x5110, 0x5110, 2, "DisplayFormat", "Display Format", "LT", "1", true),
-        new(0x0000, 0x0000, 2, 0x5120, 0x5120, 2, "PagePositionID", "Page Position ID", "LT", "1", true),
-        new(0x0000, 0x0000, 2, 0x5130, 0x5130, 2, "TextFormatID", "Text Format ID", "CS", "1", true),
-        new(0x0000, 0x0000, 2, 0x5140, 0x5140, 2, "NormalReverse", "Normal Reverse", "CS", "1", true),
-        new(0x0000, 0x0000, 2, 0x5150, 0x5150, 2, "AddGrayScale", "Add Gray Scale", "CS", "1", true),
-        new(0x0000, 0x0000, 2, 0x5160, 0x5160, 2, "Borders", "Borders", "CS", "1", true),
-        new(0x0000, 0x0000, 2, 0x5170, 0x5170, 2, "Copies", "Copies", "IS", "1", true),
-        new(0x0000, 0x0000, 2, 0x5180, 0x5180, 2, "CommandMagnificationType", "Command Magnification Type", "CS", "1", true),
-        new(0x0000, 0x0000, 2, 0x5190, 0x5190, 2, "Erase", "Erase", "CS", "1", true),
-        new(0x0000, 0x0000, 2, 0x51A0, 0x51A0, 2, "Print", "Print", "CS", "1", true),
-        new(0x0000, 0x0000, 2, 0x51B0, 0x51B0, 2, "Overlays", "Overlays", "US", "1-n", true),
-        new(0x0004, 0x0004, 2, 0x1504, 0x1504, 2, "MRDRDirectoryRecordOffset", "MRDR Directory Record Offset", "UL", "1", true),
-        new(0x0004, 0x0004, 2, 0x1600, 0x1600, 2, "NumberOfReferences", "Number Of References", "UL", "1", true),
-        new(0x0008, 0x0008, 2, 0x0001, 0x0001, 2, "LengthToEnd", "Length To End", "UL", "1", true),
-        new(0x0008, 0x0008, 2, 0x0010, 0x0010, 2, "RecognitionCode", "Recognition Code", "SH", "1", true),
-        new(0x0008, 0x0008, 2, 0x0024, 0x0024, 2, "OverlayDate", "Overlay Date", "DA", "1", true),
-        new(0x0008, 0x0008, 2, 0x0025, 0x0025, 2, "CurveDate", "Curve Date", "DA", "1", true),
-        new(0x0008, 0x0008, 2, 0x0034, 0x0034, 2, "OverlayTime", "Overlay Time", "TM", "1", true),
-        new(0x0008, 0x0008, 2, 0x0035, 0x0035, 2, "CurveTime", "Curve Time", "TM", "1", true),
-        new(0x0008, 0x0008, 2, 0x0040, 0x0040, 2, "DataSetType", "Data Set Type", "US", "1", true),
-        new(0x0008, 0x0008, 2, 0x0041, 0x0041, 2, "DataSetSubtype", "Data Set Subtype", "LO", "1", true),
-        new(0x0008, 0x0008, 2, 0x0042, 0x0042, 2, "NuclearMedicineSeriesType", "Nuclear Medicine Series Type", "CS", "1", true),
-        new(0x0008, 0x0008, 2, 0x1000, 0x1000, 2, "NetworkID", "Network ID", "AE", "1", true),
-        new(0x0008, 0x0008, 2, 0x1100, 0x1100, 2, "ReferencedResultsSequence", "Referenced Results Sequence", "SQ", "1", true),
-        new(0x0008, 0x0008, 2, 0x1130, 0x1130, 2, "ReferencedOverlaySequence", "Referenced Overlay Sequence", "SQ", "1", true),
-        new(0x0008, 0x0008, 2, 0x1145, 0x1145, 2, "ReferencedCurveSequence", "Referenced Curve Sequence", "SQ", "1", true),
-        new(0x0008, 0x0008, 2, 0x2110, 0x2110, 2, "LossyImageCompressionRetired", "Lossy Image Compression Retired", "CS", "1", true),
-        new(0x0008, 0x0008, 2, 0x2200, 0x2200, 2, "TransducerPosition", "Transducer Position", "CS", "1", true),
-        new(0x0008, 0x0008, 2, 0x2204, 0x2204, 2, "TransducerOrientation", "Transducer Orientation", "CS", "1", true),
-        new(0x0008, 0x0008, 2, 0x2208, 0x2208, 2, "AnatomicStructure", "Anatomic Structure", "CS", "1", true),
-        new(0x0008, 0x0008, 2, 0x2229, 0x2229, 2, "AnatomicStructureSpaceOrRegionSequence", "Anatomic Structure Space Or Region Sequence", "SQ", "1", true),
-        new(0x0008, 0x0008, 2, 0x2240, 0x2240, 2, "TransducerPositionSequence", "Transducer Position Sequence", "SQ", "1", true),
-        new(0x0008, 0x0008, 2, 0x2242, 0x2242, 2, "TransducerPositionModifierSequence", "Transducer Position Modifier Sequence", "SQ", "1", true),
-        new(0x0008, 0x0008, 2, 0x2244, 0x2244, 2, "TransducerOrientationSequence", "Transducer Orientation Sequence", "SQ", "1", true),
-        new(0x0008, 0x0008, 2, 0x2246, 0x2246, 2, "TransducerOrientationModifierSequence", "Transducer Orientation Modifier Sequence", "SQ", "1", true),
-        new(0x0008, 0x0008, 2, 0x2251, 0x2251, 2, "AnatomicStructureSpaceOrRegionCodeSequenceTrial", "Anatomic Structure Space Or Region Code Sequence Trial", "SQ", "1", true),
-        new(0x0008, 0x0008, 2, 0x2253, 0x2253, 2, "AnatomicPortalOfEntranceCodeSequenceTrial", "Anatomic Portal Of Entrance Code Sequence Trial", "SQ", "1", true),
-        new(0x0008, 0x0008, 2, 0x2255, 0x2255, 2, "AnatomicApproachDirectionCodeSequenceTrial", "Anatomic Approach Direction Code Sequence Trial", "SQ", "1", true),
-        new(0x0008, 0x0008, 2, 0x2256, 0x2256, 2, "AnatomicPerspectiveDescriptionTrial", "Anatomic Perspective Description Trial", "ST", "1", true),
-        new(0x0008, 0x0008, 2, 0x2257, 0x2257, 2, "AnatomicPerspectiveCodeSequenceTrial", "Anatomic Perspective Code Sequence Trial", "SQ", "1", true),
-        new(0x0008, 0x0008, 2, 0x2258, 0x2258, 2, "AnatomicLocationOfExaminingInstrumentDescriptionTrial", "Anatomic Location Of Examining Instrument Description Trial", "ST", "1", true),
-        new(0x0008, 0x0008, 2, 0x2259, 0x2259, 2, "AnatomicLocationOfExaminingInstrumentCodeSequenceTrial", "Anatomic Location Of Examining Instrument Code Sequence Trial", "SQ", "1", true),
-        new(0x0008, 0x0008, 2, 0x225A, 0x225A, 2, "AnatomicStructureSpaceOrRegionModifierCodeSequenceTrial", "Anatomic Structure Space Or Region Modifier Code Sequence Trial", "SQ", "1", true),
-        new(0x0008, 0x0008, 2, 0x225C, 0x225C, 2, "OnAxisBackgroundAnatomicStructureCodeSequenceTrial", "On Axis Background Anatomic Structure Code Sequence Trial", "SQ", "1", true),
-        new(0x0008, 0x0008, 2, 0x4000, 0x4000, 2, "IdentifyingComments", "Identifying Comments", "LT", "1", true),
-        new(0x0010, 0x0010, 2, 0x1000, 0x1000, 2, "OtherPatientIDs", "Other Patient I Ds", "LO", "1-n", true),
-        new(0x0010, 0x0010, 2, 0x1050, 0x1050, 2, "InsurancePlanIdentification", "Insurance Plan Identification", "LO", "1-n", true),
-        new(0x0010, 0x0010, 2, 0x1090, 0x1090, 2, "MedicalRecordLocator", "Medical Record Locator", "LO", "1", true),
-        new(0x0014, 0x0014, 2, 0x0023, 0x0023, 2, "CADFileFormat", "CAD File Format", "ST", "1", true),
-        new(0x0014, 0x0014, 2, 0x0024, 0x0024, 2, "ComponentReferenceSystem", "Component Reference System", "ST", "1", true),
-        new(0x0014, 0x0014, 2, 0x0045, 0x0045, 2, "MaterialPropertiesFileFormatRetired", "Material Properties File Format Retired", "ST", "1", true),
-        new(0x0018, 0x0018, 2, 0x0030, 0x0030, 2, "Radionuclide", "Radionuclide", "LO", "1-n", true),
-        new(0x0018, 0x0018, 2, 0x0032, 0x0032, 2, "EnergyWindowCenterline", "Energy Window Centerline", "DS", "1", true),
-        new(0x0018, 0x0018, 2, 0x0033, 0x0033, 2, "EnergyWindowTotalWidth", "Energy Window Total Width", "DS", "1-n", true),
-        new(0x0018, 0x0018, 2, 0x0037, 0x0037, 2, "TherapyType", "Therapy Type", "CS", "1", true),
-        new(0x0018, 0x0018, 2, 0x0039, 0x0039, 2, "TherapyDescription", "Therapy Description", "CS", "1", true),
-        new(0x0018, 0x0018, 2, 0x1011, 0x1011, 2, "HardcopyCreationDeviceID", "Hardcopy Creation Device ID", "LO", "1", true),
-        new(0x0018, 0x0018, 2, 0x1017, 0x1017, 2, "HardcopyDeviceManufacturer", "Hardcopy Device Manufacturer", "LO", "1", true),
-        new(0x0018, 0x0018, 2, 0x101A, 0x101A, 2, "HardcopyDeviceSoftwareVersion", "Hardcopy Device Software Version", "LO", "1-n", true),
-        new(0x0018, 0x0018, 2, 0x101B, 0x101B, 2, "HardcopyDeviceManufacturerModelName", "Hardcopy Device Manufacturer Model Name", "LO", "1", true),
-        new(0x0018, 0x0018, 2, 0x1141, 0x1141, 2, "AngularPosition", "Angular Position", "DS", "1", true),
-        new(0x0018, 0x0018, 2, 0x1146, 0x1146, 2, "RotationOffset", "Rotation Offset", "DS", "1-n", true),
-        new(0x0018, 0x0018, 2, 0x1240, 0x1240, 2, "UpperLowerPixelValues", "Upper Lower Pixel Values", "IS", "1-n", true),
-        new(0x0018, 0x0018, 2, 0x4000, 0x4000, 2, "AcquisitionComments", "Acquisition Comments", "LT", "1", true),
-        new(0x0018, 0x0018, 2, 0x5021, 0x5021, 2, "PostprocessingFunction", "Postprocessing Function", "LO", "1", true),
-        new(0x0018, 0x0018, 2, 0x5030, 0x5030, 2, "DynamicRange", "Dynamic Range", "DS", "1", true),
-        new(0x0018, 0x0018, 2, 0x5040, 0x5040, 2, "TotalGain", "Total Gain", "DS", "1", true),
-        new(0x0018, 0x0018, 2, 0x5210, 0x5210, 2, "ImageTransformationMatrix", "Image Transformation Matrix", "DS", "6", true),
-        new(0x0018, 0x0018, 2, 0x5212, 0x5212, 2, "ImageTranslationVector", "Image Translation Vector", "DS", "3", true),
-        new(0x0018, 0x0018, 2, 0x6038, 0x6038, 2, "DopplerSampleVolumeXPositionRetired", "Doppler Sample Volume X Position Retired", "UL", "1", true),
-        new(0x0018, 0x0018, 2, 0x603A, 0x603A, 2, "DopplerSampleVolumeYPositionRetired", "Doppler Sample Volume Y Position Retired", "UL", "1", true),
-        new(0x0018, 0x0018, 2, 0x603C, 0x603C, 2, "TMLinePositionX0Retired", "TM Line Position X0 Retired", "UL", "1", true),
-        new(0x0018, 0x0018, 2, 0x603E, 0x603E, 2, "TMLinePositionY0Retired", "TM Line Position Y0 Retired", "UL", "1", true),
-        new(0x0018, 0x0018, 2, 0x6040, 0x6040, 2, "TMLinePositionX1Retired", "TM Line Position X1 Retired", "UL", "1", true),
-        new(0x0018, 0x0018, 2, 0x6042, 0x6042, 2, "TMLinePositionY1Retired", "TM Line Position Y1 Retired", "UL", "1", true),
-        new(0x0018, 0x0018, 2, 0x9096, 0x9096, 2, "ParallelReductionFactorInPlaneRetired", "Parallel Reduction Factor In Plane Retired", "FD", "1", true),
-        new(0x0018, 0x0018, 2, 0x9166, 0x9166, 2, "BulkMotionStatus", "Bulk Motion Status", "CS", "1", true),
-        new(0x0018, 0x0018, 2, 0x9195, 0x9195, 2, "ChemicalShiftMinimumIntegrationLimitInHz", "Chemical Shift Minimum Integration Limit In Hz", "FD", "1", true),
-        new(0x0018, 0x0018, 2, 0x9196, 0x9196, 2, "ChemicalShiftMaximumIntegrationLimitInHz", "Chemical Shift Maximum Integration Limit In Hz", "FD", "1", true),
-        new(0x0018, 0x0018, 2, 0x9324, 0x9324, 2, "EstimatedDoseSaving", "Estimated Dose Saving", "FD", "1", true),
-        new(0x0020, 0x0020, 2, 0x0014, 0x0014, 2, "IsotopeNumber", "Isotope Number", "IS", "1", true),
-        new(0x0020, 0x0020, 2, 0x0015, 0x0015, 2, "PhaseNumber", "Phase Number", "IS", "1", true),
-        new(0x0020, 0x0020, 2, 0x0016, 0x0016, 2, "IntervalNumber", "Interval Number", "IS", "1", true),
-        new(0x0020, 0x0020, 2, 0x0017, 0x0017, 2, "TimeSlotNumber", "Time Slot Number", "IS", "1", true),
-        new(0x0020, 0x0020, 2, 0x0018, 0x0018, 2, "AngleNumber", "Angle Number", "IS", "1", true),
-        new(0x0020, 0x0020, 2, 0x0022, 0x0022, 2, "OverlayNumber", "Overlay Number", "IS", "1", true),
-        new(0x0020, 0x0020, 2, 0x0024, 0x0024, 2, "CurveNumber", "Curve Number", "IS", "1", true),
-        new(0x0020, 0x0020, 2, 0x0026, 0x0026, 2, "LUTNumber", "LUT Number", "IS", "1", true),
-        new(0x0020, 0x0020, 2, 0x0030, 0x0030, 2, "ImagePosition", "Image Position", "DS", "3", true),
-        new(0x0020, 0x0020, 2, 0x0035, 0x0035, 2, "ImageOrientation", "Image Orientation", "DS", "6", true),
-        new(0x0020, 0x0020, 2, 0x0050, 0x0050, 2, "Location", "Location", "DS", "1", true),
-        new(0x0020, 0x0020, 2, 0x0070, 0x0070, 2, "ImageGeometryType", "Image Geometry Type", "LO", "1", true),
-        new(0x0020, 0x0020, 2, 0x0080, 0x0080, 2, "MaskingImage", "Masking Image", "CS", "1-n", true),
-        new(0x0020, 0x0020, 2, 0x00AA, 0x00AA, 2, "ReportNumber", "Report Number", "IS", "1", true),
-        new(0x0020, 0x0020, 2, 0x1000, 0x1000, 2, "SeriesInStudy", "Series In Study", "IS", "1", true),
-        new(0x0020, 0x0020, 2, 0x1001, 0x1001, 2, "AcquisitionsInSeries", "Acquisitions In Series", "IS", "1", true),
-        new(0x0020, 0x0020, 2, 0x1003, 0x1003, 2, "ImagesInSeries", "Images In Series", "IS", "1", true),
-        new(0x0020, 0x0020, 2, 0x1004, 0x1004, 2, "AcquisitionsInStudy", "Acquisitions In Study", "IS", "1", true),
-        new(0x0020, 0x0020, 2, 0x1005, 0x1005, 2, "ImagesInStudy", "Images In Study", "IS", "1", true),
-        new(0x0020, 0x0020, 2, 0x1020, 0x1020, 2, "Reference", "Reference", "LO", "1-n", true),
-        new(0x0020, 0x0020, 2, 0x1070, 0x1070, 2, "OtherStudyNumbers", "Other Study Numbers", "IS", "1-n", true),
-        new(0x0020, 0x0020, 2, 0x3100, 0x31FF, 0, "SourceImageIDs", "Source Image I Ds", "CS", "1-n", true),
-        new(0x0020, 0x0020, 2, 0x3401, 0x3401, 2, "ModifyingDeviceID", "Modifying Device ID", "CS", "1", true),
-        new(0x0020, 0x0020, 2, 0x3402, 0x3402, 2, "ModifiedImageID", "Modified Image ID", "CS", "1", true),
-        new(0x0020, 0x0020, 2, 0x3403, 0x3403, 2, "ModifiedImageDate", "Modified Image Date", "DA", "1", true),
-        new(0x0020, 0x0020, 2, 0x3404, 0x3404, 2, "ModifyingDeviceManufacturer", "Modifying Device Manufacturer", "LO", "1", true),
-        new(0x0020, 0x0020, 2, 0x3405, 0x3405, 2, "ModifiedImageTime", "Modified Image Time", "TM", "1", true),
-        new(0x0020, 0x0020, 2, 0x3406, 0x3406, 2, "ModifiedImageDescription", "Modified Image Description", "LO", "1", true),
-        new(0x0020, 0x0020, 2, 0x5000, 0x5000, 2, "OriginalImageIdentification", "Original Image Identification", "AT", "1-n", true),
-        new(0x0020, 0x0020, 2, 0x5002, 0x5002, 2, "OriginalImageIdentificationNomenclature", "Original Image Identification Nomenclature", "LO", "1-n", true),
-        new(0x0022, 0x0022, 2, 0x1094, 0x1094, 2, "LensConstantDescription", "Lens Constant Description", "LO", "1", true),
-        new(0x0022, 0x0022, 2, 0x1153, 0x1153, 2, "OphthalmicAxialLengthAcquisitionMethodCodeSequence", "Ophthalmic Axial Length Acquisition Method Code Sequence", "SQ", "1", true),
-        new(0x0022, 0x0022, 2, 0x1265, 0x1265, 2, "OphthalmicAxialLengthQualityMetricTypeCodeSequence", "Ophthalmic Axial Length Quality Metric Type Code Sequence", "SQ", "1", true),
-        new(0x0022, 0x0022, 2, 0x1273, 0x1273, 2, "OphthalmicAxialLengthQualityMetricTypeDescription", "Ophthalmic Axial Length Quality Metric Type Description", "LO", "1", true),
-        new(0x0028, 0x0028, 2, 0x0005, 0x0005, 2, "ImageDimensions", "Image Dimensions", "US", "1", true),
-        new(0x0028, 0x0028, 2, 0x0012, 0x0012, 2, "Planes", "Planes", "US", "1", true),
-        new(0x0028, 0x0028, 2, 0x0040, 0x0040, 2, "ImageFormat", "Image Format", "CS", "1", true),
-        new(0x0028, 0x0028, 2, 0x0050, 0x0050, 2, "ManipulatedImage", "Manipulated Image", "LO", "1-n", true),
-        new(0x0028, 0x0028, 2, 0x005F, 0x005F, 2, "CompressionRecognitionCode", "Compression Recognition Code", "LO", "1", true),
-        new(0x0028, 0x0028, 2, 0x0060, 0x0060, 2, "CompressionCode", "Compression Code", "CS", "1", true),
-        new(0x0028, 0x0028, 2, 0x0061, 0x0061, 2, "CompressionOriginator", "Compression Originator", "SH", "1", true),
-        new(0x0028, 0x0028, 2, 0x0062, 0x0062, 2, "CompressionLabel", "Compression Label", "LO", "1", true),
-        new(0x0028, 0x0028, 2, 0x0063, 0x0063, 2, "CompressionDescription", "Compression Description", "SH", "1", true),
-        new(0x0028, 0x0028, 2, 0x0065, 0x0065, 2, "CompressionSequence", "Compression Sequence", "CS", "1-n", true),
-        new(0x0028, 0x0028, 2, 0x0066, 0x0066, 2, "CompressionStepPointers", "Compression Step Pointers", "AT", "1-n", true),
-        new(0x0028, 0x0028, 2, 0x0068, 0x0068, 2, "RepeatInterval", "Repeat Interval", "US", "1", true),
-        new(0x0028, 0x0028, 2, 0x0069, 0x0069, 2, "BitsGrouped", "Bits Grouped", "US", "1", true),
-        new(0x0028, 0x0028, 2, 0x0070, 0x0070, 2, "PerimeterTable", "Perimeter Table", "US", "1-n", true),
-        new(0x0028, 0x0028, 2, 0x0071, 0x0071, 2, "PerimeterValue", "Perimeter Value", "US|SS", "1", true),
-        new(0x0028, 0x0028, 2, 0x0080, 0x0080, 2, "PredictorRows", "Predictor Rows", "US", "1", true),
-        new(0x0028, 0x0028, 2, 0x0081, 0x0081, 2, "PredictorColumns", "Predictor Columns", "US", "1", true),
-        new(0x0028, 0x0028, 2, 0x0082, 0x0082, 2, "PredictorConstants", "Predictor Constants", "US", "1-n", true),
-        new(0x0028, 0x0028, 2, 0x0090, 0x0090, 2, "BlockedPixels", "Blocked Pixels", "CS", "1", true),
-        new(0x0028, 0x0028, 2, 0x0091, 0x0091, 2, "BlockRows", "Block Rows", "US", "1", true),
-        new(0x0028, 0x0028, 2, 0x0092, 0x0092, 2, "BlockColumns", "Block Columns", "US", "1", true),
-        new(0x0028, 0x0028, 2, 0x0093, 0x0093, 2, "RowOverlap", "Row Overlap", "US", "1", true),
-        new(0x0028, 0x0028, 2, 0x0094, 0x0094, 2, "ColumnOverlap", "Column Overlap", "US", "1", true),
-        new(0x0028, 0x0028, 2, 0x0104, 0x0104, 2, "SmallestValidPixelValue", "Smallest Valid Pixel Value", "US|SS", "1", true),
-        new(0x0028, 0x0028, 2, 0x0105, 0x0105, 2, "LargestValidPixelValue", "Largest Valid Pixel Value", "US|SS", "1", true),
-        new(0x0028, 0x0028, 2, 0x0110, 0x0110, 2, "SmallestImagePixelValueInPlane", "Smallest Image Pixel Value In Plane", "US|SS", "1", true),
-        new(0x0028, 0x0028, 2, 0x0111, 0x0111, 2, "LargestImagePixelValueInPlane", "Largest Image Pixel Value In Plane", "US|SS", "1", true),
-        new(0x0028, 0x0028, 2, 0x0200, 0x0200, 2, "ImageLocation", "Image Location", "US", "1", true),
-        new(0x0028, 0x0028, 2, 0x0400, 0x0400, 2, "TransformLabel", "Transform Label", "LO", "1", true),
-        new(0x0028, 0x0028, 2, 0x0401, 0x0401, 2, "TransformVersionNumber", "Transform Version Number", "LO", "1", true),
-        new(0x0028, 0x0028, 2, 0x0402, 0x0402, 2, "NumberOfTransformSteps", "Number Of Transform Steps", "US", "1", true),
-        new(0x0028, 0x0028, 2, 0x0403, 0x0403, 2, "SequenceOfCompressedData", "Sequence Of Compressed Data", "LO", "1-n", true),
-        new(0x0028, 0x0028, 2, 0x0404, 0x0404, 2, "DetailsOfCoefficients", "Details Of Coefficients", "AT", "1-n", true),
-        new(0x0028, 0x0028, 2, 0x0700, 0x0700, 2, "DCTLabel", "DCT Label", "LO", "1", true),
-        new(0x0028, 0x0028, 2, 0x0701, 0x0701, 2, "DataBlockDescription", "Data Block Description", "CS", "1-n", true),
-        new(0x0028, 0x0028, 2, 0x0702, 0x0702, 2, "DataBlock", "Data Block", "AT", "1-n", true),
-        new(0x0028, 0x0028, 2, 0x0710, 0x0710, 2, "NormalizationFactorFormat", "Normalization Factor Format", "US", "1", true),
-        new(0x0028, 0x0028, 2, 0x0720, 0x0720, 2, "ZonalMapNumberFormat", "Zonal Map Number Format", "US", "1", true),
-        new(0x0028, 0x0028, 2, 0x0721, 0x0721, 2, "ZonalMapLocation", "Zonal Map Location", "AT", "1-n", true),
-        new(0x0028, 0x0028, 2, 0x0722, 0x0722, 2, "ZonalMapFormat", "Zonal Map Format", "US", "1", true),
-        new(0x0028, 0x0028, 2, 0x0730, 0x0730, 2, "AdaptiveMapFormat", "Adaptive Map Format", "US", "1", true),
-        new(0x0028, 0x0028, 2, 0x0740, 0x0740, 2, "CodeNumberFormat", "Code Number Format", "US", "1", true),
-        new(0x0028, 0x0028, 2, 0x1080, 0x1080, 2, "GrayScale", "Gray Scale", "CS", "1", true),
-        new(0x0028, 0x0028, 2, 0x1100, 0x1100, 2, "GrayLookupTableDescriptor", "Gray Lookup Table Descriptor", "US|SS", "3", true),
-        new(0x0028, 0x0028, 2, 0x1111, 0x1111, 2, "LargeRedPaletteColorLookupTableDescriptor", "Large Red Palette Color Lookup Table Descriptor", "US|SS", "4", true),
-        new(0x0028, 0x0028, 2, 0x1112, 0x1112, 2, "LargeGreenPaletteColorLookupTableDescriptor", "Large Green Palette Color Lookup Table Descriptor", "US|SS", "4", true),
-        new(0x0028, 0x0028, 2, 0x1113, 0x1113, 2, "LargeBluePaletteColorLookupTableDescriptor", "Large Blue Palette Color Lookup Table Descriptor", "US|SS", "4", true),
-        new(0x0028, 0x0028, 2, 0x1200, 0x1200, 2, "GrayLookupTableData", "Gray Lookup Table Data", "US|SS|OW", "1-n", true),
-        new(0x0028, 0x0028, 2, 0x1211, 0x1211, 2, "LargeRedPaletteColorLookupTableData", "Large Red Palette Color Lookup Table Data", "OW", "1", true),
-        new(0x0028, 0x0028, 2, 0x1212, 0x1212, 2, "LargeGreenPaletteColorLookupTableData", "Large Green Palette Color Lookup Table Data", "OW", "1", true),
-        new(0x0028, 0x0028, 2, 0x1213, 0x1213, 2, "LargeBluePaletteColorLookupTableData", "Large Blue Palette Color Lookup Table Data", "OW", "1", true),
-        new(0x0028, 0x0028, 2, 0x1214, 0x1214, 2, "LargePaletteColorLookupTableUID", "Large Palette Color Lookup Table UID", "UI", "1", true),
-        new(0x0028, 0x0028, 2, 0x4000, 0x4000, 2, "ImagePresentationComments", "Image Presentation Comments", "LT", "1", true),
-        new(0x0028, 0x0028, 2, 0x5000, 0x5000, 2, "BiPlaneAcquisitionSequence", "Bi Plane Acquisition Sequence", "SQ", "1", true),
-        new(0x0028, 0x0028, 2, 0x6030, 0x6030, 2, "MaskPointers", "Mask Pointers", "US", "1-n", true),
-        new(0x0028, 0x0028, 2, 0x9099, 0x9099, 2, "LargestMonochromePixelValue", "Largest Monochrome Pixel Value", "US", "1", true),
-        new(0x0032, 0x0032, 2, 0x000A, 0x000A, 2, "StudyStatusID", "Study Status ID", "CS", "1", true),
-        new(0x0032, 0x0032, 2, 0x000C, 0x000C, 2, "StudyPriorityID", "Study Priority ID", "CS", "1", true),
-        new(0x0032, 0x0032, 2, 0x0012, 0x0012, 2, "StudyIDIssuer", "Study ID Issuer", "LO", "1", true),
-        new(0x0032, 0x0032, 2, 0x0032, 0x0032, 2, "StudyVerifiedDate", "Study Verified Date", "DA", "1", true),
-        new(0x0032, 0x0032, 2, 0x0033, 0x0033, 2, "StudyVerifiedTime", "Study Verified Time", "TM", "1", true),
-        new(0x0032, 0x0032, 2, 0x0034, 0x0034, 2, "StudyReadDate", "Study Read Date", "DA", "1", true),
-        new(0x0032, 0x0032, 2, 0x0035, 0x0035, 2, "StudyReadTime", "Study Read Time", "TM", "1", true),
-        new(0x0032, 0x0032, 2, 0x1000, 0x1000, 2, "ScheduledStudyStartDate", "Scheduled Study Start Date", "DA", "1", true),
-        new(0x0032, 0x0032, 2, 0x1001, 0x1001, 2, "ScheduledStudyStartTime", "Scheduled Study Start Time", "TM", "1", true),
-        new(0x0032, 0x0032, 2, 0x1010, 0x1010, 2, "ScheduledStudyStopDate", "Scheduled Study Stop Date", "DA", "1", true),
-        new(0x0032, 0x0032, 2, 0x1011, 0x1011, 2, "ScheduledStudyStopTime", "Scheduled Study Stop Time", "TM", "1", true),
-        new(0x0032, 0x0032, 2, 0x1020, 0x1020, 2, "ScheduledStudyLocation", "Scheduled Study Location", "LO", "1", true),
-        new(0x0032, 0x0032, 2, 0x1021, 0x1021, 2, "ScheduledStudyLocationAETitle", "Scheduled Study Location AE Title", "AE", "1-n", true),
-        new(0x0032, 0x0032, 2, 0x1030, 0x1030, 2, "ReasonForStudy", "Reason For Study", "LO", "1", true),
-        new(0x0032, 0x0032, 2, 0x1040, 0x1040, 2, "StudyArrivalDate", "Study Arrival Date", "DA", "1", true),
-        new(0x0032, 0x0032, 2, 0x1041, 0x1041, 2, "StudyArrivalTime", "Study Arrival Time", "TM", "1", true),
-        new(0x0032, 0x0032, 2, 0x1050, 0x1050, 2, "StudyCompletionDate", "Study Completion Date", "DA", "1", true),
-        new(0x0032, 0x0032, 2, 0x1051, 0x1051, 2, "StudyCompletionTime", "Study Completion Time", "TM", "1", true),
-        new(0x0032, 0x0032, 2, 0x1055, 0x1055, 2, "StudyComponentStatusID", "Study Component Status ID", "CS", "1", true),
-        new(0x0032, 0x0032, 2, 0x4000, 0x4000, 2, "StudyComments", "Study Comments", "LT", "1", true),
-        new(0x0038, 0x0038, 2, 0x0011, 0x0011, 2, "IssuerOfAdmissionID", "Issuer Of Admission ID", "LO", "1", true),
-        new(0x0038, 0x0038, 2, 0x001A, 0x001A, 2, "ScheduledAdmissionDate", "Scheduled Admission Date", "DA", "1", true),
-        new(0x0038, 0x0038, 2, 0x001B, 0x001B, 2, "ScheduledAdmissionTime", "Scheduled Admission Time", "TM", "1", true),
-        new(0x0038, 0x0038, 2, 0x001C, 0x001C, 2, "ScheduledDischargeDate", "Scheduled Discharge Date", "DA", "1", true),
-        new(0x0038, 0x0038, 2, 0x001D, 0x001D, 2, "ScheduledDischargeTime", "Scheduled Discharge Time", "TM", "1", true),
-        new(0x0038, 0x0038, 2, 0x001E, 0x001E, 2, "ScheduledPatientInstitutionResidence", "Scheduled Patient Institution Residence", "LO", "1", true),
-        new(0x0038, 0x0038, 2, 0x0030, 0x0030, 2, "DischargeDate", "Discharge Date", "DA", "1", true),
-        new(0x0038, 0x0038, 2, 0x0032, 0x0032, 2, "DischargeTime", "Discharge Time", "TM", "1", true),
-        new(0x0038, 0x0038, 2, 0x0040, 0x0040, 2, "DischargeDiagnosisDescription", "Discharge Diagnosis Description", "LO", "1", true),
-        new(0x0038, 0x0038, 2, 0x0044, 0x0044, 2, "DischargeDiagnosisCodeSequence", "Discharge Diagnosis Code Sequence", "SQ", "1", true),
-        new(0x0038, 0x0038, 2, 0x0061, 0x0061, 2, "IssuerOfServiceEpisodeID", "Issuer Of Service Episode ID", "LO", "1", true),
-        new(0x0040, 0x0040, 2, 0x0300, 0x0300, 2, "TotalTimeOfFluoroscopy", "Total Time Of Fluoroscopy", "US", "1", true),
-        new(0x0040, 0x0040, 2, 0x0301, 0x0301, 2, "TotalNumberOfExposures", "Total Number Of Exposures", "US", "1", true),
-        new(0x0040, 0x0040, 2, 0x0307, 0x0307, 2, "DistanceSourceToSupport", "Distance Source To Support", "DS", "1", true),
-        new(0x0040, 0x0040, 2, 0x030E, 0x030E, 2, "ExposureDoseSequence", "Exposure Dose Sequence", "SQ", "1", true),
-        new(0x0040, 0x0040, 2, 0x0330, 0x0330, 2, "ReferencedProcedureStepSequence", "Referenced Procedure Step Sequence", "SQ", "1", true),
-        new(0x0040, 0x0040, 2, 0x050A, 0x050A, 2, "SpecimenAccessionNumber", "Specimen Accession Number", "LO", "1", true),
-        new(0x0040, 0x0040, 2, 0x0550, 0x0550, 2, "SpecimenSequence", "Specimen Sequence", "SQ", "1", true),
-        new(0x0040, 0x0040, 2, 0x0552, 0x0552, 2, "SpecimenDescriptionSequenceTrial", "Specimen Description Sequence Trial", "SQ", "1", true),
-        new(0x0040, 0x0040, 2, 0x0553, 0x0553, 2, "SpecimenDescriptionTrial", "Specimen Description Trial", "ST", "1", true),
-        new(0x0040, 0x0040, 2, 0x06FA, 0x06FA, 2, "SlideIdentifier", "Slide Identifier", "LO", "1", true),
-        new(0x0040, 0x0040, 2, 0x08D8, 0x08D8, 2, "PixelSpacingSequence", "Pixel Spacing Sequence", "SQ", "1", true),
-        new(0x0040, 0x0040, 2, 0x08DA, 0x08DA, 2, "CoordinateSystemAxisCodeSequence", "Coordinate System Axis Code Sequence", "SQ", "1", true),
-        new(0x0040, 0x0040, 2, 0x09F8, 0x09F8, 2, "VitalStainCodeSequenceTrial", "Vital Stain Code Sequence Trial", "SQ", "1", true),
-        new(0x0040, 0x0040, 2, 0x1006, 0x1006, 2, "PlacerOrderNumberProcedure", "Placer Order Number Procedure", "SH", "1", true),
-        new(0x0040, 0x0040, 2, 0x1007, 0x1007, 2, "FillerOrderNumberProcedure", "Filler Order Number Procedure", "SH", "1", true),
-        new(0x0040, 0x0040, 2, 0x1060, 0x1060, 2, "RequestedProcedureDescriptionTrial", "Requested Procedure Description Trial", "LO", "1", true),
-        new(0x0040, 0x0040, 2, 0x2001, 0x2001, 2, "ReasonForTheImagingServiceRequest", "Reason For The Imaging Service Request", "LO", "1", true),
-        new(0x0040, 0x0040, 2, 0x2006, 0x2006, 2, "PlacerOrderNumberImagingServiceRequestRetired", "Placer Order Number Imaging Service Request Retired", "SH", "1", true),
-        new(0x0040, 0x0040, 2, 0x2007, 0x2007, 2, "FillerOrderNumberImagingServiceRequestRetired", "Filler Order Number Imaging Service Request Retired", "SH", "1", true),
-        new(0x0040, 0x0040, 2, 0x4001, 0x4001, 2, "GeneralPurposeScheduledProcedureStepStatus", "General Purpose Scheduled Procedure Step Status", "CS", "1", true),
-        new(0x0040, 0x0040, 2, 0x4002, 0x4002, 2, "GeneralPurposePerformedProcedureStepStatus", "General Purpose Performed Procedure Step Status", "CS", "1", true),
-        new(0x0040, 0x0040, 2, 0x4003, 0x4003, 2, "GeneralPurposeScheduledProcedureStepPriority", "General Purpose Scheduled Procedure Step Priority", "CS", "1", true),
-        new(0x0040, 0x0040, 2, 0x4004, 0x4004, 2, "ScheduledProcessingApplicationsCodeSequence", "Scheduled Processing Applications Code Sequence", "SQ", "1", true),
-        new(0x0040, 0x0040, 2, 0x4006, 0x4006, 2, "MultipleCopiesFlag", "Multiple Copies Flag", "CS", "1", true),
-        new(0x0040, 0x0040, 2, 0x4007, 0x4007, 2, "PerformedProcessingApplicationsCodeSequence", "Performed Processing Applications Code Sequence", "SQ", "1", true),
-        new(0x0040, 0x0040, 2, 0x4015, 0x4015, 2, "ResultingGeneralPurposePerformedProcedureStepsSequence", "Resulting General Purpose Performed Procedure Steps Sequence", "SQ", "1", true),
-        new(0x0040, 0x0040, 2, 0x4016, 0x4016, 2, "ReferencedGeneralPurposeScheduledProcedureStepSequence", "Referenced General Purpose Scheduled Procedure Step Sequence", "SQ", "1", true),
-        new(0x0040, 0x0040, 2, 0x4020, 0x4020, 2, "InputAvailabilityFlag", "Input Availability Flag", "CS", "1", true),
-        new(0x0040, 0x0040, 2, 0x4022, 0x4022, 2, "RelevantInformationSequence", "Relevant Information Sequence", "SQ", "1", true),
-        new(0x0040, 0x0040, 2, 0x4023, 0x4023, 2, "ReferencedGeneralPurposeScheduledProcedureStepTransactionUID", "Referenced General Purpose Scheduled Procedure Step Transaction UID", "UI", "1", true),
-        new(0x0040, 0x0040, 2, 0x4031, 0x4031, 2, "RequestedSubsequentWorkitemCodeSequence", "Requested Subsequent Workitem Code Sequence", "SQ", "1", true),
-        new(0x0040, 0x0040, 2, 0x4032, 0x4032, 2, "NonDICOMOutputCodeSequence", "Non DICOM Output Code Sequence", "SQ", "1", true),
-        new(0x0040, 0x0040, 2, 0xA007, 0xA007, 2, "FindingsFlagTrial", "Findings Flag Trial", "CS", "1", true),
-        new(0x0040, 0x0040, 2, 0xA020, 0xA020, 2, "FindingsSequenceTrial", "Findings Sequence Trial", "SQ", "1", true),
-        new(0x0040, 0x0040, 2, 0xA021, 0xA021, 2, "FindingsGroupUIDTrial", "Findings Group UID Trial", "UI", "1", true),
-        new(0x0040, 0x0040, 2, 0xA022, 0xA022, 2, "ReferencedFindingsGroupUIDTrial", "Referenced Findings Group UID Trial", "UI", "1", true),
-        new(0x0040, 0x0040, 2, 0xA023, 0xA023, 2, "FindingsGroupRecordingDateTrial", "Findings Group Recording Date Trial", "DA", "1", true),
-        new(0x0040, 0x0040, 2, 0xA024, 0xA024, 2, "FindingsGroupRecordingTimeTrial", "Findings Group Recording Time Trial", "TM", "1", true),
-        new(0x0040, 0x0040, 2, 0xA026, 0xA026, 2, "FindingsSourceCategoryCodeSequenceTrial", "Findings Source Category Code Sequence Trial", "SQ", "1", true),
-        new(0x0040, 0x0040, 2, 0xA028, 0xA028, 2, "DocumentingOrganizationIdentifierCodeSequenceTrial", "Documenting Organization Identifier Code Sequence Trial", "SQ", "1", true),
-        new(0x0040, 0x0040, 2, 0xA047, 0xA047, 2, "MeasurementPrecisionDescriptionTrial", "Measurement Precision Description Trial", "LO", "1", true),
-        new(0x0040, 0x0040, 2, 0xA057, 0xA057, 2, "UrgencyOrPriorityAlertsTrial", "Urgency Or Priority Alerts Trial", "CS", "1-n", true),
-        new(0x0040, 0x0040, 2, 0xA060, 0xA060, 2, "SequencingIndicatorTrial", "Sequencing Indicator Trial", "LO", "1", true),
-        new(0x0040, 0x0040, 2, 0xA066, 0xA066, 2, "DocumentIdentifierCodeSequenceTrial", "Document Identifier Code Sequence Trial", "SQ", "1", true),
-        new(0x0040, 0x0040, 2, 0xA067, 0xA067, 2, "DocumentAuthorTrial", "Document Author Trial", "PN", "1", true),
-        new(0x0040, 0x0040, 2, 0xA068, 0xA068, 2, "DocumentAuthorIdentifierCodeSequenceTrial", "Document Author Identifier Code Sequence Trial", "SQ", "1", true),
-        new(0x0040, 0x0040, 2, 0xA070, 0xA070, 2, "IdentifierCodeSequenceTrial", "Identifier Code Sequence Trial", "SQ", "1", true),
-        new(0x0040, 0x0040, 2, 0xA074, 0xA074, 2, "ObjectBinaryIdentifierTrial", "Object Binary Identifier Trial", "OB", "1", true),
-        new(0x0040, 0x0040, 2, 0xA076, 0xA076, 2, "DocumentingObserverIdentifierCodeSequenceTrial", "Documenting Observer Identifier Code Sequence Trial", "SQ", "1", true),
-        new(0x0040, 0x0040, 2, 0xA085, 0xA085, 2, "ProcedureIdentifierCodeSequenceTrial", "Procedure Identifier Code Sequence Trial", "SQ", "1", true),
-        new(0x0040, 0x0040, 2, 0xA089, 0xA089, 2, "ObjectDirectoryBinaryIdentifierTrial", "Object Directory Binary Identifier Trial", "OB", "1", true),
-        new(0x0040, 0x0040, 2, 0xA090, 0xA090, 2, "EquivalentCDADocumentSequence", "Equivalent CDA Document Sequence", "SQ", "1", true),
-        new(0x0040, 0x0040, 2, 0xA110, 0xA110, 2, "DateOfDocumentOrVerbalTransactionTrial", "Date Of Document Or Verbal Transaction Trial", "DA", "1", true),
-        new(0x0040, 0x0040, 2, 0xA112, 0xA112, 2, "TimeOfDocumentCreationOrVerbalTransactionTrial", "Time Of Document Creation Or Verbal Transaction Trial", "TM", "1", true),
-        new(0x0040, 0x0040, 2, 0xA125, 0xA125, 2, "ReportStatusIDTrial", "Report Status ID Trial", "CS", "2", true),
-        new(0x0040, 0x0040, 2, 0xA136, 0xA136, 2, "ReferencedFrameNumbers", "Referenced Frame Numbers", "US", "1-n", true),
-        new(0x0040, 0x0040, 2, 0xA167, 0xA167, 2, "ObservationCategoryCodeSequenceTrial", "Observation Category Code Sequence Trial", "SQ", "1", true),
-        new(0x0040, 0x0040, 2, 0xA16A, 0xA16A, 2, "BibliographicCitationTrial", "Bibliographic Citation Trial", "ST", "1", true),
-        new(0x0040, 0x0040, 2, 0xA172, 0xA172, 2, "ReferencedObservationUIDTrial", "Referenced Observation UID Trial", "UI", "1", true),
-        new(0x0040, 0x0040, 2, 0xA173, 0xA173, 2, "ReferencedObservationClassTrial", "Referenced Observation Class Trial", "CS", "1", true),
-        new(0x0040, 0x0040, 2, 0xA174, 0xA174, 2, "ReferencedObjectObservationClassTrial", "Referenced Object Observation Class Trial", "CS", "1", true),
-        new(0x0040, 0x0040, 2, 0xA192, 0xA192, 2, "ObservationDateTrial", "Observation Date Trial", "DA", "1", true),
-        new(0x0040, 0x0040, 2, 0xA193, 0xA193, 2, "ObservationTimeTrial", "Observation Time Trial", "TM", "1", true),
-        new(0x0040, 0x0040, 2, 0xA194, 0xA194, 2, "MeasurementAutomationTrial", "Measurement Automation Trial", "CS", "1", true),
-        new(0x0040, 0x0040, 2, 0xA224, 0xA224, 2, "IdentificationDescriptionTrial", "Identification Description Trial", "ST", "1", true),
-        new(0x0040, 0x0040, 2, 0xA290, 0xA290, 2, "CoordinatesSetGeometricTypeTrial", "Coordinates Set Geometric Type Trial", "CS", "1", true),
-        new(0x0040, 0x0040, 2, 0xA296, 0xA296, 2, "AlgorithmCodeSequenceTrial", "Algorithm Code Sequence Trial", "SQ", "1", true),
-        new(0x0040, 0x0040, 2, 0xA297, 0xA297, 2, "AlgorithmDescriptionTrial", "Algorithm Description Trial", "ST", "1", true),
-        new(0x0040, 0x0040, 2, 0xA29A, 0xA29A, 2, "PixelCoordinatesSetTrial", "Pixel Coordinates Set Trial", "SL", "2-2n", true),
-        new(0x0040, 0x0040, 2, 0xA307, 0xA307, 2, "CurrentObserverTrial", "Current Observer Trial", "PN", "1", true),
-        new(0x0040, 0x0040, 2, 0xA313, 0xA313, 2, "ReferencedAccessionSequenceTrial", "Referenced Accession Sequence Trial", "SQ", "1", true),
-        new(0x0040, 0x0040, 2, 0xA33A, 0xA33A, 2, "ReportStatusCommentTrial", "Report Status Comment Trial", "ST", "1", true),
-        new(0x0040, 0x0040, 2, 0xA340, 0xA340, 2, "ProcedureContextSequenceTrial", "Procedure Context Sequence Trial", "SQ", "1", true),
-        new(0x0040, 0x0040, 2, 0xA352, 0xA352, 2, "VerbalSourceTrial", "Verbal Source Trial", "PN", "1", true),
-        new(0x0040, 0x0040, 2, 0xA353, 0xA353, 2, "AddressTrial", "Address Trial", "ST", "1", true),
-        new(0x0040, 0x0040, 2, 0xA354, 0xA354, 2, "TelephoneNumberTrial", "Telephone Number Trial", "LO", "1", true),
-        new(0x0040, 0x0040, 2, 0xA358, 0xA358, 2, "VerbalSourceIdentifierCodeSequenceTrial", "Verbal Source Identifier Code Sequence Trial", "SQ", "1", true),
-        new(0x0040, 0x0040, 2, 0xA380, 0xA380, 2, "ReportDetailSequenceTrial", "Report Detail Sequence Trial", "SQ", "1", true),
-        new(0x0040, 0x0040, 2, 0xA402, 0xA402, 2, "ObservationSubjectUIDTrial", "Observation Subject UID Trial", "UI", "1", true),
-        new(0x0040, 0x0040, 2, 0xA403, 0xA403, 2, "ObservationSubjectClassTrial", "Observation Subject Class Trial", "CS", "1", true),
-        new(0x0040, 0x0040, 2, 0xA404, 0xA404, 2, "ObservationSubjectTypeCodeSequenceTrial", "Observation Subject Type Code Sequence Trial", "SQ", "1", true),
-        new(0x0040, 0x0040, 2, 0xA600, 0xA600, 2, "ObservationSubjectContextFlagTrial", "Observation Subject Context Flag Trial", "CS", "1", true),
-        new(0x0040, 0x0040, 2, 0xA601, 0xA601, 2, "ObserverContextFlagTrial", "Observer Context Flag Trial", "CS", "1", true),
-        new(0x0040, 0x0040, 2, 0xA603, 0xA603, 2, "ProcedureContextFlagTrial", "Procedure Context Flag Trial", "CS", "1", true),
-        new(0x0040, 0x0040, 2, 0xA731, 0xA731, 2, "RelationshipSequenceTrial", "Relationship Sequence Trial", "SQ", "1", true),
-        new(0x0040, 0x0040, 2, 0xA732, 0xA732, 2, "RelationshipTypeCodeSequenceTrial", "Relationship Type Code Sequence Trial", "SQ", "1", true),
-        new(0x0040, 0x0040, 2, 0xA744, 0xA744, 2, "LanguageCodeSequenceTrial", "Language Code Sequence Trial", "SQ", "1", true),
-        new(0x0040, 0x0040, 2, 0xA992, 0xA992, 2, "UniformResourceLocatorTrial", "Uniform Resource Locator Trial", "ST", "1", true),
-        new(0x0040, 0x0040, 2, 0xDB06, 0xDB06, 2, "TemplateVersion", "Template Version", "DT", "1", true),
-        new(0x0040, 0x0040, 2, 0xDB07, 0xDB07, 2, "TemplateLocalVersion", "Template Local Version", "DT", "1", true),
-        new(0x0040, 0x0040, 2, 0xDB0B, 0xDB0B, 2, "TemplateExtensionFlag", "Template Extension Flag", "CS", "1", true),
-        new(0x0040, 0x0040, 2, 0xDB0C, 0xDB0C, 2, "TemplateExtensionOrganizationUID", "Template Extension Organization UID", "UI", "1", true),
-        new(0x0040, 0x0040, 2, 0xDB0D, 0xDB0D, 2, "TemplateExtensionCreatorUID", "Template Extension Creator UID", "UI", "1", true),
-        new(0x0048, 0x0048, 2, 0x0200, 0x0200, 2, "ReferencedImageNavigationSequence", "Referenced Image Navigation Sequence", "SQ", "1", true),
-        new(0x0048, 0x0048, 2, 0x0201, 0x0201, 2, "TopLeftHandCornerOfLocalizerArea", "Top Left Hand Corner Of Localizer Area", "US", "2", true),
-        new(0x0048, 0x0048, 2, 0x0202, 0x0202, 2, "BottomRightHandCornerOfLocalizerArea", "Bottom Right Hand Corner Of Localizer Area", "US", "2", true),
-        new(0x0054, 0x0054, 2, 0x1400, 0x1400, 2, "CountsIncluded", "Counts Included", "CS", "1-n", true),
-        new(0x0054, 0x0054, 2, 0x1401, 0x1401, 2, "DeadTimeCorrectionFlag", "Dead Time Correction Flag", "CS", "1", true),
-        new(0x0066, 0x0066, 2, 0x0023, 0x0023, 2, "TrianglePointIndexList", "Triangle Point Index List", "OW", "1", true),
-        new(0x0066, 0x0066, 2, 0x0024, 0x0024, 2, "EdgePointIndexList", "Edge Point Index List", "OW", "1", true),
-        new(0x0066, 0x0066, 2, 0x0025, 0x0025, 2, "VertexPointIndexList", "Vertex Point Index List", "OW", "1", true),
-        new(0x0066, 0x0066, 2, 0x0029, 0x0029, 2, "PrimitivePointIndexList", "Primitive Point Index List", "OW", "1", true),
-        new(0x0070, 0x0070, 2, 0x0040, 0x0040, 2, "ImageRotationRetired", "Image Rotation Retired", "IS", "1", true),
-        new(0x0070, 0x0070, 2, 0x0050, 0x0050, 2, "DisplayedAreaTopLeftHandCornerTrial", "Displayed Area Top Left Hand Corner Trial", "US", "2", true),
-        new(0x0070, 0x0070, 2, 0x0051, 0x0051, 2, "DisplayedAreaBottomRightHandCornerTrial", "Displayed Area Bottom Right Hand Corner Trial", "US", "2", true),
-        new(0x0070, 0x0070, 2, 0x0067, 0x0067, 2, "GraphicLayerRecommendedDisplayRGBValue", "Graphic Layer Recommended Display RGB Value", "US", "3", true),
-        new(0x0070, 0x0070, 2, 0x1206, 0x1206, 2, "CompositingMethod", "Compositing Method", "CS", "1", true),
-        new(0x0074, 0x0074, 2, 0x1024, 0x1024, 2, "BeamOrderIndexTrial", "Beam Order Index Trial", "IS", "1", true),
-        new(0x0074, 0x0074, 2, 0x1038, 0x1038, 2, "DoubleExposureMetersetTrial", "Double Exposure Meterset Trial", "DS", "1", true),
-        new(0x0074, 0x0074, 2, 0x103A, 0x103A, 2, "DoubleExposureFieldDeltaTrial", "Double Exposure Field Delta Trial", "DS", "4", true),
-        new(0x0074, 0x0074, 2, 0x1220, 0x1220, 2, "RelatedProcedureStepSequence", "Related Procedure Step Sequence", "SQ", "1", true),
-        new(0x0074, 0x0074, 2, 0x1222, 0x1222, 2, "ProcedureStepRelationshipType", "Procedure Step Relationship Type", "LO", "1", true),
-        new(0x0088, 0x0088, 2, 0x0904, 0x0904, 2, "TopicTitle", "Topic Title", "LO", "1", true),
-        new(0x0088, 0x0088, 2, 0x0906, 0x0906, 2, "TopicSubject", "Topic Subject", "ST", "1", true),
-        new(0x0088, 0x0088, 2, 0x0910, 0x0910, 2, "TopicAuthor", "Topic Author", "LO", "1", true),
-        new(0x0088, 0x0088, 2, 0x0912, 0x0912, 2, "TopicKeywords", "Topic Keywords", "LO", "1-32", true),
-        new(0x2000, 0x2000, 2, 0x0062, 0x0062, 2, "ColorImagePrintingFlag", "Color Image Printing Flag", "CS", "1", true),
-        new(0x2000, 0x2000, 2, 0x0063, 0x0063, 2, "CollationFlag", "Collation Flag", "CS", "1", true),
-        new(0x2000, 0x2000, 2, 0x0065, 0x0065, 2, "AnnotationFlag", "Annotation Flag", "CS", "1", true),
-        new(0x2000, 0x2000, 2, 0x0067, 0x0067, 2, "ImageOverlayFlag", "Image Overlay Flag", "CS", "1", true),
-        new(0x2000, 0x2000, 2, 0x0069, 0x0069, 2, "PresentationLUTFlag", "Presentation LUT Flag", "CS", "1", true),
-        new(0x2000, 0x2000, 2, 0x006A, 0x006A, 2, "ImageBoxPresentationLUTFlag", "Image Box Presentation LUT Flag", "CS", "1", true),
-        new(0x2000, 0x2000, 2, 0x0510, 0x0510, 2, "ReferencedStoredPrintSequence", "Referenced Stored Print Sequence", "SQ", "1", true),
-        new(0x2020, 0x2020, 2, 0x0130, 0x0130, 2, "ReferencedImageOverlayBoxSequence", "Referenced Image Overlay Box Sequence", "SQ", "1", true),
-        new(0x2020, 0x2020, 2, 0x0140, 0x0140, 2, "ReferencedVOILUTBoxSequence", "Referenced VOILUT Box Sequence", "SQ", "1", true),
-        new(0x2040, 0x2040, 2, 0x0010, 0x0010, 2, "ReferencedOverlayPlaneSequence", "Referenced Overlay Plane Sequence", "SQ", "1", true),
-        new(0x2040, 0x2040, 2, 0x0011, 0x0011, 2, "ReferencedOverlayPlaneGroups", "Referenced Overlay Plane Groups", "US", "1-99", true),
-        new(0x2040, 0x2040, 2, 0x0020, 0x0020, 2, "OverlayPixelDataSequence", "Overlay Pixel Data Sequence", "SQ", "1", true),
-        new(0x2040, 0x2040, 2, 0x0060, 0x0060, 2, "OverlayMagnificationType", "Overlay Magnification Type", "CS", "1", true),
-        new(0x2040, 0x2040, 2, 0x0070, 0x0070, 2, "OverlaySmoothingType", "Overlay Smoothing Type", "CS", "1", true),
-        new(0x2040, 0x2040, 2, 0x0072, 0x0072, 2, "OverlayOrImageMagnification", "Overlay Or Image Magnification", "CS", "1", true),
-        new(0x2040, 0x2040, 2, 0x0074, 0x0074, 2, "MagnifyToNumberOfColumns", "Magnify To Number Of Columns", "US", "1", true),
-        new(0x2040, 0x2040, 2, 0x0080, 0x0080, 2, "OverlayForegroundDensity", "Overlay Foreground Density", "CS", "1", true),
-        new(0x2040, 0x2040, 2, 0x0082, 0x0082, 2, "OverlayBackgroundDensity", "Overlay Background Density", "CS", "1", true),
-        new(0x2040, 0x2040, 2, 0x0090, 0x0090, 2, "OverlayMode", "Overlay Mode", "CS", "1", true),
-        new(0x2040, 0x2040, 2, 0x0100, 0x0100, 2, "ThresholdDensity", "Threshold Density", "CS", "1", true),
-        new(0x2040, 0x2040, 2, 0x0500, 0x0500, 2, "ReferencedImageBoxSequenceRetired", "Referenced Image Box Sequence Retired", "SQ", "1", true),
-        new(0x2100, 0x2100, 2, 0x0010, 0x0010, 2, "PrintJobID", "Print Job ID", "SH", "1", true),
-        new(0x2100, 0x2100, 2, 0x0500, 0x0500, 2, "ReferencedPrintJobSequencePullStoredPrint", "Referenced Print Job Sequence Pull Stored Print", "SQ", "1", true),
-        new(0x2110, 0x2110, 2, 0x0099, 0x0099, 2, "PrintQueueID", "Print Queue ID", "SH", "1", true),
-        new(0x2120, 0x2120, 2, 0x0010, 0x0010, 2, "QueueStatus", "Queue Status", "CS", "1", true),
-        new(0x2120, 0x2120, 2, 0x0050, 0x0050, 2, "PrintJobDescriptionSequence", "Print Job Description Sequence", "SQ", "1", true),
-        new(0x2120, 0x2120, 2, 0x0070, 0x0070, 2, "ReferencedPrintJobSequence", "Referenced Print Job Sequence", "SQ", "1", true),
-        new(0x2130, 0x2130, 2, 0x0010, 0x0010, 2, "PrintManagementCapabilitiesSequence", "Print Management Capabilities Sequence", "SQ", "1", true),
-        new(0x2130, 0x2130, 2, 0x0015, 0x0015, 2, "PrinterCharacteristicsSequence", "Printer Characteristics Sequence", "SQ", "1", true),
-        new(0x2130, 0x2130, 2, 0x0030, 0x0030, 2, "FilmBoxContentSequence", "Film Box Content Sequence", "SQ", "1", true),
-        new(0x2130, 0x2130, 2, 0x0040, 0x0040, 2, "ImageBoxContentSequence", "Image Box Content Sequence", "SQ", "1", true),
-        new(0x2130, 0x2130, 2, 0x0050, 0x0050, 2, "AnnotationContentSequence", "Annotation Content Sequence", "SQ", "1", true),
-        new(0x2130, 0x2130, 2, 0x0060, 0x0060, 2, "ImageOverlayBoxContentSequence", "Image Overlay Box Content Sequence", "SQ", "1", true),
-        new(0x2130, 0x2130, 2, 0x0080, 0x0080, 2, "PresentationLUTContentSequence", "Presentation LUT Content Sequence", "SQ", "1", true),
-        new(0x3006, 0x3006, 2, 0x0044, 0x0044, 2, "ContourSlabThickness", "Contour Slab Thickness", "DS", "1", true),
-        new(0x3006, 0x3006, 2, 0x0045, 0x0045, 2, "ContourOffsetVector", "Contour Offset Vector", "DS", "3", true),
-        new(0x3006, 0x3006, 2, 0x0049, 0x0049, 2, "AttachedContours", "Attached Contours", "IS", "1-n", true),
-        new(0x3006, 0x3006, 2, 0x00B9, 0x00B9, 2, "AdditionalRTROIIdentificationCodeSequence", "Additional RTROI Identification Code Sequence", "SQ", "1", true),
-        new(0x3006, 0x3006, 2, 0x00C0, 0x00C0, 2, "FrameOfReferenceRelationshipSequence", "Frame Of Reference Relationship Sequence", "SQ", "1", true),
-        new(0x3006, 0x3006, 2, 0x00C2, 0x00C2, 2, "RelatedFrameOfReferenceUID", "Related Frame Of Reference UID", "UI", "1", true),
-        new(0x3006, 0x3006, 2, 0x00C4, 0x00C4, 2, "FrameOfReferenceTransformationType", "Frame Of Reference Transformation Type", "CS", "1", true),
-        new(0x300A, 0x300A, 2, 0x000B, 0x000B, 2, "TreatmentSites", "Treatment Sites", "LO", "1-n", true),
-        new(0x300A, 0x300A, 2, 0x0082, 0x0082, 2, "BeamDoseSpecificationPoint", "Beam Dose Specification Point", "DS", "3", true),
-        new(0x300A, 0x300A, 2, 0x008D, 0x008D, 2, "AverageBeamDosePointDepth", "Average Beam Dose Point Depth", "FL", "1", true),
-        new(0x300A, 0x300A, 2, 0x008E, 0x008E, 2, "AverageBeamDosePointEquivalentDepth", "Average Beam Dose Point Equivalent Depth", "FL", "1", true),
-        new(0x300A, 0x300A, 2, 0x008F, 0x008F, 2, "AverageBeamDosePointSSD", "Average Beam Dose Point SSD", "FL", "1", true),
-        new(0x300A, 0x300A, 2, 0x0632, 0x0632, 2, "ReferencedRTPatientSetupSequence", "Referenced RT Patient Setup Sequence", "SQ", "1", true),
-        new(0x300A, 0x300A, 2, 0x0650, 0x0650, 2, "PatientSetupUID", "Patient Setup UID", "UI", "1", true),
-        new(0x4000, 0x4000, 2, 0x0010, 0x0010, 2, "Arbitrary", "Arbitrary", "LT", "1", true),
-        new(0x4000, 0x4000, 2, 0x4000, 0x4000, 2, "TextComments", "Text Comments", "LT", "1", true),
-        new(0x4008, 0x4008, 2, 0x0040, 0x0040, 2, "ResultsID", "Results ID", "SH", "1", true),
-        new(0x4008, 0x4008, 2, 0x0042, 0x0042, 2, "ResultsIDIssuer", "Results ID Issuer", "LO", "1", true),
-        new(0x4008, 0x4008, 2, 0x0050, 0x0050, 2, "ReferencedInterpretationSequence", "Referenced Interpretation Sequence", "SQ", "1", true),
-        new(0x4008, 0x4008, 2, 0x00FF, 0x00FF, 2, "ReportProductionStatusTrial", "Report Production Status Trial", "CS", "1", true),
-        new(0x4008, 0x4008, 2, 0x0100, 0x0100, 2, "InterpretationRecordedDate", "Interpretation Recorded Date", "DA", "1", true),
-        new(0x4008, 0x4008, 2, 0x0101, 0x0101, 2, "InterpretationRecordedTime", "Interpretation Recorded Time", "TM", "1", true),
-        new(0x4008, 0x4008, 2, 0x0102, 0x0102, 2, "InterpretationRecorder", "Interpretation Recorder", "PN", "1", true),
-        new(0x4008, 0x4008, 2, 0x0103, 0x0103, 2, "ReferenceToRecordedSound", "Reference To Recorded Sound", "LO", "1", true),
-        new(0x4008, 0x4008, 2, 0x0108, 0x0108, 2, "InterpretationTranscriptionDate", "Interpretation Transcription Date", "DA", "1", true),
-        new(0x4008, 0x4008, 2, 0x0109, 0x0109, 2, "InterpretationTranscriptionTime", "Interpretation Transcription Time", "TM", "1", true),
-        new(0x4008, 0x4008, 2, 0x010A, 0x010A, 2, "InterpretationTranscriber", "Interpretation Transcriber", "PN", "1", true),
-        new(0x4008, 0x4008, 2, 0x010B, 0x010B, 2, "InterpretationText", "Interpretation Text", "ST", "1", true),
-        new(0x4008, 0x4008, 2, 0x010C, 0x010C, 2, "InterpretationAuthor", "Interpretation Author", "PN", "1", true),
-        new(0x4008, 0x4008, 2, 0x0111, 0x0111, 2, "InterpretationApproverSequence", "Interpretation Approver Sequence", "SQ", "1", true),
-        new(0x4008, 0x4008, 2, 0x0112, 0x0112, 2, "InterpretationApprovalDate", "Interpretation Approval Date", "DA", "1", true),
-        new(0x4008, 0x4008, 2, 0x0113, 0x0113, 2, "InterpretationApprovalTime", "Interpretation Approval Time", "TM", "1", true),
-        new(0x4008, 0x4008, 2, 0x0114, 0x0114, 2, "PhysicianApprovingInterpretation", "Physician Approving Interpretation", "PN", "1", true),
-        new(0x4008, 0x4008, 2, 0x0115, 0x0115, 2, "InterpretationDiagnosisDescription", "Interpretation Diagnosis Description", "LT", "1", true),
-        new(0x4008, 0x4008, 2, 0x0117, 0x0117, 2, "InterpretationDiagnosisCodeSequence", "Interpretation Diagnosis Code Sequence", "SQ", "1", true),
-        new(0x4008, 0x4008, 2, 0x0118, 0x0118, 2, "ResultsDistributionListSequence", "Results Distribution List Sequence", "SQ", "1", true),
-        new(0x4008, 0x4008, 2, 0x0119, 0x0119, 2, "DistributionName", "Distribution Name", "PN", "1", true),
-        new(0x4008, 0x4008, 2, 0x011A, 0x011A, 2, "DistributionAddress", "Distribution Address", "LO", "1", true),
-        new(0x4008, 0x4008, 2, 0x0200, 0x0200, 2, "InterpretationID", "Interpretation ID", "SH", "1", true),
-        new(0x4008, 0x4008, 2, 0x0202, 0x0202, 2, "InterpretationIDIssuer", "Interpretation ID Issuer", "LO", "1", true),
-        new(0x4008, 0x4008, 2, 0x0210, 0x0210, 2, "InterpretationTypeID", "Interpretation Type ID", "CS", "1", true),
-        new(0x4008, 0x4008, 2, 0x0212, 0x0212, 2, "InterpretationStatusID", "Interpretation Status ID", "CS", "1", true),
-        new(0x4008, 0x4008, 2, 0x0300, 0x0300, 2, "Impressions", "Impressions", "ST", "1", true),
-        new(0x4008, 0x4008, 2, 0x4000, 0x4000, 2, "ResultsComments", "Results Comments", "ST", "1", true),
-        new(0x5000, 0x50FF, 0, 0x0005, 0x0005, 2, "CurveDimensions", "Curve Dimensions", "US", "1", true),
-        new(0x5000, 0x50FF, 0, 0x0010, 0x0010, 2, "NumberOfPoints", "Number Of Points", "US", "1", true),
-        new(0x5000, 0x50FF, 0, 0x0020, 0x0020, 2, "TypeOfData", "Type Of Data", "CS", "1", true),
-        new(0x5000, 0x50FF, 0, 0x0022, 0x0022, 2, "CurveDescription", "Curve Description", "LO", "1", true),
-        new(0x5000, 0x50FF, 0, 0x0030, 0x0030, 2, "AxisUnits", "Axis Units", "SH", "1-n", true),
-        new(0x5000, 0x50FF, 0, 0x0040, 0x0040, 2, "AxisLabels", "Axis Labels", "SH", "1-n", true),
-        new(0x5000, 0x50FF, 0, 0x0103, 0x0103, 2, "DataValueRepresentation", "Data Value Representation", "US", "1", true),
-        new(0x5000, 0x50FF, 0, 0x0104, 0x0104, 2, "MinimumCoordinateValue", "Minimum Coordinate Value", "US", "1-n", true),
-        new(0x5000, 0x50FF, 0, 0x0105, 0x0105, 2, "MaximumCoordinateValue", "Maximum Coordinate Value", "US", "1-n", true),
-        new(0x5000, 0x50FF, 0, 0x0106, 0x0106, 2, "CurveRange", "Curve Range", "SH", "1-n", true),
-        new(0x5000, 0x50FF, 0, 0x0110, 0x0110, 2, "CurveDataDescriptor", "Curve Data Descriptor", "US", "1-n", true),
-        new(0x5000, 0x50FF, 0, 0x0112, 0x0112, 2, "CoordinateStartValue", "Coordinate Start Value", "US", "1-n", true),
-        new(0x5000, 0x50FF, 0, 0x0114, 0x0114, 2, "CoordinateStepValue", "Coordinate Step Value", "US", "1-n", true),
-        new(0x5000, 0x50FF, 0, 0x1001, 0x1001, 2, "CurveActivationLayer", "Curve Activation Layer", "CS", "1", true),
-        new(0x5000, 0x50FF, 0, 0x2000, 0x2000, 2, "AudioType", "Audio Type", "US", "1", true),
-        new(0x5000, 0x50FF, 0, 0x2002, 0x2002, 2, "AudioSampleFormat", "Audio Sample Format", "US", "1", true),
-        new(0x5000, 0x50FF, 0, 0x2004, 0x2004, 2, "NumberOfChannels", "Number Of Channels", "US", "1", true),
-        new(0x5000, 0x50FF, 0, 0x2006, 0x2006, 2, "NumberOfSamples", "Number Of Samples", "UL", "1", true),
-        new(0x5000, 0x50FF, 0, 0x2008, 0x2008, 2, "SampleRate", "Sample Rate", "UL", "1", true),
-        new(0x5000, 0x50FF, 0, 0x200A, 0x200A, 2, "TotalTime", "Total Time", "UL", "1", true),
-        new(0x5000, 0x50FF, 0, 0x200C, 0x200C, 2, "AudioSampleData", "Audio Sample Data", "OB|OW", "1", true),
-        new(0x5000, 0x50FF, 0, 0x200E, 0x200E, 2, "AudioComments", "Audio Comments", "LT", "1", true),
-        new(0x5000, 0x50FF, 0, 0x2500, 0x2500, 2, "CurveLabel", "Curve Label", "LO", "1", true),
-        new(0x5000, 0x50FF, 0, 0x2600, 0x2600, 2, "CurveReferencedOverlaySequence", "Curve Referenced Overlay Sequence", "SQ", "1", true),
-        new(0x5000, 0x50FF, 0, 0x2610, 0x2610, 2, "CurveReferencedOverlayGroup", "Curve Referenced Overlay Group", "US", "1", true),
-        new(0x5000, 0x50FF, 0, 0x3000, 0x3000, 2, "CurveData", "Curve Data", "OB|OW", "1", true),
-        new(0x6000, 0x60FF, 0, 0x0012, 0x0012, 2, "OverlayPlanes", "Overlay Planes", "US", "1", true),
-        new(0x6000, 0x60FF, 0, 0x0052, 0x0052, 2, "OverlayPlaneOrigin", "Overlay Plane Origin", "US", "1", true),
-        new(0x6000, 0x60FF, 0, 0x0060, 0x0060, 2, "OverlayCompressionCode", "Overlay Compression Code", "CS", "1", true),
-        new(0x6000, 0x60FF, 0, 0x0061, 0x0061, 2, "OverlayCompressionOriginator", "Overlay Compression Originator", "SH", "1", true),
-        new(0x6000, 0x60FF, 0, 0x0062, 0x0062, 2, "OverlayCompressionLabel", "Overlay Compression Label", "SH", "1", true),
-        new(0x6000, 0x60FF, 0, 0x0063, 0x0063, 2, "OverlayCompressionDescription", "Overlay Compression Description", "CS", "1", true),
-        new(0x6000, 0x60FF, 0, 0x0066, 0x0066, 2, "OverlayCompressionStepPointers", "Overlay Compression Step Pointers", "AT", "1-n", true),
-        new(0x6000, 0x60FF, 0, 0x0068, 0x0068, 2, "OverlayRepeatInterval", "Overlay Repeat Interval", "US", "1", true),
-        new(0x6000, 0x60FF, 0, 0x0069, 0x0069, 2, "OverlayBitsGrouped", "Overlay Bits Grouped", "US", "1", true),
-        new(0x6000, 0x60FF, 0, 0x0110, 0x0110, 2, "OverlayFormat", "Overlay Format", "CS", "1", true),
-        new(0x6000, 0x60FF, 0, 0x0200, 0x0200, 2, "OverlayLocation", "Overlay Location", "US", "1", true),
-        new(0x6000, 0x60FF, 0, 0x0800, 0x0800, 2, "OverlayCodeLabel", "Overlay Code Label", "CS", "1-n", true),
-        new(0x6000, 0x60FF, 0, 0x0802, 0x0802, 2, "OverlayNumberOfTables", "Overlay Number Of Tables", "US", "1", true),
-        new(0x6000, 0x60FF, 0, 0x0803, 0x0803, 2, "OverlayCodeTableLocation", "Overlay Code Table Location", "AT", "1-n", true),
-        new(0x6000, 0x60FF, 0, 0x0804, 0x0804, 2, "OverlayBitsForCodeWord", "Overlay Bits For Code Word", "US", "1", true),
-        new(0x6000, 0x60FF, 0, 0x1100, 0x1100, 2, "OverlayDescriptorGray", "Overlay Descriptor Gray", "US", "1", true),
-        new(0x6000, 0x60FF, 0, 0x1101, 0x1101, 2, "OverlayDescriptorRed", "Overlay Descriptor Red", "US", "1", true),
-        new(0x6000, 0x60FF, 0, 0x1102, 0x1102, 2, "OverlayDescriptorGreen", "Overlay Descriptor Green", "US", "1", true),
-        new(0x6000, 0x60FF, 0, 0x1103, 0x1103, 2, "OverlayDescriptorBlue", "Overlay Descriptor Blue", "US", "1", true),
-        new(0x6000, 0x60FF, 0, 0x1200, 0x1200, 2, "OverlaysGray", "Overlays Gray", "US", "1-n", true),
-        new(0x6000, 0x60FF, 0, 0x1201, 0x1201, 2, "OverlaysRed", "Overlays Red", "US", "1-n", true),
-        new(0x6000, 0x60FF, 0, 0x1202, 0x1202, 2, "OverlaysGreen", "Overlays Green", "US", "1-n", true),
-        new(0x6000, 0x60FF, 0, 0x1203, 0x1203, 2, "OverlaysBlue", "Overlays Blue", "US", "1-n", true),
-        new(0x6000, 0x60FF, 0, 0x4000, 0x4000, 2, "OverlayComments", "Overlay Comments", "LT", "1", true),
-        new(0x7FE0, 0x7FE0, 2, 0x0020, 0x0020, 2, "CoefficientsSDVN", "Coefficients SDVN", "OW", "1", true),
-        new(0x7FE0, 0x7FE0, 2, 0x0030, 0x0030, 2, "CoefficientsSDHN", "Coefficients SDHN", "OW", "1", true),
-        new(0x7FE0, 0x7FE0, 2, 0x0040, 0x0040, 2, "CoefficientsSDDN", "Coefficients SDDN", "OW", "1", true),
-        new(0x7F00, 0x7FFF, 0, 0x0010, 0x0010, 2, "VariablePixelData", "Variable Pixel Data", "OB|OW", "1", true),
-        new(0x7F00, 0x7FFF, 0, 0x0011, 0x0011, 2, "VariableNextDataGroup", "Variable Next Data Group", "US", "1", true),
-        new(0x7F00, 0x7FFF, 0, 0x0020, 0x0020, 2, "VariableCoefficientsSDVN", "Variable Coefficients SDVN", "OW", "1", true),
-        new(0x7F00, 0x7FFF, 0, 0x0030, 0x0030, 2, "VariableCoefficientsSDHN", "Variable Coefficients SDHN", "OW", "1", true),
-        new(0x7F00, 0x7FFF, 0, 0x0040, 0x0040, 2, "VariableCoefficientsSDDN", "Variable Coefficients SDDN", "OW", "1", true),
-        new(0x0028, 0x0028, 2, 0x0410, 0x0410, 2, "RowsForNthOrderCoefficients", "Rows For Nth Order Coefficients", "US", "1", true),
-        new(0x0028, 0x0028, 2, 0x0411, 0x0411, 2, "ColumnsForNthOrderCoefficients", "Columns For Nth Order Coefficients", "US", "1", true),
-        new(0x0028, 0x0028, 2, 0x0412, 0x0412, 2, "CoefficientCoding", "Coefficient Coding", "LO", "1-n", true),
-        new(0x0028, 0x0028, 2, 0x0413, 0x0413, 2, "CoefficientCodingPointers", "Coefficient Coding Pointers", "AT", "1-n", true),
-        new(0x0028, 0x0028, 2, 0x0800, 0x0800, 2, "CodeLabel", "Code Label", "CS", "1-n", true),
-        new(0x0028, 0x0028, 2, 0x0802, 0x0802, 2, "NumberOfTables", "Number Of Tables", "US", "1", true),
-        new(0x0028, 0x0028, 2, 0x0803, 0x0803, 2, "CodeTableLocation", "Code Table Location", "AT", "1-n", true),
-        new(0x0028, 0x0028, 2, 0x0804, 0x0804, 2, "BitsForCodeWord", "Bits For Code Word", "US", "1", true),
-        new(0x0028, 0x0028, 2, 0x0808, 0x0808, 2, "ImageDataLocation", "Image Data Location", "AT", "1-n", true),
-        new(0x1000, 0x1000, 2, 0x0010, 0x0010, 2, "EscapeTriplet", "Escape Triplet", "US", "3", true),
-        new(0x1000, 0x1000, 2, 0x0011, 0x0011, 2, "RunLengthTriplet", "Run Length Triplet", "US", "3", true),
-        new(0x1000, 0x1000, 2, 0x0012, 0x0012, 2, "HuffmanTableSize", "Huffman Table Size", "US", "1", true),
-        new(0x1000, 0x1000, 2, 0x0013, 0x0013, 2, "HuffmanTableTriplet", "Huffman Table Triplet", "US", "3", true),
-        new(0x1000, 0x1000, 2, 0x0014, 0x0014, 2, "ShiftTableSize", "Shift Table Size", "US", "1", true),
-        new(0x1000, 0x1000, 2, 0x0015, 0x0015, 2, "ShiftTableTriplet", "Shift Table Triplet", "US", "3", true),
-        new(0x1010, 0x1010, 2, 0x0004, 0x0004, 2, "ZonalMap", "Zonal Map", "US", "1-n", true),
-    ];
+    /// <summary>One entry per line, space-separated: group low, group high, group parity, element low, element high,
+    /// element parity (0 even, 1 odd, 2 any), R (retired) or -, VR(s) separated by |, VM, keyword.</summary>
+    internal static ReadOnlySpan<byte> Lines =>
+        """
+        0000 0000 2 0000 0000 2 - UL 1 CommandGroupLength
+        0000 0000 2 0002 0002 2 - UI 1 AffectedSOPClassUID
+        0000 0000 2 0003 0003 2 - UI 1 RequestedSOPClassUID
+        0000 0000 2 0100 0100 2 - US 1 CommandField
+        0000 0000 2 0110 0110 2 - US 1 MessageID
+        0000 0000 2 0120 0120 2 - US 1 MessageIDBeingRespondedTo
+        0000 0000 2 0600 0600 2 - AE 1 MoveDestination
+        0000 0000 2 0700 0700 2 - US 1 Priority
+        0000 0000 2 0800 0800 2 - US 1 CommandDataSetType
+        0000 0000 2 0900 0900 2 - US 1 Status
+        0000 0000 2 0901 0901 2 - AT 1-n OffendingElement
+        0000 0000 2 0902 0902 2 - LO 1 ErrorComment
+        0000 0000 2 0903 0903 2 - US 1 ErrorID
+        0000 0000 2 1000 1000 2 - UI 1 AffectedSOPInstanceUID
+        0000 0000 2 1001 1001 2 - UI 1 RequestedSOPInstanceUID
+        0000 0000 2 1002 1002 2 - US 1 EventTypeID
+        0000 0000 2 1005 1005 2 - AT 1-n AttributeIdentifierList
+        0000 0000 2 1008 1008 2 - US 1 ActionTypeID
+        0000 0000 2 1020 1020 2 - US 1 NumberOfRemainingSuboperations
+        0000 0000 2 1021 1021 2 - US 1 NumberOfCompletedSuboperations
+        0000 0000 2 1022 1022 2 - US 1 NumberOfFailedSuboperations
+        0000 0000 2 1023 1023 2 - US 1 NumberOfWarningSuboperations
+        0000 0000 2 1030 1030 2 - AE 1 MoveOriginatorApplicationEntityTitle
+        0000 0000 2 1031 1031 2 - US 1 MoveOriginatorMessageID
+        0002 0002 2 0000 0000 2 - UL 1 FileMetaInformationGroupLength
+        0002 0002 2 0001 0001 2 - OB 1 FileMetaInformationVersion
+        0002 0002 2 0002 0002 2 - UI 1 MediaStorageSOPClassUID
+        0002 0002 2 0003 0003 2 - UI 1 MediaStorageSOPInstanceUID
+        0002 0002 2 0010 0010 2 - UI 1 TransferSyntaxUID
+        0002 0002 2 0012 0012 2 - UI 1 ImplementationClassUID
+        0002 0002 2 0013 0013 2 - SH 1 ImplementationVersionName
+        0002 0002 2 0016 0016 2 - AE 1 SourceApplicationEntityTitle
+        0002 0002 2 0017 0017 2 - AE 1 SendingApplicationEntityTitle
+        0002 0002 2 0018 0018 2 - AE 1 ReceivingApplicationEntityTitle
+        0002 0002 2 0026 0026 2 - UR 1 SourcePresentationAddress
+        0002 0002 2 0027 0027 2 - UR 1 SendingPresentationAddress
+        0002 0002 2 0028 0028 2 - UR 1 ReceivingPresentationAddress
+        0002 0002 2 0031 0031 2 - OB 1 RTVMetaInformationVersion
+        0002 0002 2 0032 0032 2 - UI 1 RTVCommunicationSOPClassUID
+        0002 0002 2 0033 0033 2 - UI 1 RTVCommunicationSOPInstanceUID
+        0002 0002 2 0035 0035 2 - OB 1 RTVSourceIdentifier
+        0002 0002 2 0036 0036 2 - OB 1 RTVFlowIdentifier
+        0002 0002 2 0037 0037 2 - UL 1 RTVFlowRTPSamplingRate
+        0002 0002 2 0038 0038 2 - FD 1 RTVFlowActualFrameDuration
+        0002 0002 2 0100 0100 2 - UI 1 PrivateInformationCreatorUID
+        0002 0002 2 0102 0102 2 - OB 1 PrivateInformation
+        0004 0004 2 1130 1130 2 - CS 1 FileSetID
+        0004 0004 2 1141 1141 2 - CS 1-8 FileSetDescriptorFileID
+        0004 0004 2 1142 1142 2 - CS 1 SpecificCharacterSetOfFileSetDescriptorFile
+        0004 0004 2 1200 1200 2 - UL 1 OffsetOfTheFirstDirectoryRecordOfTheRootDirectoryEntity
+        0004 0004 2 1202 1202 2 - UL 1 OffsetOfTheLastDirectoryRecordOfTheRootDirectoryEntity
+        0004 0004 2 1212 1212 2 - US 1 FileSetConsistencyFlag
+        0004 0004 2 1220 1220 2 - SQ 1 DirectoryRecordSequence
+        0004 0004 2 1400 1400 2 - UL 1 OffsetOfTheNextDirectoryRecord
+        0004 0004 2 1410 1410 2 - US 1 RecordInUseFlag
+        0004 0004 2 1420 1420 2 - UL 1 OffsetOfReferencedLowerLevelDirectoryEntity
+        0004 0004 2 1430 1430 2 - CS 1 DirectoryRecordType
+        0004 0004 2 1432 1432 2 - UI 1 PrivateRecordUID
+        0004 0004 2 1500 1500 2 - CS 1-8 ReferencedFileID
+        0004 0004 2 1510 1510 2 - UI 1 ReferencedSOPClassUIDInFile
+        0004 0004 2 1511 1511 2 - UI 1 ReferencedSOPInstanceUIDInFile
+        0004 0004 2 1512 1512 2 - UI 1 ReferencedTransferSyntaxUIDInFile
+        0004 0004 2 151A 151A 2 - UI 1-n ReferencedRelatedGeneralSOPClassUIDInFile
+        0006 0006 2 0001 0001 2 - SQ 1 CurrentFrameFunctionalGroupsSequence
+        0008 0008 2 0005 0005 2 - CS 1-n SpecificCharacterSet
+        0008 0008 2 0006 0006 2 - SQ 1 LanguageCodeSequence
+        0008 0008 2 0008 0008 2 - CS 2-n ImageType
+        0008 0008 2 0012 0012 2 - DA 1 InstanceCreationDate
+        0008 0008 2 0013 0013 2 - TM 1 InstanceCreationTime
+        0008 0008 2 0014 0014 2 - UI 1 InstanceCreatorUID
+        0008 0008 2 0015 0015 2 - DT 1 InstanceCoercionDateTime
+        0008 0008 2 0016 0016 2 - UI 1 SOPClassUID
+        0008 0008 2 0017 0017 2 - UI 1 AcquisitionUID
+        0008 0008 2 0018 0018 2 - UI 1 SOPInstanceUID
+        0008 0008 2 0019 0019 2 - UI 1 PyramidUID
+        0008 0008 2 001A 001A 2 - UI 1-n RelatedGeneralSOPClassUID
+        0008 0008 2 001B 001B 2 - UI 1 OriginalSpecializedSOPClassUID
+        0008 0008 2 0020 0020 2 - DA 1 StudyDate
+        0008 0008 2 0021 0021 2 - DA 1 SeriesDate
+        0008 0008 2 0022 0022 2 - DA 1 AcquisitionDate
+        0008 0008 2 0023 0023 2 - DA 1 ContentDate
+        0008 0008 2 002A 002A 2 - DT 1 AcquisitionDateTime
+        0008 0008 2 0030 0030 2 - TM 1 StudyTime
+        0008 0008 2 0031 0031 2 - TM 1 SeriesTime
+        0008 0008 2 0032 0032 2 - TM 1 AcquisitionTime
+        0008 0008 2 0033 0033 2 - TM 1 ContentTime
+        0008 0008 2 0050 0050 2 - SH 1 AccessionNumber
+        0008 0008 2 0051 0051 2 - SQ 1 IssuerOfAccessionNumberSequence
+        0008 0008 2 0052 0052 2 - CS 1 QueryRetrieveLevel
+        0008 0008 2 0053 0053 2 - CS 1 QueryRetrieveView
+        0008 0008 2 0054 0054 2 - AE 1-n RetrieveAETitle
+        0008 0008 2 0055 0055 2 - AE 1 StationAETitle
+        0008 0008 2 0056 0056 2 - CS 1 InstanceAvailability
+        0008 0008 2 0058 0058 2 - UI 1-n FailedSOPInstanceUIDList
+        0008 0008 2 0060 0060 2 - CS 1 Modality
+        0008 0008 2 0061 0061 2 - CS 1-n ModalitiesInStudy
+        0008 0008 2 0062 0062 2 - UI 1-n SOPClassesInStudy
+        0008 0008 2 0063 0063 2 - SQ 1 AnatomicRegionsInStudyCodeSequence
+        0008 0008 2 0064 0064 2 - CS 1 ConversionType
+        0008 0008 2 0068 0068 2 - CS 1 PresentationIntentType
+        0008 0008 2 0070 0070 2 - LO 1 Manufacturer
+        0008 0008 2 0080 0080 2 - LO 1 InstitutionName
+        0008 0008 2 0081 0081 2 - ST 1 InstitutionAddress
+        0008 0008 2 0082 0082 2 - SQ 1 InstitutionCodeSequence
+        0008 0008 2 0090 0090 2 - PN 1 ReferringPhysicianName
+        0008 0008 2 0092 0092 2 - ST 1 ReferringPhysicianAddress
+        0008 0008 2 0094 0094 2 - SH 1-n ReferringPhysicianTelephoneNumbers
+        0008 0008 2 0096 0096 2 - SQ 1 ReferringPhysicianIdentificationSequence
+        0008 0008 2 009C 009C 2 - PN 1-n ConsultingPhysicianName
+        0008 0008 2 009D 009D 2 - SQ 1 ConsultingPhysicianIdentificationSequence
+        0008 0008 2 0100 0100 2 - SH 1 CodeValue
+        0008 0008 2 0101 0101 2 - LO 1 ExtendedCodeValue
+        0008 0008 2 0102 0102 2 - SH 1 CodingSchemeDesignator
+        0008 0008 2 0103 0103 2 - SH 1 CodingSchemeVersion
+        0008 0008 2 0104 0104 2 - LO 1 CodeMeaning
+        0008 0008 2 0105 0105 2 - CS 1 MappingResource
+        0008 0008 2 0106 0106 2 - DT 1 ContextGroupVersion
+        0008 0008 2 0107 0107 2 - DT 1 ContextGroupLocalVersion
+        0008 0008 2 0108 0108 2 - LT 1 ExtendedCodeMeaning
+        0008 0008 2 0109 0109 2 - SQ 1 CodingSchemeResourcesSequence
+        0008 0008 2 010A 010A 2 - CS 1 CodingSchemeURLType
+        0008 0008 2 010B 010B 2 - CS 1 ContextGroupExtensionFlag
+        0008 0008 2 010C 010C 2 - UI 1 CodingSchemeUID
+        0008 0008 2 010D 010D 2 - UI 1 ContextGroupExtensionCreatorUID
+        0008 0008 2 010E 010E 2 - UR 1 CodingSchemeURL
+        0008 0008 2 010F 010F 2 - CS 1 ContextIdentifier
+        0008 0008 2 0110 0110 2 - SQ 1 CodingSchemeIdentificationSequence
+        0008 0008 2 0112 0112 2 - LO 1 CodingSchemeRegistry
+        0008 0008 2 0114 0114 2 - ST 1 CodingSchemeExternalID
+        0008 0008 2 0115 0115 2 - ST 1 CodingSchemeName
+        0008 0008 2 0116 0116 2 - ST 1 CodingSchemeResponsibleOrganization
+        0008 0008 2 0117 0117 2 - UI 1 ContextUID
+        0008 0008 2 0118 0118 2 - UI 1 MappingResourceUID
+        0008 0008 2 0119 0119 2 - UC 1 LongCodeValue
+        0008 0008 2 0120 0120 2 - UR 1 URNCodeValue
+        0008 0008 2 0121 0121 2 - SQ 1 EquivalentCodeSequence
+        0008 0008 2 0122 0122 2 - LO 1 MappingResourceName
+        0008 0008 2 0123 0123 2 - SQ 1 ContextGroupIdentificationSequence
+        0008 0008 2 0124 0124 2 - SQ 1 MappingResourceIdentificationSequence
+        0008 0008 2 0201 0201 2 - SH 1 TimezoneOffsetFromUTC
+        0008 0008 2 0220 0220 2 - SQ 1 ResponsibleGroupCodeSequence
+        0008 0008 2 0221 0221 2 - CS 1 EquipmentModality
+        0008 0008 2 0222 0222 2 - LO 1 ManufacturerRelatedModelGroup
+        0008 0008 2 0300 0300 2 - SQ 1 PrivateDataElementCharacteristicsSequence
+        0008 0008 2 0301 0301 2 - US 1 PrivateGroupReference
+        0008 0008 2 0302 0302 2 - LO 1 PrivateCreatorReference
+        0008 0008 2 0303 0303 2 - CS 1 BlockIdentifyingInformationStatus
+        0008 0008 2 0304 0304 2 - US 1-n NonidentifyingPrivateElements
+        0008 0008 2 0305 0305 2 - SQ 1 DeidentificationActionSequence
+        0008 0008 2 0306 0306 2 - US 1-n IdentifyingPrivateElements
+        0008 0008 2 0307 0307 2 - CS 1 DeidentificationAction
+        0008 0008 2 0308 0308 2 - US 1 PrivateDataElement
+        0008 0008 2 0309 0309 2 - UL 1-3 PrivateDataElementValueMultiplicity
+        0008 0008 2 030A 030A 2 - CS 1 PrivateDataElementValueRepresentation
+        0008 0008 2 030B 030B 2 - UL 1-2 PrivateDataElementNumberOfItems
+        0008 0008 2 030C 030C 2 - UC 1 PrivateDataElementName
+        0008 0008 2 030D 030D 2 - UC 1 PrivateDataElementKeyword
+        0008 0008 2 030E 030E 2 - UT 1 PrivateDataElementDescription
+        0008 0008 2 030F 030F 2 - UT 1 PrivateDataElementEncoding
+        0008 0008 2 0310 0310 2 - SQ 1 PrivateDataElementDefinitionSequence
+        0008 0008 2 1010 1010 2 - SH 1 StationName
+        0008 0008 2 1030 1030 2 - LO 1 StudyDescription
+        0008 0008 2 1032 1032 2 - SQ 1 ProcedureCodeSequence
+        0008 0008 2 103E 103E 2 - LO 1 SeriesDescription
+        0008 0008 2 103F 103F 2 - SQ 1 SeriesDescriptionCodeSequence
+        0008 0008 2 1040 1040 2 - LO 1 InstitutionalDepartmentName
+        0008 0008 2 1041 1041 2 - SQ 1 InstitutionalDepartmentTypeCodeSequence
+        0008 0008 2 1048 1048 2 - PN 1-n PhysiciansOfRecord
+        0008 0008 2 1049 1049 2 - SQ 1 PhysiciansOfRecordIdentificationSequence
+        0008 0008 2 1050 1050 2 - PN 1-n PerformingPhysicianName
+        0008 0008 2 1052 1052 2 - SQ 1 PerformingPhysicianIdentificationSequence
+        0008 0008 2 1060 1060 2 - PN 1-n NameOfPhysiciansReadingStudy
+        0008 0008 2 1062 1062 2 - SQ 1 PhysiciansReadingStudyIdentificationSequence
+        0008 0008 2 1070 1070 2 - PN 1-n OperatorsName
+        0008 0008 2 1072 1072 2 - SQ 1 OperatorIdentificationSequence
+        0008 0008 2 1080 1080 2 - LO 1-n AdmittingDiagnosesDescription
+        0008 0008 2 1084 1084 2 - SQ 1 AdmittingDiagnosesCodeSequence
+        0008 0008 2 1088 1088 2 - LO 1 PyramidDescription
+        0008 0008 2 1090 1090 2 - LO 1 ManufacturerModelName
+        0008 0008 2 1110 1110 2 - SQ 1 ReferencedStudySequence
+        0008 0008 2 1111 1111 2 - SQ 1 ReferencedPerformedProcedureStepSequence
+        0008 0008 2 1115 1115 2 - SQ 1 ReferencedSeriesSequence
+        0008 0008 2 1120 1120 2 - SQ 1 ReferencedPatientSequence
+        0008 0008 2 1125 1125 2 - SQ 1 ReferencedVisitSequence
+        0008 0008 2 1134 1134 2 - SQ 1 ReferencedStereometricInstanceSequence
+        0008 0008 2 113A 113A 2 - SQ 1 ReferencedWaveformSequence
+        0008 0008 2 1140 1140 2 - SQ 1 ReferencedImageSequence
+        0008 0008 2 114A 114A 2 - SQ 1 ReferencedInstanceSequence
+        0008 0008 2 114B 114B 2 - SQ 1 ReferencedRealWorldValueMappingInstanceSequence
+        0008 0008 2 1150 1150 2 - UI 1 ReferencedSOPClassUID
+        0008 0008 2 1155 1155 2 - UI 1 ReferencedSOPInstanceUID
+        0008 0008 2 1156 1156 2 - SQ 1 DefinitionSourceSequence
+        0008 0008 2 115A 115A 2 - UI 1-n SOPClassesSupported
+        0008 0008 2 1160 1160 2 - IS 1-n ReferencedFrameNumber
+        0008 0008 2 1161 1161 2 - UL 1-n SimpleFrameList
+        0008 0008 2 1162 1162 2 - UL 3-3n CalculatedFrameList
+        0008 0008 2 1163 1163 2 - FD 2 TimeRange
+        0008 0008 2 1164 1164 2 - SQ 1 FrameExtractionSequence
+        0008 0008 2 1167 1167 2 - UI 1 MultiFrameSourceSOPInstanceUID
+        0008 0008 2 1190 1190 2 - UR 1 RetrieveURL
+        0008 0008 2 1195 1195 2 - UI 1 TransactionUID
+        0008 0008 2 1196 1196 2 - US 1 WarningReason
+        0008 0008 2 1197 1197 2 - US 1 FailureReason
+        0008 0008 2 1198 1198 2 - SQ 1 FailedSOPSequence
+        0008 0008 2 1199 1199 2 - SQ 1 ReferencedSOPSequence
+        0008 0008 2 119A 119A 2 - SQ 1 OtherFailuresSequence
+        0008 0008 2 1200 1200 2 - SQ 1 StudiesContainingOtherReferencedInstancesSequence
+        0008 0008 2 1250 1250 2 - SQ 1 RelatedSeriesSequence
+        0008 0008 2 2111 2111 2 - ST 1 DerivationDescription
+        0008 0008 2 2112 2112 2 - SQ 1 SourceImageSequence
+        0008 0008 2 2120 2120 2 - SH 1 StageName
+        0008 0008 2 2122 2122 2 - IS 1 StageNumber
+        0008 0008 2 2124 2124 2 - IS 1 NumberOfStages
+        0008 0008 2 2127 2127 2 - SH 1 ViewName
+        0008 0008 2 2128 2128 2 - IS 1 ViewNumber
+        0008 0008 2 2129 2129 2 - IS 1 NumberOfEventTimers
+        0008 0008 2 212A 212A 2 - IS 1 NumberOfViewsInStage
+        0008 0008 2 2130 2130 2 - DS 1-n EventElapsedTimes
+        0008 0008 2 2132 2132 2 - LO 1-n EventTimerNames
+        0008 0008 2 2133 2133 2 - SQ 1 EventTimerSequence
+        0008 0008 2 2134 2134 2 - FD 1 EventTimeOffset
+        0008 0008 2 2135 2135 2 - SQ 1 EventCodeSequence
+        0008 0008 2 2142 2142 2 - IS 1 StartTrim
+        0008 0008 2 2143 2143 2 - IS 1 StopTrim
+        0008 0008 2 2144 2144 2 - IS 1 RecommendedDisplayFrameRate
+        0008 0008 2 2218 2218 2 - SQ 1 AnatomicRegionSequence
+        0008 0008 2 2220 2220 2 - SQ 1 AnatomicRegionModifierSequence
+        0008 0008 2 2228 2228 2 - SQ 1 PrimaryAnatomicStructureSequence
+        0008 0008 2 2230 2230 2 - SQ 1 PrimaryAnatomicStructureModifierSequence
+        0008 0008 2 3001 3001 2 - SQ 1 AlternateRepresentationSequence
+        0008 0008 2 3002 3002 2 - UI 1-n AvailableTransferSyntaxUID
+        0008 0008 2 3010 3010 2 - UI 1-n IrradiationEventUID
+        0008 0008 2 3011 3011 2 - SQ 1 SourceIrradiationEventSequence
+        0008 0008 2 3012 3012 2 - UI 1 RadiopharmaceuticalAdministrationEventUID
+        0008 0008 2 9007 9007 2 - CS 4 FrameType
+        0008 0008 2 9092 9092 2 - SQ 1 ReferencedImageEvidenceSequence
+        0008 0008 2 9121 9121 2 - SQ 1 ReferencedRawDataSequence
+        0008 0008 2 9123 9123 2 - UI 1 CreatorVersionUID
+        0008 0008 2 9124 9124 2 - SQ 1 DerivationImageSequence
+        0008 0008 2 9154 9154 2 - SQ 1 SourceImageEvidenceSequence
+        0008 0008 2 9205 9205 2 - CS 1 PixelPresentation
+        0008 0008 2 9206 9206 2 - CS 1 VolumetricProperties
+        0008 0008 2 9207 9207 2 - CS 1 VolumeBasedCalculationTechnique
+        0008 0008 2 9208 9208 2 - CS 1 ComplexImageComponent
+        0008 0008 2 9209 9209 2 - CS 1 AcquisitionContrast
+        0008 0008 2 9215 9215 2 - SQ 1 DerivationCodeSequence
+        0008 0008 2 9237 9237 2 - SQ 1 ReferencedPresentationStateSequence
+        0008 0008 2 9410 9410 2 - SQ 1 ReferencedOtherPlaneSequence
+        0008 0008 2 9458 9458 2 - SQ 1 FrameDisplaySequence
+        0008 0008 2 9459 9459 2 - FL 1 RecommendedDisplayFrameRateInFloat
+        0008 0008 2 9460 9460 2 - CS 1 SkipFrameRangeFlag
+        0010 0010 2 0010 0010 2 - PN 1 PatientName
+        0010 0010 2 0020 0020 2 - LO 1 PatientID
+        0010 0010 2 0021 0021 2 - LO 1 IssuerOfPatientID
+        0010 0010 2 0022 0022 2 - CS 1 TypeOfPatientID
+        0010 0010 2 0024 0024 2 - SQ 1 IssuerOfPatientIDQualifiersSequence
+        0010 0010 2 0026 0026 2 - SQ 1 SourcePatientGroupIdentificationSequence
+        0010 0010 2 0027 0027 2 - SQ 1 GroupOfPatientsIdentificationSequence
+        0010 0010 2 0028 0028 2 - US 3 SubjectRelativePositionInImage
+        0010 0010 2 0030 0030 2 - DA 1 PatientBirthDate
+        0010 0010 2 0032 0032 2 - TM 1 PatientBirthTime
+        0010 0010 2 0033 0033 2 - LO 1 PatientBirthDateInAlternativeCalendar
+        0010 0010 2 0034 0034 2 - LO 1 PatientDeathDateInAlternativeCalendar
+        0010 0010 2 0035 0035 2 - CS 1 PatientAlternativeCalendar
+        0010 0010 2 0040 0040 2 - CS 1 PatientSex
+        0010 0010 2 0050 0050 2 - SQ 1 PatientInsurancePlanCodeSequence
+        0010 0010 2 0101 0101 2 - SQ 1 PatientPrimaryLanguageCodeSequence
+        0010 0010 2 0102 0102 2 - SQ 1 PatientPrimaryLanguageModifierCodeSequence
+        0010 0010 2 0200 0200 2 - CS 1 QualityControlSubject
+        0010 0010 2 0201 0201 2 - SQ 1 QualityControlSubjectTypeCodeSequence
+        0010 0010 2 0212 0212 2 - UC 1 StrainDescription
+        0010 0010 2 0213 0213 2 - LO 1 StrainNomenclature
+        0010 0010 2 0214 0214 2 - LO 1 StrainStockNumber
+        0010 0010 2 0215 0215 2 - SQ 1 StrainSourceRegistryCodeSequence
+        0010 0010 2 0216 0216 2 - SQ 1 StrainStockSequence
+        0010 0010 2 0217 0217 2 - LO 1 StrainSource
+        0010 0010 2 0218 0218 2 - UT 1 StrainAdditionalInformation
+        0010 0010 2 0219 0219 2 - SQ 1 StrainCodeSequence
+        0010 0010 2 0221 0221 2 - SQ 1 GeneticModificationsSequence
+        0010 0010 2 0222 0222 2 - UC 1 GeneticModificationsDescription
+        0010 0010 2 0223 0223 2 - LO 1 GeneticModificationsNomenclature
+        0010 0010 2 0229 0229 2 - SQ 1 GeneticModificationsCodeSequence
+        0010 0010 2 1001 1001 2 - PN 1-n OtherPatientNames
+        0010 0010 2 1002 1002 2 - SQ 1 OtherPatientIDsSequence
+        0010 0010 2 1005 1005 2 - PN 1 PatientBirthName
+        0010 0010 2 1010 1010 2 - AS 1 PatientAge
+        0010 0010 2 1020 1020 2 - DS 1 PatientSize
+        0010 0010 2 1021 1021 2 - SQ 1 PatientSizeCodeSequence
+        0010 0010 2 1022 1022 2 - DS 1 PatientBodyMassIndex
+        0010 0010 2 1023 1023 2 - DS 1 MeasuredAPDimension
+        0010 0010 2 1024 1024 2 - DS 1 MeasuredLateralDimension
+        0010 0010 2 1030 1030 2 - DS 1 PatientWeight
+        0010 0010 2 1040 1040 2 - LO 1 PatientAddress
+        0010 0010 2 1060 1060 2 - PN 1 PatientMotherBirthName
+        0010 0010 2 1080 1080 2 - LO 1 MilitaryRank
+        0010 0010 2 1081 1081 2 - LO 1 BranchOfService
+        0010 0010 2 1100 1100 2 - SQ 1 ReferencedPatientPhotoSequence
+        0010 0010 2 2000 2000 2 - LO 1-n MedicalAlerts
+        0010 0010 2 2110 2110 2 - LO 1-n Allergies
+        0010 0010 2 2150 2150 2 - LO 1 CountryOfResidence
+        0010 0010 2 2152 2152 2 - LO 1 RegionOfResidence
+        0010 0010 2 2154 2154 2 - SH 1-n PatientTelephoneNumbers
+        0010 0010 2 2155 2155 2 - LT 1 PatientTelecomInformation
+        0010 0010 2 2160 2160 2 - SH 1 EthnicGroup
+        0010 0010 2 2180 2180 2 - SH 1 Occupation
+        0010 0010 2 21A0 21A0 2 - CS 1 SmokingStatus
+        0010 0010 2 21B0 21B0 2 - LT 1 AdditionalPatientHistory
+        0010 0010 2 21C0 21C0 2 - US 1 PregnancyStatus
+        0010 0010 2 21D0 21D0 2 - DA 1 LastMenstrualDate
+        0010 0010 2 21F0 21F0 2 - LO 1 PatientReligiousPreference
+        0010 0010 2 2201 2201 2 - LO 1 PatientSpeciesDescription
+        0010 0010 2 2202 2202 2 - SQ 1 PatientSpeciesCodeSequence
+        0010 0010 2 2203 2203 2 - CS 1 PatientSexNeutered
+        0010 0010 2 2210 2210 2 - CS 1 AnatomicalOrientationType
+        0010 0010 2 2292 2292 2 - LO 1 PatientBreedDescription
+        0010 0010 2 2293 2293 2 - SQ 1 PatientBreedCodeSequence
+        0010 0010 2 2294 2294 2 - SQ 1 BreedRegistrationSequence
+        0010 0010 2 2295 2295 2 - LO 1 BreedRegistrationNumber
+        0010 0010 2 2296 2296 2 - SQ 1 BreedRegistryCodeSequence
+        0010 0010 2 2297 2297 2 - PN 1 ResponsiblePerson
+        0010 0010 2 2298 2298 2 - CS 1 ResponsiblePersonRole
+        0010 0010 2 2299 2299 2 - LO 1 ResponsibleOrganization
+        0010 0010 2 4000 4000 2 - LT 1 PatientComments
+        0010 0010 2 9431 9431 2 - FL 1 ExaminedBodyThickness
+        0012 0012 2 0010 0010 2 - LO 1 ClinicalTrialSponsorName
+        0012 0012 2 0020 0020 2 - LO 1 ClinicalTrialProtocolID
+        0012 0012 2 0021 0021 2 - LO 1 ClinicalTrialProtocolName
+        0012 0012 2 0030 0030 2 - LO 1 ClinicalTrialSiteID
+        0012 0012 2 0031 0031 2 - LO 1 ClinicalTrialSiteName
+        0012 0012 2 0040 0040 2 - LO 1 ClinicalTrialSubjectID
+        0012 0012 2 0042 0042 2 - LO 1 ClinicalTrialSubjectReadingID
+        0012 0012 2 0050 0050 2 - LO 1 ClinicalTrialTimePointID
+        0012 0012 2 0051 0051 2 - ST 1 ClinicalTrialTimePointDescription
+        0012 0012 2 0052 0052 2 - FD 1 LongitudinalTemporalOffsetFromEvent
+        0012 0012 2 0053 0053 2 - CS 1 LongitudinalTemporalEventType
+        0012 0012 2 0060 0060 2 - LO 1 ClinicalTrialCoordinatingCenterName
+        0012 0012 2 0062 0062 2 - CS 1 PatientIdentityRemoved
+        0012 0012 2 0063 0063 2 - LO 1-n DeidentificationMethod
+        0012 0012 2 0064 0064 2 - SQ 1 DeidentificationMethodCodeSequence
+        0012 0012 2 0071 0071 2 - LO 1 ClinicalTrialSeriesID
+        0012 0012 2 0072 0072 2 - LO 1 ClinicalTrialSeriesDescription
+        0012 0012 2 0081 0081 2 - LO 1 ClinicalTrialProtocolEthicsCommitteeName
+        0012 0012 2 0082 0082 2 - LO 1 ClinicalTrialProtocolEthicsCommitteeApprovalNumber
+        0012 0012 2 0083 0083 2 - SQ 1 ConsentForClinicalTrialUseSequence
+        0012 0012 2 0084 0084 2 - CS 1 DistributionType
+        0012 0012 2 0085 0085 2 - CS 1 ConsentForDistributionFlag
+        0012 0012 2 0086 0086 2 - DA 1 EthicsCommitteeApprovalEffectivenessStartDate
+        0012 0012 2 0087 0087 2 - DA 1 EthicsCommitteeApprovalEffectivenessEndDate
+        0014 0014 2 0025 0025 2 - ST 1 ComponentManufacturingProcedure
+        0014 0014 2 0028 0028 2 - ST 1 ComponentManufacturer
+        0014 0014 2 0030 0030 2 - DS 1-n MaterialThickness
+        0014 0014 2 0032 0032 2 - DS 1-n MaterialPipeDiameter
+        0014 0014 2 0034 0034 2 - DS 1-n MaterialIsolationDiameter
+        0014 0014 2 0042 0042 2 - ST 1 MaterialGrade
+        0014 0014 2 0044 0044 2 - ST 1 MaterialPropertiesDescription
+        0014 0014 2 0046 0046 2 - LT 1 MaterialNotes
+        0014 0014 2 0050 0050 2 - CS 1 ComponentShape
+        0014 0014 2 0052 0052 2 - CS 1 CurvatureType
+        0014 0014 2 0054 0054 2 - DS 1 OuterDiameter
+        0014 0014 2 0056 0056 2 - DS 1 InnerDiameter
+        0014 0014 2 0100 0100 2 - LO 1-n ComponentWelderIDs
+        0014 0014 2 0101 0101 2 - CS 1 SecondaryApprovalStatus
+        0014 0014 2 0102 0102 2 - DA 1 SecondaryReviewDate
+        0014 0014 2 0103 0103 2 - TM 1 SecondaryReviewTime
+        0014 0014 2 0104 0104 2 - PN 1 SecondaryReviewerName
+        0014 0014 2 0105 0105 2 - ST 1 RepairID
+        0014 0014 2 0106 0106 2 - SQ 1 MultipleComponentApprovalSequence
+        0014 0014 2 0107 0107 2 - CS 1-n OtherApprovalStatus
+        0014 0014 2 0108 0108 2 - CS 1-n OtherSecondaryApprovalStatus
+        0014 0014 2 1010 1010 2 - ST 1 ActualEnvironmentalConditions
+        0014 0014 2 1020 1020 2 - DA 1 ExpiryDate
+        0014 0014 2 1040 1040 2 - ST 1 EnvironmentalConditions
+        0014 0014 2 2002 2002 2 - SQ 1 EvaluatorSequence
+        0014 0014 2 2004 2004 2 - IS 1 EvaluatorNumber
+        0014 0014 2 2006 2006 2 - PN 1 EvaluatorName
+        0014 0014 2 2008 2008 2 - IS 1 EvaluationAttempt
+        0014 0014 2 2012 2012 2 - SQ 1 IndicationSequence
+        0014 0014 2 2014 2014 2 - IS 1 IndicationNumber
+        0014 0014 2 2016 2016 2 - SH 1 IndicationLabel
+        0014 0014 2 2018 2018 2 - ST 1 IndicationDescription
+        0014 0014 2 201A 201A 2 - CS 1-n IndicationType
+        0014 0014 2 201C 201C 2 - CS 1 IndicationDisposition
+        0014 0014 2 201E 201E 2 - SQ 1 IndicationROISequence
+        0014 0014 2 2030 2030 2 - SQ 1 IndicationPhysicalPropertySequence
+        0014 0014 2 2032 2032 2 - SH 1 PropertyLabel
+        0014 0014 2 2202 2202 2 - IS 1 CoordinateSystemNumberOfAxes
+        0014 0014 2 2204 2204 2 - SQ 1 CoordinateSystemAxesSequence
+        0014 0014 2 2206 2206 2 - ST 1 CoordinateSystemAxisDescription
+        0014 0014 2 2208 2208 2 - CS 1 CoordinateSystemDataSetMapping
+        0014 0014 2 220A 220A 2 - IS 1 CoordinateSystemAxisNumber
+        0014 0014 2 220C 220C 2 - CS 1 CoordinateSystemAxisType
+        0014 0014 2 220E 220E 2 - CS 1 CoordinateSystemAxisUnits
+        0014 0014 2 2210 2210 2 - OB 1 CoordinateSystemAxisValues
+        0014 0014 2 2220 2220 2 - SQ 1 CoordinateSystemTransformSequence
+        0014 0014 2 2222 2222 2 - ST 1 TransformDescription
+        0014 0014 2 2224 2224 2 - IS 1 TransformNumberOfAxes
+        0014 0014 2 2226 2226 2 - IS 1-n TransformOrderOfAxes
+        0014 0014 2 2228 2228 2 - CS 1 TransformedAxisUnits
+        0014 0014 2 222A 222A 2 - DS 1-n CoordinateSystemTransformRotationAndScaleMatrix
+        0014 0014 2 222C 222C 2 - DS 1-n CoordinateSystemTransformTranslationMatrix
+        0014 0014 2 3011 3011 2 - DS 1 InternalDetectorFrameTime
+        0014 0014 2 3012 3012 2 - DS 1 NumberOfFramesIntegrated
+        0014 0014 2 3020 3020 2 - SQ 1 DetectorTemperatureSequence
+        0014 0014 2 3022 3022 2 - ST 1 SensorName
+        0014 0014 2 3024 3024 2 - DS 1 HorizontalOffsetOfSensor
+        0014 0014 2 3026 3026 2 - DS 1 VerticalOffsetOfSensor
+        0014 0014 2 3028 3028 2 - DS 1 SensorTemperature
+        0014 0014 2 3040 3040 2 - SQ 1 DarkCurrentSequence
+        0014 0014 2 3050 3050 2 - OB|OW 1 DarkCurrentCounts
+        0014 0014 2 3060 3060 2 - SQ 1 GainCorrectionReferenceSequence
+        0014 0014 2 3070 3070 2 - OB|OW 1 AirCounts
+        0014 0014 2 3071 3071 2 - DS 1 KVUsedInGainCalibration
+        0014 0014 2 3072 3072 2 - DS 1 MAUsedInGainCalibration
+        0014 0014 2 3073 3073 2 - DS 1 NumberOfFramesUsedForIntegration
+        0014 0014 2 3074 3074 2 - LO 1 FilterMaterialUsedInGainCalibration
+        0014 0014 2 3075 3075 2 - DS 1 FilterThicknessUsedInGainCalibration
+        0014 0014 2 3076 3076 2 - DA 1 DateOfGainCalibration
+        0014 0014 2 3077 3077 2 - TM 1 TimeOfGainCalibration
+        0014 0014 2 3080 3080 2 - OB 1 BadPixelImage
+        0014 0014 2 3099 3099 2 - LT 1 CalibrationNotes
+        0014 0014 2 3100 3100 2 - LT 1 LinearityCorrectionTechnique
+        0014 0014 2 3101 3101 2 - LT 1 BeamHardeningCorrectionTechnique
+        0014 0014 2 4002 4002 2 - SQ 1 PulserEquipmentSequence
+        0014 0014 2 4004 4004 2 - CS 1 PulserType
+        0014 0014 2 4006 4006 2 - LT 1 PulserNotes
+        0014 0014 2 4008 4008 2 - SQ 1 ReceiverEquipmentSequence
+        0014 0014 2 400A 400A 2 - CS 1 AmplifierType
+        0014 0014 2 400C 400C 2 - LT 1 ReceiverNotes
+        0014 0014 2 400E 400E 2 - SQ 1 PreAmplifierEquipmentSequence
+        0014 0014 2 400F 400F 2 - LT 1 PreAmplifierNotes
+        0014 0014 2 4010 4010 2 - SQ 1 TransmitTransducerSequence
+        0014 0014 2 4011 4011 2 - SQ 1 ReceiveTransducerSequence
+        0014 0014 2 4012 4012 2 - US 1 NumberOfElements
+        0014 0014 2 4013 4013 2 - CS 1 ElementShape
+        0014 0014 2 4014 4014 2 - DS 1 ElementDimensionA
+        0014 0014 2 4015 4015 2 - DS 1 ElementDimensionB
+        0014 0014 2 4016 4016 2 - DS 1 ElementPitchA
+        0014 0014 2 4017 4017 2 - DS 1 MeasuredBeamDimensionA
+        0014 0014 2 4018 4018 2 - DS 1 MeasuredBeamDimensionB
+        0014 0014 2 4019 4019 2 - DS 1 LocationOfMeasuredBeamDiameter
+        0014 0014 2 401A 401A 2 - DS 1 NominalFrequency
+        0014 0014 2 401B 401B 2 - DS 1 MeasuredCenterFrequency
+        0014 0014 2 401C 401C 2 - DS 1 MeasuredBandwidth
+        0014 0014 2 401D 401D 2 - DS 1 ElementPitchB
+        0014 0014 2 4020 4020 2 - SQ 1 PulserSettingsSequence
+        0014 0014 2 4022 4022 2 - DS 1 PulseWidth
+        0014 0014 2 4024 4024 2 - DS 1 ExcitationFrequency
+        0014 0014 2 4026 4026 2 - CS 1 ModulationType
+        0014 0014 2 4028 4028 2 - DS 1 Damping
+        0014 0014 2 4030 4030 2 - SQ 1 ReceiverSettingsSequence
+        0014 0014 2 4031 4031 2 - DS 1 AcquiredSoundpathLength
+        0014 0014 2 4032 4032 2 - CS 1 AcquisitionCompressionType
+        0014 0014 2 4033 4033 2 - IS 1 AcquisitionSampleSize
+        0014 0014 2 4034 4034 2 - DS 1 RectifierSmoothing
+        0014 0014 2 4035 4035 2 - SQ 1 DACSequence
+        0014 0014 2 4036 4036 2 - CS 1 DACType
+        0014 0014 2 4038 4038 2 - DS 1-n DACGainPoints
+        0014 0014 2 403A 403A 2 - DS 1-n DACTimePoints
+        0014 0014 2 403C 403C 2 - DS 1-n DACAmplitude
+        0014 0014 2 4040 4040 2 - SQ 1 PreAmplifierSettingsSequence
+        0014 0014 2 4050 4050 2 - SQ 1 TransmitTransducerSettingsSequence
+        0014 0014 2 4051 4051 2 - SQ 1 ReceiveTransducerSettingsSequence
+        0014 0014 2 4052 4052 2 - DS 1 IncidentAngle
+        0014 0014 2 4054 4054 2 - ST 1 CouplingTechnique
+        0014 0014 2 4056 4056 2 - ST 1 CouplingMedium
+        0014 0014 2 4057 4057 2 - DS 1 CouplingVelocity
+        0014 0014 2 4058 4058 2 - DS 1 ProbeCenterLocationX
+        0014 0014 2 4059 4059 2 - DS 1 ProbeCenterLocationZ
+        0014 0014 2 405A 405A 2 - DS 1 SoundPathLength
+        0014 0014 2 405C 405C 2 - ST 1 DelayLawIdentifier
+        0014 0014 2 4060 4060 2 - SQ 1 GateSettingsSequence
+        0014 0014 2 4062 4062 2 - DS 1 GateThreshold
+        0014 0014 2 4064 4064 2 - DS 1 VelocityOfSound
+        0014 0014 2 4070 4070 2 - SQ 1 CalibrationSettingsSequence
+        0014 0014 2 4072 4072 2 - ST 1 CalibrationProcedure
+        0014 0014 2 4074 4074 2 - SH 1 ProcedureVersion
+        0014 0014 2 4076 4076 2 - DA 1 ProcedureCreationDate
+        0014 0014 2 4078 4078 2 - DA 1 ProcedureExpirationDate
+        0014 0014 2 407A 407A 2 - DA 1 ProcedureLastModifiedDate
+        0014 0014 2 407C 407C 2 - TM 1-n CalibrationTime
+        0014 0014 2 407E 407E 2 - DA 1-n CalibrationDate
+        0014 0014 2 4080 4080 2 - SQ 1 ProbeDriveEquipmentSequence
+        0014 0014 2 4081 4081 2 - CS 1 DriveType
+        0014 0014 2 4082 4082 2 - LT 1 ProbeDriveNotes
+        0014 0014 2 4083 4083 2 - SQ 1 DriveProbeSequence
+        0014 0014 2 4084 4084 2 - DS 1 ProbeInductance
+        0014 0014 2 4085 4085 2 - DS 1 ProbeResistance
+        0014 0014 2 4086 4086 2 - SQ 1 ReceiveProbeSequence
+        0014 0014 2 4087 4087 2 - SQ 1 ProbeDriveSettingsSequence
+        0014 0014 2 4088 4088 2 - DS 1 BridgeResistors
+        0014 0014 2 4089 4089 2 - DS 1 ProbeOrientationAngle
+        0014 0014 2 408B 408B 2 - DS 1 UserSelectedGainY
+        0014 0014 2 408C 408C 2 - DS 1 UserSelectedPhase
+        0014 0014 2 408D 408D 2 - DS 1 UserSelectedOffsetX
+        0014 0014 2 408E 408E 2 - DS 1 UserSelectedOffsetY
+        0014 0014 2 4091 4091 2 - SQ 1 ChannelSettingsSequence
+        0014 0014 2 4092 4092 2 - DS 1 ChannelThreshold
+        0014 0014 2 409A 409A 2 - SQ 1 ScannerSettingsSequence
+        0014 0014 2 409B 409B 2 - ST 1 ScanProcedure
+        0014 0014 2 409C 409C 2 - DS 1 TranslationRateX
+        0014 0014 2 409D 409D 2 - DS 1 TranslationRateY
+        0014 0014 2 409F 409F 2 - DS 1 ChannelOverlap
+        0014 0014 2 40A0 40A0 2 - LO 1-n ImageQualityIndicatorType
+        0014 0014 2 40A1 40A1 2 - LO 1-n ImageQualityIndicatorMaterial
+        0014 0014 2 40A2 40A2 2 - LO 1-n ImageQualityIndicatorSize
+        0014 0014 2 5002 5002 2 - IS 1 LINACEnergy
+        0014 0014 2 5004 5004 2 - IS 1 LINACOutput
+        0014 0014 2 5100 5100 2 - US 1 ActiveAperture
+        0014 0014 2 5101 5101 2 - DS 1 TotalAperture
+        0014 0014 2 5102 5102 2 - DS 1 ApertureElevation
+        0014 0014 2 5103 5103 2 - DS 1 MainLobeAngle
+        0014 0014 2 5104 5104 2 - DS 1 MainRoofAngle
+        0014 0014 2 5105 5105 2 - CS 1 ConnectorType
+        0014 0014 2 5106 5106 2 - SH 1 WedgeModelNumber
+        0014 0014 2 5107 5107 2 - DS 1 WedgeAngleFloat
+        0014 0014 2 5108 5108 2 - DS 1 WedgeRoofAngle
+        0014 0014 2 5109 5109 2 - CS 1 WedgeElement1Position
+        0014 0014 2 510A 510A 2 - DS 1 WedgeMaterialVelocity
+        0014 0014 2 510B 510B 2 - SH 1 WedgeMaterial
+        0014 0014 2 510C 510C 2 - DS 1 WedgeOffsetZ
+        0014 0014 2 510D 510D 2 - DS 1 WedgeOriginOffsetX
+        0014 0014 2 510E 510E 2 - DS 1 WedgeTimeDelay
+        0014 0014 2 510F 510F 2 - SH 1 WedgeName
+        0014 0014 2 5110 5110 2 - SH 1 WedgeManufacturerName
+        0014 0014 2 5111 5111 2 - LO 1 WedgeDescription
+        0014 0014 2 5112 5112 2 - DS 1 NominalBeamAngle
+        0014 0014 2 5113 5113 2 - DS 1 WedgeOffsetX
+        0014 0014 2 5114 5114 2 - DS 1 WedgeOffsetY
+        0014 0014 2 5115 5115 2 - DS 1 WedgeTotalLength
+        0014 0014 2 5116 5116 2 - DS 1 WedgeInContactLength
+        0014 0014 2 5117 5117 2 - DS 1 WedgeFrontGap
+        0014 0014 2 5118 5118 2 - DS 1 WedgeTotalHeight
+        0014 0014 2 5119 5119 2 - DS 1 WedgeFrontHeight
+        0014 0014 2 511A 511A 2 - DS 1 WedgeRearHeight
+        0014 0014 2 511B 511B 2 - DS 1 WedgeTotalWidth
+        0014 0014 2 511C 511C 2 - DS 1 WedgeInContactWidth
+        0014 0014 2 511D 511D 2 - DS 1 WedgeChamferHeight
+        0014 0014 2 511E 511E 2 - CS 1 WedgeCurve
+        0014 0014 2 511F 511F 2 - DS 1 RadiusAlongWedge
+        0016 0016 2 0001 0001 2 - DS 1 WhitePoint
+        0016 0016 2 0002 0002 2 - DS 3 PrimaryChromaticities
+        0016 0016 2 0003 0003 2 - UT 1 BatteryLevel
+        0016 0016 2 0004 0004 2 - DS 1 ExposureTimeInSeconds
+        0016 0016 2 0005 0005 2 - DS 1 FNumber
+        0016 0016 2 0006 0006 2 - IS 1 OECFRows
+        0016 0016 2 0007 0007 2 - IS 1 OECFColumns
+        0016 0016 2 0008 0008 2 - UC 1-n OECFColumnNames
+        0016 0016 2 0009 0009 2 - DS 1-n OECFValues
+        0016 0016 2 000A 000A 2 - IS 1 SpatialFrequencyResponseRows
+        0016 0016 2 000B 000B 2 - IS 1 SpatialFrequencyResponseColumns
+        0016 0016 2 000C 000C 2 - UC 1-n SpatialFrequencyResponseColumnNames
+        0016 0016 2 000D 000D 2 - DS 1-n SpatialFrequencyResponseValues
+        0016 0016 2 000E 000E 2 - IS 1 ColorFilterArrayPatternRows
+        0016 0016 2 000F 000F 2 - IS 1 ColorFilterArrayPatternColumns
+        0016 0016 2 0010 0010 2 - DS 1-n ColorFilterArrayPatternValues
+        0016 0016 2 0011 0011 2 - US 1 FlashFiringStatus
+        0016 0016 2 0012 0012 2 - US 1 FlashReturnStatus
+        0016 0016 2 0013 0013 2 - US 1 FlashMode
+        0016 0016 2 0014 0014 2 - US 1 FlashFunctionPresent
+        0016 0016 2 0015 0015 2 - US 1 FlashRedEyeMode
+        0016 0016 2 0016 0016 2 - US 1 ExposureProgram
+        0016 0016 2 0017 0017 2 - UT 1 SpectralSensitivity
+        0016 0016 2 0018 0018 2 - IS 1 PhotographicSensitivity
+        0016 0016 2 0019 0019 2 - IS 1 SelfTimerMode
+        0016 0016 2 001A 001A 2 - US 1 SensitivityType
+        0016 0016 2 001B 001B 2 - IS 1 StandardOutputSensitivity
+        0016 0016 2 001C 001C 2 - IS 1 RecommendedExposureIndex
+        0016 0016 2 001D 001D 2 - IS 1 ISOSpeed
+        0016 0016 2 001E 001E 2 - IS 1 ISOSpeedLatitudeyyy
+        0016 0016 2 001F 001F 2 - IS 1 ISOSpeedLatitudezzz
+        0016 0016 2 0020 0020 2 - UT 1 EXIFVersion
+        0016 0016 2 0021 0021 2 - DS 1 ShutterSpeedValue
+        0016 0016 2 0022 0022 2 - DS 1 ApertureValue
+        0016 0016 2 0023 0023 2 - DS 1 BrightnessValue
+        0016 0016 2 0024 0024 2 - DS 1 ExposureBiasValue
+        0016 0016 2 0025 0025 2 - DS 1 MaxApertureValue
+        0016 0016 2 0026 0026 2 - DS 1 SubjectDistance
+        0016 0016 2 0027 0027 2 - US 1 MeteringMode
+        0016 0016 2 0028 0028 2 - US 1 LightSource
+        0016 0016 2 0029 0029 2 - DS 1 FocalLength
+        0016 0016 2 002A 002A 2 - IS 2-4 SubjectArea
+        0016 0016 2 002B 002B 2 - OB 1 MakerNote
+        0016 0016 2 0030 0030 2 - DS 1 Temperature
+        0016 0016 2 0031 0031 2 - DS 1 Humidity
+        0016 0016 2 0032 0032 2 - DS 1 Pressure
+        0016 0016 2 0033 0033 2 - DS 1 WaterDepth
+        0016 0016 2 0034 0034 2 - DS 1 Acceleration
+        0016 0016 2 0035 0035 2 - DS 1 CameraElevationAngle
+        0016 0016 2 0036 0036 2 - DS 1-2 FlashEnergy
+        0016 0016 2 0037 0037 2 - IS 2 SubjectLocation
+        0016 0016 2 0038 0038 2 - DS 1 PhotographicExposureIndex
+        0016 0016 2 0039 0039 2 - US 1 SensingMethod
+        0016 0016 2 003A 003A 2 - US 1 FileSource
+        0016 0016 2 003B 003B 2 - US 1 SceneType
+        0016 0016 2 0041 0041 2 - US 1 CustomRendered
+        0016 0016 2 0042 0042 2 - US 1 ExposureMode
+        0016 0016 2 0043 0043 2 - US 1 WhiteBalance
+        0016 0016 2 0044 0044 2 - DS 1 DigitalZoomRatio
+        0016 0016 2 0045 0045 2 - IS 1 FocalLengthIn35mmFilm
+        0016 0016 2 0046 0046 2 - US 1 SceneCaptureType
+        0016 0016 2 0047 0047 2 - US 1 GainControl
+        0016 0016 2 0048 0048 2 - US 1 Contrast
+        0016 0016 2 0049 0049 2 - US 1 Saturation
+        0016 0016 2 004A 004A 2 - US 1 Sharpness
+        0016 0016 2 004B 004B 2 - OB 1 DeviceSettingDescription
+        0016 0016 2 004C 004C 2 - US 1 SubjectDistanceRange
+        0016 0016 2 004D 004D 2 - UT 1 CameraOwnerName
+        0016 0016 2 004E 004E 2 - DS 4 LensSpecification
+        0016 0016 2 004F 004F 2 - UT 1 LensMake
+        0016 0016 2 0050 0050 2 - UT 1 LensModel
+        0016 0016 2 0051 0051 2 - UT 1 LensSerialNumber
+        0016 0016 2 0061 0061 2 - CS 1 InteroperabilityIndex
+        0016 0016 2 0062 0062 2 - OB 1 InteroperabilityVersion
+        0016 0016 2 0070 0070 2 - OB 1 GPSVersionID
+        0016 0016 2 0071 0071 2 - CS 1 GPSLatitudeRef
+        0016 0016 2 0072 0072 2 - DS 3 GPSLatitude
+        0016 0016 2 0073 0073 2 - CS 1 GPSLongitudeRef
+        0016 0016 2 0074 0074 2 - DS 3 GPSLongitude
+        0016 0016 2 0075 0075 2 - US 1 GPSAltitudeRef
+        0016 0016 2 0076 0076 2 - DS 1 GPSAltitude
+        0016 0016 2 0077 0077 2 - DT 1 GPSTimeStamp
+        0016 0016 2 0078 0078 2 - UT 1 GPSSatellites
+        0016 0016 2 0079 0079 2 - CS 1 GPSStatus
+        0016 0016 2 007A 007A 2 - CS 1 GPSMeasureMode
+        0016 0016 2 007B 007B 2 - DS 1 GPSDOP
+        0016 0016 2 007C 007C 2 - CS 1 GPSSpeedRef
+        0016 0016 2 007D 007D 2 - DS 1 GPSSpeed
+        0016 0016 2 007E 007E 2 - CS 1 GPSTrackRef
+        0016 0016 2 007F 007F 2 - DS 1 GPSTrack
+        0016 0016 2 0080 0080 2 - CS 1 GPSImgDirectionRef
+        0016 0016 2 0081 0081 2 - DS 1 GPSImgDirection
+        0016 0016 2 0082 0082 2 - UT 1 GPSMapDatum
+        0016 0016 2 0083 0083 2 - CS 1 GPSDestLatitudeRef
+        0016 0016 2 0084 0084 2 - DS 3 GPSDestLatitude
+        0016 0016 2 0085 0085 2 - CS 1 GPSDestLongitudeRef
+        0016 0016 2 0086 0086 2 - DS 3 GPSDestLongitude
+        0016 0016 2 0087 0087 2 - CS 1 GPSDestBearingRef
+        0016 0016 2 0088 0088 2 - DS 1 GPSDestBearing
+        0016 0016 2 0089 0089 2 - CS 1 GPSDestDistanceRef
+        0016 0016 2 008A 008A 2 - DS 1 GPSDestDistance
+        0016 0016 2 008B 008B 2 - OB 1 GPSProcessingMethod
+        0016 0016 2 008C 008C 2 - OB 1 GPSAreaInformation
+        0016 0016 2 008D 008D 2 - DT 1 GPSDateStamp
+        0016 0016 2 008E 008E 2 - IS 1 GPSDifferential
+        0016 0016 2 1001 1001 2 - CS 1 LightSourcePolarization
+        0016 0016 2 1002 1002 2 - DS 1 EmitterColorTemperature
+        0016 0016 2 1003 1003 2 - CS 1 ContactMethod
+        0016 0016 2 1004 1004 2 - CS 1-n ImmersionMedia
+        0016 0016 2 1005 1005 2 - DS 1 OpticalMagnificationFactor
+        0018 0018 2 0010 0010 2 - LO 1 ContrastBolusAgent
+        0018 0018 2 0012 0012 2 - SQ 1 ContrastBolusAgentSequence
+        0018 0018 2 0013 0013 2 - FL 1 ContrastBolusT1Relaxivity
+        0018 0018 2 0014 0014 2 - SQ 1 ContrastBolusAdministrationRouteSequence
+        0018 0018 2 0015 0015 2 - CS 1 BodyPartExamined
+        0018 0018 2 0020 0020 2 - CS 1-n ScanningSequence
+        0018 0018 2 0021 0021 2 - CS 1-n SequenceVariant
+        0018 0018 2 0022 0022 2 - CS 1-n ScanOptions
+        0018 0018 2 0023 0023 2 - CS 1 MRAcquisitionType
+        0018 0018 2 0024 0024 2 - SH 1 SequenceName
+        0018 0018 2 0025 0025 2 - CS 1 AngioFlag
+        0018 0018 2 0026 0026 2 - SQ 1 InterventionDrugInformationSequence
+        0018 0018 2 0027 0027 2 - TM 1 InterventionDrugStopTime
+        0018 0018 2 0028 0028 2 - DS 1 InterventionDrugDose
+        0018 0018 2 0029 0029 2 - SQ 1 InterventionDrugCodeSequence
+        0018 0018 2 002A 002A 2 - SQ 1 AdditionalDrugSequence
+        0018 0018 2 0031 0031 2 - LO 1 Radiopharmaceutical
+        0018 0018 2 0034 0034 2 - LO 1 InterventionDrugName
+        0018 0018 2 0035 0035 2 - TM 1 InterventionDrugStartTime
+        0018 0018 2 0036 0036 2 - SQ 1 InterventionSequence
+        0018 0018 2 0038 0038 2 - CS 1 InterventionStatus
+        0018 0018 2 003A 003A 2 - ST 1 InterventionDescription
+        0018 0018 2 0040 0040 2 - IS 1 CineRate
+        0018 0018 2 0042 0042 2 - CS 1 InitialCineRunState
+        0018 0018 2 0050 0050 2 - DS 1 SliceThickness
+        0018 0018 2 0060 0060 2 - DS 1 KVP
+        0018 0018 2 0070 0070 2 - IS 1 CountsAccumulated
+        0018 0018 2 0071 0071 2 - CS 1 AcquisitionTerminationCondition
+        0018 0018 2 0072 0072 2 - DS 1 EffectiveDuration
+        0018 0018 2 0073 0073 2 - CS 1 AcquisitionStartCondition
+        0018 0018 2 0074 0074 2 - IS 1 AcquisitionStartConditionData
+        0018 0018 2 0075 0075 2 - IS 1 AcquisitionTerminationConditionData
+        0018 0018 2 0080 0080 2 - DS 1 RepetitionTime
+        0018 0018 2 0081 0081 2 - DS 1 EchoTime
+        0018 0018 2 0082 0082 2 - DS 1 InversionTime
+        0018 0018 2 0083 0083 2 - DS 1 NumberOfAverages
+        0018 0018 2 0084 0084 2 - DS 1 ImagingFrequency
+        0018 0018 2 0085 0085 2 - SH 1 ImagedNucleus
+        0018 0018 2 0086 0086 2 - IS 1-n EchoNumbers
+        0018 0018 2 0087 0087 2 - DS 1 MagneticFieldStrength
+        0018 0018 2 0088 0088 2 - DS 1 SpacingBetweenSlices
+        0018 0018 2 0089 0089 2 - IS 1 NumberOfPhaseEncodingSteps
+        0018 0018 2 0090 0090 2 - DS 1 DataCollectionDiameter
+        0018 0018 2 0091 0091 2 - IS 1 EchoTrainLength
+        0018 0018 2 0093 0093 2 - DS 1 PercentSampling
+        0018 0018 2 0094 0094 2 - DS 1 PercentPhaseFieldOfView
+        0018 0018 2 0095 0095 2 - DS 1 PixelBandwidth
+        0018 0018 2 1000 1000 2 - LO 1 DeviceSerialNumber
+        0018 0018 2 1002 1002 2 - UI 1 DeviceUID
+        0018 0018 2 1003 1003 2 - LO 1 DeviceID
+        0018 0018 2 1004 1004 2 - LO 1 PlateID
+        0018 0018 2 1005 1005 2 - LO 1 GeneratorID
+        0018 0018 2 1006 1006 2 - LO 1 GridID
+        0018 0018 2 1007 1007 2 - LO 1 CassetteID
+        0018 0018 2 1008 1008 2 - LO 1 GantryID
+        0018 0018 2 1009 1009 2 - UT 1 UniqueDeviceIdentifier
+        0018 0018 2 100A 100A 2 - SQ 1 UDISequence
+        0018 0018 2 100B 100B 2 - UI 1-n ManufacturerDeviceClassUID
+        0018 0018 2 1010 1010 2 - LO 1 SecondaryCaptureDeviceID
+        0018 0018 2 1012 1012 2 - DA 1 DateOfSecondaryCapture
+        0018 0018 2 1014 1014 2 - TM 1 TimeOfSecondaryCapture
+        0018 0018 2 1016 1016 2 - LO 1 SecondaryCaptureDeviceManufacturer
+        0018 0018 2 1018 1018 2 - LO 1 SecondaryCaptureDeviceManufacturerModelName
+        0018 0018 2 1019 1019 2 - LO 1-n SecondaryCaptureDeviceSoftwareVersions
+        0018 0018 2 1020 1020 2 - LO 1-n SoftwareVersions
+        0018 0018 2 1022 1022 2 - SH 1 VideoImageFormatAcquired
+        0018 0018 2 1023 1023 2 - LO 1 DigitalImageFormatAcquired
+        0018 0018 2 1030 1030 2 - LO 1 ProtocolName
+        0018 0018 2 1040 1040 2 - LO 1 ContrastBolusRoute
+        0018 0018 2 1041 1041 2 - DS 1 ContrastBolusVolume
+        0018 0018 2 1042 1042 2 - TM 1 ContrastBolusStartTime
+        0018 0018 2 1043 1043 2 - TM 1 ContrastBolusStopTime
+        0018 0018 2 1044 1044 2 - DS 1 ContrastBolusTotalDose
+        0018 0018 2 1045 1045 2 - IS 1 SyringeCounts
+        0018 0018 2 1046 1046 2 - DS 1-n ContrastFlowRate
+        0018 0018 2 1047 1047 2 - DS 1-n ContrastFlowDuration
+        0018 0018 2 1048 1048 2 - CS 1 ContrastBolusIngredient
+        0018 0018 2 1049 1049 2 - DS 1 ContrastBolusIngredientConcentration
+        0018 0018 2 1050 1050 2 - DS 1 SpatialResolution
+        0018 0018 2 1060 1060 2 - DS 1 TriggerTime
+        0018 0018 2 1061 1061 2 - LO 1 TriggerSourceOrType
+        0018 0018 2 1062 1062 2 - IS 1 NominalInterval
+        0018 0018 2 1063 1063 2 - DS 1 FrameTime
+        0018 0018 2 1064 1064 2 - LO 1 CardiacFramingType
+        0018 0018 2 1065 1065 2 - DS 1-n FrameTimeVector
+        0018 0018 2 1066 1066 2 - DS 1 FrameDelay
+        0018 0018 2 1067 1067 2 - DS 1 ImageTriggerDelay
+        0018 0018 2 1068 1068 2 - DS 1 MultiplexGroupTimeOffset
+        0018 0018 2 1069 1069 2 - DS 1 TriggerTimeOffset
+        0018 0018 2 106A 106A 2 - CS 1 SynchronizationTrigger
+        0018 0018 2 106C 106C 2 - US 2 SynchronizationChannel
+        0018 0018 2 106E 106E 2 - UL 1 TriggerSamplePosition
+        0018 0018 2 1070 1070 2 - LO 1 RadiopharmaceuticalRoute
+        0018 0018 2 1071 1071 2 - DS 1 RadiopharmaceuticalVolume
+        0018 0018 2 1072 1072 2 - TM 1 RadiopharmaceuticalStartTime
+        0018 0018 2 1073 1073 2 - TM 1 RadiopharmaceuticalStopTime
+        0018 0018 2 1074 1074 2 - DS 1 RadionuclideTotalDose
+        0018 0018 2 1075 1075 2 - DS 1 RadionuclideHalfLife
+        0018 0018 2 1076 1076 2 - DS 1 RadionuclidePositronFraction
+        0018 0018 2 1077 1077 2 - DS 1 RadiopharmaceuticalSpecificActivity
+        0018 0018 2 1078 1078 2 - DT 1 RadiopharmaceuticalStartDateTime
+        0018 0018 2 1079 1079 2 - DT 1 RadiopharmaceuticalStopDateTime
+        0018 0018 2 1080 1080 2 - CS 1 BeatRejectionFlag
+        0018 0018 2 1081 1081 2 - IS 1 LowRRValue
+        0018 0018 2 1082 1082 2 - IS 1 HighRRValue
+        0018 0018 2 1083 1083 2 - IS 1 IntervalsAcquired
+        0018 0018 2 1084 1084 2 - IS 1 IntervalsRejected
+        0018 0018 2 1085 1085 2 - LO 1 PVCRejection
+        0018 0018 2 1086 1086 2 - IS 1 SkipBeats
+        0018 0018 2 1088 1088 2 - IS 1 HeartRate
+        0018 0018 2 1090 1090 2 - IS 1 CardiacNumberOfImages
+        0018 0018 2 1094 1094 2 - IS 1 TriggerWindow
+        0018 0018 2 1100 1100 2 - DS 1 ReconstructionDiameter
+        0018 0018 2 1110 1110 2 - DS 1 DistanceSourceToDetector
+        0018 0018 2 1111 1111 2 - DS 1 DistanceSourceToPatient
+        0018 0018 2 1114 1114 2 - DS 1 EstimatedRadiographicMagnificationFactor
+        0018 0018 2 1120 1120 2 - DS 1 GantryDetectorTilt
+        0018 0018 2 1121 1121 2 - DS 1 GantryDetectorSlew
+        0018 0018 2 1130 1130 2 - DS 1 TableHeight
+        0018 0018 2 1131 1131 2 - DS 1 TableTraverse
+        0018 0018 2 1134 1134 2 - CS 1 TableMotion
+        0018 0018 2 1135 1135 2 - DS 1-n TableVerticalIncrement
+        0018 0018 2 1136 1136 2 - DS 1-n TableLateralIncrement
+        0018 0018 2 1137 1137 2 - DS 1-n TableLongitudinalIncrement
+        0018 0018 2 1138 1138 2 - DS 1 TableAngle
+        0018 0018 2 113A 113A 2 - CS 1 TableType
+        0018 0018 2 1140 1140 2 - CS 1 RotationDirection
+        0018 0018 2 1142 1142 2 - DS 1-n RadialPosition
+        0018 0018 2 1143 1143 2 - DS 1 ScanArc
+        0018 0018 2 1144 1144 2 - DS 1 AngularStep
+        0018 0018 2 1145 1145 2 - DS 1 CenterOfRotationOffset
+        0018 0018 2 1147 1147 2 - CS 1 FieldOfViewShape
+        0018 0018 2 1149 1149 2 - IS 1-2 FieldOfViewDimensions
+        0018 0018 2 1150 1150 2 - IS 1 ExposureTime
+        0018 0018 2 1151 1151 2 - IS 1 XRayTubeCurrent
+        0018 0018 2 1152 1152 2 - IS 1 Exposure
+        0018 0018 2 1153 1153 2 - IS 1 ExposureInuAs
+        0018 0018 2 1154 1154 2 - DS 1 AveragePulseWidth
+        0018 0018 2 1155 1155 2 - CS 1 RadiationSetting
+        0018 0018 2 1156 1156 2 - CS 1 RectificationType
+        0018 0018 2 115A 115A 2 - CS 1 RadiationMode
+        0018 0018 2 115E 115E 2 - DS 1 ImageAndFluoroscopyAreaDoseProduct
+        0018 0018 2 1160 1160 2 - SH 1 FilterType
+        0018 0018 2 1161 1161 2 - LO 1-n TypeOfFilters
+        0018 0018 2 1162 1162 2 - DS 1 IntensifierSize
+        0018 0018 2 1164 1164 2 - DS 2 ImagerPixelSpacing
+        0018 0018 2 1166 1166 2 - CS 1-n Grid
+        0018 0018 2 1170 1170 2 - IS 1 GeneratorPower
+        0018 0018 2 1180 1180 2 - SH 1 CollimatorGridName
+        0018 0018 2 1181 1181 2 - CS 1 CollimatorType
+        0018 0018 2 1182 1182 2 - IS 1-2 FocalDistance
+        0018 0018 2 1183 1183 2 - DS 1-2 XFocusCenter
+        0018 0018 2 1184 1184 2 - DS 1-2 YFocusCenter
+        0018 0018 2 1190 1190 2 - DS 1-n FocalSpots
+        0018 0018 2 1191 1191 2 - CS 1 AnodeTargetMaterial
+        0018 0018 2 11A0 11A0 2 - DS 1 BodyPartThickness
+        0018 0018 2 11A2 11A2 2 - DS 1 CompressionForce
+        0018 0018 2 11A3 11A3 2 - DS 1 CompressionPressure
+        0018 0018 2 11A4 11A4 2 - LO 1 PaddleDescription
+        0018 0018 2 11A5 11A5 2 - DS 1 CompressionContactArea
+        0018 0018 2 11B0 11B0 2 - LO 1 AcquisitionMode
+        0018 0018 2 11B1 11B1 2 - LO 1 DoseModeName
+        0018 0018 2 11B2 11B2 2 - CS 1 AcquiredSubtractionMaskFlag
+        0018 0018 2 11B3 11B3 2 - CS 1 FluoroscopyPersistenceFlag
+        0018 0018 2 11B4 11B4 2 - CS 1 FluoroscopyLastImageHoldPersistenceFlag
+        0018 0018 2 11B5 11B5 2 - IS 1 UpperLimitNumberOfPersistentFluoroscopyFrames
+        0018 0018 2 11B6 11B6 2 - CS 1 ContrastBolusAutoInjectionTriggerFlag
+        0018 0018 2 11B7 11B7 2 - FD 1 ContrastBolusInjectionDelay
+        0018 0018 2 11B8 11B8 2 - SQ 1 XAAcquisitionPhaseDetailsSequence
+        0018 0018 2 11B9 11B9 2 - FD 1 XAAcquisitionFrameRate
+        0018 0018 2 11BA 11BA 2 - SQ 1 XAPlaneDetailsSequence
+        0018 0018 2 11BB 11BB 2 - LO 1 AcquisitionFieldOfViewLabel
+        0018 0018 2 11BC 11BC 2 - SQ 1 XRayFilterDetailsSequence
+        0018 0018 2 11BD 11BD 2 - FD 1 XAAcquisitionDuration
+        0018 0018 2 11BE 11BE 2 - CS 1 ReconstructionPipelineType
+        0018 0018 2 11BF 11BF 2 - SQ 1 ImageFilterDetailsSequence
+        0018 0018 2 11C0 11C0 2 - CS 1 AppliedMaskSubtractionFlag
+        0018 0018 2 11C1 11C1 2 - SQ 1 RequestedSeriesDescriptionCodeSequence
+        0018 0018 2 1200 1200 2 - DA 1-n DateOfLastCalibration
+        0018 0018 2 1201 1201 2 - TM 1-n TimeOfLastCalibration
+        0018 0018 2 1202 1202 2 - DT 1 DateTimeOfLastCalibration
+        0018 0018 2 1203 1203 2 - DT 1 CalibrationDateTime
+        0018 0018 2 1210 1210 2 - SH 1-n ConvolutionKernel
+        0018 0018 2 1242 1242 2 - IS 1 ActualFrameDuration
+        0018 0018 2 1243 1243 2 - IS 1 CountRate
+        0018 0018 2 1244 1244 2 - US 1 PreferredPlaybackSequencing
+        0018 0018 2 1250 1250 2 - SH 1 ReceiveCoilName
+        0018 0018 2 1251 1251 2 - SH 1 TransmitCoilName
+        0018 0018 2 1260 1260 2 - SH 1 PlateType
+        0018 0018 2 1261 1261 2 - LO 1 PhosphorType
+        0018 0018 2 1271 1271 2 - FD 1 WaterEquivalentDiameter
+        0018 0018 2 1272 1272 2 - SQ 1 WaterEquivalentDiameterCalculationMethodCodeSequence
+        0018 0018 2 1300 1300 2 - DS 1 ScanVelocity
+        0018 0018 2 1301 1301 2 - CS 1-n WholeBodyTechnique
+        0018 0018 2 1302 1302 2 - IS 1 ScanLength
+        0018 0018 2 1310 1310 2 - US 4 AcquisitionMatrix
+        0018 0018 2 1312 1312 2 - CS 1 InPlanePhaseEncodingDirection
+        0018 0018 2 1314 1314 2 - DS 1 FlipAngle
+        0018 0018 2 1315 1315 2 - CS 1 VariableFlipAngleFlag
+        0018 0018 2 1316 1316 2 - DS 1 SAR
+        0018 0018 2 1318 1318 2 - DS 1 dBdt
+        0018 0018 2 1320 1320 2 - FL 1 B1rms
+        0018 0018 2 1400 1400 2 - LO 1 AcquisitionDeviceProcessingDescription
+        0018 0018 2 1401 1401 2 - LO 1 AcquisitionDeviceProcessingCode
+        0018 0018 2 1402 1402 2 - CS 1 CassetteOrientation
+        0018 0018 2 1403 1403 2 - CS 1 CassetteSize
+        0018 0018 2 1404 1404 2 - US 1 ExposuresOnPlate
+        0018 0018 2 1405 1405 2 - IS 1 RelativeXRayExposure
+        0018 0018 2 1411 1411 2 - DS 1 ExposureIndex
+        0018 0018 2 1412 1412 2 - DS 1 TargetExposureIndex
+        0018 0018 2 1413 1413 2 - DS 1 DeviationIndex
+        0018 0018 2 1450 1450 2 - DS 1 ColumnAngulation
+        0018 0018 2 1460 1460 2 - DS 1 TomoLayerHeight
+        0018 0018 2 1470 1470 2 - DS 1 TomoAngle
+        0018 0018 2 1480 1480 2 - DS 1 TomoTime
+        0018 0018 2 1490 1490 2 - CS 1 TomoType
+        0018 0018 2 1491 1491 2 - CS 1 TomoClass
+        0018 0018 2 1495 1495 2 - IS 1 NumberOfTomosynthesisSourceImages
+        0018 0018 2 1500 1500 2 - CS 1 PositionerMotion
+        0018 0018 2 1508 1508 2 - CS 1 PositionerType
+        0018 0018 2 1510 1510 2 - DS 1 PositionerPrimaryAngle
+        0018 0018 2 1511 1511 2 - DS 1 PositionerSecondaryAngle
+        0018 0018 2 1520 1520 2 - DS 1-n PositionerPrimaryAngleIncrement
+        0018 0018 2 1521 1521 2 - DS 1-n PositionerSecondaryAngleIncrement
+        0018 0018 2 1530 1530 2 - DS 1 DetectorPrimaryAngle
+        0018 0018 2 1531 1531 2 - DS 1 DetectorSecondaryAngle
+        0018 0018 2 1600 1600 2 - CS 1-3 ShutterShape
+        0018 0018 2 1602 1602 2 - IS 1 ShutterLeftVerticalEdge
+        0018 0018 2 1604 1604 2 - IS 1 ShutterRightVerticalEdge
+        0018 0018 2 1606 1606 2 - IS 1 ShutterUpperHorizontalEdge
+        0018 0018 2 1608 1608 2 - IS 1 ShutterLowerHorizontalEdge
+        0018 0018 2 1610 1610 2 - IS 2 CenterOfCircularShutter
+        0018 0018 2 1612 1612 2 - IS 1 RadiusOfCircularShutter
+        0018 0018 2 1620 1620 2 - IS 2-2n VerticesOfThePolygonalShutter
+        0018 0018 2 1622 1622 2 - US 1 ShutterPresentationValue
+        0018 0018 2 1623 1623 2 - US 1 ShutterOverlayGroup
+        0018 0018 2 1624 1624 2 - US 3 ShutterPresentationColorCIELabValue
+        0018 0018 2 1630 1630 2 - CS 1 OutlineShapeType
+        0018 0018 2 1631 1631 2 - FD 1 OutlineLeftVerticalEdge
+        0018 0018 2 1632 1632 2 - FD 1 OutlineRightVerticalEdge
+        0018 0018 2 1633 1633 2 - FD 1 OutlineUpperHorizontalEdge
+        0018 0018 2 1634 1634 2 - FD 1 OutlineLowerHorizontalEdge
+        0018 0018 2 1635 1635 2 - FD 2 CenterOfCircularOutline
+        0018 0018 2 1636 1636 2 - FD 1 DiameterOfCircularOutline
+        0018 0018 2 1637 1637 2 - UL 1 NumberOfPolygonalVertices
+        0018 0018 2 1638 1638 2 - OF 1 VerticesOfThePolygonalOutline
+        0018 0018 2 1700 1700 2 - CS 1-3 CollimatorShape
+        0018 0018 2 1702 1702 2 - IS 1 CollimatorLeftVerticalEdge
+        0018 0018 2 1704 1704 2 - IS 1 CollimatorRightVerticalEdge
+        0018 0018 2 1706 1706 2 - IS 1 CollimatorUpperHorizontalEdge
+        0018 0018 2 1708 1708 2 - IS 1 CollimatorLowerHorizontalEdge
+        0018 0018 2 1710 1710 2 - IS 2 CenterOfCircularCollimator
+        0018 0018 2 1712 1712 2 - IS 1 RadiusOfCircularCollimator
+        0018 0018 2 1720 1720 2 - IS 2-2n VerticesOfThePolygonalCollimator
+        0018 0018 2 1800 1800 2 - CS 1 AcquisitionTimeSynchronized
+        0018 0018 2 1801 1801 2 - SH 1 TimeSource
+        0018 0018 2 1802 1802 2 - CS 1 TimeDistributionProtocol
+        0018 0018 2 1803 1803 2 - LO 1 NTPSourceAddress
+        0018 0018 2 2001 2001 2 - IS 1-n PageNumberVector
+        0018 0018 2 2002 2002 2 - SH 1-n FrameLabelVector
+        0018 0018 2 2003 2003 2 - DS 1-n FramePrimaryAngleVector
+        0018 0018 2 2004 2004 2 - DS 1-n FrameSecondaryAngleVector
+        0018 0018 2 2005 2005 2 - DS 1-n SliceLocationVector
+        0018 0018 2 2006 2006 2 - SH 1-n DisplayWindowLabelVector
+        0018 0018 2 2010 2010 2 - DS 2 NominalScannedPixelSpacing
+        0018 0018 2 2020 2020 2 - CS 1 DigitizingDeviceTransportDirection
+        0018 0018 2 2030 2030 2 - DS 1 RotationOfScannedFilm
+        0018 0018 2 2041 2041 2 - SQ 1 BiopsyTargetSequence
+        0018 0018 2 2042 2042 2 - UI 1 TargetUID
+        0018 0018 2 2043 2043 2 - FL 2 LocalizingCursorPosition
+        0018 0018 2 2044 2044 2 - FL 3 CalculatedTargetPosition
+        0018 0018 2 2045 2045 2 - SH 1 TargetLabel
+        0018 0018 2 2046 2046 2 - FL 1 DisplayedZValue
+        0018 0018 2 3100 3100 2 - CS 1 IVUSAcquisition
+        0018 0018 2 3101 3101 2 - DS 1 IVUSPullbackRate
+        0018 0018 2 3102 3102 2 - DS 1 IVUSGatedRate
+        0018 0018 2 3103 3103 2 - IS 1 IVUSPullbackStartFrameNumber
+        0018 0018 2 3104 3104 2 - IS 1 IVUSPullbackStopFrameNumber
+        0018 0018 2 3105 3105 2 - IS 1-n LesionNumber
+        0018 0018 2 5000 5000 2 - SH 1-n OutputPower
+        0018 0018 2 5010 5010 2 - LO 1-n TransducerData
+        0018 0018 2 5011 5011 2 - SQ 1 TransducerIdentificationSequence
+        0018 0018 2 5012 5012 2 - DS 1 FocusDepth
+        0018 0018 2 5020 5020 2 - LO 1 ProcessingFunction
+        0018 0018 2 5022 5022 2 - DS 1 MechanicalIndex
+        0018 0018 2 5024 5024 2 - DS 1 BoneThermalIndex
+        0018 0018 2 5026 5026 2 - DS 1 CranialThermalIndex
+        0018 0018 2 5027 5027 2 - DS 1 SoftTissueThermalIndex
+        0018 0018 2 5028 5028 2 - DS 1 SoftTissueFocusThermalIndex
+        0018 0018 2 5029 5029 2 - DS 1 SoftTissueSurfaceThermalIndex
+        0018 0018 2 5050 5050 2 - IS 1 DepthOfScanField
+        0018 0018 2 5100 5100 2 - CS 1 PatientPosition
+        0018 0018 2 5101 5101 2 - CS 1 ViewPosition
+        0018 0018 2 5104 5104 2 - SQ 1 ProjectionEponymousNameCodeSequence
+        0018 0018 2 6000 6000 2 - DS 1 Sensitivity
+        0018 0018 2 6011 6011 2 - SQ 1 SequenceOfUltrasoundRegions
+        0018 0018 2 6012 6012 2 - US 1 RegionSpatialFormat
+        0018 0018 2 6014 6014 2 - US 1 RegionDataType
+        0018 0018 2 6016 6016 2 - UL 1 RegionFlags
+        0018 0018 2 6018 6018 2 - UL 1 RegionLocationMinX0
+        0018 0018 2 601A 601A 2 - UL 1 RegionLocationMinY0
+        0018 0018 2 601C 601C 2 - UL 1 RegionLocationMaxX1
+        0018 0018 2 601E 601E 2 - UL 1 RegionLocationMaxY1
+        0018 0018 2 6020 6020 2 - SL 1 ReferencePixelX0
+        0018 0018 2 6022 6022 2 - SL 1 ReferencePixelY0
+        0018 0018 2 6024 6024 2 - US 1 PhysicalUnitsXDirection
+        0018 0018 2 6026 6026 2 - US 1 PhysicalUnitsYDirection
+        0018 0018 2 6028 6028 2 - FD 1 ReferencePixelPhysicalValueX
+        0018 0018 2 602A 602A 2 - FD 1 ReferencePixelPhysicalValueY
+        0018 0018 2 602C 602C 2 - FD 1 PhysicalDeltaX
+        0018 0018 2 602E 602E 2 - FD 1 PhysicalDeltaY
+        0018 0018 2 6030 6030 2 - UL 1 TransducerFrequency
+        0018 0018 2 6031 6031 2 - CS 1 TransducerType
+        0018 0018 2 6032 6032 2 - UL 1 PulseRepetitionFrequency
+        0018 0018 2 6034 6034 2 - FD 1 DopplerCorrectionAngle
+        0018 0018 2 6036 6036 2 - FD 1 SteeringAngle
+        0018 0018 2 6039 6039 2 - SL 1 DopplerSampleVolumeXPosition
+        0018 0018 2 603B 603B 2 - SL 1 DopplerSampleVolumeYPosition
+        0018 0018 2 603D 603D 2 - SL 1 TMLinePositionX0
+        0018 0018 2 603F 603F 2 - SL 1 TMLinePositionY0
+        0018 0018 2 6041 6041 2 - SL 1 TMLinePositionX1
+        0018 0018 2 6043 6043 2 - SL 1 TMLinePositionY1
+        0018 0018 2 6044 6044 2 - US 1 PixelComponentOrganization
+        0018 0018 2 6046 6046 2 - UL 1 PixelComponentMask
+        0018 0018 2 6048 6048 2 - UL 1 PixelComponentRangeStart
+        0018 0018 2 604A 604A 2 - UL 1 PixelComponentRangeStop
+        0018 0018 2 604C 604C 2 - US 1 PixelComponentPhysicalUnits
+        0018 0018 2 604E 604E 2 - US 1 PixelComponentDataType
+        0018 0018 2 6050 6050 2 - UL 1 NumberOfTableBreakPoints
+        0018 0018 2 6052 6052 2 - UL 1-n TableOfXBreakPoints
+        0018 0018 2 6054 6054 2 - FD 1-n TableOfYBreakPoints
+        0018 0018 2 6056 6056 2 - UL 1 NumberOfTableEntries
+        0018 0018 2 6058 6058 2 - UL 1-n TableOfPixelValues
+        0018 0018 2 605A 605A 2 - FL 1-n TableOfParameterValues
+        0018 0018 2 6060 6060 2 - FL 1-n RWaveTimeVector
+        0018 0018 2 6070 6070 2 - US 1 ActiveImageAreaOverlayGroup
+        0018 0018 2 7000 7000 2 - CS 1 DetectorConditionsNominalFlag
+        0018 0018 2 7001 7001 2 - DS 1 DetectorTemperature
+        0018 0018 2 7004 7004 2 - CS 1 DetectorType
+        0018 0018 2 7005 7005 2 - CS 1 DetectorConfiguration
+        0018 0018 2 7006 7006 2 - LT 1 DetectorDescription
+        0018 0018 2 7008 7008 2 - LT 1 DetectorMode
+        0018 0018 2 700A 700A 2 - SH 1 DetectorID
+        0018 0018 2 700C 700C 2 - DA 1 DateOfLastDetectorCalibration
+        0018 0018 2 700E 700E 2 - TM 1 TimeOfLastDetectorCalibration
+        0018 0018 2 7010 7010 2 - IS 1 ExposuresOnDetectorSinceLastCalibration
+        0018 0018 2 7011 7011 2 - IS 1 ExposuresOnDetectorSinceManufactured
+        0018 0018 2 7012 7012 2 - DS 1 DetectorTimeSinceLastExposure
+        0018 0018 2 7014 7014 2 - DS 1 DetectorActiveTime
+        0018 0018 2 7016 7016 2 - DS 1 DetectorActivationOffsetFromExposure
+        0018 0018 2 701A 701A 2 - DS 2 DetectorBinning
+        0018 0018 2 7020 7020 2 - DS 2 DetectorElementPhysicalSize
+        0018 0018 2 7022 7022 2 - DS 2 DetectorElementSpacing
+        0018 0018 2 7024 7024 2 - CS 1 DetectorActiveShape
+        0018 0018 2 7026 7026 2 - DS 1-2 DetectorActiveDimensions
+        0018 0018 2 7028 7028 2 - DS 2 DetectorActiveOrigin
+        0018 0018 2 702A 702A 2 - LO 1 DetectorManufacturerName
+        0018 0018 2 702B 702B 2 - LO 1 DetectorManufacturerModelName
+        0018 0018 2 7030 7030 2 - DS 2 FieldOfViewOrigin
+        0018 0018 2 7032 7032 2 - DS 1 FieldOfViewRotation
+        0018 0018 2 7034 7034 2 - CS 1 FieldOfViewHorizontalFlip
+        0018 0018 2 7036 7036 2 - FL 2 PixelDataAreaOriginRelativeToFOV
+        0018 0018 2 7038 7038 2 - FL 1 PixelDataAreaRotationAngleRelativeToFOV
+        0018 0018 2 7040 7040 2 - LT 1 GridAbsorbingMaterial
+        0018 0018 2 7041 7041 2 - LT 1 GridSpacingMaterial
+        0018 0018 2 7042 7042 2 - DS 1 GridThickness
+        0018 0018 2 7044 7044 2 - DS 1 GridPitch
+        0018 0018 2 7046 7046 2 - IS 2 GridAspectRatio
+        0018 0018 2 7048 7048 2 - DS 1 GridPeriod
+        0018 0018 2 704C 704C 2 - DS 1 GridFocalDistance
+        0018 0018 2 7050 7050 2 - CS 1-n FilterMaterial
+        0018 0018 2 7052 7052 2 - DS 1-n FilterThicknessMinimum
+        0018 0018 2 7054 7054 2 - DS 1-n FilterThicknessMaximum
+        0018 0018 2 7056 7056 2 - FL 1-n FilterBeamPathLengthMinimum
+        0018 0018 2 7058 7058 2 - FL 1-n FilterBeamPathLengthMaximum
+        0018 0018 2 7060 7060 2 - CS 1 ExposureControlMode
+        0018 0018 2 7062 7062 2 - LT 1 ExposureControlModeDescription
+        0018 0018 2 7064 7064 2 - CS 1 ExposureStatus
+        0018 0018 2 7065 7065 2 - DS 1 PhototimerSetting
+        0018 0018 2 8150 8150 2 - DS 1 ExposureTimeInuS
+        0018 0018 2 8151 8151 2 - DS 1 XRayTubeCurrentInuA
+        0018 0018 2 9004 9004 2 - CS 1 ContentQualification
+        0018 0018 2 9005 9005 2 - SH 1 PulseSequenceName
+        0018 0018 2 9006 9006 2 - SQ 1 MRImagingModifierSequence
+        0018 0018 2 9008 9008 2 - CS 1 EchoPulseSequence
+        0018 0018 2 9009 9009 2 - CS 1 InversionRecovery
+        0018 0018 2 9010 9010 2 - CS 1 FlowCompensation
+        0018 0018 2 9011 9011 2 - CS 1 MultipleSpinEcho
+        0018 0018 2 9012 9012 2 - CS 1 MultiPlanarExcitation
+        0018 0018 2 9014 9014 2 - CS 1 PhaseContrast
+        0018 0018 2 9015 9015 2 - CS 1 TimeOfFlightContrast
+        0018 0018 2 9016 9016 2 - CS 1 Spoiling
+        0018 0018 2 9017 9017 2 - CS 1 SteadyStatePulseSequence
+        0018 0018 2 9018 9018 2 - CS 1 EchoPlanarPulseSequence
+        0018 0018 2 9019 9019 2 - FD 1 TagAngleFirstAxis
+        0018 0018 2 9020 9020 2 - CS 1 MagnetizationTransfer
+        0018 0018 2 9021 9021 2 - CS 1 T2Preparation
+        0018 0018 2 9022 9022 2 - CS 1 BloodSignalNulling
+        0018 0018 2 9024 9024 2 - CS 1 SaturationRecovery
+        0018 0018 2 9025 9025 2 - CS 1 SpectrallySelectedSuppression
+        0018 0018 2 9026 9026 2 - CS 1 SpectrallySelectedExcitation
+        0018 0018 2 9027 9027 2 - CS 1 SpatialPresaturation
+        0018 0018 2 9028 9028 2 - CS 1 Tagging
+        0018 0018 2 9029 9029 2 - CS 1 OversamplingPhase
+        0018 0018 2 9030 9030 2 - FD 1 TagSpacingFirstDimension
+        0018 0018 2 9032 9032 2 - CS 1 GeometryOfKSpaceTraversal
+        0018 0018 2 9033 9033 2 - CS 1 SegmentedKSpaceTraversal
+        0018 0018 2 9034 9034 2 - CS 1 RectilinearPhaseEncodeReordering
+        0018 0018 2 9035 9035 2 - FD 1 TagThickness
+        0018 0018 2 9036 9036 2 - CS 1 PartialFourierDirection
+        0018 0018 2 9037 9037 2 - CS 1 CardiacSynchronizationTechnique
+        0018 0018 2 9041 9041 2 - LO 1 ReceiveCoilManufacturerName
+        0018 0018 2 9042 9042 2 - SQ 1 MRReceiveCoilSequence
+        0018 0018 2 9043 9043 2 - CS 1 ReceiveCoilType
+        0018 0018 2 9044 9044 2 - CS 1 QuadratureReceiveCoil
+        0018 0018 2 9045 9045 2 - SQ 1 MultiCoilDefinitionSequence
+        0018 0018 2 9046 9046 2 - LO 1 MultiCoilConfiguration
+        0018 0018 2 9047 9047 2 - SH 1 MultiCoilElementName
+        0018 0018 2 9048 9048 2 - CS 1 MultiCoilElementUsed
+        0018 0018 2 9049 9049 2 - SQ 1 MRTransmitCoilSequence
+        0018 0018 2 9050 9050 2 - LO 1 TransmitCoilManufacturerName
+        0018 0018 2 9051 9051 2 - CS 1 TransmitCoilType
+        0018 0018 2 9052 9052 2 - FD 1-2 SpectralWidth
+        0018 0018 2 9053 9053 2 - FD 1-2 ChemicalShiftReference
+        0018 0018 2 9054 9054 2 - CS 1 VolumeLocalizationTechnique
+        0018 0018 2 9058 9058 2 - US 1 MRAcquisitionFrequencyEncodingSteps
+        0018 0018 2 9059 9059 2 - CS 1 Decoupling
+        0018 0018 2 9060 9060 2 - CS 1-2 DecoupledNucleus
+        0018 0018 2 9061 9061 2 - FD 1-2 DecouplingFrequency
+        0018 0018 2 9062 9062 2 - CS 1 DecouplingMethod
+        0018 0018 2 9063 9063 2 - FD 1-2 DecouplingChemicalShiftReference
+        0018 0018 2 9064 9064 2 - CS 1 KSpaceFiltering
+        0018 0018 2 9065 9065 2 - CS 1-2 TimeDomainFiltering
+        0018 0018 2 9066 9066 2 - US 1-2 NumberOfZeroFills
+        0018 0018 2 9067 9067 2 - CS 1 BaselineCorrection
+        0018 0018 2 9069 9069 2 - FD 1 ParallelReductionFactorInPlane
+        0018 0018 2 9070 9070 2 - FD 1 CardiacRRIntervalSpecified
+        0018 0018 2 9073 9073 2 - FD 1 AcquisitionDuration
+        0018 0018 2 9074 9074 2 - DT 1 FrameAcquisitionDateTime
+        0018 0018 2 9075 9075 2 - CS 1 DiffusionDirectionality
+        0018 0018 2 9076 9076 2 - SQ 1 DiffusionGradientDirectionSequence
+        0018 0018 2 9077 9077 2 - CS 1 ParallelAcquisition
+        0018 0018 2 9078 9078 2 - CS 1 ParallelAcquisitionTechnique
+        0018 0018 2 9079 9079 2 - FD 1-n InversionTimes
+        0018 0018 2 9080 9080 2 - ST 1 MetaboliteMapDescription
+        0018 0018 2 9081 9081 2 - CS 1 PartialFourier
+        0018 0018 2 9082 9082 2 - FD 1 EffectiveEchoTime
+        0018 0018 2 9083 9083 2 - SQ 1 MetaboliteMapCodeSequence
+        0018 0018 2 9084 9084 2 - SQ 1 ChemicalShiftSequence
+        0018 0018 2 9085 9085 2 - CS 1 CardiacSignalSource
+        0018 0018 2 9087 9087 2 - FD 1 DiffusionBValue
+        0018 0018 2 9089 9089 2 - FD 3 DiffusionGradientOrientation
+        0018 0018 2 9090 9090 2 - FD 3 VelocityEncodingDirection
+        0018 0018 2 9091 9091 2 - FD 1 VelocityEncodingMinimumValue
+        0018 0018 2 9092 9092 2 - SQ 1 VelocityEncodingAcquisitionSequence
+        0018 0018 2 9093 9093 2 - US 1 NumberOfKSpaceTrajectories
+        0018 0018 2 9094 9094 2 - CS 1 CoverageOfKSpace
+        0018 0018 2 9095 9095 2 - UL 1 SpectroscopyAcquisitionPhaseRows
+        0018 0018 2 9098 9098 2 - FD 1-2 TransmitterFrequency
+        0018 0018 2 9100 9100 2 - CS 1-2 ResonantNucleus
+        0018 0018 2 9101 9101 2 - CS 1 FrequencyCorrection
+        0018 0018 2 9103 9103 2 - SQ 1 MRSpectroscopyFOVGeometrySequence
+        0018 0018 2 9104 9104 2 - FD 1 SlabThickness
+        0018 0018 2 9105 9105 2 - FD 3 SlabOrientation
+        0018 0018 2 9106 9106 2 - FD 3 MidSlabPosition
+        0018 0018 2 9107 9107 2 - SQ 1 MRSpatialSaturationSequence
+        0018 0018 2 9112 9112 2 - SQ 1 MRTimingAndRelatedParametersSequence
+        0018 0018 2 9114 9114 2 - SQ 1 MREchoSequence
+        0018 0018 2 9115 9115 2 - SQ 1 MRModifierSequence
+        0018 0018 2 9117 9117 2 - SQ 1 MRDiffusionSequence
+        0018 0018 2 9118 9118 2 - SQ 1 CardiacSynchronizationSequence
+        0018 0018 2 9119 9119 2 - SQ 1 MRAveragesSequence
+        0018 0018 2 9125 9125 2 - SQ 1 MRFOVGeometrySequence
+        0018 0018 2 9126 9126 2 - SQ 1 VolumeLocalizationSequence
+        0018 0018 2 9127 9127 2 - UL 1 SpectroscopyAcquisitionDataColumns
+        0018 0018 2 9147 9147 2 - CS 1 DiffusionAnisotropyType
+        0018 0018 2 9151 9151 2 - DT 1 FrameReferenceDateTime
+        0018 0018 2 9152 9152 2 - SQ 1 MRMetaboliteMapSequence
+        0018 0018 2 9155 9155 2 - FD 1 ParallelReductionFactorOutOfPlane
+        0018 0018 2 9159 9159 2 - UL 1 SpectroscopyAcquisitionOutOfPlanePhaseSteps
+        0018 0018 2 9168 9168 2 - FD 1 ParallelReductionFactorSecondInPlane
+        0018 0018 2 9169 9169 2 - CS 1 CardiacBeatRejectionTechnique
+        0018 0018 2 9170 9170 2 - CS 1 RespiratoryMotionCompensationTechnique
+        0018 0018 2 9171 9171 2 - CS 1 RespiratorySignalSource
+        0018 0018 2 9172 9172 2 - CS 1 BulkMotionCompensationTechnique
+        0018 0018 2 9173 9173 2 - CS 1 BulkMotionSignalSource
+        0018 0018 2 9174 9174 2 - CS 1 ApplicableSafetyStandardAgency
+        0018 0018 2 9175 9175 2 - LO 1 ApplicableSafetyStandardDescription
+        0018 0018 2 9176 9176 2 - SQ 1 OperatingModeSequence
+        0018 0018 2 9177 9177 2 - CS 1 OperatingModeType
+        0018 0018 2 9178 9178 2 - CS 1 OperatingMode
+        0018 0018 2 9179 9179 2 - CS 1 SpecificAbsorptionRateDefinition
+        0018 0018 2 9180 9180 2 - CS 1 GradientOutputType
+        0018 0018 2 9181 9181 2 - FD 1 SpecificAbsorptionRateValue
+        0018 0018 2 9182 9182 2 - FD 1 GradientOutput
+        0018 0018 2 9183 9183 2 - CS 1 FlowCompensationDirection
+        0018 0018 2 9184 9184 2 - FD 1 TaggingDelay
+        0018 0018 2 9185 9185 2 - ST 1 RespiratoryMotionCompensationTechniqueDescription
+        0018 0018 2 9186 9186 2 - SH 1 RespiratorySignalSourceID
+        0018 0018 2 9197 9197 2 - SQ 1 MRVelocityEncodingSequence
+        0018 0018 2 9198 9198 2 - CS 1 FirstOrderPhaseCorrection
+        0018 0018 2 9199 9199 2 - CS 1 WaterReferencedPhaseCorrection
+        0018 0018 2 9200 9200 2 - CS 1 MRSpectroscopyAcquisitionType
+        0018 0018 2 9214 9214 2 - CS 1 RespiratoryCyclePosition
+        0018 0018 2 9217 9217 2 - FD 1 VelocityEncodingMaximumValue
+        0018 0018 2 9218 9218 2 - FD 1 TagSpacingSecondDimension
+        0018 0018 2 9219 9219 2 - SS 1 TagAngleSecondAxis
+        0018 0018 2 9220 9220 2 - FD 1 FrameAcquisitionDuration
+        0018 0018 2 9226 9226 2 - SQ 1 MRImageFrameTypeSequence
+        0018 0018 2 9227 9227 2 - SQ 1 MRSpectroscopyFrameTypeSequence
+        0018 0018 2 9231 9231 2 - US 1 MRAcquisitionPhaseEncodingStepsInPlane
+        0018 0018 2 9232 9232 2 - US 1 MRAcquisitionPhaseEncodingStepsOutOfPlane
+        0018 0018 2 9234 9234 2 - UL 1 SpectroscopyAcquisitionPhaseColumns
+        0018 0018 2 9236 9236 2 - CS 1 CardiacCyclePosition
+        0018 0018 2 9239 9239 2 - SQ 1 SpecificAbsorptionRateSequence
+        0018 0018 2 9240 9240 2 - US 1 RFEchoTrainLength
+        0018 0018 2 9241 9241 2 - US 1 GradientEchoTrainLength
+        0018 0018 2 9250 9250 2 - CS 1 ArterialSpinLabelingContrast
+        0018 0018 2 9251 9251 2 - SQ 1 MRArterialSpinLabelingSequence
+        0018 0018 2 9252 9252 2 - LO 1 ASLTechniqueDescription
+        0018 0018 2 9253 9253 2 - US 1 ASLSlabNumber
+        0018 0018 2 9254 9254 2 - FD 1 ASLSlabThickness
+        0018 0018 2 9255 9255 2 - FD 3 ASLSlabOrientation
+        0018 0018 2 9256 9256 2 - FD 3 ASLMidSlabPosition
+        0018 0018 2 9257 9257 2 - CS 1 ASLContext
+        0018 0018 2 9258 9258 2 - UL 1 ASLPulseTrainDuration
+        0018 0018 2 9259 9259 2 - CS 1 ASLCrusherFlag
+        0018 0018 2 925A 925A 2 - FD 1 ASLCrusherFlowLimit
+        0018 0018 2 925B 925B 2 - LO 1 ASLCrusherDescription
+        0018 0018 2 925C 925C 2 - CS 1 ASLBolusCutoffFlag
+        0018 0018 2 925D 925D 2 - SQ 1 ASLBolusCutoffTimingSequence
+        0018 0018 2 925E 925E 2 - LO 1 ASLBolusCutoffTechnique
+        0018 0018 2 925F 925F 2 - UL 1 ASLBolusCutoffDelayTime
+        0018 0018 2 9260 9260 2 - SQ 1 ASLSlabSequence
+        0018 0018 2 9295 9295 2 - FD 1 ChemicalShiftMinimumIntegrationLimitInppm
+        0018 0018 2 9296 9296 2 - FD 1 ChemicalShiftMaximumIntegrationLimitInppm
+        0018 0018 2 9297 9297 2 - CS 1 WaterReferenceAcquisition
+        0018 0018 2 9298 9298 2 - IS 1 EchoPeakPosition
+        0018 0018 2 9301 9301 2 - SQ 1 CTAcquisitionTypeSequence
+        0018 0018 2 9302 9302 2 - CS 1 AcquisitionType
+        0018 0018 2 9303 9303 2 - FD 1 TubeAngle
+        0018 0018 2 9304 9304 2 - SQ 1 CTAcquisitionDetailsSequence
+        0018 0018 2 9305 9305 2 - FD 1 RevolutionTime
+        0018 0018 2 9306 9306 2 - FD 1 SingleCollimationWidth
+        0018 0018 2 9307 9307 2 - FD 1 TotalCollimationWidth
+        0018 0018 2 9308 9308 2 - SQ 1 CTTableDynamicsSequence
+        0018 0018 2 9309 9309 2 - FD 1 TableSpeed
+        0018 0018 2 9310 9310 2 - FD 1 TableFeedPerRotation
+        0018 0018 2 9311 9311 2 - FD 1 SpiralPitchFactor
+        0018 0018 2 9312 9312 2 - SQ 1 CTGeometrySequence
+        0018 0018 2 9313 9313 2 - FD 3 DataCollectionCenterPatient
+        0018 0018 2 9314 9314 2 - SQ 1 CTReconstructionSequence
+        0018 0018 2 9315 9315 2 - CS 1 ReconstructionAlgorithm
+        0018 0018 2 9316 9316 2 - CS 1 ConvolutionKernelGroup
+        0018 0018 2 9317 9317 2 - FD 2 ReconstructionFieldOfView
+        0018 0018 2 9318 9318 2 - FD 3 ReconstructionTargetCenterPatient
+        0018 0018 2 9319 9319 2 - FD 1 ReconstructionAngle
+        0018 0018 2 9320 9320 2 - SH 1 ImageFilter
+        0018 0018 2 9321 9321 2 - SQ 1 CTExposureSequence
+        0018 0018 2 9322 9322 2 - FD 2 ReconstructionPixelSpacing
+        0018 0018 2 9323 9323 2 - CS 1-n ExposureModulationType
+        0018 0018 2 9325 9325 2 - SQ 1 CTXRayDetailsSequence
+        0018 0018 2 9326 9326 2 - SQ 1 CTPositionSequence
+        0018 0018 2 9327 9327 2 - FD 1 TablePosition
+        0018 0018 2 9328 9328 2 - FD 1 ExposureTimeInms
+        0018 0018 2 9329 9329 2 - SQ 1 CTImageFrameTypeSequence
+        0018 0018 2 9330 9330 2 - FD 1 XRayTubeCurrentInmA
+        0018 0018 2 9332 9332 2 - FD 1 ExposureInmAs
+        0018 0018 2 9333 9333 2 - CS 1 ConstantVolumeFlag
+        0018 0018 2 9334 9334 2 - CS 1 FluoroscopyFlag
+        0018 0018 2 9335 9335 2 - FD 1 DistanceSourceToDataCollectionCenter
+        0018 0018 2 9337 9337 2 - US 1 ContrastBolusAgentNumber
+        0018 0018 2 9338 9338 2 - SQ 1 ContrastBolusIngredientCodeSequence
+        0018 0018 2 9340 9340 2 - SQ 1 ContrastAdministrationProfileSequence
+        0018 0018 2 9341 9341 2 - SQ 1 ContrastBolusUsageSequence
+        0018 0018 2 9342 9342 2 - CS 1 ContrastBolusAgentAdministered
+        0018 0018 2 9343 9343 2 - CS 1 ContrastBolusAgentDetected
+        0018 0018 2 9344 9344 2 - CS 1 ContrastBolusAgentPhase
+        0018 0018 2 9345 9345 2 - FD 1 CTDIvol
+        0018 0018 2 9346 9346 2 - SQ 1 CTDIPhantomTypeCodeSequence
+        0018 0018 2 9351 9351 2 - FL 1 CalciumScoringMassFactorPatient
+        0018 0018 2 9352 9352 2 - FL 3 CalciumScoringMassFactorDevice
+        0018 0018 2 9353 9353 2 - FL 1 EnergyWeightingFactor
+        0018 0018 2 9360 9360 2 - SQ 1 CTAdditionalXRaySourceSequence
+        0018 0018 2 9361 9361 2 - CS 1 MultienergyCTAcquisition
+        0018 0018 2 9362 9362 2 - SQ 1 MultienergyCTAcquisitionSequence
+        0018 0018 2 9363 9363 2 - SQ 1 MultienergyCTProcessingSequence
+        0018 0018 2 9364 9364 2 - SQ 1 MultienergyCTCharacteristicsSequence
+        0018 0018 2 9365 9365 2 - SQ 1 MultienergyCTXRaySourceSequence
+        0018 0018 2 9366 9366 2 - US 1 XRaySourceIndex
+        0018 0018 2 9367 9367 2 - UC 1 XRaySourceID
+        0018 0018 2 9368 9368 2 - CS 1 MultienergySourceTechnique
+        0018 0018 2 9369 9369 2 - DT 1 SourceStartDateTime
+        0018 0018 2 936A 936A 2 - DT 1 SourceEndDateTime
+        0018 0018 2 936B 936B 2 - US 1 SwitchingPhaseNumber
+        0018 0018 2 936C 936C 2 - DS 1 SwitchingPhaseNominalDuration
+        0018 0018 2 936D 936D 2 - DS 1 SwitchingPhaseTransitionDuration
+        0018 0018 2 936E 936E 2 - DS 1 EffectiveBinEnergy
+        0018 0018 2 936F 936F 2 - SQ 1 MultienergyCTXRayDetectorSequence
+        0018 0018 2 9370 9370 2 - US 1 XRayDetectorIndex
+        0018 0018 2 9371 9371 2 - UC 1 XRayDetectorID
+        0018 0018 2 9372 9372 2 - CS 1 MultienergyDetectorType
+        0018 0018 2 9373 9373 2 - ST 1 XRayDetectorLabel
+        0018 0018 2 9374 9374 2 - DS 1 NominalMaxEnergy
+        0018 0018 2 9375 9375 2 - DS 1 NominalMinEnergy
+        0018 0018 2 9376 9376 2 - US 1-n ReferencedXRayDetectorIndex
+        0018 0018 2 9377 9377 2 - US 1-n ReferencedXRaySourceIndex
+        0018 0018 2 9378 9378 2 - US 1-n ReferencedPathIndex
+        0018 0018 2 9379 9379 2 - SQ 1 MultienergyCTPathSequence
+        0018 0018 2 937A 937A 2 - US 1 MultienergyCTPathIndex
+        0018 0018 2 937B 937B 2 - UT 1 MultienergyAcquisitionDescription
+        0018 0018 2 937C 937C 2 - FD 1 MonoenergeticEnergyEquivalent
+        0018 0018 2 937D 937D 2 - SQ 1 MaterialCodeSequence
+        0018 0018 2 937E 937E 2 - CS 1 DecompositionMethod
+        0018 0018 2 937F 937F 2 - UT 1 DecompositionDescription
+        0018 0018 2 9380 9380 2 - SQ 1 DecompositionAlgorithmIdentificationSequence
+        0018 0018 2 9381 9381 2 - SQ 1 DecompositionMaterialSequence
+        0018 0018 2 9382 9382 2 - SQ 1 MaterialAttenuationSequence
+        0018 0018 2 9383 9383 2 - DS 1 PhotonEnergy
+        0018 0018 2 9384 9384 2 - DS 1 XRayMassAttenuationCoefficient
+        0018 0018 2 9401 9401 2 - SQ 1 ProjectionPixelCalibrationSequence
+        0018 0018 2 9402 9402 2 - FL 1 DistanceSourceToIsocenter
+        0018 0018 2 9403 9403 2 - FL 1 DistanceObjectToTableTop
+        0018 0018 2 9404 9404 2 - FL 2 ObjectPixelSpacingInCenterOfBeam
+        0018 0018 2 9405 9405 2 - SQ 1 PositionerPositionSequence
+        0018 0018 2 9406 9406 2 - SQ 1 TablePositionSequence
+        0018 0018 2 9407 9407 2 - SQ 1 CollimatorShapeSequence
+        0018 0018 2 9410 9410 2 - CS 1 PlanesInAcquisition
+        0018 0018 2 9412 9412 2 - SQ 1 XAXRFFrameCharacteristicsSequence
+        0018 0018 2 9417 9417 2 - SQ 1 FrameAcquisitionSequence
+        0018 0018 2 9420 9420 2 - CS 1 XRayReceptorType
+        0018 0018 2 9423 9423 2 - LO 1 AcquisitionProtocolName
+        0018 0018 2 9424 9424 2 - LT 1 AcquisitionProtocolDescription
+        0018 0018 2 9425 9425 2 - CS 1 ContrastBolusIngredientOpaque
+        0018 0018 2 9426 9426 2 - FL 1 DistanceReceptorPlaneToDetectorHousing
+        0018 0018 2 9427 9427 2 - CS 1 IntensifierActiveShape
+        0018 0018 2 9428 9428 2 - FL 1-2 IntensifierActiveDimensions
+        0018 0018 2 9429 9429 2 - FL 2 PhysicalDetectorSize
+        0018 0018 2 9430 9430 2 - FL 2 PositionOfIsocenterProjection
+        0018 0018 2 9432 9432 2 - SQ 1 FieldOfViewSequence
+        0018 0018 2 9433 9433 2 - LO 1 FieldOfViewDescription
+        0018 0018 2 9434 9434 2 - SQ 1 ExposureControlSensingRegionsSequence
+        0018 0018 2 9435 9435 2 - CS 1 ExposureControlSensingRegionShape
+        0018 0018 2 9436 9436 2 - SS 1 ExposureControlSensingRegionLeftVerticalEdge
+        0018 0018 2 9437 9437 2 - SS 1 ExposureControlSensingRegionRightVerticalEdge
+        0018 0018 2 9438 9438 2 - SS 1 ExposureControlSensingRegionUpperHorizontalEdge
+        0018 0018 2 9439 9439 2 - SS 1 ExposureControlSensingRegionLowerHorizontalEdge
+        0018 0018 2 9440 9440 2 - SS 2 CenterOfCircularExposureControlSensingRegion
+        0018 0018 2 9441 9441 2 - US 1 RadiusOfCircularExposureControlSensingRegion
+        0018 0018 2 9442 9442 2 - SS 2-n VerticesOfThePolygonalExposureControlSensingRegion
+        0018 0018 2 9447 9447 2 - FL 1 ColumnAngulationPatient
+        0018 0018 2 9449 9449 2 - FL 1 BeamAngle
+        0018 0018 2 9451 9451 2 - SQ 1 FrameDetectorParametersSequence
+        0018 0018 2 9452 9452 2 - FL 1 CalculatedAnatomyThickness
+        0018 0018 2 9455 9455 2 - SQ 1 CalibrationSequence
+        0018 0018 2 9456 9456 2 - SQ 1 ObjectThicknessSequence
+        0018 0018 2 9457 9457 2 - CS 1 PlaneIdentification
+        0018 0018 2 9461 9461 2 - FL 1-2 FieldOfViewDimensionsInFloat
+        0018 0018 2 9462 9462 2 - SQ 1 IsocenterReferenceSystemSequence
+        0018 0018 2 9463 9463 2 - FL 1 PositionerIsocenterPrimaryAngle
+        0018 0018 2 9464 9464 2 - FL 1 PositionerIsocenterSecondaryAngle
+        0018 0018 2 9465 9465 2 - FL 1 PositionerIsocenterDetectorRotationAngle
+        0018 0018 2 9466 9466 2 - FL 1 TableXPositionToIsocenter
+        0018 0018 2 9467 9467 2 - FL 1 TableYPositionToIsocenter
+        0018 0018 2 9468 9468 2 - FL 1 TableZPositionToIsocenter
+        0018 0018 2 9469 9469 2 - FL 1 TableHorizontalRotationAngle
+        0018 0018 2 9470 9470 2 - FL 1 TableHeadTiltAngle
+        0018 0018 2 9471 9471 2 - FL 1 TableCradleTiltAngle
+        0018 0018 2 9472 9472 2 - SQ 1 FrameDisplayShutterSequence
+        0018 0018 2 9473 9473 2 - FL 1 AcquiredImageAreaDoseProduct
+        0018 0018 2 9474 9474 2 - CS 1 CArmPositionerTabletopRelationship
+        0018 0018 2 9476 9476 2 - SQ 1 XRayGeometrySequence
+        0018 0018 2 9477 9477 2 - SQ 1 IrradiationEventIdentificationSequence
+        0018 0018 2 9504 9504 2 - SQ 1 XRay3DFrameTypeSequence
+        0018 0018 2 9506 9506 2 - SQ 1 ContributingSourcesSequence
+        0018 0018 2 9507 9507 2 - SQ 1 XRay3DAcquisitionSequence
+        0018 0018 2 9508 9508 2 - FL 1 PrimaryPositionerScanArc
+        0018 0018 2 9509 9509 2 - FL 1 SecondaryPositionerScanArc
+        0018 0018 2 9510 9510 2 - FL 1 PrimaryPositionerScanStartAngle
+        0018 0018 2 9511 9511 2 - FL 1 SecondaryPositionerScanStartAngle
+        0018 0018 2 9514 9514 2 - FL 1 PrimaryPositionerIncrement
+        0018 0018 2 9515 9515 2 - FL 1 SecondaryPositionerIncrement
+        0018 0018 2 9516 9516 2 - DT 1 StartAcquisitionDateTime
+        0018 0018 2 9517 9517 2 - DT 1 EndAcquisitionDateTime
+        0018 0018 2 9518 9518 2 - SS 1 PrimaryPositionerIncrementSign
+        0018 0018 2 9519 9519 2 - SS 1 SecondaryPositionerIncrementSign
+        0018 0018 2 9524 9524 2 - LO 1 ApplicationName
+        0018 0018 2 9525 9525 2 - LO 1 ApplicationVersion
+        0018 0018 2 9526 9526 2 - LO 1 ApplicationManufacturer
+        0018 0018 2 9527 9527 2 - CS 1 AlgorithmType
+        0018 0018 2 9528 9528 2 - LO 1 AlgorithmDescription
+        0018 0018 2 9530 9530 2 - SQ 1 XRay3DReconstructionSequence
+        0018 0018 2 9531 9531 2 - LO 1 ReconstructionDescription
+        0018 0018 2 9538 9538 2 - SQ 1 PerProjectionAcquisitionSequence
+        0018 0018 2 9541 9541 2 - SQ 1 DetectorPositionSequence
+        0018 0018 2 9542 9542 2 - SQ 1 XRayAcquisitionDoseSequence
+        0018 0018 2 9543 9543 2 - FD 1 XRaySourceIsocenterPrimaryAngle
+        0018 0018 2 9544 9544 2 - FD 1 XRaySourceIsocenterSecondaryAngle
+        0018 0018 2 9545 9545 2 - FD 1 BreastSupportIsocenterPrimaryAngle
+        0018 0018 2 9546 9546 2 - FD 1 BreastSupportIsocenterSecondaryAngle
+        0018 0018 2 9547 9547 2 - FD 1 BreastSupportXPositionToIsocenter
+        0018 0018 2 9548 9548 2 - FD 1 BreastSupportYPositionToIsocenter
+        0018 0018 2 9549 9549 2 - FD 1 BreastSupportZPositionToIsocenter
+        0018 0018 2 9550 9550 2 - FD 1 DetectorIsocenterPrimaryAngle
+        0018 0018 2 9551 9551 2 - FD 1 DetectorIsocenterSecondaryAngle
+        0018 0018 2 9552 9552 2 - FD 1 DetectorXPositionToIsocenter
+        0018 0018 2 9553 9553 2 - FD 1 DetectorYPositionToIsocenter
+        0018 0018 2 9554 9554 2 - FD 1 DetectorZPositionToIsocenter
+        0018 0018 2 9555 9555 2 - SQ 1 XRayGridSequence
+        0018 0018 2 9556 9556 2 - SQ 1 XRayFilterSequence
+        0018 0018 2 9557 9557 2 - FD 3 DetectorActiveAreaTLHCPosition
+        0018 0018 2 9558 9558 2 - FD 6 DetectorActiveAreaOrientation
+        0018 0018 2 9559 9559 2 - CS 1 PositionerPrimaryAngleDirection
+        0018 0018 2 9601 9601 2 - SQ 1 DiffusionBMatrixSequence
+        0018 0018 2 9602 9602 2 - FD 1 DiffusionBValueXX
+        0018 0018 2 9603 9603 2 - FD 1 DiffusionBValueXY
+        0018 0018 2 9604 9604 2 - FD 1 DiffusionBValueXZ
+        0018 0018 2 9605 9605 2 - FD 1 DiffusionBValueYY
+        0018 0018 2 9606 9606 2 - FD 1 DiffusionBValueYZ
+        0018 0018 2 9607 9607 2 - FD 1 DiffusionBValueZZ
+        0018 0018 2 9621 9621 2 - SQ 1 FunctionalMRSequence
+        0018 0018 2 9622 9622 2 - CS 1 FunctionalSettlingPhaseFramesPresent
+        0018 0018 2 9623 9623 2 - DT 1 FunctionalSyncPulse
+        0018 0018 2 9624 9624 2 - CS 1 SettlingPhaseFrame
+        0018 0018 2 9701 9701 2 - DT 1 DecayCorrectionDateTime
+        0018 0018 2 9715 9715 2 - FD 1 StartDensityThreshold
+        0018 0018 2 9716 9716 2 - FD 1 StartRelativeDensityDifferenceThreshold
+        0018 0018 2 9717 9717 2 - FD 1 StartCardiacTriggerCountThreshold
+        0018 0018 2 9718 9718 2 - FD 1 StartRespiratoryTriggerCountThreshold
+        0018 0018 2 9719 9719 2 - FD 1 TerminationCountsThreshold
+        0018 0018 2 9720 9720 2 - FD 1 TerminationDensityThreshold
+        0018 0018 2 9721 9721 2 - FD 1 TerminationRelativeDensityThreshold
+        0018 0018 2 9722 9722 2 - FD 1 TerminationTimeThreshold
+        0018 0018 2 9723 9723 2 - FD 1 TerminationCardiacTriggerCountThreshold
+        0018 0018 2 9724 9724 2 - FD 1 TerminationRespiratoryTriggerCountThreshold
+        0018 0018 2 9725 9725 2 - CS 1 DetectorGeometry
+        0018 0018 2 9726 9726 2 - FD 1 TransverseDetectorSeparation
+        0018 0018 2 9727 9727 2 - FD 1 AxialDetectorDimension
+        0018 0018 2 9729 9729 2 - US 1 RadiopharmaceuticalAgentNumber
+        0018 0018 2 9732 9732 2 - SQ 1 PETFrameAcquisitionSequence
+        0018 0018 2 9733 9733 2 - SQ 1 PETDetectorMotionDetailsSequence
+        0018 0018 2 9734 9734 2 - SQ 1 PETTableDynamicsSequence
+        0018 0018 2 9735 9735 2 - SQ 1 PETPositionSequence
+        0018 0018 2 9736 9736 2 - SQ 1 PETFrameCorrectionFactorsSequence
+        0018 0018 2 9737 9737 2 - SQ 1 RadiopharmaceuticalUsageSequence
+        0018 0018 2 9738 9738 2 - CS 1 AttenuationCorrectionSource
+        0018 0018 2 9739 9739 2 - US 1 NumberOfIterations
+        0018 0018 2 9740 9740 2 - US 1 NumberOfSubsets
+        0018 0018 2 9749 9749 2 - SQ 1 PETReconstructionSequence
+        0018 0018 2 9751 9751 2 - SQ 1 PETFrameTypeSequence
+        0018 0018 2 9755 9755 2 - CS 1 TimeOfFlightInformationUsed
+        0018 0018 2 9756 9756 2 - CS 1 ReconstructionType
+        0018 0018 2 9758 9758 2 - CS 1 DecayCorrected
+        0018 0018 2 9759 9759 2 - CS 1 AttenuationCorrected
+        0018 0018 2 9760 9760 2 - CS 1 ScatterCorrected
+        0018 0018 2 9761 9761 2 - CS 1 DeadTimeCorrected
+        0018 0018 2 9762 9762 2 - CS 1 GantryMotionCorrected
+        0018 0018 2 9763 9763 2 - CS 1 PatientMotionCorrected
+        0018 0018 2 9764 9764 2 - CS 1 CountLossNormalizationCorrected
+        0018 0018 2 9765 9765 2 - CS 1 RandomsCorrected
+        0018 0018 2 9766 9766 2 - CS 1 NonUniformRadialSamplingCorrected
+        0018 0018 2 9767 9767 2 - CS 1 SensitivityCalibrated
+        0018 0018 2 9768 9768 2 - CS 1 DetectorNormalizationCorrection
+        0018 0018 2 9769 9769 2 - CS 1 IterativeReconstructionMethod
+        0018 0018 2 9770 9770 2 - CS 1 AttenuationCorrectionTemporalRelationship
+        0018 0018 2 9771 9771 2 - SQ 1 PatientPhysiologicalStateSequence
+        0018 0018 2 9772 9772 2 - SQ 1 PatientPhysiologicalStateCodeSequence
+        0018 0018 2 9801 9801 2 - FD 1-n DepthsOfFocus
+        0018 0018 2 9803 9803 2 - SQ 1 ExcludedIntervalsSequence
+        0018 0018 2 9804 9804 2 - DT 1 ExclusionStartDateTime
+        0018 0018 2 9805 9805 2 - FD 1 ExclusionDuration
+        0018 0018 2 9806 9806 2 - SQ 1 USImageDescriptionSequence
+        0018 0018 2 9807 9807 2 - SQ 1 ImageDataTypeSequence
+        0018 0018 2 9808 9808 2 - CS 1 DataType
+        0018 0018 2 9809 9809 2 - SQ 1 TransducerScanPatternCodeSequence
+        0018 0018 2 980B 980B 2 - CS 1 AliasedDataType
+        0018 0018 2 980C 980C 2 - CS 1 PositionMeasuringDeviceUsed
+        0018 0018 2 980D 980D 2 - SQ 1 TransducerGeometryCodeSequence
+        0018 0018 2 980E 980E 2 - SQ 1 TransducerBeamSteeringCodeSequence
+        0018 0018 2 980F 980F 2 - SQ 1 TransducerApplicationCodeSequence
+        0018 0018 2 9810 9810 2 - US|SS 1 ZeroVelocityPixelValue
+        0018 0018 2 9900 9900 2 - LO 1 ReferenceLocationLabel
+        0018 0018 2 9901 9901 2 - UT 1 ReferenceLocationDescription
+        0018 0018 2 9902 9902 2 - SQ 1 ReferenceBasisCodeSequence
+        0018 0018 2 9903 9903 2 - SQ 1 ReferenceGeometryCodeSequence
+        0018 0018 2 9904 9904 2 - DS 1 OffsetDistance
+        0018 0018 2 9905 9905 2 - CS 1 OffsetDirection
+        0018 0018 2 9906 9906 2 - SQ 1 PotentialScheduledProtocolCodeSequence
+        0018 0018 2 9907 9907 2 - SQ 1 PotentialRequestedProcedureCodeSequence
+        0018 0018 2 9908 9908 2 - UC 1-n PotentialReasonsForProcedure
+        0018 0018 2 9909 9909 2 - SQ 1 PotentialReasonsForProcedureCodeSequence
+        0018 0018 2 990A 990A 2 - UC 1-n PotentialDiagnosticTasks
+        0018 0018 2 990B 990B 2 - SQ 1 ContraindicationsCodeSequence
+        0018 0018 2 990C 990C 2 - SQ 1 ReferencedDefinedProtocolSequence
+        0018 0018 2 990D 990D 2 - SQ 1 ReferencedPerformedProtocolSequence
+        0018 0018 2 990E 990E 2 - SQ 1 PredecessorProtocolSequence
+        0018 0018 2 990F 990F 2 - UT 1 ProtocolPlanningInformation
+        0018 0018 2 9910 9910 2 - UT 1 ProtocolDesignRationale
+        0018 0018 2 9911 9911 2 - SQ 1 PatientSpecificationSequence
+        0018 0018 2 9912 9912 2 - SQ 1 ModelSpecificationSequence
+        0018 0018 2 9913 9913 2 - SQ 1 ParametersSpecificationSequence
+        0018 0018 2 9914 9914 2 - SQ 1 InstructionSequence
+        0018 0018 2 9915 9915 2 - US 1 InstructionIndex
+        0018 0018 2 9916 9916 2 - LO 1 InstructionText
+        0018 0018 2 9917 9917 2 - UT 1 InstructionDescription
+        0018 0018 2 9918 9918 2 - CS 1 InstructionPerformedFlag
+        0018 0018 2 9919 9919 2 - DT 1 InstructionPerformedDateTime
+        0018 0018 2 991A 991A 2 - UT 1 InstructionPerformanceComment
+        0018 0018 2 991B 991B 2 - SQ 1 PatientPositioningInstructionSequence
+        0018 0018 2 991C 991C 2 - SQ 1 PositioningMethodCodeSequence
+        0018 0018 2 991D 991D 2 - SQ 1 PositioningLandmarkSequence
+        0018 0018 2 991E 991E 2 - UI 1 TargetFrameOfReferenceUID
+        0018 0018 2 991F 991F 2 - SQ 1 AcquisitionProtocolElementSpecificationSequence
+        0018 0018 2 9920 9920 2 - SQ 1 AcquisitionProtocolElementSequence
+        0018 0018 2 9921 9921 2 - US 1 ProtocolElementNumber
+        0018 0018 2 9922 9922 2 - LO 1 ProtocolElementName
+        0018 0018 2 9923 9923 2 - UT 1 ProtocolElementCharacteristicsSummary
+        0018 0018 2 9924 9924 2 - UT 1 ProtocolElementPurpose
+        0018 0018 2 9930 9930 2 - CS 1 AcquisitionMotion
+        0018 0018 2 9931 9931 2 - SQ 1 AcquisitionStartLocationSequence
+        0018 0018 2 9932 9932 2 - SQ 1 AcquisitionEndLocationSequence
+        0018 0018 2 9933 9933 2 - SQ 1 ReconstructionProtocolElementSpecificationSequence
+        0018 0018 2 9934 9934 2 - SQ 1 ReconstructionProtocolElementSequence
+        0018 0018 2 9935 9935 2 - SQ 1 StorageProtocolElementSpecificationSequence
+        0018 0018 2 9936 9936 2 - SQ 1 StorageProtocolElementSequence
+        0018 0018 2 9937 9937 2 - LO 1 RequestedSeriesDescription
+        0018 0018 2 9938 9938 2 - US 1-n SourceAcquisitionProtocolElementNumber
+        0018 0018 2 9939 9939 2 - US 1-n SourceAcquisitionBeamNumber
+        0018 0018 2 993A 993A 2 - US 1-n SourceReconstructionProtocolElementNumber
+        0018 0018 2 993B 993B 2 - SQ 1 ReconstructionStartLocationSequence
+        0018 0018 2 993C 993C 2 - SQ 1 ReconstructionEndLocationSequence
+        0018 0018 2 993D 993D 2 - SQ 1 ReconstructionAlgorithmSequence
+        0018 0018 2 993E 993E 2 - SQ 1 ReconstructionTargetCenterLocationSequence
+        0018 0018 2 9941 9941 2 - UT 1 ImageFilterDescription
+        0018 0018 2 9942 9942 2 - FD 1 CTDIvolNotificationTrigger
+        0018 0018 2 9943 9943 2 - FD 1 DLPNotificationTrigger
+        0018 0018 2 9944 9944 2 - CS 1 AutoKVPSelectionType
+        0018 0018 2 9945 9945 2 - FD 1 AutoKVPUpperBound
+        0018 0018 2 9946 9946 2 - FD 1 AutoKVPLowerBound
+        0018 0018 2 9947 9947 2 - CS 1 ProtocolDefinedPatientPosition
+        0018 0018 2 A001 A001 2 - SQ 1 ContributingEquipmentSequence
+        0018 0018 2 A002 A002 2 - DT 1 ContributionDateTime
+        0018 0018 2 A003 A003 2 - ST 1 ContributionDescription
+        0020 0020 2 000D 000D 2 - UI 1 StudyInstanceUID
+        0020 0020 2 000E 000E 2 - UI 1 SeriesInstanceUID
+        0020 0020 2 0010 0010 2 - SH 1 StudyID
+        0020 0020 2 0011 0011 2 - IS 1 SeriesNumber
+        0020 0020 2 0012 0012 2 - IS 1 AcquisitionNumber
+        0020 0020 2 0013 0013 2 - IS 1 InstanceNumber
+        0020 0020 2 0019 0019 2 - IS 1 ItemNumber
+        0020 0020 2 0020 0020 2 - CS 2 PatientOrientation
+        0020 0020 2 0027 0027 2 - LO 1 PyramidLabel
+        0020 0020 2 0032 0032 2 - DS 3 ImagePositionPatient
+        0020 0020 2 0037 0037 2 - DS 6 ImageOrientationPatient
+        0020 0020 2 0052 0052 2 - UI 1 FrameOfReferenceUID
+        0020 0020 2 0060 0060 2 - CS 1 Laterality
+        0020 0020 2 0062 0062 2 - CS 1 ImageLaterality
+        0020 0020 2 0100 0100 2 - IS 1 TemporalPositionIdentifier
+        0020 0020 2 0105 0105 2 - IS 1 NumberOfTemporalPositions
+        0020 0020 2 0110 0110 2 - DS 1 TemporalResolution
+        0020 0020 2 0200 0200 2 - UI 1 SynchronizationFrameOfReferenceUID
+        0020 0020 2 0242 0242 2 - UI 1 SOPInstanceUIDOfConcatenationSource
+        0020 0020 2 1002 1002 2 - IS 1 ImagesInAcquisition
+        0020 0020 2 103F 103F 2 - LO 1 TargetPositionReferenceIndicator
+        0020 0020 2 1040 1040 2 - LO 1 PositionReferenceIndicator
+        0020 0020 2 1041 1041 2 - DS 1 SliceLocation
+        0020 0020 2 1200 1200 2 - IS 1 NumberOfPatientRelatedStudies
+        0020 0020 2 1202 1202 2 - IS 1 NumberOfPatientRelatedSeries
+        0020 0020 2 1204 1204 2 - IS 1 NumberOfPatientRelatedInstances
+        0020 0020 2 1206 1206 2 - IS 1 NumberOfStudyRelatedSeries
+        0020 0020 2 1208 1208 2 - IS 1 NumberOfStudyRelatedInstances
+        0020 0020 2 1209 1209 2 - IS 1 NumberOfSeriesRelatedInstances
+        0020 0020 2 4000 4000 2 - LT 1 ImageComments
+        0020 0020 2 9056 9056 2 - SH 1 StackID
+        0020 0020 2 9057 9057 2 - UL 1 InStackPositionNumber
+        0020 0020 2 9071 9071 2 - SQ 1 FrameAnatomySequence
+        0020 0020 2 9072 9072 2 - CS 1 FrameLaterality
+        0020 0020 2 9111 9111 2 - SQ 1 FrameContentSequence
+        0020 0020 2 9113 9113 2 - SQ 1 PlanePositionSequence
+        0020 0020 2 9116 9116 2 - SQ 1 PlaneOrientationSequence
+        0020 0020 2 9128 9128 2 - UL 1 TemporalPositionIndex
+        0020 0020 2 9153 9153 2 - FD 1 NominalCardiacTriggerDelayTime
+        0020 0020 2 9154 9154 2 - FL 1 NominalCardiacTriggerTimePriorToRPeak
+        0020 0020 2 9155 9155 2 - FL 1 ActualCardiacTriggerTimePriorToRPeak
+        0020 0020 2 9156 9156 2 - US 1 FrameAcquisitionNumber
+        0020 0020 2 9157 9157 2 - UL 1-n DimensionIndexValues
+        0020 0020 2 9158 9158 2 - LT 1 FrameComments
+        0020 0020 2 9161 9161 2 - UI 1 ConcatenationUID
+        0020 0020 2 9162 9162 2 - US 1 InConcatenationNumber
+        0020 0020 2 9163 9163 2 - US 1 InConcatenationTotalNumber
+        0020 0020 2 9164 9164 2 - UI 1 DimensionOrganizationUID
+        0020 0020 2 9165 9165 2 - AT 1 DimensionIndexPointer
+        0020 0020 2 9167 9167 2 - AT 1 FunctionalGroupPointer
+        0020 0020 2 9170 9170 2 - SQ 1 UnassignedSharedConvertedAttributesSequence
+        0020 0020 2 9171 9171 2 - SQ 1 UnassignedPerFrameConvertedAttributesSequence
+        0020 0020 2 9172 9172 2 - SQ 1 ConversionSourceAttributesSequence
+        0020 0020 2 9213 9213 2 - LO 1 DimensionIndexPrivateCreator
+        0020 0020 2 9221 9221 2 - SQ 1 DimensionOrganizationSequence
+        0020 0020 2 9222 9222 2 - SQ 1 DimensionIndexSequence
+        0020 0020 2 9228 9228 2 - UL 1 ConcatenationFrameOffsetNumber
+        0020 0020 2 9238 9238 2 - LO 1 FunctionalGroupPrivateCreator
+        0020 0020 2 9241 9241 2 - FL 1 NominalPercentageOfCardiacPhase
+        0020 0020 2 9245 9245 2 - FL 1 NominalPercentageOfRespiratoryPhase
+        0020 0020 2 9246 9246 2 - FL 1 StartingRespiratoryAmplitude
+        0020 0020 2 9247 9247 2 - CS 1 StartingRespiratoryPhase
+        0020 0020 2 9248 9248 2 - FL 1 EndingRespiratoryAmplitude
+        0020 0020 2 9249 9249 2 - CS 1 EndingRespiratoryPhase
+        0020 0020 2 9250 9250 2 - CS 1 RespiratoryTriggerType
+        0020 0020 2 9251 9251 2 - FD 1 RRIntervalTimeNominal
+        0020 0020 2 9252 9252 2 - FD 1 ActualCardiacTriggerDelayTime
+        0020 0020 2 9253 9253 2 - SQ 1 RespiratorySynchronizationSequence
+        0020 0020 2 9254 9254 2 - FD 1 RespiratoryIntervalTime
+        0020 0020 2 9255 9255 2 - FD 1 NominalRespiratoryTriggerDelayTime
+        0020 0020 2 9256 9256 2 - FD 1 RespiratoryTriggerDelayThreshold
+        0020 0020 2 9257 9257 2 - FD 1 ActualRespiratoryTriggerDelayTime
+        0020 0020 2 9301 9301 2 - FD 3 ImagePositionVolume
+        0020 0020 2 9302 9302 2 - FD 6 ImageOrientationVolume
+        0020 0020 2 9307 9307 2 - CS 1 UltrasoundAcquisitionGeometry
+        0020 0020 2 9308 9308 2 - FD 3 ApexPosition
+        0020 0020 2 9309 9309 2 - FD 16 VolumeToTransducerMappingMatrix
+        0020 0020 2 930A 930A 2 - FD 16 VolumeToTableMappingMatrix
+        0020 0020 2 930B 930B 2 - CS 1 VolumeToTransducerRelationship
+        0020 0020 2 930C 930C 2 - CS 1 PatientFrameOfReferenceSource
+        0020 0020 2 930D 930D 2 - FD 1 TemporalPositionTimeOffset
+        0020 0020 2 930E 930E 2 - SQ 1 PlanePositionVolumeSequence
+        0020 0020 2 930F 930F 2 - SQ 1 PlaneOrientationVolumeSequence
+        0020 0020 2 9310 9310 2 - SQ 1 TemporalPositionSequence
+        0020 0020 2 9311 9311 2 - CS 1 DimensionOrganizationType
+        0020 0020 2 9312 9312 2 - UI 1 VolumeFrameOfReferenceUID
+        0020 0020 2 9313 9313 2 - UI 1 TableFrameOfReferenceUID
+        0020 0020 2 9421 9421 2 - LO 1 DimensionDescriptionLabel
+        0020 0020 2 9450 9450 2 - SQ 1 PatientOrientationInFrameSequence
+        0020 0020 2 9453 9453 2 - LO 1 FrameLabel
+        0020 0020 2 9518 9518 2 - US 1-n AcquisitionIndex
+        0020 0020 2 9529 9529 2 - SQ 1 ContributingSOPInstancesReferenceSequence
+        0020 0020 2 9536 9536 2 - US 1 ReconstructionIndex
+        0022 0022 2 0001 0001 2 - US 1 LightPathFilterPassThroughWavelength
+        0022 0022 2 0002 0002 2 - US 2 LightPathFilterPassBand
+        0022 0022 2 0003 0003 2 - US 1 ImagePathFilterPassThroughWavelength
+        0022 0022 2 0004 0004 2 - US 2 ImagePathFilterPassBand
+        0022 0022 2 0005 0005 2 - CS 1 PatientEyeMovementCommanded
+        0022 0022 2 0006 0006 2 - SQ 1 PatientEyeMovementCommandCodeSequence
+        0022 0022 2 0007 0007 2 - FL 1 SphericalLensPower
+        0022 0022 2 0008 0008 2 - FL 1 CylinderLensPower
+        0022 0022 2 0009 0009 2 - FL 1 CylinderAxis
+        0022 0022 2 000A 000A 2 - FL 1 EmmetropicMagnification
+        0022 0022 2 000B 000B 2 - FL 1 IntraOcularPressure
+        0022 0022 2 000C 000C 2 - FL 1 HorizontalFieldOfView
+        0022 0022 2 000D 000D 2 - CS 1 PupilDilated
+        0022 0022 2 000E 000E 2 - FL 1 DegreeOfDilation
+        0022 0022 2 0010 0010 2 - FL 1 StereoBaselineAngle
+        0022 0022 2 0011 0011 2 - FL 1 StereoBaselineDisplacement
+        0022 0022 2 0012 0012 2 - FL 1 StereoHorizontalPixelOffset
+        0022 0022 2 0013 0013 2 - FL 1 StereoVerticalPixelOffset
+        0022 0022 2 0014 0014 2 - FL 1 StereoRotation
+        0022 0022 2 0015 0015 2 - SQ 1 AcquisitionDeviceTypeCodeSequence
+        0022 0022 2 0016 0016 2 - SQ 1 IlluminationTypeCodeSequence
+        0022 0022 2 0017 0017 2 - SQ 1 LightPathFilterTypeStackCodeSequence
+        0022 0022 2 0018 0018 2 - SQ 1 ImagePathFilterTypeStackCodeSequence
+        0022 0022 2 0019 0019 2 - SQ 1 LensesCodeSequence
+        0022 0022 2 001A 001A 2 - SQ 1 ChannelDescriptionCodeSequence
+        0022 0022 2 001B 001B 2 - SQ 1 RefractiveStateSequence
+        0022 0022 2 001C 001C 2 - SQ 1 MydriaticAgentCodeSequence
+        0022 0022 2 001D 001D 2 - SQ 1 RelativeImagePositionCodeSequence
+        0022 0022 2 001E 001E 2 - FL 1 CameraAngleOfView
+        0022 0022 2 0020 0020 2 - SQ 1 StereoPairsSequence
+        0022 0022 2 0021 0021 2 - SQ 1 LeftImageSequence
+        0022 0022 2 0022 0022 2 - SQ 1 RightImageSequence
+        0022 0022 2 0028 0028 2 - CS 1 StereoPairsPresent
+        0022 0022 2 0030 0030 2 - FL 1 AxialLengthOfTheEye
+        0022 0022 2 0031 0031 2 - SQ 1 OphthalmicFrameLocationSequence
+        0022 0022 2 0032 0032 2 - FL 2-2n ReferenceCoordinates
+        0022 0022 2 0035 0035 2 - FL 1 DepthSpatialResolution
+        0022 0022 2 0036 0036 2 - FL 1 MaximumDepthDistortion
+        0022 0022 2 0037 0037 2 - FL 1 AlongScanSpatialResolution
+        0022 0022 2 0038 0038 2 - FL 1 MaximumAlongScanDistortion
+        0022 0022 2 0039 0039 2 - CS 1 OphthalmicImageOrientation
+        0022 0022 2 0041 0041 2 - FL 1 DepthOfTransverseImage
+        0022 0022 2 0042 0042 2 - SQ 1 MydriaticAgentConcentrationUnitsSequence
+        0022 0022 2 0048 0048 2 - FL 1 AcrossScanSpatialResolution
+        0022 0022 2 0049 0049 2 - FL 1 MaximumAcrossScanDistortion
+        0022 0022 2 004E 004E 2 - DS 1 MydriaticAgentConcentration
+        0022 0022 2 0055 0055 2 - FL 1 IlluminationWaveLength
+        0022 0022 2 0056 0056 2 - FL 1 IlluminationPower
+        0022 0022 2 0057 0057 2 - FL 1 IlluminationBandwidth
+        0022 0022 2 0058 0058 2 - SQ 1 MydriaticAgentSequence
+        0022 0022 2 1007 1007 2 - SQ 1 OphthalmicAxialMeasurementsRightEyeSequence
+        0022 0022 2 1008 1008 2 - SQ 1 OphthalmicAxialMeasurementsLeftEyeSequence
+        0022 0022 2 1009 1009 2 - CS 1 OphthalmicAxialMeasurementsDeviceType
+        0022 0022 2 1010 1010 2 - CS 1 OphthalmicAxialLengthMeasurementsType
+        0022 0022 2 1012 1012 2 - SQ 1 OphthalmicAxialLengthSequence
+        0022 0022 2 1019 1019 2 - FL 1 OphthalmicAxialLength
+        0022 0022 2 1024 1024 2 - SQ 1 LensStatusCodeSequence
+        0022 0022 2 1025 1025 2 - SQ 1 VitreousStatusCodeSequence
+        0022 0022 2 1028 1028 2 - SQ 1 IOLFormulaCodeSequence
+        0022 0022 2 1029 1029 2 - LO 1 IOLFormulaDetail
+        0022 0022 2 1033 1033 2 - FL 1 KeratometerIndex
+        0022 0022 2 1035 1035 2 - SQ 1 SourceOfOphthalmicAxialLengthCodeSequence
+        0022 0022 2 1036 1036 2 - SQ 1 SourceOfCornealSizeDataCodeSequence
+        0022 0022 2 1037 1037 2 - FL 1 TargetRefraction
+        0022 0022 2 1039 1039 2 - CS 1 RefractiveProcedureOccurred
+        0022 0022 2 1040 1040 2 - SQ 1 RefractiveSurgeryTypeCodeSequence
+        0022 0022 2 1044 1044 2 - SQ 1 OphthalmicUltrasoundMethodCodeSequence
+        0022 0022 2 1045 1045 2 - SQ 1 SurgicallyInducedAstigmatismSequence
+        0022 0022 2 1046 1046 2 - CS 1 TypeOfOpticalCorrection
+        0022 0022 2 1047 1047 2 - SQ 1 ToricIOLPowerSequence
+        0022 0022 2 1048 1048 2 - SQ 1 PredictedToricErrorSequence
+        0022 0022 2 1049 1049 2 - CS 1 PreSelectedForImplantation
+        0022 0022 2 104A 104A 2 - SQ 1 ToricIOLPowerForExactEmmetropiaSequence
+        0022 0022 2 104B 104B 2 - SQ 1 ToricIOLPowerForExactTargetRefractionSequence
+        0022 0022 2 1050 1050 2 - SQ 1 OphthalmicAxialLengthMeasurementsSequence
+        0022 0022 2 1053 1053 2 - FL 1 IOLPower
+        0022 0022 2 1054 1054 2 - FL 1 PredictedRefractiveError
+        0022 0022 2 1059 1059 2 - FL 1 OphthalmicAxialLengthVelocity
+        0022 0022 2 1065 1065 2 - LO 1 LensStatusDescription
+        0022 0022 2 1066 1066 2 - LO 1 VitreousStatusDescription
+        0022 0022 2 1090 1090 2 - SQ 1 IOLPowerSequence
+        0022 0022 2 1092 1092 2 - SQ 1 LensConstantSequence
+        0022 0022 2 1093 1093 2 - LO 1 IOLManufacturer
+        0022 0022 2 1095 1095 2 - LO 1 ImplantName
+        0022 0022 2 1096 1096 2 - SQ 1 KeratometryMeasurementTypeCodeSequence
+        0022 0022 2 1097 1097 2 - LO 1 ImplantPartNumber
+        0022 0022 2 1100 1100 2 - SQ 1 ReferencedOphthalmicAxialMeasurementsSequence
+        0022 0022 2 1101 1101 2 - SQ 1 OphthalmicAxialLengthMeasurementsSegmentNameCodeSequence
+        0022 0022 2 1103 1103 2 - SQ 1 RefractiveErrorBeforeRefractiveSurgeryCodeSequence
+        0022 0022 2 1121 1121 2 - FL 1 IOLPowerForExactEmmetropia
+        0022 0022 2 1122 1122 2 - FL 1 IOLPowerForExactTargetRefraction
+        0022 0022 2 1125 1125 2 - SQ 1 AnteriorChamberDepthDefinitionCodeSequence
+        0022 0022 2 1127 1127 2 - SQ 1 LensThicknessSequence
+        0022 0022 2 1128 1128 2 - SQ 1 AnteriorChamberDepthSequence
+        0022 0022 2 112A 112A 2 - SQ 1 CalculationCommentSequence
+        0022 0022 2 112B 112B 2 - CS 1 CalculationCommentType
+        0022 0022 2 112C 112C 2 - LT 1 CalculationComment
+        0022 0022 2 1130 1130 2 - FL 1 LensThickness
+        0022 0022 2 1131 1131 2 - FL 1 AnteriorChamberDepth
+        0022 0022 2 1132 1132 2 - SQ 1 SourceOfLensThicknessDataCodeSequence
+        0022 0022 2 1133 1133 2 - SQ 1 SourceOfAnteriorChamberDepthDataCodeSequence
+        0022 0022 2 1134 1134 2 - SQ 1 SourceOfRefractiveMeasurementsSequence
+        0022 0022 2 1135 1135 2 - SQ 1 SourceOfRefractiveMeasurementsCodeSequence
+        0022 0022 2 1140 1140 2 - CS 1 OphthalmicAxialLengthMeasurementModified
+        0022 0022 2 1150 1150 2 - SQ 1 OphthalmicAxialLengthDataSourceCodeSequence
+        0022 0022 2 1155 1155 2 - FL 1 SignalToNoiseRatio
+        0022 0022 2 1159 1159 2 - LO 1 OphthalmicAxialLengthDataSourceDescription
+        0022 0022 2 1210 1210 2 - SQ 1 OphthalmicAxialLengthMeasurementsTotalLengthSequence
+        0022 0022 2 1211 1211 2 - SQ 1 OphthalmicAxialLengthMeasurementsSegmentalLengthSequence
+        0022 0022 2 1212 1212 2 - SQ 1 OphthalmicAxialLengthMeasurementsLengthSummationSequence
+        0022 0022 2 1220 1220 2 - SQ 1 UltrasoundOphthalmicAxialLengthMeasurementsSequence
+        0022 0022 2 1225 1225 2 - SQ 1 OpticalOphthalmicAxialLengthMeasurementsSequence
+        0022 0022 2 1230 1230 2 - SQ 1 UltrasoundSelectedOphthalmicAxialLengthSequence
+        0022 0022 2 1250 1250 2 - SQ 1 OphthalmicAxialLengthSelectionMethodCodeSequence
+        0022 0022 2 1255 1255 2 - SQ 1 OpticalSelectedOphthalmicAxialLengthSequence
+        0022 0022 2 1257 1257 2 - SQ 1 SelectedSegmentalOphthalmicAxialLengthSequence
+        0022 0022 2 1260 1260 2 - SQ 1 SelectedTotalOphthalmicAxialLengthSequence
+        0022 0022 2 1262 1262 2 - SQ 1 OphthalmicAxialLengthQualityMetricSequence
+        0022 0022 2 1300 1300 2 - SQ 1 IntraocularLensCalculationsRightEyeSequence
+        0022 0022 2 1310 1310 2 - SQ 1 IntraocularLensCalculationsLeftEyeSequence
+        0022 0022 2 1330 1330 2 - SQ 1 ReferencedOphthalmicAxialLengthMeasurementQCImageSequence
+        0022 0022 2 1415 1415 2 - CS 1 OphthalmicMappingDeviceType
+        0022 0022 2 1420 1420 2 - SQ 1 AcquisitionMethodCodeSequence
+        0022 0022 2 1423 1423 2 - SQ 1 AcquisitionMethodAlgorithmSequence
+        0022 0022 2 1436 1436 2 - SQ 1 OphthalmicThicknessMapTypeCodeSequence
+        0022 0022 2 1443 1443 2 - SQ 1 OphthalmicThicknessMappingNormalsSequence
+        0022 0022 2 1445 1445 2 - SQ 1 RetinalThicknessDefinitionCodeSequence
+        0022 0022 2 1450 1450 2 - SQ 1 PixelValueMappingToCodedConceptSequence
+        0022 0022 2 1452 1452 2 - US|SS 1 MappedPixelValue
+        0022 0022 2 1454 1454 2 - LO 1 PixelValueMappingExplanation
+        0022 0022 2 1458 1458 2 - SQ 1 OphthalmicThicknessMapQualityThresholdSequence
+        0022 0022 2 1460 1460 2 - FL 1 OphthalmicThicknessMapThresholdQualityRating
+        0022 0022 2 1463 1463 2 - FL 2 AnatomicStructureReferencePoint
+        0022 0022 2 1465 1465 2 - SQ 1 RegistrationToLocalizerSequence
+        0022 0022 2 1466 1466 2 - CS 1 RegisteredLocalizerUnits
+        0022 0022 2 1467 1467 2 - FL 2 RegisteredLocalizerTopLeftHandCorner
+        0022 0022 2 1468 1468 2 - FL 2 RegisteredLocalizerBottomRightHandCorner
+        0022 0022 2 1470 1470 2 - SQ 1 OphthalmicThicknessMapQualityRatingSequence
+        0022 0022 2 1472 1472 2 - SQ 1 RelevantOPTAttributesSequence
+        0022 0022 2 1512 1512 2 - SQ 1 TransformationMethodCodeSequence
+        0022 0022 2 1513 1513 2 - SQ 1 TransformationAlgorithmSequence
+        0022 0022 2 1515 1515 2 - CS 1 OphthalmicAxialLengthMethod
+        0022 0022 2 1517 1517 2 - FL 1 OphthalmicFOV
+        0022 0022 2 1518 1518 2 - SQ 1 TwoDimensionalToThreeDimensionalMapSequence
+        0022 0022 2 1525 1525 2 - SQ 1 WideFieldOphthalmicPhotographyQualityRatingSequence
+        0022 0022 2 1526 1526 2 - SQ 1 WideFieldOphthalmicPhotographyQualityThresholdSequence
+        0022 0022 2 1527 1527 2 - FL 1 WideFieldOphthalmicPhotographyThresholdQualityRating
+        0022 0022 2 1528 1528 2 - FL 1 XCoordinatesCenterPixelViewAngle
+        0022 0022 2 1529 1529 2 - FL 1 YCoordinatesCenterPixelViewAngle
+        0022 0022 2 1530 1530 2 - UL 1 NumberOfMapPoints
+        0022 0022 2 1531 1531 2 - OF 1 TwoDimensionalToThreeDimensionalMapData
+        0022 0022 2 1612 1612 2 - SQ 1 DerivationAlgorithmSequence
+        0022 0022 2 1615 1615 2 - SQ 1 OphthalmicImageTypeCodeSequence
+        0022 0022 2 1616 1616 2 - LO 1 OphthalmicImageTypeDescription
+        0022 0022 2 1618 1618 2 - SQ 1 ScanPatternTypeCodeSequence
+        0022 0022 2 1620 1620 2 - SQ 1 ReferencedSurfaceMeshIdentificationSequence
+        0022 0022 2 1622 1622 2 - CS 1 OphthalmicVolumetricPropertiesFlag
+        0022 0022 2 1624 1624 2 - FL 1 OphthalmicAnatomicReferencePointXCoordinate
+        0022 0022 2 1626 1626 2 - FL 1 OphthalmicAnatomicReferencePointYCoordinate
+        0022 0022 2 1628 1628 2 - SQ 1 OphthalmicEnFaceImageQualityRatingSequence
+        0022 0022 2 1630 1630 2 - DS 1 QualityThreshold
+        0022 0022 2 1640 1640 2 - SQ 1 OCTBscanAnalysisAcquisitionParametersSequence
+        0022 0022 2 1642 1642 2 - UL 1 NumberOfBscansPerFrame
+        0022 0022 2 1643 1643 2 - FL 1 BscanSlabThickness
+        0022 0022 2 1644 1644 2 - FL 1 DistanceBetweenBscanSlabs
+        0022 0022 2 1645 1645 2 - FL 1 BscanCycleTime
+        0022 0022 2 1646 1646 2 - FL 1-n BscanCycleTimeVector
+        0022 0022 2 1649 1649 2 - FL 1 AscanRate
+        0022 0022 2 1650 1650 2 - FL 1 BscanRate
+        0022 0022 2 1658 1658 2 - UL 1 SurfaceMeshZPixelOffset
+        0024 0024 2 0010 0010 2 - FL 1 VisualFieldHorizontalExtent
+        0024 0024 2 0011 0011 2 - FL 1 VisualFieldVerticalExtent
+        0024 0024 2 0012 0012 2 - CS 1 VisualFieldShape
+        0024 0024 2 0016 0016 2 - SQ 1 ScreeningTestModeCodeSequence
+        0024 0024 2 0018 0018 2 - FL 1 MaximumStimulusLuminance
+        0024 0024 2 0020 0020 2 - FL 1 BackgroundLuminance
+        0024 0024 2 0021 0021 2 - SQ 1 StimulusColorCodeSequence
+        0024 0024 2 0024 0024 2 - SQ 1 BackgroundIlluminationColorCodeSequence
+        0024 0024 2 0025 0025 2 - FL 1 StimulusArea
+        0024 0024 2 0028 0028 2 - FL 1 StimulusPresentationTime
+        0024 0024 2 0032 0032 2 - SQ 1 FixationSequence
+        0024 0024 2 0033 0033 2 - SQ 1 FixationMonitoringCodeSequence
+        0024 0024 2 0034 0034 2 - SQ 1 VisualFieldCatchTrialSequence
+        0024 0024 2 0035 0035 2 - US 1 FixationCheckedQuantity
+        0024 0024 2 0036 0036 2 - US 1 PatientNotProperlyFixatedQuantity
+        0024 0024 2 0037 0037 2 - CS 1 PresentedVisualStimuliDataFlag
+        0024 0024 2 0038 0038 2 - US 1 NumberOfVisualStimuli
+        0024 0024 2 0039 0039 2 - CS 1 ExcessiveFixationLossesDataFlag
+        0024 0024 2 0040 0040 2 - CS 1 ExcessiveFixationLosses
+        0024 0024 2 0042 0042 2 - US 1 StimuliRetestingQuantity
+        0024 0024 2 0044 0044 2 - LT 1 CommentsOnPatientPerformanceOfVisualField
+        0024 0024 2 0045 0045 2 - CS 1 FalseNegativesEstimateFlag
+        0024 0024 2 0046 0046 2 - FL 1 FalseNegativesEstimate
+        0024 0024 2 0048 0048 2 - US 1 NegativeCatchTrialsQuantity
+        0024 0024 2 0050 0050 2 - US 1 FalseNegativesQuantity
+        0024 0024 2 0051 0051 2 - CS 1 ExcessiveFalseNegativesDataFlag
+        0024 0024 2 0052 0052 2 - CS 1 ExcessiveFalseNegatives
+        0024 0024 2 0053 0053 2 - CS 1 FalsePositivesEstimateFlag
+        0024 0024 2 0054 0054 2 - FL 1 FalsePositivesEstimate
+        0024 0024 2 0055 0055 2 - CS 1 CatchTrialsDataFlag
+        0024 0024 2 0056 0056 2 - US 1 PositiveCatchTrialsQuantity
+        0024 0024 2 0057 0057 2 - CS 1 TestPointNormalsDataFlag
+        0024 0024 2 0058 0058 2 - SQ 1 TestPointNormalsSequence
+        0024 0024 2 0059 0059 2 - CS 1 GlobalDeviationProbabilityNormalsFlag
+        0024 0024 2 0060 0060 2 - US 1 FalsePositivesQuantity
+        0024 0024 2 0061 0061 2 - CS 1 ExcessiveFalsePositivesDataFlag
+        0024 0024 2 0062 0062 2 - CS 1 ExcessiveFalsePositives
+        0024 0024 2 0063 0063 2 - CS 1 VisualFieldTestNormalsFlag
+        0024 0024 2 0064 0064 2 - SQ 1 ResultsNormalsSequence
+        0024 0024 2 0065 0065 2 - SQ 1 AgeCorrectedSensitivityDeviationAlgorithmSequence
+        0024 0024 2 0066 0066 2 - FL 1 GlobalDeviationFromNormal
+        0024 0024 2 0067 0067 2 - SQ 1 GeneralizedDefectSensitivityDeviationAlgorithmSequence
+        0024 0024 2 0068 0068 2 - FL 1 LocalizedDeviationFromNormal
+        0024 0024 2 0069 0069 2 - LO 1 PatientReliabilityIndicator
+        0024 0024 2 0070 0070 2 - FL 1 VisualFieldMeanSensitivity
+        0024 0024 2 0071 0071 2 - FL 1 GlobalDeviationProbability
+        0024 0024 2 0072 0072 2 - CS 1 LocalDeviationProbabilityNormalsFlag
+        0024 0024 2 0073 0073 2 - FL 1 LocalizedDeviationProbability
+        0024 0024 2 0074 0074 2 - CS 1 ShortTermFluctuationCalculated
+        0024 0024 2 0075 0075 2 - FL 1 ShortTermFluctuation
+        0024 0024 2 0076 0076 2 - CS 1 ShortTermFluctuationProbabilityCalculated
+        0024 0024 2 0077 0077 2 - FL 1 ShortTermFluctuationProbability
+        0024 0024 2 0078 0078 2 - CS 1 CorrectedLocalizedDeviationFromNormalCalculated
+        0024 0024 2 0079 0079 2 - FL 1 CorrectedLocalizedDeviationFromNormal
+        0024 0024 2 0080 0080 2 - CS 1 CorrectedLocalizedDeviationFromNormalProbabilityCalculated
+        0024 0024 2 0081 0081 2 - FL 1 CorrectedLocalizedDeviationFromNormalProbability
+        0024 0024 2 0083 0083 2 - SQ 1 GlobalDeviationProbabilitySequence
+        0024 0024 2 0085 0085 2 - SQ 1 LocalizedDeviationProbabilitySequence
+        0024 0024 2 0086 0086 2 - CS 1 FovealSensitivityMeasured
+        0024 0024 2 0087 0087 2 - FL 1 FovealSensitivity
+        0024 0024 2 0088 0088 2 - FL 1 VisualFieldTestDuration
+        0024 0024 2 0089 0089 2 - SQ 1 VisualFieldTestPointSequence
+        0024 0024 2 0090 0090 2 - FL 1 VisualFieldTestPointXCoordinate
+        0024 0024 2 0091 0091 2 - FL 1 VisualFieldTestPointYCoordinate
+        0024 0024 2 0092 0092 2 - FL 1 AgeCorrectedSensitivityDeviationValue
+        0024 0024 2 0093 0093 2 - CS 1 StimulusResults
+        0024 0024 2 0094 0094 2 - FL 1 SensitivityValue
+        0024 0024 2 0095 0095 2 - CS 1 RetestStimulusSeen
+        0024 0024 2 0096 0096 2 - FL 1 RetestSensitivityValue
+        0024 0024 2 0097 0097 2 - SQ 1 VisualFieldTestPointNormalsSequence
+        0024 0024 2 0098 0098 2 - FL 1 QuantifiedDefect
+        0024 0024 2 0100 0100 2 - FL 1 AgeCorrectedSensitivityDeviationProbabilityValue
+        0024 0024 2 0102 0102 2 - CS 1 GeneralizedDefectCorrectedSensitivityDeviationFlag
+        0024 0024 2 0103 0103 2 - FL 1 GeneralizedDefectCorrectedSensitivityDeviationValue
+        0024 0024 2 0104 0104 2 - FL 1 GeneralizedDefectCorrectedSensitivityDeviationProbabilityValue
+        0024 0024 2 0105 0105 2 - FL 1 MinimumSensitivityValue
+        0024 0024 2 0106 0106 2 - CS 1 BlindSpotLocalized
+        0024 0024 2 0107 0107 2 - FL 1 BlindSpotXCoordinate
+        0024 0024 2 0108 0108 2 - FL 1 BlindSpotYCoordinate
+        0024 0024 2 0110 0110 2 - SQ 1 VisualAcuityMeasurementSequence
+        0024 0024 2 0112 0112 2 - SQ 1 RefractiveParametersUsedOnPatientSequence
+        0024 0024 2 0113 0113 2 - CS 1 MeasurementLaterality
+        0024 0024 2 0114 0114 2 - SQ 1 OphthalmicPatientClinicalInformationLeftEyeSequence
+        0024 0024 2 0115 0115 2 - SQ 1 OphthalmicPatientClinicalInformationRightEyeSequence
+        0024 0024 2 0117 0117 2 - CS 1 FovealPointNormativeDataFlag
+        0024 0024 2 0118 0118 2 - FL 1 FovealPointProbabilityValue
+        0024 0024 2 0120 0120 2 - CS 1 ScreeningBaselineMeasured
+        0024 0024 2 0122 0122 2 - SQ 1 ScreeningBaselineMeasuredSequence
+        0024 0024 2 0124 0124 2 - CS 1 ScreeningBaselineType
+        0024 0024 2 0126 0126 2 - FL 1 ScreeningBaselineValue
+        0024 0024 2 0202 0202 2 - LO 1 AlgorithmSource
+        0024 0024 2 0306 0306 2 - LO 1 DataSetName
+        0024 0024 2 0307 0307 2 - LO 1 DataSetVersion
+        0024 0024 2 0308 0308 2 - LO 1 DataSetSource
+        0024 0024 2 0309 0309 2 - LO 1 DataSetDescription
+        0024 0024 2 0317 0317 2 - SQ 1 VisualFieldTestReliabilityGlobalIndexSequence
+        0024 0024 2 0320 0320 2 - SQ 1 VisualFieldGlobalResultsIndexSequence
+        0024 0024 2 0325 0325 2 - SQ 1 DataObservationSequence
+        0024 0024 2 0338 0338 2 - CS 1 IndexNormalsFlag
+        0024 0024 2 0341 0341 2 - FL 1 IndexProbability
+        0024 0024 2 0344 0344 2 - SQ 1 IndexProbabilitySequence
+        0028 0028 2 0002 0002 2 - US 1 SamplesPerPixel
+        0028 0028 2 0003 0003 2 - US 1 SamplesPerPixelUsed
+        0028 0028 2 0004 0004 2 - CS 1 PhotometricInterpretation
+        0028 0028 2 0006 0006 2 - US 1 PlanarConfiguration
+        0028 0028 2 0008 0008 2 - IS 1 NumberOfFrames
+        0028 0028 2 0009 0009 2 - AT 1-n FrameIncrementPointer
+        0028 0028 2 000A 000A 2 - AT 1-n FrameDimensionPointer
+        0028 0028 2 0010 0010 2 - US 1 Rows
+        0028 0028 2 0011 0011 2 - US 1 Columns
+        0028 0028 2 0014 0014 2 - US 1 UltrasoundColorDataPresent
+        0028 0028 2 0030 0030 2 - DS 2 PixelSpacing
+        0028 0028 2 0031 0031 2 - DS 2 ZoomFactor
+        0028 0028 2 0032 0032 2 - DS 2 ZoomCenter
+        0028 0028 2 0034 0034 2 - IS 2 PixelAspectRatio
+        0028 0028 2 0051 0051 2 - CS 1-n CorrectedImage
+        0028 0028 2 0100 0100 2 - US 1 BitsAllocated
+        0028 0028 2 0101 0101 2 - US 1 BitsStored
+        0028 0028 2 0102 0102 2 - US 1 HighBit
+        0028 0028 2 0103 0103 2 - US 1 PixelRepresentation
+        0028 0028 2 0106 0106 2 - US|SS 1 SmallestImagePixelValue
+        0028 0028 2 0107 0107 2 - US|SS 1 LargestImagePixelValue
+        0028 0028 2 0108 0108 2 - US|SS 1 SmallestPixelValueInSeries
+        0028 0028 2 0109 0109 2 - US|SS 1 LargestPixelValueInSeries
+        0028 0028 2 0120 0120 2 - US|SS 1 PixelPaddingValue
+        0028 0028 2 0121 0121 2 - US|SS 1 PixelPaddingRangeLimit
+        0028 0028 2 0122 0122 2 - FL 1 FloatPixelPaddingValue
+        0028 0028 2 0123 0123 2 - FD 1 DoubleFloatPixelPaddingValue
+        0028 0028 2 0124 0124 2 - FL 1 FloatPixelPaddingRangeLimit
+        0028 0028 2 0125 0125 2 - FD 1 DoubleFloatPixelPaddingRangeLimit
+        0028 0028 2 0300 0300 2 - CS 1 QualityControlImage
+        0028 0028 2 0301 0301 2 - CS 1 BurnedInAnnotation
+        0028 0028 2 0302 0302 2 - CS 1 RecognizableVisualFeatures
+        0028 0028 2 0303 0303 2 - CS 1 LongitudinalTemporalInformationModified
+        0028 0028 2 0304 0304 2 - UI 1 ReferencedColorPaletteInstanceUID
+        0028 0028 2 0A02 0A02 2 - CS 1 PixelSpacingCalibrationType
+        0028 0028 2 0A04 0A04 2 - LO 1 PixelSpacingCalibrationDescription
+        0028 0028 2 1040 1040 2 - CS 1 PixelIntensityRelationship
+        0028 0028 2 1041 1041 2 - SS 1 PixelIntensityRelationshipSign
+        0028 0028 2 1050 1050 2 - DS 1-n WindowCenter
+        0028 0028 2 1051 1051 2 - DS 1-n WindowWidth
+        0028 0028 2 1052 1052 2 - DS 1 RescaleIntercept
+        0028 0028 2 1053 1053 2 - DS 1 RescaleSlope
+        0028 0028 2 1054 1054 2 - LO 1 RescaleType
+        0028 0028 2 1055 1055 2 - LO 1-n WindowCenterWidthExplanation
+        0028 0028 2 1056 1056 2 - CS 1 VOILUTFunction
+        0028 0028 2 1090 1090 2 - CS 1 RecommendedViewingMode
+        0028 0028 2 1101 1101 2 - US|SS 3 RedPaletteColorLookupTableDescriptor
+        0028 0028 2 1102 1102 2 - US|SS 3 GreenPaletteColorLookupTableDescriptor
+        0028 0028 2 1103 1103 2 - US|SS 3 BluePaletteColorLookupTableDescriptor
+        0028 0028 2 1104 1104 2 - US 3 AlphaPaletteColorLookupTableDescriptor
+        0028 0028 2 1199 1199 2 - UI 1 PaletteColorLookupTableUID
+        0028 0028 2 1201 1201 2 - OW 1 RedPaletteColorLookupTableData
+        0028 0028 2 1202 1202 2 - OW 1 GreenPaletteColorLookupTableData
+        0028 0028 2 1203 1203 2 - OW 1 BluePaletteColorLookupTableData
+        0028 0028 2 1204 1204 2 - OW 1 AlphaPaletteColorLookupTableData
+        0028 0028 2 1221 1221 2 - OW 1 SegmentedRedPaletteColorLookupTableData
+        0028 0028 2 1222 1222 2 - OW 1 SegmentedGreenPaletteColorLookupTableData
+        0028 0028 2 1223 1223 2 - OW 1 SegmentedBluePaletteColorLookupTableData
+        0028 0028 2 1224 1224 2 - OW 1 SegmentedAlphaPaletteColorLookupTableData
+        0028 0028 2 1230 1230 2 - SQ 1 StoredValueColorRangeSequence
+        0028 0028 2 1231 1231 2 - FD 1 MinimumStoredValueMapped
+        0028 0028 2 1232 1232 2 - FD 1 MaximumStoredValueMapped
+        0028 0028 2 1300 1300 2 - CS 1 BreastImplantPresent
+        0028 0028 2 1350 1350 2 - CS 1 PartialView
+        0028 0028 2 1351 1351 2 - ST 1 PartialViewDescription
+        0028 0028 2 1352 1352 2 - SQ 1 PartialViewCodeSequence
+        0028 0028 2 135A 135A 2 - CS 1 SpatialLocationsPreserved
+        0028 0028 2 1401 1401 2 - SQ 1 DataFrameAssignmentSequence
+        0028 0028 2 1402 1402 2 - CS 1 DataPathAssignment
+        0028 0028 2 1403 1403 2 - US 1 BitsMappedToColorLookupTable
+        0028 0028 2 1404 1404 2 - SQ 1 BlendingLUT1Sequence
+        0028 0028 2 1405 1405 2 - CS 1 BlendingLUT1TransferFunction
+        0028 0028 2 1406 1406 2 - FD 1 BlendingWeightConstant
+        0028 0028 2 1407 1407 2 - US 3 BlendingLookupTableDescriptor
+        0028 0028 2 1408 1408 2 - OW 1 BlendingLookupTableData
+        0028 0028 2 140B 140B 2 - SQ 1 EnhancedPaletteColorLookupTableSequence
+        0028 0028 2 140C 140C 2 - SQ 1 BlendingLUT2Sequence
+        0028 0028 2 140D 140D 2 - CS 1 BlendingLUT2TransferFunction
+        0028 0028 2 140E 140E 2 - CS 1 DataPathID
+        0028 0028 2 140F 140F 2 - CS 1 RGBLUTTransferFunction
+        0028 0028 2 1410 1410 2 - CS 1 AlphaLUTTransferFunction
+        0028 0028 2 2000 2000 2 - OB 1 ICCProfile
+        0028 0028 2 2002 2002 2 - CS 1 ColorSpace
+        0028 0028 2 2110 2110 2 - CS 1 LossyImageCompression
+        0028 0028 2 2112 2112 2 - DS 1-n LossyImageCompressionRatio
+        0028 0028 2 2114 2114 2 - CS 1-n LossyImageCompressionMethod
+        0028 0028 2 3000 3000 2 - SQ 1 ModalityLUTSequence
+        0028 0028 2 3002 3002 2 - US|SS 3 LUTDescriptor
+        0028 0028 2 3003 3003 2 - LO 1 LUTExplanation
+        0028 0028 2 3004 3004 2 - LO 1 ModalityLUTType
+        0028 0028 2 3006 3006 2 - US|SS|OW 1-n LUTData
+        0028 0028 2 3010 3010 2 - SQ 1 VOILUTSequence
+        0028 0028 2 3110 3110 2 - SQ 1 SoftcopyVOILUTSequence
+        0028 0028 2 6010 6010 2 - US 1 RepresentativeFrameNumber
+        0028 0028 2 6020 6020 2 - US 1-n FrameNumbersOfInterest
+        0028 0028 2 6022 6022 2 - LO 1-n FrameOfInterestDescription
+        0028 0028 2 6023 6023 2 - CS 1-n FrameOfInterestType
+        0028 0028 2 6040 6040 2 - US 1-n RWavePointer
+        0028 0028 2 6100 6100 2 - SQ 1 MaskSubtractionSequence
+        0028 0028 2 6101 6101 2 - CS 1 MaskOperation
+        0028 0028 2 6102 6102 2 - US 2-2n ApplicableFrameRange
+        0028 0028 2 6110 6110 2 - US 1-n MaskFrameNumbers
+        0028 0028 2 6112 6112 2 - US 1 ContrastFrameAveraging
+        0028 0028 2 6114 6114 2 - FL 2 MaskSubPixelShift
+        0028 0028 2 6120 6120 2 - SS 1 TIDOffset
+        0028 0028 2 6190 6190 2 - ST 1 MaskOperationExplanation
+        0028 0028 2 7000 7000 2 - SQ 1 EquipmentAdministratorSequence
+        0028 0028 2 7001 7001 2 - US 1 NumberOfDisplaySubsystems
+        0028 0028 2 7002 7002 2 - US 1 CurrentConfigurationID
+        0028 0028 2 7003 7003 2 - US 1 DisplaySubsystemID
+        0028 0028 2 7004 7004 2 - SH 1 DisplaySubsystemName
+        0028 0028 2 7005 7005 2 - LO 1 DisplaySubsystemDescription
+        0028 0028 2 7006 7006 2 - CS 1 SystemStatus
+        0028 0028 2 7007 7007 2 - LO 1 SystemStatusComment
+        0028 0028 2 7008 7008 2 - SQ 1 TargetLuminanceCharacteristicsSequence
+        0028 0028 2 7009 7009 2 - US 1 LuminanceCharacteristicsID
+        0028 0028 2 700A 700A 2 - SQ 1 DisplaySubsystemConfigurationSequence
+        0028 0028 2 700B 700B 2 - US 1 ConfigurationID
+        0028 0028 2 700C 700C 2 - SH 1 ConfigurationName
+        0028 0028 2 700D 700D 2 - LO 1 ConfigurationDescription
+        0028 0028 2 700E 700E 2 - US 1 ReferencedTargetLuminanceCharacteristicsID
+        0028 0028 2 700F 700F 2 - SQ 1 QAResultsSequence
+        0028 0028 2 7010 7010 2 - SQ 1 DisplaySubsystemQAResultsSequence
+        0028 0028 2 7011 7011 2 - SQ 1 ConfigurationQAResultsSequence
+        0028 0028 2 7012 7012 2 - SQ 1 MeasurementEquipmentSequence
+        0028 0028 2 7013 7013 2 - CS 1-n MeasurementFunctions
+        0028 0028 2 7014 7014 2 - CS 1 MeasurementEquipmentType
+        0028 0028 2 7015 7015 2 - SQ 1 VisualEvaluationResultSequence
+        0028 0028 2 7016 7016 2 - SQ 1 DisplayCalibrationResultSequence
+        0028 0028 2 7017 7017 2 - US 1 DDLValue
+        0028 0028 2 7018 7018 2 - FL 2 CIExyWhitePoint
+        0028 0028 2 7019 7019 2 - CS 1 DisplayFunctionType
+        0028 0028 2 701A 701A 2 - FL 1 GammaValue
+        0028 0028 2 701B 701B 2 - US 1 NumberOfLuminancePoints
+        0028 0028 2 701C 701C 2 - SQ 1 LuminanceResponseSequence
+        0028 0028 2 701D 701D 2 - FL 1 TargetMinimumLuminance
+        0028 0028 2 701E 701E 2 - FL 1 TargetMaximumLuminance
+        0028 0028 2 701F 701F 2 - FL 1 LuminanceValue
+        0028 0028 2 7020 7020 2 - LO 1 LuminanceResponseDescription
+        0028 0028 2 7021 7021 2 - CS 1 WhitePointFlag
+        0028 0028 2 7022 7022 2 - SQ 1 DisplayDeviceTypeCodeSequence
+        0028 0028 2 7023 7023 2 - SQ 1 DisplaySubsystemSequence
+        0028 0028 2 7024 7024 2 - SQ 1 LuminanceResultSequence
+        0028 0028 2 7025 7025 2 - CS 1 AmbientLightValueSource
+        0028 0028 2 7026 7026 2 - CS 1-n MeasuredCharacteristics
+        0028 0028 2 7027 7027 2 - SQ 1 LuminanceUniformityResultSequence
+        0028 0028 2 7028 7028 2 - SQ 1 VisualEvaluationTestSequence
+        0028 0028 2 7029 7029 2 - CS 1 TestResult
+        0028 0028 2 702A 702A 2 - LO 1 TestResultComment
+        0028 0028 2 702B 702B 2 - CS 1 TestImageValidation
+        0028 0028 2 702C 702C 2 - SQ 1 TestPatternCodeSequence
+        0028 0028 2 702D 702D 2 - SQ 1 MeasurementPatternCodeSequence
+        0028 0028 2 702E 702E 2 - SQ 1 VisualEvaluationMethodCodeSequence
+        0028 0028 2 7FE0 7FE0 2 - UR 1 PixelDataProviderURL
+        0028 0028 2 9001 9001 2 - UL 1 DataPointRows
+        0028 0028 2 9002 9002 2 - UL 1 DataPointColumns
+        0028 0028 2 9003 9003 2 - CS 1 SignalDomainColumns
+        0028 0028 2 9108 9108 2 - CS 1 DataRepresentation
+        0028 0028 2 9110 9110 2 - SQ 1 PixelMeasuresSequence
+        0028 0028 2 9132 9132 2 - SQ 1 FrameVOILUTSequence
+        0028 0028 2 9145 9145 2 - SQ 1 PixelValueTransformationSequence
+        0028 0028 2 9235 9235 2 - CS 1 SignalDomainRows
+        0028 0028 2 9411 9411 2 - FL 1 DisplayFilterPercentage
+        0028 0028 2 9415 9415 2 - SQ 1 FramePixelShiftSequence
+        0028 0028 2 9416 9416 2 - US 1 SubtractionItemID
+        0028 0028 2 9422 9422 2 - SQ 1 PixelIntensityRelationshipLUTSequence
+        0028 0028 2 9443 9443 2 - SQ 1 FramePixelDataPropertiesSequence
+        0028 0028 2 9444 9444 2 - CS 1 GeometricalProperties
+        0028 0028 2 9445 9445 2 - FL 1 GeometricMaximumDistortion
+        0028 0028 2 9446 9446 2 - CS 1-n ImageProcessingApplied
+        0028 0028 2 9454 9454 2 - CS 1 MaskSelectionMode
+        0028 0028 2 9474 9474 2 - CS 1 LUTFunction
+        0028 0028 2 9478 9478 2 - FL 1 MaskVisibilityPercentage
+        0028 0028 2 9501 9501 2 - SQ 1 PixelShiftSequence
+        0028 0028 2 9502 9502 2 - SQ 1 RegionPixelShiftSequence
+        0028 0028 2 9503 9503 2 - SS 2-2n VerticesOfTheRegion
+        0028 0028 2 9505 9505 2 - SQ 1 MultiFramePresentationSequence
+        0028 0028 2 9506 9506 2 - US 2-2n PixelShiftFrameRange
+        0028 0028 2 9507 9507 2 - US 2-2n LUTFrameRange
+        0028 0028 2 9520 9520 2 - DS 16 ImageToEquipmentMappingMatrix
+        0028 0028 2 9537 9537 2 - CS 1 EquipmentCoordinateSystemIdentification
+        0032 0032 2 1031 1031 2 - SQ 1 RequestingPhysicianIdentificationSequence
+        0032 0032 2 1032 1032 2 - PN 1 RequestingPhysician
+        0032 0032 2 1033 1033 2 - LO 1 RequestingService
+        0032 0032 2 1034 1034 2 - SQ 1 RequestingServiceCodeSequence
+        0032 0032 2 1060 1060 2 - LO 1 RequestedProcedureDescription
+        0032 0032 2 1064 1064 2 - SQ 1 RequestedProcedureCodeSequence
+        0032 0032 2 1065 1065 2 - SQ 1 RequestedLateralityCodeSequence
+        0032 0032 2 1066 1066 2 - UT 1 ReasonForVisit
+        0032 0032 2 1067 1067 2 - SQ 1 ReasonForVisitCodeSequence
+        0032 0032 2 1070 1070 2 - LO 1 RequestedContrastAgent
+        0034 0034 2 0001 0001 2 - SQ 1 FlowIdentifierSequence
+        0034 0034 2 0002 0002 2 - OB 1 FlowIdentifier
+        0034 0034 2 0003 0003 2 - UI 1 FlowTransferSyntaxUID
+        0034 0034 2 0004 0004 2 - UL 1 FlowRTPSamplingRate
+        0034 0034 2 0005 0005 2 - OB 1 SourceIdentifier
+        0034 0034 2 0007 0007 2 - OB 1 FrameOriginTimestamp
+        0034 0034 2 0008 0008 2 - CS 1 IncludesImagingSubject
+        0034 0034 2 0009 0009 2 - SQ 1 FrameUsefulnessGroupSequence
+        0034 0034 2 000A 000A 2 - SQ 1 RealTimeBulkDataFlowSequence
+        0034 0034 2 000B 000B 2 - SQ 1 CameraPositionGroupSequence
+        0034 0034 2 000C 000C 2 - CS 1 IncludesInformation
+        0034 0034 2 000D 000D 2 - SQ 1 TimeOfFrameGroupSequence
+        0038 0038 2 0004 0004 2 - SQ 1 ReferencedPatientAliasSequence
+        0038 0038 2 0008 0008 2 - CS 1 VisitStatusID
+        0038 0038 2 0010 0010 2 - LO 1 AdmissionID
+        0038 0038 2 0014 0014 2 - SQ 1 IssuerOfAdmissionIDSequence
+        0038 0038 2 0016 0016 2 - LO 1 RouteOfAdmissions
+        0038 0038 2 0020 0020 2 - DA 1 AdmittingDate
+        0038 0038 2 0021 0021 2 - TM 1 AdmittingTime
+        0038 0038 2 0050 0050 2 - LO 1 SpecialNeeds
+        0038 0038 2 0060 0060 2 - LO 1 ServiceEpisodeID
+        0038 0038 2 0062 0062 2 - LO 1 ServiceEpisodeDescription
+        0038 0038 2 0064 0064 2 - SQ 1 IssuerOfServiceEpisodeIDSequence
+        0038 0038 2 0100 0100 2 - SQ 1 PertinentDocumentsSequence
+        0038 0038 2 0101 0101 2 - SQ 1 PertinentResourcesSequence
+        0038 0038 2 0102 0102 2 - LO 1 ResourceDescription
+        0038 0038 2 0300 0300 2 - LO 1 CurrentPatientLocation
+        0038 0038 2 0400 0400 2 - LO 1 PatientInstitutionResidence
+        0038 0038 2 0500 0500 2 - LO 1 PatientState
+        0038 0038 2 0502 0502 2 - SQ 1 PatientClinicalTrialParticipationSequence
+        0038 0038 2 4000 4000 2 - LT 1 VisitComments
+        003A 003A 2 0004 0004 2 - CS 1 WaveformOriginality
+        003A 003A 2 0005 0005 2 - US 1 NumberOfWaveformChannels
+        003A 003A 2 0010 0010 2 - UL 1 NumberOfWaveformSamples
+        003A 003A 2 001A 001A 2 - DS 1 SamplingFrequency
+        003A 003A 2 0020 0020 2 - SH 1 MultiplexGroupLabel
+        003A 003A 2 0200 0200 2 - SQ 1 ChannelDefinitionSequence
+        003A 003A 2 0202 0202 2 - IS 1 WaveformChannelNumber
+        003A 003A 2 0203 0203 2 - SH 1 ChannelLabel
+        003A 003A 2 0205 0205 2 - CS 1-n ChannelStatus
+        003A 003A 2 0208 0208 2 - SQ 1 ChannelSourceSequence
+        003A 003A 2 0209 0209 2 - SQ 1 ChannelSourceModifiersSequence
+        003A 003A 2 020A 020A 2 - SQ 1 SourceWaveformSequence
+        003A 003A 2 020C 020C 2 - LO 1 ChannelDerivationDescription
+        003A 003A 2 0210 0210 2 - DS 1 ChannelSensitivity
+        003A 003A 2 0211 0211 2 - SQ 1 ChannelSensitivityUnitsSequence
+        003A 003A 2 0212 0212 2 - DS 1 ChannelSensitivityCorrectionFactor
+        003A 003A 2 0213 0213 2 - DS 1 ChannelBaseline
+        003A 003A 2 0214 0214 2 - DS 1 ChannelTimeSkew
+        003A 003A 2 0215 0215 2 - DS 1 ChannelSampleSkew
+        003A 003A 2 0218 0218 2 - DS 1 ChannelOffset
+        003A 003A 2 021A 021A 2 - US 1 WaveformBitsStored
+        003A 003A 2 0220 0220 2 - DS 1 FilterLowFrequency
+        003A 003A 2 0221 0221 2 - DS 1 FilterHighFrequency
+        003A 003A 2 0222 0222 2 - DS 1 NotchFilterFrequency
+        003A 003A 2 0223 0223 2 - DS 1 NotchFilterBandwidth
+        003A 003A 2 0230 0230 2 - FL 1 WaveformDataDisplayScale
+        003A 003A 2 0231 0231 2 - US 3 WaveformDisplayBackgroundCIELabValue
+        003A 003A 2 0240 0240 2 - SQ 1 WaveformPresentationGroupSequence
+        003A 003A 2 0241 0241 2 - US 1 PresentationGroupNumber
+        003A 003A 2 0242 0242 2 - SQ 1 ChannelDisplaySequence
+        003A 003A 2 0244 0244 2 - US 3 ChannelRecommendedDisplayCIELabValue
+        003A 003A 2 0245 0245 2 - FL 1 ChannelPosition
+        003A 003A 2 0246 0246 2 - CS 1 DisplayShadingFlag
+        003A 003A 2 0247 0247 2 - FL 1 FractionalChannelDisplayScale
+        003A 003A 2 0248 0248 2 - FL 1 AbsoluteChannelDisplayScale
+        003A 003A 2 0300 0300 2 - SQ 1 MultiplexedAudioChannelsDescriptionCodeSequence
+        003A 003A 2 0301 0301 2 - IS 1 ChannelIdentificationCode
+        003A 003A 2 0302 0302 2 - CS 1 ChannelMode
+        003A 003A 2 0310 0310 2 - UI 1 MultiplexGroupUID
+        003A 003A 2 0311 0311 2 - DS 1 PowerlineFrequency
+        003A 003A 2 0312 0312 2 - SQ 1 ChannelImpedanceSequence
+        003A 003A 2 0313 0313 2 - DS 1 ImpedanceValue
+        003A 003A 2 0314 0314 2 - DT 1 ImpedanceMeasurementDateTime
+        003A 003A 2 0315 0315 2 - DS 1 ImpedanceMeasurementFrequency
+        003A 003A 2 0316 0316 2 - CS 1 ImpedanceMeasurementCurrentType
+        0040 0040 2 0001 0001 2 - AE 1-n ScheduledStationAETitle
+        0040 0040 2 0002 0002 2 - DA 1 ScheduledProcedureStepStartDate
+        0040 0040 2 0003 0003 2 - TM 1 ScheduledProcedureStepStartTime
+        0040 0040 2 0004 0004 2 - DA 1 ScheduledProcedureStepEndDate
+        0040 0040 2 0005 0005 2 - TM 1 ScheduledProcedureStepEndTime
+        0040 0040 2 0006 0006 2 - PN 1 ScheduledPerformingPhysicianName
+        0040 0040 2 0007 0007 2 - LO 1 ScheduledProcedureStepDescription
+        0040 0040 2 0008 0008 2 - SQ 1 ScheduledProtocolCodeSequence
+        0040 0040 2 0009 0009 2 - SH 1 ScheduledProcedureStepID
+        0040 0040 2 000A 000A 2 - SQ 1 StageCodeSequence
+        0040 0040 2 000B 000B 2 - SQ 1 ScheduledPerformingPhysicianIdentificationSequence
+        0040 0040 2 0010 0010 2 - SH 1-n ScheduledStationName
+        0040 0040 2 0011 0011 2 - SH 1 ScheduledProcedureStepLocation
+        0040 0040 2 0012 0012 2 - LO 1 PreMedication
+        0040 0040 2 0020 0020 2 - CS 1 ScheduledProcedureStepStatus
+        0040 0040 2 0026 0026 2 - SQ 1 OrderPlacerIdentifierSequence
+        0040 0040 2 0027 0027 2 - SQ 1 OrderFillerIdentifierSequence
+        0040 0040 2 0031 0031 2 - UT 1 LocalNamespaceEntityID
+        0040 0040 2 0032 0032 2 - UT 1 UniversalEntityID
+        0040 0040 2 0033 0033 2 - CS 1 UniversalEntityIDType
+        0040 0040 2 0035 0035 2 - CS 1 IdentifierTypeCode
+        0040 0040 2 0036 0036 2 - SQ 1 AssigningFacilitySequence
+        0040 0040 2 0039 0039 2 - SQ 1 AssigningJurisdictionCodeSequence
+        0040 0040 2 003A 003A 2 - SQ 1 AssigningAgencyOrDepartmentCodeSequence
+        0040 0040 2 0100 0100 2 - SQ 1 ScheduledProcedureStepSequence
+        0040 0040 2 0220 0220 2 - SQ 1 ReferencedNonImageCompositeSOPInstanceSequence
+        0040 0040 2 0241 0241 2 - AE 1 PerformedStationAETitle
+        0040 0040 2 0242 0242 2 - SH 1 PerformedStationName
+        0040 0040 2 0243 0243 2 - SH 1 PerformedLocation
+        0040 0040 2 0244 0244 2 - DA 1 PerformedProcedureStepStartDate
+        0040 0040 2 0245 0245 2 - TM 1 PerformedProcedureStepStartTime
+        0040 0040 2 0250 0250 2 - DA 1 PerformedProcedureStepEndDate
+        0040 0040 2 0251 0251 2 - TM 1 PerformedProcedureStepEndTime
+        0040 0040 2 0252 0252 2 - CS 1 PerformedProcedureStepStatus
+        0040 0040 2 0253 0253 2 - SH 1 PerformedProcedureStepID
+        0040 0040 2 0254 0254 2 - LO 1 PerformedProcedureStepDescription
+        0040 0040 2 0255 0255 2 - LO 1 PerformedProcedureTypeDescription
+        0040 0040 2 0260 0260 2 - SQ 1 PerformedProtocolCodeSequence
+        0040 0040 2 0261 0261 2 - CS 1 PerformedProtocolType
+        0040 0040 2 0270 0270 2 - SQ 1 ScheduledStepAttributesSequence
+        0040 0040 2 0275 0275 2 - SQ 1 RequestAttributesSequence
+        0040 0040 2 0280 0280 2 - ST 1 CommentsOnThePerformedProcedureStep
+        0040 0040 2 0281 0281 2 - SQ 1 PerformedProcedureStepDiscontinuationReasonCodeSequence
+        0040 0040 2 0293 0293 2 - SQ 1 QuantitySequence
+        0040 0040 2 0294 0294 2 - DS 1 Quantity
+        0040 0040 2 0295 0295 2 - SQ 1 MeasuringUnitsSequence
+        0040 0040 2 0296 0296 2 - SQ 1 BillingItemSequence
+        0040 0040 2 0302 0302 2 - US 1 EntranceDose
+        0040 0040 2 0303 0303 2 - US 1-2 ExposedArea
+        0040 0040 2 0306 0306 2 - DS 1 DistanceSourceToEntrance
+        0040 0040 2 0310 0310 2 - ST 1 CommentsOnRadiationDose
+        0040 0040 2 0312 0312 2 - DS 1 XRayOutput
+        0040 0040 2 0314 0314 2 - DS 1 HalfValueLayer
+        0040 0040 2 0316 0316 2 - DS 1 OrganDose
+        0040 0040 2 0318 0318 2 - CS 1 OrganExposed
+        0040 0040 2 0320 0320 2 - SQ 1 BillingProcedureStepSequence
+        0040 0040 2 0321 0321 2 - SQ 1 FilmConsumptionSequence
+        0040 0040 2 0324 0324 2 - SQ 1 BillingSuppliesAndDevicesSequence
+        0040 0040 2 0340 0340 2 - SQ 1 PerformedSeriesSequence
+        0040 0040 2 0400 0400 2 - LT 1 CommentsOnTheScheduledProcedureStep
+        0040 0040 2 0440 0440 2 - SQ 1 ProtocolContextSequence
+        0040 0040 2 0441 0441 2 - SQ 1 ContentItemModifierSequence
+        0040 0040 2 0500 0500 2 - SQ 1 ScheduledSpecimenSequence
+        0040 0040 2 0512 0512 2 - LO 1 ContainerIdentifier
+        0040 0040 2 0513 0513 2 - SQ 1 IssuerOfTheContainerIdentifierSequence
+        0040 0040 2 0515 0515 2 - SQ 1 AlternateContainerIdentifierSequence
+        0040 0040 2 0518 0518 2 - SQ 1 ContainerTypeCodeSequence
+        0040 0040 2 051A 051A 2 - LO 1 ContainerDescription
+        0040 0040 2 0520 0520 2 - SQ 1 ContainerComponentSequence
+        0040 0040 2 0551 0551 2 - LO 1 SpecimenIdentifier
+        0040 0040 2 0554 0554 2 - UI 1 SpecimenUID
+        0040 0040 2 0555 0555 2 - SQ 1 AcquisitionContextSequence
+        0040 0040 2 0556 0556 2 - ST 1 AcquisitionContextDescription
+        0040 0040 2 0560 0560 2 - SQ 1 SpecimenDescriptionSequence
+        0040 0040 2 0562 0562 2 - SQ 1 IssuerOfTheSpecimenIdentifierSequence
+        0040 0040 2 059A 059A 2 - SQ 1 SpecimenTypeCodeSequence
+        0040 0040 2 0600 0600 2 - LO 1 SpecimenShortDescription
+        0040 0040 2 0602 0602 2 - UT 1 SpecimenDetailedDescription
+        0040 0040 2 0610 0610 2 - SQ 1 SpecimenPreparationSequence
+        0040 0040 2 0612 0612 2 - SQ 1 SpecimenPreparationStepContentItemSequence
+        0040 0040 2 0620 0620 2 - SQ 1 SpecimenLocalizationContentItemSequence
+        0040 0040 2 0710 0710 2 - SQ 1 WholeSlideMicroscopyImageFrameTypeSequence
+        0040 0040 2 071A 071A 2 - SQ 1 ImageCenterPointCoordinatesSequence
+        0040 0040 2 072A 072A 2 - DS 1 XOffsetInSlideCoordinateSystem
+        0040 0040 2 073A 073A 2 - DS 1 YOffsetInSlideCoordinateSystem
+        0040 0040 2 074A 074A 2 - DS 1 ZOffsetInSlideCoordinateSystem
+        0040 0040 2 08EA 08EA 2 - SQ 1 MeasurementUnitsCodeSequence
+        0040 0040 2 1001 1001 2 - SH 1 RequestedProcedureID
+        0040 0040 2 1002 1002 2 - LO 1 ReasonForTheRequestedProcedure
+        0040 0040 2 1003 1003 2 - SH 1 RequestedProcedurePriority
+        0040 0040 2 1004 1004 2 - LO 1 PatientTransportArrangements
+        0040 0040 2 1005 1005 2 - LO 1 RequestedProcedureLocation
+        0040 0040 2 1008 1008 2 - LO 1 ConfidentialityCode
+        0040 0040 2 1009 1009 2 - SH 1 ReportingPriority
+        0040 0040 2 100A 100A 2 - SQ 1 ReasonForRequestedProcedureCodeSequence
+        0040 0040 2 1010 1010 2 - PN 1-n NamesOfIntendedRecipientsOfResults
+        0040 0040 2 1011 1011 2 - SQ 1 IntendedRecipientsOfResultsIdentificationSequence
+        0040 0040 2 1012 1012 2 - SQ 1 ReasonForPerformedProcedureCodeSequence
+        0040 0040 2 1101 1101 2 - SQ 1 PersonIdentificationCodeSequence
+        0040 0040 2 1102 1102 2 - ST 1 PersonAddress
+        0040 0040 2 1103 1103 2 - LO 1-n PersonTelephoneNumbers
+        0040 0040 2 1104 1104 2 - LT 1 PersonTelecomInformation
+        0040 0040 2 1400 1400 2 - LT 1 RequestedProcedureComments
+        0040 0040 2 2004 2004 2 - DA 1 IssueDateOfImagingServiceRequest
+        0040 0040 2 2005 2005 2 - TM 1 IssueTimeOfImagingServiceRequest
+        0040 0040 2 2008 2008 2 - PN 1 OrderEnteredBy
+        0040 0040 2 2009 2009 2 - SH 1 OrderEntererLocation
+        0040 0040 2 2010 2010 2 - SH 1 OrderCallbackPhoneNumber
+        0040 0040 2 2011 2011 2 - LT 1 OrderCallbackTelecomInformation
+        0040 0040 2 2016 2016 2 - LO 1 PlacerOrderNumberImagingServiceRequest
+        0040 0040 2 2017 2017 2 - LO 1 FillerOrderNumberImagingServiceRequest
+        0040 0040 2 2400 2400 2 - LT 1 ImagingServiceRequestComments
+        0040 0040 2 3001 3001 2 - LO 1 ConfidentialityConstraintOnPatientDataDescription
+        0040 0040 2 4005 4005 2 - DT 1 ScheduledProcedureStepStartDateTime
+        0040 0040 2 4008 4008 2 - DT 1 ScheduledProcedureStepExpirationDateTime
+        0040 0040 2 4009 4009 2 - SQ 1 HumanPerformerCodeSequence
+        0040 0040 2 4010 4010 2 - DT 1 ScheduledProcedureStepModificationDateTime
+        0040 0040 2 4011 4011 2 - DT 1 ExpectedCompletionDateTime
+        0040 0040 2 4018 4018 2 - SQ 1 ScheduledWorkitemCodeSequence
+        0040 0040 2 4019 4019 2 - SQ 1 PerformedWorkitemCodeSequence
+        0040 0040 2 4021 4021 2 - SQ 1 InputInformationSequence
+        0040 0040 2 4025 4025 2 - SQ 1 ScheduledStationNameCodeSequence
+        0040 0040 2 4026 4026 2 - SQ 1 ScheduledStationClassCodeSequence
+        0040 0040 2 4027 4027 2 - SQ 1 ScheduledStationGeographicLocationCodeSequence
+        0040 0040 2 4028 4028 2 - SQ 1 PerformedStationNameCodeSequence
+        0040 0040 2 4029 4029 2 - SQ 1 PerformedStationClassCodeSequence
+        0040 0040 2 4030 4030 2 - SQ 1 PerformedStationGeographicLocationCodeSequence
+        0040 0040 2 4033 4033 2 - SQ 1 OutputInformationSequence
+        0040 0040 2 4034 4034 2 - SQ 1 ScheduledHumanPerformersSequence
+        0040 0040 2 4035 4035 2 - SQ 1 ActualHumanPerformersSequence
+        0040 0040 2 4036 4036 2 - LO 1 HumanPerformerOrganization
+        0040 0040 2 4037 4037 2 - PN 1 HumanPerformerName
+        0040 0040 2 4040 4040 2 - CS 1 RawDataHandling
+        0040 0040 2 4041 4041 2 - CS 1 InputReadinessState
+        0040 0040 2 4050 4050 2 - DT 1 PerformedProcedureStepStartDateTime
+        0040 0040 2 4051 4051 2 - DT 1 PerformedProcedureStepEndDateTime
+        0040 0040 2 4052 4052 2 - DT 1 ProcedureStepCancellationDateTime
+        0040 0040 2 4070 4070 2 - SQ 1 OutputDestinationSequence
+        0040 0040 2 4071 4071 2 - SQ 1 DICOMStorageSequence
+        0040 0040 2 4072 4072 2 - SQ 1 STOWRSStorageSequence
+        0040 0040 2 4073 4073 2 - UR 1 StorageURL
+        0040 0040 2 4074 4074 2 - SQ 1 XDSStorageSequence
+        0040 0040 2 8302 8302 2 - DS 1 EntranceDoseInmGy
+        0040 0040 2 8303 8303 2 - CS 1 EntranceDoseDerivation
+        0040 0040 2 9092 9092 2 - SQ 1 ParametricMapFrameTypeSequence
+        0040 0040 2 9094 9094 2 - SQ 1 ReferencedImageRealWorldValueMappingSequence
+        0040 0040 2 9096 9096 2 - SQ 1 RealWorldValueMappingSequence
+        0040 0040 2 9098 9098 2 - SQ 1 PixelValueMappingCodeSequence
+        0040 0040 2 9210 9210 2 - SH 1 LUTLabel
+        0040 0040 2 9211 9211 2 - US|SS 1 RealWorldValueLastValueMapped
+        0040 0040 2 9212 9212 2 - FD 1-n RealWorldValueLUTData
+        0040 0040 2 9213 9213 2 - FD 1 DoubleFloatRealWorldValueLastValueMapped
+        0040 0040 2 9214 9214 2 - FD 1 DoubleFloatRealWorldValueFirstValueMapped
+        0040 0040 2 9216 9216 2 - US|SS 1 RealWorldValueFirstValueMapped
+        0040 0040 2 9220 9220 2 - SQ 1 QuantityDefinitionSequence
+        0040 0040 2 9224 9224 2 - FD 1 RealWorldValueIntercept
+        0040 0040 2 9225 9225 2 - FD 1 RealWorldValueSlope
+        0040 0040 2 A010 A010 2 - CS 1 RelationshipType
+        0040 0040 2 A027 A027 2 - LO 1 VerifyingOrganization
+        0040 0040 2 A030 A030 2 - DT 1 VerificationDateTime
+        0040 0040 2 A032 A032 2 - DT 1 ObservationDateTime
+        0040 0040 2 A033 A033 2 - DT 1 ObservationStartDateTime
+        0040 0040 2 A040 A040 2 - CS 1 ValueType
+        0040 0040 2 A043 A043 2 - SQ 1 ConceptNameCodeSequence
+        0040 0040 2 A050 A050 2 - CS 1 ContinuityOfContent
+        0040 0040 2 A073 A073 2 - SQ 1 VerifyingObserverSequence
+        0040 0040 2 A075 A075 2 - PN 1 VerifyingObserverName
+        0040 0040 2 A078 A078 2 - SQ 1 AuthorObserverSequence
+        0040 0040 2 A07A A07A 2 - SQ 1 ParticipantSequence
+        0040 0040 2 A07C A07C 2 - SQ 1 CustodialOrganizationSequence
+        0040 0040 2 A080 A080 2 - CS 1 ParticipationType
+        0040 0040 2 A082 A082 2 - DT 1 ParticipationDateTime
+        0040 0040 2 A084 A084 2 - CS 1 ObserverType
+        0040 0040 2 A088 A088 2 - SQ 1 VerifyingObserverIdentificationCodeSequence
+        0040 0040 2 A0B0 A0B0 2 - US 2-2n ReferencedWaveformChannels
+        0040 0040 2 A120 A120 2 - DT 1 DateTime
+        0040 0040 2 A121 A121 2 - DA 1 Date
+        0040 0040 2 A122 A122 2 - TM 1 Time
+        0040 0040 2 A123 A123 2 - PN 1 PersonName
+        0040 0040 2 A124 A124 2 - UI 1 UID
+        0040 0040 2 A130 A130 2 - CS 1 TemporalRangeType
+        0040 0040 2 A132 A132 2 - UL 1-n ReferencedSamplePositions
+        0040 0040 2 A138 A138 2 - DS 1-n ReferencedTimeOffsets
+        0040 0040 2 A13A A13A 2 - DT 1-n ReferencedDateTime
+        0040 0040 2 A160 A160 2 - UT 1 TextValue
+        0040 0040 2 A161 A161 2 - FD 1-n FloatingPointValue
+        0040 0040 2 A162 A162 2 - SL 1-n RationalNumeratorValue
+        0040 0040 2 A163 A163 2 - UL 1-n RationalDenominatorValue
+        0040 0040 2 A168 A168 2 - SQ 1 ConceptCodeSequence
+        0040 0040 2 A170 A170 2 - SQ 1 PurposeOfReferenceCodeSequence
+        0040 0040 2 A171 A171 2 - UI 1 ObservationUID
+        0040 0040 2 A180 A180 2 - US 1 AnnotationGroupNumber
+        0040 0040 2 A195 A195 2 - SQ 1 ModifierCodeSequence
+        0040 0040 2 A300 A300 2 - SQ 1 MeasuredValueSequence
+        0040 0040 2 A301 A301 2 - SQ 1 NumericValueQualifierCodeSequence
+        0040 0040 2 A30A A30A 2 - DS 1-n NumericValue
+        0040 0040 2 A360 A360 2 - SQ 1 PredecessorDocumentsSequence
+        0040 0040 2 A370 A370 2 - SQ 1 ReferencedRequestSequence
+        0040 0040 2 A372 A372 2 - SQ 1 PerformedProcedureCodeSequence
+        0040 0040 2 A375 A375 2 - SQ 1 CurrentRequestedProcedureEvidenceSequence
+        0040 0040 2 A385 A385 2 - SQ 1 PertinentOtherEvidenceSequence
+        0040 0040 2 A390 A390 2 - SQ 1 HL7StructuredDocumentReferenceSequence
+        0040 0040 2 A491 A491 2 - CS 1 CompletionFlag
+        0040 0040 2 A492 A492 2 - LO 1 CompletionFlagDescription
+        0040 0040 2 A493 A493 2 - CS 1 VerificationFlag
+        0040 0040 2 A494 A494 2 - CS 1 ArchiveRequested
+        0040 0040 2 A496 A496 2 - CS 1 PreliminaryFlag
+        0040 0040 2 A504 A504 2 - SQ 1 ContentTemplateSequence
+        0040 0040 2 A525 A525 2 - SQ 1 IdenticalDocumentsSequence
+        0040 0040 2 A730 A730 2 - SQ 1 ContentSequence
+        0040 0040 2 A801 A801 2 - SQ 1 TabulatedValuesSequence
+        0040 0040 2 A802 A802 2 - UL 1 NumberOfTableRows
+        0040 0040 2 A803 A803 2 - UL 1 NumberOfTableColumns
+        0040 0040 2 A804 A804 2 - UL 1 TableRowNumber
+        0040 0040 2 A805 A805 2 - UL 1 TableColumnNumber
+        0040 0040 2 A806 A806 2 - SQ 1 TableRowDefinitionSequence
+        0040 0040 2 A807 A807 2 - SQ 1 TableColumnDefinitionSequence
+        0040 0040 2 A808 A808 2 - SQ 1 CellValuesSequence
+        0040 0040 2 B020 B020 2 - SQ 1 WaveformAnnotationSequence
+        0040 0040 2 DB00 DB00 2 - CS 1 TemplateIdentifier
+        0040 0040 2 DB73 DB73 2 - UL 1-n ReferencedContentItemIdentifier
+        0040 0040 2 E001 E001 2 - ST 1 HL7InstanceIdentifier
+        0040 0040 2 E004 E004 2 - DT 1 HL7DocumentEffectiveTime
+        0040 0040 2 E006 E006 2 - SQ 1 HL7DocumentTypeCodeSequence
+        0040 0040 2 E008 E008 2 - SQ 1 DocumentClassCodeSequence
+        0040 0040 2 E010 E010 2 - UR 1 RetrieveURI
+        0040 0040 2 E011 E011 2 - UI 1 RetrieveLocationUID
+        0040 0040 2 E020 E020 2 - CS 1 TypeOfInstances
+        0040 0040 2 E021 E021 2 - SQ 1 DICOMRetrievalSequence
+        0040 0040 2 E022 E022 2 - SQ 1 DICOMMediaRetrievalSequence
+        0040 0040 2 E023 E023 2 - SQ 1 WADORetrievalSequence
+        0040 0040 2 E024 E024 2 - SQ 1 XDSRetrievalSequence
+        0040 0040 2 E025 E025 2 - SQ 1 WADORSRetrievalSequence
+        0040 0040 2 E030 E030 2 - UI 1 RepositoryUniqueID
+        0040 0040 2 E031 E031 2 - UI 1 HomeCommunityID
+        0042 0042 2 0010 0010 2 - ST 1 DocumentTitle
+        0042 0042 2 0011 0011 2 - OB 1 EncapsulatedDocument
+        0042 0042 2 0012 0012 2 - LO 1 MIMETypeOfEncapsulatedDocument
+        0042 0042 2 0013 0013 2 - SQ 1 SourceInstanceSequence
+        0042 0042 2 0014 0014 2 - LO 1-n ListOfMIMETypes
+        0042 0042 2 0015 0015 2 - UL 1 EncapsulatedDocumentLength
+        0044 0044 2 0001 0001 2 - ST 1 ProductPackageIdentifier
+        0044 0044 2 0002 0002 2 - CS 1 SubstanceAdministrationApproval
+        0044 0044 2 0003 0003 2 - LT 1 ApprovalStatusFurtherDescription
+        0044 0044 2 0004 0004 2 - DT 1 ApprovalStatusDateTime
+        0044 0044 2 0007 0007 2 - SQ 1 ProductTypeCodeSequence
+        0044 0044 2 0008 0008 2 - LO 1-n ProductName
+        0044 0044 2 0009 0009 2 - LT 1 ProductDescription
+        0044 0044 2 000A 000A 2 - LO 1 ProductLotIdentifier
+        0044 0044 2 000B 000B 2 - DT 1 ProductExpirationDateTime
+        0044 0044 2 0010 0010 2 - DT 1 SubstanceAdministrationDateTime
+        0044 0044 2 0011 0011 2 - LO 1 SubstanceAdministrationNotes
+        0044 0044 2 0012 0012 2 - LO 1 SubstanceAdministrationDeviceID
+        0044 0044 2 0013 0013 2 - SQ 1 ProductParameterSequence
+        0044 0044 2 0019 0019 2 - SQ 1 SubstanceAdministrationParameterSequence
+        0044 0044 2 0100 0100 2 - SQ 1 ApprovalSequence
+        0044 0044 2 0101 0101 2 - SQ 1 AssertionCodeSequence
+        0044 0044 2 0102 0102 2 - UI 1 AssertionUID
+        0044 0044 2 0103 0103 2 - SQ 1 AsserterIdentificationSequence
+        0044 0044 2 0104 0104 2 - DT 1 AssertionDateTime
+        0044 0044 2 0105 0105 2 - DT 1 AssertionExpirationDateTime
+        0044 0044 2 0106 0106 2 - UT 1 AssertionComments
+        0044 0044 2 0107 0107 2 - SQ 1 RelatedAssertionSequence
+        0044 0044 2 0108 0108 2 - UI 1 ReferencedAssertionUID
+        0044 0044 2 0109 0109 2 - SQ 1 ApprovalSubjectSequence
+        0044 0044 2 010A 010A 2 - SQ 1 OrganizationalRoleCodeSequence
+        0046 0046 2 0012 0012 2 - LO 1 LensDescription
+        0046 0046 2 0014 0014 2 - SQ 1 RightLensSequence
+        0046 0046 2 0015 0015 2 - SQ 1 LeftLensSequence
+        0046 0046 2 0016 0016 2 - SQ 1 UnspecifiedLateralityLensSequence
+        0046 0046 2 0018 0018 2 - SQ 1 CylinderSequence
+        0046 0046 2 0028 0028 2 - SQ 1 PrismSequence
+        0046 0046 2 0030 0030 2 - FD 1 HorizontalPrismPower
+        0046 0046 2 0032 0032 2 - CS 1 HorizontalPrismBase
+        0046 0046 2 0034 0034 2 - FD 1 VerticalPrismPower
+        0046 0046 2 0036 0036 2 - CS 1 VerticalPrismBase
+        0046 0046 2 0038 0038 2 - CS 1 LensSegmentType
+        0046 0046 2 0040 0040 2 - FD 1 OpticalTransmittance
+        0046 0046 2 0042 0042 2 - FD 1 ChannelWidth
+        0046 0046 2 0044 0044 2 - FD 1 PupilSize
+        0046 0046 2 0046 0046 2 - FD 1 CornealSize
+        0046 0046 2 0047 0047 2 - SQ 1 CornealSizeSequence
+        0046 0046 2 0050 0050 2 - SQ 1 AutorefractionRightEyeSequence
+        0046 0046 2 0052 0052 2 - SQ 1 AutorefractionLeftEyeSequence
+        0046 0046 2 0060 0060 2 - FD 1 DistancePupillaryDistance
+        0046 0046 2 0062 0062 2 - FD 1 NearPupillaryDistance
+        0046 0046 2 0063 0063 2 - FD 1 IntermediatePupillaryDistance
+        0046 0046 2 0064 0064 2 - FD 1 OtherPupillaryDistance
+        0046 0046 2 0070 0070 2 - SQ 1 KeratometryRightEyeSequence
+        0046 0046 2 0071 0071 2 - SQ 1 KeratometryLeftEyeSequence
+        0046 0046 2 0074 0074 2 - SQ 1 SteepKeratometricAxisSequence
+        0046 0046 2 0075 0075 2 - FD 1 RadiusOfCurvature
+        0046 0046 2 0076 0076 2 - FD 1 KeratometricPower
+        0046 0046 2 0077 0077 2 - FD 1 KeratometricAxis
+        0046 0046 2 0080 0080 2 - SQ 1 FlatKeratometricAxisSequence
+        0046 0046 2 0092 0092 2 - CS 1 BackgroundColor
+        0046 0046 2 0094 0094 2 - CS 1 Optotype
+        0046 0046 2 0095 0095 2 - CS 1 OptotypePresentation
+        0046 0046 2 0097 0097 2 - SQ 1 SubjectiveRefractionRightEyeSequence
+        0046 0046 2 0098 0098 2 - SQ 1 SubjectiveRefractionLeftEyeSequence
+        0046 0046 2 0100 0100 2 - SQ 1 AddNearSequence
+        0046 0046 2 0101 0101 2 - SQ 1 AddIntermediateSequence
+        0046 0046 2 0102 0102 2 - SQ 1 AddOtherSequence
+        0046 0046 2 0104 0104 2 - FD 1 AddPower
+        0046 0046 2 0106 0106 2 - FD 1 ViewingDistance
+        0046 0046 2 0110 0110 2 - SQ 1 CorneaMeasurementsSequence
+        0046 0046 2 0111 0111 2 - SQ 1 SourceOfCorneaMeasurementDataCodeSequence
+        0046 0046 2 0112 0112 2 - SQ 1 SteepCornealAxisSequence
+        0046 0046 2 0113 0113 2 - SQ 1 FlatCornealAxisSequence
+        0046 0046 2 0114 0114 2 - FD 1 CornealPower
+        0046 0046 2 0115 0115 2 - FD 1 CornealAxis
+        0046 0046 2 0116 0116 2 - SQ 1 CorneaMeasurementMethodCodeSequence
+        0046 0046 2 0117 0117 2 - FL 1 RefractiveIndexOfCornea
+        0046 0046 2 0118 0118 2 - FL 1 RefractiveIndexOfAqueousHumor
+        0046 0046 2 0121 0121 2 - SQ 1 VisualAcuityTypeCodeSequence
+        0046 0046 2 0122 0122 2 - SQ 1 VisualAcuityRightEyeSequence
+        0046 0046 2 0123 0123 2 - SQ 1 VisualAcuityLeftEyeSequence
+        0046 0046 2 0124 0124 2 - SQ 1 VisualAcuityBothEyesOpenSequence
+        0046 0046 2 0125 0125 2 - CS 1 ViewingDistanceType
+        0046 0046 2 0135 0135 2 - SS 2 VisualAcuityModifiers
+        0046 0046 2 0137 0137 2 - FD 1 DecimalVisualAcuity
+        0046 0046 2 0139 0139 2 - LO 1 OptotypeDetailedDefinition
+        0046 0046 2 0145 0145 2 - SQ 1 ReferencedRefractiveMeasurementsSequence
+        0046 0046 2 0146 0146 2 - FD 1 SpherePower
+        0046 0046 2 0147 0147 2 - FD 1 CylinderPower
+        0046 0046 2 0201 0201 2 - CS 1 CornealTopographySurface
+        0046 0046 2 0202 0202 2 - FL 2 CornealVertexLocation
+        0046 0046 2 0203 0203 2 - FL 1 PupilCentroidXCoordinate
+        0046 0046 2 0204 0204 2 - FL 1 PupilCentroidYCoordinate
+        0046 0046 2 0205 0205 2 - FL 1 EquivalentPupilRadius
+        0046 0046 2 0207 0207 2 - SQ 1 CornealTopographyMapTypeCodeSequence
+        0046 0046 2 0208 0208 2 - IS 2-2n VerticesOfTheOutlineOfPupil
+        0046 0046 2 0210 0210 2 - SQ 1 CornealTopographyMappingNormalsSequence
+        0046 0046 2 0211 0211 2 - SQ 1 MaximumCornealCurvatureSequence
+        0046 0046 2 0212 0212 2 - FL 1 MaximumCornealCurvature
+        0046 0046 2 0213 0213 2 - FL 2 MaximumCornealCurvatureLocation
+        0046 0046 2 0215 0215 2 - SQ 1 MinimumKeratometricSequence
+        0046 0046 2 0218 0218 2 - SQ 1 SimulatedKeratometricCylinderSequence
+        0046 0046 2 0220 0220 2 - FL 1 AverageCornealPower
+        0046 0046 2 0224 0224 2 - FL 1 CornealISValue
+        0046 0046 2 0227 0227 2 - FL 1 AnalyzedArea
+        0046 0046 2 0230 0230 2 - FL 1 SurfaceRegularityIndex
+        0046 0046 2 0232 0232 2 - FL 1 SurfaceAsymmetryIndex
+        0046 0046 2 0234 0234 2 - FL 1 CornealEccentricityIndex
+        0046 0046 2 0236 0236 2 - FL 1 KeratoconusPredictionIndex
+        0046 0046 2 0238 0238 2 - FL 1 DecimalPotentialVisualAcuity
+        0046 0046 2 0242 0242 2 - CS 1 CornealTopographyMapQualityEvaluation
+        0046 0046 2 0244 0244 2 - SQ 1 SourceImageCornealProcessedDataSequence
+        0046 0046 2 0247 0247 2 - FL 3 CornealPointLocation
+        0046 0046 2 0248 0248 2 - CS 1 CornealPointEstimated
+        0046 0046 2 0249 0249 2 - FL 1 AxialPower
+        0046 0046 2 0250 0250 2 - FL 1 TangentialPower
+        0046 0046 2 0251 0251 2 - FL 1 RefractivePower
+        0046 0046 2 0252 0252 2 - FL 1 RelativeElevation
+        0046 0046 2 0253 0253 2 - FL 1 CornealWavefront
+        0048 0048 2 0001 0001 2 - FL 1 ImagedVolumeWidth
+        0048 0048 2 0002 0002 2 - FL 1 ImagedVolumeHeight
+        0048 0048 2 0003 0003 2 - FL 1 ImagedVolumeDepth
+        0048 0048 2 0006 0006 2 - UL 1 TotalPixelMatrixColumns
+        0048 0048 2 0007 0007 2 - UL 1 TotalPixelMatrixRows
+        0048 0048 2 0008 0008 2 - SQ 1 TotalPixelMatrixOriginSequence
+        0048 0048 2 0010 0010 2 - CS 1 SpecimenLabelInImage
+        0048 0048 2 0011 0011 2 - CS 1 FocusMethod
+        0048 0048 2 0012 0012 2 - CS 1 ExtendedDepthOfField
+        0048 0048 2 0013 0013 2 - US 1 NumberOfFocalPlanes
+        0048 0048 2 0014 0014 2 - FL 1 DistanceBetweenFocalPlanes
+        0048 0048 2 0015 0015 2 - US 3 RecommendedAbsentPixelCIELabValue
+        0048 0048 2 0100 0100 2 - SQ 1 IlluminatorTypeCodeSequence
+        0048 0048 2 0102 0102 2 - DS 6 ImageOrientationSlide
+        0048 0048 2 0105 0105 2 - SQ 1 OpticalPathSequence
+        0048 0048 2 0106 0106 2 - SH 1 OpticalPathIdentifier
+        0048 0048 2 0107 0107 2 - ST 1 OpticalPathDescription
+        0048 0048 2 0108 0108 2 - SQ 1 IlluminationColorCodeSequence
+        0048 0048 2 0110 0110 2 - SQ 1 SpecimenReferenceSequence
+        0048 0048 2 0111 0111 2 - DS 1 CondenserLensPower
+        0048 0048 2 0112 0112 2 - DS 1 ObjectiveLensPower
+        0048 0048 2 0113 0113 2 - DS 1 ObjectiveLensNumericalAperture
+        0048 0048 2 0120 0120 2 - SQ 1 PaletteColorLookupTableSequence
+        0048 0048 2 0207 0207 2 - SQ 1 OpticalPathIdentificationSequence
+        0048 0048 2 021A 021A 2 - SQ 1 PlanePositionSlideSequence
+        0048 0048 2 021E 021E 2 - SL 1 ColumnPositionInTotalImagePixelMatrix
+        0048 0048 2 021F 021F 2 - SL 1 RowPositionInTotalImagePixelMatrix
+        0048 0048 2 0301 0301 2 - CS 1 PixelOriginInterpretation
+        0048 0048 2 0302 0302 2 - UL 1 NumberOfOpticalPaths
+        0048 0048 2 0303 0303 2 - UL 1 TotalPixelMatrixFocalPlanes
+        0050 0050 2 0004 0004 2 - CS 1 CalibrationImage
+        0050 0050 2 0010 0010 2 - SQ 1 DeviceSequence
+        0050 0050 2 0012 0012 2 - SQ 1 ContainerComponentTypeCodeSequence
+        0050 0050 2 0013 0013 2 - FD 1 ContainerComponentThickness
+        0050 0050 2 0014 0014 2 - DS 1 DeviceLength
+        0050 0050 2 0015 0015 2 - FD 1 ContainerComponentWidth
+        0050 0050 2 0016 0016 2 - DS 1 DeviceDiameter
+        0050 0050 2 0017 0017 2 - CS 1 DeviceDiameterUnits
+        0050 0050 2 0018 0018 2 - DS 1 DeviceVolume
+        0050 0050 2 0019 0019 2 - DS 1 InterMarkerDistance
+        0050 0050 2 001A 001A 2 - CS 1 ContainerComponentMaterial
+        0050 0050 2 001B 001B 2 - LO 1 ContainerComponentID
+        0050 0050 2 001C 001C 2 - FD 1 ContainerComponentLength
+        0050 0050 2 001D 001D 2 - FD 1 ContainerComponentDiameter
+        0050 0050 2 001E 001E 2 - LO 1 ContainerComponentDescription
+        0050 0050 2 0020 0020 2 - LO 1 DeviceDescription
+        0050 0050 2 0021 0021 2 - ST 1 LongDeviceDescription
+        0052 0052 2 0001 0001 2 - FL 1 ContrastBolusIngredientPercentByVolume
+        0052 0052 2 0002 0002 2 - FD 1 OCTFocalDistance
+        0052 0052 2 0003 0003 2 - FD 1 BeamSpotSize
+        0052 0052 2 0004 0004 2 - FD 1 EffectiveRefractiveIndex
+        0052 0052 2 0006 0006 2 - CS 1 OCTAcquisitionDomain
+        0052 0052 2 0007 0007 2 - FD 1 OCTOpticalCenterWavelength
+        0052 0052 2 0008 0008 2 - FD 1 AxialResolution
+        0052 0052 2 0009 0009 2 - FD 1 RangingDepth
+        0052 0052 2 0011 0011 2 - FD 1 ALineRate
+        0052 0052 2 0012 0012 2 - US 1 ALinesPerFrame
+        0052 0052 2 0013 0013 2 - FD 1 CatheterRotationalRate
+        0052 0052 2 0014 0014 2 - FD 1 ALinePixelSpacing
+        0052 0052 2 0016 0016 2 - SQ 1 ModeOfPercutaneousAccessSequence
+        0052 0052 2 0025 0025 2 - SQ 1 IntravascularOCTFrameTypeSequence
+        0052 0052 2 0026 0026 2 - CS 1 OCTZOffsetApplied
+        0052 0052 2 0027 0027 2 - SQ 1 IntravascularFrameContentSequence
+        0052 0052 2 0028 0028 2 - FD 1 IntravascularLongitudinalDistance
+        0052 0052 2 0029 0029 2 - SQ 1 IntravascularOCTFrameContentSequence
+        0052 0052 2 0030 0030 2 - SS 1 OCTZOffsetCorrection
+        0052 0052 2 0031 0031 2 - CS 1 CatheterDirectionOfRotation
+        0052 0052 2 0033 0033 2 - FD 1 SeamLineLocation
+        0052 0052 2 0034 0034 2 - FD 1 FirstALineLocation
+        0052 0052 2 0036 0036 2 - US 1 SeamLineIndex
+        0052 0052 2 0038 0038 2 - US 1 NumberOfPaddedALines
+        0052 0052 2 0039 0039 2 - CS 1 InterpolationType
+        0052 0052 2 003A 003A 2 - CS 1 RefractiveIndexApplied
+        0054 0054 2 0010 0010 2 - US 1-n EnergyWindowVector
+        0054 0054 2 0011 0011 2 - US 1 NumberOfEnergyWindows
+        0054 0054 2 0012 0012 2 - SQ 1 EnergyWindowInformationSequence
+        0054 0054 2 0013 0013 2 - SQ 1 EnergyWindowRangeSequence
+        0054 0054 2 0014 0014 2 - DS 1 EnergyWindowLowerLimit
+        0054 0054 2 0015 0015 2 - DS 1 EnergyWindowUpperLimit
+        0054 0054 2 0016 0016 2 - SQ 1 RadiopharmaceuticalInformationSequence
+        0054 0054 2 0017 0017 2 - IS 1 ResidualSyringeCounts
+        0054 0054 2 0018 0018 2 - SH 1 EnergyWindowName
+        0054 0054 2 0020 0020 2 - US 1-n DetectorVector
+        0054 0054 2 0021 0021 2 - US 1 NumberOfDetectors
+        0054 0054 2 0022 0022 2 - SQ 1 DetectorInformationSequence
+        0054 0054 2 0030 0030 2 - US 1-n PhaseVector
+        0054 0054 2 0031 0031 2 - US 1 NumberOfPhases
+        0054 0054 2 0032 0032 2 - SQ 1 PhaseInformationSequence
+        0054 0054 2 0033 0033 2 - US 1 NumberOfFramesInPhase
+        0054 0054 2 0036 0036 2 - IS 1 PhaseDelay
+        0054 0054 2 0038 0038 2 - IS 1 PauseBetweenFrames
+        0054 0054 2 0039 0039 2 - CS 1 PhaseDescription
+        0054 0054 2 0050 0050 2 - US 1-n RotationVector
+        0054 0054 2 0051 0051 2 - US 1 NumberOfRotations
+        0054 0054 2 0052 0052 2 - SQ 1 RotationInformationSequence
+        0054 0054 2 0053 0053 2 - US 1 NumberOfFramesInRotation
+        0054 0054 2 0060 0060 2 - US 1-n RRIntervalVector
+        0054 0054 2 0061 0061 2 - US 1 NumberOfRRIntervals
+        0054 0054 2 0062 0062 2 - SQ 1 GatedInformationSequence
+        0054 0054 2 0063 0063 2 - SQ 1 DataInformationSequence
+        0054 0054 2 0070 0070 2 - US 1-n TimeSlotVector
+        0054 0054 2 0071 0071 2 - US 1 NumberOfTimeSlots
+        0054 0054 2 0072 0072 2 - SQ 1 TimeSlotInformationSequence
+        0054 0054 2 0073 0073 2 - DS 1 TimeSlotTime
+        0054 0054 2 0080 0080 2 - US 1-n SliceVector
+        0054 0054 2 0081 0081 2 - US 1 NumberOfSlices
+        0054 0054 2 0090 0090 2 - US 1-n AngularViewVector
+        0054 0054 2 0100 0100 2 - US 1-n TimeSliceVector
+        0054 0054 2 0101 0101 2 - US 1 NumberOfTimeSlices
+        0054 0054 2 0200 0200 2 - DS 1 StartAngle
+        0054 0054 2 0202 0202 2 - CS 1 TypeOfDetectorMotion
+        0054 0054 2 0210 0210 2 - IS 1-n TriggerVector
+        0054 0054 2 0211 0211 2 - US 1 NumberOfTriggersInPhase
+        0054 0054 2 0220 0220 2 - SQ 1 ViewCodeSequence
+        0054 0054 2 0222 0222 2 - SQ 1 ViewModifierCodeSequence
+        0054 0054 2 0300 0300 2 - SQ 1 RadionuclideCodeSequence
+        0054 0054 2 0302 0302 2 - SQ 1 AdministrationRouteCodeSequence
+        0054 0054 2 0304 0304 2 - SQ 1 RadiopharmaceuticalCodeSequence
+        0054 0054 2 0306 0306 2 - SQ 1 CalibrationDataSequence
+        0054 0054 2 0308 0308 2 - US 1 EnergyWindowNumber
+        0054 0054 2 0400 0400 2 - SH 1 ImageID
+        0054 0054 2 0410 0410 2 - SQ 1 PatientOrientationCodeSequence
+        0054 0054 2 0412 0412 2 - SQ 1 PatientOrientationModifierCodeSequence
+        0054 0054 2 0414 0414 2 - SQ 1 PatientGantryRelationshipCodeSequence
+        0054 0054 2 0500 0500 2 - CS 1 SliceProgressionDirection
+        0054 0054 2 0501 0501 2 - CS 1 ScanProgressionDirection
+        0054 0054 2 1000 1000 2 - CS 2 SeriesType
+        0054 0054 2 1001 1001 2 - CS 1 Units
+        0054 0054 2 1002 1002 2 - CS 1 CountsSource
+        0054 0054 2 1004 1004 2 - CS 1 ReprojectionMethod
+        0054 0054 2 1006 1006 2 - CS 1 SUVType
+        0054 0054 2 1100 1100 2 - CS 1 RandomsCorrectionMethod
+        0054 0054 2 1101 1101 2 - LO 1 AttenuationCorrectionMethod
+        0054 0054 2 1102 1102 2 - CS 1 DecayCorrection
+        0054 0054 2 1103 1103 2 - LO 1 ReconstructionMethod
+        0054 0054 2 1104 1104 2 - LO 1 DetectorLinesOfResponseUsed
+        0054 0054 2 1105 1105 2 - LO 1 ScatterCorrectionMethod
+        0054 0054 2 1200 1200 2 - DS 1 AxialAcceptance
+        0054 0054 2 1201 1201 2 - IS 2 AxialMash
+        0054 0054 2 1202 1202 2 - IS 1 TransverseMash
+        0054 0054 2 1203 1203 2 - DS 2 DetectorElementSize
+        0054 0054 2 1210 1210 2 - DS 1 CoincidenceWindowWidth
+        0054 0054 2 1220 1220 2 - CS 1-n SecondaryCountsType
+        0054 0054 2 1300 1300 2 - DS 1 FrameReferenceTime
+        0054 0054 2 1310 1310 2 - IS 1 PrimaryPromptsCountsAccumulated
+        0054 0054 2 1311 1311 2 - IS 1-n SecondaryCountsAccumulated
+        0054 0054 2 1320 1320 2 - DS 1 SliceSensitivityFactor
+        0054 0054 2 1321 1321 2 - DS 1 DecayFactor
+        0054 0054 2 1322 1322 2 - DS 1 DoseCalibrationFactor
+        0054 0054 2 1323 1323 2 - DS 1 ScatterFractionFactor
+        0054 0054 2 1324 1324 2 - DS 1 DeadTimeFactor
+        0054 0054 2 1330 1330 2 - US 1 ImageIndex
+        0060 0060 2 3000 3000 2 - SQ 1 HistogramSequence
+        0060 0060 2 3002 3002 2 - US 1 HistogramNumberOfBins
+        0060 0060 2 3004 3004 2 - US|SS 1 HistogramFirstBinValue
+        0060 0060 2 3006 3006 2 - US|SS 1 HistogramLastBinValue
+        0060 0060 2 3008 3008 2 - US 1 HistogramBinWidth
+        0060 0060 2 3010 3010 2 - LO 1 HistogramExplanation
+        0060 0060 2 3020 3020 2 - UL 1-n HistogramData
+        0062 0062 2 0001 0001 2 - CS 1 SegmentationType
+        0062 0062 2 0002 0002 2 - SQ 1 SegmentSequence
+        0062 0062 2 0003 0003 2 - SQ 1 SegmentedPropertyCategoryCodeSequence
+        0062 0062 2 0004 0004 2 - US 1 SegmentNumber
+        0062 0062 2 0005 0005 2 - LO 1 SegmentLabel
+        0062 0062 2 0006 0006 2 - ST 1 SegmentDescription
+        0062 0062 2 0007 0007 2 - SQ 1 SegmentationAlgorithmIdentificationSequence
+        0062 0062 2 0008 0008 2 - CS 1 SegmentAlgorithmType
+        0062 0062 2 0009 0009 2 - LO 1-n SegmentAlgorithmName
+        0062 0062 2 000A 000A 2 - SQ 1 SegmentIdentificationSequence
+        0062 0062 2 000B 000B 2 - US 1-n ReferencedSegmentNumber
+        0062 0062 2 000C 000C 2 - US 1 RecommendedDisplayGrayscaleValue
+        0062 0062 2 000D 000D 2 - US 3 RecommendedDisplayCIELabValue
+        0062 0062 2 000E 000E 2 - US 1 MaximumFractionalValue
+        0062 0062 2 000F 000F 2 - SQ 1 SegmentedPropertyTypeCodeSequence
+        0062 0062 2 0010 0010 2 - CS 1 SegmentationFractionalType
+        0062 0062 2 0011 0011 2 - SQ 1 SegmentedPropertyTypeModifierCodeSequence
+        0062 0062 2 0012 0012 2 - SQ 1 UsedSegmentsSequence
+        0062 0062 2 0013 0013 2 - CS 1 SegmentsOverlap
+        0062 0062 2 0020 0020 2 - UT 1 TrackingID
+        0062 0062 2 0021 0021 2 - UI 1 TrackingUID
+        0064 0064 2 0002 0002 2 - SQ 1 DeformableRegistrationSequence
+        0064 0064 2 0003 0003 2 - UI 1 SourceFrameOfReferenceUID
+        0064 0064 2 0005 0005 2 - SQ 1 DeformableRegistrationGridSequence
+        0064 0064 2 0007 0007 2 - UL 3 GridDimensions
+        0064 0064 2 0008 0008 2 - FD 3 GridResolution
+        0064 0064 2 0009 0009 2 - OF 1 VectorGridData
+        0064 0064 2 000F 000F 2 - SQ 1 PreDeformationMatrixRegistrationSequence
+        0064 0064 2 0010 0010 2 - SQ 1 PostDeformationMatrixRegistrationSequence
+        0066 0066 2 0001 0001 2 - UL 1 NumberOfSurfaces
+        0066 0066 2 0002 0002 2 - SQ 1 SurfaceSequence
+        0066 0066 2 0003 0003 2 - UL 1 SurfaceNumber
+        0066 0066 2 0004 0004 2 - LT 1 SurfaceComments
+        0066 0066 2 0009 0009 2 - CS 1 SurfaceProcessing
+        0066 0066 2 000A 000A 2 - FL 1 SurfaceProcessingRatio
+        0066 0066 2 000B 000B 2 - LO 1 SurfaceProcessingDescription
+        0066 0066 2 000C 000C 2 - FL 1 RecommendedPresentationOpacity
+        0066 0066 2 000D 000D 2 - CS 1 RecommendedPresentationType
+        0066 0066 2 000E 000E 2 - CS 1 FiniteVolume
+        0066 0066 2 0010 0010 2 - CS 1 Manifold
+        0066 0066 2 0011 0011 2 - SQ 1 SurfacePointsSequence
+        0066 0066 2 0012 0012 2 - SQ 1 SurfacePointsNormalsSequence
+        0066 0066 2 0013 0013 2 - SQ 1 SurfaceMeshPrimitivesSequence
+        0066 0066 2 0015 0015 2 - UL 1 NumberOfSurfacePoints
+        0066 0066 2 0016 0016 2 - OF 1 PointCoordinatesData
+        0066 0066 2 0017 0017 2 - FL 3 PointPositionAccuracy
+        0066 0066 2 0018 0018 2 - FL 1 MeanPointDistance
+        0066 0066 2 0019 0019 2 - FL 1 MaximumPointDistance
+        0066 0066 2 001A 001A 2 - FL 6 PointsBoundingBoxCoordinates
+        0066 0066 2 001B 001B 2 - FL 3 AxisOfRotation
+        0066 0066 2 001C 001C 2 - FL 3 CenterOfRotation
+        0066 0066 2 001E 001E 2 - UL 1 NumberOfVectors
+        0066 0066 2 001F 001F 2 - US 1 VectorDimensionality
+        0066 0066 2 0020 0020 2 - FL 1-n VectorAccuracy
+        0066 0066 2 0021 0021 2 - OF 1 VectorCoordinateData
+        0066 0066 2 0022 0022 2 - OD 1 DoublePointCoordinatesData
+        0066 0066 2 0026 0026 2 - SQ 1 TriangleStripSequence
+        0066 0066 2 0027 0027 2 - SQ 1 TriangleFanSequence
+        0066 0066 2 0028 0028 2 - SQ 1 LineSequence
+        0066 0066 2 002A 002A 2 - UL 1 SurfaceCount
+        0066 0066 2 002B 002B 2 - SQ 1 ReferencedSurfaceSequence
+        0066 0066 2 002C 002C 2 - UL 1 ReferencedSurfaceNumber
+        0066 0066 2 002D 002D 2 - SQ 1 SegmentSurfaceGenerationAlgorithmIdentificationSequence
+        0066 0066 2 002E 002E 2 - SQ 1 SegmentSurfaceSourceInstanceSequence
+        0066 0066 2 002F 002F 2 - SQ 1 AlgorithmFamilyCodeSequence
+        0066 0066 2 0030 0030 2 - SQ 1 AlgorithmNameCodeSequence
+        0066 0066 2 0031 0031 2 - LO 1 AlgorithmVersion
+        0066 0066 2 0032 0032 2 - LT 1 AlgorithmParameters
+        0066 0066 2 0034 0034 2 - SQ 1 FacetSequence
+        0066 0066 2 0035 0035 2 - SQ 1 SurfaceProcessingAlgorithmIdentificationSequence
+        0066 0066 2 0036 0036 2 - LO 1 AlgorithmName
+        0066 0066 2 0037 0037 2 - FL 1 RecommendedPointRadius
+        0066 0066 2 0038 0038 2 - FL 1 RecommendedLineThickness
+        0066 0066 2 0040 0040 2 - OL 1 LongPrimitivePointIndexList
+        0066 0066 2 0041 0041 2 - OL 1 LongTrianglePointIndexList
+        0066 0066 2 0042 0042 2 - OL 1 LongEdgePointIndexList
+        0066 0066 2 0043 0043 2 - OL 1 LongVertexPointIndexList
+        0066 0066 2 0101 0101 2 - SQ 1 TrackSetSequence
+        0066 0066 2 0102 0102 2 - SQ 1 TrackSequence
+        0066 0066 2 0103 0103 2 - OW 1 RecommendedDisplayCIELabValueList
+        0066 0066 2 0104 0104 2 - SQ 1 TrackingAlgorithmIdentificationSequence
+        0066 0066 2 0105 0105 2 - UL 1 TrackSetNumber
+        0066 0066 2 0106 0106 2 - LO 1 TrackSetLabel
+        0066 0066 2 0107 0107 2 - UT 1 TrackSetDescription
+        0066 0066 2 0108 0108 2 - SQ 1 TrackSetAnatomicalTypeCodeSequence
+        0066 0066 2 0121 0121 2 - SQ 1 MeasurementsSequence
+        0066 0066 2 0124 0124 2 - SQ 1 TrackSetStatisticsSequence
+        0066 0066 2 0125 0125 2 - OF 1 FloatingPointValues
+        0066 0066 2 0129 0129 2 - OL 1 TrackPointIndexList
+        0066 0066 2 0130 0130 2 - SQ 1 TrackStatisticsSequence
+        0066 0066 2 0132 0132 2 - SQ 1 MeasurementValuesSequence
+        0066 0066 2 0133 0133 2 - SQ 1 DiffusionAcquisitionCodeSequence
+        0066 0066 2 0134 0134 2 - SQ 1 DiffusionModelCodeSequence
+        0068 0068 2 6210 6210 2 - LO 1 ImplantSize
+        0068 0068 2 6221 6221 2 - LO 1 ImplantTemplateVersion
+        0068 0068 2 6222 6222 2 - SQ 1 ReplacedImplantTemplateSequence
+        0068 0068 2 6223 6223 2 - CS 1 ImplantType
+        0068 0068 2 6224 6224 2 - SQ 1 DerivationImplantTemplateSequence
+        0068 0068 2 6225 6225 2 - SQ 1 OriginalImplantTemplateSequence
+        0068 0068 2 6226 6226 2 - DT 1 EffectiveDateTime
+        0068 0068 2 6230 6230 2 - SQ 1 ImplantTargetAnatomySequence
+        0068 0068 2 6260 6260 2 - SQ 1 InformationFromManufacturerSequence
+        0068 0068 2 6265 6265 2 - SQ 1 NotificationFromManufacturerSequence
+        0068 0068 2 6270 6270 2 - DT 1 InformationIssueDateTime
+        0068 0068 2 6280 6280 2 - ST 1 InformationSummary
+        0068 0068 2 62A0 62A0 2 - SQ 1 ImplantRegulatoryDisapprovalCodeSequence
+        0068 0068 2 62A5 62A5 2 - FD 1 OverallTemplateSpatialTolerance
+        0068 0068 2 62C0 62C0 2 - SQ 1 HPGLDocumentSequence
+        0068 0068 2 62D0 62D0 2 - US 1 HPGLDocumentID
+        0068 0068 2 62D5 62D5 2 - LO 1 HPGLDocumentLabel
+        0068 0068 2 62E0 62E0 2 - SQ 1 ViewOrientationCodeSequence
+        0068 0068 2 62F0 62F0 2 - SQ 1 ViewOrientationModifierCodeSequence
+        0068 0068 2 62F2 62F2 2 - FD 1 HPGLDocumentScaling
+        0068 0068 2 6300 6300 2 - OB 1 HPGLDocument
+        0068 0068 2 6310 6310 2 - US 1 HPGLContourPenNumber
+        0068 0068 2 6320 6320 2 - SQ 1 HPGLPenSequence
+        0068 0068 2 6330 6330 2 - US 1 HPGLPenNumber
+        0068 0068 2 6340 6340 2 - LO 1 HPGLPenLabel
+        0068 0068 2 6345 6345 2 - ST 1 HPGLPenDescription
+        0068 0068 2 6346 6346 2 - FD 2 RecommendedRotationPoint
+        0068 0068 2 6347 6347 2 - FD 4 BoundingRectangle
+        0068 0068 2 6350 6350 2 - US 1-n ImplantTemplate3DModelSurfaceNumber
+        0068 0068 2 6360 6360 2 - SQ 1 SurfaceModelDescriptionSequence
+        0068 0068 2 6380 6380 2 - LO 1 SurfaceModelLabel
+        0068 0068 2 6390 6390 2 - FD 1 SurfaceModelScalingFactor
+        0068 0068 2 63A0 63A0 2 - SQ 1 MaterialsCodeSequence
+        0068 0068 2 63A4 63A4 2 - SQ 1 CoatingMaterialsCodeSequence
+        0068 0068 2 63A8 63A8 2 - SQ 1 ImplantTypeCodeSequence
+        0068 0068 2 63AC 63AC 2 - SQ 1 FixationMethodCodeSequence
+        0068 0068 2 63B0 63B0 2 - SQ 1 MatingFeatureSetsSequence
+        0068 0068 2 63C0 63C0 2 - US 1 MatingFeatureSetID
+        0068 0068 2 63D0 63D0 2 - LO 1 MatingFeatureSetLabel
+        0068 0068 2 63E0 63E0 2 - SQ 1 MatingFeatureSequence
+        0068 0068 2 63F0 63F0 2 - US 1 MatingFeatureID
+        0068 0068 2 6400 6400 2 - SQ 1 MatingFeatureDegreeOfFreedomSequence
+        0068 0068 2 6410 6410 2 - US 1 DegreeOfFreedomID
+        0068 0068 2 6420 6420 2 - CS 1 DegreeOfFreedomType
+        0068 0068 2 6430 6430 2 - SQ 1 TwoDMatingFeatureCoordinatesSequence
+        0068 0068 2 6440 6440 2 - US 1 ReferencedHPGLDocumentID
+        0068 0068 2 6450 6450 2 - FD 2 TwoDMatingPoint
+        0068 0068 2 6460 6460 2 - FD 4 TwoDMatingAxes
+        0068 0068 2 6470 6470 2 - SQ 1 TwoDDegreeOfFreedomSequence
+        0068 0068 2 6490 6490 2 - FD 3 ThreeDDegreeOfFreedomAxis
+        0068 0068 2 64A0 64A0 2 - FD 2 RangeOfFreedom
+        0068 0068 2 64C0 64C0 2 - FD 3 ThreeDMatingPoint
+        0068 0068 2 64D0 64D0 2 - FD 9 ThreeDMatingAxes
+        0068 0068 2 64F0 64F0 2 - FD 3 TwoDDegreeOfFreedomAxis
+        0068 0068 2 6500 6500 2 - SQ 1 PlanningLandmarkPointSequence
+        0068 0068 2 6510 6510 2 - SQ 1 PlanningLandmarkLineSequence
+        0068 0068 2 6520 6520 2 - SQ 1 PlanningLandmarkPlaneSequence
+        0068 0068 2 6530 6530 2 - US 1 PlanningLandmarkID
+        0068 0068 2 6540 6540 2 - LO 1 PlanningLandmarkDescription
+        0068 0068 2 6545 6545 2 - SQ 1 PlanningLandmarkIdentificationCodeSequence
+        0068 0068 2 6550 6550 2 - SQ 1 TwoDPointCoordinatesSequence
+        0068 0068 2 6560 6560 2 - FD 2 TwoDPointCoordinates
+        0068 0068 2 6590 6590 2 - FD 3 ThreeDPointCoordinates
+        0068 0068 2 65A0 65A0 2 - SQ 1 TwoDLineCoordinatesSequence
+        0068 0068 2 65B0 65B0 2 - FD 4 TwoDLineCoordinates
+        0068 0068 2 65D0 65D0 2 - FD 6 ThreeDLineCoordinates
+        0068 0068 2 65E0 65E0 2 - SQ 1 TwoDPlaneCoordinatesSequence
+        0068 0068 2 65F0 65F0 2 - FD 4 TwoDPlaneIntersection
+        0068 0068 2 6610 6610 2 - FD 3 ThreeDPlaneOrigin
+        0068 0068 2 6620 6620 2 - FD 3 ThreeDPlaneNormal
+        0068 0068 2 7001 7001 2 - CS 1 ModelModification
+        0068 0068 2 7002 7002 2 - CS 1 ModelMirroring
+        0068 0068 2 7003 7003 2 - SQ 1 ModelUsageCodeSequence
+        0068 0068 2 7004 7004 2 - UI 1 ModelGroupUID
+        0068 0068 2 7005 7005 2 - UR 1 RelativeURIReferenceWithinEncapsulatedDocument
+        006A 006A 2 0001 0001 2 - CS 1 AnnotationCoordinateType
+        006A 006A 2 0002 0002 2 - SQ 1 AnnotationGroupSequence
+        006A 006A 2 0003 0003 2 - UI 1 AnnotationGroupUID
+        006A 006A 2 0005 0005 2 - LO 1 AnnotationGroupLabel
+        006A 006A 2 0006 0006 2 - UT 1 AnnotationGroupDescription
+        006A 006A 2 0007 0007 2 - CS 1 AnnotationGroupGenerationType
+        006A 006A 2 0008 0008 2 - SQ 1 AnnotationGroupAlgorithmIdentificationSequence
+        006A 006A 2 0009 0009 2 - SQ 1 AnnotationPropertyCategoryCodeSequence
+        006A 006A 2 000A 000A 2 - SQ 1 AnnotationPropertyTypeCodeSequence
+        006A 006A 2 000B 000B 2 - SQ 1 AnnotationPropertyTypeModifierCodeSequence
+        006A 006A 2 000C 000C 2 - UL 1 NumberOfAnnotations
+        006A 006A 2 000D 000D 2 - CS 1 AnnotationAppliesToAllOpticalPaths
+        006A 006A 2 000E 000E 2 - SH 1-n ReferencedOpticalPathIdentifier
+        006A 006A 2 000F 000F 2 - CS 1 AnnotationAppliesToAllZPlanes
+        006A 006A 2 0010 0010 2 - FD 1-n CommonZCoordinateValue
+        006A 006A 2 0011 0011 2 - OL 1 AnnotationIndexList
+        0070 0070 2 0001 0001 2 - SQ 1 GraphicAnnotationSequence
+        0070 0070 2 0002 0002 2 - CS 1 GraphicLayer
+        0070 0070 2 0003 0003 2 - CS 1 BoundingBoxAnnotationUnits
+        0070 0070 2 0004 0004 2 - CS 1 AnchorPointAnnotationUnits
+        0070 0070 2 0005 0005 2 - CS 1 GraphicAnnotationUnits
+        0070 0070 2 0006 0006 2 - ST 1 UnformattedTextValue
+        0070 0070 2 0008 0008 2 - SQ 1 TextObjectSequence
+        0070 0070 2 0009 0009 2 - SQ 1 GraphicObjectSequence
+        0070 0070 2 0010 0010 2 - FL 2 BoundingBoxTopLeftHandCorner
+        0070 0070 2 0011 0011 2 - FL 2 BoundingBoxBottomRightHandCorner
+        0070 0070 2 0012 0012 2 - CS 1 BoundingBoxTextHorizontalJustification
+        0070 0070 2 0014 0014 2 - FL 2 AnchorPoint
+        0070 0070 2 0015 0015 2 - CS 1 AnchorPointVisibility
+        0070 0070 2 0020 0020 2 - US 1 GraphicDimensions
+        0070 0070 2 0021 0021 2 - US 1 NumberOfGraphicPoints
+        0070 0070 2 0022 0022 2 - FL 2-n GraphicData
+        0070 0070 2 0023 0023 2 - CS 1 GraphicType
+        0070 0070 2 0024 0024 2 - CS 1 GraphicFilled
+        0070 0070 2 0041 0041 2 - CS 1 ImageHorizontalFlip
+        0070 0070 2 0042 0042 2 - US 1 ImageRotation
+        0070 0070 2 0052 0052 2 - SL 2 DisplayedAreaTopLeftHandCorner
+        0070 0070 2 0053 0053 2 - SL 2 DisplayedAreaBottomRightHandCorner
+        0070 0070 2 005A 005A 2 - SQ 1 DisplayedAreaSelectionSequence
+        0070 0070 2 0060 0060 2 - SQ 1 GraphicLayerSequence
+        0070 0070 2 0062 0062 2 - IS 1 GraphicLayerOrder
+        0070 0070 2 0066 0066 2 - US 1 GraphicLayerRecommendedDisplayGrayscaleValue
+        0070 0070 2 0068 0068 2 - LO 1 GraphicLayerDescription
+        0070 0070 2 0080 0080 2 - CS 1 ContentLabel
+        0070 0070 2 0081 0081 2 - LO 1 ContentDescription
+        0070 0070 2 0082 0082 2 - DA 1 PresentationCreationDate
+        0070 0070 2 0083 0083 2 - TM 1 PresentationCreationTime
+        0070 0070 2 0084 0084 2 - PN 1 ContentCreatorName
+        0070 0070 2 0086 0086 2 - SQ 1 ContentCreatorIdentificationCodeSequence
+        0070 0070 2 0087 0087 2 - SQ 1 AlternateContentDescriptionSequence
+        0070 0070 2 0100 0100 2 - CS 1 PresentationSizeMode
+        0070 0070 2 0101 0101 2 - DS 2 PresentationPixelSpacing
+        0070 0070 2 0102 0102 2 - IS 2 PresentationPixelAspectRatio
+        0070 0070 2 0103 0103 2 - FL 1 PresentationPixelMagnificationRatio
+        0070 0070 2 0207 0207 2 - LO 1 GraphicGroupLabel
+        0070 0070 2 0208 0208 2 - ST 1 GraphicGroupDescription
+        0070 0070 2 0209 0209 2 - SQ 1 CompoundGraphicSequence
+        0070 0070 2 0226 0226 2 - UL 1 CompoundGraphicInstanceID
+        0070 0070 2 0227 0227 2 - LO 1 FontName
+        0070 0070 2 0228 0228 2 - CS 1 FontNameType
+        0070 0070 2 0229 0229 2 - LO 1 CSSFontName
+        0070 0070 2 0230 0230 2 - FD 1 RotationAngle
+        0070 0070 2 0231 0231 2 - SQ 1 TextStyleSequence
+        0070 0070 2 0232 0232 2 - SQ 1 LineStyleSequence
+        0070 0070 2 0233 0233 2 - SQ 1 FillStyleSequence
+        0070 0070 2 0234 0234 2 - SQ 1 GraphicGroupSequence
+        0070 0070 2 0241 0241 2 - US 3 TextColorCIELabValue
+        0070 0070 2 0242 0242 2 - CS 1 HorizontalAlignment
+        0070 0070 2 0243 0243 2 - CS 1 VerticalAlignment
+        0070 0070 2 0244 0244 2 - CS 1 ShadowStyle
+        0070 0070 2 0245 0245 2 - FL 1 ShadowOffsetX
+        0070 0070 2 0246 0246 2 - FL 1 ShadowOffsetY
+        0070 0070 2 0247 0247 2 - US 3 ShadowColorCIELabValue
+        0070 0070 2 0248 0248 2 - CS 1 Underlined
+        0070 0070 2 0249 0249 2 - CS 1 Bold
+        0070 0070 2 0250 0250 2 - CS 1 Italic
+        0070 0070 2 0251 0251 2 - US 3 PatternOnColorCIELabValue
+        0070 0070 2 0252 0252 2 - US 3 PatternOffColorCIELabValue
+        0070 0070 2 0253 0253 2 - FL 1 LineThickness
+        0070 0070 2 0254 0254 2 - CS 1 LineDashingStyle
+        0070 0070 2 0255 0255 2 - UL 1 LinePattern
+        0070 0070 2 0256 0256 2 - OB 1 FillPattern
+        0070 0070 2 0257 0257 2 - CS 1 FillMode
+        0070 0070 2 0258 0258 2 - FL 1 ShadowOpacity
+        0070 0070 2 0261 0261 2 - FL 1 GapLength
+        0070 0070 2 0262 0262 2 - FL 1 DiameterOfVisibility
+        0070 0070 2 0273 0273 2 - FL 2 RotationPoint
+        0070 0070 2 0274 0274 2 - CS 1 TickAlignment
+        0070 0070 2 0278 0278 2 - CS 1 ShowTickLabel
+        0070 0070 2 0279 0279 2 - CS 1 TickLabelAlignment
+        0070 0070 2 0282 0282 2 - CS 1 CompoundGraphicUnits
+        0070 0070 2 0284 0284 2 - FL 1 PatternOnOpacity
+        0070 0070 2 0285 0285 2 - FL 1 PatternOffOpacity
+        0070 0070 2 0287 0287 2 - SQ 1 MajorTicksSequence
+        0070 0070 2 0288 0288 2 - FL 1 TickPosition
+        0070 0070 2 0289 0289 2 - SH 1 TickLabel
+        0070 0070 2 0294 0294 2 - CS 1 CompoundGraphicType
+        0070 0070 2 0295 0295 2 - UL 1 GraphicGroupID
+        0070 0070 2 0306 0306 2 - CS 1 ShapeType
+        0070 0070 2 0308 0308 2 - SQ 1 RegistrationSequence
+        0070 0070 2 0309 0309 2 - SQ 1 MatrixRegistrationSequence
+        0070 0070 2 030A 030A 2 - SQ 1 MatrixSequence
+        0070 0070 2 030B 030B 2 - FD 16 FrameOfReferenceToDisplayedCoordinateSystemTransformationMatrix
+        0070 0070 2 030C 030C 2 - CS 1 FrameOfReferenceTransformationMatrixType
+        0070 0070 2 030D 030D 2 - SQ 1 RegistrationTypeCodeSequence
+        0070 0070 2 030F 030F 2 - ST 1 FiducialDescription
+        0070 0070 2 0310 0310 2 - SH 1 FiducialIdentifier
+        0070 0070 2 0311 0311 2 - SQ 1 FiducialIdentifierCodeSequence
+        0070 0070 2 0312 0312 2 - FD 1 ContourUncertaintyRadius
+        0070 0070 2 0314 0314 2 - SQ 1 UsedFiducialsSequence
+        0070 0070 2 0318 0318 2 - SQ 1 GraphicCoordinatesDataSequence
+        0070 0070 2 031A 031A 2 - UI 1 FiducialUID
+        0070 0070 2 031B 031B 2 - UI 1 ReferencedFiducialUID
+        0070 0070 2 031C 031C 2 - SQ 1 FiducialSetSequence
+        0070 0070 2 031E 031E 2 - SQ 1 FiducialSequence
+        0070 0070 2 031F 031F 2 - SQ 1 FiducialsPropertyCategoryCodeSequence
+        0070 0070 2 0401 0401 2 - US 3 GraphicLayerRecommendedDisplayCIELabValue
+        0070 0070 2 0402 0402 2 - SQ 1 BlendingSequence
+        0070 0070 2 0403 0403 2 - FL 1 RelativeOpacity
+        0070 0070 2 0404 0404 2 - SQ 1 ReferencedSpatialRegistrationSequence
+        0070 0070 2 0405 0405 2 - CS 1 BlendingPosition
+        0070 0070 2 1101 1101 2 - UI 1 PresentationDisplayCollectionUID
+        0070 0070 2 1102 1102 2 - UI 1 PresentationSequenceCollectionUID
+        0070 0070 2 1103 1103 2 - US 1 PresentationSequencePositionIndex
+        0070 0070 2 1104 1104 2 - SQ 1 RenderedImageReferenceSequence
+        0070 0070 2 1201 1201 2 - SQ 1 VolumetricPresentationStateInputSequence
+        0070 0070 2 1202 1202 2 - CS 1 PresentationInputType
+        0070 0070 2 1203 1203 2 - US 1 InputSequencePositionIndex
+        0070 0070 2 1204 1204 2 - CS 1 Crop
+        0070 0070 2 1205 1205 2 - US 1-n CroppingSpecificationIndex
+        0070 0070 2 1207 1207 2 - US 1 VolumetricPresentationInputNumber
+        0070 0070 2 1208 1208 2 - CS 1 ImageVolumeGeometry
+        0070 0070 2 1209 1209 2 - UI 1 VolumetricPresentationInputSetUID
+        0070 0070 2 120A 120A 2 - SQ 1 VolumetricPresentationInputSetSequence
+        0070 0070 2 120B 120B 2 - CS 1 GlobalCrop
+        0070 0070 2 120C 120C 2 - US 1-n GlobalCroppingSpecificationIndex
+        0070 0070 2 120D 120D 2 - CS 1 RenderingMethod
+        0070 0070 2 1301 1301 2 - SQ 1 VolumeCroppingSequence
+        0070 0070 2 1302 1302 2 - CS 1 VolumeCroppingMethod
+        0070 0070 2 1303 1303 2 - FD 6 BoundingBoxCrop
+        0070 0070 2 1304 1304 2 - SQ 1 ObliqueCroppingPlaneSequence
+        0070 0070 2 1305 1305 2 - FD 4 Plane
+        0070 0070 2 1306 1306 2 - FD 3 PlaneNormal
+        0070 0070 2 1309 1309 2 - US 1 CroppingSpecificationNumber
+        0070 0070 2 1501 1501 2 - CS 1 MultiPlanarReconstructionStyle
+        0070 0070 2 1502 1502 2 - CS 1 MPRThicknessType
+        0070 0070 2 1503 1503 2 - FD 1 MPRSlabThickness
+        0070 0070 2 1505 1505 2 - FD 3 MPRTopLeftHandCorner
+        0070 0070 2 1507 1507 2 - FD 3 MPRViewWidthDirection
+        0070 0070 2 1508 1508 2 - FD 1 MPRViewWidth
+        0070 0070 2 150C 150C 2 - UL 1 NumberOfVolumetricCurvePoints
+        0070 0070 2 150D 150D 2 - OD 1 VolumetricCurvePoints
+        0070 0070 2 1511 1511 2 - FD 3 MPRViewHeightDirection
+        0070 0070 2 1512 1512 2 - FD 1 MPRViewHeight
+        0070 0070 2 1602 1602 2 - CS 1 RenderProjection
+        0070 0070 2 1603 1603 2 - FD 3 ViewpointPosition
+        0070 0070 2 1604 1604 2 - FD 3 ViewpointLookAtPoint
+        0070 0070 2 1605 1605 2 - FD 3 ViewpointUpDirection
+        0070 0070 2 1606 1606 2 - FD 6 RenderFieldOfView
+        0070 0070 2 1607 1607 2 - FD 1 SamplingStepSize
+        0070 0070 2 1701 1701 2 - CS 1 ShadingStyle
+        0070 0070 2 1702 1702 2 - FD 1 AmbientReflectionIntensity
+        0070 0070 2 1703 1703 2 - FD 3 LightDirection
+        0070 0070 2 1704 1704 2 - FD 1 DiffuseReflectionIntensity
+        0070 0070 2 1705 1705 2 - FD 1 SpecularReflectionIntensity
+        0070 0070 2 1706 1706 2 - FD 1 Shininess
+        0070 0070 2 1801 1801 2 - SQ 1 PresentationStateClassificationComponentSequence
+        0070 0070 2 1802 1802 2 - CS 1 ComponentType
+        0070 0070 2 1803 1803 2 - SQ 1 ComponentInputSequence
+        0070 0070 2 1804 1804 2 - US 1 VolumetricPresentationInputIndex
+        0070 0070 2 1805 1805 2 - SQ 1 PresentationStateCompositorComponentSequence
+        0070 0070 2 1806 1806 2 - SQ 1 WeightingTransferFunctionSequence
+        0070 0070 2 1807 1807 2 - US 3 WeightingLookupTableDescriptor
+        0070 0070 2 1808 1808 2 - OB 1 WeightingLookupTableData
+        0070 0070 2 1901 1901 2 - SQ 1 VolumetricAnnotationSequence
+        0070 0070 2 1903 1903 2 - SQ 1 ReferencedStructuredContextSequence
+        0070 0070 2 1904 1904 2 - UI 1 ReferencedContentItem
+        0070 0070 2 1905 1905 2 - SQ 1 VolumetricPresentationInputAnnotationSequence
+        0070 0070 2 1907 1907 2 - CS 1 AnnotationClipping
+        0070 0070 2 1A01 1A01 2 - CS 1 PresentationAnimationStyle
+        0070 0070 2 1A03 1A03 2 - FD 1 RecommendedAnimationRate
+        0070 0070 2 1A04 1A04 2 - SQ 1 AnimationCurveSequence
+        0070 0070 2 1A05 1A05 2 - FD 1 AnimationStepSize
+        0070 0070 2 1A06 1A06 2 - FD 1 SwivelRange
+        0070 0070 2 1A07 1A07 2 - OD 1 VolumetricCurveUpDirections
+        0070 0070 2 1A08 1A08 2 - SQ 1 VolumeStreamSequence
+        0070 0070 2 1A09 1A09 2 - LO 1 RGBATransferFunctionDescription
+        0070 0070 2 1B01 1B01 2 - SQ 1 AdvancedBlendingSequence
+        0070 0070 2 1B02 1B02 2 - US 1 BlendingInputNumber
+        0070 0070 2 1B03 1B03 2 - SQ 1 BlendingDisplayInputSequence
+        0070 0070 2 1B04 1B04 2 - SQ 1 BlendingDisplaySequence
+        0070 0070 2 1B06 1B06 2 - CS 1 BlendingMode
+        0070 0070 2 1B07 1B07 2 - CS 1 TimeSeriesBlending
+        0070 0070 2 1B08 1B08 2 - CS 1 GeometryForDisplay
+        0070 0070 2 1B11 1B11 2 - SQ 1 ThresholdSequence
+        0070 0070 2 1B12 1B12 2 - SQ 1 ThresholdValueSequence
+        0070 0070 2 1B13 1B13 2 - CS 1 ThresholdType
+        0070 0070 2 1B14 1B14 2 - FD 1 ThresholdValue
+        0072 0072 2 0002 0002 2 - SH 1 HangingProtocolName
+        0072 0072 2 0004 0004 2 - LO 1 HangingProtocolDescription
+        0072 0072 2 0006 0006 2 - CS 1 HangingProtocolLevel
+        0072 0072 2 0008 0008 2 - LO 1 HangingProtocolCreator
+        0072 0072 2 000A 000A 2 - DT 1 HangingProtocolCreationDateTime
+        0072 0072 2 000C 000C 2 - SQ 1 HangingProtocolDefinitionSequence
+        0072 0072 2 000E 000E 2 - SQ 1 HangingProtocolUserIdentificationCodeSequence
+        0072 0072 2 0010 0010 2 - LO 1 HangingProtocolUserGroupName
+        0072 0072 2 0012 0012 2 - SQ 1 SourceHangingProtocolSequence
+        0072 0072 2 0014 0014 2 - US 1 NumberOfPriorsReferenced
+        0072 0072 2 0020 0020 2 - SQ 1 ImageSetsSequence
+        0072 0072 2 0022 0022 2 - SQ 1 ImageSetSelectorSequence
+        0072 0072 2 0024 0024 2 - CS 1 ImageSetSelectorUsageFlag
+        0072 0072 2 0026 0026 2 - AT 1 SelectorAttribute
+        0072 0072 2 0028 0028 2 - US 1 SelectorValueNumber
+        0072 0072 2 0030 0030 2 - SQ 1 TimeBasedImageSetsSequence
+        0072 0072 2 0032 0032 2 - US 1 ImageSetNumber
+        0072 0072 2 0034 0034 2 - CS 1 ImageSetSelectorCategory
+        0072 0072 2 0038 0038 2 - US 2 RelativeTime
+        0072 0072 2 003A 003A 2 - CS 1 RelativeTimeUnits
+        0072 0072 2 003C 003C 2 - SS 2 AbstractPriorValue
+        0072 0072 2 003E 003E 2 - SQ 1 AbstractPriorCodeSequence
+        0072 0072 2 0040 0040 2 - LO 1 ImageSetLabel
+        0072 0072 2 0050 0050 2 - CS 1 SelectorAttributeVR
+        0072 0072 2 0052 0052 2 - AT 1-n SelectorSequencePointer
+        0072 0072 2 0054 0054 2 - LO 1-n SelectorSequencePointerPrivateCreator
+        0072 0072 2 0056 0056 2 - LO 1 SelectorAttributePrivateCreator
+        0072 0072 2 005E 005E 2 - AE 1-n SelectorAEValue
+        0072 0072 2 005F 005F 2 - AS 1-n SelectorASValue
+        0072 0072 2 0060 0060 2 - AT 1-n SelectorATValue
+        0072 0072 2 0061 0061 2 - DA 1-n SelectorDAValue
+        0072 0072 2 0062 0062 2 - CS 1-n SelectorCSValue
+        0072 0072 2 0063 0063 2 - DT 1-n SelectorDTValue
+        0072 0072 2 0064 0064 2 - IS 1-n SelectorISValue
+        0072 0072 2 0065 0065 2 - OB 1 SelectorOBValue
+        0072 0072 2 0066 0066 2 - LO 1-n SelectorLOValue
+        0072 0072 2 0067 0067 2 - OF 1 SelectorOFValue
+        0072 0072 2 0068 0068 2 - LT 1 SelectorLTValue
+        0072 0072 2 0069 0069 2 - OW 1 SelectorOWValue
+        0072 0072 2 006A 006A 2 - PN 1-n SelectorPNValue
+        0072 0072 2 006B 006B 2 - TM 1-n SelectorTMValue
+        0072 0072 2 006C 006C 2 - SH 1-n SelectorSHValue
+        0072 0072 2 006D 006D 2 - UN 1 SelectorUNValue
+        0072 0072 2 006E 006E 2 - ST 1 SelectorSTValue
+        0072 0072 2 006F 006F 2 - UC 1-n SelectorUCValue
+        0072 0072 2 0070 0070 2 - UT 1 SelectorUTValue
+        0072 0072 2 0071 0071 2 - UR 1 SelectorURValue
+        0072 0072 2 0072 0072 2 - DS 1-n SelectorDSValue
+        0072 0072 2 0073 0073 2 - OD 1 SelectorODValue
+        0072 0072 2 0074 0074 2 - FD 1-n SelectorFDValue
+        0072 0072 2 0075 0075 2 - OL 1 SelectorOLValue
+        0072 0072 2 0076 0076 2 - FL 1-n SelectorFLValue
+        0072 0072 2 0078 0078 2 - UL 1-n SelectorULValue
+        0072 0072 2 007A 007A 2 - US 1-n SelectorUSValue
+        0072 0072 2 007C 007C 2 - SL 1-n SelectorSLValue
+        0072 0072 2 007E 007E 2 - SS 1-n SelectorSSValue
+        0072 0072 2 007F 007F 2 - UI 1-n SelectorUIValue
+        0072 0072 2 0080 0080 2 - SQ 1 SelectorCodeSequenceValue
+        0072 0072 2 0081 0081 2 - OV 1 SelectorOVValue
+        0072 0072 2 0082 0082 2 - SV 1-n SelectorSVValue
+        0072 0072 2 0083 0083 2 - UV 1-n SelectorUVValue
+        0072 0072 2 0100 0100 2 - US 1 NumberOfScreens
+        0072 0072 2 0102 0102 2 - SQ 1 NominalScreenDefinitionSequence
+        0072 0072 2 0104 0104 2 - US 1 NumberOfVerticalPixels
+        0072 0072 2 0106 0106 2 - US 1 NumberOfHorizontalPixels
+        0072 0072 2 0108 0108 2 - FD 4 DisplayEnvironmentSpatialPosition
+        0072 0072 2 010A 010A 2 - US 1 ScreenMinimumGrayscaleBitDepth
+        0072 0072 2 010C 010C 2 - US 1 ScreenMinimumColorBitDepth
+        0072 0072 2 010E 010E 2 - US 1 ApplicationMaximumRepaintTime
+        0072 0072 2 0200 0200 2 - SQ 1 DisplaySetsSequence
+        0072 0072 2 0202 0202 2 - US 1 DisplaySetNumber
+        0072 0072 2 0203 0203 2 - LO 1 DisplaySetLabel
+        0072 0072 2 0204 0204 2 - US 1 DisplaySetPresentationGroup
+        0072 0072 2 0206 0206 2 - LO 1 DisplaySetPresentationGroupDescription
+        0072 0072 2 0208 0208 2 - CS 1 PartialDataDisplayHandling
+        0072 0072 2 0210 0210 2 - SQ 1 SynchronizedScrollingSequence
+        0072 0072 2 0212 0212 2 - US 2-n DisplaySetScrollingGroup
+        0072 0072 2 0214 0214 2 - SQ 1 NavigationIndicatorSequence
+        0072 0072 2 0216 0216 2 - US 1 NavigationDisplaySet
+        0072 0072 2 0218 0218 2 - US 1-n ReferenceDisplaySets
+        0072 0072 2 0300 0300 2 - SQ 1 ImageBoxesSequence
+        0072 0072 2 0302 0302 2 - US 1 ImageBoxNumber
+        0072 0072 2 0304 0304 2 - CS 1 ImageBoxLayoutType
+        0072 0072 2 0306 0306 2 - US 1 ImageBoxTileHorizontalDimension
+        0072 0072 2 0308 0308 2 - US 1 ImageBoxTileVerticalDimension
+        0072 0072 2 0310 0310 2 - CS 1 ImageBoxScrollDirection
+        0072 0072 2 0312 0312 2 - CS 1 ImageBoxSmallScrollType
+        0072 0072 2 0314 0314 2 - US 1 ImageBoxSmallScrollAmount
+        0072 0072 2 0316 0316 2 - CS 1 ImageBoxLargeScrollType
+        0072 0072 2 0318 0318 2 - US 1 ImageBoxLargeScrollAmount
+        0072 0072 2 0320 0320 2 - US 1 ImageBoxOverlapPriority
+        0072 0072 2 0330 0330 2 - FD 1 CineRelativeToRealTime
+        0072 0072 2 0400 0400 2 - SQ 1 FilterOperationsSequence
+        0072 0072 2 0402 0402 2 - CS 1 FilterByCategory
+        0072 0072 2 0404 0404 2 - CS 1 FilterByAttributePresence
+        0072 0072 2 0406 0406 2 - CS 1 FilterByOperator
+        0072 0072 2 0420 0420 2 - US 3 StructuredDisplayBackgroundCIELabValue
+        0072 0072 2 0421 0421 2 - US 3 EmptyImageBoxCIELabValue
+        0072 0072 2 0422 0422 2 - SQ 1 StructuredDisplayImageBoxSequence
+        0072 0072 2 0424 0424 2 - SQ 1 StructuredDisplayTextBoxSequence
+        0072 0072 2 0427 0427 2 - SQ 1 ReferencedFirstFrameSequence
+        0072 0072 2 0430 0430 2 - SQ 1 ImageBoxSynchronizationSequence
+        0072 0072 2 0432 0432 2 - US 2-n SynchronizedImageBoxList
+        0072 0072 2 0434 0434 2 - CS 1 TypeOfSynchronization
+        0072 0072 2 0500 0500 2 - CS 1 BlendingOperationType
+        0072 0072 2 0510 0510 2 - CS 1 ReformattingOperationType
+        0072 0072 2 0512 0512 2 - FD 1 ReformattingThickness
+        0072 0072 2 0514 0514 2 - FD 1 ReformattingInterval
+        0072 0072 2 0516 0516 2 - CS 1 ReformattingOperationInitialViewDirection
+        0072 0072 2 0520 0520 2 - CS 1-n ThreeDRenderingType
+        0072 0072 2 0600 0600 2 - SQ 1 SortingOperationsSequence
+        0072 0072 2 0602 0602 2 - CS 1 SortByCategory
+        0072 0072 2 0604 0604 2 - CS 1 SortingDirection
+        0072 0072 2 0700 0700 2 - CS 2 DisplaySetPatientOrientation
+        0072 0072 2 0702 0702 2 - CS 1 VOIType
+        0072 0072 2 0704 0704 2 - CS 1 PseudoColorType
+        0072 0072 2 0705 0705 2 - SQ 1 PseudoColorPaletteInstanceReferenceSequence
+        0072 0072 2 0706 0706 2 - CS 1 ShowGrayscaleInverted
+        0072 0072 2 0710 0710 2 - CS 1 ShowImageTrueSizeFlag
+        0072 0072 2 0712 0712 2 - CS 1 ShowGraphicAnnotationFlag
+        0072 0072 2 0714 0714 2 - CS 1 ShowPatientDemographicsFlag
+        0072 0072 2 0716 0716 2 - CS 1 ShowAcquisitionTechniquesFlag
+        0072 0072 2 0717 0717 2 - CS 1 DisplaySetHorizontalJustification
+        0072 0072 2 0718 0718 2 - CS 1 DisplaySetVerticalJustification
+        0074 0074 2 0120 0120 2 - FD 1 ContinuationStartMeterset
+        0074 0074 2 0121 0121 2 - FD 1 ContinuationEndMeterset
+        0074 0074 2 1000 1000 2 - CS 1 ProcedureStepState
+        0074 0074 2 1002 1002 2 - SQ 1 ProcedureStepProgressInformationSequence
+        0074 0074 2 1004 1004 2 - DS 1 ProcedureStepProgress
+        0074 0074 2 1006 1006 2 - ST 1 ProcedureStepProgressDescription
+        0074 0074 2 1007 1007 2 - SQ 1 ProcedureStepProgressParametersSequence
+        0074 0074 2 1008 1008 2 - SQ 1 ProcedureStepCommunicationsURISequence
+        0074 0074 2 100A 100A 2 - UR 1 ContactURI
+        0074 0074 2 100C 100C 2 - LO 1 ContactDisplayName
+        0074 0074 2 100E 100E 2 - SQ 1 ProcedureStepDiscontinuationReasonCodeSequence
+        0074 0074 2 1020 1020 2 - SQ 1 BeamTaskSequence
+        0074 0074 2 1022 1022 2 - CS 1 BeamTaskType
+        0074 0074 2 1025 1025 2 - CS 1 AutosequenceFlag
+        0074 0074 2 1026 1026 2 - FD 1 TableTopVerticalAdjustedPosition
+        0074 0074 2 1027 1027 2 - FD 1 TableTopLongitudinalAdjustedPosition
+        0074 0074 2 1028 1028 2 - FD 1 TableTopLateralAdjustedPosition
+        0074 0074 2 102A 102A 2 - FD 1 PatientSupportAdjustedAngle
+        0074 0074 2 102B 102B 2 - FD 1 TableTopEccentricAdjustedAngle
+        0074 0074 2 102C 102C 2 - FD 1 TableTopPitchAdjustedAngle
+        0074 0074 2 102D 102D 2 - FD 1 TableTopRollAdjustedAngle
+        0074 0074 2 1030 1030 2 - SQ 1 DeliveryVerificationImageSequence
+        0074 0074 2 1032 1032 2 - CS 1 VerificationImageTiming
+        0074 0074 2 1034 1034 2 - CS 1 DoubleExposureFlag
+        0074 0074 2 1036 1036 2 - CS 1 DoubleExposureOrdering
+        0074 0074 2 1040 1040 2 - SQ 1 RelatedReferenceRTImageSequence
+        0074 0074 2 1042 1042 2 - SQ 1 GeneralMachineVerificationSequence
+        0074 0074 2 1044 1044 2 - SQ 1 ConventionalMachineVerificationSequence
+        0074 0074 2 1046 1046 2 - SQ 1 IonMachineVerificationSequence
+        0074 0074 2 1048 1048 2 - SQ 1 FailedAttributesSequence
+        0074 0074 2 104A 104A 2 - SQ 1 OverriddenAttributesSequence
+        0074 0074 2 104C 104C 2 - SQ 1 ConventionalControlPointVerificationSequence
+        0074 0074 2 104E 104E 2 - SQ 1 IonControlPointVerificationSequence
+        0074 0074 2 1050 1050 2 - SQ 1 AttributeOccurrenceSequence
+        0074 0074 2 1052 1052 2 - AT 1 AttributeOccurrencePointer
+        0074 0074 2 1054 1054 2 - UL 1 AttributeItemSelector
+        0074 0074 2 1056 1056 2 - LO 1 AttributeOccurrencePrivateCreator
+        0074 0074 2 1057 1057 2 - IS 1-n SelectorSequencePointerItems
+        0074 0074 2 1200 1200 2 - CS 1 ScheduledProcedureStepPriority
+        0074 0074 2 1202 1202 2 - LO 1 WorklistLabel
+        0074 0074 2 1204 1204 2 - LO 1 ProcedureStepLabel
+        0074 0074 2 1210 1210 2 - SQ 1 ScheduledProcessingParametersSequence
+        0074 0074 2 1212 1212 2 - SQ 1 PerformedProcessingParametersSequence
+        0074 0074 2 1216 1216 2 - SQ 1 UnifiedProcedureStepPerformedProcedureSequence
+        0074 0074 2 1224 1224 2 - SQ 1 ReplacedProcedureStepSequence
+        0074 0074 2 1230 1230 2 - LO 1 DeletionLock
+        0074 0074 2 1234 1234 2 - AE 1 ReceivingAE
+        0074 0074 2 1236 1236 2 - AE 1 RequestingAE
+        0074 0074 2 1238 1238 2 - LT 1 ReasonForCancellation
+        0074 0074 2 1242 1242 2 - CS 1 SCPStatus
+        0074 0074 2 1244 1244 2 - CS 1 SubscriptionListStatus
+        0074 0074 2 1246 1246 2 - CS 1 UnifiedProcedureStepListStatus
+        0074 0074 2 1324 1324 2 - UL 1 BeamOrderIndex
+        0074 0074 2 1338 1338 2 - FD 1 DoubleExposureMeterset
+        0074 0074 2 133A 133A 2 - FD 4 DoubleExposureFieldDelta
+        0074 0074 2 1401 1401 2 - SQ 1 BrachyTaskSequence
+        0074 0074 2 1402 1402 2 - DS 1 ContinuationStartTotalReferenceAirKerma
+        0074 0074 2 1403 1403 2 - DS 1 ContinuationEndTotalReferenceAirKerma
+        0074 0074 2 1404 1404 2 - IS 1 ContinuationPulseNumber
+        0074 0074 2 1405 1405 2 - SQ 1 ChannelDeliveryOrderSequence
+        0074 0074 2 1406 1406 2 - IS 1 ReferencedChannelNumber
+        0074 0074 2 1407 1407 2 - DS 1 StartCumulativeTimeWeight
+        0074 0074 2 1408 1408 2 - DS 1 EndCumulativeTimeWeight
+        0074 0074 2 1409 1409 2 - SQ 1 OmittedChannelSequence
+        0074 0074 2 140A 140A 2 - CS 1 ReasonForChannelOmission
+        0074 0074 2 140B 140B 2 - LO 1 ReasonForChannelOmissionDescription
+        0074 0074 2 140C 140C 2 - IS 1 ChannelDeliveryOrderIndex
+        0074 0074 2 140D 140D 2 - SQ 1 ChannelDeliveryContinuationSequence
+        0074 0074 2 140E 140E 2 - SQ 1 OmittedApplicationSetupSequence
+        0076 0076 2 0001 0001 2 - LO 1 ImplantAssemblyTemplateName
+        0076 0076 2 0003 0003 2 - LO 1 ImplantAssemblyTemplateIssuer
+        0076 0076 2 0006 0006 2 - LO 1 ImplantAssemblyTemplateVersion
+        0076 0076 2 0008 0008 2 - SQ 1 ReplacedImplantAssemblyTemplateSequence
+        0076 0076 2 000A 000A 2 - CS 1 ImplantAssemblyTemplateType
+        0076 0076 2 000C 000C 2 - SQ 1 OriginalImplantAssemblyTemplateSequence
+        0076 0076 2 000E 000E 2 - SQ 1 DerivationImplantAssemblyTemplateSequence
+        0076 0076 2 0010 0010 2 - SQ 1 ImplantAssemblyTemplateTargetAnatomySequence
+        0076 0076 2 0020 0020 2 - SQ 1 ProcedureTypeCodeSequence
+        0076 0076 2 0030 0030 2 - LO 1 SurgicalTechnique
+        0076 0076 2 0032 0032 2 - SQ 1 ComponentTypesSequence
+        0076 0076 2 0034 0034 2 - SQ 1 ComponentTypeCodeSequence
+        0076 0076 2 0036 0036 2 - CS 1 ExclusiveComponentType
+        0076 0076 2 0038 0038 2 - CS 1 MandatoryComponentType
+        0076 0076 2 0040 0040 2 - SQ 1 ComponentSequence
+        0076 0076 2 0055 0055 2 - US 1 ComponentID
+        0076 0076 2 0060 0060 2 - SQ 1 ComponentAssemblySequence
+        0076 0076 2 0070 0070 2 - US 1 Component1ReferencedID
+        0076 0076 2 0080 0080 2 - US 1 Component1ReferencedMatingFeatureSetID
+        0076 0076 2 0090 0090 2 - US 1 Component1ReferencedMatingFeatureID
+        0076 0076 2 00A0 00A0 2 - US 1 Component2ReferencedID
+        0076 0076 2 00B0 00B0 2 - US 1 Component2ReferencedMatingFeatureSetID
+        0076 0076 2 00C0 00C0 2 - US 1 Component2ReferencedMatingFeatureID
+        0078 0078 2 0001 0001 2 - LO 1 ImplantTemplateGroupName
+        0078 0078 2 0010 0010 2 - ST 1 ImplantTemplateGroupDescription
+        0078 0078 2 0020 0020 2 - LO 1 ImplantTemplateGroupIssuer
+        0078 0078 2 0024 0024 2 - LO 1 ImplantTemplateGroupVersion
+        0078 0078 2 0026 0026 2 - SQ 1 ReplacedImplantTemplateGroupSequence
+        0078 0078 2 0028 0028 2 - SQ 1 ImplantTemplateGroupTargetAnatomySequence
+        0078 0078 2 002A 002A 2 - SQ 1 ImplantTemplateGroupMembersSequence
+        0078 0078 2 002E 002E 2 - US 1 ImplantTemplateGroupMemberID
+        0078 0078 2 0050 0050 2 - FD 3 ThreeDImplantTemplateGroupMemberMatchingPoint
+        0078 0078 2 0060 0060 2 - FD 9 ThreeDImplantTemplateGroupMemberMatchingAxes
+        0078 0078 2 0070 0070 2 - SQ 1 ImplantTemplateGroupMemberMatching2DCoordinatesSequence
+        0078 0078 2 0090 0090 2 - FD 2 TwoDImplantTemplateGroupMemberMatchingPoint
+        0078 0078 2 00A0 00A0 2 - FD 4 TwoDImplantTemplateGroupMemberMatchingAxes
+        0078 0078 2 00B0 00B0 2 - SQ 1 ImplantTemplateGroupVariationDimensionSequence
+        0078 0078 2 00B2 00B2 2 - LO 1 ImplantTemplateGroupVariationDimensionName
+        0078 0078 2 00B4 00B4 2 - SQ 1 ImplantTemplateGroupVariationDimensionRankSequence
+        0078 0078 2 00B6 00B6 2 - US 1 ReferencedImplantTemplateGroupMemberID
+        0078 0078 2 00B8 00B8 2 - US 1 ImplantTemplateGroupVariationDimensionRank
+        0080 0080 2 0001 0001 2 - SQ 1 SurfaceScanAcquisitionTypeCodeSequence
+        0080 0080 2 0002 0002 2 - SQ 1 SurfaceScanModeCodeSequence
+        0080 0080 2 0003 0003 2 - SQ 1 RegistrationMethodCodeSequence
+        0080 0080 2 0004 0004 2 - FD 1 ShotDurationTime
+        0080 0080 2 0005 0005 2 - FD 1 ShotOffsetTime
+        0080 0080 2 0006 0006 2 - US 1-n SurfacePointPresentationValueData
+        0080 0080 2 0007 0007 2 - US 3-3n SurfacePointColorCIELabValueData
+        0080 0080 2 0008 0008 2 - SQ 1 UVMappingSequence
+        0080 0080 2 0009 0009 2 - SH 1 TextureLabel
+        0080 0080 2 0010 0010 2 - OF 1 UValueData
+        0080 0080 2 0011 0011 2 - OF 1 VValueData
+        0080 0080 2 0012 0012 2 - SQ 1 ReferencedTextureSequence
+        0080 0080 2 0013 0013 2 - SQ 1 ReferencedSurfaceDataSequence
+        0082 0082 2 0001 0001 2 - CS 1 AssessmentSummary
+        0082 0082 2 0003 0003 2 - UT 1 AssessmentSummaryDescription
+        0082 0082 2 0004 0004 2 - SQ 1 AssessedSOPInstanceSequence
+        0082 0082 2 0005 0005 2 - SQ 1 ReferencedComparisonSOPInstanceSequence
+        0082 0082 2 0006 0006 2 - UL 1 NumberOfAssessmentObservations
+        0082 0082 2 0007 0007 2 - SQ 1 AssessmentObservationsSequence
+        0082 0082 2 0008 0008 2 - CS 1 ObservationSignificance
+        0082 0082 2 000A 000A 2 - UT 1 ObservationDescription
+        0082 0082 2 000C 000C 2 - SQ 1 StructuredConstraintObservationSequence
+        0082 0082 2 0010 0010 2 - SQ 1 AssessedAttributeValueSequence
+        0082 0082 2 0016 0016 2 - LO 1 AssessmentSetID
+        0082 0082 2 0017 0017 2 - SQ 1 AssessmentRequesterSequence
+        0082 0082 2 0018 0018 2 - LO 1 SelectorAttributeName
+        0082 0082 2 0019 0019 2 - LO 1 SelectorAttributeKeyword
+        0082 0082 2 0021 0021 2 - SQ 1 AssessmentTypeCodeSequence
+        0082 0082 2 0022 0022 2 - SQ 1 ObservationBasisCodeSequence
+        0082 0082 2 0023 0023 2 - LO 1 AssessmentLabel
+        0082 0082 2 0032 0032 2 - CS 1 ConstraintType
+        0082 0082 2 0033 0033 2 - UT 1 SpecificationSelectionGuidance
+        0082 0082 2 0034 0034 2 - SQ 1 ConstraintValueSequence
+        0082 0082 2 0035 0035 2 - SQ 1 RecommendedDefaultValueSequence
+        0082 0082 2 0036 0036 2 - CS 1 ConstraintViolationSignificance
+        0082 0082 2 0037 0037 2 - UT 1 ConstraintViolationCondition
+        0082 0082 2 0038 0038 2 - CS 1 ModifiableConstraintFlag
+        0088 0088 2 0130 0130 2 - SH 1 StorageMediaFileSetID
+        0088 0088 2 0140 0140 2 - UI 1 StorageMediaFileSetUID
+        0088 0088 2 0200 0200 2 - SQ 1 IconImageSequence
+        0100 0100 2 0410 0410 2 - CS 1 SOPInstanceStatus
+        0100 0100 2 0420 0420 2 - DT 1 SOPAuthorizationDateTime
+        0100 0100 2 0424 0424 2 - LT 1 SOPAuthorizationComment
+        0100 0100 2 0426 0426 2 - LO 1 AuthorizationEquipmentCertificationNumber
+        0400 0400 2 0005 0005 2 - US 1 MACIDNumber
+        0400 0400 2 0010 0010 2 - UI 1 MACCalculationTransferSyntaxUID
+        0400 0400 2 0015 0015 2 - CS 1 MACAlgorithm
+        0400 0400 2 0020 0020 2 - AT 1-n DataElementsSigned
+        0400 0400 2 0100 0100 2 - UI 1 DigitalSignatureUID
+        0400 0400 2 0105 0105 2 - DT 1 DigitalSignatureDateTime
+        0400 0400 2 0110 0110 2 - CS 1 CertificateType
+        0400 0400 2 0115 0115 2 - OB 1 CertificateOfSigner
+        0400 0400 2 0120 0120 2 - OB 1 Signature
+        0400 0400 2 0305 0305 2 - CS 1 CertifiedTimestampType
+        0400 0400 2 0310 0310 2 - OB 1 CertifiedTimestamp
+        0400 0400 2 0401 0401 2 - SQ 1 DigitalSignaturePurposeCodeSequence
+        0400 0400 2 0402 0402 2 - SQ 1 ReferencedDigitalSignatureSequence
+        0400 0400 2 0403 0403 2 - SQ 1 ReferencedSOPInstanceMACSequence
+        0400 0400 2 0404 0404 2 - OB 1 MAC
+        0400 0400 2 0500 0500 2 - SQ 1 EncryptedAttributesSequence
+        0400 0400 2 0510 0510 2 - UI 1 EncryptedContentTransferSyntaxUID
+        0400 0400 2 0520 0520 2 - OB 1 EncryptedContent
+        0400 0400 2 0550 0550 2 - SQ 1 ModifiedAttributesSequence
+        0400 0400 2 0551 0551 2 - SQ 1 NonconformingModifiedAttributesSequence
+        0400 0400 2 0552 0552 2 - OB 1 NonconformingDataElementValue
+        0400 0400 2 0561 0561 2 - SQ 1 OriginalAttributesSequence
+        0400 0400 2 0562 0562 2 - DT 1 AttributeModificationDateTime
+        0400 0400 2 0563 0563 2 - LO 1 ModifyingSystem
+        0400 0400 2 0564 0564 2 - LO 1 SourceOfPreviousValues
+        0400 0400 2 0565 0565 2 - CS 1 ReasonForTheAttributeModification
+        0400 0400 2 0600 0600 2 - CS 1 InstanceOriginStatus
+        2000 2000 2 0010 0010 2 - IS 1 NumberOfCopies
+        2000 2000 2 001E 001E 2 - SQ 1 PrinterConfigurationSequence
+        2000 2000 2 0020 0020 2 - CS 1 PrintPriority
+        2000 2000 2 0030 0030 2 - CS 1 MediumType
+        2000 2000 2 0040 0040 2 - CS 1 FilmDestination
+        2000 2000 2 0050 0050 2 - LO 1 FilmSessionLabel
+        2000 2000 2 0060 0060 2 - IS 1 MemoryAllocation
+        2000 2000 2 0061 0061 2 - IS 1 MaximumMemoryAllocation
+        2000 2000 2 00A0 00A0 2 - US 1 MemoryBitDepth
+        2000 2000 2 00A1 00A1 2 - US 1 PrintingBitDepth
+        2000 2000 2 00A2 00A2 2 - SQ 1 MediaInstalledSequence
+        2000 2000 2 00A4 00A4 2 - SQ 1 OtherMediaAvailableSequence
+        2000 2000 2 00A8 00A8 2 - SQ 1 SupportedImageDisplayFormatsSequence
+        2000 2000 2 0500 0500 2 - SQ 1 ReferencedFilmBoxSequence
+        2010 2010 2 0010 0010 2 - ST 1 ImageDisplayFormat
+        2010 2010 2 0030 0030 2 - CS 1 AnnotationDisplayFormatID
+        2010 2010 2 0040 0040 2 - CS 1 FilmOrientation
+        2010 2010 2 0050 0050 2 - CS 1 FilmSizeID
+        2010 2010 2 0052 0052 2 - CS 1 PrinterResolutionID
+        2010 2010 2 0054 0054 2 - CS 1 DefaultPrinterResolutionID
+        2010 2010 2 0060 0060 2 - CS 1 MagnificationType
+        2010 2010 2 0080 0080 2 - CS 1 SmoothingType
+        2010 2010 2 00A6 00A6 2 - CS 1 DefaultMagnificationType
+        2010 2010 2 00A7 00A7 2 - CS 1-n OtherMagnificationTypesAvailable
+        2010 2010 2 00A8 00A8 2 - CS 1 DefaultSmoothingType
+        2010 2010 2 00A9 00A9 2 - CS 1-n OtherSmoothingTypesAvailable
+        2010 2010 2 0100 0100 2 - CS 1 BorderDensity
+        2010 2010 2 0110 0110 2 - CS 1 EmptyImageDensity
+        2010 2010 2 0120 0120 2 - US 1 MinDensity
+        2010 2010 2 0130 0130 2 - US 1 MaxDensity
+        2010 2010 2 0140 0140 2 - CS 1 Trim
+        2010 2010 2 0150 0150 2 - ST 1 ConfigurationInformation
+        2010 2010 2 0152 0152 2 - LT 1 ConfigurationInformationDescription
+        2010 2010 2 0154 0154 2 - IS 1 MaximumCollatedFilms
+        2010 2010 2 015E 015E 2 - US 1 Illumination
+        2010 2010 2 0160 0160 2 - US 1 ReflectedAmbientLight
+        2010 2010 2 0376 0376 2 - DS 2 PrinterPixelSpacing
+        2010 2010 2 0500 0500 2 - SQ 1 ReferencedFilmSessionSequence
+        2010 2010 2 0510 0510 2 - SQ 1 ReferencedImageBoxSequence
+        2010 2010 2 0520 0520 2 - SQ 1 ReferencedBasicAnnotationBoxSequence
+        2020 2020 2 0010 0010 2 - US 1 ImageBoxPosition
+        2020 2020 2 0020 0020 2 - CS 1 Polarity
+        2020 2020 2 0030 0030 2 - DS 1 RequestedImageSize
+        2020 2020 2 0040 0040 2 - CS 1 RequestedDecimateCropBehavior
+        2020 2020 2 0050 0050 2 - CS 1 RequestedResolutionID
+        2020 2020 2 00A0 00A0 2 - CS 1 RequestedImageSizeFlag
+        2020 2020 2 00A2 00A2 2 - CS 1 DecimateCropResult
+        2020 2020 2 0110 0110 2 - SQ 1 BasicGrayscaleImageSequence
+        2020 2020 2 0111 0111 2 - SQ 1 BasicColorImageSequence
+        2030 2030 2 0010 0010 2 - US 1 AnnotationPosition
+        2030 2030 2 0020 0020 2 - LO 1 TextString
+        2050 2050 2 0010 0010 2 - SQ 1 PresentationLUTSequence
+        2050 2050 2 0020 0020 2 - CS 1 PresentationLUTShape
+        2050 2050 2 0500 0500 2 - SQ 1 ReferencedPresentationLUTSequence
+        2100 2100 2 0020 0020 2 - CS 1 ExecutionStatus
+        2100 2100 2 0030 0030 2 - CS 1 ExecutionStatusInfo
+        2100 2100 2 0040 0040 2 - DA 1 CreationDate
+        2100 2100 2 0050 0050 2 - TM 1 CreationTime
+        2100 2100 2 0070 0070 2 - AE 1 Originator
+        2100 2100 2 0140 0140 2 - AE 1 DestinationAE
+        2100 2100 2 0160 0160 2 - SH 1 OwnerID
+        2100 2100 2 0170 0170 2 - IS 1 NumberOfFilms
+        2110 2110 2 0010 0010 2 - CS 1 PrinterStatus
+        2110 2110 2 0020 0020 2 - CS 1 PrinterStatusInfo
+        2110 2110 2 0030 0030 2 - LO 1 PrinterName
+        2130 2130 2 00A0 00A0 2 - SQ 1 ProposedStudySequence
+        2130 2130 2 00C0 00C0 2 - SQ 1 OriginalImageSequence
+        2200 2200 2 0001 0001 2 - CS 1 LabelUsingInformationExtractedFromInstances
+        2200 2200 2 0002 0002 2 - UT 1 LabelText
+        2200 2200 2 0003 0003 2 - CS 1 LabelStyleSelection
+        2200 2200 2 0004 0004 2 - LT 1 MediaDisposition
+        2200 2200 2 0005 0005 2 - LT 1 BarcodeValue
+        2200 2200 2 0006 0006 2 - CS 1 BarcodeSymbology
+        2200 2200 2 0007 0007 2 - CS 1 AllowMediaSplitting
+        2200 2200 2 0008 0008 2 - CS 1 IncludeNonDICOMObjects
+        2200 2200 2 0009 0009 2 - CS 1 IncludeDisplayApplication
+        2200 2200 2 000A 000A 2 - CS 1 PreserveCompositeInstancesAfterMediaCreation
+        2200 2200 2 000B 000B 2 - US 1 TotalNumberOfPiecesOfMediaCreated
+        2200 2200 2 000C 000C 2 - LO 1 RequestedMediaApplicationProfile
+        2200 2200 2 000D 000D 2 - SQ 1 ReferencedStorageMediaSequence
+        2200 2200 2 000E 000E 2 - AT 1-n FailureAttributes
+        2200 2200 2 000F 000F 2 - CS 1 AllowLossyCompression
+        2200 2200 2 0020 0020 2 - CS 1 RequestPriority
+        3002 3002 2 0002 0002 2 - SH 1 RTImageLabel
+        3002 3002 2 0003 0003 2 - LO 1 RTImageName
+        3002 3002 2 0004 0004 2 - ST 1 RTImageDescription
+        3002 3002 2 000A 000A 2 - CS 1 ReportedValuesOrigin
+        3002 3002 2 000C 000C 2 - CS 1 RTImagePlane
+        3002 3002 2 000D 000D 2 - DS 3 XRayImageReceptorTranslation
+        3002 3002 2 000E 000E 2 - DS 1 XRayImageReceptorAngle
+        3002 3002 2 0010 0010 2 - DS 6 RTImageOrientation
+        3002 3002 2 0011 0011 2 - DS 2 ImagePlanePixelSpacing
+        3002 3002 2 0012 0012 2 - DS 2 RTImagePosition
+        3002 3002 2 0020 0020 2 - SH 1 RadiationMachineName
+        3002 3002 2 0022 0022 2 - DS 1 RadiationMachineSAD
+        3002 3002 2 0024 0024 2 - DS 1 RadiationMachineSSD
+        3002 3002 2 0026 0026 2 - DS 1 RTImageSID
+        3002 3002 2 0028 0028 2 - DS 1 SourceToReferenceObjectDistance
+        3002 3002 2 0029 0029 2 - IS 1 FractionNumber
+        3002 3002 2 0030 0030 2 - SQ 1 ExposureSequence
+        3002 3002 2 0032 0032 2 - DS 1 MetersetExposure
+        3002 3002 2 0034 0034 2 - DS 4 DiaphragmPosition
+        3002 3002 2 0040 0040 2 - SQ 1 FluenceMapSequence
+        3002 3002 2 0041 0041 2 - CS 1 FluenceDataSource
+        3002 3002 2 0042 0042 2 - DS 1 FluenceDataScale
+        3002 3002 2 0050 0050 2 - SQ 1 PrimaryFluenceModeSequence
+        3002 3002 2 0051 0051 2 - CS 1 FluenceMode
+        3002 3002 2 0052 0052 2 - SH 1 FluenceModeID
+        3004 3004 2 0001 0001 2 - CS 1 DVHType
+        3004 3004 2 0002 0002 2 - CS 1 DoseUnits
+        3004 3004 2 0004 0004 2 - CS 1 DoseType
+        3004 3004 2 0005 0005 2 - CS 1 SpatialTransformOfDose
+        3004 3004 2 0006 0006 2 - LO 1 DoseComment
+        3004 3004 2 0008 0008 2 - DS 3 NormalizationPoint
+        3004 3004 2 000A 000A 2 - CS 1 DoseSummationType
+        3004 3004 2 000C 000C 2 - DS 2-n GridFrameOffsetVector
+        3004 3004 2 000E 000E 2 - DS 1 DoseGridScaling
+        3004 3004 2 0010 0010 2 - SQ 1 RTDoseROISequence
+        3004 3004 2 0012 0012 2 - DS 1 DoseValue
+        3004 3004 2 0014 0014 2 - CS 1-3 TissueHeterogeneityCorrection
+        3004 3004 2 0040 0040 2 - DS 3 DVHNormalizationPoint
+        3004 3004 2 0042 0042 2 - DS 1 DVHNormalizationDoseValue
+        3004 3004 2 0050 0050 2 - SQ 1 DVHSequence
+        3004 3004 2 0052 0052 2 - DS 1 DVHDoseScaling
+        3004 3004 2 0054 0054 2 - CS 1 DVHVolumeUnits
+        3004 3004 2 0056 0056 2 - IS 1 DVHNumberOfBins
+        3004 3004 2 0058 0058 2 - DS 2-2n DVHData
+        3004 3004 2 0060 0060 2 - SQ 1 DVHReferencedROISequence
+        3004 3004 2 0062 0062 2 - CS 1 DVHROIContributionType
+        3004 3004 2 0070 0070 2 - DS 1 DVHMinimumDose
+        3004 3004 2 0072 0072 2 - DS 1 DVHMaximumDose
+        3004 3004 2 0074 0074 2 - DS 1 DVHMeanDose
+        3006 3006 2 0002 0002 2 - SH 1 StructureSetLabel
+        3006 3006 2 0004 0004 2 - LO 1 StructureSetName
+        3006 3006 2 0006 0006 2 - ST 1 StructureSetDescription
+        3006 3006 2 0008 0008 2 - DA 1 StructureSetDate
+        3006 3006 2 0009 0009 2 - TM 1 StructureSetTime
+        3006 3006 2 0010 0010 2 - SQ 1 ReferencedFrameOfReferenceSequence
+        3006 3006 2 0012 0012 2 - SQ 1 RTReferencedStudySequence
+        3006 3006 2 0014 0014 2 - SQ 1 RTReferencedSeriesSequence
+        3006 3006 2 0016 0016 2 - SQ 1 ContourImageSequence
+        3006 3006 2 0018 0018 2 - SQ 1 PredecessorStructureSetSequence
+        3006 3006 2 0020 0020 2 - SQ 1 StructureSetROISequence
+        3006 3006 2 0022 0022 2 - IS 1 ROINumber
+        3006 3006 2 0024 0024 2 - UI 1 ReferencedFrameOfReferenceUID
+        3006 3006 2 0026 0026 2 - LO 1 ROIName
+        3006 3006 2 0028 0028 2 - ST 1 ROIDescription
+        3006 3006 2 002A 002A 2 - IS 3 ROIDisplayColor
+        3006 3006 2 002C 002C 2 - DS 1 ROIVolume
+        3006 3006 2 0030 0030 2 - SQ 1 RTRelatedROISequence
+        3006 3006 2 0033 0033 2 - CS 1 RTROIRelationship
+        3006 3006 2 0036 0036 2 - CS 1 ROIGenerationAlgorithm
+        3006 3006 2 0037 0037 2 - SQ 1 ROIDerivationAlgorithmIdentificationSequence
+        3006 3006 2 0038 0038 2 - LO 1 ROIGenerationDescription
+        3006 3006 2 0039 0039 2 - SQ 1 ROIContourSequence
+        3006 3006 2 0040 0040 2 - SQ 1 ContourSequence
+        3006 3006 2 0042 0042 2 - CS 1 ContourGeometricType
+        3006 3006 2 0046 0046 2 - IS 1 NumberOfContourPoints
+        3006 3006 2 0048 0048 2 - IS 1 ContourNumber
+        3006 3006 2 004A 004A 2 - SQ 1 SourcePixelPlanesCharacteristicsSequence
+        3006 3006 2 0050 0050 2 - DS 3-3n ContourData
+        3006 3006 2 0080 0080 2 - SQ 1 RTROIObservationsSequence
+        3006 3006 2 0082 0082 2 - IS 1 ObservationNumber
+        3006 3006 2 0084 0084 2 - IS 1 ReferencedROINumber
+        3006 3006 2 0085 0085 2 - SH 1 ROIObservationLabel
+        3006 3006 2 0086 0086 2 - SQ 1 RTROIIdentificationCodeSequence
+        3006 3006 2 0088 0088 2 - ST 1 ROIObservationDescription
+        3006 3006 2 00A0 00A0 2 - SQ 1 RelatedRTROIObservationsSequence
+        3006 3006 2 00A4 00A4 2 - CS 1 RTROIInterpretedType
+        3006 3006 2 00A6 00A6 2 - PN 1 ROIInterpreter
+        3006 3006 2 00B0 00B0 2 - SQ 1 ROIPhysicalPropertiesSequence
+        3006 3006 2 00B2 00B2 2 - CS 1 ROIPhysicalProperty
+        3006 3006 2 00B4 00B4 2 - DS 1 ROIPhysicalPropertyValue
+        3006 3006 2 00B6 00B6 2 - SQ 1 ROIElementalCompositionSequence
+        3006 3006 2 00B7 00B7 2 - US 1 ROIElementalCompositionAtomicNumber
+        3006 3006 2 00B8 00B8 2 - FL 1 ROIElementalCompositionAtomicMassFraction
+        3006 3006 2 00C6 00C6 2 - DS 16 FrameOfReferenceTransformationMatrix
+        3006 3006 2 00C8 00C8 2 - LO 1 FrameOfReferenceTransformationComment
+        3006 3006 2 00C9 00C9 2 - SQ 1 PatientLocationCoordinatesSequence
+        3006 3006 2 00CA 00CA 2 - SQ 1 PatientLocationCoordinatesCodeSequence
+        3006 3006 2 00CB 00CB 2 - SQ 1 PatientSupportPositionSequence
+        3008 3008 2 0010 0010 2 - SQ 1 MeasuredDoseReferenceSequence
+        3008 3008 2 0012 0012 2 - ST 1 MeasuredDoseDescription
+        3008 3008 2 0014 0014 2 - CS 1 MeasuredDoseType
+        3008 3008 2 0016 0016 2 - DS 1 MeasuredDoseValue
+        3008 3008 2 0020 0020 2 - SQ 1 TreatmentSessionBeamSequence
+        3008 3008 2 0021 0021 2 - SQ 1 TreatmentSessionIonBeamSequence
+        3008 3008 2 0022 0022 2 - IS 1 CurrentFractionNumber
+        3008 3008 2 0024 0024 2 - DA 1 TreatmentControlPointDate
+        3008 3008 2 0025 0025 2 - TM 1 TreatmentControlPointTime
+        3008 3008 2 002A 002A 2 - CS 1 TreatmentTerminationStatus
+        3008 3008 2 002B 002B 2 - SH 1 TreatmentTerminationCode
+        3008 3008 2 002C 002C 2 - CS 1 TreatmentVerificationStatus
+        3008 3008 2 0030 0030 2 - SQ 1 ReferencedTreatmentRecordSequence
+        3008 3008 2 0032 0032 2 - DS 1 SpecifiedPrimaryMeterset
+        3008 3008 2 0033 0033 2 - DS 1 SpecifiedSecondaryMeterset
+        3008 3008 2 0036 0036 2 - DS 1 DeliveredPrimaryMeterset
+        3008 3008 2 0037 0037 2 - DS 1 DeliveredSecondaryMeterset
+        3008 3008 2 003A 003A 2 - DS 1 SpecifiedTreatmentTime
+        3008 3008 2 003B 003B 2 - DS 1 DeliveredTreatmentTime
+        3008 3008 2 0040 0040 2 - SQ 1 ControlPointDeliverySequence
+        3008 3008 2 0041 0041 2 - SQ 1 IonControlPointDeliverySequence
+        3008 3008 2 0042 0042 2 - DS 1 SpecifiedMeterset
+        3008 3008 2 0044 0044 2 - DS 1 DeliveredMeterset
+        3008 3008 2 0045 0045 2 - FL 1 MetersetRateSet
+        3008 3008 2 0046 0046 2 - FL 1 MetersetRateDelivered
+        3008 3008 2 0047 0047 2 - FL 1-n ScanSpotMetersetsDelivered
+        3008 3008 2 0048 0048 2 - DS 1 DoseRateDelivered
+        3008 3008 2 0050 0050 2 - SQ 1 TreatmentSummaryCalculatedDoseReferenceSequence
+        3008 3008 2 0052 0052 2 - DS 1 CumulativeDoseToDoseReference
+        3008 3008 2 0054 0054 2 - DA 1 FirstTreatmentDate
+        3008 3008 2 0056 0056 2 - DA 1 MostRecentTreatmentDate
+        3008 3008 2 005A 005A 2 - IS 1 NumberOfFractionsDelivered
+        3008 3008 2 0060 0060 2 - SQ 1 OverrideSequence
+        3008 3008 2 0061 0061 2 - AT 1 ParameterSequencePointer
+        3008 3008 2 0062 0062 2 - AT 1 OverrideParameterPointer
+        3008 3008 2 0063 0063 2 - IS 1 ParameterItemIndex
+        3008 3008 2 0064 0064 2 - IS 1 MeasuredDoseReferenceNumber
+        3008 3008 2 0065 0065 2 - AT 1 ParameterPointer
+        3008 3008 2 0066 0066 2 - ST 1 OverrideReason
+        3008 3008 2 0067 0067 2 - US 1 ParameterValueNumber
+        3008 3008 2 0068 0068 2 - SQ 1 CorrectedParameterSequence
+        3008 3008 2 006A 006A 2 - FL 1 CorrectionValue
+        3008 3008 2 0070 0070 2 - SQ 1 CalculatedDoseReferenceSequence
+        3008 3008 2 0072 0072 2 - IS 1 CalculatedDoseReferenceNumber
+        3008 3008 2 0074 0074 2 - ST 1 CalculatedDoseReferenceDescription
+        3008 3008 2 0076 0076 2 - DS 1 CalculatedDoseReferenceDoseValue
+        3008 3008 2 0078 0078 2 - DS 1 StartMeterset
+        3008 3008 2 007A 007A 2 - DS 1 EndMeterset
+        3008 3008 2 0080 0080 2 - SQ 1 ReferencedMeasuredDoseReferenceSequence
+        3008 3008 2 0082 0082 2 - IS 1 ReferencedMeasuredDoseReferenceNumber
+        3008 3008 2 0090 0090 2 - SQ 1 ReferencedCalculatedDoseReferenceSequence
+        3008 3008 2 0092 0092 2 - IS 1 ReferencedCalculatedDoseReferenceNumber
+        3008 3008 2 00A0 00A0 2 - SQ 1 BeamLimitingDeviceLeafPairsSequence
+        3008 3008 2 00B0 00B0 2 - SQ 1 RecordedWedgeSequence
+        3008 3008 2 00C0 00C0 2 - SQ 1 RecordedCompensatorSequence
+        3008 3008 2 00D0 00D0 2 - SQ 1 RecordedBlockSequence
+        3008 3008 2 00D1 00D1 2 - SQ 1 RecordedBlockSlabSequence
+        3008 3008 2 00E0 00E0 2 - SQ 1 TreatmentSummaryMeasuredDoseReferenceSequence
+        3008 3008 2 00F0 00F0 2 - SQ 1 RecordedSnoutSequence
+        3008 3008 2 00F2 00F2 2 - SQ 1 RecordedRangeShifterSequence
+        3008 3008 2 00F4 00F4 2 - SQ 1 RecordedLateralSpreadingDeviceSequence
+        3008 3008 2 00F6 00F6 2 - SQ 1 RecordedRangeModulatorSequence
+        3008 3008 2 0100 0100 2 - SQ 1 RecordedSourceSequence
+        3008 3008 2 0105 0105 2 - LO 1 SourceSerialNumber
+        3008 3008 2 0110 0110 2 - SQ 1 TreatmentSessionApplicationSetupSequence
+        3008 3008 2 0116 0116 2 - CS 1 ApplicationSetupCheck
+        3008 3008 2 0120 0120 2 - SQ 1 RecordedBrachyAccessoryDeviceSequence
+        3008 3008 2 0122 0122 2 - IS 1 ReferencedBrachyAccessoryDeviceNumber
+        3008 3008 2 0130 0130 2 - SQ 1 RecordedChannelSequence
+        3008 3008 2 0132 0132 2 - DS 1 SpecifiedChannelTotalTime
+        3008 3008 2 0134 0134 2 - DS 1 DeliveredChannelTotalTime
+        3008 3008 2 0136 0136 2 - IS 1 SpecifiedNumberOfPulses
+        3008 3008 2 0138 0138 2 - IS 1 DeliveredNumberOfPulses
+        3008 3008 2 013A 013A 2 - DS 1 SpecifiedPulseRepetitionInterval
+        3008 3008 2 013C 013C 2 - DS 1 DeliveredPulseRepetitionInterval
+        3008 3008 2 0140 0140 2 - SQ 1 RecordedSourceApplicatorSequence
+        3008 3008 2 0142 0142 2 - IS 1 ReferencedSourceApplicatorNumber
+        3008 3008 2 0150 0150 2 - SQ 1 RecordedChannelShieldSequence
+        3008 3008 2 0152 0152 2 - IS 1 ReferencedChannelShieldNumber
+        3008 3008 2 0160 0160 2 - SQ 1 BrachyControlPointDeliveredSequence
+        3008 3008 2 0162 0162 2 - DA 1 SafePositionExitDate
+        3008 3008 2 0164 0164 2 - TM 1 SafePositionExitTime
+        3008 3008 2 0166 0166 2 - DA 1 SafePositionReturnDate
+        3008 3008 2 0168 0168 2 - TM 1 SafePositionReturnTime
+        3008 3008 2 0171 0171 2 - SQ 1 PulseSpecificBrachyControlPointDeliveredSequence
+        3008 3008 2 0172 0172 2 - US 1 PulseNumber
+        3008 3008 2 0173 0173 2 - SQ 1 BrachyPulseControlPointDeliveredSequence
+        3008 3008 2 0200 0200 2 - CS 1 CurrentTreatmentStatus
+        3008 3008 2 0202 0202 2 - ST 1 TreatmentStatusComment
+        3008 3008 2 0220 0220 2 - SQ 1 FractionGroupSummarySequence
+        3008 3008 2 0223 0223 2 - IS 1 ReferencedFractionNumber
+        3008 3008 2 0224 0224 2 - CS 1 FractionGroupType
+        3008 3008 2 0230 0230 2 - CS 1 BeamStopperPosition
+        3008 3008 2 0240 0240 2 - SQ 1 FractionStatusSummarySequence
+        3008 3008 2 0250 0250 2 - DA 1 TreatmentDate
+        3008 3008 2 0251 0251 2 - TM 1 TreatmentTime
+        300A 300A 2 0002 0002 2 - SH 1 RTPlanLabel
+        300A 300A 2 0003 0003 2 - LO 1 RTPlanName
+        300A 300A 2 0004 0004 2 - ST 1 RTPlanDescription
+        300A 300A 2 0006 0006 2 - DA 1 RTPlanDate
+        300A 300A 2 0007 0007 2 - TM 1 RTPlanTime
+        300A 300A 2 0009 0009 2 - LO 1-n TreatmentProtocols
+        300A 300A 2 000A 000A 2 - CS 1 PlanIntent
+        300A 300A 2 000C 000C 2 - CS 1 RTPlanGeometry
+        300A 300A 2 000E 000E 2 - ST 1 PrescriptionDescription
+        300A 300A 2 0010 0010 2 - SQ 1 DoseReferenceSequence
+        300A 300A 2 0012 0012 2 - IS 1 DoseReferenceNumber
+        300A 300A 2 0013 0013 2 - UI 1 DoseReferenceUID
+        300A 300A 2 0014 0014 2 - CS 1 DoseReferenceStructureType
+        300A 300A 2 0015 0015 2 - CS 1 NominalBeamEnergyUnit
+        300A 300A 2 0016 0016 2 - LO 1 DoseReferenceDescription
+        300A 300A 2 0018 0018 2 - DS 3 DoseReferencePointCoordinates
+        300A 300A 2 001A 001A 2 - DS 1 NominalPriorDose
+        300A 300A 2 0020 0020 2 - CS 1 DoseReferenceType
+        300A 300A 2 0021 0021 2 - DS 1 ConstraintWeight
+        300A 300A 2 0022 0022 2 - DS 1 DeliveryWarningDose
+        300A 300A 2 0023 0023 2 - DS 1 DeliveryMaximumDose
+        300A 300A 2 0025 0025 2 - DS 1 TargetMinimumDose
+        300A 300A 2 0026 0026 2 - DS 1 TargetPrescriptionDose
+        300A 300A 2 0027 0027 2 - DS 1 TargetMaximumDose
+        300A 300A 2 0028 0028 2 - DS 1 TargetUnderdoseVolumeFraction
+        300A 300A 2 002A 002A 2 - DS 1 OrganAtRiskFullVolumeDose
+        300A 300A 2 002B 002B 2 - DS 1 OrganAtRiskLimitDose
+        300A 300A 2 002C 002C 2 - DS 1 OrganAtRiskMaximumDose
+        300A 300A 2 002D 002D 2 - DS 1 OrganAtRiskOverdoseVolumeFraction
+        300A 300A 2 0040 0040 2 - SQ 1 ToleranceTableSequence
+        300A 300A 2 0042 0042 2 - IS 1 ToleranceTableNumber
+        300A 300A 2 0043 0043 2 - SH 1 ToleranceTableLabel
+        300A 300A 2 0044 0044 2 - DS 1 GantryAngleTolerance
+        300A 300A 2 0046 0046 2 - DS 1 BeamLimitingDeviceAngleTolerance
+        300A 300A 2 0048 0048 2 - SQ 1 BeamLimitingDeviceToleranceSequence
+        300A 300A 2 004A 004A 2 - DS 1 BeamLimitingDevicePositionTolerance
+        300A 300A 2 004B 004B 2 - FL 1 SnoutPositionTolerance
+        300A 300A 2 004C 004C 2 - DS 1 PatientSupportAngleTolerance
+        300A 300A 2 004E 004E 2 - DS 1 TableTopEccentricAngleTolerance
+        300A 300A 2 004F 004F 2 - FL 1 TableTopPitchAngleTolerance
+        300A 300A 2 0050 0050 2 - FL 1 TableTopRollAngleTolerance
+        300A 300A 2 0051 0051 2 - DS 1 TableTopVerticalPositionTolerance
+        300A 300A 2 0052 0052 2 - DS 1 TableTopLongitudinalPositionTolerance
+        300A 300A 2 0053 0053 2 - DS 1 TableTopLateralPositionTolerance
+        300A 300A 2 0055 0055 2 - CS 1 RTPlanRelationship
+        300A 300A 2 0070 0070 2 - SQ 1 FractionGroupSequence
+        300A 300A 2 0071 0071 2 - IS 1 FractionGroupNumber
+        300A 300A 2 0072 0072 2 - LO 1 FractionGroupDescription
+        300A 300A 2 0078 0078 2 - IS 1 NumberOfFractionsPlanned
+        300A 300A 2 0079 0079 2 - IS 1 NumberOfFractionPatternDigitsPerDay
+        300A 300A 2 007A 007A 2 - IS 1 RepeatFractionCycleLength
+        300A 300A 2 007B 007B 2 - LT 1 FractionPattern
+        300A 300A 2 0080 0080 2 - IS 1 NumberOfBeams
+        300A 300A 2 0083 0083 2 - UI 1 ReferencedDoseReferenceUID
+        300A 300A 2 0084 0084 2 - DS 1 BeamDose
+        300A 300A 2 0086 0086 2 - DS 1 BeamMeterset
+        300A 300A 2 0088 0088 2 - FL 1 BeamDosePointDepth
+        300A 300A 2 0089 0089 2 - FL 1 BeamDosePointEquivalentDepth
+        300A 300A 2 008A 008A 2 - FL 1 BeamDosePointSSD
+        300A 300A 2 008B 008B 2 - CS 1 BeamDoseMeaning
+        300A 300A 2 008C 008C 2 - SQ 1 BeamDoseVerificationControlPointSequence
+        300A 300A 2 0090 0090 2 - CS 1 BeamDoseType
+        300A 300A 2 0091 0091 2 - DS 1 AlternateBeamDose
+        300A 300A 2 0092 0092 2 - CS 1 AlternateBeamDoseType
+        300A 300A 2 0093 0093 2 - CS 1 DepthValueAveragingFlag
+        300A 300A 2 0094 0094 2 - DS 1 BeamDosePointSourceToExternalContourDistance
+        300A 300A 2 00A0 00A0 2 - IS 1 NumberOfBrachyApplicationSetups
+        300A 300A 2 00A2 00A2 2 - DS 3 BrachyApplicationSetupDoseSpecificationPoint
+        300A 300A 2 00A4 00A4 2 - DS 1 BrachyApplicationSetupDose
+        300A 300A 2 00B0 00B0 2 - SQ 1 BeamSequence
+        300A 300A 2 00B2 00B2 2 - SH 1 TreatmentMachineName
+        300A 300A 2 00B3 00B3 2 - CS 1 PrimaryDosimeterUnit
+        300A 300A 2 00B4 00B4 2 - DS 1 SourceAxisDistance
+        300A 300A 2 00B6 00B6 2 - SQ 1 BeamLimitingDeviceSequence
+        300A 300A 2 00B8 00B8 2 - CS 1 RTBeamLimitingDeviceType
+        300A 300A 2 00BA 00BA 2 - DS 1 SourceToBeamLimitingDeviceDistance
+        300A 300A 2 00BB 00BB 2 - FL 1 IsocenterToBeamLimitingDeviceDistance
+        300A 300A 2 00BC 00BC 2 - IS 1 NumberOfLeafJawPairs
+        300A 300A 2 00BE 00BE 2 - DS 3-n LeafPositionBoundaries
+        300A 300A 2 00C0 00C0 2 - IS 1 BeamNumber
+        300A 300A 2 00C2 00C2 2 - LO 1 BeamName
+        300A 300A 2 00C3 00C3 2 - ST 1 BeamDescription
+        300A 300A 2 00C4 00C4 2 - CS 1 BeamType
+        300A 300A 2 00C5 00C5 2 - FD 1 BeamDeliveryDurationLimit
+        300A 300A 2 00C6 00C6 2 - CS 1 RadiationType
+        300A 300A 2 00C7 00C7 2 - CS 1 HighDoseTechniqueType
+        300A 300A 2 00C8 00C8 2 - IS 1 ReferenceImageNumber
+        300A 300A 2 00CA 00CA 2 - SQ 1 PlannedVerificationImageSequence
+        300A 300A 2 00CC 00CC 2 - LO 1-n ImagingDeviceSpecificAcquisitionParameters
+        300A 300A 2 00CE 00CE 2 - CS 1 TreatmentDeliveryType
+        300A 300A 2 00D0 00D0 2 - IS 1 NumberOfWedges
+        300A 300A 2 00D1 00D1 2 - SQ 1 WedgeSequence
+        300A 300A 2 00D2 00D2 2 - IS 1 WedgeNumber
+        300A 300A 2 00D3 00D3 2 - CS 1 WedgeType
+        300A 300A 2 00D4 00D4 2 - SH 1 WedgeID
+        300A 300A 2 00D5 00D5 2 - IS 1 WedgeAngle
+        300A 300A 2 00D6 00D6 2 - DS 1 WedgeFactor
+        300A 300A 2 00D7 00D7 2 - FL 1 TotalWedgeTrayWaterEquivalentThickness
+        300A 300A 2 00D8 00D8 2 - DS 1 WedgeOrientation
+        300A 300A 2 00D9 00D9 2 - FL 1 IsocenterToWedgeTrayDistance
+        300A 300A 2 00DA 00DA 2 - DS 1 SourceToWedgeTrayDistance
+        300A 300A 2 00DB 00DB 2 - FL 1 WedgeThinEdgePosition
+        300A 300A 2 00DC 00DC 2 - SH 1 BolusID
+        300A 300A 2 00DD 00DD 2 - ST 1 BolusDescription
+        300A 300A 2 00DE 00DE 2 - DS 1 EffectiveWedgeAngle
+        300A 300A 2 00E0 00E0 2 - IS 1 NumberOfCompensators
+        300A 300A 2 00E1 00E1 2 - SH 1 MaterialID
+        300A 300A 2 00E2 00E2 2 - DS 1 TotalCompensatorTrayFactor
+        300A 300A 2 00E3 00E3 2 - SQ 1 CompensatorSequence
+        300A 300A 2 00E4 00E4 2 - IS 1 CompensatorNumber
+        300A 300A 2 00E5 00E5 2 - SH 1 CompensatorID
+        300A 300A 2 00E6 00E6 2 - DS 1 SourceToCompensatorTrayDistance
+        300A 300A 2 00E7 00E7 2 - IS 1 CompensatorRows
+        300A 300A 2 00E8 00E8 2 - IS 1 CompensatorColumns
+        300A 300A 2 00E9 00E9 2 - DS 2 CompensatorPixelSpacing
+        300A 300A 2 00EA 00EA 2 - DS 2 CompensatorPosition
+        300A 300A 2 00EB 00EB 2 - DS 1-n CompensatorTransmissionData
+        300A 300A 2 00EC 00EC 2 - DS 1-n CompensatorThicknessData
+        300A 300A 2 00ED 00ED 2 - IS 1 NumberOfBoli
+        300A 300A 2 00EE 00EE 2 - CS 1 CompensatorType
+        300A 300A 2 00EF 00EF 2 - SH 1 CompensatorTrayID
+        300A 300A 2 00F0 00F0 2 - IS 1 NumberOfBlocks
+        300A 300A 2 00F2 00F2 2 - DS 1 TotalBlockTrayFactor
+        300A 300A 2 00F3 00F3 2 - FL 1 TotalBlockTrayWaterEquivalentThickness
+        300A 300A 2 00F4 00F4 2 - SQ 1 BlockSequence
+        300A 300A 2 00F5 00F5 2 - SH 1 BlockTrayID
+        300A 300A 2 00F6 00F6 2 - DS 1 SourceToBlockTrayDistance
+        300A 300A 2 00F7 00F7 2 - FL 1 IsocenterToBlockTrayDistance
+        300A 300A 2 00F8 00F8 2 - CS 1 BlockType
+        300A 300A 2 00F9 00F9 2 - LO 1 AccessoryCode
+        300A 300A 2 00FA 00FA 2 - CS 1 BlockDivergence
+        300A 300A 2 00FB 00FB 2 - CS 1 BlockMountingPosition
+        300A 300A 2 00FC 00FC 2 - IS 1 BlockNumber
+        300A 300A 2 00FE 00FE 2 - LO 1 BlockName
+        300A 300A 2 0100 0100 2 - DS 1 BlockThickness
+        300A 300A 2 0102 0102 2 - DS 1 BlockTransmission
+        300A 300A 2 0104 0104 2 - IS 1 BlockNumberOfPoints
+        300A 300A 2 0106 0106 2 - DS 2-2n BlockData
+        300A 300A 2 0107 0107 2 - SQ 1 ApplicatorSequence
+        300A 300A 2 0108 0108 2 - SH 1 ApplicatorID
+        300A 300A 2 0109 0109 2 - CS 1 ApplicatorType
+        300A 300A 2 010A 010A 2 - LO 1 ApplicatorDescription
+        300A 300A 2 010C 010C 2 - DS 1 CumulativeDoseReferenceCoefficient
+        300A 300A 2 010E 010E 2 - DS 1 FinalCumulativeMetersetWeight
+        300A 300A 2 0110 0110 2 - IS 1 NumberOfControlPoints
+        300A 300A 2 0111 0111 2 - SQ 1 ControlPointSequence
+        300A 300A 2 0112 0112 2 - IS 1 ControlPointIndex
+        300A 300A 2 0114 0114 2 - DS 1 NominalBeamEnergy
+        300A 300A 2 0115 0115 2 - DS 1 DoseRateSet
+        300A 300A 2 0116 0116 2 - SQ 1 WedgePositionSequence
+        300A 300A 2 0118 0118 2 - CS 1 WedgePosition
+        300A 300A 2 011A 011A 2 - SQ 1 BeamLimitingDevicePositionSequence
+        300A 300A 2 011C 011C 2 - DS 2-2n LeafJawPositions
+        300A 300A 2 011E 011E 2 - DS 1 GantryAngle
+        300A 300A 2 011F 011F 2 - CS 1 GantryRotationDirection
+        300A 300A 2 0120 0120 2 - DS 1 BeamLimitingDeviceAngle
+        300A 300A 2 0121 0121 2 - CS 1 BeamLimitingDeviceRotationDirection
+        300A 300A 2 0122 0122 2 - DS 1 PatientSupportAngle
+        300A 300A 2 0123 0123 2 - CS 1 PatientSupportRotationDirection
+        300A 300A 2 0124 0124 2 - DS 1 TableTopEccentricAxisDistance
+        300A 300A 2 0125 0125 2 - DS 1 TableTopEccentricAngle
+        300A 300A 2 0126 0126 2 - CS 1 TableTopEccentricRotationDirection
+        300A 300A 2 0128 0128 2 - DS 1 TableTopVerticalPosition
+        300A 300A 2 0129 0129 2 - DS 1 TableTopLongitudinalPosition
+        300A 300A 2 012A 012A 2 - DS 1 TableTopLateralPosition
+        300A 300A 2 012C 012C 2 - DS 3 IsocenterPosition
+        300A 300A 2 012E 012E 2 - DS 3 SurfaceEntryPoint
+        300A 300A 2 0130 0130 2 - DS 1 SourceToSurfaceDistance
+        300A 300A 2 0131 0131 2 - FL 1 AverageBeamDosePointSourceToExternalContourDistance
+        300A 300A 2 0132 0132 2 - FL 1 SourceToExternalContourDistance
+        300A 300A 2 0133 0133 2 - FL 3 ExternalContourEntryPoint
+        300A 300A 2 0134 0134 2 - DS 1 CumulativeMetersetWeight
+        300A 300A 2 0140 0140 2 - FL 1 TableTopPitchAngle
+        300A 300A 2 0142 0142 2 - CS 1 TableTopPitchRotationDirection
+        300A 300A 2 0144 0144 2 - FL 1 TableTopRollAngle
+        300A 300A 2 0146 0146 2 - CS 1 TableTopRollRotationDirection
+        300A 300A 2 0148 0148 2 - FL 1 HeadFixationAngle
+        300A 300A 2 014A 014A 2 - FL 1 GantryPitchAngle
+        300A 300A 2 014C 014C 2 - CS 1 GantryPitchRotationDirection
+        300A 300A 2 014E 014E 2 - FL 1 GantryPitchAngleTolerance
+        300A 300A 2 0150 0150 2 - CS 1 FixationEye
+        300A 300A 2 0151 0151 2 - DS 1 ChairHeadFramePosition
+        300A 300A 2 0152 0152 2 - DS 1 HeadFixationAngleTolerance
+        300A 300A 2 0153 0153 2 - DS 1 ChairHeadFramePositionTolerance
+        300A 300A 2 0154 0154 2 - DS 1 FixationLightAzimuthalAngleTolerance
+        300A 300A 2 0155 0155 2 - DS 1 FixationLightPolarAngleTolerance
+        300A 300A 2 0180 0180 2 - SQ 1 PatientSetupSequence
+        300A 300A 2 0182 0182 2 - IS 1 PatientSetupNumber
+        300A 300A 2 0183 0183 2 - LO 1 PatientSetupLabel
+        300A 300A 2 0184 0184 2 - LO 1 PatientAdditionalPosition
+        300A 300A 2 0190 0190 2 - SQ 1 FixationDeviceSequence
+        300A 300A 2 0192 0192 2 - CS 1 FixationDeviceType
+        300A 300A 2 0194 0194 2 - SH 1 FixationDeviceLabel
+        300A 300A 2 0196 0196 2 - ST 1 FixationDeviceDescription
+        300A 300A 2 0198 0198 2 - SH 1 FixationDevicePosition
+        300A 300A 2 0199 0199 2 - FL 1 FixationDevicePitchAngle
+        300A 300A 2 019A 019A 2 - FL 1 FixationDeviceRollAngle
+        300A 300A 2 01A0 01A0 2 - SQ 1 ShieldingDeviceSequence
+        300A 300A 2 01A2 01A2 2 - CS 1 ShieldingDeviceType
+        300A 300A 2 01A4 01A4 2 - SH 1 ShieldingDeviceLabel
+        300A 300A 2 01A6 01A6 2 - ST 1 ShieldingDeviceDescription
+        300A 300A 2 01A8 01A8 2 - SH 1 ShieldingDevicePosition
+        300A 300A 2 01B0 01B0 2 - CS 1 SetupTechnique
+        300A 300A 2 01B2 01B2 2 - ST 1 SetupTechniqueDescription
+        300A 300A 2 01B4 01B4 2 - SQ 1 SetupDeviceSequence
+        300A 300A 2 01B6 01B6 2 - CS 1 SetupDeviceType
+        300A 300A 2 01B8 01B8 2 - SH 1 SetupDeviceLabel
+        300A 300A 2 01BA 01BA 2 - ST 1 SetupDeviceDescription
+        300A 300A 2 01BC 01BC 2 - DS 1 SetupDeviceParameter
+        300A 300A 2 01D0 01D0 2 - ST 1 SetupReferenceDescription
+        300A 300A 2 01D2 01D2 2 - DS 1 TableTopVerticalSetupDisplacement
+        300A 300A 2 01D4 01D4 2 - DS 1 TableTopLongitudinalSetupDisplacement
+        300A 300A 2 01D6 01D6 2 - DS 1 TableTopLateralSetupDisplacement
+        300A 300A 2 0200 0200 2 - CS 1 BrachyTreatmentTechnique
+        300A 300A 2 0202 0202 2 - CS 1 BrachyTreatmentType
+        300A 300A 2 0206 0206 2 - SQ 1 TreatmentMachineSequence
+        300A 300A 2 0210 0210 2 - SQ 1 SourceSequence
+        300A 300A 2 0212 0212 2 - IS 1 SourceNumber
+        300A 300A 2 0214 0214 2 - CS 1 SourceType
+        300A 300A 2 0216 0216 2 - LO 1 SourceManufacturer
+        300A 300A 2 0218 0218 2 - DS 1 ActiveSourceDiameter
+        300A 300A 2 021A 021A 2 - DS 1 ActiveSourceLength
+        300A 300A 2 021B 021B 2 - SH 1 SourceModelID
+        300A 300A 2 021C 021C 2 - LO 1 SourceDescription
+        300A 300A 2 0222 0222 2 - DS 1 SourceEncapsulationNominalThickness
+        300A 300A 2 0224 0224 2 - DS 1 SourceEncapsulationNominalTransmission
+        300A 300A 2 0226 0226 2 - LO 1 SourceIsotopeName
+        300A 300A 2 0228 0228 2 - DS 1 SourceIsotopeHalfLife
+        300A 300A 2 0229 0229 2 - CS 1 SourceStrengthUnits
+        300A 300A 2 022A 022A 2 - DS 1 ReferenceAirKermaRate
+        300A 300A 2 022B 022B 2 - DS 1 SourceStrength
+        300A 300A 2 022C 022C 2 - DA 1 SourceStrengthReferenceDate
+        300A 300A 2 022E 022E 2 - TM 1 SourceStrengthReferenceTime
+        300A 300A 2 0230 0230 2 - SQ 1 ApplicationSetupSequence
+        300A 300A 2 0232 0232 2 - CS 1 ApplicationSetupType
+        300A 300A 2 0234 0234 2 - IS 1 ApplicationSetupNumber
+        300A 300A 2 0236 0236 2 - LO 1 ApplicationSetupName
+        300A 300A 2 0238 0238 2 - LO 1 ApplicationSetupManufacturer
+        300A 300A 2 0240 0240 2 - IS 1 TemplateNumber
+        300A 300A 2 0242 0242 2 - SH 1 TemplateType
+        300A 300A 2 0244 0244 2 - LO 1 TemplateName
+        300A 300A 2 0250 0250 2 - DS 1 TotalReferenceAirKerma
+        300A 300A 2 0260 0260 2 - SQ 1 BrachyAccessoryDeviceSequence
+        300A 300A 2 0262 0262 2 - IS 1 BrachyAccessoryDeviceNumber
+        300A 300A 2 0263 0263 2 - SH 1 BrachyAccessoryDeviceID
+        300A 300A 2 0264 0264 2 - CS 1 BrachyAccessoryDeviceType
+        300A 300A 2 0266 0266 2 - LO 1 BrachyAccessoryDeviceName
+        300A 300A 2 026A 026A 2 - DS 1 BrachyAccessoryDeviceNominalThickness
+        300A 300A 2 026C 026C 2 - DS 1 BrachyAccessoryDeviceNominalTransmission
+        300A 300A 2 0271 0271 2 - DS 1 ChannelEffectiveLength
+        300A 300A 2 0272 0272 2 - DS 1 ChannelInnerLength
+        300A 300A 2 0273 0273 2 - SH 1 AfterloaderChannelID
+        300A 300A 2 0274 0274 2 - DS 1 SourceApplicatorTipLength
+        300A 300A 2 0280 0280 2 - SQ 1 ChannelSequence
+        300A 300A 2 0282 0282 2 - IS 1 ChannelNumber
+        300A 300A 2 0284 0284 2 - DS 1 ChannelLength
+        300A 300A 2 0286 0286 2 - DS 1 ChannelTotalTime
+        300A 300A 2 0288 0288 2 - CS 1 SourceMovementType
+        300A 300A 2 028A 028A 2 - IS 1 NumberOfPulses
+        300A 300A 2 028C 028C 2 - DS 1 PulseRepetitionInterval
+        300A 300A 2 0290 0290 2 - IS 1 SourceApplicatorNumber
+        300A 300A 2 0291 0291 2 - SH 1 SourceApplicatorID
+        300A 300A 2 0292 0292 2 - CS 1 SourceApplicatorType
+        300A 300A 2 0294 0294 2 - LO 1 SourceApplicatorName
+        300A 300A 2 0296 0296 2 - DS 1 SourceApplicatorLength
+        300A 300A 2 0298 0298 2 - LO 1 SourceApplicatorManufacturer
+        300A 300A 2 029C 029C 2 - DS 1 SourceApplicatorWallNominalThickness
+        300A 300A 2 029E 029E 2 - DS 1 SourceApplicatorWallNominalTransmission
+        300A 300A 2 02A0 02A0 2 - DS 1 SourceApplicatorStepSize
+        300A 300A 2 02A1 02A1 2 - IS 1 ApplicatorShapeReferencedROINumber
+        300A 300A 2 02A2 02A2 2 - IS 1 TransferTubeNumber
+        300A 300A 2 02A4 02A4 2 - DS 1 TransferTubeLength
+        300A 300A 2 02B0 02B0 2 - SQ 1 ChannelShieldSequence
+        300A 300A 2 02B2 02B2 2 - IS 1 ChannelShieldNumber
+        300A 300A 2 02B3 02B3 2 - SH 1 ChannelShieldID
+        300A 300A 2 02B4 02B4 2 - LO 1 ChannelShieldName
+        300A 300A 2 02B8 02B8 2 - DS 1 ChannelShieldNominalThickness
+        300A 300A 2 02BA 02BA 2 - DS 1 ChannelShieldNominalTransmission
+        300A 300A 2 02C8 02C8 2 - DS 1 FinalCumulativeTimeWeight
+        300A 300A 2 02D0 02D0 2 - SQ 1 BrachyControlPointSequence
+        300A 300A 2 02D2 02D2 2 - DS 1 ControlPointRelativePosition
+        300A 300A 2 02D4 02D4 2 - DS 3 ControlPoint3DPosition
+        300A 300A 2 02D6 02D6 2 - DS 1 CumulativeTimeWeight
+        300A 300A 2 02E0 02E0 2 - CS 1 CompensatorDivergence
+        300A 300A 2 02E1 02E1 2 - CS 1 CompensatorMountingPosition
+        300A 300A 2 02E2 02E2 2 - DS 1-n SourceToCompensatorDistance
+        300A 300A 2 02E3 02E3 2 - FL 1 TotalCompensatorTrayWaterEquivalentThickness
+        300A 300A 2 02E4 02E4 2 - FL 1 IsocenterToCompensatorTrayDistance
+        300A 300A 2 02E5 02E5 2 - FL 1 CompensatorColumnOffset
+        300A 300A 2 02E6 02E6 2 - FL 1-n IsocenterToCompensatorDistances
+        300A 300A 2 02E7 02E7 2 - FL 1 CompensatorRelativeStoppingPowerRatio
+        300A 300A 2 02E8 02E8 2 - FL 1 CompensatorMillingToolDiameter
+        300A 300A 2 02EA 02EA 2 - SQ 1 IonRangeCompensatorSequence
+        300A 300A 2 02EB 02EB 2 - LT 1 CompensatorDescription
+        300A 300A 2 0302 0302 2 - IS 1 RadiationMassNumber
+        300A 300A 2 0304 0304 2 - IS 1 RadiationAtomicNumber
+        300A 300A 2 0306 0306 2 - SS 1 RadiationChargeState
+        300A 300A 2 0308 0308 2 - CS 1 ScanMode
+        300A 300A 2 0309 0309 2 - CS 1 ModulatedScanModeType
+        300A 300A 2 030A 030A 2 - FL 2 VirtualSourceAxisDistances
+        300A 300A 2 030C 030C 2 - SQ 1 SnoutSequence
+        300A 300A 2 030D 030D 2 - FL 1 SnoutPosition
+        300A 300A 2 030F 030F 2 - SH 1 SnoutID
+        300A 300A 2 0312 0312 2 - IS 1 NumberOfRangeShifters
+        300A 300A 2 0314 0314 2 - SQ 1 RangeShifterSequence
+        300A 300A 2 0316 0316 2 - IS 1 RangeShifterNumber
+        300A 300A 2 0318 0318 2 - SH 1 RangeShifterID
+        300A 300A 2 0320 0320 2 - CS 1 RangeShifterType
+        300A 300A 2 0322 0322 2 - LO 1 RangeShifterDescription
+        300A 300A 2 0330 0330 2 - IS 1 NumberOfLateralSpreadingDevices
+        300A 300A 2 0332 0332 2 - SQ 1 LateralSpreadingDeviceSequence
+        300A 300A 2 0334 0334 2 - IS 1 LateralSpreadingDeviceNumber
+        300A 300A 2 0336 0336 2 - SH 1 LateralSpreadingDeviceID
+        300A 300A 2 0338 0338 2 - CS 1 LateralSpreadingDeviceType
+        300A 300A 2 033A 033A 2 - LO 1 LateralSpreadingDeviceDescription
+        300A 300A 2 033C 033C 2 - FL 1 LateralSpreadingDeviceWaterEquivalentThickness
+        300A 300A 2 0340 0340 2 - IS 1 NumberOfRangeModulators
+        300A 300A 2 0342 0342 2 - SQ 1 RangeModulatorSequence
+        300A 300A 2 0344 0344 2 - IS 1 RangeModulatorNumber
+        300A 300A 2 0346 0346 2 - SH 1 RangeModulatorID
+        300A 300A 2 0348 0348 2 - CS 1 RangeModulatorType
+        300A 300A 2 034A 034A 2 - LO 1 RangeModulatorDescription
+        300A 300A 2 034C 034C 2 - SH 1 BeamCurrentModulationID
+        300A 300A 2 0350 0350 2 - CS 1 PatientSupportType
+        300A 300A 2 0352 0352 2 - SH 1 PatientSupportID
+        300A 300A 2 0354 0354 2 - LO 1 PatientSupportAccessoryCode
+        300A 300A 2 0355 0355 2 - LO 1 TrayAccessoryCode
+        300A 300A 2 0356 0356 2 - FL 1 FixationLightAzimuthalAngle
+        300A 300A 2 0358 0358 2 - FL 1 FixationLightPolarAngle
+        300A 300A 2 035A 035A 2 - FL 1 MetersetRate
+        300A 300A 2 0360 0360 2 - SQ 1 RangeShifterSettingsSequence
+        300A 300A 2 0362 0362 2 - LO 1 RangeShifterSetting
+        300A 300A 2 0364 0364 2 - FL 1 IsocenterToRangeShifterDistance
+        300A 300A 2 0366 0366 2 - FL 1 RangeShifterWaterEquivalentThickness
+        300A 300A 2 0370 0370 2 - SQ 1 LateralSpreadingDeviceSettingsSequence
+        300A 300A 2 0372 0372 2 - LO 1 LateralSpreadingDeviceSetting
+        300A 300A 2 0374 0374 2 - FL 1 IsocenterToLateralSpreadingDeviceDistance
+        300A 300A 2 0380 0380 2 - SQ 1 RangeModulatorSettingsSequence
+        300A 300A 2 0382 0382 2 - FL 1 RangeModulatorGatingStartValue
+        300A 300A 2 0384 0384 2 - FL 1 RangeModulatorGatingStopValue
+        300A 300A 2 0386 0386 2 - FL 1 RangeModulatorGatingStartWaterEquivalentThickness
+        300A 300A 2 0388 0388 2 - FL 1 RangeModulatorGatingStopWaterEquivalentThickness
+        300A 300A 2 038A 038A 2 - FL 1 IsocenterToRangeModulatorDistance
+        300A 300A 2 038F 038F 2 - FL 1-n ScanSpotTimeOffset
+        300A 300A 2 0390 0390 2 - SH 1 ScanSpotTuneID
+        300A 300A 2 0391 0391 2 - IS 1-n ScanSpotPrescribedIndices
+        300A 300A 2 0392 0392 2 - IS 1 NumberOfScanSpotPositions
+        300A 300A 2 0393 0393 2 - CS 1 ScanSpotReordered
+        300A 300A 2 0394 0394 2 - FL 1-n ScanSpotPositionMap
+        300A 300A 2 0395 0395 2 - CS 1 ScanSpotReorderingAllowed
+        300A 300A 2 0396 0396 2 - FL 1-n ScanSpotMetersetWeights
+        300A 300A 2 0398 0398 2 - FL 2 ScanningSpotSize
+        300A 300A 2 0399 0399 2 - FL 2-2n ScanSpotSizesDelivered
+        300A 300A 2 039A 039A 2 - IS 1 NumberOfPaintings
+        300A 300A 2 03A0 03A0 2 - SQ 1 IonToleranceTableSequence
+        300A 300A 2 03A2 03A2 2 - SQ 1 IonBeamSequence
+        300A 300A 2 03A4 03A4 2 - SQ 1 IonBeamLimitingDeviceSequence
+        300A 300A 2 03A6 03A6 2 - SQ 1 IonBlockSequence
+        300A 300A 2 03A8 03A8 2 - SQ 1 IonControlPointSequence
+        300A 300A 2 03AA 03AA 2 - SQ 1 IonWedgeSequence
+        300A 300A 2 03AC 03AC 2 - SQ 1 IonWedgePositionSequence
+        300A 300A 2 0401 0401 2 - SQ 1 ReferencedSetupImageSequence
+        300A 300A 2 0402 0402 2 - ST 1 SetupImageComment
+        300A 300A 2 0410 0410 2 - SQ 1 MotionSynchronizationSequence
+        300A 300A 2 0412 0412 2 - FL 3 ControlPointOrientation
+        300A 300A 2 0420 0420 2 - SQ 1 GeneralAccessorySequence
+        300A 300A 2 0421 0421 2 - SH 1 GeneralAccessoryID
+        300A 300A 2 0422 0422 2 - ST 1 GeneralAccessoryDescription
+        300A 300A 2 0423 0423 2 - CS 1 GeneralAccessoryType
+        300A 300A 2 0424 0424 2 - IS 1 GeneralAccessoryNumber
+        300A 300A 2 0425 0425 2 - FL 1 SourceToGeneralAccessoryDistance
+        300A 300A 2 0426 0426 2 - DS 1 IsocenterToGeneralAccessoryDistance
+        300A 300A 2 0431 0431 2 - SQ 1 ApplicatorGeometrySequence
+        300A 300A 2 0432 0432 2 - CS 1 ApplicatorApertureShape
+        300A 300A 2 0433 0433 2 - FL 1 ApplicatorOpening
+        300A 300A 2 0434 0434 2 - FL 1 ApplicatorOpeningX
+        300A 300A 2 0435 0435 2 - FL 1 ApplicatorOpeningY
+        300A 300A 2 0436 0436 2 - FL 1 SourceToApplicatorMountingPositionDistance
+        300A 300A 2 0440 0440 2 - IS 1 NumberOfBlockSlabItems
+        300A 300A 2 0441 0441 2 - SQ 1 BlockSlabSequence
+        300A 300A 2 0442 0442 2 - DS 1 BlockSlabThickness
+        300A 300A 2 0443 0443 2 - US 1 BlockSlabNumber
+        300A 300A 2 0450 0450 2 - SQ 1 DeviceMotionControlSequence
+        300A 300A 2 0451 0451 2 - CS 1 DeviceMotionExecutionMode
+        300A 300A 2 0452 0452 2 - CS 1 DeviceMotionObservationMode
+        300A 300A 2 0453 0453 2 - SQ 1 DeviceMotionParameterCodeSequence
+        300A 300A 2 0501 0501 2 - FL 1 DistalDepthFraction
+        300A 300A 2 0502 0502 2 - FL 1 DistalDepth
+        300A 300A 2 0503 0503 2 - FL 2 NominalRangeModulationFractions
+        300A 300A 2 0504 0504 2 - FL 2 NominalRangeModulatedRegionDepths
+        300A 300A 2 0505 0505 2 - SQ 1 DepthDoseParametersSequence
+        300A 300A 2 0506 0506 2 - SQ 1 DeliveredDepthDoseParametersSequence
+        300A 300A 2 0507 0507 2 - FL 1 DeliveredDistalDepthFraction
+        300A 300A 2 0508 0508 2 - FL 1 DeliveredDistalDepth
+        300A 300A 2 0509 0509 2 - FL 2 DeliveredNominalRangeModulationFractions
+        300A 300A 2 0510 0510 2 - FL 2 DeliveredNominalRangeModulatedRegionDepths
+        300A 300A 2 0511 0511 2 - CS 1 DeliveredReferenceDoseDefinition
+        300A 300A 2 0512 0512 2 - CS 1 ReferenceDoseDefinition
+        300A 300A 2 0600 0600 2 - US 1 RTControlPointIndex
+        300A 300A 2 0601 0601 2 - US 1 RadiationGenerationModeIndex
+        300A 300A 2 0602 0602 2 - US 1 ReferencedDefinedDeviceIndex
+        300A 300A 2 0603 0603 2 - US 1 RadiationDoseIdentificationIndex
+        300A 300A 2 0604 0604 2 - US 1 NumberOfRTControlPoints
+        300A 300A 2 0605 0605 2 - US 1 ReferencedRadiationGenerationModeIndex
+        300A 300A 2 0606 0606 2 - US 1 TreatmentPositionIndex
+        300A 300A 2 0607 0607 2 - US 1 ReferencedDeviceIndex
+        300A 300A 2 0608 0608 2 - LO 1 TreatmentPositionGroupLabel
+        300A 300A 2 0609 0609 2 - UI 1 TreatmentPositionGroupUID
+        300A 300A 2 060A 060A 2 - SQ 1 TreatmentPositionGroupSequence
+        300A 300A 2 060B 060B 2 - US 1 ReferencedTreatmentPositionIndex
+        300A 300A 2 060C 060C 2 - US 1 ReferencedRadiationDoseIdentificationIndex
+        300A 300A 2 060D 060D 2 - FD 1 RTAccessoryHolderWaterEquivalentThickness
+        300A 300A 2 060E 060E 2 - US 1 ReferencedRTAccessoryHolderDeviceIndex
+        300A 300A 2 060F 060F 2 - CS 1 RTAccessoryHolderSlotExistenceFlag
+        300A 300A 2 0610 0610 2 - SQ 1 RTAccessoryHolderSlotSequence
+        300A 300A 2 0611 0611 2 - LO 1 RTAccessoryHolderSlotID
+        300A 300A 2 0612 0612 2 - FD 1 RTAccessoryHolderSlotDistance
+        300A 300A 2 0613 0613 2 - FD 1 RTAccessorySlotDistance
+        300A 300A 2 0614 0614 2 - SQ 1 RTAccessoryHolderDefinitionSequence
+        300A 300A 2 0615 0615 2 - LO 1 RTAccessoryDeviceSlotID
+        300A 300A 2 0616 0616 2 - SQ 1 RTRadiationSequence
+        300A 300A 2 0617 0617 2 - SQ 1 RadiationDoseSequence
+        300A 300A 2 0618 0618 2 - SQ 1 RadiationDoseIdentificationSequence
+        300A 300A 2 0619 0619 2 - LO 1 RadiationDoseIdentificationLabel
+        300A 300A 2 061A 061A 2 - CS 1 ReferenceDoseType
+        300A 300A 2 061B 061B 2 - CS 1 PrimaryDoseValueIndicator
+        300A 300A 2 061C 061C 2 - SQ 1 DoseValuesSequence
+        300A 300A 2 061D 061D 2 - CS 1-n DoseValuePurpose
+        300A 300A 2 061E 061E 2 - FD 3 ReferenceDosePointCoordinates
+        300A 300A 2 061F 061F 2 - SQ 1 RadiationDoseValuesParametersSequence
+        300A 300A 2 0620 0620 2 - SQ 1 MetersetToDoseMappingSequence
+        300A 300A 2 0621 0621 2 - SQ 1 ExpectedInVivoMeasurementValuesSequence
+        300A 300A 2 0622 0622 2 - US 1 ExpectedInVivoMeasurementValueIndex
+        300A 300A 2 0623 0623 2 - LO 1 RadiationDoseInVivoMeasurementLabel
+        300A 300A 2 0624 0624 2 - FD 2 RadiationDoseCentralAxisDisplacement
+        300A 300A 2 0625 0625 2 - FD 1 RadiationDoseValue
+        300A 300A 2 0626 0626 2 - FD 1 RadiationDoseSourceToSkinDistance
+        300A 300A 2 0627 0627 2 - FD 3 RadiationDoseMeasurementPointCoordinates
+        300A 300A 2 0628 0628 2 - FD 1 RadiationDoseSourceToExternalContourDistance
+        300A 300A 2 0629 0629 2 - SQ 1 RTToleranceSetSequence
+        300A 300A 2 062A 062A 2 - LO 1 RTToleranceSetLabel
+        300A 300A 2 062B 062B 2 - SQ 1 AttributeToleranceValuesSequence
+        300A 300A 2 062C 062C 2 - FD 1 ToleranceValue
+        300A 300A 2 062D 062D 2 - SQ 1 PatientSupportPositionToleranceSequence
+        300A 300A 2 062E 062E 2 - FD 1 TreatmentTimeLimit
+        300A 300A 2 062F 062F 2 - SQ 1 CArmPhotonElectronControlPointSequence
+        300A 300A 2 0630 0630 2 - SQ 1 ReferencedRTRadiationSequence
+        300A 300A 2 0631 0631 2 - SQ 1 ReferencedRTInstanceSequence
+        300A 300A 2 0634 0634 2 - FD 1 SourceToPatientSurfaceDistance
+        300A 300A 2 0635 0635 2 - SQ 1 TreatmentMachineSpecialModeCodeSequence
+        300A 300A 2 0636 0636 2 - US 1 IntendedNumberOfFractions
+        300A 300A 2 0637 0637 2 - CS 1 RTRadiationSetIntent
+        300A 300A 2 0638 0638 2 - CS 1 RTRadiationPhysicalAndGeometricContentDetailFlag
+        300A 300A 2 0639 0639 2 - CS 1 RTRecordFlag
+        300A 300A 2 063A 063A 2 - SQ 1 TreatmentDeviceIdentificationSequence
+        300A 300A 2 063B 063B 2 - SQ 1 ReferencedRTPhysicianIntentSequence
+        300A 300A 2 063C 063C 2 - FD 1 CumulativeMeterset
+        300A 300A 2 063D 063D 2 - FD 1 DeliveryRate
+        300A 300A 2 063E 063E 2 - SQ 1 DeliveryRateUnitSequence
+        300A 300A 2 063F 063F 2 - SQ 1 TreatmentPositionSequence
+        300A 300A 2 0640 0640 2 - FD 1 RadiationSourceAxisDistance
+        300A 300A 2 0641 0641 2 - US 1 NumberOfRTBeamLimitingDevices
+        300A 300A 2 0642 0642 2 - FD 1 RTBeamLimitingDeviceProximalDistance
+        300A 300A 2 0643 0643 2 - FD 1 RTBeamLimitingDeviceDistalDistance
+        300A 300A 2 0644 0644 2 - SQ 1 ParallelRTBeamDelimiterDeviceOrientationLabelCodeSequence
+        300A 300A 2 0645 0645 2 - FD 1 BeamModifierOrientationAngle
+        300A 300A 2 0646 0646 2 - SQ 1 FixedRTBeamDelimiterDeviceSequence
+        300A 300A 2 0647 0647 2 - SQ 1 ParallelRTBeamDelimiterDeviceSequence
+        300A 300A 2 0648 0648 2 - US 1 NumberOfParallelRTBeamDelimiters
+        300A 300A 2 0649 0649 2 - FD 2-n ParallelRTBeamDelimiterBoundaries
+        300A 300A 2 064A 064A 2 - FD 2-n ParallelRTBeamDelimiterPositions
+        300A 300A 2 064B 064B 2 - FD 2 RTBeamLimitingDeviceOffset
+        300A 300A 2 064C 064C 2 - SQ 1 RTBeamDelimiterGeometrySequence
+        300A 300A 2 064D 064D 2 - SQ 1 RTBeamLimitingDeviceDefinitionSequence
+        300A 300A 2 064E 064E 2 - CS 1 ParallelRTBeamDelimiterOpeningMode
+        300A 300A 2 064F 064F 2 - CS 1-n ParallelRTBeamDelimiterLeafMountingSide
+        300A 300A 2 0651 0651 2 - SQ 1 WedgeDefinitionSequence
+        300A 300A 2 0652 0652 2 - FD 1 RadiationBeamWedgeAngle
+        300A 300A 2 0653 0653 2 - FD 1 RadiationBeamWedgeThinEdgeDistance
+        300A 300A 2 0654 0654 2 - FD 1 RadiationBeamEffectiveWedgeAngle
+        300A 300A 2 0655 0655 2 - US 1 NumberOfWedgePositions
+        300A 300A 2 0656 0656 2 - SQ 1 RTBeamLimitingDeviceOpeningSequence
+        300A 300A 2 0657 0657 2 - US 1 NumberOfRTBeamLimitingDeviceOpenings
+        300A 300A 2 0658 0658 2 - SQ 1 RadiationDosimeterUnitSequence
+        300A 300A 2 0659 0659 2 - SQ 1 RTDeviceDistanceReferenceLocationCodeSequence
+        300A 300A 2 065A 065A 2 - SQ 1 RadiationDeviceConfigurationAndCommissioningKeySequence
+        300A 300A 2 065B 065B 2 - SQ 1 PatientSupportPositionParameterSequence
+        300A 300A 2 065C 065C 2 - CS 1 PatientSupportPositionSpecificationMethod
+        300A 300A 2 065D 065D 2 - SQ 1 PatientSupportPositionDeviceParameterSequence
+        300A 300A 2 065E 065E 2 - US 1 DeviceOrderIndex
+        300A 300A 2 065F 065F 2 - US 1 PatientSupportPositionParameterOrderIndex
+        300A 300A 2 0660 0660 2 - SQ 1 PatientSupportPositionDeviceToleranceSequence
+        300A 300A 2 0661 0661 2 - US 1 PatientSupportPositionToleranceOrderIndex
+        300A 300A 2 0662 0662 2 - SQ 1 CompensatorDefinitionSequence
+        300A 300A 2 0663 0663 2 - CS 1 CompensatorMapOrientation
+        300A 300A 2 0664 0664 2 - OF 1 CompensatorProximalThicknessMap
+        300A 300A 2 0665 0665 2 - OF 1 CompensatorDistalThicknessMap
+        300A 300A 2 0666 0666 2 - FD 1 CompensatorBasePlaneOffset
+        300A 300A 2 0667 0667 2 - SQ 1 CompensatorShapeFabricationCodeSequence
+        300A 300A 2 0668 0668 2 - SQ 1 CompensatorShapeSequence
+        300A 300A 2 0669 0669 2 - FD 1 RadiationBeamCompensatorMillingToolDiameter
+        300A 300A 2 066A 066A 2 - SQ 1 BlockDefinitionSequence
+        300A 300A 2 066B 066B 2 - OF 1 BlockEdgeData
+        300A 300A 2 066C 066C 2 - CS 1 BlockOrientation
+        300A 300A 2 066D 066D 2 - FD 1 RadiationBeamBlockThickness
+        300A 300A 2 066E 066E 2 - FD 1 RadiationBeamBlockSlabThickness
+        300A 300A 2 066F 066F 2 - SQ 1 BlockEdgeDataSequence
+        300A 300A 2 0670 0670 2 - US 1 NumberOfRTAccessoryHolders
+        300A 300A 2 0671 0671 2 - SQ 1 GeneralAccessoryDefinitionSequence
+        300A 300A 2 0672 0672 2 - US 1 NumberOfGeneralAccessories
+        300A 300A 2 0673 0673 2 - SQ 1 BolusDefinitionSequence
+        300A 300A 2 0674 0674 2 - US 1 NumberOfBoluses
+        300A 300A 2 0675 0675 2 - UI 1 EquipmentFrameOfReferenceUID
+        300A 300A 2 0676 0676 2 - ST 1 EquipmentFrameOfReferenceDescription
+        300A 300A 2 0677 0677 2 - SQ 1 EquipmentReferencePointCoordinatesSequence
+        300A 300A 2 0678 0678 2 - SQ 1 EquipmentReferencePointCodeSequence
+        300A 300A 2 0679 0679 2 - FD 1 RTBeamLimitingDeviceAngle
+        300A 300A 2 067A 067A 2 - FD 1 SourceRollAngle
+        300A 300A 2 067B 067B 2 - SQ 1 RadiationGenerationModeSequence
+        300A 300A 2 067C 067C 2 - SH 1 RadiationGenerationModeLabel
+        300A 300A 2 067D 067D 2 - ST 1 RadiationGenerationModeDescription
+        300A 300A 2 067E 067E 2 - SQ 1 RadiationGenerationModeMachineCodeSequence
+        300A 300A 2 067F 067F 2 - SQ 1 RadiationTypeCodeSequence
+        300A 300A 2 0680 0680 2 - DS 1 NominalEnergy
+        300A 300A 2 0681 0681 2 - DS 1 MinimumNominalEnergy
+        300A 300A 2 0682 0682 2 - DS 1 MaximumNominalEnergy
+        300A 300A 2 0683 0683 2 - SQ 1 RadiationFluenceModifierCodeSequence
+        300A 300A 2 0684 0684 2 - SQ 1 EnergyUnitCodeSequence
+        300A 300A 2 0685 0685 2 - US 1 NumberOfRadiationGenerationModes
+        300A 300A 2 0686 0686 2 - SQ 1 PatientSupportDevicesSequence
+        300A 300A 2 0687 0687 2 - US 1 NumberOfPatientSupportDevices
+        300A 300A 2 0688 0688 2 - FD 1 RTBeamModifierDefinitionDistance
+        300A 300A 2 0689 0689 2 - SQ 1 BeamAreaLimitSequence
+        300A 300A 2 068A 068A 2 - SQ 1 ReferencedRTPrescriptionSequence
+        300A 300A 2 0700 0700 2 - UI 1 TreatmentSessionUID
+        300A 300A 2 0701 0701 2 - CS 1 RTRadiationUsage
+        300A 300A 2 0702 0702 2 - SQ 1 ReferencedRTRadiationSetSequence
+        300A 300A 2 0703 0703 2 - SQ 1 ReferencedRTRadiationRecordSequence
+        300A 300A 2 0704 0704 2 - US 1 RTRadiationSetDeliveryNumber
+        300A 300A 2 0705 0705 2 - US 1 ClinicalFractionNumber
+        300A 300A 2 0706 0706 2 - CS 1 RTTreatmentFractionCompletionStatus
+        300A 300A 2 0707 0707 2 - CS 1 RTRadiationSetUsage
+        300A 300A 2 0708 0708 2 - CS 1 TreatmentDeliveryContinuationFlag
+        300A 300A 2 0709 0709 2 - CS 1 TreatmentRecordContentOrigin
+        300A 300A 2 0714 0714 2 - CS 1 RTTreatmentTerminationStatus
+        300A 300A 2 0715 0715 2 - SQ 1 RTTreatmentTerminationReasonCodeSequence
+        300A 300A 2 0716 0716 2 - SQ 1 MachineSpecificTreatmentTerminationCodeSequence
+        300A 300A 2 0722 0722 2 - SQ 1 RTRadiationSalvageRecordControlPointSequence
+        300A 300A 2 0723 0723 2 - CS 1 StartingMetersetValueKnownFlag
+        300A 300A 2 0730 0730 2 - ST 1 TreatmentTerminationDescription
+        300A 300A 2 0731 0731 2 - SQ 1 TreatmentToleranceViolationSequence
+        300A 300A 2 0732 0732 2 - CS 1 TreatmentToleranceViolationCategory
+        300A 300A 2 0733 0733 2 - SQ 1 TreatmentToleranceViolationAttributeSequence
+        300A 300A 2 0734 0734 2 - ST 1 TreatmentToleranceViolationDescription
+        300A 300A 2 0735 0735 2 - ST 1 TreatmentToleranceViolationIdentification
+        300A 300A 2 0736 0736 2 - DT 1 TreatmentToleranceViolationDateTime
+        300A 300A 2 073A 073A 2 - DT 1 RecordedRTControlPointDateTime
+        300A 300A 2 073B 073B 2 - US 1 ReferencedRadiationRTControlPointIndex
+        300A 300A 2 073E 073E 2 - SQ 1 AlternateValueSequence
+        300A 300A 2 073F 073F 2 - SQ 1 ConfirmationSequence
+        300A 300A 2 0740 0740 2 - SQ 1 InterlockSequence
+        300A 300A 2 0741 0741 2 - DT 1 InterlockDateTime
+        300A 300A 2 0742 0742 2 - ST 1 InterlockDescription
+        300A 300A 2 0743 0743 2 - SQ 1 InterlockOriginatingDeviceSequence
+        300A 300A 2 0744 0744 2 - SQ 1 InterlockCodeSequence
+        300A 300A 2 0745 0745 2 - SQ 1 InterlockResolutionCodeSequence
+        300A 300A 2 0746 0746 2 - SQ 1 InterlockResolutionUserSequence
+        300A 300A 2 0760 0760 2 - DT 1 OverrideDateTime
+        300A 300A 2 0761 0761 2 - SQ 1 TreatmentToleranceViolationTypeCodeSequence
+        300A 300A 2 0762 0762 2 - SQ 1 TreatmentToleranceViolationCauseCodeSequence
+        300A 300A 2 0772 0772 2 - SQ 1 MeasuredMetersetToDoseMappingSequence
+        300A 300A 2 0773 0773 2 - US 1 ReferencedExpectedInVivoMeasurementValueIndex
+        300A 300A 2 0774 0774 2 - SQ 1 DoseMeasurementDeviceCodeSequence
+        300A 300A 2 0780 0780 2 - SQ 1 AdditionalParameterRecordingInstanceSequence
+        300A 300A 2 0783 0783 2 - ST 1 InterlockOriginDescription
+        300A 300A 2 0784 0784 2 - SQ 1 RTPatientPositionScopeSequence
+        300A 300A 2 0785 0785 2 - UI 1 ReferencedTreatmentPositionGroupUID
+        300A 300A 2 0786 0786 2 - US 1 RadiationOrderIndex
+        300A 300A 2 0787 0787 2 - SQ 1 OmittedRadiationSequence
+        300A 300A 2 0788 0788 2 - SQ 1 ReasonForOmissionCodeSequence
+        300A 300A 2 0789 0789 2 - SQ 1 RTDeliveryStartPatientPositionSequence
+        300A 300A 2 078A 078A 2 - SQ 1 RTTreatmentPreparationPatientPositionSequence
+        300A 300A 2 078B 078B 2 - SQ 1 ReferencedRTTreatmentPreparationSequence
+        300A 300A 2 078C 078C 2 - SQ 1 ReferencedPatientSetupPhotoSequence
+        300A 300A 2 078D 078D 2 - SQ 1 PatientTreatmentPreparationMethodCodeSequence
+        300A 300A 2 078E 078E 2 - LT 1 PatientTreatmentPreparationProcedureParameterDescription
+        300A 300A 2 078F 078F 2 - SQ 1 PatientTreatmentPreparationDeviceSequence
+        300A 300A 2 0790 0790 2 - SQ 1 PatientTreatmentPreparationProcedureSequence
+        300A 300A 2 0791 0791 2 - SQ 1 PatientTreatmentPreparationProcedureCodeSequence
+        300A 300A 2 0792 0792 2 - LT 1 PatientTreatmentPreparationMethodDescription
+        300A 300A 2 0793 0793 2 - SQ 1 PatientTreatmentPreparationProcedureParameterSequence
+        300A 300A 2 0794 0794 2 - LT 1 PatientSetupPhotoDescription
+        300A 300A 2 0795 0795 2 - US 1 PatientTreatmentPreparationProcedureIndex
+        300A 300A 2 0796 0796 2 - US 1 ReferencedPatientSetupProcedureIndex
+        300A 300A 2 0797 0797 2 - SQ 1 RTRadiationTaskSequence
+        300A 300A 2 0798 0798 2 - SQ 1 RTPatientPositionDisplacementSequence
+        300A 300A 2 0799 0799 2 - SQ 1 RTPatientPositionSequence
+        300A 300A 2 079A 079A 2 - LO 1 DisplacementReferenceLabel
+        300A 300A 2 079B 079B 2 - FD 16 DisplacementMatrix
+        300A 300A 2 079C 079C 2 - SQ 1 PatientSupportDisplacementSequence
+        300A 300A 2 079D 079D 2 - SQ 1 DisplacementReferenceLocationCodeSequence
+        300A 300A 2 079E 079E 2 - CS 1 RTRadiationSetDeliveryUsage
+        300C 300C 2 0002 0002 2 - SQ 1 ReferencedRTPlanSequence
+        300C 300C 2 0004 0004 2 - SQ 1 ReferencedBeamSequence
+        300C 300C 2 0006 0006 2 - IS 1 ReferencedBeamNumber
+        300C 300C 2 0007 0007 2 - IS 1 ReferencedReferenceImageNumber
+        300C 300C 2 0008 0008 2 - DS 1 StartCumulativeMetersetWeight
+        300C 300C 2 0009 0009 2 - DS 1 EndCumulativeMetersetWeight
+        300C 300C 2 000A 000A 2 - SQ 1 ReferencedBrachyApplicationSetupSequence
+        300C 300C 2 000C 000C 2 - IS 1 ReferencedBrachyApplicationSetupNumber
+        300C 300C 2 000E 000E 2 - IS 1 ReferencedSourceNumber
+        300C 300C 2 0020 0020 2 - SQ 1 ReferencedFractionGroupSequence
+        300C 300C 2 0022 0022 2 - IS 1 ReferencedFractionGroupNumber
+        300C 300C 2 0040 0040 2 - SQ 1 ReferencedVerificationImageSequence
+        300C 300C 2 0042 0042 2 - SQ 1 ReferencedReferenceImageSequence
+        300C 300C 2 0050 0050 2 - SQ 1 ReferencedDoseReferenceSequence
+        300C 300C 2 0051 0051 2 - IS 1 ReferencedDoseReferenceNumber
+        300C 300C 2 0055 0055 2 - SQ 1 BrachyReferencedDoseReferenceSequence
+        300C 300C 2 0060 0060 2 - SQ 1 ReferencedStructureSetSequence
+        300C 300C 2 006A 006A 2 - IS 1 ReferencedPatientSetupNumber
+        300C 300C 2 0080 0080 2 - SQ 1 ReferencedDoseSequence
+        300C 300C 2 00A0 00A0 2 - IS 1 ReferencedToleranceTableNumber
+        300C 300C 2 00B0 00B0 2 - SQ 1 ReferencedBolusSequence
+        300C 300C 2 00C0 00C0 2 - IS 1 ReferencedWedgeNumber
+        300C 300C 2 00D0 00D0 2 - IS 1 ReferencedCompensatorNumber
+        300C 300C 2 00E0 00E0 2 - IS 1 ReferencedBlockNumber
+        300C 300C 2 00F0 00F0 2 - IS 1 ReferencedControlPointIndex
+        300C 300C 2 00F2 00F2 2 - SQ 1 ReferencedControlPointSequence
+        300C 300C 2 00F4 00F4 2 - IS 1 ReferencedStartControlPointIndex
+        300C 300C 2 00F6 00F6 2 - IS 1 ReferencedStopControlPointIndex
+        300C 300C 2 0100 0100 2 - IS 1 ReferencedRangeShifterNumber
+        300C 300C 2 0102 0102 2 - IS 1 ReferencedLateralSpreadingDeviceNumber
+        300C 300C 2 0104 0104 2 - IS 1 ReferencedRangeModulatorNumber
+        300C 300C 2 0111 0111 2 - SQ 1 OmittedBeamTaskSequence
+        300C 300C 2 0112 0112 2 - CS 1 ReasonForOmission
+        300C 300C 2 0113 0113 2 - LO 1 ReasonForOmissionDescription
+        300C 300C 2 0114 0114 2 - SQ 1 PrescriptionOverviewSequence
+        300C 300C 2 0115 0115 2 - FL 1 TotalPrescriptionDose
+        300C 300C 2 0116 0116 2 - SQ 1 PlanOverviewSequence
+        300C 300C 2 0117 0117 2 - US 1 PlanOverviewIndex
+        300C 300C 2 0118 0118 2 - US 1 ReferencedPlanOverviewIndex
+        300C 300C 2 0119 0119 2 - US 1 NumberOfFractionsIncluded
+        300C 300C 2 0120 0120 2 - SQ 1 DoseCalibrationConditionsSequence
+        300C 300C 2 0121 0121 2 - FD 1 AbsorbedDoseToMetersetRatio
+        300C 300C 2 0122 0122 2 - FD 2 DelineatedRadiationFieldSize
+        300C 300C 2 0123 0123 2 - CS 1 DoseCalibrationConditionsVerifiedFlag
+        300C 300C 2 0124 0124 2 - FD 1 CalibrationReferencePointDepth
+        300C 300C 2 0125 0125 2 - SQ 1 GatingBeamHoldTransitionSequence
+        300C 300C 2 0126 0126 2 - CS 1 BeamHoldTransition
+        300C 300C 2 0127 0127 2 - DT 1 BeamHoldTransitionDateTime
+        300C 300C 2 0128 0128 2 - SQ 1 BeamHoldOriginatingDeviceSequence
+        300E 300E 2 0002 0002 2 - CS 1 ApprovalStatus
+        300E 300E 2 0004 0004 2 - DA 1 ReviewDate
+        300E 300E 2 0005 0005 2 - TM 1 ReviewTime
+        300E 300E 2 0008 0008 2 - PN 1 ReviewerName
+        3010 3010 2 0001 0001 2 - SQ 1 RadiobiologicalDoseEffectSequence
+        3010 3010 2 0002 0002 2 - CS 1 RadiobiologicalDoseEffectFlag
+        3010 3010 2 0003 0003 2 - SQ 1 EffectiveDoseCalculationMethodCategoryCodeSequence
+        3010 3010 2 0004 0004 2 - SQ 1 EffectiveDoseCalculationMethodCodeSequence
+        3010 3010 2 0005 0005 2 - LO 1 EffectiveDoseCalculationMethodDescription
+        3010 3010 2 0006 0006 2 - UI 1 ConceptualVolumeUID
+        3010 3010 2 0007 0007 2 - SQ 1 OriginatingSOPInstanceReferenceSequence
+        3010 3010 2 0008 0008 2 - SQ 1 ConceptualVolumeConstituentSequence
+        3010 3010 2 0009 0009 2 - SQ 1 EquivalentConceptualVolumeInstanceReferenceSequence
+        3010 3010 2 000A 000A 2 - SQ 1 EquivalentConceptualVolumesSequence
+        3010 3010 2 000B 000B 2 - UI 1 ReferencedConceptualVolumeUID
+        3010 3010 2 000C 000C 2 - UT 1 ConceptualVolumeCombinationExpression
+        3010 3010 2 000D 000D 2 - US 1 ConceptualVolumeConstituentIndex
+        3010 3010 2 000E 000E 2 - CS 1 ConceptualVolumeCombinationFlag
+        3010 3010 2 000F 000F 2 - ST 1 ConceptualVolumeCombinationDescription
+        3010 3010 2 0010 0010 2 - CS 1 ConceptualVolumeSegmentationDefinedFlag
+        3010 3010 2 0011 0011 2 - SQ 1 ConceptualVolumeSegmentationReferenceSequence
+        3010 3010 2 0012 0012 2 - SQ 1 ConceptualVolumeConstituentSegmentationReferenceSequence
+        3010 3010 2 0013 0013 2 - UI 1 ConstituentConceptualVolumeUID
+        3010 3010 2 0014 0014 2 - SQ 1 DerivationConceptualVolumeSequence
+        3010 3010 2 0015 0015 2 - UI 1 SourceConceptualVolumeUID
+        3010 3010 2 0016 0016 2 - SQ 1 ConceptualVolumeDerivationAlgorithmSequence
+        3010 3010 2 0017 0017 2 - ST 1 ConceptualVolumeDescription
+        3010 3010 2 0018 0018 2 - SQ 1 SourceConceptualVolumeSequence
+        3010 3010 2 0019 0019 2 - SQ 1 AuthorIdentificationSequence
+        3010 3010 2 001A 001A 2 - LO 1 ManufacturerModelVersion
+        3010 3010 2 001B 001B 2 - UC 1 DeviceAlternateIdentifier
+        3010 3010 2 001C 001C 2 - CS 1 DeviceAlternateIdentifierType
+        3010 3010 2 001D 001D 2 - LT 1 DeviceAlternateIdentifierFormat
+        3010 3010 2 001E 001E 2 - LO 1 SegmentationCreationTemplateLabel
+        3010 3010 2 001F 001F 2 - UI 1 SegmentationTemplateUID
+        3010 3010 2 0020 0020 2 - US 1 ReferencedSegmentReferenceIndex
+        3010 3010 2 0021 0021 2 - SQ 1 SegmentReferenceSequence
+        3010 3010 2 0022 0022 2 - US 1 SegmentReferenceIndex
+        3010 3010 2 0023 0023 2 - SQ 1 DirectSegmentReferenceSequence
+        3010 3010 2 0024 0024 2 - SQ 1 CombinationSegmentReferenceSequence
+        3010 3010 2 0025 0025 2 - SQ 1 ConceptualVolumeSequence
+        3010 3010 2 0026 0026 2 - SQ 1 SegmentedRTAccessoryDeviceSequence
+        3010 3010 2 0027 0027 2 - SQ 1 SegmentCharacteristicsSequence
+        3010 3010 2 0028 0028 2 - SQ 1 RelatedSegmentCharacteristicsSequence
+        3010 3010 2 0029 0029 2 - US 1 SegmentCharacteristicsPrecedence
+        3010 3010 2 002A 002A 2 - SQ 1 RTSegmentAnnotationSequence
+        3010 3010 2 002B 002B 2 - SQ 1 SegmentAnnotationCategoryCodeSequence
+        3010 3010 2 002C 002C 2 - SQ 1 SegmentAnnotationTypeCodeSequence
+        3010 3010 2 002D 002D 2 - LO 1 DeviceLabel
+        3010 3010 2 002E 002E 2 - SQ 1 DeviceTypeCodeSequence
+        3010 3010 2 002F 002F 2 - SQ 1 SegmentAnnotationTypeModifierCodeSequence
+        3010 3010 2 0030 0030 2 - SQ 1 PatientEquipmentRelationshipCodeSequence
+        3010 3010 2 0031 0031 2 - UI 1 ReferencedFiducialsUID
+        3010 3010 2 0032 0032 2 - SQ 1 PatientTreatmentOrientationSequence
+        3010 3010 2 0033 0033 2 - SH 1 UserContentLabel
+        3010 3010 2 0034 0034 2 - LO 1 UserContentLongLabel
+        3010 3010 2 0035 0035 2 - SH 1 EntityLabel
+        3010 3010 2 0036 0036 2 - LO 1 EntityName
+        3010 3010 2 0037 0037 2 - ST 1 EntityDescription
+        3010 3010 2 0038 0038 2 - LO 1 EntityLongLabel
+        3010 3010 2 0039 0039 2 - US 1 DeviceIndex
+        3010 3010 2 003A 003A 2 - US 1 RTTreatmentPhaseIndex
+        3010 3010 2 003B 003B 2 - UI 1 RTTreatmentPhaseUID
+        3010 3010 2 003C 003C 2 - US 1 RTPrescriptionIndex
+        3010 3010 2 003D 003D 2 - US 1 RTSegmentAnnotationIndex
+        3010 3010 2 003E 003E 2 - US 1 BasisRTTreatmentPhaseIndex
+        3010 3010 2 003F 003F 2 - US 1 RelatedRTTreatmentPhaseIndex
+        3010 3010 2 0040 0040 2 - US 1 ReferencedRTTreatmentPhaseIndex
+        3010 3010 2 0041 0041 2 - US 1 ReferencedRTPrescriptionIndex
+        3010 3010 2 0042 0042 2 - US 1 ReferencedParentRTPrescriptionIndex
+        3010 3010 2 0043 0043 2 - ST 1 ManufacturerDeviceIdentifier
+        3010 3010 2 0044 0044 2 - SQ 1 InstanceLevelReferencedPerformedProcedureStepSequence
+        3010 3010 2 0045 0045 2 - CS 1 RTTreatmentPhaseIntentPresenceFlag
+        3010 3010 2 0046 0046 2 - CS 1 RadiotherapyTreatmentType
+        3010 3010 2 0047 0047 2 - CS 1-n TeletherapyRadiationType
+        3010 3010 2 0048 0048 2 - CS 1-n BrachytherapySourceType
+        3010 3010 2 0049 0049 2 - SQ 1 ReferencedRTTreatmentPhaseSequence
+        3010 3010 2 004A 004A 2 - SQ 1 ReferencedDirectSegmentInstanceSequence
+        3010 3010 2 004B 004B 2 - SQ 1 IntendedRTTreatmentPhaseSequence
+        3010 3010 2 004C 004C 2 - DA 1 IntendedPhaseStartDate
+        3010 3010 2 004D 004D 2 - DA 1 IntendedPhaseEndDate
+        3010 3010 2 004E 004E 2 - SQ 1 RTTreatmentPhaseIntervalSequence
+        3010 3010 2 004F 004F 2 - CS 1 TemporalRelationshipIntervalAnchor
+        3010 3010 2 0050 0050 2 - FD 1 MinimumNumberOfIntervalDays
+        3010 3010 2 0051 0051 2 - FD 1 MaximumNumberOfIntervalDays
+        3010 3010 2 0052 0052 2 - UI 1-n PertinentSOPClassesInStudy
+        3010 3010 2 0053 0053 2 - UI 1-n PertinentSOPClassesInSeries
+        3010 3010 2 0054 0054 2 - LO 1 RTPrescriptionLabel
+        3010 3010 2 0055 0055 2 - SQ 1 RTPhysicianIntentPredecessorSequence
+        3010 3010 2 0056 0056 2 - LO 1 RTTreatmentApproachLabel
+        3010 3010 2 0057 0057 2 - SQ 1 RTPhysicianIntentSequence
+        3010 3010 2 0058 0058 2 - US 1 RTPhysicianIntentIndex
+        3010 3010 2 0059 0059 2 - CS 1 RTTreatmentIntentType
+        3010 3010 2 005A 005A 2 - UT 1 RTPhysicianIntentNarrative
+        3010 3010 2 005B 005B 2 - SQ 1 RTProtocolCodeSequence
+        3010 3010 2 005C 005C 2 - ST 1 ReasonForSuperseding
+        3010 3010 2 005D 005D 2 - SQ 1 RTDiagnosisCodeSequence
+        3010 3010 2 005E 005E 2 - US 1 ReferencedRTPhysicianIntentIndex
+        3010 3010 2 005F 005F 2 - SQ 1 RTPhysicianIntentInputInstanceSequence
+        3010 3010 2 0060 0060 2 - SQ 1 RTAnatomicPrescriptionSequence
+        3010 3010 2 0061 0061 2 - UT 1 PriorTreatmentDoseDescription
+        3010 3010 2 0062 0062 2 - SQ 1 PriorTreatmentReferenceSequence
+        3010 3010 2 0063 0063 2 - CS 1 DosimetricObjectiveEvaluationScope
+        3010 3010 2 0064 0064 2 - SQ 1 TherapeuticRoleCategoryCodeSequence
+        3010 3010 2 0065 0065 2 - SQ 1 TherapeuticRoleTypeCodeSequence
+        3010 3010 2 0066 0066 2 - US 1 ConceptualVolumeOptimizationPrecedence
+        3010 3010 2 0067 0067 2 - SQ 1 ConceptualVolumeCategoryCodeSequence
+        3010 3010 2 0068 0068 2 - CS 1 ConceptualVolumeBlockingConstraint
+        3010 3010 2 0069 0069 2 - SQ 1 ConceptualVolumeTypeCodeSequence
+        3010 3010 2 006A 006A 2 - SQ 1 ConceptualVolumeTypeModifierCodeSequence
+        3010 3010 2 006B 006B 2 - SQ 1 RTPrescriptionSequence
+        3010 3010 2 006C 006C 2 - SQ 1 DosimetricObjectiveSequence
+        3010 3010 2 006D 006D 2 - SQ 1 DosimetricObjectiveTypeCodeSequence
+        3010 3010 2 006E 006E 2 - UI 1 DosimetricObjectiveUID
+        3010 3010 2 006F 006F 2 - UI 1 ReferencedDosimetricObjectiveUID
+        3010 3010 2 0070 0070 2 - SQ 1 DosimetricObjectiveParameterSequence
+        3010 3010 2 0071 0071 2 - SQ 1 ReferencedDosimetricObjectivesSequence
+        3010 3010 2 0073 0073 2 - CS 1 AbsoluteDosimetricObjectiveFlag
+        3010 3010 2 0074 0074 2 - FD 1 DosimetricObjectiveWeight
+        3010 3010 2 0075 0075 2 - CS 1 DosimetricObjectivePurpose
+        3010 3010 2 0076 0076 2 - SQ 1 PlanningInputInformationSequence
+        3010 3010 2 0077 0077 2 - LO 1 TreatmentSite
+        3010 3010 2 0078 0078 2 - SQ 1 TreatmentSiteCodeSequence
+        3010 3010 2 0079 0079 2 - SQ 1 FractionPatternSequence
+        3010 3010 2 007A 007A 2 - UT 1 TreatmentTechniqueNotes
+        3010 3010 2 007B 007B 2 - UT 1 PrescriptionNotes
+        3010 3010 2 007C 007C 2 - IS 1 NumberOfIntervalFractions
+        3010 3010 2 007D 007D 2 - US 1 NumberOfFractions
+        3010 3010 2 007E 007E 2 - US 1 IntendedDeliveryDuration
+        3010 3010 2 007F 007F 2 - UT 1 FractionationNotes
+        3010 3010 2 0080 0080 2 - SQ 1 RTTreatmentTechniqueCodeSequence
+        3010 3010 2 0081 0081 2 - SQ 1 PrescriptionNotesSequence
+        3010 3010 2 0082 0082 2 - SQ 1 FractionBasedRelationshipSequence
+        3010 3010 2 0083 0083 2 - CS 1 FractionBasedRelationshipIntervalAnchor
+        3010 3010 2 0084 0084 2 - FD 1 MinimumHoursBetweenFractions
+        3010 3010 2 0085 0085 2 - TM 1-n IntendedFractionStartTime
+        3010 3010 2 0086 0086 2 - LT 1 IntendedStartDayOfWeek
+        3010 3010 2 0087 0087 2 - SQ 1 WeekdayFractionPatternSequence
+        3010 3010 2 0088 0088 2 - SQ 1 DeliveryTimeStructureCodeSequence
+        3010 3010 2 0089 0089 2 - SQ 1 TreatmentSiteModifierCodeSequence
+        3010 3010 2 0090 0090 2 - CS 1 RoboticBaseLocationIndicator
+        3010 3010 2 0091 0091 2 - SQ 1 RoboticPathNodeSetCodeSequence
+        3010 3010 2 0092 0092 2 - UL 1 RoboticNodeIdentifier
+        3010 3010 2 0093 0093 2 - FD 3 RTTreatmentSourceCoordinates
+        3010 3010 2 0094 0094 2 - FD 1 RadiationSourceCoordinateSystemYawAngle
+        3010 3010 2 0095 0095 2 - FD 1 RadiationSourceCoordinateSystemRollAngle
+        3010 3010 2 0096 0096 2 - FD 1 RadiationSourceCoordinateSystemPitchAngle
+        3010 3010 2 0097 0097 2 - SQ 1 RoboticPathControlPointSequence
+        3010 3010 2 0098 0098 2 - SQ 1 TomotherapeuticControlPointSequence
+        3010 3010 2 0099 0099 2 - FD 1-n TomotherapeuticLeafOpenDurations
+        3010 3010 2 009A 009A 2 - FD 1-n TomotherapeuticLeafInitialClosedDurations
+        4010 4010 2 0001 0001 2 - CS 1 LowEnergyDetectors
+        4010 4010 2 0002 0002 2 - CS 1 HighEnergyDetectors
+        4010 4010 2 0004 0004 2 - SQ 1 DetectorGeometrySequence
+        4010 4010 2 1001 1001 2 - SQ 1 ThreatROIVoxelSequence
+        4010 4010 2 1004 1004 2 - FL 3 ThreatROIBase
+        4010 4010 2 1005 1005 2 - FL 3 ThreatROIExtents
+        4010 4010 2 1006 1006 2 - OB 1 ThreatROIBitmap
+        4010 4010 2 1007 1007 2 - SH 1 RouteSegmentID
+        4010 4010 2 1008 1008 2 - CS 1 GantryType
+        4010 4010 2 1009 1009 2 - CS 1 OOIOwnerType
+        4010 4010 2 100A 100A 2 - SQ 1 RouteSegmentSequence
+        4010 4010 2 1010 1010 2 - US 1 PotentialThreatObjectID
+        4010 4010 2 1011 1011 2 - SQ 1 ThreatSequence
+        4010 4010 2 1012 1012 2 - CS 1 ThreatCategory
+        4010 4010 2 1013 1013 2 - LT 1 ThreatCategoryDescription
+        4010 4010 2 1014 1014 2 - CS 1 ATDAbilityAssessment
+        4010 4010 2 1015 1015 2 - CS 1 ATDAssessmentFlag
+        4010 4010 2 1016 1016 2 - FL 1 ATDAssessmentProbability
+        4010 4010 2 1017 1017 2 - FL 1 Mass
+        4010 4010 2 1018 1018 2 - FL 1 Density
+        4010 4010 2 1019 1019 2 - FL 1 ZEffective
+        4010 4010 2 101A 101A 2 - SH 1 BoardingPassID
+        4010 4010 2 101B 101B 2 - FL 3 CenterOfMass
+        4010 4010 2 101C 101C 2 - FL 3 CenterOfPTO
+        4010 4010 2 101D 101D 2 - FL 6-n BoundingPolygon
+        4010 4010 2 101E 101E 2 - SH 1 RouteSegmentStartLocationID
+        4010 4010 2 101F 101F 2 - SH 1 RouteSegmentEndLocationID
+        4010 4010 2 1020 1020 2 - CS 1 RouteSegmentLocationIDType
+        4010 4010 2 1021 1021 2 - CS 1-n AbortReason
+        4010 4010 2 1023 1023 2 - FL 1 VolumeOfPTO
+        4010 4010 2 1024 1024 2 - CS 1 AbortFlag
+        4010 4010 2 1025 1025 2 - DT 1 RouteSegmentStartTime
+        4010 4010 2 1026 1026 2 - DT 1 RouteSegmentEndTime
+        4010 4010 2 1027 1027 2 - CS 1 TDRType
+        4010 4010 2 1028 1028 2 - CS 1 InternationalRouteSegment
+        4010 4010 2 1029 1029 2 - LO 1-n ThreatDetectionAlgorithmAndVersion
+        4010 4010 2 102A 102A 2 - SH 1 AssignedLocation
+        4010 4010 2 102B 102B 2 - DT 1 AlarmDecisionTime
+        4010 4010 2 1031 1031 2 - CS 1 AlarmDecision
+        4010 4010 2 1033 1033 2 - US 1 NumberOfTotalObjects
+        4010 4010 2 1034 1034 2 - US 1 NumberOfAlarmObjects
+        4010 4010 2 1037 1037 2 - SQ 1 PTORepresentationSequence
+        4010 4010 2 1038 1038 2 - SQ 1 ATDAssessmentSequence
+        4010 4010 2 1039 1039 2 - CS 1 TIPType
+        4010 4010 2 103A 103A 2 - CS 1 DICOSVersion
+        4010 4010 2 1041 1041 2 - DT 1 OOIOwnerCreationTime
+        4010 4010 2 1042 1042 2 - CS 1 OOIType
+        4010 4010 2 1043 1043 2 - FL 3 OOISize
+        4010 4010 2 1044 1044 2 - CS 1 AcquisitionStatus
+        4010 4010 2 1045 1045 2 - SQ 1 BasisMaterialsCodeSequence
+        4010 4010 2 1046 1046 2 - CS 1 PhantomType
+        4010 4010 2 1047 1047 2 - SQ 1 OOIOwnerSequence
+        4010 4010 2 1048 1048 2 - CS 1 ScanType
+        4010 4010 2 1051 1051 2 - LO 1 ItineraryID
+        4010 4010 2 1052 1052 2 - SH 1 ItineraryIDType
+        4010 4010 2 1053 1053 2 - LO 1 ItineraryIDAssigningAuthority
+        4010 4010 2 1054 1054 2 - SH 1 RouteID
+        4010 4010 2 1055 1055 2 - SH 1 RouteIDAssigningAuthority
+        4010 4010 2 1056 1056 2 - CS 1 InboundArrivalType
+        4010 4010 2 1058 1058 2 - SH 1 CarrierID
+        4010 4010 2 1059 1059 2 - CS 1 CarrierIDAssigningAuthority
+        4010 4010 2 1060 1060 2 - FL 3 SourceOrientation
+        4010 4010 2 1061 1061 2 - FL 3 SourcePosition
+        4010 4010 2 1062 1062 2 - FL 1 BeltHeight
+        4010 4010 2 1064 1064 2 - SQ 1 AlgorithmRoutingCodeSequence
+        4010 4010 2 1067 1067 2 - CS 1 TransportClassification
+        4010 4010 2 1068 1068 2 - LT 1 OOITypeDescriptor
+        4010 4010 2 1069 1069 2 - FL 1 TotalProcessingTime
+        4010 4010 2 106C 106C 2 - OB 1 DetectorCalibrationData
+        4010 4010 2 106D 106D 2 - CS 1 AdditionalScreeningPerformed
+        4010 4010 2 106E 106E 2 - CS 1 AdditionalInspectionSelectionCriteria
+        4010 4010 2 106F 106F 2 - SQ 1 AdditionalInspectionMethodSequence
+        4010 4010 2 1070 1070 2 - CS 1 AITDeviceType
+        4010 4010 2 1071 1071 2 - SQ 1 QRMeasurementsSequence
+        4010 4010 2 1072 1072 2 - SQ 1 TargetMaterialSequence
+        4010 4010 2 1073 1073 2 - FD 1 SNRThreshold
+        4010 4010 2 1075 1075 2 - DS 1 ImageScaleRepresentation
+        4010 4010 2 1076 1076 2 - SQ 1 ReferencedPTOSequence
+        4010 4010 2 1077 1077 2 - SQ 1 ReferencedTDRInstanceSequence
+        4010 4010 2 1078 1078 2 - ST 1 PTOLocationDescription
+        4010 4010 2 1079 1079 2 - SQ 1 AnomalyLocatorIndicatorSequence
+        4010 4010 2 107A 107A 2 - FL 3 AnomalyLocatorIndicator
+        4010 4010 2 107B 107B 2 - SQ 1 PTORegionSequence
+        4010 4010 2 107C 107C 2 - CS 1 InspectionSelectionCriteria
+        4010 4010 2 107D 107D 2 - SQ 1 SecondaryInspectionMethodSequence
+        4010 4010 2 107E 107E 2 - DS 6 PRCSToRCSOrientation
+        4FFE 4FFE 2 0001 0001 2 - SQ 1 MACParametersSequence
+        5200 5200 2 9229 9229 2 - SQ 1 SharedFunctionalGroupsSequence
+        5200 5200 2 9230 9230 2 - SQ 1 PerFrameFunctionalGroupsSequence
+        5400 5400 2 0100 0100 2 - SQ 1 WaveformSequence
+        5400 5400 2 0110 0110 2 - OB|OW 1 ChannelMinimumValue
+        5400 5400 2 0112 0112 2 - OB|OW 1 ChannelMaximumValue
+        5400 5400 2 1004 1004 2 - US 1 WaveformBitsAllocated
+        5400 5400 2 1006 1006 2 - CS 1 WaveformSampleInterpretation
+        5400 5400 2 100A 100A 2 - OB|OW 1 WaveformPaddingValue
+        5400 5400 2 1010 1010 2 - OB|OW 1 WaveformData
+        5600 5600 2 0010 0010 2 - OF 1 FirstOrderPhaseCorrectionAngle
+        5600 5600 2 0020 0020 2 - OF 1 SpectroscopyData
+        6000 60FF 0 0010 0010 2 - US 1 OverlayRows
+        6000 60FF 0 0011 0011 2 - US 1 OverlayColumns
+        6000 60FF 0 0015 0015 2 - IS 1 NumberOfFramesInOverlay
+        6000 60FF 0 0022 0022 2 - LO 1 OverlayDescription
+        6000 60FF 0 0040 0040 2 - CS 1 OverlayType
+        6000 60FF 0 0045 0045 2 - LO 1 OverlaySubtype
+        6000 60FF 0 0050 0050 2 - SS 2 OverlayOrigin
+        6000 60FF 0 0051 0051 2 - US 1 ImageFrameOrigin
+        6000 60FF 0 0100 0100 2 - US 1 OverlayBitsAllocated
+        6000 60FF 0 0102 0102 2 - US 1 OverlayBitPosition
+        6000 60FF 0 1001 1001 2 - CS 1 OverlayActivationLayer
+        6000 60FF 0 1301 1301 2 - IS 1 ROIArea
+        6000 60FF 0 1302 1302 2 - DS 1 ROIMean
+        6000 60FF 0 1303 1303 2 - DS 1 ROIStandardDeviation
+        6000 60FF 0 1500 1500 2 - LO 1 OverlayLabel
+        6000 60FF 0 3000 3000 2 - OB|OW 1 OverlayData
+        7FE0 7FE0 2 0001 0001 2 - OV 1 ExtendedOffsetTable
+        7FE0 7FE0 2 0002 0002 2 - OV 1 ExtendedOffsetTableLengths
+        7FE0 7FE0 2 0008 0008 2 - OF 1 FloatPixelData
+        7FE0 7FE0 2 0009 0009 2 - OD 1 DoubleFloatPixelData
+        7FE0 7FE0 2 0010 0010 2 - OB|OW 1 PixelData
+        FFFA FFFA 2 FFFA FFFA 2 - SQ 1 DigitalSignaturesSequence
+        FFFC FFFC 2 FFFC FFFC 2 - OB 1 DataSetTrailingPadding
+        FFFE FFFE 2 E000 E000 2 - NONE 1 Item
+        FFFE FFFE 2 E00D E00D 2 - NONE 1 ItemDelimitationItem
+        FFFE FFFE 2 E0DD E0DD 2 - NONE 1 SequenceDelimitationItem
+        0000 0000 2 0001 0001 2 R UL 1 CommandLengthToEnd
+        0000 0000 2 0010 0010 2 R SH 1 CommandRecognitionCode
+        0000 0000 2 0200 0200 2 R AE 1 Initiator
+        0000 0000 2 0300 0300 2 R AE 1 Receiver
+        0000 0000 2 0400 0400 2 R AE 1 FindLocation
+        0000 0000 2 0850 0850 2 R US 1 NumberOfMatches
+        0000 0000 2 0860 0860 2 R US 1 ResponseSequenceNumber
+        0000 0000 2 4000 4000 2 R LT 1 DialogReceiver
+        0000 0000 2 4010 4010 2 R LT 1 TerminalType
+        0000 0000 2 5010 5010 2 R SH 1 MessageSetID
+        0000 0000 2 5020 5020 2 R SH 1 EndMessageID
+        0000 0000 2 5110 5110 2 R LT 1 DisplayFormat
+        0000 0000 2 5120 5120 2 R LT 1 PagePositionID
+        0000 0000 2 5130 5130 2 R CS 1 TextFormatID
+        0000 0000 2 5140 5140 2 R CS 1 NormalReverse
+        0000 0000 2 5150 5150 2 R CS 1 AddGrayScale
+        0000 0000 2 5160 5160 2 R CS 1 Borders
+        0000 0000 2 5170 5170 2 R IS 1 Copies
+        0000 0000 2 5180 5180 2 R CS 1 CommandMagnificationType
+        0000 0000 2 5190 5190 2 R CS 1 Erase
+        0000 0000 2 51A0 51A0 2 R CS 1 Print
+        0000 0000 2 51B0 51B0 2 R US 1-n Overlays
+        0004 0004 2 1504 1504 2 R UL 1 MRDRDirectoryRecordOffset
+        0004 0004 2 1600 1600 2 R UL 1 NumberOfReferences
+        0008 0008 2 0001 0001 2 R UL 1 LengthToEnd
+        0008 0008 2 0010 0010 2 R SH 1 RecognitionCode
+        0008 0008 2 0024 0024 2 R DA 1 OverlayDate
+        0008 0008 2 0025 0025 2 R DA 1 CurveDate
+        0008 0008 2 0034 0034 2 R TM 1 OverlayTime
+        0008 0008 2 0035 0035 2 R TM 1 CurveTime
+        0008 0008 2 0040 0040 2 R US 1 DataSetType
+        0008 0008 2 0041 0041 2 R LO 1 DataSetSubtype
+        0008 0008 2 0042 0042 2 R CS 1 NuclearMedicineSeriesType
+        0008 0008 2 1000 1000 2 R AE 1 NetworkID
+        0008 0008 2 1100 1100 2 R SQ 1 ReferencedResultsSequence
+        0008 0008 2 1130 1130 2 R SQ 1 ReferencedOverlaySequence
+        0008 0008 2 1145 1145 2 R SQ 1 ReferencedCurveSequence
+        0008 0008 2 2110 2110 2 R CS 1 LossyImageCompressionRetired
+        0008 0008 2 2200 2200 2 R CS 1 TransducerPosition
+        0008 0008 2 2204 2204 2 R CS 1 TransducerOrientation
+        0008 0008 2 2208 2208 2 R CS 1 AnatomicStructure
+        0008 0008 2 2229 2229 2 R SQ 1 AnatomicStructureSpaceOrRegionSequence
+        0008 0008 2 2240 2240 2 R SQ 1 TransducerPositionSequence
+        0008 0008 2 2242 2242 2 R SQ 1 TransducerPositionModifierSequence
+        0008 0008 2 2244 2244 2 R SQ 1 TransducerOrientationSequence
+        0008 0008 2 2246 2246 2 R SQ 1 TransducerOrientationModifierSequence
+        0008 0008 2 2251 2251 2 R SQ 1 AnatomicStructureSpaceOrRegionCodeSequenceTrial
+        0008 0008 2 2253 2253 2 R SQ 1 AnatomicPortalOfEntranceCodeSequenceTrial
+        0008 0008 2 2255 2255 2 R SQ 1 AnatomicApproachDirectionCodeSequenceTrial
+        0008 0008 2 2256 2256 2 R ST 1 AnatomicPerspectiveDescriptionTrial
+        0008 0008 2 2257 2257 2 R SQ 1 AnatomicPerspectiveCodeSequenceTrial
+        0008 0008 2 2258 2258 2 R ST 1 AnatomicLocationOfExaminingInstrumentDescriptionTrial
+        0008 0008 2 2259 2259 2 R SQ 1 AnatomicLocationOfExaminingInstrumentCodeSequenceTrial
+        0008 0008 2 225A 225A 2 R SQ 1 AnatomicStructureSpaceOrRegionModifierCodeSequenceTrial
+        0008 0008 2 225C 225C 2 R SQ 1 OnAxisBackgroundAnatomicStructureCodeSequenceTrial
+        0008 0008 2 4000 4000 2 R LT 1 IdentifyingComments
+        0010 0010 2 1000 1000 2 R LO 1-n OtherPatientIDs
+        0010 0010 2 1050 1050 2 R LO 1-n InsurancePlanIdentification
+        0010 0010 2 1090 1090 2 R LO 1 MedicalRecordLocator
+        0014 0014 2 0023 0023 2 R ST 1 CADFileFormat
+        0014 0014 2 0024 0024 2 R ST 1 ComponentReferenceSystem
+        0014 0014 2 0045 0045 2 R ST 1 MaterialPropertiesFileFormatRetired
+        0018 0018 2 0030 0030 2 R LO 1-n Radionuclide
+        0018 0018 2 0032 0032 2 R DS 1 EnergyWindowCenterline
+        0018 0018 2 0033 0033 2 R DS 1-n EnergyWindowTotalWidth
+        0018 0018 2 0037 0037 2 R CS 1 TherapyType
+        0018 0018 2 0039 0039 2 R CS 1 TherapyDescription
+        0018 0018 2 1011 1011 2 R LO 1 HardcopyCreationDeviceID
+        0018 0018 2 1017 1017 2 R LO 1 HardcopyDeviceManufacturer
+        0018 0018 2 101A 101A 2 R LO 1-n HardcopyDeviceSoftwareVersion
+        0018 0018 2 101B 101B 2 R LO 1 HardcopyDeviceManufacturerModelName
+        0018 0018 2 1141 1141 2 R DS 1 AngularPosition
+        0018 0018 2 1146 1146 2 R DS 1-n RotationOffset
+        0018 0018 2 1240 1240 2 R IS 1-n UpperLowerPixelValues
+        0018 0018 2 4000 4000 2 R LT 1 AcquisitionComments
+        0018 0018 2 5021 5021 2 R LO 1 PostprocessingFunction
+        0018 0018 2 5030 5030 2 R DS 1 DynamicRange
+        0018 0018 2 5040 5040 2 R DS 1 TotalGain
+        0018 0018 2 5210 5210 2 R DS 6 ImageTransformationMatrix
+        0018 0018 2 5212 5212 2 R DS 3 ImageTranslationVector
+        0018 0018 2 6038 6038 2 R UL 1 DopplerSampleVolumeXPositionRetired
+        0018 0018 2 603A 603A 2 R UL 1 DopplerSampleVolumeYPositionRetired
+        0018 0018 2 603C 603C 2 R UL 1 TMLinePositionX0Retired
+        0018 0018 2 603E 603E 2 R UL 1 TMLinePositionY0Retired
+        0018 0018 2 6040 6040 2 R UL 1 TMLinePositionX1Retired
+        0018 0018 2 6042 6042 2 R UL 1 TMLinePositionY1Retired
+        0018 0018 2 9096 9096 2 R FD 1 ParallelReductionFactorInPlaneRetired
+        0018 0018 2 9166 9166 2 R CS 1 BulkMotionStatus
+        0018 0018 2 9195 9195 2 R FD 1 ChemicalShiftMinimumIntegrationLimitInHz
+        0018 0018 2 9196 9196 2 R FD 1 ChemicalShiftMaximumIntegrationLimitInHz
+        0018 0018 2 9324 9324 2 R FD 1 EstimatedDoseSaving
+        0020 0020 2 0014 0014 2 R IS 1 IsotopeNumber
+        0020 0020 2 0015 0015 2 R IS 1 PhaseNumber
+        0020 0020 2 0016 0016 2 R IS 1 IntervalNumber
+        0020 0020 2 0017 0017 2 R IS 1 TimeSlotNumber
+        0020 0020 2 0018 0018 2 R IS 1 AngleNumber
+        0020 0020 2 0022 0022 2 R IS 1 OverlayNumber
+        0020 0020 2 0024 0024 2 R IS 1 CurveNumber
+        0020 0020 2 0026 0026 2 R IS 1 LUTNumber
+        0020 0020 2 0030 0030 2 R DS 3 ImagePosition
+        0020 0020 2 0035 0035 2 R DS 6 ImageOrientation
+        0020 0020 2 0050 0050 2 R DS 1 Location
+        0020 0020 2 0070 0070 2 R LO 1 ImageGeometryType
+        0020 0020 2 0080 0080 2 R CS 1-n MaskingImage
+        0020 0020 2 00AA 00AA 2 R IS 1 ReportNumber
+        0020 0020 2 1000 1000 2 R IS 1 SeriesInStudy
+        0020 0020 2 1001 1001 2 R IS 1 AcquisitionsInSeries
+        0020 0020 2 1003 1003 2 R IS 1 ImagesInSeries
+        0020 0020 2 1004 1004 2 R IS 1 AcquisitionsInStudy
+        0020 0020 2 1005 1005 2 R IS 1 ImagesInStudy
+        0020 0020 2 1020 1020 2 R LO 1-n Reference
+        0020 0020 2 1070 1070 2 R IS 1-n OtherStudyNumbers
+        0020 0020 2 3100 31FF 0 R CS 1-n SourceImageIDs
+        0020 0020 2 3401 3401 2 R CS 1 ModifyingDeviceID
+        0020 0020 2 3402 3402 2 R CS 1 ModifiedImageID
+        0020 0020 2 3403 3403 2 R DA 1 ModifiedImageDate
+        0020 0020 2 3404 3404 2 R LO 1 ModifyingDeviceManufacturer
+        0020 0020 2 3405 3405 2 R TM 1 ModifiedImageTime
+        0020 0020 2 3406 3406 2 R LO 1 ModifiedImageDescription
+        0020 0020 2 5000 5000 2 R AT 1-n OriginalImageIdentification
+        0020 0020 2 5002 5002 2 R LO 1-n OriginalImageIdentificationNomenclature
+        0022 0022 2 1094 1094 2 R LO 1 LensConstantDescription
+        0022 0022 2 1153 1153 2 R SQ 1 OphthalmicAxialLengthAcquisitionMethodCodeSequence
+        0022 0022 2 1265 1265 2 R SQ 1 OphthalmicAxialLengthQualityMetricTypeCodeSequence
+        0022 0022 2 1273 1273 2 R LO 1 OphthalmicAxialLengthQualityMetricTypeDescription
+        0028 0028 2 0005 0005 2 R US 1 ImageDimensions
+        0028 0028 2 0012 0012 2 R US 1 Planes
+        0028 0028 2 0040 0040 2 R CS 1 ImageFormat
+        0028 0028 2 0050 0050 2 R LO 1-n ManipulatedImage
+        0028 0028 2 005F 005F 2 R LO 1 CompressionRecognitionCode
+        0028 0028 2 0060 0060 2 R CS 1 CompressionCode
+        0028 0028 2 0061 0061 2 R SH 1 CompressionOriginator
+        0028 0028 2 0062 0062 2 R LO 1 CompressionLabel
+        0028 0028 2 0063 0063 2 R SH 1 CompressionDescription
+        0028 0028 2 0065 0065 2 R CS 1-n CompressionSequence
+        0028 0028 2 0066 0066 2 R AT 1-n CompressionStepPointers
+        0028 0028 2 0068 0068 2 R US 1 RepeatInterval
+        0028 0028 2 0069 0069 2 R US 1 BitsGrouped
+        0028 0028 2 0070 0070 2 R US 1-n PerimeterTable
+        0028 0028 2 0071 0071 2 R US|SS 1 PerimeterValue
+        0028 0028 2 0080 0080 2 R US 1 PredictorRows
+        0028 0028 2 0081 0081 2 R US 1 PredictorColumns
+        0028 0028 2 0082 0082 2 R US 1-n PredictorConstants
+        0028 0028 2 0090 0090 2 R CS 1 BlockedPixels
+        0028 0028 2 0091 0091 2 R US 1 BlockRows
+        0028 0028 2 0092 0092 2 R US 1 BlockColumns
+        0028 0028 2 0093 0093 2 R US 1 RowOverlap
+        0028 0028 2 0094 0094 2 R US 1 ColumnOverlap
+        0028 0028 2 0104 0104 2 R US|SS 1 SmallestValidPixelValue
+        0028 0028 2 0105 0105 2 R US|SS 1 LargestValidPixelValue
+        0028 0028 2 0110 0110 2 R US|SS 1 SmallestImagePixelValueInPlane
+        0028 0028 2 0111 0111 2 R US|SS 1 LargestImagePixelValueInPlane
+        0028 0028 2 0200 0200 2 R US 1 ImageLocation
+        0028 0028 2 0400 0400 2 R LO 1 TransformLabel
+        0028 0028 2 0401 0401 2 R LO 1 TransformVersionNumber
+        0028 0028 2 0402 0402 2 R US 1 NumberOfTransformSteps
+        0028 0028 2 0403 0403 2 R LO 1-n SequenceOfCompressedData
+        0028 0028 2 0404 0404 2 R AT 1-n DetailsOfCoefficients
+        0028 0028 2 0700 0700 2 R LO 1 DCTLabel
+        0028 0028 2 0701 0701 2 R CS 1-n DataBlockDescription
+        0028 0028 2 0702 0702 2 R AT 1-n DataBlock
+        0028 0028 2 0710 0710 2 R US 1 NormalizationFactorFormat
+        0028 0028 2 0720 0720 2 R US 1 ZonalMapNumberFormat
+        0028 0028 2 0721 0721 2 R AT 1-n ZonalMapLocation
+        0028 0028 2 0722 0722 2 R US 1 ZonalMapFormat
+        0028 0028 2 0730 0730 2 R US 1 AdaptiveMapFormat
+        0028 0028 2 0740 0740 2 R US 1 CodeNumberFormat
+        0028 0028 2 1080 1080 2 R CS 1 GrayScale
+        0028 0028 2 1100 1100 2 R US|SS 3 GrayLookupTableDescriptor
+        0028 0028 2 1111 1111 2 R US|SS 4 LargeRedPaletteColorLookupTableDescriptor
+        0028 0028 2 1112 1112 2 R US|SS 4 LargeGreenPaletteColorLookupTableDescriptor
+        0028 0028 2 1113 1113 2 R US|SS 4 LargeBluePaletteColorLookupTableDescriptor
+        0028 0028 2 1200 1200 2 R US|SS|OW 1-n GrayLookupTableData
+        0028 0028 2 1211 1211 2 R OW 1 LargeRedPaletteColorLookupTableData
+        0028 0028 2 1212 1212 2 R OW 1 LargeGreenPaletteColorLookupTableData
+        0028 0028 2 1213 1213 2 R OW 1 LargeBluePaletteColorLookupTableData
+        0028 0028 2 1214 1214 2 R UI 1 LargePaletteColorLookupTableUID
+        0028 0028 2 4000 4000 2 R LT 1 ImagePresentationComments
+        0028 0028 2 5000 5000 2 R SQ 1 BiPlaneAcquisitionSequence
+        0028 0028 2 6030 6030 2 R US 1-n MaskPointers
+        0028 0028 2 9099 9099 2 R US 1 LargestMonochromePixelValue
+        0032 0032 2 000A 000A 2 R CS 1 StudyStatusID
+        0032 0032 2 000C 000C 2 R CS 1 StudyPriorityID
+        0032 0032 2 0012 0012 2 R LO 1 StudyIDIssuer
+        0032 0032 2 0032 0032 2 R DA 1 StudyVerifiedDate
+        0032 0032 2 0033 0033 2 R TM 1 StudyVerifiedTime
+        0032 0032 2 0034 0034 2 R DA 1 StudyReadDate
+        0032 0032 2 0035 0035 2 R TM 1 StudyReadTime
+        0032 0032 2 1000 1000 2 R DA 1 ScheduledStudyStartDate
+        0032 0032 2 1001 1001 2 R TM 1 ScheduledStudyStartTime
+        0032 0032 2 1010 1010 2 R DA 1 ScheduledStudyStopDate
+        0032 0032 2 1011 1011 2 R TM 1 ScheduledStudyStopTime
+        0032 0032 2 1020 1020 2 R LO 1 ScheduledStudyLocation
+        0032 0032 2 1021 1021 2 R AE 1-n ScheduledStudyLocationAETitle
+        0032 0032 2 1030 1030 2 R LO 1 ReasonForStudy
+        0032 0032 2 1040 1040 2 R DA 1 StudyArrivalDate
+        0032 0032 2 1041 1041 2 R TM 1 StudyArrivalTime
+        0032 0032 2 1050 1050 2 R DA 1 StudyCompletionDate
+        0032 0032 2 1051 1051 2 R TM 1 StudyCompletionTime
+        0032 0032 2 1055 1055 2 R CS 1 StudyComponentStatusID
+        0032 0032 2 4000 4000 2 R LT 1 StudyComments
+        0038 0038 2 0011 0011 2 R LO 1 IssuerOfAdmissionID
+        0038 0038 2 001A 001A 2 R DA 1 ScheduledAdmissionDate
+        0038 0038 2 001B 001B 2 R TM 1 ScheduledAdmissionTime
+        0038 0038 2 001C 001C 2 R DA 1 ScheduledDischargeDate
+        0038 0038 2 001D 001D 2 R TM 1 ScheduledDischargeTime
+        0038 0038 2 001E 001E 2 R LO 1 ScheduledPatientInstitutionResidence
+        0038 0038 2 0030 0030 2 R DA 1 DischargeDate
+        0038 0038 2 0032 0032 2 R TM 1 DischargeTime
+        0038 0038 2 0040 0040 2 R LO 1 DischargeDiagnosisDescription
+        0038 0038 2 0044 0044 2 R SQ 1 DischargeDiagnosisCodeSequence
+        0038 0038 2 0061 0061 2 R LO 1 IssuerOfServiceEpisodeID
+        0040 0040 2 0300 0300 2 R US 1 TotalTimeOfFluoroscopy
+        0040 0040 2 0301 0301 2 R US 1 TotalNumberOfExposures
+        0040 0040 2 0307 0307 2 R DS 1 DistanceSourceToSupport
+        0040 0040 2 030E 030E 2 R SQ 1 ExposureDoseSequence
+        0040 0040 2 0330 0330 2 R SQ 1 ReferencedProcedureStepSequence
+        0040 0040 2 050A 050A 2 R LO 1 SpecimenAccessionNumber
+        0040 0040 2 0550 0550 2 R SQ 1 SpecimenSequence
+        0040 0040 2 0552 0552 2 R SQ 1 SpecimenDescriptionSequenceTrial
+        0040 0040 2 0553 0553 2 R ST 1 SpecimenDescriptionTrial
+        0040 0040 2 06FA 06FA 2 R LO 1 SlideIdentifier
+        0040 0040 2 08D8 08D8 2 R SQ 1 PixelSpacingSequence
+        0040 0040 2 08DA 08DA 2 R SQ 1 CoordinateSystemAxisCodeSequence
+        0040 0040 2 09F8 09F8 2 R SQ 1 VitalStainCodeSequenceTrial
+        0040 0040 2 1006 1006 2 R SH 1 PlacerOrderNumberProcedure
+        0040 0040 2 1007 1007 2 R SH 1 FillerOrderNumberProcedure
+        0040 0040 2 1060 1060 2 R LO 1 RequestedProcedureDescriptionTrial
+        0040 0040 2 2001 2001 2 R LO 1 ReasonForTheImagingServiceRequest
+        0040 0040 2 2006 2006 2 R SH 1 PlacerOrderNumberImagingServiceRequestRetired
+        0040 0040 2 2007 2007 2 R SH 1 FillerOrderNumberImagingServiceRequestRetired
+        0040 0040 2 4001 4001 2 R CS 1 GeneralPurposeScheduledProcedureStepStatus
+        0040 0040 2 4002 4002 2 R CS 1 GeneralPurposePerformedProcedureStepStatus
+        0040 0040 2 4003 4003 2 R CS 1 GeneralPurposeScheduledProcedureStepPriority
+        0040 0040 2 4004 4004 2 R SQ 1 ScheduledProcessingApplicationsCodeSequence
+        0040 0040 2 4006 4006 2 R CS 1 MultipleCopiesFlag
+        0040 0040 2 4007 4007 2 R SQ 1 PerformedProcessingApplicationsCodeSequence
+        0040 0040 2 4015 4015 2 R SQ 1 ResultingGeneralPurposePerformedProcedureStepsSequence
+        0040 0040 2 4016 4016 2 R SQ 1 ReferencedGeneralPurposeScheduledProcedureStepSequence
+        0040 0040 2 4020 4020 2 R CS 1 InputAvailabilityFlag
+        0040 0040 2 4022 4022 2 R SQ 1 RelevantInformationSequence
+        0040 0040 2 4023 4023 2 R UI 1 ReferencedGeneralPurposeScheduledProcedureStepTransactionUID
+        0040 0040 2 4031 4031 2 R SQ 1 RequestedSubsequentWorkitemCodeSequence
+        0040 0040 2 4032 4032 2 R SQ 1 NonDICOMOutputCodeSequence
+        0040 0040 2 A007 A007 2 R CS 1 FindingsFlagTrial
+        0040 0040 2 A020 A020 2 R SQ 1 FindingsSequenceTrial
+        0040 0040 2 A021 A021 2 R UI 1 FindingsGroupUIDTrial
+        0040 0040 2 A022 A022 2 R UI 1 ReferencedFindingsGroupUIDTrial
+        0040 0040 2 A023 A023 2 R DA 1 FindingsGroupRecordingDateTrial
+        0040 0040 2 A024 A024 2 R TM 1 FindingsGroupRecordingTimeTrial
+        0040 0040 2 A026 A026 2 R SQ 1 FindingsSourceCategoryCodeSequenceTrial
+        0040 0040 2 A028 A028 2 R SQ 1 DocumentingOrganizationIdentifierCodeSequenceTrial
+        0040 0040 2 A047 A047 2 R LO 1 MeasurementPrecisionDescriptionTrial
+        0040 0040 2 A057 A057 2 R CS 1-n UrgencyOrPriorityAlertsTrial
+        0040 0040 2 A060 A060 2 R LO 1 SequencingIndicatorTrial
+        0040 0040 2 A066 A066 2 R SQ 1 DocumentIdentifierCodeSequenceTrial
+        0040 0040 2 A067 A067 2 R PN 1 DocumentAuthorTrial
+        0040 0040 2 A068 A068 2 R SQ 1 DocumentAuthorIdentifierCodeSequenceTrial
+        0040 0040 2 A070 A070 2 R SQ 1 IdentifierCodeSequenceTrial
+        0040 0040 2 A074 A074 2 R OB 1 ObjectBinaryIdentifierTrial
+        0040 0040 2 A076 A076 2 R SQ 1 DocumentingObserverIdentifierCodeSequenceTrial
+        0040 0040 2 A085 A085 2 R SQ 1 ProcedureIdentifierCodeSequenceTrial
+        0040 0040 2 A089 A089 2 R OB 1 ObjectDirectoryBinaryIdentifierTrial
+        0040 0040 2 A090 A090 2 R SQ 1 EquivalentCDADocumentSequence
+        0040 0040 2 A110 A110 2 R DA 1 DateOfDocumentOrVerbalTransactionTrial
+        0040 0040 2 A112 A112 2 R TM 1 TimeOfDocumentCreationOrVerbalTransactionTrial
+        0040 0040 2 A125 A125 2 R CS 2 ReportStatusIDTrial
+        0040 0040 2 A136 A136 2 R US 1-n ReferencedFrameNumbers
+        0040 0040 2 A167 A167 2 R SQ 1 ObservationCategoryCodeSequenceTrial
+        0040 0040 2 A16A A16A 2 R ST 1 BibliographicCitationTrial
+        0040 0040 2 A172 A172 2 R UI 1 ReferencedObservationUIDTrial
+        0040 0040 2 A173 A173 2 R CS 1 ReferencedObservationClassTrial
+        0040 0040 2 A174 A174 2 R CS 1 ReferencedObjectObservationClassTrial
+        0040 0040 2 A192 A192 2 R DA 1 ObservationDateTrial
+        0040 0040 2 A193 A193 2 R TM 1 ObservationTimeTrial
+        0040 0040 2 A194 A194 2 R CS 1 MeasurementAutomationTrial
+        0040 0040 2 A224 A224 2 R ST 1 IdentificationDescriptionTrial
+        0040 0040 2 A290 A290 2 R CS 1 CoordinatesSetGeometricTypeTrial
+        0040 0040 2 A296 A296 2 R SQ 1 AlgorithmCodeSequenceTrial
+        0040 0040 2 A297 A297 2 R ST 1 AlgorithmDescriptionTrial
+        0040 0040 2 A29A A29A 2 R SL 2-2n PixelCoordinatesSetTrial
+        0040 0040 2 A307 A307 2 R PN 1 CurrentObserverTrial
+        0040 0040 2 A313 A313 2 R SQ 1 ReferencedAccessionSequenceTrial
+        0040 0040 2 A33A A33A 2 R ST 1 ReportStatusCommentTrial
+        0040 0040 2 A340 A340 2 R SQ 1 ProcedureContextSequenceTrial
+        0040 0040 2 A352 A352 2 R PN 1 VerbalSourceTrial
+        0040 0040 2 A353 A353 2 R ST 1 AddressTrial
+        0040 0040 2 A354 A354 2 R LO 1 TelephoneNumberTrial
+        0040 0040 2 A358 A358 2 R SQ 1 VerbalSourceIdentifierCodeSequenceTrial
+        0040 0040 2 A380 A380 2 R SQ 1 ReportDetailSequenceTrial
+        0040 0040 2 A402 A402 2 R UI 1 ObservationSubjectUIDTrial
+        0040 0040 2 A403 A403 2 R CS 1 ObservationSubjectClassTrial
+        0040 0040 2 A404 A404 2 R SQ 1 ObservationSubjectTypeCodeSequenceTrial
+        0040 0040 2 A600 A600 2 R CS 1 ObservationSubjectContextFlagTrial
+        0040 0040 2 A601 A601 2 R CS 1 ObserverContextFlagTrial
+        0040 0040 2 A603 A603 2 R CS 1 ProcedureContextFlagTrial
+        0040 0040 2 A731 A731 2 R SQ 1 RelationshipSequenceTrial
+        0040 0040 2 A732 A732 2 R SQ 1 RelationshipTypeCodeSequenceTrial
+        0040 0040 2 A744 A744 2 R SQ 1 LanguageCodeSequenceTrial
+        0040 0040 2 A992 A992 2 R ST 1 UniformResourceLocatorTrial
+        0040 0040 2 DB06 DB06 2 R DT 1 TemplateVersion
+        0040 0040 2 DB07 DB07 2 R DT 1 TemplateLocalVersion
+        0040 0040 2 DB0B DB0B 2 R CS 1 TemplateExtensionFlag
+        0040 0040 2 DB0C DB0C 2 R UI 1 TemplateExtensionOrganizationUID
+        0040 0040 2 DB0D DB0D 2 R UI 1 TemplateExtensionCreatorUID
+        0048 0048 2 0200 0200 2 R SQ 1 ReferencedImageNavigationSequence
+        0048 0048 2 0201 0201 2 R US 2 TopLeftHandCornerOfLocalizerArea
+        0048 0048 2 0202 0202 2 R US 2 BottomRightHandCornerOfLocalizerArea
+        0054 0054 2 1400 1400 2 R CS 1-n CountsIncluded
+        0054 0054 2 1401 1401 2 R CS 1 DeadTimeCorrectionFlag
+        0066 0066 2 0023 0023 2 R OW 1 TrianglePointIndexList
+        0066 0066 2 0024 0024 2 R OW 1 EdgePointIndexList
+        0066 0066 2 0025 0025 2 R OW 1 VertexPointIndexList
+        0066 0066 2 0029 0029 2 R OW 1 PrimitivePointIndexList
+        0070 0070 2 0040 0040 2 R IS 1 ImageRotationRetired
+        0070 0070 2 0050 0050 2 R US 2 DisplayedAreaTopLeftHandCornerTrial
+        0070 0070 2 0051 0051 2 R US 2 DisplayedAreaBottomRightHandCornerTrial
+        0070 0070 2 0067 0067 2 R US 3 GraphicLayerRecommendedDisplayRGBValue
+        0070 0070 2 1206 1206 2 R CS 1 CompositingMethod
+        0074 0074 2 1024 1024 2 R IS 1 BeamOrderIndexTrial
+        0074 0074 2 1038 1038 2 R DS 1 DoubleExposureMetersetTrial
+        0074 0074 2 103A 103A 2 R DS 4 DoubleExposureFieldDeltaTrial
+        0074 0074 2 1220 1220 2 R SQ 1 RelatedProcedureStepSequence
+        0074 0074 2 1222 1222 2 R LO 1 ProcedureStepRelationshipType
+        0088 0088 2 0904 0904 2 R LO 1 TopicTitle
+        0088 0088 2 0906 0906 2 R ST 1 TopicSubject
+        0088 0088 2 0910 0910 2 R LO 1 TopicAuthor
+        0088 0088 2 0912 0912 2 R LO 1-32 TopicKeywords
+        2000 2000 2 0062 0062 2 R CS 1 ColorImagePrintingFlag
+        2000 2000 2 0063 0063 2 R CS 1 CollationFlag
+        2000 2000 2 0065 0065 2 R CS 1 AnnotationFlag
+        2000 2000 2 0067 0067 2 R CS 1 ImageOverlayFlag
+        2000 2000 2 0069 0069 2 R CS 1 PresentationLUTFlag
+        2000 2000 2 006A 006A 2 R CS 1 ImageBoxPresentationLUTFlag
+        2000 2000 2 0510 0510 2 R SQ 1 ReferencedStoredPrintSequence
+        2020 2020 2 0130 0130 2 R SQ 1 ReferencedImageOverlayBoxSequence
+        2020 2020 2 0140 0140 2 R SQ 1 ReferencedVOILUTBoxSequence
+        2040 2040 2 0010 0010 2 R SQ 1 ReferencedOverlayPlaneSequence
+        2040 2040 2 0011 0011 2 R US 1-99 ReferencedOverlayPlaneGroups
+        2040 2040 2 0020 0020 2 R SQ 1 OverlayPixelDataSequence
+        2040 2040 2 0060 0060 2 R CS 1 OverlayMagnificationType
+        2040 2040 2 0070 0070 2 R CS 1 OverlaySmoothingType
+        2040 2040 2 0072 0072 2 R CS 1 OverlayOrImageMagnification
+        2040 2040 2 0074 0074 2 R US 1 MagnifyToNumberOfColumns
+        2040 2040 2 0080 0080 2 R CS 1 OverlayForegroundDensity
+        2040 2040 2 0082 0082 2 R CS 1 OverlayBackgroundDensity
+        2040 2040 2 0090 0090 2 R CS 1 OverlayMode
+        2040 2040 2 0100 0100 2 R CS 1 ThresholdDensity
+        2040 2040 2 0500 0500 2 R SQ 1 ReferencedImageBoxSequenceRetired
+        2100 2100 2 0010 0010 2 R SH 1 PrintJobID
+        2100 2100 2 0500 0500 2 R SQ 1 ReferencedPrintJobSequencePullStoredPrint
+        2110 2110 2 0099 0099 2 R SH 1 PrintQueueID
+        2120 2120 2 0010 0010 2 R CS 1 QueueStatus
+        2120 2120 2 0050 0050 2 R SQ 1 PrintJobDescriptionSequence
+        2120 2120 2 0070 0070 2 R SQ 1 ReferencedPrintJobSequence
+        2130 2130 2 0010 0010 2 R SQ 1 PrintManagementCapabilitiesSequence
+        2130 2130 2 0015 0015 2 R SQ 1 PrinterCharacteristicsSequence
+        2130 2130 2 0030 0030 2 R SQ 1 FilmBoxContentSequence
+        2130 2130 2 0040 0040 2 R SQ 1 ImageBoxContentSequence
+        2130 2130 2 0050 0050 2 R SQ 1 AnnotationContentSequence
+        2130 2130 2 0060 0060 2 R SQ 1 ImageOverlayBoxContentSequence
+        2130 2130 2 0080 0080 2 R SQ 1 PresentationLUTContentSequence
+        3006 3006 2 0044 0044 2 R DS 1 ContourSlabThickness
+        3006 3006 2 0045 0045 2 R DS 3 ContourOffsetVector
+        3006 3006 2 0049 0049 2 R IS 1-n AttachedContours
+        3006 3006 2 00B9 00B9 2 R SQ 1 AdditionalRTROIIdentificationCodeSequence
+        3006 3006 2 00C0 00C0 2 R SQ 1 FrameOfReferenceRelationshipSequence
+        3006 3006 2 00C2 00C2 2 R UI 1 RelatedFrameOfReferenceUID
+        3006 3006 2 00C4 00C4 2 R CS 1 FrameOfReferenceTransformationType
+        300A 300A 2 000B 000B 2 R LO 1-n TreatmentSites
+        300A 300A 2 0082 0082 2 R DS 3 BeamDoseSpecificationPoint
+        300A 300A 2 008D 008D 2 R FL 1 AverageBeamDosePointDepth
+        300A 300A 2 008E 008E 2 R FL 1 AverageBeamDosePointEquivalentDepth
+        300A 300A 2 008F 008F 2 R FL 1 AverageBeamDosePointSSD
+        300A 300A 2 0632 0632 2 R SQ 1 ReferencedRTPatientSetupSequence
+        300A 300A 2 0650 0650 2 R UI 1 PatientSetupUID
+        4000 4000 2 0010 0010 2 R LT 1 Arbitrary
+        4000 4000 2 4000 4000 2 R LT 1 TextComments
+        4008 4008 2 0040 0040 2 R SH 1 ResultsID
+        4008 4008 2 0042 0042 2 R LO 1 ResultsIDIssuer
+        4008 4008 2 0050 0050 2 R SQ 1 ReferencedInterpretationSequence
+        4008 4008 2 00FF 00FF 2 R CS 1 ReportProductionStatusTrial
+        4008 4008 2 0100 0100 2 R DA 1 InterpretationRecordedDate
+        4008 4008 2 0101 0101 2 R TM 1 InterpretationRecordedTime
+        4008 4008 2 0102 0102 2 R PN 1 InterpretationRecorder
+        4008 4008 2 0103 0103 2 R LO 1 ReferenceToRecordedSound
+        4008 4008 2 0108 0108 2 R DA 1 InterpretationTranscriptionDate
+        4008 4008 2 0109 0109 2 R TM 1 InterpretationTranscriptionTime
+        4008 4008 2 010A 010A 2 R PN 1 InterpretationTranscriber
+        4008 4008 2 010B 010B 2 R ST 1 InterpretationText
+        4008 4008 2 010C 010C 2 R PN 1 InterpretationAuthor
+        4008 4008 2 0111 0111 2 R SQ 1 InterpretationApproverSequence
+        4008 4008 2 0112 0112 2 R DA 1 InterpretationApprovalDate
+        4008 4008 2 0113 0113 2 R TM 1 InterpretationApprovalTime
+        4008 4008 2 0114 0114 2 R PN 1 PhysicianApprovingInterpretation
+        4008 4008 2 0115 0115 2 R LT 1 InterpretationDiagnosisDescription
+        4008 4008 2 0117 0117 2 R SQ 1 InterpretationDiagnosisCodeSequence
+        4008 4008 2 0118 0118 2 R SQ 1 ResultsDistributionListSequence
+        4008 4008 2 0119 0119 2 R PN 1 DistributionName
+        4008 4008 2 011A 011A 2 R LO 1 DistributionAddress
+        4008 4008 2 0200 0200 2 R SH 1 InterpretationID
+        4008 4008 2 0202 0202 2 R LO 1 InterpretationIDIssuer
+        4008 4008 2 0210 0210 2 R CS 1 InterpretationTypeID
+        4008 4008 2 0212 0212 2 R CS 1 InterpretationStatusID
+        4008 4008 2 0300 0300 2 R ST 1 Impressions
+        4008 4008 2 4000 4000 2 R ST 1 ResultsComments
+        5000 50FF 0 0005 0005 2 R US 1 CurveDimensions
+        5000 50FF 0 0010 0010 2 R US 1 NumberOfPoints
+        5000 50FF 0 0020 0020 2 R CS 1 TypeOfData
+        5000 50FF 0 0022 0022 2 R LO 1 CurveDescription
+        5000 50FF 0 0030 0030 2 R SH 1-n AxisUnits
+        5000 50FF 0 0040 0040 2 R SH 1-n AxisLabels
+        5000 50FF 0 0103 0103 2 R US 1 DataValueRepresentation
+        5000 50FF 0 0104 0104 2 R US 1-n MinimumCoordinateValue
+        5000 50FF 0 0105 0105 2 R US 1-n MaximumCoordinateValue
+        5000 50FF 0 0106 0106 2 R SH 1-n CurveRange
+        5000 50FF 0 0110 0110 2 R US 1-n CurveDataDescriptor
+        5000 50FF 0 0112 0112 2 R US 1-n CoordinateStartValue
+        5000 50FF 0 0114 0114 2 R US 1-n CoordinateStepValue
+        5000 50FF 0 1001 1001 2 R CS 1 CurveActivationLayer
+        5000 50FF 0 2000 2000 2 R US 1 AudioType
+        5000 50FF 0 2002 2002 2 R US 1 AudioSampleFormat
+        5000 50FF 0 2004 2004 2 R US 1 NumberOfChannels
+        5000 50FF 0 2006 2006 2 R UL 1 NumberOfSamples
+        5000 50FF 0 2008 2008 2 R UL 1 SampleRate
+        5000 50FF 0 200A 200A 2 R UL 1 TotalTime
+        5000 50FF 0 200C 200C 2 R OB|OW 1 AudioSampleData
+        5000 50FF 0 200E 200E 2 R LT 1 AudioComments
+        5000 50FF 0 2500 2500 2 R LO 1 CurveLabel
+        5000 50FF 0 2600 2600 2 R SQ 1 CurveReferencedOverlaySequence
+        5000 50FF 0 2610 2610 2 R US 1 CurveReferencedOverlayGroup
+        5000 50FF 0 3000 3000 2 R OB|OW 1 CurveData
+        6000 60FF 0 0012 0012 2 R US 1 OverlayPlanes
+        6000 60FF 0 0052 0052 2 R US 1 OverlayPlaneOrigin
+        6000 60FF 0 0060 0060 2 R CS 1 OverlayCompressionCode
+        6000 60FF 0 0061 0061 2 R SH 1 OverlayCompressionOriginator
+        6000 60FF 0 0062 0062 2 R SH 1 OverlayCompressionLabel
+        6000 60FF 0 0063 0063 2 R CS 1 OverlayCompressionDescription
+        6000 60FF 0 0066 0066 2 R AT 1-n OverlayCompressionStepPointers
+        6000 60FF 0 0068 0068 2 R US 1 OverlayRepeatInterval
+        6000 60FF 0 0069 0069 2 R US 1 OverlayBitsGrouped
+        6000 60FF 0 0110 0110 2 R CS 1 OverlayFormat
+        6000 60FF 0 0200 0200 2 R US 1 OverlayLocation
+        6000 60FF 0 0800 0800 2 R CS 1-n OverlayCodeLabel
+        6000 60FF 0 0802 0802 2 R US 1 OverlayNumberOfTables
+        6000 60FF 0 0803 0803 2 R AT 1-n OverlayCodeTableLocation
+        6000 60FF 0 0804 0804 2 R US 1 OverlayBitsForCodeWord
+        6000 60FF 0 1100 1100 2 R US 1 OverlayDescriptorGray
+        6000 60FF 0 1101 1101 2 R US 1 OverlayDescriptorRed
+        6000 60FF 0 1102 1102 2 R US 1 OverlayDescriptorGreen
+        6000 60FF 0 1103 1103 2 R US 1 OverlayDescriptorBlue
+        6000 60FF 0 1200 1200 2 R US 1-n OverlaysGray
+        6000 60FF 0 1201 1201 2 R US 1-n OverlaysRed
+        6000 60FF 0 1202 1202 2 R US 1-n OverlaysGreen
+        6000 60FF 0 1203 1203 2 R US 1-n OverlaysBlue
+        6000 60FF 0 4000 4000 2 R LT 1 OverlayComments
+        7FE0 7FE0 2 0020 0020 2 R OW 1 CoefficientsSDVN
+        7FE0 7FE0 2 0030 0030 2 R OW 1 CoefficientsSDHN
+        7FE0 7FE0 2 0040 0040 2 R OW 1 CoefficientsSDDN
+        7F00 7FFF 0 0010 0010 2 R OB|OW 1 VariablePixelData
+        7F00 7FFF 0 0011 0011 2 R US 1 VariableNextDataGroup
+        7F00 7FFF 0 0020 0020 2 R OW 1 VariableCoefficientsSDVN
+        7F00 7FFF 0 0030 0030 2 R OW 1 VariableCoefficientsSDHN
+        7F00 7FFF 0 0040 0040 2 R OW 1 VariableCoefficientsSDDN
+        0028 0028 2 0410 0410 2 R US 1 RowsForNthOrderCoefficients
+        0028 0028 2 0411 0411 2 R US 1 ColumnsForNthOrderCoefficients
+        0028 0028 2 0412 0412 2 R LO 1-n CoefficientCoding
+        0028 0028 2 0413 0413 2 R AT 1-n CoefficientCodingPointers
+        0028 0028 2 0800 0800 2 R CS 1-n CodeLabel
+        0028 0028 2 0802 0802 2 R US 1 NumberOfTables
+        0028 0028 2 0803 0803 2 R AT 1-n CodeTableLocation
+        0028 0028 2 0804 0804 2 R US 1 BitsForCodeWord
+        0028 0028 2 0808 0808 2 R AT 1-n ImageDataLocation
+        1000 1000 2 0010 0010 2 R US 3 EscapeTriplet
+        1000 1000 2 0011 0011 2 R US 3 RunLengthTriplet
+        1000 1000 2 0012 0012 2 R US 1 HuffmanTableSize
+        1000 1000 2 0013 0013 2 R US 3 HuffmanTableTriplet
+        1000 1000 2 0014 0014 2 R US 1 ShiftTableSize
+        1000 1000 2 0015 0015 2 R US 3 ShiftTableTriplet
+        1010 1010 2 0004 0004 2 R US 1-n ZonalMap
+        """u8;
 }

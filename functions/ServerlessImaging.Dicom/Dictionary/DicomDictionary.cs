@@ -4,7 +4,7 @@ namespace ServerlessImaging.Dicom;
 public sealed class DicomDictionaryEntry
 {
     internal DicomDictionaryEntry(int groupLow, int groupHigh, int groupParity, int elementLow, int elementHigh, int elementParity,
-        string keyword, string name, string vr, string vm, bool retired)
+        string keyword, string? name, DicomVR[] vrs, string vm, bool retired)
     {
         GroupLow = (ushort)groupLow;
         GroupHigh = (ushort)groupHigh;
@@ -13,11 +13,13 @@ public sealed class DicomDictionaryEntry
         ElementHigh = (ushort)elementHigh;
         ElementParity = elementParity;
         Keyword = keyword;
-        Name = name;
-        ValueRepresentations = vr == "NONE" ? [DicomVR.NONE] : vr.Split('|').Select(DicomVR.Parse).ToArray();
+        _name = name;
+        ValueRepresentations = vrs;
         ValueMultiplicity = vm;
         IsRetired = retired;
     }
+
+    private string? _name;
 
     public ushort GroupLow { get; }
     public ushort GroupHigh { get; }
@@ -27,7 +29,8 @@ public sealed class DicomDictionaryEntry
     private int ElementParity { get; }
 
     public string Keyword { get; }
-    public string Name { get; }
+    /// <summary>Readable name, derived from the keyword on first use ("SOPInstanceUID" -> "SOP Instance UID").</summary>
+    public string Name => _name ??= DicomKeywordWords.Split(Keyword);
 
     /// <summary>Allowed VRs; several for e.g. US|SS pixel values or OB|OW pixel data. The first is the default.</summary>
     public IReadOnlyList<DicomVR> ValueRepresentations { get; }
@@ -56,18 +59,18 @@ public static class DicomDictionary
 {
     private static readonly Lazy<Tables> Data = new(Build);
 
-    private static readonly DicomDictionaryEntry PrivateCreator = new(0x0009, 0xFFFF, 1, 0x0010, 0x00FF, 2, "PrivateCreator", "Private Creator", "LO", "1", false);
-    private static readonly DicomDictionaryEntry GroupLength = new(0x0000, 0xFFFF, 2, 0x0000, 0x0000, 2, "GroupLength", "Group Length", "UL", "1", false);
-    private static readonly DicomDictionaryEntry PrivateUnknown = new(0x0009, 0xFFFF, 1, 0x0000, 0xFFFF, 2, "", "Private Tag", "UN", "1", false);
+    private static readonly DicomDictionaryEntry PrivateCreator = new(0x0009, 0xFFFF, 1, 0x0010, 0x00FF, 2, "PrivateCreator", "Private Creator", [DicomVR.LO], "1", false);
+    private static readonly DicomDictionaryEntry GroupLength = new(0x0000, 0xFFFF, 2, 0x0000, 0x0000, 2, "GroupLength", "Group Length", [DicomVR.UL], "1", false);
+    private static readonly DicomDictionaryEntry PrivateUnknown = new(0x0009, 0xFFFF, 1, 0x0000, 0xFFFF, 2, "", "Private Tag", [DicomVR.UN], "1", false);
 
     private sealed record Tables(Dictionary<uint, DicomDictionaryEntry> Exact, DicomDictionaryEntry[] Ranges, Dictionary<string, DicomDictionaryEntry> ByKeyword);
 
     private static Tables Build()
     {
-        var all = DicomDictionaryTable.Create();
-        var exact = new Dictionary<uint, DicomDictionaryEntry>(all.Length);
+        var all = DicomDictionaryTableReader.Read(DicomDictionaryTable.Lines);
+        var exact = new Dictionary<uint, DicomDictionaryEntry>(all.Count);
         var ranges = new List<DicomDictionaryEntry>();
-        var byKeyword = new Dictionary<string, DicomDictionaryEntry>(all.Length, StringComparer.Ordinal);
+        var byKeyword = new Dictionary<string, DicomDictionaryEntry>(all.Count, StringComparer.Ordinal);
         foreach (var e in all)
         {
             if (e.IsRange)
