@@ -208,11 +208,14 @@ public sealed class CommandTests(LocalStackFixture stack)
     [Fact]
     public async Task Cancel_stops_a_running_retrieval_with_CommandFailed_Cancelled()
     {
-        var study = await TestStudy.CreateAndLoadAsync(stack, "chu-nord", series: 1, instancesPerSeries: 150);
-        // One upload at a time keeps the retrieval running long enough to cancel it once it has visibly started.
+        var study = await TestStudy.CreateAndLoadAsync(stack, "chu-nord", series: 1, instancesPerSeries: 40);
+        // Staging reached through a slow forwarder, one upload at a time: the retrieval is certainly still running when cancelled.
+        await using var slowStaging = new SlowTcpForwarder(stack.Endpoints.Storage.BlobEndpoint.Port, TimeSpan.FromMilliseconds(30));
         await using var relay = new RelayUnderTest(stack, "chu-nord", "Get", tweak: s => s["Relay:UploadConcurrency"] = "1");
         await relay.StartAsync();
-        var retrieve = relay.Command(relay.Retrieve(study.StudyInstanceUid, "reg-g/s"));
+        var credential = relay.Credential(DateTimeOffset.UtcNow.AddMinutes(30));
+        var slowSas = new UriBuilder(credential.SasUrl) { Port = slowStaging.Port }.Uri;
+        var retrieve = relay.Command(relay.Retrieve(study.StudyInstanceUid, "reg-g/s", credential with { SasUrl = slowSas }));
         await relay.SendAsync(retrieve);
         await relay.WaitForEventAsync(e => e.CausationId == retrieve.MessageId && e.Body is RetrievalProgress { InstancesDone: > 0 } or RetrievalCompleted, TimeSpan.FromSeconds(60));
 
@@ -220,7 +223,7 @@ public sealed class CommandTests(LocalStackFixture stack)
         var answer = await relay.WaitForEventAsync(e => e.CausationId == retrieve.MessageId && e.Body is CommandFailed or RetrievalCompleted, TimeSpan.FromSeconds(60));
 
         Assert.Equal(FailureReason.Cancelled, Assert.IsType<CommandFailed>(answer.Body).Reason);
-        Assert.InRange((await relay.StagedAsync("reg-g/s")).Count, 1, 149);
+        Assert.InRange((await relay.StagedAsync("reg-g/s")).Count, 1, 39);
     }
 
     [Fact]

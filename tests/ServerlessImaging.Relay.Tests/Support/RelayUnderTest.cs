@@ -39,6 +39,7 @@ public sealed class RelayUnderTest : IAsyncDisposable
             ["Relay:Channel:CreateIfMissing"] = "true",
             ["Relay:Channel:EventsQueue"] = EventsQueue,
             ["Relay:Channel:VisibilityTimeoutSeconds"] = "10",
+            ["Relay:Channel:MaxPollIntervalMilliseconds"] = "100",
             ["Relay:Pacs:AeTitle"] = pacs.AeTitle,
             ["Relay:Pacs:Host"] = pacs.Host,
             ["Relay:Pacs:Port"] = pacs.DicomPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
