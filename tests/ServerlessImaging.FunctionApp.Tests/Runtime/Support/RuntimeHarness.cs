@@ -76,11 +76,12 @@ internal sealed class RuntimeHarness : IAsyncDisposable
 
     public T Get<T>() where T : notnull => _host.Services.GetRequiredService<T>();
 
-    public static async Task<RuntimeHarness> StartAsync(RuntimeSettings settings, bool withWorkers)
+    public static async Task<RuntimeHarness> StartAsync(RuntimeSettings settings, bool withWorkers, Action<IServiceCollection>? configure = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Development", DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(settings.ToConfiguration());
         builder.Services.AddLogging(logging => logging.AddConfiguration(builder.Configuration.GetSection("Logging")).AddSimpleConsole());
+        configure?.Invoke(builder.Services);
         builder.Services.AddOrchestrationRuntime(builder.Configuration);
         if (withWorkers)
         {
