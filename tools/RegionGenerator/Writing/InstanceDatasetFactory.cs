@@ -113,14 +113,7 @@ public static class InstanceDatasetFactory
         }
 
         // Image Pixel
-        ds.AddOrUpdate(DicomTag.SamplesPerPixel, (ushort)1);
-        ds.AddOrUpdate(DicomTag.PhotometricInterpretation, "MONOCHROME2");
-        ds.AddOrUpdate(DicomTag.Rows, (ushort)series.Rows);
-        ds.AddOrUpdate(DicomTag.Columns, (ushort)series.Columns);
-        ds.AddOrUpdate(DicomTag.BitsAllocated, (ushort)series.BitsAllocated);
-        ds.AddOrUpdate(DicomTag.BitsStored, (ushort)PixelPattern.BitsStored);
-        ds.AddOrUpdate(DicomTag.HighBit, (ushort)(PixelPattern.BitsStored - 1));
-        ds.AddOrUpdate(DicomTag.PixelRepresentation, (ushort)0);
+        SyntheticInstance.AddImagePixelModule(ds, series.Rows, series.Columns, series.BitsAllocated, PixelPattern.BitsStored);
         ds.AddOrUpdate(DicomTag.WindowCenter, "2048");
         ds.AddOrUpdate(DicomTag.WindowWidth, "4096");
         ds.AddOrUpdate(DicomTag.PixelData, DicomVR.OW, pixels);
