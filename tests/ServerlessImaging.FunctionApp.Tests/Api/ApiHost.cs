@@ -27,9 +27,12 @@ public sealed class ApiHost : IAsyncDisposable
 {
     private readonly WebApplication app;
 
-    private ApiHost(WebApplication app, DevTokenIssuer tokens, string[] siteIds, RecordingLoggerProvider logs)
+    private readonly string databaseName;
+
+    private ApiHost(WebApplication app, DevTokenIssuer tokens, string[] siteIds, RecordingLoggerProvider logs, string databaseName)
     {
         this.app = app;
+        this.databaseName = databaseName;
         Tokens = tokens;
         SiteIds = siteIds;
         Logs = logs;
@@ -58,13 +61,14 @@ public sealed class ApiHost : IAsyncDisposable
         var prefix = "api" + UniqueNames.PatientSuffix(6).ToLowerInvariant();
         string[] sites = [prefix + "-nord", prefix + "-sud"];
         var logs = new RecordingLoggerProvider();
+        var databaseName = UniqueNames.CosmosDatabase("api");
 
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Environments.Development, Args = ["--urls", "http://127.0.0.1:0"] });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Storage:ConnectionString"] = endpoints.Storage.ConnectionString,
             ["Cosmos:ConnectionString"] = endpoints.Cosmos.ConnectionString,
-            ["Cosmos:DatabaseName"] = UniqueNames.CosmosDatabase("api"),
+            ["Cosmos:DatabaseName"] = databaseName,
             ["DicomWeb:BaseUrl"] = endpoints.DicomService.DicomWebBaseUrl.ToString(),
             ["Viewer:StudyUrlTemplate"] = "https://viewer.example/study/{StudyInstanceUID}",
             ["Sites:Ids"] = string.Join(',', sites),
@@ -88,7 +92,7 @@ public sealed class ApiHost : IAsyncDisposable
         app.UseHttpApi();
         app.MapGet("/healthz", () => Results.Ok(new { status = "alive" })).AllowAnonymous();
         await app.StartAsync();
-        return new ApiHost(app, tokens, sites, logs);
+        return new ApiHost(app, tokens, sites, logs, databaseName);
     }
 
     public string Token(string role, string subject = "tester") => Tokens.Issue(subject, [role], TimeSpan.FromMinutes(10));
@@ -129,6 +133,11 @@ public sealed class ApiHost : IAsyncDisposable
         Client.Dispose();
         Tokens.Dispose();
         await app.StopAsync();
+        using (var response = await app.Services.GetRequiredService<Microsoft.Azure.Cosmos.CosmosClient>().GetDatabase(databaseName).DeleteStreamAsync())
+        {
+            // Best effort: a leftover test database only costs memory in the stand-in.
+        }
+
         await app.DisposeAsync();
     }
 }

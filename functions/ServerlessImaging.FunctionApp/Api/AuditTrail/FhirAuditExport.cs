@@ -68,7 +68,7 @@ public static class FhirAuditExport
                 8 => AuditEvent.AuditEventOutcome.N8,
                 _ => AuditEvent.AuditEventOutcome.N12,
             },
-            OutcomeDesc = record.OutcomeDescription,
+            OutcomeDesc = Text(record.OutcomeDescription),
             Source = new AuditEvent.SourceComponent { Observer = new ResourceReference { Display = record.AuditSource } },
         };
 
@@ -76,17 +76,18 @@ public static class FhirAuditExport
         {
             var agent = new AuditEvent.AgentComponent
             {
-                Who = new ResourceReference { Identifier = new Identifier("urn:serverless-imaging:" + participant.Kind, participant.UserId) },
+                Who = new ResourceReference { Identifier = new Identifier("urn:serverless-imaging:" + participant.Kind, Text(participant.UserId) ?? "unknown") },
                 Requestor = participant.IsRequestor,
             };
-            if (!string.IsNullOrEmpty(participant.Role))
+            // FHIR strings and codes may not be empty or padded (the serializer refuses them): one code per role.
+            foreach (var role in (participant.Role ?? string.Empty).Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
-                agent.Role.Add(new CodeableConcept("urn:serverless-imaging:role", participant.Role));
+                agent.Role.Add(new CodeableConcept("urn:serverless-imaging:role", role));
             }
 
-            if (!string.IsNullOrEmpty(participant.NetworkAccessPoint))
+            if (Text(participant.NetworkAccessPoint) is { } address)
             {
-                agent.Network = new AuditEvent.NetworkComponent { Address = participant.NetworkAccessPoint };
+                agent.Network = new AuditEvent.NetworkComponent { Address = address };
             }
 
             audit.Agent.Add(agent);
@@ -96,15 +97,17 @@ public static class FhirAuditExport
         {
             audit.Entity.Add(new AuditEvent.EntityComponent
             {
-                What = new ResourceReference { Identifier = new Identifier("urn:serverless-imaging:" + entityObject.IdTypeCode, entityObject.Id) },
+                What = new ResourceReference { Identifier = new Identifier("urn:serverless-imaging:" + entityObject.IdTypeCode, Text(entityObject.Id) ?? "unknown") },
                 Type = new Coding("http://terminology.hl7.org/CodeSystem/audit-entity-type", entityObject.TypeCode.ToString(System.Globalization.CultureInfo.InvariantCulture)),
                 Role = new Coding("http://terminology.hl7.org/CodeSystem/object-role", entityObject.RoleCode.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-                Description = entityObject.Detail,
+                Description = Text(entityObject.Detail),
             });
         }
 
         return audit;
     }
+
+    private static string? Text(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
     private static Guid DeterministicGuid(string id)
     {
