@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using ServerlessImaging.Contracts.Messages;
 using ServerlessImaging.FunctionApp.Runtime;
 using ServerlessImaging.Messaging.Channel;
+using ServerlessImaging.Messaging.Storage;
 using ServerlessImaging.Messaging.Transport;
 
 namespace ServerlessImaging.FunctionApp.Hosting;
@@ -54,7 +55,7 @@ public static class CustomHandler
         return endpoints;
     }
 
-    private static async Task<IResult> HandleRelayEventAsync(HttpRequest request, RelayEventProcessor processor, StorageQueueTransport transport, RuntimeOptions options, ILoggerFactory loggers, CancellationToken cancellationToken)
+    private static async Task<IResult> HandleRelayEventAsync(HttpRequest request, RelayEventProcessor processor, MessageChannel channel, StorageQueueTransport transport, RuntimeOptions options, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var logger = loggers.CreateLogger(typeof(CustomHandler));
         JsonNode? invocation;
@@ -74,11 +75,13 @@ public static class CustomHandler
         }
 
         MessageEnvelope envelope;
+        MessageBodyReference? offloadedBody;
         try
         {
-            envelope = MessageCodec.Deserialize(Encoding.UTF8.GetBytes(text));
+            // Large events arrive as a pointer to a blob body; the channel resolves both shapes.
+            (envelope, offloadedBody) = await channel.DecodeDeliveredAsync(Encoding.UTF8.GetBytes(text), cancellationToken);
         }
-        catch (MessageContractException ex)
+        catch (Exception ex) when (ex is MessageContractException or MessageBodyMissingException)
         {
             // Never readable: straight to the poison queue rather than maxDequeueCount retries.
             await QuarantineRawAsync(transport, options, text, cancellationToken);
@@ -92,6 +95,10 @@ public static class CustomHandler
             if (outcome == RelayEventOutcome.UnknownRegistration)
             {
                 await QuarantineRawAsync(transport, options, text, cancellationToken);
+            }
+            else
+            {
+                await channel.ReleaseOffloadedBodyAsync(offloadedBody, cancellationToken);
             }
 
             return Results.Ok(InvocationResponse($"Relay event {envelope.MessageId}: {outcome}."));

@@ -127,6 +127,50 @@ public sealed class MessageChannel
         }
     }
 
+    /// <summary>
+    /// Decodes a queue message that something else dequeued (the Azure Functions host's queue trigger in
+    /// custom-handler mode): fetches an offloaded body from the body store when the message is a pointer.
+    /// Throws <see cref="MessageContractException"/> for a malformed envelope and
+    /// <see cref="MessageBodyMissingException"/> when the pointer names a body that is not there.
+    /// Once the message is handled, pass the returned reference to <see cref="ReleaseOffloadedBodyAsync"/>.
+    /// </summary>
+    public async Task<(MessageEnvelope Envelope, MessageBodyReference? OffloadedBody)> DecodeDeliveredAsync(ReadOnlyMemory<byte> queueMessage, CancellationToken cancellationToken)
+    {
+        var pointer = QueueWireFormat.TryReadPointer(queueMessage.Span);
+        if (pointer is null)
+        {
+            return (MessageCodec.Deserialize(queueMessage), null);
+        }
+
+        var downloaded = _bodies is null
+            ? null
+            : await _receivePipeline.ExecuteAsync(async ct => await _bodies.DownloadAsync(pointer, ct), cancellationToken);
+        if (downloaded is null)
+        {
+            throw new MessageBodyMissingException(_bodies is null ? "Offloaded body but no body store is configured." : "Offloaded body blob does not exist.");
+        }
+
+        return (MessageCodec.Deserialize(downloaded), pointer);
+    }
+
+    /// <summary>Deletes the offloaded body of a message handled outside <see cref="CompleteAsync"/>; failures are left to the lifecycle rule.</summary>
+    public async Task ReleaseOffloadedBodyAsync(MessageBodyReference? reference, CancellationToken cancellationToken)
+    {
+        if (reference is null || _bodies is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await _bodies.DeleteAsync(reference, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            _logger.LogWarning(ex, "Could not delete an offloaded message body ({Blob})", reference.Blob);
+        }
+    }
+
     /// <summary>Gives a message back: it becomes visible again after <paramref name="redeliverAfter"/> (default now).</summary>
     public async Task AbandonAsync(ChannelMessage message, CancellationToken cancellationToken, TimeSpan? redeliverAfter = null)
     {

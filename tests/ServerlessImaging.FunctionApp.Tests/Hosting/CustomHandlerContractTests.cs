@@ -86,6 +86,49 @@ public sealed class CustomHandlerContractTests(LocalStackFixture stack)
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("healthz")).StatusCode);
     }
 
+    [Fact]
+    public async Task A_relay_event_too_large_for_a_queue_message_is_read_from_its_blob_body_and_the_body_is_released()
+    {
+        var endpoints = stack.Endpoints;
+        var site = RuntimeSettings.NewSiteId("bigevt");
+        var settings = new RuntimeSettings(endpoints, [site]);
+        await using var clientSide = await RuntimeHarness.StartAsync(settings, withWorkers: false);
+        var client = clientSide.Get<IRegistrationOrchestrationClient>();
+        var id = Scenario.NewRegistrationId();
+        var meeting = Scenario.Meeting("rcp-" + id);
+        await client.StartNewAsync(meeting, Scenario.Registration(id, meeting.Id, new("HANDLER", null, "Test", new DateOnly(1950, 1, 2), Orchestration.Registrations.PatientSex.Male, null)), "k-" + id, CancellationToken.None);
+
+        // The relay side: a real channel offloads this 400-study answer (well over 48 KiB) to the message-bodies container.
+        var studies = Enumerable.Range(1, 400)
+            .Select(i => new FoundStudy(new PacsPatient("OTHER^PERSON", null, "X" + i, null, new DateOnly(1950, 1, 2), "M", []), $"2.25.{(ulong)Random.Shared.NextInt64()}{i}", null, "description " + new string('x', 100), ["CT"], 1, 1))
+            .ToList();
+        var findId = CommandIds.Find(id, site, 1, 1);
+        var answer = new MessageEnvelope(findId + "/StudiesFound", id, findId, site, DateTimeOffset.UtcNow, MessageCodec.CurrentSchemaVersion, new StudiesFound(studies));
+        var queue = "bigevt-" + Guid.NewGuid().ToString("N")[..12];
+        var bodies = new Azure.Storage.Blobs.BlobContainerClient(endpoints.Storage.ConnectionString, Contracts.ResourceNames.MessageBodiesContainer);
+        await bodies.CreateIfNotExistsAsync();
+        var relayChannel = new MessageChannel(new Messaging.Transport.StorageQueueTransport(endpoints.Storage.ConnectionString), new Messaging.Storage.BlobMessageBodyStore(bodies), new MessageChannelOptions { CreateQueuesIfMissing = true });
+        await relayChannel.SendAsync(queue, answer, CancellationToken.None);
+        var raw = (await new QueueClient(endpoints.Storage.ConnectionString, queue, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 }).ReceiveMessageAsync()).Value.Body.ToString();
+        Assert.Contains("bodyRef", raw, StringComparison.Ordinal);
+        var blobName = JsonNode.Parse(raw)!["bodyRef"]!["blob"]!.GetValue<string>();
+        Assert.True(await bodies.GetBlobClient(blobName).ExistsAsync());
+
+        var port = FreePort();
+        await using var app = AppProcess.Start(stack.RepositoryRootPath, settings, fault: null, ["--custom-handler"], new Dictionary<string, string> { [CustomHandler.PortVariable] = port.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
+        await Scenario.WaitUntilAsync(async () => await Answers(http), "the custom handler listening. Output:\n" + app.Output);
+
+        using (var response = await InvokeAsync(http, CustomHandler.RelayEventsFunction, new JsonObject { [CustomHandler.RelayEventsBinding] = raw }, new JsonObject { ["DequeueCount"] = 1 }))
+        {
+            await AssertInvocationResponseAsync(response, HttpStatusCode.OK);
+        }
+
+        var status = (await client.GetStatusAsync(id, CancellationToken.None))!;
+        Assert.Equal(SiteSearchStatus.Searched, status.State.SiteOf(site)!.Status);
+        Assert.False(await bodies.GetBlobClient(blobName).ExistsAsync());
+    }
+
     private static Task<HttpResponseMessage> InvokeAsync(HttpClient http, string function, JsonObject data, JsonObject metadata) =>
         http.PostAsJsonAsync("/" + function, new JsonObject { ["Data"] = data, ["Metadata"] = metadata });
 
