@@ -4,7 +4,7 @@
 
 targetScope = 'resourceGroup'
 
-import { site, cosmosDatabase, relayEventsQueue, commandQueuePrefix } from 'types.bicep'
+import { site, cosmosDatabase, relayEventsQueue, relayEventsPoisonQueue, commandQueuePrefix, poisonQueuePrefix } from 'types.bicep'
 
 @description('Azure region. HDS deployments keep health data in France: francecentral (francesouth as paired region).')
 param location string = resourceGroup().location
@@ -295,15 +295,22 @@ module appAccess 'modules/app-access.bicep' = {
   }
 }
 
+var relaySites = filter(sites, s => !empty(s.?relayPrincipalId ?? ''))
+
+// Custom roles exist only once a relay is provisioned (creating them needs roleDefinitions/write).
+module relayRoles 'modules/relay-roles.bicep' = if (!empty(relaySites)) {
+  name: 'relay-roles'
+}
+
 module relayAccess 'modules/relay-access.bicep' = [
-  for s in filter(sites, s => !empty(s.?relayPrincipalId ?? '')): {
+  for s in relaySites: {
     name: 'relay-access-${s.id}'
     params: {
       siteId: s.id
       relayPrincipalId: s.relayPrincipalId!
       storageAccountName: names.storage
     }
-    dependsOn: [storage]
+    dependsOn: [storage, relayRoles]
   }
 ]
 
@@ -331,6 +338,12 @@ output relayEventsQueueName string = relayEventsQueue
 output commandQueues { siteId: string, queueName: string }[] = [
   for s in sites: { siteId: s.id, queueName: '${commandQueuePrefix}${s.id}' }
 ]
+
+@description('Poison queue of each site (its relay quarantines commands there) and of the events queue.')
+output poisonQueues { siteId: string, queueName: string }[] = [
+  for s in sites: { siteId: s.id, queueName: '${poisonQueuePrefix}${s.id}' }
+]
+output relayEventsPoisonQueueName string = relayEventsPoisonQueue
 
 output stagingContainerName string = storage.outputs.stagingContainerName
 output cosmosAccountEndpoint string = cosmos.outputs.endpoint

@@ -33,6 +33,14 @@ var relayEventsQueue = 'relay-events'
 var commandQueuePrefix = 'relay-commands-'
 
 @export()
+@description('Prefix of each site\'s poison queue: its relay quarantines commands it cannot read or keeps failing on.')
+var poisonQueuePrefix = 'relay-poison-'
+
+@export()
+@description('Poison queue of the events queue: the app and the Functions host quarantine bad events here.')
+var relayEventsPoisonQueue = '${relayEventsQueue}-poison'
+
+@export()
 @description('Blob container receiving retrieved instances before the store activity sends them to the DICOM service.')
 var stagingContainer = 'staging'
 
@@ -80,3 +88,26 @@ var roles = {
 @export()
 @description('Cosmos DB built-in data-plane role: Cosmos DB Built-in Data Contributor.')
 var cosmosBuiltInDataContributor = '00000000-0000-0000-0000-000000000002'
+
+@export()
+@description('Seeds of the relays\' custom role definition names: guid(resourceGroup().id, seed) names the role in every module that needs it.')
+var relayCustomRoleSeeds = {
+  commandQueueConsumer: 'serverless-imaging-relay-command-queue-consumer'
+  messageBodyCreator: 'serverless-imaging-relay-message-body-creator'
+}
+
+@export()
+@description('Data actions of the relays\' custom roles (least privilege; each assigned on one queue or container only).')
+var relayCustomRoleDataActions = {
+  // Receive (get + delete by pop receipt), peek, and Update Message for lease renewal/abandon. No delete
+  // (Clear Messages) and no add; note that messages/write also authorises Put Message on that one queue.
+  commandQueueConsumer: [
+    'Microsoft.Storage/storageAccounts/queueServices/queues/messages/read'
+    'Microsoft.Storage/storageAccounts/queueServices/queues/messages/process/action'
+    'Microsoft.Storage/storageAccounts/queueServices/queues/messages/write'
+  ]
+  // Create new blobs only (Put Blob with If-None-Match: *): no read, no overwrite, no delete, no list.
+  messageBodyCreator: [
+    'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/add/action'
+  ]
+}

@@ -12,6 +12,15 @@ public static class ResourceNames
     /// <summary>Prefix of each site's own command queue; the full name is <see cref="CommandQueueFor"/>.</summary>
     public const string CommandQueuePrefix = "relay-commands-";
 
+    /// <summary>Prefix of each site's poison queue, where its relay quarantines unreadable commands; see <see cref="PoisonQueueFor"/>.</summary>
+    public const string PoisonQueuePrefix = "relay-poison-";
+
+    /// <summary>Suffix of the poison queue of any queue other than a command queue (<see cref="PoisonQueueOf"/>).</summary>
+    public const string PoisonQueueSuffix = "-poison";
+
+    /// <summary>Poison queue of <see cref="RelayEventsQueue"/>: the app (and the Functions host after <c>maxDequeueCount</c>) quarantines bad events here.</summary>
+    public const string RelayEventsPoisonQueue = RelayEventsQueue + PoisonQueueSuffix;
+
     /// <summary>Blob container receiving retrieved instances before they are stored in the DICOM service.</summary>
     public const string StagingContainer = "staging";
 
@@ -44,6 +53,26 @@ public static class ResourceNames
         }
 
         return CommandQueuePrefix + siteId;
+    }
+
+    /// <summary>Poison queue of one site's command queue (<c>relay-poison-&lt;site&gt;</c>); same site-id rules as <see cref="CommandQueueFor"/>.</summary>
+    public static string PoisonQueueFor(string siteId) => PoisonQueuePrefix + CommandQueueFor(siteId)[CommandQueuePrefix.Length..];
+
+    /// <summary>
+    /// Poison queue of any queue: a command queue maps to <see cref="PoisonQueueFor"/>, any other queue to
+    /// <c>&lt;queue&gt;-poison</c>, cut so the result stays within the 63-character queue-name limit.
+    /// </summary>
+    public static string PoisonQueueOf(string queue)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(queue);
+        if (queue.StartsWith(CommandQueuePrefix, StringComparison.Ordinal))
+        {
+            return PoisonQueuePrefix + queue[CommandQueuePrefix.Length..];
+        }
+
+        const int maxQueueName = 63;
+        var keep = Math.Min(queue.Length, maxQueueName - PoisonQueueSuffix.Length);
+        return queue[..keep] + PoisonQueueSuffix;
     }
 
     /// <summary>True when <paramref name="siteId"/> can name a queue once prefixed.</summary>

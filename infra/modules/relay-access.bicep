@@ -1,8 +1,11 @@
-// One relay's access: take messages from its own site's command queue, post to the events
-// queue, nothing else. Blob uploads to staging use a create-only user-delegation SAS the
-// app issues with each retrieval command, so relays hold no standing blob rights.
+// One relay's access, each grant scoped to a single queue or container of its own:
+// - its command queue: receive, peek, update (lease renewal/abandon) — custom role, no add, no clear;
+// - its poison queue and the events queue: send only;
+// - message-bodies: create new blobs only (events over the 48 KiB queue limit) — custom role.
+// Nothing on staging: uploads use the user-delegation SAS the app puts in each RetrieveStudy
+// command, and nothing on other sites' queues.
 
-import { roles, relayEventsQueue, commandQueuePrefix } from '../types.bicep'
+import { roles, relayCustomRoleSeeds, relayEventsQueue, commandQueuePrefix, poisonQueuePrefix, messageBodiesContainer } from '../types.bicep'
 
 @description('Site id the relay serves.')
 param siteId string
@@ -12,6 +15,7 @@ param relayPrincipalId string
 
 @description('Name of the storage account.')
 param storageAccountName string
+
 
 resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' existing = {
   name: storageAccountName
@@ -23,17 +27,45 @@ resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' existing = {
       name: '${commandQueuePrefix}${siteId}'
     }
 
+    resource poisonQueue 'queues' existing = {
+      name: '${poisonQueuePrefix}${siteId}'
+    }
+
     resource eventsQueue 'queues' existing = {
       name: relayEventsQueue
     }
   }
+
+  resource blobService 'blobServices' existing = {
+    name: 'default'
+
+    resource messageBodies 'containers' existing = {
+      name: messageBodiesContainer
+    }
+  }
 }
 
+var messageSender = subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataMessageSender)
+
+// Custom roles of modules/relay-roles.bicep (deployed first by main.bicep), named the same way here.
+var commandQueueConsumerRoleId = subscriptionResourceId('Microsoft.Authorization/roleDefinitions', guid(resourceGroup().id, relayCustomRoleSeeds.commandQueueConsumer))
+var messageBodyCreatorRoleId = subscriptionResourceId('Microsoft.Authorization/roleDefinitions', guid(resourceGroup().id, relayCustomRoleSeeds.messageBodyCreator))
+
 resource commandAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storage::queueService::commandQueue.id, relayPrincipalId, roles.storageQueueDataMessageProcessor)
+  name: guid(storage::queueService::commandQueue.id, relayPrincipalId, commandQueueConsumerRoleId)
   scope: storage::queueService::commandQueue
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataMessageProcessor)
+    roleDefinitionId: commandQueueConsumerRoleId
+    principalId: relayPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource poisonAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage::queueService::poisonQueue.id, relayPrincipalId, roles.storageQueueDataMessageSender)
+  scope: storage::queueService::poisonQueue
+  properties: {
+    roleDefinitionId: messageSender
     principalId: relayPrincipalId
     principalType: 'ServicePrincipal'
   }
@@ -43,7 +75,17 @@ resource eventsAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(storage::queueService::eventsQueue.id, relayPrincipalId, roles.storageQueueDataMessageSender)
   scope: storage::queueService::eventsQueue
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataMessageSender)
+    roleDefinitionId: messageSender
+    principalId: relayPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource messageBodiesAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage::blobService::messageBodies.id, relayPrincipalId, messageBodyCreatorRoleId)
+  scope: storage::blobService::messageBodies
+  properties: {
+    roleDefinitionId: messageBodyCreatorRoleId
     principalId: relayPrincipalId
     principalType: 'ServicePrincipal'
   }

@@ -1,9 +1,9 @@
-// The storage account where the cloud app and the relays meet: one command queue per site,
-// the events queue, the staging container (instances in transit to the DICOM service, deleted
+// The storage account where the cloud app and the relays meet: one command queue and one
+// poison queue per site, the events queue and its poison queue, the staging container (instances in transit to the DICOM service, deleted
 // by a lifecycle rule), message bodies too large for a queue, the function package and the
 // Functions host's own containers. Entra ID only: shared keys are disabled.
 
-import { site, relayEventsQueue, commandQueuePrefix, stagingContainer, messageBodiesContainer, deploymentContainer, functionsHostContainers } from '../types.bicep'
+import { site, relayEventsQueue, relayEventsPoisonQueue, commandQueuePrefix, poisonQueuePrefix, stagingContainer, messageBodiesContainer, deploymentContainer, functionsHostContainers } from '../types.bicep'
 
 @description('Azure region.')
 param location string
@@ -125,6 +125,20 @@ resource commandQueues 'Microsoft.Storage/storageAccounts/queueServices/queues@2
   for s in sites: {
     parent: queueService
     name: '${commandQueuePrefix}${s.id}'
+  }
+]
+
+// Quarantine: the Messaging channel moves what cannot be read (or keeps failing) out of the way,
+// raw text kept, so an operator can inspect and re-send it. The channel never creates queues in Azure.
+resource eventsPoisonQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2025-01-01' = {
+  parent: queueService
+  name: relayEventsPoisonQueue
+}
+
+resource commandPoisonQueues 'Microsoft.Storage/storageAccounts/queueServices/queues@2025-01-01' = [
+  for s in sites: {
+    parent: queueService
+    name: '${poisonQueuePrefix}${s.id}'
   }
 ]
 

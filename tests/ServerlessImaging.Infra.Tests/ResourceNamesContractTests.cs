@@ -65,15 +65,29 @@ public sealed class ResourceNamesContractTests
 
     [Theory]
     [MemberData(nameof(ParameterFiles))]
-    public async Task Queues_are_the_events_queue_and_one_command_queue_per_site(string file)
+    public async Task Queues_are_the_events_queue_and_each_sites_command_queue_each_with_its_poison_queue(string file)
     {
         var snapshot = await InfraWorkspace.SnapshotAsync(file);
         var siteIds = await SiteIdsAsync(file);
 
         var queues = snapshot.OfType("Microsoft.Storage/storageAccounts/queueServices/queues").Select(q => q.ShortName).Order(StringComparer.Ordinal);
-        var expected = siteIds.Select(ResourceNames.CommandQueueFor).Append(ResourceNames.RelayEventsQueue).Order(StringComparer.Ordinal);
+        var working = siteIds.Select(ResourceNames.CommandQueueFor).Append(ResourceNames.RelayEventsQueue).ToList();
+        var expected = working.Concat(working.Select(ResourceNames.PoisonQueueOf)).Order(StringComparer.Ordinal);
 
         Assert.Equal(expected, queues);
+        Assert.Contains(ResourceNames.RelayEventsPoisonQueue, queues);
+        Assert.All(siteIds, id => Assert.Contains(ResourceNames.PoisonQueueFor(id), queues));
+    }
+
+    [Theory]
+    [InlineData("relay-commands-chu-nord", "relay-poison-chu-nord")]
+    [InlineData("relay-events", "relay-events-poison")]
+    [InlineData("a-queue-name-of-exactly-sixty-three-characters-xxxxxxxxxxxxxxxx", "a-queue-name-of-exactly-sixty-three-characters-xxxxxxxxx-poison")]
+    public void Poison_queue_names_of_resource_names_match_what_the_messaging_channel_uses(string queue, string poison)
+    {
+        Assert.Equal(poison, ResourceNames.PoisonQueueOf(queue));
+        Assert.Equal(poison, ServerlessImaging.Messaging.Channel.PoisonQueues.For(queue));
+        Assert.True(poison.Length <= 63);
     }
 
     [Theory]
