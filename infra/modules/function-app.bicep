@@ -102,6 +102,9 @@ var applicationSettings = [
   { name: 'Smtp__From', value: appSettings.smtpFrom }
   { name: 'Viewer__StudyUrlTemplate', value: appSettings.viewerStudyUrlTemplate }
   { name: 'Sites__Ids', value: appSettings.siteIds }
+  // Pseudonymous patient keys in logs and audit must be stable across instances and restarts: one secret, kept in Key Vault
+  // (created by the operator, never in a template or deployment history; see infra/README.md).
+  { name: 'Identity__PseudonymisationSecret', value: '@Microsoft.KeyVault(SecretUri=${appSettings.vaultUri}secrets/pseudonymisation-secret)' }
 ]
 
 // SMTP credentials only when the relay needs them; the password stays in Key Vault and the

@@ -50,8 +50,9 @@ public static class CloudAppSettings
         SmtpFrom,
         ViewerStudyUrlTemplate,
         SiteIds,
+        PseudonymisationSecret,
     ];
 
     /// <summary>Settings that are optional (SMTP credentials come from Key Vault references when the relay needs them).</summary>
-    public static readonly IReadOnlyList<string> Optional = [SmtpUserName, SmtpPassword, StorageConnectionString, AuthDevelopmentJwksPath, PseudonymisationSecret];
+    public static readonly IReadOnlyList<string> Optional = [SmtpUserName, SmtpPassword, StorageConnectionString, AuthDevelopmentJwksPath];
 }

@@ -43,13 +43,6 @@ public sealed class MessageChannelOptions
 /// <summary>Poison queue names: <c>relay-commands-&lt;site&gt;</c> -> <c>relay-poison-&lt;site&gt;</c>, any other queue -> <c>&lt;queue&gt;-poison</c> (both within the 63-character limit).</summary>
 public static class PoisonQueues
 {
-    /// <summary>Poison queue of <paramref name="queue"/>.</summary>
-    public static string For(string queue)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(queue);
-        const string commandPrefix = Contracts.ResourceNames.CommandQueuePrefix;
-        return queue.StartsWith(commandPrefix, StringComparison.Ordinal)
-            ? "relay-poison-" + queue[commandPrefix.Length..]
-            : queue.Length <= 56 ? queue + "-poison" : queue[..56] + "-poison";
-    }
+    /// <summary>Poison queue of <paramref name="queue"/>; the naming rule lives in <see cref="Contracts.ResourceNames.PoisonQueueOf"/> so Bicep and code share it.</summary>
+    public static string For(string queue) => Contracts.ResourceNames.PoisonQueueOf(queue);
 }
