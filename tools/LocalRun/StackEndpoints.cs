@@ -1,0 +1,49 @@
+using System.Text.Json;
+
+namespace ServerlessImaging.LocalRun;
+
+/// <summary>One site PACS as tools/stack up describes it.</summary>
+internal sealed record SitePacs(string SiteId, string AeTitle, string Host, int DicomPort);
+
+/// <summary>The endpoints tools/stack up wrote to .local/stack/stack.json.</summary>
+internal sealed record StackEndpoints(
+    string StorageConnectionString,
+    string CosmosConnectionString,
+    Uri DicomWebBaseUrl,
+    Uri DicomServiceHttpUrl,
+    string SmtpHost,
+    int SmtpPort,
+    Uri MailWebUrl,
+    string AuthIssuer,
+    string AuthAudience,
+    string JwksPath,
+    IReadOnlyList<SitePacs> Sites)
+{
+    public static StackEndpoints Load(string stackJson)
+    {
+        if (!File.Exists(stackJson))
+        {
+            throw new LocalRunException($"{stackJson} is missing after tools/stack up");
+        }
+
+        using var document = JsonDocument.Parse(File.ReadAllText(stackJson));
+        var root = document.RootElement;
+        string Text(string section, string name) => root.GetProperty(section).GetProperty(name).GetString()
+            ?? throw new LocalRunException($"stack.json has no {section}.{name}");
+        var sites = root.GetProperty("sitePacs").EnumerateArray()
+            .Select(s => new SitePacs(s.GetProperty("site").GetString()!, s.GetProperty("aeTitle").GetString()!, s.GetProperty("host").GetString()!, s.GetProperty("dicomPort").GetInt32()))
+            .ToList();
+        return new StackEndpoints(
+            Text("storage", "connectionString"),
+            Text("cosmos", "connectionString"),
+            new Uri(Text("dicomService", "dicomWebBaseUrl")),
+            new Uri(Text("dicomService", "httpUrl")),
+            Text("mail", "smtpHost"),
+            root.GetProperty("mail").GetProperty("smtpPort").GetInt32(),
+            new Uri(Text("mail", "webUrl")),
+            Text("auth", "issuer"),
+            Text("auth", "audience"),
+            Text("auth", "jwksPath"),
+            sites);
+    }
+}
