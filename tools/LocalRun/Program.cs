@@ -49,7 +49,7 @@ root.SetAction(async (parse, cancellationToken) =>
             OperationCanceledException => "interrupted",
             _ => ex.GetType().Name + ": " + ex.Message,
         };
-        AnsiConsole.MarkupLineInterpolated(System.Globalization.CultureInfo.InvariantCulture, $"[red]run-local: FAILED: {message}[/]");
+        // One line, on stderr only: stdout stays parseable for --json consumers (no JSON line on failure).
         Console.Error.WriteLine("run-local: FAILED: " + message);
         return 1;
     }

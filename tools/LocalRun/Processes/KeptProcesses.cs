@@ -42,9 +42,10 @@ internal static class KeptProcesses
         await ProcessGroups.StopAsync(pids, TimeSpan.FromSeconds(10));
         AnsiConsole.MarkupLine($"run-local --stop: stopped {pids.Count} process(es) (app, relays, watchdog)");
         var marker = Path.Combine(paths.PidDirectory, "stack-started-by-run");
-        if (File.Exists(marker) && File.ReadAllText(marker).Trim() == "yes")
+        var stackStartedByRun = File.Exists(marker) && File.ReadAllText(marker).Trim() == "yes";
+        File.Delete(marker);
+        if (stackStartedByRun)
         {
-            File.Delete(marker);
             var code = await ScriptRunner.RunAsync(paths.StackScript, ["down"], paths.Root, Path.Combine(paths.LogDirectory, "stack.log"), cancellationToken);
             AnsiConsole.MarkupLine(code == 0 ? "run-local --stop: local stack stopped" : "[red]run-local --stop: tools/stack down failed (see .local/run/logs/stack.log)[/]");
             return code == 0 ? 0 : 1;
