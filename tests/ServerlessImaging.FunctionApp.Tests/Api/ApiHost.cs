@@ -12,6 +12,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using ServerlessImaging.DevToken;
 using ServerlessImaging.FunctionApp.Api;
+using ServerlessImaging.FunctionApp.Hosting;
 using ServerlessImaging.FunctionApp.Runtime;
 using ServerlessImaging.Testing.Isolation;
 using ServerlessImaging.Testing.Stack;
@@ -53,7 +54,10 @@ public sealed class ApiHost : IAsyncDisposable
     public IReadOnlyList<RouteEndpoint> Endpoints =>
         [.. ((IEndpointRouteBuilder)app).DataSources.SelectMany(d => d.Endpoints).OfType<RouteEndpoint>()];
 
-    public static async Task<ApiHost> StartAsync(LocalStackFixture stack)
+    /// <param name="stack">The shared local stack.</param>
+    /// <param name="extraSettings">Settings added on top (e.g. a test's own events queue, a short sweep interval).</param>
+    /// <param name="withWorkers">Also run the relay-events listener and the sweep (tests with a relay answering).</param>
+    public static async Task<ApiHost> StartAsync(LocalStackFixture stack, IReadOnlyDictionary<string, string?>? extraSettings = null, bool withWorkers = false)
     {
         var endpoints = stack.Endpoints;
         var tokens = DevTokenIssuer.FromStackJson(Path.Combine(stack.RepositoryRootPath, ".local", "stack", "stack.json"));
@@ -81,6 +85,11 @@ public sealed class ApiHost : IAsyncDisposable
             ["Smtp:From"] = "3c@serverless-imaging.test",
             ["Smtp:Signature"] = "3C de test",
         });
+        if (extraSettings is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(extraSettings);
+        }
+
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(LogLevel.Trace);
         builder.Logging.AddProvider(logs);
@@ -88,6 +97,11 @@ public sealed class ApiHost : IAsyncDisposable
         // The same composition as Program.cs, without the standalone workers (no relay answers here).
         builder.Services.AddHttpApi(builder.Configuration, builder.Environment);
         builder.Services.AddOrchestrationRuntime(builder.Configuration);
+        if (withWorkers)
+        {
+            builder.Services.AddStandaloneWorkers();
+        }
+
         var app = builder.Build();
         app.UseHttpApi();
         app.MapGet("/healthz", () => Results.Ok(new { status = "alive" })).AllowAnonymous();
