@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using ServerlessImaging.LocalRun.Processes;
 using ServerlessImaging.LocalRun.Scenario;
 using ServerlessImaging.RegionGenerator.Manifest;
@@ -14,7 +12,7 @@ namespace ServerlessImaging.LocalRun;
 /// </summary>
 internal sealed class LocalRunner(RepositoryPaths paths, LocalRunOptions options) : IAsyncDisposable
 {
-    private readonly List<ChildProcess> children = [];
+    private AppAndRelays? system;
     private bool stackStartedHere;
     private bool shutDown;
 
@@ -36,8 +34,9 @@ internal sealed class LocalRunner(RepositoryPaths paths, LocalRunOptions options
         using var dicomService = new DicomServiceCheck(stack);
         await dicomService.RemoveAsync(chosen.AllRelevantStudies(manifest), cancellationToken);
 
-        using var api = await StartAppAndRelaysAsync(stack, cancellationToken);
-        var sites = await WaitForRelaysAsync(api, stack, cancellationToken);
+        system = new AppAndRelays(paths, stack);
+        using var api = await system.StartAsync(cancellationToken);
+        var sites = await system.WaitForRelaysAsync(api, cancellationToken);
 
         var scenario = new RcpScenario(api, stack, chosen, [.. manifest.Patients.Where(p => p.NearMiss is not null).Select(p => $"{p.Key} ({p.NearMiss!.Kind} of {p.NearMiss.Of})")], startedAt);
         var outcome = await scenario.RunAsync(cancellationToken);
@@ -68,6 +67,7 @@ internal sealed class LocalRunner(RepositoryPaths paths, LocalRunOptions options
         }
 
         shutDown = true;
+        var children = system?.Children ?? [];
         if (succeeded && options.KeepRunning)
         {
             KeptProcesses.Record(paths, children, stackStartedHere);
@@ -83,7 +83,7 @@ internal sealed class LocalRunner(RepositoryPaths paths, LocalRunOptions options
         if (children.Count > 0)
         {
             Step("stopping the app and the relays");
-            await ProcessGroups.StopAsync([.. children.Select(c => c.Pid)], TimeSpan.FromSeconds(10));
+            await system!.StopAsync();
         }
 
         if (stackStartedHere)
@@ -95,7 +95,8 @@ internal sealed class LocalRunner(RepositoryPaths paths, LocalRunOptions options
 
     public async ValueTask DisposeAsync() => await ShutdownAsync(succeeded: false);
 
-    private static void Step(string markup) => AnsiConsole.MarkupLine($"\n[bold blue]==[/] {markup}");
+    /// <summary>One step heading of the run's output.</summary>
+    internal static void Step(string markup) => AnsiConsole.MarkupLine($"\n[bold blue]==[/] {markup}");
 
     private async Task<StackEndpoints> StartStackAsync(CancellationToken cancellationToken)
     {
@@ -126,89 +127,5 @@ internal sealed class LocalRunner(RepositoryPaths paths, LocalRunOptions options
         var manifest = await RegionManifestFile.LoadAsync(paths.ManifestOf(options.Seed), cancellationToken);
         AnsiConsole.MarkupLine($"  {manifest.Patients.Count} persons ({manifest.Patients.Count(p => p.NearMiss is not null)} near-misses), {manifest.Studies.Count} studies, {manifest.Studies.Sum(s => s.InstanceCount * s.Sites.Count)} instances loaded");
         return manifest;
-    }
-
-    private async Task<ApiSession> StartAppAndRelaysAsync(StackEndpoints stack, CancellationToken cancellationToken)
-    {
-        var port = FreeLoopbackPort();
-        var apiUrl = new Uri($"http://127.0.0.1:{port}/");
-        Step($"starting the cloud app (standalone) on {apiUrl} and one relay per site");
-        var appEnvironment = new Dictionary<string, string>
-        {
-            ["ASPNETCORE_ENVIRONMENT"] = "Development",
-            ["ASPNETCORE_URLS"] = apiUrl.ToString().TrimEnd('/'),
-            ["Storage__ConnectionString"] = stack.StorageConnectionString,
-            ["Cosmos__ConnectionString"] = stack.CosmosConnectionString,
-            ["DicomWeb__BaseUrl"] = stack.DicomWebBaseUrl.ToString(),
-            ["DicomWeb__OrthancRestUrl"] = stack.DicomServiceHttpUrl.ToString(),
-            ["Sites__Ids"] = string.Join(',', SiteRelayPlan.Local.Select(s => s.SiteId)),
-            ["Viewer__StudyUrlTemplate"] = stack.DicomWebBaseUrl + "studies/{StudyInstanceUID}/series",
-            ["Auth__Authority"] = stack.AuthIssuer,
-            ["Auth__Audience"] = stack.AuthAudience,
-            ["Auth__DevelopmentJwksPath"] = stack.JwksPath,
-            ["Smtp__Host"] = stack.SmtpHost,
-            ["Smtp__Port"] = stack.SmtpPort.ToString(CultureInfo.InvariantCulture),
-            ["Smtp__Security"] = "None",
-            ["Smtp__From"] = "3c@serverless-imaging.local",
-            ["Smtp__Signature"] = "Le 3C (exécution locale)",
-        };
-        children.Add(ChildProcess.StartDotnet("app", paths.AppAssembly, appEnvironment, paths.Root, paths.LogDirectory));
-
-        foreach (var plan in SiteRelayPlan.Local)
-        {
-            var pacs = stack.Sites.FirstOrDefault(s => s.SiteId == plan.SiteId)
-                ?? throw new LocalRunException($"stack.json describes no PACS for site {plan.SiteId}");
-            var spool = Path.Combine(paths.RunDirectory, "spool", plan.SiteId);
-            Directory.CreateDirectory(spool);
-            children.Add(ChildProcess.StartDotnet("relay-" + plan.SiteId, paths.RelayAssembly, plan.Environment(pacs, stack.StorageConnectionString, spool), paths.Root, paths.LogDirectory));
-        }
-
-        var api = new ApiSession(apiUrl, paths.StackJson);
-        await Waiting.UntilAsync("the app's /healthz", TimeSpan.FromSeconds(60), async ct =>
-        {
-            EnsureChildrenAlive();
-            return await api.IsAliveAsync(ct);
-        }, cancellationToken);
-        AnsiConsole.MarkupLine($"  app answers /healthz (pid {children[0].Pid})");
-        return api;
-    }
-
-    private async Task<IReadOnlyList<SiteHealth>> WaitForRelaysAsync(ApiSession api, StackEndpoints stack, CancellationToken cancellationToken)
-    {
-        IReadOnlyList<SiteHealth> sites = [];
-        await Waiting.UntilAsync("a heartbeat with a successful PACS C-ECHO from every relay (GET /sites)", TimeSpan.FromSeconds(60), async ct =>
-        {
-            EnsureChildrenAlive();
-            var body = await api.SendAsync(HttpMethod.Get, "/sites", "admin", null, HttpStatusCode.OK, ct);
-            sites = SiteHealth.FromApi(body);
-            return SiteRelayPlan.Local.All(p => sites.Any(s => s.SiteId == p.SiteId && s.Online && s.PacsEcho == "Ok"));
-        }, cancellationToken);
-
-        var table = new Table().AddColumns("site", "PACS", "retrieval", "relay version", "last seen (UTC)", "PACS C-ECHO");
-        foreach (var site in sites.Where(s => SiteRelayPlan.Local.Any(p => p.SiteId == s.SiteId)))
-        {
-            var plan = SiteRelayPlan.Local.First(p => p.SiteId == site.SiteId);
-            var pacs = stack.Sites.First(p => p.SiteId == site.SiteId);
-            table.AddRow(site.SiteId, $"{pacs.AeTitle}@{pacs.Host}:{pacs.DicomPort}", plan.RetrieveMethod == "Move" ? $"C-MOVE → {plan.RelayAeTitle}:{plan.ScpPort}" : "C-GET", site.RelayVersion ?? "?", site.LastSeen?.ToString("HH:mm:ss", CultureInfo.InvariantCulture) ?? "?", site.PacsEcho);
-        }
-
-        AnsiConsole.Write(table);
-        return [.. sites.Where(s => SiteRelayPlan.Local.Any(p => p.SiteId == s.SiteId))];
-    }
-
-    private void EnsureChildrenAlive()
-    {
-        var dead = children.FirstOrDefault(c => c.HasExited);
-        if (dead is not null)
-        {
-            throw new LocalRunException($"{dead.Name} exited: {ScriptRunner.Tail(dead.LogFile)} (log {Path.GetRelativePath(paths.Root, dead.LogFile)})");
-        }
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -2,8 +2,8 @@ using System.Text.Json;
 
 namespace ServerlessImaging.LocalRun;
 
-/// <summary>One site PACS as tools/stack up describes it.</summary>
-internal sealed record SitePacs(string SiteId, string AeTitle, string Host, int DicomPort);
+/// <summary>One site PACS as tools/stack up describes it; <paramref name="HttpUrl"/> is Orthanc's REST root (null for dcmqrscp).</summary>
+internal sealed record SitePacs(string SiteId, string AeTitle, string Host, int DicomPort, Uri? HttpUrl = null);
 
 /// <summary>The endpoints tools/stack up wrote to .local/stack/stack.json.</summary>
 internal sealed record StackEndpoints(
@@ -31,7 +31,12 @@ internal sealed record StackEndpoints(
         string Text(string section, string name) => root.GetProperty(section).GetProperty(name).GetString()
             ?? throw new LocalRunException($"stack.json has no {section}.{name}");
         var sites = root.GetProperty("sitePacs").EnumerateArray()
-            .Select(s => new SitePacs(s.GetProperty("site").GetString()!, s.GetProperty("aeTitle").GetString()!, s.GetProperty("host").GetString()!, s.GetProperty("dicomPort").GetInt32()))
+            .Select(s => new SitePacs(
+                s.GetProperty("site").GetString()!,
+                s.GetProperty("aeTitle").GetString()!,
+                s.GetProperty("host").GetString()!,
+                s.GetProperty("dicomPort").GetInt32(),
+                s.TryGetProperty("httpUrl", out var http) && http.ValueKind == JsonValueKind.String ? new Uri(http.GetString()!) : null))
             .ToList();
         return new StackEndpoints(
             Text("storage", "connectionString"),

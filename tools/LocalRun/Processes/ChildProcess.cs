@@ -31,17 +31,27 @@ internal sealed class ChildProcess
             throw new LocalRunException($"{assembly} is missing: build it first (tools/run-local builds it)");
         }
 
+        return Start(name, "dotnet", [assembly], environment, workingDirectory, logDirectory);
+    }
+
+    /// <summary>Starts <paramref name="executable"/> (looked up on PATH) with <paramref name="arguments"/> and <paramref name="environment"/> added.</summary>
+    public static ChildProcess Start(string name, string executable, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment, string workingDirectory, string logDirectory)
+    {
         Directory.CreateDirectory(logDirectory);
         var logFile = Path.Combine(logDirectory, name + ".log");
         File.WriteAllText(logFile, string.Empty);
         var start = new ProcessStartInfo("setsid") { WorkingDirectory = workingDirectory, UseShellExecute = false };
 
-        // setsid and sh both exec, so the PID we get is the dotnet process itself, the leader of its own group.
+        // setsid and sh both exec, so the PID we get is the process itself, the leader of its own group.
         start.ArgumentList.Add("/bin/sh");
         start.ArgumentList.Add("-c");
         start.ArgumentList.Add("exec \"$0\" \"$@\" >>\"$SI_RUN_LOG\" 2>&1 </dev/null");
-        start.ArgumentList.Add("dotnet");
-        start.ArgumentList.Add(assembly);
+        start.ArgumentList.Add(executable);
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
         start.Environment["SI_RUN_LOG"] = logFile;
         foreach (var (key, value) in environment)
         {

@@ -42,6 +42,16 @@ internal static class ProcessGroups
         }
     }
 
+    /// <summary>SIGKILL to the group (no shutdown, no cleanup: a crash), then waits until the leader is gone.</summary>
+    public static async Task KillAsync(int pid)
+    {
+        await SignalAsync("-KILL", pid);
+        while (IsAlive(pid))
+        {
+            await Task.Delay(20);
+        }
+    }
+
     private static async Task SignalAsync(string signal, int pid)
     {
         // The group first (the child is its session leader); the PID alone if the group is gone.

@@ -20,14 +20,21 @@ internal sealed class DicomServiceCheck(StackEndpoints stack) : IDisposable
     {
         foreach (var study in studies)
         {
-            using var lookup = await http.PostAsync(new Uri(stack.DicomServiceHttpUrl, "tools/lookup"), new StringContent(study.StudyInstanceUid, Encoding.ASCII), cancellationToken);
-            lookup.EnsureSuccessStatusCode();
-            using var found = JsonDocument.Parse(await lookup.Content.ReadAsStringAsync(cancellationToken));
-            foreach (var item in found.RootElement.EnumerateArray().Where(i => i.GetProperty("Type").GetString() == "Study"))
-            {
-                using var deleted = await http.DeleteAsync(new Uri(stack.DicomServiceHttpUrl, "studies/" + item.GetProperty("ID").GetString()), cancellationToken);
-                deleted.EnsureSuccessStatusCode();
-            }
+            await DeleteFromOrthancAsync(http, stack.DicomServiceHttpUrl, study.StudyInstanceUid, cancellationToken);
+        }
+    }
+
+    /// <summary>Deletes a study (if present) through an Orthanc's REST API (<paramref name="orthanc"/> = its HTTP root).</summary>
+    public static async Task DeleteFromOrthancAsync(HttpClient http, Uri orthanc, string studyUid, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        using var lookup = await http.PostAsync(new Uri(orthanc, "tools/lookup"), new StringContent(studyUid, Encoding.ASCII), cancellationToken);
+        lookup.EnsureSuccessStatusCode();
+        using var found = JsonDocument.Parse(await lookup.Content.ReadAsStringAsync(cancellationToken));
+        foreach (var item in found.RootElement.EnumerateArray().Where(i => i.GetProperty("Type").GetString() == "Study"))
+        {
+            using var deleted = await http.DeleteAsync(new Uri(orthanc, "studies/" + item.GetProperty("ID").GetString()), cancellationToken);
+            deleted.EnsureSuccessStatusCode();
         }
     }
 
