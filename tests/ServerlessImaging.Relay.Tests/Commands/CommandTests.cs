@@ -4,6 +4,7 @@ using ServerlessImaging.Contracts.Messages;
 using ServerlessImaging.Messaging.Channel;
 using ServerlessImaging.Relay.Hosting;
 using ServerlessImaging.Relay.Tests.Support;
+using ServerlessImaging.Testing.Network;
 using ServerlessImaging.Testing.Stack;
 
 namespace ServerlessImaging.Relay.Tests.Commands;

@@ -1,11 +1,12 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace ServerlessImaging.Relay.Tests.Support;
+namespace ServerlessImaging.Testing.Network;
 
 /// <summary>
-/// A loopback TCP relay to a real service that delays every chunk it forwards: makes the real Azurite slow so a
-/// retrieval is certainly still running when a test acts on it (cancel), without touching the shared stack.
+/// A loopback TCP relay to a real service that delays every chunk it forwards: makes the real Azurite (or a PACS) slow
+/// so a retrieval or a query is certainly still running when a test acts on it (cancel, kill), without touching the
+/// shared stack. Counts the connections it accepted, so a test can tell when a new one (a query) has begun.
 /// </summary>
 public sealed class SlowTcpForwarder : IAsyncDisposable
 {
@@ -14,6 +15,7 @@ public sealed class SlowTcpForwarder : IAsyncDisposable
     private readonly int _targetPort;
     private readonly TimeSpan _delay;
     private readonly Task _accepting;
+    private int _accepted;
 
     public SlowTcpForwarder(int targetPort, TimeSpan delayPerChunk)
     {
@@ -24,6 +26,9 @@ public sealed class SlowTcpForwarder : IAsyncDisposable
     }
 
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+    /// <summary>Connections accepted so far.</summary>
+    public int ConnectionsAccepted => Volatile.Read(ref _accepted);
 
     private async Task AcceptAsync()
     {
@@ -39,6 +44,7 @@ public sealed class SlowTcpForwarder : IAsyncDisposable
                 return;
             }
 
+            Interlocked.Increment(ref _accepted);
             _ = PumpAsync(inbound);
         }
     }

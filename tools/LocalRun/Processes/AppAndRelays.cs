@@ -41,25 +41,7 @@ internal sealed class AppAndRelays(RepositoryPaths paths, StackEndpoints stack)
     {
         var apiUrl = new Uri($"http://127.0.0.1:{FreeLoopbackPort()}/");
         LocalRunner.Step($"starting the cloud app (standalone) on {apiUrl} and one relay per site");
-        var appEnvironment = new Dictionary<string, string>
-        {
-            ["ASPNETCORE_ENVIRONMENT"] = "Development",
-            ["ASPNETCORE_URLS"] = apiUrl.ToString().TrimEnd('/'),
-            ["Storage__ConnectionString"] = stack.StorageConnectionString,
-            ["Cosmos__ConnectionString"] = stack.CosmosConnectionString,
-            ["DicomWeb__BaseUrl"] = stack.DicomWebBaseUrl.ToString(),
-            ["DicomWeb__OrthancRestUrl"] = stack.DicomServiceHttpUrl.ToString(),
-            ["Sites__Ids"] = string.Join(',', SiteRelayPlan.Local.Select(SiteIdOf)),
-            ["Viewer__StudyUrlTemplate"] = stack.DicomWebBaseUrl + "studies/{StudyInstanceUID}/series",
-            ["Auth__Authority"] = stack.AuthIssuer,
-            ["Auth__Audience"] = stack.AuthAudience,
-            ["Auth__DevelopmentJwksPath"] = stack.JwksPath,
-            ["Smtp__Host"] = stack.SmtpHost,
-            ["Smtp__Port"] = stack.SmtpPort.ToString(CultureInfo.InvariantCulture),
-            ["Smtp__Security"] = "None",
-            ["Smtp__From"] = "3c@serverless-imaging.local",
-            ["Smtp__Signature"] = "Le 3C (exécution locale)",
-        };
+        var appEnvironment = AppEnvironment(stack, apiUrl, SiteRelayPlan.Local.Select(SiteIdOf));
         foreach (var (key, value) in AppSettings)
         {
             appEnvironment[key] = value;
@@ -132,7 +114,29 @@ internal sealed class AppAndRelays(RepositoryPaths paths, StackEndpoints stack)
     /// <summary>TERM to each child's process group, KILL after 10 s.</summary>
     public Task StopAsync() => ProcessGroups.StopAsync([.. children.Select(c => c.Pid)], TimeSpan.FromSeconds(10));
 
-    private static int FreeLoopbackPort()
+    /// <summary>The app's settings (environment variables) for the stack, listening on <paramref name="apiUrl"/>, searching <paramref name="siteIds"/>.</summary>
+    public static Dictionary<string, string> AppEnvironment(StackEndpoints stack, Uri apiUrl, IEnumerable<string> siteIds) => new()
+    {
+        ["ASPNETCORE_ENVIRONMENT"] = "Development",
+        ["ASPNETCORE_URLS"] = apiUrl.ToString().TrimEnd('/'),
+        ["Storage__ConnectionString"] = stack.StorageConnectionString,
+        ["Cosmos__ConnectionString"] = stack.CosmosConnectionString,
+        ["DicomWeb__BaseUrl"] = stack.DicomWebBaseUrl.ToString(),
+        ["DicomWeb__OrthancRestUrl"] = stack.DicomServiceHttpUrl.ToString(),
+        ["Sites__Ids"] = string.Join(',', siteIds),
+        ["Viewer__StudyUrlTemplate"] = stack.DicomWebBaseUrl + "studies/{StudyInstanceUID}/series",
+        ["Auth__Authority"] = stack.AuthIssuer,
+        ["Auth__Audience"] = stack.AuthAudience,
+        ["Auth__DevelopmentJwksPath"] = stack.JwksPath,
+        ["Smtp__Host"] = stack.SmtpHost,
+        ["Smtp__Port"] = stack.SmtpPort.ToString(CultureInfo.InvariantCulture),
+        ["Smtp__Security"] = "None",
+        ["Smtp__From"] = "3c@serverless-imaging.local",
+        ["Smtp__Signature"] = "Le 3C (exécution locale)",
+    };
+
+    /// <summary>A loopback port free right now.</summary>
+    public static int FreeLoopbackPort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

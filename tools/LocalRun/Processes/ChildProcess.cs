@@ -24,22 +24,27 @@ internal sealed class ChildProcess
     public bool HasExited => !ProcessGroups.IsAlive(Pid);
 
     /// <summary>Starts <c>dotnet <paramref name="assembly"/></c> with <paramref name="environment"/> added.</summary>
-    public static ChildProcess StartDotnet(string name, string assembly, IReadOnlyDictionary<string, string> environment, string workingDirectory, string logDirectory)
+    /// <param name="appendLog">Keep what an earlier start of the same child wrote to its log (a restart).</param>
+    public static ChildProcess StartDotnet(string name, string assembly, IReadOnlyDictionary<string, string> environment, string workingDirectory, string logDirectory, bool appendLog = false)
     {
         if (!File.Exists(assembly))
         {
             throw new LocalRunException($"{assembly} is missing: build it first (tools/run-local builds it)");
         }
 
-        return Start(name, "dotnet", [assembly], environment, workingDirectory, logDirectory);
+        return Start(name, "dotnet", [assembly], environment, workingDirectory, logDirectory, appendLog);
     }
 
     /// <summary>Starts <paramref name="executable"/> (looked up on PATH) with <paramref name="arguments"/> and <paramref name="environment"/> added.</summary>
-    public static ChildProcess Start(string name, string executable, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment, string workingDirectory, string logDirectory)
+    public static ChildProcess Start(string name, string executable, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment, string workingDirectory, string logDirectory, bool appendLog = false)
     {
         Directory.CreateDirectory(logDirectory);
         var logFile = Path.Combine(logDirectory, name + ".log");
-        File.WriteAllText(logFile, string.Empty);
+        if (!appendLog || !File.Exists(logFile))
+        {
+            File.WriteAllText(logFile, string.Empty);
+        }
+
         var start = new ProcessStartInfo("setsid") { WorkingDirectory = workingDirectory, UseShellExecute = false };
 
         // setsid and sh both exec, so the PID we get is the process itself, the leader of its own group.
