@@ -1,4 +1,5 @@
 using ServerlessImaging.Dicom;
+using ServerlessImaging.RegionGenerator.Writing;
 
 namespace ServerlessImaging.DicomBench;
 
@@ -25,40 +26,35 @@ internal static class SyntheticStudy
         for (var i = 0; i < instances; i++)
         {
             random.NextBytes(pixels);
-            var ds = new DicomDataset()
-                .AddOrUpdate(DicomTag.SpecificCharacterSet, "ISO_IR 100")
+            // The shared builder gives the patient/study/series/pixel modules; a parse benchmark also wants the
+            // multi-valued decimal strings and a nested sequence a real CT header carries.
+            var ds = new SyntheticInstance
+            {
+                StudyInstanceUid = study,
+                SeriesInstanceUid = series,
+                SpecificCharacterSet = "ISO_IR 100",
+                PatientName = "SYNTHETIQUE^Hélène",
+                PatientId = "BENCH-0001",
+                PatientBirthDate = new DateOnly(1960, 1, 1),
+                PatientSex = "F",
+                StudyDate = new DateOnly(2024, 5, 14),
+                StudyTime = new TimeOnly(9, 30),
+                StudyDescription = "TDM thoraco-abdomino-pelvien",
+                SeriesNumber = 1,
+                InstanceNumber = i + 1,
+                Rows = rows,
+                Columns = rows,
+                BitsStored = 12,
+            }.ToDataset((byte[])pixels.Clone())
                 .AddOrUpdate(DicomTag.ImageType, "ORIGINAL", "PRIMARY", "AXIAL")
-                .AddOrUpdate(DicomTag.SOPClassUID, DicomVR.UI, "1.2.840.10008.5.1.4.1.1.2")
-                .AddOrUpdate(DicomTag.SOPInstanceUID, DicomVR.UI, DicomUid.Generate())
-                .AddOrUpdate(DicomTag.StudyDate, new DateOnly(2024, 5, 14))
-                .AddOrUpdate(DicomTag.StudyTime, new TimeOnly(9, 30))
-                .AddOrUpdate(DicomTag.Modality, "CT")
-                .AddOrUpdate(DicomTag.StudyDescription, "TDM thoraco-abdomino-pelvien")
-                .AddOrUpdate(DicomTag.PatientName, DicomPersonName.FromComponents("SYNTHETIQUE", "Hélène"))
-                .AddOrUpdate(DicomTag.PatientID, "BENCH-0001")
-                .AddOrUpdate(DicomTag.PatientBirthDate, new DateOnly(1960, 1, 1))
-                .AddOrUpdate(DicomTag.PatientSex, "F")
-                .AddOrUpdate(DicomTag.StudyInstanceUID, DicomVR.UI, study)
-                .AddOrUpdate(DicomTag.SeriesInstanceUID, DicomVR.UI, series)
-                .AddOrUpdate(DicomTag.SeriesNumber, "1")
-                .AddOrUpdate(DicomTag.InstanceNumber, (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture))
                 .AddOrUpdate(DicomTag.ImagePositionPatient, "-250", "-250", (-i * 1.25).ToString(System.Globalization.CultureInfo.InvariantCulture))
                 .AddOrUpdate(DicomTag.ImageOrientationPatient, "1", "0", "0", "0", "1", "0")
-                .AddOrUpdate(DicomTag.SamplesPerPixel, (ushort)1)
-                .AddOrUpdate(DicomTag.PhotometricInterpretation, "MONOCHROME2")
-                .AddOrUpdate(DicomTag.Rows, (ushort)rows)
-                .AddOrUpdate(DicomTag.Columns, (ushort)rows)
                 .AddOrUpdate(DicomTag.PixelSpacing, "0.9765625", "0.9765625")
-                .AddOrUpdate(DicomTag.BitsAllocated, (ushort)16)
-                .AddOrUpdate(DicomTag.BitsStored, (ushort)12)
-                .AddOrUpdate(DicomTag.HighBit, (ushort)11)
-                .AddOrUpdate(DicomTag.PixelRepresentation, (ushort)0)
                 .AddOrUpdate(DicomTag.RescaleIntercept, "-1024")
                 .AddOrUpdate(DicomTag.RescaleSlope, "1")
                 .AddOrUpdate(DicomTag.ReferencedImageSequence, new DicomDataset()
-                    .AddOrUpdate(DicomTag.ReferencedSOPClassUID, DicomVR.UI, "1.2.840.10008.5.1.4.1.1.2")
-                    .AddOrUpdate(DicomTag.ReferencedSOPInstanceUID, DicomVR.UI, DicomUid.Generate()))
-                .AddOrUpdate(DicomTag.PixelData, DicomVR.OW, (byte[])pixels.Clone());
+                    .AddOrUpdate(DicomTag.ReferencedSOPClassUID, DicomVR.UI, SyntheticInstance.CtImageStorage)
+                    .AddOrUpdate(DicomTag.ReferencedSOPInstanceUID, DicomVR.UI, DicomUid.Generate()));
             var path = Path.Combine(dir, $"{i:D5}.dcm");
             await new DicomFile(ds).SaveAsync(path);
             files.Add(path);
