@@ -20,9 +20,16 @@ internal sealed class DicomServiceCheck(StackEndpoints stack) : IDisposable
     {
         foreach (var study in studies)
         {
-            await DeleteFromOrthancAsync(http, stack.DicomServiceHttpUrl, study.StudyInstanceUid, cancellationToken);
+            await DeleteAsync(study.StudyInstanceUid, cancellationToken);
         }
     }
+
+    /// <summary>Deletes a study from the DICOM service, if there (Orthanc REST: its DICOMweb plugin has no DELETE).</summary>
+    public Task DeleteAsync(string studyUid, CancellationToken cancellationToken) => DeleteFromOrthancAsync(http, stack.DicomServiceHttpUrl, studyUid, cancellationToken);
+
+    /// <summary>How many instances of the study the DICOM service holds, by QIDO-RS.</summary>
+    public async Task<int> CountInstancesAsync(string studyUid, CancellationToken cancellationToken) =>
+        (await QidoAsync($"studies/{studyUid}/instances?includefield=00080018", cancellationToken)).Count;
 
     /// <summary>Deletes a study (if present) through an Orthanc's REST API (<paramref name="orthanc"/> = its HTTP root).</summary>
     public static async Task DeleteFromOrthancAsync(HttpClient http, Uri orthanc, string studyUid, CancellationToken cancellationToken)

@@ -1,0 +1,145 @@
+using System.Globalization;
+using Azure.Storage.Queues;
+using ServerlessImaging.Adapters.Cosmos;
+using ServerlessImaging.Contracts;
+using ServerlessImaging.EndToEndBench.Api;
+using ServerlessImaging.EndToEndBench.Data;
+using ServerlessImaging.EndToEndBench.Memory;
+using ServerlessImaging.EndToEndBench.Rate;
+using ServerlessImaging.EndToEndBench.Transfer;
+using ServerlessImaging.LocalRun;
+using ServerlessImaging.LocalRun.Processes;
+using ServerlessImaging.LocalRun.Scenario;
+using Spectre.Console;
+
+namespace ServerlessImaging.EndToEndBench;
+
+/// <summary>
+/// One benchmark run: the stack (started if needed, never stopped), the app and three relays with queues, site ids and
+/// a Cosmos database of their own (so nothing else on the shared stack steals or adds work), a warm-up registration,
+/// then the parts; stops its children and drops what it created.
+/// </summary>
+internal sealed class BenchRun(RepositoryPaths paths, BenchOptions options) : IAsyncDisposable
+{
+    private static readonly TimeSpan SampleInterval = TimeSpan.FromMilliseconds(100);
+    private readonly string runId = Guid.NewGuid().ToString("N")[..8];
+    private readonly string workDirectory = Directory.CreateTempSubdirectory("e2e-bench-").FullName;
+    private readonly string logDirectory = Path.Combine(paths.Root, ".local", "e2e-bench", "logs");
+    private StackEndpoints? stack;
+    private AppAndRelays? system;
+    private bool stopped;
+
+    private string EventsQueue => "relay-events-e2e-" + runId;
+
+    private string DatabaseName => "e2e-bench-" + runId;
+
+    public async Task<BenchSummary> RunAsync(CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(logDirectory);
+        var loadAtStart = LoadAverage();
+        LocalRunner.Step("local stand-ins (tools/stack up; left running)");
+        var stackLog = Path.Combine(logDirectory, "stack.log");
+        if (await ScriptRunner.RunAsync(paths.StackScript, ["up"], paths.Root, stackLog, cancellationToken) != 0)
+        {
+            throw new LocalRunException($"tools/stack up failed: {ScriptRunner.Tail(stackLog)} (log {stackLog})");
+        }
+
+        stack = StackEndpoints.Load(paths.StackJson);
+        system = new AppAndRelays(paths, stack) { SiteIdSuffix = "e2e" + runId[..5], LogDirectory = logDirectory };
+        system.AppSettings["Cosmos__DatabaseName"] = DatabaseName;
+        system.AppSettings["Orchestration__EventsQueue"] = EventsQueue;
+        system.RelaySettings["Relay__Channel__EventsQueue"] = EventsQueue;
+        using var api = await system.StartAsync(cancellationToken);
+        await system.WaitForRelaysAsync(api, cancellationToken);
+
+        var apiSiteIds = SiteRelayPlan.Local.Select(system.SiteIdOf).ToList();
+        var pacsSiteIds = SiteRelayPlan.Local.Select(p => p.SiteId).ToList();
+        var driver = new RegistrationDriver(api, apiSiteIds, options.PollInterval);
+        using var loader = new PacsLoader(stack, workDirectory, logDirectory);
+        using var dicomService = new DicomServiceCheck(stack);
+        var watched = new List<WatchedProcess> { new("app", system.App.Pid) };
+        watched.AddRange(system.Relays.Select(r => new WatchedProcess("relay " + r.Plan.SiteId, r.Process.Pid)));
+
+        LocalRunner.Step("warm-up: one tiny registration (not measured)");
+        await new RegistrationRateBenchmark(options with { Registrations = 1, Concurrency = 1 }, driver, loader, dicomService, pacsSiteIds).RunAsync(cancellationToken);
+
+        var peaks = new Dictionary<string, IReadOnlyDictionary<string, long>>();
+        IReadOnlyList<TransferRound> transfer = [];
+        if (options.RunsTransfer)
+        {
+            LocalRunner.Step($"transfer: {options.Studies} studies x {options.Instances} instances, {options.Rounds} round(s), ours vs getscu + curl STOW-RS");
+            await using var memory = PeakMemory.Start(watched, SampleInterval);
+            transfer = await new TransferBenchmark(options, driver, loader, new BaselineTransfer(stack, workDirectory, logDirectory), dicomService, pacsSiteIds).RunAsync(cancellationToken);
+            peaks["transfer"] = await memory.StopAsync();
+            system.EnsureAlive();
+        }
+
+        RateResult? rate = null;
+        if (options.RunsRegistrations)
+        {
+            LocalRunner.Step($"registration rate: {options.Registrations} registrations, {options.Concurrency} in flight");
+            await using var memory = PeakMemory.Start(watched, SampleInterval);
+            rate = await new RegistrationRateBenchmark(options, driver, loader, dicomService, pacsSiteIds).RunAsync(cancellationToken);
+            peaks["registrations"] = await memory.StopAsync();
+            system.EnsureAlive();
+        }
+
+        var bytes = (long)options.Studies * options.Instances * (512 * 512 * 2);
+        return new BenchSummary(options, new MachineState(Environment.ProcessorCount, loadAtStart, LoadAverage()), bytes, transfer, rate, peaks);
+    }
+
+    /// <summary>Stops the app and relays, drops the run's Cosmos database and queues, deletes temporary files.</summary>
+    public async Task StopAsync()
+    {
+        if (stopped)
+        {
+            return;
+        }
+
+        stopped = true;
+        if (system is not null)
+        {
+            LocalRunner.Step("stopping the app and the relays; dropping the run's database and queues");
+            await system.StopAsync();
+            await DropRunResourcesAsync(system);
+        }
+
+        Directory.Delete(workDirectory, recursive: true);
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync();
+
+    private static string LoadAverage() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+
+    private async Task DropRunResourcesAsync(AppAndRelays children)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            using var cosmos = CosmosClientFactory.Create(new CosmosOptions { ConnectionString = stack!.CosmosConnectionString }, null);
+            await cosmos.GetDatabase(DatabaseName).DeleteAsync(cancellationToken: timeout.Token);
+            var queues = new QueueServiceClient(stack.StorageConnectionString);
+            var names = new List<string> { EventsQueue, ResourceNames.PoisonQueueOf(EventsQueue) };
+            foreach (var plan in SiteRelayPlan.Local)
+            {
+                names.Add(ResourceNames.CommandQueueFor(children.SiteIdOf(plan)));
+                names.Add(ResourceNames.PoisonQueueFor(children.SiteIdOf(plan)));
+                var spool = Path.Combine(paths.RunDirectory, "spool", children.SiteIdOf(plan));
+                if (Directory.Exists(spool))
+                {
+                    Directory.Delete(spool, recursive: true);
+                }
+            }
+
+            foreach (var name in names)
+            {
+                await queues.GetQueueClient(name).DeleteIfExistsAsync(timeout.Token);
+            }
+        }
+        catch (Exception ex) when (ex is Microsoft.Azure.Cosmos.CosmosException or Azure.RequestFailedException or OperationCanceledException or HttpRequestException or IOException)
+        {
+            // Left-overs only cost a little space in the stand-ins; the figures are unaffected.
+            AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"  [yellow]could not drop every resource of the run[/] ({ex.GetType().Name})");
+        }
+    }
+}

@@ -1,0 +1,120 @@
+using System.Globalization;
+using System.Text.Json;
+using ServerlessImaging.EndToEndBench.Rate;
+using ServerlessImaging.EndToEndBench.Transfer;
+using Spectre.Console;
+
+namespace ServerlessImaging.EndToEndBench;
+
+/// <summary>The machine a run measured on, as far as it matters for reading the figures.</summary>
+internal sealed record MachineState(int Cores, string LoadAverageAtStart, string LoadAverageAtEnd);
+
+/// <summary>Everything a run measured: tables for people, one JSON line for tools.</summary>
+internal sealed record BenchSummary(
+    BenchOptions Options,
+    MachineState Machine,
+    long TransferBytes,
+    IReadOnlyList<TransferRound> Transfer,
+    RateResult? Rate,
+    IReadOnlyDictionary<string, IReadOnlyDictionary<string, long>> PeakMemoryByPart)
+{
+    /// <summary>The issue's target for the transfer ratio ours/baseline.</summary>
+    public const double TargetRatio = 1.2;
+
+    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
+
+    public double? OursMedianSeconds => Transfer.Count == 0 ? null : Statistics.Median([.. Transfer.Select(r => r.Ours.TotalSeconds)]);
+
+    public double? BaselineMedianSeconds => Transfer.Count == 0 ? null : Statistics.Median([.. Transfer.Select(r => r.Baseline.TotalSeconds)]);
+
+    /// <summary>Median of ours over median of the baseline.</summary>
+    public double? Ratio => OursMedianSeconds / BaselineMedianSeconds;
+
+    public void Print()
+    {
+        AnsiConsole.MarkupLine($"\n[bold]End-to-end benchmark[/] — {Machine.Cores} cores, load average {Machine.LoadAverageAtStart} at start, {Machine.LoadAverageAtEnd} at end");
+        if (Transfer.Count > 0)
+        {
+            var table = new Table().Title($"transfer: {Options.Studies} studies x {Options.Instances} instances ({TransferBytes / 1e6:0} MB) of one patient, round-robin over the three site PACS")
+                .AddColumns("round", "first", "ours: POST → all available (s)", "ours: POST → candidates (s)", "baseline getscu + curl STOW-RS (s)", "ratio ours/baseline");
+            foreach (var r in Transfer)
+            {
+                table.AddRow(r.Round.ToString(CultureInfo.InvariantCulture), r.FirstSide, Cell(r.Ours.TotalSeconds), Cell(r.OursToCandidates.TotalSeconds), Cell(r.Baseline.TotalSeconds), Cell(r.Ratio) + "x");
+            }
+
+            table.AddRow("[bold]median[/]", string.Empty, Cell(OursMedianSeconds!.Value), Cell(Statistics.Median([.. Transfer.Select(r => r.OursToCandidates.TotalSeconds)])), Cell(BaselineMedianSeconds!.Value), $"[bold]{Cell(Ratio!.Value)}x[/] (target ≤ {Cell(TargetRatio)}x: {(Ratio <= TargetRatio ? "[green]met[/]" : "[red]not met[/]")})");
+            AnsiConsole.Write(table);
+        }
+
+        if (Rate is { } rate)
+        {
+            var toCandidates = rate.Times.Select(t => t.ToCandidates.TotalMilliseconds).ToList();
+            var toAvailable = rate.Times.Select(t => t.ToAvailable.TotalMilliseconds).ToList();
+            var table = new Table().Title($"registrations: {rate.Registrations} (one tiny study each), {rate.Concurrency} in flight, polled every {Options.PollInterval.TotalMilliseconds:0} ms")
+                .AddColumns("registrations/min", "wall (s)", "POST → candidates p50 / p95 (ms)", "POST → available p50 / p95 (ms)");
+            table.AddRow(
+                $"[bold]{Cell(rate.PerMinute, "0")}[/]",
+                Cell(rate.Wall.TotalSeconds),
+                $"{Cell(Statistics.Percentile(toCandidates, 50), "0")} / {Cell(Statistics.Percentile(toCandidates, 95), "0")}",
+                $"{Cell(Statistics.Percentile(toAvailable, 50), "0")} / {Cell(Statistics.Percentile(toAvailable, 95), "0")}");
+            AnsiConsole.Write(table);
+        }
+
+        var memory = new Table().Title("peak resident memory (MB; VmHWM reset at the start of each part, VmRSS sampled)").AddColumn("process");
+        foreach (var part in PeakMemoryByPart.Keys)
+        {
+            memory.AddColumn(part);
+        }
+
+        foreach (var process in PeakMemoryByPart.Values.SelectMany(p => p.Keys).Distinct())
+        {
+            memory.AddRow([process, .. PeakMemoryByPart.Values.Select(p => p.TryGetValue(process, out var bytes) ? Cell(bytes / 1e6, "0") : "-")]);
+        }
+
+        AnsiConsole.Write(memory);
+    }
+
+    public string ToJson()
+    {
+        var rate = Rate is null ? null : new
+        {
+            registrations = Rate.Registrations,
+            concurrency = Rate.Concurrency,
+            perMinute = Math.Round(Rate.PerMinute, 1),
+            wallSeconds = Math.Round(Rate.Wall.TotalSeconds, 2),
+            toCandidatesMs = Quantiles(Rate.Times.Select(t => t.ToCandidates.TotalMilliseconds)),
+            toAvailableMs = Quantiles(Rate.Times.Select(t => t.ToAvailable.TotalMilliseconds)),
+        };
+        var transfer = Transfer.Count == 0 ? null : new
+        {
+            studies = Options.Studies,
+            instances = Options.Instances,
+            megabytes = Math.Round(TransferBytes / 1e6, 1),
+            rounds = Transfer.Count,
+            oursSeconds = Transfer.Select(r => Math.Round(r.Ours.TotalSeconds, 2)),
+            oursToCandidatesSeconds = Transfer.Select(r => Math.Round(r.OursToCandidates.TotalSeconds, 2)),
+            baselineSeconds = Transfer.Select(r => Math.Round(r.Baseline.TotalSeconds, 2)),
+            oursMedianSeconds = Math.Round(OursMedianSeconds!.Value, 2),
+            baselineMedianSeconds = Math.Round(BaselineMedianSeconds!.Value, 2),
+            ratio = Math.Round(Ratio!.Value, 2),
+            targetRatio = TargetRatio,
+        };
+        return JsonSerializer.Serialize(new
+        {
+            cores = Machine.Cores,
+            loadAverageAtStart = Machine.LoadAverageAtStart,
+            loadAverageAtEnd = Machine.LoadAverageAtEnd,
+            transfer,
+            registrations = rate,
+            peakMemoryMB = PeakMemoryByPart.ToDictionary(p => p.Key, p => p.Value.ToDictionary(v => v.Key, v => Math.Round(v.Value / 1e6))),
+        }, JsonOptions);
+    }
+
+    private static object Quantiles(IEnumerable<double> values)
+    {
+        var list = values.ToList();
+        return new { p50 = Math.Round(Statistics.Percentile(list, 50)), p95 = Math.Round(Statistics.Percentile(list, 95)) };
+    }
+
+    private static string Cell(double value, string format = "0.00") => value.ToString(format, CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,92 @@
+using System.Globalization;
+using ServerlessImaging.EndToEndBench.Api;
+using ServerlessImaging.EndToEndBench.Data;
+using ServerlessImaging.LocalRun;
+using ServerlessImaging.LocalRun.Scenario;
+using Spectre.Console;
+
+namespace ServerlessImaging.EndToEndBench.Transfer;
+
+/// <summary>One round: the same studies moved by our path and by the baseline.</summary>
+internal sealed record TransferRound(int Round, string FirstSide, TimeSpan Ours, TimeSpan OursToCandidates, TimeSpan Baseline)
+{
+    public double Ratio => Ours / Baseline;
+}
+
+/// <summary>
+/// N studies x M instances of one patient spread over the three site PACS, moved into the DICOM service by a
+/// registration (POST → every study "available", auto-select of all candidates) and by the baseline script, in the
+/// same round, alternating which goes first; the DICOM service is emptied of those studies before each side.
+/// </summary>
+internal sealed class TransferBenchmark(
+    BenchOptions options,
+    RegistrationDriver driver,
+    PacsLoader loader,
+    BaselineTransfer baseline,
+    DicomServiceCheck dicomService,
+    IReadOnlyList<string> siteIds)
+{
+    public async Task<IReadOnlyList<TransferRound>> RunAsync(CancellationToken cancellationToken)
+    {
+        var meetingId = await driver.CreateMeetingAsync("transfer", options.Rounds, cancellationToken);
+        var rounds = new List<TransferRound>();
+        var random = new Random();
+        for (var round = 1; round <= options.Rounds; round++)
+        {
+            // A new patient (and new UIDs) every round: nothing is already in staging or in the DICOM service.
+            var patient = BenchPatient.Create(random, "TRANSFER");
+            var plan = StudyLayout.RoundRobin(options.Studies, siteIds, offset: round - 1)
+                .Select(site => new PlannedStudy(patient, site, options.Instances, 512))
+                .ToList();
+            AnsiConsole.MarkupLine($"  round {round}: loading {options.Studies} x {options.Instances} instances of {patient.Label} into {string.Join(", ", plan.Select(p => p.SiteId).Distinct())}");
+            var studies = await loader.LoadAsync(plan, cancellationToken);
+            await ClearAsync(studies, cancellationToken);
+
+            var oursFirst = round % 2 == 1;
+            TimeSpan ours = default, toCandidates = default, theirs = default;
+            foreach (var side in oursFirst ? new[] { "ours", "baseline" } : ["baseline", "ours"])
+            {
+                if (side == "ours")
+                {
+                    var times = await driver.RegisterAndWaitAsync(meetingId, patient, studies, TimeSpan.FromMinutes(10), cancellationToken);
+                    (ours, toCandidates) = (times.ToAvailable, times.ToCandidates);
+                }
+                else
+                {
+                    theirs = await baseline.RunAsync(studies, cancellationToken);
+                }
+
+                await VerifyAsync(side, studies, cancellationToken);
+                await ClearAsync(studies, cancellationToken);
+            }
+
+            var result = new TransferRound(round, oursFirst ? "ours" : "baseline", ours, toCandidates, theirs);
+            rounds.Add(result);
+            AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture, $"    ours {result.Ours.TotalSeconds:0.00} s (candidates after {result.OursToCandidates.TotalSeconds:0.00} s), baseline {result.Baseline.TotalSeconds:0.00} s, ratio {result.Ratio:0.00}x ({result.FirstSide} first)"));
+            await loader.RemoveLoadedAsync(cancellationToken);
+        }
+
+        return rounds;
+    }
+
+    /// <summary>Both sides must leave exactly every instance of every study in the DICOM service.</summary>
+    private async Task VerifyAsync(string side, IReadOnlyList<BenchStudy> studies, CancellationToken cancellationToken)
+    {
+        foreach (var study in studies)
+        {
+            var count = await dicomService.CountInstancesAsync(study.StudyInstanceUid, cancellationToken);
+            if (count != study.Instances)
+            {
+                throw new LocalRunException($"{side}: the DICOM service holds {count} of {study.Instances} instances of {study.StudyInstanceUid}");
+            }
+        }
+    }
+
+    private async Task ClearAsync(IReadOnlyList<BenchStudy> studies, CancellationToken cancellationToken)
+    {
+        foreach (var study in studies)
+        {
+            await dicomService.DeleteAsync(study.StudyInstanceUid, cancellationToken);
+        }
+    }
+}
