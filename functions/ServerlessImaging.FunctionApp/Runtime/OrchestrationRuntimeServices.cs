@@ -55,7 +55,7 @@ public static class OrchestrationRuntimeServices
         services.AddSingleton(sp => new MessageChannel(
             sp.GetRequiredService<StorageQueueTransport>(),
             new BlobMessageBodyStore(sp.GetRequiredService<BlobServiceClient>().GetBlobContainerClient(ResourceNames.MessageBodiesContainer)),
-            new MessageChannelOptions { CreateQueuesIfMissing = local },
+            new MessageChannelOptions { CreateQueuesIfMissing = local, VisibilityTimeout = runtime.EventsVisibilityTimeout },
             sp.GetRequiredService<ILogger<MessageChannel>>()));
         services.AddSingleton(sp => new StorageQueueRelayChannel(sp.GetRequiredService<MessageChannel>(), runtime.EventsQueue));
         services.AddSingleton<IRelayMessageChannel>(sp => sp.GetRequiredService<StorageQueueRelayChannel>());
@@ -163,6 +163,6 @@ public sealed class LoggingAuditSink(ILogger<LoggingAuditSink> logger) : IAuditS
 public sealed class UnconfiguredEmailSender : IEmailSender
 {
     /// <inheritdoc />
-    public Task SendAsync(EmailMessage message, CancellationToken cancellationToken) =>
+    public Task<EmailDelivery> SendAsync(EmailMessage message, CancellationToken cancellationToken) =>
         throw new InvalidOperationException("No e-mail sender is configured (Smtp__Host).");
 }

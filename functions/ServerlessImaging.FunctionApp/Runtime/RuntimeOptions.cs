@@ -9,6 +9,12 @@ public sealed class RuntimeOptions
     /// <summary>Queue the relays post events to (tests use their own so parallel runs never share one).</summary>
     public string EventsQueue { get; set; } = Contracts.ResourceNames.RelayEventsQueue;
 
+    /// <summary>
+    /// Standalone mode: how long a received relay event stays hidden from other receivers. An event the app held when
+    /// it died comes back after this lease, so it bounds how late a crashed app's events are applied.
+    /// </summary>
+    public TimeSpan EventsVisibilityTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>How often the standalone host sweeps due timers and left-behind outboxes.</summary>
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(2);
 

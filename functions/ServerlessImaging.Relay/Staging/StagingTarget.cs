@@ -120,6 +120,10 @@ public sealed class StagingTarget
         {
             throw Translate(ex, "list");
         }
+        catch (AggregateException ex) when (IsStorageUnreachable(ex))
+        {
+            throw Unreachable(ex, "list");
+        }
 
         return staged;
     }
@@ -147,7 +151,18 @@ public sealed class StagingTarget
         {
             throw Translate(ex, "upload");
         }
+        catch (AggregateException ex) when (IsStorageUnreachable(ex))
+        {
+            throw Unreachable(ex, "upload");
+        }
     }
+
+    // The SDK gives up on network errors (connection refused, reset) with an AggregateException of its attempts; left
+    // as is, the socket error inside would be reported as the PACS being unreachable.
+    private static bool IsStorageUnreachable(AggregateException ex) => ex.InnerExceptions.All(e => e is RequestFailedException);
+
+    private static StagingException Unreachable(AggregateException ex, string operation) =>
+        new(FailureReason.StagingFailed, $"Staging {operation} failed: the storage account could not be reached after {ex.InnerExceptions.Count} attempt(s).", ex);
 
     private StagingException Translate(RequestFailedException ex, string operation)
     {
