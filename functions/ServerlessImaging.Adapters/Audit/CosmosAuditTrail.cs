@@ -11,11 +11,12 @@ using ServerlessImaging.Orchestration.Ports;
 namespace ServerlessImaging.Adapters.Audit;
 
 /// <summary>
-/// The audit trail in the Cosmos DB container <c>audit</c>, partitioned by UTC day (<c>/partitionKey</c> =
-/// yyyy-MM-dd): writes spread over days, and the auditors' usual question ("what happened between these
+/// The audit trail in the Cosmos DB container <c>audit</c>, partitioned by the UTC day a record was recorded
+/// (<c>/partitionKey</c> = yyyy-MM-dd): writes spread over days, and the auditors' usual question ("what happened between these
 /// dates") reads only those days' partitions. Filters by patient, user, site or registration are equality
 /// predicates on top-level fields (range-indexed by default). Only creates documents: there is no code path
-/// that replaces or deletes one. Uses the stream API with System.Text.Json so the record's JSON shape does
+/// that replaces or deletes one, and a record written again (a re-dispatched outbox) is a create conflict, i.e. the
+/// first write stands. Records come back in recorded order (<see cref="AuditDocument.SortKey"/>). Uses the stream API with System.Text.Json so the record's JSON shape does
 /// not depend on how the shared CosmosClient's serializer is configured.
 /// </summary>
 public sealed class CosmosAuditTrail : IAuditTrail, IAuditSink
@@ -107,12 +108,12 @@ public sealed class CosmosAuditTrail : IAuditTrail, IAuditSink
 
         if (after is not null)
         {
-            where.Add("c.sortKey < @after");
+            where.Add("c.sortKey > @after");
             parameters.Add(("@after", after));
         }
 
         // One more than the page tells whether a next page exists without a second round trip.
-        var text = $"SELECT TOP {pageSize + 1} * FROM c{(where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : string.Empty)} ORDER BY c.sortKey DESC";
+        var text = $"SELECT TOP {pageSize + 1} * FROM c{(where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : string.Empty)} ORDER BY c.sortKey ASC";
         var definition = new QueryDefinition(text);
         foreach (var (name, value) in parameters)
         {
@@ -147,18 +148,20 @@ public sealed class CosmosAuditTrail : IAuditTrail, IAuditSink
 
     private static string SortKeyPrefix(DateTimeOffset at) => at.ToUnixTimeMilliseconds().ToString("D15", CultureInfo.InvariantCulture);
 
-    private static string EncodeToken(string sortKey) => "v1." + Convert.ToBase64String(Encoding.UTF8.GetBytes(sortKey)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    private const string TokenPrefix = "v2.";
+
+    private static string EncodeToken(string sortKey) => TokenPrefix + Convert.ToBase64String(Encoding.UTF8.GetBytes(sortKey)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     private static string DecodeToken(string token)
     {
         try
         {
-            if (!token.StartsWith("v1.", StringComparison.Ordinal) || token.Length > 200)
+            if (!token.StartsWith(TokenPrefix, StringComparison.Ordinal) || token.Length > 200)
             {
                 throw new InvalidContinuationTokenException();
             }
 
-            var base64 = token[3..].Replace('-', '+').Replace('_', '/');
+            var base64 = token[TokenPrefix.Length..].Replace('-', '+').Replace('_', '/');
             base64 = base64.PadRight(base64.Length + ((4 - (base64.Length % 4)) % 4), '=');
             var key = Encoding.UTF8.GetString(Convert.FromBase64String(base64));
             if (key.Length < 17 || key.AsSpan(0, 15).ContainsAnyExceptInRange('0', '9') || key[15] != '|')
@@ -180,9 +183,15 @@ internal static class AuditDocument
 {
     internal static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web);
 
-    /// <summary>Zero-padded epoch milliseconds, '|', id: unique and ordered by time, so keyset paging never skips ties.</summary>
+    /// <summary>
+    /// Recorded-at epoch milliseconds, the registration sequence (zero for API records), the id, all zero-padded and
+    /// '|'-separated: unique, and ordered by recorded-at then sequence, so a registration's records (whose recorded-at
+    /// never goes back) come in sequence order even within one millisecond, and keyset paging never skips ties.
+    /// </summary>
     public static string SortKey(AuditRecord record) =>
-        record.DateTime.ToUnixTimeMilliseconds().ToString("D15", CultureInfo.InvariantCulture) + "|" + record.Id;
+        record.RecordedAt.ToUnixTimeMilliseconds().ToString("D15", CultureInfo.InvariantCulture)
+        + "|" + (record.Sequence ?? 0).ToString("D19", CultureInfo.InvariantCulture)
+        + "|" + record.Id;
 
     public static string ToJson(AuditRecord record)
     {

@@ -11,7 +11,7 @@ namespace ServerlessImaging.Adapters.DicomService;
 /// <remarks>
 /// Orthanc's DICOMweb plugin (the local stand-in) has no DELETE and answers 405. With <paramref name="orthancRestBaseUrl"/>
 /// set (local runs only) the delete goes through Orthanc's own REST API instead (<c>POST /tools/lookup</c>,
-/// <c>DELETE /studies/{id}</c>); without it a 405 surfaces and the command stays in the outbox.
+/// <c>DELETE /studies/{id}</c>); without it a 405 surfaces (the removal activity records it as failed for good).
 /// </remarks>
 public sealed class DicomWebStore(DicomWebClient client, string viewerStudyUrlTemplate, Uri? orthancRestBaseUrl = null, HttpClient? orthancHttp = null) : IDicomStore, IDicomInventory
 {

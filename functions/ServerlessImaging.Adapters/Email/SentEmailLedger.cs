@@ -19,6 +19,9 @@ public enum SentEmailState
     Sent,
 }
 
+/// <summary>A message's ledger entry: its state and when it was claimed or confirmed (null when unknown).</summary>
+public sealed record SentEmailEntry(SentEmailState State, DateTimeOffset? At);
+
 /// <summary>Remembers which Message-Ids were handed to the SMTP relay, so a retry does not send twice.</summary>
 public interface ISentEmailLedger
 {
@@ -28,8 +31,11 @@ public interface ISentEmailLedger
     /// <summary>Marks the message sent.</summary>
     Task MarkSentAsync(string messageId, DateTimeOffset at, CancellationToken cancellationToken);
 
-    /// <summary>The state of a message.</summary>
-    Task<SentEmailState> GetStateAsync(string messageId, CancellationToken cancellationToken);
+    /// <summary>Gives a claim back: the relay certainly did not accept the message, so a later attempt may send it.</summary>
+    Task ReleaseAsync(string messageId, CancellationToken cancellationToken);
+
+    /// <summary>The entry of a message.</summary>
+    Task<SentEmailEntry> GetAsync(string messageId, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -65,18 +71,31 @@ public sealed class CosmosSentEmailLedger(Container container) : ISentEmailLedge
     }
 
     /// <inheritdoc />
-    public async Task<SentEmailState> GetStateAsync(string messageId, CancellationToken cancellationToken)
+    public async Task ReleaseAsync(string messageId, CancellationToken cancellationToken)
+    {
+        var id = DocumentId(messageId);
+        using var response = await container.DeleteItemStreamAsync(id, new PartitionKey(id), cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode != HttpStatusCode.NotFound)
+        {
+            EnsureSuccess(response, "releasing an e-mail claim");
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<SentEmailEntry> GetAsync(string messageId, CancellationToken cancellationToken)
     {
         var id = DocumentId(messageId);
         using var response = await container.ReadItemStreamAsync(id, new PartitionKey(id), cancellationToken: cancellationToken).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
-            return SentEmailState.Unknown;
+            return new SentEmailEntry(SentEmailState.Unknown, null);
         }
 
         EnsureSuccess(response, "reading the e-mail ledger");
         using var document = await JsonDocument.ParseAsync(response.Content, cancellationToken: cancellationToken).ConfigureAwait(false);
-        return Enum.TryParse<SentEmailState>(document.RootElement.GetProperty("state").GetString(), out var state) ? state : SentEmailState.Unknown;
+        var root = document.RootElement;
+        var state = Enum.TryParse<SentEmailState>(root.GetProperty("state").GetString(), out var parsed) ? parsed : SentEmailState.Unknown;
+        return new SentEmailEntry(state, root.TryGetProperty("at", out var at) && at.TryGetDateTimeOffset(out var when) ? when : null);
     }
 
     private static string DocumentId(string messageId) =>

@@ -1,41 +1,48 @@
+using System.Globalization;
+using MailKit;
 using MailKit.Net.Smtp;
 using MailKit.Security;
 using Microsoft.Extensions.Logging;
 using MimeKit;
-using ServerlessImaging.Orchestration.Audit;
 using ServerlessImaging.Orchestration.Ports;
 
 namespace ServerlessImaging.Adapters.Email;
 
-/// <summary>What a send call did.</summary>
-public enum EmailSendOutcome
+/// <summary>Another attempt holds the claim on a message and may still be sending it: retry later.</summary>
+public sealed class EmailSendInProgressException : Exception
 {
-    /// <summary>Handed to the relay now.</summary>
-    Sent,
+    /// <summary>Creates the exception.</summary>
+    public EmailSendInProgressException()
+        : base("Another attempt is sending this e-mail; retry later.")
+    {
+    }
 
-    /// <summary>Already sent before: nothing done.</summary>
-    AlreadySent,
+    /// <summary>Creates the exception with a message.</summary>
+    public EmailSendInProgressException(string message)
+        : base(message)
+    {
+    }
 
-    /// <summary>
-    /// A previous attempt claimed it and never confirmed (crash between claim and confirmation): not resent,
-    /// because the relay may already have accepted it; recorded as an audit failure for the 3C to check.
-    /// </summary>
-    Uncertain,
+    /// <summary>Creates the exception with a message and a cause.</summary>
+    public EmailSendInProgressException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
 }
 
 /// <summary>
-/// Sends e-mails through SMTP with MailKit, at most once per Message-Id: claim in the ledger, send, confirm.
-/// The outbox already dispatches each command once; the ledger covers the retry after a crash. Every send
-/// (or refusal to resend) is an audit record (110106 Export).
+/// Sends e-mails through SMTP with MailKit, at most once per Message-Id: claim in the ledger, send, confirm. The
+/// outbox already dispatches each command once; the ledger covers the retry after a crash and a second dispatcher
+/// running at the same time (a fresh claim means "in flight": retry later). A failure before the relay could accept
+/// anything gives the claim back (so a retry sends); a permanent refusal (SMTP 5xx) is reported as
+/// <see cref="EmailDeliveryOutcome.Rejected"/>; an unconfirmed claim older than <see cref="SmtpOptions.ClaimLease"/>
+/// is reported as <see cref="EmailDeliveryOutcome.Unconfirmed"/> and never resent. The caller records the outcome
+/// in the audit trail (the sender has no registration to file it under).
 /// </summary>
-public sealed partial class SmtpEmailSender(SmtpOptions options, ISentEmailLedger ledger, IAuditTrail audit, TimeProvider time, ILogger<SmtpEmailSender> logger) : IEmailSender
+public sealed partial class SmtpEmailSender(SmtpOptions options, ISentEmailLedger ledger, TimeProvider time, ILogger<SmtpEmailSender> logger) : IEmailSender
 {
     /// <inheritdoc />
-    public async Task SendAsync(EmailMessage message, CancellationToken cancellationToken) =>
-        await SendWithOutcomeAsync(message, cancellationToken).ConfigureAwait(false);
-
-    /// <summary>Sends and says what happened.</summary>
-    public async Task<EmailSendOutcome> SendWithOutcomeAsync(EmailMessage message, CancellationToken cancellationToken)
+    public async Task<EmailDelivery> SendAsync(EmailMessage message, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
         if (message.To.Count == 0)
@@ -46,20 +53,14 @@ public sealed partial class SmtpEmailSender(SmtpOptions options, ISentEmailLedge
         var now = time.GetUtcNow();
         if (!await ledger.TryClaimAsync(message.MessageId, now, cancellationToken).ConfigureAwait(false))
         {
-            var state = await ledger.GetStateAsync(message.MessageId, cancellationToken).ConfigureAwait(false);
-            var outcome = state == SentEmailState.Sent ? EmailSendOutcome.AlreadySent : EmailSendOutcome.Uncertain;
-            LogNotResent(logger, message.MessageId, outcome);
-            if (outcome == EmailSendOutcome.Uncertain)
-            {
-                await AuditAsync(message, now, "uncertain", AuditOutcomeCodes.SeriousFailure, "A previous attempt did not confirm delivery; not resent.", cancellationToken).ConfigureAwait(false);
-            }
-
-            return outcome;
+            return await NotClaimedAsync(message.MessageId, now, cancellationToken).ConfigureAwait(false);
         }
 
         using var mime = ToMime(message);
-        using (var client = new SmtpClient())
+        var handingOver = false;
+        try
         {
+            using var client = new SmtpClient();
             var security = options.Security switch
             {
                 SmtpSecurity.SslOnConnect => SecureSocketOptions.SslOnConnect,
@@ -72,15 +73,63 @@ public sealed partial class SmtpEmailSender(SmtpOptions options, ISentEmailLedge
                 await client.AuthenticateAsync(options.UserName, options.Password ?? string.Empty, cancellationToken).ConfigureAwait(false);
             }
 
+            handingOver = true;
             await client.SendAsync(mime, cancellationToken).ConfigureAwait(false);
-            await client.DisconnectAsync(quit: true, cancellationToken).ConfigureAwait(false);
+            await QuitAsync(client).ConfigureAwait(false);
+        }
+        catch (SmtpCommandException ex)
+        {
+            // The relay answered a command with an error: it did not take the message.
+            await ledger.ReleaseAsync(message.MessageId, CancellationToken.None).ConfigureAwait(false);
+            if ((int)ex.StatusCode >= 500)
+            {
+                var code = "smtp_" + ((int)ex.StatusCode).ToString(CultureInfo.InvariantCulture);
+                LogRejected(logger, message.MessageId, code);
+                return new EmailDelivery(EmailDeliveryOutcome.Rejected, code);
+            }
+
+            throw;
+        }
+        catch (Exception) when (!handingOver)
+        {
+            // Not connected, not authenticated: nothing left this process, a retry may send.
+            await ledger.ReleaseAsync(message.MessageId, CancellationToken.None).ConfigureAwait(false);
+            throw;
         }
 
         await AfterRelayAcceptedAsync(message.MessageId, cancellationToken).ConfigureAwait(false);
         await ledger.MarkSentAsync(message.MessageId, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
-        await AuditAsync(message, now, "sent", AuditOutcomeCodes.Success, $"Sent to {message.To.Count} recipient(s).", cancellationToken).ConfigureAwait(false);
         LogSent(logger, message.MessageId, message.To.Count);
-        return EmailSendOutcome.Sent;
+        return new EmailDelivery(EmailDeliveryOutcome.Sent);
+    }
+
+    private async Task<EmailDelivery> NotClaimedAsync(string messageId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var entry = await ledger.GetAsync(messageId, cancellationToken).ConfigureAwait(false);
+        switch (entry.State)
+        {
+            case SentEmailState.Sent:
+                LogNotResent(logger, messageId, EmailDeliveryOutcome.AlreadySent);
+                return new EmailDelivery(EmailDeliveryOutcome.AlreadySent);
+            case SentEmailState.Sending when entry.At is { } claimedAt && now - claimedAt >= options.ClaimLease:
+                LogNotResent(logger, messageId, EmailDeliveryOutcome.Unconfirmed);
+                return new EmailDelivery(EmailDeliveryOutcome.Unconfirmed, "delivery_unconfirmed");
+            default:
+                // Claimed moments ago by another attempt (or released in between): let the outbox come back.
+                throw new EmailSendInProgressException();
+        }
+    }
+
+    // The relay has the message once DATA was answered; a failing QUIT changes nothing.
+    private static async Task QuitAsync(SmtpClient client)
+    {
+        try
+        {
+            await client.DisconnectAsync(quit: true, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or SmtpProtocolException or OperationCanceledException)
+        {
+        }
     }
 
     /// <summary>Test seam: runs between the relay's acceptance and the ledger's confirmation (where a crash hurts most).</summary>
@@ -99,31 +148,12 @@ public sealed partial class SmtpEmailSender(SmtpOptions options, ISentEmailLedge
         return mime;
     }
 
-    private Task AuditAsync(EmailMessage message, DateTimeOffset at, string step, int outcome, string description, CancellationToken cancellationToken)
-    {
-        List<AuditParticipant> participants = [new("serverless-imaging", "application", true, "source")];
-        participants.AddRange(message.To.Select(r => new AuditParticipant(r.Email, "recipient", false, "destination")));
-        return audit.AppendAsync(
-            new AuditRecord
-            {
-                Id = AuditRecordIds.From("email", message.MessageId, step),
-                PartitionKey = AuditRecord.PartitionKeyFor(at),
-                EventId = AuditEventIds.Export,
-                EventType = "EmailSent",
-                ActionCode = AuditActionCodes.Read,
-                DateTime = at,
-                Outcome = outcome,
-                OutcomeDescription = description,
-                AuditSource = "serverless-imaging",
-                ActiveParticipants = participants,
-                ParticipantObjects = [new AuditParticipantObject(2, 3, "message-id", message.MessageId)],
-            },
-            cancellationToken);
-    }
-
     [LoggerMessage(Level = LogLevel.Information, Message = "E-mail {MessageId} sent to {RecipientCount} recipient(s)")]
     private static partial void LogSent(ILogger logger, string messageId, int recipientCount);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "E-mail {MessageId} not sent again: {Outcome}")]
-    private static partial void LogNotResent(ILogger logger, string messageId, EmailSendOutcome outcome);
+    private static partial void LogNotResent(ILogger logger, string messageId, EmailDeliveryOutcome outcome);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "E-mail {MessageId} refused for good by the SMTP relay ({Code})")]
+    private static partial void LogRejected(ILogger logger, string messageId, string code);
 }

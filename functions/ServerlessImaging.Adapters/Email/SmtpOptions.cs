@@ -37,6 +37,13 @@ public sealed class SmtpOptions
     /// <summary>Optional password (a Key Vault reference in Azure).</summary>
     public string? Password { get; set; }
 
+    /// <summary>
+    /// How long a claim in the ledger without confirmation counts as another attempt still sending (retry later).
+    /// Beyond it the claimant is taken for crashed: the e-mail is reported unconfirmed and not resent. Longer than
+    /// MailKit's own timeouts (2 min per operation).
+    /// </summary>
+    public TimeSpan ClaimLease { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Problems with these options; plain SMTP is refused outside Development.</summary>
     public IReadOnlyList<string> Validate(bool isDevelopment)
     {

@@ -54,8 +54,11 @@ public sealed record FoundSeries(
 /// <summary>Progress of a <see cref="RetrieveStudyCommand"/>; sent now and then, may arrive out of order.</summary>
 public sealed record RetrievalProgress(string StudyInstanceUid, int InstancesDone, int InstancesTotal, long BytesDone) : RelayEvent;
 
-/// <summary>A <see cref="RetrieveStudyCommand"/> finished: every instance is in staging.</summary>
-public sealed record RetrievalCompleted(string StudyInstanceUid, IReadOnlyList<StagedInstance> Manifest) : RelayEvent;
+/// <summary>
+/// A <see cref="RetrieveStudyCommand"/> finished: every instance is in staging. The AE titles say, for the audit
+/// trail, which PACS sent the instances and which of the relay's AEs received them (optional: older relays omit them).
+/// </summary>
+public sealed record RetrievalCompleted(string StudyInstanceUid, IReadOnlyList<StagedInstance> Manifest, string? SourceAeTitle = null, string? DestinationAeTitle = null) : RelayEvent;
 
 /// <summary>One staged instance: its blob name under the destination prefix, size and SHA-256 (lower-case hex).</summary>
 public sealed record StagedInstance(

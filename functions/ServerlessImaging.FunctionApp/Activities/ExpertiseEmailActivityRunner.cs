@@ -30,15 +30,29 @@ public sealed class PlainExpertiseEmailComposer : IExpertiseEmailComposer
     }
 }
 
-/// <summary>SendExpertiseEmail: the command carries no patient data, so the name is read from the registration itself.</summary>
-public sealed class ExpertiseEmailActivityRunner(IRegistrationStateStore states, IExpertiseEmailComposer composer, IEmailSender sender)
+/// <summary>
+/// SendExpertiseEmail: the command carries no patient data, so the name is read from the registration itself. The
+/// outcome goes back to the orchestration, which records it (sent after the relay accepted, or failed with a code);
+/// the result event id derives from the command id, so a re-run after a crash records nothing twice.
+/// </summary>
+public sealed class ExpertiseEmailActivityRunner(IRegistrationStateStore states, IExpertiseEmailComposer composer, IEmailSender sender, TimeProvider time)
 {
-    /// <summary>Sends the e-mail (the sender deduplicates on the message id).</summary>
-    public async Task RunAsync(SendExpertiseEmailActivity command, CancellationToken cancellationToken)
+    /// <summary>Sends the e-mail (the sender deduplicates on the message id); <see cref="ExpertiseEmailSent"/> or <see cref="ExpertiseEmailFailed"/>.</summary>
+    public async Task<OrchestrationEvent> RunAsync(SendExpertiseEmailActivity command, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(command);
         var stored = await states.LoadAsync(command.RegistrationId, cancellationToken);
         var patient = stored?.State.Plan?.Registration.Patient ?? throw new InvalidOperationException("The registration of an expertise e-mail has no plan.");
-        await sender.SendAsync(composer.Compose(command, patient), cancellationToken);
+        var message = composer.Compose(command, patient);
+        var delivery = await sender.SendAsync(message, cancellationToken);
+        if (delivery.Delivered)
+        {
+            return new ExpertiseEmailSent(command.CommandId + "/sent", time.GetUtcNow(), command.CommandId, message.MessageId);
+        }
+
+        var safeMessage = delivery.Outcome == EmailDeliveryOutcome.Unconfirmed
+            ? "An earlier attempt did not confirm that the relay accepted the e-mail; it was not resent (check with the recipients)."
+            : "The SMTP relay refused the e-mail for good.";
+        return new ExpertiseEmailFailed(command.CommandId + "/failed", time.GetUtcNow(), command.CommandId, message.MessageId, delivery.ReasonCode ?? delivery.Outcome.ToString().ToLowerInvariant(), safeMessage);
     }
 }

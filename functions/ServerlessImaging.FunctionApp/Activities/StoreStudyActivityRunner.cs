@@ -67,7 +67,7 @@ public sealed class StoreStudyActivityRunner(
 
         await staging.DeletePrefixAsync(command.StagingPrefix, cancellationToken);
         logger.LogInformation("Registration {RegistrationId}: study stored ({Count} instances, {Sent} sent now).", command.RegistrationId, command.Manifest.Count, missing.Count);
-        return new StoreStudyCompleted(command.CommandId + "/completed", time.GetUtcNow(), command.CommandId, command.StudyInstanceUid, command.Manifest.Count);
+        return new StoreStudyCompleted(command.CommandId + "/completed", time.GetUtcNow(), command.CommandId, command.StudyInstanceUid, command.Manifest.Count, missing.Count, command.Manifest.Count - absent);
     }
 
     private StoreStudyFailed Failed(StoreStudyActivity command, string safeMessage)

@@ -9,7 +9,7 @@ namespace ServerlessImaging.FunctionApp.Runtime;
 /// <summary>
 /// Carries one outbox command out: relay commands become envelopes on the site's queue (message id = command id, so
 /// relays deduplicate), timers go to the timer store, activities run here. Returns the event an inline activity
-/// produced (StoreStudy), for the engine to apply.
+/// produced (StoreStudy, DeleteStudy, PurgeStudies, SendExpertiseEmail report their outcome), for the engine to apply.
 /// </summary>
 public sealed class CommandDispatcher(
     IRelayMessageChannel relay,
@@ -51,14 +51,11 @@ public sealed class CommandDispatcher(
             case StoreStudyActivity storeStudy:
                 return await store.RunAsync(storeStudy, cancellationToken);
             case DeleteStudyActivity delete:
-                await removal.DeleteAsync(delete, cancellationToken);
-                return null;
+                return await removal.DeleteAsync(delete, cancellationToken);
             case PurgeStudiesActivity purge:
-                await removal.PurgeAsync(purge, cancellationToken);
-                return null;
+                return await removal.PurgeAsync(purge, cancellationToken);
             case SendExpertiseEmailActivity email:
-                await expertise.RunAsync(email, cancellationToken);
-                return null;
+                return await expertise.RunAsync(email, cancellationToken);
             default:
                 throw new NotSupportedException($"No dispatcher for {command.GetType().Name}.");
         }

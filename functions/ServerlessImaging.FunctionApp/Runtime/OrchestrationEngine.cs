@@ -11,12 +11,15 @@ public sealed record EngineResult(RegistrationState State, EventDisposition Disp
 /// state + outbox under the loaded ETag (a conflict re-runs the orchestrator on the fresh state), then dispatch the
 /// new commands and mark them dispatched. A crash between save and dispatch leaves them in the outbox, where the
 /// sweep finds them; every command id is deterministic, so dispatching twice has no second effect.
-/// Events produced by inline activities (StoreStudy's result) are applied in turn.
+/// Events produced by inline activities (the outcomes of StoreStudy, DeleteStudy, PurgeStudies, SendExpertiseEmail) are
+/// applied before their command is marked dispatched, so a crash in between re-runs the activity, whose result event
+/// (same id) is then applied once. Audit records of a step are stamped with this app's clock at the commit.
 /// </summary>
 public sealed class OrchestrationEngine(
     IRegistrationStateStore store,
     CommandDispatcher dispatcher,
     FaultInjection faults,
+    TimeProvider time,
     ILogger<OrchestrationEngine> logger)
 {
     private const int MaxConflictRetries = 16;
@@ -35,7 +38,7 @@ public sealed class OrchestrationEngine(
             }
 
             var state = stored?.State ?? RegistrationState.Create(registrationId);
-            transition = RegistrationOrchestrator.Apply(state, @event);
+            transition = RegistrationOrchestrator.Apply(state, @event, time.GetUtcNow());
             if (ReferenceEquals(transition.State, state))
             {
                 // A duplicate: nothing to save or send.
@@ -106,10 +109,11 @@ public sealed class OrchestrationEngine(
         }
 
         faults.Hit(FaultPoint.CrashAfterDispatch, commands);
-        await store.MarkDispatchedAsync(registrationId, dispatched, cancellationToken);
         foreach (var followUp in followUps)
         {
             await ApplyAsync(registrationId, followUp, create: false, cancellationToken);
         }
+
+        await store.MarkDispatchedAsync(registrationId, dispatched, cancellationToken);
     }
 }

@@ -163,6 +163,6 @@ public sealed class LoggingAuditSink(ILogger<LoggingAuditSink> logger) : IAuditS
 public sealed class UnconfiguredEmailSender : IEmailSender
 {
     /// <inheritdoc />
-    public Task SendAsync(EmailMessage message, CancellationToken cancellationToken) =>
+    public Task<EmailDelivery> SendAsync(EmailMessage message, CancellationToken cancellationToken) =>
         throw new InvalidOperationException("No e-mail sender is configured (Smtp__Host).");
 }

@@ -16,8 +16,14 @@ public static class AuditEventIds
     /// <summary>110101 Audit Log Used (an auditor read the trail).</summary>
     public static readonly AuditCode AuditLogUsed = new("110101", "Audit Log Used");
 
+    /// <summary>110102 Begin Transferring DICOM Instances (a retrieval was sent to a site's relay).</summary>
+    public static readonly AuditCode BeginTransferringDicomInstances = new("110102", "Begin Transferring DICOM Instances");
+
     /// <summary>110103 DICOM Instances Accessed.</summary>
     public static readonly AuditCode DicomInstancesAccessed = new("110103", "DICOM Instances Accessed");
+
+    /// <summary>110104 DICOM Instances Transferred (a relay moved a study from its PACS into staging).</summary>
+    public static readonly AuditCode DicomInstancesTransferred = new("110104", "DICOM Instances Transferred");
 
     /// <summary>110105 DICOM Study Deleted.</summary>
     public static readonly AuditCode DicomStudyDeleted = new("110105", "DICOM Study Deleted");
@@ -106,7 +112,7 @@ public sealed record AuditRecord
     /// <summary>Deterministic id (see <see cref="AuditRecordIds"/>): writing the same fact twice is a no-op.</summary>
     public required string Id { get; init; }
 
-    /// <summary>Partition: the UTC day of <see cref="DateTime"/> (yyyy-MM-dd), see <see cref="PartitionKeyFor"/>.</summary>
+    /// <summary>Partition: the UTC day of <see cref="RecordedAt"/> (yyyy-MM-dd), see <see cref="PartitionKeyFor"/>.</summary>
     public required string PartitionKey { get; init; }
 
     /// <summary>EventID.</summary>
@@ -118,8 +124,20 @@ public sealed record AuditRecord
     /// <summary>EventActionCode: C, R, U, D or E.</summary>
     public required string ActionCode { get; init; }
 
-    /// <summary>EventDateTime (UTC).</summary>
+    /// <summary>EventDateTime (UTC): when the event happened (a relay's answer received, a request received).</summary>
     public required DateTimeOffset DateTime { get; init; }
+
+    /// <summary>
+    /// When the app recorded the fact (UTC, the app's clock): for orchestration records the commit of the step that
+    /// wrote them, for API records the end of the request. The trail is ordered by it, then by <see cref="Sequence"/>.
+    /// </summary>
+    public required DateTimeOffset RecordedAt { get; init; }
+
+    /// <summary>
+    /// Place in the registration's own trail (1, 2, 3… strictly increasing, no gap) for the records its orchestration
+    /// writes; null for API request records, which are ordered by <see cref="RecordedAt"/> only.
+    /// </summary>
+    public long? Sequence { get; init; }
 
     /// <summary>EventOutcomeIndicator: 0, 4, 8 or 12.</summary>
     public required int Outcome { get; init; }

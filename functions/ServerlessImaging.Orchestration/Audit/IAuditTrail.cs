@@ -1,7 +1,8 @@
 namespace ServerlessImaging.Orchestration.Audit;
 
 /// <summary>
-/// What an auditor asks for. Every filter is optional and combined with AND; times are inclusive UTC bounds.
+/// What an auditor asks for. Every filter is optional and combined with AND; times are inclusive UTC bounds on
+/// <see cref="AuditRecord.RecordedAt"/>.
 /// <see cref="ContinuationToken"/> is the opaque token of the previous page.
 /// </summary>
 public sealed record AuditQuery(
@@ -18,7 +19,7 @@ public sealed record AuditQuery(
     public const int MaxPageSize = 500;
 }
 
-/// <summary>One page of records, newest first, and the token of the next page (null on the last).</summary>
+/// <summary>One page of records in recorded order (oldest first; a registration's records by sequence), and the token of the next page (null on the last).</summary>
 public sealed record AuditPage(IReadOnlyList<AuditRecord> Records, string? ContinuationToken);
 
 /// <summary>The bad continuation token an auditor sent (typed so the API answers 400, not 500).</summary>
@@ -49,7 +50,7 @@ public interface IAuditTrail
     /// <summary>Appends; writing a record whose id exists already is a no-op (the fact is recorded).</summary>
     Task AppendAsync(AuditRecord record, CancellationToken cancellationToken);
 
-    /// <summary>Records matching <paramref name="query"/>, newest first.</summary>
+    /// <summary>Records matching <paramref name="query"/>, in recorded order: by recorded-at, then sequence.</summary>
     /// <exception cref="InvalidContinuationTokenException">The token is malformed.</exception>
     Task<AuditPage> QueryAsync(AuditQuery query, CancellationToken cancellationToken);
 }

@@ -11,6 +11,9 @@ public static class OrchestrationAuditMapper
     /// <summary>The application as an active participant (the orchestration acts on its own).</summary>
     public const string ApplicationId = "serverless-imaging";
 
+    /// <summary>The DICOM service as an active participant (stores and removals).</summary>
+    public const string DicomServiceId = "dicom-service";
+
     /// <summary>Maps one activity.</summary>
     public static AuditRecord Map(WriteAuditActivity activity, string auditSource)
     {
@@ -27,7 +30,28 @@ public static class OrchestrationAuditMapper
 
         if (activity.SiteId is { Length: > 0 } site)
         {
-            participants.Add(new AuditParticipant(site, "site", false, IsOutbound(activity.Action) ? "destination" : "source"));
+            // Searches are sent to the site; studies come from it.
+            participants.Add(new AuditParticipant(site, "site", false, eventId == AuditEventIds.Query ? "destination" : "source"));
+        }
+
+        if (activity.SourceAeTitle is { Length: > 0 } sourceAe)
+        {
+            participants.Add(new AuditParticipant(sourceAe, "ae", false, "source"));
+        }
+
+        if (activity.DestinationAeTitle is { Length: > 0 } destinationAe)
+        {
+            participants.Add(new AuditParticipant(destinationAe, "ae", false, "destination"));
+        }
+
+        if (eventId == AuditEventIds.Import || eventId == AuditEventIds.DicomStudyDeleted)
+        {
+            participants.Add(new AuditParticipant(DicomServiceId, "application", false, "destination"));
+        }
+
+        foreach (var recipient in activity.Recipients ?? [])
+        {
+            participants.Add(new AuditParticipant(recipient, "recipient", false, "destination"));
         }
 
         var objects = new List<AuditParticipantObject>
@@ -35,24 +59,30 @@ public static class OrchestrationAuditMapper
             AuditParticipantObject.Patient(activity.PatientKey),
             AuditParticipantObject.Registration(activity.RegistrationId),
         };
-        if (activity.StudyInstanceUid is { Length: > 0 } study)
-        {
-            objects.Add(AuditParticipantObject.Study(study));
-        }
-
+        var studies = (activity.StudyInstanceUids ?? []).Prepend(activity.StudyInstanceUid).OfType<string>().Where(s => s.Length > 0).Distinct(StringComparer.Ordinal);
+        objects.AddRange(studies.Select(AuditParticipantObject.Study));
         if (eventId == AuditEventIds.Query)
         {
             objects.Add(AuditParticipantObject.Query(activity.Detail));
         }
 
+        if (activity.MessageId is { Length: > 0 } messageId)
+        {
+            objects.Add(new AuditParticipantObject(2, 3, "message-id", messageId));
+        }
+
+        // Outboxes written before the field existed carry no commit time: the event time stands in.
+        var recordedAt = (activity.RecordedAt ?? activity.At).ToUniversalTime();
         return new AuditRecord
         {
             Id = AuditRecordIds.From("orchestration", activity.CommandId),
-            PartitionKey = AuditRecord.PartitionKeyFor(activity.At),
+            PartitionKey = AuditRecord.PartitionKeyFor(recordedAt),
             EventId = eventId,
             EventType = activity.Action.ToString(),
             ActionCode = actionCode,
             DateTime = activity.At.ToUniversalTime(),
+            RecordedAt = recordedAt,
+            Sequence = activity.Sequence > 0 ? activity.Sequence : null,
             Outcome = (int)activity.Outcome,
             OutcomeDescription = activity.Detail,
             AuditSource = auditSource,
@@ -72,14 +102,12 @@ public static class OrchestrationAuditMapper
         AuditAction.SiteSearched or AuditAction.SiteUnreachable or AuditAction.SiteFailed or AuditAction.CandidatesReady or AuditAction.Refreshed
             => (AuditEventIds.Query, AuditActionCodes.Execute),
         AuditAction.SelectionMade or AuditAction.SelectionRejected => (AuditEventIds.PatientRecord, AuditActionCodes.Update),
-        AuditAction.RetrievalStarted or AuditAction.RetrievalCompleted or AuditAction.StudyFailed or AuditAction.StudyAvailable
-            => (AuditEventIds.Import, AuditActionCodes.Create),
-        AuditAction.StudyDeleted or AuditAction.Purged => (AuditEventIds.DicomStudyDeleted, AuditActionCodes.Delete),
-        AuditAction.ExpertiseSent or AuditAction.ExpertiseRejected => (AuditEventIds.Export, AuditActionCodes.Read),
+        AuditAction.RetrievalStarted => (AuditEventIds.BeginTransferringDicomInstances, AuditActionCodes.Execute),
+        AuditAction.RetrievalCompleted or AuditAction.StudyFailed => (AuditEventIds.DicomInstancesTransferred, AuditActionCodes.Create),
+        AuditAction.StudyStored or AuditAction.StudyStoreFailed => (AuditEventIds.Import, AuditActionCodes.Create),
+        AuditAction.StudyDeletionStarted or AuditAction.StudyDeleted or AuditAction.StudyDeletionFailed
+            or AuditAction.PurgeStarted or AuditAction.Purged or AuditAction.PurgeFailed => (AuditEventIds.DicomStudyDeleted, AuditActionCodes.Delete),
+        AuditAction.ExpertiseSent or AuditAction.ExpertiseRejected or AuditAction.ExpertiseFailed => (AuditEventIds.Export, AuditActionCodes.Read),
         _ => (AuditEventIds.ApplicationActivity, AuditActionCodes.Execute),
     };
-
-    // Retrieval pulls from the site (source); searches and deletions are sent to it (destination).
-    private static bool IsOutbound(AuditAction action) =>
-        action is not (AuditAction.RetrievalStarted or AuditAction.RetrievalCompleted or AuditAction.StudyAvailable or AuditAction.StudyFailed);
 }

@@ -33,15 +33,25 @@ public sealed record Meeting(
     /// <summary>When the working copy of a registration to this meeting is purged.</summary>
     public DateTimeOffset PurgeAt => StartsAt.AddDays(RetentionDays);
 
-    /// <summary>Field-level validation.</summary>
-    public IReadOnlyList<FieldError> Validate()
+    /// <summary>True when the retention is over at <paramref name="now"/>: a registration would be purged at once.</summary>
+    public bool RetentionEndedBy(DateTimeOffset now) => PurgeAt <= now;
+
+    /// <summary>
+    /// Field-level validation at <paramref name="now"/>: a meeting may lie in the past while its retention runs, but
+    /// not once <see cref="PurgeAt"/> has passed (every registration to it would be purged at once).
+    /// </summary>
+    public IReadOnlyList<FieldError> Validate(DateTimeOffset now)
     {
         var errors = new ValidationErrors();
         errors.RequireText(Id, "id", 128);
         errors.RequireText(Title, "title", 256);
         errors.RequireText(Site, "site", 128);
         errors.Require(Capacity is >= 1 and <= 1000, "capacity", "out_of_range", "Capacity must be between 1 and 1000.");
-        errors.Require(RetentionDays is >= 1 and <= 365, "retentionDays", "out_of_range", "Retention must be between 1 and 365 days.");
+        if (errors.Require(RetentionDays is >= 1 and <= 365, "retentionDays", "out_of_range", "Retention must be between 1 and 365 days."))
+        {
+            errors.Require(!RetentionEndedBy(now), "startsAt", "retention_ended", "The meeting's retention (startsAt + retentionDays) has already ended: registrations would be purged at once.");
+        }
+
         if (errors.Require(DefaultFilter is not null, "defaultFilter", "required", "An imaging filter is required."))
         {
             DefaultFilter!.Validate(errors, "defaultFilter");

@@ -56,7 +56,10 @@ public sealed record PurgeStudiesActivity(string CommandId, string RegistrationI
 public sealed record SendExpertiseEmailActivity(string CommandId, string RegistrationId, string MeetingId, string MeetingTitle, DateTimeOffset MeetingStartsAt, ImmutableArray<Physician> Recipients, string RequesterName, int AvailableStudies)
     : OrchestrationCommand(CommandId, RegistrationId);
 
-/// <summary>What an audit record is about (mapped to DICOM PS3.15 A.5 event ids by the audit adapter).</summary>
+/// <summary>
+/// What an audit record is about (mapped to DICOM PS3.15 A.5 event ids by <c>OrchestrationAuditMapper</c>).
+/// Stored by name in outboxes (so the order of members does not matter).
+/// </summary>
 public enum AuditAction
 {
     /// <summary>Registration accepted, search fanned out.</summary>
@@ -83,29 +86,47 @@ public enum AuditAction
     /// <summary>A retrieval was sent to a relay.</summary>
     RetrievalStarted,
 
-    /// <summary>A retrieval finished in staging.</summary>
+    /// <summary>A relay reported a retrieval complete: every instance is in staging (site, AE titles, counts).</summary>
     RetrievalCompleted,
 
-    /// <summary>A study could not be made available.</summary>
+    /// <summary>A retrieval attempt failed (minor: another site is tried) or the study could not be retrieved at all.</summary>
     StudyFailed,
 
-    /// <summary>A study is in the DICOM service.</summary>
-    StudyAvailable,
+    /// <summary>The StoreStudy activity stored the study into the DICOM service and QIDO-RS found every instance.</summary>
+    StudyStored,
 
-    /// <summary>A study was deleted on request.</summary>
+    /// <summary>The StoreStudy activity gave up: the study is not (completely) in the DICOM service.</summary>
+    StudyStoreFailed,
+
+    /// <summary>A deletion was asked for and decided (who asked); the removal is under way.</summary>
+    StudyDeletionStarted,
+
+    /// <summary>The study was removed from the DICOM service and staging (after the DELETE succeeded).</summary>
     StudyDeleted,
+
+    /// <summary>The removal of a deleted study failed for good: it may still be in the DICOM service.</summary>
+    StudyDeletionFailed,
 
     /// <summary>A new search round started.</summary>
     Refreshed,
 
-    /// <summary>The expertise e-mail was sent.</summary>
+    /// <summary>The SMTP relay accepted the expertise e-mail.</summary>
     ExpertiseSent,
 
-    /// <summary>The expertise e-mail could not be sent.</summary>
+    /// <summary>The expertise e-mail was refused (no recipients) before anything was sent.</summary>
     ExpertiseRejected,
 
-    /// <summary>The working copy was purged.</summary>
+    /// <summary>Sending the expertise e-mail failed for good, or its delivery could not be confirmed (not resent).</summary>
+    ExpertiseFailed,
+
+    /// <summary>The retention purge fell due and was decided; the removal is under way.</summary>
+    PurgeStarted,
+
+    /// <summary>The purge activity removed the working copy (DICOM service and staging).</summary>
     Purged,
+
+    /// <summary>The purge activity failed for good: part of the working copy may remain.</summary>
+    PurgeFailed,
 }
 
 /// <summary>DICOM audit outcome (PS3.15 A.5.3: 0, 4, 8, 12).</summary>
@@ -126,9 +147,34 @@ public enum AuditOutcome
 
 /// <summary>
 /// Append an audit record. It names the patient by pseudonymous key only; the detail is free of patient data.
+/// <paramref name="At"/> is when the event happened (e.g. when the relay's message was received);
+/// <see cref="RecordedAt"/> is when the orchestration committed the record with its state, and
+/// <see cref="Sequence"/> its place in the registration's trail (1, 2, 3… with no gap).
 /// </summary>
 public sealed record WriteAuditActivity(string CommandId, string RegistrationId, DateTimeOffset At, AuditAction Action, AuditOutcome Outcome, string PatientKey, string? Actor, string? SiteId, string? StudyInstanceUid, string Detail)
-    : OrchestrationCommand(CommandId, RegistrationId);
+    : OrchestrationCommand(CommandId, RegistrationId)
+{
+    /// <summary>Per-registration sequence number: strictly increasing, dense (0 only in outboxes older than the field).</summary>
+    public long Sequence { get; init; }
+
+    /// <summary>When the orchestration committed the record (the app's clock, never earlier than the registration's previous record).</summary>
+    public DateTimeOffset? RecordedAt { get; init; }
+
+    /// <summary>AE title the instances came from (the site PACS), when the relay reported it.</summary>
+    public string? SourceAeTitle { get; init; }
+
+    /// <summary>AE title that received the instances (the relay's), when the relay reported it.</summary>
+    public string? DestinationAeTitle { get; init; }
+
+    /// <summary>Every study a record is about when there are several (a purge).</summary>
+    public IReadOnlyList<string>? StudyInstanceUids { get; init; }
+
+    /// <summary>Message-Id of an e-mail.</summary>
+    public string? MessageId { get; init; }
+
+    /// <summary>E-mail addresses of the physicians an e-mail went to (never patient data).</summary>
+    public IReadOnlyList<string>? Recipients { get; init; }
+}
 
 /// <summary>Why a durable timer was set.</summary>
 public enum TimerPurpose

@@ -16,6 +16,10 @@ namespace ServerlessImaging.Orchestration.Orchestrator;
 [JsonDerivedType(typeof(RetrievalFinished), "RetrievalFinished")]
 [JsonDerivedType(typeof(StoreStudyCompleted), "StoreStudyCompleted")]
 [JsonDerivedType(typeof(StoreStudyFailed), "StoreStudyFailed")]
+[JsonDerivedType(typeof(RemovalCompleted), "RemovalCompleted")]
+[JsonDerivedType(typeof(RemovalFailed), "RemovalFailed")]
+[JsonDerivedType(typeof(ExpertiseEmailSent), "ExpertiseEmailSent")]
+[JsonDerivedType(typeof(ExpertiseEmailFailed), "ExpertiseEmailFailed")]
 [JsonDerivedType(typeof(SelectionMade), "SelectionMade")]
 [JsonDerivedType(typeof(RefreshRequested), "RefreshRequested")]
 [JsonDerivedType(typeof(StudyDeleteRequested), "StudyDeleteRequested")]
@@ -43,18 +47,41 @@ public sealed record SiteHeartbeat(string EventId, DateTimeOffset At, string Sit
 public sealed record RetrievalProgressed(string EventId, DateTimeOffset At, string SiteId, string CommandId, string StudyInstanceUid, int InstancesDone, int InstancesTotal, long BytesDone)
     : OrchestrationEvent(EventId, At);
 
-/// <summary>A retrieval finished; every instance is in staging.</summary>
-public sealed record RetrievalFinished(string EventId, DateTimeOffset At, string SiteId, string CommandId, string StudyInstanceUid, IReadOnlyList<StagedInstance> Manifest)
+/// <summary>A retrieval finished; every instance is in staging. The AE titles are the relay's report (null from older relays).</summary>
+public sealed record RetrievalFinished(string EventId, DateTimeOffset At, string SiteId, string CommandId, string StudyInstanceUid, IReadOnlyList<StagedInstance> Manifest, string? SourceAeTitle = null, string? DestinationAeTitle = null)
     : OrchestrationEvent(EventId, At);
 
 // ---- Activity results of the cloud side ----
 
-/// <summary>The StoreStudy activity stored the staged instances in the DICOM service.</summary>
-public sealed record StoreStudyCompleted(string EventId, DateTimeOffset At, string CommandId, string StudyInstanceUid, int InstancesStored)
+/// <summary>
+/// The StoreStudy activity stored the staged instances in the DICOM service: <paramref name="InstancesSent"/> were
+/// sent by STOW-RS in this run (the others were there already), and QIDO-RS found <paramref name="InstancesVerified"/>
+/// of the manifest's <paramref name="InstancesStored"/> afterwards.
+/// </summary>
+public sealed record StoreStudyCompleted(string EventId, DateTimeOffset At, string CommandId, string StudyInstanceUid, int InstancesStored, int InstancesSent = 0, int InstancesVerified = 0)
     : OrchestrationEvent(EventId, At);
 
 /// <summary>The StoreStudy activity gave up (after its own retries).</summary>
 public sealed record StoreStudyFailed(string EventId, DateTimeOffset At, string CommandId, string StudyInstanceUid, string SafeMessage)
+    : OrchestrationEvent(EventId, At);
+
+/// <summary>
+/// A DeleteStudy or PurgeStudies activity finished: the studies are gone from the DICOM service and
+/// <paramref name="StagingBlobsDeleted"/> staging blobs were deleted (absent counted as removed).
+/// </summary>
+public sealed record RemovalCompleted(string EventId, DateTimeOffset At, string CommandId, int StudiesRemoved, int StagingBlobsDeleted)
+    : OrchestrationEvent(EventId, At);
+
+/// <summary>A DeleteStudy or PurgeStudies activity failed for good (a refusal retrying cannot cure); the code is stable, the message free of patient data.</summary>
+public sealed record RemovalFailed(string EventId, DateTimeOffset At, string CommandId, string ReasonCode, string SafeMessage)
+    : OrchestrationEvent(EventId, At);
+
+/// <summary>The SMTP relay accepted the expertise e-mail (now, or in an earlier run of the activity that confirmed it).</summary>
+public sealed record ExpertiseEmailSent(string EventId, DateTimeOffset At, string CommandId, string MessageId)
+    : OrchestrationEvent(EventId, At);
+
+/// <summary>The expertise e-mail failed for good (relay refusal), or an earlier attempt never confirmed delivery and it was not resent.</summary>
+public sealed record ExpertiseEmailFailed(string EventId, DateTimeOffset At, string CommandId, string MessageId, string ReasonCode, string SafeMessage)
     : OrchestrationEvent(EventId, At);
 
 // ---- External events (raised by the API on behalf of a user) ----

@@ -9,14 +9,24 @@ namespace ServerlessImaging.Orchestration.Orchestrator;
 
 /// <summary>
 /// The registration orchestrator: a pure, deterministic function <c>(state, event) -> (state, commands)</c>.
-/// No clock, no I/O, no randomness: time is <see cref="OrchestrationEvent.At"/>, every id is derived
-/// (<see cref="CommandIds"/>). Any event, in any order, any number of times, yields a transition; nothing
+/// No clock, no I/O, no randomness: time is <see cref="OrchestrationEvent.At"/> (and, for audit records, the
+/// commit time the caller passes), every id is derived (<see cref="CommandIds"/>). Any event, in any order, any number of times, yields a transition; nothing
 /// throws on bad or late input. See README.md for the table of states, events and commands.
 /// </summary>
 public static class RegistrationOrchestrator
 {
-    /// <summary>Applies one event.</summary>
+    /// <summary>Applies one event; its audit records are stamped with the event's own time.</summary>
     public static Transition Apply(RegistrationState state, OrchestrationEvent @event)
+    {
+        ArgumentNullException.ThrowIfNull(@event);
+        return Apply(state, @event, @event.At);
+    }
+
+    /// <summary>
+    /// Applies one event. <paramref name="recordedAt"/> is the app's clock when the step is committed: the audit
+    /// records of the step carry it (never earlier than the registration's previous record) and the next sequence numbers.
+    /// </summary>
+    public static Transition Apply(RegistrationState state, OrchestrationEvent @event, DateTimeOffset recordedAt)
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(@event);
@@ -36,7 +46,8 @@ public static class RegistrationOrchestrator
             ids = ids.RemoveRange(0, ids.Length - memory);
         }
 
-        var step = new Step(state with { Version = state.Version + 1, ProcessedEventIds = ids }, @event.At);
+        var stamp = state.AuditRecordedAt is { } last && last > recordedAt ? last : recordedAt;
+        var step = new Step(state with { Version = state.Version + 1, ProcessedEventIds = ids }, @event.At, stamp);
         var disposition = Dispatch(step, @event);
         step.State = step.State with { Status = DeriveStatus(step.State) };
         return new Transition(step.State, [.. step.Commands], disposition);
@@ -67,6 +78,19 @@ public static class RegistrationOrchestrator
         if (step.State.Plan is null)
         {
             return EventDisposition.Ignored(DispositionReason.NotStarted);
+        }
+
+        // Outcomes of work already sent out are facts to record, even once the registration is purged.
+        switch (@event)
+        {
+            case RemovalCompleted e:
+                return OnRemovalCompleted(step, e);
+            case RemovalFailed e:
+                return OnRemovalFailed(step, e);
+            case ExpertiseEmailSent e:
+                return OnExpertiseEmailSent(step, e);
+            case ExpertiseEmailFailed e:
+                return OnExpertiseEmailFailed(step, e);
         }
 
         if (step.State.PurgedAt is not null)
@@ -483,7 +507,9 @@ public static class RegistrationOrchestrator
         var bytes = manifest.Sum(i => i.SizeBytes);
         step.Emit(new StoreStudyActivity(CommandIds.Store(step.RegistrationId, study.StudyInstanceUid, study.Attempt), step.RegistrationId, study.StudyInstanceUid, CommandIds.StagingPrefix(step.RegistrationId, study.StudyInstanceUid), manifest));
         step.PutStudy(study with { Status = StudyStatus.Storing, InstancesDone = manifest.Count, InstancesTotal = manifest.Count, BytesDone = bytes, Failure = null });
-        step.Audit(AuditAction.RetrievalCompleted, AuditOutcome.Success, null, e.SiteId, study.StudyInstanceUid, Invariant($"instances={manifest.Count} bytes={bytes}"));
+        step.Audit(
+            AuditAction.RetrievalCompleted, AuditOutcome.Success, null, e.SiteId, study.StudyInstanceUid, Invariant($"instances={manifest.Count} bytes={bytes}"),
+            record => record with { SourceAeTitle = e.SourceAeTitle, DestinationAeTitle = e.DestinationAeTitle });
         return EventDisposition.Applied;
     }
 
@@ -501,7 +527,7 @@ public static class RegistrationOrchestrator
         }
 
         step.PutStudy(study with { Status = StudyStatus.Available, InstancesStored = e.InstancesStored, CurrentCommandId = null });
-        step.Audit(AuditAction.StudyAvailable, AuditOutcome.Success, null, study.SiteId, study.StudyInstanceUid, Invariant($"instances={e.InstancesStored}"));
+        step.Audit(AuditAction.StudyStored, AuditOutcome.Success, null, study.SiteId, study.StudyInstanceUid, Invariant($"instances={e.InstancesStored} sentNow={e.InstancesSent} verifiedByQido={e.InstancesVerified}"));
         if (step.State.Expertise == ExpertiseStatus.Pending)
         {
             SendExpertiseEmail(step);
@@ -525,7 +551,7 @@ public static class RegistrationOrchestrator
 
         var failure = new StudyFailure("store_failed", Truncate(e.SafeMessage));
         step.PutStudy(study with { Status = StudyStatus.Failed, CurrentCommandId = null, Failure = failure });
-        step.Audit(AuditAction.StudyFailed, AuditOutcome.SeriousFailure, null, study.SiteId, study.StudyInstanceUid, failure.Code);
+        step.Audit(AuditAction.StudyStoreFailed, AuditOutcome.SeriousFailure, null, study.SiteId, study.StudyInstanceUid, failure.Code + ": " + failure.SafeMessage);
         return EventDisposition.Applied;
     }
 
@@ -550,9 +576,11 @@ public static class RegistrationOrchestrator
         }
 
         // Always delete: staging may hold a partial retrieval even when the DICOM service holds nothing.
-        step.Emit(new DeleteStudyActivity(CommandIds.Delete(step.RegistrationId, study.StudyInstanceUid, study.Attempt), step.RegistrationId, study.StudyInstanceUid, CommandIds.StagingPrefix(step.RegistrationId, study.StudyInstanceUid)));
+        var commandId = CommandIds.Delete(step.RegistrationId, study.StudyInstanceUid, study.Attempt);
+        step.Emit(new DeleteStudyActivity(commandId, step.RegistrationId, study.StudyInstanceUid, CommandIds.StagingPrefix(step.RegistrationId, study.StudyInstanceUid)));
         step.PutStudy(study with { Status = StudyStatus.Deleted, CurrentCommandId = null });
-        step.Audit(AuditAction.StudyDeleted, AuditOutcome.Success, e.RequestedBy, study.SiteId, study.StudyInstanceUid, "Deleted on request.");
+        step.PutRemoval(new PendingRemoval(commandId, IsPurge: false, [study.StudyInstanceUid], study.SiteId, e.RequestedBy));
+        step.Audit(AuditAction.StudyDeletionStarted, AuditOutcome.Success, e.RequestedBy, study.SiteId, study.StudyInstanceUid, "Deletion requested; removal from the DICOM service and staging sent.");
         return EventDisposition.Applied;
     }
 
@@ -592,15 +620,48 @@ public static class RegistrationOrchestrator
         return EventDisposition.Applied;
     }
 
-    // The e-mail says studies are available, so it leaves with the first available study.
+    // The e-mail says studies are available, so it leaves with the first available study. It is audited when the
+    // e-mail activity reports what the SMTP relay did (ExpertiseEmailSent / ExpertiseEmailFailed), not here.
     private static void SendExpertiseEmail(Step step)
     {
         var plan = step.Plan;
         var available = step.State.Selected.Count(s => s.Status == StudyStatus.Available);
         step.Emit(new SendExpertiseEmailActivity(CommandIds.ExpertiseEmail(step.RegistrationId), step.RegistrationId, plan.MeetingId, plan.MeetingTitle, plan.MeetingStartsAt, plan.ExpertiseRecipients, plan.Registration.Requester.Name, available));
-        step.State = step.State with { Expertise = ExpertiseStatus.Sent };
-        step.Audit(AuditAction.ExpertiseSent, AuditOutcome.Success, plan.Registration.Requester.Name, null, null, Invariant($"recipients={plan.ExpertiseRecipients.Length}"));
+        step.State = step.State with { Expertise = ExpertiseStatus.Sending };
     }
+
+    private static EventDisposition OnExpertiseEmailSent(Step step, ExpertiseEmailSent e)
+    {
+        if (!IsExpertiseEmailInFlight(step, e.CommandId))
+        {
+            return EventDisposition.Ignored(DispositionReason.Stale, "No expertise e-mail is waiting for its outcome.");
+        }
+
+        var recipients = step.Plan.ExpertiseRecipients;
+        step.State = step.State with { Expertise = ExpertiseStatus.Sent };
+        step.Audit(
+            AuditAction.ExpertiseSent, AuditOutcome.Success, null, null, null, Invariant($"Accepted by the SMTP relay for {recipients.Length} recipient(s)."),
+            record => record with { MessageId = e.MessageId, Recipients = [.. recipients.Select(r => r.Email)] });
+        return EventDisposition.Applied;
+    }
+
+    private static EventDisposition OnExpertiseEmailFailed(Step step, ExpertiseEmailFailed e)
+    {
+        if (!IsExpertiseEmailInFlight(step, e.CommandId))
+        {
+            return EventDisposition.Ignored(DispositionReason.Stale, "No expertise e-mail is waiting for its outcome.");
+        }
+
+        var recipients = step.Plan.ExpertiseRecipients;
+        step.State = step.State with { Expertise = ExpertiseStatus.Failed };
+        step.Audit(
+            AuditAction.ExpertiseFailed, AuditOutcome.SeriousFailure, null, null, null, e.ReasonCode + ": " + Truncate(e.SafeMessage),
+            record => record with { MessageId = e.MessageId, Recipients = [.. recipients.Select(r => r.Email)] });
+        return EventDisposition.Applied;
+    }
+
+    private static bool IsExpertiseEmailInFlight(Step step, string commandId) =>
+        step.State.Expertise == ExpertiseStatus.Sending && string.Equals(commandId, CommandIds.ExpertiseEmail(step.RegistrationId), StringComparison.Ordinal);
 
     private static void Purge(Step step)
     {
@@ -619,9 +680,60 @@ public static class RegistrationOrchestrator
             }
         }
 
-        step.Emit(new PurgeStudiesActivity(CommandIds.Purge(step.RegistrationId), step.RegistrationId, purged.ToImmutable(), CommandIds.StagingRoot(step.RegistrationId)));
+        var studies = purged.ToImmutable();
+        step.Emit(new PurgeStudiesActivity(CommandIds.Purge(step.RegistrationId), step.RegistrationId, studies, CommandIds.StagingRoot(step.RegistrationId)));
         step.State = step.State with { PurgedAt = step.Now };
-        step.Audit(AuditAction.Purged, AuditOutcome.Success, null, null, null, Invariant($"studies={purged.Count}"));
+        step.PutRemoval(new PendingRemoval(CommandIds.Purge(step.RegistrationId), IsPurge: true, studies, null, null));
+        step.Audit(
+            AuditAction.PurgeStarted, AuditOutcome.Success, null, null, null, Invariant($"studies={studies.Length}; retention ended, removal sent."),
+            record => record with { StudyInstanceUids = studies });
+    }
+
+    // ---------------------------------------------------------------- removal outcomes (delete, purge)
+
+    private static EventDisposition OnRemovalCompleted(Step step, RemovalCompleted e)
+    {
+        if (step.TakeRemoval(e.CommandId) is not { } removal)
+        {
+            return EventDisposition.Ignored(DispositionReason.Stale, "No removal with this command id is waiting for its outcome.");
+        }
+
+        if (removal.IsPurge)
+        {
+            step.Audit(
+                AuditAction.Purged, AuditOutcome.Success, null, null, null, Invariant($"studies={removal.StudyInstanceUids.Length} stagingBlobs={e.StagingBlobsDeleted}"),
+                record => record with { StudyInstanceUids = removal.StudyInstanceUids });
+        }
+        else
+        {
+            step.Audit(AuditAction.StudyDeleted, AuditOutcome.Success, removal.RequestedBy, removal.SiteId, removal.StudyInstanceUids.FirstOrDefault(), Invariant($"Removed from the DICOM service; stagingBlobs={e.StagingBlobsDeleted}."));
+        }
+
+        return EventDisposition.Applied;
+    }
+
+    private static EventDisposition OnRemovalFailed(Step step, RemovalFailed e)
+    {
+        if (step.TakeRemoval(e.CommandId) is not { } removal)
+        {
+            return EventDisposition.Ignored(DispositionReason.Stale, "No removal with this command id is waiting for its outcome.");
+        }
+
+        var detail = e.ReasonCode + ": " + Truncate(e.SafeMessage);
+        if (removal.IsPurge)
+        {
+            step.Audit(AuditAction.PurgeFailed, AuditOutcome.SeriousFailure, null, null, null, detail, record => record with { StudyInstanceUids = removal.StudyInstanceUids });
+            return EventDisposition.Applied;
+        }
+
+        var uid = removal.StudyInstanceUids.FirstOrDefault();
+        if (uid is not null && step.State.SelectedOf(uid) is { Status: StudyStatus.Deleted } study)
+        {
+            step.PutStudy(study with { Failure = new StudyFailure("removal_failed", Truncate(e.SafeMessage)) });
+        }
+
+        step.Audit(AuditAction.StudyDeletionFailed, AuditOutcome.SeriousFailure, removal.RequestedBy, removal.SiteId, uid, detail);
+        return EventDisposition.Applied;
     }
 
     // ---------------------------------------------------------------- status
@@ -680,13 +792,16 @@ public static class RegistrationOrchestrator
     private static string Invariant(FormattableString value) => value.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>The mutable scratchpad of one transition.</summary>
-    private sealed class Step(RegistrationState state, DateTimeOffset now)
+    private sealed class Step(RegistrationState state, DateTimeOffset now, DateTimeOffset recordedAt)
     {
         private int auditIndex;
 
         public RegistrationState State { get; set; } = state;
 
         public DateTimeOffset Now { get; } = now;
+
+        /// <summary>The recorded-at time of this step's audit records.</summary>
+        public DateTimeOffset RecordedAt { get; } = recordedAt;
 
         public List<OrchestrationCommand> Commands { get; } = [];
 
@@ -696,8 +811,30 @@ public static class RegistrationOrchestrator
 
         public void Emit(OrchestrationCommand command) => Commands.Add(command);
 
-        public void Audit(AuditAction action, AuditOutcome outcome, string? actor, string? siteId, string? studyUid, string detail) =>
-            Emit(new WriteAuditActivity(CommandIds.Audit(RegistrationId, State.Version, auditIndex++), RegistrationId, Now, action, outcome, Plan.PatientKey, actor, siteId, studyUid, detail));
+        // Numbers the record (the state keeps the last number, saved with the outbox under the same ETag) and stamps it.
+        public void Audit(AuditAction action, AuditOutcome outcome, string? actor, string? siteId, string? studyUid, string detail, Func<WriteAuditActivity, WriteAuditActivity>? extra = null)
+        {
+            var record = new WriteAuditActivity(CommandIds.Audit(RegistrationId, State.Version, auditIndex++), RegistrationId, Now, action, outcome, Plan.PatientKey, actor, siteId, studyUid, detail)
+            {
+                Sequence = State.AuditSequence + 1,
+                RecordedAt = RecordedAt,
+            };
+            State = State with { AuditSequence = record.Sequence, AuditRecordedAt = RecordedAt };
+            Emit(extra is null ? record : extra(record));
+        }
+
+        public void PutRemoval(PendingRemoval removal) => State = State with { PendingRemovals = Upsert(State.PendingRemovals, removal, r => r.CommandId) };
+
+        public PendingRemoval? TakeRemoval(string commandId)
+        {
+            var removal = State.PendingRemovals.FirstOrDefault(r => string.Equals(r.CommandId, commandId, StringComparison.Ordinal));
+            if (removal is not null)
+            {
+                State = State with { PendingRemovals = State.PendingRemovals.Remove(removal) };
+            }
+
+            return removal;
+        }
 
         public void PutSite(SiteSearch site) => State = State with { Sites = Upsert(State.Sites, site, s => s.SiteId) };
 

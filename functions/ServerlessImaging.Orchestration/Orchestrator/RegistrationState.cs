@@ -80,9 +80,23 @@ public enum ExpertiseStatus
     /// <summary>Asked for; sent as soon as one study is available.</summary>
     Pending,
 
-    /// <summary>Sent (exactly once, through the outbox).</summary>
+    /// <summary>The SMTP relay accepted it (exactly once, through the outbox).</summary>
     Sent,
+
+    /// <summary>Handed to the e-mail activity; the relay's answer is not known yet.</summary>
+    Sending,
+
+    /// <summary>The relay refused it for good, or delivery could not be confirmed (not resent; see the audit trail).</summary>
+    Failed,
 }
+
+/// <summary>A DeleteStudy or PurgeStudies command whose outcome is still to be recorded.</summary>
+/// <param name="CommandId">The activity's command id (its result events name it).</param>
+/// <param name="IsPurge">True for the retention purge, false for a deletion on request.</param>
+/// <param name="StudyInstanceUids">Studies the command removes from the DICOM service.</param>
+/// <param name="SiteId">Site the deleted study came from, when known.</param>
+/// <param name="RequestedBy">Who asked (null for the retention purge).</param>
+public sealed record PendingRemoval(string CommandId, bool IsPurge, ImmutableArray<string> StudyInstanceUids, string? SiteId, string? RequestedBy);
 
 /// <summary>Near-misses of one site, by kind: never offered, counted so the 3C can spot data-entry errors.</summary>
 public sealed record NearMissCounts(int DifferentBirthDate, int DifferentSex, int DifferentFirstName, int DifferentFamilyName, int InsMismatch)
@@ -199,8 +213,17 @@ public sealed record RegistrationState
     /// <summary>Expertise e-mail status.</summary>
     public ExpertiseStatus Expertise { get; init; }
 
-    /// <summary>When the purge ran.</summary>
+    /// <summary>When the purge fell due (and was sent); its completion is an audit record.</summary>
     public DateTimeOffset? PurgedAt { get; init; }
+
+    /// <summary>Removals (deletions, the purge) sent and not yet reported done or failed, sorted by command id.</summary>
+    public ImmutableArray<PendingRemoval> PendingRemovals { get; init; } = [];
+
+    /// <summary>Sequence number of the latest audit record this registration wrote (0: none yet).</summary>
+    public long AuditSequence { get; init; }
+
+    /// <summary>Recorded-at time of the latest audit record; the next one is never earlier (clocks of several instances may differ).</summary>
+    public DateTimeOffset? AuditRecordedAt { get; init; }
 
     /// <summary>Ids of the latest processed events, oldest first, bounded by <see cref="OrchestrationSettings.ProcessedEventMemory"/>.</summary>
     public ImmutableArray<string> ProcessedEventIds { get; init; } = [];

@@ -124,11 +124,37 @@ public interface IAuditSink
 /// <summary>An e-mail to send (text only; secure-messaging relays reject rich content anyway).</summary>
 public sealed record EmailMessage(string MessageId, IReadOnlyList<Physician> To, string Subject, string TextBody);
 
+/// <summary>What became of an e-mail, for the audit trail.</summary>
+public enum EmailDeliveryOutcome
+{
+    /// <summary>The relay accepted it now.</summary>
+    Sent,
+
+    /// <summary>An earlier attempt had it accepted: nothing sent again.</summary>
+    AlreadySent,
+
+    /// <summary>An earlier attempt never confirmed (it may have crashed after the relay accepted): not resent.</summary>
+    Unconfirmed,
+
+    /// <summary>The relay refused it for good (permanent SMTP error): retrying cannot help.</summary>
+    Rejected,
+}
+
+/// <summary>The outcome of a send; <paramref name="ReasonCode"/> (e.g. <c>smtp_550</c>) is set for failures and free of patient data.</summary>
+public sealed record EmailDelivery(EmailDeliveryOutcome Outcome, string? ReasonCode = null)
+{
+    /// <summary>True when the relay accepted the message, now or before.</summary>
+    public bool Delivered => Outcome is EmailDeliveryOutcome.Sent or EmailDeliveryOutcome.AlreadySent;
+}
+
 /// <summary>Outgoing e-mail (SMTP with TLS in production).</summary>
 public interface IEmailSender
 {
-    /// <summary>Sends; idempotent on <see cref="EmailMessage.MessageId"/> as far as the relay allows.</summary>
-    Task SendAsync(EmailMessage message, CancellationToken cancellationToken);
+    /// <summary>
+    /// Sends at most once per <see cref="EmailMessage.MessageId"/> and says what happened. Transient failures (relay
+    /// unreachable, temporary refusal, another attempt still in flight) throw, so the outbox retries.
+    /// </summary>
+    Task<EmailDelivery> SendAsync(EmailMessage message, CancellationToken cancellationToken);
 }
 
 /// <summary>The one place time comes from; the orchestrator itself only sees event times.</summary>

@@ -140,7 +140,9 @@ public sealed class RetrievalRunner
             .Select(b => new StagedInstance(b.SeriesInstanceUid, b.SopInstanceUid, b.BlobName, b.SizeBytes, b.Sha256))
             .ToList();
         status(new RetrievalStatus(manifest.Count, expected.Count, manifest.Sum(m => m.SizeBytes)));
-        return new RetrievalCompleted(command.StudyInstanceUid, manifest);
+        // For the audit trail: C-GET delivers to our calling AE, C-MOVE to our C-STORE SCP.
+        var receiver = _options.Pacs.RetrieveMethod == RetrieveMethod.Move ? _options.Scp.AeTitle : _options.Pacs.CallingAeTitle;
+        return new RetrievalCompleted(command.StudyInstanceUid, manifest, _options.Pacs.AeTitle, receiver);
     }
 
     private StagingTarget OpenTarget(RetrieveStudyCommand command)

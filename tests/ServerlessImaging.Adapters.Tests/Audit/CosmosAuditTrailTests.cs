@@ -31,18 +31,20 @@ public sealed class CosmosAuditTrailTests(LocalStackFixture stack) : IAsyncLifet
         }
     }
 
-    private static WriteAuditActivity Activity(string commandId, DateTimeOffset at, string registrationId = "reg-1", string patientKey = "pk1-0123456789abcdef0123456789abcdef", string? site = "chu-nord", AuditAction action = AuditAction.SiteSearched) =>
-        new(commandId, registrationId, at, action, AuditOutcome.Success, patientKey, null, site, null, "3 studies returned, 1 matched");
+    private static WriteAuditActivity Activity(string commandId, DateTimeOffset at, string registrationId = "reg-1", string patientKey = "pk1-0123456789abcdef0123456789abcdef", string? site = "chu-nord", AuditAction action = AuditAction.SiteSearched, long sequence = 1, DateTimeOffset? recordedAt = null) =>
+        new(commandId, registrationId, at, action, AuditOutcome.Success, patientKey, null, site, null, "3 studies returned, 1 matched") { Sequence = sequence, RecordedAt = recordedAt ?? at };
 
     [Fact]
-    public async Task The_same_command_written_twice_is_one_record_with_the_dicom_shape()
+    public async Task The_same_command_written_twice_is_one_record_with_the_dicom_shape_and_the_first_write_stands()
     {
         var at = new DateTimeOffset(2030, 1, 2, 10, 0, 0, TimeSpan.Zero);
         await trail.WriteAsync(Activity("reg-1/find/chu-nord/r1/a1", at), CancellationToken.None);
-        await trail.WriteAsync(Activity("reg-1/find/chu-nord/r1/a1", at), CancellationToken.None);
+        await trail.WriteAsync(Activity("reg-1/find/chu-nord/r1/a1", at) with { Detail = "rewritten" }, CancellationToken.None);
 
         var page = await trail.QueryAsync(new AuditQuery(RegistrationId: "reg-1"), CancellationToken.None);
         var record = Assert.Single(page.Records);
+        Assert.Equal("3 studies returned, 1 matched", record.OutcomeDescription);
+        Assert.Equal((1L, at), (record.Sequence, record.RecordedAt));
         Assert.Equal("110112", record.EventId.Code);
         Assert.Equal("E", record.ActionCode);
         Assert.Equal(0, record.Outcome);
@@ -53,14 +55,16 @@ public sealed class CosmosAuditTrailTests(LocalStackFixture stack) : IAsyncLifet
     }
 
     [Fact]
-    public async Task Filters_combine_and_pages_follow_each_other_newest_first_without_gaps()
+    public async Task Filters_combine_and_pages_follow_each_other_in_recorded_then_sequence_order_without_gaps()
     {
         var start = new DateTimeOffset(2030, 2, 1, 23, 58, 0, TimeSpan.Zero);
 
-        // 7 records of one patient across a day boundary (two partitions), two of them in the same millisecond.
+        // 7 records of one registration recorded across a day boundary (two partitions), the last two in the same
+        // millisecond; their event times run backwards, so an order by event time or by id would show.
         for (var i = 0; i < 7; i++)
         {
-            await trail.WriteAsync(Activity($"reg-2/step/{i}", start.AddMinutes(i == 6 ? 5 : i), registrationId: "reg-2", patientKey: "pk1-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"), CancellationToken.None);
+            var recordedAt = start.AddMinutes(i == 6 ? 5 : i);
+            await trail.WriteAsync(Activity($"reg-2/step/{i}", start.AddSeconds(-i), registrationId: "reg-2", patientKey: "pk1-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", sequence: i + 1, recordedAt: recordedAt), CancellationToken.None);
         }
 
         await trail.WriteAsync(Activity("reg-3/other", start, registrationId: "reg-3", patientKey: "pk1-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", site: "ch-est"), CancellationToken.None);
@@ -80,8 +84,9 @@ public sealed class CosmosAuditTrailTests(LocalStackFixture stack) : IAsyncLifet
         Assert.Equal(7, seen.Count);
         Assert.Equal(7, seen.Select(r => r.Id).Distinct().Count());
         Assert.Equal(3, pages);
-        Assert.True(seen.Zip(seen.Skip(1)).All(p => p.First.DateTime >= p.Second.DateTime));
-        Assert.Equal(2, seen.Select(r => r.PartitionKey).Distinct().Count());
+        Assert.Equal([1L, 2, 3, 4, 5, 6, 7], seen.Select(r => r.Sequence!.Value));
+        Assert.True(seen.Zip(seen.Skip(1)).All(p => p.First.RecordedAt <= p.Second.RecordedAt));
+        Assert.Equal(["2030-02-01", "2030-02-02"], seen.Select(r => r.PartitionKey).Distinct().Order(StringComparer.Ordinal));
 
         var bySite = await trail.QueryAsync(new AuditQuery(SiteId: "ch-est"), CancellationToken.None);
         Assert.Equal("reg-3", Assert.Single(bySite.Records).RegistrationId);
@@ -94,6 +99,7 @@ public sealed class CosmosAuditTrailTests(LocalStackFixture stack) : IAsyncLifet
     [InlineData("garbage")]
     [InlineData("v1.!!!")]
     [InlineData("v1.YWJj")]
+    [InlineData("v2.YWJj")]
     public async Task A_forged_continuation_token_is_a_typed_error(string token)
     {
         await Assert.ThrowsAsync<InvalidContinuationTokenException>(() => trail.QueryAsync(new AuditQuery(ContinuationToken: token), CancellationToken.None));

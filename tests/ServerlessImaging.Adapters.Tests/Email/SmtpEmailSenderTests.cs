@@ -3,10 +3,9 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Azure.Cosmos;
 using Microsoft.Extensions.Logging.Abstractions;
-using ServerlessImaging.Adapters.Audit;
 using ServerlessImaging.Adapters.Email;
 using ServerlessImaging.Adapters.Tests.Support;
-using ServerlessImaging.Orchestration.Audit;
+using ServerlessImaging.Orchestration.Ports;
 using ServerlessImaging.Orchestration.Meetings;
 using ServerlessImaging.Orchestration.Orchestrator;
 using ServerlessImaging.Orchestration.Registrations;
@@ -35,12 +34,11 @@ public sealed class SmtpEmailSenderTests(LocalStackFixture stack) : IAsyncLifeti
         }
     }
 
-    private SmtpEmailSender Sender(Func<string, CancellationToken, Task>? afterAccepted = null) =>
+    private SmtpEmailSender Sender(Func<string, CancellationToken, Task>? afterAccepted = null, int? port = null, TimeProvider? time = null) =>
         new(
-            new SmtpOptions { Host = stack.Endpoints.Mail.SmtpHost, Port = stack.Endpoints.Mail.SmtpPort, Security = SmtpSecurity.None, From = "3c@serverless-imaging.test", Signature = "3C de Chateauroux" },
+            new SmtpOptions { Host = stack.Endpoints.Mail.SmtpHost, Port = port ?? stack.Endpoints.Mail.SmtpPort, Security = SmtpSecurity.None, From = "3c@serverless-imaging.test", Signature = "3C de Chateauroux" },
             new CosmosSentEmailLedger(database.GetContainer("idempotency")),
-            new CosmosAuditTrail(database.GetContainer("audit"), "test"),
-            TimeProvider.System,
+            time ?? TimeProvider.System,
             NullLogger<SmtpEmailSender>.Instance)
         {
             AfterRelayAcceptedAsync = afterAccepted ?? ((_, _) => Task.CompletedTask),
@@ -72,9 +70,9 @@ public sealed class SmtpEmailSenderTests(LocalStackFixture stack) : IAsyncLifeti
         var message = ExpertiseEmailComposer.Compose(command, patient, "3C de Chateauroux", Paris);
 
         var sender = Sender();
-        Assert.Equal(EmailSendOutcome.Sent, await sender.SendWithOutcomeAsync(message, CancellationToken.None));
-        Assert.Equal(EmailSendOutcome.AlreadySent, await sender.SendWithOutcomeAsync(message, CancellationToken.None));
-        Assert.Equal(EmailSendOutcome.AlreadySent, await Sender().SendWithOutcomeAsync(ExpertiseEmailComposer.Compose(command, patient, "3C de Chateauroux", Paris), CancellationToken.None));
+        Assert.Equal(EmailDeliveryOutcome.Sent, (await sender.SendAsync(message, CancellationToken.None)).Outcome);
+        Assert.Equal(EmailDeliveryOutcome.AlreadySent, (await sender.SendAsync(message, CancellationToken.None)).Outcome);
+        Assert.Equal(EmailDeliveryOutcome.AlreadySent, (await Sender().SendAsync(ExpertiseEmailComposer.Compose(command, patient, "3C de Chateauroux", Paris), CancellationToken.None)).Outcome);
 
         var received = Assert.Single(await MessagesWithSubjectAsync(unique));
         var text = received.GetProperty("text").GetString()!;
@@ -90,20 +88,59 @@ public sealed class SmtpEmailSenderTests(LocalStackFixture stack) : IAsyncLifeti
     }
 
     [Fact]
-    public async Task A_crash_after_the_relay_accepted_does_not_resend_on_rerun_and_is_audited_as_uncertain()
+    public async Task A_crash_after_the_relay_accepted_is_never_resent_first_in_flight_then_unconfirmed_once_the_lease_ran_out()
     {
         var unique = Guid.NewGuid().ToString("N")[..10];
         var (command, patient) = Request(unique);
         var message = ExpertiseEmailComposer.Compose(command, patient, "3C", Paris);
 
         var crashing = Sender((_, _) => throw new InvalidOperationException("simulated crash"));
-        await Assert.ThrowsAsync<InvalidOperationException>(() => crashing.SendWithOutcomeAsync(message, CancellationToken.None));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => crashing.SendAsync(message, CancellationToken.None));
 
-        Assert.Equal(EmailSendOutcome.Uncertain, await Sender().SendWithOutcomeAsync(message, CancellationToken.None));
+        // Right after: the claim may belong to an attempt still talking to the relay, so "retry later".
+        await Assert.ThrowsAsync<EmailSendInProgressException>(() => Sender().SendAsync(message, CancellationToken.None));
+
+        // Past the lease, the claimant is taken for dead: reported unconfirmed, never sent again.
+        var later = new ShiftedTime(new SmtpOptions().ClaimLease + TimeSpan.FromSeconds(1));
+        var delivery = await Sender(time: later).SendAsync(message, CancellationToken.None);
+        Assert.Equal(new EmailDelivery(EmailDeliveryOutcome.Unconfirmed, "delivery_unconfirmed"), delivery);
         Assert.Single(await MessagesWithSubjectAsync(unique));
+    }
 
-        var audit = await new CosmosAuditTrail(database.GetContainer("audit"), "test").QueryAsync(new AuditQuery(), CancellationToken.None);
-        Assert.Contains(audit.Records, r => r.EventType == "EmailSent" && r.Outcome == AuditOutcomeCodes.SeriousFailure && r.ParticipantObjects.Any(o => o.Id == message.MessageId));
+    [Fact]
+    public async Task A_relay_that_cannot_be_reached_gives_the_claim_back_so_the_retry_sends_exactly_once()
+    {
+        var unique = Guid.NewGuid().ToString("N")[..10];
+        var (command, patient) = Request(unique);
+        var message = ExpertiseEmailComposer.Compose(command, patient, "3C", Paris);
+
+        using (var closed = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            // A port that was just free: nothing listens there once the listener is stopped.
+            closed.Start();
+            var port = ((System.Net.IPEndPoint)closed.LocalEndpoint).Port;
+            closed.Stop();
+            await Assert.ThrowsAnyAsync<Exception>(() => Sender(port: port).SendAsync(message, CancellationToken.None));
+        }
+
+        Assert.Empty(await MessagesWithSubjectAsync(unique));
+        Assert.Equal(EmailDeliveryOutcome.Sent, (await Sender().SendAsync(message, CancellationToken.None)).Outcome);
+        Assert.Single(await MessagesWithSubjectAsync(unique));
+    }
+
+    [Fact]
+    public async Task A_permanent_refusal_by_the_relay_is_reported_with_its_smtp_code_and_not_retried()
+    {
+        var unique = Guid.NewGuid().ToString("N")[..10];
+        var (command, patient) = Request(unique);
+        var message = ExpertiseEmailComposer.Compose(command, patient, "3C", Paris);
+
+        // maildev accepts everything, so a relay refusing every recipient (550) is played by a few lines of SMTP.
+        await using var refusing = RefusingSmtpRelay.Start();
+        var delivery = await Sender(port: refusing.Port).SendAsync(message, CancellationToken.None);
+        Assert.Equal(new EmailDelivery(EmailDeliveryOutcome.Rejected, "smtp_550"), delivery);
+        Assert.False(delivery.Delivered);
+        Assert.Contains(refusing.Commands, c => c.StartsWith("RCPT TO", StringComparison.OrdinalIgnoreCase));
     }
 
     [Fact]
@@ -121,5 +158,74 @@ public sealed class SmtpEmailSenderTests(LocalStackFixture stack) : IAsyncLifeti
     {
         Assert.Equal(ExpertiseEmailComposer.MessageIdFor("reg-1/expertise"), ExpertiseEmailComposer.MessageIdFor("reg-1/expertise"));
         Assert.NotEqual(ExpertiseEmailComposer.MessageIdFor("reg-1/expertise"), ExpertiseEmailComposer.MessageIdFor("reg-2/expertise"));
+    }
+}
+
+/// <summary>Now, shifted: a clock some time ahead of the real one.</summary>
+internal sealed class ShiftedTime(TimeSpan shift) : TimeProvider
+{
+    public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + shift;
+}
+
+/// <summary>An SMTP relay on loopback that greets, then refuses every recipient with 550 (plain text, no extensions).</summary>
+internal sealed class RefusingSmtpRelay : IAsyncDisposable
+{
+    private readonly System.Net.Sockets.TcpListener listener = new(System.Net.IPAddress.Loopback, 0);
+    private readonly CancellationTokenSource stop = new();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> commands = new();
+    private Task loop = Task.CompletedTask;
+
+    public int Port => ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+
+    public IReadOnlyCollection<string> Commands => commands;
+
+    public static RefusingSmtpRelay Start()
+    {
+        var relay = new RefusingSmtpRelay();
+        relay.listener.Start();
+        relay.loop = relay.ServeAsync();
+        return relay;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await stop.CancelAsync();
+        listener.Stop();
+        try
+        {
+            await loop;
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or System.Net.Sockets.SocketException or ObjectDisposedException)
+        {
+        }
+
+        stop.Dispose();
+    }
+
+    private async Task ServeAsync()
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            using var client = await listener.AcceptTcpClientAsync(stop.Token);
+            await using var stream = client.GetStream();
+            using var reader = new StreamReader(stream, System.Text.Encoding.ASCII);
+            await using var writer = new StreamWriter(stream, System.Text.Encoding.ASCII) { NewLine = "\r\n", AutoFlush = true };
+            await writer.WriteLineAsync("220 refusing.test ESMTP");
+            while (await reader.ReadLineAsync(stop.Token) is { } line)
+            {
+                commands.Enqueue(line);
+                var verb = line.Split(' ', 2)[0].ToUpperInvariant();
+                await writer.WriteLineAsync(verb switch
+                {
+                    "RCPT" => "550 5.1.1 Recipient refused",
+                    "QUIT" => "221 bye",
+                    _ => "250 ok",
+                });
+                if (verb == "QUIT")
+                {
+                    break;
+                }
+            }
+        }
     }
 }

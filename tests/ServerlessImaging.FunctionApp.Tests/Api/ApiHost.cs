@@ -74,6 +74,9 @@ public sealed class ApiHost : IAsyncDisposable
             ["Cosmos:ConnectionString"] = endpoints.Cosmos.ConnectionString,
             ["Cosmos:DatabaseName"] = databaseName,
             ["DicomWeb:BaseUrl"] = endpoints.DicomService.DicomWebBaseUrl.ToString(),
+
+            // Orthanc's DICOMweb plugin has no DELETE: deletions go through its REST API, as in run-local.
+            ["DicomWeb:OrthancRestUrl"] = endpoints.DicomService.HttpUrl.ToString(),
             ["Viewer:StudyUrlTemplate"] = "https://viewer.example/study/{StudyInstanceUID}",
             ["Sites:Ids"] = string.Join(',', sites),
             ["Auth:Authority"] = tokens.Issuer,

@@ -19,10 +19,10 @@ internal sealed class ApiSamples
         BirthName, UsageName, FirstName, FirstName.ToUpperInvariant(), BirthName[..7] + " ", BirthDate, "02/04/1961", "19610402",
     ];
 
-    public static object Meeting(string title = "RCP ORL CHRU de Tours", bool withRecipients = true, int capacity = 20) => new
+    public static object Meeting(string title = "RCP ORL CHRU de Tours", bool withRecipients = true, int capacity = 20, DateTimeOffset? startsAt = null) => new
     {
         title,
-        startsAt = "2030-05-14T14:00:00+02:00",
+        startsAt = startsAt?.ToString("yyyy-MM-dd'T'HH:mm:sszzz", System.Globalization.CultureInfo.InvariantCulture) ?? "2030-05-14T14:00:00+02:00",
         site = "CHU Nord",
         capacity,
         defaultFilter = new { modalities = Array.Empty<string>(), date = new { kind = "None" } },

@@ -142,6 +142,32 @@ public sealed class AuditApiTests(LocalStackFixture stack) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_refused_registration_is_filed_under_the_id_it_would_have_had_with_the_callers_key_user_and_reason()
+    {
+        var meetingId = "m-" + UniqueNames.PatientSuffix(8).ToLowerInvariant();
+        await SendOkAsync(host.Request(HttpMethod.Put, $"/meetings/{meetingId}", ApiRoles.Coordinator, ApiSamples.Meeting(), subject: "coordinator-1"), HttpStatusCode.OK);
+        var (refusedKey, malformedKey) = (Guid.NewGuid().ToString(), Guid.NewGuid().ToString());
+        await SendOkAsync(host.Request(HttpMethod.Post, $"/meetings/{meetingId}/registrations", ApiRoles.Registrar, samples.Registration(consent: false), refusedKey, subject: "rcp-refused"), HttpStatusCode.UnprocessableEntity);
+        await SendOkAsync(host.Request(HttpMethod.Post, $"/meetings/{meetingId}/registrations", ApiRoles.Registrar, "{\"patient\": 1}", malformedKey, subject: "rcp-refused"), HttpStatusCode.BadRequest);
+
+        var records = (await AllRecordsAsync("userId=rcp-refused")).Where(r => Type(r) == "RegistrationRequested").ToList();
+        JsonElement ByKey(string key) => Assert.Single(records, r => r.GetProperty("participantObjects").EnumerateArray()
+            .Any(o => o.GetProperty("idTypeCode").GetString() == "idempotency-key" && o.GetProperty("id").GetString() == key));
+
+        var refused = ByKey(refusedKey);
+        var registrationId = refused.GetProperty("registrationId").GetString()!;
+        Assert.StartsWith("reg-", registrationId, StringComparison.Ordinal);
+        Assert.Equal(4, refused.GetProperty("outcome").GetInt32());
+        Assert.Contains("consent.noObjection=consent_required", refused.GetProperty("outcomeDescription").GetString(), StringComparison.Ordinal);
+        Assert.Single(await AllRecordsAsync("registrationId=" + registrationId));
+
+        var malformed = ByKey(malformedKey);
+        Assert.StartsWith("reg-", malformed.GetProperty("registrationId").GetString(), StringComparison.Ordinal);
+        Assert.NotEqual(registrationId, malformed.GetProperty("registrationId").GetString());
+        Assert.Contains("malformed", malformed.GetProperty("outcomeDescription").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_page_exports_as_a_fhir_bundle_of_audit_events_by_route_and_by_accept_header()
     {
         var registrationId = await RunFlowAsync();

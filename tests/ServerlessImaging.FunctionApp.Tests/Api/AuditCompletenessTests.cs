@@ -3,6 +3,10 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using FhirModel = Hl7.Fhir.Model;
+using Hl7.Fhir.Serialization;
+using Hl7.Fhir.Validation;
+using ServerlessImaging.FunctionApp.Api.AuditTrail;
 using ServerlessImaging.FunctionApp.Security;
 using ServerlessImaging.FunctionApp.Tests.Runtime.Support;
 using ServerlessImaging.Testing.Isolation;
@@ -15,7 +19,8 @@ namespace ServerlessImaging.FunctionApp.Tests.Api;
 /// C-FIND/C-GET the real site PACS and upload to staging with the command's SAS), the runtime storing into the
 /// DICOM service, the expertise e-mail landing in maildev, a deletion and the retention purge (the meeting is set
 /// so that its purge timer falls due a few seconds after the flow). Then the trail must hold a record per action,
-/// in the flow's order.
+/// each outcome recorded after the work was done (e-mail accepted by SMTP, DELETE done, purge done), retrieval and
+/// store apart, numbered without gaps in the order GET /audit returns them, and the FHIR export must validate.
 /// </summary>
 [Collection(LocalStackFixture.CollectionName)]
 public sealed class AuditCompletenessTests(LocalStackFixture stack) : IDisposable
@@ -97,64 +102,98 @@ public sealed class AuditCompletenessTests(LocalStackFixture stack) : IDisposabl
             "the Purged record");
 
         var types = records.Select(Type).ToList();
+        var trail = string.Join(", ", types);
         string[] onceEach =
         [
             "RegistrationRequested", "RegistrationStarted", "CandidatesReady", "SelectionRequested", "SelectionMade",
-            "ExpertiseRequested", "ExpertiseSent",
-            "StudyDeleteRequested", "StudyDeleted", "Purged", "Forbidden:RegistrationStatusRead",
+            "ExpertiseRequested", "ExpertiseSent", "StudyDeleteRequested", "StudyDeletionStarted", "StudyDeleted",
+            "PurgeStarted", "Purged", "Forbidden:RegistrationStatusRead",
         ];
-        Assert.All(onceEach, t => Assert.True(types.Count(x => x == t) == 1, $"{t}: {types.Count(x => x == t)} records; trail: {string.Join(", ", types)}"));
+        Assert.All(onceEach, t => Assert.True(types.Count(x => x == t) == 1, $"{t}: {types.Count(x => x == t)} records; trail: {trail}"));
+        Assert.DoesNotContain(types, t => t.EndsWith("Failed", StringComparison.Ordinal));
 
-        // Each site query and its outcome: one SiteSearched per site, naming the site.
+        // Order, as GET /audit returns it: recorded-at never goes back; the orchestration's records are numbered
+        // 1, 2, 3… in that same order, with no gap (an auditor can tell that nothing is missing).
+        Assert.All(records.Zip(records.Skip(1)), p => Assert.True(RecordedAt(p.First) <= RecordedAt(p.Second), $"{Type(p.First)} recorded after {Type(p.Second)}; trail: {trail}"));
+        var sequenced = records.Where(r => Sequence(r) is not null).ToList();
+        Assert.Equal(Enumerable.Range(1, sequenced.Count).Select(i => (long?)i), sequenced.Select(Sequence));
+        Assert.All(records.Where(r => Sequence(r) is null), r => Assert.Equal("serverless-imaging-api", r.GetProperty("auditSource").GetString()));
+        long Seq(string type) => Sequence(records.Single(r => Type(r) == type))!.Value;
+
+        // Each site query and its outcome: one SiteSearched per site, naming the site, before the fan-in.
         var searched = records.Where(r => Type(r) == "SiteSearched").ToList();
         Assert.Equal(host.SiteIds.Order(StringComparer.Ordinal), searched.Select(r => r.GetProperty("siteId").GetString()!).Order(StringComparer.Ordinal));
         Assert.Contains(searched, r => r.GetProperty("outcomeDescription").GetString()!.Contains("matched=2", StringComparison.Ordinal));
+        Assert.All(searched, r => Assert.InRange(Sequence(r)!.Value, Seq("RegistrationStarted") + 1, Seq("CandidatesReady") - 1));
+        Assert.True(Seq("CandidatesReady") < Seq("SelectionMade"), trail);
 
-        // Every status read is audited (the polls above made several); the retrieval and store name the study and site.
+        // Every status read is audited (the polls above made several).
         Assert.True(types.Count(t => t == "RegistrationStatusRead") >= 4, $"status reads: {types.Count(t => t == "RegistrationStatusRead")}");
-        foreach (var (t, uids) in new[] { ("RetrievalStarted", studyUids), ("RetrievalCompleted", studyUids), ("StudyAvailable", studyUids), ("StudyDeleted", [deletedUid]) })
+
+        // Each retrieval (relay done: site, AE titles, instances) and each store (STOW-RS verified by QIDO-RS) is its
+        // own record, per study, in that order.
+        foreach (var uid in studyUids)
         {
-            var ofType = records.Where(r => Type(r) == t).ToList();
-            Assert.True(ofType.Count == uids.Length, $"{t}: {ofType.Count} records for {uids.Length} studies");
-            Assert.All(ofType, r => Assert.Equal(host.SiteIds[0], r.GetProperty("siteId").GetString()));
-            Assert.All(uids, uid => Assert.Single(ofType, r => r.GetProperty("participantObjects").EnumerateArray().Any(o => o.GetRawText().Contains(uid, StringComparison.Ordinal))));
+            JsonElement Of(string type) => Assert.Single(records, r => Type(r) == type && StudiesOf(r).Contains(uid));
+            var (started, retrieved, stored) = (Of("RetrievalStarted"), Of("RetrievalCompleted"), Of("StudyStored"));
+            Assert.True(Sequence(started) > Seq("SelectionMade") && Sequence(started) < Sequence(retrieved) && Sequence(retrieved) < Sequence(stored), trail);
+            Assert.All([started, retrieved, stored], r => Assert.Equal(host.SiteIds[0], r.GetProperty("siteId").GetString()));
+            Assert.Equal(("110102", "110104", "110107"), (Code(started), Code(retrieved), Code(stored)));
+            Assert.Contains(retrieved.GetProperty("activeParticipants").EnumerateArray(), p => Participant(p) == ("ae", nord.AeTitle, "source"));
+            Assert.Contains(retrieved.GetProperty("activeParticipants").EnumerateArray(), p => Participant(p) == ("ae", ScriptedRelay.CallingAeTitle, "destination"));
+            Assert.Contains(stored.GetProperty("activeParticipants").EnumerateArray(), p => Participant(p) == ("application", "dicom-service", "destination"));
+            var instances = patient.InstancesByStudy[uid].Count;
+            Assert.StartsWith($"instances={instances} ", retrieved.GetProperty("outcomeDescription").GetString(), StringComparison.Ordinal);
+            Assert.Equal($"instances={instances} sentNow={instances} verifiedByQido={instances}", stored.GetProperty("outcomeDescription").GetString());
         }
 
-        Assert.Equal(["instances=1", "instances=2"], records.Where(r => Type(r) == "RetrievalCompleted").Select(r => r.GetProperty("outcomeDescription").GetString()!.Split(' ')[0]).Order(StringComparer.Ordinal));
-        Assert.Contains("studies=1", records.Single(r => Type(r) == "Purged").GetProperty("outcomeDescription").GetString(), StringComparison.Ordinal);
+        // The e-mail: recorded once, as the message maildev received, after the first study was stored.
+        var mail = Assert.Single(await MailsAsync(title));
+        var emailed = records.Single(r => Type(r) == "ExpertiseSent");
+        Assert.Equal(("110106", 0), (Code(emailed), emailed.GetProperty("outcome").GetInt32()));
+        Assert.Contains(emailed.GetProperty("participantObjects").EnumerateArray(), o => o.GetProperty("idTypeCode").GetString() == "message-id" && o.GetProperty("id").GetString() == mail.GetProperty("headers").GetProperty("message-id").GetString()!.Trim('<', '>'));
+        Assert.Contains(emailed.GetProperty("activeParticipants").EnumerateArray(), p => Participant(p) == ("recipient", "radio@example.org", "destination"));
+        Assert.True(records.Where(r => Type(r) == "StudyStored").Min(Sequence) < Sequence(emailed), trail);
+
+        // The deletion: who asked, at decision; then the removal, once the DICOM service's DELETE succeeded.
+        var (deletionStarted, deleted) = (records.Single(r => Type(r) == "StudyDeletionStarted"), records.Single(r => Type(r) == "StudyDeleted"));
+        Assert.All([deletionStarted, deleted], r => Assert.Equal(("110105", "D", "rcp-software", deletedUid), (Code(r), r.GetProperty("actionCode").GetString(), r.GetProperty("userId").GetString(), StudiesOf(r).Single())));
+        Assert.True(Sequence(deletionStarted) < Sequence(deleted), trail);
+        Assert.Empty(await QidoStudiesAsync(deletedUid));
+
+        // The purge: decided when its timer fell due, recorded done after the purge activity; it is the last action.
+        Assert.True(Seq("StudyDeleted") < Seq("PurgeStarted") && Seq("PurgeStarted") < Seq("Purged"), trail);
+        var purgedRecord = records.Single(r => Type(r) == "Purged");
+        Assert.StartsWith("studies=1 ", purgedRecord.GetProperty("outcomeDescription").GetString(), StringComparison.Ordinal);
+        Assert.Equal([keptUid], StudiesOf(purgedRecord));
+        Assert.Equal(sequenced.Count, Seq("Purged"));
+        Assert.Empty(await QidoStudiesAsync(keptUid));
         Assert.All(records.Where(r => Type(r) != "Forbidden:RegistrationStatusRead"), r => Assert.Equal(0, r.GetProperty("outcome").GetInt32()));
 
-        // The refused registration is in the trail of the same patient, with its reason.
-        var patientKey = records.Single(r => Type(r) == "RegistrationRequested").GetProperty("patientKey").GetString()!;
-        var byPatient = await AllRecordsAsync(host, "patientKey=" + patientKey);
-        Assert.Single(byPatient, r => Type(r) == "RegistrationRequested" && r.GetProperty("outcome").GetInt32() == 4
-            && r.GetProperty("outcomeDescription").GetString()!.Contains("consent.noObjection=consent_required", StringComparison.Ordinal));
-
-        // Order: by time, each milestone no earlier than the one before it; across separate requests/events, strictly later.
-        (string Type, bool StrictlyAfterPrevious)[] milestones =
-        [
-            ("RegistrationRequested", false), ("RegistrationStarted", false), ("SiteSearched", true), ("CandidatesReady", false),
-            ("SelectionRequested", true), ("SelectionMade", false), ("RetrievalStarted", false), ("RetrievalCompleted", true),
-            ("StudyAvailable", true), ("ExpertiseRequested", true), ("ExpertiseSent", false), ("StudyDeleteRequested", true),
-            ("StudyDeleted", false), ("Purged", true),
-        ];
-        var at = milestones.Select(m => (m.Type, m.StrictlyAfterPrevious, At: records.Where(r => Type(r) == m.Type).Min(Time))).ToList();
-        var timeline = string.Join(" | ", at.Select(m => $"{m.Type}@{m.At:HH:mm:ss.fff}"));
-        for (var i = 1; i < at.Count; i++)
+        // A request arrives before what it caused is recorded.
+        foreach (var (request, effect) in new[] { ("RegistrationRequested", "RegistrationStarted"), ("SelectionRequested", "SelectionMade"), ("ExpertiseRequested", "ExpertiseSent"), ("StudyDeleteRequested", "StudyDeletionStarted") })
         {
-            Assert.True(at[i - 1].At <= at[i].At, $"{at[i - 1].Type} after {at[i].Type}: {timeline}");
-            if (at[i].StrictlyAfterPrevious)
-            {
-                Assert.True(at[i - 1].At < at[i].At, $"{at[i].Type} not strictly after {at[i - 1].Type}: {timeline}");
-            }
+            Assert.True(EventTime(records.Single(r => Type(r) == request)) <= RecordedAt(records.Single(r => Type(r) == effect)), $"{request} after {effect}");
         }
 
-        // Every site's outcome precedes the selection. (Not asserted against CandidatesReady: orchestration records carry
-        // the time of the event applied, i.e. the relay's send time, and two sites' answers may be applied out of that
-        // order, so the fan-in record can be stamped earlier than the other site's SiteSearched.) The purge is last.
-        Assert.True(searched.Max(Time) < at.Single(m => m.Type == "SelectionRequested").At, timeline);
-        var lastAction = records.Where(r => !Type(r).Contains("Read", StringComparison.Ordinal)).MaxBy(Time);
-        Assert.True(Type(lastAction) == "Purged", $"last action: {Type(lastAction)}@{Time(lastAction):HH:mm:ss.fff}; {timeline}");
+        // The refused registration is in the trail of the same patient, filed under the id it would have had, with
+        // the user and the reason.
+        var patientKey = records.Single(r => Type(r) == "RegistrationRequested").GetProperty("patientKey").GetString()!;
+        var byPatient = await AllRecordsAsync(host, "patientKey=" + patientKey);
+        var refusedRecord = Assert.Single(byPatient, r => Type(r) == "RegistrationRequested" && r.GetProperty("outcome").GetInt32() == 4);
+        Assert.Contains("consent.noObjection=consent_required", refusedRecord.GetProperty("outcomeDescription").GetString(), StringComparison.Ordinal);
+        Assert.Equal("rcp-software", refusedRecord.GetProperty("userId").GetString());
+        Assert.StartsWith("reg-", refusedRecord.GetProperty("registrationId").GetString(), StringComparison.Ordinal);
+        Assert.NotEqual(registrationId, refusedRecord.GetProperty("registrationId").GetString());
+
+        // The same page as FHIR R4: it parses and validates, in the same order, with the sequence as an extension.
+        var (fhirResponse, _) = await host.SendAsync(host.Request(HttpMethod.Get, $"/audit/fhir?registrationId={registrationId}&pageSize=500", ApiRoles.Auditor, subject: "auditor-1"));
+        var bundle = JsonSerializer.Deserialize<FhirModel.Bundle>(await fhirResponse.Content.ReadAsStringAsync(), new JsonSerializerOptions().ForFhir(FhirModel.ModelInfo.ModelInspector))!;
+        Assert.Empty(bundle.Validate(FhirModel.ModelInfo.ModelInspector));
+        var events = bundle.Entry.Select(e => e.Resource).OfType<FhirModel.AuditEvent>().ToList();
+        Assert.Equal(records.Select(r => r.GetProperty("id").GetString()), events.Select(e => e.Id));
+        Assert.Equal(sequenced.Select(Sequence), events.Select(e => (long?)(e.Extension.SingleOrDefault(x => x.Url == FhirAuditExport.SequenceExtensionUrl)?.Value as FhirModel.Integer)?.Value).Where(v => v is not null));
+        Assert.Equal(records.Select(RecordedAt), events.Select(e => e.Recorded!.Value));
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(90), $"took {clock.Elapsed.TotalSeconds:F1} s");
     }
 
@@ -190,7 +229,19 @@ public sealed class AuditCompletenessTests(LocalStackFixture stack) : IDisposabl
 
     private static string Type(JsonElement record) => record.GetProperty("eventType").GetString()!;
 
-    private static DateTimeOffset Time(JsonElement record) => record.GetProperty("dateTime").GetDateTimeOffset();
+    private static string Code(JsonElement record) => record.GetProperty("eventId").GetProperty("code").GetString()!;
+
+    private static DateTimeOffset EventTime(JsonElement record) => record.GetProperty("dateTime").GetDateTimeOffset();
+
+    private static DateTimeOffset RecordedAt(JsonElement record) => record.GetProperty("recordedAt").GetDateTimeOffset();
+
+    private static long? Sequence(JsonElement record) => record.TryGetProperty("sequence", out var sequence) ? sequence.GetInt64() : null;
+
+    private static List<string> StudiesOf(JsonElement record) =>
+        [.. record.GetProperty("participantObjects").EnumerateArray().Where(o => o.GetProperty("idTypeCode").GetString() == "110180").Select(o => o.GetProperty("id").GetString()!)];
+
+    private static (string?, string?, string?) Participant(JsonElement participant) =>
+        (participant.GetProperty("kind").GetString(), participant.GetProperty("userId").GetString(), participant.TryGetProperty("role", out var role) ? role.GetString() : null);
 
     private static List<JsonElement> Studies(JsonElement status) => [.. status.GetProperty("studies").EnumerateArray()];
 
@@ -238,6 +289,15 @@ public sealed class AuditCompletenessTests(LocalStackFixture stack) : IDisposabl
             Assert.True(DateTime.UtcNow < deadline, "timed out waiting for " + what);
             await Task.Delay(250);
         }
+    }
+
+    // QIDO-RS on the DICOM service itself: what it still holds of a study.
+    private async Task<List<JsonElement>> QidoStudiesAsync(string studyUid)
+    {
+        using var response = await maildev.GetAsync(new Uri(stack.Endpoints.DicomService.DicomWebBaseUrl, "studies?StudyInstanceUID=" + Uri.EscapeDataString(studyUid)));
+        response.EnsureSuccessStatusCode();
+        var body = await response.Content.ReadAsStringAsync();
+        return body.Length == 0 ? [] : [.. JsonDocument.Parse(body).RootElement.EnumerateArray().Select(e => e.Clone())];
     }
 
     private async Task<List<JsonElement>> MailsAsync(string subjectPart)

@@ -115,9 +115,13 @@ public sealed class ExpertiseEmailApiTests(LocalStackFixture stack) : IAsyncLife
         Assert.DoesNotContain(ApiSamples.BirthDate, text, StringComparison.Ordinal);
         Assert.DoesNotContain("02/04/1961", text, StringComparison.Ordinal);
 
-        // The sending is in the audit trail (110106 Export).
-        var (_, audit) = await host.SendAsync(host.Request(HttpMethod.Get, "/audit?pageSize=200&from=" + Uri.EscapeDataString(DateTimeOffset.UtcNow.AddMinutes(-5).ToString("O")), ApiRoles.Auditor));
-        Assert.Contains(audit.GetProperty("records").EnumerateArray(), r => r.GetProperty("eventType").GetString() == "EmailSent" && r.GetProperty("eventId").GetProperty("code").GetString() == "110106" && r.GetProperty("outcome").GetInt32() == 0);
+        // The sending is in the registration's trail once (110106 Export, after the relay accepted it), re-run or not.
+        var (_, audit) = await host.SendAsync(host.Request(HttpMethod.Get, $"/audit?pageSize=200&registrationId={registrationId}", ApiRoles.Auditor));
+        var sent = Assert.Single(audit.GetProperty("records").EnumerateArray(), r => r.GetProperty("eventType").GetString()!.StartsWith("Expertise", StringComparison.Ordinal) && r.TryGetProperty("sequence", out var sequence) && sequence.ValueKind == JsonValueKind.Number);
+        Assert.Equal(("ExpertiseSent", "110106", 0), (sent.GetProperty("eventType").GetString(), sent.GetProperty("eventId").GetProperty("code").GetString(), sent.GetProperty("outcome").GetInt32()));
+        Assert.Contains(sent.GetProperty("participantObjects").EnumerateArray(), o => o.GetProperty("idTypeCode").GetString() == "message-id" && o.GetProperty("id").GetString() == mail.GetProperty("headers").GetProperty("message-id").GetString()!.Trim('<', '>'));
+        var stored = Assert.Single(audit.GetProperty("records").EnumerateArray(), r => r.GetProperty("eventType").GetString() == "StudyStored");
+        Assert.True(stored.GetProperty("sequence").GetInt64() < sent.GetProperty("sequence").GetInt64());
     }
 
     private static bool IsPart10(string path)

@@ -101,6 +101,24 @@ public sealed class RegistrationFlowApiTests(LocalStackFixture stack) : IAsyncLi
     }
 
     [Fact]
+    public async Task A_meeting_whose_retention_has_ended_is_refused_on_startsAt_while_a_past_one_within_retention_is_accepted()
+    {
+        var id = "m-" + UniqueNames.PatientSuffix(8).ToLowerInvariant();
+        static object StartingDaysAgo(int days) => ApiSamples.Meeting(startsAt: DateTimeOffset.UtcNow.AddDays(-days));
+
+        // Retention is 30 days: a meeting 31 days ago would have every registration purged at once.
+        var (ended, problem) = await host.SendAsync(host.Request(HttpMethod.Put, $"/meetings/{id}", ApiRoles.Coordinator, StartingDaysAgo(31)));
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, ended.StatusCode);
+        Assert.Equal("application/problem+json", ended.Content.Headers.ContentType?.MediaType);
+        AssertFieldError(problem, "startsAt", "retention_ended");
+        var (absent, _) = await host.SendAsync(host.Request(HttpMethod.Get, $"/meetings/{id}", ApiRoles.Coordinator));
+        Assert.Equal(HttpStatusCode.NotFound, absent.StatusCode);
+
+        var (recent, _) = await host.SendAsync(host.Request(HttpMethod.Put, $"/meetings/{id}", ApiRoles.Coordinator, StartingDaysAgo(29)));
+        Assert.Equal(HttpStatusCode.OK, recent.StatusCode);
+    }
+
+    [Fact]
     public async Task A_registration_is_accepted_with_a_status_location_and_its_status_carries_no_patient_data()
     {
         var meetingId = await PutMeetingAsync();

@@ -63,7 +63,19 @@ public class DeterminismPropertyTests
             from e in id from t in at from u in uid
             select (OrchestrationEvent)new StudyDeleteRequested(e, t, u, "dr"),
             from e in id from t in at
-            select (OrchestrationEvent)new ExpertiseRequested(e, t, "dr"));
+            select (OrchestrationEvent)new ExpertiseRequested(e, t, "dr"),
+            from e in id from t in at from u in uid from a in Gen.Choose(1, 3) from ok in Gen.Elements(true, false)
+            select ok
+                ? (OrchestrationEvent)new RemovalCompleted(e, t, CommandIds.Delete(Fixtures.RegistrationId, u, a), 1, 1)
+                : new RemovalFailed(e, t, CommandIds.Delete(Fixtures.RegistrationId, u, a), "dicom_service_405", "x"),
+            from e in id from t in at from ok in Gen.Elements(true, false)
+            select ok
+                ? (OrchestrationEvent)new RemovalCompleted(e, t, CommandIds.Purge(Fixtures.RegistrationId), 2, 3)
+                : new RemovalFailed(e, t, CommandIds.Purge(Fixtures.RegistrationId), "dicom_service_400", "x"),
+            from e in id from t in at from ok in Gen.Elements(true, false)
+            select ok
+                ? (OrchestrationEvent)new ExpertiseEmailSent(e, t, CommandIds.ExpertiseEmail(Fixtures.RegistrationId), "m")
+                : new ExpertiseEmailFailed(e, t, CommandIds.ExpertiseEmail(Fixtures.RegistrationId), "m", "smtp_550", "x"));
     }
 
     private static Gen<(AutoSelectMode Mode, List<OrchestrationEvent> Events)> HistoryGen() =>
@@ -123,5 +135,27 @@ public class DeterminismPropertyTests
                 var statusConsistent = state.Status == RegistrationOrchestrator.DeriveStatus(state);
                 var retrievingHasCommand = state.Selected.Where(s => s.Status == StudyStatus.Retrieving).All(s => s.CurrentCommandId is not null);
                 return sortedSites && selectedAreCandidates && onlyMatchingPatient && neverUnknownStudy && oneEmailAtMost && onePurgeAtMost && statusConsistent && retrievingHasCommand;
+            });
+
+    [Property(MaxTest = 200)]
+    public Property The_audit_trail_of_any_history_is_numbered_densely_in_recorded_order_with_one_outcome_per_sent_work() =>
+        Prop.ForAll(
+            HistoryGen().ToArbitrary(),
+            history =>
+            {
+                var start = RegistrationOrchestrator.Apply(RegistrationState.Create(Fixtures.RegistrationId), new RegistrationStarted("start", Fixtures.T0, Fixtures.Plan(new AutoSelectPolicy(history.Mode), expertise: true)));
+                var (state, commands) = RegistrationOrchestrator.Replay(start.State, history.Events);
+                var records = start.Commands.Concat(commands).OfType<WriteAuditActivity>().ToList();
+                var dense = records.Select(r => r.Sequence).SequenceEqual(Enumerable.Range(1, records.Count).Select(i => (long)i)) && state.AuditSequence == records.Count;
+                var neverBack = records.Zip(records.Skip(1)).All(p => p.First.RecordedAt <= p.Second.RecordedAt);
+
+                // Every e-mail and removal sent out has at most one outcome record, and only after it was sent.
+                var emailOutcomes = records.Count(r => r.Action is AuditAction.ExpertiseSent or AuditAction.ExpertiseFailed);
+                var emailSent = commands.OfType<SendExpertiseEmailActivity>().Count();
+                var removalsSent = commands.Count(c => c is DeleteStudyActivity or PurgeStudiesActivity);
+                var removalOutcomes = records.Count(r => r.Action is AuditAction.StudyDeleted or AuditAction.StudyDeletionFailed or AuditAction.Purged or AuditAction.PurgeFailed);
+                var removalDecisions = records.Count(r => r.Action is AuditAction.StudyDeletionStarted or AuditAction.PurgeStarted);
+                return dense && neverBack && emailOutcomes <= emailSent && removalDecisions == removalsSent && removalOutcomes <= removalsSent
+                    && removalOutcomes + state.PendingRemovals.Length == removalsSent;
             });
 }

@@ -100,7 +100,7 @@ public class RegistrationValidationTests
 public class MeetingValidationTests
 {
     [Fact]
-    public void The_fixture_meeting_is_valid() => Assert.Empty(Fixtures.Meeting().Validate());
+    public void The_fixture_meeting_is_valid() => Assert.Empty(Fixtures.Meeting().Validate(Fixtures.T0));
 
     [Fact]
     public void Settings_are_checked_field_by_field()
@@ -115,7 +115,22 @@ public class MeetingValidationTests
         };
         Assert.Equal(
             ["capacity", "retentionDays", "defaultFilter.modalities[0]", "defaultFilter.date.months", "onCallRadiologist.email", "autoSelect.maxStudies"],
-            meeting.Validate().Select(e => e.Field));
+            meeting.Validate(Fixtures.T0).Select(e => e.Field));
+    }
+
+    [Fact]
+    public void A_meeting_whose_retention_has_ended_is_refused_on_startsAt_but_a_past_one_still_within_retention_is_not()
+    {
+        var meeting = Fixtures.Meeting() with { RetentionDays = 1 };
+        var withinRetention = meeting.StartsAt.AddHours(23);
+        Assert.Empty(meeting.Validate(withinRetention));
+
+        var error = Assert.Single(meeting.Validate(meeting.StartsAt.AddDays(1)));
+        Assert.Equal(("startsAt", "retention_ended"), (error.Field, error.Code));
+        Assert.Single(meeting.Validate(meeting.StartsAt.AddDays(40)), e => e.Field == "startsAt");
+
+        // An out-of-range retention is reported as such, not as an ended retention.
+        Assert.Equal(["retentionDays"], (meeting with { RetentionDays = 0 }).Validate(meeting.StartsAt.AddDays(40)).Select(e => e.Field));
     }
 
     [Fact]

@@ -8,12 +8,16 @@ namespace ServerlessImaging.FunctionApp.Api.AuditTrail;
 /// <summary>
 /// Exports a page of audit records as a FHIR R4 Bundle (type searchset) of AuditEvent resources, mapped the
 /// way the FHIR spec maps DICOM audit messages: type = the DCM event id, action = C/R/U/D/E, outcome =
-/// 0/4/8/12, agents = active participants, entities = participant objects (patients by pseudonymous key only).
+/// 0/4/8/12, recorded = when the app recorded it, period = when the event happened, agents = active participants,
+/// entities = participant objects (patients by pseudonymous key only); a registration's sequence number is an extension.
 /// </summary>
 public static class FhirAuditExport
 {
     /// <summary>The FHIR JSON media type.</summary>
     public const string MediaType = "application/fhir+json";
+
+    /// <summary>Extension carrying <see cref="AuditRecord.Sequence"/> (the record's place in its registration's trail).</summary>
+    public const string SequenceExtensionUrl = "urn:serverless-imaging:audit-sequence";
 
     private static readonly JsonSerializerOptions Json = new JsonSerializerOptions().ForFhir(ModelInfo.ModelInspector);
 
@@ -60,7 +64,8 @@ public static class FhirAuditExport
                 AuditActionCodes.Delete => AuditEvent.AuditEventAction.D,
                 _ => AuditEvent.AuditEventAction.E,
             },
-            Recorded = record.DateTime,
+            Recorded = record.RecordedAt,
+            Period = new Period { Start = new FhirDateTime(record.DateTime).Value },
             Outcome = record.Outcome switch
             {
                 0 => AuditEvent.AuditEventOutcome.N0,
@@ -71,6 +76,12 @@ public static class FhirAuditExport
             OutcomeDesc = Text(record.OutcomeDescription),
             Source = new AuditEvent.SourceComponent { Observer = new ResourceReference { Display = record.AuditSource } },
         };
+
+        if (record.Sequence is { } sequence)
+        {
+            // R4 has no 64-bit integer type; a registration never writes anywhere near 2^31 records.
+            audit.Extension.Add(new Extension(SequenceExtensionUrl, new Integer((int)Math.Min(sequence, int.MaxValue))));
+        }
 
         foreach (var participant in record.ActiveParticipants)
         {

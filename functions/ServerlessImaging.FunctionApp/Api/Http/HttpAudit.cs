@@ -76,7 +76,7 @@ public sealed partial class HttpAuditMiddleware(RequestDelegate next, IAuditTrai
                 var status = failed ? StatusCodes.Status500InternalServerError : context.Response.StatusCode;
                 try
                 {
-                    await trail.AppendAsync(BuildRecord(context, audited, status, startedAt), CancellationToken.None).ConfigureAwait(false);
+                    await trail.AppendAsync(BuildRecord(context, audited, status, startedAt, time.GetUtcNow()), CancellationToken.None).ConfigureAwait(false);
                 }
 #pragma warning disable CA1031 // An audit write failure must not turn a served response into an exception; it is logged as an error for alerting.
                 catch (Exception ex)
@@ -88,7 +88,8 @@ public sealed partial class HttpAuditMiddleware(RequestDelegate next, IAuditTrai
         }
     }
 
-    private static AuditRecord BuildRecord(HttpContext context, AuditedAs audited, int status, DateTimeOffset at)
+    // at: the request arrived (EventDateTime); recordedAt: its answer is known and the record written.
+    private static AuditRecord BuildRecord(HttpContext context, AuditedAs audited, int status, DateTimeOffset at, DateTimeOffset recordedAt)
     {
         var facts = context.Audit();
         var user = context.User;
@@ -117,6 +118,12 @@ public sealed partial class HttpAuditMiddleware(RequestDelegate next, IAuditTrai
             objects.Add(AuditParticipantObject.Study(study));
         }
 
+        // The caller's own request id, so a refusal can be tied to the request the caller logged.
+        if (IdempotentRequests.KeyOf(context) is { } idempotencyKey)
+        {
+            objects.Add(new AuditParticipantObject(2, 4, "idempotency-key", idempotencyKey.Length <= IdempotentRequests.MaxKeyLength ? idempotencyKey : idempotencyKey[..IdempotentRequests.MaxKeyLength]));
+        }
+
         // The route template, not the path: ids in paths are ours, but the template is what an auditor filters on.
         var route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "?";
         objects.Add(new AuditParticipantObject(2, 13, "http-request", $"{context.Request.Method} {route}", $"status {status}"));
@@ -124,11 +131,12 @@ public sealed partial class HttpAuditMiddleware(RequestDelegate next, IAuditTrai
         return new AuditRecord
         {
             Id = AuditRecordIds.From("http", context.TraceIdentifier, at.UtcTicks.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            PartitionKey = AuditRecord.PartitionKeyFor(at),
+            PartitionKey = AuditRecord.PartitionKeyFor(recordedAt),
             EventId = refusedByAuth ? AuditEventIds.SecurityAlert : audited.EventId,
             EventType = refusedByAuth ? (status == StatusCodes.Status401Unauthorized ? "Unauthenticated" : "Forbidden") + ":" + audited.EventType : audited.EventType,
             ActionCode = refusedByAuth ? AuditActionCodes.Execute : audited.ActionCode,
             DateTime = at,
+            RecordedAt = recordedAt,
             Outcome = status switch
             {
                 < 400 => AuditOutcomeCodes.Success,

@@ -55,7 +55,7 @@ public static class MeetingEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound);
     }
 
-    private static async Task<IResult> PutAsync(string meetingId, HttpContext context, IMeetingStore meetings, CancellationToken cancellationToken)
+    private static async Task<IResult> PutAsync(string meetingId, HttpContext context, IMeetingStore meetings, TimeProvider time, CancellationToken cancellationToken)
     {
         var body = await JsonBodyReader.ReadAsync<MeetingBody>(context.Request, cancellationToken);
         if (body.Problem is not null)
@@ -64,7 +64,7 @@ public static class MeetingEndpoints
         }
 
         var meeting = body.Value!.ToMeeting(meetingId);
-        var errors = meeting.Validate();
+        var errors = meeting.Validate(time.GetUtcNow());
         if (errors.Count > 0)
         {
             return ApiProblems.Validation(errors);

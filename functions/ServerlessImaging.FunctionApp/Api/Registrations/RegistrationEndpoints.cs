@@ -67,22 +67,25 @@ public static class RegistrationEndpoints
         string meetingId, HttpContext context, IMeetingStore meetings, IRegistrationOrchestrationClient orchestrations,
         IIdempotencyStore idempotency, IMeetingCapacity capacity, PatientKeyFunction patientKeyOf, TimeProvider time, CancellationToken cancellationToken)
     {
+        // With a key, the id is derived from it: a retry after a crash starts (or finds) the same instance. Every
+        // record of this request (refusals included) is filed under the id the registration has or would have had.
+        var operation = "POST /meetings/" + meetingId + "/registrations";
+        var key = IdempotentRequests.KeyOf(context);
+        var registrationId = key is null
+            ? "reg-" + Guid.NewGuid().ToString("N")
+            : "reg-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(IdempotentRequests.CallerOf(context) + "\u001f" + operation + "\u001f" + key)).AsSpan(0, 16));
+        context.Audit().RegistrationId = registrationId;
+
         var body = await JsonBodyReader.ReadAsync<RegistrationBody>(context.Request, cancellationToken);
         if (body.Problem is not null)
         {
+            context.Audit().Detail = "refused: malformed body";
             return body.Problem;
         }
 
-        var operation = "POST /meetings/" + meetingId + "/registrations";
         return await IdempotentRequests.RunAsync(context, idempotency, time, operation, body.Raw, async () =>
         {
             var request = body.Value!;
-            var key = IdempotentRequests.KeyOf(context);
-
-            // With a key, the id is derived from it: a retry after a crash starts (or finds) the same instance.
-            var registrationId = key is null
-                ? "reg-" + Guid.NewGuid().ToString("N")
-                : "reg-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(IdempotentRequests.CallerOf(context) + "\u001f" + operation + "\u001f" + key)).AsSpan(0, 16));
             var registration = new Registration(registrationId, meetingId, request.Patient, request.Consent, request.Requester, request.FilterOverride, request.ExpertiseRequested);
             var errors = RegistrationValidator.Validate(registration, DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime));
             if (errors.Count > 0)
@@ -105,7 +108,15 @@ public static class RegistrationEndpoints
             var meeting = await meetings.GetAsync(meetingId, cancellationToken);
             if (meeting is null)
             {
+                facts.Detail = "refused: no such meeting";
                 return ApiProblems.NotFound("meeting");
+            }
+
+            // Saved while its retention ran, now over: the registration would be purged at once.
+            if (meeting.Meeting.RetentionEndedBy(time.GetUtcNow()))
+            {
+                facts.Detail = "refused: meeting retention ended";
+                return ApiProblems.Conflict("The meeting's retention has ended: a registration would be purged at once.", "meeting-retention-ended");
             }
 
             // The meeting's capacity: a place per registration, reserved first (idempotent for a retried registration).

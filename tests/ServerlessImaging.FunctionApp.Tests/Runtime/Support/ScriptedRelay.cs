@@ -87,7 +87,10 @@ internal sealed class ScriptedRelay : IAsyncDisposable
     private MessageEnvelope Reply(MessageEnvelope command, RelayEvent body) =>
         new(command.MessageId + "/" + MessageTypes.NameOf(body), command.CorrelationId, command.MessageId, _siteId, DateTimeOffset.UtcNow, MessageCodec.CurrentSchemaVersion, body);
 
-    private DicomClient Client() => new(new DicomClientOptions { Host = _pacs.Host, Port = _pacs.DicomPort, CallingAeTitle = "SI_TEST", CalledAeTitle = _pacs.AeTitle });
+    /// <summary>The AE title this relay calls the PACS with (C-GET delivers to it).</summary>
+    public const string CallingAeTitle = "SI_TEST";
+
+    private DicomClient Client() => new(new DicomClientOptions { Host = _pacs.Host, Port = _pacs.DicomPort, CallingAeTitle = CallingAeTitle, CalledAeTitle = _pacs.AeTitle });
 
     private async Task<RelayEvent> FindAsync(FindStudiesCommand find, CancellationToken cancellationToken)
     {
@@ -149,7 +152,7 @@ internal sealed class ScriptedRelay : IAsyncDisposable
                 manifest.Add(new StagedInstance(retrieve.StudyInstanceUid + ".series", sop, name, bytes.Length, Convert.ToHexStringLower(SHA256.HashData(bytes))));
             }
 
-            return new RetrievalCompleted(retrieve.StudyInstanceUid, manifest);
+            return new RetrievalCompleted(retrieve.StudyInstanceUid, manifest, _pacs.AeTitle, CallingAeTitle);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
