@@ -11,17 +11,17 @@ public class BenchOptionsTests
         var cli = new BenchOptions.CommandLine();
         var parse = cli.Root.Parse([]);
         Assert.Empty(parse.Errors);
-        Assert.Equal(new BenchOptions(3, 50, 3, 60, 8, TimeSpan.FromMilliseconds(200), BenchPart.All, false), cli.Read(parse));
+        Assert.Equal(new BenchOptions(3, 50, 3, 60, 8, TimeSpan.FromMilliseconds(200), 2000, BenchPart.All, false), cli.Read(parse));
     }
 
     [Fact]
     public void Every_option_is_read()
     {
         var cli = new BenchOptions.CommandLine();
-        var parse = cli.Root.Parse(["--studies", "2", "--instances", "7", "--rounds", "5", "--registrations", "40", "--concurrency", "4", "--poll-ms", "100", "--only", "Transfer", "--json"]);
+        var parse = cli.Root.Parse(["--studies", "2", "--instances", "7", "--rounds", "5", "--registrations", "40", "--concurrency", "4", "--poll-ms", "100", "--relay-progress-ms", "250", "--only", "Transfer", "--json"]);
         Assert.Empty(parse.Errors);
         var options = cli.Read(parse);
-        Assert.Equal(new BenchOptions(2, 7, 5, 40, 4, TimeSpan.FromMilliseconds(100), BenchPart.Transfer, true), options);
+        Assert.Equal(new BenchOptions(2, 7, 5, 40, 4, TimeSpan.FromMilliseconds(100), 250, BenchPart.Transfer, true), options);
         Assert.True(options.RunsTransfer);
         Assert.False(options.RunsRegistrations);
     }

@@ -18,9 +18,15 @@ public class RegistrationProgressTests
 
         var complete = Read("Retrieving", [("nord", "Searched"), ("sud", "Searched")], ["1.2.4", "1.2.3"], [("1.2.3", "Available"), ("1.2.4", "Retrieving")]);
         Assert.True(complete.CandidatesComplete);
+        Assert.False(complete.AllRetrieved);
         Assert.False(complete.AllAvailable);
 
+        var retrieved = Read("Retrieving", [("nord", "Searched"), ("sud", "Searched")], ["1.2.4", "1.2.3"], [("1.2.3", "Available"), ("1.2.4", "Storing")]);
+        Assert.True(retrieved.AllRetrieved);
+        Assert.False(retrieved.AllAvailable);
+
         var done = Read("Completed", [("nord", "Searched"), ("sud", "Searched")], ["1.2.3", "1.2.4"], [("1.2.3", "Available"), ("1.2.4", "Available")]);
+        Assert.True(done.AllRetrieved);
         Assert.True(done.AllAvailable);
         Assert.Contains("2/2 available", done.Summary, StringComparison.Ordinal);
     }

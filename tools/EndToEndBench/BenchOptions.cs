@@ -18,6 +18,7 @@ internal sealed record BenchOptions(
     int Registrations,
     int Concurrency,
     TimeSpan PollInterval,
+    int ProgressMilliseconds,
     BenchPart Only,
     bool Json)
 {
@@ -43,6 +44,8 @@ internal sealed record BenchOptions(
 
         public Option<int> PollMilliseconds { get; } = Positive("--poll-ms", 200, "Interval of GET /registrations/{id} while waiting (the RCP software's view).");
 
+        public Option<int> ProgressMilliseconds { get; } = Positive("--relay-progress-ms", 2000, "The relays' least interval between two progress events (their shipped default; tools/run-local uses 250).");
+
         public Option<BenchPart> Only { get; } = new("--only") { Description = "Run only one part: Transfer or Registrations.", DefaultValueFactory = _ => BenchPart.All };
 
         public Option<bool> Json { get; } = new("--json") { Description = "Print one JSON summary object as the last line." };
@@ -67,7 +70,7 @@ internal sealed record BenchOptions(
             });
             Root = new RootCommand("End-to-end benchmark: our registration path vs getscu + curl STOW-RS, registrations per minute, peak memory.")
             {
-                Studies, Instances, Rounds, Registrations, Concurrency, PollMilliseconds, Only, Json,
+                Studies, Instances, Rounds, Registrations, Concurrency, PollMilliseconds, ProgressMilliseconds, Only, Json,
             };
         }
 
@@ -78,6 +81,7 @@ internal sealed record BenchOptions(
             parse.GetValue(Registrations),
             parse.GetValue(Concurrency),
             TimeSpan.FromMilliseconds(parse.GetValue(PollMilliseconds)),
+            parse.GetValue(ProgressMilliseconds),
             parse.GetValue(Only),
             parse.GetValue(Json));
 

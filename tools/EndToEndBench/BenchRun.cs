@@ -49,6 +49,18 @@ internal sealed class BenchRun(RepositoryPaths paths, BenchOptions options) : IA
         system.AppSettings["Cosmos__DatabaseName"] = DatabaseName;
         system.AppSettings["Orchestration__EventsQueue"] = EventsQueue;
         system.RelaySettings["Relay__Channel__EventsQueue"] = EventsQueue;
+
+        // The relay's shipped progress interval (run-local shows progress every 250 ms; at that rate three relays'
+        // progress events contend for the one registration document and delay the completion events behind them).
+        system.RelaySettings["Relay__ProgressIntervalMilliseconds"] = options.ProgressMilliseconds.ToString(CultureInfo.InvariantCulture);
+
+        // Timestamped single-line logs, so a run's timeline (search, retrieval, store) can be read from the logs.
+        foreach (var settings in new[] { system.AppSettings, system.RelaySettings })
+        {
+            settings["Logging__Console__FormatterName"] = "simple";
+            settings["Logging__Console__FormatterOptions__SingleLine"] = "true";
+            settings["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ";
+        }
         using var api = await system.StartAsync(cancellationToken);
         await system.WaitForRelaysAsync(api, cancellationToken);
 

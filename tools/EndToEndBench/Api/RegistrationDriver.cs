@@ -7,8 +7,11 @@ using ServerlessImaging.LocalRun;
 
 namespace ServerlessImaging.EndToEndBench.Api;
 
-/// <summary>When a registration reached each milestone, measured from its POST.</summary>
-internal sealed record RegistrationTimes(string RegistrationId, TimeSpan ToCandidates, TimeSpan ToAvailable);
+/// <summary>
+/// When a registration reached each milestone, measured from its POST (as polled): the complete candidate list, every
+/// study retrieved into staging (status Storing or Available), every study available.
+/// </summary>
+internal sealed record RegistrationTimes(string RegistrationId, TimeSpan ToCandidates, TimeSpan ToRetrieved, TimeSpan ToAvailable);
 
 /// <summary>
 /// The RCP software's side of a benchmark registration, through the HTTP API: a meeting that selects every candidate
@@ -57,7 +60,7 @@ internal sealed class RegistrationDriver(ApiSession api, IReadOnlyList<string> s
         var statusPath = "/registrations/" + Uri.EscapeDataString(registrationId);
         var wanted = expected.Select(s => s.StudyInstanceUid).Order(StringComparer.Ordinal).ToList();
 
-        TimeSpan? toCandidates = null;
+        TimeSpan? toCandidates = null, toRetrieved = null;
         while (true)
         {
             var status = await api.SendAsync(HttpMethod.Get, statusPath, "registrar", null, HttpStatusCode.OK, cancellationToken);
@@ -69,9 +72,10 @@ internal sealed class RegistrationDriver(ApiSession api, IReadOnlyList<string> s
             }
 
             toCandidates ??= progress.CandidatesComplete ? elapsed : null;
-            if (toCandidates is not null && progress.AllAvailable)
+            toRetrieved ??= toCandidates is not null && progress.AllRetrieved ? elapsed : null;
+            if (toRetrieved is not null && progress.AllAvailable)
             {
-                return new RegistrationTimes(registrationId, toCandidates.Value, elapsed);
+                return new RegistrationTimes(registrationId, toCandidates!.Value, toRetrieved.Value, elapsed);
             }
 
             if (elapsed > deadline)
@@ -85,7 +89,7 @@ internal sealed class RegistrationDriver(ApiSession api, IReadOnlyList<string> s
 }
 
 /// <summary>What one GET /registrations/{id} says about the milestones the benchmark waits for.</summary>
-internal sealed record RegistrationProgress(bool CandidatesComplete, bool AllAvailable, string? Failure, string Summary)
+internal sealed record RegistrationProgress(bool CandidatesComplete, bool AllRetrieved, bool AllAvailable, string? Failure, string Summary)
 {
     /// <summary>Reads the status body; <paramref name="wanted"/> are the study UIDs the patient has (ordinal order).</summary>
     public static RegistrationProgress Read(JsonElement status, IReadOnlyList<string> siteIds, IReadOnlyList<string> wanted)
@@ -114,8 +118,12 @@ internal sealed record RegistrationProgress(bool CandidatesComplete, bool AllAva
             failure ??= $"study {failedStudy.GetProperty("studyInstanceUid").GetString()} {failedStudy.GetProperty("status").GetString()} ({reason})";
         }
 
-        var available = studies.Where(s => s.GetProperty("status").GetString() == "Available").Select(s => s.GetProperty("studyInstanceUid").GetString()!).ToHashSet(StringComparer.Ordinal);
+        var available = UidsIn(studies, "Available");
+        var retrieved = UidsIn(studies, "Storing", "Available");
         var summary = $"{registration}, {sites.Count(s => s.GetProperty("status").GetString() == "Searched")}/{siteIds.Count} sites searched, {candidates.Count} candidates, {available.Count}/{wanted.Count} available";
-        return new RegistrationProgress(allSearched && candidates.SequenceEqual(wanted), wanted.All(available.Contains), failure, summary);
+        return new RegistrationProgress(allSearched && candidates.SequenceEqual(wanted), wanted.All(retrieved.Contains), wanted.All(available.Contains), failure, summary);
     }
+
+    private static HashSet<string> UidsIn(List<JsonElement> studies, params string[] statuses) =>
+        studies.Where(s => statuses.Contains(s.GetProperty("status").GetString())).Select(s => s.GetProperty("studyInstanceUid").GetString()!).ToHashSet(StringComparer.Ordinal);
 }

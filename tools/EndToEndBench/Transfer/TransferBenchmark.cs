@@ -8,7 +8,7 @@ using Spectre.Console;
 namespace ServerlessImaging.EndToEndBench.Transfer;
 
 /// <summary>One round: the same studies moved by our path and by the baseline.</summary>
-internal sealed record TransferRound(int Round, string FirstSide, TimeSpan Ours, TimeSpan OursToCandidates, TimeSpan Baseline)
+internal sealed record TransferRound(int Round, string FirstSide, TimeSpan Ours, TimeSpan OursToCandidates, TimeSpan OursToRetrieved, TimeSpan Baseline)
 {
     public double Ratio => Ours / Baseline;
 }
@@ -43,13 +43,13 @@ internal sealed class TransferBenchmark(
             await ClearAsync(studies, cancellationToken);
 
             var oursFirst = round % 2 == 1;
-            TimeSpan ours = default, toCandidates = default, theirs = default;
+            TimeSpan ours = default, toCandidates = default, toRetrieved = default, theirs = default;
             foreach (var side in oursFirst ? new[] { "ours", "baseline" } : ["baseline", "ours"])
             {
                 if (side == "ours")
                 {
                     var times = await driver.RegisterAndWaitAsync(meetingId, patient, studies, TimeSpan.FromMinutes(10), cancellationToken);
-                    (ours, toCandidates) = (times.ToAvailable, times.ToCandidates);
+                    (ours, toCandidates, toRetrieved) = (times.ToAvailable, times.ToCandidates, times.ToRetrieved);
                 }
                 else
                 {
@@ -60,9 +60,9 @@ internal sealed class TransferBenchmark(
                 await ClearAsync(studies, cancellationToken);
             }
 
-            var result = new TransferRound(round, oursFirst ? "ours" : "baseline", ours, toCandidates, theirs);
+            var result = new TransferRound(round, oursFirst ? "ours" : "baseline", ours, toCandidates, toRetrieved, theirs);
             rounds.Add(result);
-            AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture, $"    ours {result.Ours.TotalSeconds:0.00} s (candidates after {result.OursToCandidates.TotalSeconds:0.00} s), baseline {result.Baseline.TotalSeconds:0.00} s, ratio {result.Ratio:0.00}x ({result.FirstSide} first)"));
+            AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture, $"    ours {result.Ours.TotalSeconds:0.00} s (candidates after {result.OursToCandidates.TotalSeconds:0.00} s, retrieved after {result.OursToRetrieved.TotalSeconds:0.00} s), baseline {result.Baseline.TotalSeconds:0.00} s, ratio {result.Ratio:0.00}x ({result.FirstSide} first)"));
             await loader.RemoveLoadedAsync(cancellationToken);
         }
 
