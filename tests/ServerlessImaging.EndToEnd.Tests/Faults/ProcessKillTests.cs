@@ -1,0 +1,80 @@
+using System.Globalization;
+using ServerlessImaging.EndToEnd.Tests.Support;
+using ServerlessImaging.LocalRun;
+using ServerlessImaging.Testing.Network;
+using ServerlessImaging.Testing.Stack;
+
+namespace ServerlessImaging.EndToEnd.Tests.Faults;
+
+/// <summary>
+/// SIGKILL of the processes that carry a registration: a relay in the middle of a retrieval, the cloud app in the middle
+/// of the orchestration (twice: while the sites are searched and while studies are retrieved). Each comes back with
+/// the same settings; the registration must end with exactly the selected instances and a trail without duplicates.
+/// </summary>
+[Collection(FaultSuite.Name)]
+public sealed class ProcessKillTests(LocalStackFixture stack, FaultTable table)
+{
+    // 16 instances of 128x128x16-bit through a forwarder that delays each 16 KiB by 40 ms: about two seconds of
+    // transfer, so a kill lands in the middle of it.
+    private const int SlowInstances = 16;
+    private const int SlowSize = 128;
+
+    [Fact]
+    public Task A_relay_killed_mid_retrieval_resumes_its_command_after_a_restart() => table.RunAsync(
+        "kill -9 a relay mid-retrieval (C-GET)",
+        "command redelivered after its lease, retrieval resumes with the missing instances only; study Available, trail without a second attempt",
+        async () =>
+        {
+            var pacs = SharedRig.Pacs(stack, "chu-nord");
+            await using var slow = new SlowTcpForwarder(pacs.Port, TimeSpan.FromMilliseconds(40));
+            var patient = TestPatient.New();
+            var study = await patient.AddStudyAsync(pacs, SlowInstances, SlowSize);
+            var site = RigSite.ByGet("nord", pacs with { Port = slow.Port }) with { RelaySettings = new() { ["Relay__UploadConcurrency"] = "1" } };
+            await using var rig = await FaultRig.StartAsync(stack, "relay-kill", [site]);
+            var flow = new RcpFlow(rig);
+
+            var registrationId = await flow.RegisterAsync(patient);
+            await flow.WaitForCandidatesAsync(registrationId, 1);
+            await flow.SelectAsync(registrationId, [study.StudyInstanceUid]);
+            await Waiting.UntilAsync("the first instances in staging", TimeSpan.FromSeconds(60), async _ => await Checks.StagedBlobsAsync(rig, registrationId) >= 2, CancellationToken.None, TimeSpan.FromMilliseconds(20));
+            await rig.KillRelayAsync(site);
+            var stagedAtKill = await Checks.StagedBlobsAsync(rig, registrationId);
+            Assert.InRange(stagedAtKill, 2, SlowInstances - 1);
+            Assert.Equal("Retrieving", new RegistrationView(await flow.StatusAsync(registrationId)).Study(study.StudyInstanceUid).GetProperty("status").GetString());
+
+            await rig.StartRelayAsync(site);
+            var outcome = await Checks.AssertCompletedCleanlyAsync(rig, flow, registrationId, [study], AuditExpectation.Completed(sites: 1, studies: 1));
+            Assert.Contains("delivery 2", rig.Log("relay-nord"), StringComparison.Ordinal);
+            return string.Create(CultureInfo.InvariantCulture, $"killed with {stagedAtKill}/{SlowInstances} instances staged; after restart the same command (delivery 2) completed the study; {outcome}");
+        });
+
+    [Fact]
+    public Task The_app_killed_during_the_search_and_during_the_retrieval_finishes_the_registration_after_restarts() => table.RunAsync(
+        "kill -9 the cloud app mid-orchestration (during the site search, then during retrieval)",
+        "restarted app resumes from the saved state and outbox; relay answers sent meanwhile are applied; registration Completed",
+        async () =>
+        {
+            var nord = SharedRig.Pacs(stack, "chu-nord");
+            var sud = SharedRig.Pacs(stack, "clinique-sud");
+            await using var slow = new SlowTcpForwarder(nord.Port, TimeSpan.FromMilliseconds(40));
+            var patient = TestPatient.New();
+            TestStudy[] studies = [await patient.AddStudyAsync(nord, SlowInstances, SlowSize), await patient.AddStudyAsync(sud, 2)];
+            await using var rig = await FaultRig.StartAsync(stack, "app-kill", [RigSite.ByGet("nord", nord with { Port = slow.Port }), RigSite.ByGet("sud", sud)]);
+            var flow = new RcpFlow(rig);
+
+            var registrationId = await flow.RegisterAsync(patient);
+            var atFirstKill = new RegistrationView(await flow.StatusAsync(registrationId));
+            await rig.KillAppAsync();
+            Assert.Equal("Running", atFirstKill.Status);
+            await rig.StartAppAsync();
+            await flow.WaitForCandidatesAsync(registrationId, 2);
+
+            await flow.SelectAsync(registrationId, studies.Select(s => s.StudyInstanceUid));
+            var retrieving = new RegistrationView(await flow.WaitForAsync(registrationId, "a study being retrieved", s => s.Studies.Any(x => x.GetProperty("status").GetString() == "Retrieving" && x.GetProperty("instancesDone").GetInt32() > 0)));
+            await rig.KillAppAsync();
+            await rig.StartAppAsync();
+
+            var outcome = await Checks.AssertCompletedCleanlyAsync(rig, flow, registrationId, studies, AuditExpectation.Completed(sites: 2, studies: 2));
+            return string.Create(CultureInfo.InvariantCulture, $"killed at [{atFirstKill.Summary}] and at [{retrieving.Summary}]; {outcome}");
+        });
+}
