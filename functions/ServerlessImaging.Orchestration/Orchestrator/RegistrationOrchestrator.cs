@@ -630,33 +630,23 @@ public static class RegistrationOrchestrator
         step.State = step.State with { Expertise = ExpertiseStatus.Sending };
     }
 
-    private static EventDisposition OnExpertiseEmailSent(Step step, ExpertiseEmailSent e)
+    private static EventDisposition OnExpertiseEmailSent(Step step, ExpertiseEmailSent e) =>
+        ExpertiseEmailSettled(step, e.CommandId, e.MessageId, ExpertiseStatus.Sent, AuditAction.ExpertiseSent, AuditOutcome.Success, Invariant($"Accepted by the SMTP relay for {step.Plan.ExpertiseRecipients.Length} recipient(s)."));
+
+    private static EventDisposition OnExpertiseEmailFailed(Step step, ExpertiseEmailFailed e) =>
+        ExpertiseEmailSettled(step, e.CommandId, e.MessageId, ExpertiseStatus.Failed, AuditAction.ExpertiseFailed, AuditOutcome.SeriousFailure, e.ReasonCode + ": " + Truncate(e.SafeMessage));
+
+    // One outcome per e-mail: the first report settles it, a later one (a re-run activity) is stale.
+    private static EventDisposition ExpertiseEmailSettled(Step step, string commandId, string messageId, ExpertiseStatus status, AuditAction action, AuditOutcome outcome, string detail)
     {
-        if (!IsExpertiseEmailInFlight(step, e.CommandId))
+        if (!IsExpertiseEmailInFlight(step, commandId))
         {
             return EventDisposition.Ignored(DispositionReason.Stale, "No expertise e-mail is waiting for its outcome.");
         }
 
         var recipients = step.Plan.ExpertiseRecipients;
-        step.State = step.State with { Expertise = ExpertiseStatus.Sent };
-        step.Audit(
-            AuditAction.ExpertiseSent, AuditOutcome.Success, null, null, null, Invariant($"Accepted by the SMTP relay for {recipients.Length} recipient(s)."),
-            record => record with { MessageId = e.MessageId, Recipients = [.. recipients.Select(r => r.Email)] });
-        return EventDisposition.Applied;
-    }
-
-    private static EventDisposition OnExpertiseEmailFailed(Step step, ExpertiseEmailFailed e)
-    {
-        if (!IsExpertiseEmailInFlight(step, e.CommandId))
-        {
-            return EventDisposition.Ignored(DispositionReason.Stale, "No expertise e-mail is waiting for its outcome.");
-        }
-
-        var recipients = step.Plan.ExpertiseRecipients;
-        step.State = step.State with { Expertise = ExpertiseStatus.Failed };
-        step.Audit(
-            AuditAction.ExpertiseFailed, AuditOutcome.SeriousFailure, null, null, null, e.ReasonCode + ": " + Truncate(e.SafeMessage),
-            record => record with { MessageId = e.MessageId, Recipients = [.. recipients.Select(r => r.Email)] });
+        step.State = step.State with { Expertise = status };
+        step.Audit(action, outcome, null, null, null, detail, record => record with { MessageId = messageId, Recipients = [.. recipients.Select(r => r.Email)] });
         return EventDisposition.Applied;
     }
 

@@ -168,6 +168,40 @@ public sealed class AuditApiTests(LocalStackFixture stack) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_deletion_the_dicom_service_refuses_leaves_a_failure_record_after_the_decision()
+    {
+        // Orthanc's DICOMweb plugin answers DELETE with 405; without the local REST fallback that is a refusal for good.
+        await using var refusing = await ApiHost.StartAsync(stack, new Dictionary<string, string?> { ["DicomWeb:OrthancRestUrl"] = string.Empty });
+        var meetingId = "m-" + UniqueNames.PatientSuffix(8).ToLowerInvariant();
+        Assert.Equal(HttpStatusCode.OK, (await refusing.SendAsync(refusing.Request(HttpMethod.Put, $"/meetings/{meetingId}", ApiRoles.Coordinator, ApiSamples.Meeting()))).Response.StatusCode);
+        var (_, accepted) = await refusing.SendAsync(refusing.Request(HttpMethod.Post, $"/meetings/{meetingId}/registrations", ApiRoles.Registrar, samples.Registration()));
+        var registrationId = accepted.GetProperty("registrationId").GetString()!;
+        var engine = refusing.Services.GetRequiredService<OrchestrationEngine>();
+        var uid = UniqueNames.DicomUid();
+        var patient = new PacsPatient($"{samples.UsageName}^{samples.FirstName}", samples.BirthName, "PID-1", null, new DateOnly(1961, 4, 2), "F", []);
+        foreach (var site in refusing.SiteIds)
+        {
+            await engine.ApplyAsync(registrationId, new StudiesFoundAtSite($"evt-{site}", DateTimeOffset.UtcNow, site, CommandIds.Find(registrationId, site, 1, 1), [new FoundStudy(patient, uid, new DateOnly(2029, 1, 5), "IRM", ["MR"], 1, 10)]), create: false, CancellationToken.None);
+        }
+
+        Assert.Equal(HttpStatusCode.Accepted, (await refusing.SendAsync(refusing.Request(HttpMethod.Post, $"/registrations/{registrationId}/selection", ApiRoles.Registrar, new { studyInstanceUids = new[] { uid } }))).Response.StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await refusing.SendAsync(refusing.Request(HttpMethod.Delete, $"/registrations/{registrationId}/studies/{uid}", ApiRoles.Registrar, subject: "rcp-software"))).Response.StatusCode);
+
+        var (_, page) = await refusing.SendAsync(refusing.Request(HttpMethod.Get, $"/audit?registrationId={registrationId}&pageSize=200", ApiRoles.Auditor));
+        var records = page.GetProperty("records").EnumerateArray().ToList();
+        var decided = Assert.Single(records, r => Type(r) == "StudyDeletionStarted");
+        var failed = Assert.Single(records, r => Type(r) == "StudyDeletionFailed");
+        Assert.DoesNotContain(records, r => Type(r) == "StudyDeleted");
+        Assert.Equal((8, "rcp-software"), (failed.GetProperty("outcome").GetInt32(), failed.GetProperty("userId").GetString()));
+        Assert.StartsWith("dicom_service_405: ", failed.GetProperty("outcomeDescription").GetString(), StringComparison.Ordinal);
+        Assert.True(decided.GetProperty("sequence").GetInt64() < failed.GetProperty("sequence").GetInt64());
+
+        var (_, status) = await refusing.SendAsync(refusing.Request(HttpMethod.Get, $"/registrations/{registrationId}", ApiRoles.Registrar));
+        var study = Assert.Single(status.GetProperty("studies").EnumerateArray());
+        Assert.Equal(("Deleted", "removal_failed"), (study.GetProperty("status").GetString(), study.GetProperty("failure").GetProperty("code").GetString()));
+    }
+
+    [Fact]
     public async Task A_page_exports_as_a_fhir_bundle_of_audit_events_by_route_and_by_accept_header()
     {
         var registrationId = await RunFlowAsync();

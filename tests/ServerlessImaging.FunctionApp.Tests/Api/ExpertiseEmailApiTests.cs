@@ -102,9 +102,14 @@ public sealed class ExpertiseEmailApiTests(LocalStackFixture stack) : IAsyncLife
 
         // The e-mail activity re-run with the same command, as after a crash before the outbox was marked.
         var recipients = ImmutableArray.Create(new Physician("Radio Garde", "radio@example.org"), new Physician("Nucleaire Garde", "nucleaire@example.org"));
-        await host.Services.GetRequiredService<ExpertiseEmailActivityRunner>().RunAsync(
+        var rerun = await host.Services.GetRequiredService<ExpertiseEmailActivityRunner>().RunAsync(
             new SendExpertiseEmailActivity(CommandIds.ExpertiseEmail(registrationId), registrationId, meetingId, title, new DateTimeOffset(2030, 5, 14, 14, 0, 0, TimeSpan.FromHours(2)), recipients, "Dr Demandeur", 1),
             CancellationToken.None);
+
+        // Its outcome (already sent) reaches the orchestration again and is recognised: nothing more is recorded.
+        Assert.IsType<ExpertiseEmailSent>(rerun);
+        var applied = await engine.ApplyAsync(registrationId, rerun, create: false, CancellationToken.None);
+        Assert.Equal(DispositionKind.Ignored, applied!.Disposition.Kind);
 
         var mails = await MailsAsync(title);
         var mail = Assert.Single(mails);

@@ -23,6 +23,10 @@ public sealed class RetrieveStudyTests(LocalStackFixture stack)
         var completed = await relay.AnswerAsync<RetrievalCompleted>(command);
 
         await StagingAssertions.AssertStagedExactlyAsync(relay, study, "reg-a/study-1", completed);
+
+        // For the audit trail: the PACS sent, the relay's AE received (its SCP for C-MOVE, its calling AE for C-GET).
+        var receiver = method == "Move" ? relay.Settings["Relay:Scp:AeTitle"] : relay.Settings["Relay:Pacs:CallingAeTitle"];
+        Assert.Equal((stack.Endpoints.Site(site).AeTitle, receiver), (completed.SourceAeTitle, completed.DestinationAeTitle));
         Assert.All(relay.Events.Where(e => e.CausationId == command.MessageId), e => Assert.Equal(command.CorrelationId, e.CorrelationId));
     }
 
