@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 using ServerlessImaging.EndToEnd.Tests.Support;
 using ServerlessImaging.LocalRun;
 using ServerlessImaging.Testing.Network;
@@ -12,7 +13,7 @@ namespace ServerlessImaging.EndToEnd.Tests.Faults;
 /// the same settings; the registration must end with exactly the selected instances and a trail without duplicates.
 /// </summary>
 [Collection(FaultSuite.Name)]
-public sealed class ProcessKillTests(LocalStackFixture stack, FaultTable table)
+public sealed partial class ProcessKillTests(LocalStackFixture stack, FaultTable table)
 {
     // 16 instances of 128x128x16-bit through a forwarder that delays each 16 KiB by 40 ms: about two seconds of
     // transfer, so a kill lands in the middle of it.
@@ -22,7 +23,7 @@ public sealed class ProcessKillTests(LocalStackFixture stack, FaultTable table)
     [Fact]
     public Task A_relay_killed_mid_retrieval_resumes_its_command_after_a_restart() => table.RunAsync(
         "kill -9 a relay mid-retrieval (C-GET)",
-        "command redelivered after its lease, retrieval resumes with the missing instances only; study Available, trail without a second attempt",
+        "command redelivered after its lease, the retrieval resumes and stages only the missing instances; study Available, trail without a second attempt",
         async () =>
         {
             var pacs = SharedRig.Pacs(stack, "chu-nord");
@@ -44,8 +45,15 @@ public sealed class ProcessKillTests(LocalStackFixture stack, FaultTable table)
 
             await rig.StartRelayAsync(site);
             var outcome = await Checks.AssertCompletedCleanlyAsync(rig, flow, registrationId, [study], AuditExpectation.Completed(sites: 1, studies: 1));
-            Assert.Contains("delivery 2", rig.Log("relay-nord"), StringComparison.Ordinal);
-            return string.Create(CultureInfo.InvariantCulture, $"killed with {stagedAtKill}/{SlowInstances} instances staged; after restart the same command (delivery 2) completed the study; {outcome}");
+            var log = rig.Log("relay-nord");
+            Assert.Contains("delivery 2", log, StringComparison.Ordinal);
+
+            // The resumed attempt found at least what was staged at the kill and staged only the rest.
+            var resumed = AlreadyStaged().Matches(log).Last();
+            var already = int.Parse(resumed.Groups["already"].Value, CultureInfo.InvariantCulture);
+            Assert.InRange(already, stagedAtKill, SlowInstances - 1);
+            Assert.Equal(SlowInstances - already, int.Parse(resumed.Groups["fetch"].Value, CultureInfo.InvariantCulture));
+            return string.Create(CultureInfo.InvariantCulture, $"killed with {stagedAtKill}/{SlowInstances} instances staged; after restart the same command (delivery 2) found {already} already staged and staged the other {SlowInstances - already}; {outcome}");
         });
 
     [Fact]
@@ -77,4 +85,8 @@ public sealed class ProcessKillTests(LocalStackFixture stack, FaultTable table)
             var outcome = await Checks.AssertCompletedCleanlyAsync(rig, flow, registrationId, studies, AuditExpectation.Completed(sites: 2, studies: 2));
             return string.Create(CultureInfo.InvariantCulture, $"killed at [{atFirstKill.Summary}] and at [{retrieving.Summary}]; {outcome}");
         });
+
+    // The relay's "Retrieval <id>: 16 instances, 3 already staged, 13 to fetch by Get" line.
+    [GeneratedRegex(@"(?<total>\d+) instances, (?<already>\d+) already staged, (?<fetch>\d+) to fetch")]
+    private static partial Regex AlreadyStaged();
 }

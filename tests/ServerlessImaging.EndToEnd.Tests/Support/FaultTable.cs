@@ -26,6 +26,16 @@ public sealed class FaultTable
         Directory.CreateDirectory(directory);
         File.Delete(JsonPath);
         File.Delete(MarkdownPath);
+
+        // Logs and private stand-ins' data of earlier runs; an hour's margin spares a run still going on.
+        Directory.CreateDirectory(Path.Combine(directory, "logs"));
+        foreach (var old in Directory.GetDirectories(Path.Combine(directory, "logs")).Concat(Directory.GetDirectories(directory, "pacs-*")).Concat(Directory.GetDirectories(directory, "azurite-*")))
+        {
+            if (Directory.GetLastWriteTimeUtc(old) < DateTime.UtcNow.AddHours(-1))
+            {
+                Directory.Delete(old, recursive: true);
+            }
+        }
     }
 
     public string JsonPath => Path.Combine(directory, "results.json");
