@@ -55,7 +55,14 @@ public static class OrchestrationRuntimeServices
         services.AddSingleton(sp => new MessageChannel(
             sp.GetRequiredService<StorageQueueTransport>(),
             new BlobMessageBodyStore(sp.GetRequiredService<BlobServiceClient>().GetBlobContainerClient(ResourceNames.MessageBodiesContainer)),
-            new MessageChannelOptions { CreateQueuesIfMissing = local, VisibilityTimeout = runtime.EventsVisibilityTimeout },
+            new MessageChannelOptions
+            {
+                CreateQueuesIfMissing = local,
+                VisibilityTimeout = runtime.EventsVisibilityTimeout,
+                // Never below 10 ms: a zero setting would spin on an empty queue.
+                MinPollInterval = TimeSpan.FromMilliseconds(Math.Clamp(runtime.EventsMaxPollInterval.TotalMilliseconds, 10, 100)),
+                MaxPollInterval = TimeSpan.FromMilliseconds(Math.Max(runtime.EventsMaxPollInterval.TotalMilliseconds, 10)),
+            },
             sp.GetRequiredService<ILogger<MessageChannel>>()));
         services.AddSingleton(sp => new StorageQueueRelayChannel(sp.GetRequiredService<MessageChannel>(), runtime.EventsQueue));
         services.AddSingleton<IRelayMessageChannel>(sp => sp.GetRequiredService<StorageQueueRelayChannel>());

@@ -15,6 +15,13 @@ public sealed class RuntimeOptions
     /// </summary>
     public TimeSpan EventsVisibilityTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// Standalone mode: longest wait between two polls of an idle events queue (the poll delay doubles from 100 ms up to
+    /// this). Bounds how late a relay's event is seen once things go quiet; host.json's <c>maxPollingInterval</c> is the
+    /// same knob for the Functions host.
+    /// </summary>
+    public TimeSpan EventsMaxPollInterval { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>How often the standalone host sweeps due timers and left-behind outboxes.</summary>
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(2);
 

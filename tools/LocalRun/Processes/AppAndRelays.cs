@@ -124,6 +124,8 @@ internal sealed class AppAndRelays(RepositoryPaths paths, StackEndpoints stack)
         ["DicomWeb__BaseUrl"] = stack.DicomWebBaseUrl.ToString(),
         ["DicomWeb__OrthancRestUrl"] = stack.DicomServiceHttpUrl.ToString(),
         ["Sites__Ids"] = string.Join(',', siteIds),
+        // As quick to see relay events as the relays are to see commands (their channel polls at most every 250 ms here).
+        ["Orchestration__EventsMaxPollInterval"] = "00:00:00.250",
         ["Viewer__StudyUrlTemplate"] = stack.DicomWebBaseUrl + "studies/{StudyInstanceUID}/series",
         ["Auth__Authority"] = stack.AuthIssuer,
         ["Auth__Audience"] = stack.AuthAudience,
