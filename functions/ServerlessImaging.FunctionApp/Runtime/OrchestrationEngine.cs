@@ -24,36 +24,43 @@ public sealed class OrchestrationEngine(
 {
     private const int MaxConflictRetries = 16;
 
+    private readonly PerKeyGate gate = new();
+
     /// <summary>Applies <paramref name="event"/> to the registration; null when it does not exist and <paramref name="create"/> is false.</summary>
     public async Task<EngineResult?> ApplyAsync(string registrationId, OrchestrationEvent @event, bool create, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(@event);
         Transition transition;
-        for (var attempt = 1; ; attempt++)
+        // Load-apply-save takes turns per registration in this process; dispatch (which may run an inline activity
+        // for seconds) happens after the turn is passed on.
+        using (await gate.EnterAsync(registrationId, cancellationToken))
         {
-            var stored = await store.LoadAsync(registrationId, cancellationToken);
-            if (stored is null && !create)
+            for (var attempt = 1; ; attempt++)
             {
-                return null;
-            }
+                var stored = await store.LoadAsync(registrationId, cancellationToken);
+                if (stored is null && !create)
+                {
+                    return null;
+                }
 
-            var state = stored?.State ?? RegistrationState.Create(registrationId);
-            transition = RegistrationOrchestrator.Apply(state, @event, time.GetUtcNow());
-            if (ReferenceEquals(transition.State, state))
-            {
-                // A duplicate: nothing to save or send.
-                return new EngineResult(state, transition.Disposition);
-            }
+                var state = stored?.State ?? RegistrationState.Create(registrationId);
+                transition = RegistrationOrchestrator.Apply(state, @event, time.GetUtcNow());
+                if (ReferenceEquals(transition.State, state))
+                {
+                    // A duplicate: nothing to save or send.
+                    return new EngineResult(state, transition.Disposition);
+                }
 
-            try
-            {
-                await store.SaveAsync(transition.State, transition.Commands, stored?.ETag, cancellationToken);
-                break;
-            }
-            catch (ConcurrencyConflictException) when (attempt < MaxConflictRetries)
-            {
-                logger.LogDebug("Registration {RegistrationId}: ETag conflict, re-applying (attempt {Attempt}).", registrationId, attempt);
-                await Task.Delay(Random.Shared.Next(5, 20 * attempt), cancellationToken);
+                try
+                {
+                    await store.SaveAsync(transition.State, transition.Commands, stored?.ETag, cancellationToken);
+                    break;
+                }
+                catch (ConcurrencyConflictException) when (attempt < MaxConflictRetries)
+                {
+                    logger.LogDebug("Registration {RegistrationId}: ETag conflict, re-applying (attempt {Attempt}).", registrationId, attempt);
+                    await Task.Delay(Random.Shared.Next(5, 20 * attempt), cancellationToken);
+                }
             }
         }
 
