@@ -27,8 +27,9 @@ public sealed class AuditApiTests(LocalStackFixture stack) : IAsyncLifetime
 
     private async Task<JsonElement> SendOkAsync(HttpRequestMessage request, HttpStatusCode expected)
     {
+        var (method, uri) = (request.Method, request.RequestUri);
         var (response, body) = await host.SendAsync(request);
-        Assert.Equal(expected, response.StatusCode);
+        Assert.True(expected == response.StatusCode, $"{method} {uri}: {(int)response.StatusCode}; app errors: {string.Join(" | ", host.Logs.Lines.Where(l => l.StartsWith("Error", StringComparison.Ordinal) || l.StartsWith("Critical", StringComparison.Ordinal)))}");
         return body;
     }
 

@@ -102,7 +102,6 @@ public static class RegistrationEndpoints
 
             var facts = context.Audit();
             facts.PatientKey = patientKeyOf(registration.Patient);
-            facts.RegistrationId = registrationId;
             facts.Detail = "consent given (all four items)" + (request.ExpertiseRequested ? "; expertise requested" : string.Empty);
 
             var meeting = await meetings.GetAsync(meetingId, cancellationToken);
