@@ -127,7 +127,7 @@ public sealed class CosmosAuditTrail : IAuditTrail, IAuditSink
             using var response = await iterator.ReadNextAsync(cancellationToken).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
             {
-                throw new CosmosException($"Querying the audit trail failed ({(int)response.StatusCode}).", response.StatusCode, 0, response.Headers.ActivityId, response.Headers.RequestCharge);
+                throw new CosmosException($"Querying the audit trail failed ({(int)response.StatusCode}/{response.Headers["x-ms-substatus"]})", response.StatusCode, 0, response.Headers.ActivityId, response.Headers.RequestCharge);
             }
 
             using var json = await JsonDocument.ParseAsync(response.Content, cancellationToken: cancellationToken).ConfigureAwait(false);

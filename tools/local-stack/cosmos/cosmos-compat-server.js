@@ -9,7 +9,10 @@
 //      DISTINCT, aggregates and cross-partition queries are executed by the server
 //      itself in one pass (it has one range, so its answer is already complete);
 //   3. a query sent with a partition-key header only sees that partition's items
-//      (the stock server ignores the header).
+//      (the stock server ignores the header);
+//   4. resource ids are written as the real service writes them, base64 with '-' for
+//      '/', so a rid is one URL path segment (the SDK addresses partition-key ranges by
+//      collection rid; a '/' in it made some cross-partition queries fail with 404).
 // Usage: node cosmos-compat-server.js --port 8081 --host 127.0.0.1 --module-dir <node_modules>
 "use strict";
 
@@ -137,6 +140,11 @@ queryModule.default = async (account, req, res, params) => {
   if (partition === undefined) return stockQuery(account, req, res, params);
   return queryPartition.run({ partition }, () => stockQuery(account, req, res, params));
 };
+
+// 4. URL-safe resource ids (all '/' become '-', and back when parsed).
+const ResourceId = lib("account/resource-id").default;
+ResourceId.toBase64String = (buffer) => buffer.toString("base64").replace(/\//g, "-");
+ResourceId.fromBase64String = (s) => Buffer.from(s.replace(/-/g, "/"), "base64");
 
 const { createHttpsServer } = lib("index");
 const server = createHttpsServer().listen(args.port, args.host, () => {
