@@ -244,11 +244,12 @@ internal sealed class RcpScenario(ApiSession api, StackEndpoints stack, Scenario
         }
         while (continuation is not null);
 
-        var table = new Table().AddColumns("time (UTC)", "event", "action", "outcome", "site", "detail");
-        foreach (var r in records.OrderBy(r => r.GetProperty("dateTime").GetDateTimeOffset()))
+        // In the order the API returns the trail (recorded-at, then the registration's sequence), not re-sorted here.
+        var table = new Table().AddColumns("recorded (UTC)", "event", "action", "outcome", "site", "detail");
+        foreach (var r in records)
         {
             table.AddRow(
-                r.GetProperty("dateTime").GetDateTimeOffset().ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture),
+                r.GetProperty("recordedAt").GetDateTimeOffset().ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture),
                 Markup.Escape(r.GetProperty("eventType").GetString() ?? string.Empty),
                 Markup.Escape(r.GetProperty("actionCode").GetString() ?? string.Empty),
                 r.GetProperty("outcome").GetInt32().ToString(CultureInfo.InvariantCulture),
