@@ -32,8 +32,8 @@ internal sealed class RcpScenario(ApiSession api, StackEndpoints stack, Scenario
             site = "CHU Nord",
             capacity = 20,
             defaultFilter = new { modalities = chosen.FilterModalities, date = new { kind = "None" } },
-            onCallRadiologist = new { name = "Dr Radiologue de garde", email = Radiologist },
-            onCallNuclearPhysician = new { name = "Dr Médecin nucléaire de garde", email = NuclearPhysician },
+            onCallRadiologist = new { name = "Claire Roussel", email = Radiologist },
+            onCallNuclearPhysician = new { name = "Marc Aubert", email = NuclearPhysician },
             autoSelect = new { mode = "Manual", maxStudies = 0 },
             retentionDays = 30,
         }, HttpStatusCode.OK, cancellationToken);
@@ -99,8 +99,9 @@ internal sealed class RcpScenario(ApiSession api, StackEndpoints stack, Scenario
 
     private static void Step(string text) => AnsiConsole.MarkupLineInterpolated(System.Globalization.CultureInfo.InvariantCulture, $"\n[bold blue]==[/] {text}");
 
+    // The API gives each kind and their "total"; summing every member would count each near-miss twice.
     private static int NearMissTotal(JsonElement counts) =>
-        counts.ValueKind != JsonValueKind.Object ? 0 : counts.EnumerateObject().Where(p => p.Value.ValueKind == JsonValueKind.Number).Sum(p => p.Value.GetInt32());
+        counts.ValueKind == JsonValueKind.Object && counts.TryGetProperty("total", out var total) ? total.GetInt32() : 0;
 
     private async Task<JsonElement> PollSearchAsync(string statusPath, CancellationToken cancellationToken)
     {

@@ -75,6 +75,11 @@ public enum NearMissKind
     HomonymOtherBirthDate,
     /// <summary>Same names and birth date as <c>of</c>, the other sex.</summary>
     SameBirthDateOtherSex,
+    /// <summary>
+    /// A twin: same birth and usage names, birth date and sex as <c>of</c>, another first name. A broad query on birth
+    /// date and sex returns both, so only strict matching on our side keeps the twin out.
+    /// </summary>
+    TwinOtherFirstName,
 }
 
 /// <summary>How a site wrote the same person's name (identity matching must still find them after normalisation).</summary>

@@ -160,6 +160,14 @@ public static class PopulationBuilder
             Sex = o.Sex == PatientSex.F ? PatientSex.M : PatientSex.F,
             BirthDate = o.BirthDate, HasIns = false, NearMissOf = other, NearMissKind = NearMissKind.SameBirthDateOtherSex,
         });
+        // A twin of the first person (the one run-local registers): the near-miss a PACS answers to the broad query.
+        var first = persons[0];
+        var firstNames = (first.Sex == PatientSex.F ? FrenchNames.FemaleFirst : FrenchNames.MaleFirst).Where(n => n != first.FirstName).ToArray();
+        persons.Add(new Person
+        {
+            BirthName = first.BirthName, UsageName = first.UsageName, FirstName = rng.Pick(firstNames), Sex = first.Sex,
+            BirthDate = first.BirthDate, HasIns = false, NearMissOf = 0, NearMissKind = NearMissKind.TwinOtherFirstName,
+        });
     }
 
     private static IReadOnlyList<string> PlaceAtSites(Person p, IReadOnlyList<string> sites, DeterministicRandom rng)
