@@ -387,6 +387,27 @@ public class RegistrationOrchestratorTests
     }
 
     [Fact]
+    public void A_study_failed_at_every_site_can_be_selected_again_to_retry_it()
+    {
+        var h = new Harness();
+        h.AllSitesAnswer(Fixtures.Study(Uid1));
+        h.Select(Uid1);
+        var attempts = 0;
+        while (h.Study(Uid1).Status == StudyStatus.Retrieving)
+        {
+            var study = h.Study(Uid1);
+            h.Failed(study.SiteId!, study.CurrentCommandId!, FailureReason.StagingFailed);
+            Assert.True(++attempts <= Fixtures.Sites.Length, "each site is tried once");
+        }
+
+        Assert.Equal(StudyStatus.Failed, h.Study(Uid1).Status);
+        h.Select(Uid1);
+        var retry = Assert.Single(h.Commands<RetrieveStudyActivity>());
+        Assert.Equal(Harness.Retrieve(Uid1, attempts + 1), retry.CommandId);
+        Assert.Equal(StudyStatus.Retrieving, h.Study(Uid1).Status);
+    }
+
+    [Fact]
     public void Refresh_queries_every_site_again_and_finds_a_new_study()
     {
         var h = new Harness();
