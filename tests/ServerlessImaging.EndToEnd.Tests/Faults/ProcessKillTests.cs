@@ -27,7 +27,7 @@ public sealed partial class ProcessKillTests(LocalStackFixture stack, FaultTable
         async () =>
         {
             var pacs = SharedRig.Pacs(stack, "chu-nord");
-            await using var slow = new SlowTcpForwarder(pacs.Port, TimeSpan.FromMilliseconds(40));
+            await using var slow = new LoopbackTcpForwarder(pacs.Port, TimeSpan.FromMilliseconds(40));
             var patient = TestPatient.New();
             var study = await patient.AddStudyAsync(pacs, SlowInstances, SlowSize);
             var site = RigSite.ByGet("nord", pacs with { Port = slow.Port }) with { RelaySettings = new() { ["Relay__UploadConcurrency"] = "1" } };
@@ -64,7 +64,7 @@ public sealed partial class ProcessKillTests(LocalStackFixture stack, FaultTable
         {
             var nord = SharedRig.Pacs(stack, "chu-nord");
             var sud = SharedRig.Pacs(stack, "clinique-sud");
-            await using var slow = new SlowTcpForwarder(nord.Port, TimeSpan.FromMilliseconds(40));
+            await using var slow = new LoopbackTcpForwarder(nord.Port, TimeSpan.FromMilliseconds(40));
             var patient = TestPatient.New();
             TestStudy[] studies = [await patient.AddStudyAsync(nord, SlowInstances, SlowSize), await patient.AddStudyAsync(sud, 2)];
             await using var rig = await FaultRig.StartAsync(stack, "app-kill", [RigSite.ByGet("nord", nord with { Port = slow.Port }), RigSite.ByGet("sud", sud)]);

@@ -25,7 +25,7 @@ public sealed class StandInOutageTests(LocalStackFixture stack, FaultTable table
             var scpPort = AppAndRelays.FreeLoopbackPort();
             await using var pacs = PrivatePacs.Create(directory, [("SI_FAULT_EST", scpPort)]);
             await pacs.StartAsync();
-            await using var slow = new SlowTcpForwarder(pacs.Address.Port, TimeSpan.FromMilliseconds(60));
+            await using var slow = new LoopbackTcpForwarder(pacs.Address.Port, TimeSpan.FromMilliseconds(60));
             var nord = SharedRig.Pacs(stack, "chu-nord");
             var patient = TestPatient.New();
             TestStudy[] studies = [await patient.AddStudyAsync(pacs.Address, 3), await patient.AddStudyAsync(nord, 2)];
@@ -64,7 +64,7 @@ public sealed class StandInOutageTests(LocalStackFixture stack, FaultTable table
             await azurite.StartAsync();
             var nord = SharedRig.Pacs(stack, "chu-nord");
             var sud = SharedRig.Pacs(stack, "clinique-sud");
-            await using var slow = new SlowTcpForwarder(nord.Port, TimeSpan.FromMilliseconds(40));
+            await using var slow = new LoopbackTcpForwarder(nord.Port, TimeSpan.FromMilliseconds(40));
             var patient = TestPatient.New();
             var quick = await patient.AddStudyAsync(sud, 2);
             var large = await patient.AddStudyAsync(nord, 16, 128);

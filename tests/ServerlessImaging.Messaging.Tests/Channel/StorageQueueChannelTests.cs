@@ -4,6 +4,7 @@ using ServerlessImaging.Messaging.Channel;
 using ServerlessImaging.Messaging.Deduplication;
 using ServerlessImaging.Messaging.Tests.Support;
 using ServerlessImaging.Messaging.Transport;
+using ServerlessImaging.Testing.Network;
 using ServerlessImaging.Testing.Stack;
 
 namespace ServerlessImaging.Messaging.Tests.Channel;
@@ -180,7 +181,7 @@ public sealed class StorageQueueChannelTests(LocalStackFixture stack)
     [Fact]
     public async Task A_listener_rides_out_an_unreachable_queue_service_and_receives_once_it_is_back()
     {
-        var port = TcpForwarder.FreePort();
+        var port = LoopbackTcpForwarder.FreePort();
         var azurite = stack.Endpoints.Storage;
         var viaProxy = $"DefaultEndpointsProtocol=http;AccountName={azurite.AccountName};AccountKey={azurite.AccountKey};QueueEndpoint=http://127.0.0.1:{port}/{azurite.AccountName};BlobEndpoint={azurite.BlobEndpoint};";
         var options = new MessageChannelOptions { ReconnectBaseDelay = TimeSpan.FromMilliseconds(100), ReconnectMaxDelay = TimeSpan.FromMilliseconds(500) };
@@ -203,7 +204,7 @@ public sealed class StorageQueueChannelTests(LocalStackFixture stack)
 
         await Task.Delay(1500);
         Assert.False(listening.IsCompleted);
-        await using (TcpForwarder.Start(port, azurite.QueueEndpoint.Port))
+        await using (new LoopbackTcpForwarder(azurite.QueueEndpoint.Port, listenPort: port))
         {
             var received = await listening;
             Assert.Equal(sent.MessageId, received.Envelope.MessageId);
@@ -214,7 +215,7 @@ public sealed class StorageQueueChannelTests(LocalStackFixture stack)
     [Fact]
     public async Task Sending_to_an_unreachable_queue_service_fails_after_the_configured_attempts()
     {
-        var port = TcpForwarder.FreePort();
+        var port = LoopbackTcpForwarder.FreePort();
         var transport = new StorageQueueTransport($"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={stack.Endpoints.Storage.AccountKey};QueueEndpoint=http://127.0.0.1:{port}/devstoreaccount1;");
         var channel = new MessageChannel(transport, null, new MessageChannelOptions { SendAttempts = 2, ReconnectBaseDelay = TimeSpan.FromMilliseconds(50) });
 

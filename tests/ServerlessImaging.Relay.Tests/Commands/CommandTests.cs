@@ -211,7 +211,7 @@ public sealed class CommandTests(LocalStackFixture stack)
     {
         var study = await TestStudy.CreateAndLoadAsync(stack, "chu-nord", series: 1, instancesPerSeries: 40);
         // Staging reached through a slow forwarder, one upload at a time: the retrieval is certainly still running when cancelled.
-        await using var slowStaging = new SlowTcpForwarder(stack.Endpoints.Storage.BlobEndpoint.Port, TimeSpan.FromMilliseconds(30));
+        await using var slowStaging = new LoopbackTcpForwarder(stack.Endpoints.Storage.BlobEndpoint.Port, TimeSpan.FromMilliseconds(30));
         await using var relay = new RelayUnderTest(stack, "chu-nord", "Get", tweak: s => s["Relay:UploadConcurrency"] = "1");
         await relay.StartAsync();
         var credential = relay.Credential(DateTimeOffset.UtcNow.AddMinutes(30));
