@@ -51,8 +51,13 @@ public sealed record FoundSeries(
     string? SeriesDescription,
     int? NumberOfInstances);
 
-/// <summary>Progress of a <see cref="RetrieveStudyCommand"/>; sent now and then, may arrive out of order.</summary>
-public sealed record RetrievalProgress(string StudyInstanceUid, int InstancesDone, int InstancesTotal, long BytesDone) : RelayEvent;
+/// <summary>
+/// Progress of a <see cref="RetrieveStudyCommand"/>; sent now and then, may arrive out of order. <see cref="Staged"/>
+/// lists the instances staged since the previous progress event of the same run, so the cloud side can store them
+/// while the retrieval goes on (optional: older relays omit it, and the <see cref="RetrievalCompleted"/> manifest
+/// always lists the whole study).
+/// </summary>
+public sealed record RetrievalProgress(string StudyInstanceUid, int InstancesDone, int InstancesTotal, long BytesDone, IReadOnlyList<StagedInstance>? Staged = null) : RelayEvent;
 
 /// <summary>
 /// A <see cref="RetrieveStudyCommand"/> finished: every instance is in staging. The AE titles say, for the audit

@@ -70,6 +70,33 @@ public sealed class StoreStudyActivityRunner(
         return new StoreStudyCompleted(command.CommandId + "/completed", time.GetUtcNow(), command.CommandId, command.StudyInstanceUid, command.Manifest.Count, missing.Count, command.Manifest.Count - absent);
     }
 
+    /// <summary>
+    /// Stores instances staged while their retrieval goes on. Never fails the study and never throws but for
+    /// cancellation: anything not stored here (refused, staging or DICOM service unavailable, blobs already removed by
+    /// a deletion or a completed store) is sent, or failed with its reason, by the study's StoreStudy activity, which
+    /// checks the DICOM service first. So a late re-dispatch from the outbox does no harm either.
+    /// </summary>
+    public async Task StoreStagedAsync(StoreStagedInstancesActivity command, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        var stored = 0;
+        try
+        {
+            foreach (var batch in command.Instances.Chunk(Math.Max(1, options.StoreBatchSize)))
+            {
+                var result = await dicom.StoreAsync([.. batch.Select(instance => Opener(command.StagingPrefix, instance))], cancellationToken);
+                stored += result.Stored + result.AlreadyPresent;
+            }
+
+            logger.LogDebug("Registration {RegistrationId}: {Stored} of {Count} staged instance(s) stored during the retrieval.", command.RegistrationId, stored, command.Instances.Count);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // The exception type only: messages may quote a service. The final StoreStudy covers what is missing.
+            logger.LogWarning("Registration {RegistrationId}: storing {Count} staged instance(s) during the retrieval stopped after {Stored} ({Error}); the study's store will send the rest.", command.RegistrationId, command.Instances.Count, stored, ex.GetType().Name);
+        }
+    }
+
     private StoreStudyFailed Failed(StoreStudyActivity command, string safeMessage)
     {
         logger.LogWarning("Registration {RegistrationId}: store failed: {Reason}", command.RegistrationId, safeMessage);

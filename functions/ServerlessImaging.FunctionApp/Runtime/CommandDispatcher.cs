@@ -10,6 +10,7 @@ namespace ServerlessImaging.FunctionApp.Runtime;
 /// Carries one outbox command out: relay commands become envelopes on the site's queue (message id = command id, so
 /// relays deduplicate), timers go to the timer store, activities run here. Returns the event an inline activity
 /// produced (StoreStudy, DeleteStudy, PurgeStudies, SendExpertiseEmail report their outcome), for the engine to apply.
+/// StoreStagedInstances (the store overlapping a retrieval) reports nothing: the study's StoreStudy settles it.
 /// </summary>
 public sealed class CommandDispatcher(
     IRelayMessageChannel relay,
@@ -50,6 +51,9 @@ public sealed class CommandDispatcher(
                 return null;
             case StoreStudyActivity storeStudy:
                 return await store.RunAsync(storeStudy, cancellationToken);
+            case StoreStagedInstancesActivity storeStaged:
+                await store.StoreStagedAsync(storeStaged, cancellationToken);
+                return null;
             case DeleteStudyActivity delete:
                 return await removal.DeleteAsync(delete, cancellationToken);
             case PurgeStudiesActivity purge:

@@ -23,6 +23,9 @@ public static class CommandIds
     /// <summary>Store activity after retrieval attempt <paramref name="attempt"/>.</summary>
     public static string Store(string registrationId, string studyInstanceUid, int attempt) => Invariant($"{registrationId}/store/{studyInstanceUid}/a{attempt}");
 
+    /// <summary>Store of staged instances while retrieval attempt <paramref name="attempt"/> runs, decided at state version <paramref name="version"/>.</summary>
+    public static string StoreStaged(string registrationId, string studyInstanceUid, int attempt, long version) => Invariant($"{registrationId}/store/{studyInstanceUid}/a{attempt}/staged/v{version}");
+
     /// <summary>Delete activity of a study after retrieval attempt <paramref name="attempt"/>.</summary>
     public static string Delete(string registrationId, string studyInstanceUid, int attempt) => Invariant($"{registrationId}/delete/{studyInstanceUid}/a{attempt}");
 

@@ -15,6 +15,7 @@ namespace ServerlessImaging.Orchestration.Orchestrator;
 [JsonDerivedType(typeof(RetrieveStudyActivity), "RetrieveStudy")]
 [JsonDerivedType(typeof(CancelRelayCommand), "CancelRelayCommand")]
 [JsonDerivedType(typeof(StoreStudyActivity), "StoreStudy")]
+[JsonDerivedType(typeof(StoreStagedInstancesActivity), "StoreStagedInstances")]
 [JsonDerivedType(typeof(DeleteStudyActivity), "DeleteStudy")]
 [JsonDerivedType(typeof(PurgeStudiesActivity), "PurgeStudies")]
 [JsonDerivedType(typeof(SendExpertiseEmailActivity), "SendExpertiseEmail")]
@@ -39,6 +40,14 @@ public sealed record CancelRelayCommand(string CommandId, string RegistrationId,
 
 /// <summary>Store staged instances into the DICOM service (STOW-RS), verifying sizes and SHA-256 against the manifest.</summary>
 public sealed record StoreStudyActivity(string CommandId, string RegistrationId, string StudyInstanceUid, string StagingPrefix, IReadOnlyList<StagedInstance> Manifest)
+    : OrchestrationCommand(CommandId, RegistrationId);
+
+/// <summary>
+/// Store instances the relay reported staged while its retrieval goes on (STOW-RS, sizes and SHA-256 checked), so the
+/// store overlaps the transfer. Best effort and result-less: whatever it does not store, the study's
+/// <see cref="StoreStudyActivity"/> (which checks the DICOM service first) sends after the retrieval completed.
+/// </summary>
+public sealed record StoreStagedInstancesActivity(string CommandId, string RegistrationId, string StudyInstanceUid, string StagingPrefix, IReadOnlyList<StagedInstance> Instances)
     : OrchestrationCommand(CommandId, RegistrationId);
 
 /// <summary>Delete one study from the DICOM service and its staging blobs (idempotent: absent is fine).</summary>

@@ -474,9 +474,17 @@ public static class RegistrationOrchestrator
             return EventDisposition.Ignored(DispositionReason.Stale, "Progress of a retrieval that is no longer in flight.");
         }
 
+        // Instances already staged are stored now, overlapping the rest of the transfer (an older event's list is as
+        // good as a newer one's: the lists are disjoint).
+        var staged = e.Staged ?? [];
+        if (staged.Count > 0)
+        {
+            step.Emit(new StoreStagedInstancesActivity(CommandIds.StoreStaged(step.RegistrationId, study.StudyInstanceUid, study.Attempt, step.State.Version), step.RegistrationId, study.StudyInstanceUid, CommandIds.StagingPrefix(step.RegistrationId, study.StudyInstanceUid), staged));
+        }
+
         if (e.InstancesDone < study.InstancesDone || (e.InstancesDone == study.InstancesDone && e.BytesDone <= study.BytesDone))
         {
-            return EventDisposition.Ignored(DispositionReason.OutOfOrder, "Older than the progress already known.");
+            return staged.Count > 0 ? EventDisposition.Applied : EventDisposition.Ignored(DispositionReason.OutOfOrder, "Older than the progress already known.");
         }
 
         step.PutStudy(study with { InstancesDone = e.InstancesDone, InstancesTotal = Math.Max(e.InstancesTotal, e.InstancesDone), BytesDone = e.BytesDone });

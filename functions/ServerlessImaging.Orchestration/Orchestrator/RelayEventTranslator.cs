@@ -16,7 +16,7 @@ public static class RelayEventTranslator
         return envelope.Body switch
         {
             StudiesFound found => new StudiesFoundAtSite(envelope.MessageId, receivedAt, envelope.SiteId, commandId, found.Studies),
-            RetrievalProgress progress => new RetrievalProgressed(envelope.MessageId, receivedAt, envelope.SiteId, commandId, progress.StudyInstanceUid, progress.InstancesDone, progress.InstancesTotal, progress.BytesDone),
+            RetrievalProgress progress => new RetrievalProgressed(envelope.MessageId, receivedAt, envelope.SiteId, commandId, progress.StudyInstanceUid, progress.InstancesDone, progress.InstancesTotal, progress.BytesDone, progress.Staged),
             RetrievalCompleted completed => new RetrievalFinished(envelope.MessageId, receivedAt, envelope.SiteId, commandId, completed.StudyInstanceUid, completed.Manifest, completed.SourceAeTitle, completed.DestinationAeTitle),
             CommandFailed failed => new RelayCommandFailed(envelope.MessageId, receivedAt, envelope.SiteId, commandId, failed.Reason, failed.SafeMessage),
             Heartbeat heartbeat => new SiteHeartbeat(envelope.MessageId, receivedAt, envelope.SiteId, heartbeat.PacsEcho == PacsEchoStatus.Ok),

@@ -215,22 +215,26 @@ public sealed class CommandProcessor : BackgroundService
     private async Task RetrieveAsync(MessageEnvelope envelope, RetrieveStudyCommand command, CancellationToken cancellationToken)
     {
         var interval = TimeSpan.FromMilliseconds(_options.ProgressIntervalMilliseconds);
-        RetrievalStatus? latest = null;
-        RetrievalStatus? sent = null;
+        var report = new RetrievalProgressReport(command.StudyInstanceUid, _options.StagedReportBatchSize);
         var sequence = 0;
         using var stopProgress = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var progress = Task.Run(async () =>
         {
-            using var timer = new PeriodicTimer(interval);
+            // Ticks often so a full batch of staged instances leaves at once; counts alone wait for the interval.
+            using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(Math.Min(100, interval.TotalMilliseconds)));
+            var lastSent = Stopwatch.GetTimestamp();
             try
             {
                 while (await timer.WaitForNextTickAsync(stopProgress.Token))
                 {
-                    var now = Volatile.Read(ref latest);
-                    if (now is not null && now != sent)
+                    while (report.Next(Stopwatch.GetElapsedTime(lastSent) >= interval) is { } next)
                     {
-                        sent = now;
-                        await _events.PublishAsync(envelope, new RetrievalProgress(command.StudyInstanceUid, now.InstancesDone, now.InstancesTotal, now.BytesDone), $"progress/{++sequence}", stopProgress.Token);
+                        lastSent = Stopwatch.GetTimestamp();
+                        await _events.PublishAsync(envelope, next, $"progress/{++sequence}", stopProgress.Token);
+                        if (report.Waiting < Math.Max(1, _options.StagedReportBatchSize))
+                        {
+                            break;
+                        }
                     }
                 }
             }
@@ -239,7 +243,7 @@ public sealed class CommandProcessor : BackgroundService
             }
             catch (Exception ex)
             {
-                // Progress is advisory; the completion or failure event is what counts.
+                // Progress is advisory; the completion or failure event is what counts (its manifest lists every instance).
                 _logger.LogWarning("Progress event of {MessageId} not sent: {Error}", envelope.MessageId, ex.GetType().Name);
             }
         }, CancellationToken.None);
@@ -247,7 +251,7 @@ public sealed class CommandProcessor : BackgroundService
         RetrievalCompleted completed;
         try
         {
-            completed = await _retrievals.RunAsync(envelope.MessageId, command, s => Volatile.Write(ref latest, s), cancellationToken);
+            completed = await _retrievals.RunAsync(envelope.MessageId, command, report.Update, report.Staged, cancellationToken);
         }
         finally
         {

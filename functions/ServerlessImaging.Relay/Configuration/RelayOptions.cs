@@ -42,6 +42,13 @@ public sealed class RelayOptions
 
     /// <summary>Least interval between two progress events of one retrieval, in milliseconds.</summary>
     public int ProgressIntervalMilliseconds { get; set; } = 2000;
+
+    /// <summary>
+    /// A progress event goes out as soon as this many newly staged instances wait to be reported (besides every
+    /// <see cref="ProgressIntervalMilliseconds"/>), listing them so the cloud stores them while the retrieval goes on.
+    /// 0 reports no staged instances: the cloud then stores the study only after the retrieval completed.
+    /// </summary>
+    public int StagedReportBatchSize { get; set; } = 10;
 }
 
 /// <summary>Queue channel settings: a connection string (local, Azurite) or service URIs with an Entra ID credential.</summary>

@@ -150,6 +150,11 @@ public static class RelayOptionsValidator
             problems.Add("Relay:HeartbeatSeconds must be 1-3600.");
         }
 
+        if (options.StagedReportBatchSize is < 0 or > 100)
+        {
+            problems.Add("Relay:StagedReportBatchSize must be 0-100 (0: no staged instances in progress events).");
+        }
+
         if (options.ProgressIntervalMilliseconds is < 100 or > 600_000)
         {
             problems.Add("Relay:ProgressIntervalMilliseconds must be 100-600000.");

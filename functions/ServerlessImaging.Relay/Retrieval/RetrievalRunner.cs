@@ -71,8 +71,11 @@ public sealed class RetrievalRunner
         _moveDestination = moveDestination;
     }
 
-    /// <summary>Runs the retrieval; <paramref name="status"/> is updated as it goes (read it for progress events).</summary>
-    public async Task<RetrievalCompleted> RunAsync(string commandId, RetrieveStudyCommand command, Action<RetrievalStatus> status, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs the retrieval; <paramref name="status"/> is updated as it goes (read it for progress events) and
+    /// <paramref name="staged"/>, when given, hears of each instance as soon as its upload to staging completed.
+    /// </summary>
+    public async Task<RetrievalCompleted> RunAsync(string commandId, RetrieveStudyCommand command, Action<RetrievalStatus> status, Action<StagedInstance>? staged, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(command);
         var target = OpenTarget(command);
@@ -93,7 +96,7 @@ public sealed class RetrievalRunner
         if (missing.Count > 0)
         {
             // The sink accepts every instance of the study (series-level fetches bring staged ones again) and drops those staged.
-            await using var sink = new StagingSink(target, seriesBySop, before.Keys.ToHashSet(StringComparer.Ordinal), _budget, _options.UploadConcurrency, _metrics, cancellationToken);
+            await using var sink = new StagingSink(target, seriesBySop, before.Keys.ToHashSet(StringComparer.Ordinal), _budget, _options.UploadConcurrency, _metrics, staged, cancellationToken);
             using var registration = _moveDestination?.Register(sink);
             using var progressTimer = new PeriodicTimer(TimeSpan.FromMilliseconds(Math.Max(100, _options.ProgressIntervalMilliseconds / 4)), _time);
             var reporting = ReportWhileRunningAsync(progressTimer, sink, before.Count, expected.Count, bytesBefore, status);

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Threading.Channels;
+using ServerlessImaging.Contracts.Messages;
 using ServerlessImaging.Dicom.Networking.Dimse;
 using ServerlessImaging.Dicom.Networking.Storage;
 using ServerlessImaging.Relay.Diagnostics;
@@ -13,6 +14,7 @@ namespace ServerlessImaging.Relay.Retrieval;
 /// each expected, not-yet-staged instance is written as Part 10 (meta + data set as received), hashed while it
 /// arrives, and handed to upload workers as soon as it is complete, so uploads run while the transfer goes on.
 /// Unexpected instances are refused; instances already staged are received and dropped (duplicates ignored).
+/// Each upload that completes is announced (<c>onStaged</c>), so the cloud can store it before the retrieval ends.
 /// </summary>
 internal sealed class StagingSink : IInstanceSink, IAsyncDisposable
 {
@@ -25,13 +27,15 @@ internal sealed class StagingSink : IInstanceSink, IAsyncDisposable
     private readonly Channel<PendingInstance> _uploads;
     private readonly CancellationTokenSource _abort;
     private readonly Task[] _workers;
+    private readonly Action<StagedInstance>? _onStaged;
     private Exception? _failure;
     private int _uploaded;
     private int _duplicates;
     private long _bytesUploaded;
 
-    public StagingSink(StagingTarget target, IReadOnlyDictionary<string, string> seriesBySop, IReadOnlySet<string> alreadyStaged, SpoolBudget budget, int uploadConcurrency, RelayMetrics metrics, CancellationToken cancellationToken)
+    public StagingSink(StagingTarget target, IReadOnlyDictionary<string, string> seriesBySop, IReadOnlySet<string> alreadyStaged, SpoolBudget budget, int uploadConcurrency, RelayMetrics metrics, Action<StagedInstance>? onStaged, CancellationToken cancellationToken)
     {
+        _onStaged = onStaged;
         _target = target;
         _seriesBySop = seriesBySop;
         _alreadyStaged = alreadyStaged;
@@ -129,6 +133,7 @@ internal sealed class StagingSink : IInstanceSink, IAsyncDisposable
                         Interlocked.Increment(ref _uploaded);
                         Interlocked.Add(ref _bytesUploaded, pending.Length);
                         _metrics.InstanceStaged(pending.Length);
+                        _onStaged?.Invoke(new StagedInstance(pending.SeriesInstanceUid, pending.SopInstanceUid, _target.BlobNameOf(pending.SopInstanceUid), pending.Length, pending.Sha256));
                     }
                     else
                     {

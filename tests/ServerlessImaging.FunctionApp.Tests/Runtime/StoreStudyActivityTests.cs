@@ -50,6 +50,46 @@ public sealed class StoreStudyActivityTests(LocalStackFixture stack)
         Assert.Contains("missing", gone.SafeMessage, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Instances_stored_during_the_retrieval_are_not_sent_again_by_the_study_store()
+    {
+        await using var runtime = await RuntimeHarness.StartAsync(new RuntimeSettings(stack.Endpoints, ["s1"]), withWorkers: false);
+        var runner = runtime.Get<StoreStudyActivityRunner>();
+        var (command, sops) = await StageAsync(count: 3, corruptSha: false);
+        var early = new StoreStagedInstancesActivity(CommandIds.StoreStaged(command.RegistrationId, command.StudyInstanceUid, 1, 7), command.RegistrationId, command.StudyInstanceUid, command.StagingPrefix, [command.Manifest[0], command.Manifest[1]]);
+
+        await runner.StoreStagedAsync(early, CancellationToken.None);
+
+        Assert.Equal(sops.Take(2).Order(StringComparer.Ordinal), await Scenario.StoredInstancesAsync(stack.Endpoints, command.StudyInstanceUid));
+        Assert.Equal(3, (await Scenario.StagedBlobsAsync(stack.Endpoints, command.RegistrationId)).Count); // staging is the final store's to clean
+        var completed = Assert.IsType<StoreStudyCompleted>(await runner.RunAsync(command, CancellationToken.None));
+        Assert.Equal((3, 1), (completed.InstancesStored, completed.InstancesSent));
+        Assert.Equal(sops.Order(StringComparer.Ordinal), await Scenario.StoredInstancesAsync(stack.Endpoints, command.StudyInstanceUid));
+    }
+
+    [Fact]
+    public async Task Storing_during_the_retrieval_never_fails_the_study_and_stores_nothing_it_cannot_verify()
+    {
+        await using var runtime = await RuntimeHarness.StartAsync(new RuntimeSettings(stack.Endpoints, ["s1"]), withWorkers: false);
+        var runner = runtime.Get<StoreStudyActivityRunner>();
+        var (corrupt, _) = await StageAsync(count: 1, corruptSha: true);
+        var (removed, _) = await StageAsync(count: 1, corruptSha: false);
+        await new BlobServiceClient(stack.Endpoints.Storage.ConnectionString).GetBlobContainerClient(ResourceNames.StagingContainer)
+            .GetBlobClient(removed.Manifest[0].BlobName).DeleteAsync(); // as after a deletion or a completed store
+
+        // Neither throws: a wrong hash aborts the STOW-RS part, a missing blob stops before sending.
+        await runner.StoreStagedAsync(Staged(corrupt), CancellationToken.None);
+        await runner.StoreStagedAsync(Staged(removed), CancellationToken.None);
+
+        Assert.Empty(await Scenario.StoredInstancesAsync(stack.Endpoints, corrupt.StudyInstanceUid));
+        Assert.Empty(await Scenario.StoredInstancesAsync(stack.Endpoints, removed.StudyInstanceUid));
+        // The study's own store still reports the mismatch as the study's failure.
+        Assert.Contains("SHA-256", Assert.IsType<StoreStudyFailed>(await runner.RunAsync(corrupt, CancellationToken.None)).SafeMessage, StringComparison.Ordinal);
+
+        static StoreStagedInstancesActivity Staged(StoreStudyActivity study) =>
+            new(CommandIds.StoreStaged(study.RegistrationId, study.StudyInstanceUid, 1, 3), study.RegistrationId, study.StudyInstanceUid, study.StagingPrefix, study.Manifest);
+    }
+
     private async Task<(StoreStudyActivity Command, List<string> Sops)> StageAsync(int count, bool corruptSha)
     {
         var registrationId = Scenario.NewRegistrationId();

@@ -22,7 +22,7 @@ public class MessageCodecTests
         { "EchoResult", new EchoResult(PacsEchoStatus.Ok, 3.5) },
         { "StudiesFound", new StudiesFound([new FoundStudy(Patient, "1.2.3.4", new DateOnly(2025, 1, 10), "TDM THORAX", ["CT", "SR"], 3, 250)]) },
         { "SeriesListed", new SeriesListed("1.2.3.4", [new FoundSeries("1.2.3.4.5", "CT", 2, "AXIAL", 120)]) },
-        { "RetrievalProgress", new RetrievalProgress("1.2.3.4", 40, 120, 20_971_520) },
+        { "RetrievalProgress", new RetrievalProgress("1.2.3.4", 40, 120, 20_971_520, [new StagedInstance("1.2.3.4.1", "1.2.3.4.1.7", "reg-1/1.2.3.4/1.2.3.4.1.7.dcm", 524_288, new string('a', 64))]) },
         { "RetrievalCompleted", new RetrievalCompleted("1.2.3.4", [new StagedInstance("1.2.3.4.5", "1.2.3.4.5.6", "reg-1/1.2.3.4/1.dcm", 524_288, new string('0', 64))], "CHUNORD", "SI_RELAY") },
         { "CommandFailed", new CommandFailed("RetrieveStudy", FailureReason.StudyNotFound, "C-MOVE returned 0xA801.") },
         { "Heartbeat", new Heartbeat("1.0.0", SentAt, PacsEchoStatus.Failed, SentAt.AddMinutes(-1)) },
@@ -56,6 +56,14 @@ public class MessageCodecTests
         const string json = """{"messageId":"m","type":"RetrievalCompleted","correlationId":"reg-1","causationId":"cmd-1","siteId":"chu-nord","sentAt":"2025-03-03T09:00:00+00:00","schemaVersion":1,"body":{"studyInstanceUid":"1.2.3","manifest":[]}}""";
         var completed = Assert.IsType<RetrievalCompleted>(MessageCodec.Deserialize(Encoding.UTF8.GetBytes(json)).Body);
         Assert.Equal(("1.2.3", null, null), (completed.StudyInstanceUid, completed.SourceAeTitle, completed.DestinationAeTitle));
+    }
+
+    [Fact]
+    public void A_progress_event_without_a_staged_list_from_an_older_relay_is_still_read()
+    {
+        const string json = """{"messageId":"m","type":"RetrievalProgress","correlationId":"reg-1","causationId":"cmd-1","siteId":"chu-nord","sentAt":"2025-03-03T09:00:00+00:00","schemaVersion":1,"body":{"studyInstanceUid":"1.2.3","instancesDone":4,"instancesTotal":9,"bytesDone":1024}}""";
+        var progress = Assert.IsType<RetrievalProgress>(MessageCodec.Deserialize(Encoding.UTF8.GetBytes(json)).Body);
+        Assert.Equal(("1.2.3", 4, 9, 1024L, (IReadOnlyList<StagedInstance>?)null), (progress.StudyInstanceUid, progress.InstancesDone, progress.InstancesTotal, progress.BytesDone, progress.Staged));
     }
 
     [Fact]

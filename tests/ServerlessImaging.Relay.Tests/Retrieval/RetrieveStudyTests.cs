@@ -1,5 +1,7 @@
 using ServerlessImaging.Contracts.Messages;
+using ServerlessImaging.Relay.Retrieval;
 using ServerlessImaging.Relay.Tests.Support;
+using ServerlessImaging.Testing.Network;
 using ServerlessImaging.Testing.Stack;
 
 namespace ServerlessImaging.Relay.Tests.Retrieval;
@@ -64,6 +66,35 @@ public sealed class RetrieveStudyTests(LocalStackFixture stack)
 
         var progress = relay.Events.Where(e => e.CausationId == again.MessageId).Select(e => e.Body).OfType<RetrievalProgress>().ToList();
         Assert.All(progress, p => Assert.Equal(study.SeriesBySop.Count, p.InstancesTotal));
+    }
+
+    [Fact]
+    public async Task Progress_events_list_each_staged_instance_once_in_batches_while_the_retrieval_runs()
+    {
+        var study = await TestStudy.CreateAndLoadAsync(stack, "chu-nord", series: 2, instancesPerSeries: 6);
+        // Staging through a slow forwarder, one upload at a time, so the batches go out while the transfer runs; the
+        // progress interval is long, so only a full batch (3) sends an event.
+        await using var slowStaging = new LoopbackTcpForwarder(stack.Endpoints.Storage.BlobEndpoint.Port, TimeSpan.FromMilliseconds(20));
+        await using var relay = new RelayUnderTest(stack, "chu-nord", "Get", tweak: s =>
+        {
+            s["Relay:UploadConcurrency"] = "1";
+            s["Relay:StagedReportBatchSize"] = "3";
+            s["Relay:ProgressIntervalMilliseconds"] = "600000";
+        });
+        await relay.StartAsync();
+        var credential = relay.Credential(DateTimeOffset.UtcNow.AddMinutes(30));
+        var command = relay.Command(relay.Retrieve(study.StudyInstanceUid, "reg-p/s", credential with { SasUrl = new UriBuilder(credential.SasUrl) { Port = slowStaging.Port }.Uri }));
+        await relay.SendAsync(command);
+        var completed = await relay.AnswerAsync<RetrievalCompleted>(command);
+
+        var lists = relay.Events.Where(e => e.CausationId == command.MessageId).Select(e => e.Body).OfType<RetrievalProgress>()
+            .Select(p => p.Staged).OfType<IReadOnlyList<StagedInstance>>().ToList();
+        Assert.True(lists.Count >= 2, $"expected staged batches during the retrieval, saw {lists.Count}");
+        Assert.All(lists, list => Assert.InRange(list.Count, 3, RetrievalProgressReport.MaxStagedPerEvent));
+        var listed = lists.SelectMany(l => l).ToList();
+        Assert.Equal(listed.Count, listed.Select(i => i.SopInstanceUid).Distinct(StringComparer.Ordinal).Count());
+        var bySop = completed.Manifest.ToDictionary(m => m.SopInstanceUid, StringComparer.Ordinal);
+        Assert.All(listed, i => Assert.Equal(bySop[i.SopInstanceUid], i)); // blob name, size, SHA-256 and series as the completion says
     }
 
     [Fact]
