@@ -5,7 +5,8 @@ namespace ServerlessImaging.Dicom.Web.Stow;
 
 /// <summary>
 /// The STOW-RS request body: <c>multipart/related; type="application/dicom"</c> written part by part
-/// while the request is being sent, each instance opened only when its turn comes.
+/// while the request is being sent. Instance n + 1 is opened while instance n streams, so a remote source's round
+/// trip (a blob download) overlaps the upload instead of stalling it; at most two are open at once.
 /// </summary>
 public sealed class StowContent : HttpContent
 {
@@ -36,15 +37,45 @@ public sealed class StowContent : HttpContent
     protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
     {
         var writer = new MultipartWriter(stream, _boundary);
-        foreach (var instance in _instances)
+        var opening = _instances[0].OpenAsync(cancellationToken).AsTask();
+        for (var i = 0; i < _instances.Count; i++)
         {
-            var content = await instance.OpenAsync(cancellationToken).ConfigureAwait(false);
-            await using (content.ConfigureAwait(false))
+            var content = await opening.ConfigureAwait(false);
+            var ahead = i + 1 < _instances.Count ? _instances[i + 1].OpenAsync(cancellationToken).AsTask() : null;
+            try
             {
-                await writer.WritePartAsync(DicomMediaType, content, cancellationToken).ConfigureAwait(false);
+                await using (content.ConfigureAwait(false))
+                {
+                    await writer.WritePartAsync(DicomMediaType, content, cancellationToken).ConfigureAwait(false);
+                }
             }
+            catch
+            {
+                await CloseUnusedAsync(ahead).ConfigureAwait(false);
+                throw;
+            }
+
+            opening = ahead ?? opening;
         }
         await writer.CompleteAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    // The request failed while the next instance was being opened: close it, and leave its own failure unobserved on
+    // purpose (the request's failure is the one to report).
+    private static async Task CloseUnusedAsync(Task<Stream>? opening)
+    {
+        if (opening is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await (await opening.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+        }
     }
 
     protected override bool TryComputeLength(out long length)

@@ -11,6 +11,9 @@ namespace ServerlessImaging.EndToEndBench.Transfer;
 internal sealed record TransferRound(int Round, string FirstSide, TimeSpan Ours, TimeSpan OursToCandidates, TimeSpan OursToRetrieved, TimeSpan Baseline)
 {
     public double Ratio => Ours / Baseline;
+
+    /// <summary>Ours from the complete candidate list (selection is automatic) to every study available: the transfer alone, as the baseline does no search.</summary>
+    public TimeSpan OursAfterCandidates => Ours - OursToCandidates;
 }
 
 /// <summary>
