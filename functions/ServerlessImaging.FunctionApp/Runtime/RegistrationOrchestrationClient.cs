@@ -35,6 +35,8 @@ public sealed class RegistrationOrchestrationClient(
         {
             FindTimeout = options.FindTimeout ?? settings.FindTimeout,
             UnreachableRetryInterval = options.UnreachableRetryInterval ?? settings.UnreachableRetryInterval,
+            RetrievalRetryInterval = options.RetrievalRetryInterval ?? settings.RetrievalRetryInterval,
+            MaxRetrievalRounds = options.MaxRetrievalRounds ?? settings.MaxRetrievalRounds,
         };
         var plan = RegistrationPlan.Create(registration, meeting, options.SiteIds, patientKeyOf(registration.Patient), settings);
         var result = await engine.ApplyAsync(registration.Id, new RegistrationStarted(registration.Id + "/start", time.GetUtcNow(), plan), create: true, cancellationToken);

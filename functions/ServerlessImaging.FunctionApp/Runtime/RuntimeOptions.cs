@@ -39,4 +39,10 @@ public sealed class RuntimeOptions
 
     /// <summary>Optional override of the delay between bursts of an unreachable site.</summary>
     public TimeSpan? UnreachableRetryInterval { get; set; }
+
+    /// <summary>Optional override of the delay before a study that failed transiently at every site holding it is tried again.</summary>
+    public TimeSpan? RetrievalRetryInterval { get; set; }
+
+    /// <summary>Optional override of the rounds over the sites holding a study, the first included (1: no automatic retry).</summary>
+    public int? MaxRetrievalRounds { get; set; }
 }

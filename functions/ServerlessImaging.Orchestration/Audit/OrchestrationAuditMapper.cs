@@ -103,7 +103,7 @@ public static class OrchestrationAuditMapper
             => (AuditEventIds.Query, AuditActionCodes.Execute),
         AuditAction.SelectionMade or AuditAction.SelectionRejected => (AuditEventIds.PatientRecord, AuditActionCodes.Update),
         AuditAction.RetrievalStarted => (AuditEventIds.BeginTransferringDicomInstances, AuditActionCodes.Execute),
-        AuditAction.RetrievalCompleted or AuditAction.StudyFailed => (AuditEventIds.DicomInstancesTransferred, AuditActionCodes.Create),
+        AuditAction.RetrievalCompleted or AuditAction.StudyFailed or AuditAction.RetrievalRetryScheduled => (AuditEventIds.DicomInstancesTransferred, AuditActionCodes.Create),
         AuditAction.StudyStored or AuditAction.StudyStoreFailed => (AuditEventIds.Import, AuditActionCodes.Create),
         AuditAction.StudyDeletionStarted or AuditAction.StudyDeleted or AuditAction.StudyDeletionFailed
             or AuditAction.PurgeStarted or AuditAction.Purged or AuditAction.PurgeFailed => (AuditEventIds.DicomStudyDeleted, AuditActionCodes.Delete),

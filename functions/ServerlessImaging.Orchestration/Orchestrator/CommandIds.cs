@@ -20,6 +20,9 @@ public static class CommandIds
     /// <summary>Retrieval attempt of a study.</summary>
     public static string Retrieve(string registrationId, string studyInstanceUid, int attempt) => Invariant($"{registrationId}/retrieve/{studyInstanceUid}/a{attempt}");
 
+    /// <summary>Timer that retries a study at every site holding it, set when retrieval attempt <paramref name="attempt"/> failed the round.</summary>
+    public static string RetrieveRetry(string registrationId, string studyInstanceUid, int attempt) => Invariant($"{registrationId}/timer/retrieve-retry/{studyInstanceUid}/a{attempt}");
+
     /// <summary>Store activity after retrieval attempt <paramref name="attempt"/>.</summary>
     public static string Store(string registrationId, string studyInstanceUid, int attempt) => Invariant($"{registrationId}/store/{studyInstanceUid}/a{attempt}");
 

@@ -101,6 +101,9 @@ public enum AuditAction
     /// <summary>A retrieval attempt failed (minor: another site is tried) or the study could not be retrieved at all.</summary>
     StudyFailed,
 
+    /// <summary>Every site holding the study failed for a transient cause: a new round over them is set on a durable timer.</summary>
+    RetrievalRetryScheduled,
+
     /// <summary>The StoreStudy activity stored the study into the DICOM service and QIDO-RS found every instance.</summary>
     StudyStored,
 
@@ -193,6 +196,9 @@ public enum TimerPurpose
 
     /// <summary>Retry an unreachable site.</summary>
     FindRetry,
+
+    /// <summary>Retry a study whose retrieval failed transiently at every site holding it.</summary>
+    RetrieveRetry,
 
     /// <summary>Retention purge.</summary>
     Purge,

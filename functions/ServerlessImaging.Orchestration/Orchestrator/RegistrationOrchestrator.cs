@@ -284,7 +284,7 @@ public static class RegistrationOrchestrator
         if (study is not null && string.Equals(study.SiteId, e.SiteId, StringComparison.Ordinal))
         {
             step.Audit(AuditAction.StudyFailed, AuditOutcome.MinorFailure, null, e.SiteId, study.StudyInstanceUid, "Retrieval failed: " + e.Reason);
-            StartRetrieval(step, study, new StudyFailure(CodeOf(e.Reason), Truncate(e.SafeMessage)));
+            StartRetrieval(step, study, new StudyFailure(CodeOf(e.Reason), Truncate(e.SafeMessage)), retryable: IsTransientRetrievalFailure(e.Reason));
             return EventDisposition.Applied;
         }
 
@@ -325,6 +325,15 @@ public static class RegistrationOrchestrator
         if (string.Equals(e.TimerId, CommandIds.PurgeTimer(step.RegistrationId), StringComparison.Ordinal))
         {
             Purge(step);
+            return EventDisposition.Applied;
+        }
+
+        // A re-selection, deletion or purge cleared the study's timer id (or changed its status): the timer is then stale.
+        var waiting = step.State.Selected.FirstOrDefault(s => s.Status == StudyStatus.Pending && string.Equals(s.RetryTimerId, e.TimerId, StringComparison.Ordinal));
+        if (waiting is not null)
+        {
+            var round = Math.Max(1, waiting.RetrievalRound) + 1;
+            StartRetrieval(step, waiting with { TriedSites = [], RetryTimerId = null, NextAttemptAt = null, RetrievalRound = round }, waiting.Failure);
             return EventDisposition.Applied;
         }
 
@@ -415,19 +424,23 @@ public static class RegistrationOrchestrator
     private static void Select(Step step, string uid)
     {
         var existing = step.State.SelectedOf(uid);
-        if (existing is not null && existing.Status is not (StudyStatus.Deleted or StudyStatus.Failed))
+        var waitingForRetry = existing is { Status: StudyStatus.Pending, RetryTimerId: not null };
+        if (existing is not null && existing.Status is not (StudyStatus.Deleted or StudyStatus.Failed) && !waitingForRetry)
         {
             return; // Already on its way or available: selecting again changes nothing.
         }
 
+        // A study waiting for its automatic retry starts at once; its timer becomes stale.
         var study = existing is null
-            ? new SelectedStudy(uid, StudyStatus.Pending, null, 0, null, [], 0, 0, 0, 0, null)
-            : existing with { Status = StudyStatus.Pending, TriedSites = [], Failure = null, CurrentCommandId = null };
+            ? new SelectedStudy(uid, StudyStatus.Pending, null, 0, null, [], 0, 0, 0, 0, null) { RetrievalRound = 1 }
+            : existing with { Status = StudyStatus.Pending, TriedSites = [], Failure = null, CurrentCommandId = null, RetrievalRound = 1, RetryTimerId = null, NextAttemptAt = null };
         StartRetrieval(step, study, lastFailure: null);
     }
 
-    // Sends the study to the next site holding it that was not tried yet; settles it as failed when none is left.
-    private static void StartRetrieval(Step step, SelectedStudy study, StudyFailure? lastFailure)
+    // Sends the study to the next site holding it that was not tried yet. When none is left, a transient last failure
+    // (retryable) sets a durable timer for a new round over every site holding it while rounds remain; otherwise the
+    // study is settled as failed.
+    private static void StartRetrieval(Step step, SelectedStudy study, StudyFailure? lastFailure, bool retryable = false)
     {
         var candidate = CandidateList.Find(step.State.Candidates, study.StudyInstanceUid);
         var siteId = candidate?.SiteIds
@@ -438,8 +451,15 @@ public static class RegistrationOrchestrator
         if (siteId is null)
         {
             var failure = lastFailure ?? new StudyFailure("no_source", "No site holding the study is left to try.");
+            var round = Math.Max(1, study.RetrievalRound);
+            if (retryable && candidate is not null && round < step.Plan.Settings.MaxRetrievalRounds)
+            {
+                ScheduleRetrievalRetry(step, study with { RetrievalRound = round }, failure);
+                return;
+            }
+
             step.PutStudy(study with { Status = StudyStatus.Failed, CurrentCommandId = null, Failure = failure });
-            step.Audit(AuditAction.StudyFailed, AuditOutcome.SeriousFailure, null, study.SiteId, study.StudyInstanceUid, failure.Code);
+            step.Audit(AuditAction.StudyFailed, AuditOutcome.SeriousFailure, null, study.SiteId, study.StudyInstanceUid, round > 1 ? Invariant($"{failure.Code} rounds={round}") : failure.Code);
             return;
         }
 
@@ -458,7 +478,20 @@ public static class RegistrationOrchestrator
             BytesDone = 0,
             Failure = lastFailure,
         });
-        step.Audit(AuditAction.RetrievalStarted, AuditOutcome.Success, null, siteId, study.StudyInstanceUid, Invariant($"attempt={attempt}"));
+        var detail = study.RetrievalRound > 1 ? Invariant($"attempt={attempt} round={study.RetrievalRound}") : Invariant($"attempt={attempt}");
+        step.Audit(AuditAction.RetrievalStarted, AuditOutcome.Success, null, siteId, study.StudyInstanceUid, detail);
+    }
+
+    private static void ScheduleRetrievalRetry(Step step, SelectedStudy study, StudyFailure failure)
+    {
+        var settings = step.Plan.Settings;
+        var timerId = CommandIds.RetrieveRetry(step.RegistrationId, study.StudyInstanceUid, study.Attempt);
+        var due = step.Now + settings.RetrievalRetryInterval;
+        step.Emit(new StartDurableTimer(timerId, step.RegistrationId, due, TimerPurpose.RetrieveRetry));
+        step.PutStudy(study with { Status = StudyStatus.Pending, CurrentCommandId = null, Failure = failure, RetryTimerId = timerId, NextAttemptAt = due });
+        step.Audit(
+            AuditAction.RetrievalRetryScheduled, AuditOutcome.MinorFailure, null, study.SiteId, study.StudyInstanceUid,
+            Invariant($"{failure.Code}: every site holding the study failed; round {study.RetrievalRound + 1} of {settings.MaxRetrievalRounds} at {due.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}"));
     }
 
     private static EventDisposition OnRetrievalProgressed(Step step, RetrievalProgressed e)
@@ -586,7 +619,7 @@ public static class RegistrationOrchestrator
         // Always delete: staging may hold a partial retrieval even when the DICOM service holds nothing.
         var commandId = CommandIds.Delete(step.RegistrationId, study.StudyInstanceUid, study.Attempt);
         step.Emit(new DeleteStudyActivity(commandId, step.RegistrationId, study.StudyInstanceUid, CommandIds.StagingPrefix(step.RegistrationId, study.StudyInstanceUid)));
-        step.PutStudy(study with { Status = StudyStatus.Deleted, CurrentCommandId = null });
+        step.PutStudy(study with { Status = StudyStatus.Deleted, CurrentCommandId = null, RetryTimerId = null, NextAttemptAt = null });
         step.PutRemoval(new PendingRemoval(commandId, IsPurge: false, [study.StudyInstanceUid], study.SiteId, e.RequestedBy));
         step.Audit(AuditAction.StudyDeletionStarted, AuditOutcome.Success, e.RequestedBy, study.SiteId, study.StudyInstanceUid, "Deletion requested; removal from the DICOM service and staging sent.");
         return EventDisposition.Applied;
@@ -674,7 +707,7 @@ public static class RegistrationOrchestrator
             if (study.Status != StudyStatus.Deleted)
             {
                 purged.Add(study.StudyInstanceUid);
-                step.PutStudy(study with { Status = StudyStatus.Purged, CurrentCommandId = null });
+                step.PutStudy(study with { Status = StudyStatus.Purged, CurrentCommandId = null, RetryTimerId = null, NextAttemptAt = null });
             }
         }
 
@@ -769,6 +802,10 @@ public static class RegistrationOrchestrator
             ? RegistrationStatus.Failed
             : RegistrationStatus.WaitingForSelection;
     }
+
+    // Causes a later attempt can cure (storage or PACS back, a fresh credential); the others would fail the same way.
+    private static bool IsTransientRetrievalFailure(FailureReason reason) =>
+        reason is FailureReason.StagingFailed or FailureReason.PacsUnreachable or FailureReason.Timeout or FailureReason.Internal or FailureReason.CredentialExpired;
 
     private static string CodeOf(FailureReason reason) => reason switch
     {

@@ -15,8 +15,21 @@ public sealed record OrchestrationSettings(
     TimeSpan UnreachableRetryInterval,
     int ProcessedEventMemory)
 {
-    /// <summary>2-minute find timeout, 3 attempts per burst, a burst every 10 minutes, 512 remembered ids.</summary>
+    /// <summary>
+    /// 2-minute find timeout, 3 attempts per burst, a burst every 10 minutes, 512 remembered ids; a retrieval round
+    /// every 5 minutes, 3 rounds in all.
+    /// </summary>
     public static readonly OrchestrationSettings Default = new(TimeSpan.FromMinutes(2), 3, TimeSpan.FromMinutes(10), 512);
+
+    /// <summary>
+    /// Delay before a study whose retrieval failed for a transient cause at every site holding it is tried again at
+    /// all of them. Properties rather than positional parameters so plans saved before them still load: they read 0
+    /// rounds there (the serializer does not apply these initialisers), so those registrations replay as they did, without retry.
+    /// </summary>
+    public TimeSpan RetrievalRetryInterval { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Rounds over the sites holding a study, the first one included (1: no automatic retry).</summary>
+    public int MaxRetrievalRounds { get; init; } = 3;
 }
 
 /// <summary>

@@ -49,7 +49,7 @@ public enum SiteSearchStatus
 /// <summary>Per-study availability, as the RCP software shows it.</summary>
 public enum StudyStatus
 {
-    /// <summary>Selected, retrieval not yet started.</summary>
+    /// <summary>Selected, retrieval not yet started, or waiting for an automatic retry (<see cref="SelectedStudy.NextAttemptAt"/> set).</summary>
     Pending,
 
     /// <summary>The relay is retrieving it (n of m instances).</summary>
@@ -173,6 +173,15 @@ public sealed record SelectedStudy(
     int InstancesStored,
     StudyFailure? Failure)
 {
+    /// <summary>Round over the sites holding the study: 1 from its (re)selection, +1 per automatic retry (0 in states saved before rounds).</summary>
+    public int RetrievalRound { get; init; }
+
+    /// <summary>The durable timer that starts the next round, while the study waits for it (status Pending).</summary>
+    public string? RetryTimerId { get; init; }
+
+    /// <summary>When the next round starts, while the study waits for it; <see cref="Failure"/> is why the last one failed.</summary>
+    public DateTimeOffset? NextAttemptAt { get; init; }
+
     /// <summary>True for statuses no event moves on by itself.</summary>
     public bool IsSettled => Status is StudyStatus.Available or StudyStatus.Failed or StudyStatus.Deleted or StudyStatus.Purged;
 }

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
 using ServerlessImaging.EndToEnd.Tests.Support;
 using ServerlessImaging.LocalRun;
 using ServerlessImaging.LocalRun.Processes;
@@ -54,9 +56,9 @@ public sealed class StandInOutageTests(LocalStackFixture stack, FaultTable table
         });
 
     [Fact]
-    public Task Storage_restarted_while_idle_and_mid_retrieval_loses_no_message() => table.RunAsync(
+    public Task Storage_restarted_while_idle_and_mid_retrieval_loses_no_message_and_the_failed_retrieval_is_retried() => table.RunAsync(
         "restart Azurite (queues and staging blobs): while the registration waits for its selection, then mid-retrieval",
-        "idle restart: app and relays reconnect, the study selected next is Available; mid-retrieval: the study fails cleanly (staging_failed; no retry of a failed retrieval yet); no message lost or poisoned",
+        "idle restart: app and relays reconnect, the study selected next is Available; mid-retrieval: the attempt fails (staging_failed), the study waits Pending with its next attempt time, the retry timer retries it and it ends Available; no message lost or poisoned",
         async () =>
         {
             var directory = Path.Combine(stack.RepositoryRootPath, ".local", "fault-suite", "azurite-" + Guid.NewGuid().ToString("N")[..8]);
@@ -68,7 +70,14 @@ public sealed class StandInOutageTests(LocalStackFixture stack, FaultTable table
             var patient = TestPatient.New();
             var quick = await patient.AddStudyAsync(sud, 2);
             var large = await patient.AddStudyAsync(nord, 16, 128);
-            var rig = await FaultRig.StartAsync(stack, "azurite", [RigSite.ByGet("nord", nord with { Port = slow.Port }), RigSite.ByGet("sud", sud)], new RigOptions { StorageConnectionString = azurite.ConnectionString });
+
+            // Long enough for the test to see the study waiting, short enough to keep the suite quick.
+            var options = new RigOptions
+            {
+                StorageConnectionString = azurite.ConnectionString,
+                AppSettings = { ["Orchestration__RetrievalRetryInterval"] = RetryInterval.ToString("c", CultureInfo.InvariantCulture) },
+            };
+            var rig = await FaultRig.StartAsync(stack, "azurite", [RigSite.ByGet("nord", nord with { Port = slow.Port }), RigSite.ByGet("sud", sud)], options);
             await using (rig)
             {
                 var flow = new RcpFlow(rig);
@@ -90,14 +99,42 @@ public sealed class StandInOutageTests(LocalStackFixture stack, FaultTable table
                 await Task.Delay(OutageLength);
                 await azurite.StartAsync();
 
-                var audit = AuditExpectation.Completed(sites: 2, studies: 1)
-                    .Exactly("SelectionRequested", 2).Exactly("SelectionMade", 2).Exactly("RetrievalStarted", 2)
-                    .Exactly("StudyFailed", 2);
-                var outcome = await Checks.AssertFinishedCleanlyAsync(rig, flow, registrationId, [quick], [(large, "staging_failed")], audit);
-                Assert.Contains("Staging upload failed: the storage account could not be reached", rig.Log("relay-nord"), StringComparison.Ordinal);
-                return string.Create(CultureInfo.InvariantCulture, $"Azurite stopped {OutageLength.TotalSeconds:0} s twice and restarted on its data; idle: app and relays reconnected, study Available; mid-retrieval: relay reported StagingFailed; {outcome}");
+                // The only site holding it failed for a transient cause: the API shows it waiting, not failed.
+                var waiting = new RegistrationView(await flow.WaitForAsync(registrationId, "the second study waiting for its retry", s => s.Study(large.StudyInstanceUid).TryGetProperty("nextAttemptAt", out var next) && next.ValueKind == JsonValueKind.String));
+                var view = waiting.Study(large.StudyInstanceUid);
+                Assert.Equal(("Retrieving", "Pending", "staging_failed"), (waiting.Status, view.GetProperty("status").GetString(), view.GetProperty("failure").GetProperty("code").GetString()));
+
+                var audit = AuditExpectation.Completed(sites: 2, studies: 2)
+                    .Exactly("SelectionRequested", 2).Exactly("SelectionMade", 2).Exactly("RetrievalStarted", 3)
+                    .Exactly("StudyFailed", 1).Exactly("RetrievalRetryScheduled", 1);
+                var outcome = await Checks.AssertCompletedCleanlyAsync(rig, flow, registrationId, [quick, large], audit);
+                var relayLog = rig.Log("relay-nord");
+                Assert.Contains("Staging upload failed: the storage account could not be reached", relayLog, StringComparison.Ordinal);
+
+                // The retry resumed: the second attempt found what the first staged before the outage.
+                var resumed = Regex.Match(relayLog, Regex.Escape($"{registrationId}/retrieve/{large.StudyInstanceUid}/a2: {large.SopInstanceUids.Count} instances, ") + "(\\d+) already staged");
+                Assert.True(resumed.Success, "the relay log shows no second retrieval attempt of the study");
+                var alreadyStaged = int.Parse(resumed.Groups[1].Value, CultureInfo.InvariantCulture);
+                Assert.InRange(alreadyStaged, 1, large.SopInstanceUids.Count);
+
+                // The trail of the retried study, in sequence: the failed attempt, the scheduled retry, the successful one.
+                var trail = (await flow.AuditAsync(registrationId))
+                    .Where(r => r.TryGetProperty("sequence", out var n) && n.ValueKind == JsonValueKind.Number && IsAbout(r, large.StudyInstanceUid))
+                    .OrderBy(r => r.GetProperty("sequence").GetInt64())
+                    .Select(r => AuditExpectation.Type(r) + "/" + r.GetProperty("outcome").GetInt32().ToString(CultureInfo.InvariantCulture))
+                    .ToList();
+                Assert.Equal(["RetrievalStarted/0", "StudyFailed/4", "RetrievalRetryScheduled/4", "RetrievalStarted/0", "RetrievalCompleted/0", "StudyStored/0"], trail);
+                return string.Create(CultureInfo.InvariantCulture, $"Azurite stopped {OutageLength.TotalSeconds:0} s twice and restarted on its data; idle: app and relays reconnected, study Available; mid-retrieval: relay reported StagingFailed, study Pending with nextAttemptAt, retried by the timer ({RetryInterval.TotalSeconds:0} s), resumed with {alreadyStaged} of {large.SopInstanceUids.Count} instances already staged, Available; {outcome}");
             }
         });
+
+    private static bool IsAbout(JsonElement record, string studyUid) =>
+        record.TryGetProperty("participantObjects", out var objects)
+        && objects.EnumerateArray().Any(o => o.TryGetProperty("idTypeCode", out var type) && type.GetString() == "110180" && o.GetProperty("id").GetString() == studyUid);
+
+    // Automatic retry of a failed retrieval (Orchestration__RetrievalRetryInterval; default minutes): long enough for the
+    // status polls (every 250 ms) to see the study waiting.
+    private static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(4);
 
     // The fault itself (not a wait for a condition): longer than the relay's storage retries (about 1.5 s) and than the
     // first steps of both sides' reconnect backoff.

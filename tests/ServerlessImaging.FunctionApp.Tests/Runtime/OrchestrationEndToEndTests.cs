@@ -162,6 +162,7 @@ public sealed class OrchestrationEndToEndTests(LocalStackFixture stack)
         var study = Assert.Single(done.State.Selected);
         Assert.Equal(StudyStatus.Failed, study.Status);
         Assert.NotNull(study.Failure);
+        Assert.Contains(study.Failure.Code, new[] { "pacs_rejected", "study_not_found" }); // permanent: failed at once, not retried
         Assert.Empty(await Scenario.StoredInstancesAsync(Endpoints, uid));
     }
 }

@@ -44,6 +44,8 @@ public class DeterminismPropertyTests
             select (OrchestrationEvent)new DurableTimerFired(e, t, CommandIds.FindTimeout(Fixtures.RegistrationId, s, r, a)),
             from e in id from t in at from s in site from r in round from a in attempt
             select (OrchestrationEvent)new DurableTimerFired(e, t, CommandIds.FindRetry(Fixtures.RegistrationId, s, r, a)),
+            from e in id from t in at from u in uid from a in Gen.Choose(1, 3)
+            select (OrchestrationEvent)new DurableTimerFired(e, t, CommandIds.RetrieveRetry(Fixtures.RegistrationId, u, a)),
             from e in id from t in at
             select (OrchestrationEvent)new DurableTimerFired(e, t, CommandIds.PurgeTimer(Fixtures.RegistrationId)),
             from e in id from t in at from s in site from up in Gen.Elements(true, false)
@@ -134,7 +136,11 @@ public class DeterminismPropertyTests
                 var onePurgeAtMost = commands.OfType<PurgeStudiesActivity>().Count() <= 1;
                 var statusConsistent = state.Status == RegistrationOrchestrator.DeriveStatus(state);
                 var retrievingHasCommand = state.Selected.Where(s => s.Status == StudyStatus.Retrieving).All(s => s.CurrentCommandId is not null);
-                return sortedSites && selectedAreCandidates && onlyMatchingPatient && neverUnknownStudy && oneEmailAtMost && onePurgeAtMost && statusConsistent && retrievingHasCommand;
+
+                // Only a Pending study waits for a retry, with its timer, due time and last failure, and within the rounds.
+                var waitingIsConsistent = state.Selected.All(s => (s.RetryTimerId is null) == (s.NextAttemptAt is null)
+                    && (s.RetryTimerId is null || (s.Status == StudyStatus.Pending && s.Failure is not null && s.CurrentCommandId is null && s.RetrievalRound < state.Plan!.Settings.MaxRetrievalRounds)));
+                return sortedSites && selectedAreCandidates && onlyMatchingPatient && neverUnknownStudy && oneEmailAtMost && onePurgeAtMost && statusConsistent && retrievingHasCommand && waitingIsConsistent;
             });
 
     [Property(MaxTest = 200)]

@@ -396,7 +396,8 @@ public class RegistrationOrchestratorTests
         while (h.Study(Uid1).Status == StudyStatus.Retrieving)
         {
             var study = h.Study(Uid1);
-            h.Failed(study.SiteId!, study.CurrentCommandId!, FailureReason.StagingFailed);
+            // A permanent cause: a transient one would set a retry timer instead (see RetrievalRetryTests).
+            h.Failed(study.SiteId!, study.CurrentCommandId!, FailureReason.PacsRejected);
             Assert.True(++attempts <= Fixtures.Sites.Length, "each site is tried once");
         }
 

@@ -30,8 +30,12 @@ public sealed record SiteSearchView(string SiteId, SiteSearchStatus Status, int 
 /// <summary>A candidate study.</summary>
 public sealed record CandidateView(string StudyInstanceUid, ImmutableArray<string> SiteIds, DateOnly? StudyDate, string? StudyDescription, ImmutableArray<string> Modalities, int? NumberOfSeries, int? NumberOfInstances, bool Selected);
 
-/// <summary>A selected study and its availability.</summary>
-public sealed record StudyView(string StudyInstanceUid, StudyStatus Status, string? SiteId, int InstancesDone, int InstancesTotal, int InstancesStored, StudyFailure? Failure, Uri? ViewerUrl);
+/// <summary>
+/// A selected study and its availability. <paramref name="NextAttemptAt"/> is set while the study waits (status
+/// <c>Pending</c>) for an automatic retry after a transient failure at every site holding it; <paramref name="Failure"/>
+/// is then why the last attempt failed, not a final verdict.
+/// </summary>
+public sealed record StudyView(string StudyInstanceUid, StudyStatus Status, string? SiteId, int InstancesDone, int InstancesTotal, int InstancesStored, StudyFailure? Failure, Uri? ViewerUrl, DateTimeOffset? NextAttemptAt = null);
 
 /// <summary>
 /// <c>GET /registrations/{registrationId}</c>: status per site and per study (with viewer links), candidates.
@@ -79,6 +83,6 @@ public sealed record RegistrationStatusView(
             state.PurgedAt,
             [.. state.Sites.Select(s => new SiteSearchView(s.SiteId, s.Status, s.Round, s.Attempt, s.LastFailure, s.AnsweredAt, s.StudiesReturned, s.Matched, s.FilteredOut, s.NearMisses))],
             [.. state.Candidates.Select(c => new CandidateView(c.StudyInstanceUid, c.SiteIds, c.StudyDate, c.StudyDescription, c.Modalities, c.NumberOfSeries, c.NumberOfInstances, state.SelectedOf(c.StudyInstanceUid) is not null))],
-            [.. state.Selected.Select(s => new StudyView(s.StudyInstanceUid, s.Status, s.SiteId, s.InstancesDone, s.InstancesTotal, s.InstancesStored, s.Failure, ViewerUrl(s)))]);
+            [.. state.Selected.Select(s => new StudyView(s.StudyInstanceUid, s.Status, s.SiteId, s.InstancesDone, s.InstancesTotal, s.InstancesStored, s.Failure, ViewerUrl(s), s.NextAttemptAt))]);
     }
 }

@@ -154,6 +154,11 @@ internal sealed class ScriptedRelay : IAsyncDisposable
 
             return new RetrievalCompleted(retrieve.StudyInstanceUid, manifest, _pacs.AeTitle, CallingAeTitle);
         }
+        catch (Dicom.Networking.Dimse.DimseFailureException ex)
+        {
+            // As the product relay classifies it: a failure status is the PACS's answer (permanent), not a relay error (retried).
+            return new CommandFailed(nameof(RetrieveStudyCommand) + ":" + commandId, FailureReason.PacsRejected, string.Create(CultureInfo.InvariantCulture, $"The PACS answered with failure status 0x{ex.Status:X4}."));
+        }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             return new CommandFailed(nameof(RetrieveStudyCommand) + ":" + commandId, FailureReason.Internal, ex.GetType().Name);
