@@ -8,7 +8,7 @@ using Spectre.Console;
 namespace ServerlessImaging.EndToEndBench.Transfer;
 
 /// <summary>One round: the same studies moved by our path and by the baseline.</summary>
-internal sealed record TransferRound(int Round, string FirstSide, TimeSpan Ours, TimeSpan OursToCandidates, TimeSpan OursToRetrieved, TimeSpan Baseline)
+internal sealed record TransferRound(int Round, string FirstSide, TimeSpan Ours, TimeSpan OursToCandidates, TimeSpan OursToRetrieved, TimeSpan Baseline, TimeSpan StagingHop)
 {
     public double Ratio => Ours / Baseline;
 
@@ -26,6 +26,7 @@ internal sealed class TransferBenchmark(
     RegistrationDriver driver,
     PacsLoader loader,
     BaselineTransfer baseline,
+    StagingHopProbe stagingHop,
     DicomServiceCheck dicomService,
     IReadOnlyList<string> siteIds)
 {
@@ -63,9 +64,11 @@ internal sealed class TransferBenchmark(
                 await ClearAsync(studies, cancellationToken);
             }
 
-            var result = new TransferRound(round, oursFirst ? "ours" : "baseline", ours, toCandidates, toRetrieved, theirs);
+            // 512 x 512 x 16-bit pixels plus about 2 KB of header and meta: the size of the round's instances.
+            var hop = await stagingHop.RunAsync(options.Studies, options.Instances, (512 * 512 * 2) + 2048, cancellationToken);
+            var result = new TransferRound(round, oursFirst ? "ours" : "baseline", ours, toCandidates, toRetrieved, theirs, hop);
             rounds.Add(result);
-            AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture, $"    ours {result.Ours.TotalSeconds:0.00} s (candidates after {result.OursToCandidates.TotalSeconds:0.00} s, retrieved after {result.OursToRetrieved.TotalSeconds:0.00} s), baseline {result.Baseline.TotalSeconds:0.00} s, ratio {result.Ratio:0.00}x ({result.FirstSide} first)"));
+            AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture, $"    ours {result.Ours.TotalSeconds:0.00} s (candidates after {result.OursToCandidates.TotalSeconds:0.00} s, retrieved after {result.OursToRetrieved.TotalSeconds:0.00} s), baseline {result.Baseline.TotalSeconds:0.00} s, ratio {result.Ratio:0.00}x ({result.FirstSide} first); staging hop alone {result.StagingHop.TotalSeconds:0.00} s"));
             await loader.RemoveLoadedAsync(cancellationToken);
         }
 
