@@ -119,6 +119,7 @@ public static class OrchestrationRuntimeServices
         services.AddSingleton<CommandDispatcher>();
         services.AddSingleton<IOutboxDispatcher>(sp => sp.GetRequiredService<CommandDispatcher>());
         services.AddSingleton<OrchestrationEngine>();
+        services.AddSingleton<RelayEventMetrics>();
         services.AddSingleton<RelayEventProcessor>();
         services.AddSingleton<OrchestrationSweep>();
         services.AddSingleton<RegistrationOrchestrationClient>();
