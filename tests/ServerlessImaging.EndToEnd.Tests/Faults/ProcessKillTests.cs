@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using ServerlessImaging.Contracts;
 using ServerlessImaging.EndToEnd.Tests.Support;
+using ServerlessImaging.Messaging.Channel;
 using ServerlessImaging.LocalRun;
 using ServerlessImaging.Testing.Network;
 using ServerlessImaging.Testing.Stack;
@@ -54,6 +56,46 @@ public sealed partial class ProcessKillTests(LocalStackFixture stack, FaultTable
             Assert.InRange(already, stagedAtKill, SlowInstances - 1);
             Assert.Equal(SlowInstances - already, int.Parse(resumed.Groups["fetch"].Value, CultureInfo.InvariantCulture));
             return string.Create(CultureInfo.InvariantCulture, $"killed with {stagedAtKill}/{SlowInstances} instances staged; after restart the same command (delivery 2) found {already} already staged and staged the other {SlowInstances - already}; {outcome}");
+        });
+
+    [Fact]
+    public Task A_retrieval_its_relay_dies_on_at_every_allowed_delivery_is_quarantined_and_the_study_moves_on() => table.RunAsync(
+        "kill -9 a relay mid-retrieval when it allows one delivery per command (Relay__Channel__MaxDeliveries=1)",
+        "the redelivered command is quarantined into relay-poison-<site> and answered as CommandFailed(Internal) for its registration; the study fails with relay_error instead of staying Retrieving",
+        async () =>
+        {
+            var pacs = SharedRig.Pacs(stack, "chu-nord");
+            await using var slow = new LoopbackTcpForwarder(pacs.Port, TimeSpan.FromMilliseconds(40));
+            var patient = TestPatient.New();
+            var study = await patient.AddStudyAsync(pacs, SlowInstances, SlowSize);
+            var site = RigSite.ByGet("nord", pacs with { Port = slow.Port }) with
+            {
+                RelaySettings = new() { ["Relay__UploadConcurrency"] = "1", ["Relay__Channel__MaxDeliveries"] = "1" },
+            };
+            await using var rig = await FaultRig.StartAsync(stack, "relay-poison", [site]);
+            var flow = new RcpFlow(rig);
+
+            var registrationId = await flow.RegisterAsync(patient);
+            await flow.WaitForCandidatesAsync(registrationId, 1);
+            await flow.SelectAsync(registrationId, [study.StudyInstanceUid]);
+            await Waiting.UntilAsync("the first instances in staging", TimeSpan.FromSeconds(60), async _ => await Checks.StagedBlobsAsync(rig, registrationId) >= 2, CancellationToken.None, TimeSpan.FromMilliseconds(20));
+            await rig.KillRelayAsync(site);
+            await rig.StartRelayAsync(site);
+
+            // The registration finishes: the only site holding the study failed it, so it is Failed with the relay's reason.
+            var audit = AuditExpectation.Completed(sites: 1, studies: 0).Exactly("RetrievalStarted", 1).AtLeast("StudyFailed", 1);
+            var outcome = await Checks.AssertFinishedCleanlyAsync(rig, flow, registrationId, [], [(study, "relay_error")], audit, expectNoPoison: false);
+
+            // The command is kept whole in the site's poison queue, and nothing reached the events poison queue.
+            var kept = Assert.Single(await Checks.PoisonAsync(rig, ResourceNames.PoisonQueueFor(site.SiteId)));
+            Assert.Equal(PoisonReason.TooManyDeliveries, kept.Report.Reason);
+            Assert.Equal(registrationId, kept.Report.CorrelationId);
+            Assert.Equal("RetrieveStudy", kept.Report.Type);
+            Assert.Empty(await Checks.PoisonAsync(rig, ResourceNames.PoisonQueueOf(rig.EventsQueue)));
+            var status = new RegistrationView(await flow.StatusAsync(registrationId));
+            var message = status.Study(study.StudyInstanceUid).GetProperty("failure").GetProperty("safeMessage").GetString();
+            Assert.Contains("quarantined after 2 deliveries", message, StringComparison.Ordinal);
+            return string.Create(CultureInfo.InvariantCulture, $"relay killed mid-retrieval, restarted; delivery 2 over the limit of 1: command quarantined ({kept.Report.Reason}) and reported for its registration; {outcome}");
         });
 
     [Fact]
