@@ -75,6 +75,53 @@ public sealed class InlineActivityRetryLimitTests(LocalStackFixture stack)
     }
 
     [Fact]
+    public async Task A_study_deletion_the_DICOM_service_never_carries_out_is_given_up_and_audited_as_failed()
+    {
+        var pacs = Endpoints.Site("chu-nord");
+        var patient = await PacsSeed.StoreAsync(pacs, 1);
+        var site = RuntimeSettings.NewSiteId("delete");
+
+        // Orthanc's DICOMweb has no DELETE (405); locally the store then deletes through Orthanc's REST API, here at a
+        // port nothing listens on: every deletion fails with a refused connection, which retrying could cure.
+        var settings = new RuntimeSettings(Endpoints, [site])
+        {
+            Extra =
+            {
+                ["Orchestration:InlineActivityMaxAttempts"] = "3",
+                ["Orchestration:InlineActivityGiveUpAfter"] = "00:00:01",
+                ["DicomWeb:OrthancRestUrl"] = $"http://127.0.0.1:{ClosedPort()}/",
+            },
+        };
+        var audit = new RecordingAuditSink();
+        await using var runtime = await RuntimeHarness.StartAsync(settings, withWorkers: true, services => services.AddSingleton<IAuditSink>(audit));
+        await using var relay = ScriptedRelay.Start(Endpoints, site, pacs, settings.EventsQueue);
+        var client = runtime.Get<IRegistrationOrchestrationClient>();
+
+        var id = Scenario.NewRegistrationId();
+        var meeting = Scenario.Meeting("rcp-" + id);
+        await client.StartNewAsync(meeting, Scenario.Registration(id, meeting.Id, patient.Identity), "key-" + id, CancellationToken.None);
+        await Scenario.WaitForAsync(client, id, s => s.Status == RegistrationStatus.WaitingForSelection);
+        var uid = patient.InstancesByStudy.Keys.Single();
+        await client.RaiseEventAsync(id, new SelectionMade("sel-" + id, DateTimeOffset.UtcNow, [uid], "u-1"), CancellationToken.None);
+        await Scenario.WaitForAsync(client, id, s => s.Status == RegistrationStatus.Completed);
+
+        var requested = await client.RaiseEventAsync(id, new StudyDeleteRequested("del-" + id, DateTimeOffset.UtcNow, uid, "u-1"), CancellationToken.None);
+        Assert.Equal(DispositionKind.Applied, requested!.Disposition.Kind);
+
+        await Scenario.WaitUntilAsync(() => Task.FromResult(audit.Records.Any(r => r.RegistrationId == id && r.Action == AuditAction.StudyDeletionFailed)), "the deletion given up");
+        var record = Assert.Single(audit.Records, r => r.RegistrationId == id && r.Action == AuditAction.StudyDeletionFailed);
+        Assert.StartsWith(InlineActivityRetryLimit.ReasonCode + ": Gave up after ", record.Detail, StringComparison.Ordinal);
+        Assert.Equal(uid, record.StudyInstanceUid);
+        var study = Assert.Single((await client.GetStatusAsync(id, CancellationToken.None))!.State.Selected);
+        Assert.Equal("removal_failed", study.Failure?.Code);
+
+        // The study is still in the DICOM service, as the failure says; the command left the outbox.
+        Assert.Equal(patient.InstancesByStudy[uid].Order(StringComparer.Ordinal), await Scenario.StoredInstancesAsync(Endpoints, uid));
+        var store = runtime.Get<IRegistrationStateStore>();
+        await Scenario.WaitUntilAsync(async () => (await store.LoadAsync(id, CancellationToken.None))!.Outbox.IsDefaultOrEmpty, "the outbox empty");
+    }
+
+    [Fact]
     public void The_limit_needs_both_the_attempts_and_the_age()
     {
         var options = new RuntimeOptions { InlineActivityMaxAttempts = 3, InlineActivityGiveUpAfter = TimeSpan.FromMinutes(10) };
