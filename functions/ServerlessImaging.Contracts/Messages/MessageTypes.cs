@@ -41,6 +41,10 @@ public static class MessageTypes
             : throw new MessageContractException(MessageContractError.UnknownType, $"CLR type '{body.GetType().Name}' is not a message contract.");
     }
 
+    /// <summary>True when <paramref name="name"/> is the wire type of a command (a body sent by the cloud to a relay).</summary>
+    public static bool IsCommand(string? name) =>
+        name is not null && ByName.TryGetValue(name, out var info) && info.Type.IsAssignableTo(typeof(RelayCommand));
+
     internal static bool TryGetTypeInfo(string name, out JsonTypeInfo typeInfo) => ByName.TryGetValue(name, out typeInfo!);
 
     internal static JsonTypeInfo TypeInfoOf(RelayMessage body) => ByName[NameOf(body)];

@@ -55,4 +55,17 @@ public sealed class ExpertiseEmailActivityRunner(IRegistrationStateStore states,
             : "The SMTP relay refused the e-mail for good.";
         return new ExpertiseEmailFailed(command.CommandId + "/failed", time.GetUtcNow(), command.CommandId, message.MessageId, delivery.ReasonCode ?? delivery.Outcome.ToString().ToLowerInvariant(), safeMessage);
     }
+
+    /// <summary>The failure event of an expertise e-mail that kept failing transiently and was given up (same event id as any failure).</summary>
+    public async Task<OrchestrationEvent> GaveUpAsync(SendExpertiseEmailActivity command, string safeMessage, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        var stored = await states.LoadAsync(command.RegistrationId, cancellationToken);
+        var patient = stored?.State.Plan?.Registration.Patient ?? throw new InvalidOperationException("The registration of an expertise e-mail has no plan.");
+
+        // Composed only for its id (derived from the command id), which the audit record names.
+        var message = composer.Compose(command, patient);
+        return new ExpertiseEmailFailed(command.CommandId + "/failed", time.GetUtcNow(), command.CommandId, message.MessageId, Runtime.InlineActivityRetryLimit.ReasonCode,
+            safeMessage + " The e-mail may or may not have reached the SMTP relay; check with the recipients.");
+    }
 }

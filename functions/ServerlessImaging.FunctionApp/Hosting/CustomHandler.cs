@@ -92,9 +92,11 @@ public static class CustomHandler
         try
         {
             var outcome = await processor.ProcessAsync(envelope, cancellationToken);
-            if (outcome == RelayEventOutcome.UnknownRegistration)
+            if (RelayEventOutcomes.QuarantineReason(outcome) is { } reason)
             {
+                // The poison copy is the raw text, as the host's own; the reason is in the log (the processor's warning).
                 await QuarantineRawAsync(transport, options, text, cancellationToken);
+                return Results.Ok(InvocationResponse($"Relay event {envelope.MessageId}: {outcome}; quarantined: {reason}"));
             }
             else
             {

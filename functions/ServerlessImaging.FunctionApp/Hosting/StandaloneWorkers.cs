@@ -16,7 +16,7 @@ public static class StandaloneWorkers
     }
 }
 
-/// <summary>Receives relay events and applies them, a few at a time; an unknown registration is quarantined, a failure redelivered.</summary>
+/// <summary>Receives relay events and applies them, a few at a time; an unknown registration or a command is quarantined, a failure redelivered.</summary>
 internal sealed class RelayEventListener(
     IRelayMessageChannel channel,
     IRelayEventQuarantine quarantine,
@@ -41,14 +41,14 @@ internal sealed class RelayEventListener(
     {
         try
         {
-            switch (await processor.ProcessAsync(message.Envelope, cancellationToken))
+            var outcome = await processor.ProcessAsync(message.Envelope, cancellationToken);
+            if (RelayEventOutcomes.QuarantineReason(outcome) is { } reason)
             {
-                case RelayEventOutcome.UnknownRegistration:
-                    await quarantine.QuarantineAsync(message, "No registration with this correlation id.", cancellationToken);
-                    break;
-                default:
-                    await channel.CompleteAsync(message, cancellationToken);
-                    break;
+                await quarantine.QuarantineAsync(message, reason, cancellationToken);
+            }
+            else
+            {
+                await channel.CompleteAsync(message, cancellationToken);
             }
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

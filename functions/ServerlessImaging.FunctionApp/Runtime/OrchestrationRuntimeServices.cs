@@ -79,6 +79,7 @@ public static class OrchestrationRuntimeServices
         services.AddSingleton<IPendingOutboxQuery>(sp => sp.GetRequiredService<CosmosRegistrationStateStore>());
         services.AddSingleton<IStartRequestIndex>(sp => sp.GetRequiredService<CosmosRegistrationStateStore>());
         services.AddSingleton<IDurableTimerStore>(sp => new CosmosDurableTimerStore(RegistrationsContainer(sp)));
+        services.AddSingleton<IDispatchFailureLog>(sp => new CosmosDispatchFailureLog(RegistrationsContainer(sp)));
         services.AddSingleton<IMeetingStore>(sp => new CosmosMeetingStore(sp.GetRequiredService<CosmosClient>().GetContainer(cosmos.DatabaseName, "meetings")));
         services.AddHostedService<StorageAndDatabaseInitializer>();
 
@@ -119,6 +120,7 @@ public static class OrchestrationRuntimeServices
         services.AddSingleton<CommandDispatcher>();
         services.AddSingleton<IOutboxDispatcher>(sp => sp.GetRequiredService<CommandDispatcher>());
         services.AddSingleton<OrchestrationEngine>();
+        services.AddSingleton<RelayEventMetrics>();
         services.AddSingleton<RelayEventProcessor>();
         services.AddSingleton<OrchestrationSweep>();
         services.AddSingleton<RegistrationOrchestrationClient>();

@@ -28,6 +28,17 @@ public sealed class RuntimeOptions
     /// <summary>An outbox entry older than this is dispatched again by the sweep (the writer crashed or its dispatch failed).</summary>
     public TimeSpan OutboxRedispatchAfter { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Inline activities with a failure event (DeleteStudy, PurgeStudies, SendExpertiseEmail) that keep failing
+    /// transiently are given up — their failure event produced with reason <c>gave_up_after_retries</c> — once they failed
+    /// at least this many times <em>and</em> for at least <see cref="InlineActivityGiveUpAfter"/>. Both bounds, so neither a
+    /// quick sweep nor a long outage alone gives up too early.
+    /// </summary>
+    public int InlineActivityMaxAttempts { get; set; } = 10;
+
+    /// <summary>The shortest span between the first failure of an inline activity and giving it up (see <see cref="InlineActivityMaxAttempts"/>).</summary>
+    public TimeSpan InlineActivityGiveUpAfter { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>Lifetime of the write-only staging SAS handed to a relay with each RetrieveStudy.</summary>
     public TimeSpan StagingCredentialLifetime { get; set; } = TimeSpan.FromHours(2);
 

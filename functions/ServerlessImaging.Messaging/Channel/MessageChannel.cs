@@ -47,7 +47,7 @@ public sealed class MessageChannel
     public Task SendAsync(string queue, MessageEnvelope envelope, CancellationToken cancellationToken, TimeSpan? visibilityDelay = null)
     {
         ArgumentNullException.ThrowIfNull(envelope);
-        return SendRawAsync(queue, MessageCodec.Serialize(envelope), envelope.MessageId, envelope.Type, visibilityDelay, cancellationToken);
+        return SendRawAsync(queue, MessageCodec.Serialize(envelope), envelope.MessageId, envelope.Type, envelope.CorrelationId, visibilityDelay, cancellationToken);
     }
 
     /// <summary>Takes the next readable messages (possibly none); poison is quarantined on the way.</summary>
@@ -193,10 +193,11 @@ public sealed class MessageChannel
     public Task QuarantineAsync(ChannelMessage message, string safeDetail, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
-        return QuarantineAsync(message.Transport, MessageCodec.Serialize(message.Envelope), message.Envelope.MessageId, message.Envelope.Type, PoisonReason.RejectedByConsumer, safeDetail, message.BodyReference, cancellationToken);
+        var envelope = message.Envelope;
+        return QuarantineAsync(message.Transport, MessageCodec.Serialize(envelope), (envelope.MessageId, envelope.Type, envelope.CorrelationId), PoisonReason.RejectedByConsumer, safeDetail, message.BodyReference, cancellationToken);
     }
 
-    private async Task SendRawAsync(string queue, byte[] body, string? messageId, string? type, TimeSpan? visibilityDelay, CancellationToken cancellationToken)
+    private async Task SendRawAsync(string queue, byte[] body, string? messageId, string? type, string? correlationId, TimeSpan? visibilityDelay, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(queue);
         await EnsureQueueAsync(queue, cancellationToken);
@@ -210,7 +211,7 @@ public sealed class MessageChannel
             }
 
             var reference = await _sendPipeline.ExecuteAsync(async ct => await _bodies.UploadAsync(queue, body, ct), cancellationToken);
-            payload = QueueWireFormat.WritePointer(reference, messageId, type);
+            payload = QueueWireFormat.WritePointer(reference, messageId, type, correlationId);
             _logger.LogDebug("Offloaded a {Bytes}-byte body of message {MessageId} to {Blob}", body.Length, messageId, reference.Blob);
         }
 
@@ -220,10 +221,10 @@ public sealed class MessageChannel
     private async Task<ChannelMessage?> DecodeOrQuarantineAsync(TransportMessage message, CancellationToken cancellationToken)
     {
         var pointer = QueueWireFormat.TryReadPointer(message.Body.Span);
-        var (messageId, type) = QueueWireFormat.TryReadIdentity(message.Body.Span);
+        var identity = QueueWireFormat.TryReadIdentity(message.Body.Span);
         if (message.DeliveryCount > _options.MaxDeliveries)
         {
-            await QuarantineAsync(message, message.Body.ToArray(), messageId, type, PoisonReason.TooManyDeliveries,
+            await QuarantineAsync(message, message.Body.ToArray(), identity, PoisonReason.TooManyDeliveries,
                 $"Delivered {message.DeliveryCount} times (limit {_options.MaxDeliveries}) without being completed.", pointer, cancellationToken);
             return null;
         }
@@ -236,7 +237,7 @@ public sealed class MessageChannel
                 : await _receivePipeline.ExecuteAsync(async ct => await _bodies.DownloadAsync(pointer, ct), cancellationToken);
             if (downloaded is null)
             {
-                await QuarantineAsync(message, message.Body.ToArray(), messageId, type, PoisonReason.BodyMissing,
+                await QuarantineAsync(message, message.Body.ToArray(), identity, PoisonReason.BodyMissing,
                     _bodies is null ? "Offloaded body but no body store is configured." : "Offloaded body blob does not exist.", null, cancellationToken);
                 return null;
             }
@@ -250,19 +251,20 @@ public sealed class MessageChannel
         }
         catch (MessageContractException ex)
         {
-            await QuarantineAsync(message, bytes.ToArray(), messageId, type, PoisonReason.Malformed, $"{ex.Error}: {ex.Message}", pointer, cancellationToken);
+            await QuarantineAsync(message, bytes.ToArray(), identity, PoisonReason.Malformed, $"{ex.Error}: {ex.Message}", pointer, cancellationToken);
             return null;
         }
     }
 
-    private async Task QuarantineAsync(TransportMessage message, byte[] raw, string? messageId, string? type, PoisonReason reason, string detail, MessageBodyReference? offloadedBody, CancellationToken cancellationToken)
+    private async Task QuarantineAsync(TransportMessage message, byte[] raw, (string? MessageId, string? Type, string? CorrelationId) identity, PoisonReason reason, string detail, MessageBodyReference? offloadedBody, CancellationToken cancellationToken)
     {
+        var (messageId, type, correlationId) = identity;
         var poisonQueue = _options.PoisonQueueName(message.Queue);
-        var report = new PoisonReport(message.Queue, poisonQueue, message.Id, messageId, type, reason, message.DeliveryCount, detail);
+        var report = new PoisonReport(message.Queue, poisonQueue, message.Id, messageId, type, reason, message.DeliveryCount, detail, correlationId);
         var record = new PoisonRecord(report, _time.GetUtcNow(), PoisonRecord.RawText(raw));
 
         // Poison copy first, original second: a crash in between duplicates the poison copy, never loses the message.
-        await SendRawAsync(poisonQueue, record.Serialize(), messageId, type, null, cancellationToken);
+        await SendRawAsync(poisonQueue, record.Serialize(), messageId, type, correlationId, null, cancellationToken);
         try
         {
             await _sendPipeline.ExecuteAsync(async ct => await _transport.CompleteAsync(message, ct), cancellationToken);

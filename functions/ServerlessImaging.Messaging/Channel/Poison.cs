@@ -22,7 +22,8 @@ public enum PoisonReason
 
 /// <summary>
 /// What the channel reports when it quarantines a message: safe to log (ids, type and a reason text
-/// that names fields, never values; the raw body is only in the poison queue).
+/// that names fields, never values; the raw body is only in the poison queue). <see cref="MessageId"/>,
+/// <see cref="Type"/> and <see cref="CorrelationId"/> are read best-effort from the raw message: null when unreadable.
 /// </summary>
 public sealed record PoisonReport(
     string Queue,
@@ -32,7 +33,8 @@ public sealed record PoisonReport(
     string? Type,
     PoisonReason Reason,
     int DeliveryCount,
-    string Detail);
+    string Detail,
+    string? CorrelationId = null);
 
 /// <summary>
 /// A poison-queue message: the report plus the original raw body (UTF-8 text as it was on the queue,
@@ -54,6 +56,7 @@ public sealed record PoisonRecord(PoisonReport Report, DateTimeOffset Quarantine
             writer.WriteString("reason", Report.Reason.ToString());
             writer.WriteNumber("deliveryCount", Report.DeliveryCount);
             writer.WriteString("detail", Report.Detail);
+            writer.WriteString("correlationId", Report.CorrelationId);
             writer.WriteString("quarantinedAt", QuarantinedAt);
             writer.WriteString("raw", Raw);
             writer.WriteEndObject();
@@ -77,7 +80,8 @@ public sealed record PoisonRecord(PoisonReport Report, DateTimeOffset Quarantine
             S("type"),
             Enum.Parse<PoisonReason>(S("reason") ?? nameof(PoisonReason.Malformed)),
             r.GetProperty("deliveryCount").GetInt32(),
-            S("detail") ?? string.Empty);
+            S("detail") ?? string.Empty,
+            S("correlationId"));
         return new PoisonRecord(report, r.GetProperty("quarantinedAt").GetDateTimeOffset(), S("raw") ?? string.Empty);
     }
 

@@ -6,13 +6,13 @@ namespace ServerlessImaging.Messaging.Channel;
 
 /// <summary>
 /// What a queue message holds: either the envelope JSON itself (<c>MessageCodec</c>), or, for a body too
-/// large for the queue, a small pointer <c>{"bodyRef":{"container":"…","blob":"…"},"messageId":"…","type":"…"}</c>.
-/// The pointer repeats the message id and type so that logs and poison reports can name the message
-/// without fetching the blob.
+/// large for the queue, a small pointer <c>{"bodyRef":{"container":"…","blob":"…"},"messageId":"…","type":"…","correlationId":"…"}</c>.
+/// The pointer repeats the message id, type and correlation id so that logs and poison reports can name the message
+/// (and a poisoned command's report can reach its registration) without fetching the blob.
 /// </summary>
 internal static class QueueWireFormat
 {
-    public static byte[] WritePointer(MessageBodyReference reference, string? messageId, string? type)
+    public static byte[] WritePointer(MessageBodyReference reference, string? messageId, string? type, string? correlationId = null)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
         using (var writer = new Utf8JsonWriter(buffer))
@@ -30,6 +30,11 @@ internal static class QueueWireFormat
             if (type is not null)
             {
                 writer.WriteString("type", type);
+            }
+
+            if (correlationId is not null)
+            {
+                writer.WriteString("correlationId", correlationId);
             }
 
             writer.WriteEndObject();
@@ -68,8 +73,11 @@ internal static class QueueWireFormat
         }
     }
 
-    /// <summary>Best-effort message id and type of a raw message, for reports; never throws.</summary>
-    public static (string? MessageId, string? Type) TryReadIdentity(ReadOnlySpan<byte> body)
+    /// <summary>
+    /// Best-effort message id, type and correlation id of a raw message (an envelope, even one whose body breaks the
+    /// contract, or a pointer), for reports; never throws.
+    /// </summary>
+    public static (string? MessageId, string? Type, string? CorrelationId) TryReadIdentity(ReadOnlySpan<byte> body)
     {
         try
         {
@@ -78,14 +86,14 @@ internal static class QueueWireFormat
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
             {
-                return (null, null);
+                return (null, null, null);
             }
 
-            return (Bounded(root, "messageId"), Bounded(root, "type"));
+            return (Bounded(root, "messageId"), Bounded(root, "type"), Bounded(root, "correlationId"));
         }
         catch (JsonException)
         {
-            return (null, null);
+            return (null, null, null);
         }
     }
 

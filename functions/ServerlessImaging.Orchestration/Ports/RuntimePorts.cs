@@ -33,3 +33,15 @@ public interface IRelayEventQuarantine
     /// <summary>Quarantines <paramref name="message"/>; <paramref name="safeDetail"/> carries no patient data.</summary>
     Task QuarantineAsync(ReceivedMessage message, string safeDetail, CancellationToken cancellationToken);
 }
+
+/// <summary>How often, and since when, dispatching one outbox command has failed.</summary>
+/// <param name="Attempts">Failed attempts so far, the one just recorded included.</param>
+/// <param name="FirstFailedAt">When the first recorded attempt failed.</param>
+public sealed record DispatchFailureCount(int Attempts, DateTimeOffset FirstFailedAt);
+
+/// <summary>Counts the failed dispatches of an outbox command, durably, so a retry limit holds across restarts and instances.</summary>
+public interface IDispatchFailureLog
+{
+    /// <summary>Records one failed attempt of <paramref name="commandId"/> and returns the count so far.</summary>
+    Task<DispatchFailureCount> RecordFailureAsync(string registrationId, string commandId, DateTimeOffset at, CancellationToken cancellationToken);
+}

@@ -15,6 +15,15 @@ public sealed class EventPublisher(RelayQueues queues, RelayOptions options, Tim
         return queues.SendEventAsync(envelope, cancellationToken);
     }
 
+    /// <summary>An event answering a command known only by its ids (a quarantined command whose body could not be used).</summary>
+    public Task PublishAnswerAsync(string commandMessageId, string correlationId, RelayEvent body, string idSuffix, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(commandMessageId);
+        ArgumentException.ThrowIfNullOrEmpty(correlationId);
+        var envelope = new MessageEnvelope($"{commandMessageId}/{idSuffix}", correlationId, commandMessageId, options.SiteId, time.GetUtcNow(), MessageCodec.CurrentSchemaVersion, body);
+        return queues.SendEventAsync(envelope, cancellationToken);
+    }
+
     /// <summary>An event that answers no parseable command (heartbeats, poison reports).</summary>
     public Task PublishUnsolicitedAsync(string correlationId, string? causationId, RelayEvent body, CancellationToken cancellationToken)
     {

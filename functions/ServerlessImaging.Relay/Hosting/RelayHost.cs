@@ -3,7 +3,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
-using ServerlessImaging.Contracts.Messages;
 using ServerlessImaging.Messaging.Channel;
 using ServerlessImaging.Relay.Commands;
 using ServerlessImaging.Relay.Configuration;
@@ -49,23 +48,17 @@ public static class RelayHost
         builder.Services.AddSingleton<RelayMetrics>();
         builder.Services.AddSingleton(sp =>
         {
-            var metrics = sp.GetRequiredService<RelayMetrics>();
-            var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("ServerlessImaging.Relay.Poison");
-            EventPublisher? publisher = null;
+            QuarantineReporter? reporter = null;
             var channel = ChannelSetup.Create(options, sp.GetRequiredService<ILoggerFactory>(), async (report, ct) =>
             {
-                metrics.Quarantined(report.Reason.ToString());
-                logger.LogWarning("Command {MessageId} quarantined into {PoisonQueue}: {Reason}", report.MessageId, report.PoisonQueue, report.Reason);
-                publisher ??= sp.GetRequiredService<EventPublisher>();
-                await publisher.PublishUnsolicitedAsync(
-                    "poison",
-                    report.MessageId,
-                    new CommandFailed(report.Type ?? "Unknown", FailureReason.InvalidCommand, $"Command quarantined ({report.Reason}): {report.Detail}"),
-                    ct);
+                // Resolved late: the reporter needs the publisher, which needs these queues.
+                reporter ??= sp.GetRequiredService<QuarantineReporter>();
+                await reporter.ReportAsync(report, ct);
             });
             return new RelayQueues(channel, options.Channel.EventsQueue);
         });
         builder.Services.AddSingleton<EventPublisher>();
+        builder.Services.AddSingleton<QuarantineReporter>();
         builder.Services.AddSingleton<PacsGateway>();
         builder.Services.AddSingleton<StudyQueries>();
         builder.Services.AddSingleton<RunningCommands>();

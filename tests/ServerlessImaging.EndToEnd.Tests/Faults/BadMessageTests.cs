@@ -20,7 +20,7 @@ public sealed class BadMessageTests(FaultTable table, SharedRig shared)
     [Fact]
     public Task Malformed_messages_on_every_queue_are_quarantined_as_sent_and_the_registration_completes() => table.RunAsync(
         "malformed messages on each site's command queue and on the events queue",
-        "each quarantined with its raw text (relay: command poison queue, app: events poison queue); registration unaffected",
+        "each quarantined with its raw text (relay: command poison queue, app: events poison queue); a readable command's report names its registration, unreadable ones are logged by the app; registration unaffected",
         async () =>
         {
             var rig = await shared.GetAsync();
@@ -62,17 +62,26 @@ public sealed class BadMessageTests(FaultTable table, SharedRig shared)
                 Assert.All(added, r => Assert.Equal(PoisonReason.Malformed, r.Report.Reason));
             }
 
-            // The events poison queue: this run's three malformed events, plus each relay's report of the commands it
-            // quarantined (a CommandFailed naming no registration, which the app quarantines in turn).
-            var reports = 3 * rig.Sites.Count;
-            var events = await AddedPoisonAsync(rig, ResourceNames.PoisonQueueOf(rig.EventsQueue), baseline, expected: 3 + reports);
+            // The events poison queue: this run's three malformed events, plus each relay's answer to the one command it
+            // could still read (the newer-schema Echo, correlation "reg-" + its id): a CommandFailed for that registration, which does not exist, so the
+            // app quarantines it in turn. The two unreadable ones are unsolicited reports: logged and counted, not kept.
+            var events = await AddedPoisonAsync(rig, ResourceNames.PoisonQueueOf(rig.EventsQueue), baseline, expected: 3 + rig.Sites.Count);
             var malformed = events.Where(r => r.Report.Reason == PoisonReason.Malformed).ToList();
             Assert.Equal(injected[rig.EventsQueue].Order(StringComparer.Ordinal), malformed.Select(r => r.Raw).Order(StringComparer.Ordinal));
             var relayReports = events.Except(malformed).Select(r => MessageCodec.Deserialize(Encoding.UTF8.GetBytes(r.Raw))).ToList();
-            Assert.All(relayReports, e => Assert.True(e.Body is CommandFailed { Reason: FailureReason.InvalidCommand } && e.CorrelationId == "poison", $"unexpected event poison: {e.Type} for {e.CorrelationId}"));
-            Assert.Equal(rig.Sites.Select(s => s.SiteId).SelectMany(s => Enumerable.Repeat(s, 3)).Order(StringComparer.Ordinal), relayReports.Select(e => e.SiteId).Order(StringComparer.Ordinal));
+            Assert.All(relayReports, e => Assert.True(
+                e.Body is CommandFailed { Reason: FailureReason.InvalidCommand } && e.CorrelationId == "reg-" + e.CausationId
+                && e.CausationId!.StartsWith("newer-schema-", StringComparison.Ordinal) && e.MessageId == e.CausationId + "/" + RelayPoisonReports.ReportIdSuffix,
+                $"unexpected event poison: {e.Type} for {e.CorrelationId}"));
+            Assert.Equal(rig.Sites.Select(s => s.SiteId).Order(StringComparer.Ordinal), relayReports.Select(e => e.SiteId).Order(StringComparer.Ordinal));
+            var log = rig.Log("app");
+            foreach (var site in rig.Sites)
+            {
+                Assert.Equal(2, CountOf(log, $"Relay of site {site.SiteId} quarantined message "));
+            }
 
-            return string.Create(CultureInfo.InvariantCulture, $"{outcome}; quarantined: 3 per command queue ×{rig.Sites.Count} and 3 on the events queue, raw text kept; the relays' {reports} poison reports also land in the events poison queue");
+            var reports = 3 * rig.Sites.Count;
+            return string.Create(CultureInfo.InvariantCulture, $"{outcome}; quarantined: 3 per command queue ×{rig.Sites.Count} and 3 on the events queue, raw text kept; of the relays' {reports} poison reports, the {rig.Sites.Count} naming a (nonexistent) registration land in the events poison queue, the others are logged");
         });
 
     [Fact]
@@ -125,6 +134,17 @@ public sealed class BadMessageTests(FaultTable table, SharedRig shared)
             valid.Replace("\"type\":\"Echo\"", "\"type\":\"FormatDisk\"", StringComparison.Ordinal).Replace("fault-" + id, "unknown-type-" + id, StringComparison.Ordinal),
             valid.Replace("\"schemaVersion\":1", "\"schemaVersion\":99", StringComparison.Ordinal).Replace("fault-" + id, "newer-schema-" + id, StringComparison.Ordinal),
         ];
+    }
+
+    private static int CountOf(string text, string value)
+    {
+        var count = 0;
+        for (var at = text.IndexOf(value, StringComparison.Ordinal); at >= 0; at = text.IndexOf(value, at + value.Length, StringComparison.Ordinal))
+        {
+            count++;
+        }
+
+        return count;
     }
 
     private static MessageChannel ScriptedChannel(FaultRig rig) =>

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using ServerlessImaging.Contracts;
 using ServerlessImaging.EndToEnd.Tests.Support;
+using ServerlessImaging.Messaging.Channel;
 using ServerlessImaging.LocalRun;
 using ServerlessImaging.Testing.Network;
 using ServerlessImaging.Testing.Stack;
@@ -55,6 +57,51 @@ public sealed partial class ProcessKillTests(LocalStackFixture stack, FaultTable
             Assert.Equal(SlowInstances - already, int.Parse(resumed.Groups["fetch"].Value, CultureInfo.InvariantCulture));
             return string.Create(CultureInfo.InvariantCulture, $"killed with {stagedAtKill}/{SlowInstances} instances staged; after restart the same command (delivery 2) found {already} already staged and staged the other {SlowInstances - already}; {outcome}");
         });
+
+    [Fact]
+    public Task A_retrieval_its_relay_dies_on_at_every_allowed_delivery_is_quarantined_and_the_study_moves_on() => table.RunAsync(
+        "kill -9 a relay mid-retrieval when it allows one delivery per command (Relay__Channel__MaxDeliveries=1)",
+        "the redelivered command is quarantined into relay-poison-<site> and answered as CommandFailed(Internal) for its registration; the study waits for its automatic retry instead of staying Retrieving, and the retry (a new command) completes it",
+        async () =>
+        {
+            var pacs = SharedRig.Pacs(stack, "chu-nord");
+            await using var slow = new LoopbackTcpForwarder(pacs.Port, TimeSpan.FromMilliseconds(40));
+            var patient = TestPatient.New();
+            var study = await patient.AddStudyAsync(pacs, SlowInstances, SlowSize);
+            var site = RigSite.ByGet("nord", pacs with { Port = slow.Port }) with
+            {
+                RelaySettings = new() { ["Relay__UploadConcurrency"] = "1", ["Relay__Channel__MaxDeliveries"] = "1" },
+            };
+            var options = new RigOptions { AppSettings = { ["Orchestration__RetrievalRetryInterval"] = RetryInterval.ToString("c", CultureInfo.InvariantCulture) } };
+            await using var rig = await FaultRig.StartAsync(stack, "relay-poison", [site], options);
+            var flow = new RcpFlow(rig);
+
+            var registrationId = await flow.RegisterAsync(patient);
+            await flow.WaitForCandidatesAsync(registrationId, 1);
+            await flow.SelectAsync(registrationId, [study.StudyInstanceUid]);
+            await Waiting.UntilAsync("the first instances in staging", TimeSpan.FromSeconds(60), async _ => await Checks.StagedBlobsAsync(rig, registrationId) >= 2, CancellationToken.None, TimeSpan.FromMilliseconds(20));
+            await rig.KillRelayAsync(site);
+            await rig.StartRelayAsync(site);
+
+            // The only site holding the study failed it with the relay's reason: the study waits for its retry (a new
+            // command, so a fresh delivery count at the relay), which resumes from staging and completes it.
+            var audit = AuditExpectation.Completed(sites: 1, studies: 1)
+                .Exactly("RetrievalStarted", 2).Exactly("StudyFailed", 1).Exactly("RetrievalRetryScheduled", 1);
+            var outcome = await Checks.AssertCompletedCleanlyAsync(rig, flow, registrationId, [study], audit, expectNoPoison: false);
+            var failed = Assert.Single(await flow.AuditAsync(registrationId), r => AuditExpectation.Type(r) == "StudyFailed");
+            Assert.Contains("Internal", failed.GetRawText(), StringComparison.Ordinal);
+
+            // The command is kept whole in the site's poison queue, and nothing reached the events poison queue.
+            var kept = Assert.Single(await Checks.PoisonAsync(rig, ResourceNames.PoisonQueueFor(site.SiteId)));
+            Assert.Equal(PoisonReason.TooManyDeliveries, kept.Report.Reason);
+            Assert.Equal(registrationId, kept.Report.CorrelationId);
+            Assert.Equal("RetrieveStudy", kept.Report.Type);
+            Assert.Empty(await Checks.PoisonAsync(rig, ResourceNames.PoisonQueueOf(rig.EventsQueue)));
+            return string.Create(CultureInfo.InvariantCulture, $"relay killed mid-retrieval, restarted; delivery 2 over the limit of 1: command quarantined ({kept.Report.Reason}) and reported for its registration; study retried by the timer ({RetryInterval.TotalSeconds:0} s) with a new command and Available; {outcome}");
+        });
+
+    // Automatic retry of a failed retrieval; the default is minutes.
+    private static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(3);
 
     [Fact]
     public Task The_app_killed_during_the_search_and_during_the_retrieval_finishes_the_registration_after_restarts() => table.RunAsync(

@@ -64,10 +64,29 @@ public sealed class CustomHandlerContractTests(LocalStackFixture stack)
             await AssertInvocationResponseAsync(response, HttpStatusCode.OK);
         }
 
+        // A command on the events queue is quarantined as such; a relay's unsolicited poison report is only logged.
+        var misrouted = new MessageEnvelope("cmd-" + Guid.NewGuid().ToString("N"), id, null, site, DateTimeOffset.UtcNow, MessageCodec.CurrentSchemaVersion, new EchoCommand());
+        using (var response = await InvokeAsync(http, CustomHandler.RelayEventsFunction, new JsonObject { [CustomHandler.RelayEventsBinding] = System.Text.Encoding.UTF8.GetString(MessageCodec.Serialize(misrouted)) }, new JsonObject()))
+        {
+            var body = await AssertInvocationResponseAsync(response, HttpStatusCode.OK);
+            Assert.Equal($"Relay event {misrouted.MessageId}: MisroutedCommand; quarantined: A command on the events queue.", body["Logs"]![0]!.GetValue<string>());
+        }
+
+        var report = new MessageEnvelope($"{site}/poison/{Guid.NewGuid():N}", RelayPoisonReports.UnsolicitedCorrelationId, null, site, DateTimeOffset.UtcNow, MessageCodec.CurrentSchemaVersion,
+            new CommandFailed("Unknown", FailureReason.InvalidCommand, "Queue message t-2 quarantined: it breaks the message contract."));
+        using (var response = await InvokeAsync(http, CustomHandler.RelayEventsFunction, new JsonObject { [CustomHandler.RelayEventsBinding] = System.Text.Encoding.UTF8.GetString(MessageCodec.Serialize(report)) }, new JsonObject()))
+        {
+            var body = await AssertInvocationResponseAsync(response, HttpStatusCode.OK);
+            Assert.Equal($"Relay event {report.MessageId}: RelayPoisonReported.", body["Logs"]![0]!.GetValue<string>());
+        }
+
         var poison = new QueueClient(endpoints.Storage.ConnectionString, PoisonQueues.For(settings.EventsQueue), new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
         var kept = (await poison.PeekMessagesAsync(32)).Value.Select(m => m.Body.ToString()).ToList();
         Assert.Contains(kept, body => body.Contains(orphan.MessageId, StringComparison.Ordinal));
         Assert.Contains(garbage, kept);
+        Assert.Contains(kept, body => body.Contains(misrouted.MessageId, StringComparison.Ordinal));
+        Assert.DoesNotContain(kept, body => body.Contains(report.MessageId, StringComparison.Ordinal));
+        Assert.Contains($"Relay of site {site} quarantined message (unreadable) (Unknown)", app.Output, StringComparison.Ordinal);
 
         // A payload without the binding is a bad request, not a crash.
         using (var response = await InvokeAsync(http, CustomHandler.RelayEventsFunction, new JsonObject(), new JsonObject()))

@@ -158,10 +158,37 @@ public sealed class StorageQueueChannelTests(LocalStackFixture stack)
         var report = Assert.Single(sut.Reports);
         Assert.Equal(PoisonReason.TooManyDeliveries, report.Reason);
         Assert.Equal(sent.MessageId, report.MessageId);
+        Assert.Equal(sent.CorrelationId, report.CorrelationId);
         Assert.Equal(3, report.DeliveryCount);
         var record = PoisonRecord.Parse(Assert.Single((await sut.PoisonClient.ReceiveMessagesAsync(1)).Value).Body.ToArray());
         Assert.Equal(sent.MessageId, MessageCodec.Deserialize(Encoding.UTF8.GetBytes(record.Raw)).MessageId);
+        Assert.Equal(sent.CorrelationId, record.Report.CorrelationId);
         Assert.Equal(0, await ChannelUnderTest.ApproximateCountAsync(sut.QueueClient));
+    }
+
+    [Fact]
+    public async Task An_offloaded_message_past_the_delivery_limit_is_reported_with_its_ids_read_from_the_pointer()
+    {
+        var sut = new ChannelUnderTest(stack, new MessageChannelOptions { MaxDeliveries = 1 });
+        var manifest = Enumerable.Range(0, 1000)
+            .Select(i => new StagedInstance("2.25.1", $"2.25.{i}", $"p/2.25.{i}.dcm", 500_000 + i, new string('a', 64)))
+            .ToList();
+        var sent = new MessageEnvelope("m-" + Guid.NewGuid().ToString("N"), "reg-" + Guid.NewGuid().ToString("N"), "cmd-1", "chu-nord", DateTimeOffset.UtcNow, 1, new RetrievalCompleted("2.25.1", manifest));
+        await sut.Channel.SendAsync(sut.Queue, sent, CancellationToken.None);
+        var first = Assert.Single(await sut.ReceiveWithinAsync(Deadline));
+        Assert.NotNull(first.BodyReference);
+        await sut.Channel.AbandonAsync(first, CancellationToken.None);
+
+        using var cts = new CancellationTokenSource(Deadline);
+        while (sut.Reports.Count == 0)
+        {
+            Assert.Empty(await sut.Channel.ReceiveAsync(sut.Queue, cts.Token));
+            await Task.Delay(50, cts.Token);
+        }
+
+        var report = Assert.Single(sut.Reports);
+        Assert.Equal(PoisonReason.TooManyDeliveries, report.Reason);
+        Assert.Equal((sent.MessageId, "RetrievalCompleted", sent.CorrelationId), (report.MessageId, report.Type, report.CorrelationId));
     }
 
     [Fact]

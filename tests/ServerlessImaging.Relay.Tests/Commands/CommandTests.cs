@@ -134,10 +134,10 @@ public sealed class CommandTests(LocalStackFixture stack)
     }
 
     [Theory]
-    [InlineData("{ not json", null)]
-    [InlineData("{\"messageId\":\"bad-1\",\"type\":\"LaunchRocket\",\"correlationId\":\"reg-x\",\"siteId\":\"x\",\"sentAt\":\"2025-01-01T00:00:00Z\",\"schemaVersion\":1,\"body\":{}}", "bad-1")]
-    [InlineData("{\"messageId\":\"bad-2\",\"type\":\"RetrieveStudy\",\"correlationId\":\"reg-x\",\"siteId\":\"x\",\"sentAt\":\"2025-01-01T00:00:00Z\",\"schemaVersion\":1,\"body\":{\"studyInstanceUid\":3}}", "bad-2")]
-    public async Task Malformed_and_unknown_commands_are_quarantined_and_reported(string raw, string? messageId)
+    [InlineData("{ not json", null, "poison")]
+    [InlineData("{\"messageId\":\"bad-1\",\"type\":\"LaunchRocket\",\"correlationId\":\"reg-x\",\"siteId\":\"x\",\"sentAt\":\"2025-01-01T00:00:00Z\",\"schemaVersion\":1,\"body\":{}}", "bad-1", "poison")]
+    [InlineData("{\"messageId\":\"bad-2\",\"type\":\"RetrieveStudy\",\"correlationId\":\"reg-x\",\"siteId\":\"x\",\"sentAt\":\"2025-01-01T00:00:00Z\",\"schemaVersion\":1,\"body\":{\"studyInstanceUid\":3}}", "bad-2", "reg-x")]
+    public async Task Malformed_and_unknown_commands_are_quarantined_and_reported(string raw, string? messageId, string correlationId)
     {
         await using var relay = new RelayUnderTest(stack, "chu-nord", "Get");
         await relay.StartAsync();
@@ -148,6 +148,14 @@ public sealed class CommandTests(LocalStackFixture stack)
         var report = await relay.WaitForEventAsync(e => e.Body is CommandFailed { Reason: FailureReason.InvalidCommand }, TimeSpan.FromSeconds(30));
         Assert.Equal(messageId, report.CausationId);
         Assert.Equal(relay.SiteId, report.SiteId);
+
+        // A readable command is answered for its registration; anything else is an unsolicited report.
+        Assert.Equal(correlationId, report.CorrelationId);
+        Assert.Equal(correlationId == RelayPoisonReports.UnsolicitedCorrelationId, RelayPoisonReports.IsUnsolicited(report));
+        if (messageId is not null && correlationId != RelayPoisonReports.UnsolicitedCorrelationId)
+        {
+            Assert.Equal(messageId + "/" + RelayPoisonReports.ReportIdSuffix, report.MessageId);
+        }
 
         var poison = new QueueClient(stack.Endpoints.Storage.ConnectionString, PoisonQueues.For(relay.CommandQueue), new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
         var record = PoisonRecord.Parse(Assert.Single((await poison.ReceiveMessagesAsync(5)).Value).Body.ToArray());

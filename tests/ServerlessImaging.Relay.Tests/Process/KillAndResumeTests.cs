@@ -88,4 +88,68 @@ public sealed class KillAndResumeTests(LocalStackFixture stack)
             await second.WaitForExitAsync();
         }
     }
+
+    [Fact]
+    public async Task A_retrieval_the_relay_dies_on_more_often_than_allowed_is_quarantined_and_answered_as_failed_for_its_registration()
+    {
+        var study = await TestStudy.CreateAndLoadAsync(stack, "chu-nord", series: 1, instancesPerSeries: Instances);
+
+        // One delivery allowed: the relay dying once on the command is "every delivery" here.
+        await using var relay = new RelayUnderTest(stack, "chu-nord", "Get", tweak: s =>
+        {
+            s["Relay:UploadConcurrency"] = "1";
+            s["Relay:Channel:MaxDeliveries"] = "1";
+        });
+        await relay.Staging.CreateIfNotExistsAsync();
+        var prefix = "reg-poison/study";
+        var command = relay.Command(relay.Retrieve(study.StudyInstanceUid, prefix));
+
+        using (var first = StartRelayProcess(relay))
+        {
+            await relay.SendAsync(command);
+            var deadline = Stopwatch.StartNew();
+            while (await CountAsync(relay, prefix) < 5 && deadline.Elapsed < TimeSpan.FromSeconds(60))
+            {
+                Assert.False(first.HasExited, "the relay process exited on its own");
+                await Task.Delay(5);
+            }
+
+            first.Kill(entireProcessTree: true); // SIGKILL mid-retrieval: the command is never completed
+            await first.WaitForExitAsync();
+            Assert.InRange(await CountAsync(relay, prefix), 5, Instances - 1);
+        }
+
+        using var second = StartRelayProcess(relay);
+        try
+        {
+            // The second delivery (after the 10 s lease) is over the limit: quarantined, and answered for its registration.
+            var report = await relay.WaitForEventAsync(e => e.CausationId == command.MessageId && e.Body is CommandFailed or RetrievalCompleted, TimeSpan.FromSeconds(90));
+
+            var failed = Assert.IsType<CommandFailed>(report.Body);
+            Assert.Equal(FailureReason.Internal, failed.Reason);
+            Assert.Equal("RetrieveStudy", failed.FailedCommandType);
+            Assert.Contains("quarantined after 2 deliveries", failed.SafeMessage, StringComparison.Ordinal);
+            Assert.Equal(command.CorrelationId, report.CorrelationId);
+            Assert.Equal(command.MessageId + "/" + RelayPoisonReports.ReportIdSuffix, report.MessageId);
+            Assert.Equal(relay.SiteId, report.SiteId);
+            Assert.False(RelayPoisonReports.IsUnsolicited(report));
+
+            // The command itself is kept, whole, in the site's poison queue.
+            var poison = new Azure.Storage.Queues.QueueClient(stack.Endpoints.Storage.ConnectionString, Messaging.Channel.PoisonQueues.For(relay.CommandQueue), new Azure.Storage.Queues.QueueClientOptions { MessageEncoding = Azure.Storage.Queues.QueueMessageEncoding.Base64 });
+            var record = Messaging.Channel.PoisonRecord.Parse(Assert.Single((await poison.PeekMessagesAsync(5)).Value).Body.ToArray());
+            Assert.Equal(Messaging.Channel.PoisonReason.TooManyDeliveries, record.Report.Reason);
+            Assert.Equal(command.MessageId, record.Report.MessageId);
+            Assert.Equal(command.CorrelationId, record.Report.CorrelationId);
+            Assert.Equal(command.MessageId, MessageCodec.Deserialize(System.Text.Encoding.UTF8.GetBytes(record.Raw)).MessageId);
+
+            // Nothing else answers it: no completion comes after the failure.
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            await Assert.ThrowsAsync<TimeoutException>(() => relay.WaitForEventAsync(e => e.CausationId == command.MessageId && e.Body is RetrievalCompleted, TimeSpan.FromSeconds(2)));
+        }
+        finally
+        {
+            second.Kill(entireProcessTree: true);
+            await second.WaitForExitAsync();
+        }
+    }
 }

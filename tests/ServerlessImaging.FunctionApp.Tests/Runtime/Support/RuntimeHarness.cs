@@ -36,8 +36,11 @@ internal sealed class RuntimeSettings
 
     public int StoreBatchSize { get; init; } = 50;
 
+    /// <summary>More configuration keys (colon form) for one test; they replace the defaults above.</summary>
+    public Dictionary<string, string?> Extra { get; init; } = [];
+
     /// <summary>Configuration keys (colon form) with their values.</summary>
-    public Dictionary<string, string?> ToConfiguration() => new()
+    public Dictionary<string, string?> ToConfiguration() => new Dictionary<string, string?>
     {
         ["Storage:ConnectionString"] = Endpoints.Storage.ConnectionString,
         ["Cosmos:ConnectionString"] = Endpoints.Cosmos.ConnectionString,
@@ -55,7 +58,7 @@ internal sealed class RuntimeSettings
         ["Orchestration:StoreBatchSize"] = StoreBatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Logging:LogLevel:Default"] = "Warning",
         ["Logging:LogLevel:ServerlessImaging"] = "Information",
-    };
+    }.Where(kv => !Extra.ContainsKey(kv.Key)).Concat(Extra).ToDictionary();
 
     /// <summary>The same settings as environment variables (<c>Section__Key</c>) for a child process.</summary>
     public Dictionary<string, string?> ToEnvironment() =>
