@@ -84,6 +84,10 @@ internal sealed class FaultRig : IAsyncDisposable
 
                 // One heartbeat at start (GET /sites shows the relay online), then quiet: a drained events queue means drained.
                 ["Relay__HeartbeatSeconds"] = "3600",
+
+                // The pipelined store (off by default) runs under every fault too: staged instances are listed in
+                // progress events and stored while retrievals go on, so duplicates, kills and outages meet it as well.
+                ["Relay__StagedReportBatchSize"] = "4",
                 ["Logging__LogLevel__Default"] = "Information",
             }.Concat(site.RelaySettings))
             {
