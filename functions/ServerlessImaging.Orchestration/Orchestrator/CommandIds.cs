@@ -32,6 +32,9 @@ public static class CommandIds
     /// <summary>Delete activity of a study after retrieval attempt <paramref name="attempt"/>.</summary>
     public static string Delete(string registrationId, string studyInstanceUid, int attempt) => Invariant($"{registrationId}/delete/{studyInstanceUid}/a{attempt}");
 
+    /// <summary>Second delete of a study whose store of attempt <paramref name="attempt"/> finished after its removal.</summary>
+    public static string DeleteAfterLateStore(string registrationId, string studyInstanceUid, int attempt) => Delete(registrationId, studyInstanceUid, attempt) + "/after-late-store";
+
     /// <summary>Cancel of an in-flight relay command.</summary>
     public static string Cancel(string commandIdToCancel) => commandIdToCancel + "/cancel";
 

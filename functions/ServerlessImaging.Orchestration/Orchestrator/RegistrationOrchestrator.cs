@@ -91,6 +91,10 @@ public static class RegistrationOrchestrator
                 return OnExpertiseEmailSent(step, e);
             case ExpertiseEmailFailed e:
                 return OnExpertiseEmailFailed(step, e);
+            case StoreStudyCompleted e when RemoveAgainAfterLateStore(step, e.StudyInstanceUid, e.CommandId):
+                return EventDisposition.Applied;
+            case StoreStudyFailed e when RemoveAgainAfterLateStore(step, e.StudyInstanceUid, e.CommandId):
+                return EventDisposition.Applied;
         }
 
         if (step.State.PurgedAt is not null)
@@ -552,6 +556,28 @@ public static class RegistrationOrchestrator
             AuditAction.RetrievalCompleted, AuditOutcome.Success, null, e.SiteId, study.StudyInstanceUid, Invariant($"instances={manifest.Count} bytes={bytes}"),
             record => record with { SourceAeTitle = e.SourceAeTitle, DestinationAeTitle = e.DestinationAeTitle });
         return EventDisposition.Applied;
+    }
+
+    // A store of the study's current attempt that reports after the study was deleted or purged was still running
+    // when the removal ran, so it may have written the study back into the DICOM service: remove it once more.
+    private static bool RemoveAgainAfterLateStore(Step step, string studyInstanceUid, string storeCommandId)
+    {
+        if (step.State.SelectedOf(studyInstanceUid) is not { Status: StudyStatus.Deleted or StudyStatus.Purged } study
+            || !string.Equals(CommandIds.Store(step.RegistrationId, study.StudyInstanceUid, study.Attempt), storeCommandId, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var commandId = CommandIds.DeleteAfterLateStore(step.RegistrationId, study.StudyInstanceUid, study.Attempt);
+        if (step.State.PendingRemovals.Any(r => string.Equals(r.CommandId, commandId, StringComparison.Ordinal)))
+        {
+            return false; // Already removing it again (the store's other outcome arrived first).
+        }
+
+        step.Emit(new DeleteStudyActivity(commandId, step.RegistrationId, study.StudyInstanceUid, CommandIds.StagingPrefix(step.RegistrationId, study.StudyInstanceUid)));
+        step.PutRemoval(new PendingRemoval(commandId, IsPurge: false, [study.StudyInstanceUid], study.SiteId, RequestedBy: null));
+        step.Audit(AuditAction.StudyDeletionStarted, AuditOutcome.Success, null, study.SiteId, study.StudyInstanceUid, "A store finished after the removal; removal from the DICOM service and staging sent again.");
+        return true;
     }
 
     private static EventDisposition OnStoreCompleted(Step step, StoreStudyCompleted e)
