@@ -97,6 +97,13 @@ public sealed class StoreStudyActivityRunner(
         }
     }
 
+    /// <summary>The failure event of a StoreStudy that kept failing transiently (DICOM service or staging unavailable) and was given up.</summary>
+    public StoreStudyFailed GaveUp(StoreStudyActivity command, string safeMessage)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        return Failed(command, Runtime.InlineActivityRetryLimit.ReasonCode + ": " + safeMessage);
+    }
+
     private StoreStudyFailed Failed(StoreStudyActivity command, string safeMessage)
     {
         logger.LogWarning("Registration {RegistrationId}: store failed: {Reason}", command.RegistrationId, safeMessage);

@@ -52,7 +52,7 @@ public sealed class CommandDispatcher(
                 await audit.WriteAsync(record, cancellationToken);
                 return null;
             case StoreStudyActivity storeStudy:
-                return await store.RunAsync(storeStudy, cancellationToken);
+                return await WithRetryLimitAsync(storeStudy, store.RunAsync, (why, _) => Task.FromResult<OrchestrationEvent>(store.GaveUp(storeStudy, why)), cancellationToken);
             case StoreStagedInstancesActivity storeStaged:
                 await store.StoreStagedAsync(storeStaged, cancellationToken);
                 return null;
