@@ -220,14 +220,15 @@ public sealed class CommandProcessor : BackgroundService
         using var stopProgress = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var progress = Task.Run(async () =>
         {
-            // Ticks often so a full batch of staged instances leaves at once; counts alone wait for the interval.
-            using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(Math.Min(100, interval.TotalMilliseconds)));
+            // With staged lists on, ticks often so a full batch leaves at once; counts alone wait for the interval.
+            var batching = _options.StagedReportBatchSize > 0;
+            using var timer = new PeriodicTimer(batching ? TimeSpan.FromMilliseconds(Math.Min(100, interval.TotalMilliseconds)) : interval);
             var lastSent = Stopwatch.GetTimestamp();
             try
             {
                 while (await timer.WaitForNextTickAsync(stopProgress.Token))
                 {
-                    while (report.Next(Stopwatch.GetElapsedTime(lastSent) >= interval) is { } next)
+                    while (report.Next(!batching || Stopwatch.GetElapsedTime(lastSent) >= interval) is { } next)
                     {
                         lastSent = Stopwatch.GetTimestamp();
                         await _events.PublishAsync(envelope, next, $"progress/{++sequence}", stopProgress.Token);
