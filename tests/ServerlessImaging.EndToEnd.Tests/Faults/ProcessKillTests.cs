@@ -36,11 +36,7 @@ public sealed partial class ProcessKillTests(LocalStackFixture stack, FaultTable
             await using var rig = await FaultRig.StartAsync(stack, "relay-kill", [site]);
             var flow = new RcpFlow(rig);
 
-            var registrationId = await flow.RegisterAsync(patient);
-            await flow.WaitForCandidatesAsync(registrationId, 1);
-            await flow.SelectAsync(registrationId, [study.StudyInstanceUid]);
-            await Waiting.UntilAsync("the first instances in staging", TimeSpan.FromSeconds(60), async _ => await Checks.StagedBlobsAsync(rig, registrationId) >= 2, CancellationToken.None, TimeSpan.FromMilliseconds(20));
-            await rig.KillRelayAsync(site);
+            var registrationId = await SelectThenKillRelayMidRetrievalAsync(rig, flow, site, patient, study);
             var stagedAtKill = await Checks.StagedBlobsAsync(rig, registrationId);
             Assert.InRange(stagedAtKill, 2, SlowInstances - 1);
             Assert.Equal("Retrieving", new RegistrationView(await flow.StatusAsync(registrationId)).Study(study.StudyInstanceUid).GetProperty("status").GetString());
@@ -76,11 +72,7 @@ public sealed partial class ProcessKillTests(LocalStackFixture stack, FaultTable
             await using var rig = await FaultRig.StartAsync(stack, "relay-poison", [site], options);
             var flow = new RcpFlow(rig);
 
-            var registrationId = await flow.RegisterAsync(patient);
-            await flow.WaitForCandidatesAsync(registrationId, 1);
-            await flow.SelectAsync(registrationId, [study.StudyInstanceUid]);
-            await Waiting.UntilAsync("the first instances in staging", TimeSpan.FromSeconds(60), async _ => await Checks.StagedBlobsAsync(rig, registrationId) >= 2, CancellationToken.None, TimeSpan.FromMilliseconds(20));
-            await rig.KillRelayAsync(site);
+            var registrationId = await SelectThenKillRelayMidRetrievalAsync(rig, flow, site, patient, study);
             await rig.StartRelayAsync(site);
 
             // The only site holding the study failed it with the relay's reason: the study waits for its retry (a new
@@ -99,6 +91,17 @@ public sealed partial class ProcessKillTests(LocalStackFixture stack, FaultTable
             Assert.Empty(await Checks.PoisonAsync(rig, ResourceNames.PoisonQueueOf(rig.EventsQueue)));
             return string.Create(CultureInfo.InvariantCulture, $"relay killed mid-retrieval, restarted; delivery 2 over the limit of 1: command quarantined ({kept.Report.Reason}) and reported for its registration; study retried by the timer ({RetryInterval.TotalSeconds:0} s) with a new command and Available; {outcome}");
         });
+
+    // Registers the patient, selects the study, and kills the site's relay once 2 of its instances are staged.
+    private static async Task<string> SelectThenKillRelayMidRetrievalAsync(FaultRig rig, RcpFlow flow, RigSite site, TestPatient patient, TestStudy study)
+    {
+        var registrationId = await flow.RegisterAsync(patient);
+        await flow.WaitForCandidatesAsync(registrationId, 1);
+        await flow.SelectAsync(registrationId, [study.StudyInstanceUid]);
+        await Waiting.UntilAsync("the first instances in staging", TimeSpan.FromSeconds(60), async _ => await Checks.StagedBlobsAsync(rig, registrationId) >= 2, CancellationToken.None, TimeSpan.FromMilliseconds(20));
+        await rig.KillRelayAsync(site);
+        return registrationId;
+    }
 
     // Automatic retry of a failed retrieval; the default is minutes.
     private static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(3);
