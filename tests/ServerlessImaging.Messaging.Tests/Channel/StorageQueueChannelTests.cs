@@ -148,14 +148,7 @@ public sealed class StorageQueueChannelTests(LocalStackFixture stack)
             await sut.Channel.AbandonAsync(message, CancellationToken.None);
         }
 
-        using var cts = new CancellationTokenSource(Deadline);
-        while (sut.Reports.Count == 0)
-        {
-            Assert.Empty(await sut.Channel.ReceiveAsync(sut.Queue, cts.Token));
-            await Task.Delay(50, cts.Token);
-        }
-
-        var report = Assert.Single(sut.Reports);
+        var report = await SinglePoisonReportAsync(sut);
         Assert.Equal(PoisonReason.TooManyDeliveries, report.Reason);
         Assert.Equal(sent.MessageId, report.MessageId);
         Assert.Equal(sent.CorrelationId, report.CorrelationId);
@@ -179,14 +172,7 @@ public sealed class StorageQueueChannelTests(LocalStackFixture stack)
         Assert.NotNull(first.BodyReference);
         await sut.Channel.AbandonAsync(first, CancellationToken.None);
 
-        using var cts = new CancellationTokenSource(Deadline);
-        while (sut.Reports.Count == 0)
-        {
-            Assert.Empty(await sut.Channel.ReceiveAsync(sut.Queue, cts.Token));
-            await Task.Delay(50, cts.Token);
-        }
-
-        var report = Assert.Single(sut.Reports);
+        var report = await SinglePoisonReportAsync(sut);
         Assert.Equal(PoisonReason.TooManyDeliveries, report.Reason);
         Assert.Equal((sent.MessageId, "RetrievalCompleted", sent.CorrelationId), (report.MessageId, report.Type, report.CorrelationId));
     }
@@ -248,5 +234,18 @@ public sealed class StorageQueueChannelTests(LocalStackFixture stack)
 
         var ex = await Assert.ThrowsAnyAsync<Exception>(() => channel.SendAsync("q", ChannelUnderTest.Echo(), CancellationToken.None));
         Assert.True(Resilience.TransientFailures.IsTransient(ex));
+    }
+
+    // Receives until the channel reports the message it quarantined; nothing is handed out meanwhile.
+    private static async Task<PoisonReport> SinglePoisonReportAsync(ChannelUnderTest sut)
+    {
+        using var cts = new CancellationTokenSource(Deadline);
+        while (sut.Reports.Count == 0)
+        {
+            Assert.Empty(await sut.Channel.ReceiveAsync(sut.Queue, cts.Token));
+            await Task.Delay(50, cts.Token);
+        }
+
+        return Assert.Single(sut.Reports);
     }
 }
