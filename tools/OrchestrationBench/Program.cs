@@ -45,7 +45,7 @@ builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
     ["DicomWeb:OrthancRestUrl"] = orthanc,
     ["Sites:Ids"] = site,
     ["Orchestration:EventsQueue"] = eventsQueue,
-    ["Orchestration:SweepInterval"] = "00:00:01",
+    ["DurableTask:MaxQueuePollingInterval"] = "00:00:00.250",
 });
 builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning).AddSimpleConsole());
 builder.Services.AddOrchestrationRuntime(builder.Configuration);

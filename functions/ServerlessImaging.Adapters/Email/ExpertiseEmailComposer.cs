@@ -19,14 +19,6 @@ public static class ExpertiseEmailComposer
 
     private static readonly CultureInfo French = CultureInfo.GetCultureInfo("fr-FR");
 
-    /// <summary>The Message-Id (without angle brackets) of the e-mail sent for <paramref name="commandId"/>.</summary>
-    public static string MessageIdFor(string commandId)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(commandId);
-        var digest = SHA256.HashData(Encoding.UTF8.GetBytes(commandId));
-        return "expertise-" + Convert.ToHexStringLower(digest.AsSpan(0, 16)) + "@serverless-imaging";
-    }
-
     /// <summary>Builds the e-mail; one message to every recipient, each greeted in the salutation.</summary>
     public static EmailMessage Compose(SendExpertiseEmailActivity command, PatientIdentity patient, string signature, TimeZoneInfo meetingTimeZone)
     {
@@ -53,6 +45,6 @@ public static class ExpertiseEmailComposer
         body.Append("Si vous n'avez pas d'accès au DCC, rendez-vous sur ").Append(DccRegistrationHint).Append("\n\n");
         body.Append("Cordialement,\n\n").Append(signature).Append('\n');
         var subject = $"Demande d'expertise : {command.MeetingTitle} du {meetingDate}";
-        return new EmailMessage(MessageIdFor(command.CommandId), command.Recipients, subject, body.ToString());
+        return new EmailMessage(CommandIds.ExpertiseMessageId(command.CommandId), command.Recipients, subject, body.ToString());
     }
 }

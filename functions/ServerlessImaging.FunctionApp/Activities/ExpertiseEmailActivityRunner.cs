@@ -26,7 +26,7 @@ public sealed class PlainExpertiseEmailComposer : IExpertiseEmailComposer
             Le Dr {command.RequesterName} sollicite votre expertise pour le dossier de {patient.FirstName} {patient.BirthName}, né(e) le {patient.BirthDate:dd/MM/yyyy}, présenté à la {command.MeetingTitle} du {command.MeetingStartsAt:dd/MM/yyyy HH:mm}.
             {command.AvailableStudies} examen(s) d'imagerie sont disponibles.
             """);
-        return new EmailMessage("expertise-" + command.CommandId.Replace('/', '-'), command.Recipients, "Demande d'expertise – " + command.MeetingTitle, body);
+        return new EmailMessage(CommandIds.ExpertiseMessageId(command.CommandId), command.Recipients, "Demande d'expertise – " + command.MeetingTitle, body);
     }
 }
 
@@ -35,14 +35,14 @@ public sealed class PlainExpertiseEmailComposer : IExpertiseEmailComposer
 /// outcome goes back to the orchestration, which records it (sent after the relay accepted, or failed with a code);
 /// the result event id derives from the command id, so a re-run after a crash records nothing twice.
 /// </summary>
-public sealed class ExpertiseEmailActivityRunner(IRegistrationStateStore states, IExpertiseEmailComposer composer, IEmailSender sender, TimeProvider time)
+public sealed class ExpertiseEmailActivityRunner(IRegistrationViewStore views, IExpertiseEmailComposer composer, IEmailSender sender, TimeProvider time)
 {
     /// <summary>Sends the e-mail (the sender deduplicates on the message id); <see cref="ExpertiseEmailSent"/> or <see cref="ExpertiseEmailFailed"/>.</summary>
     public async Task<OrchestrationEvent> RunAsync(SendExpertiseEmailActivity command, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(command);
-        var stored = await states.LoadAsync(command.RegistrationId, cancellationToken);
-        var patient = stored?.State.Plan?.Registration.Patient ?? throw new InvalidOperationException("The registration of an expertise e-mail has no plan.");
+        var state = await views.LoadAsync(command.RegistrationId, cancellationToken);
+        var patient = state?.Plan?.Registration.Patient ?? throw new InvalidOperationException("The registration of an expertise e-mail has no plan.");
         var message = composer.Compose(command, patient);
         var delivery = await sender.SendAsync(message, cancellationToken);
         if (delivery.Delivered)
@@ -54,18 +54,5 @@ public sealed class ExpertiseEmailActivityRunner(IRegistrationStateStore states,
             ? "An earlier attempt did not confirm that the relay accepted the e-mail; it was not resent (check with the recipients)."
             : "The SMTP relay refused the e-mail for good.";
         return new ExpertiseEmailFailed(command.CommandId + "/failed", time.GetUtcNow(), command.CommandId, message.MessageId, delivery.ReasonCode ?? delivery.Outcome.ToString().ToLowerInvariant(), safeMessage);
-    }
-
-    /// <summary>The failure event of an expertise e-mail that kept failing transiently and was given up (same event id as any failure).</summary>
-    public async Task<OrchestrationEvent> GaveUpAsync(SendExpertiseEmailActivity command, string safeMessage, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(command);
-        var stored = await states.LoadAsync(command.RegistrationId, cancellationToken);
-        var patient = stored?.State.Plan?.Registration.Patient ?? throw new InvalidOperationException("The registration of an expertise e-mail has no plan.");
-
-        // Composed only for its id (derived from the command id), which the audit record names.
-        var message = composer.Compose(command, patient);
-        return new ExpertiseEmailFailed(command.CommandId + "/failed", time.GetUtcNow(), command.CommandId, message.MessageId, Runtime.InlineActivityRetryLimit.ReasonCode,
-            safeMessage + " The e-mail may or may not have reached the SMTP relay; check with the recipients.");
     }
 }

@@ -22,7 +22,7 @@ public sealed class StoreStudyActivityRunner(
     TimeProvider time,
     ILogger<StoreStudyActivityRunner> logger)
 {
-    /// <summary>Runs the activity; returns <see cref="StoreStudyCompleted"/> or <see cref="StoreStudyFailed"/>. Transient failures throw (the outbox retries).</summary>
+    /// <summary>Runs the activity; returns <see cref="StoreStudyCompleted"/> or <see cref="StoreStudyFailed"/>. Transient failures throw (the engine retries the activity).</summary>
     public async Task<OrchestrationEvent> RunAsync(StoreStudyActivity command, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(command);
@@ -95,13 +95,6 @@ public sealed class StoreStudyActivityRunner(
             // The exception type only: messages may quote a service. The final StoreStudy covers what is missing.
             logger.LogWarning("Registration {RegistrationId}: storing {Count} staged instance(s) during the retrieval stopped after {Stored} ({Error}); the study's store will send the rest.", command.RegistrationId, command.Instances.Count, stored, ex.GetType().Name);
         }
-    }
-
-    /// <summary>The failure event of a StoreStudy that kept failing transiently (DICOM service or staging unavailable) and was given up.</summary>
-    public StoreStudyFailed GaveUp(StoreStudyActivity command, string safeMessage)
-    {
-        ArgumentNullException.ThrowIfNull(command);
-        return Failed(command, Runtime.InlineActivityRetryLimit.ReasonCode + ": " + safeMessage);
     }
 
     private StoreStudyFailed Failed(StoreStudyActivity command, string safeMessage)

@@ -63,20 +63,6 @@ public sealed class StudyRemovalActivityRunner(IDicomStore dicom, IStagingStore 
         _ => null,
     };
 
-    /// <summary>The failure event of a DeleteStudy that kept failing transiently and was given up.</summary>
-    public RemovalFailed GaveUp(DeleteStudyActivity command, string safeMessage)
-    {
-        ArgumentNullException.ThrowIfNull(command);
-        return new RemovalFailed(command.CommandId + "/failed", time.GetUtcNow(), command.CommandId, Runtime.InlineActivityRetryLimit.ReasonCode, safeMessage + " The study may still be there.");
-    }
-
-    /// <summary>The failure event of a PurgeStudies that kept failing transiently and was given up.</summary>
-    public RemovalFailed GaveUp(PurgeStudiesActivity command, string safeMessage)
-    {
-        ArgumentNullException.ThrowIfNull(command);
-        return new RemovalFailed(command.CommandId + "/failed", time.GetUtcNow(), command.CommandId, Runtime.InlineActivityRetryLimit.ReasonCode, safeMessage + " The studies may still be there.");
-    }
-
     private RemovalCompleted Completed(string commandId, int studies, int blobs) =>
         new(commandId + "/completed", time.GetUtcNow(), commandId, studies, blobs);
 

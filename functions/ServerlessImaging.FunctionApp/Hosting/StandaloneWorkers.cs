@@ -4,19 +4,18 @@ using ServerlessImaging.Orchestration.Ports;
 
 namespace ServerlessImaging.FunctionApp.Hosting;
 
-/// <summary>Standalone mode: the app listens to <c>relay-events</c> and runs the timer/outbox sweep itself (no Functions host).</summary>
+/// <summary>Standalone mode: the app listens to <c>relay-events</c> itself (no Functions host's queue trigger).</summary>
 public static class StandaloneWorkers
 {
-    /// <summary>Adds the relay-events listener and the sweep loop.</summary>
+    /// <summary>Adds the relay-events listener.</summary>
     public static IServiceCollection AddStandaloneWorkers(this IServiceCollection services)
     {
         services.AddHostedService<RelayEventListener>();
-        services.AddHostedService<SweepLoop>();
         return services;
     }
 }
 
-/// <summary>Receives relay events and applies them, a few at a time; an unknown registration or a command is quarantined, a failure redelivered.</summary>
+/// <summary>Receives relay events and raises them to their registrations, a few at a time; an unknown registration or a command is quarantined, a failure redelivered.</summary>
 internal sealed class RelayEventListener(
     IRelayMessageChannel channel,
     IRelayEventQuarantine quarantine,
@@ -60,30 +59,5 @@ internal sealed class RelayEventListener(
                 await storage.AbandonAsync(message, TimeSpan.FromSeconds(2), cancellationToken);
             }
         }
-    }
-}
-
-/// <summary>Fires due durable timers and re-dispatches left-behind outboxes every <see cref="RuntimeOptions.SweepInterval"/>.</summary>
-internal sealed class SweepLoop(OrchestrationSweep sweep, RuntimeOptions options, ILogger<SweepLoop> logger) : BackgroundService
-{
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.SweepInterval);
-        do
-        {
-            try
-            {
-                var result = await sweep.RunOnceAsync(stoppingToken);
-                if (result.TimersFired + result.OutboxesRedispatched > 0)
-                {
-                    logger.LogInformation("Sweep: {Timers} timer(s) fired, {Outboxes} outbox(es) re-dispatched.", result.TimersFired, result.OutboxesRedispatched);
-                }
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                logger.LogWarning("Sweep failed ({Error}); retried next interval.", ex.GetType().Name);
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
     }
 }

@@ -10,7 +10,9 @@ using ServerlessImaging.Adapters.Staging;
 using ServerlessImaging.Contracts;
 using ServerlessImaging.Dicom.Web;
 using ServerlessImaging.Dicom.Web.Authentication;
+using DurableTask.AzureStorage;
 using ServerlessImaging.FunctionApp.Activities;
+using ServerlessImaging.FunctionApp.Hosting;
 using ServerlessImaging.Messaging.Channel;
 using ServerlessImaging.Messaging.Storage;
 using ServerlessImaging.Messaging.Transport;
@@ -20,7 +22,7 @@ using ServerlessImaging.Orchestration.Ports;
 
 namespace ServerlessImaging.FunctionApp.Runtime;
 
-/// <summary>Composition of the orchestration runtime: adapters, engine, activities, sweep, durable client.</summary>
+/// <summary>Composition of the orchestration runtime: adapters, activities, the Durable Task engine, the durable client.</summary>
 public static class OrchestrationRuntimeServices
 {
     // Public on purpose, like the API's development secret: only for local runs without a configured secret.
@@ -69,17 +71,14 @@ public static class OrchestrationRuntimeServices
         services.AddSingleton<IRelayEventQuarantine>(sp => sp.GetRequiredService<StorageQueueRelayChannel>());
         services.AddSingleton<IStagingStore>(sp => new BlobStagingStore(sp.GetRequiredService<BlobServiceClient>().GetBlobContainerClient(ResourceNames.StagingContainer)));
 
-        // Cosmos DB: registrations (state + outbox, timers, start requests) and meetings.
+        // Cosmos DB: the registrations' read model and start requests, meetings.
         var cosmos = new CosmosOptions { CreateIfMissing = local };
         configuration.GetSection("Cosmos").Bind(cosmos);
         services.AddSingleton(cosmos);
         services.TryAddSingleton(sp => CosmosClientFactory.Create(cosmos, string.IsNullOrWhiteSpace(cosmos.ConnectionString) ? sp.GetRequiredService<TokenCredential>() : null));
-        services.AddSingleton(sp => new CosmosRegistrationStateStore(RegistrationsContainer(sp), sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton<IRegistrationStateStore>(sp => sp.GetRequiredService<CosmosRegistrationStateStore>());
-        services.AddSingleton<IPendingOutboxQuery>(sp => sp.GetRequiredService<CosmosRegistrationStateStore>());
-        services.AddSingleton<IStartRequestIndex>(sp => sp.GetRequiredService<CosmosRegistrationStateStore>());
-        services.AddSingleton<IDurableTimerStore>(sp => new CosmosDurableTimerStore(RegistrationsContainer(sp)));
-        services.AddSingleton<IDispatchFailureLog>(sp => new CosmosDispatchFailureLog(RegistrationsContainer(sp)));
+        services.AddSingleton(sp => new CosmosRegistrationViewStore(RegistrationsContainer(sp), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<IRegistrationViewStore>(sp => sp.GetRequiredService<CosmosRegistrationViewStore>());
+        services.AddSingleton<IStartRequestIndex>(sp => sp.GetRequiredService<CosmosRegistrationViewStore>());
         services.AddSingleton<IMeetingStore>(sp => new CosmosMeetingStore(sp.GetRequiredService<CosmosClient>().GetContainer(cosmos.DatabaseName, "meetings")));
         services.AddHostedService<StorageAndDatabaseInitializer>();
 
@@ -113,18 +112,34 @@ public static class OrchestrationRuntimeServices
             return patient => PseudonymousPatientKey.Compute(patient, secret);
         });
 
-        // Engine, activities, sweep, client.
+        // Activities, the Durable Task engine (worker and client), the durable client.
         services.AddSingleton<StoreStudyActivityRunner>();
         services.AddSingleton<StudyRemovalActivityRunner>();
         services.AddSingleton<ExpertiseEmailActivityRunner>();
-        services.AddSingleton<CommandDispatcher>();
-        services.AddSingleton<IOutboxDispatcher>(sp => sp.GetRequiredService<CommandDispatcher>());
-        services.AddSingleton<OrchestrationEngine>();
+        services.AddSingleton<RecordRegistrationStepTask>();
+        services.AddSingleton<SendRelayCommandsTask>();
+        services.AddSingleton<StoreStudyTask>();
+        services.AddSingleton<StoreStagedInstancesTask>();
+        services.AddSingleton<DeleteStudyTask>();
+        services.AddSingleton<PurgeStudiesTask>();
+        services.AddSingleton<SendExpertiseEmailTask>();
+        var engine = new DurableTaskEngineOptions();
+        configuration.GetSection("DurableTask").Bind(engine);
+        services.AddSingleton(engine);
+        services.AddSingleton(sp => new DurableTaskEngine(
+            engine,
+            local ? new StorageAccountClientProvider(storageConnection!) : new StorageAccountClientProvider(
+                RequiredUri(configuration, "Storage:BlobServiceUri"), RequiredUri(configuration, "Storage:QueueServiceUri"), RequiredUri(configuration, "Storage:TableServiceUri"), sp.GetRequiredService<TokenCredential>()),
+            engine.EffectiveHubName(cosmos.DatabaseName),
+            sp,
+            sp.GetRequiredService<ILoggerFactory>()));
+        services.AddHostedService(sp => sp.GetRequiredService<DurableTaskEngine>());
+        services.AddSingleton(sp => sp.GetRequiredService<DurableTaskEngine>().Client);
         services.AddSingleton<RelayEventMetrics>();
         services.AddSingleton<RelayEventProcessor>();
-        services.AddSingleton<OrchestrationSweep>();
         services.AddSingleton<RegistrationOrchestrationClient>();
         services.AddSingleton<IRegistrationOrchestrationClient>(sp => sp.GetRequiredService<RegistrationOrchestrationClient>());
+        services.AddSingleton<IRegistrationEventSink>(sp => sp.GetRequiredService<RegistrationOrchestrationClient>());
         return services;
     }
 
@@ -168,7 +183,7 @@ public sealed class LoggingAuditSink(ILogger<LoggingAuditSink> logger) : IAuditS
     }
 }
 
-/// <summary>E-mail fallback when no sender is configured: refuses, so the command stays in the outbox instead of being lost.</summary>
+/// <summary>E-mail fallback when no sender is configured: refuses (a transient failure), so the e-mail is retried, not lost.</summary>
 public sealed class UnconfiguredEmailSender : IEmailSender
 {
     /// <inheritdoc />

@@ -1,23 +1,43 @@
 using System.Collections.Immutable;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
 using ServerlessImaging.Orchestration.Meetings;
 using ServerlessImaging.Orchestration.Orchestrator;
 using ServerlessImaging.Orchestration.Ports;
 using ServerlessImaging.Orchestration.Registrations;
+using ServerlessImaging.Orchestrators.Registrations;
 
 namespace ServerlessImaging.FunctionApp.Runtime;
 
 /// <summary>Computes the pseudonymous key of a patient (the holder of the secret registers it).</summary>
 public delegate string PatientKeyFunction(PatientIdentity patient);
 
-/// <summary>The durable client the HTTP API uses: start, raise external events, read instance status.</summary>
+/// <summary>Raises a relay's event to its registration's orchestration.</summary>
+public interface IRegistrationEventSink
+{
+    /// <summary>Raises <paramref name="registrationEvent"/>; false when no such registration exists (nothing raised).</summary>
+    Task<bool> RaiseAsync(string registrationId, OrchestrationEvent registrationEvent, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// The durable client the HTTP API and the relay-events trigger use, over the Durable Task client: starts registration
+/// orchestrations, raises their events, reads their status from the read model the orchestration's steps record.
+/// </summary>
+/// <remarks>
+/// A user's event is first applied to the read model's state (the same pure function the orchestration runs): a
+/// rejection (an unknown study, no on-call physician) is answered at once and nothing is raised; otherwise the event is
+/// raised, the resulting state is recorded in the read model (so the caller reads what it just did) and returned. The
+/// orchestration decides again when it applies the event and records its own step, which replaces the preview; a
+/// preview that raced a relay's event is thereby corrected within one step.
+/// </remarks>
 public sealed class RegistrationOrchestrationClient(
-    OrchestrationEngine engine,
-    IRegistrationStateStore states,
+    DurableTaskClient durable,
+    IRegistrationViewStore views,
     IStartRequestIndex startRequests,
     IDicomStore dicom,
     PatientKeyFunction patientKeyOf,
     RuntimeOptions options,
-    TimeProvider time) : IRegistrationOrchestrationClient
+    TimeProvider time) : IRegistrationOrchestrationClient, IRegistrationEventSink
 {
     /// <inheritdoc />
     public async Task<OrchestrationStartResult> StartNewAsync(Meeting meeting, Registration registration, string idempotencyKey, CancellationToken cancellationToken)
@@ -30,6 +50,11 @@ public sealed class RegistrationOrchestrationClient(
             return new OrchestrationStartResult(owner, Created: false);
         }
 
+        if (await durable.GetInstanceAsync(registration.Id, getInputsAndOutputs: false, cancellationToken) is not null)
+        {
+            return new OrchestrationStartResult(registration.Id, Created: false);
+        }
+
         var settings = OrchestrationSettings.Default;
         settings = settings with
         {
@@ -39,8 +64,21 @@ public sealed class RegistrationOrchestrationClient(
             MaxRetrievalRounds = options.MaxRetrievalRounds ?? settings.MaxRetrievalRounds,
         };
         var plan = RegistrationPlan.Create(registration, meeting, options.SiteIds, patientKeyOf(registration.Patient), settings);
-        var result = await engine.ApplyAsync(registration.Id, new RegistrationStarted(registration.Id + "/start", time.GetUtcNow(), plan), create: true, cancellationToken);
-        return new OrchestrationStartResult(registration.Id, result!.Disposition.Kind == DispositionKind.Applied);
+        var now = time.GetUtcNow();
+        var started = new RegistrationStarted(registration.Id + "/start", now, plan);
+        var input = new RegistrationOrchestrationInput
+        {
+            RegistrationId = registration.Id,
+            PendingEvents = [RegistrationDocuments.WriteEvent(started)],
+            Retry = options.ActivityRetry,
+            StepsPerHistory = options.StepsPerHistory,
+        };
+        await durable.ScheduleNewOrchestrationInstanceAsync(RegistrationOrchestration.Name, input, new StartOrchestrationOptions(registration.Id), cancellationToken);
+
+        // The API answers with the registration's status at once: record what the first step will record (same version,
+        // so the orchestration's own record replaces it).
+        await views.SaveAsync(RegistrationOrchestrator.Apply(RegistrationState.Create(registration.Id), started, now).State, cancellationToken);
+        return new OrchestrationStartResult(registration.Id, Created: true);
     }
 
     /// <inheritdoc />
@@ -52,15 +90,47 @@ public sealed class RegistrationOrchestrationClient(
             throw new ArgumentException("Only external events (selection, refresh, delete, expertise) can be raised by a client.", nameof(externalEvent));
         }
 
-        var result = await engine.ApplyAsync(registrationId, externalEvent, create: false, cancellationToken);
-        return result is null ? null : new RaiseEventResult(result.Disposition, StatusOf(result.State));
+        var state = await views.LoadAsync(registrationId, cancellationToken);
+        if (state is null)
+        {
+            return null;
+        }
+
+        var preview = RegistrationOrchestrator.Apply(state, externalEvent, time.GetUtcNow());
+        if (preview.Disposition.Kind == DispositionKind.Rejected)
+        {
+            return new RaiseEventResult(preview.Disposition, StatusOf(state));
+        }
+
+        await durable.RaiseEventAsync(registrationId, RegistrationDocuments.EventName, RegistrationDocuments.WriteEvent(externalEvent), cancellationToken);
+        if (preview.Disposition.Kind == DispositionKind.Applied)
+        {
+            // Read-your-writes for the caller: the read model shows the step at once; the orchestration records the same
+            // version when it applies the event (or a later one), which replaces this preview.
+            await views.SaveAsync(preview.State, cancellationToken);
+        }
+
+        return new RaiseEventResult(preview.Disposition, StatusOf(preview.State));
     }
 
     /// <inheritdoc />
     public async Task<RegistrationInstanceStatus?> GetStatusAsync(string registrationId, CancellationToken cancellationToken)
     {
-        var stored = await states.LoadAsync(registrationId, cancellationToken);
-        return stored is null ? null : StatusOf(stored.State);
+        var state = await views.LoadAsync(registrationId, cancellationToken);
+        return state is null ? null : StatusOf(state);
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> RaiseAsync(string registrationId, OrchestrationEvent registrationEvent, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(registrationEvent);
+        if (string.IsNullOrWhiteSpace(registrationId) || await durable.GetInstanceAsync(registrationId, getInputsAndOutputs: false, cancellationToken) is null)
+        {
+            return false;
+        }
+
+        await durable.RaiseEventAsync(registrationId, RegistrationDocuments.EventName, RegistrationDocuments.WriteEvent(registrationEvent), cancellationToken);
+        return true;
     }
 
     private RegistrationInstanceStatus StatusOf(RegistrationState state) =>

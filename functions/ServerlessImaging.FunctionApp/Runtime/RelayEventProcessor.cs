@@ -7,7 +7,7 @@ namespace ServerlessImaging.FunctionApp.Runtime;
 /// <summary>What became of a relay message.</summary>
 public enum RelayEventOutcome
 {
-    /// <summary>Applied to its registration (or recognised there as a duplicate or stale answer).</summary>
+    /// <summary>Raised to its registration's orchestration (which recognises a duplicate or stale answer).</summary>
     Handled,
 
     /// <summary>Not an event the registration flow consumes (echo result, series list): completed.</summary>
@@ -42,9 +42,9 @@ public static class RelayEventOutcomes
     };
 }
 
-/// <summary>Turns a relay event into an orchestration event (<see cref="RelayEventTranslator"/>) and applies it to its registration.</summary>
+/// <summary>Turns a relay event into an orchestration event (<see cref="RelayEventTranslator"/>) and raises it to its registration's orchestration.</summary>
 /// <remarks>The site health store is the HTTP API's (registered by <c>AddHttpApi</c>); without it heartbeats are only completed.</remarks>
-public sealed class RelayEventProcessor(OrchestrationEngine engine, IEnumerable<ISiteHealthStore> siteHealth, RelayEventMetrics metrics, TimeProvider time, ILogger<RelayEventProcessor> logger)
+public sealed class RelayEventProcessor(IRegistrationEventSink registrations, IEnumerable<ISiteHealthStore> siteHealth, RelayEventMetrics metrics, TimeProvider time, ILogger<RelayEventProcessor> logger)
 {
     /// <summary>Handles one envelope from <c>relay-events</c>. Transient failures throw (the message is redelivered).</summary>
     public async Task<RelayEventOutcome> ProcessAsync(MessageEnvelope envelope, CancellationToken cancellationToken)
@@ -88,8 +88,7 @@ public sealed class RelayEventProcessor(OrchestrationEngine engine, IEnumerable<
             return RelayEventOutcome.NotConsumed;
         }
 
-        var result = await engine.ApplyAsync(envelope.CorrelationId, @event, create: false, cancellationToken);
-        if (result is null)
+        if (!await registrations.RaiseAsync(envelope.CorrelationId, @event, cancellationToken))
         {
             logger.LogWarning("Relay event {MessageId} ({Type}, site {SiteId}) names no known registration; quarantined.", envelope.MessageId, envelope.Type, envelope.SiteId);
             return RelayEventOutcome.UnknownRegistration;

@@ -1,3 +1,5 @@
+using ServerlessImaging.Orchestrators.Registrations;
+
 namespace ServerlessImaging.FunctionApp.Runtime;
 
 /// <summary>Tuning of the orchestration runtime (section <c>Orchestration</c>).</summary>
@@ -22,22 +24,23 @@ public sealed class RuntimeOptions
     /// </summary>
     public TimeSpan EventsMaxPollInterval { get; set; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>How often the standalone host sweeps due timers and left-behind outboxes.</summary>
-    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(2);
-
-    /// <summary>An outbox entry older than this is dispatched again by the sweep (the writer crashed or its dispatch failed).</summary>
-    public TimeSpan OutboxRedispatchAfter { get; set; } = TimeSpan.FromSeconds(30);
-
     /// <summary>
-    /// Inline activities with a failure event (DeleteStudy, PurgeStudies, SendExpertiseEmail) that keep failing
-    /// transiently are given up — their failure event produced with reason <c>gave_up_after_retries</c> — once they failed
-    /// at least this many times <em>and</em> for at least <see cref="InlineActivityGiveUpAfter"/>. Both bounds, so neither a
-    /// quick sweep nor a long outage alone gives up too early.
+    /// Attempts of an activity with an outcome (StoreStudy, DeleteStudy, PurgeStudies, SendExpertiseEmail) that keeps
+    /// failing transiently before it is given up and its failure event recorded (reason <c>gave_up_after_retries</c>).
     /// </summary>
-    public int InlineActivityMaxAttempts { get; set; } = 10;
+    public int ActivityMaxAttempts { get; set; } = ActivityRetrySettings.Default.MaxAttempts;
 
-    /// <summary>The shortest span between the first failure of an inline activity and giving it up (see <see cref="InlineActivityMaxAttempts"/>).</summary>
-    public TimeSpan InlineActivityGiveUpAfter { get; set; } = TimeSpan.FromHours(1);
+    /// <summary>Delay before the second attempt; each further delay doubles, up to <see cref="ActivityMaxRetryInterval"/>.</summary>
+    public TimeSpan ActivityFirstRetryInterval { get; set; } = ActivityRetrySettings.Default.FirstRetryInterval;
+
+    /// <summary>The longest delay between two attempts.</summary>
+    public TimeSpan ActivityMaxRetryInterval { get; set; } = ActivityRetrySettings.Default.MaxRetryInterval;
+
+    /// <summary>The retry of activities with an outcome, as the orchestration receives it when it starts.</summary>
+    public ActivityRetrySettings ActivityRetry => new(ActivityMaxAttempts, ActivityFirstRetryInterval, ActivityRetrySettings.Default.BackoffCoefficient, ActivityMaxRetryInterval);
+
+    /// <summary>Steps a registration's orchestration history holds before it restarts (continue-as-new) at a quiet moment.</summary>
+    public int StepsPerHistory { get; set; } = 50;
 
     /// <summary>Lifetime of the write-only staging SAS handed to a relay with each RetrieveStudy.</summary>
     public TimeSpan StagingCredentialLifetime { get; set; } = TimeSpan.FromHours(2);

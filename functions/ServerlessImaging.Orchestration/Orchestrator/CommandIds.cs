@@ -57,4 +57,12 @@ public static class CommandIds
     public static string StagingPrefix(string registrationId, string studyInstanceUid) => $"{registrationId}/{studyInstanceUid}/";
 
     private static string Invariant(FormattableString value) => value.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The Message-Id (without angle brackets) of the expertise e-mail sent for <paramref name="commandId"/>: derived, so a re-sent e-mail is recognised.</summary>
+    public static string ExpertiseMessageId(string commandId)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(commandId);
+        var digest = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(commandId));
+        return "expertise-" + Convert.ToHexStringLower(digest.AsSpan(0, 16)) + "@serverless-imaging";
+    }
 }

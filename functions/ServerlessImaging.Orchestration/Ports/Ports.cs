@@ -8,15 +8,25 @@ namespace ServerlessImaging.Orchestration.Ports;
 // The ports the pure core needs from the outside world. Adapters (Cosmos DB, Storage queues and
 // blobs, DICOMweb, SMTP) implement them in their own projects; nothing here does I/O.
 
-/// <summary>A registration state as stored, with the ETag guarding it and its undispatched outbox.</summary>
-public sealed record StoredRegistration(RegistrationState State, string ETag, ImmutableArray<OrchestrationCommand> Outbox);
+/// <summary>
+/// The API's read model of registrations: the state each step of a registration's orchestration reached, written by
+/// that step's activity. Steps may be recorded out of order (a retried activity), so the highest version wins.
+/// </summary>
+public interface IRegistrationViewStore
+{
+    /// <summary>The latest recorded state, or null when the registration is unknown.</summary>
+    Task<RegistrationState?> LoadAsync(string registrationId, CancellationToken cancellationToken);
 
-/// <summary>Another writer saved the registration first; reload and apply the event again.</summary>
+    /// <summary>Records <paramref name="state"/> unless a state of a higher version is recorded already.</summary>
+    Task SaveAsync(RegistrationState state, CancellationToken cancellationToken);
+}
+
+/// <summary>Another writer saved the document first (a stale ETag); reload and try again.</summary>
 public sealed class ConcurrencyConflictException : Exception
 {
     /// <summary>Creates the exception.</summary>
     public ConcurrencyConflictException()
-        : base("The registration state changed since it was loaded.")
+        : base("The document changed since it was loaded.")
     {
     }
 
@@ -31,36 +41,6 @@ public sealed class ConcurrencyConflictException : Exception
         : base(message, innerException)
     {
     }
-}
-
-/// <summary>
-/// Persists registration states with optimistic concurrency. The state and the commands of its latest
-/// transitions (the outbox) are written in one document, so "state saved, message not sent" cannot happen.
-/// </summary>
-public interface IRegistrationStateStore
-{
-    /// <summary>The stored registration, or null when there is none.</summary>
-    Task<StoredRegistration?> LoadAsync(string registrationId, CancellationToken cancellationToken);
-
-    /// <summary>
-    /// Saves <paramref name="state"/> with <paramref name="outbox"/> appended to the pending commands, if the stored
-    /// ETag is still <paramref name="expectedETag"/> (null: create). Returns the new ETag.
-    /// </summary>
-    /// <exception cref="ConcurrencyConflictException">The ETag no longer matches.</exception>
-    Task<string> SaveAsync(RegistrationState state, IReadOnlyList<OrchestrationCommand> outbox, string? expectedETag, CancellationToken cancellationToken);
-
-    /// <summary>Removes dispatched commands from the outbox (by command id); unknown ids are ignored.</summary>
-    Task MarkDispatchedAsync(string registrationId, IReadOnlyCollection<string> commandIds, CancellationToken cancellationToken);
-}
-
-/// <summary>
-/// Carries one outbox command out: sends relay commands, runs activities, sets timers. Must be idempotent
-/// on <see cref="OrchestrationCommand.CommandId"/> (the outbox may dispatch a command more than once).
-/// </summary>
-public interface IOutboxDispatcher
-{
-    /// <summary>Dispatches one command.</summary>
-    Task DispatchAsync(OrchestrationCommand command, CancellationToken cancellationToken);
 }
 
 /// <summary>A message taken from a channel, to be completed once handled or abandoned to be redelivered.</summary>
@@ -155,24 +135,4 @@ public interface IEmailSender
     /// unreachable, temporary refusal, another attempt still in flight) throw, so the outbox retries.
     /// </summary>
     Task<EmailDelivery> SendAsync(EmailMessage message, CancellationToken cancellationToken);
-}
-
-/// <summary>The one place time comes from; the orchestrator itself only sees event times.</summary>
-public interface IClock
-{
-    /// <summary>Now, in UTC.</summary>
-    DateTimeOffset UtcNow { get; }
-}
-
-/// <summary>Durable timers: remembers <see cref="StartDurableTimer"/> commands and hands back the due ones.</summary>
-public interface IDurableTimerStore
-{
-    /// <summary>Schedules (idempotent on the timer id).</summary>
-    Task ScheduleAsync(StartDurableTimer timer, CancellationToken cancellationToken);
-
-    /// <summary>Timers due at <paramref name="now"/>, oldest first.</summary>
-    Task<IReadOnlyList<StartDurableTimer>> DueAsync(DateTimeOffset now, int max, CancellationToken cancellationToken);
-
-    /// <summary>Forgets a fired timer once its event was applied.</summary>
-    Task RemoveAsync(string timerId, CancellationToken cancellationToken);
 }

@@ -84,7 +84,7 @@ public sealed class SmtpEmailSenderTests(LocalStackFixture stack) : IAsyncLifeti
         Assert.DoesNotContain("1961", text, StringComparison.Ordinal);
         var to = received.GetProperty("to").EnumerateArray().Select(a => a.GetProperty("address").GetString()!).Order(StringComparer.Ordinal).ToArray();
         Assert.Equal(["nucleaire@example.org", "radio@example.org"], to);
-        Assert.Equal(ExpertiseEmailComposer.MessageIdFor(command.CommandId), received.GetProperty("headers").GetProperty("message-id").GetString()!.Trim('<', '>'));
+        Assert.Equal(CommandIds.ExpertiseMessageId(command.CommandId), received.GetProperty("headers").GetProperty("message-id").GetString()!.Trim('<', '>'));
     }
 
     [Fact]
@@ -156,8 +156,8 @@ public sealed class SmtpEmailSenderTests(LocalStackFixture stack) : IAsyncLifeti
     [Fact]
     public void The_message_id_is_the_same_for_every_retry_of_one_command_and_differs_between_commands()
     {
-        Assert.Equal(ExpertiseEmailComposer.MessageIdFor("reg-1/expertise"), ExpertiseEmailComposer.MessageIdFor("reg-1/expertise"));
-        Assert.NotEqual(ExpertiseEmailComposer.MessageIdFor("reg-1/expertise"), ExpertiseEmailComposer.MessageIdFor("reg-2/expertise"));
+        Assert.Equal(CommandIds.ExpertiseMessageId("reg-1/expertise"), CommandIds.ExpertiseMessageId("reg-1/expertise"));
+        Assert.NotEqual(CommandIds.ExpertiseMessageId("reg-1/expertise"), CommandIds.ExpertiseMessageId("reg-2/expertise"));
     }
 }
 

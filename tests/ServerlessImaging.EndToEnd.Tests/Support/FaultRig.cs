@@ -57,8 +57,9 @@ internal sealed class FaultRig : IAsyncDisposable
         {
             ["Cosmos__DatabaseName"] = DatabaseName,
             ["Orchestration__EventsQueue"] = EventsQueue,
-            ["Orchestration__SweepInterval"] = "00:00:00.500",
-            ["Orchestration__OutboxRedispatchAfter"] = "00:00:02",
+            ["DurableTask__MaxQueuePollingInterval"] = "00:00:00.250",
+            ["DurableTask__WorkItemVisibilityTimeout"] = "00:00:10",
+            ["DurableTask__PartitionCount"] = "2",
             ["Orchestration__EventsVisibilityTimeout"] = "00:00:06",
             ["Orchestration__FindTimeout"] = "00:00:30",
             ["Orchestration__UnreachableRetryInterval"] = "00:00:04",

@@ -9,11 +9,15 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
 using ServerlessImaging.DevToken;
 using ServerlessImaging.FunctionApp.Api;
 using ServerlessImaging.FunctionApp.Hosting;
 using ServerlessImaging.FunctionApp.Runtime;
+using ServerlessImaging.Contracts.Messages;
+using ServerlessImaging.Orchestration.Orchestrator;
+using ServerlessImaging.Orchestrators.Registrations;
 using ServerlessImaging.Testing.Isolation;
 using ServerlessImaging.Testing.Stack;
 
@@ -56,7 +60,7 @@ public sealed class ApiHost : IAsyncDisposable
 
     /// <param name="stack">The shared local stack.</param>
     /// <param name="extraSettings">Settings added on top (e.g. a test's own events queue, a short sweep interval).</param>
-    /// <param name="withWorkers">Also run the relay-events listener and the sweep (tests with a relay answering).</param>
+    /// <param name="withWorkers">Also run the relay-events listener (tests with a relay answering).</param>
     public static async Task<ApiHost> StartAsync(LocalStackFixture stack, IReadOnlyDictionary<string, string?>? extraSettings = null, bool withWorkers = false)
     {
         var endpoints = stack.Endpoints;
@@ -97,7 +101,7 @@ public sealed class ApiHost : IAsyncDisposable
         builder.Logging.SetMinimumLevel(LogLevel.Trace);
         builder.Logging.AddProvider(logs);
 
-        // The same composition as Program.cs, without the standalone workers (no relay answers here).
+        // The same composition as Program.cs (the Durable Task engine included), without the relay-events listener unless asked.
         builder.Services.AddHttpApi(builder.Configuration, builder.Environment);
         builder.Services.AddOrchestrationRuntime(builder.Configuration);
         if (withWorkers)
@@ -110,6 +114,46 @@ public sealed class ApiHost : IAsyncDisposable
         app.MapGet("/healthz", () => Results.Ok(new { status = "alive" })).AllowAnonymous();
         await app.StartAsync();
         return new ApiHost(app, tokens, sites, logs, databaseName);
+    }
+
+    /// <summary>
+    /// Plays a relay's (or an activity's) part: raises <paramref name="registrationEvent"/> to the registration's
+    /// orchestration as the relay-events listener does, and waits until the orchestration has applied it (its step
+    /// counter moved on; for an exact duplicate, which changes nothing, raise something after it).
+    /// </summary>
+    public async Task RaiseAndWaitAsync(string registrationId, OrchestrationEvent registrationEvent)
+    {
+        // The registration's first step must be applied first, or it would pass for the step of this event.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (await ProgressAsync(registrationId) is null)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The registration's orchestration did not start within 30 s.");
+            await Task.Delay(50);
+        }
+
+        var before = (await ProgressAsync(registrationId))!.Version;
+        Assert.True(await Services.GetRequiredService<IRegistrationEventSink>().RaiseAsync(registrationId, registrationEvent, CancellationToken.None), "The registration's orchestration exists.");
+        deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await ProgressAsync(registrationId))?.Version is not { } now || now <= before)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"The orchestration did not apply {registrationEvent.GetType().Name} within 30 s.");
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>
+    /// Waits until the registration's orchestration has applied every event raised to it so far: raises an event it
+    /// ignores (an answer to a command it never sent) and waits for it, events of one instance being applied in order.
+    /// Activities started by those events (a store, a deletion) may still be running.
+    /// </summary>
+    public Task SettleAsync(string registrationId) =>
+        RaiseAndWaitAsync(registrationId, new StudiesFoundAtSite("settle-" + Guid.NewGuid().ToString("N"), DateTimeOffset.UtcNow, SiteIds[0], "settle/not-a-command", []));
+
+    /// <summary>The orchestration's custom status: the version and status of its last step.</summary>
+    public async Task<RegistrationProgress?> ProgressAsync(string registrationId)
+    {
+        var instance = await Services.GetRequiredService<DurableTaskClient>().GetInstanceAsync(registrationId, getInputsAndOutputs: true);
+        return instance?.SerializedCustomStatus is null ? null : instance.ReadCustomStatusAs<RegistrationProgress>();
     }
 
     public string Token(string role, string subject = "tester") => Tokens.Issue(subject, [role], TimeSpan.FromMinutes(10));

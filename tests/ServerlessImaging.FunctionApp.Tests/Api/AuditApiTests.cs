@@ -43,14 +43,13 @@ public sealed class AuditApiTests(LocalStackFixture stack) : IAsyncLifetime
         var registrationId = accepted.GetProperty("registrationId").GetString()!;
         await SendOkAsync(host.Request(HttpMethod.Get, $"/registrations/{registrationId}", ApiRoles.Registrar, subject: "rcp-software"), HttpStatusCode.OK);
 
-        var engine = host.Services.GetRequiredService<OrchestrationEngine>();
         var uids = new List<string>();
         foreach (var site in host.SiteIds)
         {
             var uid = UniqueNames.DicomUid();
             uids.Add(uid);
             var patient = new PacsPatient($"{samples.UsageName}^{samples.FirstName}", samples.BirthName, "PID-" + site, null, new DateOnly(1961, 4, 2), "F", []);
-            await engine.ApplyAsync(registrationId, new StudiesFoundAtSite($"evt-{uid}", DateTimeOffset.UtcNow, site, CommandIds.Find(registrationId, site, 1, 1), [new FoundStudy(patient, uid, new DateOnly(2029, 1, 5), "IRM", ["MR"], 1, 10)]), create: false, CancellationToken.None);
+            await host.RaiseAndWaitAsync(registrationId, new StudiesFoundAtSite($"evt-{uid}", DateTimeOffset.UtcNow, site, CommandIds.Find(registrationId, site, 1, 1), [new FoundStudy(patient, uid, new DateOnly(2029, 1, 5), "IRM", ["MR"], 1, 10)]));
         }
 
         await SendOkAsync(host.Request(HttpMethod.Post, $"/registrations/{registrationId}/selection", ApiRoles.Registrar, new { studyInstanceUids = uids }, subject: "rcp-software"), HttpStatusCode.Accepted);
@@ -58,6 +57,7 @@ public sealed class AuditApiTests(LocalStackFixture stack) : IAsyncLifetime
         await SendOkAsync(host.Request(HttpMethod.Post, $"/registrations/{registrationId}/refresh", ApiRoles.Registrar, subject: "rcp-software"), HttpStatusCode.Accepted);
         await SendOkAsync(host.Request(HttpMethod.Post, $"/registrations/{registrationId}/expertise-request", ApiRoles.Registrar, subject: "rcp-software"), HttpStatusCode.Accepted);
         await SendOkAsync(host.Request(HttpMethod.Get, $"/registrations/{registrationId}", ApiRoles.Auditor, subject: "curious-auditor"), HttpStatusCode.Forbidden);
+        await host.SettleAsync(registrationId); // the orchestration records its steps as it applies them
         return registrationId;
     }
 
@@ -177,19 +177,26 @@ public sealed class AuditApiTests(LocalStackFixture stack) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await refusing.SendAsync(refusing.Request(HttpMethod.Put, $"/meetings/{meetingId}", ApiRoles.Coordinator, ApiSamples.Meeting()))).Response.StatusCode);
         var (_, accepted) = await refusing.SendAsync(refusing.Request(HttpMethod.Post, $"/meetings/{meetingId}/registrations", ApiRoles.Registrar, samples.Registration()));
         var registrationId = accepted.GetProperty("registrationId").GetString()!;
-        var engine = refusing.Services.GetRequiredService<OrchestrationEngine>();
         var uid = UniqueNames.DicomUid();
         var patient = new PacsPatient($"{samples.UsageName}^{samples.FirstName}", samples.BirthName, "PID-1", null, new DateOnly(1961, 4, 2), "F", []);
         foreach (var site in refusing.SiteIds)
         {
-            await engine.ApplyAsync(registrationId, new StudiesFoundAtSite($"evt-{site}", DateTimeOffset.UtcNow, site, CommandIds.Find(registrationId, site, 1, 1), [new FoundStudy(patient, uid, new DateOnly(2029, 1, 5), "IRM", ["MR"], 1, 10)]), create: false, CancellationToken.None);
+            await refusing.RaiseAndWaitAsync(registrationId, new StudiesFoundAtSite($"evt-{site}", DateTimeOffset.UtcNow, site, CommandIds.Find(registrationId, site, 1, 1), [new FoundStudy(patient, uid, new DateOnly(2029, 1, 5), "IRM", ["MR"], 1, 10)]));
         }
 
         Assert.Equal(HttpStatusCode.Accepted, (await refusing.SendAsync(refusing.Request(HttpMethod.Post, $"/registrations/{registrationId}/selection", ApiRoles.Registrar, new { studyInstanceUids = new[] { uid } }))).Response.StatusCode);
         Assert.Equal(HttpStatusCode.Accepted, (await refusing.SendAsync(refusing.Request(HttpMethod.Delete, $"/registrations/{registrationId}/studies/{uid}", ApiRoles.Registrar, subject: "rcp-software"))).Response.StatusCode);
 
-        var (_, page) = await refusing.SendAsync(refusing.Request(HttpMethod.Get, $"/audit?registrationId={registrationId}&pageSize=200", ApiRoles.Auditor));
-        var records = page.GetProperty("records").EnumerateArray().ToList();
+        // The deletion runs as an activity; its refusal comes back as a step of its own.
+        var records = new List<JsonElement>();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!records.Any(r => Type(r) == "StudyDeletionFailed") && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+            var (_, page) = await refusing.SendAsync(refusing.Request(HttpMethod.Get, $"/audit?registrationId={registrationId}&pageSize=200", ApiRoles.Auditor));
+            records = [.. page.GetProperty("records").EnumerateArray()];
+        }
+
         var decided = Assert.Single(records, r => Type(r) == "StudyDeletionStarted");
         var failed = Assert.Single(records, r => Type(r) == "StudyDeletionFailed");
         Assert.DoesNotContain(records, r => Type(r) == "StudyDeleted");

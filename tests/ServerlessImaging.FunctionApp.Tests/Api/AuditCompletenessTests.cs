@@ -49,8 +49,7 @@ public sealed class AuditCompletenessTests(LocalStackFixture stack) : IDisposabl
             new Dictionary<string, string?>
             {
                 ["Orchestration:EventsQueue"] = eventsQueue,
-                ["Orchestration:SweepInterval"] = "00:00:00.500",
-                ["Orchestration:OutboxRedispatchAfter"] = "00:00:01",
+                ["DurableTask:MaxQueuePollingInterval"] = "00:00:00.250",
                 ["DicomWeb:OrthancRestUrl"] = stack.Endpoints.DicomService.HttpUrl.ToString(),
             },
             withWorkers: true);

@@ -12,6 +12,7 @@ using ServerlessImaging.FunctionApp.Runtime;
 using ServerlessImaging.FunctionApp.Security;
 using ServerlessImaging.Orchestration.Meetings;
 using ServerlessImaging.Orchestration.Orchestrator;
+using ServerlessImaging.Orchestration.Ports;
 using ServerlessImaging.Testing.Dcmtk;
 using ServerlessImaging.Testing.Isolation;
 using ServerlessImaging.Testing.Stack;
@@ -64,11 +65,10 @@ public sealed class ExpertiseEmailApiTests(LocalStackFixture stack) : IAsyncLife
         // A real instance of the corpus, re-identified, becomes the study a site finds.
         var source = Directory.EnumerateFiles(DicomTestFiles.CorpusDirectory(stack.RepositoryRootPath), "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).First(f => new FileInfo(f).Length < 2_000_000 && IsPart10(f));
         var file = await DicomTestFiles.CopyWithNewIdentityAsync(source, workDirectory, $"{samples.UsageName}^{samples.FirstName}", "PID-EXP", CancellationToken.None);
-        var engine = host.Services.GetRequiredService<OrchestrationEngine>();
         var site = host.SiteIds[0];
         var pacsPatient = new PacsPatient($"{samples.UsageName}^{samples.FirstName}", samples.BirthName, "PID-EXP", null, new DateOnly(1961, 4, 2), "F", []);
-        await engine.ApplyAsync(registrationId, new StudiesFoundAtSite("evt-found", DateTimeOffset.UtcNow, site, CommandIds.Find(registrationId, site, 1, 1), [new FoundStudy(pacsPatient, file.StudyInstanceUid, new DateOnly(2029, 1, 5), "CT", ["CT"], 1, 1)]), create: false, CancellationToken.None);
-        await engine.ApplyAsync(registrationId, new StudiesFoundAtSite("evt-found-2", DateTimeOffset.UtcNow, host.SiteIds[1], CommandIds.Find(registrationId, host.SiteIds[1], 1, 1), []), create: false, CancellationToken.None);
+        await host.RaiseAndWaitAsync(registrationId, new StudiesFoundAtSite("evt-found", DateTimeOffset.UtcNow, site, CommandIds.Find(registrationId, site, 1, 1), [new FoundStudy(pacsPatient, file.StudyInstanceUid, new DateOnly(2029, 1, 5), "CT", ["CT"], 1, 1)]));
+        await host.RaiseAndWaitAsync(registrationId, new StudiesFoundAtSite("evt-found-2", DateTimeOffset.UtcNow, host.SiteIds[1], CommandIds.Find(registrationId, host.SiteIds[1], 1, 1), []));
 
         // The clinician asks for expertise (retried with the same key) and selects the study.
         var key = Guid.NewGuid().ToString();
@@ -88,7 +88,15 @@ public sealed class ExpertiseEmailApiTests(LocalStackFixture stack) : IAsyncLife
         await staging.CreateIfNotExistsAsync();
         await staging.GetBlobClient(prefix + file.SopInstanceUid + ".dcm").UploadAsync(new BinaryData(bytes), overwrite: true);
         var manifest = new StagedInstance(file.SeriesInstanceUid, file.SopInstanceUid, file.SopInstanceUid + ".dcm", bytes.Length, Convert.ToHexStringLower(SHA256.HashData(bytes)));
-        await engine.ApplyAsync(registrationId, new RetrievalFinished("evt-retrieved", DateTimeOffset.UtcNow, site, CommandIds.Retrieve(registrationId, file.StudyInstanceUid, 1), file.StudyInstanceUid, [manifest]), create: false, CancellationToken.None);
+        await host.RaiseAndWaitAsync(registrationId, new RetrievalFinished("evt-retrieved", DateTimeOffset.UtcNow, site, CommandIds.Retrieve(registrationId, file.StudyInstanceUid, 1), file.StudyInstanceUid, [manifest]));
+
+        // The store and the e-mail run as activities after the retrieval's step: wait for both to settle.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (await host.Services.GetRequiredService<IRegistrationOrchestrationClient>().GetStatusAsync(registrationId, CancellationToken.None) is { } status
+            && (status.State.Selected.Any(s => !s.IsSettled) || status.State.Expertise == ExpertiseStatus.Sending) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
 
         var (_, view) = await host.SendAsync(host.Request(HttpMethod.Get, $"/registrations/{registrationId}", ApiRoles.Registrar));
         var study = view.GetProperty("studies").EnumerateArray().Single();
@@ -101,7 +109,7 @@ public sealed class ExpertiseEmailApiTests(LocalStackFixture stack) : IAsyncLife
         var (late, _) = await host.SendAsync(host.Request(HttpMethod.Post, $"/registrations/{registrationId}/expertise-request", ApiRoles.Registrar));
         Assert.Equal(HttpStatusCode.Accepted, late.StatusCode);
 
-        // The e-mail activity re-run with the same command, as after a crash before the outbox was marked.
+        // The e-mail activity re-run with the same command, as after a crash before the engine recorded its completion.
         var recipients = ImmutableArray.Create(new Physician("Radio Garde", "radio@example.org"), new Physician("Nucleaire Garde", "nucleaire@example.org"));
         var rerun = await host.Services.GetRequiredService<ExpertiseEmailActivityRunner>().RunAsync(
             new SendExpertiseEmailActivity(CommandIds.ExpertiseEmail(registrationId), registrationId, meetingId, title, new DateTimeOffset(2030, 5, 14, 14, 0, 0, TimeSpan.FromHours(2)), recipients, "Dr Demandeur", 1),
@@ -109,8 +117,10 @@ public sealed class ExpertiseEmailApiTests(LocalStackFixture stack) : IAsyncLife
 
         // Its outcome (already sent) reaches the orchestration again and is recognised: nothing more is recorded.
         Assert.IsType<ExpertiseEmailSent>(rerun);
-        var applied = await engine.ApplyAsync(registrationId, rerun, create: false, CancellationToken.None);
-        Assert.Equal(DispositionKind.Ignored, applied!.Disposition.Kind);
+        var current = await host.Services.GetRequiredService<IRegistrationOrchestrationClient>().GetStatusAsync(registrationId, CancellationToken.None);
+        Assert.Equal(DispositionReason.DuplicateEvent, RegistrationOrchestrator.Apply(current!.State, rerun).Disposition.Reason);
+        Assert.True(await host.Services.GetRequiredService<IRegistrationEventSink>().RaiseAsync(registrationId, rerun, CancellationToken.None));
+        await host.RaiseAndWaitAsync(registrationId, new StudiesFoundAtSite("evt-after-rerun", DateTimeOffset.UtcNow, site, "not-a-command", [])); // applied after the rerun
 
         var mails = await MailsAsync(title);
         var mail = Assert.Single(mails);

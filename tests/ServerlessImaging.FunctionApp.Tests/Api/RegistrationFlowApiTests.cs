@@ -50,10 +50,9 @@ public sealed class RegistrationFlowApiTests(LocalStackFixture stack) : IAsyncLi
         }
     }
 
-    /// <summary>Lets both (fake-free: the real engine and store) sites answer with one matching study each.</summary>
+    /// <summary>Lets both (fake-free: the real engine and read model) sites answer with one matching study each.</summary>
     private async Task<string[]> SitesAnswerAsync(string registrationId)
     {
-        var engine = host.Services.GetRequiredService<OrchestrationEngine>();
         var uids = new List<string>();
         foreach (var site in host.SiteIds)
         {
@@ -61,8 +60,7 @@ public sealed class RegistrationFlowApiTests(LocalStackFixture stack) : IAsyncLi
             uids.Add(uid);
             var patient = new PacsPatient($"{samples.UsageName}^{samples.FirstName}", samples.BirthName, "PID-" + site, null, new DateOnly(1961, 4, 2), "F", []);
             var found = new StudiesFoundAtSite($"evt-{site}-{uid}", DateTimeOffset.UtcNow, site, CommandIds.Find(registrationId, site, 1, 1), [new FoundStudy(patient, uid, new DateOnly(2029, 1, 5), "TDM THORAX", ["CT"], 2, 40)]);
-            var result = await engine.ApplyAsync(registrationId, found, create: false, CancellationToken.None);
-            Assert.Equal(DispositionKind.Applied, result!.Disposition.Kind);
+            await host.RaiseAndWaitAsync(registrationId, found);
         }
 
         return [.. uids];

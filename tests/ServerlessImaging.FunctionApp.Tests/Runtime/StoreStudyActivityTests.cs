@@ -91,32 +91,21 @@ public sealed class StoreStudyActivityTests(LocalStackFixture stack)
     }
 
     [Fact]
-    public async Task A_store_the_DICOM_service_never_answers_is_retried_by_the_outbox_then_given_up_with_its_failure_event()
+    public async Task A_store_the_DICOM_service_never_answers_throws_so_the_engine_retries_it_and_keeps_the_staged_instances()
     {
         using var closed = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         closed.Start();
         var port = ((System.Net.IPEndPoint)closed.LocalEndpoint).Port;
         closed.Stop(); // nothing listens there any more: every request is refused, which retrying could cure
-        var settings = new RuntimeSettings(stack.Endpoints, ["s1"])
-        {
-            Extra =
-            {
-                ["DicomWeb:BaseUrl"] = $"http://127.0.0.1:{port}/dicom-web/",
-                ["Orchestration:InlineActivityMaxAttempts"] = "2",
-                ["Orchestration:InlineActivityGiveUpAfter"] = "00:00:00",
-            },
-        };
+        var settings = new RuntimeSettings(stack.Endpoints, ["s1"]) { Extra = { ["DicomWeb:BaseUrl"] = $"http://127.0.0.1:{port}/dicom-web/" } };
         await using var runtime = await RuntimeHarness.StartAsync(settings, withWorkers: false);
-        var dispatcher = runtime.Get<CommandDispatcher>();
+        var runner = runtime.Get<StoreStudyActivityRunner>();
         var (command, _) = await StageAsync(count: 1, corruptSha: false);
 
-        // First failure: thrown, so the command stays in the outbox for the sweep; the second reaches the bound.
-        await Assert.ThrowsAnyAsync<Exception>(() => dispatcher.DispatchAsync(command, CancellationToken.None));
-        var failed = Assert.IsType<StoreStudyFailed>(await dispatcher.DispatchAsync(command, CancellationToken.None));
-
-        Assert.Equal(command.CommandId + "/failed", failed.EventId);
-        Assert.StartsWith(InlineActivityRetryLimit.ReasonCode + ": Gave up after 2 failed attempts", failed.SafeMessage, StringComparison.Ordinal);
-        Assert.NotEmpty(await Scenario.StagedBlobsAsync(stack.Endpoints, command.RegistrationId)); // kept for a re-selection, purged with the registration
+        // A transient failure is thrown (not turned into a failure event): the engine's retry policy runs it again, and
+        // gives it up after its attempts (ActivityRetryLimitTests, and the orchestration's own tests).
+        await Assert.ThrowsAnyAsync<Exception>(() => runner.RunAsync(command, CancellationToken.None));
+        Assert.NotEmpty(await Scenario.StagedBlobsAsync(stack.Endpoints, command.RegistrationId)); // kept for the retry
     }
 
     private async Task<(StoreStudyActivity Command, List<string> Sops)> StageAsync(int count, bool corruptSha)

@@ -126,6 +126,8 @@ internal sealed class AppAndRelays(RepositoryPaths paths, StackEndpoints stack)
         ["Sites__Ids"] = string.Join(',', siteIds),
         // As quick to see relay events as the relays are to see commands (their channel polls at most every 250 ms here).
         ["Orchestration__EventsMaxPollInterval"] = "00:00:00.250",
+        // The same for the Durable Task engine's own queues (orchestration and activity work items).
+        ["DurableTask__MaxQueuePollingInterval"] = "00:00:00.250",
         // A study whose retrieval failed for a transient cause is tried again after 10 s, not the product's minutes.
         ["Orchestration__RetrievalRetryInterval"] = "00:00:10",
         ["Viewer__StudyUrlTemplate"] = stack.DicomWebBaseUrl + "studies/{StudyInstanceUID}/series",

@@ -51,8 +51,9 @@ internal sealed class RuntimeSettings
         ["Viewer:StudyUrlTemplate"] = "https://viewer.example.org/studies/{StudyInstanceUID}",
         ["Sites:Ids"] = string.Join(',', SiteIds),
         ["Orchestration:EventsQueue"] = EventsQueue,
-        ["Orchestration:SweepInterval"] = "00:00:00.500",
-        ["Orchestration:OutboxRedispatchAfter"] = "00:00:01",
+        ["DurableTask:MaxQueuePollingInterval"] = "00:00:00.250",
+        ["DurableTask:WorkItemVisibilityTimeout"] = "00:00:15",
+        ["DurableTask:PartitionCount"] = "2",
         ["Orchestration:FindTimeout"] = FindTimeout.ToString("c", System.Globalization.CultureInfo.InvariantCulture),
         ["Orchestration:UnreachableRetryInterval"] = UnreachableRetryInterval.ToString("c", System.Globalization.CultureInfo.InvariantCulture),
         ["Orchestration:StoreBatchSize"] = StoreBatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -68,7 +69,10 @@ internal sealed class RuntimeSettings
     public static string NewSiteId(string purpose) => UniqueNames.Queue(purpose);
 }
 
-/// <summary>The runtime hosted in the test process (the same composition Program.cs uses), with or without the standalone workers.</summary>
+/// <summary>
+/// The runtime hosted in the test process (the same composition Program.cs uses): with workers, the Durable Task
+/// worker and the relay-events listener; without, the durable client only (another process does the work).
+/// </summary>
 internal sealed class RuntimeHarness : IAsyncDisposable
 {
     private readonly IHost _host;
@@ -83,6 +87,7 @@ internal sealed class RuntimeHarness : IAsyncDisposable
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Development", DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(settings.ToConfiguration());
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["DurableTask:RunWorker"] = withWorkers ? "true" : "false" });
         builder.Services.AddLogging(logging => logging.AddConfiguration(builder.Configuration.GetSection("Logging")).AddSimpleConsole());
         configure?.Invoke(builder.Services);
         builder.Services.AddOrchestrationRuntime(builder.Configuration);

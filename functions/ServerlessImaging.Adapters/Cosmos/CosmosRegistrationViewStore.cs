@@ -1,0 +1,95 @@
+using System.Net;
+using Microsoft.Azure.Cosmos;
+using ServerlessImaging.Orchestration.Orchestrator;
+using ServerlessImaging.Orchestration.Ports;
+
+namespace ServerlessImaging.Adapters.Cosmos;
+
+/// <summary>
+/// The API's read model in the <c>registrations</c> container: one document per registration holding the state its
+/// orchestration last recorded (highest version wins: a retried step activity never moves it back), and the start
+/// requests' idempotency claims.
+/// </summary>
+public sealed class CosmosRegistrationViewStore(Container container, TimeProvider time) : IRegistrationViewStore, IStartRequestIndex
+{
+    internal const string RegistrationType = "registration";
+    internal const string StartRequestType = "start-request";
+    private const int MaxConflictRetries = 16;
+
+    /// <inheritdoc />
+    public async Task<RegistrationState?> LoadAsync(string registrationId, CancellationToken cancellationToken) =>
+        (await ReadAsync(registrationId, cancellationToken))?.Document.State;
+
+    /// <inheritdoc />
+    public async Task SaveAsync(RegistrationState state, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        for (var attempt = 0; attempt < MaxConflictRetries; attempt++)
+        {
+            var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+            var current = await ReadAsync(state.RegistrationId, cancellationToken);
+            if (current is { } stored && stored.Document.State.Version > state.Version)
+            {
+                return;
+            }
+
+            var document = new RegistrationDocument(CosmosIds.Encode(state.RegistrationId), RegistrationType, state, now);
+            using var body = CosmosJson.ToStream(document);
+            using var response = current is { } existing
+                ? await container.ReplaceItemStreamAsync(body, document.Id, new PartitionKey(document.Id), new ItemRequestOptions { IfMatchEtag = existing.ETag }, cancellationToken)
+                : await container.CreateItemStreamAsync(body, new PartitionKey(document.Id), cancellationToken: cancellationToken);
+            if (response.StatusCode is HttpStatusCode.PreconditionFailed or HttpStatusCode.Conflict or HttpStatusCode.NotFound)
+            {
+                continue; // Another step was recorded meanwhile: compare versions again.
+            }
+
+            CosmosJson.EnsureSuccess(response, "save registration view");
+            return;
+        }
+
+        throw new ConcurrencyConflictException("The registration view could not be saved after repeated conflicts.");
+    }
+
+    /// <inheritdoc />
+    public async Task<string> ClaimAsync(string idempotencyKey, string registrationId, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(idempotencyKey);
+        var id = CosmosIds.Encode("start:" + idempotencyKey);
+        var claim = new StartRequestDocument(id, StartRequestType, registrationId);
+        using (var body = CosmosJson.ToStream(claim))
+        using (var created = await container.CreateItemStreamAsync(body, new PartitionKey(id), cancellationToken: cancellationToken))
+        {
+            if (created.IsSuccessStatusCode)
+            {
+                return registrationId;
+            }
+
+            if (created.StatusCode != HttpStatusCode.Conflict)
+            {
+                CosmosJson.EnsureSuccess(created, "claim start request");
+            }
+        }
+
+        using var existing = await container.ReadItemStreamAsync(id, new PartitionKey(id), cancellationToken: cancellationToken);
+        CosmosJson.EnsureSuccess(existing, "read start request");
+        return (await CosmosJson.FromResponseAsync<StartRequestDocument>(existing, cancellationToken)).RegistrationId;
+    }
+
+    private async Task<(RegistrationDocument Document, string ETag)?> ReadAsync(string registrationId, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(registrationId);
+        var id = CosmosIds.Encode(registrationId);
+        using var response = await container.ReadItemStreamAsync(id, new PartitionKey(id), cancellationToken: cancellationToken);
+        if (CosmosJson.IsNotFound(response))
+        {
+            return null;
+        }
+
+        CosmosJson.EnsureSuccess(response, "read registration");
+        return (await CosmosJson.FromResponseAsync<RegistrationDocument>(response, cancellationToken), response.Headers.ETag);
+    }
+
+    internal sealed record RegistrationDocument(string Id, string Type, RegistrationState State, long UpdatedAtMs);
+
+    private sealed record StartRequestDocument(string Id, string Type, string RegistrationId);
+}

@@ -1,0 +1,260 @@
+using Microsoft.DurableTask;
+using Microsoft.Extensions.Logging;
+using ServerlessImaging.Orchestration.Orchestrator;
+
+namespace ServerlessImaging.Orchestrators.Registrations;
+
+/// <summary>
+/// One registration, as a Durable Task orchestration (instance id = registration id). The business decisions are the
+/// pure <see cref="RegistrationOrchestrator"/>'s; this class is the engine side of each step, on the real engine:
+/// <list type="number">
+/// <item>wait for the next thing that happens: a relay's answer or a user's action (external event
+/// <see cref="RegistrationDocuments.EventName"/>), a durable timer firing, or an activity reporting its outcome;</item>
+/// <item>apply it (<see cref="RegistrationOrchestrator.Apply(RegistrationState, OrchestrationEvent, DateTimeOffset)"/>,
+/// stamped with the orchestration's replay-safe clock);</item>
+/// <item>carry out the step's commands: its audit records and read model (<see cref="RegistrationActivities.RecordStep"/>),
+/// relay commands (<see cref="RegistrationActivities.SendRelayCommands"/>), both before the next step so relays see
+/// commands in order; durable timers; and the activities with an outcome (store, delete, purge, e-mail), which run
+/// alongside while further events are applied, retried by the engine and given up with a failure event.</item>
+/// </list>
+/// The history restarts (continue-as-new, carrying the state and the timers) every <see cref="RegistrationOrchestrationInput.StepsPerHistory"/>
+/// steps when no activity is in flight; the orchestration completes once the purge and everything it sent out settled.
+/// </summary>
+public sealed class RegistrationOrchestration : TaskOrchestrator<RegistrationOrchestrationInput, string>
+{
+    /// <summary>The orchestrator's name in both hosts.</summary>
+    public const string Name = "RegistrationOrchestration";
+
+    /// <inheritdoc />
+    public override Task<string> RunAsync(TaskOrchestrationContext context, RegistrationOrchestrationInput input)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(input);
+        return new RegistrationRun(context, input).RunAsync();
+    }
+
+    /// <summary>The loop of one execution (one history); everything here is replayed, so nothing but the context is consulted.</summary>
+    private sealed class RegistrationRun
+    {
+        // Step activities (audit, read model, relay sends) must eventually succeed: retried quickly, then again after a pause.
+        private static readonly TaskOptions StepRetry = TaskOptions.FromRetryPolicy(new RetryPolicy(6, TimeSpan.FromSeconds(1), 2.0, TimeSpan.FromSeconds(30)));
+        private static readonly TimeSpan StepPause = TimeSpan.FromMinutes(1);
+        private const int MaxStepPauses = 24 * 60;
+
+        private readonly TaskOrchestrationContext context;
+        private readonly RegistrationOrchestrationInput input;
+        private readonly Queue<OrchestrationEvent> inbox = new();
+        private readonly Dictionary<string, PendingTimer> timers = new(StringComparer.Ordinal);
+        private readonly List<RunningActivity> running = [];
+        private readonly TaskOptions outcomeRetry;
+        private Task<string>? nextEvent;
+        private RegistrationState state;
+        private int steps;
+
+        public RegistrationRun(TaskOrchestrationContext context, RegistrationOrchestrationInput input)
+        {
+            this.context = context;
+            this.input = input;
+            state = input.StateDocument is null ? RegistrationState.Create(input.RegistrationId) : RegistrationDocuments.ReadState(input.StateDocument);
+            var retry = input.Retry;
+            outcomeRetry = TaskOptions.FromRetryPolicy(new RetryPolicy(Math.Max(1, retry.MaxAttempts), retry.FirstRetryInterval, Math.Max(1.0, retry.BackoffCoefficient), retry.MaxRetryInterval));
+        }
+
+        private DateTimeOffset Now => new(context.CurrentUtcDateTime, TimeSpan.Zero);
+
+        // Done once the purge happened and every removal and e-mail it waited for reported back.
+        private bool IsSettled => state.PurgedAt is not null && state.PendingRemovals.IsEmpty && state.Expertise != ExpertiseStatus.Sending && running.Count == 0;
+
+        public async Task<string> RunAsync()
+        {
+            foreach (var timer in input.Timers)
+            {
+                Arm(timer.TimerId, timer.FireAtUtc);
+            }
+
+            foreach (var document in input.PendingEvents)
+            {
+                if (RegistrationDocuments.TryReadEvent(document) is { } pending)
+                {
+                    inbox.Enqueue(pending);
+                }
+            }
+
+            while (true)
+            {
+                if (inbox.Count == 0)
+                {
+                    if (IsSettled)
+                    {
+                        return state.Status.ToString();
+                    }
+
+                    if (steps >= input.StepsPerHistory && running.Count == 0)
+                    {
+                        context.ContinueAsNew(
+                            input with
+                            {
+                                StateDocument = RegistrationDocuments.WriteState(state),
+                                PendingEvents = [],
+                                Timers = [.. timers.Select(t => new PendingDurableTimer(t.Key, t.Value.FireAtUtc))],
+                            },
+                            preserveUnprocessedEvents: true);
+                        return state.Status.ToString();
+                    }
+
+                    if (await NextAsync() is { } next)
+                    {
+                        inbox.Enqueue(next);
+                    }
+
+                    continue;
+                }
+
+                await ApplyAsync(inbox.Dequeue());
+            }
+        }
+
+        // The next external event, fired timer or activity outcome; null when what completed has nothing to apply.
+        private async Task<OrchestrationEvent?> NextAsync()
+        {
+            // One outstanding waiter at a time: a second one would take the next event while the first still waits.
+            nextEvent ??= context.WaitForExternalEvent<string>(RegistrationDocuments.EventName);
+            var waits = new List<Task>(1 + timers.Count + running.Count) { nextEvent };
+            waits.AddRange(timers.Values.Select(t => t.Fired));
+            waits.AddRange(running.Select(r => r.Outcome));
+            var done = await Task.WhenAny(waits);
+
+            if (ReferenceEquals(done, nextEvent))
+            {
+                var document = await nextEvent;
+                nextEvent = null;
+                var @event = RegistrationDocuments.TryReadEvent(document);
+                if (@event is null)
+                {
+                    context.CreateReplaySafeLogger<RegistrationOrchestration>().LogWarning("Registration {RegistrationId}: an external event that is not an event document was ignored.", state.RegistrationId);
+                }
+
+                return @event;
+            }
+
+            foreach (var (timerId, timer) in timers)
+            {
+                if (ReferenceEquals(done, timer.Fired))
+                {
+                    timers.Remove(timerId);
+                    return new DurableTimerFired(timerId, Now, timerId);
+                }
+            }
+
+            var activity = running.First(r => ReferenceEquals(done, r.Outcome));
+            running.Remove(activity);
+            try
+            {
+                return RegistrationDocuments.TryReadEvent(await activity.Outcome);
+            }
+            catch (TaskFailedException failure)
+            {
+                context.CreateReplaySafeLogger<RegistrationOrchestration>().LogWarning("Registration {RegistrationId}: {Activity} {CommandId} given up after its retries ({Error}).", state.RegistrationId, activity.Name, activity.Command.CommandId, failure.FailureDetails.ErrorType);
+                return ActivityOutcomes.GaveUp(activity.Command, Now, input.Retry.MaxAttempts, failure.FailureDetails.ErrorType);
+            }
+        }
+
+        private async Task ApplyAsync(OrchestrationEvent @event)
+        {
+            var transition = RegistrationOrchestrator.Apply(state, @event, Now);
+            if (transition.Disposition.Kind != DispositionKind.Applied)
+            {
+                context.CreateReplaySafeLogger<RegistrationOrchestration>().LogInformation("Registration {RegistrationId}: {Event} {Disposition} ({Reason}).", state.RegistrationId, @event.GetType().Name, transition.Disposition.Kind, transition.Disposition.Reason);
+            }
+
+            if (ReferenceEquals(transition.State, state))
+            {
+                return; // A duplicate: nothing changed, nothing to do.
+            }
+
+            state = transition.State;
+            steps++;
+            var relayCommands = new List<OrchestrationCommand>();
+            var audit = new List<WriteAuditActivity>();
+            foreach (var command in transition.Commands)
+            {
+                switch (command)
+                {
+                    case FindStudiesActivity or RetrieveStudyActivity or CancelRelayCommand:
+                        relayCommands.Add(command);
+                        break;
+                    case WriteAuditActivity record:
+                        audit.Add(record);
+                        break;
+                    case StartDurableTimer timer:
+                        Arm(timer.CommandId, timer.FireAt.UtcDateTime);
+                        break;
+                    case StoreStudyActivity:
+                        Start(RegistrationActivities.StoreStudy, command, outcomeRetry);
+                        break;
+                    case StoreStagedInstancesActivity:
+                        Start(RegistrationActivities.StoreStagedInstances, command, options: null);
+                        break;
+                    case DeleteStudyActivity:
+                        Start(RegistrationActivities.DeleteStudy, command, outcomeRetry);
+                        break;
+                    case PurgeStudiesActivity:
+                        Start(RegistrationActivities.PurgeStudies, command, outcomeRetry);
+                        break;
+                    case SendExpertiseEmailActivity:
+                        Start(RegistrationActivities.SendExpertiseEmail, command, outcomeRetry);
+                        break;
+                    default:
+                        throw new InvalidOperationException($"No activity for {command.GetType().Name}.");
+                }
+            }
+
+            // An ignored event changes nothing anyone reads (the version and the remembered event ids only): no record.
+            var recorded = transition.Disposition.Kind == DispositionKind.Ignored && audit.Count == 0
+                ? Task.CompletedTask
+                : UntilDoneAsync(RegistrationActivities.RecordStep, new RegistrationStepRecord(state.RegistrationId, state.Version, RegistrationDocuments.WriteState(state), audit));
+            var send = relayCommands.Count == 0 ? Task.CompletedTask : UntilDoneAsync(RegistrationActivities.SendRelayCommands, new RelayCommandBatch(relayCommands));
+            await Task.WhenAll(recorded, send);
+            context.SetCustomStatus(new RegistrationProgress(state.Version, state.Status.ToString()));
+        }
+
+        // A step activity that keeps failing (a store unreachable for minutes) is tried again after a pause, for a day:
+        // events, timers and outcomes wait in the meantime. After that the orchestration fails, visibly.
+        private async Task UntilDoneAsync(string activity, object activityInput)
+        {
+            for (var pause = 0; pause <= MaxStepPauses; pause++)
+            {
+                try
+                {
+                    await context.CallActivityAsync(activity, activityInput, StepRetry);
+                    return;
+                }
+                catch (TaskFailedException failure) when (pause < MaxStepPauses)
+                {
+                    context.CreateReplaySafeLogger<RegistrationOrchestration>().LogWarning("Registration {RegistrationId}: {Activity} failed ({Error}); tried again in {Pause}.", state.RegistrationId, activity, failure.FailureDetails.ErrorType, StepPause);
+                    await context.CreateTimer(StepPause, CancellationToken.None);
+                }
+            }
+        }
+
+        private void Arm(string timerId, DateTime fireAtUtc)
+        {
+            if (!timers.ContainsKey(timerId))
+            {
+                timers[timerId] = new PendingTimer(fireAtUtc, context.CreateTimer(DateTime.SpecifyKind(fireAtUtc, DateTimeKind.Utc), CancellationToken.None));
+            }
+        }
+
+        private void Start(string activity, OrchestrationCommand command, TaskOptions? options) =>
+            running.Add(new RunningActivity(activity, command, context.CallActivityAsync<string?>(activity, command, options)));
+
+        private sealed record PendingTimer(DateTime FireAtUtc, Task Fired);
+
+        private sealed record RunningActivity(string Name, OrchestrationCommand Command, Task<string?> Outcome);
+    }
+}
+
+/// <summary>The orchestration's custom status: how far it is (the API reads the read model, which has the detail).</summary>
+/// <param name="Version">The state's version.</param>
+/// <param name="Status">The registration's status.</param>
+public sealed record RegistrationProgress(long Version, string Status);
