@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using ServerlessImaging.Contracts;
-using ServerlessImaging.FunctionApp.Configuration;
+using ServerlessImaging.Cloud.Configuration;
 using ServerlessImaging.Infra.Tests.Bicep;
 
 namespace ServerlessImaging.Infra.Tests;

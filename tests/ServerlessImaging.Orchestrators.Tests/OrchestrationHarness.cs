@@ -153,7 +153,8 @@ internal sealed class OrchestrationHarness : IAsyncDisposable
     /// <summary>The orchestration's current input (after a continue-as-new: the state and timers it carried over).</summary>
     public async Task<RegistrationOrchestrationInput> CurrentInputAsync()
     {
-        var instance = await Client.GetInstanceAsync(RegistrationId, getInputsAndOutputs: true, Timeout);
+        using var quick = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        var instance = await Client.GetInstanceAsync(RegistrationId, getInputsAndOutputs: true, quick.Token);
         return instance?.ReadInputAs<RegistrationOrchestrationInput>() ?? throw new InvalidOperationException("No instance or no input.");
     }
 
@@ -186,7 +187,8 @@ internal sealed class OrchestrationHarness : IAsyncDisposable
             instance = "instance status unavailable: " + e.GetType().Name;
         }
 
-        return instance + ". " + Describe();
+        var engine = Logs.Where(l => l.Contains(" Microsoft.DurableTask.Worker", StringComparison.Ordinal) || l.Contains(RegistrationOrchestration.Name, StringComparison.Ordinal)).TakeLast(30);
+        return instance + ". " + Describe() + "\nLast engine log lines:\n" + string.Join("\n", engine);
     }
 
     /// <summary>What the fakes saw so far, for failure messages.</summary>

@@ -17,7 +17,7 @@ internal sealed record RepositoryPaths(string Root)
 
     public string StackPidDirectory => Path.Combine(Root, ".local", "stack", "pids");
 
-    public string AppAssembly => Path.Combine(Root, "functions", "ServerlessImaging.FunctionApp", "bin", "Release", "net10.0", "ServerlessImaging.FunctionApp.dll");
+    public string AppAssembly => Path.Combine(Root, "functions", "ServerlessImaging.StandaloneHost", "bin", "Release", "net10.0", "ServerlessImaging.StandaloneHost.dll");
 
     public string RelayAssembly => Path.Combine(Root, "functions", "ServerlessImaging.Relay", "bin", "Release", "net10.0", "si-relay.dll");
 

@@ -10,8 +10,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using ServerlessImaging.Contracts;
-using ServerlessImaging.FunctionApp.Hosting;
-using ServerlessImaging.FunctionApp.Runtime;
+using ServerlessImaging.StandaloneHost.Hosting;
+using ServerlessImaging.Cloud.Runtime;
 using ServerlessImaging.Messaging.Channel;
 using ServerlessImaging.Messaging.Storage;
 using ServerlessImaging.Messaging.Transport;
@@ -49,6 +49,7 @@ builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
 });
 builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning).AddSimpleConsole());
 builder.Services.AddOrchestrationRuntime(builder.Configuration);
+builder.Services.AddDurableTaskEngine(builder.Configuration);
 builder.Services.AddStandaloneWorkers();
 using var host = builder.Build();
 await host.StartAsync();

@@ -237,7 +237,7 @@ internal sealed class FaultRig : IAsyncDisposable
 /// <summary>The app's and the relay's build outputs of this test's configuration (the test project builds them first).</summary>
 internal static class BuiltAssemblies
 {
-    public static string App(string root) => Find(root, "ServerlessImaging.FunctionApp", "ServerlessImaging.FunctionApp.dll");
+    public static string App(string root) => Find(root, "ServerlessImaging.StandaloneHost", "ServerlessImaging.StandaloneHost.dll");
 
     public static string Relay(string root) => Find(root, "ServerlessImaging.Relay", "si-relay.dll");
 

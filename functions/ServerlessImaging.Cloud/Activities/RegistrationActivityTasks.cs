@@ -1,0 +1,110 @@
+using Microsoft.DurableTask;
+using ServerlessImaging.Contracts;
+using ServerlessImaging.Contracts.Messages;
+using ServerlessImaging.Cloud.Runtime;
+using ServerlessImaging.Orchestration.Orchestrator;
+using ServerlessImaging.Orchestration.Ports;
+using ServerlessImaging.Orchestrators.Registrations;
+
+namespace ServerlessImaging.Cloud.Activities;
+
+// The registration orchestration's activities (names in RegistrationActivities), one class each, shared by both hosts:
+// the standalone host registers them with the Durable Task Framework, the Functions app wraps each in an
+// [ActivityTrigger]. Activities run at least once: each is idempotent on its command ids. Activities with an outcome
+// return it as an event document; a transient failure throws and the engine retries.
+
+/// <summary><see cref="RegistrationActivities.RecordStep"/>: the step's audit records (keyed by id) and the read model (highest version wins).</summary>
+public sealed class RecordRegistrationStepTask(IAuditSink audit, IRegistrationViewStore views) : TaskActivity<RegistrationStepRecord, int>
+{
+    /// <inheritdoc />
+    public override async Task<int> RunAsync(TaskActivityContext context, RegistrationStepRecord input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+
+        // Records are numbered by the state machine, so they may be written in parallel; the view after them, so an
+        // auditor never finds a state whose records are missing.
+        await Task.WhenAll(input.Audit.Select(record => audit.WriteAsync(record, CancellationToken.None)));
+        await views.SaveAsync(RegistrationDocuments.ReadState(input.StateDocument), CancellationToken.None);
+        return input.Audit.Count;
+    }
+}
+
+/// <summary>
+/// <see cref="RegistrationActivities.SendRelayCommands"/>: each command becomes an envelope on its site's queue (message id =
+/// command id, so a relay ignores a re-send); a RetrieveStudy gets a freshly minted write-only staging credential, never
+/// stored anywhere.
+/// </summary>
+public sealed class SendRelayCommandsTask(IRelayMessageChannel relay, IStagingStore staging, RuntimeOptions options, TimeProvider time) : TaskActivity<RelayCommandBatch, int>
+{
+    /// <inheritdoc />
+    public override async Task<int> RunAsync(TaskActivityContext context, RelayCommandBatch input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        foreach (var command in input.Commands)
+        {
+            switch (command)
+            {
+                case FindStudiesActivity find:
+                    await SendAsync(find, find.SiteId, new FindStudiesCommand(find.Query, find.Modalities, find.StudyDateFrom, find.StudyDateTo));
+                    break;
+                case RetrieveStudyActivity retrieve:
+                    var credential = await staging.CreateWriteCredentialAsync(retrieve.StagingPrefix, time.GetUtcNow() + options.StagingCredentialLifetime, CancellationToken.None);
+                    await SendAsync(retrieve, retrieve.SiteId, new RetrieveStudyCommand(retrieve.StudyInstanceUid, [], new StagingDestination(ResourceNames.StagingContainer, retrieve.StagingPrefix), credential));
+                    break;
+                case CancelRelayCommand cancel:
+                    await SendAsync(cancel, cancel.SiteId, new CancelCommand(cancel.CommandIdToCancel));
+                    break;
+                default:
+                    throw new InvalidOperationException($"{command.GetType().Name} is not a relay command.");
+            }
+        }
+
+        return input.Commands.Count;
+    }
+
+    private Task SendAsync(OrchestrationCommand command, string siteId, RelayCommand body) =>
+        relay.SendCommandAsync(new MessageEnvelope(command.CommandId, command.RegistrationId, null, siteId, time.GetUtcNow(), MessageCodec.CurrentSchemaVersion, body), CancellationToken.None);
+}
+
+/// <summary><see cref="RegistrationActivities.StoreStudy"/> (<see cref="StoreStudyActivityRunner"/>).</summary>
+public sealed class StoreStudyTask(StoreStudyActivityRunner runner) : TaskActivity<StoreStudyActivity, string?>
+{
+    /// <inheritdoc />
+    public override async Task<string?> RunAsync(TaskActivityContext context, StoreStudyActivity input) =>
+        RegistrationDocuments.WriteEvent(await runner.RunAsync(input, CancellationToken.None));
+}
+
+/// <summary><see cref="RegistrationActivities.StoreStagedInstances"/>: best effort, no outcome (the study's StoreStudy settles it).</summary>
+public sealed class StoreStagedInstancesTask(StoreStudyActivityRunner runner) : TaskActivity<StoreStagedInstancesActivity, string?>
+{
+    /// <inheritdoc />
+    public override async Task<string?> RunAsync(TaskActivityContext context, StoreStagedInstancesActivity input)
+    {
+        await runner.StoreStagedAsync(input, CancellationToken.None);
+        return null;
+    }
+}
+
+/// <summary><see cref="RegistrationActivities.DeleteStudy"/> (<see cref="StudyRemovalActivityRunner"/>).</summary>
+public sealed class DeleteStudyTask(StudyRemovalActivityRunner runner) : TaskActivity<DeleteStudyActivity, string?>
+{
+    /// <inheritdoc />
+    public override async Task<string?> RunAsync(TaskActivityContext context, DeleteStudyActivity input) =>
+        RegistrationDocuments.WriteEvent(await runner.DeleteAsync(input, CancellationToken.None));
+}
+
+/// <summary><see cref="RegistrationActivities.PurgeStudies"/> (<see cref="StudyRemovalActivityRunner"/>).</summary>
+public sealed class PurgeStudiesTask(StudyRemovalActivityRunner runner) : TaskActivity<PurgeStudiesActivity, string?>
+{
+    /// <inheritdoc />
+    public override async Task<string?> RunAsync(TaskActivityContext context, PurgeStudiesActivity input) =>
+        RegistrationDocuments.WriteEvent(await runner.PurgeAsync(input, CancellationToken.None));
+}
+
+/// <summary><see cref="RegistrationActivities.SendExpertiseEmail"/> (<see cref="ExpertiseEmailActivityRunner"/>).</summary>
+public sealed class SendExpertiseEmailTask(ExpertiseEmailActivityRunner runner) : TaskActivity<SendExpertiseEmailActivity, string?>
+{
+    /// <inheritdoc />
+    public override async Task<string?> RunAsync(TaskActivityContext context, SendExpertiseEmailActivity input) =>
+        RegistrationDocuments.WriteEvent(await runner.RunAsync(input, CancellationToken.None));
+}

@@ -1,0 +1,92 @@
+using Microsoft.Azure.Cosmos;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using ServerlessImaging.Adapters.Audit;
+using ServerlessImaging.Adapters.Email;
+using ServerlessImaging.Adapters.Idempotency;
+using ServerlessImaging.Adapters.Sites;
+using ServerlessImaging.Contracts;
+using ServerlessImaging.Cloud.Activities;
+using ServerlessImaging.Cloud.Api.AuditTrail;
+using ServerlessImaging.Cloud.Api.Expertise;
+using ServerlessImaging.Cloud.Api.Http;
+using ServerlessImaging.Cloud.Api.Meetings;
+using ServerlessImaging.Cloud.Api.Registrations;
+using ServerlessImaging.Cloud.Api.Sites;
+using ServerlessImaging.Cloud.Security;
+using ServerlessImaging.Orchestration.Audit;
+using ServerlessImaging.Orchestration.Ports;
+
+namespace ServerlessImaging.Cloud.Api;
+
+/// <summary>Composition of the HTTP API: call <see cref="AddHttpApi"/> before the runtime, <see cref="UseHttpApi"/> after Build.</summary>
+public static class HttpApi
+{
+    /// <summary>Name of the OpenAPI document (served at <c>/openapi/v1.json</c>).</summary>
+    public const string OpenApiDocument = "v1";
+
+    /// <summary>
+    /// Registers authentication, problem details, OpenAPI, and the API's adapters: the Cosmos audit trail (also the
+    /// runtime's <see cref="IAuditSink"/>), idempotency keys, site health, and — when <c>Smtp__Host</c> is set — the
+    /// SMTP sender and the user-guide e-mail composer. Register before the runtime, whose fallbacks use TryAdd.
+    /// </summary>
+    public static IServiceCollection AddHttpApi(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(environment);
+        services.AddApiAuthentication(configuration);
+        services.AddProblemDetails();
+        services.AddOpenApi(OpenApiDocument, options => options.AddDocumentTransformer<BearerSecuritySchemeTransformer>());
+        services.TryAddSingleton(TimeProvider.System);
+
+        string Database() => configuration["Cosmos:DatabaseName"] is { Length: > 0 } name ? name : ResourceNames.CosmosDatabase;
+        Container ContainerOf(IServiceProvider sp, string name) => sp.GetRequiredService<CosmosClient>().GetContainer(Database(), name);
+
+        services.TryAddSingleton(sp => new CosmosAuditTrail(ContainerOf(sp, "audit"), "serverless-imaging"));
+        services.TryAddSingleton<IAuditTrail>(sp => sp.GetRequiredService<CosmosAuditTrail>());
+        services.TryAddSingleton<IAuditSink>(sp => sp.GetRequiredService<CosmosAuditTrail>());
+        services.TryAddSingleton<IIdempotencyStore>(sp => new CosmosIdempotencyStore(ContainerOf(sp, "idempotency")));
+        services.TryAddSingleton<IMeetingCapacity>(sp => new CosmosMeetingCapacity(ContainerOf(sp, "idempotency")));
+        services.TryAddSingleton<ISiteHealthStore>(sp => new CosmosSiteHealthStore(ContainerOf(sp, "sites")));
+        services.TryAddSingleton<ISentEmailLedger>(sp => new CosmosSentEmailLedger(ContainerOf(sp, "idempotency")));
+
+        var smtp = new SmtpOptions();
+        configuration.GetSection("Smtp").Bind(smtp);
+        if (!string.IsNullOrWhiteSpace(smtp.Host))
+        {
+            var problems = smtp.Validate(environment.IsDevelopment());
+            if (problems.Count > 0)
+            {
+                throw new InvalidOperationException("SMTP settings: " + string.Join(" ", problems));
+            }
+
+            services.TryAddSingleton(smtp);
+            services.TryAddSingleton<SmtpEmailSender>();
+            services.TryAddSingleton<IEmailSender>(sp => sp.GetRequiredService<SmtpEmailSender>());
+            services.TryAddSingleton<IExpertiseEmailComposer, UserGuideExpertiseEmailComposer>();
+        }
+
+        return services;
+    }
+
+    /// <summary>
+    /// Adds the API's middleware (problem+json for errors and empty error statuses, authentication, request auditing,
+    /// authorization) and maps its endpoints and the OpenAPI document. Every endpoint requires a role; only
+    /// endpoints the host marks AllowAnonymous (the liveness probe) are open.
+    /// </summary>
+    public static WebApplication UseHttpApi(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseMiddleware<HttpAuditMiddleware>();
+        app.UseAuthorization();
+
+        MeetingEndpoints.Map(app);
+        RegistrationEndpoints.Map(app);
+        SiteEndpoints.Map(app);
+        AuditEndpoints.Map(app);
+        app.MapOpenApi("/openapi/{documentName}.json");
+        return app;
+    }
+}

@@ -1,0 +1,51 @@
+namespace ServerlessImaging.Cloud.Runtime;
+
+/// <summary>Where a test can make the process die.</summary>
+public enum FaultPoint
+{
+    /// <summary>StoreStudy stored its first batch, not the rest.</summary>
+    CrashMidStore,
+}
+
+/// <summary>
+/// Test-only crash point, read from <c>SI_FAULT</c> (<c>crash-mid-store</c>): off when the variable is unset, which is
+/// always the case outside the crash tests. A hit calls <see cref="Environment.FailFast(string)"/>: no finally blocks, no
+/// flushing, like a killed process. (Kills at any other moment are the fault suite's kill -9 of the process.)
+/// </summary>
+public sealed class FaultInjection
+{
+    /// <summary>The environment variable.</summary>
+    public const string Variable = "SI_FAULT";
+
+    private readonly FaultPoint? _point;
+
+    /// <summary>Parses <paramref name="setting"/> (null or empty: no fault).</summary>
+    public FaultInjection(string? setting)
+    {
+        if (string.IsNullOrWhiteSpace(setting))
+        {
+            return;
+        }
+
+        _point = setting.Trim() switch
+        {
+            "crash-mid-store" => FaultPoint.CrashMidStore,
+            _ => throw new InvalidOperationException($"Unknown {Variable} value; expected crash-mid-store."),
+        };
+    }
+
+    /// <summary>No fault.</summary>
+    public static FaultInjection None { get; } = new(null);
+
+    /// <summary>From the process environment.</summary>
+    public static FaultInjection FromEnvironment() => new(Environment.GetEnvironmentVariable(Variable));
+
+    /// <summary>Dies if <paramref name="point"/> is armed.</summary>
+    public void Hit(FaultPoint point)
+    {
+        if (_point == point)
+        {
+            Environment.FailFast($"{Variable}: injected crash at {point}.");
+        }
+    }
+}

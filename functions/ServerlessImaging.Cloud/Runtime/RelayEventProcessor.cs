@@ -1,0 +1,99 @@
+using ServerlessImaging.Adapters.Sites;
+using ServerlessImaging.Contracts.Messages;
+using ServerlessImaging.Orchestration.Orchestrator;
+
+namespace ServerlessImaging.Cloud.Runtime;
+
+/// <summary>What became of a relay message.</summary>
+public enum RelayEventOutcome
+{
+    /// <summary>Raised to its registration's orchestration (which recognises a duplicate or stale answer).</summary>
+    Handled,
+
+    /// <summary>Not an event the registration flow consumes (echo result, series list): completed.</summary>
+    NotConsumed,
+
+    /// <summary>A heartbeat: recorded as the site's health (read by <c>GET /sites</c>).</summary>
+    HeartbeatRecorded,
+
+    /// <summary>No such registration: to be quarantined, never retried.</summary>
+    UnknownRegistration,
+
+    /// <summary>
+    /// A relay's report of a message it quarantined and could not read (<see cref="RelayPoisonReports.IsUnsolicited"/>):
+    /// logged and counted, then completed. The message itself is kept in the relay's poison queue; a second copy of the
+    /// report in the events poison queue would only double the alarm for one fault.
+    /// </summary>
+    RelayPoisonReported,
+
+    /// <summary>A command on the events queue (a sender's routing mistake): to be quarantined, never applied.</summary>
+    MisroutedCommand,
+}
+
+/// <summary>What to do with a relay message once processed.</summary>
+public static class RelayEventOutcomes
+{
+    /// <summary>The quarantine reason of an outcome that quarantines the message, null for one that completes it.</summary>
+    public static string? QuarantineReason(RelayEventOutcome outcome) => outcome switch
+    {
+        RelayEventOutcome.UnknownRegistration => "No registration with this correlation id.",
+        RelayEventOutcome.MisroutedCommand => "A command on the events queue.",
+        _ => null,
+    };
+}
+
+/// <summary>Turns a relay event into an orchestration event (<see cref="RelayEventTranslator"/>) and raises it to its registration's orchestration.</summary>
+/// <remarks>The site health store is the HTTP API's (registered by <c>AddHttpApi</c>); without it heartbeats are only completed.</remarks>
+public sealed class RelayEventProcessor(IRegistrationEventSink registrations, IEnumerable<ISiteHealthStore> siteHealth, RelayEventMetrics metrics, TimeProvider time, ILogger<RelayEventProcessor> logger)
+{
+    /// <summary>Handles one envelope from <c>relay-events</c>. Transient failures throw (the message is redelivered).</summary>
+    public async Task<RelayEventOutcome> ProcessAsync(MessageEnvelope envelope, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(envelope);
+        var receivedAt = time.GetUtcNow();
+        if (envelope.Body is Heartbeat heartbeat)
+        {
+            // Heartbeats carry no registration; retrying unreachable sites on them needs a site index (not built yet).
+            if (siteHealth.LastOrDefault() is not { } store)
+            {
+                return RelayEventOutcome.NotConsumed;
+            }
+
+            await store.RecordAsync(SiteHealth.FromHeartbeat(envelope.SiteId, receivedAt, heartbeat), cancellationToken);
+            return RelayEventOutcome.HeartbeatRecorded;
+        }
+
+        if (envelope.Body is RelayCommand)
+        {
+            metrics.MisroutedCommand(envelope.SiteId, envelope.Type);
+            logger.LogWarning("Relay message {MessageId} ({Type}, site {SiteId}) is a command on the events queue; quarantined.", envelope.MessageId, envelope.Type, envelope.SiteId);
+            return RelayEventOutcome.MisroutedCommand;
+        }
+
+        if (RelayPoisonReports.IsUnsolicited(envelope))
+        {
+            // The relay could not read the message it quarantined, so no registration can be told; operators can.
+            var failed = (CommandFailed)envelope.Body;
+            metrics.PoisonReported(envelope.SiteId, failed.Reason.ToString());
+            logger.LogWarning(
+                "Relay of site {SiteId} quarantined message {QuarantinedMessageId} ({FailedType}) in its poison queue: {Reason}: {SafeMessage}",
+                envelope.SiteId, envelope.CausationId ?? "(unreadable)", failed.FailedCommandType, failed.Reason, failed.SafeMessage);
+            return RelayEventOutcome.RelayPoisonReported;
+        }
+
+        var @event = RelayEventTranslator.Translate(envelope, receivedAt);
+        if (@event is null)
+        {
+            logger.LogDebug("Relay message {Type} from site {SiteId} not consumed by registrations.", envelope.Type, envelope.SiteId);
+            return RelayEventOutcome.NotConsumed;
+        }
+
+        if (!await registrations.RaiseAsync(envelope.CorrelationId, @event, cancellationToken))
+        {
+            logger.LogWarning("Relay event {MessageId} ({Type}, site {SiteId}) names no known registration; quarantined.", envelope.MessageId, envelope.Type, envelope.SiteId);
+            return RelayEventOutcome.UnknownRegistration;
+        }
+
+        return RelayEventOutcome.Handled;
+    }
+}

@@ -1,0 +1,23 @@
+namespace ServerlessImaging.Cloud.Security;
+
+/// <summary>App roles (Entra ID app roles, carried in the <c>roles</c> claim) and the policies built on them.</summary>
+public static class ApiRoles
+{
+    /// <summary>RCP software: registrations.</summary>
+    public const string Registrar = "registrar";
+
+    /// <summary>3C coordinators: meetings.</summary>
+    public const string Coordinator = "coordinator";
+
+    /// <summary>Auditors: the audit trail.</summary>
+    public const string Auditor = "auditor";
+
+    /// <summary>Administrators: sites, and everything else.</summary>
+    public const string Admin = "admin";
+
+    /// <summary>Every role.</summary>
+    public static readonly IReadOnlyList<string> All = [Registrar, Coordinator, Auditor, Admin];
+
+    /// <summary>Name of the policy requiring <paramref name="role"/> (admin satisfies every policy).</summary>
+    public static string Policy(string role) => "role:" + role;
+}

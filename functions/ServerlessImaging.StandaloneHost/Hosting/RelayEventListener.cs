@@ -1,0 +1,63 @@
+using ServerlessImaging.Adapters.Relay;
+using ServerlessImaging.Cloud.Runtime;
+using ServerlessImaging.Orchestration.Ports;
+
+namespace ServerlessImaging.StandaloneHost.Hosting;
+
+/// <summary>Standalone mode: the app listens to <c>relay-events</c> itself (no Functions host's queue trigger).</summary>
+public static class StandaloneWorkers
+{
+    /// <summary>Adds the relay-events listener.</summary>
+    public static IServiceCollection AddStandaloneWorkers(this IServiceCollection services)
+    {
+        services.AddHostedService<RelayEventListener>();
+        return services;
+    }
+}
+
+/// <summary>Receives relay events and raises them to their registrations, a few at a time; an unknown registration or a command is quarantined, a failure redelivered.</summary>
+internal sealed class RelayEventListener(
+    IRelayMessageChannel channel,
+    IRelayEventQuarantine quarantine,
+    RelayEventProcessor processor,
+    ILogger<RelayEventListener> logger) : BackgroundService
+{
+    private const int Concurrency = 8;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        try
+        {
+            await Parallel.ForEachAsync(channel.ReceiveEventsAsync(stoppingToken), new ParallelOptions { MaxDegreeOfParallelism = Concurrency, CancellationToken = stoppingToken }, HandleAsync);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async ValueTask HandleAsync(ReceivedMessage message, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var outcome = await processor.ProcessAsync(message.Envelope, cancellationToken);
+            if (RelayEventOutcomes.QuarantineReason(outcome) is { } reason)
+            {
+                await quarantine.QuarantineAsync(message, reason, cancellationToken);
+            }
+            else
+            {
+                await channel.CompleteAsync(message, cancellationToken);
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Redelivered after the visibility timeout; the channel quarantines it after too many deliveries.
+            logger.LogWarning("Relay event {MessageId} not applied ({Error}); it will be redelivered.", message.Envelope.MessageId, ex.GetType().Name);
+            if (channel is StorageQueueRelayChannel storage)
+            {
+                await storage.AbandonAsync(message, TimeSpan.FromSeconds(2), cancellationToken);
+            }
+        }
+    }
+}
