@@ -15,7 +15,7 @@ namespace ServerlessImaging.Adapters.Audit;
 /// (<c>/partitionKey</c> = yyyy-MM-dd): writes spread over days, and the auditors' usual question ("what happened between these
 /// dates") reads only those days' partitions. Filters by patient, user, site or registration are equality
 /// predicates on top-level fields (range-indexed by default). Only creates documents: there is no code path
-/// that replaces or deletes one, and a record written again (a re-dispatched outbox) is a create conflict, i.e. the
+/// that replaces or deletes one, and a record written again (an activity run again) is a create conflict, i.e. the
 /// first write stands. Records come back in recorded order (<see cref="AuditDocument.SortKey"/>). Uses the stream API with System.Text.Json so the record's JSON shape does
 /// not depend on how the shared CosmosClient's serializer is configured.
 /// </summary>

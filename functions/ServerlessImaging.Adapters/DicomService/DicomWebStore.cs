@@ -42,7 +42,7 @@ public sealed class DicomWebStore(DicomWebClient client, string viewerStudyUrlTe
         }
         catch (DicomWebException ex) when (ex.StatusCode == System.Net.HttpStatusCode.NotFound)
         {
-            // Absent is success: deletes are retried through the outbox.
+            // Absent is success: deletes are retried by the engine.
         }
         catch (DicomWebException ex) when (ex.StatusCode == System.Net.HttpStatusCode.MethodNotAllowed && orthancRestBaseUrl is not null)
         {

@@ -32,7 +32,7 @@ public sealed class EmailSendInProgressException : Exception
 
 /// <summary>
 /// Sends e-mails through SMTP with MailKit, at most once per Message-Id: claim in the ledger, send, confirm. The
-/// outbox already dispatches each command once; the ledger covers the retry after a crash and a second dispatcher
+/// e-mail activity runs at least once; the ledger covers its re-run after a crash and a second attempt
 /// running at the same time (a fresh claim means "in flight": retry later). A failure before the relay could accept
 /// anything gives the claim back (so a retry sends); a permanent refusal (SMTP 5xx) is reported as
 /// <see cref="EmailDeliveryOutcome.Rejected"/>; an unconfirmed claim older than <see cref="SmtpOptions.ClaimLease"/>
@@ -115,7 +115,7 @@ public sealed partial class SmtpEmailSender(SmtpOptions options, ISentEmailLedge
                 LogNotResent(logger, messageId, EmailDeliveryOutcome.Unconfirmed);
                 return new EmailDelivery(EmailDeliveryOutcome.Unconfirmed, "delivery_unconfirmed");
             default:
-                // Claimed moments ago by another attempt (or released in between): let the outbox come back.
+                // Claimed moments ago by another attempt (or released in between): let the engine retry.
                 throw new EmailSendInProgressException();
         }
     }

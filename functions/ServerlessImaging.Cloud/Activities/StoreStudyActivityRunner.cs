@@ -74,7 +74,7 @@ public sealed class StoreStudyActivityRunner(
     /// Stores instances staged while their retrieval goes on. Never fails the study and never throws but for
     /// cancellation: anything not stored here (refused, staging or DICOM service unavailable, blobs already removed by
     /// a deletion or a completed store) is sent, or failed with its reason, by the study's StoreStudy activity, which
-    /// checks the DICOM service first. So a late re-dispatch from the outbox does no harm either.
+    /// checks the DICOM service first. So a late re-run by the engine does no harm either.
     /// </summary>
     public async Task StoreStagedAsync(StoreStagedInstancesActivity command, CancellationToken cancellationToken)
     {

@@ -8,7 +8,7 @@ namespace ServerlessImaging.Cloud.Activities;
 /// <summary>
 /// DeleteStudy and PurgeStudies: remove from the DICOM service and from staging, then report the outcome to the
 /// orchestration (which records it in the audit trail). Absent is success, so re-runs are harmless; the result event
-/// id derives from the command id, so a re-run reports nothing new. Transient failures throw (the outbox retries);
+/// id derives from the command id, so a re-run reports nothing new. Transient failures throw (the engine retries);
 /// a refusal retrying cannot cure becomes <see cref="RemovalFailed"/>.
 /// </summary>
 public sealed class StudyRemovalActivityRunner(IDicomStore dicom, IStagingStore staging, TimeProvider time, ILogger<StudyRemovalActivityRunner> logger)

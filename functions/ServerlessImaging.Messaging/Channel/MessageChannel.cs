@@ -129,7 +129,7 @@ public sealed class MessageChannel
 
     /// <summary>
     /// Decodes a queue message that something else dequeued (the Azure Functions host's queue trigger in
-    /// custom-handler mode): fetches an offloaded body from the body store when the message is a pointer.
+    /// Functions app's queue trigger): fetches an offloaded body from the body store when the message is a pointer.
     /// Throws <see cref="MessageContractException"/> for a malformed envelope and
     /// <see cref="MessageBodyMissingException"/> when the pointer names a body that is not there.
     /// Once the message is handled, pass the returned reference to <see cref="ReleaseOffloadedBodyAsync"/>.

@@ -4,7 +4,7 @@ namespace ServerlessImaging.Orchestration.Audit;
 
 /// <summary>
 /// Turns the orchestrator's <see cref="WriteAuditActivity"/> into a PS3.15-shaped <see cref="AuditRecord"/>.
-/// The record id derives from the command id, so a re-dispatched outbox command writes nothing new.
+/// The record id derives from the command id, so a re-run activity writes nothing new.
 /// </summary>
 public static class OrchestrationAuditMapper
 {
@@ -71,7 +71,7 @@ public static class OrchestrationAuditMapper
             objects.Add(new AuditParticipantObject(2, 3, "message-id", messageId));
         }
 
-        // Outboxes written before the field existed carry no commit time: the event time stands in.
+        // Records written before the field existed carry no commit time: the event time stands in.
         var recordedAt = (activity.RecordedAt ?? activity.At).ToUniversalTime();
         return new AuditRecord
         {

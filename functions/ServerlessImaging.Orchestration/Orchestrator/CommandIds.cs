@@ -4,7 +4,7 @@ namespace ServerlessImaging.Orchestration.Orchestrator;
 
 /// <summary>
 /// Deterministic ids of everything the orchestrator emits: registration id + step. Replaying the same
-/// history gives the same ids, which is what lets the outbox, the relays and the activities deduplicate.
+/// history gives the same ids, which is what lets the relays and the activities deduplicate.
 /// </summary>
 public static class CommandIds
 {

@@ -8,7 +8,7 @@ namespace ServerlessImaging.Orchestration.Orchestrator;
 /// <summary>
 /// Something the orchestrator asks the outside world to do: an activity to run, a relay command to send,
 /// a durable timer to set. <see cref="CommandId"/> is derived from the registration id and the step
-/// (see <see cref="CommandIds"/>), so the outbox and the activities can deduplicate on it.
+/// (see <see cref="CommandIds"/>), so the relays and the activities can deduplicate on it.
 /// </summary>
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "command")]
 [JsonDerivedType(typeof(FindStudiesActivity), "FindStudies")]
@@ -67,7 +67,7 @@ public sealed record SendExpertiseEmailActivity(string CommandId, string Registr
 
 /// <summary>
 /// What an audit record is about (mapped to DICOM PS3.15 A.5 event ids by <c>OrchestrationAuditMapper</c>).
-/// Stored by name in outboxes (so the order of members does not matter).
+/// Stored by name (so the order of members does not matter).
 /// </summary>
 public enum AuditAction
 {
@@ -166,7 +166,7 @@ public enum AuditOutcome
 public sealed record WriteAuditActivity(string CommandId, string RegistrationId, DateTimeOffset At, AuditAction Action, AuditOutcome Outcome, string PatientKey, string? Actor, string? SiteId, string? StudyInstanceUid, string Detail)
     : OrchestrationCommand(CommandId, RegistrationId)
 {
-    /// <summary>Per-registration sequence number: strictly increasing, dense (0 only in outboxes older than the field).</summary>
+    /// <summary>Per-registration sequence number: strictly increasing, dense (0 only in records written before the field existed).</summary>
     public long Sequence { get; init; }
 
     /// <summary>When the orchestration committed the record (the app's clock, never earlier than the registration's previous record).</summary>

@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 namespace ServerlessImaging.Orchestration.Orchestrator;
 
 /// <summary>
-/// Source-generated serialisation of the persisted state, the outbox commands and the events
+/// Source-generated serialisation of the state, the commands and the events
 /// (for an event log or replays). Adapters store these documents as they are.
 /// </summary>
 [JsonSourceGenerationOptions(

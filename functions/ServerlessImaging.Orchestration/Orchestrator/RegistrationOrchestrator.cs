@@ -872,7 +872,7 @@ public static class RegistrationOrchestrator
 
         public void Emit(OrchestrationCommand command) => Commands.Add(command);
 
-        // Numbers the record (the state keeps the last number, saved with the outbox under the same ETag) and stamps it.
+        // Numbers the record (the state keeps the last number, checkpointed with the orchestration) and stamps it.
         public void Audit(AuditAction action, AuditOutcome outcome, string? actor, string? siteId, string? studyUid, string detail, Func<WriteAuditActivity, WriteAuditActivity>? extra = null)
         {
             var record = new WriteAuditActivity(CommandIds.Audit(RegistrationId, State.Version, auditIndex++), RegistrationId, Now, action, outcome, Plan.PatientKey, actor, siteId, studyUid, detail)

@@ -80,7 +80,7 @@ public enum ExpertiseStatus
     /// <summary>Asked for; sent as soon as one study is available.</summary>
     Pending,
 
-    /// <summary>The SMTP relay accepted it (exactly once, through the outbox).</summary>
+    /// <summary>The SMTP relay accepted it (exactly once: idempotent activity and sent ledger).</summary>
     Sent,
 
     /// <summary>Handed to the e-mail activity; the relay's answer is not known yet.</summary>

@@ -68,5 +68,5 @@ public sealed record EventDisposition(DispositionKind Kind, DispositionReason Re
     public static EventDisposition Rejected(DispositionReason reason, string? detail = null) => new(DispositionKind.Rejected, reason, detail);
 }
 
-/// <summary>The result of one step: the new state, the commands to put in the outbox with it, and the disposition.</summary>
+/// <summary>The result of one step: the new state, the commands to carry out, and the disposition.</summary>
 public sealed record Transition(RegistrationState State, ImmutableArray<OrchestrationCommand> Commands, EventDisposition Disposition);

@@ -132,7 +132,7 @@ public interface IEmailSender
 {
     /// <summary>
     /// Sends at most once per <see cref="EmailMessage.MessageId"/> and says what happened. Transient failures (relay
-    /// unreachable, temporary refusal, another attempt still in flight) throw, so the outbox retries.
+    /// unreachable, temporary refusal, another attempt still in flight) throw, so the engine retries.
     /// </summary>
     Task<EmailDelivery> SendAsync(EmailMessage message, CancellationToken cancellationToken);
 }

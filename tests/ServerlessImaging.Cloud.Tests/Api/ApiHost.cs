@@ -59,7 +59,7 @@ public sealed class ApiHost : IAsyncDisposable
         [.. ((IEndpointRouteBuilder)app).DataSources.SelectMany(d => d.Endpoints).OfType<RouteEndpoint>()];
 
     /// <param name="stack">The shared local stack.</param>
-    /// <param name="extraSettings">Settings added on top (e.g. a test's own events queue, a short sweep interval).</param>
+    /// <param name="extraSettings">Settings added on top (e.g. a test's own events queue, shorter engine polling).</param>
     /// <param name="withWorkers">Also run the relay-events listener (tests with a relay answering).</param>
     public static async Task<ApiHost> StartAsync(LocalStackFixture stack, IReadOnlyDictionary<string, string?>? extraSettings = null, bool withWorkers = false)
     {

@@ -87,7 +87,7 @@ public sealed class AuditApiTests(LocalStackFixture stack) : IAsyncLifetime
     {
         var registrationId = await RunFlowAsync();
 
-        // The orchestration's own records are written when the outbox is dispatched, which follows the save.
+        // The orchestration's own records are written by its steps' activities.
         var deadline = DateTime.UtcNow.AddSeconds(20);
         List<JsonElement> records;
         do

@@ -90,7 +90,7 @@ public sealed class AuditCompletenessTests(LocalStackFixture stack) : IDisposabl
         Assert.Equal("Purged", purged.GetProperty("status").GetString());
         Assert.Equal("Purged", Studies(purged).Single(x => x.GetProperty("studyInstanceUid").GetString() == keptUid).GetProperty("status").GetString());
 
-        // The trail: orchestration records follow the outbox dispatch, so wait for the last one.
+        // The trail: orchestration records are written by its steps' activities, so wait for the last one.
         List<JsonElement> records = [];
         await WaitUntilAsync(
             async () =>

@@ -28,7 +28,7 @@ public sealed class StoreStudyActivityTests(LocalStackFixture stack)
         Assert.Equal(sops.Order(StringComparer.Ordinal), await Scenario.StoredInstancesAsync(stack.Endpoints, command.StudyInstanceUid));
         Assert.Empty(await Scenario.StagedBlobsAsync(stack.Endpoints, command.RegistrationId));
 
-        // Staging is gone, yet a re-run (outbox re-dispatch) succeeds from what the DICOM service already holds.
+        // Staging is gone, yet a re-run (the engine running the activity again) succeeds from what the DICOM service already holds.
         var again = Assert.IsType<StoreStudyCompleted>(await runner.RunAsync(command, CancellationToken.None));
         Assert.Equal(first.EventId, again.EventId);
     }

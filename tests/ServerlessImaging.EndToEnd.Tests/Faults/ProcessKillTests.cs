@@ -109,7 +109,7 @@ public sealed partial class ProcessKillTests(LocalStackFixture stack, FaultTable
     [Fact]
     public Task The_app_killed_during_the_search_and_during_the_retrieval_finishes_the_registration_after_restarts() => table.RunAsync(
         "kill -9 the cloud app mid-orchestration (during the site search, then during retrieval)",
-        "restarted app resumes from the saved state and outbox; relay answers sent meanwhile are applied; registration Completed",
+        "the restarted app's Durable Task engine resumes the orchestration from its history; relay answers sent meanwhile are applied; registration Completed",
         async () =>
         {
             var nord = SharedRig.Pacs(stack, "chu-nord");

@@ -39,7 +39,7 @@ internal sealed class AuditExpectation
         return this;
     }
 
-    /// <summary>Every expected record is there (the trail is written through the outbox, so it may lag the status).</summary>
+    /// <summary>Every expected record is there (the trail is written by the orchestration's step activities, so it may lag the status).</summary>
     public bool IsReachedBy(IReadOnlyList<JsonElement> records) =>
         exactly.Concat(atLeast).All(e => records.Count(r => Type(r) == e.Key) >= e.Value);
 

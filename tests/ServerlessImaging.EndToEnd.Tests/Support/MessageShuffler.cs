@@ -213,7 +213,15 @@ internal sealed class CommandDuplicator(string connectionString, string queue)
         var batch = new List<TransportMessage>();
         await Waiting.UntilAsync($"{expected} command(s) on {queue}", TimeSpan.FromSeconds(60), async ct =>
         {
-            batch.AddRange(await transport.ReceiveAsync(queue, 32, TimeSpan.FromSeconds(60), ct));
+            try
+            {
+                batch.AddRange(await transport.ReceiveAsync(queue, 32, TimeSpan.FromSeconds(60), ct));
+            }
+            catch (Azure.RequestFailedException missing) when (missing.ErrorCode == "QueueNotFound")
+            {
+                // The orchestration's first command to this site creates the queue; it has not been sent yet.
+            }
+
             return batch.Count >= expected;
         }, CancellationToken.None, TimeSpan.FromMilliseconds(100));
 

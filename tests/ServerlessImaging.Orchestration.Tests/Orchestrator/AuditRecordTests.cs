@@ -199,7 +199,7 @@ public class AuditRecordTests
         Assert.Contains(email.ParticipantObjects, o => o is { IdTypeCode: "message-id", Id: "m@si" });
         Assert.Contains(email.ActiveParticipants, p => p is { UserId: "radio@example.org", Role: "destination" });
 
-        // An outbox entry written before the fields existed: no sequence, the event time stands in for recorded-at.
+        // A record command written before the fields existed: no sequence, the event time stands in for recorded-at.
         var legacy = OrchestrationAuditMapper.Map(new WriteAuditActivity("c", "reg-0001", recordedAt, AuditAction.SiteSearched, AuditOutcome.Success, "pk1-test", null, null, null, "x"), "test");
         Assert.Equal((null, recordedAt), (legacy.Sequence, legacy.RecordedAt));
     }

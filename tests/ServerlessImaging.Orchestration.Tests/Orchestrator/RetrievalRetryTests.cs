@@ -282,7 +282,7 @@ public class RetrievalRetryTests
         h.Timer(timerId);
         Assert.Single(h.Commands<RetrieveStudyActivity>());
 
-        // The same event again (the sweep re-firing it) is a duplicate; another delivery of the same timer under another
+        // The same event again (delivered twice) is a duplicate; another delivery of the same timer under another
         // event id (beyond the remembered ids) is stale: the study no longer waits for that timer.
         var again = h.Timer(timerId);
         Assert.Equal((DispositionReason.DuplicateEvent, 0), (again.Disposition.Reason, again.Commands.Length));
