@@ -4,7 +4,7 @@
 
 targetScope = 'resourceGroup'
 
-import { site, cosmosDatabase, relayEventsQueue, relayEventsPoisonQueue, commandQueuePrefix, poisonQueuePrefix } from 'types.bicep'
+import { site, cosmosDatabase, relayEventsQueue, relayEventsPoisonQueue, commandQueuePrefix, poisonQueuePrefix, durableTaskHub } from 'types.bicep'
 
 @description('Azure region. HDS deployments keep health data in France: francecentral (francesouth as paired region).')
 param location string = resourceGroup().location
@@ -22,7 +22,7 @@ param namePrefix string
 @minLength(1)
 param sites site[]
 
-@description('HDS: private endpoints for storage, Cosmos DB, Key Vault and the DICOM workspace, VNet integration for the app, public network access disabled on the data services.')
+@description('HDS: private endpoints for storage (blob, queue, table), Cosmos DB, Key Vault and the DICOM workspace, VNet integration for the app, public network access disabled on the data services.')
 param enablePrivateNetworking bool
 
 @description('HDS: encrypt storage, Cosmos DB and the DICOM service with a key held in this deployment\'s Key Vault.')
@@ -213,10 +213,13 @@ module dicom 'modules/dicom.bicep' = {
 }
 
 // Private endpoints: one per service sub-resource, each registered in its private DNS zones.
-// The workspace endpoint also carries the DICOM service's name.
+// Storage needs blob, queue and table: the app's clients and the relays use blobs and queues, the
+// Durable Functions task hub (Azure Storage backend) uses all three. The workspace endpoint also
+// carries the DICOM service's name.
 var privateEndpointKinds = [
   { key: 'blob', groupId: 'blob', zones: ['blob'] }
   { key: 'queue', groupId: 'queue', zones: ['queue'] }
+  { key: 'table', groupId: 'table', zones: ['table'] }
   { key: 'cosmos', groupId: 'Sql', zones: ['cosmos'] }
   { key: 'vault', groupId: 'vault', zones: ['vault'] }
   { key: 'health', groupId: 'healthcareworkspace', zones: ['healthWorkspace', 'dicom'] }
@@ -231,6 +234,7 @@ module privateEndpoints 'modules/private-endpoint.bicep' = [
       serviceId: {
         blob: storage.outputs.accountId
         queue: storage.outputs.accountId
+        table: storage.outputs.accountId
         cosmos: cosmos.outputs.accountId
         vault: keyVault.outputs.vaultId
         health: dicom.outputs.workspaceId
@@ -259,6 +263,7 @@ module functionApp 'modules/function-app.bicep' = {
     appSettings: {
       queueServiceUri: storage.outputs.queueEndpoint
       blobServiceUri: storage.outputs.blobEndpoint
+      tableServiceUri: storage.outputs.tableEndpoint
       cosmosAccountEndpoint: cosmos.outputs.endpoint
       cosmosDatabaseName: cosmos.outputs.databaseName
       dicomWebBaseUrl: '${dicom.outputs.serviceUrl}/v2/'
@@ -327,9 +332,13 @@ output functionAppPrincipalId string = functionApp.outputs.principalId
 output storageAccountName string = storage.outputs.accountName
 output deploymentContainerName string = storage.outputs.deploymentContainerName
 
-@description('Endpoints relays and the app use (Entra ID auth only).')
+@description('Endpoints relays and the app use (Entra ID auth only); the table endpoint serves the app\'s Durable Functions task hub only.')
 output queueServiceUri string = storage.outputs.queueEndpoint
 output blobServiceUri string = storage.outputs.blobEndpoint
+output tableServiceUri string = storage.outputs.tableEndpoint
+
+@description('Durable Functions task hub name (must equal extensions.durableTask.hubName in host.json).')
+output durableTaskHubName string = durableTaskHub
 
 @description('Queue every relay posts events to.')
 output relayEventsQueueName string = relayEventsQueue

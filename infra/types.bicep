@@ -57,6 +57,18 @@ var deploymentContainer = 'function-package'
 var functionsHostContainers = ['azure-webjobs-hosts', 'azure-webjobs-secrets']
 
 @export()
+@description('Durable Functions task hub: extensions.durableTask.hubName in the root host.json (Azure Storage backend, connection "Storage", on the app\'s storage account).')
+var durableTaskHub = 'ServerlessImaging'
+
+@export()
+@description('Blob containers the Durable Task Azure Storage provider uses for the task hub: partition leases, large messages (payloads over the queue/table size limits), app lease. Created up front so the app\'s blob role can be scoped to them.')
+var durableTaskHubContainers = [
+  '${toLower(durableTaskHub)}-leases'
+  '${toLower(durableTaskHub)}-largemessages'
+  '${toLower(durableTaskHub)}-applease'
+]
+
+@export()
 @description('Cosmos DB database holding every container of the app.')
 var cosmosDatabase = 'serverless-imaging'
 
@@ -79,6 +91,7 @@ var roles = {
   storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
   storageBlobDelegator: 'db58b8e5-c6ad-4a2a-8342-4190687cbf4a'
+  storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
   keyVaultCryptoServiceEncryptionUser: 'e147488a-f6f5-4113-8e2d-b22465e65bf6'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'

@@ -1,7 +1,7 @@
 // Least-privilege data-plane access for the function app's system-assigned identity.
 // Each role is scoped to the narrowest resource the app needs it on.
 
-import { roles, cosmosBuiltInDataContributor, cosmosDatabase, stagingContainer, messageBodiesContainer, deploymentContainer, functionsHostContainers } from '../types.bicep'
+import { roles, cosmosBuiltInDataContributor, cosmosDatabase, stagingContainer, messageBodiesContainer, deploymentContainer, functionsHostContainers, durableTaskHubContainers } from '../types.bicep'
 
 @description('Resource id of the function app: seeds the role assignment names, known before deployment.')
 param appResourceId string
@@ -54,6 +54,13 @@ resource hostContainers 'Microsoft.Storage/storageAccounts/blobServices/containe
   }
 ]
 
+resource taskHubContainers 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01' existing = [
+  for name in durableTaskHubContainers: {
+    parent: storage::blobService
+    name: name
+  }
+]
+
 resource cosmos 'Microsoft.DocumentDB/databaseAccounts@2025-04-15' existing = {
   name: cosmosAccountName
 }
@@ -74,7 +81,8 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: appInsightsName
 }
 
-// Queues: send commands to every site, receive events, and the host's own trigger queues.
+// Queues: send commands to every site, receive events, the host's own trigger queues, and the Durable task
+// hub's control and work-item queues (created by the extension at start, so not known per queue beforehand).
 resource queueAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(storage.id, appResourceId, roles.storageQueueDataContributor)
   scope: storage
@@ -129,6 +137,33 @@ resource hostContainerAccess 'Microsoft.Authorization/roleAssignments@2022-04-01
     }
   }
 ]
+
+// Durable Functions task hub (Azure Storage backend, identity-based connection "Storage").
+// Blobs: partition and app leases, large message payloads; only the task hub's own containers.
+resource taskHubContainerAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for (name, i) in durableTaskHubContainers: {
+    name: guid(taskHubContainers[i].id, appResourceId, roles.storageBlobDataContributor)
+    scope: taskHubContainers[i]
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+      principalId: principalId
+      principalType: 'ServicePrincipal'
+    }
+  }
+]
+
+// Tables: the task hub's Instances, History and Partitions tables, which the extension creates at start. Account
+// scope, yet in effect the task hub only: nothing else on this account uses tables (the app's data is in Cosmos DB)
+// and no other principal is granted table access.
+resource tableAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, appResourceId, roles.storageTableDataContributor)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+  }
+}
 
 // Lets the app mint user-delegation SAS for relays (create-only, one container, short-lived).
 // The delegator role grants no data access by itself; the SAS never exceeds the app's own rights.

@@ -1,6 +1,7 @@
 // The cloud app: an Azure Functions app on Linux in a Flex Consumption (FC1) plan, running the
-// .NET executable as a custom handler. System-assigned identity for every data-plane call;
-// no connection strings, no keys, basic publishing credentials off.
+// .NET isolated worker (functions/ServerlessImaging.FunctionApp, dotnet publish output) with the
+// Durable Functions extension on the Azure Storage backend. System-assigned identity for every
+// data-plane call; no connection strings, no keys, basic publishing credentials off.
 
 @description('Azure region.')
 param location string
@@ -41,6 +42,8 @@ param appSettings {
   queueServiceUri: string
   @description('Storage__BlobServiceUri')
   blobServiceUri: string
+  @description('Storage__TableServiceUri (the Durable Functions task hub\'s tables)')
+  tableServiceUri: string
   @description('Cosmos__AccountEndpoint')
   cosmosAccountEndpoint: string
   @description('Cosmos__DatabaseName')
@@ -83,13 +86,21 @@ var hostSettings = [
   { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }
   { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: appInsightsConnectionString }
   { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'Authorization=AAD' }
-  // Queue bindings in function.json use connection "Storage": the host reads Storage__queueServiceUri.
+]
+
+// Connection "Storage", one set of settings for three readers: the app's own queue and blob clients, the
+// relay-events queue trigger (Connection = "Storage") and the Durable extension's task hub
+// (storageProvider.connectionName "Storage": blobs, queues and tables). The host looks connection properties up
+// case-insensitively (Storage__QueueServiceUri is its queueServiceUri), and App Service refuses two settings whose
+// names differ only in case, so each endpoint appears once, spelled as CloudAppSettings spells it.
+var storageConnectionSettings = [
+  { name: 'Storage__QueueServiceUri', value: appSettings.queueServiceUri }
+  { name: 'Storage__BlobServiceUri', value: appSettings.blobServiceUri }
+  { name: 'Storage__TableServiceUri', value: appSettings.tableServiceUri }
   { name: 'Storage__credential', value: 'managedidentity' }
 ]
 
 var applicationSettings = [
-  { name: 'Storage__QueueServiceUri', value: appSettings.queueServiceUri }
-  { name: 'Storage__BlobServiceUri', value: appSettings.blobServiceUri }
   { name: 'Cosmos__AccountEndpoint', value: appSettings.cosmosAccountEndpoint }
   { name: 'Cosmos__DatabaseName', value: appSettings.cosmosDatabaseName }
   { name: 'DicomWeb__BaseUrl', value: appSettings.dicomWebBaseUrl }
@@ -148,14 +159,15 @@ resource app 'Microsoft.Web/sites@2024-11-01' = {
         maximumInstanceCount: maximumInstanceCount
         instanceMemoryMB: instanceMemoryMB
       }
-      runtime: { name: 'custom', version: '1.0' }
+      // .NET 10 isolated worker (the app targets net10.0); check the region's list before deploying (infra/README.md).
+      runtime: { name: 'dotnet-isolated', version: '10.0' }
     }
     siteConfig: {
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'
       ftpsState: 'Disabled'
       http20Enabled: true
-      appSettings: concat(hostSettings, applicationSettings, smtpCredentialSettings)
+      appSettings: concat(hostSettings, storageConnectionSettings, applicationSettings, smtpCredentialSettings)
     }
   }
 }

@@ -28,6 +28,7 @@ var storageSuffix = environment().suffixes.storage
 var zoneNames = {
   blob: 'privatelink.blob.${storageSuffix}'
   queue: 'privatelink.queue.${storageSuffix}'
+  table: 'privatelink.table.${storageSuffix}'
   cosmos: 'privatelink.documents.azure.com'
   vault: 'privatelink.vaultcore.azure.net'
   healthWorkspace: 'privatelink.workspace.azurehealthcareapis.com'
@@ -95,5 +96,5 @@ resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' 
 output vnetId string = vnet.id
 output appSubnetId string = vnet.properties.subnets[0].id
 output privateEndpointSubnetId string = vnet.properties.subnets[1].id
-@description('Private DNS zone names by purpose (blob, queue, cosmos, vault, healthWorkspace, dicom); deployed once this module completes.')
+@description('Private DNS zone names by purpose (blob, queue, table, cosmos, vault, healthWorkspace, dicom); deployed once this module completes.')
 output zoneNames object = zoneNames

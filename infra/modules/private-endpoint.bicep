@@ -10,7 +10,7 @@ param name string
 @description('Resource id of the service the endpoint connects to.')
 param serviceId string
 
-@description('Sub-resource (group id): blob, queue, Sql, vault, healthcareworkspace.')
+@description('Sub-resource (group id): blob, queue, table, Sql, vault, healthcareworkspace.')
 param groupId string
 
 @description('Subnet hosting the endpoint\'s network interface.')

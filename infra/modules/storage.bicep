@@ -1,9 +1,12 @@
 // The storage account where the cloud app and the relays meet: one command queue and one
 // poison queue per site, the events queue and its poison queue, the staging container (instances in transit to the DICOM service, deleted
 // by a lifecycle rule), message bodies too large for a queue, the function package and the
-// Functions host's own containers. Entra ID only: shared keys are disabled.
+// Functions host's own containers. It also holds the Durable Functions task hub (Azure Storage
+// backend): its control and work-item queues and its tables are created by the app at start; its
+// blob containers are created here so the app's blob role can be scoped to them.
+// Entra ID only: shared keys are disabled.
 
-import { site, relayEventsQueue, relayEventsPoisonQueue, commandQueuePrefix, poisonQueuePrefix, stagingContainer, messageBodiesContainer, deploymentContainer, functionsHostContainers } from '../types.bicep'
+import { site, relayEventsQueue, relayEventsPoisonQueue, commandQueuePrefix, poisonQueuePrefix, stagingContainer, messageBodiesContainer, deploymentContainer, functionsHostContainers, durableTaskHubContainers } from '../types.bicep'
 
 @description('Azure region.')
 param location string
@@ -102,9 +105,9 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2025-01-01'
   }
 }
 
-// The host's containers are created up front so the app's Blob Data Owner role can be scoped to them alone.
+// The host's and the task hub's containers are created up front so the app's blob roles can be scoped to them alone.
 resource appContainers 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01' = [
-  for name in concat([stagingContainer, messageBodiesContainer, deploymentContainer], functionsHostContainers): {
+  for name in concat([stagingContainer, messageBodiesContainer, deploymentContainer], functionsHostContainers, durableTaskHubContainers): {
     parent: blobService
     name: name
     properties: { publicAccess: 'None' }
@@ -141,6 +144,14 @@ resource commandPoisonQueues 'Microsoft.Storage/storageAccounts/queueServices/qu
     name: '${poisonQueuePrefix}${s.id}'
   }
 ]
+
+// Durable Functions task hub tables (<hub>Instances, <hub>History, <hub>Partitions): orchestration inputs, outputs
+// and history, which include patient identity. Created by the Durable extension; encrypted with the account key
+// (customer-managed when enabled), reached over the table private endpoint with private networking.
+resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2025-01-01' = {
+  parent: account
+  name: 'default'
+}
 
 // Staging and message bodies are transient: delete them once nothing can still need them.
 resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2025-01-01' = {
@@ -207,10 +218,21 @@ resource queueDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-prev
   }
 }
 
+resource tableDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: tableService
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [{ categoryGroup: 'allLogs', enabled: true }]
+    metrics: [{ category: 'Transaction', enabled: true }]
+  }
+}
+
 output accountId string = account.id
 output accountName string = account.name
 output blobEndpoint string = account.properties.primaryEndpoints.blob
 output queueEndpoint string = account.properties.primaryEndpoints.queue
+output tableEndpoint string = account.properties.primaryEndpoints.table
 output eventsQueueName string = eventsQueue.name
 output commandQueueNames string[] = [for (s, i) in sites: commandQueues[i].name]
 output stagingContainerName string = stagingContainer

@@ -49,7 +49,7 @@ public sealed class HdsOptionsTests
         }
 
         var groups = endpoints.Select(e => e.NodeAt("properties.privateLinkServiceConnections")!.AsArray().Single()!["properties"]!["groupIds"]!.AsArray().Single()!.GetValue<string>());
-        Assert.Equal(["Sql", "blob", "healthcareworkspace", "queue", "vault"], groups.Order(StringComparer.Ordinal));
+        Assert.Equal(["Sql", "blob", "healthcareworkspace", "queue", "table", "vault"], groups.Order(StringComparer.Ordinal));
         Assert.Equal(endpoints.Count, snapshot.OfType("Microsoft.Network/privateEndpoints/privateDnsZoneGroups").Count());
         Assert.Equal(
             snapshot.OfType("Microsoft.Network/privateDnsZones").Count(),

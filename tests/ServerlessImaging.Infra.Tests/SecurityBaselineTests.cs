@@ -13,6 +13,7 @@ public sealed class SecurityBaselineTests
     private const string BlobDataContributor = "ba92f5b4-2d11-453d-a403-e96b0029c9fe";
     private const string BlobDataOwner = "b7e6dc6d-f1e8-4753-8033-0f276bb0955b";
     private const string BlobDelegator = "db58b8e5-c6ad-4a2a-8342-4190687cbf4a";
+    private const string TableDataContributor = "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3";
     private const string DicomDataOwner = "58a3b984-7adf-4c20-983a-32417c86fbc8";
     private const string Owner = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635";
     private const string Contributor = "b24988ac-6180-42a0-ab88-20f7382dd24c";
@@ -54,7 +55,7 @@ public sealed class SecurityBaselineTests
 
     [Theory]
     [MemberData(nameof(ParameterFiles))]
-    public async Task Function_app_is_a_Linux_Flex_Consumption_custom_handler_with_its_own_identity(string file)
+    public async Task Function_app_is_a_Linux_Flex_Consumption_dotnet_isolated_app_with_its_own_identity(string file)
     {
         var snapshot = await InfraWorkspace.SnapshotAsync(file);
         var plan = snapshot.SingleOfType("Microsoft.Web/serverfarms");
@@ -62,7 +63,7 @@ public sealed class SecurityBaselineTests
 
         Assert.Equal("FC1", plan.StringAt("sku.name"));
         Assert.Equal("functionapp,linux", app.StringAt("kind"));
-        Assert.Equal("custom", app.StringAt("properties.functionAppConfig.runtime.name"));
+        Assert.Equal("dotnet-isolated", app.StringAt("properties.functionAppConfig.runtime.name"));
         Assert.Equal("SystemAssignedIdentity", app.StringAt("properties.functionAppConfig.deployment.storage.authentication.type"));
         Assert.Equal("SystemAssigned", app.StringAt("identity.type"));
         Assert.Equal("true", app.NodeAt("properties.httpsOnly")?.ToString());
@@ -83,6 +84,7 @@ public sealed class SecurityBaselineTests
             "Microsoft.Storage/storageAccounts",
             "Microsoft.Storage/storageAccounts/blobServices",
             "Microsoft.Storage/storageAccounts/queueServices",
+            "Microsoft.Storage/storageAccounts/tableServices",
             "Microsoft.DocumentDB/databaseAccounts",
             "Microsoft.KeyVault/vaults",
             "Microsoft.HealthcareApis/workspaces/dicomservices",
@@ -115,6 +117,7 @@ public sealed class SecurityBaselineTests
 
         Assert.Contains(appRoles, r => r.ScopeId == storage && r.RoleId == QueueDataContributor);
         Assert.Contains(appRoles, r => r.ScopeId == storage && r.RoleId == BlobDelegator);
+        Assert.Contains(appRoles, r => r.ScopeId == storage && r.RoleId == TableDataContributor);
         Assert.Contains(appRoles, r => r.ScopeId == $"{storage}/blobServices/default/containers/staging" && r.RoleId == BlobDataContributor);
         Assert.Contains(appRoles, r => r.ScopeId == $"{storage}/blobServices/default/containers/message-bodies" && r.RoleId == BlobDataContributor);
         Assert.Contains(appRoles, r => r.ScopeId == dicom && r.RoleId == DicomDataOwner);

@@ -9,6 +9,9 @@ public static class CloudAppSettings
 {
     public const string QueueServiceUri = "Storage__QueueServiceUri";
     public const string BlobServiceUri = "Storage__BlobServiceUri";
+
+    /// <summary>Tables of the storage account: the Durable Task hub's history and instances (the Functions app's Durable extension and the standalone host).</summary>
+    public const string TableServiceUri = "Storage__TableServiceUri";
     public const string CosmosAccountEndpoint = "Cosmos__AccountEndpoint";
     public const string CosmosDatabaseName = "Cosmos__DatabaseName";
     public const string DicomWebBaseUrl = "DicomWeb__BaseUrl";
@@ -30,7 +33,7 @@ public static class CloudAppSettings
     /// <summary>Local development only: JWKS file of the local stack's signing key (tokens are validated against it instead of the authority's metadata).</summary>
     public const string AuthDevelopmentJwksPath = "Auth__DevelopmentJwksPath";
 
-    /// <summary>Local development only: an Azurite or storage connection string replaces the two service URIs.</summary>
+    /// <summary>Local development only: an Azurite or storage connection string replaces the three service URIs.</summary>
     public const string StorageConnectionString = "Storage__ConnectionString";
 
     /// <summary>Settings a deployment in Azure must provide (managed identity everywhere, so no keys).</summary>
@@ -38,6 +41,7 @@ public static class CloudAppSettings
     [
         QueueServiceUri,
         BlobServiceUri,
+        TableServiceUri,
         CosmosAccountEndpoint,
         CosmosDatabaseName,
         DicomWebBaseUrl,
