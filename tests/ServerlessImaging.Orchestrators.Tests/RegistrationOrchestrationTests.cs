@@ -7,7 +7,7 @@ namespace ServerlessImaging.Orchestrators.Tests;
 /// <summary>
 /// <see cref="RegistrationOrchestration"/> on the real Durable Task engine (in-process test host, in-memory backend):
 /// external events, durable timers, activity outcomes, retries and continue-as-new, with fake activities. One class,
-/// so the tests run one after another (each starts its own host; the engine is slow enough as it is).
+/// so the tests run one after another (each starts its own host, on a random port, and waits on real timers).
 /// </summary>
 public sealed class RegistrationOrchestrationTests
 {
@@ -173,22 +173,17 @@ public sealed class RegistrationOrchestrationTests
     {
         await using var harness = await OrchestrationHarness.StartAsync();
         const string reg = "reg-it-purge";
-        var purgeAt = DateTimeOffset.UtcNow.AddSeconds(4);
-        var plan = TestData.Plan(reg, TestData.Sites("site-a"), meetingStartsAt: purgeAt, retentionDays: 0);
+        var purgeAt = DateTimeOffset.UtcNow.AddSeconds(5);
+
+        // The site answers and its find timeout is short: no durable timer is still set at the purge.
+        var settings = OrchestrationSettings.Default with { FindTimeout = TimeSpan.FromSeconds(2) };
+        var plan = TestData.Plan(reg, TestData.Sites("site-a"), settings, meetingStartsAt: purgeAt, retentionDays: 0);
         Assert.Equal(purgeAt, plan.PurgeAt);
-        await harness.StartRegistrationAsync(plan); // site-a never answers: its 2-minute find timeout is still set at the end
+        await harness.StartRegistrationAsync(plan);
+        await harness.WaitForRelayCommandAsync<FindStudiesActivity>(CommandIds.Find(reg, "site-a", 1, 1));
+        await harness.RaiseAsync(TestData.Found(reg, "site-a", StudyA));
 
-        OrchestrationMetadata completed;
-        try
-        {
-            completed = await harness.Client.WaitForInstanceCompletionAsync(reg, getInputsAndOutputs: true, harness.Timeout);
-        }
-        catch (OperationCanceledException)
-        {
-            Assert.Fail("The orchestration did not complete in time. " + await harness.DescribeAsync());
-            throw;
-        }
-
+        var completed = await WaitForCompletionAsync(harness);
         Assert.True(completed.RuntimeStatus == OrchestrationRuntimeStatus.Completed, $"{completed.RuntimeStatus}: {completed.FailureDetails}");
         Assert.Equal("Purged", completed.ReadOutputAs<string>());
 
@@ -196,16 +191,32 @@ public sealed class RegistrationOrchestrationTests
         Assert.True(purge.At >= purgeAt, $"Purged at {purge.At:O}, before the purge time {purgeAt:O}.");
         Assert.Equal(CommandIds.Purge(reg), purge.Value.CommandId);
         Assert.Equal(CommandIds.StagingRoot(reg), purge.Value.StagingRoot);
-        Assert.Empty(purge.Value.StudyInstanceUids);
+        Assert.Empty(purge.Value.StudyInstanceUids); // nothing was selected
 
         Assert.Equal(
-            [AuditAction.RegistrationStarted, AuditAction.PurgeStarted, AuditAction.Purged],
+            [AuditAction.RegistrationStarted, AuditAction.SiteSearched, AuditAction.CandidatesReady, AuditAction.PurgeStarted, AuditAction.Purged],
             harness.Audit.Select(a => a.Action));
         var purged = harness.Audit[^1];
         Assert.Equal("studies=0 stagingBlobs=3", purged.Detail);
         var state = harness.StateRecordedWith(purged);
         Assert.Equal(RegistrationStatus.Purged, state.Status);
         Assert.Empty(state.PendingRemovals);
+    }
+
+    [Fact]
+    public async Task The_orchestration_completes_at_the_purge_even_while_a_find_timeout_is_still_set()
+    {
+        await using var harness = await OrchestrationHarness.StartAsync();
+        const string reg = "reg-it-purge-open-timer";
+        var purgeAt = DateTimeOffset.UtcNow.AddSeconds(4);
+
+        // site-a never answers: its 2-minute find timeout is still set when the purge has settled.
+        await harness.StartRegistrationAsync(TestData.Plan(reg, TestData.Sites("site-a"), meetingStartsAt: purgeAt, retentionDays: 0));
+
+        var completed = await WaitForCompletionAsync(harness);
+        Assert.True(completed.RuntimeStatus == OrchestrationRuntimeStatus.Completed, $"{completed.RuntimeStatus}: {completed.FailureDetails}");
+        Assert.Equal("Purged", completed.ReadOutputAs<string>());
+        Assert.Equal([AuditAction.RegistrationStarted, AuditAction.PurgeStarted, AuditAction.Purged], harness.Audit.Select(a => a.Action));
     }
 
     [Fact]
@@ -269,15 +280,35 @@ public sealed class RegistrationOrchestrationTests
         await harness.StartRegistrationAsync(TestData.Plan(reg, TestData.Sites("site-a")), stepsPerHistory: 5);
         await DriveToStoreAsync(harness, reg, StudyA);
 
-        // The store's outcome is being recorded: the orchestration already waits for the next external event.
-        await held.Task.WaitAsync(harness.Timeout);
-        await harness.RaiseAsync(new RefreshRequested(reg + "/refresh-1", DateTimeOffset.UtcNow, "dr-barbe"));
-        await Task.Delay(TimeSpan.FromSeconds(3), harness.Timeout); // let the event reach the waiting orchestration
-        release.SetResult();
+        // The store's outcome (5th step) is being recorded; the waiter for the next external event, created before the
+        // outcome arrived, is still outstanding and takes the event raised now. The history restarts right after the step.
+        try
+        {
+            await held.Task.WaitAsync(harness.Timeout);
+            await harness.RaiseAsync(new RefreshRequested(reg + "/refresh-1", DateTimeOffset.UtcNow, "dr-barbe"));
+            await Task.Delay(TimeSpan.FromSeconds(3), harness.Timeout); // let the event reach the orchestration
+        }
+        finally
+        {
+            release.TrySetResult();
+        }
 
         var refreshed = await harness.WaitForAuditAsync(AuditAction.Refreshed, within: TimeSpan.FromSeconds(20));
         Assert.Equal("round=2", refreshed.Detail);
         await harness.WaitForRelayCommandAsync<FindStudiesActivity>(CommandIds.Find(reg, "site-a", 2, 1));
+    }
+
+    private static async Task<OrchestrationMetadata> WaitForCompletionAsync(OrchestrationHarness harness)
+    {
+        try
+        {
+            return await harness.Client.WaitForInstanceCompletionAsync(harness.RegistrationId, getInputsAndOutputs: true, harness.Timeout);
+        }
+        catch (OperationCanceledException)
+        {
+            Assert.Fail("The orchestration did not complete in time. " + await harness.DescribeAsync());
+            throw;
+        }
     }
 
     // start → answer → selection → RetrieveStudy → RetrievalFinished (3 instances): the orchestration starts StoreStudy.

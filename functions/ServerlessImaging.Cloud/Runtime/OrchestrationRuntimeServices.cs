@@ -122,6 +122,7 @@ public static class OrchestrationRuntimeServices
         services.AddSingleton<PurgeStudiesTask>();
         services.AddSingleton<SendExpertiseEmailTask>();
         services.AddSingleton<DurableClientHolder>();
+        services.AddSingleton<SettledRegistrationPurge>();
         services.AddSingleton<RelayEventMetrics>();
         services.AddSingleton<RelayEventProcessor>();
         services.AddSingleton<RegistrationOrchestrationClient>();

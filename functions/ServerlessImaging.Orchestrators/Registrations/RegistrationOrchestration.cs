@@ -26,15 +26,16 @@ public sealed class RegistrationOrchestration : TaskOrchestrator<RegistrationOrc
     public const string Name = "RegistrationOrchestration";
 
     /// <inheritdoc />
-    public override Task<string> RunAsync(TaskOrchestrationContext context, RegistrationOrchestrationInput input)
+    public override async Task<string> RunAsync(TaskOrchestrationContext context, RegistrationOrchestrationInput input)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(input);
-        return new RegistrationRun(context, input).RunAsync();
+        using var run = new RegistrationRun(context, input);
+        return await run.RunAsync();
     }
 
     /// <summary>The loop of one execution (one history); everything here is replayed, so nothing but the context is consulted.</summary>
-    private sealed class RegistrationRun
+    private sealed class RegistrationRun : IDisposable
     {
         // Step activities (audit, read model, relay sends) must eventually succeed: retried quickly, then again after a pause.
         private static readonly TaskOptions StepRetry = TaskOptions.FromRetryPolicy(new RetryPolicy(6, TimeSpan.FromSeconds(1), 2.0, TimeSpan.FromSeconds(30)));
@@ -47,6 +48,7 @@ public sealed class RegistrationOrchestration : TaskOrchestrator<RegistrationOrc
         private readonly Dictionary<string, PendingTimer> timers = new(StringComparer.Ordinal);
         private readonly List<RunningActivity> running = [];
         private readonly TaskOptions outcomeRetry;
+        private readonly CancellationTokenSource timerCancellation = new();
         private Task<string>? nextEvent;
         private RegistrationState state;
         private int steps;
@@ -82,10 +84,23 @@ public sealed class RegistrationOrchestration : TaskOrchestrator<RegistrationOrc
 
             while (true)
             {
+                if (inbox.Count == 0 && nextEvent is { IsCompleted: true })
+                {
+                    // The waiter already took an event (it arrived while a step ran): apply it before anything else.
+                    var taken = RegistrationDocuments.TryReadEvent(await nextEvent);
+                    nextEvent = null;
+                    if (taken is not null)
+                    {
+                        inbox.Enqueue(taken);
+                        continue;
+                    }
+                }
+
                 if (inbox.Count == 0)
                 {
                     if (IsSettled)
                     {
+                        timerCancellation.Cancel();
                         return state.Status.ToString();
                     }
 
@@ -99,6 +114,7 @@ public sealed class RegistrationOrchestration : TaskOrchestrator<RegistrationOrc
                                 Timers = [.. timers.Select(t => new PendingDurableTimer(t.Key, t.Value.FireAtUtc))],
                             },
                             preserveUnprocessedEvents: true);
+                        timerCancellation.Cancel();
                         return state.Status.ToString();
                     }
 
@@ -237,11 +253,13 @@ public sealed class RegistrationOrchestration : TaskOrchestrator<RegistrationOrc
             }
         }
 
+        public void Dispose() => timerCancellation.Dispose();
+
         private void Arm(string timerId, DateTime fireAtUtc)
         {
             if (!timers.ContainsKey(timerId))
             {
-                timers[timerId] = new PendingTimer(fireAtUtc, context.CreateTimer(DateTime.SpecifyKind(fireAtUtc, DateTimeKind.Utc), CancellationToken.None));
+                timers[timerId] = new PendingTimer(fireAtUtc, context.CreateTimer(DateTime.SpecifyKind(fireAtUtc, DateTimeKind.Utc), timerCancellation.Token));
             }
         }
 

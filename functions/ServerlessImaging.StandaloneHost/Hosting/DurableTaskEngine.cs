@@ -47,6 +47,9 @@ public sealed class DurableTaskEngineOptions
     /// <summary>Run the worker (orchestrations, activities, timers); false for a process that only starts and queries them.</summary>
     public bool RunWorker { get; set; } = true;
 
+    /// <summary>How often the history of ended registrations (completed after their retention purge) is removed from the task hub.</summary>
+    public TimeSpan PurgeInterval { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>Keep an orchestration's history in memory between its episodes (fewer storage reads per event).</summary>
     public bool ExtendedSessions { get; set; } = true;
 

@@ -4,13 +4,14 @@ using ServerlessImaging.Orchestration.Ports;
 
 namespace ServerlessImaging.StandaloneHost.Hosting;
 
-/// <summary>Standalone mode: the app listens to <c>relay-events</c> itself (no Functions host's queue trigger).</summary>
+/// <summary>Standalone mode: the app listens to <c>relay-events</c> and purges ended registrations' history itself (no Functions host's triggers).</summary>
 public static class StandaloneWorkers
 {
-    /// <summary>Adds the relay-events listener.</summary>
+    /// <summary>Adds the relay-events listener and the periodic purge of ended registrations' history.</summary>
     public static IServiceCollection AddStandaloneWorkers(this IServiceCollection services)
     {
         services.AddHostedService<RelayEventListener>();
+        services.AddHostedService<SettledRegistrationPurgeLoop>();
         return services;
     }
 }
@@ -57,6 +58,26 @@ internal sealed class RelayEventListener(
             if (channel is StorageQueueRelayChannel storage)
             {
                 await storage.AbandonAsync(message, TimeSpan.FromSeconds(2), cancellationToken);
+            }
+        }
+    }
+}
+
+/// <summary>Purges ended registrations' history every <see cref="DurableTaskEngineOptions.PurgeInterval"/> (the Functions app's timer trigger does the same).</summary>
+internal sealed class SettledRegistrationPurgeLoop(SettledRegistrationPurge purge, DurableTaskEngineOptions options, ILogger<SettledRegistrationPurgeLoop> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.PurgeInterval);
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+        {
+            try
+            {
+                await purge.RunOnceAsync(stoppingToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogWarning("Purging ended registrations' history failed ({Error}); tried again next interval.", ex.GetType().Name);
             }
         }
     }

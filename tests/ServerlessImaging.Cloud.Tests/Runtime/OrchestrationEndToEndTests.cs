@@ -168,4 +168,38 @@ public sealed class OrchestrationEndToEndTests(LocalStackFixture stack)
         Assert.Contains(study.Failure.Code, new[] { "pacs_rejected", "study_not_found" }); // permanent: failed at once, not retried
         Assert.Empty(await Scenario.StoredInstancesAsync(Endpoints, uid));
     }
+
+    [Fact]
+    public async Task After_the_retention_purge_the_orchestration_ends_and_its_history_is_purged_from_the_task_hub()
+    {
+        var pacs = Endpoints.Site("chu-nord");
+        var patient = await PacsSeed.StoreAsync(pacs, 1);
+        var site = RuntimeSettings.NewSiteId("retention");
+        var settings = new RuntimeSettings(Endpoints, [site]);
+        await using var runtime = await RuntimeHarness.StartAsync(settings, withWorkers: true);
+        await using var relay = ScriptedRelay.Start(Endpoints, site, pacs, settings.EventsQueue);
+        var client = runtime.Get<IRegistrationOrchestrationClient>();
+        var durable = runtime.Get<DurableTaskClient>();
+
+        // A meeting held a day ago with one day of retention, less 20 s: the purge timer falls due 20 s from now.
+        var id = Scenario.NewRegistrationId();
+        var meeting = Scenario.Meeting("rcp-" + id) with { StartsAt = DateTimeOffset.UtcNow.AddDays(-1).AddSeconds(20), RetentionDays = 1 };
+        await client.StartNewAsync(meeting, Scenario.Registration(id, meeting.Id, patient.Identity), "key-" + id, CancellationToken.None);
+        await Scenario.WaitForAsync(client, id, s => s.Status == RegistrationStatus.WaitingForSelection);
+        var uid = patient.InstancesByStudy.Keys.Single();
+        await client.RaiseEventAsync(id, new SelectionMade("sel-" + id, DateTimeOffset.UtcNow, [uid], "u-1"), CancellationToken.None);
+        await Scenario.WaitForAsync(client, id, s => s.Status == RegistrationStatus.Completed);
+        Assert.NotEmpty(await Scenario.StoredInstancesAsync(Endpoints, uid));
+
+        // The purge removes the working copy; once its activity reported back, the orchestration is over.
+        await Scenario.WaitForAsync(client, id, s => s.Status == RegistrationStatus.Purged, TimeSpan.FromSeconds(90));
+        await Scenario.WaitUntilAsync(async () => (await durable.GetInstanceAsync(id))?.RuntimeStatus == OrchestrationRuntimeStatus.Completed, "the orchestration completed");
+        Assert.Empty(await Scenario.StoredInstancesAsync(Endpoints, uid));
+
+        // Its history (the plan, patient identity included) goes from the task hub; the read model and audit trail stay.
+        Assert.Equal(1, await runtime.Get<SettledRegistrationPurge>().RunOnceAsync(CancellationToken.None));
+        Assert.Null(await durable.GetInstanceAsync(id));
+        Assert.Equal(RegistrationStatus.Purged, (await client.GetStatusAsync(id, CancellationToken.None))!.Status);
+        Assert.Equal(0, await runtime.Get<SettledRegistrationPurge>().RunOnceAsync(CancellationToken.None));
+    }
 }
