@@ -1,0 +1,49 @@
+using Microsoft.Azure.Functions.Worker;
+using ServerlessImaging.Cloud.Activities;
+using ServerlessImaging.Orchestration.Orchestrator;
+using ServerlessImaging.Orchestrators.Registrations;
+
+namespace ServerlessImaging.FunctionApp.Orchestrations;
+
+/// <summary>
+/// One activity trigger per <see cref="RegistrationActivities"/> name, each running the Cloud's activity class (the
+/// singleton <c>AddOrchestrationRuntime</c> registers, the one the standalone host runs) with an
+/// <see cref="ActivityInvocation"/> context. <c>instanceId</c> is bound from the activity trigger's binding data.
+/// </summary>
+public sealed class RegistrationActivityFunctions(
+    RecordRegistrationStepTask recordStep,
+    SendRelayCommandsTask sendRelayCommands,
+    StoreStudyTask storeStudy,
+    StoreStagedInstancesTask storeStagedInstances,
+    DeleteStudyTask deleteStudy,
+    PurgeStudiesTask purgeStudies,
+    SendExpertiseEmailTask sendExpertiseEmail)
+{
+    /// <summary><see cref="RegistrationActivities.RecordStep"/>.</summary>
+    [Function(RegistrationActivities.RecordStep)]
+    public Task<int> RecordStep([ActivityTrigger] RegistrationStepRecord input, string instanceId) => recordStep.RunAsync(new ActivityInvocation(RegistrationActivities.RecordStep, instanceId), input);
+
+    /// <summary><see cref="RegistrationActivities.SendRelayCommands"/>.</summary>
+    [Function(RegistrationActivities.SendRelayCommands)]
+    public Task<int> SendRelayCommands([ActivityTrigger] RelayCommandBatch input, string instanceId) => sendRelayCommands.RunAsync(new ActivityInvocation(RegistrationActivities.SendRelayCommands, instanceId), input);
+
+    /// <summary><see cref="RegistrationActivities.StoreStudy"/>.</summary>
+    [Function(RegistrationActivities.StoreStudy)]
+    public Task<string?> StoreStudy([ActivityTrigger] StoreStudyActivity input, string instanceId) => storeStudy.RunAsync(new ActivityInvocation(RegistrationActivities.StoreStudy, instanceId), input);
+
+    /// <summary><see cref="RegistrationActivities.StoreStagedInstances"/>.</summary>
+    [Function(RegistrationActivities.StoreStagedInstances)]
+    public Task<string?> StoreStagedInstances([ActivityTrigger] StoreStagedInstancesActivity input, string instanceId) => storeStagedInstances.RunAsync(new ActivityInvocation(RegistrationActivities.StoreStagedInstances, instanceId), input);
+
+    /// <summary><see cref="RegistrationActivities.DeleteStudy"/>.</summary>
+    [Function(RegistrationActivities.DeleteStudy)]
+    public Task<string?> DeleteStudy([ActivityTrigger] DeleteStudyActivity input, string instanceId) => deleteStudy.RunAsync(new ActivityInvocation(RegistrationActivities.DeleteStudy, instanceId), input);
+
+    /// <summary><see cref="RegistrationActivities.PurgeStudies"/>.</summary>
+    [Function(RegistrationActivities.PurgeStudies)]
+    public Task<string?> PurgeStudies([ActivityTrigger] PurgeStudiesActivity input, string instanceId) => purgeStudies.RunAsync(new ActivityInvocation(RegistrationActivities.PurgeStudies, instanceId), input);
+
+    /// <summary><see cref="RegistrationActivities.SendExpertiseEmail"/>.</summary>
+    [Function(RegistrationActivities.SendExpertiseEmail)]
+    public Task<string?> SendExpertiseEmail([ActivityTrigger] SendExpertiseEmailActivity input, string instanceId) => sendExpertiseEmail.RunAsync(new ActivityInvocation(RegistrationActivities.SendExpertiseEmail, instanceId), input);
+}
