@@ -53,7 +53,7 @@ internal sealed class OrchestrationHarness : IAsyncDisposable
     public Func<PurgeStudiesActivity, string?> PurgeStudies { get; set; } = command => RegistrationDocuments.WriteEvent(
         new RemovalCompleted(command.CommandId + "/completed", DateTimeOffset.UtcNow, command.CommandId, command.StudyInstanceUids.Length, 3));
 
-    /// <summary>Runs inside the RecordRegistrationStep fake before the record is kept (a test may hold a step there).</summary>
+    /// <summary>Runs inside the CommitRegistrationStep fake before the record is kept (a test may hold a step there).</summary>
     public Func<RegistrationStepRecord, Task>? BeforeRecordStep { get; set; }
 
     public DurableTaskClient Client => Host.Client;
@@ -212,23 +212,19 @@ internal sealed class OrchestrationHarness : IAsyncDisposable
     private void Register(DurableTaskRegistry registry)
     {
         registry.AddOrchestrator(RegistrationOrchestration.Name, () => new RegistrationOrchestration());
-        registry.AddActivityFunc<RegistrationStepRecord>(RegistrationActivities.RecordStep, async (_, record) =>
+        registry.AddActivityFunc<RegistrationStepRecord>(RegistrationActivities.CommitStep, async (_, record) =>
         {
             if (BeforeRecordStep is { } hook)
             {
                 await hook(record);
             }
 
-            steps.Enqueue(new(record, DateTimeOffset.UtcNow));
-        });
-        registry.AddActivityFunc<RelayCommandBatch>(RegistrationActivities.SendRelayCommands, (_, batch) =>
-        {
-            foreach (var command in batch.Commands)
+            foreach (var command in record.RelayCommands)
             {
                 relayCommands.Enqueue(new(command, DateTimeOffset.UtcNow));
             }
 
-            return Task.CompletedTask;
+            steps.Enqueue(new(record, DateTimeOffset.UtcNow));
         });
         registry.AddActivityFunc<StoreStudyActivity, string?>(RegistrationActivities.StoreStudy, (_, command) =>
         {

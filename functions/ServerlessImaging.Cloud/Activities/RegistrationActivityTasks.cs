@@ -13,53 +13,47 @@ namespace ServerlessImaging.Cloud.Activities;
 // [ActivityTrigger]. Activities run at least once: each is idempotent on its command ids. Activities with an outcome
 // return it as an event document; a transient failure throws and the engine retries.
 
-/// <summary><see cref="RegistrationActivities.RecordStep"/>: the step's audit records (keyed by id) and the read model (highest version wins).</summary>
-public sealed class RecordRegistrationStepTask(IAuditSink audit, IRegistrationViewStore views) : TaskActivity<RegistrationStepRecord, int>
+/// <summary>
+/// <see cref="RegistrationActivities.CommitStep"/>: the steps' audit records (keyed by id, written in parallel: the state
+/// machine numbered them), then their relay commands in order (each an envelope on its site's queue, message id = command
+/// id, so a relay ignores a re-send; a RetrieveStudy gets a freshly minted write-only staging credential, never stored),
+/// then the read model (highest version wins). A re-run after a crash repeats nothing with an effect.
+/// </summary>
+public sealed class CommitRegistrationStepTask(IAuditSink audit, IRegistrationViewStore views, IRelayMessageChannel relay, IStagingStore staging, RuntimeOptions options, TimeProvider time)
+    : TaskActivity<RegistrationStepRecord, int>
 {
     /// <inheritdoc />
     public override async Task<int> RunAsync(TaskActivityContext context, RegistrationStepRecord input)
     {
         ArgumentNullException.ThrowIfNull(input);
-
-        // Records are numbered by the state machine, so they may be written in parallel; the view after them, so an
-        // auditor never finds a state whose records are missing.
         await Task.WhenAll(input.Audit.Select(record => audit.WriteAsync(record, CancellationToken.None)));
-        await views.SaveAsync(RegistrationDocuments.ReadState(input.StateDocument), CancellationToken.None);
-        return input.Audit.Count;
-    }
-}
-
-/// <summary>
-/// <see cref="RegistrationActivities.SendRelayCommands"/>: each command becomes an envelope on its site's queue (message id =
-/// command id, so a relay ignores a re-send); a RetrieveStudy gets a freshly minted write-only staging credential, never
-/// stored anywhere.
-/// </summary>
-public sealed class SendRelayCommandsTask(IRelayMessageChannel relay, IStagingStore staging, RuntimeOptions options, TimeProvider time) : TaskActivity<RelayCommandBatch, int>
-{
-    /// <inheritdoc />
-    public override async Task<int> RunAsync(TaskActivityContext context, RelayCommandBatch input)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        foreach (var command in input.Commands)
+        foreach (var command in input.RelayCommands)
         {
-            switch (command)
-            {
-                case FindStudiesActivity find:
-                    await SendAsync(find, find.SiteId, new FindStudiesCommand(find.Query, find.Modalities, find.StudyDateFrom, find.StudyDateTo));
-                    break;
-                case RetrieveStudyActivity retrieve:
-                    var credential = await staging.CreateWriteCredentialAsync(retrieve.StagingPrefix, time.GetUtcNow() + options.StagingCredentialLifetime, CancellationToken.None);
-                    await SendAsync(retrieve, retrieve.SiteId, new RetrieveStudyCommand(retrieve.StudyInstanceUid, [], new StagingDestination(ResourceNames.StagingContainer, retrieve.StagingPrefix), credential));
-                    break;
-                case CancelRelayCommand cancel:
-                    await SendAsync(cancel, cancel.SiteId, new CancelCommand(cancel.CommandIdToCancel));
-                    break;
-                default:
-                    throw new InvalidOperationException($"{command.GetType().Name} is not a relay command.");
-            }
+            await SendAsync(command);
         }
 
-        return input.Commands.Count;
+        // Last, so an auditor never finds a state whose records are missing.
+        await views.SaveAsync(RegistrationDocuments.ReadState(input.StateDocument), CancellationToken.None);
+        return input.Audit.Count + input.RelayCommands.Count;
+    }
+
+    private async Task SendAsync(OrchestrationCommand command)
+    {
+        switch (command)
+        {
+            case FindStudiesActivity find:
+                await SendAsync(find, find.SiteId, new FindStudiesCommand(find.Query, find.Modalities, find.StudyDateFrom, find.StudyDateTo));
+                break;
+            case RetrieveStudyActivity retrieve:
+                var credential = await staging.CreateWriteCredentialAsync(retrieve.StagingPrefix, time.GetUtcNow() + options.StagingCredentialLifetime, CancellationToken.None);
+                await SendAsync(retrieve, retrieve.SiteId, new RetrieveStudyCommand(retrieve.StudyInstanceUid, [], new StagingDestination(ResourceNames.StagingContainer, retrieve.StagingPrefix), credential));
+                break;
+            case CancelRelayCommand cancel:
+                await SendAsync(cancel, cancel.SiteId, new CancelCommand(cancel.CommandIdToCancel));
+                break;
+            default:
+                throw new InvalidOperationException($"{command.GetType().Name} is not a relay command.");
+        }
     }
 
     private Task SendAsync(OrchestrationCommand command, string siteId, RelayCommand body) =>

@@ -114,8 +114,7 @@ public static class OrchestrationRuntimeServices
         services.AddSingleton<StoreStudyActivityRunner>();
         services.AddSingleton<StudyRemovalActivityRunner>();
         services.AddSingleton<ExpertiseEmailActivityRunner>();
-        services.AddSingleton<RecordRegistrationStepTask>();
-        services.AddSingleton<SendRelayCommandsTask>();
+        services.AddSingleton<CommitRegistrationStepTask>();
         services.AddSingleton<StoreStudyTask>();
         services.AddSingleton<StoreStagedInstancesTask>();
         services.AddSingleton<DeleteStudyTask>();

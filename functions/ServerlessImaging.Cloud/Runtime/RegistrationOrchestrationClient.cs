@@ -39,6 +39,10 @@ public sealed class RegistrationOrchestrationClient(
     RuntimeOptions options,
     TimeProvider time) : IRegistrationOrchestrationClient, IRegistrationEventSink
 {
+    // Registrations whose orchestration instance was seen to exist (bounded; an event raised to an instance purged since
+    // is dropped by the engine, as the orchestration would have ignored it once purged).
+    private readonly RecentSet knownInstances = new(capacity: 10_000);
+
     private DurableTaskClient Durable => durableClient.Client;
 
     /// <inheritdoc />
@@ -126,9 +130,20 @@ public sealed class RegistrationOrchestrationClient(
     public async Task<bool> RaiseAsync(string registrationId, OrchestrationEvent registrationEvent, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(registrationEvent);
-        if (string.IsNullOrWhiteSpace(registrationId) || await Durable.GetInstanceAsync(registrationId, getInputsAndOutputs: false, cancellationToken) is null)
+        if (string.IsNullOrWhiteSpace(registrationId))
         {
             return false;
+        }
+
+        // A relay answers each registration many times: its existence is looked up in the task hub once, then remembered.
+        if (!knownInstances.Contains(registrationId))
+        {
+            if (await Durable.GetInstanceAsync(registrationId, getInputsAndOutputs: false, cancellationToken) is null)
+            {
+                return false;
+            }
+
+            knownInstances.Add(registrationId);
         }
 
         await Durable.RaiseEventAsync(registrationId, RegistrationDocuments.EventName, RegistrationDocuments.WriteEvent(registrationEvent), cancellationToken);

@@ -11,21 +11,16 @@ namespace ServerlessImaging.FunctionApp.Orchestrations;
 /// <see cref="ActivityInvocation"/> context. <c>instanceId</c> is bound from the activity trigger's binding data.
 /// </summary>
 public sealed class RegistrationActivityFunctions(
-    RecordRegistrationStepTask recordStep,
-    SendRelayCommandsTask sendRelayCommands,
+    CommitRegistrationStepTask commitStep,
     StoreStudyTask storeStudy,
     StoreStagedInstancesTask storeStagedInstances,
     DeleteStudyTask deleteStudy,
     PurgeStudiesTask purgeStudies,
     SendExpertiseEmailTask sendExpertiseEmail)
 {
-    /// <summary><see cref="RegistrationActivities.RecordStep"/>.</summary>
-    [Function(RegistrationActivities.RecordStep)]
-    public Task<int> RecordStep([ActivityTrigger] RegistrationStepRecord input, string instanceId) => recordStep.RunAsync(new ActivityInvocation(RegistrationActivities.RecordStep, instanceId), input);
-
-    /// <summary><see cref="RegistrationActivities.SendRelayCommands"/>.</summary>
-    [Function(RegistrationActivities.SendRelayCommands)]
-    public Task<int> SendRelayCommands([ActivityTrigger] RelayCommandBatch input, string instanceId) => sendRelayCommands.RunAsync(new ActivityInvocation(RegistrationActivities.SendRelayCommands, instanceId), input);
+    /// <summary><see cref="RegistrationActivities.CommitStep"/>.</summary>
+    [Function(RegistrationActivities.CommitStep)]
+    public Task<int> CommitStep([ActivityTrigger] RegistrationStepRecord input, string instanceId) => commitStep.RunAsync(new ActivityInvocation(RegistrationActivities.CommitStep, instanceId), input);
 
     /// <summary><see cref="RegistrationActivities.StoreStudy"/>.</summary>
     [Function(RegistrationActivities.StoreStudy)]

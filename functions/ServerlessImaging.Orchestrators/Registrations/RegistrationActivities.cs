@@ -8,11 +8,12 @@ namespace ServerlessImaging.Orchestrators.Registrations;
 /// </summary>
 public static class RegistrationActivities
 {
-    /// <summary>Writes a step's audit records and the registration's read model (<see cref="RegistrationStepRecord"/>).</summary>
-    public const string RecordStep = "RecordRegistrationStep";
-
-    /// <summary>Sends FindStudies / RetrieveStudy (minting its staging credential) / Cancel to the sites' relays (<see cref="RelayCommandBatch"/>).</summary>
-    public const string SendRelayCommands = "SendRelayCommands";
+    /// <summary>
+    /// Carries out what applied steps decided (<see cref="RegistrationStepRecord"/>): writes their audit records, sends
+    /// their relay commands (FindStudies, RetrieveStudy with a freshly minted staging credential, Cancel) and records the
+    /// state reached in the read model.
+    /// </summary>
+    public const string CommitStep = "CommitRegistrationStep";
 
     /// <summary>STOW-RS of a staged study, checked and verified (<see cref="StoreStudyActivity"/> → event document).</summary>
     public const string StoreStudy = "StoreStudy";
@@ -30,20 +31,17 @@ public static class RegistrationActivities
     public const string SendExpertiseEmail = "SendExpertiseEmail";
 
     /// <summary>Every activity name.</summary>
-    public static readonly IReadOnlyList<string> All = [RecordStep, SendRelayCommands, StoreStudy, StoreStagedInstances, DeleteStudy, PurgeStudies, SendExpertiseEmail];
+    public static readonly IReadOnlyList<string> All = [CommitStep, StoreStudy, StoreStagedInstances, DeleteStudy, PurgeStudies, SendExpertiseEmail];
 }
 
 /// <summary>
-/// What one step of a registration leaves behind for the outside world: its audit records (numbered by the state
-/// machine) and the state for the API's read model. Idempotent: records are keyed by id, the read model keeps the
-/// highest <see cref="Version"/>.
+/// What one or more applied steps of a registration leave for the outside world: their audit records (numbered by the
+/// state machine), their relay commands, the state reached for the API's read model. Idempotent: records are keyed by
+/// id, relays deduplicate commands by message id (= command id), the read model keeps the highest <see cref="Version"/>.
 /// </summary>
 /// <param name="RegistrationId">The registration.</param>
-/// <param name="Version">The state's version after the step.</param>
-/// <param name="StateDocument">The state after the step (<see cref="RegistrationDocuments.WriteState"/>).</param>
-/// <param name="Audit">The step's audit records, in sequence order.</param>
-public sealed record RegistrationStepRecord(string RegistrationId, long Version, string StateDocument, IReadOnlyList<WriteAuditActivity> Audit);
-
-/// <summary>Relay commands of one step, sent in order (message id = command id, so relays deduplicate a re-send).</summary>
-/// <param name="Commands"><see cref="FindStudiesActivity"/>, <see cref="RetrieveStudyActivity"/> and <see cref="CancelRelayCommand"/> only.</param>
-public sealed record RelayCommandBatch(IReadOnlyList<OrchestrationCommand> Commands);
+/// <param name="Version">The state's version after the steps.</param>
+/// <param name="StateDocument">The state after the steps (<see cref="RegistrationDocuments.WriteState"/>).</param>
+/// <param name="Audit">The steps' audit records, in sequence order.</param>
+/// <param name="RelayCommands"><see cref="FindStudiesActivity"/>, <see cref="RetrieveStudyActivity"/> and <see cref="CancelRelayCommand"/>, in decision order.</param>
+public sealed record RegistrationStepRecord(string RegistrationId, long Version, string StateDocument, IReadOnlyList<WriteAuditActivity> Audit, IReadOnlyList<OrchestrationCommand> RelayCommands);

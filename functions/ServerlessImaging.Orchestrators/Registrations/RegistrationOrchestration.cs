@@ -8,14 +8,13 @@ namespace ServerlessImaging.Orchestrators.Registrations;
 /// One registration, as a Durable Task orchestration (instance id = registration id). The business decisions are the
 /// pure <see cref="RegistrationOrchestrator"/>'s; this class is the engine side of each step, on the real engine:
 /// <list type="number">
-/// <item>wait for the next thing that happens: a relay's answer or a user's action (external event
-/// <see cref="RegistrationDocuments.EventName"/>), a durable timer firing, or an activity reporting its outcome;</item>
-/// <item>apply it (<see cref="RegistrationOrchestrator.Apply(RegistrationState, OrchestrationEvent, DateTimeOffset)"/>,
-/// stamped with the orchestration's replay-safe clock);</item>
-/// <item>carry out the step's commands: its audit records and read model (<see cref="RegistrationActivities.RecordStep"/>),
-/// relay commands (<see cref="RegistrationActivities.SendRelayCommands"/>), both before the next step so relays see
-/// commands in order; durable timers; and the activities with an outcome (store, delete, purge, e-mail), which run
-/// alongside while further events are applied, retried by the engine and given up with a failure event.</item>
+/// <item>take everything that already happened — relay answers and user actions (external event
+/// <see cref="RegistrationDocuments.EventName"/>), fired durable timers, outcomes of activities — or wait for the next;</item>
+/// <item>apply each (<see cref="RegistrationOrchestrator.Apply(RegistrationState, OrchestrationEvent, DateTimeOffset)"/>,
+/// stamped with the orchestration's replay-safe clock): timers are armed and the activities with an outcome (store,
+/// delete, purge, e-mail) started at once, retried by the engine, given up with a failure event;</item>
+/// <item>commit what the applied steps decided in one <see cref="RegistrationActivities.CommitStep"/> (audit records, relay
+/// commands in order, the read model), awaited before anything else is applied.</item>
 /// </list>
 /// The history restarts (continue-as-new, carrying the state and the timers) every <see cref="RegistrationOrchestrationInput.StepsPerHistory"/>
 /// steps when no activity is in flight; the orchestration completes once the purge and everything it sent out settled.
@@ -48,6 +47,10 @@ public sealed class RegistrationOrchestration : TaskOrchestrator<RegistrationOrc
         private readonly Dictionary<string, PendingTimer> timers = new(StringComparer.Ordinal);
         private readonly List<RunningActivity> running = [];
         private readonly TaskOptions outcomeRetry;
+        private readonly List<WriteAuditActivity> pendingAudit = [];
+        private readonly List<OrchestrationCommand> pendingRelayCommands = [];
+        private bool uncommitted;
+        private bool progressed;
         private readonly CancellationTokenSource timerCancellation = new();
         private Task<string>? nextEvent;
         private RegistrationState state;
@@ -84,62 +87,81 @@ public sealed class RegistrationOrchestration : TaskOrchestrator<RegistrationOrc
 
             while (true)
             {
-                if (inbox.Count == 0 && nextEvent is { IsCompleted: true })
+                // Everything that already happened is applied before the step's effects go out in one commit: events
+                // that arrive while a commit runs (answers of several sites, progress) share the next one.
+                while (inbox.TryDequeue(out var pending))
                 {
-                    // The waiter already took an event (it arrived while a step ran): apply it before anything else.
-                    var taken = RegistrationDocuments.TryReadEvent(await nextEvent);
-                    nextEvent = null;
-                    if (taken is not null)
+                    Apply(pending);
+                }
+
+                while (ReadyTask() is { } ready)
+                {
+                    if (await TakeAsync(ready) is { } happened)
                     {
-                        inbox.Enqueue(taken);
-                        continue;
+                        Apply(happened);
                     }
                 }
 
-                if (inbox.Count == 0)
+                if (uncommitted)
                 {
-                    if (IsSettled)
-                    {
-                        timerCancellation.Cancel();
-                        return state.Status.ToString();
-                    }
-
-                    if (steps >= input.StepsPerHistory && running.Count == 0)
-                    {
-                        context.ContinueAsNew(
-                            input with
-                            {
-                                StateDocument = RegistrationDocuments.WriteState(state),
-                                PendingEvents = [],
-                                Timers = [.. timers.Select(t => new PendingDurableTimer(t.Key, t.Value.FireAtUtc))],
-                            },
-                            preserveUnprocessedEvents: true);
-                        timerCancellation.Cancel();
-                        return state.Status.ToString();
-                    }
-
-                    if (await NextAsync() is { } next)
-                    {
-                        inbox.Enqueue(next);
-                    }
-
+                    await CommitAsync();
                     continue;
                 }
 
-                await ApplyAsync(inbox.Dequeue());
+                ReportProgress();
+
+                if (IsSettled)
+                {
+                    timerCancellation.Cancel();
+                    return state.Status.ToString();
+                }
+
+                if (steps >= input.StepsPerHistory && running.Count == 0)
+                {
+                    context.ContinueAsNew(
+                        input with
+                        {
+                            StateDocument = RegistrationDocuments.WriteState(state),
+                            PendingEvents = [],
+                            Timers = [.. timers.Select(t => new PendingDurableTimer(t.Key, t.Value.FireAtUtc))],
+                        },
+                        preserveUnprocessedEvents: true);
+                    timerCancellation.Cancel();
+                    return state.Status.ToString();
+                }
+
+                if (await NextAsync() is { } next)
+                {
+                    inbox.Enqueue(next);
+                }
             }
         }
 
-        // The next external event, fired timer or activity outcome; null when what completed has nothing to apply.
-        private async Task<OrchestrationEvent?> NextAsync()
+        // Something that already happened and was not applied yet (an external event the waiter holds, a fired timer, an
+        // activity's outcome), or null when nothing is ready: found without waiting.
+        private Task? ReadyTask()
         {
             // One outstanding waiter at a time: a second one would take the next event while the first still waits.
+            nextEvent ??= context.WaitForExternalEvent<string>(RegistrationDocuments.EventName);
+            return nextEvent.IsCompleted ? nextEvent
+                : timers.Values.Select(t => t.Fired).FirstOrDefault(t => t.IsCompleted)
+                ?? running.Select(r => (Task)r.Outcome).FirstOrDefault(t => t.IsCompleted);
+        }
+
+        // Waits for the next external event, fired timer or activity outcome.
+        private async Task<OrchestrationEvent?> NextAsync()
+        {
             nextEvent ??= context.WaitForExternalEvent<string>(RegistrationDocuments.EventName);
             var waits = new List<Task>(1 + timers.Count + running.Count) { nextEvent };
             waits.AddRange(timers.Values.Select(t => t.Fired));
             waits.AddRange(running.Select(r => r.Outcome));
-            var done = await Task.WhenAny(waits);
+            return await TakeAsync(await Task.WhenAny(waits));
+        }
 
+        // What a completed wait means: the event it carries, a timer's firing, an activity's outcome (or the failure event of
+        // an activity given up); null when it has nothing to apply.
+        private async Task<OrchestrationEvent?> TakeAsync(Task done)
+        {
             if (ReferenceEquals(done, nextEvent))
             {
                 var document = await nextEvent;
@@ -175,7 +197,9 @@ public sealed class RegistrationOrchestration : TaskOrchestrator<RegistrationOrc
             }
         }
 
-        private async Task ApplyAsync(OrchestrationEvent @event)
+        // Applies one event: the state moves on, timers are armed and activities with an outcome started at once; the
+        // step's audit records and relay commands wait for the commit.
+        private void Apply(OrchestrationEvent @event)
         {
             var transition = RegistrationOrchestrator.Apply(state, @event, Now);
             if (transition.Disposition.Kind != DispositionKind.Applied)
@@ -190,17 +214,21 @@ public sealed class RegistrationOrchestration : TaskOrchestrator<RegistrationOrc
 
             state = transition.State;
             steps++;
-            var relayCommands = new List<OrchestrationCommand>();
-            var audit = new List<WriteAuditActivity>();
+            progressed = true;
+
+            // An ignored event changes nothing anyone reads (the version and the remembered event ids only): no commit of its own.
+            uncommitted |= transition.Disposition.Kind != DispositionKind.Ignored;
             foreach (var command in transition.Commands)
             {
                 switch (command)
                 {
                     case FindStudiesActivity or RetrieveStudyActivity or CancelRelayCommand:
-                        relayCommands.Add(command);
+                        pendingRelayCommands.Add(command);
+                        uncommitted = true;
                         break;
                     case WriteAuditActivity record:
-                        audit.Add(record);
+                        pendingAudit.Add(record);
+                        uncommitted = true;
                         break;
                     case StartDurableTimer timer:
                         Arm(timer.CommandId, timer.FireAt.UtcDateTime);
@@ -225,13 +253,29 @@ public sealed class RegistrationOrchestration : TaskOrchestrator<RegistrationOrc
                 }
             }
 
-            // An ignored event changes nothing anyone reads (the version and the remembered event ids only): no record.
-            var recorded = transition.Disposition.Kind == DispositionKind.Ignored && audit.Count == 0
-                ? Task.CompletedTask
-                : UntilDoneAsync(RegistrationActivities.RecordStep, new RegistrationStepRecord(state.RegistrationId, state.Version, RegistrationDocuments.WriteState(state), audit));
-            var send = relayCommands.Count == 0 ? Task.CompletedTask : UntilDoneAsync(RegistrationActivities.SendRelayCommands, new RelayCommandBatch(relayCommands));
-            await Task.WhenAll(recorded, send);
-            context.SetCustomStatus(new RegistrationProgress(state.Version, state.Status.ToString()));
+        }
+
+        // The applied steps' effects in one activity: audit records, relay commands (in decision order), the read model.
+        // Awaited before anything else is applied, so relays see commands in order and the read model never runs ahead
+        // of the audit trail.
+        private async Task CommitAsync()
+        {
+            var commit = new RegistrationStepRecord(state.RegistrationId, state.Version, RegistrationDocuments.WriteState(state), [.. pendingAudit], [.. pendingRelayCommands]);
+            pendingAudit.Clear();
+            pendingRelayCommands.Clear();
+            uncommitted = false;
+            await UntilDoneAsync(RegistrationActivities.CommitStep, commit);
+            ReportProgress();
+        }
+
+        // The custom status: how far the orchestration is (tests and operators wait on it; the API reads the read model).
+        private void ReportProgress()
+        {
+            if (progressed)
+            {
+                context.SetCustomStatus(new RegistrationProgress(state.Version, state.Status.ToString()));
+                progressed = false;
+            }
         }
 
         // A step activity that keeps failing (a store unreachable for minutes) is tried again after a pause, for a day:

@@ -163,8 +163,7 @@ public sealed class DurableTaskEngine : IHostedService, IAsyncDisposable
             worker = new TaskHubWorker(orchestrationService, loggerFactory);
             worker.AddTaskOrchestrations(new Creator<CoreOrchestration>(RegistrationOrchestration.Name, () => shims.CreateOrchestration(RegistrationOrchestration.Name, new RegistrationOrchestration())));
             worker.AddTaskActivities(
-                Activity<RecordRegistrationStepTask>(shims, RegistrationActivities.RecordStep),
-                Activity<SendRelayCommandsTask>(shims, RegistrationActivities.SendRelayCommands),
+                Activity<CommitRegistrationStepTask>(shims, RegistrationActivities.CommitStep),
                 Activity<StoreStudyTask>(shims, RegistrationActivities.StoreStudy),
                 Activity<StoreStagedInstancesTask>(shims, RegistrationActivities.StoreStagedInstances),
                 Activity<DeleteStudyTask>(shims, RegistrationActivities.DeleteStudy),
