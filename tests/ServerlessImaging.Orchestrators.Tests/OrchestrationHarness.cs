@@ -77,13 +77,31 @@ internal sealed class OrchestrationHarness : IAsyncDisposable
     /// <summary>The recorded state of the highest version.</summary>
     public RegistrationState LatestState => RegistrationDocuments.ReadState(steps.MaxBy(s => s.Value.Version)!.Value.StateDocument);
 
+    private static int FreeLoopbackPort()
+    {
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
     private DurableTaskTestHost Host => host ?? throw new InvalidOperationException("Not started.");
 
     public static async Task<OrchestrationHarness> StartAsync()
     {
         var harness = new OrchestrationHarness();
-        harness.host = await DurableTaskTestHost.StartAsync(harness.Register, new DurableTaskTestHostOptions { LoggerFactory = harness.loggerFactory }, harness.Timeout);
-        return harness;
+
+        // The test host listens on a loopback port of its own: take a free one, and another if something took it meanwhile.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                harness.host = await DurableTaskTestHost.StartAsync(harness.Register, new DurableTaskTestHostOptions { Port = FreeLoopbackPort(), LoggerFactory = harness.loggerFactory }, harness.Timeout);
+                return harness;
+            }
+            catch (IOException) when (attempt < 5)
+            {
+            }
+        }
     }
 
     /// <summary>Starts the orchestration as the API does: the start event is the first pending event.</summary>
