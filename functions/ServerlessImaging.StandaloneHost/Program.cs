@@ -25,7 +25,7 @@ if (missing.Count > 0 && !app.Environment.IsDevelopment())
 
 // Every API endpoint requires a role (fallback policy denies anonymous); only the liveness probe is anonymous.
 app.UseHttpApi();
-app.MapGet("/healthz", () => Results.Ok(new { status = "alive" })).AllowAnonymous();
+app.MapLiveness();
 
 app.Run();
 

@@ -89,4 +89,8 @@ public static class HttpApi
         app.MapOpenApi("/openapi/{documentName}.json");
         return app;
     }
+
+    /// <summary>Maps the liveness probe <c>GET /healthz</c>, the only anonymous route (both hosts).</summary>
+    public static IEndpointConventionBuilder MapLiveness(this IEndpointRouteBuilder routes) =>
+        routes.MapGet("/healthz", () => Results.Ok(new { status = "alive" })).AllowAnonymous();
 }

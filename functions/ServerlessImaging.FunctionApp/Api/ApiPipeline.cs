@@ -46,7 +46,7 @@ public sealed class ApiPipeline
         ArgumentNullException.ThrowIfNull(app);
         app.UseRouting();
         app.UseHttpApi();
-        app.MapGet("/healthz", () => Results.Ok(new { status = "alive" })).AllowAnonymous();
+        app.MapLiveness();
         app.UseEndpoints(_ => { });
         return app;
     }

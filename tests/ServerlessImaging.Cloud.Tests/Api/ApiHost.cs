@@ -112,7 +112,7 @@ public sealed class ApiHost : IAsyncDisposable
 
         var app = builder.Build();
         app.UseHttpApi();
-        app.MapGet("/healthz", () => Results.Ok(new { status = "alive" })).AllowAnonymous();
+        app.MapLiveness();
         await app.StartAsync();
         return new ApiHost(app, tokens, sites, logs, databaseName);
     }

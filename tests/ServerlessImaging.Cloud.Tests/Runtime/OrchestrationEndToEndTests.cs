@@ -4,6 +4,7 @@ using ServerlessImaging.Contracts.Messages;
 using ServerlessImaging.Cloud.Runtime;
 using ServerlessImaging.Cloud.Tests.Runtime.Support;
 using ServerlessImaging.Messaging.Channel;
+using ServerlessImaging.Orchestration.Meetings;
 using ServerlessImaging.Orchestration.Orchestrator;
 using ServerlessImaging.Orchestration.Ports;
 using ServerlessImaging.Orchestrators.Registrations;
@@ -96,17 +97,9 @@ public sealed class OrchestrationEndToEndTests(LocalStackFixture stack)
     [Fact]
     public async Task Duplicate_stale_and_unknown_relay_messages_change_nothing_and_the_unknown_one_is_quarantined()
     {
-        var pacs = Endpoints.Site("chu-nord");
-        var patient = await PacsSeed.StoreAsync(pacs, 1);
-        var site = RuntimeSettings.NewSiteId("dup");
-        var settings = new RuntimeSettings(Endpoints, [site]);
-        await using var runtime = await RuntimeHarness.StartAsync(settings, withWorkers: true);
-        await using var relay = ScriptedRelay.Start(Endpoints, site, pacs, settings.EventsQueue);
-        var client = runtime.Get<IRegistrationOrchestrationClient>();
-        var id = Scenario.NewRegistrationId();
-        var meeting = Scenario.Meeting("rcp-" + id);
-        await client.StartNewAsync(meeting, Scenario.Registration(id, meeting.Id, patient.Identity), "key-" + id, CancellationToken.None);
-        var waiting = await Scenario.WaitForAsync(client, id, s => s.Status == RegistrationStatus.WaitingForSelection);
+        await using var rig = await OneSiteRig.StartAsync(Endpoints, "dup");
+        var (runtime, client, settings, site) = (rig.Runtime, rig.Client, rig.Settings, rig.SiteId);
+        var (id, waiting) = await rig.RegisterAsync();
 
         // The same answer again (same message id), through the real queue path.
         var findId = CommandIds.Find(id, site, 1, 1);
@@ -146,20 +139,12 @@ public sealed class OrchestrationEndToEndTests(LocalStackFixture stack)
     [Fact]
     public async Task A_study_that_disappears_from_the_pacs_between_find_and_retrieve_fails_with_a_reason()
     {
-        var pacs = Endpoints.Site("chu-nord");
-        var patient = await PacsSeed.StoreAsync(pacs, 1);
-        var site = RuntimeSettings.NewSiteId("gone");
-        var settings = new RuntimeSettings(Endpoints, [site]);
-        await using var runtime = await RuntimeHarness.StartAsync(settings, withWorkers: true);
-        await using var relay = ScriptedRelay.Start(Endpoints, site, pacs, settings.EventsQueue);
-        relay.BeforeRetrieve = uid => PacsSeed.DeleteFromOrthancAsync(pacs, uid);
-        var client = runtime.Get<IRegistrationOrchestrationClient>();
-        var id = Scenario.NewRegistrationId();
-        var meeting = Scenario.Meeting("rcp-" + id);
-        await client.StartNewAsync(meeting, Scenario.Registration(id, meeting.Id, patient.Identity), "key-" + id, CancellationToken.None);
-        await Scenario.WaitForAsync(client, id, s => s.Status == RegistrationStatus.WaitingForSelection);
+        await using var rig = await OneSiteRig.StartAsync(Endpoints, "gone");
+        rig.Relay.BeforeRetrieve = uid => PacsSeed.DeleteFromOrthancAsync(rig.Pacs, uid);
+        var client = rig.Client;
+        var (id, _) = await rig.RegisterAsync();
 
-        var uid = patient.InstancesByStudy.Keys.Single();
+        var uid = rig.Patient.InstancesByStudy.Keys.Single();
         await client.RaiseEventAsync(id, new SelectionMade("sel-" + id, DateTimeOffset.UtcNow, [uid], "u-1"), CancellationToken.None);
         var done = await Scenario.WaitForAsync(client, id, s => s.Status == RegistrationStatus.Completed);
         var study = Assert.Single(done.State.Selected);
@@ -172,21 +157,13 @@ public sealed class OrchestrationEndToEndTests(LocalStackFixture stack)
     [Fact]
     public async Task After_the_retention_purge_the_orchestration_ends_and_its_history_is_purged_from_the_task_hub()
     {
-        var pacs = Endpoints.Site("chu-nord");
-        var patient = await PacsSeed.StoreAsync(pacs, 1);
-        var site = RuntimeSettings.NewSiteId("retention");
-        var settings = new RuntimeSettings(Endpoints, [site]);
-        await using var runtime = await RuntimeHarness.StartAsync(settings, withWorkers: true);
-        await using var relay = ScriptedRelay.Start(Endpoints, site, pacs, settings.EventsQueue);
-        var client = runtime.Get<IRegistrationOrchestrationClient>();
+        await using var rig = await OneSiteRig.StartAsync(Endpoints, "retention");
+        var (runtime, client) = (rig.Runtime, rig.Client);
         var durable = runtime.Get<DurableTaskClient>();
 
         // A meeting held a day ago with one day of retention, less 20 s: the purge timer falls due 20 s from now.
-        var id = Scenario.NewRegistrationId();
-        var meeting = Scenario.Meeting("rcp-" + id) with { StartsAt = DateTimeOffset.UtcNow.AddDays(-1).AddSeconds(20), RetentionDays = 1 };
-        await client.StartNewAsync(meeting, Scenario.Registration(id, meeting.Id, patient.Identity), "key-" + id, CancellationToken.None);
-        await Scenario.WaitForAsync(client, id, s => s.Status == RegistrationStatus.WaitingForSelection);
-        var uid = patient.InstancesByStudy.Keys.Single();
+        var (id, _) = await rig.RegisterAsync(meeting => meeting with { StartsAt = DateTimeOffset.UtcNow.AddDays(-1).AddSeconds(20), RetentionDays = 1 });
+        var uid = rig.Patient.InstancesByStudy.Keys.Single();
         await client.RaiseEventAsync(id, new SelectionMade("sel-" + id, DateTimeOffset.UtcNow, [uid], "u-1"), CancellationToken.None);
         await Scenario.WaitForAsync(client, id, s => s.Status == RegistrationStatus.Completed);
         Assert.NotEmpty(await Scenario.StoredInstancesAsync(Endpoints, uid));
@@ -201,5 +178,53 @@ public sealed class OrchestrationEndToEndTests(LocalStackFixture stack)
         Assert.Null(await durable.GetInstanceAsync(id));
         Assert.Equal(RegistrationStatus.Purged, (await client.GetStatusAsync(id, CancellationToken.None))!.Status);
         Assert.Equal(0, await runtime.Get<SettledRegistrationPurge>().RunOnceAsync(CancellationToken.None));
+    }
+
+    /// <summary>One site (chu-nord's Orthanc behind a scripted relay), a one-instance patient, the runtime with its workers.</summary>
+    private sealed class OneSiteRig : IAsyncDisposable
+    {
+        private OneSiteRig(SitePacs pacs, SeededPatient patient, RuntimeSettings settings, RuntimeHarness runtime, ScriptedRelay relay)
+        {
+            (Pacs, Patient, Settings, Runtime, Relay) = (pacs, patient, settings, runtime, relay);
+            Client = runtime.Get<IRegistrationOrchestrationClient>();
+        }
+
+        public SitePacs Pacs { get; }
+
+        public SeededPatient Patient { get; }
+
+        public RuntimeSettings Settings { get; }
+
+        public string SiteId => Settings.SiteIds[0];
+
+        public RuntimeHarness Runtime { get; }
+
+        public ScriptedRelay Relay { get; }
+
+        public IRegistrationOrchestrationClient Client { get; }
+
+        public static async Task<OneSiteRig> StartAsync(StackEndpoints endpoints, string purpose)
+        {
+            var pacs = endpoints.Site("chu-nord");
+            var patient = await PacsSeed.StoreAsync(pacs, 1);
+            var settings = new RuntimeSettings(endpoints, [RuntimeSettings.NewSiteId(purpose)]);
+            var runtime = await RuntimeHarness.StartAsync(settings, withWorkers: true);
+            return new OneSiteRig(pacs, patient, settings, runtime, ScriptedRelay.Start(endpoints, settings.SiteIds[0], pacs, settings.EventsQueue));
+        }
+
+        /// <summary>Registers the patient (to a meeting <paramref name="adjust"/> may change) and waits for the candidate list.</summary>
+        public async Task<(string Id, RegistrationInstanceStatus Waiting)> RegisterAsync(Func<Meeting, Meeting>? adjust = null)
+        {
+            var id = Scenario.NewRegistrationId();
+            var meeting = (adjust ?? (m => m))(Scenario.Meeting("rcp-" + id));
+            await Client.StartNewAsync(meeting, Scenario.Registration(id, meeting.Id, Patient.Identity), "key-" + id, CancellationToken.None);
+            return (id, await Scenario.WaitForAsync(Client, id, s => s.Status == RegistrationStatus.WaitingForSelection));
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Relay.DisposeAsync();
+            await Runtime.DisposeAsync();
+        }
     }
 }
