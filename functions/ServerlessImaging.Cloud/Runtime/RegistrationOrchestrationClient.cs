@@ -28,7 +28,8 @@ public interface IRegistrationEventSink
 /// rejection (an unknown study, no on-call physician) is answered at once and nothing is raised; otherwise the event is
 /// raised, the resulting state is recorded in the read model (so the caller reads what it just did) and returned. The
 /// orchestration decides again when it applies the event and records its own step, which replaces the preview; a
-/// preview that raced a relay's event is thereby corrected within one step.
+/// preview that raced a relay's event or an activity's outcome (recorded with the same version) is thereby corrected
+/// within one step, so a read right after an action can briefly show the step before it.
 /// </remarks>
 public sealed class RegistrationOrchestrationClient(
     DurableClientHolder durableClient,
