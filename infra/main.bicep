@@ -4,7 +4,7 @@
 
 targetScope = 'resourceGroup'
 
-import { site, cosmosDatabase, relayEventsQueue, relayEventsPoisonQueue, commandQueuePrefix, poisonQueuePrefix, durableTaskHub } from 'types.bicep'
+import { site, cosmosDatabase, commandQueuePrefix, poisonQueuePrefix, eventsQueuePrefix, poisonQueueSuffix, durableTaskHub } from 'types.bicep'
 
 @description('Azure region. HDS deployments keep health data in France: francecentral (francesouth as paired region).')
 param location string = resourceGroup().location
@@ -18,7 +18,7 @@ param environmentName string
 @maxLength(6)
 param namePrefix string
 
-@description('PACS sites. Each gets its command queue; sites with a relayPrincipalId get least-privilege access for their relay.')
+@description('PACS sites. Each gets its command and events queues (each with a poison queue) and a queue trigger in the app; sites with a relayPrincipalId get least-privilege access for their relay, on that site\'s queues only.')
 @minLength(1)
 param sites site[]
 
@@ -292,6 +292,7 @@ module appAccess 'modules/app-access.bicep' = {
     appResourceId: resourceId('Microsoft.Web/sites', names.functionApp)
     principalId: functionApp.outputs.principalId
     storageAccountName: names.storage
+    siteIds: map(sites, s => s.id)
     cosmosAccountName: names.cosmos
     healthWorkspaceName: names.healthWorkspace
     dicomServiceName: names.dicom
@@ -340,19 +341,20 @@ output tableServiceUri string = storage.outputs.tableEndpoint
 @description('Durable Functions task hub name (must equal extensions.durableTask.hubName in host.json).')
 output durableTaskHubName string = durableTaskHub
 
-@description('Queue every relay posts events to.')
-output relayEventsQueueName string = relayEventsQueue
-
-@description('Command queue of each site.')
+@description('Command queue of each site (the app sends, the site\'s relay receives).')
 output commandQueues { siteId: string, queueName: string }[] = [
   for s in sites: { siteId: s.id, queueName: '${commandQueuePrefix}${s.id}' }
 ]
 
-@description('Poison queue of each site (its relay quarantines commands there) and of the events queue.')
+@description('Poison queue of each site\'s command queue (its relay quarantines commands there).')
 output poisonQueues { siteId: string, queueName: string }[] = [
   for s in sites: { siteId: s.id, queueName: '${poisonQueuePrefix}${s.id}' }
 ]
-output relayEventsPoisonQueueName string = relayEventsPoisonQueue
+
+@description('Events queue of each site (the site\'s relay sends, the app\'s per-site trigger receives) and its poison queue.')
+output eventsQueues { siteId: string, queueName: string, poisonQueueName: string }[] = [
+  for s in sites: { siteId: s.id, queueName: '${eventsQueuePrefix}${s.id}', poisonQueueName: '${eventsQueuePrefix}${s.id}${poisonQueueSuffix}' }
+]
 
 output stagingContainerName string = storage.outputs.stagingContainerName
 output cosmosAccountEndpoint string = cosmos.outputs.endpoint

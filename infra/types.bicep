@@ -5,9 +5,9 @@
 @export()
 @description('A PACS site served by one relay agent.')
 type site = {
-  @description('Site id: 2-48 lower-case letters, digits or single inner hyphens. Names the command queue relay-commands-<id>.')
+  @description('Site id: 2-43 lower-case letters, digits or single inner hyphens. Names the site\'s queues relay-commands-<id>, relay-poison-<id>, relay-events-<id> and relay-events-<id>-poison; the longest, 13 + 43 + 7 characters, meets the 63-character queue-name limit.')
   @minLength(2)
-  @maxLength(48)
+  @maxLength(43)
   id: string
 
   @description('Object id of the relay\'s service principal (Entra app with a certificate credential generated on the relay host, or the Azure Arc machine identity). Omit until the relay is provisioned.')
@@ -25,10 +25,6 @@ type cosmosContainer = {
 }
 
 @export()
-@description('Queue where every relay posts its events.')
-var relayEventsQueue = 'relay-events'
-
-@export()
 @description('Prefix of each site\'s own command queue.')
 var commandQueuePrefix = 'relay-commands-'
 
@@ -37,8 +33,12 @@ var commandQueuePrefix = 'relay-commands-'
 var poisonQueuePrefix = 'relay-poison-'
 
 @export()
-@description('Poison queue of the events queue: the app and the Functions host quarantine bad events here.')
-var relayEventsPoisonQueue = '${relayEventsQueue}-poison'
+@description('Prefix of each site\'s own events queue (relay-events-<site>): only that site\'s relay can send to it, and the app takes the site of an event from the queue it read.')
+var eventsQueuePrefix = 'relay-events-'
+
+@export()
+@description('Suffix of an events queue\'s poison queue (relay-events-<site>-poison): the app and the Functions host (after maxDequeueCount) quarantine that site\'s bad events there.')
+var poisonQueueSuffix = '-poison'
 
 @export()
 @description('Blob container receiving retrieved instances before the store activity sends them to the DICOM service.')
@@ -61,6 +61,17 @@ var functionsHostContainers = ['azure-webjobs-hosts', 'azure-webjobs-secrets']
 var durableTaskHub = 'ServerlessImaging'
 
 @export()
+@description('Partitions of the task hub: one control queue each. The Durable extension\'s default (host.json sets no partitionCount; a test keeps the two equal).')
+var durableTaskHubPartitionCount = 4
+
+@export()
+@description('Queues of the task hub (<hub>-control-00.. and <hub>-workitems, lower-cased), which the provider creates at start if missing. Created up front so the app\'s queue role can be scoped to each of them.')
+var durableTaskHubQueues = concat(
+  map(range(0, durableTaskHubPartitionCount), i => '${toLower(durableTaskHub)}-control-${padLeft(string(i), 2, '0')}'),
+  ['${toLower(durableTaskHub)}-workitems']
+)
+
+@export()
 @description('Blob containers the Durable Task Azure Storage provider uses for the task hub: partition leases, large messages (payloads over the queue/table size limits), app lease. Created up front so the app\'s blob role can be scoped to them.')
 var durableTaskHubContainers = [
   '${toLower(durableTaskHub)}-leases'
@@ -79,7 +90,7 @@ var cosmosContainers cosmosContainer[] = [
   { name: 'registrations', partitionKeyPath: '/id', defaultTtl: -1 }
   { name: 'sites', partitionKeyPath: '/id', defaultTtl: null }
   { name: 'idempotency', partitionKeyPath: '/id', defaultTtl: -1 }
-  { name: 'audit', partitionKeyPath: '/partitionKey', defaultTtl: null }
+  { name: auditContainer, partitionKeyPath: '/partitionKey', defaultTtl: null }
 ]
 
 @export()
@@ -99,8 +110,26 @@ var roles = {
 }
 
 @export()
-@description('Cosmos DB built-in data-plane role: Cosmos DB Built-in Data Contributor.')
+@description('Cosmos DB built-in data-plane role: Cosmos DB Built-in Data Contributor (the app\'s role on every container but audit, each assigned on its own container).')
 var cosmosBuiltInDataContributor = '00000000-0000-0000-0000-000000000002'
+
+@export()
+@description('Cosmos DB container holding the audit trail: the app may add and read records there, never change or delete one.')
+var auditContainer = 'audit'
+
+@export()
+@description('Seed of the audit role\'s definition id: guid(<Cosmos account id>, seed).')
+var cosmosAuditAppenderSeed = 'serverless-imaging-audit-appender'
+
+@export()
+@description('Data actions of the app\'s role on the audit container: create and read, nothing that replaces, upserts, patches or deletes an item, and no wildcard.')
+var cosmosAuditAppenderDataActions = [
+  'Microsoft.DocumentDB/databaseAccounts/readMetadata'
+  'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/items/create'
+  'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/items/read'
+  'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/executeQuery'
+  'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/readChangeFeed'
+]
 
 @export()
 @description('Seeds of the relays\' custom role definition names: guid(resourceGroup().id, seed) names the role in every module that needs it.')

@@ -6,8 +6,11 @@ namespace ServerlessImaging.Contracts;
 /// </summary>
 public static class ResourceNames
 {
-    /// <summary>Queue every relay posts its events to (results, progress, heartbeats).</summary>
-    public const string RelayEventsQueue = "relay-events";
+    /// <summary>
+    /// Prefix of each site's own events queue (results, progress, heartbeats); the full name is <see cref="EventsQueueFor"/>.
+    /// The cloud takes the site of an event from the queue it read, never from the message.
+    /// </summary>
+    public const string EventsQueuePrefix = "relay-events-";
 
     /// <summary>Prefix of each site's own command queue; the full name is <see cref="CommandQueueFor"/>.</summary>
     public const string CommandQueuePrefix = "relay-commands-";
@@ -17,9 +20,6 @@ public static class ResourceNames
 
     /// <summary>Suffix of the poison queue of any queue other than a command queue (<see cref="PoisonQueueOf"/>).</summary>
     public const string PoisonQueueSuffix = "-poison";
-
-    /// <summary>Poison queue of <see cref="RelayEventsQueue"/>: the app (and the Functions host after <c>maxDequeueCount</c>) quarantines bad events here.</summary>
-    public const string RelayEventsPoisonQueue = RelayEventsQueue + PoisonQueueSuffix;
 
     /// <summary>Blob container receiving retrieved instances before they are stored in the DICOM service.</summary>
     public const string StagingContainer = "staging";
@@ -42,18 +42,30 @@ public static class ResourceNames
 
     /// <summary>
     /// Command queue of one site. Site ids are lower-case letters, digits and single hyphens
-    /// (the queue-name rules of Azure Storage), at most 48 characters.
+    /// (the queue-name rules of Azure Storage), at most <see cref="MaxSiteIdLength"/> characters.
     /// </summary>
     public static string CommandQueueFor(string siteId)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(siteId);
         if (!IsValidSiteId(siteId))
         {
-            throw new ArgumentException("A site id is 2-48 lower-case letters, digits or single inner hyphens.", nameof(siteId));
+            throw new ArgumentException($"A site id is 2-{MaxSiteIdLength} lower-case letters, digits or single inner hyphens.", nameof(siteId));
         }
 
         return CommandQueuePrefix + siteId;
     }
+
+    /// <summary>
+    /// Longest site id: its events queue's poison queue (<c>relay-events-&lt;site&gt;-poison</c>, the Functions host's own
+    /// naming) must fit the 63-character queue-name limit.
+    /// </summary>
+    public const int MaxSiteIdLength = 63 - 13 - 7;
+
+    /// <summary>Events queue of one site: only that site's relay sends to it; same site-id rules as <see cref="CommandQueueFor"/>.</summary>
+    public static string EventsQueueFor(string siteId) => EventsQueuePrefix + CommandQueueFor(siteId)[CommandQueuePrefix.Length..];
+
+    /// <summary>Poison queue of one site's events queue (<c>relay-events-&lt;site&gt;-poison</c>): the app and the Functions host quarantine that site's bad events here.</summary>
+    public static string EventsPoisonQueueFor(string siteId) => EventsQueueFor(siteId) + PoisonQueueSuffix;
 
     /// <summary>Poison queue of one site's command queue (<c>relay-poison-&lt;site&gt;</c>); same site-id rules as <see cref="CommandQueueFor"/>.</summary>
     public static string PoisonQueueFor(string siteId) => PoisonQueuePrefix + CommandQueueFor(siteId)[CommandQueuePrefix.Length..];
@@ -78,7 +90,7 @@ public static class ResourceNames
     /// <summary>True when <paramref name="siteId"/> can name a queue once prefixed.</summary>
     public static bool IsValidSiteId(string siteId)
     {
-        if (siteId.Length is < 2 or > 48 || siteId[0] == '-' || siteId[^1] == '-' || siteId.Contains("--", StringComparison.Ordinal))
+        if (siteId.Length is < 2 or > MaxSiteIdLength || siteId[0] == '-' || siteId[^1] == '-' || siteId.Contains("--", StringComparison.Ordinal))
         {
             return false;
         }

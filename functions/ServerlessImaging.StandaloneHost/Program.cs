@@ -5,29 +5,32 @@ using ServerlessImaging.StandaloneHost.Hosting;
 
 // Composition root of the standalone host: the HTTP API, the Durable Task engine (worker and client) over Azure
 // Storage, and the relay-events listener (README.md).
-var builder = WebApplication.CreateBuilder(args);
-
-// The HTTP API first: it registers the Cosmos audit trail, SMTP sender and e-mail composer the runtime's TryAdd fallbacks defer to.
-builder.Services.AddHttpApi(builder.Configuration, builder.Environment);
-builder.Services.AddOrchestrationRuntime(builder.Configuration);
-builder.Services.AddDurableTaskEngine(builder.Configuration);
-builder.Services.AddStandaloneWorkers();
-
-var app = builder.Build();
-
-var missing = CloudAppSettings.RequiredInAzure
-    .Where(key => string.IsNullOrWhiteSpace(app.Configuration[key.Replace("__", ":", StringComparison.Ordinal)]))
-    .ToList();
-if (missing.Count > 0 && !app.Environment.IsDevelopment())
+WebApplication app;
+try
 {
-    app.Logger.LogWarning("Missing settings: {Settings}", string.Join(", ", missing));
+    var builder = WebApplication.CreateBuilder(args);
+
+    // The HTTP API first: it checks the settings (development-only switches and missing settings stop the start outside
+    // Development) and registers the Cosmos client, audit trail, SMTP sender and e-mail composer the runtime's TryAdd fallbacks defer to.
+    builder.Services.AddHttpApi(builder.Configuration, builder.Environment);
+    builder.Services.AddOrchestrationRuntime(builder.Configuration);
+    builder.Services.AddDurableTaskEngine(builder.Configuration);
+    builder.Services.AddStandaloneWorkers();
+    app = builder.Build();
+}
+catch (StartupRefusedException refused)
+{
+    // One line for the operator, no stack trace: the message names the settings to fix.
+    await Console.Error.WriteLineAsync(refused.Message);
+    return 1;
 }
 
 // Every API endpoint requires a role (fallback policy denies anonymous); only the liveness probe is anonymous.
 app.UseHttpApi();
 app.MapLiveness();
 
-app.Run();
+await app.RunAsync();
+return 0;
 
 /// <summary>Entry point (public for WebApplicationFactory-style tests).</summary>
 public partial class Program;

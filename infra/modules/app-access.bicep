@@ -1,7 +1,8 @@
 // Least-privilege data-plane access for the function app's system-assigned identity.
-// Each role is scoped to the narrowest resource the app needs it on.
+// Each role is scoped to the narrowest resource the app needs it on: queues one by one, blob containers one by one,
+// Cosmos DB containers one by one. Tables are the one storage grant at account scope (see the tables grant below).
 
-import { roles, cosmosBuiltInDataContributor, cosmosDatabase, stagingContainer, messageBodiesContainer, deploymentContainer, functionsHostContainers, durableTaskHubContainers } from '../types.bicep'
+import { roles, cosmosBuiltInDataContributor, cosmosDatabase, cosmosContainers, auditContainer, cosmosAuditAppenderSeed, cosmosAuditAppenderDataActions, commandQueuePrefix, eventsQueuePrefix, poisonQueueSuffix, stagingContainer, messageBodiesContainer, deploymentContainer, functionsHostContainers, durableTaskHubContainers, durableTaskHubQueues } from '../types.bicep'
 
 @description('Resource id of the function app: seeds the role assignment names, known before deployment.')
 param appResourceId string
@@ -11,6 +12,9 @@ param principalId string
 
 @description('Name of the storage account.')
 param storageAccountName string
+
+@description('Ids of the PACS sites: the app sends to each one\'s command queue and reads each one\'s events queue.')
+param siteIds string[]
 
 @description('Name of the Cosmos DB account.')
 param cosmosAccountName string
@@ -29,6 +33,10 @@ param appInsightsName string
 
 resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' existing = {
   name: storageAccountName
+
+  resource queueService 'queueServices' existing = {
+    name: 'default'
+  }
 
   resource blobService 'blobServices' existing = {
     name: 'default'
@@ -81,17 +89,41 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: appInsightsName
 }
 
-// Queues: send commands to every site, receive events, the host's own trigger queues, and the Durable task
-// hub's control and work-item queues (created by the extension at start, so not known per queue beforehand).
-resource queueAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storage.id, appResourceId, roles.storageQueueDataContributor)
-  scope: storage
-  properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
-    principalId: principalId
-    principalType: 'ServicePrincipal'
+// Queues, each granted on its own (no queue role on the account):
+// - relay-commands-<site>: Message Sender — the app only adds commands; the site's relay receives them;
+// - relay-events-<site>: Queue Data Contributor — the per-site queue trigger receives, deletes, and updates a message's
+//   visibility (renewal while the function runs, release on failure: Update Message needs messages/write, which
+//   Message Processor lacks) and reads the queue's properties (message count, for scaling);
+// - relay-events-<site>-poison: Message Sender — the app quarantines unreadable or unwanted events there, the Functions
+//   host moves events that failed maxDequeueCount times (it sends; the queue exists, so it never creates it);
+// - the task hub's control and work-item queues: Queue Data Contributor — the provider creates them if missing (create
+//   on an existing queue), receives, updates, deletes, peeks and counts messages.
+// The relays' own poison queues (relay-poison-<site>) get nothing: the relay reports a quarantined command as an event.
+var queueGrants = concat(
+  map(siteIds, id => { queue: '${commandQueuePrefix}${id}', role: roles.storageQueueDataMessageSender }),
+  map(siteIds, id => { queue: '${eventsQueuePrefix}${id}', role: roles.storageQueueDataContributor }),
+  map(siteIds, id => { queue: '${eventsQueuePrefix}${id}${poisonQueueSuffix}', role: roles.storageQueueDataMessageSender }),
+  map(durableTaskHubQueues, name => { queue: name, role: roles.storageQueueDataContributor })
+)
+
+resource grantedQueues 'Microsoft.Storage/storageAccounts/queueServices/queues@2025-01-01' existing = [
+  for grant in queueGrants: {
+    parent: storage::queueService
+    name: grant.queue
   }
-}
+]
+
+resource queueAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for (grant, i) in queueGrants: {
+    name: guid(grantedQueues[i].id, appResourceId, grant.role)
+    scope: grantedQueues[i]
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', grant.role)
+      principalId: principalId
+      principalType: 'ServicePrincipal'
+    }
+  }
+]
 
 // Blob data: only the app's containers, each on its own.
 resource stagingAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
@@ -114,7 +146,10 @@ resource messageBodiesAccess 'Microsoft.Authorization/roleAssignments@2022-04-01
   }
 }
 
-// The platform reads the package with the app's identity (Flex Consumption deployment storage).
+// Flex Consumption deployment storage (functionAppConfig.deployment.storage, SystemAssignedIdentity): the platform reads
+// the package with the app's identity to start instances, and a deployment (az functionapp deploy, One Deploy) has the
+// platform write the uploaded package into this container with that same identity. Hence Blob Data Contributor (not
+// Reader); on this one container, where the CLI would assign it on the whole account. Not Owner: no ACLs needed.
 resource deploymentAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(storage::blobService::deployment.id, appResourceId, roles.storageBlobDataContributor)
   scope: storage::blobService::deployment
@@ -152,9 +187,12 @@ resource taskHubContainerAccess 'Microsoft.Authorization/roleAssignments@2022-04
   }
 ]
 
-// Tables: the task hub's Instances, History and Partitions tables, which the extension creates at start. Account
-// scope, yet in effect the task hub only: nothing else on this account uses tables (the app's data is in Cosmos DB)
-// and no other principal is granted table access.
+// Tables, at account scope, for two readers that name their tables at run time:
+// - the task hub's Instances, History and Partitions tables: created at start, then queried, inserted, merged and
+//   deleted (purge); and the provider (and the scale controller, through it) checks whether the Partitions table
+//   exists with Query Tables, an operation on the account's table list that no table-scoped grant authorizes;
+// - the Functions host's diagnostic events (AzureFunctionsDiagnosticEvents<yyyyMM>, a new table each month).
+// The app's own data is in Cosmos DB, and no other principal holds a table role.
 resource tableAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(storage.id, appResourceId, roles.storageTableDataContributor)
   scope: storage
@@ -177,16 +215,54 @@ resource delegatorAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = 
   }
 }
 
-// Cosmos DB data plane (a Cosmos role, not an Azure role), scoped to the app's database.
-resource cosmosAccess 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments@2025-04-15' = {
+// Cosmos DB data plane (Cosmos roles, not Azure roles), each assigned on one container.
+// audit: a custom role that adds and reads records only (no replace, upsert, patch or delete), so the trail is
+// append-only for the app's identity. The app writes audit records with Create Item and reads them with queries.
+resource auditAppender 'Microsoft.DocumentDB/databaseAccounts/sqlRoleDefinitions@2025-04-15' = {
   parent: cosmos
-  name: guid(cosmos.id, appResourceId, cosmosBuiltInDataContributor)
+  name: guid(cosmos.id, cosmosAuditAppenderSeed)
   properties: {
-    roleDefinitionId: '${cosmos.id}/sqlRoleDefinitions/${cosmosBuiltInDataContributor}'
-    principalId: principalId
-    scope: '${cosmos.id}/dbs/${cosmosDatabase}'
+    roleName: 'ServerlessImaging audit appender'
+    type: 'CustomRole'
+    assignableScopes: ['${cosmos.id}/dbs/${cosmosDatabase}/colls/${auditContainer}']
+    // Cosmos DB's own RBAC has no notDataActions: what is not listed is denied.
+    permissions: [
+      {
+        dataActions: cosmosAuditAppenderDataActions
+      }
+    ]
   }
 }
+
+resource auditAccess 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments@2025-04-15' = {
+  parent: cosmos
+  name: guid(cosmos.id, appResourceId, auditContainer)
+  properties: {
+    roleDefinitionId: auditAppender.id
+    principalId: principalId
+    scope: '${cosmos.id}/dbs/${cosmosDatabase}/colls/${auditContainer}'
+  }
+}
+
+// The other containers (meetings, registrations, sites, idempotency): the built-in Data Contributor (items read, written,
+// replaced, deleted; queries), each on its own container rather than the whole database.
+// One at a time, after the audit assignment: Cosmos DB refuses a role assignment while another one on the same account
+// is in progress (412, "another user operation in progress which requires an exclusive lock").
+var contributorContainers = filter(map(cosmosContainers, c => c.name), name => name != auditContainer)
+
+@batchSize(1)
+resource containerAccess 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments@2025-04-15' = [
+  for name in contributorContainers: {
+    parent: cosmos
+    name: guid(cosmos.id, appResourceId, name)
+    properties: {
+      roleDefinitionId: '${cosmos.id}/sqlRoleDefinitions/${cosmosBuiltInDataContributor}'
+      principalId: principalId
+      scope: '${cosmos.id}/dbs/${cosmosDatabase}/colls/${name}'
+    }
+    dependsOn: [auditAccess]
+  }
+]
 
 resource dicomAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(healthWorkspace::dicom.id, appResourceId, roles.dicomDataOwner)

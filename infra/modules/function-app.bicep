@@ -70,7 +70,7 @@ param appSettings {
   vaultUri: string
   @description('Viewer__StudyUrlTemplate')
   viewerStudyUrlTemplate: string
-  @description('Sites__Ids: comma-separated site ids.')
+  @description('Sites__Ids: comma-separated site ids. The app searches these sites and registers one queue trigger per site on relay-events-<site>.')
   siteIds: string
 }
 
@@ -89,7 +89,7 @@ var hostSettings = [
 ]
 
 // Connection "Storage", one set of settings for three readers: the app's own queue and blob clients, the
-// relay-events queue trigger (Connection = "Storage") and the Durable extension's task hub
+// per-site relay-events-<site> queue triggers (Connection = "Storage") and the Durable extension's task hub
 // (storageProvider.connectionName "Storage": blobs, queues and tables). The host looks connection properties up
 // case-insensitively (Storage__QueueServiceUri is its queueServiceUri), and App Service refuses two settings whose
 // names differ only in case, so each endpoint appears once, spelled as CloudAppSettings spells it.
@@ -112,6 +112,8 @@ var applicationSettings = [
   { name: 'Smtp__Security', value: appSettings.smtpSecurity }
   { name: 'Smtp__From', value: appSettings.smtpFrom }
   { name: 'Viewer__StudyUrlTemplate', value: appSettings.viewerStudyUrlTemplate }
+  // The site list: which PACS a registration searches, and which events queues get a trigger (RelayEvents-<site> on
+  // relay-events-<site>). A site left out here is never read from, whatever its relay sends.
   { name: 'Sites__Ids', value: appSettings.siteIds }
   // Pseudonymous patient keys in logs and audit must be stable across instances and restarts: one secret, kept in Key Vault
   // (created by the operator, never in a template or deployment history; see infra/README.md).

@@ -1,13 +1,14 @@
-// One relay's access, each grant scoped to a single queue or container of its own:
-// - its command queue: receive, peek, update (lease renewal/abandon) — custom role, no add, no clear;
-// - its poison queue and the events queue: send only;
+// One relay's access, each grant scoped to a single queue or container; every queue is its own site's:
+// - relay-commands-<site>: receive, peek, update (lease renewal/abandon) — custom role, no add, no clear;
+// - relay-poison-<site> and relay-events-<site>: send only;
 // - message-bodies: create new blobs only (events over the 48 KiB queue limit) — custom role.
-// Nothing on staging: uploads use the user-delegation SAS the app puts in each RetrieveStudy
-// command, and nothing on other sites' queues.
+// Nothing at account scope, nothing on other sites' queues, nothing on the events poison queue (the app and the
+// Functions host fill it). Nothing standing on staging: uploads use the user-delegation SAS the app puts in each
+// RetrieveStudy command.
 
-import { roles, relayCustomRoleSeeds, relayEventsQueue, commandQueuePrefix, poisonQueuePrefix, messageBodiesContainer } from '../types.bicep'
+import { roles, relayCustomRoleSeeds, commandQueuePrefix, poisonQueuePrefix, eventsQueuePrefix, messageBodiesContainer } from '../types.bicep'
 
-@description('Site id the relay serves.')
+@description('Site id the relay serves: every queue granted below is this site\'s.')
 param siteId string
 
 @description('Object id of the relay\'s service principal.')
@@ -15,7 +16,6 @@ param relayPrincipalId string
 
 @description('Name of the storage account.')
 param storageAccountName string
-
 
 resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' existing = {
   name: storageAccountName
@@ -32,7 +32,7 @@ resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' existing = {
     }
 
     resource eventsQueue 'queues' existing = {
-      name: relayEventsQueue
+      name: '${eventsQueuePrefix}${siteId}'
     }
   }
 

@@ -1,12 +1,12 @@
-// The storage account where the cloud app and the relays meet: one command queue and one
-// poison queue per site, the events queue and its poison queue, the staging container (instances in transit to the DICOM service, deleted
-// by a lifecycle rule), message bodies too large for a queue, the function package and the
+// The storage account where the cloud app and the relays meet: per site, a command queue and its
+// poison queue, an events queue and its poison queue; the staging container (instances in transit to the DICOM
+// service, deleted by a lifecycle rule), message bodies too large for a queue, the function package and the
 // Functions host's own containers. It also holds the Durable Functions task hub (Azure Storage
-// backend): its control and work-item queues and its tables are created by the app at start; its
-// blob containers are created here so the app's blob role can be scoped to them.
+// backend): its tables are created by the app at start; its queues and blob containers are created here so the
+// app's queue and blob roles can be scoped to each of them.
 // Entra ID only: shared keys are disabled.
 
-import { site, relayEventsQueue, relayEventsPoisonQueue, commandQueuePrefix, poisonQueuePrefix, stagingContainer, messageBodiesContainer, deploymentContainer, functionsHostContainers, durableTaskHubContainers } from '../types.bicep'
+import { site, commandQueuePrefix, poisonQueuePrefix, eventsQueuePrefix, poisonQueueSuffix, stagingContainer, messageBodiesContainer, deploymentContainer, functionsHostContainers, durableTaskHubContainers, durableTaskHubQueues } from '../types.bicep'
 
 @description('Azure region.')
 param location string
@@ -16,7 +16,7 @@ param location string
 @maxLength(24)
 param accountName string
 
-@description('PACS sites; each gets its own command queue.')
+@description('PACS sites; each gets its own command and events queues, each with its poison queue.')
 param sites site[]
 
 @description('Days after its last modification a staging blob is deleted (the working copy only lives until the DICOM service holds it).')
@@ -119,11 +119,9 @@ resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2025-01-0
   name: 'default'
 }
 
-resource eventsQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2025-01-01' = {
-  parent: queueService
-  name: relayEventsQueue
-}
-
+// Per site: the app sends commands to relay-commands-<site>, the site's relay posts events to relay-events-<site>.
+// One events queue per site, so that a relay's send right names its own site's queue only and the app takes the site
+// of an event from the queue it read.
 resource commandQueues 'Microsoft.Storage/storageAccounts/queueServices/queues@2025-01-01' = [
   for s in sites: {
     parent: queueService
@@ -131,17 +129,36 @@ resource commandQueues 'Microsoft.Storage/storageAccounts/queueServices/queues@2
   }
 ]
 
-// Quarantine: the Messaging channel moves what cannot be read (or keeps failing) out of the way,
-// raw text kept, so an operator can inspect and re-send it. The channel never creates queues in Azure.
-resource eventsPoisonQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2025-01-01' = {
-  parent: queueService
-  name: relayEventsPoisonQueue
-}
+resource eventsQueues 'Microsoft.Storage/storageAccounts/queueServices/queues@2025-01-01' = [
+  for s in sites: {
+    parent: queueService
+    name: '${eventsQueuePrefix}${s.id}'
+  }
+]
 
+// Quarantine, raw text kept so an operator can inspect and re-send it: a relay moves commands it cannot read (or keeps
+// failing on) to relay-poison-<site>; the app, and the Functions host after maxDequeueCount, move that site's bad
+// events to relay-events-<site>-poison. Neither the Messaging channel nor the host needs to create them in Azure.
 resource commandPoisonQueues 'Microsoft.Storage/storageAccounts/queueServices/queues@2025-01-01' = [
   for s in sites: {
     parent: queueService
     name: '${poisonQueuePrefix}${s.id}'
+  }
+]
+
+resource eventsPoisonQueues 'Microsoft.Storage/storageAccounts/queueServices/queues@2025-01-01' = [
+  for s in sites: {
+    parent: queueService
+    name: '${eventsQueuePrefix}${s.id}${poisonQueueSuffix}'
+  }
+]
+
+// Durable Functions task hub queues (<hub>-control-NN, <hub>-workitems): the provider's CreateIfNotExists finds them at
+// start; creating them here lets the app's queue role be scoped to each of them instead of the whole account.
+resource taskHubQueues 'Microsoft.Storage/storageAccounts/queueServices/queues@2025-01-01' = [
+  for name in durableTaskHubQueues: {
+    parent: queueService
+    name: name
   }
 ]
 
@@ -233,8 +250,8 @@ output accountName string = account.name
 output blobEndpoint string = account.properties.primaryEndpoints.blob
 output queueEndpoint string = account.properties.primaryEndpoints.queue
 output tableEndpoint string = account.properties.primaryEndpoints.table
-output eventsQueueName string = eventsQueue.name
 output commandQueueNames string[] = [for (s, i) in sites: commandQueues[i].name]
+output eventsQueueNames string[] = [for (s, i) in sites: eventsQueues[i].name]
 output stagingContainerName string = stagingContainer
 output messageBodiesContainerName string = messageBodiesContainer
 output deploymentContainerName string = deploymentContainer

@@ -48,6 +48,21 @@ public sealed class ApiPipelineTests(WorkerHost worker) : IClassFixture<WorkerHo
         Assert.Empty(failures);
     }
 
+    [Theory]
+    [InlineData("POST", "/RelayEvents")]
+    [InlineData("POST", "/OrchestrationSweep")]
+    [InlineData("GET", "/RelayEvents")]
+    public async Task The_old_custom_handler_routes_are_not_served_and_an_anonymous_call_is_refused(string method, string path)
+    {
+        // No endpoint matches, so the fallback policy (an app role) decides: the request never reaches any handler.
+        var (status, contentType, _) = await worker.SendAsync(method, path, jsonBody: method == "POST" ? "{}" : null);
+        Assert.Equal(401, status);
+        Assert.StartsWith("application/problem+json", contentType, StringComparison.Ordinal);
+
+        var (withRole, _, _) = await worker.SendAsync(method, path, worker.Tokens.Issue("someone", [ApiRoles.Admin], TimeSpan.FromMinutes(5)), method == "POST" ? "{}" : null);
+        Assert.Equal(404, withRole);
+    }
+
     [Fact]
     public async Task A_refusal_is_audited_as_a_security_alert()
     {

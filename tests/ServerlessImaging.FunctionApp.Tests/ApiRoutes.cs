@@ -8,8 +8,8 @@ using ServerlessImaging.Cloud.Runtime;
 
 namespace ServerlessImaging.FunctionApp.Tests;
 
-/// <summary>A route an HTTP function must serve: method (upper case) and template without the leading slash.</summary>
-public sealed record ApiRoute(string Method, string Template, string? EndpointName);
+/// <summary>A route an HTTP function must serve: method (upper case), template without the leading slash, and whether its endpoint allows anonymous callers.</summary>
+public sealed record ApiRoute(string Method, string Template, string? EndpointName, bool AllowsAnonymous = false);
 
 /// <summary>
 /// The routes the API maps, read from the route endpoints of a WebApplication composed like a host (AddHttpApi,
@@ -18,7 +18,7 @@ public sealed record ApiRoute(string Method, string Template, string? EndpointNa
 public static class ApiRoutes
 {
     /// <summary>The liveness probe, mapped by each host (not by the Cloud library).</summary>
-    public static readonly ApiRoute Liveness = new("GET", "healthz", null);
+    public static readonly ApiRoute Liveness = new("GET", "healthz", null, AllowsAnonymous: true);
 
     /// <summary>What <see cref="HttpApi.UseHttpApi"/> maps (the Cloud library's endpoints and the OpenAPI document).</summary>
     public static IReadOnlyList<ApiRoute> MappedByCloud() => Read(app => app.UseHttpApi());
@@ -44,6 +44,7 @@ public static class ApiRoutes
             .SelectMany(endpoint => (endpoint.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? ["GET"]).Select(method => new ApiRoute(
                 method.ToUpperInvariant(),
                 endpoint.RoutePattern.RawText!.Trim('/'),
-                endpoint.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName)))];
+                endpoint.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName,
+                endpoint.Metadata.GetMetadata<Microsoft.AspNetCore.Authorization.IAllowAnonymous>() is not null)))];
     }
 }

@@ -65,11 +65,11 @@ public sealed class HostJsonTests(PublishedFunctionApp app)
     }
 
     [Fact]
-    public void The_task_hub_and_the_events_queue_are_the_ones_the_infrastructure_creates()
+    public void The_task_hub_and_the_events_queues_are_the_ones_the_infrastructure_creates()
     {
         var types = File.ReadAllText(Path.Combine(app.RepositoryRoot, "infra", "types.bicep"));
         Assert.Equal(Extensions.GetProperty("durableTask").GetProperty("hubName").GetString(), BicepVariable(types, "durableTaskHub"));
-        Assert.Equal(ResourceNames.RelayEventsQueue, BicepVariable(types, "relayEventsQueue"));
+        Assert.Equal(ResourceNames.EventsQueuePrefix, BicepVariable(types, "eventsQueuePrefix"));
     }
 
     private static string BicepVariable(string bicep, string name) =>

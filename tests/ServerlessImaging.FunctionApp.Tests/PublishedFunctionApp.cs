@@ -30,6 +30,7 @@ public sealed class PublishedFunctionApp : IDisposable
         using var functions = JsonDocument.Parse(File.ReadAllText(Path.Combine(Directory, "functions.metadata")));
         Functions = [.. functions.RootElement.EnumerateArray().Select(f => new PublishedFunction(
             f.GetProperty("name").GetString()!,
+            f.GetProperty("entryPoint").GetString()!,
             [.. f.GetProperty("bindings").EnumerateArray().Select(b => b.Clone())]))];
         using var hostJson = JsonDocument.Parse(File.ReadAllText(Path.Combine(Directory, "host.json")), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip });
         HostJson = hostJson.RootElement.Clone();
@@ -100,7 +101,7 @@ public sealed class PublishedFunctionApp : IDisposable
 }
 
 /// <summary>One function of <c>functions.metadata</c>.</summary>
-public sealed record PublishedFunction(string Name, IReadOnlyList<JsonElement> Bindings)
+public sealed record PublishedFunction(string Name, string EntryPoint, IReadOnlyList<JsonElement> Bindings)
 {
     /// <summary>The trigger binding (the one whose type ends with "Trigger").</summary>
     public JsonElement Trigger => Assert.Single(Bindings, b => b.GetProperty("type").GetString()!.EndsWith("Trigger", StringComparison.Ordinal));

@@ -48,6 +48,7 @@ public sealed class WorkerHost : IDisposable
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Storage:ConnectionString"] = "UseDevelopmentStorage=true",
+            ["Sites:Ids"] = string.Join(',', SiteIds),
             ["DicomWeb:BaseUrl"] = "http://127.0.0.1:9/dicom-web/",
             ["Cosmos:ConnectionString"] = "AccountEndpoint=https://127.0.0.1:9/;AccountKey=" + Convert.ToBase64String(new byte[64]),
             ["Auth:Authority"] = Tokens.Issuer,
@@ -64,6 +65,9 @@ public sealed class WorkerHost : IDisposable
         channel = GrpcChannel.ForAddress("http://127.0.0.1:9");
         DurableClient = new GrpcDurableTaskClient("functionapp-tests", new GrpcDurableTaskClientOptions { Channel = channel }, NullLogger<GrpcDurableTaskClient>.Instance);
     }
+
+    /// <summary>The sites the worker is configured with (one relay-events trigger each).</summary>
+    public static IReadOnlyList<string> SiteIds { get; } = ["chu-nord", "clinique-sud"];
 
     public DevTokenIssuer Tokens { get; }
 

@@ -6,9 +6,10 @@ namespace ServerlessImaging.Infra.Tests;
 /// <summary>
 /// The function app runs the .NET isolated worker with the Durable Functions extension on the Azure Storage
 /// backend, on the app's own storage account, through the identity-based connection "Storage": the connection has
-/// every endpoint the extension and the queue trigger need, the task hub's containers exist, the app's identity
-/// holds the three storage data roles the provider needs (and no broader blob role), tables are reached over their
-/// own private endpoint with private networking, and host.json names the hub and connection the template provisions.
+/// every endpoint the extension and the queue triggers need, the task hub's containers and queues exist, the app's
+/// identity holds the storage data roles the provider needs on each of them (tables alone at account scope), tables are
+/// reached over their own private endpoint with private networking, and host.json names the hub, connection and
+/// partition count the template provisions.
 /// </summary>
 public sealed class DurableTaskHubTests
 {
@@ -21,6 +22,13 @@ public sealed class DurableTaskHubTests
 
     /// <summary>Containers DurableTask.AzureStorage uses: partition leases, large messages, app lease.</summary>
     private static readonly string[] HubContainers = ["serverlessimaging-leases", "serverlessimaging-largemessages", "serverlessimaging-applease"];
+
+    /// <summary>The Durable extension's partition count when host.json sets none: one control queue per partition.</summary>
+    private const int DefaultPartitionCount = 4;
+
+    /// <summary>Queues DurableTask.AzureStorage uses: &lt;hub&gt;-control-00.. (one per partition) and &lt;hub&gt;-workitems.</summary>
+    internal static readonly string[] TaskHubQueues =
+        [.. Enumerable.Range(0, DefaultPartitionCount).Select(i => $"serverlessimaging-control-{i:00}"), "serverlessimaging-workitems"];
 
     public static TheoryData<string> ParameterFiles => InfraWorkspace.ParameterFiles;
 
@@ -70,26 +78,31 @@ public sealed class DurableTaskHubTests
 
     [Theory]
     [MemberData(nameof(ParameterFiles))]
-    public async Task Task_hub_containers_exist_and_the_app_holds_exactly_the_storage_data_roles_the_provider_needs(string file)
+    public async Task Task_hub_containers_and_queues_exist_and_the_app_holds_exactly_the_storage_data_roles_the_provider_needs(string file)
     {
         var snapshot = await InfraWorkspace.SnapshotAsync(file);
         var storage = snapshot.SingleOfType("Microsoft.Storage/storageAccounts").Id;
         var appName = snapshot.SingleOfType("Microsoft.Web/sites").Name;
         var containers = snapshot.OfType("Microsoft.Storage/storageAccounts/blobServices/containers").ToDictionary(c => c.ShortName, c => c.Id, StringComparer.Ordinal);
+        var queues = snapshot.OfType("Microsoft.Storage/storageAccounts/queueServices/queues").ToDictionary(q => q.ShortName, q => q.Id, StringComparer.Ordinal);
         var appRoles = snapshot.RoleAssignments().Where(r => r.PrincipalId.Contains($"Microsoft.Web/sites/{appName}'", StringComparison.Ordinal)).ToList();
+        var hubPrefix = HubName.ToLowerInvariant() + "-";
 
-        Assert.Equal(HubContainers.Order(StringComparer.Ordinal), containers.Keys.Where(k => k.StartsWith(HubName.ToLowerInvariant() + "-", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
+        Assert.Equal(HubContainers.Order(StringComparer.Ordinal), containers.Keys.Where(k => k.StartsWith(hubPrefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal));
+        Assert.Equal(TaskHubQueues.Order(StringComparer.Ordinal), queues.Keys.Where(k => k.StartsWith(hubPrefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal));
         // Blobs: leases and large messages, on the task hub's containers only (never a blob role on the whole account).
         Assert.All(HubContainers, name => Assert.Single(appRoles, r => r.ScopeId == containers[name] && r.RoleId == BlobDataContributor));
-        // Queues (control and work-item queues) and tables (Instances, History, Partitions) are created by the extension at start.
-        Assert.Single(appRoles, r => r.ScopeId == storage && r.RoleId == QueueDataContributor);
+        // Queues: the control and work-item queues, each on its own; the provider's create-if-missing finds them.
+        Assert.All(TaskHubQueues, name => Assert.Single(appRoles, r => r.ScopeId == queues[name] && r.RoleId == QueueDataContributor));
+        // Tables (Instances, History, Partitions; the provider lists tables to find Partitions) at account scope.
         Assert.Single(appRoles, r => r.ScopeId == storage && r.RoleId == TableDataContributor);
-        Assert.DoesNotContain(appRoles, r => r.ScopeId == storage && r.RoleId == BlobDataContributor);
+        Assert.DoesNotContain(appRoles, r => r.ScopeId == storage && r.RoleId is BlobDataContributor or QueueDataContributor);
 
-        // Only the app reaches the task hub: no other principal holds a table role or anything on its containers.
+        // Only the app reaches the task hub: no other principal holds a table role or anything on its containers or queues.
         var others = snapshot.RoleAssignments().Except(appRoles).ToList();
         Assert.DoesNotContain(others, r => r.RoleId == TableDataContributor);
         Assert.DoesNotContain(others, r => HubContainers.Any(name => r.ScopeId == containers[name]));
+        Assert.DoesNotContain(others, r => TaskHubQueues.Any(name => r.ScopeId == queues[name]));
     }
 
     [Theory]
@@ -120,7 +133,7 @@ public sealed class DurableTaskHubTests
     }
 
     [Fact]
-    public void Host_json_names_the_task_hub_and_the_storage_connection_the_template_provisions()
+    public void Host_json_names_the_task_hub_connection_and_partition_count_the_template_provisions()
     {
         var path = Path.Combine(Path.GetDirectoryName(InfraWorkspace.SourceDirectory)!, "host.json");
         var host = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
@@ -131,6 +144,10 @@ public sealed class DurableTaskHubTests
         Assert.Equal(HubName, durable!["hubName"]?.GetValue<string>());
         Assert.Equal("AzureStorage", durable["storageProvider"]?["type"]?.GetValue<string>());
         Assert.Equal(ConnectionName, durable["storageProvider"]?["connectionName"]?.GetValue<string>());
+        // The template creates one control queue per partition and scopes the app's queue role to each: a partition count
+        // set in host.json must match it (the app could not use a control queue the template did not create).
+        var partitionCount = durable["storageProvider"]?["partitionCount"]?.GetValue<int>() ?? DefaultPartitionCount;
+        Assert.Equal(DefaultPartitionCount, partitionCount);
     }
 
     private static JsonNode Connection(PredictedResource endpoint) =>

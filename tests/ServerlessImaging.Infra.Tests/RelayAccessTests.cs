@@ -4,11 +4,11 @@ using ServerlessImaging.Infra.Tests.Bicep;
 namespace ServerlessImaging.Infra.Tests;
 
 /// <summary>
-/// A site given a relay principal gets exactly four grants, each on one queue or container of its
-/// own: a custom consumer role on its command queue (receive, peek, update — lease renewal), Message
-/// Sender on its poison queue and on the events queue, and a custom create-only role on
-/// message-bodies. No rights on staging (uploads use a SAS the app issues) and nothing on other
-/// sites' queues.
+/// A site given a relay principal gets exactly four grants: on its own site's queues, each at queue scope, a custom
+/// consumer role on relay-commands-&lt;site&gt; (receive, peek, update — lease renewal) and Message Sender on
+/// relay-poison-&lt;site&gt; and relay-events-&lt;site&gt;; and a custom create-only role on the message-bodies
+/// container. Nothing at account scope, nothing on another site's queues or on any events poison queue, no rights on
+/// staging (uploads use a SAS the app issues).
 /// </summary>
 public sealed class RelayAccessTests
 {
@@ -39,14 +39,14 @@ public sealed class RelayAccessTests
         var bodyCreator = CustomRoleGuid(snapshot, "message body creator");
         var roles = snapshot.RoleAssignments().ToList();
 
-        foreach (var (relay, siteId) in new[] { (NordRelay, "chu-nord"), (EstRelay, "ch-est") })
+        foreach (var (relay, siteId) in Relays)
         {
             var granted = roles.Where(r => r.PrincipalId == relay).Select(r => (r.ScopeId, r.RoleId)).Order().ToList();
             (string, string)[] expected =
             [
                 (queues[ResourceNames.CommandQueueFor(siteId)], consumer),
                 (queues[ResourceNames.PoisonQueueFor(siteId)], MessageSender),
-                (queues[ResourceNames.RelayEventsQueue], MessageSender),
+                (queues[ResourceNames.EventsQueueFor(siteId)], MessageSender),
                 (containers[ResourceNames.MessageBodiesContainer], bodyCreator),
             ];
             Assert.Equal(expected.Order(), granted);
@@ -55,8 +55,43 @@ public sealed class RelayAccessTests
         var relayRoles = roles.Where(r => r.PrincipalId is NordRelay or EstRelay).ToList();
         Assert.Equal(8, relayRoles.Count);
         Assert.DoesNotContain(relayRoles, r => r.ScopeId == containers[ResourceNames.StagingContainer]);
-        Assert.DoesNotContain(roles, r => r.ScopeId == queues[ResourceNames.CommandQueueFor("clinique-sud")]);
-        Assert.DoesNotContain(roles, r => r.ScopeId == queues[ResourceNames.PoisonQueueFor("clinique-sud")]);
+        // The site without a relay: no relay holds anything on its queues.
+        Assert.DoesNotContain(relayRoles, r => ScopeOfSite(r.ScopeId, "clinique-sud"));
+    }
+
+    [Fact]
+    public async Task Every_relay_queue_grant_is_at_queue_scope_on_its_own_sites_queues_and_none_is_at_account_scope()
+    {
+        var snapshot = await InfraWorkspace.SnapshotAsync(ScenarioFile());
+        var storage = snapshot.SingleOfType("Microsoft.Storage/storageAccounts").Id;
+        var queuePrefix = storage + "/queueServices/default/queues/";
+        var messageBodies = $"{storage}/blobServices/default/containers/{ResourceNames.MessageBodiesContainer}";
+        var roles = snapshot.RoleAssignments().ToList();
+
+        foreach (var (relay, siteId) in Relays)
+        {
+            var granted = roles.Where(r => r.PrincipalId == relay).ToList();
+            Assert.NotEmpty(granted);
+            Assert.DoesNotContain(granted, r => r.ScopeId == storage || !r.ScopeId.StartsWith(storage + "/", StringComparison.Ordinal));
+
+            // Every grant but the create-only one on message-bodies names one queue, and that queue is one of its own site's.
+            var ownQueues = new[] { ResourceNames.CommandQueueFor(siteId), ResourceNames.PoisonQueueFor(siteId), ResourceNames.EventsQueueFor(siteId) };
+            var queueGrants = granted.Where(r => r.ScopeId != messageBodies).ToList();
+            Assert.Equal(3, queueGrants.Count);
+            Assert.All(queueGrants, r =>
+            {
+                Assert.StartsWith(queuePrefix, r.ScopeId, StringComparison.Ordinal);
+                Assert.Contains(r.ScopeId[queuePrefix.Length..], ownQueues);
+            });
+
+            // Nothing on any other site's queues, nor on any events poison queue (the app and the Functions host fill those).
+            foreach (var other in SiteIds.Where(s => s != siteId))
+            {
+                Assert.DoesNotContain(granted, r => ScopeOfSite(r.ScopeId, other));
+            }
+
+            Assert.DoesNotContain(granted, r => r.ScopeId.EndsWith(ResourceNames.PoisonQueueSuffix, StringComparison.Ordinal) && r.ScopeId.Contains(ResourceNames.EventsQueuePrefix, StringComparison.Ordinal));
+        }
     }
 
     [Fact]
@@ -87,6 +122,19 @@ public sealed class RelayAccessTests
         var scopes = definition.NodeAt("properties.assignableScopes")!.AsArray().Select(a => a!.GetValue<string>()).ToList();
         var scope = Assert.Single(scopes);
         Assert.Matches("^/subscriptions/[^/]+/resourceGroups/[^/]+$", scope);
+    }
+
+    private static readonly (string Principal, string SiteId)[] Relays = [(NordRelay, "chu-nord"), (EstRelay, "ch-est")];
+
+    private static readonly string[] SiteIds = ["chu-nord", "clinique-sud", "ch-est"];
+
+    /// <summary>True when <paramref name="scopeId"/> is one of <paramref name="siteId"/>'s four queues.</summary>
+    private static bool ScopeOfSite(string scopeId, string siteId)
+    {
+        var queue = scopeId[(scopeId.LastIndexOf('/') + 1)..];
+        return scopeId.Contains("/queueServices/default/queues/", StringComparison.Ordinal)
+            && (queue == ResourceNames.CommandQueueFor(siteId) || queue == ResourceNames.PoisonQueueFor(siteId)
+                || queue == ResourceNames.EventsQueueFor(siteId) || queue == ResourceNames.EventsPoisonQueueFor(siteId));
     }
 
     private static PredictedResource Single(DeploymentSnapshot snapshot, string roleNamePart) =>

@@ -65,29 +65,93 @@ public sealed class ResourceNamesContractTests
 
     [Theory]
     [MemberData(nameof(ParameterFiles))]
-    public async Task Queues_are_the_events_queue_and_each_sites_command_queue_each_with_its_poison_queue(string file)
+    public async Task Queues_are_each_sites_command_and_events_queues_with_their_poison_queues_and_the_task_hub_queues(string file)
     {
         var snapshot = await InfraWorkspace.SnapshotAsync(file);
         var siteIds = await SiteIdsAsync(file);
 
-        var queues = snapshot.OfType("Microsoft.Storage/storageAccounts/queueServices/queues").Select(q => q.ShortName).Order(StringComparer.Ordinal);
-        var working = siteIds.Select(ResourceNames.CommandQueueFor).Append(ResourceNames.RelayEventsQueue).ToList();
-        var expected = working.Concat(working.Select(ResourceNames.PoisonQueueOf)).Order(StringComparer.Ordinal);
+        var queues = snapshot.OfType("Microsoft.Storage/storageAccounts/queueServices/queues").Select(q => q.ShortName).Order(StringComparer.Ordinal).ToList();
+        var expected = siteIds
+            .SelectMany(id => new[] { ResourceNames.CommandQueueFor(id), ResourceNames.PoisonQueueFor(id), ResourceNames.EventsQueueFor(id), ResourceNames.EventsPoisonQueueFor(id) })
+            .Concat(DurableTaskHubTests.TaskHubQueues)
+            .Order(StringComparer.Ordinal);
 
         Assert.Equal(expected, queues);
-        Assert.Contains(ResourceNames.RelayEventsPoisonQueue, queues);
-        Assert.All(siteIds, id => Assert.Contains(ResourceNames.PoisonQueueFor(id), queues));
+        // The shared events queue is gone: no relay can post events where another site's would land.
+        Assert.DoesNotContain("relay-events", queues);
+        Assert.DoesNotContain("relay-events-poison", queues);
+        Assert.All(siteIds, id => Assert.Equal(ResourceNames.PoisonQueueOf(ResourceNames.EventsQueueFor(id)), ResourceNames.EventsPoisonQueueFor(id)));
     }
 
     [Theory]
     [InlineData("relay-commands-chu-nord", "relay-poison-chu-nord")]
-    [InlineData("relay-events", "relay-events-poison")]
+    [InlineData("relay-events-chu-nord", "relay-events-chu-nord-poison")]
     [InlineData("a-queue-name-of-exactly-sixty-three-characters-xxxxxxxxxxxxxxxx", "a-queue-name-of-exactly-sixty-three-characters-xxxxxxxxx-poison")]
     public void Poison_queue_names_of_resource_names_match_what_the_messaging_channel_uses(string queue, string poison)
     {
         Assert.Equal(poison, ResourceNames.PoisonQueueOf(queue));
         Assert.Equal(poison, ServerlessImaging.Messaging.Channel.PoisonQueues.For(queue));
         Assert.True(poison.Length <= 63);
+    }
+
+    [Fact]
+    public void The_longest_site_id_names_an_events_poison_queue_of_63_characters_that_every_quarantining_party_agrees_on()
+    {
+        var longest = "s" + new string('0', ResourceNames.MaxSiteIdLength - 2) + "t";
+
+        Assert.Equal(43, ResourceNames.MaxSiteIdLength);
+        Assert.True(ResourceNames.IsValidSiteId(longest));
+        Assert.False(ResourceNames.IsValidSiteId(longest + "u"));
+        // The Functions host names a trigger queue's poison queue <queue>-poison, uncut: the name must fit as it is, and
+        // the app's quarantine and the Messaging channel must pick the same queue.
+        var events = ResourceNames.EventsQueueFor(longest);
+        var poison = ResourceNames.EventsPoisonQueueFor(longest);
+        Assert.Equal(63, poison.Length);
+        Assert.Equal(events + "-poison", poison);
+        Assert.Equal(poison, ResourceNames.PoisonQueueOf(events));
+        Assert.Equal(poison, ServerlessImaging.Messaging.Channel.PoisonQueues.For(events));
+        Assert.Throws<ArgumentException>(() => ResourceNames.EventsQueueFor(longest + "u"));
+    }
+
+    [Theory]
+    [InlineData(43, true)]
+    [InlineData(44, false)]
+    [InlineData(2, true)]
+    [InlineData(1, false)]
+    public async Task The_templates_site_type_accepts_the_site_ids_resource_names_accepts(int length, bool accepted)
+    {
+        var id = length == 1 ? "s" : "s" + new string('0', length - 2) + "t";
+        Assert.Equal(accepted, ResourceNames.IsValidSiteId(id));
+        var file = InfraWorkspace.AddParameterFile($"params/site-id-{length}.test.bicepparam", $$"""
+            using '../main.bicep'
+
+            param environmentName = 'test'
+            param namePrefix = 'simg'
+            param sites = [
+              { id: '{{id}}' }
+            ]
+            param enablePrivateNetworking = false
+            param enableCustomerManagedKey = false
+            param logRetentionInDays = 30
+            param cosmosServerless = true
+            param cosmosBackupTier = 'Continuous7Days'
+            param zoneRedundant = false
+            param apiAudience = 'api://serverless-imaging-test'
+            param smtpHost = 'smtp.test.example'
+            param smtpPort = 465
+            param smtpSecurity = 'SslOnConnect'
+            param smtpFrom = 'rcp@test.example'
+            param viewerStudyUrlTemplate = 'https://viewer.test.example/{StudyInstanceUID}'
+            """);
+
+        var output = Path.Combine(InfraWorkspace.NewOutputDirectory(), "parameters.json");
+        var result = await BicepCli.RunAsync(InfraWorkspace.WorkingDirectory, "build-params", InfraWorkspace.PathOf(file), "--outfile", output);
+
+        Assert.True(accepted == (result.ExitCode == 0), $"site id of {length} characters: bicep build-params exited {result.ExitCode}:\n{result.Output}");
+        if (!accepted)
+        {
+            Assert.Contains(length > 2 ? "maximum allowable length is 43" : "minimum allowable length is 2", result.Output, StringComparison.Ordinal);
+        }
     }
 
     [Theory]

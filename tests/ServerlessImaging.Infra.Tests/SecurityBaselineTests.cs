@@ -5,13 +5,12 @@ namespace ServerlessImaging.Infra.Tests;
 /// <summary>
 /// The security settings an HDS deployment relies on, read from the predicted deployment of
 /// every parameter file: Entra ID only, TLS 1.2, no public blobs, diagnostics everywhere,
-/// least-privilege roles for the function app.
+/// no storage data role on the whole account for the function app but tables and the SAS delegator
+/// (its queue and Cosmos DB grants in detail: AppAccessTests).
 /// </summary>
 public sealed class SecurityBaselineTests
 {
-    private const string QueueDataContributor = "974c5e8b-45b9-4653-ba55-5f855dd0fb88";
     private const string BlobDataContributor = "ba92f5b4-2d11-453d-a403-e96b0029c9fe";
-    private const string BlobDataOwner = "b7e6dc6d-f1e8-4753-8033-0f276bb0955b";
     private const string BlobDelegator = "db58b8e5-c6ad-4a2a-8342-4190687cbf4a";
     private const string TableDataContributor = "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3";
     private const string DicomDataOwner = "58a3b984-7adf-4c20-983a-32417c86fbc8";
@@ -115,19 +114,13 @@ public sealed class SecurityBaselineTests
         var appName = snapshot.SingleOfType("Microsoft.Web/sites").Name;
         var appRoles = snapshot.RoleAssignments().Where(r => r.PrincipalId.Contains($"Microsoft.Web/sites/{appName}'", StringComparison.Ordinal)).ToList();
 
-        Assert.Contains(appRoles, r => r.ScopeId == storage && r.RoleId == QueueDataContributor);
-        Assert.Contains(appRoles, r => r.ScopeId == storage && r.RoleId == BlobDelegator);
-        Assert.Contains(appRoles, r => r.ScopeId == storage && r.RoleId == TableDataContributor);
+        // On the account itself: tables (task hub, host diagnostics) and the SAS delegator (no data access by itself), nothing else.
+        Assert.Equal(
+            new[] { BlobDelegator, TableDataContributor }.Order(StringComparer.Ordinal),
+            appRoles.Where(r => r.ScopeId == storage).Select(r => r.RoleId).Order(StringComparer.Ordinal));
         Assert.Contains(appRoles, r => r.ScopeId == $"{storage}/blobServices/default/containers/staging" && r.RoleId == BlobDataContributor);
         Assert.Contains(appRoles, r => r.ScopeId == $"{storage}/blobServices/default/containers/message-bodies" && r.RoleId == BlobDataContributor);
         Assert.Contains(appRoles, r => r.ScopeId == dicom && r.RoleId == DicomDataOwner);
-        // Blob data roles never at account scope: each container is granted on its own.
-        Assert.DoesNotContain(appRoles, r => r.ScopeId == storage && (r.RoleId == BlobDataContributor || r.RoleId == BlobDataOwner));
         Assert.DoesNotContain(snapshot.RoleAssignments(), r => r.RoleId == Owner || r.RoleId == Contributor);
-
-        var cosmosAccess = snapshot.SingleOfType("Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments");
-        var cosmos = snapshot.SingleOfType("Microsoft.DocumentDB/databaseAccounts").Id;
-        Assert.Equal($"{cosmos}/sqlRoleDefinitions/00000000-0000-0000-0000-000000000002", cosmosAccess.StringAt("properties.roleDefinitionId"));
-        Assert.Equal($"{cosmos}/dbs/serverless-imaging", cosmosAccess.StringAt("properties.scope"));
     }
 }

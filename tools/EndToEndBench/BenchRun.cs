@@ -29,8 +29,6 @@ internal sealed class BenchRun(RepositoryPaths paths, BenchOptions options) : IA
     private AppAndRelays? system;
     private bool stopped;
 
-    private string EventsQueue => "relay-events-e2e-" + runId;
-
     private string DatabaseName => "e2e-bench-" + runId;
 
     public async Task<BenchSummary> RunAsync(CancellationToken cancellationToken)
@@ -47,8 +45,6 @@ internal sealed class BenchRun(RepositoryPaths paths, BenchOptions options) : IA
         stack = StackEndpoints.Load(paths.StackJson);
         system = new AppAndRelays(paths, stack) { SiteIdSuffix = "e2e" + runId[..5], LogDirectory = logDirectory };
         system.AppSettings["Cosmos__DatabaseName"] = DatabaseName;
-        system.AppSettings["Orchestration__EventsQueue"] = EventsQueue;
-        system.RelaySettings["Relay__Channel__EventsQueue"] = EventsQueue;
 
         // The relay's shipped progress interval (run-local shows progress every 250 ms; at that rate three relays'
         // progress events contend for the one registration document and delay the completion events behind them).
@@ -131,11 +127,13 @@ internal sealed class BenchRun(RepositoryPaths paths, BenchOptions options) : IA
             using var cosmos = CosmosClientFactory.Create(new CosmosOptions { ConnectionString = stack!.CosmosConnectionString }, null);
             await cosmos.GetDatabase(DatabaseName).DeleteAsync(cancellationToken: timeout.Token);
             var queues = new QueueServiceClient(stack.StorageConnectionString);
-            var names = new List<string> { EventsQueue, ResourceNames.PoisonQueueOf(EventsQueue) };
+            var names = new List<string>();
             foreach (var plan in SiteRelayPlan.Local)
             {
                 names.Add(ResourceNames.CommandQueueFor(children.SiteIdOf(plan)));
                 names.Add(ResourceNames.PoisonQueueFor(children.SiteIdOf(plan)));
+                names.Add(ResourceNames.EventsQueueFor(children.SiteIdOf(plan)));
+                names.Add(ResourceNames.EventsPoisonQueueFor(children.SiteIdOf(plan)));
                 var spool = Path.Combine(paths.RunDirectory, "spool", children.SiteIdOf(plan));
                 if (Directory.Exists(spool))
                 {

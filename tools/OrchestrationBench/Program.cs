@@ -33,7 +33,7 @@ var dicomWeb = stack.RootElement.GetProperty("dicomService").GetProperty("dicomW
 var orthanc = stack.RootElement.GetProperty("dicomService").GetProperty("httpUrl").GetString()!;
 var run = Guid.NewGuid().ToString("N")[..10];
 var site = "bench-" + run;
-var eventsQueue = "bench-events-" + run;
+var eventsQueue = ResourceNames.EventsQueueFor(site); // the site id is this run's own
 
 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Development", DisableDefaults = true });
 builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -44,7 +44,6 @@ builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
     ["DicomWeb:BaseUrl"] = dicomWeb,
     ["DicomWeb:OrthancRestUrl"] = orthanc,
     ["Sites:Ids"] = site,
-    ["Orchestration:EventsQueue"] = eventsQueue,
     ["DurableTask:MaxQueuePollingInterval"] = "00:00:00.250",
 });
 builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning).AddSimpleConsole());

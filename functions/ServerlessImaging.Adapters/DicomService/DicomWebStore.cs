@@ -19,8 +19,9 @@ public sealed class DicomWebStore(DicomWebClient client, string viewerStudyUrlTe
     public const string StudyUidPlaceholder = "{StudyInstanceUID}";
 
     /// <inheritdoc />
-    public async Task<DicomStoreResult> StoreAsync(IReadOnlyList<Func<CancellationToken, Task<Stream>>> instances, CancellationToken cancellationToken)
+    public async Task<DicomStoreResult> StoreAsync(string studyInstanceUid, IReadOnlyList<Func<CancellationToken, Task<Stream>>> instances, CancellationToken cancellationToken)
     {
+        ArgumentException.ThrowIfNullOrWhiteSpace(studyInstanceUid);
         ArgumentNullException.ThrowIfNull(instances);
         if (instances.Count == 0)
         {
@@ -28,7 +29,7 @@ public sealed class DicomWebStore(DicomWebClient client, string viewerStudyUrlTe
         }
 
         var parts = instances.Select(open => StowInstance.FromFactory(async ct => await open(ct))).ToList();
-        var result = await client.StoreAsync(parts, cancellationToken: cancellationToken);
+        var result = await client.StoreAsync(parts, studyInstanceUid, cancellationToken);
         var duplicates = result.Failed.Count(f => f.IsDuplicate);
         return new DicomStoreResult(result.Stored.Count, duplicates, result.Failed.Count - duplicates + result.UnreportedCount);
     }

@@ -4,36 +4,58 @@ using ServerlessImaging.Dicom.Web.Http;
 using ServerlessImaging.Cloud.Runtime;
 using ServerlessImaging.Orchestration.Orchestrator;
 using ServerlessImaging.Orchestration.Ports;
+using ServerlessImaging.Orchestration.Registrations;
 
 namespace ServerlessImaging.Cloud.Activities;
 
 /// <summary>
-/// The StoreStudy activity: staged instances → STOW-RS (streamed from blobs, size and SHA-256 checked on the way),
-/// then QIDO-RS to verify that every instance of the manifest is in the DICOM service, then the staging blobs are
-/// deleted. Idempotent: instances already in the DICOM service are skipped, so a re-run after a crash sends only
-/// what is missing, and the result event id is derived from the command id.
+/// The StoreStudy activity: every staged instance still to send is first checked (<see cref="StagedInstanceInspector"/>:
+/// the selected study, the relay's manifest, the registration's patient); one that fails stops the study with its reason
+/// and nothing of the study is kept in the DICOM service. Then STOW-RS to the study (streamed from blobs; size, SHA-256
+/// and the checked header verified on the way), QIDO-RS to verify that every instance of the manifest is there, and the
+/// staging blobs are deleted. Idempotent: instances already in the DICOM service are skipped, so a re-run after a crash
+/// sends only what is missing, and the result event id is derived from the command id.
 /// </summary>
 public sealed class StoreStudyActivityRunner(
     IStagingStore staging,
     IDicomStore dicom,
     IDicomInventory inventory,
+    StagedInstanceInspector inspector,
     RuntimeOptions options,
     FaultInjection faults,
     TimeProvider time,
     ILogger<StoreStudyActivityRunner> logger)
 {
+    /// <summary>Header checks run this many at a time (small ranged reads).</summary>
+    private const int ChecksInParallel = 8;
+
     /// <summary>Runs the activity; returns <see cref="StoreStudyCompleted"/> or <see cref="StoreStudyFailed"/>. Transient failures throw (the engine retries the activity).</summary>
     public async Task<OrchestrationEvent> RunAsync(StoreStudyActivity command, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(command);
+        if (command.Manifest.DistinctBy(i => i.SopInstanceUid, StringComparer.Ordinal).Count() != command.Manifest.Count)
+        {
+            return Failed(command, "The relay's manifest lists an instance twice.", StoreFailureCodes.UnexpectedInstance);
+        }
+
         var present = await inventory.InstancesOfStudyAsync(command.StudyInstanceUid, cancellationToken);
         var missing = command.Manifest.Where(i => !present.Contains(i.SopInstanceUid)).ToList();
+        var sentAny = false;
         try
         {
+            var verdicts = await CheckAsync(command.StagingPrefix, missing, command.StudyInstanceUid, command.ExpectedPatient, cancellationToken);
+            if (verdicts.Values.FirstOrDefault(v => !v.Passed) is { } refused)
+            {
+                // What the retrieval stored meanwhile goes too: nothing of a study that failed its checks is kept.
+                await RemoveStoredAsync(command, present.Count > 0, cancellationToken);
+                return Failed(command, refused.SafeMessage, refused.FailureCode);
+            }
+
             var batchIndex = 0;
             foreach (var batch in missing.Chunk(Math.Max(1, options.StoreBatchSize)))
             {
-                var result = await dicom.StoreAsync([.. batch.Select(instance => Opener(command.StagingPrefix, instance))], cancellationToken);
+                sentAny = true;
+                var result = await dicom.StoreAsync(command.StudyInstanceUid, [.. batch.Select(instance => Opener(command.StagingPrefix, instance, verdicts[instance.SopInstanceUid]))], cancellationToken);
                 if (result.Failed > 0)
                 {
                     logger.LogWarning("Registration {RegistrationId}: STOW-RS refused {Failed} of {Count} instance(s).", command.RegistrationId, result.Failed, batch.Length);
@@ -47,6 +69,7 @@ public sealed class StoreStudyActivityRunner(
         }
         catch (StagedInstanceMismatchException ex)
         {
+            await RemoveStoredAsync(command, present.Count > 0 || sentAny, cancellationToken);
             return Failed(command, ex.Message);
         }
         catch (Adapters.Staging.StagedBlobMissingException)
@@ -71,20 +94,32 @@ public sealed class StoreStudyActivityRunner(
     }
 
     /// <summary>
-    /// Stores instances staged while their retrieval goes on. Never fails the study and never throws but for
-    /// cancellation: anything not stored here (refused, staging or DICOM service unavailable, blobs already removed by
-    /// a deletion or a completed store) is sent, or failed with its reason, by the study's StoreStudy activity, which
-    /// checks the DICOM service first. So a late re-run by the engine does no harm either.
+    /// Stores instances staged while their retrieval goes on, each checked first. Never fails the study and never throws
+    /// but for cancellation: anything not stored here (refused by its check or by the service, staging or DICOM service
+    /// unavailable, blobs already removed by a deletion or a completed store) is sent, or failed with its reason, by the
+    /// study's StoreStudy activity, which checks again. So a late re-run by the engine does no harm either.
     /// </summary>
     public async Task StoreStagedAsync(StoreStagedInstancesActivity command, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(command);
+        if (command.Instances.DistinctBy(i => i.SopInstanceUid, StringComparer.Ordinal).Count() != command.Instances.Count)
+        {
+            return; // the study's store refuses such a manifest
+        }
+
         var stored = 0;
         try
         {
-            foreach (var batch in command.Instances.Chunk(Math.Max(1, options.StoreBatchSize)))
+            var verdicts = await CheckAsync(command.StagingPrefix, command.Instances, command.StudyInstanceUid, command.ExpectedPatient, cancellationToken);
+            var passed = command.Instances.Where(i => verdicts[i.SopInstanceUid].Passed).ToList();
+            if (passed.Count < command.Instances.Count)
             {
-                var result = await dicom.StoreAsync([.. batch.Select(instance => Opener(command.StagingPrefix, instance))], cancellationToken);
+                logger.LogWarning("Registration {RegistrationId}: {Refused} staged instance(s) failed their check and are left to the study's store.", command.RegistrationId, command.Instances.Count - passed.Count);
+            }
+
+            foreach (var batch in passed.Chunk(Math.Max(1, options.StoreBatchSize)))
+            {
+                var result = await dicom.StoreAsync(command.StudyInstanceUid, [.. batch.Select(instance => Opener(command.StagingPrefix, instance, verdicts[instance.SopInstanceUid]))], cancellationToken);
                 stored += result.Stored + result.AlreadyPresent;
             }
 
@@ -97,17 +132,33 @@ public sealed class StoreStudyActivityRunner(
         }
     }
 
-    private StoreStudyFailed Failed(StoreStudyActivity command, string safeMessage)
+    private async Task<Dictionary<string, StagedInstanceVerdict>> CheckAsync(string prefix, IReadOnlyList<StagedInstance> instances, string studyInstanceUid, PatientIdentity patient, CancellationToken cancellationToken)
     {
-        logger.LogWarning("Registration {RegistrationId}: store failed: {Reason}", command.RegistrationId, safeMessage);
-        return new StoreStudyFailed(command.CommandId + "/failed", time.GetUtcNow(), command.CommandId, command.StudyInstanceUid, safeMessage);
+        var verdicts = new System.Collections.Concurrent.ConcurrentDictionary<string, StagedInstanceVerdict>(StringComparer.Ordinal);
+        await Parallel.ForEachAsync(instances, new ParallelOptions { MaxDegreeOfParallelism = ChecksInParallel, CancellationToken = cancellationToken }, async (instance, ct) =>
+            verdicts[instance.SopInstanceUid] = await inspector.CheckAsync(BlobNameOf(prefix, instance), instance, studyInstanceUid, patient, ct));
+        return new Dictionary<string, StagedInstanceVerdict>(verdicts, StringComparer.Ordinal);
     }
 
-    private Func<CancellationToken, Task<Stream>> Opener(string prefix, StagedInstance instance) => async cancellationToken =>
+    private async Task RemoveStoredAsync(StoreStudyActivity command, bool anyStored, CancellationToken cancellationToken)
     {
-        var name = instance.BlobName.StartsWith(prefix, StringComparison.Ordinal) ? instance.BlobName : prefix + instance.BlobName;
-        return new VerifyingStream(await staging.OpenReadAsync(name, cancellationToken), instance.SizeBytes, instance.Sha256);
-    };
+        if (anyStored)
+        {
+            await dicom.DeleteStudyAsync(command.StudyInstanceUid, cancellationToken);
+        }
+    }
+
+    private StoreStudyFailed Failed(StoreStudyActivity command, string safeMessage, string? code = null)
+    {
+        logger.LogWarning("Registration {RegistrationId}: store failed: {Code}: {Reason}", command.RegistrationId, code ?? StoreFailureCodes.StoreFailed, safeMessage);
+        return new StoreStudyFailed(command.CommandId + "/failed", time.GetUtcNow(), command.CommandId, command.StudyInstanceUid, safeMessage, code);
+    }
+
+    private static string BlobNameOf(string prefix, StagedInstance instance) =>
+        instance.BlobName.StartsWith(prefix, StringComparison.Ordinal) ? instance.BlobName : prefix + instance.BlobName;
+
+    private Func<CancellationToken, Task<Stream>> Opener(string prefix, StagedInstance instance, StagedInstanceVerdict verdict) => async cancellationToken =>
+        new VerifyingStream(await staging.OpenReadAsync(BlobNameOf(prefix, instance), cancellationToken), instance.SizeBytes, instance.Sha256, verdict.CheckedBytes, verdict.CheckedSha256);
 }
 
 /// <summary>A staged instance does not match its manifest entry (size or SHA-256).</summary>
@@ -125,88 +176,64 @@ public sealed class StagedInstanceMismatchException : Exception
 
 /// <summary>
 /// Passes a staged blob through while hashing it; at the end, a size or SHA-256 different from the manifest throws,
-/// which aborts the STOW-RS request before the server sees a complete (corrupt) part.
+/// which aborts the STOW-RS request before the server sees a complete (corrupt) part. With a checked prefix, its first
+/// bytes must also hash as the bytes the inspector checked.
 /// </summary>
-internal sealed class VerifyingStream(Stream inner, long expectedLength, string expectedSha256) : Stream
+internal sealed class VerifyingStream(Stream inner, long expectedLength, string expectedSha256, long checkedPrefixLength = 0, byte[]? checkedPrefixSha256 = null) : ObservedReadStream(inner)
 {
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-    private long _read;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
+    private readonly IncrementalHash? _prefixHash = checkedPrefixLength > 0 && checkedPrefixSha256 is not null ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256) : null;
 
     public override long Length => expectedLength;
-
-    public override long Position { get => _read; set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-    public override int Read(Span<byte> buffer)
-    {
-        var n = inner.Read(buffer);
-        return Account(buffer[..n]);
-    }
-
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        var n = await inner.ReadAsync(buffer, cancellationToken);
-        return Account(buffer.Span[..n]);
-    }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
-            inner.Dispose();
             _hash.Dispose();
+            _prefixHash?.Dispose();
         }
 
         base.Dispose(disposing);
     }
 
-    private int Account(ReadOnlySpan<byte> chunk)
+    protected override void Observe(ReadOnlySpan<byte> chunk)
     {
-        _read += chunk.Length;
-        if (_read > expectedLength)
+        var before = BytesRead - chunk.Length;
+        if (BytesRead > expectedLength)
         {
             throw new StagedInstanceMismatchException("A staged instance is larger than its manifest entry.");
         }
 
-        _hash.AppendData(chunk);
-        if (chunk.Length == 0 || _read == expectedLength)
+        if (_prefixHash is not null && before < checkedPrefixLength)
         {
-            if (_read != expectedLength)
+            // The header the inspector checked must be the header sent: same first bytes, or the request is aborted.
+            _prefixHash.AppendData(chunk[..(int)Math.Min(chunk.Length, checkedPrefixLength - before)]);
+            if (BytesRead >= checkedPrefixLength && !_prefixHash.GetCurrentHash().AsSpan().SequenceEqual(checkedPrefixSha256))
+            {
+                throw new StagedInstanceMismatchException("A staged instance changed after it was checked.");
+            }
+        }
+
+        _hash.AppendData(chunk);
+        if (chunk.Length == 0 || BytesRead == expectedLength)
+        {
+            if (_prefixHash is not null && BytesRead < checkedPrefixLength)
+            {
+                throw new StagedInstanceMismatchException("A staged instance changed after it was checked.");
+            }
+
+            if (BytesRead != expectedLength)
             {
                 throw new StagedInstanceMismatchException("A staged instance is shorter than its manifest entry.");
             }
 
-            if (chunk.Length == 0 || _read == expectedLength)
+            Span<byte> digest = stackalloc byte[32];
+            _hash.GetCurrentHash(digest);
+            if (!string.Equals(Convert.ToHexStringLower(digest), expectedSha256, StringComparison.OrdinalIgnoreCase))
             {
-                Span<byte> digest = stackalloc byte[32];
-                _hash.GetCurrentHash(digest);
-                if (!string.Equals(Convert.ToHexStringLower(digest), expectedSha256, StringComparison.OrdinalIgnoreCase))
-                {
-                    throw new StagedInstanceMismatchException("A staged instance's SHA-256 differs from its manifest entry.");
-                }
+                throw new StagedInstanceMismatchException("A staged instance's SHA-256 differs from its manifest entry.");
             }
         }
-
-        return chunk.Length;
     }
 }

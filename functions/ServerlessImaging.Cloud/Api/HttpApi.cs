@@ -1,6 +1,8 @@
+using Azure.Core;
 using Microsoft.Azure.Cosmos;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using ServerlessImaging.Adapters.Audit;
+using ServerlessImaging.Adapters.Cosmos;
 using ServerlessImaging.Adapters.Email;
 using ServerlessImaging.Adapters.Idempotency;
 using ServerlessImaging.Adapters.Sites;
@@ -12,6 +14,8 @@ using ServerlessImaging.Cloud.Api.Http;
 using ServerlessImaging.Cloud.Api.Meetings;
 using ServerlessImaging.Cloud.Api.Registrations;
 using ServerlessImaging.Cloud.Api.Sites;
+using ServerlessImaging.Cloud.Configuration;
+using ServerlessImaging.Cloud.Runtime;
 using ServerlessImaging.Cloud.Security;
 using ServerlessImaging.Orchestration.Audit;
 using ServerlessImaging.Orchestration.Ports;
@@ -25,21 +29,36 @@ public static class HttpApi
     public const string OpenApiDocument = "v1";
 
     /// <summary>
-    /// Registers authentication, problem details, OpenAPI, and the API's adapters: the Cosmos audit trail (also the
-    /// runtime's <see cref="IAuditSink"/>), idempotency keys, site health, and — when <c>Smtp__Host</c> is set — the
-    /// SMTP sender and the user-guide e-mail composer. Register before the runtime, whose fallbacks use TryAdd.
+    /// Checks the settings first (<see cref="CloudStartupCheck"/>: development-only switches and missing settings stop
+    /// the start outside Development), then registers authentication, problem details, OpenAPI, and the API's adapters:
+    /// the Cosmos client (the stand-in's self-signed certificate accepted in Development only), the fault point, the
+    /// Cosmos audit trail (also the runtime's <see cref="IAuditSink"/>) with the aggregation of refused requests,
+    /// idempotency keys, site health, and — when <c>Smtp__Host</c> is set — the SMTP sender and the user-guide e-mail
+    /// composer. Register before the runtime, whose fallbacks use TryAdd.
     /// </summary>
+    /// <exception cref="StartupRefusedException">The settings do not allow a start in this environment.</exception>
     public static IServiceCollection AddHttpApi(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         ArgumentNullException.ThrowIfNull(environment);
-        services.AddApiAuthentication(configuration);
+        CloudStartupCheck.Verify(configuration, environment);
+        services.AddApiAuthentication(configuration, environment);
         services.AddProblemDetails();
         services.AddOpenApi(OpenApiDocument, options => options.AddDocumentTransformer<BearerSecuritySchemeTransformer>());
         services.TryAddSingleton(TimeProvider.System);
 
         string Database() => configuration["Cosmos:DatabaseName"] is { Length: > 0 } name ? name : ResourceNames.CosmosDatabase;
         Container ContainerOf(IServiceProvider sp, string name) => sp.GetRequiredService<CosmosClient>().GetContainer(Database(), name);
+
+        // Before the runtime's environment-blind fallbacks: these two know whether the environment is Development.
+        var cosmos = new CosmosOptions
+        {
+            ConnectionString = configuration["Cosmos:ConnectionString"],
+            AccountEndpoint = Uri.TryCreate(configuration["Cosmos:AccountEndpoint"], UriKind.Absolute, out var account) ? account : null,
+        };
+        var lenientTls = environment.IsDevelopment();
+        services.TryAddSingleton(sp => CosmosClientFactory.Create(cosmos, string.IsNullOrWhiteSpace(cosmos.ConnectionString) ? sp.GetRequiredService<TokenCredential>() : null, lenientTls));
+        services.TryAddSingleton(FaultInjection.For(configuration, environment));
 
         services.TryAddSingleton(sp => new CosmosAuditTrail(ContainerOf(sp, "audit"), "serverless-imaging"));
         services.TryAddSingleton<IAuditTrail>(sp => sp.GetRequiredService<CosmosAuditTrail>());
@@ -48,6 +67,8 @@ public static class HttpApi
         services.TryAddSingleton<IMeetingCapacity>(sp => new CosmosMeetingCapacity(ContainerOf(sp, "idempotency")));
         services.TryAddSingleton<ISiteHealthStore>(sp => new CosmosSiteHealthStore(ContainerOf(sp, "sites")));
         services.TryAddSingleton<ISentEmailLedger>(sp => new CosmosSentEmailLedger(ContainerOf(sp, "idempotency")));
+        services.TryAddSingleton(new RefusalAuditAggregator(RefusalWindow(configuration)));
+        services.AddHostedService<RefusalAuditFlusher>();
 
         var smtp = new SmtpOptions();
         configuration.GetSection("Smtp").Bind(smtp);
@@ -56,7 +77,7 @@ public static class HttpApi
             var problems = smtp.Validate(environment.IsDevelopment());
             if (problems.Count > 0)
             {
-                throw new InvalidOperationException("SMTP settings: " + string.Join(" ", problems));
+                throw new StartupRefusedException("SMTP settings: " + string.Join(" ", problems));
             }
 
             services.TryAddSingleton(smtp);
@@ -88,6 +109,19 @@ public static class HttpApi
         AuditEndpoints.Map(app);
         app.MapOpenApi("/openapi/{documentName}.json");
         return app;
+    }
+
+    private static TimeSpan RefusalWindow(IConfiguration configuration)
+    {
+        var configured = configuration[CloudAppSettings.ConfigurationKey(CloudAppSettings.AuditRefusalWindow)];
+        if (string.IsNullOrWhiteSpace(configured))
+        {
+            return RefusalAuditAggregator.DefaultWindow;
+        }
+
+        return TimeSpan.TryParse(configured, System.Globalization.CultureInfo.InvariantCulture, out var window) && window > TimeSpan.Zero && window <= TimeSpan.FromHours(1)
+            ? window
+            : throw new StartupRefusedException($"{CloudAppSettings.AuditRefusalWindow} must be a duration between 0 and 1 hour (hh:mm:ss).");
     }
 
     /// <summary>Maps the liveness probe <c>GET /healthz</c>, the only anonymous route (both hosts).</summary>

@@ -30,11 +30,20 @@ public static class CloudAppSettings
     /// <summary>Base64 secret (at least 32 bytes) keying the pseudonymous patient key of audit records and logs (a Key Vault reference in Azure); local runs fall back to a public development secret.</summary>
     public const string PseudonymisationSecret = "Identity__PseudonymisationSecret";
 
-    /// <summary>Local development only: JWKS file of the local stack's signing key (tokens are validated against it instead of the authority's metadata).</summary>
+    /// <summary>Development only (refused elsewhere): JWKS file of the local stack's signing key (tokens are validated against it instead of the authority's metadata).</summary>
     public const string AuthDevelopmentJwksPath = "Auth__DevelopmentJwksPath";
 
-    /// <summary>Local development only: an Azurite or storage connection string replaces the three service URIs.</summary>
+    /// <summary>Development only (refused elsewhere): the test crash point (<see cref="Runtime.FaultInjection"/>), an environment variable.</summary>
+    public const string FaultInjection = Runtime.FaultInjection.Variable;
+
+    /// <summary>A storage connection string (Azurite locally, account key): replaces the three service URIs.</summary>
     public const string StorageConnectionString = "Storage__ConnectionString";
+
+    /// <summary>A Cosmos DB key connection string (the stand-in locally): replaces <see cref="CosmosAccountEndpoint"/>; a loopback endpoint is Development only.</summary>
+    public const string CosmosConnectionString = "Cosmos__ConnectionString";
+
+    /// <summary>How long refused (401/403) requests of one source, route and reason are aggregated into one audit record (default 1 min).</summary>
+    public const string AuditRefusalWindow = "Audit__RefusalWindow";
 
     /// <summary>Settings a deployment in Azure must provide (managed identity everywhere, so no keys).</summary>
     public static readonly IReadOnlyList<string> RequiredInAzure =
@@ -58,5 +67,27 @@ public static class CloudAppSettings
     ];
 
     /// <summary>Settings that are optional (SMTP credentials come from Key Vault references when the relay needs them).</summary>
-    public static readonly IReadOnlyList<string> Optional = [SmtpUserName, SmtpPassword, StorageConnectionString, AuthDevelopmentJwksPath];
+    public static readonly IReadOnlyList<string> Optional = [SmtpUserName, SmtpPassword, StorageConnectionString, CosmosConnectionString, AuthDevelopmentJwksPath, AuditRefusalWindow];
+
+    /// <summary>
+    /// Switches that loosen security for local runs and tests, refused outside the Development environment
+    /// (<see cref="CloudStartupCheck"/>); a loopback Cosmos DB endpoint (self-signed certificate accepted) is the third.
+    /// </summary>
+    public static readonly IReadOnlyList<string> DevelopmentOnly = [AuthDevelopmentJwksPath, FaultInjection];
+
+    /// <summary>Required settings another one can stand for (connection strings instead of service URIs or the account endpoint).</summary>
+    public static readonly IReadOnlyDictionary<string, string> SatisfiedBy = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        [QueueServiceUri] = StorageConnectionString,
+        [BlobServiceUri] = StorageConnectionString,
+        [TableServiceUri] = StorageConnectionString,
+        [CosmosAccountEndpoint] = CosmosConnectionString,
+    };
+
+    /// <summary>The configuration key (<c>Section:Key</c>) of a setting named in its environment-variable form.</summary>
+    public static string ConfigurationKey(string setting)
+    {
+        ArgumentNullException.ThrowIfNull(setting);
+        return setting.Replace("__", ":", StringComparison.Ordinal);
+    }
 }

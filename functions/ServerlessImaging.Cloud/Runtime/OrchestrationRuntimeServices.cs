@@ -64,7 +64,7 @@ public static class OrchestrationRuntimeServices
                 MaxPollInterval = TimeSpan.FromMilliseconds(Math.Max(runtime.EventsMaxPollInterval.TotalMilliseconds, 10)),
             },
             sp.GetRequiredService<ILogger<MessageChannel>>()));
-        services.AddSingleton(sp => new StorageQueueRelayChannel(sp.GetRequiredService<MessageChannel>(), runtime.EventsQueue));
+        services.AddSingleton(sp => new StorageQueueRelayChannel(sp.GetRequiredService<MessageChannel>(), runtime.SiteIds, runtime.EventsQueueFor));
         services.AddSingleton<IRelayMessageChannel>(sp => sp.GetRequiredService<StorageQueueRelayChannel>());
         services.AddSingleton<IRelayEventQuarantine>(sp => sp.GetRequiredService<StorageQueueRelayChannel>());
         services.AddSingleton<IStagingStore>(sp => new BlobStagingStore(sp.GetRequiredService<BlobServiceClient>().GetBlobContainerClient(ResourceNames.StagingContainer)));
@@ -111,6 +111,7 @@ public static class OrchestrationRuntimeServices
         });
 
         // Activities, relay-event handling, the durable client (the host provides the Durable Task engine and its client).
+        services.AddSingleton<StagedInstanceInspector>();
         services.AddSingleton<StoreStudyActivityRunner>();
         services.AddSingleton<StudyRemovalActivityRunner>();
         services.AddSingleton<ExpertiseEmailActivityRunner>();

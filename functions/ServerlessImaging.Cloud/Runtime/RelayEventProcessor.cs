@@ -28,6 +28,12 @@ public enum RelayEventOutcome
 
     /// <summary>A command on the events queue (a sender's routing mistake): to be quarantined, never applied.</summary>
     MisroutedCommand,
+
+    /// <summary>
+    /// A message on one site's events queue that claims another site (a relay speaking for a site not its own, or a
+    /// misconfigured one): to be quarantined, never applied.
+    /// </summary>
+    ForeignSite,
 }
 
 /// <summary>What to do with a relay message once processed.</summary>
@@ -38,6 +44,7 @@ public static class RelayEventOutcomes
     {
         RelayEventOutcome.UnknownRegistration => "No registration with this correlation id.",
         RelayEventOutcome.MisroutedCommand => "A command on the events queue.",
+        RelayEventOutcome.ForeignSite => "Claims a site other than the one whose events queue it was read from.",
         _ => null,
     };
 }
@@ -46,10 +53,27 @@ public static class RelayEventOutcomes
 /// <remarks>The site health store is the HTTP API's (registered by <c>AddHttpApi</c>); without it heartbeats are only completed.</remarks>
 public sealed class RelayEventProcessor(IRegistrationEventSink registrations, IEnumerable<ISiteHealthStore> siteHealth, RelayEventMetrics metrics, TimeProvider time, ILogger<RelayEventProcessor> logger)
 {
-    /// <summary>Handles one envelope from <c>relay-events</c>. Transient failures throw (the message is redelivered).</summary>
-    public async Task<RelayEventOutcome> ProcessAsync(MessageEnvelope envelope, CancellationToken cancellationToken)
+    /// <summary>
+    /// Handles one envelope read from <paramref name="queueSiteId"/>'s events queue (<c>relay-events-&lt;site&gt;</c>).
+    /// Transient failures throw (the message is redelivered).
+    /// </summary>
+    /// <remarks>
+    /// Only that site's relay can send to its queue, so the queue names the sender: a message claiming another site is
+    /// refused before anything in it is looked at (it could otherwise answer, fail or heartbeat for that site).
+    /// </remarks>
+    public async Task<RelayEventOutcome> ProcessAsync(string queueSiteId, MessageEnvelope envelope, CancellationToken cancellationToken)
     {
+        ArgumentException.ThrowIfNullOrWhiteSpace(queueSiteId);
         ArgumentNullException.ThrowIfNull(envelope);
+        if (!string.Equals(envelope.SiteId, queueSiteId, StringComparison.Ordinal))
+        {
+            metrics.ForeignSite(queueSiteId, envelope.SiteId, envelope.Type);
+            logger.LogWarning(
+                "Relay message {MessageId} ({Type}) on site {QueueSiteId}'s events queue claims site {ClaimedSiteId}; quarantined.",
+                envelope.MessageId, envelope.Type, queueSiteId, envelope.SiteId);
+            return RelayEventOutcome.ForeignSite;
+        }
+
         var receivedAt = time.GetUtcNow();
         if (envelope.Body is Heartbeat heartbeat)
         {

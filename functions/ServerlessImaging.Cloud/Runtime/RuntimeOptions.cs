@@ -8,8 +8,17 @@ public sealed class RuntimeOptions
     /// <summary>Sites every registration searches (<c>Sites__Ids</c>, comma-separated).</summary>
     public IReadOnlyList<string> SiteIds { get; set; } = [];
 
-    /// <summary>Queue the relays post events to (tests use their own so parallel runs never share one).</summary>
-    public string EventsQueue { get; set; } = Contracts.ResourceNames.RelayEventsQueue;
+    /// <summary>
+    /// Prefix of the sites' events queues: <c>relay-events-</c> (<see cref="Contracts.ResourceNames.EventsQueuePrefix"/>);
+    /// tests give each run a prefix of its own so parallel runs never share a queue.
+    /// </summary>
+    public string EventsQueuePrefix { get; set; } = Contracts.ResourceNames.EventsQueuePrefix;
+
+    /// <summary>The events queue of <paramref name="siteId"/>: only that site's relay may send to it.</summary>
+    public string EventsQueueFor(string siteId) =>
+        string.Equals(EventsQueuePrefix, Contracts.ResourceNames.EventsQueuePrefix, StringComparison.Ordinal)
+            ? Contracts.ResourceNames.EventsQueueFor(siteId)
+            : EventsQueuePrefix + siteId;
 
     /// <summary>
     /// Standalone mode: how long a received relay event stays hidden from other receivers. An event the app held when

@@ -9,8 +9,9 @@ namespace ServerlessImaging.Cloud.Security;
 /// <summary>
 /// JWT bearer authentication and role policies. In Azure the tokens come from Entra ID (<c>Auth__Authority</c>
 /// metadata, <c>Auth__Audience</c>); locally the SAME validation runs, with the signing keys read from the JWKS
-/// file the local stack generates (<c>Auth__DevelopmentJwksPath</c>) instead of the authority's metadata.
-/// There is no switch that turns validation off: the fallback policy denies anonymous requests.
+/// file the local stack generates (<c>Auth__DevelopmentJwksPath</c>) instead of the authority's metadata — in the
+/// Development environment only: elsewhere that setting stops the start. There is no switch that turns validation off:
+/// the fallback policy denies anonymous requests.
 /// </summary>
 public static class ApiAuthentication
 {
@@ -18,12 +19,33 @@ public static class ApiAuthentication
     public static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(1);
 
     /// <summary>Adds authentication and authorization.</summary>
-    public static IServiceCollection AddApiAuthentication(this IServiceCollection services, IConfiguration configuration)
+    /// <exception cref="StartupRefusedException">Development keys outside Development, or a JWKS file that cannot be read.</exception>
+    public static IServiceCollection AddApiAuthentication(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        var authority = configuration[Key(CloudAppSettings.AuthAuthority)];
-        var audience = configuration[Key(CloudAppSettings.AuthAudience)];
-        var jwksPath = configuration[Key(CloudAppSettings.AuthDevelopmentJwksPath)];
+        ArgumentNullException.ThrowIfNull(environment);
+        var authority = configuration[CloudAppSettings.ConfigurationKey(CloudAppSettings.AuthAuthority)];
+        var audience = configuration[CloudAppSettings.ConfigurationKey(CloudAppSettings.AuthAudience)];
+        var jwksPath = configuration[CloudAppSettings.ConfigurationKey(CloudAppSettings.AuthDevelopmentJwksPath)];
+
+        // Checked here too, not only by CloudStartupCheck: this is where the key would be trusted.
+        IList<SecurityKey>? developmentKeys = null;
+        if (!string.IsNullOrWhiteSpace(jwksPath))
+        {
+            if (!environment.IsDevelopment())
+            {
+                throw new StartupRefusedException($"{CloudAppSettings.AuthDevelopmentJwksPath} is Development-only (it makes the app accept tokens signed with the local stack's key); environment is '{environment.EnvironmentName}'.");
+            }
+
+            try
+            {
+                developmentKeys = new JsonWebKeySet(File.ReadAllText(jwksPath)).GetSigningKeys();
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or System.Text.Json.JsonException)
+            {
+                throw new StartupRefusedException($"{CloudAppSettings.AuthDevelopmentJwksPath}: the JWKS file cannot be read ({ex.GetType().Name}).", ex);
+            }
+        }
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(options =>
         {
@@ -43,10 +65,9 @@ public static class ApiAuthentication
                 NameClaimType = "sub",
             };
 
-            if (!string.IsNullOrWhiteSpace(jwksPath))
+            if (developmentKeys is { } keys)
             {
                 // Local stack: the issuer is the configured authority string, the keys are the JWKS file's.
-                var keys = new JsonWebKeySet(File.ReadAllText(jwksPath)).GetSigningKeys();
                 options.TokenValidationParameters.ValidIssuer = authority;
                 options.TokenValidationParameters.IssuerSigningKeys = keys;
                 var configurationDocument = new OpenIdConnectConfiguration { Issuer = authority };
@@ -72,6 +93,4 @@ public static class ApiAuthentication
             .AddPolicy(ApiRoles.Policy(ApiRoles.Admin), p => p.RequireRole(ApiRoles.Admin));
         return services;
     }
-
-    private static string Key(string setting) => setting.Replace("__", ":", StringComparison.Ordinal);
 }

@@ -26,29 +26,28 @@ public sealed class DicomServer : IAsyncDisposable
         _options = options;
         _sink = sink;
         _slots = new SemaphoreSlim(options.MaxConcurrentAssociations);
-        _listener = new Socket(options.BindAddress.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        try
-        {
-            _listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-            _listener.Bind(new IPEndPoint(options.BindAddress, options.Port));
-            _listener.Listen(64);
-        }
-        catch
-        {
-            _listener.Dispose();
-            throw;
-        }
-        Port = ((IPEndPoint)_listener.LocalEndPoint!).Port;
+        _listener = options.Listener ?? Listen(options.BindAddress, options.Port);
+        LocalEndPoint = _listener.LocalEndPoint as IPEndPoint
+            ?? throw new ArgumentException("The listener socket must be bound to an IP endpoint.", nameof(options));
+        Port = LocalEndPoint.Port;
         _acceptLoop = Task.Run(AcceptLoopAsync);
     }
 
     /// <summary>Raised after each C-STORE with what was answered (also for failures).</summary>
     public event Action<StoreOutcome>? InstanceReceived;
 
-    /// <summary>Raised when an association ends with an error (rejection, abort, timeout, protocol violation).</summary>
+    /// <summary>Raised when an association ends with an error (abort, timeout, protocol violation).</summary>
     public event Action<Exception>? AssociationFailed;
 
+    /// <summary>Raised when an association request is answered A-ASSOCIATE-RJ (AE titles or application context).</summary>
+    public event Action<RejectedAssociation>? AssociationRejected;
+
+    /// <summary>Raised when a connection from an address outside <see cref="DicomServerOptions.AllowedPeerNetworks"/> is closed unread.</summary>
+    public event Action<IPEndPoint>? ConnectionRefused;
+
     public int Port { get; }
+    /// <summary>Address and port actually listened on.</summary>
+    public IPEndPoint LocalEndPoint { get; }
     public string AeTitle => _options.AeTitle;
 
     public static DicomServer Start(DicomServerOptions options, IInstanceSink sink) => new(options, sink);
@@ -65,6 +64,14 @@ public sealed class DicomServer : IAsyncDisposable
             catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
             {
                 if (_stopping.IsCancellationRequested) return;
+                continue;
+            }
+            var peer = socket.RemoteEndPoint as IPEndPoint;
+            if (_options.AllowedPeerNetworks is { } allowed && (peer is null || !IsAllowedPeer(allowed, peer.Address)))
+            {
+                // Closed before reading anything: an unexpected peer gets no parser to talk to, and takes no association slot.
+                socket.Dispose();
+                if (peer is not null) ConnectionRefused?.Invoke(peer);
                 continue;
             }
             if (!_slots.Wait(0))
@@ -93,13 +100,27 @@ public sealed class DicomServer : IAsyncDisposable
 
     private async Task RunSessionAsync(Socket socket)
     {
+        var peer = socket.RemoteEndPoint as IPEndPoint;
         UpperLayerConnection? connection = null;
         DicomAssociation? association = null;
         try
         {
             connection = await UpperLayerConnection.WrapAsync(socket, _options.Association, isServer: true, _stopping.Token);
-            association = await DicomAssociation.AcceptAsync(connection, _options.Association, Negotiate, _stopping.Token);
-            if (association is null) return; // rejected; the connection is closed below
+            AssociateRequest? rejected = null;
+            AssociationDecision? decision = null;
+            association = await DicomAssociation.AcceptAsync(connection, _options.Association, rq =>
+            {
+                decision = Negotiate(rq);
+                if (decision.Accept is null) rejected = rq;
+                return decision;
+            }, _stopping.Token);
+            if (association is null)
+            {
+                // Rejected (the A-ASSOCIATE-RJ is already sent); the connection is closed below.
+                if (rejected is not null && decision is not null)
+                    AssociationRejected?.Invoke(new RejectedAssociation(peer, rejected.CallingAeTitle, rejected.CalledAeTitle, (RejectReason)decision.RejectReason));
+                return;
+            }
             while (true)
             {
                 var incoming = await association.ReceiveCommandAsync(_stopping.Token);
@@ -135,6 +156,32 @@ public sealed class DicomServer : IAsyncDisposable
             else if (connection is not null) await connection.DisposeAsync();
             else socket.Dispose();
         }
+    }
+
+    private static Socket Listen(IPAddress address, int port)
+    {
+        var listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            listener.Bind(new IPEndPoint(address, port));
+            listener.Listen(64);
+            return listener;
+        }
+        catch
+        {
+            listener.Dispose();
+            throw;
+        }
+    }
+
+    private static bool IsAllowedPeer(IReadOnlyCollection<IPNetwork> allowed, IPAddress address)
+    {
+        // A dual-stack listener reports IPv4 peers as ::ffff:a.b.c.d; the allow-list is written in IPv4.
+        if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
+        foreach (var network in allowed)
+            if (network.Contains(address)) return true;
+        return false;
     }
 
     internal AssociationDecision Negotiate(AssociateRequest rq)
@@ -183,3 +230,6 @@ public sealed class DicomServer : IAsyncDisposable
         // _slots is left to the GC: session continuations may still release it after this point.
     }
 }
+
+/// <summary>An association request the server answered with A-ASSOCIATE-RJ: who asked, and why it was refused.</summary>
+public sealed record RejectedAssociation(IPEndPoint? Peer, string CallingAeTitle, string CalledAeTitle, RejectReason Reason);

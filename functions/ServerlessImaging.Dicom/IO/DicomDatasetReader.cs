@@ -78,6 +78,10 @@ internal sealed class DicomParser(DicomInput input, DicomReadOptions options, st
             {
                 return;
             }
+            if (depth == 0 && options.StopBeforeTag is { } stopBefore && tag.CompareTo(stopBefore) >= 0)
+            {
+                return;
+            }
             if (group == 0xFFFE)
             {
                 var delimLength = ReadUInt32(head[4..], enc.BigEndian);

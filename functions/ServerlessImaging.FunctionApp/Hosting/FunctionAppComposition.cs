@@ -30,6 +30,7 @@ public static class FunctionAppComposition
     public const string AppInsightsAuthenticationString = "APPLICATIONINSIGHTS_AUTHENTICATION_STRING";
 
     /// <summary>Registers the API, the orchestration runtime, the HTTP pipeline, relay-event handling and telemetry.</summary>
+    /// <exception cref="StartupRefusedException">The settings do not allow a start in this environment (checked first).</exception>
     public static FunctionsApplicationBuilder AddServerlessImaging(this FunctionsApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -38,7 +39,7 @@ public static class FunctionAppComposition
         builder.Services.AddHttpApi(builder.Configuration, builder.Environment);
         builder.Services.AddOrchestrationRuntime(builder.Configuration);
         builder.Services.AddSingleton<ApiPipeline>();
-        builder.Services.AddSingleton<DeliveredRelayEvents>();
+        builder.Services.AddRelayEventTriggers(builder.Configuration);
 
         // Telemetry: the worker's traces and resource (UseFunctionsWorkerDefaults), the app's meter; exported to Application
         // Insights when it is linked, with the app's managed identity when the resource refuses keys.
@@ -58,22 +59,13 @@ public static class FunctionAppComposition
     }
 
     /// <summary>
-    /// Checks the built app as the standalone host does (a warning naming the Azure settings that are missing, outside
-    /// Development) and composes the HTTP pipeline now, so a broken composition stops the start, not the first request.
+    /// Composes the HTTP pipeline now, so a broken composition stops the start, not the first request. (The settings were
+    /// checked by <c>AddHttpApi</c> in <see cref="AddServerlessImaging"/>: outside Development a development-only switch or
+    /// a missing setting throws <see cref="StartupRefusedException"/>, which Program.cs prints as one line.)
     /// </summary>
     public static IHost Prepare(this IHost app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        var configuration = app.Services.GetRequiredService<IConfiguration>();
-        var missing = CloudAppSettings.RequiredInAzure
-            .Where(key => string.IsNullOrWhiteSpace(configuration[key.Replace("__", ":", StringComparison.Ordinal)]))
-            .ToList();
-        if (missing.Count > 0 && !app.Services.GetRequiredService<IHostEnvironment>().IsDevelopment())
-        {
-            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(FunctionAppComposition).Namespace!)
-                .LogWarning("Missing settings: {Settings}", string.Join(", ", missing));
-        }
-
         app.Services.GetRequiredService<ApiPipeline>();
         return app;
     }

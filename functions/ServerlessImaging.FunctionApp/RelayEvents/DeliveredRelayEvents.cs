@@ -14,7 +14,7 @@ namespace ServerlessImaging.FunctionApp.RelayEvents;
 /// decoded (a large body is fetched from its blob), handed to <see cref="RelayEventProcessor"/>, and
 /// <list type="bullet">
 /// <item>completed (returns; the host deletes the message) when handled, then its offloaded body is released;</item>
-/// <item>copied unchanged to <see cref="ResourceNames.RelayEventsPoisonQueue"/> and completed when the outcome quarantines
+/// <item>copied unchanged to the site's <c>relay-events-&lt;site&gt;-poison</c> and completed when the outcome quarantines
 /// it (<see cref="RelayEventOutcomes.QuarantineReason"/>) or it cannot be read: retrying would not help. The copy is the
 /// raw queue message, like the host's own poison copies, so the reason is in the log only;</item>
 /// <item>left to the host on a transient failure (the exception propagates): redelivered after the queue's visibility
@@ -28,10 +28,11 @@ public sealed class DeliveredRelayEvents(
     DurableClientHolder durableClientHolder,
     ILogger<DeliveredRelayEvents> logger)
 {
-    /// <summary>Applies one delivered message (the queue message's bytes, Base64 already decoded by the host).</summary>
-    public async Task HandleAsync(byte[] message, DurableTaskClient durableClient, CancellationToken cancellationToken)
+    /// <summary>Applies one message delivered from <paramref name="siteId"/>'s events queue (the queue message's bytes, Base64 already decoded by the host).</summary>
+    public async Task HandleAsync(string siteId, byte[] message, DurableTaskClient durableClient, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
+        var poisonQueue = ResourceNames.EventsPoisonQueueFor(siteId);
         durableClientHolder.Provide(durableClient);
 
         MessageEnvelope envelope;
@@ -43,31 +44,31 @@ public sealed class DeliveredRelayEvents(
         catch (Exception ex) when (ex is MessageContractException or MessageBodyMissingException)
         {
             // Exception messages here name fields and types only, never values.
-            await QuarantineAsync(message, null, $"Unreadable ({ex.GetType().Name}: {ex.Message})", cancellationToken);
+            await QuarantineAsync(poisonQueue, message, null, $"Unreadable ({ex.GetType().Name}: {ex.Message})", cancellationToken);
             return;
         }
 
-        var outcome = await processor.ProcessAsync(envelope, cancellationToken);
+        var outcome = await processor.ProcessAsync(siteId, envelope, cancellationToken);
         if (RelayEventOutcomes.QuarantineReason(outcome) is { } reason)
         {
             // The offloaded body, if any, stays: the poison copy is its pointer (the container's lifecycle rule removes it).
-            await QuarantineAsync(message, envelope, reason, cancellationToken);
+            await QuarantineAsync(poisonQueue, message, envelope, reason, cancellationToken);
             return;
         }
 
         await channel.ReleaseOffloadedBodyAsync(offloadedBody, cancellationToken);
     }
 
-    private async Task QuarantineAsync(byte[] message, MessageEnvelope? envelope, string reason, CancellationToken cancellationToken)
+    private async Task QuarantineAsync(string poisonQueue, byte[] message, MessageEnvelope? envelope, string reason, CancellationToken cancellationToken)
     {
         if (channel.Options.CreateQueuesIfMissing)
         {
-            await transport.EnsureQueueAsync(ResourceNames.RelayEventsPoisonQueue, cancellationToken);
+            await transport.EnsureQueueAsync(poisonQueue, cancellationToken);
         }
 
-        await transport.SendAsync(ResourceNames.RelayEventsPoisonQueue, message, null, cancellationToken);
+        await transport.SendAsync(poisonQueue, message, null, cancellationToken);
         logger.LogWarning(
             "Relay message {MessageId} ({Type}, site {SiteId}) copied to {PoisonQueue}: {Reason}",
-            envelope?.MessageId ?? "(unreadable)", envelope?.Type, envelope?.SiteId, ResourceNames.RelayEventsPoisonQueue, reason);
+            envelope?.MessageId ?? "(unreadable)", envelope?.Type, envelope?.SiteId, poisonQueue, reason);
     }
 }

@@ -5,11 +5,11 @@ namespace ServerlessImaging.Messaging.Channel;
 
 /// <summary>
 /// The cloud/relay queue topology over a <see cref="MessageChannel"/>: commands go to
-/// <c>relay-commands-&lt;siteId&gt;</c> (the envelope's site), events to <c>relay-events</c>.
+/// <c>relay-commands-&lt;siteId&gt;</c> (the envelope's site), events to the relay's own site's events queue.
 /// </summary>
 /// <param name="channel">The channel.</param>
-/// <param name="eventsQueue">Events queue; <c>relay-events</c> unless a test isolates itself on a queue of its own.</param>
-public sealed class RelayQueues(MessageChannel channel, string eventsQueue = ResourceNames.RelayEventsQueue)
+/// <param name="eventsQueue">Events queue: <c>relay-events-&lt;site&gt;</c> (<see cref="ResourceNames.EventsQueueFor"/>), or a test's own.</param>
+public sealed class RelayQueues(MessageChannel channel, string eventsQueue)
 {
     /// <summary>The queue events are sent to and read from.</summary>
     public string EventsQueue { get; } = eventsQueue;
@@ -44,8 +44,4 @@ public sealed class RelayQueues(MessageChannel channel, string eventsQueue = Res
     /// <summary>Listens to a site's command queue (the relay).</summary>
     public IAsyncEnumerable<ChannelMessage> ListenCommandsAsync(string siteId, CancellationToken cancellationToken) =>
         Channel.ListenAsync(ResourceNames.CommandQueueFor(siteId), cancellationToken);
-
-    /// <summary>Listens to the events queue (the cloud app).</summary>
-    public IAsyncEnumerable<ChannelMessage> ListenEventsAsync(CancellationToken cancellationToken) =>
-        Channel.ListenAsync(EventsQueue, cancellationToken);
 }

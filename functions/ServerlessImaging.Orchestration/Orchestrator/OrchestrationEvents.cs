@@ -61,9 +61,25 @@ public sealed record RetrievalFinished(string EventId, DateTimeOffset At, string
 public sealed record StoreStudyCompleted(string EventId, DateTimeOffset At, string CommandId, string StudyInstanceUid, int InstancesStored, int InstancesSent = 0, int InstancesVerified = 0)
     : OrchestrationEvent(EventId, At);
 
-/// <summary>The StoreStudy activity gave up (after its own retries).</summary>
-public sealed record StoreStudyFailed(string EventId, DateTimeOffset At, string CommandId, string StudyInstanceUid, string SafeMessage)
+/// <summary>
+/// The StoreStudy activity failed for good: <paramref name="Code"/> says why (<see cref="StoreFailureCodes"/>; null is
+/// <see cref="StoreFailureCodes.StoreFailed"/>).
+/// </summary>
+public sealed record StoreStudyFailed(string EventId, DateTimeOffset At, string CommandId, string StudyInstanceUid, string SafeMessage, string? Code = null)
     : OrchestrationEvent(EventId, At);
+
+/// <summary>Why a study's store failed, as recorded on the study and in its audit record.</summary>
+public static class StoreFailureCodes
+{
+    /// <summary>Anything else: refused by the DICOM service, staged data not matching the relay's manifest, retries exhausted.</summary>
+    public const string StoreFailed = "store_failed";
+
+    /// <summary>A staged instance is of another patient than the registration's (strong traits or INS, compared as candidates are).</summary>
+    public const string IdentityMismatch = "identity_mismatch";
+
+    /// <summary>A staged instance is not one of the selected study's instances listed in the relay's manifest (or is not DICOM).</summary>
+    public const string UnexpectedInstance = "unexpected_instance";
+}
 
 /// <summary>
 /// A DeleteStudy or PurgeStudies activity finished: the studies are gone from the DICOM service and

@@ -516,7 +516,7 @@ public static class RegistrationOrchestrator
         var staged = e.Staged ?? [];
         if (staged.Count > 0)
         {
-            step.Emit(new StoreStagedInstancesActivity(CommandIds.StoreStaged(step.RegistrationId, study.StudyInstanceUid, study.Attempt, step.State.Version), step.RegistrationId, study.StudyInstanceUid, CommandIds.StagingPrefix(step.RegistrationId, study.StudyInstanceUid), staged));
+            step.Emit(new StoreStagedInstancesActivity(CommandIds.StoreStaged(step.RegistrationId, study.StudyInstanceUid, study.Attempt, step.State.Version), step.RegistrationId, study.StudyInstanceUid, CommandIds.StagingPrefix(step.RegistrationId, study.StudyInstanceUid), staged, step.State.Plan!.Registration.Patient));
         }
 
         if (e.InstancesDone < study.InstancesDone || (e.InstancesDone == study.InstancesDone && e.BytesDone <= study.BytesDone))
@@ -550,7 +550,7 @@ public static class RegistrationOrchestrator
         }
 
         var bytes = manifest.Sum(i => i.SizeBytes);
-        step.Emit(new StoreStudyActivity(CommandIds.Store(step.RegistrationId, study.StudyInstanceUid, study.Attempt), step.RegistrationId, study.StudyInstanceUid, CommandIds.StagingPrefix(step.RegistrationId, study.StudyInstanceUid), manifest));
+        step.Emit(new StoreStudyActivity(CommandIds.Store(step.RegistrationId, study.StudyInstanceUid, study.Attempt), step.RegistrationId, study.StudyInstanceUid, CommandIds.StagingPrefix(step.RegistrationId, study.StudyInstanceUid), manifest, step.State.Plan!.Registration.Patient));
         step.PutStudy(study with { Status = StudyStatus.Storing, InstancesDone = manifest.Count, InstancesTotal = manifest.Count, BytesDone = bytes, Failure = null });
         step.Audit(
             AuditAction.RetrievalCompleted, AuditOutcome.Success, null, e.SiteId, study.StudyInstanceUid, Invariant($"instances={manifest.Count} bytes={bytes}"),
@@ -616,7 +616,7 @@ public static class RegistrationOrchestrator
             return EventDisposition.Ignored(DispositionReason.Stale, "Result of a store that is no longer current.");
         }
 
-        var failure = new StudyFailure("store_failed", Truncate(e.SafeMessage));
+        var failure = new StudyFailure(e.Code ?? StoreFailureCodes.StoreFailed, Truncate(e.SafeMessage));
         step.PutStudy(study with { Status = StudyStatus.Failed, CurrentCommandId = null, Failure = failure });
         step.Audit(AuditAction.StudyStoreFailed, AuditOutcome.SeriousFailure, null, study.SiteId, study.StudyInstanceUid, failure.Code + ": " + failure.SafeMessage);
         return EventDisposition.Applied;

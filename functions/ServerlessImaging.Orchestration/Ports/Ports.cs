@@ -44,21 +44,22 @@ public sealed class ConcurrencyConflictException : Exception
 }
 
 /// <summary>A message taken from a channel, to be completed once handled or abandoned to be redelivered.</summary>
-public sealed record ReceivedMessage(MessageEnvelope Envelope, string Receipt, int DeliveryCount);
+/// <param name="Envelope">The message.</param>
+/// <param name="Receipt">Hands the message's lease back when it is completed or quarantined.</param>
+/// <param name="DeliveryCount">How many times it was delivered, this time included.</param>
+/// <param name="QueueSiteId">The site whose events queue it was read from: the only site it may speak for.</param>
+public sealed record ReceivedMessage(MessageEnvelope Envelope, string Receipt, int DeliveryCount, string QueueSiteId);
 
 /// <summary>
 /// The message channel between cloud and relays (Azure Storage queues today; Service Bus could implement it).
-/// One command queue per site, one event queue for all.
+/// One command queue and one events queue per site; a relay can send only to its own site's events queue.
 /// </summary>
 public interface IRelayMessageChannel
 {
     /// <summary>Sends a command to a site's relay.</summary>
     Task SendCommandAsync(MessageEnvelope command, CancellationToken cancellationToken);
 
-    /// <summary>Sends an event to the cloud (used by relays).</summary>
-    Task SendEventAsync(MessageEnvelope relayEvent, CancellationToken cancellationToken);
-
-    /// <summary>Receives the next events; malformed messages go to a poison store, never silently dropped.</summary>
+    /// <summary>Receives the next events from every site's events queue; malformed messages go to a poison store, never silently dropped.</summary>
     IAsyncEnumerable<ReceivedMessage> ReceiveEventsAsync(CancellationToken cancellationToken);
 
     /// <summary>Removes a handled message.</summary>
@@ -74,6 +75,9 @@ public interface IStagingStore
     /// <summary>Opens a staged blob for reading.</summary>
     Task<Stream> OpenReadAsync(string blobName, CancellationToken cancellationToken);
 
+    /// <summary>Opens the first <paramref name="maxBytes"/> bytes of a staged blob (all of it when shorter): enough to read an instance's header.</summary>
+    Task<Stream> OpenHeadAsync(string blobName, int maxBytes, CancellationToken cancellationToken);
+
     /// <summary>Deletes everything under a prefix; returns how many blobs were deleted (0 when none).</summary>
     Task<int> DeletePrefixAsync(string prefix, CancellationToken cancellationToken);
 }
@@ -84,8 +88,8 @@ public sealed record DicomStoreResult(int Stored, int AlreadyPresent, int Failed
 /// <summary>The cloud DICOM service (DICOMweb).</summary>
 public interface IDicomStore
 {
-    /// <summary>Stores Part 10 instances (STOW-RS); instances already present count as success.</summary>
-    Task<DicomStoreResult> StoreAsync(IReadOnlyList<Func<CancellationToken, Task<Stream>>> instances, CancellationToken cancellationToken);
+    /// <summary>Stores Part 10 instances of one study (STOW-RS to that study: the service refuses any other); instances already present count as success.</summary>
+    Task<DicomStoreResult> StoreAsync(string studyInstanceUid, IReadOnlyList<Func<CancellationToken, Task<Stream>>> instances, CancellationToken cancellationToken);
 
     /// <summary>Deletes a study; absent is success.</summary>
     Task DeleteStudyAsync(string studyInstanceUid, CancellationToken cancellationToken);

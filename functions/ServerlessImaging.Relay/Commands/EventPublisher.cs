@@ -4,7 +4,7 @@ using ServerlessImaging.Relay.Configuration;
 
 namespace ServerlessImaging.Relay.Commands;
 
-/// <summary>Sends the relay's events to <c>relay-events</c>, each with causation = the command it answers.</summary>
+/// <summary>Sends the relay's events to its site's <c>relay-events-&lt;site&gt;</c>, each with causation = the command it answers.</summary>
 public sealed class EventPublisher(RelayQueues queues, RelayOptions options, TimeProvider time)
 {
     /// <summary>An event answering <paramref name="command"/>. <paramref name="idSuffix"/> makes the id deterministic where a resend must be recognisable.</summary>

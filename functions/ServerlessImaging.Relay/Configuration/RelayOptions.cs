@@ -77,8 +77,11 @@ public sealed class ChannelSettings
     /// <summary>Path of the PEM/PFX certificate of the service principal (ClientCertificate).</summary>
     public string? CertificatePath { get; set; }
 
-    /// <summary>Queue events are sent to. Always <c>relay-events</c> in production; tests isolate themselves with a queue of their own.</summary>
-    public string EventsQueue { get; set; } = Contracts.ResourceNames.RelayEventsQueue;
+    /// <summary>
+    /// Queue events are sent to: unset in production, meaning the site's own <c>relay-events-&lt;site&gt;</c> (the only
+    /// events queue its credential can send to); tests isolate themselves with a queue of their own.
+    /// </summary>
+    public string? EventsQueue { get; set; }
 
     /// <summary>Create missing queues and containers (local stacks only).</summary>
     public bool CreateIfMissing { get; set; }
@@ -140,8 +143,34 @@ public sealed class ScpSettings
     /// <summary>Port the SCP listens on (only the PACS needs to reach it).</summary>
     public int Port { get; set; } = 11112;
 
-    /// <summary>Address to bind (default all interfaces; 127.0.0.1 when the PACS runs on the same host).</summary>
-    public string BindAddress { get; set; } = "0.0.0.0";
+    /// <summary>
+    /// Address to listen on. Loopback by default, so that nothing off the host reaches the SCP until an operator names
+    /// the relay's address on the PACS network (which the relay cannot guess: the PACS is configured with it). A
+    /// loopback address with a PACS elsewhere is refused at start.
+    /// </summary>
+    public string BindAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>
+    /// Addresses (<c>10.20.0.15</c>) and CIDR ranges (<c>10.20.0.0/28</c>) associations are accepted from; a connection
+    /// from anywhere else is closed unread. Empty: the addresses <see cref="PacsSettings.Host"/> resolves to at start.
+    /// </summary>
+    public List<string> AllowedPeerAddresses { get; set; } = [];
+
+    /// <summary>Calling AE titles accepted (some PACS send C-MOVE sub-operations from another AE). Empty: <see cref="PacsSettings.AeTitle"/>.</summary>
+    public List<string> AllowedCallingAeTitles { get; set; } = [];
+
+    /// <summary>DICOM TLS on the SCP, so that instances moved by the PACS are encrypted too (off unless a certificate is given).</summary>
+    public ScpTlsSettings Tls { get; set; } = new();
+}
+
+/// <summary>TLS of the relay's SCP: the certificate it presents to the PACS.</summary>
+public sealed class ScpTlsSettings
+{
+    /// <summary>PEM certificate (chain) of the SCP; setting it turns TLS on.</summary>
+    public string? CertificatePath { get; set; }
+
+    /// <summary>PEM private key of that certificate, when not in the certificate file itself. Readable by the service user only.</summary>
+    public string? KeyPath { get; set; }
 }
 
 /// <summary>Where instances wait for upload when memory is not enough.</summary>

@@ -46,7 +46,7 @@ public static class RelayOptionsValidator
         var problems = new List<string>();
         if (!ResourceNames.IsValidSiteId(options.SiteId))
         {
-            problems.Add("Relay:SiteId must be 2-48 lower-case letters, digits or single inner hyphens (it names the command queue).");
+            problems.Add($"Relay:SiteId must be 2-{ResourceNames.MaxSiteIdLength} lower-case letters, digits or single inner hyphens (it names the site's queues).");
         }
 
         var channel = options.Channel;
@@ -76,9 +76,9 @@ public static class RelayOptionsValidator
             problems.Add("Relay:Channel:Credential ClientCertificate needs TenantId, ClientId and CertificatePath.");
         }
 
-        if (string.IsNullOrWhiteSpace(channel.EventsQueue) || channel.EventsQueue.Length is < 3 or > 63)
+        if (channel.EventsQueue is { } eventsQueue && eventsQueue.Length is < 3 or > 63)
         {
-            problems.Add("Relay:Channel:EventsQueue must be a queue name (3-63 characters).");
+            problems.Add("Relay:Channel:EventsQueue, when set, must be a queue name (3-63 characters).");
         }
 
         if (channel.VisibilityTimeoutSeconds is < 10 or > 3600)
@@ -119,10 +119,7 @@ public static class RelayOptionsValidator
         {
             CheckAeTitle(problems, "Relay:Scp:AeTitle", options.Scp.AeTitle);
             CheckPort(problems, "Relay:Scp:Port", options.Scp.Port);
-            if (!IPAddress.TryParse(options.Scp.BindAddress, out _))
-            {
-                problems.Add("Relay:Scp:BindAddress must be an IP address.");
-            }
+            CheckScpAccess(problems, options);
         }
 
         if (string.IsNullOrWhiteSpace(options.Spool.Directory))
@@ -178,6 +175,49 @@ public static class RelayOptionsValidator
         if (string.IsNullOrWhiteSpace(value) || value.Length > 16 || value.Any(c => c < 0x20 || c > 0x7E || c == '\\'))
         {
             problems.Add($"{name} must be 1-16 printable ASCII characters without backslash.");
+        }
+    }
+
+    private static void CheckScpAccess(List<string> problems, RelayOptions options)
+    {
+        var scp = options.Scp;
+        if (!IPAddress.TryParse(scp.BindAddress, out var bind))
+        {
+            problems.Add("Relay:Scp:BindAddress must be an IP address (the relay's address on the PACS network; 0.0.0.0 for every interface).");
+        }
+
+        var peers = new List<IPNetwork>();
+        for (var i = 0; i < scp.AllowedPeerAddresses.Count; i++)
+        {
+            if (PeerAddresses.TryParse(scp.AllowedPeerAddresses[i], out var network))
+            {
+                peers.Add(network);
+            }
+            else
+            {
+                problems.Add($"Relay:Scp:AllowedPeerAddresses:{i} must be an IP address or a CIDR range with zero host bits (e.g. 10.20.0.15 or 10.20.0.0/28).");
+            }
+        }
+
+        for (var i = 0; i < scp.AllowedCallingAeTitles.Count; i++)
+        {
+            CheckAeTitle(problems, $"Relay:Scp:AllowedCallingAeTitles:{i}", scp.AllowedCallingAeTitles[i]);
+        }
+
+        if (string.IsNullOrWhiteSpace(scp.Tls.CertificatePath) && !string.IsNullOrWhiteSpace(scp.Tls.KeyPath))
+        {
+            problems.Add("Relay:Scp:Tls:KeyPath is set without Relay:Scp:Tls:CertificatePath.");
+        }
+
+        // Without the list, the PACS host stands for it; only a literal address can be judged before resolving it.
+        if (scp.AllowedPeerAddresses.Count == 0 && IPAddress.TryParse(options.Pacs.Host, out var pacsAddress))
+        {
+            peers.Add(PeerAddresses.Exactly(pacsAddress));
+        }
+
+        if (bind is not null && IPAddress.IsLoopback(bind) && peers.Any(p => !PeerAddresses.IsLoopbackOnly(p)))
+        {
+            problems.Add("Relay:Scp:BindAddress is a loopback address but the PACS is elsewhere: set it to the relay's address the PACS sends to.");
         }
     }
 

@@ -19,6 +19,7 @@ public sealed class RelayMetrics : IDisposable
     private readonly Counter<long> _bytes;
     private readonly Counter<long> _poison;
     private readonly Histogram<double> _duration;
+    private readonly Counter<long> _scpRefused;
 
     /// <summary>Creates the instruments.</summary>
     public RelayMetrics(IMeterFactory? meterFactory = null)
@@ -30,6 +31,7 @@ public sealed class RelayMetrics : IDisposable
         _bytes = _meter.CreateCounter<long>("relay.bytes.staged", "By", "Bytes uploaded to staging.");
         _poison = _meter.CreateCounter<long>("relay.commands.quarantined", "{command}", "Commands moved to the poison queue.");
         _duration = _meter.CreateHistogram<double>("relay.command.duration", "s", "Time to handle a command, by type.");
+        _scpRefused = _meter.CreateCounter<long>("relay.scp.refused", "{connection}", "Connections and associations the C-STORE SCP refused, by reason.");
     }
 
     /// <summary>Version of this relay build.</summary>
@@ -56,6 +58,12 @@ public sealed class RelayMetrics : IDisposable
 
     /// <summary>A command was quarantined.</summary>
     public void Quarantined(string reason) => _poison.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    /// <summary>
+    /// The C-STORE SCP refused someone: <c>peer_address</c> (closed unread), <c>calling_ae</c>, <c>called_ae</c> or
+    /// <c>application_context</c> (A-ASSOCIATE-RJ).
+    /// </summary>
+    public void ScpRefused(string reason) => _scpRefused.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     /// <inheritdoc />
     public void Dispose() => _meter.Dispose();

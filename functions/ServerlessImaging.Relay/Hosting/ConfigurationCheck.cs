@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using ServerlessImaging.Relay.Configuration;
 using ServerlessImaging.Relay.Pacs;
+using ServerlessImaging.Relay.Retrieval;
 
 namespace ServerlessImaging.Relay.Hosting;
 
@@ -30,6 +31,23 @@ public static class ConfigurationCheck
         }
 
         await output.WriteLineAsync($"configuration: ok (site {options.SiteId}, retrieve by {options.Pacs.RetrieveMethod})");
+        if (options.Pacs.RetrieveMethod == RetrieveMethod.Move)
+        {
+            // Who the SCP will let in is worth seeing before the PACS first tries: it depends on DNS when not listed.
+            try
+            {
+                var policy = await ScpAccessPolicy.ResolveAsync(options, CancellationToken.None);
+                policy.EnsureReachableFrom(System.Net.IPAddress.Parse(options.Scp.BindAddress));
+                await output.WriteLineAsync($"scp: {options.Scp.AeTitle} on {options.Scp.BindAddress}:{options.Scp.Port} (or si-relay.socket), accepting {policy}");
+            }
+            catch (RelayConfigurationException ex)
+            {
+                await output.WriteLineAsync("scp: INVALID");
+                await output.WriteLineAsync(ex.Message);
+                return 1;
+            }
+        }
+
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(options.Pacs.ConnectTimeoutSeconds + 5));

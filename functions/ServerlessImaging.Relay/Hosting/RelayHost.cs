@@ -1,3 +1,4 @@
+using ServerlessImaging.Contracts;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -55,7 +56,7 @@ public static class RelayHost
                 reporter ??= sp.GetRequiredService<QuarantineReporter>();
                 await reporter.ReportAsync(report, ct);
             });
-            return new RelayQueues(channel, options.Channel.EventsQueue);
+            return new RelayQueues(channel, string.IsNullOrWhiteSpace(options.Channel.EventsQueue) ? ResourceNames.EventsQueueFor(options.SiteId) : options.Channel.EventsQueue);
         });
         builder.Services.AddSingleton<EventPublisher>();
         builder.Services.AddSingleton<QuarantineReporter>();

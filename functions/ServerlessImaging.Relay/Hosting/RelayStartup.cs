@@ -9,17 +9,16 @@ namespace ServerlessImaging.Relay.Hosting;
 public sealed class RelayStartup(RelayOptions options, SpoolBudget spool, MoveDestination moveDestination, ILogger<RelayStartup> logger) : IHostedService
 {
     /// <inheritdoc />
-    public Task StartAsync(CancellationToken cancellationToken)
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
         spool.CleanLeftovers();
         if (options.Pacs.RetrieveMethod == RetrieveMethod.Move)
         {
-            moveDestination.Start();
+            await moveDestination.StartAsync(cancellationToken);
         }
 
         logger.LogInformation("Relay {Version} for site {SiteId}: PACS {PacsAe} at {Host}:{Port}, retrieve by {Method}",
             Diagnostics.RelayMetrics.Version, options.SiteId, options.Pacs.AeTitle, options.Pacs.Host, options.Pacs.Port, options.Pacs.RetrieveMethod);
-        return Task.CompletedTask;
     }
 
     /// <inheritdoc />

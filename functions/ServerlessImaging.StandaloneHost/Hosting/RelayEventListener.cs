@@ -4,7 +4,7 @@ using ServerlessImaging.Orchestration.Ports;
 
 namespace ServerlessImaging.StandaloneHost.Hosting;
 
-/// <summary>Standalone mode: the app listens to <c>relay-events</c> and purges ended registrations' history itself (no Functions host's triggers).</summary>
+/// <summary>Standalone mode: the app listens to every site's <c>relay-events-&lt;site&gt;</c> and purges ended registrations' history itself (no Functions host's triggers).</summary>
 public static class StandaloneWorkers
 {
     /// <summary>Adds the relay-events listener and the periodic purge of ended registrations' history.</summary>
@@ -16,7 +16,7 @@ public static class StandaloneWorkers
     }
 }
 
-/// <summary>Receives relay events and raises them to their registrations, a few at a time; an unknown registration or a command is quarantined, a failure redelivered.</summary>
+/// <summary>Receives relay events from every site's queue and raises them to their registrations, a few at a time; an unknown registration, a command or a message claiming another site is quarantined, a failure redelivered.</summary>
 internal sealed class RelayEventListener(
     IRelayMessageChannel channel,
     IRelayEventQuarantine quarantine,
@@ -41,7 +41,7 @@ internal sealed class RelayEventListener(
     {
         try
         {
-            var outcome = await processor.ProcessAsync(message.Envelope, cancellationToken);
+            var outcome = await processor.ProcessAsync(message.QueueSiteId, message.Envelope, cancellationToken);
             if (RelayEventOutcomes.QuarantineReason(outcome) is { } reason)
             {
                 await quarantine.QuarantineAsync(message, reason, cancellationToken);

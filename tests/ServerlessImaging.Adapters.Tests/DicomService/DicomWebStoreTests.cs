@@ -19,11 +19,16 @@ public sealed class DicomWebStoreTests(LocalStackFixture stack)
         var openers = instances.Select(bytes => (Func<CancellationToken, Task<Stream>>)(_ => Task.FromResult<Stream>(new MemoryStream(bytes.Bytes)))).ToList();
 
         Assert.Empty(await store.InstancesOfStudyAsync(studyUid, CancellationToken.None));
-        var first = await store.StoreAsync(openers, CancellationToken.None);
+        var first = await store.StoreAsync(studyUid, openers, CancellationToken.None);
         Assert.Equal(0, first.Failed);
         Assert.Equal(2, first.Stored + first.AlreadyPresent);
-        var again = await store.StoreAsync(openers, CancellationToken.None);
+        var again = await store.StoreAsync(studyUid, openers, CancellationToken.None);
         Assert.Equal(0, again.Failed);
+
+        // STOW-RS goes to the study: the service refuses an instance of another study sent there.
+        var stray = TinyInstance(UniqueNames.DicomUid());
+        var refused = await store.StoreAsync(studyUid, [_ => Task.FromResult<Stream>(new MemoryStream(stray.Bytes))], CancellationToken.None);
+        Assert.Equal((0, 1), (refused.Stored, refused.Failed));
 
         var present = await store.InstancesOfStudyAsync(studyUid, CancellationToken.None);
         Assert.Equal(instances.Select(i => i.SopInstanceUid).Order(StringComparer.Ordinal), present.Order(StringComparer.Ordinal));

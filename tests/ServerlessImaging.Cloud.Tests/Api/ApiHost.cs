@@ -61,18 +61,31 @@ public sealed class ApiHost : IAsyncDisposable
     /// <param name="stack">The shared local stack.</param>
     /// <param name="extraSettings">Settings added on top (e.g. a test's own events queue, shorter engine polling).</param>
     /// <param name="withWorkers">Also run the relay-events listener (tests with a relay answering).</param>
-    public static async Task<ApiHost> StartAsync(LocalStackFixture stack, IReadOnlyDictionary<string, string?>? extraSettings = null, bool withWorkers = false)
+    /// <param name="configureServices">Registrations made before the app's own (which use TryAdd where a test may replace them).</param>
+    public static async Task<ApiHost> StartAsync(LocalStackFixture stack, IReadOnlyDictionary<string, string?>? extraSettings = null, bool withWorkers = false, Action<IServiceCollection>? configureServices = null)
     {
-        var endpoints = stack.Endpoints;
         var tokens = DevTokenIssuer.FromStackJson(Path.Combine(stack.RepositoryRootPath, ".local", "stack", "stack.json"));
-        var jwks = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(stack.RepositoryRootPath, ".local", "stack", "stack.json")))!["auth"]!["jwksPath"]!.GetValue<string>();
         var prefix = "api" + UniqueNames.PatientSuffix(6).ToLowerInvariant();
         string[] sites = [prefix + "-nord", prefix + "-sud"];
         var logs = new RecordingLoggerProvider();
         var databaseName = UniqueNames.CosmosDatabase("api");
+        var settings = LocalSettings(stack, databaseName, sites);
+        foreach (var (key, value) in extraSettings ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
 
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Environments.Development, Args = ["--urls", "http://127.0.0.1:0"] });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        var app = Compose(Environments.Development, settings, logs, configureServices, withWorkers);
+        await app.StartAsync();
+        return new ApiHost(app, tokens, sites, logs, databaseName);
+    }
+
+    /// <summary>The settings of a local run against the stack (colon form), as tools/run-local gives them.</summary>
+    public static Dictionary<string, string?> LocalSettings(LocalStackFixture stack, string databaseName, IReadOnlyList<string> sites)
+    {
+        var endpoints = stack.Endpoints;
+        var auth = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(stack.RepositoryRootPath, ".local", "stack", "stack.json")))!["auth"]!;
+        return new Dictionary<string, string?>
         {
             ["Storage:ConnectionString"] = endpoints.Storage.ConnectionString,
             ["Cosmos:ConnectionString"] = endpoints.Cosmos.ConnectionString,
@@ -83,25 +96,34 @@ public sealed class ApiHost : IAsyncDisposable
             ["DicomWeb:OrthancRestUrl"] = endpoints.DicomService.HttpUrl.ToString(),
             ["Viewer:StudyUrlTemplate"] = "https://viewer.example/study/{StudyInstanceUID}",
             ["Sites:Ids"] = string.Join(',', sites),
-            ["Auth:Authority"] = tokens.Issuer,
-            ["Auth:Audience"] = tokens.Audience,
-            ["Auth:DevelopmentJwksPath"] = jwks,
+            ["Auth:Authority"] = auth["issuer"]!.GetValue<string>(),
+            ["Auth:Audience"] = auth["audience"]!.GetValue<string>(),
+            ["Auth:DevelopmentJwksPath"] = auth["jwksPath"]!.GetValue<string>(),
             ["Smtp:Host"] = endpoints.Mail.SmtpHost,
             ["Smtp:Port"] = endpoints.Mail.SmtpPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Smtp:Security"] = "None",
             ["Smtp:From"] = "3c@serverless-imaging.test",
             ["Smtp:Signature"] = "3C de test",
-        });
-        if (extraSettings is not null)
+        };
+    }
+
+    /// <summary>
+    /// The same composition as the standalone host's Program.cs (the Durable Task engine included, the relay-events
+    /// listener only when asked), built in <paramref name="environmentName"/> and not started. Throws what the composition
+    /// throws (a refused start: <see cref="Configuration.StartupRefusedException"/>).
+    /// </summary>
+    public static WebApplication Compose(string environmentName, IReadOnlyDictionary<string, string?> settings, ILoggerProvider? logs = null, Action<IServiceCollection>? configureServices = null, bool withWorkers = false)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = environmentName, Args = ["--urls", "http://127.0.0.1:0"] });
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Logging.ClearProviders();
+        if (logs is not null)
         {
-            builder.Configuration.AddInMemoryCollection(extraSettings);
+            builder.Logging.SetMinimumLevel(LogLevel.Trace);
+            builder.Logging.AddProvider(logs);
         }
 
-        builder.Logging.ClearProviders();
-        builder.Logging.SetMinimumLevel(LogLevel.Trace);
-        builder.Logging.AddProvider(logs);
-
-        // The same composition as Program.cs (the Durable Task engine included), without the relay-events listener unless asked.
+        configureServices?.Invoke(builder.Services);
         builder.Services.AddHttpApi(builder.Configuration, builder.Environment);
         builder.Services.AddOrchestrationRuntime(builder.Configuration);
         builder.Services.AddDurableTaskEngine(builder.Configuration);
@@ -113,8 +135,7 @@ public sealed class ApiHost : IAsyncDisposable
         var app = builder.Build();
         app.UseHttpApi();
         app.MapLiveness();
-        await app.StartAsync();
-        return new ApiHost(app, tokens, sites, logs, databaseName);
+        return app;
     }
 
     /// <summary>

@@ -43,18 +43,18 @@ public sealed class AuditCompletenessTests(LocalStackFixture stack) : IDisposabl
         var patient = await PacsSeed.StoreAsync(nord, 2, 1);
         string[] studyUids = [.. patient.InstancesByStudy.Keys];
         var (deletedUid, keptUid) = (studyUids[0], studyUids[1]);
-        var eventsQueue = UniqueNames.Queue("auditev");
+        var eventsQueuePrefix = UniqueNames.QueuePrefix("auditev");
         await using var host = await ApiHost.StartAsync(
             stack,
             new Dictionary<string, string?>
             {
-                ["Orchestration:EventsQueue"] = eventsQueue,
+                ["Orchestration:EventsQueuePrefix"] = eventsQueuePrefix,
                 ["DurableTask:MaxQueuePollingInterval"] = "00:00:00.250",
                 ["DicomWeb:OrthancRestUrl"] = stack.Endpoints.DicomService.HttpUrl.ToString(),
             },
             withWorkers: true);
-        await using var relayNord = ScriptedRelay.Start(stack.Endpoints, host.SiteIds[0], nord, eventsQueue);
-        await using var relaySud = ScriptedRelay.Start(stack.Endpoints, host.SiteIds[1], sud, eventsQueue);
+        await using var relayNord = ScriptedRelay.Start(stack.Endpoints, host.SiteIds[0], nord, eventsQueuePrefix + host.SiteIds[0]);
+        await using var relaySud = ScriptedRelay.Start(stack.Endpoints, host.SiteIds[1], sud, eventsQueuePrefix + host.SiteIds[1]);
 
         // Meeting whose retention ends PurgeDelay from now: started a day ago (minus the delay), kept one day.
         var title = "RCP audit " + UniqueNames.PatientSuffix(8);

@@ -45,7 +45,7 @@ public sealed class ActivityRetryLimitTests(LocalStackFixture stack)
             services.AddSingleton<ISentEmailLedger>(sp => new CosmosSentEmailLedger(sp.GetRequiredService<CosmosClient>().GetContainer(settings.DatabaseName, "idempotency")));
             services.AddSingleton<IEmailSender, SmtpEmailSender>();
         });
-        await using var relay = ScriptedRelay.Start(Endpoints, site, pacs, settings.EventsQueue);
+        await using var relay = ScriptedRelay.Start(Endpoints, site, pacs, settings.EventsQueueFor(site));
         var client = runtime.Get<IRegistrationOrchestrationClient>();
 
         var id = Scenario.NewRegistrationId();
@@ -94,7 +94,7 @@ public sealed class ActivityRetryLimitTests(LocalStackFixture stack)
         };
         var audit = new RecordingAuditSink();
         await using var runtime = await RuntimeHarness.StartAsync(settings, withWorkers: true, services => services.AddSingleton<IAuditSink>(audit));
-        await using var relay = ScriptedRelay.Start(Endpoints, site, pacs, settings.EventsQueue);
+        await using var relay = ScriptedRelay.Start(Endpoints, site, pacs, settings.EventsQueueFor(site));
         var client = runtime.Get<IRegistrationOrchestrationClient>();
 
         var id = Scenario.NewRegistrationId();

@@ -31,7 +31,7 @@ public sealed class CrashRecoveryTests(LocalStackFixture stack)
 
         // This process only starts the registration and raises the selection (the API's part) and plays the relay.
         await using var clientSide = await RuntimeHarness.StartAsync(settings, withWorkers: false);
-        await using var relay = ScriptedRelay.Start(endpoints, site, pacs, settings.EventsQueue);
+        await using var relay = ScriptedRelay.Start(endpoints, site, pacs, settings.EventsQueueFor(site));
         var client = clientSide.Get<IRegistrationOrchestrationClient>();
 
         var id = Scenario.NewRegistrationId();

@@ -23,12 +23,12 @@ public sealed class HeartbeatTests(LocalStackFixture stack)
         Assert.Null(await health.GetAsync(site, CancellationToken.None));
 
         var beat = new MessageEnvelope("hb-" + Guid.NewGuid().ToString("N"), site, null, site, DateTimeOffset.UtcNow, MessageCodec.CurrentSchemaVersion, new Heartbeat("1.2.3", DateTimeOffset.UtcNow, PacsEchoStatus.Ok, DateTimeOffset.UtcNow));
-        await ScriptedRelay.CreateChannel(stack.Endpoints).SendAsync(settings.EventsQueue, beat, CancellationToken.None);
+        await ScriptedRelay.CreateChannel(stack.Endpoints).SendAsync(settings.EventsQueueFor(site), beat, CancellationToken.None);
 
         SiteHealth? recorded = null;
         await Scenario.WaitUntilAsync(async () => (recorded = await health.GetAsync(site, CancellationToken.None)) is not null, "the heartbeat recorded");
         Assert.Equal(PacsEchoStatus.Ok, recorded!.PacsEcho);
         Assert.Equal("1.2.3", recorded.RelayVersion);
-        Assert.Equal(RelayEventOutcome.HeartbeatRecorded, await runtime.Get<RelayEventProcessor>().ProcessAsync(beat, CancellationToken.None));
+        Assert.Equal(RelayEventOutcome.HeartbeatRecorded, await runtime.Get<RelayEventProcessor>().ProcessAsync(site, beat, CancellationToken.None));
     }
 }

@@ -30,7 +30,7 @@ public sealed class OrchestrationEndToEndTests(LocalStackFixture stack)
         var site = RuntimeSettings.NewSiteId("nord");
         var settings = new RuntimeSettings(Endpoints, [site]);
         await using var runtime = await RuntimeHarness.StartAsync(settings, withWorkers: true);
-        await using var relay = ScriptedRelay.Start(Endpoints, site, pacs, settings.EventsQueue);
+        await using var relay = ScriptedRelay.Start(Endpoints, site, pacs, settings.EventsQueueFor(site));
         var client = runtime.Get<IRegistrationOrchestrationClient>();
 
         var id = Scenario.NewRegistrationId();
@@ -79,7 +79,7 @@ public sealed class OrchestrationEndToEndTests(LocalStackFixture stack)
         // Three attempts of the silent site must outlast the live site's answer (a few queue hops through the engine).
         var settings = new RuntimeSettings(Endpoints, [live, silent]) { FindTimeout = TimeSpan.FromSeconds(4) };
         await using var runtime = await RuntimeHarness.StartAsync(settings, withWorkers: true);
-        await using var relay = ScriptedRelay.Start(Endpoints, live, pacs, settings.EventsQueue);
+        await using var relay = ScriptedRelay.Start(Endpoints, live, pacs, settings.EventsQueueFor(live));
         var client = runtime.Get<IRegistrationOrchestrationClient>();
 
         var id = Scenario.NewRegistrationId();
@@ -105,23 +105,23 @@ public sealed class OrchestrationEndToEndTests(LocalStackFixture stack)
         var findId = CommandIds.Find(id, site, 1, 1);
         var channel = ScriptedRelay.CreateChannel(Endpoints);
         var duplicate = new MessageEnvelope(findId + "/StudiesFound", id, findId, site, DateTimeOffset.UtcNow, MessageCodec.CurrentSchemaVersion, new StudiesFound([]));
-        await channel.SendAsync(settings.EventsQueue, duplicate, CancellationToken.None);
+        await channel.SendAsync(settings.EventsQueueFor(site), duplicate, CancellationToken.None);
 
         // An answer to a command this registration never sent, and progress for a retrieval that is not in flight.
         var processor = runtime.Get<RelayEventProcessor>();
         var stale = duplicate with { MessageId = "stale-" + Guid.NewGuid().ToString("N"), CausationId = CommandIds.Find(id, site, 1, 7) };
-        Assert.Equal(RelayEventOutcome.Handled, await processor.ProcessAsync(stale, CancellationToken.None));
+        Assert.Equal(RelayEventOutcome.Handled, await processor.ProcessAsync(site, stale, CancellationToken.None));
         var progress = new MessageEnvelope("p-" + Guid.NewGuid().ToString("N"), id, CommandIds.Retrieve(id, "1.2.3", 1), site, DateTimeOffset.UtcNow, MessageCodec.CurrentSchemaVersion, new RetrievalProgress("1.2.3", 1, 2, 10));
-        Assert.Equal(RelayEventOutcome.Handled, await processor.ProcessAsync(progress, CancellationToken.None));
+        Assert.Equal(RelayEventOutcome.Handled, await processor.ProcessAsync(site, progress, CancellationToken.None));
 
         // An event for a registration that does not exist goes to the poison queue, not round and round.
         var orphan = duplicate with { MessageId = "orphan-" + Guid.NewGuid().ToString("N"), CorrelationId = "reg-unknown-" + Guid.NewGuid().ToString("N") };
-        await channel.SendAsync(settings.EventsQueue, orphan, CancellationToken.None);
-        var poison = new QueueClient(Endpoints.Storage.ConnectionString, PoisonQueues.For(settings.EventsQueue), new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
+        await channel.SendAsync(settings.EventsQueueFor(site), orphan, CancellationToken.None);
+        var poison = new QueueClient(Endpoints.Storage.ConnectionString, PoisonQueues.For(settings.EventsQueueFor(site)), new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
         await Scenario.WaitUntilAsync(async () => await poison.ExistsAsync() && (await poison.PeekMessagesAsync(10)).Value.Any(m => m.Body.ToString().Contains(orphan.MessageId, StringComparison.Ordinal)), "the orphan event in the poison queue");
 
         // The duplicate was consumed (the events queue drains) and left the candidates as they were.
-        var events = new QueueClient(Endpoints.Storage.ConnectionString, settings.EventsQueue);
+        var events = new QueueClient(Endpoints.Storage.ConnectionString, settings.EventsQueueFor(site));
         await Scenario.WaitUntilAsync(async () => (await events.GetPropertiesAsync()).Value.ApproximateMessagesCount == 0, "the events queue drained");
         var after = (await client.GetStatusAsync(id, CancellationToken.None))!;
         Assert.Equal(waiting.State.Candidates.Select(c => c.StudyInstanceUid), after.State.Candidates.Select(c => c.StudyInstanceUid));
@@ -209,7 +209,7 @@ public sealed class OrchestrationEndToEndTests(LocalStackFixture stack)
             var patient = await PacsSeed.StoreAsync(pacs, 1);
             var settings = new RuntimeSettings(endpoints, [RuntimeSettings.NewSiteId(purpose)]);
             var runtime = await RuntimeHarness.StartAsync(settings, withWorkers: true);
-            return new OneSiteRig(pacs, patient, settings, runtime, ScriptedRelay.Start(endpoints, settings.SiteIds[0], pacs, settings.EventsQueue));
+            return new OneSiteRig(pacs, patient, settings, runtime, ScriptedRelay.Start(endpoints, settings.SiteIds[0], pacs, settings.EventsQueueFor(settings.SiteIds[0])));
         }
 
         /// <summary>Registers the patient (to a meeting <paramref name="adjust"/> may change) and waits for the candidate list.</summary>

@@ -58,12 +58,12 @@ public sealed class RelayPoisonAndMisroutedTests(LocalStackFixture stack)
             new CommandFailed("LaunchRocket", FailureReason.InvalidCommand, $"Queue message t-1 from relay-commands-{site} quarantined: it breaks the message contract, kept in relay-poison-{site} (UnknownType)."));
         var command = new MessageEnvelope("cmd-" + Guid.NewGuid().ToString("N"), Scenario.NewRegistrationId(), null, site, DateTimeOffset.UtcNow, MessageCodec.CurrentSchemaVersion,
             new FindStudiesCommand(new PatientQueryKeys(new DateOnly(1950, 1, 2), "M"), [], null, null));
-        await channel.SendAsync(settings.EventsQueue, report, CancellationToken.None);
-        await channel.SendAsync(settings.EventsQueue, command, CancellationToken.None);
+        await channel.SendAsync(settings.EventsQueueFor(site), report, CancellationToken.None);
+        await channel.SendAsync(settings.EventsQueueFor(site), command, CancellationToken.None);
 
         // The command is quarantined with the reason saying what it is; the report is not (the relay keeps the original).
-        var poison = new QueueClient(endpoints.Storage.ConnectionString, PoisonQueues.For(settings.EventsQueue), new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
-        var events = new QueueClient(endpoints.Storage.ConnectionString, settings.EventsQueue);
+        var poison = new QueueClient(endpoints.Storage.ConnectionString, PoisonQueues.For(settings.EventsQueueFor(site)), new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
+        var events = new QueueClient(endpoints.Storage.ConnectionString, settings.EventsQueueFor(site));
         await Scenario.WaitUntilAsync(async () => await poison.ExistsAsync() && (await poison.PeekMessagesAsync(10)).Value.Length > 0, "the command in the events poison queue");
         await Scenario.WaitUntilAsync(async () => (await events.GetPropertiesAsync()).Value.ApproximateMessagesCount == 0, "the events queue drained");
         var record = PoisonRecord.Parse(Assert.Single((await poison.PeekMessagesAsync(10)).Value).Body.ToArray());
@@ -86,10 +86,11 @@ public sealed class RelayPoisonAndMisroutedTests(LocalStackFixture stack)
     }
 
     [Fact]
-    public void Only_unknown_registrations_and_commands_are_quarantined()
+    public void Only_unknown_registrations_commands_and_foreign_site_messages_are_quarantined()
     {
         Assert.Equal("No registration with this correlation id.", RelayEventOutcomes.QuarantineReason(RelayEventOutcome.UnknownRegistration));
         Assert.Equal("A command on the events queue.", RelayEventOutcomes.QuarantineReason(RelayEventOutcome.MisroutedCommand));
+        Assert.Equal("Claims a site other than the one whose events queue it was read from.", RelayEventOutcomes.QuarantineReason(RelayEventOutcome.ForeignSite));
         Assert.All(
             [RelayEventOutcome.Handled, RelayEventOutcome.NotConsumed, RelayEventOutcome.HeartbeatRecorded, RelayEventOutcome.RelayPoisonReported],
             outcome => Assert.Null(RelayEventOutcomes.QuarantineReason(outcome)));

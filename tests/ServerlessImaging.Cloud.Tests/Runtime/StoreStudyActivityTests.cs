@@ -1,3 +1,6 @@
+using ServerlessImaging.Orchestration.Ports;
+using ServerlessImaging.Adapters.Staging;
+using Microsoft.Extensions.Logging.Abstractions;
 using System.Security.Cryptography;
 using Azure.Storage.Blobs;
 using ServerlessImaging.Contracts;
@@ -7,6 +10,7 @@ using ServerlessImaging.Cloud.Activities;
 using ServerlessImaging.Cloud.Runtime;
 using ServerlessImaging.Cloud.Tests.Runtime.Support;
 using ServerlessImaging.Orchestration.Orchestrator;
+using ServerlessImaging.Orchestration.Registrations;
 using ServerlessImaging.Testing.Isolation;
 using ServerlessImaging.Testing.Stack;
 
@@ -56,7 +60,7 @@ public sealed class StoreStudyActivityTests(LocalStackFixture stack)
         await using var runtime = await RuntimeHarness.StartAsync(new RuntimeSettings(stack.Endpoints, ["s1"]), withWorkers: false);
         var runner = runtime.Get<StoreStudyActivityRunner>();
         var (command, sops) = await StageAsync(count: 3, corruptSha: false);
-        var early = new StoreStagedInstancesActivity(CommandIds.StoreStaged(command.RegistrationId, command.StudyInstanceUid, 1, 7), command.RegistrationId, command.StudyInstanceUid, command.StagingPrefix, [command.Manifest[0], command.Manifest[1]]);
+        var early = new StoreStagedInstancesActivity(CommandIds.StoreStaged(command.RegistrationId, command.StudyInstanceUid, 1, 7), command.RegistrationId, command.StudyInstanceUid, command.StagingPrefix, [command.Manifest[0], command.Manifest[1]], command.ExpectedPatient);
 
         await runner.StoreStagedAsync(early, CancellationToken.None);
 
@@ -87,7 +91,7 @@ public sealed class StoreStudyActivityTests(LocalStackFixture stack)
         Assert.Contains("SHA-256", Assert.IsType<StoreStudyFailed>(await runner.RunAsync(corrupt, CancellationToken.None)).SafeMessage, StringComparison.Ordinal);
 
         static StoreStagedInstancesActivity Staged(StoreStudyActivity study) =>
-            new(CommandIds.StoreStaged(study.RegistrationId, study.StudyInstanceUid, 1, 3), study.RegistrationId, study.StudyInstanceUid, study.StagingPrefix, study.Manifest);
+            new(CommandIds.StoreStaged(study.RegistrationId, study.StudyInstanceUid, 1, 3), study.RegistrationId, study.StudyInstanceUid, study.StagingPrefix, study.Manifest, study.ExpectedPatient);
     }
 
     [Fact]
@@ -108,7 +112,135 @@ public sealed class StoreStudyActivityTests(LocalStackFixture stack)
         Assert.NotEmpty(await Scenario.StagedBlobsAsync(stack.Endpoints, command.RegistrationId)); // kept for the retry
     }
 
-    private async Task<(StoreStudyActivity Command, List<string> Sops)> StageAsync(int count, bool corruptSha)
+    [Theory]
+    [InlineData("another patient (birth date)", "identity_mismatch")]
+    [InlineData("another patient (family name)", "identity_mismatch")]
+    [InlineData("another study", "unexpected_instance")]
+    [InlineData("not the instance its manifest entry names", "unexpected_instance")]
+    [InlineData("not DICOM", "unexpected_instance")]
+    public async Task A_staged_instance_that_is_not_what_was_selected_stores_nothing_of_the_study_and_fails_it_with_its_reason(string planted, string code)
+    {
+        await using var runtime = await RuntimeHarness.StartAsync(new RuntimeSettings(stack.Endpoints, ["s1"]), withWorkers: false);
+        var runner = runtime.Get<StoreStudyActivityRunner>();
+        var (command, sops) = await StageAsync(count: 3, corruptSha: false, alter: (i, ds) => i != 2 ? ds : planted switch
+        {
+            "another patient (birth date)" => ds.AddOrUpdate(DicomTag.PatientBirthDate, "19610413"),
+            "another patient (family name)" => ds.AddOrUpdate(DicomTag.PatientName, "Other^CAMILLE"),
+            "another study" => ds.AddOrUpdate(DicomTag.StudyInstanceUID, UniqueNames.DicomUid()),
+            _ => ds,
+        });
+        if (planted == "not the instance its manifest entry names")
+        {
+            // The entry names one instance, the blob holds another (of the same study and patient, consistent hash and size).
+            command = command with { Manifest = [.. command.Manifest.Take(2), command.Manifest[2] with { SopInstanceUid = UniqueNames.DicomUid() }] };
+        }
+        else if (planted == "not DICOM")
+        {
+            var container = new BlobServiceClient(stack.Endpoints.Storage.ConnectionString).GetBlobContainerClient(ResourceNames.StagingContainer);
+            var junk = System.Text.Encoding.ASCII.GetBytes(new string('x', 4000));
+            await container.GetBlobClient(command.Manifest[2].BlobName).UploadAsync(BinaryData.FromBytes(junk), overwrite: true);
+            command = command with { Manifest = [.. command.Manifest.Take(2), command.Manifest[2] with { SizeBytes = junk.Length, Sha256 = Convert.ToHexStringLower(SHA256.HashData(junk)) }] };
+        }
+
+        // The first two were stored during the retrieval (they pass their checks); the planted one is refused there too.
+        await runner.StoreStagedAsync(new StoreStagedInstancesActivity("early-" + command.CommandId, command.RegistrationId, command.StudyInstanceUid, command.StagingPrefix, command.Manifest, command.ExpectedPatient), CancellationToken.None);
+        Assert.Equal(sops.Take(2).Order(StringComparer.Ordinal), await Scenario.StoredInstancesAsync(stack.Endpoints, command.StudyInstanceUid));
+
+        var failed = Assert.IsType<StoreStudyFailed>(await runner.RunAsync(command, CancellationToken.None));
+        Assert.Equal(code, failed.Code);
+        Assert.DoesNotContain("CAMILLE", failed.SafeMessage, StringComparison.OrdinalIgnoreCase);
+        Assert.Empty(await Scenario.StoredInstancesAsync(stack.Endpoints, command.StudyInstanceUid)); // nothing of the study is kept
+    }
+
+    [Fact]
+    public async Task The_registrations_patient_is_recognised_as_candidates_are_and_its_INS_decides_when_both_sides_carry_one()
+    {
+        await using var runtime = await RuntimeHarness.StartAsync(new RuntimeSettings(stack.Endpoints, ["s1"]), withWorkers: false);
+        var runner = runtime.Get<StoreStudyActivityRunner>();
+
+        // Accents, case and hyphens are not differences; a matching INS in Other Patient IDs agrees.
+        var ins = new Ins("261047512345678", "1.2.250.1.213.1.4.8");
+        var (command, sops) = await StageAsync(count: 2, corruptSha: false, alter: (_, ds) => ds
+            .AddOrUpdate(DicomTag.SpecificCharacterSet, "ISO_IR 192")
+            .AddOrUpdate(DicomTag.PatientName, "STORÉ-TEST^Camille")
+            .Add(new DicomSequence(DicomTag.OtherPatientIDsSequence, new DicomDataset().AddOrUpdate(DicomTag.PatientID, ins.Matricule).AddOrUpdate(DicomTag.IssuerOfPatientID, ins.Oid).AddOrUpdate(DicomTag.TypeOfPatientID, "TEXT"))));
+        var stored = Assert.IsType<StoreStudyCompleted>(await runner.RunAsync(command with { ExpectedPatient = command.ExpectedPatient with { Ins = ins } }, CancellationToken.None));
+        Assert.Equal(2, stored.InstancesStored);
+        Assert.Equal(sops.Order(StringComparer.Ordinal), await Scenario.StoredInstancesAsync(stack.Endpoints, command.StudyInstanceUid));
+
+        // Same traits, another INS: another patient.
+        var (other, _) = await StageAsync(count: 1, corruptSha: false, alter: (_, ds) => ds
+            .Add(new DicomSequence(DicomTag.OtherPatientIDsSequence, new DicomDataset().AddOrUpdate(DicomTag.PatientID, "161047512345699").AddOrUpdate(DicomTag.IssuerOfPatientID, ins.Oid))));
+        var refused = Assert.IsType<StoreStudyFailed>(await runner.RunAsync(other with { ExpectedPatient = other.ExpectedPatient with { Ins = ins } }, CancellationToken.None));
+        Assert.Equal(StoreFailureCodes.IdentityMismatch, refused.Code);
+        Assert.Empty(await Scenario.StoredInstancesAsync(stack.Endpoints, other.StudyInstanceUid));
+    }
+
+    [Fact]
+    public async Task A_manifest_listing_an_instance_twice_is_refused()
+    {
+        await using var runtime = await RuntimeHarness.StartAsync(new RuntimeSettings(stack.Endpoints, ["s1"]), withWorkers: false);
+        var (command, _) = await StageAsync(count: 1, corruptSha: false);
+        var failed = Assert.IsType<StoreStudyFailed>(await runtime.Get<StoreStudyActivityRunner>().RunAsync(command with { Manifest = [command.Manifest[0], command.Manifest[0]] }, CancellationToken.None));
+        Assert.Equal(StoreFailureCodes.UnexpectedInstance, failed.Code);
+        Assert.Empty(await Scenario.StoredInstancesAsync(stack.Endpoints, command.StudyInstanceUid));
+    }
+
+    [Fact]
+    public async Task Content_swapped_in_staging_after_its_check_is_never_stored()
+    {
+        await using var runtime = await RuntimeHarness.StartAsync(new RuntimeSettings(stack.Endpoints, ["s1"]), withWorkers: false);
+        var (command, _) = await StageAsync(count: 1, corruptSha: false);
+
+        // What a hostile relay holding a write credential could do: the staged blob is this patient's when checked, and
+        // another patient's (consistent with the manifest it sent) by the time it is read to be stored.
+        var forged = new MemoryStream();
+        var dataset = new DicomDataset()
+            .AddOrUpdate(DicomTag.SOPClassUID, "1.2.840.10008.5.1.4.1.1.7")
+            .AddOrUpdate(DicomTag.SOPInstanceUID, command.Manifest[0].SopInstanceUid)
+            .AddOrUpdate(DicomTag.StudyInstanceUID, command.StudyInstanceUid)
+            .AddOrUpdate(DicomTag.SeriesInstanceUID, command.StudyInstanceUid + ".1")
+            .AddOrUpdate(DicomTag.PatientName, "Someone-Else^PAT")
+            .AddOrUpdate(DicomTag.PatientBirthDate, "19500101")
+            .AddOrUpdate(DicomTag.PatientSex, "M");
+        await new DicomFile(dataset).SaveAsync(forged);
+        var forgedBytes = forged.ToArray();
+        command = command with { Manifest = [command.Manifest[0] with { SizeBytes = forgedBytes.Length, Sha256 = Convert.ToHexStringLower(SHA256.HashData(forgedBytes)) }] };
+        var container = new BlobServiceClient(stack.Endpoints.Storage.ConnectionString).GetBlobContainerClient(ResourceNames.StagingContainer);
+        var swapping = new SwapBeforeRead(new BlobStagingStore(container), async name => await container.GetBlobClient(name).UploadAsync(BinaryData.FromBytes(forgedBytes), overwrite: true));
+        var runner = new StoreStudyActivityRunner(
+            swapping, runtime.Get<IDicomStore>(), runtime.Get<IDicomInventory>(), new StagedInstanceInspector(swapping), runtime.Get<RuntimeOptions>(),
+            runtime.Get<FaultInjection>(), TimeProvider.System, NullLogger<StoreStudyActivityRunner>.Instance);
+
+        var failed = Assert.IsType<StoreStudyFailed>(await runner.RunAsync(command, CancellationToken.None));
+        Assert.Equal(1, swapping.Swaps); // the swap did happen, after the check and before the store read
+        Assert.Contains("changed after it was checked", failed.SafeMessage, StringComparison.Ordinal);
+        Assert.Empty(await Scenario.StoredInstancesAsync(stack.Endpoints, command.StudyInstanceUid));
+    }
+
+    /// <summary>The real staging store, with the blob replaced (on the real Azurite) just before the store reads it.</summary>
+    private sealed class SwapBeforeRead(IStagingStore inner, Func<string, Task> swap) : IStagingStore
+    {
+        public int Swaps { get; private set; }
+
+        public Task<StagingCredential> CreateWriteCredentialAsync(string prefix, DateTimeOffset expiresAt, CancellationToken cancellationToken) => inner.CreateWriteCredentialAsync(prefix, expiresAt, cancellationToken);
+
+        public Task<Stream> OpenHeadAsync(string blobName, int maxBytes, CancellationToken cancellationToken) => inner.OpenHeadAsync(blobName, maxBytes, cancellationToken);
+
+        public async Task<Stream> OpenReadAsync(string blobName, CancellationToken cancellationToken)
+        {
+            await swap(blobName);
+            Swaps++;
+            return await inner.OpenReadAsync(blobName, cancellationToken);
+        }
+
+        public Task<int> DeletePrefixAsync(string prefix, CancellationToken cancellationToken) => inner.DeletePrefixAsync(prefix, cancellationToken);
+    }
+
+    /// <summary>The registration's patient the staged instances are of (unless a test alters one).</summary>
+    private static readonly PatientIdentity Patient = new("Store Test", null, "Camille", new DateOnly(1961, 4, 12), PatientSex.Female, null);
+
+    private async Task<(StoreStudyActivity Command, List<string> Sops)> StageAsync(int count, bool corruptSha, Func<int, DicomDataset, DicomDataset>? alter = null)
     {
         var registrationId = Scenario.NewRegistrationId();
         var studyUid = UniqueNames.DicomUid();
@@ -125,9 +257,12 @@ public sealed class StoreStudyActivityTests(LocalStackFixture stack)
                 .AddOrUpdate(DicomTag.SOPInstanceUID, sop)
                 .AddOrUpdate(DicomTag.StudyInstanceUID, studyUid)
                 .AddOrUpdate(DicomTag.SeriesInstanceUID, studyUid + ".1")
-                .AddOrUpdate(DicomTag.PatientName, "STORE^TEST")
+                .AddOrUpdate(DicomTag.PatientName, "Store-Test^CAMILLE")
                 .AddOrUpdate(DicomTag.PatientID, "STORE-TEST")
+                .AddOrUpdate(DicomTag.PatientBirthDate, "19610412")
+                .AddOrUpdate(DicomTag.PatientSex, "F")
                 .AddOrUpdate(DicomTag.Modality, "OT");
+            dataset = alter?.Invoke(i, dataset) ?? dataset;
             var buffer = new MemoryStream();
             await new DicomFile(dataset).SaveAsync(buffer);
             var bytes = buffer.ToArray();
@@ -138,6 +273,6 @@ public sealed class StoreStudyActivityTests(LocalStackFixture stack)
             sops.Add(sop);
         }
 
-        return (new StoreStudyActivity(CommandIds.Store(registrationId, studyUid, 1), registrationId, studyUid, prefix, manifest), sops);
+        return (new StoreStudyActivity(CommandIds.Store(registrationId, studyUid, 1), registrationId, studyUid, prefix, manifest, Patient), sops);
     }
 }

@@ -29,7 +29,8 @@ public sealed class BadMessageTests(FaultTable table, SharedRig shared)
 
             // Three kinds of garbage per queue, each unique to this run so the poison queues can be matched exactly.
             var injected = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-            foreach (var queue in rig.Sites.Select(s => ResourceNames.CommandQueueFor(s.SiteId)).Append(rig.EventsQueue))
+            var firstEventsQueue = rig.EventsQueueFor(rig.Sites[0].SiteId);
+            foreach (var queue in rig.Sites.Select(s => ResourceNames.CommandQueueFor(s.SiteId)).Append(firstEventsQueue))
             {
                 var site = rig.Sites.FirstOrDefault(s => ResourceNames.CommandQueueFor(s.SiteId) == queue)?.SiteId ?? rig.Sites[0].SiteId;
                 var bad = Garbage(site);
@@ -62,12 +63,19 @@ public sealed class BadMessageTests(FaultTable table, SharedRig shared)
                 Assert.All(added, r => Assert.Equal(PoisonReason.Malformed, r.Report.Reason));
             }
 
-            // The events poison queue: this run's three malformed events, plus each relay's answer to the one command it
-            // could still read (the newer-schema Echo, correlation "reg-" + its id): a CommandFailed for that registration, which does not exist, so the
-            // app quarantines it in turn. The two unreadable ones are unsolicited reports: logged and counted, not kept.
-            var events = await AddedPoisonAsync(rig, ResourceNames.PoisonQueueOf(rig.EventsQueue), baseline, expected: 3 + rig.Sites.Count);
+            // The sites' events poison queues: this run's three malformed events on the first site's, plus in each site's its
+            // relay's answer to the one command it could still read (the newer-schema Echo, correlation "reg-" + its id): a
+            // CommandFailed for that registration, which does not exist, so the app quarantines it in turn. The two
+            // unreadable ones are unsolicited reports: logged and counted, not kept.
+            var events = new List<PoisonRecord>();
+            foreach (var site in rig.Sites)
+            {
+                var expected = site == rig.Sites[0] ? 3 + 1 : 1;
+                events.AddRange(await AddedPoisonAsync(rig, ResourceNames.PoisonQueueOf(rig.EventsQueueFor(site.SiteId)), baseline, expected));
+            }
+
             var malformed = events.Where(r => r.Report.Reason == PoisonReason.Malformed).ToList();
-            Assert.Equal(injected[rig.EventsQueue].Order(StringComparer.Ordinal), malformed.Select(r => r.Raw).Order(StringComparer.Ordinal));
+            Assert.Equal(injected[firstEventsQueue].Order(StringComparer.Ordinal), malformed.Select(r => r.Raw).Order(StringComparer.Ordinal));
             var relayReports = events.Except(malformed).Select(r => MessageCodec.Deserialize(Encoding.UTF8.GetBytes(r.Raw))).ToList();
             Assert.All(relayReports, e => Assert.True(
                 e.Body is CommandFailed { Reason: FailureReason.InvalidCommand } && e.CorrelationId == "reg-" + e.CausationId
@@ -106,11 +114,11 @@ public sealed class BadMessageTests(FaultTable table, SharedRig shared)
             foreach (var body in bodies)
             {
                 var envelope = new MessageEnvelope($"{unknown}/event/{sent.Count}", unknown, $"{unknown}/command", site, DateTimeOffset.UtcNow, MessageCodec.CurrentSchemaVersion, body);
-                await channel.SendAsync(rig.EventsQueue, envelope, CancellationToken.None);
+                await channel.SendAsync(rig.EventsQueueFor(site), envelope, CancellationToken.None);
                 sent.Add(envelope.MessageId);
             }
 
-            var added = await AddedPoisonAsync(rig, ResourceNames.PoisonQueueOf(rig.EventsQueue), baseline, expected: bodies.Length);
+            var added = await AddedPoisonAsync(rig, ResourceNames.PoisonQueueOf(rig.EventsQueueFor(site)), baseline, expected: bodies.Length);
             Assert.Equal(sent.Order(StringComparer.Ordinal), added.Select(r => r.Report.MessageId!).Order(StringComparer.Ordinal));
             Assert.All(added, r => Assert.Equal(PoisonReason.RejectedByConsumer, r.Report.Reason));
             var log = rig.Log("app");

@@ -26,7 +26,7 @@ public sealed class DuplicateAndReorderTests(LocalStackFixture stack, FaultTable
             TestStudy[] studies = [await patient.AddStudyAsync(nord, 3), await patient.AddStudyAsync(sud, 2)];
             RigSite[] sites = [RigSite.ByGet("nord", nord), RigSite.ByGet("sud", sud)];
             await using var rig = await FaultRig.StartAsync(stack, "dup-reorder", sites, new RigOptions { TapRelayEvents = true, StartRelays = false });
-            await using var shuffler = new EventShuffler(rig.StorageConnectionString, rig.RelayEventsQueue, rig.EventsQueue);
+            await using var shuffler = new EventShuffler(rig.StorageConnectionString, rig.TapQueue!, message => rig.EventsQueueFor(message.Envelope?.SiteId ?? rig.Sites[0].SiteId));
             var commands = sites.Select(s => new CommandDuplicator(rig.StorageConnectionString, ResourceNames.CommandQueueFor(s.SiteId))).ToList();
             var flow = new RcpFlow(rig);
 

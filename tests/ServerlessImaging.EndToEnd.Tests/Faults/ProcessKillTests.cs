@@ -88,7 +88,7 @@ public sealed partial class ProcessKillTests(LocalStackFixture stack, FaultTable
             Assert.Equal(PoisonReason.TooManyDeliveries, kept.Report.Reason);
             Assert.Equal(registrationId, kept.Report.CorrelationId);
             Assert.Equal("RetrieveStudy", kept.Report.Type);
-            Assert.Empty(await Checks.PoisonAsync(rig, ResourceNames.PoisonQueueOf(rig.EventsQueue)));
+            Assert.Empty(await Checks.PoisonAsync(rig, ResourceNames.PoisonQueueOf(rig.EventsQueueFor(site.SiteId))));
             return string.Create(CultureInfo.InvariantCulture, $"relay killed mid-retrieval, restarted; delivery 2 over the limit of 1: command quarantined ({kept.Report.Reason}) and reported for its registration; study retried by the timer ({RetryInterval.TotalSeconds:0} s) with a new command and Available; {outcome}");
         });
 

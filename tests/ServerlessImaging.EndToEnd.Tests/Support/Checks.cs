@@ -157,7 +157,7 @@ internal static class Checks
     /// <summary>Until the events queue(s) and every site's command queue are empty: nothing left unconsumed.</summary>
     public static async Task AssertQueuesDrainedAsync(FaultRig rig)
     {
-        var queues = new[] { rig.EventsQueue, rig.RelayEventsQueue }.Distinct().Concat(rig.Sites.Select(s => ResourceNames.CommandQueueFor(s.SiteId))).ToList();
+        var queues = rig.EventsQueues.Concat(rig.TapQueue is { } tap ? [tap] : []).Concat(rig.Sites.Select(s => ResourceNames.CommandQueueFor(s.SiteId))).ToList();
         var left = new List<string>();
         var drained = await EventuallyAsync("empty queues", async () =>
         {
@@ -216,7 +216,7 @@ internal static class Checks
     }
 
     public static IEnumerable<string> PoisonQueues(FaultRig rig) =>
-        rig.Sites.Select(s => ResourceNames.PoisonQueueFor(s.SiteId)).Concat(new[] { rig.EventsQueue, rig.RelayEventsQueue }.Distinct().Select(ResourceNames.PoisonQueueOf));
+        rig.Sites.Select(s => ResourceNames.PoisonQueueFor(s.SiteId)).Concat(rig.EventsQueues.Concat(rig.TapQueue is { } tap ? [tap] : []).Select(ResourceNames.PoisonQueueOf));
 
     /// <summary>Blobs left in staging under a registration (or "registration/study") prefix: the store activity deletes a study's once stored.</summary>
     public static async Task<int> StagedBlobsAsync(FaultRig rig, string prefix)

@@ -48,15 +48,15 @@ internal sealed class FaultRig : IAsyncDisposable
         Sites = sites;
         LogDirectory = Path.Combine(root, ".local", "fault-suite", "logs", name + "-" + UniqueNames.PatientSuffix(4).ToLowerInvariant());
         DatabaseName = UniqueNames.CosmosDatabase("fault");
-        EventsQueue = UniqueNames.Queue("fault-events");
-        RelayEventsQueue = options.TapRelayEvents ? UniqueNames.Queue("fault-tap") : EventsQueue;
+        EventsQueuePrefix = UniqueNames.QueuePrefix("fault-ev");
+        TapQueue = options.TapRelayEvents ? UniqueNames.Queue("fault-tap") : null;
         ApiUrl = new Uri($"http://127.0.0.1:{AppAndRelays.FreeLoopbackPort()}/");
 
         appEnvironment = AppAndRelays.AppEnvironment(stack, ApiUrl, sites.Select(s => s.SiteId));
         foreach (var (key, value) in new Dictionary<string, string>
         {
             ["Cosmos__DatabaseName"] = DatabaseName,
-            ["Orchestration__EventsQueue"] = EventsQueue,
+            ["Orchestration__EventsQueuePrefix"] = EventsQueuePrefix,
             ["DurableTask__MaxQueuePollingInterval"] = "00:00:00.250",
             ["DurableTask__WorkItemVisibilityTimeout"] = "00:00:10",
             ["DurableTask__PartitionCount"] = "2",
@@ -77,7 +77,7 @@ internal sealed class FaultRig : IAsyncDisposable
             var environment = site.Plan.Environment(new ServerlessImaging.LocalRun.SitePacs(site.SiteId, site.Pacs.AeTitle, site.Pacs.Host, site.Pacs.Port), stack.StorageConnectionString, spool);
             foreach (var (key, value) in new Dictionary<string, string>
             {
-                ["Relay__Channel__EventsQueue"] = RelayEventsQueue,
+                ["Relay__Channel__EventsQueue"] = TapQueue ?? EventsQueueFor(site.SiteId),
                 ["Relay__Channel__VisibilityTimeoutSeconds"] = "10", // the least the relay accepts
                 ["Relay__Channel__MaxPollIntervalMilliseconds"] = "200",
                 ["Relay__Pacs__ConnectTimeoutSeconds"] = "5",
@@ -112,11 +112,17 @@ internal sealed class FaultRig : IAsyncDisposable
 
     public string DatabaseName { get; }
 
-    /// <summary>The queue the app listens to.</summary>
-    public string EventsQueue { get; }
+    /// <summary>Prefix of the sites' events queues the app listens to (<c>&lt;prefix&gt;&lt;site&gt;</c>).</summary>
+    public string EventsQueuePrefix { get; }
 
-    /// <summary>The queue the relays post to (the app's, unless the rig taps them).</summary>
-    public string RelayEventsQueue { get; }
+    /// <summary>The queue every relay posts to when the rig taps them (forwarded to each site's events queue), else null.</summary>
+    public string? TapQueue { get; }
+
+    /// <summary>The sites' events queues the app listens to.</summary>
+    public IEnumerable<string> EventsQueues => Sites.Select(s => EventsQueueFor(s.SiteId));
+
+    /// <summary>The events queue of <paramref name="siteId"/>.</summary>
+    public string EventsQueueFor(string siteId) => EventsQueuePrefix + siteId;
 
     public Uri ApiUrl { get; }
 

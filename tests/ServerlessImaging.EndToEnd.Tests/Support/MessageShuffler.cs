@@ -34,7 +34,7 @@ internal sealed class EventShuffler : IAsyncDisposable
 
     private readonly StorageQueueTransport transport;
     private readonly string from;
-    private readonly string to;
+    private readonly Func<RawMessage, string> to;
     private readonly List<RawMessage> received = [];
     private readonly List<RawMessage> group = [];
     private readonly Dictionary<string, List<RawMessage>> heldProgress = new(StringComparer.Ordinal);
@@ -42,7 +42,7 @@ internal sealed class EventShuffler : IAsyncDisposable
     private readonly Task loop;
     private DateTime groupStartedAt;
 
-    public EventShuffler(string connectionString, string from, string to)
+    public EventShuffler(string connectionString, string from, Func<RawMessage, string> to)
     {
         transport = new StorageQueueTransport(connectionString);
         this.from = from;
@@ -85,7 +85,7 @@ internal sealed class EventShuffler : IAsyncDisposable
         all.Reverse();
         foreach (var message in all)
         {
-            await transport.SendAsync(to, message.Body, null, CancellationToken.None);
+            await transport.SendAsync(to(message), message.Body, null, CancellationToken.None);
         }
 
         Replayed += all.Count;
@@ -137,7 +137,7 @@ internal sealed class EventShuffler : IAsyncDisposable
         switch (message.Envelope?.Body)
         {
             case Heartbeat:
-                await transport.SendAsync(to, message.Body, null, cancellationToken);
+                await transport.SendAsync(to(message), message.Body, null, cancellationToken);
                 break;
             case RetrievalProgress when message.Envelope.CausationId is { } command:
                 if (!heldProgress.TryGetValue(command, out var held))
@@ -163,7 +163,7 @@ internal sealed class EventShuffler : IAsyncDisposable
         var reversed = Enumerable.Reverse(group).ToList();
         foreach (var message in reversed)
         {
-            await transport.SendAsync(to, message.Body, null, cancellationToken);
+            await transport.SendAsync(to(message), message.Body, null, cancellationToken);
         }
 
         if (group.Count > 1)
@@ -173,7 +173,7 @@ internal sealed class EventShuffler : IAsyncDisposable
 
         foreach (var message in group)
         {
-            await transport.SendAsync(to, message.Body, null, cancellationToken);
+            await transport.SendAsync(to(message), message.Body, null, cancellationToken);
             Duplicated++;
         }
 
@@ -184,7 +184,7 @@ internal sealed class EventShuffler : IAsyncDisposable
             {
                 foreach (var progress in late)
                 {
-                    await transport.SendAsync(to, progress.Body, null, cancellationToken);
+                    await transport.SendAsync(to(progress), progress.Body, null, cancellationToken);
                     Reordered++;
                 }
             }

@@ -546,6 +546,28 @@ public class RegistrationOrchestratorTests
         Assert.Equal(RegistrationStatus.Completed, h.State.Status);
     }
 
+    [Theory]
+    [InlineData(StoreFailureCodes.IdentityMismatch)]
+    [InlineData(StoreFailureCodes.UnexpectedInstance)]
+    public void A_store_refused_by_its_checks_fails_the_study_with_that_reason_and_an_audit_record_while_the_other_study_is_stored(string code)
+    {
+        var h = new Harness();
+        h.AllSitesAnswer(Fixtures.Study(Uid1), Fixtures.Study(Uid2));
+        h.Select(Uid1, Uid2);
+        h.Completed("chu-nord", Uid1);
+        h.Completed("chu-nord", Uid2);
+        Assert.Equal(h.State.Plan!.Registration.Patient, Assert.Single(h.Commands<StoreStudyActivity>()).ExpectedPatient);
+
+        var refused = h.Apply(new StoreStudyFailed("sf", h.Now, Harness.Store(Uid1), Uid1, "A staged instance is of another patient than the registration's.", code));
+        Assert.Equal((code, StudyStatus.Failed), (h.Study(Uid1).Failure!.Code, h.Study(Uid1).Status));
+        var audit = Assert.Single(refused.Commands.OfType<WriteAuditActivity>(), a => a.Action == AuditAction.StudyStoreFailed);
+        Assert.Equal((AuditOutcome.SeriousFailure, Uid1), (audit.Outcome, audit.StudyInstanceUid));
+        Assert.StartsWith(code + ": ", audit.Detail, StringComparison.Ordinal);
+
+        h.Apply(new StoreStudyCompleted("sc", h.Now, Harness.Store(Uid2), Uid2, 1));
+        Assert.Equal(StudyStatus.Available, h.Study(Uid2).Status);
+    }
+
     [Fact]
     public void Empty_retrieval_fails_over_then_fails()
     {

@@ -14,6 +14,12 @@ public static class UniqueNames
     /// <summary>Storage queue: 3–63 chars, lower-case letters, digits and single hyphens.</summary>
     public static string Queue(string purpose) => StorageName(purpose);
 
+    /// <summary>
+    /// A prefix for a family of queues (a site id follows, e.g. events queues <c>&lt;prefix&gt;&lt;site&gt;</c>): short, so the
+    /// queue and its <c>-poison</c> queue stay within 63 characters.
+    /// </summary>
+    public static string QueuePrefix(string purpose) => $"{Slug(purpose, 10)}-{Random(LowerAlphanumeric, 8)}-";
+
     /// <summary>Blob container: same rules as queues.</summary>
     public static string BlobContainer(string purpose) => StorageName(purpose);
 

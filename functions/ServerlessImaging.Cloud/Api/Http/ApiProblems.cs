@@ -37,6 +37,12 @@ public static class ApiProblems
     /// <summary>409.</summary>
     public static IResult Conflict(string title, string type) => Results.Problem(statusCode: StatusCodes.Status409Conflict, title: title, type: TypeBase + type);
 
+    /// <summary>503: a read whose audit record could not be written is not answered (fail closed); nothing of it is returned.</summary>
+    public static IResult AuditUnavailable() => Results.Problem(
+        statusCode: StatusCodes.Status503ServiceUnavailable,
+        title: "The audit trail is unavailable, so this read cannot be recorded and is not answered; retry later.",
+        type: TypeBase + "audit-unavailable");
+
     /// <summary>422 for an idempotency key reused with another body.</summary>
     public static IResult IdempotencyKeyReused() => Results.Problem(
         statusCode: StatusCodes.Status422UnprocessableEntity,

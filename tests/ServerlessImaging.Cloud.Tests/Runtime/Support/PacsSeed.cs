@@ -17,7 +17,14 @@ internal static class PacsSeed
     private const string SecondaryCapture = "1.2.840.10008.5.1.4.1.1.7";
 
     /// <summary>A new patient; <paramref name="instancesPerStudy"/> gives one study per entry with that many instances.</summary>
-    public static async Task<SeededPatient> StoreAsync(SitePacs pacs, params int[] instancesPerStudy)
+    public static Task<SeededPatient> StoreAsync(SitePacs pacs, params int[] instancesPerStudy) => StoreAsync(pacs, null, instancesPerStudy);
+
+    /// <summary>
+    /// As <see cref="StoreAsync(SitePacs, int[])"/>, with <paramref name="alter"/> changing an instance (study index,
+    /// instance index, dataset) before it is sent: a PACS-side mix-up. Instances are sent in order, so altering a study's
+    /// last instance leaves the study's own attributes (what C-FIND answers) those of its first.
+    /// </summary>
+    public static async Task<SeededPatient> StoreAsync(SitePacs pacs, Func<int, int, DicomDataset, DicomDataset>? alter, params int[] instancesPerStudy)
     {
         var family = "RUNTIME" + UniqueNames.PatientSuffix();
         var birthDate = new DateOnly(1925, 1, 1).AddDays(Random.Shared.Next(0, 365 * 70));
@@ -49,6 +56,7 @@ internal static class PacsSeed
                         .AddOrUpdate(DicomTag.PatientBirthDate, birthDate.ToString("yyyyMMdd", CultureInfo.InvariantCulture))
                         .AddOrUpdate(DicomTag.PatientSex, "F")
                         .AddOrUpdate(DicomTag.InstanceNumber, (i + 1).ToString(CultureInfo.InvariantCulture));
+                    ds = alter?.Invoke(s, i, ds) ?? ds;
                     var path = Path.Combine(directory.FullName, sop + ".dcm");
                     await using (var stream = File.Create(path))
                     {

@@ -28,7 +28,11 @@ internal sealed class RuntimeSettings
 
     public string DatabaseName { get; } = UniqueNames.CosmosDatabase("runtime");
 
-    public string EventsQueue { get; } = UniqueNames.Queue("events");
+    /// <summary>This run's prefix of the sites' events queues (the app reads <c>&lt;prefix&gt;&lt;site&gt;</c> for each site).</summary>
+    public string EventsQueuePrefix { get; } = UniqueNames.QueuePrefix("events");
+
+    /// <summary>The events queue of <paramref name="siteId"/>: where its relay sends.</summary>
+    public string EventsQueueFor(string siteId) => EventsQueuePrefix + siteId;
 
     public TimeSpan FindTimeout { get; init; } = TimeSpan.FromMinutes(2);
 
@@ -50,7 +54,7 @@ internal sealed class RuntimeSettings
         ["DicomWeb:OrthancRestUrl"] = Endpoints.DicomService.HttpUrl.ToString(),
         ["Viewer:StudyUrlTemplate"] = "https://viewer.example.org/studies/{StudyInstanceUID}",
         ["Sites:Ids"] = string.Join(',', SiteIds),
-        ["Orchestration:EventsQueue"] = EventsQueue,
+        ["Orchestration:EventsQueuePrefix"] = EventsQueuePrefix,
         ["DurableTask:MaxQueuePollingInterval"] = "00:00:00.250",
         ["DurableTask:WorkItemVisibilityTimeout"] = "00:00:15",
         ["DurableTask:PartitionCount"] = "2",

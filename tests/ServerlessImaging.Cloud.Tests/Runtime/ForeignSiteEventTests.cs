@@ -1,0 +1,110 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Azure.Storage.Queues;
+using Microsoft.Azure.Cosmos;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using ServerlessImaging.Adapters.Sites;
+using ServerlessImaging.Cloud.Runtime;
+using ServerlessImaging.Cloud.Tests.Api;
+using ServerlessImaging.Cloud.Tests.Runtime.Support;
+using ServerlessImaging.Contracts.Messages;
+using ServerlessImaging.Messaging.Channel;
+using ServerlessImaging.Orchestration.Orchestrator;
+using ServerlessImaging.Orchestration.Ports;
+using ServerlessImaging.Testing.Stack;
+
+namespace ServerlessImaging.Cloud.Tests.Runtime;
+
+/// <summary>
+/// A relay speaking for a site not its own, through the standalone listener on the real Azurite queues: site B's relay
+/// (or anything holding B's credential) answers, fails and heartbeats for site A's command on B's events queue. The app
+/// takes the site from the queue, so none of it reaches A's registration or health: quarantined, logged, counted.
+/// </summary>
+[Collection(LocalStackFixture.CollectionName)]
+public sealed class ForeignSiteEventTests(LocalStackFixture stack)
+{
+    [Fact]
+    public async Task Site_B_answering_failing_and_heartbeating_for_site_A_changes_nothing_for_A_and_is_quarantined_logged_and_counted()
+    {
+        var endpoints = stack.Endpoints;
+        var (siteA, siteB) = (RuntimeSettings.NewSiteId("site-a"), RuntimeSettings.NewSiteId("site-b"));
+        var settings = new RuntimeSettings(endpoints, [siteA, siteB]);
+        var logs = new RecordingLoggerProvider();
+        var counted = new ConcurrentQueue<(string Site, string? Claimed)>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == RelayEventMetrics.MeterName && instrument.Name == "app.relay.foreign_site_messages")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+        {
+            string site = string.Empty;
+            string? claimed = null;
+            foreach (var tag in tags)
+            {
+                site = tag.Key == "site" ? (string)tag.Value! : site;
+                claimed = tag.Key == "claimed_site" ? tag.Value as string : claimed;
+            }
+
+            counted.Enqueue((site, claimed));
+        });
+        listener.Start();
+        await using var runtime = await RuntimeHarness.StartAsync(settings, withWorkers: true, services =>
+        {
+            services.AddSingleton<ILoggerProvider>(logs);
+            services.AddSingleton<ISiteHealthStore>(sp => new CosmosSiteHealthStore(sp.GetRequiredService<CosmosClient>().GetContainer(settings.DatabaseName, "sites")));
+        });
+
+        // A registration searching both sites; no relay answers, so both stay Searching unless something is applied.
+        var patient = await PacsSeed.StoreAsync(endpoints.Site("chu-nord"), 1);
+        var client = runtime.Get<IRegistrationOrchestrationClient>();
+        var id = Scenario.NewRegistrationId();
+        var meeting = Scenario.Meeting("rcp-" + id);
+        await client.StartNewAsync(meeting, Scenario.Registration(id, meeting.Id, patient.Identity), "key-" + id, CancellationToken.None);
+        var before = await Scenario.WaitForAsync(client, id, s => s.State.Sites.Length == 2 && s.State.Sites.All(x => x.Status == SiteSearchStatus.Searching));
+
+        // Site B's relay speaks for A: an answer to A's search, a failure of it, and A's heartbeat, all on B's queue.
+        var findA = CommandIds.Find(id, siteA, 1, 1);
+        var now = DateTimeOffset.UtcNow;
+        MessageEnvelope[] forged =
+        [
+            new(findA + "/StudiesFound", id, findA, siteA, now, MessageCodec.CurrentSchemaVersion, new StudiesFound([])),
+            new(findA + "/CommandFailed", id, findA, siteA, now, MessageCodec.CurrentSchemaVersion, new CommandFailed("FindStudies", FailureReason.PacsUnreachable, "forged")),
+            new("hb-" + Guid.NewGuid().ToString("N"), siteA, null, siteA, now, MessageCodec.CurrentSchemaVersion, new Heartbeat("6.6.6", now, PacsEchoStatus.Failed, now)),
+        ];
+        var channel = ScriptedRelay.CreateChannel(endpoints);
+        foreach (var message in forged)
+        {
+            await channel.SendAsync(settings.EventsQueueFor(siteB), message, CancellationToken.None);
+        }
+
+        // All three in B's events poison queue, with the reason; B's queue drained.
+        var poison = new QueueClient(endpoints.Storage.ConnectionString, PoisonQueues.For(settings.EventsQueueFor(siteB)), new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
+        await Scenario.WaitUntilAsync(async () => await poison.ExistsAsync() && (await poison.PeekMessagesAsync(10)).Value.Length == forged.Length, "the forged messages in site B's events poison queue");
+        var records = (await poison.PeekMessagesAsync(10)).Value.Select(m => PoisonRecord.Parse(m.Body.ToArray())).ToList();
+        Assert.Equal(forged.Select(m => m.MessageId).Order(StringComparer.Ordinal), records.Select(r => r.Report.MessageId).Order(StringComparer.Ordinal));
+        Assert.All(records, r => Assert.Equal("Claims a site other than the one whose events queue it was read from.", r.Report.Detail));
+
+        // Nothing changed for A: its search is still in flight, no step applied, no health recorded.
+        var after = (await client.GetStatusAsync(id, CancellationToken.None))!;
+        Assert.Equal(SiteSearchStatus.Searching, after.State.SiteOf(siteA)!.Status);
+        Assert.Equal(before.State.Version, after.State.Version);
+        Assert.Null(await runtime.Get<ISiteHealthStore>().GetAsync(siteA, CancellationToken.None));
+
+        // One warning and one count each, naming the queue's site and the claimed one.
+        var warnings = logs.Lines.Where(l => l.Contains($"on site {siteB}'s events queue claims site {siteA}", StringComparison.Ordinal)).ToList();
+        Assert.Equal(forged.Length, warnings.Count);
+        listener.RecordObservableInstruments();
+        Assert.Equal(forged.Length, counted.Count(c => c.Site == siteB && c.Claimed == siteA));
+
+        // The same answer on A's own queue is A's relay speaking: applied.
+        await channel.SendAsync(settings.EventsQueueFor(siteA), forged[0] with { MessageId = findA + "/StudiesFound-genuine" }, CancellationToken.None);
+        await Scenario.WaitForAsync(client, id, s => s.State.SiteOf(siteA)?.Status == SiteSearchStatus.Searched);
+    }
+}
