@@ -64,7 +64,7 @@ public sealed class ExpertiseEmailApiTests(LocalStackFixture stack) : IAsyncLife
 
         // A real instance of the corpus, re-identified, becomes the study a site finds.
         var source = Directory.EnumerateFiles(DicomTestFiles.CorpusDirectory(stack.RepositoryRootPath), "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).First(f => new FileInfo(f).Length < 2_000_000 && IsPart10(f));
-        var file = await DicomTestFiles.CopyWithNewIdentityAsync(source, workDirectory, $"{samples.UsageName}^{samples.FirstName}", "PID-EXP", CancellationToken.None);
+        var file = await DicomTestFiles.CopyWithNewIdentityAsync(source, workDirectory, $"{samples.UsageName}^{samples.FirstName}", "PID-EXP", CancellationToken.None, "SpecificCharacterSet=ISO_IR 192", "PatientBirthDate=19610402", "PatientSex=F");
         var site = host.SiteIds[0];
         var pacsPatient = new PacsPatient($"{samples.UsageName}^{samples.FirstName}", samples.BirthName, "PID-EXP", null, new DateOnly(1961, 4, 2), "F", []);
         await host.RaiseAndWaitAsync(registrationId, new StudiesFoundAtSite("evt-found", DateTimeOffset.UtcNow, site, CommandIds.Find(registrationId, site, 1, 1), [new FoundStudy(pacsPatient, file.StudyInstanceUid, new DateOnly(2029, 1, 5), "CT", ["CT"], 1, 1)]));

@@ -38,8 +38,11 @@ public sealed class PureHelperTests
     [Fact]
     public void Poison_queue_names_stay_within_the_storage_limit_for_the_longest_site_id()
     {
-        var queue = Contracts.ResourceNames.CommandQueueFor(new string('a', 48));
-        Assert.True(PoisonQueues.For(queue).Length <= 63);
+        var longest = new string('a', Contracts.ResourceNames.MaxSiteIdLength);
+        Assert.True(PoisonQueues.For(Contracts.ResourceNames.CommandQueueFor(longest)).Length <= 63);
+        Assert.Equal(Contracts.ResourceNames.EventsPoisonQueueFor(longest), PoisonQueues.For(Contracts.ResourceNames.EventsQueueFor(longest)));
+        Assert.Equal(63, Contracts.ResourceNames.EventsPoisonQueueFor(longest).Length);
+        Assert.Throws<ArgumentException>(() => Contracts.ResourceNames.EventsQueueFor(longest + "a"));
         Assert.True(PoisonQueues.For(new string('q', 63)).Length <= 63);
     }
 

@@ -19,13 +19,18 @@ public static class DicomTestFiles
             : throw new DirectoryNotFoundException($"DICOM corpus not found at {path}; set SI_DICOM_CORPUS.");
     }
 
-    /// <summary>Writes a copy of <paramref name="sourceFile"/> into <paramref name="targetDirectory"/> with new study, series and instance UIDs and the given patient.</summary>
+    /// <summary>
+    /// Writes a copy of <paramref name="sourceFile"/> into <paramref name="targetDirectory"/> with new study, series and
+    /// instance UIDs and the given patient; <paramref name="moreAttributes"/> (dcmodify <c>Keyword=value</c>) sets more of
+    /// it, e.g. the birth date and sex a store's identity check compares.
+    /// </summary>
     public static async Task<ReidentifiedFile> CopyWithNewIdentityAsync(
         string sourceFile,
         string targetDirectory,
         string patientName,
         string patientId,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        params string[] moreAttributes)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(sourceFile);
         ArgumentException.ThrowIfNullOrWhiteSpace(targetDirectory);
@@ -44,6 +49,7 @@ public static class DicomTestFiles
                 "-i", "StudyInstanceUID=" + studyUid,
                 "-i", "SeriesInstanceUID=" + seriesUid,
                 "-i", "SOPInstanceUID=" + instanceUid,
+                .. moreAttributes.SelectMany(attribute => new[] { "-i", attribute }),
                 target,
             ],
             cancellationToken)).EnsureSucceeded();
