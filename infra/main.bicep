@@ -18,7 +18,7 @@ param environmentName string
 @maxLength(6)
 param namePrefix string
 
-@description('PACS sites. Each gets its command and events queues (each with a poison queue) and a queue trigger in the app; sites with a relayPrincipalId get least-privilege access for their relay, on that site\'s queues only.')
+@description('PACS sites. Each gets its command and events queues (each with a poison queue), its staging container and a queue trigger in the app; sites with a relayPrincipalId get least-privilege access for their relay, on that site\'s queues only.')
 @minLength(1)
 param sites site[]
 
@@ -356,7 +356,11 @@ output eventsQueues { siteId: string, queueName: string, poisonQueueName: string
   for s in sites: { siteId: s.id, queueName: '${eventsQueuePrefix}${s.id}', poisonQueueName: '${eventsQueuePrefix}${s.id}${poisonQueueSuffix}' }
 ]
 
-output stagingContainerName string = storage.outputs.stagingContainerName
+@description('Staging container of each site (its relay uploads there with the SAS of each RetrieveStudy command; the app reads, lists and deletes).')
+output stagingContainers { siteId: string, containerName: string }[] = [
+  for (s, i) in sites: { siteId: s.id, containerName: storage.outputs.stagingContainerNames[i] }
+]
+
 output cosmosAccountEndpoint string = cosmos.outputs.endpoint
 output cosmosDatabaseName string = cosmosDatabase
 output dicomWebBaseUrl string = '${dicom.outputs.serviceUrl}/v2/'

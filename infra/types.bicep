@@ -5,7 +5,7 @@
 @export()
 @description('A PACS site served by one relay agent.')
 type site = {
-  @description('Site id: 2-43 lower-case letters, digits or single inner hyphens. Names the site\'s queues relay-commands-<id>, relay-poison-<id>, relay-events-<id> and relay-events-<id>-poison; the longest, 13 + 43 + 7 characters, meets the 63-character queue-name limit.')
+  @description('Site id: 2-43 lower-case letters, digits or single inner hyphens. Names the site\'s queues relay-commands-<id>, relay-poison-<id>, relay-events-<id> and relay-events-<id>-poison (the longest, 13 + 43 + 7 characters, meets the 63-character queue-name limit) and its staging container staging-<id>.')
   @minLength(2)
   @maxLength(43)
   id: string
@@ -41,8 +41,8 @@ var eventsQueuePrefix = 'relay-events-'
 var poisonQueueSuffix = '-poison'
 
 @export()
-@description('Blob container receiving retrieved instances before the store activity sends them to the DICOM service.')
-var stagingContainer = 'staging'
+@description('Prefix of each site\'s own staging container (staging-<site>): its relay uploads the instances it retrieved there, with a per-command SAS limited to create and write on that container; the store activity reads them, sends them to the DICOM service and deletes them.')
+var stagingContainerPrefix = 'staging-'
 
 @export()
 @description('Blob container holding message bodies too large for a queue message.')

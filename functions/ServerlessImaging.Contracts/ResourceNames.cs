@@ -21,8 +21,11 @@ public static class ResourceNames
     /// <summary>Suffix of the poison queue of any queue other than a command queue (<see cref="PoisonQueueOf"/>).</summary>
     public const string PoisonQueueSuffix = "-poison";
 
-    /// <summary>Blob container receiving retrieved instances before they are stored in the DICOM service.</summary>
-    public const string StagingContainer = "staging";
+    /// <summary>
+    /// Prefix of each site's staging container, receiving the instances its relay retrieved before they are stored in
+    /// the DICOM service; the full name is <see cref="StagingContainerFor"/>.
+    /// </summary>
+    public const string StagingContainerPrefix = "staging-";
 
     /// <summary>Blob container holding message bodies too large for a queue message.</summary>
     public const string MessageBodiesContainer = "message-bodies";
@@ -66,6 +69,12 @@ public static class ResourceNames
 
     /// <summary>Poison queue of one site's events queue (<c>relay-events-&lt;site&gt;-poison</c>): the app and the Functions host quarantine that site's bad events here.</summary>
     public static string EventsPoisonQueueFor(string siteId) => EventsQueueFor(siteId) + PoisonQueueSuffix;
+
+    /// <summary>
+    /// Staging container of one site: its relay may only create and write blobs there, with a credential minted per
+    /// command; same site-id rules as <see cref="CommandQueueFor"/> (a valid site id makes a valid container name).
+    /// </summary>
+    public static string StagingContainerFor(string siteId) => StagingContainerPrefix + CommandQueueFor(siteId)[CommandQueuePrefix.Length..];
 
     /// <summary>Poison queue of one site's command queue (<c>relay-poison-&lt;site&gt;</c>); same site-id rules as <see cref="CommandQueueFor"/>.</summary>
     public static string PoisonQueueFor(string siteId) => PoisonQueuePrefix + CommandQueueFor(siteId)[CommandQueuePrefix.Length..];

@@ -1,8 +1,9 @@
 // Least-privilege data-plane access for the function app's system-assigned identity.
 // Each role is scoped to the narrowest resource the app needs it on: queues one by one, blob containers one by one,
-// Cosmos DB containers one by one. Tables are the one storage grant at account scope (see the tables grant below).
+// Cosmos DB containers one by one. Two storage grants are at account scope: tables (see the tables grant below) and the
+// blob delegator, which carries no data access (see the delegator grant below).
 
-import { roles, cosmosBuiltInDataContributor, cosmosDatabase, cosmosContainers, auditContainer, cosmosAuditAppenderSeed, cosmosAuditAppenderDataActions, commandQueuePrefix, eventsQueuePrefix, poisonQueueSuffix, stagingContainer, messageBodiesContainer, deploymentContainer, functionsHostContainers, durableTaskHubContainers, durableTaskHubQueues } from '../types.bicep'
+import { roles, cosmosBuiltInDataContributor, cosmosDatabase, cosmosContainers, auditContainer, cosmosAuditAppenderSeed, cosmosAuditAppenderDataActions, commandQueuePrefix, eventsQueuePrefix, poisonQueueSuffix, stagingContainerPrefix, messageBodiesContainer, deploymentContainer, functionsHostContainers, durableTaskHubContainers, durableTaskHubQueues } from '../types.bicep'
 
 @description('Resource id of the function app: seeds the role assignment names, known before deployment.')
 param appResourceId string
@@ -13,7 +14,7 @@ param principalId string
 @description('Name of the storage account.')
 param storageAccountName string
 
-@description('Ids of the PACS sites: the app sends to each one\'s command queue and reads each one\'s events queue.')
+@description('Ids of the PACS sites: the app sends to each one\'s command queue, reads each one\'s events queue and reads, lists and deletes in each one\'s staging container.')
 param siteIds string[]
 
 @description('Name of the Cosmos DB account.')
@@ -41,10 +42,6 @@ resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' existing = {
   resource blobService 'blobServices' existing = {
     name: 'default'
 
-    resource staging 'containers' existing = {
-      name: stagingContainer
-    }
-
     resource messageBodies 'containers' existing = {
       name: messageBodiesContainer
     }
@@ -54,6 +51,13 @@ resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' existing = {
     }
   }
 }
+
+resource stagingContainers 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01' existing = [
+  for id in siteIds: {
+    parent: storage::blobService
+    name: '${stagingContainerPrefix}${id}'
+  }
+]
 
 resource hostContainers 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01' existing = [
   for name in functionsHostContainers: {
@@ -126,15 +130,20 @@ resource queueAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
 ]
 
 // Blob data: only the app's containers, each on its own.
-resource stagingAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storage::blobService::staging.id, appResourceId, roles.storageBlobDataContributor)
-  scope: storage::blobService::staging
-  properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
-    principalId: principalId
-    principalType: 'ServicePrincipal'
+// staging-<site>: the store activity reads and lists what the site's relay staged, the activity, deletion and purge
+// delete it; and a user-delegation SAS never grants more than its signer holds on the container it names, so the relay's
+// create + write SAS rests on this grant.
+resource stagingAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for (id, i) in siteIds: {
+    name: guid(stagingContainers[i].id, appResourceId, roles.storageBlobDataContributor)
+    scope: stagingContainers[i]
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+      principalId: principalId
+      principalType: 'ServicePrincipal'
+    }
   }
-}
+]
 
 resource messageBodiesAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(storage::blobService::messageBodies.id, appResourceId, roles.storageBlobDataContributor)
@@ -203,8 +212,12 @@ resource tableAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-// Lets the app mint user-delegation SAS for relays (create-only, one container, short-lived).
-// The delegator role grants no data access by itself; the SAS never exceeds the app's own rights.
+// Lets the app mint user-delegation SAS for relays (create + write, one site's staging container, short-lived).
+// Get User Delegation Key is an account-level operation: its action
+// (Microsoft.Storage/storageAccounts/blobServices/generateUserDelegationKey/action) counts only when assigned at the
+// account or above, so the Blob Data Contributor grants on single containers do not provide it. Storage Blob Delegator
+// holds that one action and no data action: the key reads nothing by itself, and a SAS signed with it never exceeds the
+// app's own rights on the container it names.
 resource delegatorAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(storage.id, appResourceId, roles.storageBlobDelegator)
   scope: storage

@@ -3,8 +3,8 @@
 // - relay-poison-<site> and relay-events-<site>: send only;
 // - message-bodies: create new blobs only (events over the 48 KiB queue limit) — custom role.
 // Nothing at account scope, nothing on other sites' queues, nothing on the events poison queue (the app and the
-// Functions host fill it). Nothing standing on staging: uploads use the user-delegation SAS the app puts in each
-// RetrieveStudy command.
+// Functions host fill it). Nothing on any staging container, its own site's included: uploads use the user-delegation
+// SAS (create + write on staging-<site> only) the app puts in each RetrieveStudy command.
 
 import { roles, relayCustomRoleSeeds, commandQueuePrefix, poisonQueuePrefix, eventsQueuePrefix, messageBodiesContainer } from '../types.bicep'
 

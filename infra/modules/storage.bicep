@@ -1,12 +1,12 @@
 // The storage account where the cloud app and the relays meet: per site, a command queue and its
-// poison queue, an events queue and its poison queue; the staging container (instances in transit to the DICOM
-// service, deleted by a lifecycle rule), message bodies too large for a queue, the function package and the
+// poison queue, an events queue and its poison queue, and a staging container (instances in transit to the DICOM
+// service, deleted by a lifecycle rule); message bodies too large for a queue, the function package and the
 // Functions host's own containers. It also holds the Durable Functions task hub (Azure Storage
 // backend): its tables are created by the app at start; its queues and blob containers are created here so the
 // app's queue and blob roles can be scoped to each of them.
 // Entra ID only: shared keys are disabled.
 
-import { site, commandQueuePrefix, poisonQueuePrefix, eventsQueuePrefix, poisonQueueSuffix, stagingContainer, messageBodiesContainer, deploymentContainer, functionsHostContainers, durableTaskHubContainers, durableTaskHubQueues } from '../types.bicep'
+import { site, commandQueuePrefix, poisonQueuePrefix, eventsQueuePrefix, poisonQueueSuffix, stagingContainerPrefix, messageBodiesContainer, deploymentContainer, functionsHostContainers, durableTaskHubContainers, durableTaskHubQueues } from '../types.bicep'
 
 @description('Azure region.')
 param location string
@@ -16,7 +16,7 @@ param location string
 @maxLength(24)
 param accountName string
 
-@description('PACS sites; each gets its own command and events queues, each with its poison queue.')
+@description('PACS sites; each gets its own command and events queues, each with its poison queue, and its own staging container.')
 param sites site[]
 
 @description('Days after its last modification a staging blob is deleted (the working copy only lives until the DICOM service holds it).')
@@ -107,9 +107,19 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2025-01-01'
 
 // The host's and the task hub's containers are created up front so the app's blob roles can be scoped to them alone.
 resource appContainers 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01' = [
-  for name in concat([stagingContainer, messageBodiesContainer, deploymentContainer], functionsHostContainers, durableTaskHubContainers): {
+  for name in concat([messageBodiesContainer, deploymentContainer], functionsHostContainers, durableTaskHubContainers): {
     parent: blobService
     name: name
+    properties: { publicAccess: 'None' }
+  }
+]
+
+// Per site: staging-<site> receives the instances that site's relay retrieved. One container per site, so that the SAS
+// the app gives a relay (create and write only) names its own site's container and nothing else.
+resource stagingContainers 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01' = [
+  for s in sites: {
+    parent: blobService
+    name: '${stagingContainerPrefix}${s.id}'
     properties: { publicAccess: 'None' }
   }
 ]
@@ -171,24 +181,31 @@ resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2025-01-0
 }
 
 // Staging and message bodies are transient: delete them once nothing can still need them.
+// Each site's staging container has its own prefix, 'staging-<site>/' (that container only, not every name starting the
+// same way). A rule takes at most 10 prefixes, so the sites are split into rules of 10 (a policy takes up to 100 rules).
+var stagingRuleSize = 10
+var stagingRules = map(range(0, (length(sites) + stagingRuleSize - 1) / stagingRuleSize), i => {
+  name: 'delete-old-staging-blobs-${i + 1}'
+  enabled: true
+  type: 'Lifecycle'
+  definition: {
+    filters: {
+      blobTypes: ['blockBlob']
+      prefixMatch: map(take(skip(sites, i * stagingRuleSize), stagingRuleSize), s => '${stagingContainerPrefix}${s.id}/')
+    }
+    actions: {
+      baseBlob: { delete: { daysAfterModificationGreaterThan: stagingRetentionDays } }
+      snapshot: { delete: { daysAfterCreationGreaterThan: stagingRetentionDays } }
+    }
+  }
+})
+
 resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2025-01-01' = {
   parent: account
   name: 'default'
   properties: {
     policy: {
-      rules: [
-        {
-          name: 'delete-old-staging-blobs'
-          enabled: true
-          type: 'Lifecycle'
-          definition: {
-            filters: { blobTypes: ['blockBlob'], prefixMatch: ['${stagingContainer}/'] }
-            actions: {
-              baseBlob: { delete: { daysAfterModificationGreaterThan: stagingRetentionDays } }
-              snapshot: { delete: { daysAfterCreationGreaterThan: stagingRetentionDays } }
-            }
-          }
-        }
+      rules: concat(stagingRules, [
         {
           name: 'delete-old-message-bodies'
           enabled: true
@@ -200,10 +217,10 @@ resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2025-01
             }
           }
         }
-      ]
+      ])
     }
   }
-  dependsOn: [appContainers]
+  dependsOn: [appContainers, stagingContainers]
 }
 
 resource accountDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
@@ -252,6 +269,6 @@ output queueEndpoint string = account.properties.primaryEndpoints.queue
 output tableEndpoint string = account.properties.primaryEndpoints.table
 output commandQueueNames string[] = [for (s, i) in sites: commandQueues[i].name]
 output eventsQueueNames string[] = [for (s, i) in sites: eventsQueues[i].name]
-output stagingContainerName string = stagingContainer
+output stagingContainerNames string[] = [for (s, i) in sites: stagingContainers[i].name]
 output messageBodiesContainerName string = messageBodiesContainer
 output deploymentContainerName string = deploymentContainer

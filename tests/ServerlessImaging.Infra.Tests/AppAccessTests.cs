@@ -9,13 +9,15 @@ namespace ServerlessImaging.Infra.Tests;
 /// (send on the sites' command queues and events poison queues, receive/process on the sites' events queues and the
 /// task hub's queues, nothing on the relays' poison queues, nothing on the account); on Cosmos DB, an audit role that
 /// creates and reads only, assigned on the audit container alone, and the built-in contributor on each other
-/// container; and no more than Blob Data Contributor on the function package container.
+/// container; Blob Data Contributor on each site's staging container, with the blob delegator (no data access) as its
+/// only blob role above a container; and no more than Blob Data Contributor on the function package container.
 /// </summary>
 public sealed partial class AppAccessTests
 {
     private const string QueueDataContributor = "974c5e8b-45b9-4653-ba55-5f855dd0fb88";
     private const string QueueMessageSender = "c6a89b2d-59bc-44d0-9896-0f6e12d7b80a";
     private const string BlobDataContributor = "ba92f5b4-2d11-453d-a403-e96b0029c9fe";
+    private const string BlobDelegator = "db58b8e5-c6ad-4a2a-8342-4190687cbf4a";
     private const string CosmosDataContributor = "00000000-0000-0000-0000-000000000002";
     private const string QueuesSegment = "/queueServices/default/queues/";
 
@@ -59,6 +61,31 @@ public sealed partial class AppAccessTests
         Assert.DoesNotContain(AppRoles(snapshot), r => r.ScopeId == storage && r.RoleId is QueueDataContributor or QueueMessageSender);
         // The relays' poison queues are theirs and the operators': the app neither reads nor writes them.
         Assert.All(siteIds, id => Assert.DoesNotContain(AppRoles(snapshot), r => r.ScopeId.EndsWith(QueuesSegment + ResourceNames.PoisonQueueFor(id), StringComparison.Ordinal)));
+    }
+
+    [Theory]
+    [MemberData(nameof(ParameterFiles))]
+    public async Task App_holds_blob_data_contributor_on_each_sites_staging_container_and_only_the_delegator_above_a_container(string file)
+    {
+        var snapshot = await InfraWorkspace.SnapshotAsync(file);
+        var siteIds = await ResourceNamesContractTests.SiteIdsAsync(file);
+        var storage = snapshot.SingleOfType("Microsoft.Storage/storageAccounts").Id;
+        var containersSegment = storage + "/blobServices/default/containers/";
+        var appRoles = AppRoles(snapshot);
+
+        // Reads, lists and deletes in every site's staging container (store activity, deletion, purge): one grant on each
+        // container, none on a container of no site.
+        var onStaging = appRoles
+            .Where(r => r.ScopeId.StartsWith(containersSegment + ResourceNames.StagingContainerPrefix, StringComparison.Ordinal))
+            .Select(r => (r.ScopeId[containersSegment.Length..], r.RoleId))
+            .Order();
+        Assert.Equal(siteIds.Select(id => (ResourceNames.StagingContainerFor(id), BlobDataContributor)).Order(), onStaging);
+
+        // Above a container, only what Get User Delegation Key needs: it is an account-level operation, so the delegator
+        // (generateUserDelegationKey, no data action) is on the account; nothing on the blob service. (That the account
+        // carries no other storage role: SecurityBaselineTests.)
+        Assert.Single(appRoles, r => r.ScopeId == storage && r.RoleId == BlobDelegator);
+        Assert.DoesNotContain(appRoles, r => r.ScopeId == storage + "/blobServices/default");
     }
 
     [Theory]

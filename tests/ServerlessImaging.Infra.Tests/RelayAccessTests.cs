@@ -7,8 +7,8 @@ namespace ServerlessImaging.Infra.Tests;
 /// A site given a relay principal gets exactly four grants: on its own site's queues, each at queue scope, a custom
 /// consumer role on relay-commands-&lt;site&gt; (receive, peek, update — lease renewal) and Message Sender on
 /// relay-poison-&lt;site&gt; and relay-events-&lt;site&gt;; and a custom create-only role on the message-bodies
-/// container. Nothing at account scope, nothing on another site's queues or on any events poison queue, no rights on
-/// staging (uploads use a SAS the app issues).
+/// container. Nothing at account scope, nothing on another site's queues or on any events poison queue, nothing on any
+/// staging container (uploads use the create + write SAS the app issues per command on the site's own container).
 /// </summary>
 public sealed class RelayAccessTests
 {
@@ -54,7 +54,12 @@ public sealed class RelayAccessTests
 
         var relayRoles = roles.Where(r => r.PrincipalId is NordRelay or EstRelay).ToList();
         Assert.Equal(8, relayRoles.Count);
-        Assert.DoesNotContain(relayRoles, r => r.ScopeId == containers[ResourceNames.StagingContainer]);
+        // Staging: no relay holds anything on any site's container, its own included; only the app holds a role there.
+        var staging = containers.Where(c => c.Key.StartsWith(ResourceNames.StagingContainerPrefix, StringComparison.Ordinal)).Select(c => c.Value).ToHashSet(StringComparer.Ordinal);
+        Assert.Equal(SiteIds.Select(ResourceNames.StagingContainerFor).Order(StringComparer.Ordinal), containers.Keys.Where(k => k.StartsWith(ResourceNames.StagingContainerPrefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal));
+        Assert.DoesNotContain(relayRoles, r => staging.Contains(r.ScopeId));
+        var appName = snapshot.SingleOfType("Microsoft.Web/sites").Name;
+        Assert.All(roles.Where(r => staging.Contains(r.ScopeId)), r => Assert.Contains($"Microsoft.Web/sites/{appName}'", r.PrincipalId, StringComparison.Ordinal));
         // The site without a relay: no relay holds anything on its queues.
         Assert.DoesNotContain(relayRoles, r => ScopeOfSite(r.ScopeId, "clinique-sud"));
     }

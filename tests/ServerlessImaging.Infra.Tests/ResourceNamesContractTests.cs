@@ -111,6 +111,8 @@ public sealed class ResourceNamesContractTests
         Assert.Equal(poison, ResourceNames.PoisonQueueOf(events));
         Assert.Equal(poison, ServerlessImaging.Messaging.Channel.PoisonQueues.For(events));
         Assert.Throws<ArgumentException>(() => ResourceNames.EventsQueueFor(longest + "u"));
+        // The site's staging container fits the 63-character container-name limit too.
+        Assert.True(ResourceNames.StagingContainerFor(longest).Length <= 63);
     }
 
     [Theory]
@@ -156,19 +158,111 @@ public sealed class ResourceNamesContractTests
 
     [Theory]
     [MemberData(nameof(ParameterFiles))]
-    public async Task Blob_containers_include_staging_and_message_bodies_and_staging_is_purged(string file)
+    public async Task Blob_containers_are_each_sites_staging_container_and_message_bodies_with_no_shared_staging(string file)
     {
         var snapshot = await InfraWorkspace.SnapshotAsync(file);
+        var siteIds = await SiteIdsAsync(file);
 
-        var containers = snapshot.OfType("Microsoft.Storage/storageAccounts/blobServices/containers").Select(c => c.ShortName).ToList();
-        Assert.Contains(ResourceNames.StagingContainer, containers);
+        var containers = snapshot.OfType(ContainerType).Select(c => c.ShortName).ToList();
+        Assert.Equal(
+            siteIds.Select(ResourceNames.StagingContainerFor).Order(StringComparer.Ordinal),
+            containers.Where(c => c.StartsWith(ResourceNames.StagingContainerPrefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal));
+        // The shared container is gone: a relay's SAS can name its own site's container only.
+        Assert.DoesNotContain("staging", containers);
         Assert.Contains(ResourceNames.MessageBodiesContainer, containers);
-        Assert.All(snapshot.OfType("Microsoft.Storage/storageAccounts/blobServices/containers"), c => Assert.Equal("None", c.StringAt("properties.publicAccess")));
-
-        var rules = snapshot.SingleOfType("Microsoft.Storage/storageAccounts/managementPolicies").NodeAt("properties.policy.rules")!.AsArray();
-        var stagingRule = rules.Single(r => r!["definition"]!["filters"]!["prefixMatch"]!.AsArray().Any(p => p!.GetValue<string>() == ResourceNames.StagingContainer + "/"));
-        Assert.NotNull(stagingRule!["definition"]!["actions"]!["baseBlob"]!["delete"]!["daysAfterModificationGreaterThan"]);
+        Assert.All(snapshot.OfType(ContainerType), c => Assert.Equal("None", c.StringAt("properties.publicAccess")));
     }
+
+    [Theory]
+    [MemberData(nameof(ParameterFiles))]
+    public async Task Lifecycle_rules_expire_every_sites_staging_container_and_message_bodies(string file)
+    {
+        var snapshot = await InfraWorkspace.SnapshotAsync(file);
+        var siteIds = await SiteIdsAsync(file);
+        var parameters = await InfraWorkspace.ParameterValuesAsync(file);
+
+        var retentionDays = parameters["stagingRetentionDays"]?["value"]?.GetValue<int>();
+        AssertStagingExpires(snapshot, siteIds, retentionDays);
+        var rules = LifecycleRules(snapshot);
+        var bodies = Assert.Single(rules, r => Prefixes(r).Contains(ResourceNames.MessageBodiesContainer + "/"));
+        Assert.NotNull(bodies["definition"]!["actions"]!["baseBlob"]!["delete"]!["daysAfterModificationGreaterThan"]);
+    }
+
+    [Fact]
+    public async Task Lifecycle_rules_cover_every_staging_container_beyond_the_ten_prefixes_one_rule_takes()
+    {
+        // 23 sites: three staging rules (10, 10 and 3 prefixes), where one rule would be refused by the service.
+        var siteIds = Enumerable.Range(1, 23).Select(i => $"site-{i:00}").ToList();
+        var sites = string.Join("\n", siteIds.Select(id => $"  {{ id: '{id}' }}"));
+        var file = InfraWorkspace.AddParameterFile("params/many-sites.test.bicepparam", $$"""
+            using '../main.bicep'
+
+            param environmentName = 'test'
+            param namePrefix = 'simg'
+            param sites = [
+            {{sites}}
+            ]
+            param enablePrivateNetworking = false
+            param enableCustomerManagedKey = false
+            param logRetentionInDays = 30
+            param stagingRetentionDays = 3
+            param cosmosServerless = true
+            param cosmosBackupTier = 'Continuous7Days'
+            param zoneRedundant = false
+            param apiAudience = 'api://serverless-imaging-test'
+            param smtpHost = 'smtp.test.example'
+            param smtpPort = 465
+            param smtpSecurity = 'SslOnConnect'
+            param smtpFrom = 'rcp@test.example'
+            param viewerStudyUrlTemplate = 'https://viewer.test.example/{StudyInstanceUID}'
+            """);
+        var snapshot = await InfraWorkspace.SnapshotAsync(file);
+
+        AssertStagingExpires(snapshot, siteIds, 3);
+        Assert.Equal(siteIds.Count, snapshot.OfType(ContainerType).Count(c => c.ShortName.StartsWith(ResourceNames.StagingContainerPrefix, StringComparison.Ordinal)));
+    }
+
+    private const string ContainerType = "Microsoft.Storage/storageAccounts/blobServices/containers";
+
+    /// <summary>
+    /// Each site's staging container is named by exactly one enabled rule that deletes its blobs and snapshots
+    /// (<paramref name="retentionDays"/> after the last write, when the parameter file sets it); its prefix ends with '/'
+    /// so that it names that container only; no rule names the old shared container; and the policy stays within the
+    /// service's limits (10 prefixes a rule, 100 rules).
+    /// </summary>
+    private static void AssertStagingExpires(DeploymentSnapshot snapshot, IReadOnlyList<string> siteIds, int? retentionDays)
+    {
+        var rules = LifecycleRules(snapshot);
+        Assert.InRange(rules.Count, 1, 100);
+        Assert.All(rules, r => Assert.InRange(Prefixes(r).Count, 1, 10));
+        Assert.DoesNotContain(rules, r => Prefixes(r).Any(p => p.StartsWith("staging/", StringComparison.Ordinal)));
+
+        foreach (var id in siteIds)
+        {
+            var rule = Assert.Single(rules, r => Prefixes(r).Contains(ResourceNames.StagingContainerFor(id) + "/"));
+            Assert.NotEqual(false, rule["enabled"]?.GetValue<bool>());
+            var actions = rule["definition"]!["actions"]!;
+            var afterWrite = actions["baseBlob"]?["delete"]?["daysAfterModificationGreaterThan"]?.GetValue<int>();
+            var snapshots = actions["snapshot"]?["delete"]?["daysAfterCreationGreaterThan"]?.GetValue<int>();
+            Assert.NotNull(afterWrite);
+            Assert.NotNull(snapshots);
+            if (retentionDays is { } days)
+            {
+                Assert.Equal(days, afterWrite);
+                Assert.Equal(days, snapshots);
+            }
+        }
+
+        // Every staging prefix names one site's container: none is left over from a site no longer deployed.
+        var stagingPrefixes = rules.SelectMany(Prefixes).Where(p => p.StartsWith(ResourceNames.StagingContainerPrefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal);
+        Assert.Equal(siteIds.Select(id => ResourceNames.StagingContainerFor(id) + "/").Order(StringComparer.Ordinal), stagingPrefixes);
+    }
+
+    private static List<JsonNode> LifecycleRules(DeploymentSnapshot snapshot) =>
+        snapshot.SingleOfType("Microsoft.Storage/storageAccounts/managementPolicies").NodeAt("properties.policy.rules")!.AsArray().Select(r => r!).ToList();
+
+    private static List<string> Prefixes(JsonNode rule) =>
+        rule["definition"]?["filters"]?["prefixMatch"]?.AsArray().Select(p => p!.GetValue<string>()).ToList() ?? [];
 
     [Theory]
     [MemberData(nameof(ParameterFiles))]

@@ -1,3 +1,4 @@
+using ServerlessImaging.Contracts;
 using ServerlessImaging.Infra.Tests.Bicep;
 
 namespace ServerlessImaging.Infra.Tests;
@@ -113,12 +114,13 @@ public sealed class SecurityBaselineTests
         var dicom = snapshot.SingleOfType("Microsoft.HealthcareApis/workspaces/dicomservices").Id;
         var appName = snapshot.SingleOfType("Microsoft.Web/sites").Name;
         var appRoles = snapshot.RoleAssignments().Where(r => r.PrincipalId.Contains($"Microsoft.Web/sites/{appName}'", StringComparison.Ordinal)).ToList();
+        var siteIds = await ResourceNamesContractTests.SiteIdsAsync(file);
 
         // On the account itself: tables (task hub, host diagnostics) and the SAS delegator (no data access by itself), nothing else.
         Assert.Equal(
             new[] { BlobDelegator, TableDataContributor }.Order(StringComparer.Ordinal),
             appRoles.Where(r => r.ScopeId == storage).Select(r => r.RoleId).Order(StringComparer.Ordinal));
-        Assert.Contains(appRoles, r => r.ScopeId == $"{storage}/blobServices/default/containers/staging" && r.RoleId == BlobDataContributor);
+        Assert.All(siteIds, id => Assert.Contains(appRoles, r => r.ScopeId == $"{storage}/blobServices/default/containers/{ResourceNames.StagingContainerFor(id)}" && r.RoleId == BlobDataContributor));
         Assert.Contains(appRoles, r => r.ScopeId == $"{storage}/blobServices/default/containers/message-bodies" && r.RoleId == BlobDataContributor);
         Assert.Contains(appRoles, r => r.ScopeId == dicom && r.RoleId == DicomDataOwner);
         Assert.DoesNotContain(snapshot.RoleAssignments(), r => r.RoleId == Owner || r.RoleId == Contributor);

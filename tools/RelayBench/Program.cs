@@ -220,7 +220,7 @@ internal static class RelayRun
             {
                 var staging = new BlobContainerClient(stack.Storage, "bench-" + Guid.NewGuid().ToString("N")[..12]);
                 await staging.CreateAsync();
-                var sas = staging.GenerateSasUri(BlobContainerSasPermissions.Create | BlobContainerSasPermissions.Write | BlobContainerSasPermissions.List, DateTimeOffset.UtcNow.AddHours(1));
+                var sas = staging.GenerateSasUri(BlobContainerSasPermissions.Create | BlobContainerSasPermissions.Write, DateTimeOffset.UtcNow.AddHours(1));
                 var command = new RetrieveStudyCommand(studyUid, [], new StagingDestination(staging.Name, "reg-bench/study"), new StagingCredential(sas, DateTimeOffset.UtcNow.AddHours(1)));
                 var sw = Stopwatch.StartNew();
                 if (Environment.GetEnvironmentVariable("RELAYBENCH_VERBOSE") is not null) Console.Error.WriteLine($"  bench: send at {DateTime.Now:HH:mm:ss.fff}");

@@ -45,8 +45,9 @@ public sealed class CommitRegistrationStepTask(IAuditSink audit, IRegistrationVi
                 await SendAsync(find, find.SiteId, new FindStudiesCommand(find.Query, find.Modalities, find.StudyDateFrom, find.StudyDateTo));
                 break;
             case RetrieveStudyActivity retrieve:
-                var credential = await staging.CreateWriteCredentialAsync(retrieve.StagingPrefix, time.GetUtcNow() + options.StagingCredentialLifetime, CancellationToken.None);
-                await SendAsync(retrieve, retrieve.SiteId, new RetrieveStudyCommand(retrieve.StudyInstanceUid, [], new StagingDestination(ResourceNames.StagingContainer, retrieve.StagingPrefix), credential));
+                // The credential reaches only this site's staging container, create and write only.
+                var credential = await staging.CreateWriteCredentialAsync(retrieve.SiteId, retrieve.StagingPrefix, time.GetUtcNow() + options.StagingCredentialLifetime, CancellationToken.None);
+                await SendAsync(retrieve, retrieve.SiteId, new RetrieveStudyCommand(retrieve.StudyInstanceUid, [], new StagingDestination(staging.ContainerOf(retrieve.SiteId), retrieve.StagingPrefix), credential));
                 break;
             case CancelRelayCommand cancel:
                 await SendAsync(cancel, cancel.SiteId, new CancelCommand(cancel.CommandIdToCancel));

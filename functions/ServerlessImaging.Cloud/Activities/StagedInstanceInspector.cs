@@ -40,8 +40,8 @@ public sealed class StagedInstanceInspector(IStagingStore staging)
 
     private static readonly DicomReadOptions HeaderOnly = new() { StopBeforeTag = new DicomTag(0x7FE0, 0x0000) };
 
-    /// <summary>Checks the staged blob of <paramref name="entry"/> against the selected study and the registration's patient.</summary>
-    public async Task<StagedInstanceVerdict> CheckAsync(string blobName, StagedInstance entry, string studyInstanceUid, PatientIdentity patient, CancellationToken cancellationToken)
+    /// <summary>Checks the blob of <paramref name="entry"/> in <paramref name="siteId"/>'s staging against the selected study and the registration's patient.</summary>
+    public async Task<StagedInstanceVerdict> CheckAsync(string siteId, string blobName, StagedInstance entry, string studyInstanceUid, PatientIdentity patient, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
         ArgumentNullException.ThrowIfNull(patient);
@@ -49,7 +49,7 @@ public sealed class StagedInstanceInspector(IStagingStore staging)
         var limit = FirstRead;
         while (true)
         {
-            var (header, checkedBytes, sha) = await ReadHeaderAsync(blobName, limit, cancellationToken);
+            var (header, checkedBytes, sha) = await ReadHeaderAsync(siteId, blobName, limit, cancellationToken);
             var complete = header is not null && header.Contains(DicomTag.SOPInstanceUID) && header.Contains(DicomTag.StudyInstanceUID);
             if (!complete && checkedBytes >= limit && limit < LargestRead)
             {
@@ -65,9 +65,9 @@ public sealed class StagedInstanceInspector(IStagingStore staging)
         }
     }
 
-    private async Task<(DicomDataset? Header, long CheckedBytes, byte[] Sha256)> ReadHeaderAsync(string blobName, int limit, CancellationToken cancellationToken)
+    private async Task<(DicomDataset? Header, long CheckedBytes, byte[] Sha256)> ReadHeaderAsync(string siteId, string blobName, int limit, CancellationToken cancellationToken)
     {
-        await using var head = await staging.OpenHeadAsync(blobName, limit, cancellationToken);
+        await using var head = await staging.OpenHeadAsync(siteId, blobName, limit, cancellationToken);
         await using var hashing = new HashingReadStream(head);
         DicomDataset? header;
         try

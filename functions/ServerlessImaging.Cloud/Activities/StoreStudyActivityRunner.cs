@@ -43,7 +43,7 @@ public sealed class StoreStudyActivityRunner(
         var sentAny = false;
         try
         {
-            var verdicts = await CheckAsync(command.StagingPrefix, missing, command.StudyInstanceUid, command.ExpectedPatient, cancellationToken);
+            var verdicts = await CheckAsync(command.SiteId, command.StagingPrefix, missing, command.StudyInstanceUid, command.ExpectedPatient, cancellationToken);
             if (verdicts.Values.FirstOrDefault(v => !v.Passed) is { } refused)
             {
                 // What the retrieval stored meanwhile goes too: nothing of a study that failed its checks is kept.
@@ -55,7 +55,7 @@ public sealed class StoreStudyActivityRunner(
             foreach (var batch in missing.Chunk(Math.Max(1, options.StoreBatchSize)))
             {
                 sentAny = true;
-                var result = await dicom.StoreAsync(command.StudyInstanceUid, [.. batch.Select(instance => Opener(command.StagingPrefix, instance, verdicts[instance.SopInstanceUid]))], cancellationToken);
+                var result = await dicom.StoreAsync(command.StudyInstanceUid, [.. batch.Select(instance => Opener(command.SiteId, command.StagingPrefix, instance, verdicts[instance.SopInstanceUid]))], cancellationToken);
                 if (result.Failed > 0)
                 {
                     logger.LogWarning("Registration {RegistrationId}: STOW-RS refused {Failed} of {Count} instance(s).", command.RegistrationId, result.Failed, batch.Length);
@@ -110,7 +110,7 @@ public sealed class StoreStudyActivityRunner(
         var stored = 0;
         try
         {
-            var verdicts = await CheckAsync(command.StagingPrefix, command.Instances, command.StudyInstanceUid, command.ExpectedPatient, cancellationToken);
+            var verdicts = await CheckAsync(command.SiteId, command.StagingPrefix, command.Instances, command.StudyInstanceUid, command.ExpectedPatient, cancellationToken);
             var passed = command.Instances.Where(i => verdicts[i.SopInstanceUid].Passed).ToList();
             if (passed.Count < command.Instances.Count)
             {
@@ -119,7 +119,7 @@ public sealed class StoreStudyActivityRunner(
 
             foreach (var batch in passed.Chunk(Math.Max(1, options.StoreBatchSize)))
             {
-                var result = await dicom.StoreAsync(command.StudyInstanceUid, [.. batch.Select(instance => Opener(command.StagingPrefix, instance, verdicts[instance.SopInstanceUid]))], cancellationToken);
+                var result = await dicom.StoreAsync(command.StudyInstanceUid, [.. batch.Select(instance => Opener(command.SiteId, command.StagingPrefix, instance, verdicts[instance.SopInstanceUid]))], cancellationToken);
                 stored += result.Stored + result.AlreadyPresent;
             }
 
@@ -132,11 +132,11 @@ public sealed class StoreStudyActivityRunner(
         }
     }
 
-    private async Task<Dictionary<string, StagedInstanceVerdict>> CheckAsync(string prefix, IReadOnlyList<StagedInstance> instances, string studyInstanceUid, PatientIdentity patient, CancellationToken cancellationToken)
+    private async Task<Dictionary<string, StagedInstanceVerdict>> CheckAsync(string siteId, string prefix, IReadOnlyList<StagedInstance> instances, string studyInstanceUid, PatientIdentity patient, CancellationToken cancellationToken)
     {
         var verdicts = new System.Collections.Concurrent.ConcurrentDictionary<string, StagedInstanceVerdict>(StringComparer.Ordinal);
         await Parallel.ForEachAsync(instances, new ParallelOptions { MaxDegreeOfParallelism = ChecksInParallel, CancellationToken = cancellationToken }, async (instance, ct) =>
-            verdicts[instance.SopInstanceUid] = await inspector.CheckAsync(BlobNameOf(prefix, instance), instance, studyInstanceUid, patient, ct));
+            verdicts[instance.SopInstanceUid] = await inspector.CheckAsync(siteId, BlobNameOf(prefix, instance), instance, studyInstanceUid, patient, ct));
         return new Dictionary<string, StagedInstanceVerdict>(verdicts, StringComparer.Ordinal);
     }
 
@@ -157,8 +157,8 @@ public sealed class StoreStudyActivityRunner(
     private static string BlobNameOf(string prefix, StagedInstance instance) =>
         instance.BlobName.StartsWith(prefix, StringComparison.Ordinal) ? instance.BlobName : prefix + instance.BlobName;
 
-    private Func<CancellationToken, Task<Stream>> Opener(string prefix, StagedInstance instance, StagedInstanceVerdict verdict) => async cancellationToken =>
-        new VerifyingStream(await staging.OpenReadAsync(BlobNameOf(prefix, instance), cancellationToken), instance.SizeBytes, instance.Sha256, verdict.CheckedBytes, verdict.CheckedSha256);
+    private Func<CancellationToken, Task<Stream>> Opener(string siteId, string prefix, StagedInstance instance, StagedInstanceVerdict verdict) => async cancellationToken =>
+        new VerifyingStream(await staging.OpenReadAsync(siteId, BlobNameOf(prefix, instance), cancellationToken), instance.SizeBytes, instance.Sha256, verdict.CheckedBytes, verdict.CheckedSha256);
 }
 
 /// <summary>A staged instance does not match its manifest entry (size or SHA-256).</summary>

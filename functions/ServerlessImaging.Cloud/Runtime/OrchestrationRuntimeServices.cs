@@ -67,7 +67,8 @@ public static class OrchestrationRuntimeServices
         services.AddSingleton(sp => new StorageQueueRelayChannel(sp.GetRequiredService<MessageChannel>(), runtime.SiteIds, runtime.EventsQueueFor));
         services.AddSingleton<IRelayMessageChannel>(sp => sp.GetRequiredService<StorageQueueRelayChannel>());
         services.AddSingleton<IRelayEventQuarantine>(sp => sp.GetRequiredService<StorageQueueRelayChannel>());
-        services.AddSingleton<IStagingStore>(sp => new BlobStagingStore(sp.GetRequiredService<BlobServiceClient>().GetBlobContainerClient(ResourceNames.StagingContainer)));
+        services.AddSingleton(sp => new BlobStagingStore(sp.GetRequiredService<BlobServiceClient>(), runtime.SiteIds));
+        services.AddSingleton<IStagingStore>(sp => sp.GetRequiredService<BlobStagingStore>());
 
         // Cosmos DB: the registrations' read model and start requests, meetings.
         var cosmos = new CosmosOptions { CreateIfMissing = local };
@@ -152,7 +153,7 @@ internal sealed class StorageAndDatabaseInitializer(CosmosOptions cosmos, IServi
 
         await CosmosClientFactory.EnsureCreatedAsync(services.GetRequiredService<CosmosClient>(), cosmos.DatabaseName, cancellationToken);
         var blobs = services.GetRequiredService<BlobServiceClient>();
-        await blobs.GetBlobContainerClient(ResourceNames.StagingContainer).CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        await services.GetRequiredService<BlobStagingStore>().EnsureCreatedAsync(cancellationToken);
         await blobs.GetBlobContainerClient(ResourceNames.MessageBodiesContainer).CreateIfNotExistsAsync(cancellationToken: cancellationToken);
     }
 

@@ -43,8 +43,9 @@ public sealed record CancelRelayCommand(string CommandId, string RegistrationId,
 /// Store staged instances into the DICOM service (STOW-RS to the study), after checking every one: sizes and SHA-256
 /// against the relay's manifest, and its Study and SOP Instance UIDs and patient against <paramref name="StudyInstanceUid"/>,
 /// the manifest and <paramref name="ExpectedPatient"/> (the registration's patient, compared as candidates are).
+/// The instances are in <paramref name="SiteId"/>'s staging: the site whose relay retrieved them.
 /// </summary>
-public sealed record StoreStudyActivity(string CommandId, string RegistrationId, string StudyInstanceUid, string StagingPrefix, IReadOnlyList<StagedInstance> Manifest, PatientIdentity ExpectedPatient)
+public sealed record StoreStudyActivity(string CommandId, string RegistrationId, string SiteId, string StudyInstanceUid, string StagingPrefix, IReadOnlyList<StagedInstance> Manifest, PatientIdentity ExpectedPatient)
     : OrchestrationCommand(CommandId, RegistrationId);
 
 /// <summary>
@@ -52,7 +53,7 @@ public sealed record StoreStudyActivity(string CommandId, string RegistrationId,
 /// store overlaps the transfer. Best effort and result-less: whatever it does not store, the study's
 /// <see cref="StoreStudyActivity"/> (which checks the DICOM service first) sends after the retrieval completed.
 /// </summary>
-public sealed record StoreStagedInstancesActivity(string CommandId, string RegistrationId, string StudyInstanceUid, string StagingPrefix, IReadOnlyList<StagedInstance> Instances, PatientIdentity ExpectedPatient)
+public sealed record StoreStagedInstancesActivity(string CommandId, string RegistrationId, string SiteId, string StudyInstanceUid, string StagingPrefix, IReadOnlyList<StagedInstance> Instances, PatientIdentity ExpectedPatient)
     : OrchestrationCommand(CommandId, RegistrationId);
 
 /// <summary>Delete one study from the DICOM service and its staging blobs (idempotent: absent is fine).</summary>

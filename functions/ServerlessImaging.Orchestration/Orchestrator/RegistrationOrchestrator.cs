@@ -511,12 +511,18 @@ public static class RegistrationOrchestrator
             return EventDisposition.Ignored(DispositionReason.Stale, "Progress of a retrieval that is no longer in flight.");
         }
 
+        if (!string.Equals(study.SiteId, e.SiteId, StringComparison.Ordinal))
+        {
+            // Command ids are predictable: only the site the retrieval was sent to answers for it.
+            return EventDisposition.Ignored(DispositionReason.WrongSite, "Progress from another site than the one retrieving the study.");
+        }
+
         // Instances already staged are stored now, overlapping the rest of the transfer (an older event's list is as
         // good as a newer one's: the lists are disjoint).
         var staged = e.Staged ?? [];
         if (staged.Count > 0)
         {
-            step.Emit(new StoreStagedInstancesActivity(CommandIds.StoreStaged(step.RegistrationId, study.StudyInstanceUid, study.Attempt, step.State.Version), step.RegistrationId, study.StudyInstanceUid, CommandIds.StagingPrefix(step.RegistrationId, study.StudyInstanceUid), staged, step.State.Plan!.Registration.Patient));
+            step.Emit(new StoreStagedInstancesActivity(CommandIds.StoreStaged(step.RegistrationId, study.StudyInstanceUid, study.Attempt, step.State.Version), step.RegistrationId, e.SiteId, study.StudyInstanceUid, CommandIds.StagingPrefix(step.RegistrationId, study.StudyInstanceUid), staged, step.State.Plan!.Registration.Patient));
         }
 
         if (e.InstancesDone < study.InstancesDone || (e.InstancesDone == study.InstancesDone && e.BytesDone <= study.BytesDone))
@@ -541,6 +547,11 @@ public static class RegistrationOrchestrator
             return EventDisposition.Ignored(DispositionReason.Stale, "Completion of a retrieval that is no longer in flight.");
         }
 
+        if (!string.Equals(study.SiteId, e.SiteId, StringComparison.Ordinal))
+        {
+            return EventDisposition.Ignored(DispositionReason.WrongSite, "Completion from another site than the one retrieving the study.");
+        }
+
         var manifest = e.Manifest ?? [];
         if (manifest.Count == 0)
         {
@@ -550,7 +561,7 @@ public static class RegistrationOrchestrator
         }
 
         var bytes = manifest.Sum(i => i.SizeBytes);
-        step.Emit(new StoreStudyActivity(CommandIds.Store(step.RegistrationId, study.StudyInstanceUid, study.Attempt), step.RegistrationId, study.StudyInstanceUid, CommandIds.StagingPrefix(step.RegistrationId, study.StudyInstanceUid), manifest, step.State.Plan!.Registration.Patient));
+        step.Emit(new StoreStudyActivity(CommandIds.Store(step.RegistrationId, study.StudyInstanceUid, study.Attempt), step.RegistrationId, e.SiteId, study.StudyInstanceUid, CommandIds.StagingPrefix(step.RegistrationId, study.StudyInstanceUid), manifest, step.State.Plan!.Registration.Patient));
         step.PutStudy(study with { Status = StudyStatus.Storing, InstancesDone = manifest.Count, InstancesTotal = manifest.Count, BytesDone = bytes, Failure = null });
         step.Audit(
             AuditAction.RetrievalCompleted, AuditOutcome.Success, null, e.SiteId, study.StudyInstanceUid, Invariant($"instances={manifest.Count} bytes={bytes}"),

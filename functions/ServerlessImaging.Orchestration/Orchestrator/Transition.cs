@@ -53,6 +53,9 @@ public enum DispositionReason
 
     /// <summary>The event is for another registration.</summary>
     WrongRegistration,
+
+    /// <summary>An answer from another site than the one the command was sent to.</summary>
+    WrongSite,
 }
 
 /// <summary>The disposition of an event, with a detail free of patient data.</summary>

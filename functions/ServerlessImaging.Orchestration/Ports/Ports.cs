@@ -66,19 +66,25 @@ public interface IRelayMessageChannel
     Task CompleteAsync(ReceivedMessage message, CancellationToken cancellationToken);
 }
 
-/// <summary>Staging blobs between relays and the store activity.</summary>
+/// <summary>
+/// Staging blobs between relays and the store activity: one container per site, which only that site's relay can write
+/// to (with a credential minted per command) and only the cloud can read, list and delete.
+/// </summary>
 public interface IStagingStore
 {
-    /// <summary>A short-lived, write-only credential for everything under <paramref name="prefix"/>.</summary>
-    Task<StagingCredential> CreateWriteCredentialAsync(string prefix, DateTimeOffset expiresAt, CancellationToken cancellationToken);
+    /// <summary>A short-lived credential to create and write blobs in <paramref name="siteId"/>'s staging (no read, list or delete).</summary>
+    Task<StagingCredential> CreateWriteCredentialAsync(string siteId, string prefix, DateTimeOffset expiresAt, CancellationToken cancellationToken);
 
-    /// <summary>Opens a staged blob for reading.</summary>
-    Task<Stream> OpenReadAsync(string blobName, CancellationToken cancellationToken);
+    /// <summary>The container name a command's credential is for.</summary>
+    string ContainerOf(string siteId);
+
+    /// <summary>Opens a blob staged by <paramref name="siteId"/>'s relay for reading.</summary>
+    Task<Stream> OpenReadAsync(string siteId, string blobName, CancellationToken cancellationToken);
 
     /// <summary>Opens the first <paramref name="maxBytes"/> bytes of a staged blob (all of it when shorter): enough to read an instance's header.</summary>
-    Task<Stream> OpenHeadAsync(string blobName, int maxBytes, CancellationToken cancellationToken);
+    Task<Stream> OpenHeadAsync(string siteId, string blobName, int maxBytes, CancellationToken cancellationToken);
 
-    /// <summary>Deletes everything under a prefix; returns how many blobs were deleted (0 when none).</summary>
+    /// <summary>Deletes everything under a prefix in every site's staging (a study may have been tried at several sites); returns how many blobs were deleted.</summary>
     Task<int> DeletePrefixAsync(string prefix, CancellationToken cancellationToken);
 }
 

@@ -11,6 +11,7 @@ using ServerlessImaging.Relay.Configuration;
 using ServerlessImaging.Relay.Diagnostics;
 using ServerlessImaging.Relay.Pacs;
 using ServerlessImaging.Relay.Retrieval;
+using ServerlessImaging.Relay.Staging;
 
 namespace ServerlessImaging.Relay.Commands;
 
@@ -27,6 +28,7 @@ public sealed class CommandProcessor : BackgroundService
     private readonly PacsGateway _pacs;
     private readonly StudyQueries _queries;
     private readonly RetrievalRunner _retrievals;
+    private readonly StagingJournals _journals;
     private readonly RunningCommands _running;
     private readonly RelayMetrics _metrics;
     private readonly ILogger<CommandProcessor> _logger;
@@ -36,7 +38,7 @@ public sealed class CommandProcessor : BackgroundService
     private readonly Lock _inFlightGate = new();
 
     /// <summary>Creates the processor.</summary>
-    public CommandProcessor(RelayOptions options, RelayQueues queues, EventPublisher events, PacsGateway pacs, StudyQueries queries, RetrievalRunner retrievals, RunningCommands running, RelayMetrics metrics, ILogger<CommandProcessor> logger)
+    public CommandProcessor(RelayOptions options, RelayQueues queues, EventPublisher events, PacsGateway pacs, StudyQueries queries, RetrievalRunner retrievals, StagingJournals journals, RunningCommands running, RelayMetrics metrics, ILogger<CommandProcessor> logger)
     {
         _options = options;
         _queues = queues;
@@ -44,6 +46,7 @@ public sealed class CommandProcessor : BackgroundService
         _pacs = pacs;
         _queries = queries;
         _retrievals = retrievals;
+        _journals = journals;
         _running = running;
         _metrics = metrics;
         _logger = logger;
@@ -214,6 +217,8 @@ public sealed class CommandProcessor : BackgroundService
 
     private async Task RetrieveAsync(MessageEnvelope envelope, RetrieveStudyCommand command, CancellationToken cancellationToken)
     {
+        // Held for the whole command: another command for the same destination waits, then resumes from this one's records.
+        await using var journal = await _journals.OpenAsync(command.Destination, cancellationToken);
         var interval = TimeSpan.FromMilliseconds(_options.ProgressIntervalMilliseconds);
         var report = new RetrievalProgressReport(command.StudyInstanceUid, _options.StagedReportBatchSize);
         var sequence = 0;
@@ -252,7 +257,7 @@ public sealed class CommandProcessor : BackgroundService
         RetrievalCompleted completed;
         try
         {
-            completed = await _retrievals.RunAsync(envelope.MessageId, command, report.Update, report.Staged, cancellationToken);
+            completed = await _retrievals.RunAsync(envelope.MessageId, command, journal, report.Update, report.Staged, cancellationToken);
         }
         finally
         {
@@ -261,6 +266,15 @@ public sealed class CommandProcessor : BackgroundService
         }
 
         await _events.PublishAsync(envelope, completed, "completed", cancellationToken);
+        // Only once the completion is out: until then a redelivery must still find what was staged.
+        try
+        {
+            await journal.DeleteAsync();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _logger.LogWarning("Staging journal of command {MessageId} could not be deleted ({Error}); it goes with the stale ones", envelope.MessageId, ex.GetType().Name);
+        }
     }
 
     private static (FailureReason Reason, string SafeMessage) Classify(Exception ex, bool cancelled) => ex switch

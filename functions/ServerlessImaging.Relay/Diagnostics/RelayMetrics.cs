@@ -20,6 +20,8 @@ public sealed class RelayMetrics : IDisposable
     private readonly Counter<long> _poison;
     private readonly Histogram<double> _duration;
     private readonly Counter<long> _scpRefused;
+    private readonly Counter<long> _resumed;
+    private readonly Counter<long> _existing;
 
     /// <summary>Creates the instruments.</summary>
     public RelayMetrics(IMeterFactory? meterFactory = null)
@@ -32,6 +34,8 @@ public sealed class RelayMetrics : IDisposable
         _poison = _meter.CreateCounter<long>("relay.commands.quarantined", "{command}", "Commands moved to the poison queue.");
         _duration = _meter.CreateHistogram<double>("relay.command.duration", "s", "Time to handle a command, by type.");
         _scpRefused = _meter.CreateCounter<long>("relay.scp.refused", "{connection}", "Connections and associations the C-STORE SCP refused, by reason.");
+        _resumed = _meter.CreateCounter<long>("relay.instances.resumed", "{instance}", "Instances a retrieval did not fetch because its staging journal recorded them.");
+        _existing = _meter.CreateCounter<long>("relay.instances.existing", "{instance}", "Instances fetched and uploaded again that staging already held (HTTP 409): staged by an attempt the journal does not know of.");
     }
 
     /// <summary>Version of this relay build.</summary>
@@ -55,6 +59,18 @@ public sealed class RelayMetrics : IDisposable
         _instances.Add(1);
         _bytes.Add(bytes);
     }
+
+    /// <summary>A retrieval took <paramref name="count"/> instances from its journal instead of fetching them.</summary>
+    public void InstancesResumed(int count)
+    {
+        if (count > 0)
+        {
+            _resumed.Add(count);
+        }
+    }
+
+    /// <summary>An upload found its blob already in staging.</summary>
+    public void InstanceAlreadyInStaging() => _existing.Add(1);
 
     /// <summary>A command was quarantined.</summary>
     public void Quarantined(string reason) => _poison.Add(1, new KeyValuePair<string, object?>("reason", reason));

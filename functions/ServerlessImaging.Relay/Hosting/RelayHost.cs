@@ -10,6 +10,7 @@ using ServerlessImaging.Relay.Configuration;
 using ServerlessImaging.Relay.Diagnostics;
 using ServerlessImaging.Relay.Pacs;
 using ServerlessImaging.Relay.Retrieval;
+using ServerlessImaging.Relay.Staging;
 
 namespace ServerlessImaging.Relay.Hosting;
 
@@ -64,6 +65,7 @@ public static class RelayHost
         builder.Services.AddSingleton<StudyQueries>();
         builder.Services.AddSingleton<RunningCommands>();
         builder.Services.AddSingleton(new SpoolBudget(options.Spool.Directory, options.Spool.MaxMemoryBytes, options.Spool.MaxBytes));
+        builder.Services.AddSingleton(sp => new StagingJournals(options.Spool.Directory, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<StagingJournals>>()));
         builder.Services.AddSingleton<MoveDestination>();
         builder.Services.AddSingleton(sp => new RetrievalRunner(
             options,

@@ -2,16 +2,21 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using ServerlessImaging.Relay.Configuration;
 using ServerlessImaging.Relay.Retrieval;
+using ServerlessImaging.Relay.Staging;
 
 namespace ServerlessImaging.Relay.Hosting;
 
-/// <summary>Before commands flow: clear spool files a crash left, and open the C-MOVE destination SCP when retrieving by Move.</summary>
-public sealed class RelayStartup(RelayOptions options, SpoolBudget spool, MoveDestination moveDestination, ILogger<RelayStartup> logger) : IHostedService
+/// <summary>
+/// Before commands flow: clear spool files a crash left (staging journals stay: they are how a redelivered command
+/// resumes), drop journals too old to be resumed, and open the C-MOVE destination SCP when retrieving by Move.
+/// </summary>
+public sealed class RelayStartup(RelayOptions options, SpoolBudget spool, StagingJournals journals, MoveDestination moveDestination, ILogger<RelayStartup> logger) : IHostedService
 {
     /// <inheritdoc />
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         spool.CleanLeftovers();
+        journals.RemoveStale();
         if (options.Pacs.RetrieveMethod == RetrieveMethod.Move)
         {
             await moveDestination.StartAsync(cancellationToken);

@@ -45,9 +45,10 @@ public sealed record RetrievalStatus(int InstancesDone, int InstancesTotal, long
 
 /// <summary>
 /// Carries out a <see cref="RetrieveStudyCommand"/>, resumably: lists the study's instances (image-level C-FIND),
-/// lists what staging already holds, fetches only the series that still miss instances (C-MOVE into the relay's
-/// SCP or C-GET), streams each new instance to staging while the transfer runs, then lists staging again and
-/// reports the whole study's manifest from it.
+/// takes what the destination's <see cref="StagingJournal"/> records as already staged (never a listing of staging:
+/// the credential cannot list), fetches only the series that still miss instances (C-MOVE into the relay's SCP or
+/// C-GET), streams each new instance to staging while the transfer runs, recording each one, then reports the whole
+/// study's manifest from the journal.
 /// </summary>
 public sealed class RetrievalRunner
 {
@@ -72,12 +73,14 @@ public sealed class RetrievalRunner
     }
 
     /// <summary>
-    /// Runs the retrieval; <paramref name="status"/> is updated as it goes (read it for progress events) and
+    /// Runs the retrieval with the destination's <paramref name="journal"/> (held by the caller, which deletes it once
+    /// the completion is reported); <paramref name="status"/> is updated as it goes (read it for progress events) and
     /// <paramref name="staged"/>, when given, hears of each instance as soon as its upload to staging completed.
     /// </summary>
-    public async Task<RetrievalCompleted> RunAsync(string commandId, RetrieveStudyCommand command, Action<RetrievalStatus> status, Action<StagedInstance>? staged, CancellationToken cancellationToken)
+    public async Task<RetrievalCompleted> RunAsync(string commandId, RetrieveStudyCommand command, StagingJournal journal, Action<RetrievalStatus> status, Action<StagedInstance>? staged, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(command);
+        ArgumentNullException.ThrowIfNull(journal);
         var target = OpenTarget(command);
         var expected = await ListInstancesAsync(command, cancellationToken);
         if (expected.Count == 0)
@@ -86,17 +89,19 @@ public sealed class RetrievalRunner
         }
 
         var seriesBySop = expected.ToDictionary(i => i.SopInstanceUid, i => i.SeriesInstanceUid, StringComparer.Ordinal);
-        var before = await ListStagedAsync(target, seriesBySop, cancellationToken);
+        var before = Usable(journal, target, seriesBySop);
         var missing = expected.Where(i => !before.ContainsKey(i.SopInstanceUid)).ToList();
         var bytesBefore = before.Values.Sum(b => b.SizeBytes);
         status(new RetrievalStatus(before.Count, expected.Count, bytesBefore));
-        _logger.LogInformation("Retrieval {CommandId}: {Total} instances, {Staged} already staged, {Missing} to fetch by {Method}",
-            commandId, expected.Count, before.Count, missing.Count, _options.Pacs.RetrieveMethod);
+        _metrics.InstancesResumed(before.Count);
+        // The fault suite reads "<n> instances, <k> already staged, <m> to fetch": keep that wording.
+        _logger.LogInformation("Retrieval {CommandId}: {Total} instances, {Staged} already staged, {Missing} to fetch by {Method} (staging journal: {Ignored} unreadable line(s))",
+            commandId, expected.Count, before.Count, missing.Count, _options.Pacs.RetrieveMethod, journal.IgnoredLines);
 
         if (missing.Count > 0)
         {
             // The sink accepts every instance of the study (series-level fetches bring staged ones again) and drops those staged.
-            await using var sink = new StagingSink(target, seriesBySop, before.Keys.ToHashSet(StringComparer.Ordinal), _budget, _options.UploadConcurrency, _metrics, staged, cancellationToken);
+            await using var sink = new StagingSink(target, journal, seriesBySop, before.Keys.ToHashSet(StringComparer.Ordinal), _budget, _options.UploadConcurrency, _metrics, staged, cancellationToken);
             using var registration = _moveDestination?.Register(sink);
             using var progressTimer = new PeriodicTimer(TimeSpan.FromMilliseconds(Math.Max(100, _options.ProgressIntervalMilliseconds / 4)), _time);
             var reporting = ReportWhileRunningAsync(progressTimer, sink, before.Count, expected.Count, bytesBefore, status);
@@ -112,8 +117,8 @@ public sealed class RetrievalRunner
 
                 var transferred = System.Diagnostics.Stopwatch.GetTimestamp();
                 await sink.DrainAsync();
-                _logger.LogInformation("Retrieval {CommandId}: transfer done, {Uploaded} uploaded, last uploads drained in {DrainMs} ms",
-                    commandId, sink.Uploaded, (long)System.Diagnostics.Stopwatch.GetElapsedTime(transferred).TotalMilliseconds);
+                _logger.LogInformation("Retrieval {CommandId}: transfer done, {Uploaded} uploaded, {Existing} already in staging, last uploads drained in {DrainMs} ms",
+                    commandId, sink.Uploaded, sink.Existing, (long)System.Diagnostics.Stopwatch.GetElapsedTime(transferred).TotalMilliseconds);
             }
             catch (OperationCanceledException) when (sink.Failure is not null)
             {
@@ -131,17 +136,14 @@ public sealed class RetrievalRunner
             }
         }
 
-        var after = await ListStagedAsync(target, seriesBySop, cancellationToken);
+        var after = Usable(journal, target, seriesBySop);
         var absent = expected.Count(i => !after.ContainsKey(i.SopInstanceUid));
         if (absent > 0)
         {
             throw new CommandFailureException(FailureReason.PacsRejected, $"{absent} of {expected.Count} instances were not received from the PACS.");
         }
 
-        var manifest = expected
-            .Select(i => after[i.SopInstanceUid])
-            .Select(b => new StagedInstance(b.SeriesInstanceUid, b.SopInstanceUid, b.BlobName, b.SizeBytes, b.Sha256))
-            .ToList();
+        var manifest = expected.Select(i => after[i.SopInstanceUid]).ToList();
         status(new RetrievalStatus(manifest.Count, expected.Count, manifest.Sum(m => m.SizeBytes)));
         // For the audit trail: C-GET delivers to our calling AE, C-MOVE to our C-STORE SCP.
         var receiver = _options.Pacs.RetrieveMethod == RetrieveMethod.Move ? _options.Scp.AeTitle : _options.Pacs.CallingAeTitle;
@@ -180,11 +182,14 @@ public sealed class RetrievalRunner
         return all;
     }
 
-    private static async Task<Dictionary<string, StagedBlob>> ListStagedAsync(StagingTarget target, Dictionary<string, string> expected, CancellationToken cancellationToken)
-    {
-        var listed = await target.ListAsync(cancellationToken);
-        return listed.Where(p => expected.ContainsKey(p.Key)).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
-    }
+    /// <summary>
+    /// What the journal records for this study, as this command names it: an entry whose series or blob name differs
+    /// from today's (another series split, another prefix shape) is fetched again rather than trusted.
+    /// </summary>
+    private static Dictionary<string, StagedInstance> Usable(StagingJournal journal, StagingTarget target, Dictionary<string, string> seriesBySop) =>
+        journal.Recorded.Values
+            .Where(r => seriesBySop.TryGetValue(r.SopInstanceUid, out var series) && series == r.SeriesInstanceUid && r.BlobName == target.BlobNameOf(r.SopInstanceUid))
+            .ToDictionary(r => r.SopInstanceUid, StringComparer.Ordinal);
 
     /// <summary>The whole study when nothing is staged yet and no series subset was asked; else each series that misses instances.</summary>
     private static List<string?> FetchUnits(RetrieveStudyCommand command, IReadOnlyList<PacsInstance> expected, List<PacsInstance> missing)
@@ -206,7 +211,7 @@ public sealed class RetrievalRunner
     {
         while (await timer.WaitForNextTickAsync())
         {
-            status(new RetrievalStatus(before + sink.Uploaded, total, bytesBefore + sink.BytesUploaded));
+            status(new RetrievalStatus(before + sink.Staged, total, bytesBefore + sink.BytesStaged));
         }
     }
 }

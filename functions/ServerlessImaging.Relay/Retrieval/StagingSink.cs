@@ -13,12 +13,14 @@ namespace ServerlessImaging.Relay.Retrieval;
 /// Destination of one retrieval's instances (C-GET sub-operations, or C-MOVE arrivals routed by the SCP):
 /// each expected, not-yet-staged instance is written as Part 10 (meta + data set as received), hashed while it
 /// arrives, and handed to upload workers as soon as it is complete, so uploads run while the transfer goes on.
-/// Unexpected instances are refused; instances already staged are received and dropped (duplicates ignored).
-/// Each upload that completes is announced (<c>onStaged</c>), so the cloud can store it before the retrieval ends.
+/// Unexpected instances are refused; instances the journal already records are received and dropped (duplicates
+/// ignored). Each instance that reaches staging (uploaded, or found there: 409) is recorded in the journal, then
+/// announced (<c>onStaged</c>), so the cloud can store it before the retrieval ends.
 /// </summary>
 internal sealed class StagingSink : IInstanceSink, IAsyncDisposable
 {
     private readonly StagingTarget _target;
+    private readonly StagingJournal _journal;
     private readonly IReadOnlyDictionary<string, string> _seriesBySop;
     private readonly IReadOnlySet<string> _alreadyStaged;
     private readonly ConcurrentDictionary<string, byte> _received = new(StringComparer.Ordinal);
@@ -30,13 +32,15 @@ internal sealed class StagingSink : IInstanceSink, IAsyncDisposable
     private readonly Action<StagedInstance>? _onStaged;
     private Exception? _failure;
     private int _uploaded;
+    private int _existing;
     private int _duplicates;
-    private long _bytesUploaded;
+    private long _bytesStaged;
 
-    public StagingSink(StagingTarget target, IReadOnlyDictionary<string, string> seriesBySop, IReadOnlySet<string> alreadyStaged, SpoolBudget budget, int uploadConcurrency, RelayMetrics metrics, Action<StagedInstance>? onStaged, CancellationToken cancellationToken)
+    public StagingSink(StagingTarget target, StagingJournal journal, IReadOnlyDictionary<string, string> seriesBySop, IReadOnlySet<string> alreadyStaged, SpoolBudget budget, int uploadConcurrency, RelayMetrics metrics, Action<StagedInstance>? onStaged, CancellationToken cancellationToken)
     {
         _onStaged = onStaged;
         _target = target;
+        _journal = journal;
         _seriesBySop = seriesBySop;
         _alreadyStaged = alreadyStaged;
         _budget = budget;
@@ -50,10 +54,16 @@ internal sealed class StagingSink : IInstanceSink, IAsyncDisposable
     /// <summary>Instances uploaded by this run.</summary>
     public int Uploaded => Volatile.Read(ref _uploaded);
 
-    /// <summary>Bytes uploaded by this run.</summary>
-    public long BytesUploaded => Interlocked.Read(ref _bytesUploaded);
+    /// <summary>Instances this run uploaded again that staging already held (409).</summary>
+    public int Existing => Volatile.Read(ref _existing);
 
-    /// <summary>Instances received that staging already had.</summary>
+    /// <summary>Instances this run put in staging or found there.</summary>
+    public int Staged => Uploaded + Existing;
+
+    /// <summary>Bytes of <see cref="Staged"/>.</summary>
+    public long BytesStaged => Interlocked.Read(ref _bytesStaged);
+
+    /// <summary>Instances received twice, or that the journal already recorded: dropped.</summary>
     public int Duplicates => Volatile.Read(ref _duplicates);
 
     /// <summary>Cancelled when an upload fails: the retrieval stops early.</summary>
@@ -128,17 +138,24 @@ internal sealed class StagingSink : IInstanceSink, IAsyncDisposable
                 try
                 {
                     var content = await pending.SealAsync(_abort.Token);
-                    if (await _target.UploadAsync(pending.SeriesInstanceUid, pending.SopInstanceUid, content, pending.Sha256, _abort.Token))
+                    var created = await _target.UploadAsync(pending.SeriesInstanceUid, pending.SopInstanceUid, content, pending.Sha256, _abort.Token);
+                    // Recorded either way: a 409 is this relay's own earlier upload of the same bytes (only its credential
+                    // writes the site's container, and the Part 10 encoding is deterministic), so the local hash is the blob's.
+                    var staged = new StagedInstance(pending.SeriesInstanceUid, pending.SopInstanceUid, _target.BlobNameOf(pending.SopInstanceUid), pending.Length, pending.Sha256);
+                    await _journal.AppendAsync(staged, CancellationToken.None);
+                    if (created)
                     {
                         Interlocked.Increment(ref _uploaded);
-                        Interlocked.Add(ref _bytesUploaded, pending.Length);
                         _metrics.InstanceStaged(pending.Length);
-                        _onStaged?.Invoke(new StagedInstance(pending.SeriesInstanceUid, pending.SopInstanceUid, _target.BlobNameOf(pending.SopInstanceUid), pending.Length, pending.Sha256));
                     }
                     else
                     {
-                        Interlocked.Increment(ref _duplicates);
+                        Interlocked.Increment(ref _existing);
+                        _metrics.InstanceAlreadyInStaging();
                     }
+
+                    Interlocked.Add(ref _bytesStaged, pending.Length);
+                    _onStaged?.Invoke(staged);
                 }
                 catch (Exception ex)
                 {

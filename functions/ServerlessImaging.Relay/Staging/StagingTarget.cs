@@ -6,9 +6,6 @@ using ServerlessImaging.Contracts.Messages;
 
 namespace ServerlessImaging.Relay.Staging;
 
-/// <summary>What staging already holds for one instance (read from the blob listing and its metadata).</summary>
-public sealed record StagedBlob(string SeriesInstanceUid, string SopInstanceUid, string BlobName, long SizeBytes, string Sha256);
-
 /// <summary>A staging upload failed; <see cref="Reason"/> says whether the credential or the service is at fault.</summary>
 public sealed class StagingException : Exception
 {
@@ -43,9 +40,11 @@ public sealed class StagingException : Exception
 
 /// <summary>
 /// The staging destination of one retrieval, reached only through the command's SAS URL (the relay holds no
-/// standing blob rights). Needs SAS permissions <c>c</c> (create), <c>w</c> (write blocks) and <c>l</c> (list,
-/// for resuming); never read or delete. Blobs are <c>&lt;prefix&gt;/&lt;SOPInstanceUID&gt;.dcm</c> with metadata
-/// <c>sha256</c> and <c>seriesuid</c>; uploads never overwrite (If-None-Match: *), so a duplicate is ignored.
+/// standing blob rights). Needs SAS permissions <c>c</c> (create) and <c>w</c> (write blocks) only: never list, read
+/// or delete, so a relay cannot see what staging holds (what it staged before is in its own
+/// <see cref="StagingJournal"/>). Blobs are <c>&lt;prefix&gt;/&lt;SOPInstanceUID&gt;.dcm</c> with metadata
+/// <c>sha256</c> and <c>seriesuid</c>; uploads never overwrite (If-None-Match: *), so an existing blob is reported,
+/// not replaced.
 /// </summary>
 public sealed class StagingTarget
 {
@@ -97,38 +96,12 @@ public sealed class StagingTarget
     /// <summary>Blob name of an instance.</summary>
     public string BlobNameOf(string sopInstanceUid) => $"{_prefix}/{sopInstanceUid}.dcm";
 
-    /// <summary>Everything already staged under the prefix (what a resumed retrieval can skip).</summary>
-    public async Task<IReadOnlyDictionary<string, StagedBlob>> ListAsync(CancellationToken cancellationToken)
-    {
-        var staged = new Dictionary<string, StagedBlob>(StringComparer.Ordinal);
-        try
-        {
-            await foreach (var blob in _container.GetBlobsAsync(new GetBlobsOptions { Traits = BlobTraits.Metadata, Prefix = _prefix + "/" }, cancellationToken))
-            {
-                var name = blob.Name;
-                if (!name.EndsWith(".dcm", StringComparison.Ordinal) || blob.Metadata is null ||
-                    !blob.Metadata.TryGetValue(Sha256Key, out var sha) || !blob.Metadata.TryGetValue(SeriesKey, out var series))
-                {
-                    continue; // not ours, or not committed with its hash: fetch again
-                }
-
-                var sop = name[(_prefix.Length + 1)..^4];
-                staged[sop] = new StagedBlob(series, sop, name, blob.Properties.ContentLength ?? 0, sha);
-            }
-        }
-        catch (RequestFailedException ex)
-        {
-            throw Translate(ex, "list");
-        }
-        catch (AggregateException ex) when (IsStorageUnreachable(ex))
-        {
-            throw Unreachable(ex, "list");
-        }
-
-        return staged;
-    }
-
-    /// <summary>Uploads one instance from <paramref name="content"/> (block upload); false when it already existed.</summary>
+    /// <summary>
+    /// Uploads one instance from <paramref name="content"/> (block upload); false when the blob already existed. In a
+    /// site's own container only that site's relay can create blobs, so an existing one is an earlier upload of this
+    /// relay (one its journal missed: a crash between upload and record, a lost spool, a retried request whose first
+    /// try went through).
+    /// </summary>
     public async Task<bool> UploadAsync(string seriesInstanceUid, string sopInstanceUid, Stream content, string sha256, CancellationToken cancellationToken)
     {
         var blob = _container.GetBlockBlobClient(BlobNameOf(sopInstanceUid));
@@ -143,8 +116,9 @@ public sealed class StagingTarget
             }, cancellationToken);
             return true;
         }
-        catch (RequestFailedException ex) when (ex.Status == 409 || ex.ErrorCode == BlobErrorCode.BlobAlreadyExists)
+        catch (RequestFailedException ex) when (ex.Status == 409 || ex.ErrorCode == BlobErrorCode.BlobAlreadyExists || ex.ErrorCode == BlobErrorCode.ConditionNotMet)
         {
+            // 409 for a single-shot Put Blob; a conditional Put Block List may answer 412 instead: either way it exists.
             return false;
         }
         catch (RequestFailedException ex)
@@ -172,7 +146,7 @@ public sealed class StagingTarget
             var expired = _time.GetUtcNow() >= _expiresAt || ex.ErrorCode != "AuthorizationPermissionMismatch";
             return expired
                 ? new StagingException(FailureReason.CredentialExpired, $"Staging refused the credential during {operation} (expired or invalid signature).", ex)
-                : new StagingException(FailureReason.StagingFailed, $"The staging credential lacks the permission to {operation} (needs create, write and list).", ex);
+                : new StagingException(FailureReason.StagingFailed, $"The staging credential lacks the permission to {operation} (needs create and write).", ex);
         }
 
         return new StagingException(FailureReason.StagingFailed, $"Staging {operation} failed with HTTP {ex.Status} ({ex.ErrorCode}).", ex);

@@ -84,7 +84,7 @@ public sealed class ExpertiseEmailApiTests(LocalStackFixture stack) : IAsyncLife
         // The relay's part: the instance lands in staging, the retrieval finishes.
         var prefix = CommandIds.StagingPrefix(registrationId, file.StudyInstanceUid);
         var bytes = await File.ReadAllBytesAsync(file.Path);
-        var staging = new BlobServiceClient(stack.Endpoints.Storage.ConnectionString).GetBlobContainerClient(ResourceNames.StagingContainer);
+        var staging = new BlobServiceClient(stack.Endpoints.Storage.ConnectionString).GetBlobContainerClient(ResourceNames.StagingContainerFor(site));
         await staging.CreateIfNotExistsAsync();
         await staging.GetBlobClient(prefix + file.SopInstanceUid + ".dcm").UploadAsync(new BinaryData(bytes), overwrite: true);
         var manifest = new StagedInstance(file.SeriesInstanceUid, file.SopInstanceUid, file.SopInstanceUid + ".dcm", bytes.Length, Convert.ToHexStringLower(SHA256.HashData(bytes)));

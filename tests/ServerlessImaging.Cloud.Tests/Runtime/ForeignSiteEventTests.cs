@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using Azure.Storage.Queues;
 using Microsoft.Azure.Cosmos;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
 using ServerlessImaging.Adapters.Sites;
 using ServerlessImaging.Cloud.Runtime;
@@ -12,6 +13,7 @@ using ServerlessImaging.Contracts.Messages;
 using ServerlessImaging.Messaging.Channel;
 using ServerlessImaging.Orchestration.Orchestrator;
 using ServerlessImaging.Orchestration.Ports;
+using ServerlessImaging.Orchestrators.Registrations;
 using ServerlessImaging.Testing.Stack;
 
 namespace ServerlessImaging.Cloud.Tests.Runtime;
@@ -68,6 +70,8 @@ public sealed class ForeignSiteEventTests(LocalStackFixture stack)
         var meeting = Scenario.Meeting("rcp-" + id);
         await client.StartNewAsync(meeting, Scenario.Registration(id, meeting.Id, patient.Identity), "key-" + id, CancellationToken.None);
         var before = await Scenario.WaitForAsync(client, id, s => s.State.Sites.Length == 2 && s.State.Sites.All(x => x.Status == SiteSearchStatus.Searching));
+        var durable = runtime.Get<DurableTaskClient>();
+        async Task<long> StepsAsync() => (await durable.GetInstanceAsync(id, getInputsAndOutputs: true))!.ReadCustomStatusAs<RegistrationProgress>()!.Version;
 
         // Site B's relay speaks for A: an answer to A's search, a failure of it, and A's heartbeat, all on B's queue.
         var findA = CommandIds.Find(id, siteA, 1, 1);
@@ -102,6 +106,16 @@ public sealed class ForeignSiteEventTests(LocalStackFixture stack)
         Assert.Equal(forged.Length, warnings.Count);
         listener.RecordObservableInstruments();
         Assert.Equal(forged.Length, counted.Count(c => c.Site == siteB && c.Claimed == siteA));
+
+        // Site B speaking in its own name about A's search (its command id is predictable): raised, and ignored by the
+        // orchestration, which takes an answer only from the site the command was sent to.
+        var progressBefore = await StepsAsync();
+        await channel.SendAsync(settings.EventsQueueFor(siteB), new MessageEnvelope(findA + "/b-found", id, findA, siteB, now, MessageCodec.CurrentSchemaVersion, new StudiesFound([])), CancellationToken.None);
+        await channel.SendAsync(settings.EventsQueueFor(siteB), new MessageEnvelope(findA + "/b-failed", id, findA, siteB, now, MessageCodec.CurrentSchemaVersion, new CommandFailed("FindStudies", FailureReason.PacsUnreachable, "forged")), CancellationToken.None);
+        await Scenario.WaitUntilAsync(async () => await StepsAsync() >= progressBefore + 2, "site B's two answers applied (as ignored)");
+        var afterOwnName = (await client.GetStatusAsync(id, CancellationToken.None))!;
+        Assert.All(afterOwnName.State.Sites, site => Assert.Equal(SiteSearchStatus.Searching, site.Status));
+        Assert.Equal(before.State.Version, afterOwnName.State.Version);
 
         // The same answer on A's own queue is A's relay speaking: applied.
         await channel.SendAsync(settings.EventsQueueFor(siteA), forged[0] with { MessageId = findA + "/StudiesFound-genuine" }, CancellationToken.None);

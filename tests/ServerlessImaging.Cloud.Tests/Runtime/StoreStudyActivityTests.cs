@@ -23,7 +23,7 @@ public sealed class StoreStudyActivityTests(LocalStackFixture stack)
     [Fact]
     public async Task Stores_verifies_and_cleans_staging_then_a_rerun_sends_nothing_and_reports_the_same_event()
     {
-        await using var runtime = await RuntimeHarness.StartAsync(new RuntimeSettings(stack.Endpoints, ["s1"]), withWorkers: false);
+        await using var runtime = await RuntimeHarness.StartAsync(new RuntimeSettings(stack.Endpoints, [Site]), withWorkers: false);
         var runner = runtime.Get<StoreStudyActivityRunner>();
         var (command, sops) = await StageAsync(count: 2, corruptSha: false);
 
@@ -40,7 +40,7 @@ public sealed class StoreStudyActivityTests(LocalStackFixture stack)
     [Fact]
     public async Task A_staged_instance_that_does_not_match_its_manifest_fails_the_study_and_stores_nothing()
     {
-        await using var runtime = await RuntimeHarness.StartAsync(new RuntimeSettings(stack.Endpoints, ["s1"]), withWorkers: false);
+        await using var runtime = await RuntimeHarness.StartAsync(new RuntimeSettings(stack.Endpoints, [Site]), withWorkers: false);
         var runner = runtime.Get<StoreStudyActivityRunner>();
         var (command, _) = await StageAsync(count: 1, corruptSha: true);
 
@@ -57,10 +57,10 @@ public sealed class StoreStudyActivityTests(LocalStackFixture stack)
     [Fact]
     public async Task Instances_stored_during_the_retrieval_are_not_sent_again_by_the_study_store()
     {
-        await using var runtime = await RuntimeHarness.StartAsync(new RuntimeSettings(stack.Endpoints, ["s1"]), withWorkers: false);
+        await using var runtime = await RuntimeHarness.StartAsync(new RuntimeSettings(stack.Endpoints, [Site]), withWorkers: false);
         var runner = runtime.Get<StoreStudyActivityRunner>();
         var (command, sops) = await StageAsync(count: 3, corruptSha: false);
-        var early = new StoreStagedInstancesActivity(CommandIds.StoreStaged(command.RegistrationId, command.StudyInstanceUid, 1, 7), command.RegistrationId, command.StudyInstanceUid, command.StagingPrefix, [command.Manifest[0], command.Manifest[1]], command.ExpectedPatient);
+        var early = new StoreStagedInstancesActivity(CommandIds.StoreStaged(command.RegistrationId, command.StudyInstanceUid, 1, 7), command.RegistrationId, Site, command.StudyInstanceUid, command.StagingPrefix, [command.Manifest[0], command.Manifest[1]], command.ExpectedPatient);
 
         await runner.StoreStagedAsync(early, CancellationToken.None);
 
@@ -74,11 +74,11 @@ public sealed class StoreStudyActivityTests(LocalStackFixture stack)
     [Fact]
     public async Task Storing_during_the_retrieval_never_fails_the_study_and_stores_nothing_it_cannot_verify()
     {
-        await using var runtime = await RuntimeHarness.StartAsync(new RuntimeSettings(stack.Endpoints, ["s1"]), withWorkers: false);
+        await using var runtime = await RuntimeHarness.StartAsync(new RuntimeSettings(stack.Endpoints, [Site]), withWorkers: false);
         var runner = runtime.Get<StoreStudyActivityRunner>();
         var (corrupt, _) = await StageAsync(count: 1, corruptSha: true);
         var (removed, _) = await StageAsync(count: 1, corruptSha: false);
-        await new BlobServiceClient(stack.Endpoints.Storage.ConnectionString).GetBlobContainerClient(ResourceNames.StagingContainer)
+        await new BlobServiceClient(stack.Endpoints.Storage.ConnectionString).GetBlobContainerClient(ResourceNames.StagingContainerFor(Site))
             .GetBlobClient(removed.Manifest[0].BlobName).DeleteAsync(); // as after a deletion or a completed store
 
         // Neither throws: a wrong hash aborts the STOW-RS part, a missing blob stops before sending.
@@ -91,7 +91,7 @@ public sealed class StoreStudyActivityTests(LocalStackFixture stack)
         Assert.Contains("SHA-256", Assert.IsType<StoreStudyFailed>(await runner.RunAsync(corrupt, CancellationToken.None)).SafeMessage, StringComparison.Ordinal);
 
         static StoreStagedInstancesActivity Staged(StoreStudyActivity study) =>
-            new(CommandIds.StoreStaged(study.RegistrationId, study.StudyInstanceUid, 1, 3), study.RegistrationId, study.StudyInstanceUid, study.StagingPrefix, study.Manifest, study.ExpectedPatient);
+            new(CommandIds.StoreStaged(study.RegistrationId, study.StudyInstanceUid, 1, 3), study.RegistrationId, Site, study.StudyInstanceUid, study.StagingPrefix, study.Manifest, study.ExpectedPatient);
     }
 
     [Fact]
@@ -101,7 +101,7 @@ public sealed class StoreStudyActivityTests(LocalStackFixture stack)
         closed.Start();
         var port = ((System.Net.IPEndPoint)closed.LocalEndpoint).Port;
         closed.Stop(); // nothing listens there any more: every request is refused, which retrying could cure
-        var settings = new RuntimeSettings(stack.Endpoints, ["s1"]) { Extra = { ["DicomWeb:BaseUrl"] = $"http://127.0.0.1:{port}/dicom-web/" } };
+        var settings = new RuntimeSettings(stack.Endpoints, [Site]) { Extra = { ["DicomWeb:BaseUrl"] = $"http://127.0.0.1:{port}/dicom-web/" } };
         await using var runtime = await RuntimeHarness.StartAsync(settings, withWorkers: false);
         var runner = runtime.Get<StoreStudyActivityRunner>();
         var (command, _) = await StageAsync(count: 1, corruptSha: false);
@@ -120,7 +120,7 @@ public sealed class StoreStudyActivityTests(LocalStackFixture stack)
     [InlineData("not DICOM", "unexpected_instance")]
     public async Task A_staged_instance_that_is_not_what_was_selected_stores_nothing_of_the_study_and_fails_it_with_its_reason(string planted, string code)
     {
-        await using var runtime = await RuntimeHarness.StartAsync(new RuntimeSettings(stack.Endpoints, ["s1"]), withWorkers: false);
+        await using var runtime = await RuntimeHarness.StartAsync(new RuntimeSettings(stack.Endpoints, [Site]), withWorkers: false);
         var runner = runtime.Get<StoreStudyActivityRunner>();
         var (command, sops) = await StageAsync(count: 3, corruptSha: false, alter: (i, ds) => i != 2 ? ds : planted switch
         {
@@ -136,14 +136,14 @@ public sealed class StoreStudyActivityTests(LocalStackFixture stack)
         }
         else if (planted == "not DICOM")
         {
-            var container = new BlobServiceClient(stack.Endpoints.Storage.ConnectionString).GetBlobContainerClient(ResourceNames.StagingContainer);
+            var container = new BlobServiceClient(stack.Endpoints.Storage.ConnectionString).GetBlobContainerClient(ResourceNames.StagingContainerFor(Site));
             var junk = System.Text.Encoding.ASCII.GetBytes(new string('x', 4000));
             await container.GetBlobClient(command.Manifest[2].BlobName).UploadAsync(BinaryData.FromBytes(junk), overwrite: true);
             command = command with { Manifest = [.. command.Manifest.Take(2), command.Manifest[2] with { SizeBytes = junk.Length, Sha256 = Convert.ToHexStringLower(SHA256.HashData(junk)) }] };
         }
 
         // The first two were stored during the retrieval (they pass their checks); the planted one is refused there too.
-        await runner.StoreStagedAsync(new StoreStagedInstancesActivity("early-" + command.CommandId, command.RegistrationId, command.StudyInstanceUid, command.StagingPrefix, command.Manifest, command.ExpectedPatient), CancellationToken.None);
+        await runner.StoreStagedAsync(new StoreStagedInstancesActivity("early-" + command.CommandId, command.RegistrationId, Site, command.StudyInstanceUid, command.StagingPrefix, command.Manifest, command.ExpectedPatient), CancellationToken.None);
         Assert.Equal(sops.Take(2).Order(StringComparer.Ordinal), await Scenario.StoredInstancesAsync(stack.Endpoints, command.StudyInstanceUid));
 
         var failed = Assert.IsType<StoreStudyFailed>(await runner.RunAsync(command, CancellationToken.None));
@@ -155,7 +155,7 @@ public sealed class StoreStudyActivityTests(LocalStackFixture stack)
     [Fact]
     public async Task The_registrations_patient_is_recognised_as_candidates_are_and_its_INS_decides_when_both_sides_carry_one()
     {
-        await using var runtime = await RuntimeHarness.StartAsync(new RuntimeSettings(stack.Endpoints, ["s1"]), withWorkers: false);
+        await using var runtime = await RuntimeHarness.StartAsync(new RuntimeSettings(stack.Endpoints, [Site]), withWorkers: false);
         var runner = runtime.Get<StoreStudyActivityRunner>();
 
         // Accents, case and hyphens are not differences; a matching INS in Other Patient IDs agrees.
@@ -179,7 +179,7 @@ public sealed class StoreStudyActivityTests(LocalStackFixture stack)
     [Fact]
     public async Task A_manifest_listing_an_instance_twice_is_refused()
     {
-        await using var runtime = await RuntimeHarness.StartAsync(new RuntimeSettings(stack.Endpoints, ["s1"]), withWorkers: false);
+        await using var runtime = await RuntimeHarness.StartAsync(new RuntimeSettings(stack.Endpoints, [Site]), withWorkers: false);
         var (command, _) = await StageAsync(count: 1, corruptSha: false);
         var failed = Assert.IsType<StoreStudyFailed>(await runtime.Get<StoreStudyActivityRunner>().RunAsync(command with { Manifest = [command.Manifest[0], command.Manifest[0]] }, CancellationToken.None));
         Assert.Equal(StoreFailureCodes.UnexpectedInstance, failed.Code);
@@ -189,7 +189,7 @@ public sealed class StoreStudyActivityTests(LocalStackFixture stack)
     [Fact]
     public async Task Content_swapped_in_staging_after_its_check_is_never_stored()
     {
-        await using var runtime = await RuntimeHarness.StartAsync(new RuntimeSettings(stack.Endpoints, ["s1"]), withWorkers: false);
+        await using var runtime = await RuntimeHarness.StartAsync(new RuntimeSettings(stack.Endpoints, [Site]), withWorkers: false);
         var (command, _) = await StageAsync(count: 1, corruptSha: false);
 
         // What a hostile relay holding a write credential could do: the staged blob is this patient's when checked, and
@@ -206,8 +206,8 @@ public sealed class StoreStudyActivityTests(LocalStackFixture stack)
         await new DicomFile(dataset).SaveAsync(forged);
         var forgedBytes = forged.ToArray();
         command = command with { Manifest = [command.Manifest[0] with { SizeBytes = forgedBytes.Length, Sha256 = Convert.ToHexStringLower(SHA256.HashData(forgedBytes)) }] };
-        var container = new BlobServiceClient(stack.Endpoints.Storage.ConnectionString).GetBlobContainerClient(ResourceNames.StagingContainer);
-        var swapping = new SwapBeforeRead(new BlobStagingStore(container), async name => await container.GetBlobClient(name).UploadAsync(BinaryData.FromBytes(forgedBytes), overwrite: true));
+        var container = new BlobServiceClient(stack.Endpoints.Storage.ConnectionString).GetBlobContainerClient(ResourceNames.StagingContainerFor(Site));
+        var swapping = new SwapBeforeRead(new BlobStagingStore(new BlobServiceClient(stack.Endpoints.Storage.ConnectionString), [Site]), async name => await container.GetBlobClient(name).UploadAsync(BinaryData.FromBytes(forgedBytes), overwrite: true));
         var runner = new StoreStudyActivityRunner(
             swapping, runtime.Get<IDicomStore>(), runtime.Get<IDicomInventory>(), new StagedInstanceInspector(swapping), runtime.Get<RuntimeOptions>(),
             runtime.Get<FaultInjection>(), TimeProvider.System, NullLogger<StoreStudyActivityRunner>.Instance);
@@ -223,19 +223,24 @@ public sealed class StoreStudyActivityTests(LocalStackFixture stack)
     {
         public int Swaps { get; private set; }
 
-        public Task<StagingCredential> CreateWriteCredentialAsync(string prefix, DateTimeOffset expiresAt, CancellationToken cancellationToken) => inner.CreateWriteCredentialAsync(prefix, expiresAt, cancellationToken);
+        public string ContainerOf(string siteId) => inner.ContainerOf(siteId);
 
-        public Task<Stream> OpenHeadAsync(string blobName, int maxBytes, CancellationToken cancellationToken) => inner.OpenHeadAsync(blobName, maxBytes, cancellationToken);
+        public Task<StagingCredential> CreateWriteCredentialAsync(string siteId, string prefix, DateTimeOffset expiresAt, CancellationToken cancellationToken) => inner.CreateWriteCredentialAsync(siteId, prefix, expiresAt, cancellationToken);
 
-        public async Task<Stream> OpenReadAsync(string blobName, CancellationToken cancellationToken)
+        public Task<Stream> OpenHeadAsync(string siteId, string blobName, int maxBytes, CancellationToken cancellationToken) => inner.OpenHeadAsync(siteId, blobName, maxBytes, cancellationToken);
+
+        public async Task<Stream> OpenReadAsync(string siteId, string blobName, CancellationToken cancellationToken)
         {
             await swap(blobName);
             Swaps++;
-            return await inner.OpenReadAsync(blobName, cancellationToken);
+            return await inner.OpenReadAsync(siteId, blobName, cancellationToken);
         }
 
         public Task<int> DeletePrefixAsync(string prefix, CancellationToken cancellationToken) => inner.DeletePrefixAsync(prefix, cancellationToken);
     }
+
+    /// <summary>The site whose relay staged the instances.</summary>
+    private const string Site = "s1";
 
     /// <summary>The registration's patient the staged instances are of (unless a test alters one).</summary>
     private static readonly PatientIdentity Patient = new("Store Test", null, "Camille", new DateOnly(1961, 4, 12), PatientSex.Female, null);
@@ -245,7 +250,7 @@ public sealed class StoreStudyActivityTests(LocalStackFixture stack)
         var registrationId = Scenario.NewRegistrationId();
         var studyUid = UniqueNames.DicomUid();
         var prefix = CommandIds.StagingPrefix(registrationId, studyUid);
-        var container = new BlobServiceClient(stack.Endpoints.Storage.ConnectionString).GetBlobContainerClient(ResourceNames.StagingContainer);
+        var container = new BlobServiceClient(stack.Endpoints.Storage.ConnectionString).GetBlobContainerClient(ResourceNames.StagingContainerFor(Site));
         await container.CreateIfNotExistsAsync();
         var manifest = new List<StagedInstance>();
         var sops = new List<string>();
@@ -273,6 +278,6 @@ public sealed class StoreStudyActivityTests(LocalStackFixture stack)
             sops.Add(sop);
         }
 
-        return (new StoreStudyActivity(CommandIds.Store(registrationId, studyUid, 1), registrationId, studyUid, prefix, manifest, Patient), sops);
+        return (new StoreStudyActivity(CommandIds.Store(registrationId, studyUid, 1), registrationId, Site, studyUid, prefix, manifest, Patient), sops);
     }
 }

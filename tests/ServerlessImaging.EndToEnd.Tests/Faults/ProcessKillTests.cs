@@ -46,10 +46,11 @@ public sealed partial class ProcessKillTests(LocalStackFixture stack, FaultTable
             var log = rig.Log("relay-nord");
             Assert.Contains("delivery 2", log, StringComparison.Ordinal);
 
-            // The resumed attempt found at least what was staged at the kill and staged only the rest.
+            // The resumed attempt took what the relay's journal recorded and fetched only the rest. The one upload in
+            // flight (UploadConcurrency 1) may have been committed but not yet recorded when killed: fetched again, 409.
             var resumed = AlreadyStaged().Matches(log).Last();
             var already = int.Parse(resumed.Groups["already"].Value, CultureInfo.InvariantCulture);
-            Assert.InRange(already, stagedAtKill, SlowInstances - 1);
+            Assert.InRange(already, stagedAtKill - 1, SlowInstances - 1);
             Assert.Equal(SlowInstances - already, int.Parse(resumed.Groups["fetch"].Value, CultureInfo.InvariantCulture));
             return string.Create(CultureInfo.InvariantCulture, $"killed with {stagedAtKill}/{SlowInstances} instances staged; after restart the same command (delivery 2) found {already} already staged and staged the other {SlowInstances - already}; {outcome}");
         });
@@ -76,7 +77,7 @@ public sealed partial class ProcessKillTests(LocalStackFixture stack, FaultTable
             await rig.StartRelayAsync(site);
 
             // The only site holding the study failed it with the relay's reason: the study waits for its retry (a new
-            // command, so a fresh delivery count at the relay), which resumes from staging and completes it.
+            // command, so a fresh delivery count at the relay), which resumes from the relay's journal and completes it.
             var audit = AuditExpectation.Completed(sites: 1, studies: 1)
                 .Exactly("RetrievalStarted", 2).Exactly("StudyFailed", 1).Exactly("RetrievalRetryScheduled", 1);
             var outcome = await Checks.AssertCompletedCleanlyAsync(rig, flow, registrationId, [study], audit, expectNoPoison: false);

@@ -221,11 +221,19 @@ internal static class Checks
     /// <summary>Blobs left in staging under a registration (or "registration/study") prefix: the store activity deletes a study's once stored.</summary>
     public static async Task<int> StagedBlobsAsync(FaultRig rig, string prefix)
     {
-        var container = new BlobContainerClient(rig.StorageConnectionString, ResourceNames.StagingContainer);
         var count = 0;
-        await foreach (var _ in container.GetBlobsAsync(new GetBlobsOptions { Prefix = prefix + "/" }))
+        foreach (var site in rig.Sites)
         {
-            count++;
+            var container = new BlobContainerClient(rig.StorageConnectionString, ResourceNames.StagingContainerFor(site.SiteId));
+            if (!await container.ExistsAsync())
+            {
+                continue;
+            }
+
+            await foreach (var _ in container.GetBlobsAsync(new GetBlobsOptions { Prefix = prefix + "/" }))
+            {
+                count++;
+            }
         }
 
         return count;

@@ -569,6 +569,29 @@ public class RegistrationOrchestratorTests
     }
 
     [Fact]
+    public void Only_the_site_retrieving_a_study_answers_for_its_retrieval()
+    {
+        var h = new Harness();
+        h.AllSitesAnswer(Fixtures.Study(Uid1));
+        h.Select(Uid1);
+        Assert.Equal("chu-nord", h.Study(Uid1).SiteId);
+
+        // Another site names the retrieval's (predictable) command id in its own name: progress and completion ignored.
+        var progress = h.Apply(new RetrievalProgressed("p-other", h.Now, "clinique-sud", Harness.Retrieve(Uid1), Uid1, 1, 2, 100, Fixtures.Manifest(Uid1, 1)));
+        Assert.Equal(DispositionReason.WrongSite, progress.Disposition.Reason);
+        Assert.Empty(progress.Commands);
+        var completion = h.Completed("clinique-sud", Uid1);
+        Assert.Equal(DispositionReason.WrongSite, completion.Disposition.Reason);
+        Assert.Empty(completion.Commands);
+        Assert.Equal(StudyStatus.Retrieving, h.Study(Uid1).Status);
+
+        // The site it was sent to: the store runs on that site's staging.
+        h.Completed("chu-nord", Uid1);
+        Assert.Equal("chu-nord", Assert.Single(h.Commands<StoreStudyActivity>()).SiteId);
+        Assert.Equal(StudyStatus.Storing, h.Study(Uid1).Status);
+    }
+
+    [Fact]
     public void Empty_retrieval_fails_over_then_fails()
     {
         var h = new Harness();

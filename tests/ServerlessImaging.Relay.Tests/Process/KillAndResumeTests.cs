@@ -10,7 +10,7 @@ public sealed class KillAndResumeTests(LocalStackFixture stack)
 {
     private const int Instances = 150;
 
-    private static System.Diagnostics.Process StartRelayProcess(RelayUnderTest relay)
+    private static System.Diagnostics.Process StartRelayProcess(RelayUnderTest relay, System.Text.StringBuilder? log = null)
     {
         var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "si-relay.dll")])
         {
@@ -26,7 +26,16 @@ public sealed class KillAndResumeTests(LocalStackFixture stack)
 
         start.Environment["TCP_NODELAY"] = "1";
         var process = System.Diagnostics.Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
+        process.OutputDataReceived += (_, line) =>
+        {
+            if (log is not null && line.Data is not null)
+            {
+                lock (log)
+                {
+                    log.AppendLine(line.Data);
+                }
+            }
+        };
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -73,7 +82,14 @@ public sealed class KillAndResumeTests(LocalStackFixture stack)
             Assert.InRange(staged, 5, Instances - 1);
         }
 
-        using var second = StartRelayProcess(relay);
+        // What the killed relay recorded is what it will resume from; every record names a blob staging holds.
+        var recorded = relay.JournalRecords(prefix);
+        var before = await relay.ETagsAsync(prefix);
+        Assert.InRange(recorded.Count, 1, before.Count);
+        Assert.All(recorded.Values, r => Assert.True(before.ContainsKey(r.BlobName), "the journal records a blob staging does not hold"));
+
+        var log = new System.Text.StringBuilder();
+        using var second = StartRelayProcess(relay, log);
         try
         {
             // Same message, redelivered once its lease (10 s here) runs out.
@@ -81,6 +97,28 @@ public sealed class KillAndResumeTests(LocalStackFixture stack)
 
             Assert.Equal(Instances, completed.Manifest.Count);
             await StagingAssertions.AssertStagedExactlyAsync(relay, study, prefix, completed);
+            string text;
+            lock (log)
+            {
+                text = log.ToString();
+            }
+
+            // The restarted relay skipped exactly what its journal recorded, with the recorded hashes and sizes.
+            var resumed = System.Text.RegularExpressions.Regex.Match(text, $"{Instances} instances, (\\d+) already staged, ");
+            Assert.True(resumed.Success, "the restarted relay logged no resumed retrieval");
+            Assert.Equal(recorded.Count, int.Parse(resumed.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+            Assert.All(recorded.Values, r => Assert.Equal(r, completed.Manifest.Single(m => m.SopInstanceUid == r.SopInstanceUid)));
+            var after = await relay.ETagsAsync(prefix);
+            Assert.All(before, blob => Assert.Equal(blob.Value, after[blob.Key]));
+
+            // Deleted once the completion was sent.
+            var deadline = Stopwatch.StartNew();
+            while (File.Exists(relay.JournalPath(prefix)) && deadline.Elapsed < TimeSpan.FromSeconds(5))
+            {
+                await Task.Delay(50);
+            }
+
+            Assert.False(File.Exists(relay.JournalPath(prefix)), "the journal outlived the completed retrieval");
         }
         finally
         {

@@ -33,36 +33,31 @@ public sealed class RetrieveStudyTests(LocalStackFixture stack)
     }
 
     [Fact]
-    public async Task Retrieving_again_uploads_only_what_is_missing_and_reports_the_whole_study()
+    public async Task Retrieving_again_after_completion_rewrites_nothing_restages_what_was_lost_and_reports_the_whole_study()
     {
         var study = await TestStudy.CreateAndLoadAsync(stack, "chu-nord", series: 2, instancesPerSeries: 3);
         await using var relay = new RelayUnderTest(stack, "chu-nord", "Get");
         await relay.StartAsync();
+        using var counters = new RelayCounters();
         var first = relay.Command(relay.Retrieve(study.StudyInstanceUid, "reg-b/s"));
         await relay.SendAsync(first);
         await relay.AnswerAsync<RetrievalCompleted>(first);
 
-        // Lose one instance of series 2; remember the others' ETags to prove they are not rewritten.
+        // Lose one instance of series 2; remember the others' ETags to prove they are not rewritten. The completed
+        // retrieval's journal is gone, so the relay fetches everything again and staging answers 409 for the others.
         var lost = study.SeriesBySop.First(p => p.Value == study.SeriesUids[1]).Key;
         await relay.Staging.GetBlobClient($"reg-b/s/{lost}.dcm").DeleteAsync();
-        var etags = new Dictionary<string, Azure.ETag>(StringComparer.Ordinal);
-        await foreach (var blob in relay.Staging.GetBlobsAsync(new Azure.Storage.Blobs.Models.GetBlobsOptions { Prefix = "reg-b/s/" }))
-        {
-            etags[blob.Name] = blob.Properties.ETag!.Value;
-        }
+        var etags = await relay.ETagsAsync("reg-b/s");
+        counters.Reset();
 
         var again = relay.Command(relay.Retrieve(study.StudyInstanceUid, "reg-b/s"));
         await relay.SendAsync(again);
         var completed = await relay.AnswerAsync<RetrievalCompleted>(again);
 
         await StagingAssertions.AssertStagedExactlyAsync(relay, study, "reg-b/s", completed);
-        await foreach (var blob in relay.Staging.GetBlobsAsync(new Azure.Storage.Blobs.Models.GetBlobsOptions { Prefix = "reg-b/s/" }))
-        {
-            if (etags.TryGetValue(blob.Name, out var before))
-            {
-                Assert.Equal(before, blob.Properties.ETag!.Value);
-            }
-        }
+        var after = await relay.ETagsAsync("reg-b/s");
+        Assert.All(etags, blob => Assert.Equal(blob.Value, after[blob.Key]));
+        Assert.Equal((1, 5), (counters["relay.instances.staged"], counters["relay.instances.existing"]));
 
         var progress = relay.Events.Where(e => e.CausationId == again.MessageId).Select(e => e.Body).OfType<RetrievalProgress>().ToList();
         Assert.All(progress, p => Assert.Equal(study.SeriesBySop.Count, p.InstancesTotal));

@@ -8,7 +8,9 @@ using ServerlessImaging.Contracts.Messages;
 using ServerlessImaging.Messaging.Channel;
 using ServerlessImaging.Messaging.Storage;
 using ServerlessImaging.Messaging.Transport;
+using Microsoft.Extensions.Logging.Abstractions;
 using ServerlessImaging.Relay.Hosting;
+using ServerlessImaging.Relay.Staging;
 using ServerlessImaging.Testing.Isolation;
 using ServerlessImaging.Testing.Stack;
 
@@ -101,11 +103,34 @@ public sealed class RelayUnderTest : IAsyncDisposable
 
     public Task SendAsync(MessageEnvelope command) => Channel.SendAsync(CommandQueue, command, CancellationToken.None);
 
-    /// <summary>Create + write + list on this test's container until <paramref name="expiresAt"/>: what the cloud app issues.</summary>
-    public StagingCredential Credential(DateTimeOffset expiresAt, DateTimeOffset? declaredExpiry = null)
+    /// <summary>
+    /// Create + write only on this test's container until <paramref name="expiresAt"/>, signed with the Azurite account
+    /// key: what the cloud app issues (no list, no read); <paramref name="permissions"/> mints another for refusal tests.
+    /// </summary>
+    public StagingCredential Credential(DateTimeOffset expiresAt, DateTimeOffset? declaredExpiry = null, BlobContainerSasPermissions permissions = BlobContainerSasPermissions.Create | BlobContainerSasPermissions.Write)
     {
-        var sas = Staging.GenerateSasUri(BlobContainerSasPermissions.Create | BlobContainerSasPermissions.Write | BlobContainerSasPermissions.List, expiresAt);
+        var sas = Staging.GenerateSasUri(permissions, expiresAt);
         return new StagingCredential(sas, declaredExpiry ?? expiresAt);
+    }
+
+    /// <summary>This relay's staging journal of a destination in its container (whether or not it exists).</summary>
+    public string JournalPath(string prefix) =>
+        new StagingJournals(Settings["Relay:Spool:Directory"]!, TimeProvider.System, NullLogger<StagingJournals>.Instance).PathOf(new StagingDestination(Staging.Name, prefix));
+
+    /// <summary>What the journal of <paramref name="prefix"/> records now (its complete lines), by SOP instance UID.</summary>
+    public IReadOnlyDictionary<string, StagedInstance> JournalRecords(string prefix) =>
+        StagingJournal.Parse(File.ReadAllBytes(JournalPath(prefix)), new StagingDestination(Staging.Name, prefix)).Records;
+
+    /// <summary>Name -> ETag of every blob under a prefix.</summary>
+    public async Task<Dictionary<string, Azure.ETag>> ETagsAsync(string prefix)
+    {
+        var etags = new Dictionary<string, Azure.ETag>(StringComparer.Ordinal);
+        await foreach (var blob in Staging.GetBlobsAsync(new Azure.Storage.Blobs.Models.GetBlobsOptions { Prefix = prefix + "/" }))
+        {
+            etags[blob.Name] = blob.Properties.ETag!.Value;
+        }
+
+        return etags;
     }
 
     public RetrieveStudyCommand Retrieve(string studyUid, string prefix, StagingCredential? credential = null, IReadOnlyList<string>? series = null) =>

@@ -71,14 +71,17 @@ internal static class Scenario
         return [.. (await store.InstancesOfStudyAsync(studyUid, CancellationToken.None)).Order(StringComparer.Ordinal)];
     }
 
-    /// <summary>Blob names left in staging under a registration.</summary>
+    /// <summary>Blob names left in any site's staging under a registration.</summary>
     public static async Task<List<string>> StagedBlobsAsync(StackEndpoints endpoints, string registrationId)
     {
-        var container = new BlobServiceClient(endpoints.Storage.ConnectionString).GetBlobContainerClient(ResourceNames.StagingContainer);
+        var blobs = new BlobServiceClient(endpoints.Storage.ConnectionString);
         var names = new List<string>();
-        await foreach (var blob in container.GetBlobsAsync(new GetBlobsOptions { Prefix = registrationId + "/" }))
+        await foreach (var container in blobs.GetBlobContainersAsync(prefix: ResourceNames.StagingContainerPrefix))
         {
-            names.Add(blob.Name);
+            await foreach (var blob in blobs.GetBlobContainerClient(container.Name).GetBlobsAsync(new GetBlobsOptions { Prefix = registrationId + "/" }))
+            {
+                names.Add(blob.Name);
+            }
         }
 
         return names;
