@@ -147,28 +147,8 @@ public sealed class RelayAccessTests
 
     private static string CustomRoleGuid(DeploymentSnapshot snapshot, string roleNamePart) => Single(snapshot, roleNamePart).ShortName;
 
-    private static string ScenarioFile() => InfraWorkspace.AddParameterFile("params/relay-scenario.test.bicepparam", $$"""
-        using '../main.bicep'
-
-        param environmentName = 'test'
-        param namePrefix = 'simg'
-        param location = 'francecentral'
-        param sites = [
-          { id: 'chu-nord', relayPrincipalId: '{{NordRelay}}' }
-          { id: 'clinique-sud' }
-          { id: 'ch-est', relayPrincipalId: '{{EstRelay}}' }
-        ]
-        param enablePrivateNetworking = false
-        param enableCustomerManagedKey = false
-        param logRetentionInDays = 30
-        param cosmosServerless = true
-        param cosmosBackupTier = 'Continuous7Days'
-        param zoneRedundant = false
-        param apiAudience = 'api://serverless-imaging-test'
-        param smtpHost = 'smtp.test.example'
-        param smtpPort = 465
-        param smtpSecurity = 'SslOnConnect'
-        param smtpFrom = 'rcp@test.example'
-        param viewerStudyUrlTemplate = 'https://viewer.test.example/{StudyInstanceUID}'
-        """);
+    private static string ScenarioFile() => InfraWorkspace.AddTestParameterFile(
+        "params/relay-scenario.test.bicepparam",
+        [$"{{ id: 'chu-nord', relayPrincipalId: '{NordRelay}' }}", "{ id: 'clinique-sud' }", $"{{ id: 'ch-est', relayPrincipalId: '{EstRelay}' }}"],
+        "param location = 'francecentral'");
 }

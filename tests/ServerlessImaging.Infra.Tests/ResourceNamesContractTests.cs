@@ -124,27 +124,7 @@ public sealed class ResourceNamesContractTests
     {
         var id = length == 1 ? "s" : "s" + new string('0', length - 2) + "t";
         Assert.Equal(accepted, ResourceNames.IsValidSiteId(id));
-        var file = InfraWorkspace.AddParameterFile($"params/site-id-{length}.test.bicepparam", $$"""
-            using '../main.bicep'
-
-            param environmentName = 'test'
-            param namePrefix = 'simg'
-            param sites = [
-              { id: '{{id}}' }
-            ]
-            param enablePrivateNetworking = false
-            param enableCustomerManagedKey = false
-            param logRetentionInDays = 30
-            param cosmosServerless = true
-            param cosmosBackupTier = 'Continuous7Days'
-            param zoneRedundant = false
-            param apiAudience = 'api://serverless-imaging-test'
-            param smtpHost = 'smtp.test.example'
-            param smtpPort = 465
-            param smtpSecurity = 'SslOnConnect'
-            param smtpFrom = 'rcp@test.example'
-            param viewerStudyUrlTemplate = 'https://viewer.test.example/{StudyInstanceUID}'
-            """);
+        var file = InfraWorkspace.AddTestParameterFile($"params/site-id-{length}.test.bicepparam", [$"{{ id: '{id}' }}"]);
 
         var output = Path.Combine(InfraWorkspace.NewOutputDirectory(), "parameters.json");
         var result = await BicepCli.RunAsync(InfraWorkspace.WorkingDirectory, "build-params", InfraWorkspace.PathOf(file), "--outfile", output);
@@ -193,29 +173,7 @@ public sealed class ResourceNamesContractTests
     {
         // 23 sites: three staging rules (10, 10 and 3 prefixes), where one rule would be refused by the service.
         var siteIds = Enumerable.Range(1, 23).Select(i => $"site-{i:00}").ToList();
-        var sites = string.Join("\n", siteIds.Select(id => $"  {{ id: '{id}' }}"));
-        var file = InfraWorkspace.AddParameterFile("params/many-sites.test.bicepparam", $$"""
-            using '../main.bicep'
-
-            param environmentName = 'test'
-            param namePrefix = 'simg'
-            param sites = [
-            {{sites}}
-            ]
-            param enablePrivateNetworking = false
-            param enableCustomerManagedKey = false
-            param logRetentionInDays = 30
-            param stagingRetentionDays = 3
-            param cosmosServerless = true
-            param cosmosBackupTier = 'Continuous7Days'
-            param zoneRedundant = false
-            param apiAudience = 'api://serverless-imaging-test'
-            param smtpHost = 'smtp.test.example'
-            param smtpPort = 465
-            param smtpSecurity = 'SslOnConnect'
-            param smtpFrom = 'rcp@test.example'
-            param viewerStudyUrlTemplate = 'https://viewer.test.example/{StudyInstanceUID}'
-            """);
+        var file = InfraWorkspace.AddTestParameterFile("params/many-sites.test.bicepparam", siteIds.Select(id => $"{{ id: '{id}' }}"), "param stagingRetentionDays = 3");
         var snapshot = await InfraWorkspace.SnapshotAsync(file);
 
         AssertStagingExpires(snapshot, siteIds, 3);

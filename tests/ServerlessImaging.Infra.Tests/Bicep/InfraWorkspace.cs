@@ -54,6 +54,35 @@ public static class InfraWorkspace
     }
 
     /// <summary>
+    /// Adds a test parameter file for <paramref name="sites"/> (Bicep site objects, one per line) with the settings a
+    /// test deployment always takes; <paramref name="more"/> adds or overrides parameters (<c>param x = …</c> lines).
+    /// </summary>
+    public static string AddTestParameterFile(string relativePath, IEnumerable<string> sites, params string[] more) =>
+        AddParameterFile(relativePath, string.Join('\n', new[]
+        {
+            "using '../main.bicep'",
+            string.Empty,
+            "param environmentName = 'test'",
+            "param namePrefix = 'simg'",
+            "param sites = [",
+        }.Concat(sites.Select(site => "  " + site)).Concat(
+        [
+            "]",
+            "param enablePrivateNetworking = false",
+            "param enableCustomerManagedKey = false",
+            "param logRetentionInDays = 30",
+            "param cosmosServerless = true",
+            "param cosmosBackupTier = 'Continuous7Days'",
+            "param zoneRedundant = false",
+            "param apiAudience = 'api://serverless-imaging-test'",
+            "param smtpHost = 'smtp.test.example'",
+            "param smtpPort = 465",
+            "param smtpSecurity = 'SslOnConnect'",
+            "param smtpFrom = 'rcp@test.example'",
+            "param viewerStudyUrlTemplate = 'https://viewer.test.example/{StudyInstanceUID}'",
+        ]).Concat(more)) + "\n");
+
+    /// <summary>
     /// What Azure would deploy for a parameter file (bicep snapshot: every name, property and
     /// loop evaluated offline; values only known at deployment remain ARM expressions).
     /// </summary>
