@@ -98,4 +98,29 @@ public sealed class DicomWebStore(DicomWebClient client, string viewerStudyUrlTe
 
         return uids;
     }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<StoredInstance>> StoredInstancesOfStudyAsync(string studyInstanceUid, CancellationToken cancellationToken)
+    {
+        var instances = new List<StoredInstance>();
+        var query = QidoQuery.Instances(studyInstanceUid).Include("SeriesInstanceUID").Include("SOPClassUID").Include("SOPInstanceUID");
+        try
+        {
+            await foreach (var dataset in client.SearchAsync(query, cancellationToken))
+            {
+                if (dataset.GetStringOrDefault(DicomTag.SOPInstanceUID) is { Length: > 0 } sop
+                    && dataset.GetStringOrDefault(DicomTag.SeriesInstanceUID) is { Length: > 0 } series
+                    && dataset.GetStringOrDefault(DicomTag.SOPClassUID) is { Length: > 0 } sopClass)
+                {
+                    instances.Add(new StoredInstance(studyInstanceUid, series.Trim(), sopClass.Trim(), sop.Trim()));
+                }
+            }
+        }
+        catch (DicomWebException ex) when (ex.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            // Some services answer 404 for a study they do not hold.
+        }
+
+        return instances;
+    }
 }

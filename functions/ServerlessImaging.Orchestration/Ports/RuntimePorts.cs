@@ -18,7 +18,13 @@ public interface IDicomInventory
 {
     /// <summary>SOP Instance UIDs of the study in the DICOM service (empty when absent).</summary>
     Task<IReadOnlySet<string>> InstancesOfStudyAsync(string studyInstanceUid, CancellationToken cancellationToken);
+
+    /// <summary>Every instance of the study in the DICOM service with its series and SOP class (empty when absent).</summary>
+    Task<IReadOnlyList<StoredInstance>> StoredInstancesOfStudyAsync(string studyInstanceUid, CancellationToken cancellationToken);
 }
+
+/// <summary>An instance the DICOM service holds.</summary>
+public sealed record StoredInstance(string StudyInstanceUid, string SeriesInstanceUid, string SopClassUid, string SopInstanceUid);
 
 /// <summary>Moves a relay event that can never be applied (unknown registration) to the poison path, reported, not retried.</summary>
 public interface IRelayEventQuarantine

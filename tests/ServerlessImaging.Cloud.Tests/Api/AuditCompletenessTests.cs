@@ -9,6 +9,7 @@ using Hl7.Fhir.Validation;
 using ServerlessImaging.Cloud.Api.AuditTrail;
 using ServerlessImaging.Cloud.Security;
 using ServerlessImaging.Cloud.Tests.Runtime.Support;
+using ServerlessImaging.Dicom;
 using ServerlessImaging.Testing.Isolation;
 using ServerlessImaging.Testing.Stack;
 
@@ -76,6 +77,35 @@ public sealed class AuditCompletenessTests(LocalStackFixture stack) : IDisposabl
         await Expect(host, host.Request(HttpMethod.Post, $"/registrations/{registrationId}/selection", ApiRoles.Registrar, new { studyInstanceUids = studyUids }, subject: "rcp-software"), HttpStatusCode.Accepted);
         var available = await WaitForStatusAsync(host, registrationId, s => Studies(s).Count(x => x.GetProperty("status").GetString() == "Available") == 2);
         Assert.Equal(3, Studies(available).Sum(x => x.GetProperty("instancesStored").GetInt32()));
+
+        // The imaging manifest (Key Object Selection): exactly the instances the DICOM service holds for the available
+        // studies, with the registration's patient; as DICOM and as DICOM JSON.
+        var manifestRequest = host.Request(HttpMethod.Get, $"/registrations/{registrationId}/manifest", ApiRoles.Registrar, subject: "rcp-software");
+        manifestRequest.Headers.Accept.ParseAdd("application/dicom");
+        using (var manifestResponse = await host.Client.SendAsync(manifestRequest))
+        {
+            Assert.Equal(HttpStatusCode.OK, manifestResponse.StatusCode);
+            Assert.Equal("application/dicom", manifestResponse.Content.Headers.ContentType!.MediaType);
+            var manifest = (await DicomFile.OpenAsync(await manifestResponse.Content.ReadAsStreamAsync())).Dataset;
+            Assert.Equal(KeyObjectSelectionDocument.SopClassUid, manifest.GetString(DicomTag.SOPClassUID));
+            Assert.Equal(patient.Identity.BirthDate, manifest.GetDate(DicomTag.PatientBirthDate));
+            var listed = manifest.GetSequence(DicomTag.CurrentRequestedProcedureEvidenceSequence).Items
+                .SelectMany(study => study.GetSequence(DicomTag.ReferencedSeriesSequence).Items)
+                .SelectMany(series => series.GetSequence(DicomTag.ReferencedSOPSequence).Items.Select(sop => sop.GetString(DicomTag.ReferencedSOPInstanceUID)));
+            var held = new List<string>();
+            foreach (var study in studyUids)
+            {
+                held.AddRange(await Scenario.StoredInstancesAsync(stack.Endpoints, study));
+            }
+
+            Assert.Equal(patient.InstancesByStudy.Values.SelectMany(v => v).Order(StringComparer.Ordinal), held.Order(StringComparer.Ordinal));
+            Assert.Equal(held.Order(StringComparer.Ordinal), listed.Order(StringComparer.Ordinal));
+        }
+
+        var (jsonManifest, jsonBody) = await host.SendAsync(host.Request(HttpMethod.Get, $"/registrations/{registrationId}/manifest", ApiRoles.Registrar, subject: "rcp-software"));
+        Assert.Equal(HttpStatusCode.OK, jsonManifest.StatusCode);
+        Assert.Equal("application/dicom+json", jsonManifest.Content.Headers.ContentType!.MediaType);
+        Assert.Equal("KO", jsonBody[0].GetProperty("00080060").GetProperty("Value")[0].GetString());
 
         // Expertise: the e-mail leaves at once since a study is available.
         await Expect(host, host.Request(HttpMethod.Post, $"/registrations/{registrationId}/expertise-request", ApiRoles.Registrar, subject: "rcp-software"), HttpStatusCode.Accepted);

@@ -34,6 +34,12 @@ public static class RegistrationEndpoints
             .WithMetadata(new AuditedAs(AuditEventIds.PatientRecord, AuditActionCodes.Read, "RegistrationStatusRead"))
             .Produces<RegistrationStatusView>()
             .ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapGet("/manifest", GetManifestAsync)
+            .WithName("GetRegistrationManifest")
+            .WithMetadata(new AuditedAs(AuditEventIds.PatientRecord, AuditActionCodes.Read, "ManifestRead"))
+            .Produces(StatusCodes.Status200OK, contentType: "application/dicom+json", additionalContentTypes: ["application/dicom"])
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
         group.MapPost("/selection", SelectAsync)
             .WithName("SelectStudies")
             .WithMetadata(new AuditedAs(AuditEventIds.PatientRecord, AuditActionCodes.Update, "SelectionRequested"))
@@ -154,6 +160,32 @@ public static class RegistrationEndpoints
         context.Audit().PatientKey = status.State.Plan?.PatientKey;
         var template = configuration[CloudAppSettings.ViewerStudyUrlTemplate.Replace("__", ":", StringComparison.Ordinal)];
         return new ApiValueResult(StatusCodes.Status200OK, RegistrationStatusView.From(status, template));
+    }
+
+    private static async Task<IResult> GetManifestAsync(
+        string registrationId, HttpContext context, IRegistrationOrchestrationClient orchestrations, IDicomInventory inventory, IConfiguration configuration, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var status = await orchestrations.GetStatusAsync(registrationId, cancellationToken);
+        if (status is null)
+        {
+            return ApiProblems.NotFound("registration");
+        }
+
+        context.Audit().PatientKey = status.State.Plan?.PatientKey;
+        var baseUrl = new Uri(configuration[CloudAppSettings.DicomWebBaseUrl.Replace("__", ":", StringComparison.Ordinal)]!);
+        var manifest = await RegistrationManifest.BuildAsync(status.State, inventory, baseUrl, time.GetUtcNow(), cancellationToken);
+        if (manifest is null)
+        {
+            return ApiProblems.Conflict("No study of this registration is available yet: there is nothing to list.", "manifest-empty");
+        }
+
+        var accept = context.Request.Headers.Accept.ToString();
+        if (accept.Contains("application/dicom", StringComparison.OrdinalIgnoreCase) && !accept.Contains("application/dicom+json", StringComparison.OrdinalIgnoreCase))
+        {
+            return Results.Bytes(await new Dicom.DicomFile(manifest).ToBytesAsync(cancellationToken: cancellationToken), "application/dicom");
+        }
+
+        return Results.Text("[" + Dicom.DicomJson.Serialize(manifest) + "]", "application/dicom+json", Encoding.UTF8);
     }
 
     private static async Task<IResult> SelectAsync(

@@ -15,6 +15,10 @@ public sealed class RegistrationFunctions(ApiPipeline api)
     [Function("ApiGetRegistration")]
     public Task<IResult> GetRegistration([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "registrations/{registrationId}")] HttpRequest request, [DurableClient] DurableTaskClient durableClient) => api.RunAsync(request, durableClient);
 
+    /// <summary><c>GET /registrations/{registrationId}/manifest</c>.</summary>
+    [Function("ApiGetRegistrationManifest")]
+    public Task<IResult> GetRegistrationManifest([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "registrations/{registrationId}/manifest")] HttpRequest request, [DurableClient] DurableTaskClient durableClient) => api.RunAsync(request, durableClient);
+
     /// <summary><c>POST /registrations/{registrationId}/selection</c>.</summary>
     [Function("ApiSelectStudies")]
     public Task<IResult> SelectStudies([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "registrations/{registrationId}/selection")] HttpRequest request, [DurableClient] DurableTaskClient durableClient) => api.RunAsync(request, durableClient);
