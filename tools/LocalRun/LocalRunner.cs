@@ -44,6 +44,14 @@ internal sealed class LocalRunner(RepositoryPaths paths, LocalRunOptions options
         Step("self-check: the DICOM service (QIDO-RS) against the manifest");
         var available = await dicomService.VerifyAsync(manifest, chosen, outcome.SelectedStudies, cancellationToken);
         AnsiConsole.MarkupLine($"  [green]ok[/]: {available.Count} selected studies with the manifest's SOP instance UIDs; no other study of the patient, nothing from the {ScenarioPatient.NearMissKeys(manifest).Count} near-miss person(s)");
+        var expectedInstances = manifest.Studies.Where(s => outcome.SelectedStudies.Contains(s.StudyInstanceUid, StringComparer.Ordinal))
+            .SelectMany(s => s.Series).SelectMany(s => s.Instances).Select(i => i.SopInstanceUid).Order(StringComparer.Ordinal).ToList();
+        if (!outcome.ImagingManifestInstances.Order(StringComparer.Ordinal).SequenceEqual(expectedInstances))
+        {
+            throw new LocalRunException($"self-check: the imaging manifest lists {outcome.ImagingManifestInstances.Count} instance(s), the selected studies hold {expectedInstances.Count}");
+        }
+
+        AnsiConsole.MarkupLine($"  [green]ok[/]: the imaging manifest lists exactly those {expectedInstances.Count} instance(s)");
 
         return new RunSummary(
             outcome.RegistrationId,

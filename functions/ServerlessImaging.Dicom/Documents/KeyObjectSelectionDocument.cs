@@ -123,7 +123,15 @@ public static class KeyObjectSelectionDocument
             .AddOrUpdate(DicomTag.MappingResource, "DCMR")
             .AddOrUpdate(DicomTag.TemplateIdentifier, "2010")));
         ds.AddOrUpdate(new DicomSequence(DicomTag.CurrentRequestedProcedureEvidenceSequence, Evidence(selection)));
-        ds.AddOrUpdate(new DicomSequence(DicomTag.ContentSequence, Content(selection)));
+        var content = new DicomSequence(DicomTag.ContentSequence, Content(selection));
+        ds.AddOrUpdate(content);
+
+        // Text in an item is encoded in the character set it inherits from the document, so it is set once attached.
+        if (selection.Description is { Length: > 0 } description)
+        {
+            content.Items[0].AddOrUpdate(DicomTag.TextValue, description);
+        }
+
         return ds;
     }
 
@@ -154,13 +162,12 @@ public static class KeyObjectSelectionDocument
 
     private static IEnumerable<DicomDataset> Content(KeyObjectSelection selection)
     {
-        if (selection.Description is { Length: > 0 } description)
+        if (selection.Description is { Length: > 0 })
         {
             yield return new DicomDataset()
                 .AddOrUpdate(DicomTag.RelationshipType, "CONTAINS")
                 .AddOrUpdate(DicomTag.ValueType, "TEXT")
-                .Add(new DicomSequence(DicomTag.ConceptNameCodeSequence, KeyObjectDescription.ToItem()))
-                .AddOrUpdate(DicomTag.TextValue, description);
+                .Add(new DicomSequence(DicomTag.ConceptNameCodeSequence, KeyObjectDescription.ToItem())); // TextValue: see Build
         }
 
         foreach (var reference in selection.References)

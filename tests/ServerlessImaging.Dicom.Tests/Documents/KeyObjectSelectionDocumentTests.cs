@@ -31,7 +31,7 @@ public sealed class KeyObjectSelectionDocumentTests
         {
             RetrieveAeTitle = "SI_DICOM",
             RetrieveBaseUrl = new Uri("https://dicom.example.org/v2"),
-            Description = "Images pour la RCP",
+            Description = "Images pour la RCP thoracique (Hélène)",
             Manufacturer = "ServerlessImaging",
         };
     }
@@ -49,7 +49,7 @@ public sealed class KeyObjectSelectionDocumentTests
         Assert.DoesNotContain("Error", tree.StdErr, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("Key Object Selection Document", tree.StdOut, StringComparison.Ordinal);
         Assert.Contains("<CONTAINER:(113030,DCM,\"Manifest\")=SEPARATE>", tree.StdOut, StringComparison.Ordinal);
-        Assert.Contains("\"Images pour la RCP\"", tree.StdOut, StringComparison.Ordinal);
+        Assert.Contains("(113012,DCM,\"Key Object Description\")=\"Images pour la RCP", tree.StdOut, StringComparison.Ordinal); // dsrdump shortens long text
         Assert.Equal(3, CountOf(tree.StdOut, "contains IMAGE:"));
         Assert.Equal(1, CountOf(tree.StdOut, "contains COMPOSITE:"));
 
@@ -82,6 +82,7 @@ public sealed class KeyObjectSelectionDocumentTests
         Assert.Equal(references.OrderBy(r => r.SopInstanceUid, StringComparer.Ordinal), listed.OrderBy(r => r.SopInstanceUid, StringComparer.Ordinal));
 
         Assert.Equal("Dupont^Hélène", read.GetString(DicomTag.PatientName));
+        Assert.Equal("Images pour la RCP thoracique (Hélène)", read.GetSequence(DicomTag.ContentSequence).Items[0].GetString(DicomTag.TextValue));
         Assert.Equal("1.2.250.1.213.1.4.8", read.GetString(DicomTag.IssuerOfPatientID));
         Assert.Equal("KO", read.GetString(DicomTag.Modality));
         Assert.Equal(KeyObjectSelectionDocument.SopClassUid, read.GetString(DicomTag.SOPClassUID));

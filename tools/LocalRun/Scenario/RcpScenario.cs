@@ -7,7 +7,7 @@ using Spectre.Console;
 namespace ServerlessImaging.LocalRun.Scenario;
 
 /// <summary>What the RCP scenario observed through the API.</summary>
-internal sealed record ScenarioOutcome(string RegistrationId, int Candidates, int NearMissesRejected, IReadOnlyList<string> SelectedStudies, int EmailsReceived, int AuditRecords);
+internal sealed record ScenarioOutcome(string RegistrationId, int Candidates, int NearMissesRejected, IReadOnlyList<string> SelectedStudies, int EmailsReceived, int AuditRecords, IReadOnlyList<string> ImagingManifestInstances);
 
 /// <summary>
 /// The RCP software's side: meeting, registration with consent, search progress, selection, retrieval until
@@ -88,14 +88,29 @@ internal sealed class RcpScenario(ApiSession api, StackEndpoints stack, Scenario
         await api.SendAsync(HttpMethod.Post, statusPath + "/selection", "registrar", new { studyInstanceUids = candidateUids }, HttpStatusCode.Accepted, cancellationToken, idempotencyKey: "select-" + runId);
         await PollRetrievalAsync(statusPath, candidateUids, cancellationToken);
 
+        Step($"GET {statusPath}/manifest: the imaging manifest (DRIM-M Key Object Selection, DICOM JSON)");
+        var imagingManifest = await api.SendAsync(HttpMethod.Get, statusPath + "/manifest", "registrar", null, HttpStatusCode.OK, cancellationToken);
+        var listed = ImagingManifestInstances(imagingManifest[0]);
+        AnsiConsole.MarkupLine($"  titled \"{imagingManifest[0].GetProperty("0040A043").GetProperty("Value")[0].GetProperty("00080104").GetProperty("Value")[0].GetString()}\": {listed.Count} instance(s) with their WADO-RS series URLs (checked against the region below)");
+
         Step($"POST {statusPath}/expertise-request: « Demande d'expertise »");
         await api.SendAsync(HttpMethod.Post, statusPath + "/expertise-request", "registrar", null, HttpStatusCode.Accepted, cancellationToken);
         var emails = await WaitForEmailsAsync(cancellationToken);
 
         Step("POST /audit/patient-search (auditor): the patient's audit trail for this run");
         var auditRecords = await ShowAuditTrailAsync(cancellationToken);
-        return new ScenarioOutcome(registrationId, candidateUids.Count, nearMisses, candidateUids, emails, auditRecords);
+        return new ScenarioOutcome(registrationId, candidateUids.Count, nearMisses, candidateUids, emails, auditRecords, listed);
     }
+
+    /// <summary>The SOP Instance UIDs of a Key Object Selection's evidence (DICOM JSON): study → series → instance.</summary>
+    private static List<string> ImagingManifestInstances(JsonElement document) =>
+        [.. Items(document, "0040A375")
+            .SelectMany(study => Items(study, "00081115"))
+            .SelectMany(series => Items(series, "00081199"))
+            .Select(sop => sop.GetProperty("00081155").GetProperty("Value")[0].GetString()!)];
+
+    private static List<JsonElement> Items(JsonElement element, string tag) =>
+        element.TryGetProperty(tag, out var sequence) && sequence.TryGetProperty("Value", out var items) ? [.. items.EnumerateArray()] : [];
 
     private static void Step(string text) => AnsiConsole.MarkupLineInterpolated(System.Globalization.CultureInfo.InvariantCulture, $"\n[bold blue]==[/] {text}");
 
