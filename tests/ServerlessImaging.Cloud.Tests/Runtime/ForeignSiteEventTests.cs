@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics.Metrics;
 using Azure.Storage.Queues;
 using Microsoft.Azure.Cosmos;
 using Microsoft.Extensions.DependencyInjection;
@@ -14,6 +12,7 @@ using ServerlessImaging.Messaging.Channel;
 using ServerlessImaging.Orchestration.Orchestrator;
 using ServerlessImaging.Orchestration.Ports;
 using ServerlessImaging.Orchestrators.Registrations;
+using ServerlessImaging.Testing.Metrics;
 using ServerlessImaging.Testing.Stack;
 
 namespace ServerlessImaging.Cloud.Tests.Runtime;
@@ -33,30 +32,7 @@ public sealed class ForeignSiteEventTests(LocalStackFixture stack)
         var (siteA, siteB) = (RuntimeSettings.NewSiteId("site-a"), RuntimeSettings.NewSiteId("site-b"));
         var settings = new RuntimeSettings(endpoints, [siteA, siteB]);
         var logs = new RecordingLoggerProvider();
-        var counted = new ConcurrentQueue<(string Site, string? Claimed)>();
-        using var listener = new MeterListener
-        {
-            InstrumentPublished = (instrument, l) =>
-            {
-                if (instrument.Meter.Name == RelayEventMetrics.MeterName && instrument.Name == "app.relay.foreign_site_messages")
-                {
-                    l.EnableMeasurementEvents(instrument);
-                }
-            },
-        };
-        listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
-        {
-            string site = string.Empty;
-            string? claimed = null;
-            foreach (var tag in tags)
-            {
-                site = tag.Key == "site" ? (string)tag.Value! : site;
-                claimed = tag.Key == "claimed_site" ? tag.Value as string : claimed;
-            }
-
-            counted.Enqueue((site, claimed));
-        });
-        listener.Start();
+        using var counters = new MeterTotals(RelayEventMetrics.MeterName);
         await using var runtime = await RuntimeHarness.StartAsync(settings, withWorkers: true, services =>
         {
             services.AddSingleton<ILoggerProvider>(logs);
@@ -104,8 +80,8 @@ public sealed class ForeignSiteEventTests(LocalStackFixture stack)
         // One warning and one count each, naming the queue's site and the claimed one.
         var warnings = logs.Lines.Where(l => l.Contains($"on site {siteB}'s events queue claims site {siteA}", StringComparison.Ordinal)).ToList();
         Assert.Equal(forged.Length, warnings.Count);
-        listener.RecordObservableInstruments();
-        Assert.Equal(forged.Length, counted.Count(c => c.Site == siteB && c.Claimed == siteA));
+        Assert.Equal(forged.Length, counters["app.relay.foreign_site_messages", "site", siteB]);
+        Assert.Equal(forged.Length, counters["app.relay.foreign_site_messages", "claimed_site", siteA]);
 
         // Site B speaking in its own name about A's search (its command id is predictable): raised, and ignored by the
         // orchestration, which takes an answer only from the site the command was sent to.

@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics.Metrics;
 using Azure.Storage.Queues;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -8,6 +6,7 @@ using ServerlessImaging.Cloud.Runtime;
 using ServerlessImaging.Cloud.Tests.Api;
 using ServerlessImaging.Cloud.Tests.Runtime.Support;
 using ServerlessImaging.Messaging.Channel;
+using ServerlessImaging.Testing.Metrics;
 using ServerlessImaging.Testing.Stack;
 
 namespace ServerlessImaging.Cloud.Tests.Runtime;
@@ -27,28 +26,7 @@ public sealed class RelayPoisonAndMisroutedTests(LocalStackFixture stack)
         var site = RuntimeSettings.NewSiteId("poison");
         var settings = new RuntimeSettings(endpoints, [site]);
         var logs = new RecordingLoggerProvider();
-        var counted = new ConcurrentQueue<(string Instrument, string? Site)>();
-        using var listener = new MeterListener
-        {
-            InstrumentPublished = (instrument, l) =>
-            {
-                if (instrument.Meter.Name == RelayEventMetrics.MeterName)
-                {
-                    l.EnableMeasurementEvents(instrument);
-                }
-            },
-        };
-        listener.SetMeasurementEventCallback<long>((instrument, _, tags, _) =>
-        {
-            string? tagged = null;
-            foreach (var tag in tags)
-            {
-                tagged = tag.Key == "site" ? tag.Value as string : tagged;
-            }
-
-            counted.Enqueue((instrument.Name, tagged));
-        });
-        listener.Start();
+        using var counters = new MeterTotals(RelayEventMetrics.MeterName);
         await using var runtime = await RuntimeHarness.StartAsync(settings, withWorkers: true, services => services.AddSingleton<ILoggerProvider>(logs));
 
         // What a relay sends when it quarantines a message it cannot read, and a command sent to the wrong queue.
@@ -80,9 +58,8 @@ public sealed class RelayPoisonAndMisroutedTests(LocalStackFixture stack)
         Assert.Contains(warnings, w => w.Contains($"Relay message {command.MessageId} (FindStudies, site {site}) is a command on the events queue", StringComparison.Ordinal));
         Assert.DoesNotContain(logs.Lines, l => l.Contains("names no known registration", StringComparison.Ordinal));
 
-        listener.RecordObservableInstruments();
-        Assert.Equal(1, counted.Count(c => c.Instrument == "app.relay.poison_reports" && c.Site == site));
-        Assert.Equal(1, counted.Count(c => c.Instrument == "app.relay.misrouted_commands" && c.Site == site));
+        Assert.Equal(1, counters["app.relay.poison_reports", "site", site]);
+        Assert.Equal(1, counters["app.relay.misrouted_commands", "site", site]);
     }
 
     [Fact]

@@ -1,6 +1,8 @@
 using ServerlessImaging.Contracts.Messages;
+using ServerlessImaging.Relay.Diagnostics;
 using ServerlessImaging.Relay.Retrieval;
 using ServerlessImaging.Relay.Tests.Support;
+using ServerlessImaging.Testing.Metrics;
 using ServerlessImaging.Testing.Network;
 using ServerlessImaging.Testing.Stack;
 
@@ -38,7 +40,7 @@ public sealed class RetrieveStudyTests(LocalStackFixture stack)
         var study = await TestStudy.CreateAndLoadAsync(stack, "chu-nord", series: 2, instancesPerSeries: 3);
         await using var relay = new RelayUnderTest(stack, "chu-nord", "Get");
         await relay.StartAsync();
-        using var counters = new RelayCounters();
+        using var counters = new MeterTotals(RelayMetrics.MeterName);
         var first = relay.Command(relay.Retrieve(study.StudyInstanceUid, "reg-b/s"));
         await relay.SendAsync(first);
         await relay.AnswerAsync<RetrievalCompleted>(first);

@@ -5,8 +5,10 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using ServerlessImaging.Contracts.Messages;
 using ServerlessImaging.Relay.Configuration;
+using ServerlessImaging.Relay.Diagnostics;
 using ServerlessImaging.Relay.Tests.Support;
 using ServerlessImaging.Testing.Dcmtk;
+using ServerlessImaging.Testing.Metrics;
 using ServerlessImaging.Testing.Stack;
 
 namespace ServerlessImaging.Relay.Tests.Retrieval;
@@ -19,6 +21,9 @@ namespace ServerlessImaging.Relay.Tests.Retrieval;
 [Collection(LocalStackFixture.CollectionName)]
 public sealed class ScpAccessTests(LocalStackFixture stack)
 {
+    /// <summary>The relay's counter of refused associations, tagged with the reason.</summary>
+    private const string Refused = "relay.scp.refused";
+
     private string PacsAe => stack.Endpoints.Site("chu-nord").AeTitle;
 
     private static Task<DcmtkResult> EchoAsync(RelayUnderTest relay, string callingAe, params string[] tls) =>
@@ -33,7 +38,7 @@ public sealed class ScpAccessTests(LocalStackFixture stack)
     [Fact]
     public async Task An_association_from_another_calling_AE_is_rejected_permanently_and_counted_while_the_PACS_AE_gets_in()
     {
-        using var refusals = new ScpRefusals();
+        using var counters = new MeterTotals(RelayMetrics.MeterName);
         await using var relay = new RelayUnderTest(stack, "chu-nord", "Move");
         await relay.StartAsync();
 
@@ -43,15 +48,15 @@ public sealed class ScpAccessTests(LocalStackFixture stack)
         Assert.Contains("Rejected Permanent", Output(intruder), StringComparison.Ordinal);
         Assert.Contains("Calling AE Title Not Recognized", Output(intruder), StringComparison.Ordinal);
         Assert.True(pacs.Succeeded, Output(pacs));
-        Assert.Equal(1, await refusals.WaitForAsync("calling_ae", 1));
-        Assert.Equal(0, refusals["peer_address"]);
+        Assert.Equal(1, await counters.WaitForAsync(Refused, "reason", "calling_ae", 1));
+        Assert.Equal(0, counters[Refused, "reason", "peer_address"]);
     }
 
     [Fact]
     public async Task A_connection_from_an_address_not_allowed_is_closed_unread_and_the_PACS_there_cannot_deliver_a_move()
     {
         var study = await TestStudy.CreateAndLoadAsync(stack, "chu-nord", series: 1, instancesPerSeries: 2);
-        using var refusals = new ScpRefusals();
+        using var counters = new MeterTotals(RelayMetrics.MeterName);
         // Everything here connects from 127.0.0.1, the PACS included; only 127.0.0.2 is allowed.
         await using var relay = new RelayUnderTest(stack, "chu-nord", "Move", tweak: s => s["Relay:Scp:AllowedPeerAddresses:0"] = "127.0.0.2");
         await relay.StartAsync();
@@ -73,8 +78,8 @@ public sealed class ScpAccessTests(LocalStackFixture stack)
         Assert.DoesNotContain("Association Accepted", Output(echo), StringComparison.Ordinal);
         Assert.Equal(FailureReason.PacsRejected, failed.Reason);
         Assert.Empty(await relay.StagedAsync("reg-scp/s"));
-        Assert.True(await refusals.WaitForAsync("peer_address", 3) >= 3, "the raw connection, echoscu and the PACS's sub-operations are counted");
-        Assert.Equal(0, refusals["calling_ae"]);
+        Assert.True(await counters.WaitForAsync(Refused, "reason", "peer_address", 3) >= 3, "the raw connection, echoscu and the PACS's sub-operations are counted");
+        Assert.Equal(0, counters[Refused, "reason", "calling_ae"]);
     }
 
     [Fact]

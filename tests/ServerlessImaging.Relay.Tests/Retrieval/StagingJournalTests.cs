@@ -3,8 +3,10 @@ using Azure.Storage.Blobs;
 using Azure.Storage.Sas;
 using Microsoft.Extensions.Logging.Abstractions;
 using ServerlessImaging.Contracts.Messages;
+using ServerlessImaging.Relay.Diagnostics;
 using ServerlessImaging.Relay.Staging;
 using ServerlessImaging.Relay.Tests.Support;
+using ServerlessImaging.Testing.Metrics;
 using ServerlessImaging.Testing.Network;
 using ServerlessImaging.Testing.Stack;
 
@@ -214,7 +216,7 @@ public sealed class JournalResumeTests(LocalStackFixture stack)
         var study = await TestStudy.CreateAndLoadAsync(stack, "chu-nord", series: 2, instancesPerSeries: Instances / 2);
         await using var relay = new RelayUnderTest(stack, "chu-nord", "Get", tweak: s => s["Relay:UploadConcurrency"] = "1");
         await relay.StartAsync();
-        using var counters = new RelayCounters();
+        using var counters = new MeterTotals(RelayMetrics.MeterName);
         const string prefix = "reg-j/s";
 
         // The credential really cannot list (nor read): whatever the relay resumes from, it is not staging.
@@ -245,7 +247,7 @@ public sealed class JournalResumeTests(LocalStackFixture stack)
         var study = await TestStudy.CreateAndLoadAsync(stack, "chu-nord", series: 1, instancesPerSeries: Instances);
         await using var relay = new RelayUnderTest(stack, "chu-nord", "Get", tweak: s => s["Relay:UploadConcurrency"] = "1");
         await relay.StartAsync();
-        using var counters = new RelayCounters();
+        using var counters = new MeterTotals(RelayMetrics.MeterName);
         const string prefix = "reg-t/s";
         var staged = await RetrieveHalfwayAsync(relay, study, prefix);
         var recorded = relay.JournalRecords(prefix).Count;
@@ -276,7 +278,7 @@ public sealed class JournalResumeTests(LocalStackFixture stack)
         var study = await TestStudy.CreateAndLoadAsync(stack, "chu-nord", series: 1, instancesPerSeries: Instances);
         await using var relay = new RelayUnderTest(stack, "chu-nord", "Move", tweak: s => s["Relay:UploadConcurrency"] = "1");
         await relay.StartAsync();
-        using var counters = new RelayCounters();
+        using var counters = new MeterTotals(RelayMetrics.MeterName);
         const string prefix = "reg-l/s";
         var staged = await RetrieveHalfwayAsync(relay, study, prefix);
 
