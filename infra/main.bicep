@@ -301,6 +301,16 @@ module appAccess 'modules/app-access.bicep' = {
   }
 }
 
+// The key that signs audit chain anchors, and the app's sign-only grant on it (Audit__AnchorKeyId names it).
+module auditAnchorKey 'modules/audit-anchor-key.bicep' = {
+  name: 'audit-anchor-key'
+  params: {
+    vaultName: names.keyVault
+    appResourceId: resourceId('Microsoft.Web/sites', names.functionApp)
+    principalId: functionApp.outputs.principalId
+  }
+}
+
 var relaySites = filter(sites, s => !empty(s.?relayPrincipalId ?? ''))
 
 // Custom roles exist only once a relay is provisioned (creating them needs roleDefinitions/write).

@@ -105,6 +105,7 @@ var roles = {
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
   keyVaultCryptoServiceEncryptionUser: 'e147488a-f6f5-4113-8e2d-b22465e65bf6'
+  keyVaultCryptoUser: '12338af0-0e69-4776-bea7-57ae8d297424'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
   dicomDataOwner: '58a3b984-7adf-4c20-983a-32417c86fbc8'
 }
@@ -116,6 +117,10 @@ var cosmosBuiltInDataContributor = '00000000-0000-0000-0000-000000000002'
 @export()
 @description('Cosmos DB container holding the audit trail: the app may add and read records there, never change or delete one.')
 var auditContainer = 'audit'
+
+@export()
+@description('Key Vault key (EC P-256, sign and verify only) that signs the audit chain anchors; the app reads its URI from Audit__AnchorKeyId.')
+var auditAnchorKeyName = 'audit-anchor'
 
 @export()
 @description('Seed of the audit role\'s definition id: guid(<Cosmos account id>, seed).')

@@ -168,6 +168,26 @@ public sealed class DicomWebClient : IDisposable
         return await ReadDatasetsAsync("WADO-RS metadata", response, cancellationToken).ConfigureAwait(false);
     }
 
+    // ---------------------------------------------------------------- pass-through
+
+    /// <summary>
+    /// A GET of <paramref name="relativePathAndQuery"/> under the base address, with this client's authentication and
+    /// retries, answered as soon as the headers arrive (any status): for a front that streams the service's answer
+    /// unchanged. The path and query are taken verbatim; the caller validates them. Dispose the response.
+    /// </summary>
+    public Task<HttpResponseMessage> ForwardGetAsync(string relativePathAndQuery, string accept, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(relativePathAndQuery);
+        ArgumentException.ThrowIfNullOrWhiteSpace(accept);
+        var uri = new Uri(BaseAddress.AbsoluteUri + relativePathAndQuery.TrimStart('/'), new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });
+        return SendAsync("forwarded GET", _retrying, () =>
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, uri);
+            request.Headers.TryAddWithoutValidation("Accept", accept);
+            return request;
+        }, HttpCompletionOption.ResponseHeadersRead, cancellationToken, acceptStatus: _ => true);
+    }
+
     // ---------------------------------------------------------------- DELETE
 
     /// <summary>

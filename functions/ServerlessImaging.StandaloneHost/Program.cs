@@ -16,6 +16,8 @@ try
     builder.Services.AddOrchestrationRuntime(builder.Configuration);
     builder.Services.AddDurableTaskEngine(builder.Configuration);
     builder.Services.AddStandaloneWorkers();
+    builder.Services.AddWebConsole(builder.Configuration);
+    builder.Services.AddDevelopmentSignIn(builder.Configuration, builder.Environment);
     app = builder.Build();
 }
 catch (StartupRefusedException refused)
@@ -26,8 +28,11 @@ catch (StartupRefusedException refused)
 }
 
 // Every API endpoint requires a role (fallback policy denies anonymous); only the liveness probe is anonymous.
+app.UseWebConsoleFiles(); // public static files (console, viewer) before the API's middleware; no data in them
 app.UseHttpApi();
 app.MapLiveness();
+app.MapDicomWebProxy();
+app.MapDevelopmentSignIn();
 
 await app.RunAsync();
 return 0;

@@ -3,6 +3,8 @@
 // Durable Functions extension on the Azure Storage backend. System-assigned identity for every
 // data-plane call; no connection strings, no keys, basic publishing credentials off.
 
+import { auditAnchorKeyName } from '../types.bicep'
+
 @description('Azure region.')
 param location string
 
@@ -118,6 +120,12 @@ var applicationSettings = [
   // Pseudonymous patient keys in logs and audit must be stable across instances and restarts: one secret, kept in Key Vault
   // (created by the operator, never in a template or deployment history; see infra/README.md).
   { name: 'Identity__PseudonymisationSecret', value: '@Microsoft.KeyVault(SecretUri=${appSettings.vaultUri}secrets/pseudonymisation-secret)' }
+  // The audit chain's anchors are signed with this key (audit-anchor-key.bicep); the app may only sign with it.
+  { name: 'Audit__AnchorKeyId', value: '${appSettings.vaultUri}keys/${auditAnchorKeyName}' }
+  // Deliveries to a meeting site's PACS: relays read the study through the app's delivery source (one study per token),
+  // at this address; the tokens' HMAC key stays in Key Vault (created by the operator, see infra/README.md).
+  { name: 'Delivery__SourceBaseUrl', value: 'https://${appName}.azurewebsites.net/' }
+  { name: 'Delivery__SourceTokenSecret', value: '@Microsoft.KeyVault(SecretUri=${appSettings.vaultUri}secrets/delivery-source-token-secret)' }
 ]
 
 // SMTP credentials only when the relay needs them; the password stays in Key Vault and the

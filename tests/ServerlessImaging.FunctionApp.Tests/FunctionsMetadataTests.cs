@@ -47,7 +47,7 @@ public sealed class FunctionsMetadataTests(PublishedFunctionApp app, WorkerHost 
     [Fact]
     public void Every_registration_activity_has_its_activity_trigger()
     {
-        Assert.Equal(6, RegistrationActivities.All.Count);
+        Assert.Equal(7, RegistrationActivities.All.Count);
         foreach (var name in RegistrationActivities.All)
         {
             var activity = Function(name);

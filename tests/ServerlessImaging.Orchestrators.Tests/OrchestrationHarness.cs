@@ -264,6 +264,11 @@ internal sealed class OrchestrationHarness : IAsyncDisposable
             purges.Enqueue(new(command, DateTimeOffset.UtcNow));
             return PurgeStudies(command);
         });
+        registry.AddActivityFunc<PublishManifestActivity, string?>(RegistrationActivities.PublishManifest, (_, command) =>
+        {
+            otherActivities.Enqueue(new(command, DateTimeOffset.UtcNow));
+            return RegistrationDocuments.WriteEvent(new ManifestPublished(command.CommandId + "/published", DateTimeOffset.UtcNow, command.CommandId, command.Revision, "1.2.3", "1.2.3.1", command.StudyInstanceUids.IsEmpty ? null : "1.2.3.1.1", command.StudyInstanceUids.Length));
+        });
         registry.AddActivityFunc<SendExpertiseEmailActivity, string?>(RegistrationActivities.SendExpertiseEmail, (_, command) =>
         {
             otherActivities.Enqueue(new(command, DateTimeOffset.UtcNow));

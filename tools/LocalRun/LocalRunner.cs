@@ -30,7 +30,7 @@ internal sealed class LocalRunner(RepositoryPaths paths, LocalRunOptions options
         var chosen = ScenarioPatient.Choose(manifest);
         Step($"patient [bold]{chosen.Patient.Key}[/] (pseudonymous manifest key; usage name differs from birth name), {chosen.Studies.Count} studies at {string.Join(", ", chosen.Studies.SelectMany(s => s.Sites).Distinct())}");
 
-        // The self-check needs a DICOM service without left-overs of an earlier run for these studies.
+        // The self-check needs a DICOM service (and a meeting site's PACS) without left-overs of an earlier run for these studies.
         using var dicomService = new DicomServiceCheck(stack);
         await dicomService.RemoveAsync(chosen.AllRelevantStudies(manifest), cancellationToken);
 
@@ -52,6 +52,25 @@ internal sealed class LocalRunner(RepositoryPaths paths, LocalRunOptions options
         }
 
         AnsiConsole.MarkupLine($"  [green]ok[/]: the imaging manifest lists exactly those {expectedInstances.Count} instance(s)");
+        if (outcome.DeliveredInstances is { } delivered)
+        {
+            // Exactly once each: a duplicate would be listed twice by the C-FIND.
+            if (!delivered.SequenceEqual(expectedInstances) || !outcome.ManifestDelivered)
+            {
+                throw new LocalRunException($"self-check: the meeting site's PACS holds {delivered.Count} instance(s) of the selected studies, the region {expectedInstances.Count}; manifest delivered: {outcome.ManifestDelivered}");
+            }
+
+            AnsiConsole.MarkupLine($"  [green]ok[/]: the meeting site's PACS holds exactly those {expectedInstances.Count} instance(s), once each, and the manifest");
+        }
+
+        Step("console and viewer (served by the app; sign in with a role button, or a token from [bold]tools/dev-token --role registrar|coordinator|auditor|admin[/])");
+        AnsiConsole.MarkupLineInterpolated(System.Globalization.CultureInfo.InvariantCulture, $"  console: {new Uri(api.BaseAddress, "console/")}#/inscriptions/{Uri.EscapeDataString(outcome.RegistrationId)}");
+        var phantom = manifest.Studies.FirstOrDefault(s => s.Series.Any(x => x.Pixels == ServerlessImaging.RegionGenerator.Writing.CtPhantom.PixelsKind) && outcome.SelectedStudies.Contains(s.StudyInstanceUid, StringComparer.Ordinal));
+        foreach (var study in outcome.SelectedStudies)
+        {
+            var label = study == phantom?.StudyInstanceUid ? " (chest CT phantom, 512×512)" : string.Empty;
+            AnsiConsole.MarkupLineInterpolated(System.Globalization.CultureInfo.InvariantCulture, $"  viewer:  {AppAndRelays.ViewerUrl(api.BaseAddress, study)}{label}");
+        }
 
         return new RunSummary(
             outcome.RegistrationId,
@@ -103,6 +122,9 @@ internal sealed class LocalRunner(RepositoryPaths paths, LocalRunOptions options
 
     public async ValueTask DisposeAsync() => await ShutdownAsync(succeeded: false);
 
+    /// <summary>Slices of the chest CT phantom the run's region gives the registered patient (512×512 each, ~20 MB in all).</summary>
+    internal const string CtPhantomSlices = "40";
+
     /// <summary>One step heading of the run's output.</summary>
     internal static void Step(string markup) => AnsiConsole.MarkupLine($"\n[bold blue]==[/] {markup}");
 
@@ -127,7 +149,7 @@ internal sealed class LocalRunner(RepositoryPaths paths, LocalRunOptions options
         Step($"generating the region (seed {seed}, tiny) and loading it into the three site PACS");
         var log = Path.Combine(paths.LogDirectory, "region.log");
         File.WriteAllText(log, string.Empty);
-        if (await ScriptRunner.RunAsync(paths.GenerateRegionScript, ["generate", "--seed", seed, "--profile", "tiny", "--load"], paths.Root, log, cancellationToken) != 0)
+        if (await ScriptRunner.RunAsync(paths.GenerateRegionScript, ["generate", "--seed", seed, "--profile", "tiny", "--ct-phantom", CtPhantomSlices, "--load"], paths.Root, log, cancellationToken) != 0)
         {
             throw new LocalRunException($"tools/generate-region failed: {ScriptRunner.Tail(log)} (full log .local/run/logs/region.log)");
         }

@@ -19,6 +19,12 @@ internal sealed record StackEndpoints(
     string JwksPath,
     IReadOnlyList<SitePacs> Sites)
 {
+    /// <summary>The meeting site's PACS (a delivery destination, reached through its site's relay), when the stack has one.</summary>
+    public SitePacs? MeetingPacs { get; init; }
+
+    /// <summary>The development signing key (private JWK) the app's Development-only sign-in page uses.</summary>
+    public string? SigningKeyPath { get; init; }
+
     public static StackEndpoints Load(string stackJson)
     {
         if (!File.Exists(stackJson))
@@ -49,6 +55,12 @@ internal sealed record StackEndpoints(
             Text("auth", "issuer"),
             Text("auth", "audience"),
             Text("auth", "jwksPath"),
-            sites);
+            sites)
+        {
+            SigningKeyPath = root.GetProperty("auth").TryGetProperty("signingKeyPath", out var key) ? key.GetString() : null,
+            MeetingPacs = root.TryGetProperty("meetingPacs", out var meeting) && meeting.ValueKind == JsonValueKind.Object
+                ? new SitePacs(meeting.GetProperty("site").GetString()!, meeting.GetProperty("aeTitle").GetString()!, meeting.GetProperty("host").GetString()!, meeting.GetProperty("dicomPort").GetInt32(), meeting.TryGetProperty("httpUrl", out var meetingHttp) && meetingHttp.ValueKind == JsonValueKind.String ? new Uri(meetingHttp.GetString()!) : null)
+                : null,
+        };
     }
 }

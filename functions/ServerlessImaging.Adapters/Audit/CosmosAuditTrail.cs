@@ -1,10 +1,13 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Azure.Cosmos;
+using ServerlessImaging.Adapters.Cosmos;
 using ServerlessImaging.Orchestration.Audit;
+using ServerlessImaging.Orchestration.Audit.Integrity;
 using ServerlessImaging.Orchestration.Orchestrator;
 using ServerlessImaging.Orchestration.Ports;
 
@@ -24,37 +27,131 @@ public sealed class CosmosAuditTrail : IAuditTrail, IAuditSink
     // Beyond this many days, the partition list stops paying for itself: query across partitions.
     private const int MaxDaysForPartitionList = 62;
 
+    // How long a registration's record waits for its predecessor (written by the same step in parallel, or by the
+    // previous step) before the write fails and the activity is retried.
+    private static readonly TimeSpan PredecessorWait = TimeSpan.FromSeconds(30);
+
     private readonly Container container;
     private readonly string auditSource;
+    private readonly RegistrationLinks links = new();
 
     /// <summary>Creates the trail over <paramref name="container"/>; <paramref name="auditSource"/> names this app instance.</summary>
-    public CosmosAuditTrail(Container container, string auditSource)
+    public CosmosAuditTrail(Container container, string auditSource, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(container);
         ArgumentException.ThrowIfNullOrWhiteSpace(auditSource);
         this.container = container;
         this.auditSource = auditSource;
+        Chain = new CosmosAuditChain(container, time);
     }
+
+    /// <summary>The global chain the trail seals every record into.</summary>
+    public CosmosAuditChain Chain { get; }
 
     /// <inheritdoc />
     public Task WriteAsync(WriteAuditActivity record, CancellationToken cancellationToken) =>
         AppendAsync(OrchestrationAuditMapper.Map(record, auditSource), cancellationToken);
 
-    /// <inheritdoc />
+    /// <summary>
+    /// Links a registration's numbered record to its predecessor, hashes it, creates it (a second write of the same id
+    /// is a conflict: the first stands) and seals it into the global chain. A replay finds the record and its seal and
+    /// writes nothing; a replay after a crash between the create and the seal only seals.
+    /// </summary>
     public async Task AppendAsync(AuditRecord record, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(record);
-        var document = AuditDocument.ToJson(record);
-        using var body = new MemoryStream(Encoding.UTF8.GetBytes(document));
-        using var response = await container.CreateItemStreamAsync(body, new PartitionKey(record.PartitionKey), cancellationToken: cancellationToken).ConfigureAwait(false);
-        if (response.StatusCode == HttpStatusCode.Conflict)
+        var previousHash = record is { RegistrationId: { } registrationId, Sequence: > 1 and var sequence }
+            ? await PreviousHashAsync(registrationId, sequence, cancellationToken).ConfigureAwait(false)
+            : null;
+        var linked = record with { PreviousHash = previousHash, Hash = null };
+        linked = linked with { Hash = AuditCanonicalForm.HashOf(linked) };
+
+        var document = AuditDocument.ToJson(linked);
+        AuditRecord stored;
+        bool justCreated;
+        using (var body = new MemoryStream(Encoding.UTF8.GetBytes(document)))
+        using (var response = await container.CreateItemStreamAsync(body, new PartitionKey(linked.PartitionKey), cancellationToken: cancellationToken).ConfigureAwait(false))
         {
-            return; // Same deterministic id: this fact is already recorded.
+            justCreated = response.StatusCode != HttpStatusCode.Conflict;
+            if (justCreated && !response.IsSuccessStatusCode)
+            {
+                throw new CosmosException($"Writing an audit record failed ({(int)response.StatusCode}).", response.StatusCode, 0, response.Headers.ActivityId, response.Headers.RequestCharge);
+            }
         }
 
-        if (!response.IsSuccessStatusCode)
+        // Same deterministic id: this fact is already recorded, and what counts is what was stored first.
+        stored = justCreated ? linked : await ReadRecordAsync(linked.Id, linked.PartitionKey, cancellationToken).ConfigureAwait(false);
+        links.Remember(stored);
+        if (stored.Hash is null)
         {
-            throw new CosmosException($"Writing an audit record failed ({(int)response.StatusCode}).", response.StatusCode, 0, response.Headers.ActivityId, response.Headers.RequestCharge);
+            return; // Written before the trail was sealed: it stays legacy.
+        }
+
+        await Chain.SealAsync(new AuditChainEntry(stored.Id, stored.PartitionKey, stored.Hash), justCreated, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>One record by id and partition.</summary>
+    public async Task<AuditRecord> ReadRecordAsync(string id, string partitionKey, CancellationToken cancellationToken) =>
+        await TryReadRecordAsync(id, partitionKey, cancellationToken).ConfigureAwait(false)
+        ?? throw new CosmosStoreException("An audit record is missing.", HttpStatusCode.NotFound);
+
+    /// <summary>One record by id and partition, or null.</summary>
+    public async Task<AuditRecord?> TryReadRecordAsync(string id, string partitionKey, CancellationToken cancellationToken)
+    {
+        using var response = await container.ReadItemStreamAsync(id, new PartitionKey(partitionKey), cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (CosmosJson.IsNotFound(response))
+        {
+            return null;
+        }
+
+        CosmosJson.EnsureSuccess(response, "reading an audit record");
+        using var json = await JsonDocument.ParseAsync(response.Content, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return AuditDocument.FromJson(json.RootElement);
+    }
+
+    /// <summary>Every record matching <paramref name="query"/>'s filters (paging ignored), in recorded order.</summary>
+    public async Task<IReadOnlyList<AuditRecord>> QueryAllAsync(AuditQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var all = new List<AuditRecord>();
+        string? token = null;
+        do
+        {
+            var page = await QueryAsync(query with { PageSize = AuditQuery.MaxPageSize, ContinuationToken = token }, cancellationToken).ConfigureAwait(false);
+            all.AddRange(page.Records);
+            token = page.ContinuationToken;
+        }
+        while (token is not null);
+        return all;
+    }
+
+    private async Task<string> PreviousHashAsync(string registrationId, long sequence, CancellationToken cancellationToken)
+    {
+        var waiter = links.Waiter(registrationId, sequence - 1);
+        var deadline = DateTime.UtcNow + PredecessorWait;
+        var delay = TimeSpan.FromMilliseconds(20);
+        while (true)
+        {
+            if (waiter.IsCompletedSuccessfully)
+            {
+                return await waiter.ConfigureAwait(false);
+            }
+
+            var page = await QueryAsync(new AuditQuery(RegistrationId: registrationId, PageSize: 2, Sequence: sequence - 1), cancellationToken).ConfigureAwait(false);
+            if (page.Records.Count > 0)
+            {
+                links.Remember(page.Records[0]);
+                return await waiter.ConfigureAwait(false);
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new CosmosStoreException($"Audit record {sequence.ToString(CultureInfo.InvariantCulture)} of a registration waits for its predecessor, not written yet.", HttpStatusCode.ServiceUnavailable);
+            }
+
+            await Task.WhenAny(waiter, Task.Delay(delay, cancellationToken)).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromMilliseconds(400).Ticks));
         }
     }
 
@@ -80,6 +177,14 @@ public sealed class CosmosAuditTrail : IAuditTrail, IAuditSink
         Equal("userId", query.UserId);
         Equal("siteId", query.SiteId);
         Equal("registrationId", query.RegistrationId);
+        if (query.Sequence is { } wantedSequence)
+        {
+            where.Add("c.sequence = @sequence");
+            parameters.Add(("@sequence", wantedSequence));
+        }
+
+        // The chain's blocks and seal index share the container: records are the documents with a sort key.
+        where.Add("IS_DEFINED(c.sortKey)");
         if (query.From is { } from)
         {
             where.Add("c.sortKey >= @fromKey");
@@ -202,4 +307,38 @@ internal static class AuditDocument
 
     public static AuditRecord FromJson(JsonElement element) =>
         element.Deserialize<AuditRecord>(Options) ?? throw new JsonException("An audit document is empty.");
+}
+
+/// <summary>
+/// The hashes of registration records this process wrote or read lately, by (registration, sequence), so a record
+/// written in parallel with its predecessor (one step's records) waits for it without polling the database.
+/// </summary>
+internal sealed class RegistrationLinks
+{
+    private const int MaxEntries = 50_000;
+    private readonly ConcurrentDictionary<(string RegistrationId, long Sequence), TaskCompletionSource<string>> hashes = new();
+
+    public Task<string> Waiter(string registrationId, long sequence) => Slot(registrationId, sequence).Task;
+
+    public void Remember(AuditRecord record)
+    {
+        if (record is { RegistrationId: { } registrationId, Sequence: > 0 and var sequence })
+        {
+            // Legacy records carry no hash: their successor links to the hash of their canonical form.
+            Slot(registrationId, sequence).TrySetResult(record.Hash ?? AuditCanonicalForm.HashOf(record));
+        }
+    }
+
+    private TaskCompletionSource<string> Slot(string registrationId, long sequence)
+    {
+        if (hashes.Count > MaxEntries)
+        {
+            foreach (var done in hashes.Where(h => h.Value.Task.IsCompleted).Select(h => h.Key).ToList())
+            {
+                hashes.TryRemove(done, out _);
+            }
+        }
+
+        return hashes.GetOrAdd((registrationId, sequence), _ => new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously));
+    }
 }

@@ -7,7 +7,7 @@ using ServerlessImaging.Orchestration.Ports;
 
 namespace ServerlessImaging.Adapters.DicomService;
 
-/// <summary>The cloud DICOM service through our DICOMweb client: STOW-RS streamed from staging, QIDO-RS to verify, DELETE.</summary>
+/// <summary>The cloud DICOM service through our DICOMweb client: STOW-RS streamed from staging, QIDO-RS to verify, WADO-RS of small instances (the manifest), DELETE.</summary>
 /// <remarks>
 /// Orthanc's DICOMweb plugin (the local stand-in) has no DELETE and answers 405. With <paramref name="orthancRestBaseUrl"/>
 /// set (local runs only) the delete goes through Orthanc's own REST API instead (<c>POST /tools/lookup</c>,
@@ -47,21 +47,74 @@ public sealed class DicomWebStore(DicomWebClient client, string viewerStudyUrlTe
         }
         catch (DicomWebException ex) when (ex.StatusCode == System.Net.HttpStatusCode.MethodNotAllowed && orthancRestBaseUrl is not null)
         {
-            await DeleteThroughOrthancRestAsync(studyInstanceUid, cancellationToken);
+            await DeleteThroughOrthancRestAsync(studyInstanceUid, "Study", "studies/", cancellationToken);
         }
     }
 
-    private async Task DeleteThroughOrthancRestAsync(string studyInstanceUid, CancellationToken cancellationToken)
+    /// <inheritdoc />
+    public async Task DeleteInstanceAsync(string studyInstanceUid, string seriesInstanceUid, string sopInstanceUid, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await client.DeleteAsync(studyInstanceUid, seriesInstanceUid, sopInstanceUid, cancellationToken);
+        }
+        catch (DicomWebException ex) when (ex.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            // Absent is success: deletes are retried by the engine.
+        }
+        catch (DicomWebException ex) when (ex.StatusCode == System.Net.HttpStatusCode.MethodNotAllowed && orthancRestBaseUrl is not null)
+        {
+            await DeleteThroughOrthancRestAsync(sopInstanceUid, "Instance", "instances/", cancellationToken);
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<byte[]?> ReadInstanceAsync(string studyInstanceUid, string seriesInstanceUid, string sopInstanceUid, int maxBytes, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var response = await client.RetrieveAsync(studyInstanceUid, seriesInstanceUid, sopInstanceUid, cancellationToken);
+            await using (response)
+            {
+                if (await response.ReadNextPartAsync(cancellationToken) is not { } part)
+                {
+                    return null;
+                }
+
+                using var copy = new MemoryStream();
+                var buffer = new byte[81920];
+                int read;
+                while ((read = await part.Body.ReadAsync(buffer, cancellationToken)) > 0)
+                {
+                    if (copy.Length + read > maxBytes)
+                    {
+                        throw new InvalidOperationException($"The instance is larger than {maxBytes} bytes.");
+                    }
+
+                    copy.Write(buffer, 0, read);
+                }
+
+                return copy.ToArray();
+            }
+        }
+        catch (DicomWebException ex) when (ex.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    // Orthanc's own REST API: look the UID up, delete what it names (a study or an instance).
+    private async Task DeleteThroughOrthancRestAsync(string uid, string type, string resource, CancellationToken cancellationToken)
     {
         var http = orthancHttp ?? SharedHttp;
-        using var lookup = await http.PostAsync(new Uri(orthancRestBaseUrl!, "tools/lookup"), new StringContent(studyInstanceUid), cancellationToken);
+        using var lookup = await http.PostAsync(new Uri(orthancRestBaseUrl!, "tools/lookup"), new StringContent(uid), cancellationToken);
         lookup.EnsureSuccessStatusCode();
         using var document = await System.Text.Json.JsonDocument.ParseAsync(await lookup.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken);
         foreach (var match in document.RootElement.EnumerateArray())
         {
-            if (match.GetProperty("Type").GetString() == "Study" && match.GetProperty("ID").GetString() is { } id)
+            if (match.GetProperty("Type").GetString() == type && match.GetProperty("ID").GetString() is { } id)
             {
-                using var deleted = await http.DeleteAsync(new Uri(orthancRestBaseUrl!, "studies/" + id), cancellationToken);
+                using var deleted = await http.DeleteAsync(new Uri(orthancRestBaseUrl!, resource + id), cancellationToken);
                 if (deleted.StatusCode != System.Net.HttpStatusCode.NotFound)
                 {
                     deleted.EnsureSuccessStatusCode();

@@ -1,6 +1,7 @@
 using Microsoft.DurableTask;
 using ServerlessImaging.Contracts;
 using ServerlessImaging.Contracts.Messages;
+using ServerlessImaging.Cloud.Api.Delivery;
 using ServerlessImaging.Cloud.Runtime;
 using ServerlessImaging.Orchestration.Orchestrator;
 using ServerlessImaging.Orchestration.Ports;
@@ -19,7 +20,8 @@ namespace ServerlessImaging.Cloud.Activities;
 /// id, so a relay ignores a re-send; a RetrieveStudy gets a freshly minted write-only staging credential, never stored),
 /// then the read model (highest version wins). A re-run after a crash repeats nothing with an effect.
 /// </summary>
-public sealed class CommitRegistrationStepTask(IAuditSink audit, IRegistrationViewStore views, IRelayMessageChannel relay, IStagingStore staging, RuntimeOptions options, TimeProvider time)
+public sealed class CommitRegistrationStepTask(
+    IAuditSink audit, IRegistrationViewStore views, IRelayMessageChannel relay, IStagingStore staging, DeliverySourceTokens deliveryTokens, DeliverySource deliverySource, RuntimeOptions options, TimeProvider time)
     : TaskActivity<RegistrationStepRecord, int>
 {
     /// <inheritdoc />
@@ -48,6 +50,14 @@ public sealed class CommitRegistrationStepTask(IAuditSink audit, IRegistrationVi
                 // The credential reaches only this site's staging container, create and write only.
                 var credential = await staging.CreateWriteCredentialAsync(retrieve.SiteId, retrieve.StagingPrefix, time.GetUtcNow() + options.StagingCredentialLifetime, CancellationToken.None);
                 await SendAsync(retrieve, retrieve.SiteId, new RetrieveStudyCommand(retrieve.StudyInstanceUid, [], new StagingDestination(staging.ContainerOf(retrieve.SiteId), retrieve.StagingPrefix), credential));
+                break;
+            case DeliverStudyActivity deliver:
+                // The token reads this one study through the delivery source, for minutes; never stored.
+                var expiresAt = time.GetUtcNow() + options.DeliveryCredentialLifetime;
+                var token = deliveryTokens.Issue(new DeliverySourceGrant(deliver.CommandId, deliver.SiteId, deliver.StudyInstanceUid, expiresAt));
+                var destination = new DeliveryDestination(deliver.Destination.AeTitle, deliver.Destination.Host, deliver.Destination.Port);
+                await SendAsync(deliver, deliver.SiteId, new DeliverStudyCommand(
+                    deliver.StudyInstanceUid, destination, deliver.ExpectedSopInstanceUids, deliver.ExpectedInstanceCount, new DicomServiceSource(deliverySource.BaseUrl), new DicomServiceCredential(token, expiresAt)));
                 break;
             case CancelRelayCommand cancel:
                 await SendAsync(cancel, cancel.SiteId, new CancelCommand(cancel.CommandIdToCancel));
@@ -103,3 +113,15 @@ public sealed class SendExpertiseEmailTask(ExpertiseEmailActivityRunner runner) 
     public override async Task<string?> RunAsync(TaskActivityContext context, SendExpertiseEmailActivity input) =>
         RegistrationDocuments.WriteEvent(await runner.RunAsync(input, CancellationToken.None));
 }
+
+/// <summary><see cref="RegistrationActivities.PublishManifest"/> (<see cref="ManifestPublishActivityRunner"/>).</summary>
+public sealed class PublishManifestTask(ManifestPublishActivityRunner runner) : TaskActivity<PublishManifestActivity, string?>
+{
+    /// <inheritdoc />
+    public override async Task<string?> RunAsync(TaskActivityContext context, PublishManifestActivity input) =>
+        RegistrationDocuments.WriteEvent(await runner.RunAsync(input, CancellationToken.None));
+}
+
+/// <summary>Where relays read the studies they deliver: the app's delivery source (<see cref="DeliverySourceTokens.SourceBaseUrl"/>).</summary>
+/// <param name="BaseUrl">The DICOMweb base URL of the delivery source.</param>
+public sealed record DeliverySource(Uri BaseUrl);

@@ -9,6 +9,7 @@ using ServerlessImaging.Adapters.Sites;
 using ServerlessImaging.Contracts;
 using ServerlessImaging.Cloud.Activities;
 using ServerlessImaging.Cloud.Api.AuditTrail;
+using ServerlessImaging.Cloud.Api.Delivery;
 using ServerlessImaging.Cloud.Api.Expertise;
 using ServerlessImaging.Cloud.Api.Http;
 using ServerlessImaging.Cloud.Api.Meetings;
@@ -43,6 +44,12 @@ public static class HttpApi
         ArgumentNullException.ThrowIfNull(environment);
         CloudStartupCheck.Verify(configuration, environment);
         services.AddApiAuthentication(configuration, environment);
+        services.TryAddSingleton(DeliverySourceTokens.FromConfiguration(configuration, environment.IsDevelopment()));
+        services.AddAuthentication().AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, DeliverySourceAuthenticationHandler>(DeliverySourceAuthenticationHandler.SchemeName, null);
+        services.AddAuthorizationBuilder().AddPolicy(DeliverySourceAuthenticationHandler.PolicyName, policy => policy
+            .AddAuthenticationSchemes(DeliverySourceAuthenticationHandler.SchemeName)
+            .RequireAuthenticatedUser()
+            .RequireClaim(DeliverySourceAuthenticationHandler.StudyClaim));
         services.AddProblemDetails();
         services.AddOpenApi(OpenApiDocument, options => options.AddDocumentTransformer<BearerSecuritySchemeTransformer>());
         services.TryAddSingleton(TimeProvider.System);
@@ -63,6 +70,9 @@ public static class HttpApi
         services.TryAddSingleton(sp => new CosmosAuditTrail(ContainerOf(sp, "audit"), "serverless-imaging"));
         services.TryAddSingleton<IAuditTrail>(sp => sp.GetRequiredService<CosmosAuditTrail>());
         services.TryAddSingleton<IAuditSink>(sp => sp.GetRequiredService<CosmosAuditTrail>());
+        services.TryAddSingleton(sp => new CosmosAuditVerification(sp.GetRequiredService<CosmosAuditTrail>(), sp.GetRequiredService<TimeProvider>()));
+        _ = AuditAnchorSigning.KeyVaultKeyUri(configuration); // a malformed key URI stops the start, not the first export
+        services.TryAddSingleton(sp => AuditAnchorSigning.From(configuration, environment, sp.GetRequiredService<TokenCredential>));
         services.TryAddSingleton<IIdempotencyStore>(sp => new CosmosIdempotencyStore(ContainerOf(sp, "idempotency")));
         services.TryAddSingleton<IMeetingCapacity>(sp => new CosmosMeetingCapacity(ContainerOf(sp, "idempotency")));
         services.TryAddSingleton<ISiteHealthStore>(sp => new CosmosSiteHealthStore(ContainerOf(sp, "sites")));
@@ -107,6 +117,7 @@ public static class HttpApi
         RegistrationEndpoints.Map(app);
         SiteEndpoints.Map(app);
         AuditEndpoints.Map(app);
+        DeliverySourceEndpoints.Map(app);
         app.MapOpenApi("/openapi/{documentName}.json");
         return app;
     }

@@ -45,6 +45,18 @@ public static class CloudAppSettings
     /// <summary>How long refused (401/403) requests of one source, route and reason are aggregated into one audit record (default 1 min).</summary>
     public const string AuditRefusalWindow = "Audit__RefusalWindow";
 
+    /// <summary>URI of the Key Vault key (EC P-256) that signs audit chain anchors; without it anchors are signed only in Development, with a local key.</summary>
+    public const string AuditAnchorKeyId = "Audit__AnchorKeyId";
+
+    /// <summary>Development: PEM file of the local anchor key (default <c>.local/audit/anchor-key.pem</c>, created at first use).</summary>
+    public const string AuditAnchorKeyPath = "Audit__AnchorKeyPath";
+
+    /// <summary>The app's base URL as relays reach it: DeliverStudy commands name <c>{this}delivery-source/</c> as the study's source.</summary>
+    public const string DeliverySourceBaseUrl = "Delivery__SourceBaseUrl";
+
+    /// <summary>Base64 HMAC key (at least 32 bytes) of delivery tokens (a Key Vault reference in Azure); local runs fall back to a public development key.</summary>
+    public const string DeliverySourceTokenSecret = "Delivery__SourceTokenSecret";
+
     /// <summary>Settings a deployment in Azure must provide (managed identity everywhere, so no keys).</summary>
     public static readonly IReadOnlyList<string> RequiredInAzure =
     [
@@ -64,10 +76,12 @@ public static class CloudAppSettings
         ViewerStudyUrlTemplate,
         SiteIds,
         PseudonymisationSecret,
+        DeliverySourceBaseUrl,
+        DeliverySourceTokenSecret,
     ];
 
     /// <summary>Settings that are optional (SMTP credentials come from Key Vault references when the relay needs them).</summary>
-    public static readonly IReadOnlyList<string> Optional = [SmtpUserName, SmtpPassword, StorageConnectionString, CosmosConnectionString, AuthDevelopmentJwksPath, AuditRefusalWindow];
+    public static readonly IReadOnlyList<string> Optional = [SmtpUserName, SmtpPassword, StorageConnectionString, CosmosConnectionString, AuthDevelopmentJwksPath, AuditRefusalWindow, AuditAnchorKeyId, AuditAnchorKeyPath];
 
     /// <summary>
     /// Switches that loosen security for local runs and tests, refused outside the Development environment

@@ -116,12 +116,17 @@ public static class OrchestrationRuntimeServices
         services.AddSingleton<StoreStudyActivityRunner>();
         services.AddSingleton<StudyRemovalActivityRunner>();
         services.AddSingleton<ExpertiseEmailActivityRunner>();
+        services.TryAddSingleton(_ => Api.Delivery.DeliverySourceTokens.FromConfiguration(configuration, local));
+        services.AddSingleton(_ => new DeliverySource(Api.Delivery.DeliverySourceTokens.SourceBaseUrl(configuration, local)));
+        services.AddSingleton(sp => new ManifestPublishActivityRunner(
+            sp.GetRequiredService<IDicomStore>(), sp.GetRequiredService<IDicomInventory>(), RequiredUri(configuration, "DicomWeb:BaseUrl"), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ManifestPublishActivityRunner>>()));
         services.AddSingleton<CommitRegistrationStepTask>();
         services.AddSingleton<StoreStudyTask>();
         services.AddSingleton<StoreStagedInstancesTask>();
         services.AddSingleton<DeleteStudyTask>();
         services.AddSingleton<PurgeStudiesTask>();
         services.AddSingleton<SendExpertiseEmailTask>();
+        services.AddSingleton<PublishManifestTask>();
         services.AddSingleton<DurableClientHolder>();
         services.AddSingleton<SettledRegistrationPurge>();
         services.AddSingleton<RelayEventMetrics>();

@@ -54,6 +54,12 @@ public sealed class RuntimeOptions
     /// <summary>Lifetime of the write-only staging SAS handed to a relay with each RetrieveStudy.</summary>
     public TimeSpan StagingCredentialLifetime { get; set; } = TimeSpan.FromHours(2);
 
+    /// <summary>
+    /// Lifetime of the delivery token handed to a relay with each DeliverStudy (it reads one study through the delivery
+    /// source until then; a longer delivery fails with CredentialRejected and is retried, resuming, with a new token).
+    /// </summary>
+    public TimeSpan DeliveryCredentialLifetime { get; set; } = TimeSpan.FromMinutes(30);
+
     /// <summary>Instances per STOW-RS request of the StoreStudy activity.</summary>
     public int StoreBatchSize { get; set; } = 50;
 

@@ -125,3 +125,78 @@ public enum PacsEchoStatus
     /// <summary>No association or a failure status.</summary>
     Failed,
 }
+
+/// <summary>
+/// Progress of a <see cref="DeliverStudyCommand"/>; sent now and then, may arrive out of order. Done counts both the
+/// instances sent by this run and those already at the destination (an earlier attempt's journal or the destination's
+/// own C-FIND).
+/// </summary>
+public sealed record DeliveryProgress(string StudyInstanceUid, int InstancesDone, int InstancesTotal, long BytesSent) : RelayEvent;
+
+/// <summary>
+/// A <see cref="DeliverStudyCommand"/> finished: every expected instance is at the destination. For the audit trail
+/// (PS3.15 "DICOM Instances Transferred"): the source (the DICOM service's base URL and the AE title the relay called
+/// from) and the destination.
+/// </summary>
+public sealed record DeliveryCompleted(
+    string StudyInstanceUid,
+    int InstancesTotal,
+    int InstancesSent,
+    int InstancesAlreadyPresent,
+    long BytesSent,
+    Uri SourceDicomWebBaseUrl,
+    string SourceAeTitle,
+    DeliveryDestination Destination) : RelayEvent;
+
+/// <summary>
+/// A <see cref="DeliverStudyCommand"/> stopped. <see cref="Transient"/>: the same delivery may succeed later (the cloud
+/// retries on a durable timer, with a fresh credential); otherwise a person must act. The relay keeps what it sent in
+/// its journal, so a retry sends only what is missing. <see cref="SafeMessage"/> never contains patient data.
+/// </summary>
+public sealed record DeliveryFailed(
+    string StudyInstanceUid,
+    DeliveryFailureReason Reason,
+    bool Transient,
+    string SafeMessage,
+    int InstancesDone,
+    int InstancesTotal) : RelayEvent;
+
+/// <summary>Why a delivery failed.</summary>
+public enum DeliveryFailureReason
+{
+    /// <summary>Not one of the values below (a newer relay); treated as permanent.</summary>
+    Unknown = 0,
+
+    /// <summary>No association with the destination (network, connection refused, transient rejection, abort): transient.</summary>
+    DestinationUnreachable,
+
+    /// <summary>The destination refused: association rejected permanently, SOP class or syntax not accepted, failure status.</summary>
+    DestinationRefused,
+
+    /// <summary>The destination is not in the relay's allow-list: permanent (the relay's operator decides, not the cloud).</summary>
+    DestinationNotAllowed,
+
+    /// <summary>The DICOM service could not be reached or failed (network, 5xx, throttled, timeout): transient.</summary>
+    SourceUnreachable,
+
+    /// <summary>The DICOM service is not in the relay's allowed sources: permanent.</summary>
+    SourceNotAllowed,
+
+    /// <summary>The study, or an expected instance, is not in the DICOM service: permanent.</summary>
+    SourceNotFound,
+
+    /// <summary>The credential expired or was refused (401/403): transient for the cloud, which retries with a new one.</summary>
+    CredentialRejected,
+
+    /// <summary>The destination did not answer in time: transient.</summary>
+    Timeout,
+
+    /// <summary>The command was cancelled.</summary>
+    Cancelled,
+
+    /// <summary>The command was malformed or addressed to another site: permanent.</summary>
+    InvalidCommand,
+
+    /// <summary>An unexpected error inside the relay: permanent.</summary>
+    Internal,
+}

@@ -16,6 +16,7 @@ public static class MessageTypes
         ["ListSeries"] = MessagesJsonContext.Default.ListSeriesCommand,
         ["RetrieveStudy"] = MessagesJsonContext.Default.RetrieveStudyCommand,
         ["Cancel"] = MessagesJsonContext.Default.CancelCommand,
+        ["DeliverStudy"] = MessagesJsonContext.Default.DeliverStudyCommand,
         ["EchoResult"] = MessagesJsonContext.Default.EchoResult,
         ["StudiesFound"] = MessagesJsonContext.Default.StudiesFound,
         ["SeriesListed"] = MessagesJsonContext.Default.SeriesListed,
@@ -23,6 +24,9 @@ public static class MessageTypes
         ["RetrievalCompleted"] = MessagesJsonContext.Default.RetrievalCompleted,
         ["CommandFailed"] = MessagesJsonContext.Default.CommandFailed,
         ["Heartbeat"] = MessagesJsonContext.Default.Heartbeat,
+        ["DeliveryProgress"] = MessagesJsonContext.Default.DeliveryProgress,
+        ["DeliveryCompleted"] = MessagesJsonContext.Default.DeliveryCompleted,
+        ["DeliveryFailed"] = MessagesJsonContext.Default.DeliveryFailed,
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
     private static readonly FrozenDictionary<Type, string> ByClrType =

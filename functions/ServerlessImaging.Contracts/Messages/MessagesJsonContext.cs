@@ -24,4 +24,8 @@ namespace ServerlessImaging.Contracts.Messages;
 [JsonSerializable(typeof(RetrievalCompleted))]
 [JsonSerializable(typeof(CommandFailed))]
 [JsonSerializable(typeof(Heartbeat))]
+[JsonSerializable(typeof(DeliverStudyCommand))]
+[JsonSerializable(typeof(DeliveryProgress))]
+[JsonSerializable(typeof(DeliveryCompleted))]
+[JsonSerializable(typeof(DeliveryFailed))]
 public sealed partial class MessagesJsonContext : JsonSerializerContext;

@@ -16,7 +16,8 @@ public sealed class RegistrationActivityFunctions(
     StoreStagedInstancesTask storeStagedInstances,
     DeleteStudyTask deleteStudy,
     PurgeStudiesTask purgeStudies,
-    SendExpertiseEmailTask sendExpertiseEmail)
+    SendExpertiseEmailTask sendExpertiseEmail,
+    PublishManifestTask publishManifest)
 {
     /// <summary><see cref="RegistrationActivities.CommitStep"/>.</summary>
     [Function(RegistrationActivities.CommitStep)]
@@ -41,4 +42,8 @@ public sealed class RegistrationActivityFunctions(
     /// <summary><see cref="RegistrationActivities.SendExpertiseEmail"/>.</summary>
     [Function(RegistrationActivities.SendExpertiseEmail)]
     public Task<string?> SendExpertiseEmail([ActivityTrigger] SendExpertiseEmailActivity input, string instanceId) => sendExpertiseEmail.RunAsync(new ActivityInvocation(RegistrationActivities.SendExpertiseEmail, instanceId), input);
+
+    /// <summary><see cref="RegistrationActivities.PublishManifest"/>.</summary>
+    [Function(RegistrationActivities.PublishManifest)]
+    public Task<string?> PublishManifest([ActivityTrigger] PublishManifestActivity input, string instanceId) => publishManifest.RunAsync(new ActivityInvocation(RegistrationActivities.PublishManifest, instanceId), input);
 }

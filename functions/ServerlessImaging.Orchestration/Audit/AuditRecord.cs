@@ -166,6 +166,18 @@ public sealed record AuditRecord
     /// <summary>Registration involved, when one is.</summary>
     public string? RegistrationId { get; init; }
 
+    /// <summary>
+    /// For a registration's numbered records: the <see cref="Hash"/> of its record <see cref="Sequence"/> − 1 (null for the
+    /// first), so the registration's records form a chain. Part of the hashed content. Null on other records.
+    /// </summary>
+    public string? PreviousHash { get; init; }
+
+    /// <summary>
+    /// SHA-256 (lowercase hex) of the record's canonical form (<see cref="Integrity.AuditCanonicalForm"/>), set by the trail
+    /// when it writes the record; null on records written before the trail was sealed ("legacy").
+    /// </summary>
+    public string? Hash { get; init; }
+
     /// <summary>The UTC day partition of a timestamp.</summary>
     public static string PartitionKeyFor(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 }

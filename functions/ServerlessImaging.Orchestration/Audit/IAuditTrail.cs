@@ -3,7 +3,8 @@ namespace ServerlessImaging.Orchestration.Audit;
 /// <summary>
 /// What an auditor asks for. Every filter is optional and combined with AND; times are inclusive UTC bounds on
 /// <see cref="AuditRecord.RecordedAt"/>.
-/// <see cref="ContinuationToken"/> is the opaque token of the previous page.
+/// <see cref="ContinuationToken"/> is the opaque token of the previous page. <see cref="Sequence"/> (with a registration) picks
+/// one place of its numbered trail.
 /// </summary>
 public sealed record AuditQuery(
     string? PatientKey = null,
@@ -13,7 +14,8 @@ public sealed record AuditQuery(
     DateTimeOffset? From = null,
     DateTimeOffset? To = null,
     int PageSize = 50,
-    string? ContinuationToken = null)
+    string? ContinuationToken = null,
+    long? Sequence = null)
 {
     /// <summary>Largest page an auditor may ask for.</summary>
     public const int MaxPageSize = 500;

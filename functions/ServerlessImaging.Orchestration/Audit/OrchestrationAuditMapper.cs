@@ -31,7 +31,8 @@ public static class OrchestrationAuditMapper
         if (activity.SiteId is { Length: > 0 } site)
         {
             // Searches are sent to the site; studies come from it.
-            participants.Add(new AuditParticipant(site, "site", false, eventId == AuditEventIds.Query ? "destination" : "source"));
+            // Searches and deliveries are sent to the site; retrieved studies come from it.
+            participants.Add(new AuditParticipant(site, "site", false, eventId == AuditEventIds.Query || IsDelivery(activity.Action) ? "destination" : "source"));
         }
 
         if (activity.SourceAeTitle is { Length: > 0 } sourceAe)
@@ -44,9 +45,13 @@ public static class OrchestrationAuditMapper
             participants.Add(new AuditParticipant(destinationAe, "ae", false, "destination"));
         }
 
-        if (eventId == AuditEventIds.Import || eventId == AuditEventIds.DicomStudyDeleted)
+        if (eventId == AuditEventIds.Import || eventId == AuditEventIds.DicomStudyDeleted || eventId == AuditEventIds.DicomInstancesAccessed)
         {
             participants.Add(new AuditParticipant(DicomServiceId, "application", false, "destination"));
+        }
+        else if (IsDelivery(activity.Action))
+        {
+            participants.Add(new AuditParticipant(DicomServiceId, "application", false, "source"));
         }
 
         foreach (var recipient in activity.Recipients ?? [])
@@ -95,6 +100,9 @@ public static class OrchestrationAuditMapper
         };
     }
 
+    private static bool IsDelivery(AuditAction action) =>
+        action is AuditAction.DeliveryStarted or AuditAction.DeliveryCompleted or AuditAction.DeliveryRetryScheduled or AuditAction.DeliveryFailed;
+
     /// <summary>The DICOM event id and action code of an orchestration action.</summary>
     public static (AuditCode EventId, string ActionCode) Classify(AuditAction action) => action switch
     {
@@ -108,6 +116,10 @@ public static class OrchestrationAuditMapper
         AuditAction.StudyDeletionStarted or AuditAction.StudyDeleted or AuditAction.StudyDeletionFailed
             or AuditAction.PurgeStarted or AuditAction.Purged or AuditAction.PurgeFailed => (AuditEventIds.DicomStudyDeleted, AuditActionCodes.Delete),
         AuditAction.ExpertiseSent or AuditAction.ExpertiseRejected or AuditAction.ExpertiseFailed => (AuditEventIds.Export, AuditActionCodes.Read),
+        AuditAction.ManifestPublished or AuditAction.ManifestPublishFailed => (AuditEventIds.DicomInstancesAccessed, AuditActionCodes.Create),
+        AuditAction.ManifestWithdrawn => (AuditEventIds.DicomInstancesAccessed, AuditActionCodes.Delete),
+        AuditAction.DeliveryStarted => (AuditEventIds.BeginTransferringDicomInstances, AuditActionCodes.Execute),
+        AuditAction.DeliveryCompleted or AuditAction.DeliveryRetryScheduled or AuditAction.DeliveryFailed => (AuditEventIds.DicomInstancesTransferred, AuditActionCodes.Create),
         _ => (AuditEventIds.ApplicationActivity, AuditActionCodes.Execute),
     };
 }

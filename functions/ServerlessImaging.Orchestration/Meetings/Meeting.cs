@@ -15,6 +15,10 @@ namespace ServerlessImaging.Orchestration.Meetings;
 /// <param name="OnCallNuclearPhysician">Recipient of expertise requests, if designated.</param>
 /// <param name="AutoSelect">Whether candidates are selected without waiting for the clinician.</param>
 /// <param name="RetentionDays">Days after the meeting before the cloud working copy is purged.</param>
+/// <param name="DeliveryDestination">
+/// DICOM node of the meeting site the selected studies are also delivered to (issue 17), or null: the studies stay in the
+/// cloud DICOM service only. Optional and last, so meetings stored before it existed read as without one.
+/// </param>
 public sealed record Meeting(
     string Id,
     string Title,
@@ -25,7 +29,8 @@ public sealed record Meeting(
     Physician? OnCallRadiologist,
     Physician? OnCallNuclearPhysician,
     AutoSelectPolicy AutoSelect,
-    int RetentionDays)
+    int RetentionDays,
+    MeetingDestination? DeliveryDestination = null)
 {
     /// <summary>The date the meeting is held on (its own offset), the reference of "last X months" filters.</summary>
     public DateOnly Date => DateOnly.FromDateTime(StartsAt.DateTime);
@@ -40,7 +45,13 @@ public sealed record Meeting(
     /// Field-level validation at <paramref name="now"/>: a meeting may lie in the past while its retention runs, but
     /// not once <see cref="PurgeAt"/> has passed (every registration to it would be purged at once).
     /// </summary>
-    public IReadOnlyList<FieldError> Validate(DateTimeOffset now)
+    public IReadOnlyList<FieldError> Validate(DateTimeOffset now) => Validate(now, knownSiteIds: null);
+
+    /// <summary>
+    /// Validation at <paramref name="now"/> against the configured sites (<paramref name="knownSiteIds"/>): a delivery
+    /// destination must name one of them. Null: the destination's site is checked for shape only.
+    /// </summary>
+    public IReadOnlyList<FieldError> Validate(DateTimeOffset now, IReadOnlyCollection<string>? knownSiteIds)
     {
         var errors = new ValidationErrors();
         errors.RequireText(Id, "id", 128);
@@ -64,6 +75,7 @@ public sealed record Meeting(
             AutoSelect!.Validate(errors, "autoSelect");
         }
 
+        DeliveryDestination?.Validate(errors, "deliveryDestination", knownSiteIds);
         return errors.Errors;
     }
 }

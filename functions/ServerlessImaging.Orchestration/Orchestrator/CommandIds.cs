@@ -44,6 +44,15 @@ public static class CommandIds
     /// <summary>The purge activity (one per registration).</summary>
     public static string Purge(string registrationId) => registrationId + "/purge";
 
+    /// <summary>Delivery attempt of a study to the meeting's destination.</summary>
+    public static string Deliver(string registrationId, string studyInstanceUid, int attempt) => Invariant($"{registrationId}/deliver/{studyInstanceUid}/a{attempt}");
+
+    /// <summary>Timer that retries a delivery after attempt <paramref name="attempt"/> failed transiently.</summary>
+    public static string DeliverRetry(string registrationId, string studyInstanceUid, int attempt) => Invariant($"{registrationId}/timer/deliver-retry/{studyInstanceUid}/a{attempt}");
+
+    /// <summary>Publication of revision <paramref name="revision"/> of the registration's imaging manifest.</summary>
+    public static string PublishManifest(string registrationId, int revision) => Invariant($"{registrationId}/manifest/r{revision}");
+
     /// <summary>The expertise e-mail (at most one per registration).</summary>
     public static string ExpertiseEmail(string registrationId) => registrationId + "/expertise-email";
 

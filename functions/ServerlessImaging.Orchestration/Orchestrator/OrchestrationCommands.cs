@@ -15,11 +15,13 @@ namespace ServerlessImaging.Orchestration.Orchestrator;
 [JsonDerivedType(typeof(FindStudiesActivity), "FindStudies")]
 [JsonDerivedType(typeof(RetrieveStudyActivity), "RetrieveStudy")]
 [JsonDerivedType(typeof(CancelRelayCommand), "CancelRelayCommand")]
+[JsonDerivedType(typeof(DeliverStudyActivity), "DeliverStudy")]
 [JsonDerivedType(typeof(StoreStudyActivity), "StoreStudy")]
 [JsonDerivedType(typeof(StoreStagedInstancesActivity), "StoreStagedInstances")]
 [JsonDerivedType(typeof(DeleteStudyActivity), "DeleteStudy")]
 [JsonDerivedType(typeof(PurgeStudiesActivity), "PurgeStudies")]
 [JsonDerivedType(typeof(SendExpertiseEmailActivity), "SendExpertiseEmail")]
+[JsonDerivedType(typeof(PublishManifestActivity), "PublishManifest")]
 [JsonDerivedType(typeof(WriteAuditActivity), "WriteAudit")]
 [JsonDerivedType(typeof(StartDurableTimer), "StartDurableTimer")]
 public abstract record OrchestrationCommand(string CommandId, string RegistrationId);
@@ -33,6 +35,14 @@ public sealed record FindStudiesActivity(string CommandId, string RegistrationId
 /// credential for <paramref name="StagingPrefix"/> when it dispatches (secrets never enter the state).
 /// </summary>
 public sealed record RetrieveStudyActivity(string CommandId, string RegistrationId, string SiteId, string StudyInstanceUid, string StagingPrefix)
+    : OrchestrationCommand(CommandId, RegistrationId);
+
+/// <summary>
+/// Send a DeliverStudy command to the destination site's relay: read the study from the DICOM service (WADO-RS) and
+/// C-STORE it into <paramref name="Destination"/>. The adapter adds the DICOM service's address and a short-lived read
+/// credential when it dispatches (secrets never enter the state).
+/// </summary>
+public sealed record DeliverStudyActivity(string CommandId, string RegistrationId, string SiteId, string StudyInstanceUid, MeetingDestination Destination, ImmutableArray<string> ExpectedSopInstanceUids, int? ExpectedInstanceCount)
     : OrchestrationCommand(CommandId, RegistrationId);
 
 /// <summary>Send a Cancel command for an in-flight relay command.</summary>
@@ -69,6 +79,14 @@ public sealed record PurgeStudiesActivity(string CommandId, string RegistrationI
 /// text, loading the patient's name from the registration itself (the command carries no patient data).
 /// </summary>
 public sealed record SendExpertiseEmailActivity(string CommandId, string RegistrationId, string MeetingId, string MeetingTitle, DateTimeOffset MeetingStartsAt, ImmutableArray<Physician> Recipients, string RequesterName, int AvailableStudies)
+    : OrchestrationCommand(CommandId, RegistrationId);
+
+/// <summary>
+/// Publish the registration's imaging manifest (a Key Object Selection document listing every instance of
+/// <paramref name="StudyInstanceUids"/> as the DICOM service holds them) into the DICOM service, replacing the previous
+/// revision; an empty list withdraws it. <paramref name="Patient"/> fills its patient module.
+/// </summary>
+public sealed record PublishManifestActivity(string CommandId, string RegistrationId, int Revision, ImmutableArray<string> StudyInstanceUids, PatientIdentity Patient, string MeetingTitle)
     : OrchestrationCommand(CommandId, RegistrationId);
 
 /// <summary>
@@ -145,6 +163,27 @@ public enum AuditAction
 
     /// <summary>The purge activity failed for good: part of the working copy may remain.</summary>
     PurgeFailed,
+
+    /// <summary>A revision of the imaging manifest (Key Object Selection) was stored in the DICOM service, replacing the previous one.</summary>
+    ManifestPublished,
+
+    /// <summary>No study is available any more (deleted, purged): the imaging manifest was removed from the DICOM service.</summary>
+    ManifestWithdrawn,
+
+    /// <summary>Publishing or withdrawing the imaging manifest failed for good: the DICOM service may hold an outdated one.</summary>
+    ManifestPublishFailed,
+
+    /// <summary>A delivery to the meeting's destination was sent to the destination site's relay.</summary>
+    DeliveryStarted,
+
+    /// <summary>The relay reported every instance at the destination (source, destination, counts).</summary>
+    DeliveryCompleted,
+
+    /// <summary>A delivery attempt failed for a transient cause: another attempt is set on a durable timer.</summary>
+    DeliveryRetryScheduled,
+
+    /// <summary>A delivery failed for good, or stopped because the study was deleted or purged.</summary>
+    DeliveryFailed,
 }
 
 /// <summary>DICOM audit outcome (PS3.15 A.5.3: 0, 4, 8, 12).</summary>
@@ -208,6 +247,9 @@ public enum TimerPurpose
 
     /// <summary>Retention purge.</summary>
     Purge,
+
+    /// <summary>Retry a delivery that failed transiently.</summary>
+    DeliverRetry,
 }
 
 /// <summary>Set a durable timer; when due, deliver <see cref="DurableTimerFired"/> with the command id as timer id.</summary>

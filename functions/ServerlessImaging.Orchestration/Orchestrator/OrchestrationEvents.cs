@@ -14,12 +14,17 @@ namespace ServerlessImaging.Orchestration.Orchestrator;
 [JsonDerivedType(typeof(SiteHeartbeat), "SiteHeartbeat")]
 [JsonDerivedType(typeof(RetrievalProgressed), "RetrievalProgressed")]
 [JsonDerivedType(typeof(RetrievalFinished), "RetrievalFinished")]
+[JsonDerivedType(typeof(DeliveryProgressed), "DeliveryProgressed")]
+[JsonDerivedType(typeof(DeliveryFinished), "DeliveryFinished")]
+[JsonDerivedType(typeof(DeliveryStopped), "DeliveryStopped")]
 [JsonDerivedType(typeof(StoreStudyCompleted), "StoreStudyCompleted")]
 [JsonDerivedType(typeof(StoreStudyFailed), "StoreStudyFailed")]
 [JsonDerivedType(typeof(RemovalCompleted), "RemovalCompleted")]
 [JsonDerivedType(typeof(RemovalFailed), "RemovalFailed")]
 [JsonDerivedType(typeof(ExpertiseEmailSent), "ExpertiseEmailSent")]
 [JsonDerivedType(typeof(ExpertiseEmailFailed), "ExpertiseEmailFailed")]
+[JsonDerivedType(typeof(ManifestPublished), "ManifestPublished")]
+[JsonDerivedType(typeof(ManifestPublishFailed), "ManifestPublishFailed")]
 [JsonDerivedType(typeof(SelectionMade), "SelectionMade")]
 [JsonDerivedType(typeof(RefreshRequested), "RefreshRequested")]
 [JsonDerivedType(typeof(StudyDeleteRequested), "StudyDeleteRequested")]
@@ -49,6 +54,18 @@ public sealed record RetrievalProgressed(string EventId, DateTimeOffset At, stri
 
 /// <summary>A retrieval finished; every instance is in staging. The AE titles are the relay's report (null from older relays).</summary>
 public sealed record RetrievalFinished(string EventId, DateTimeOffset At, string SiteId, string CommandId, string StudyInstanceUid, IReadOnlyList<StagedInstance> Manifest, string? SourceAeTitle = null, string? DestinationAeTitle = null)
+    : OrchestrationEvent(EventId, At);
+
+/// <summary>Progress of a delivery to the meeting's destination (instances at the destination so far).</summary>
+public sealed record DeliveryProgressed(string EventId, DateTimeOffset At, string SiteId, string CommandId, string StudyInstanceUid, int InstancesDone, int InstancesTotal)
+    : OrchestrationEvent(EventId, At);
+
+/// <summary>A delivery finished: every instance is at the destination; <paramref name="SourceAeTitle"/> is the AE title the relay sent from.</summary>
+public sealed record DeliveryFinished(string EventId, DateTimeOffset At, string SiteId, string CommandId, string StudyInstanceUid, int InstancesTotal, int InstancesSent, int InstancesAlreadyPresent, long BytesSent, string? SourceAeTitle, string? DestinationAeTitle)
+    : OrchestrationEvent(EventId, At);
+
+/// <summary>A delivery stopped: <paramref name="ReasonCode"/> (stable), <paramref name="Transient"/> when a later attempt may succeed.</summary>
+public sealed record DeliveryStopped(string EventId, DateTimeOffset At, string SiteId, string CommandId, string StudyInstanceUid, string ReasonCode, bool Transient, string SafeMessage)
     : OrchestrationEvent(EventId, At);
 
 // ---- Activity results of the cloud side ----
@@ -98,6 +115,17 @@ public sealed record ExpertiseEmailSent(string EventId, DateTimeOffset At, strin
 
 /// <summary>The expertise e-mail failed for good (relay refusal), or an earlier attempt never confirmed delivery and it was not resent.</summary>
 public sealed record ExpertiseEmailFailed(string EventId, DateTimeOffset At, string CommandId, string MessageId, string ReasonCode, string SafeMessage)
+    : OrchestrationEvent(EventId, At);
+
+/// <summary>
+/// The PublishManifest activity stored the manifest's revision (<paramref name="DocumentUid"/>, listing
+/// <paramref name="InstancesListed"/> instances) and removed older ones; a null document means withdrawn (nothing to list).
+/// </summary>
+public sealed record ManifestPublished(string EventId, DateTimeOffset At, string CommandId, int Revision, string? StudyInstanceUid, string? SeriesInstanceUid, string? DocumentUid, int InstancesListed)
+    : OrchestrationEvent(EventId, At);
+
+/// <summary>The PublishManifest activity failed for good; the code is stable, the message free of patient data.</summary>
+public sealed record ManifestPublishFailed(string EventId, DateTimeOffset At, string CommandId, string ReasonCode, string SafeMessage)
     : OrchestrationEvent(EventId, At);
 
 // ---- External events (raised by the API on behalf of a user) ----

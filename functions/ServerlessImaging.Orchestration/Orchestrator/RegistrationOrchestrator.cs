@@ -49,6 +49,12 @@ public static class RegistrationOrchestrator
         var stamp = state.AuditRecordedAt is { } last && last > recordedAt ? last : recordedAt;
         var step = new Step(state with { Version = state.Version + 1, ProcessedEventIds = ids }, @event.At, stamp);
         var disposition = Dispatch(step, @event);
+        if (step.State.Plan is not null && @event is not ManifestPublishFailed)
+        {
+            // Whatever changed the set of available studies, the manifest follows (a failed publication waits for the next change).
+            SyncManifest(step);
+        }
+
         step.State = step.State with { Status = DeriveStatus(step.State) };
         return new Transition(step.State, [.. step.Commands], disposition);
     }
@@ -91,6 +97,10 @@ public static class RegistrationOrchestrator
                 return OnExpertiseEmailSent(step, e);
             case ExpertiseEmailFailed e:
                 return OnExpertiseEmailFailed(step, e);
+            case ManifestPublished e:
+                return OnManifestPublished(step, e);
+            case ManifestPublishFailed e:
+                return OnManifestPublishFailed(step, e);
             case StoreStudyCompleted e when RemoveAgainAfterLateStore(step, e.StudyInstanceUid, e.CommandId):
                 return EventDisposition.Applied;
             case StoreStudyFailed e when RemoveAgainAfterLateStore(step, e.StudyInstanceUid, e.CommandId):
@@ -109,6 +119,9 @@ public static class RegistrationOrchestrator
             SiteHeartbeat e => OnHeartbeat(step, e),
             RetrievalProgressed e => OnRetrievalProgressed(step, e),
             RetrievalFinished e => OnRetrievalFinished(step, e),
+            DeliveryProgressed e => OnDeliveryProgressed(step, e),
+            DeliveryFinished e => OnDeliveryFinished(step, e),
+            DeliveryStopped e => OnDeliveryStopped(step, e.CommandId, e.SiteId, e.ReasonCode, e.Transient, e.SafeMessage),
             StoreStudyCompleted e => OnStoreCompleted(step, e),
             StoreStudyFailed e => OnStoreFailed(step, e),
             SelectionMade e => OnSelection(step, e),
@@ -284,6 +297,11 @@ public static class RegistrationOrchestrator
             return EventDisposition.Applied;
         }
 
+        if (step.State.Deliveries.Any(d => d.Status == DeliveryStatus.Delivering && string.Equals(d.CurrentCommandId, e.CommandId, StringComparison.Ordinal)))
+        {
+            return OnDeliveryStopped(step, e.CommandId, e.SiteId, CodeOf(e.Reason), IsTransientRetrievalFailure(e.Reason), e.SafeMessage);
+        }
+
         var study = step.State.Selected.FirstOrDefault(s => s.Status == StudyStatus.Retrieving && string.Equals(s.CurrentCommandId, e.CommandId, StringComparison.Ordinal));
         if (study is not null && string.Equals(study.SiteId, e.SiteId, StringComparison.Ordinal))
         {
@@ -338,6 +356,13 @@ public static class RegistrationOrchestrator
         {
             var round = Math.Max(1, waiting.RetrievalRound) + 1;
             StartRetrieval(step, waiting with { TriedSites = [], RetryTimerId = null, NextAttemptAt = null, RetrievalRound = round }, waiting.Failure);
+            return EventDisposition.Applied;
+        }
+
+        var delivery = step.State.Deliveries.FirstOrDefault(d => d.Status == DeliveryStatus.WaitingForRetry && string.Equals(d.RetryTimerId, e.TimerId, StringComparison.Ordinal));
+        if (delivery is not null)
+        {
+            StartDelivery(step, delivery with { Round = delivery.Round + 1 });
             return EventDisposition.Applied;
         }
 
@@ -606,6 +631,11 @@ public static class RegistrationOrchestrator
 
         step.PutStudy(study with { Status = StudyStatus.Available, InstancesStored = e.InstancesStored, CurrentCommandId = null });
         step.Audit(AuditAction.StudyStored, AuditOutcome.Success, null, study.SiteId, study.StudyInstanceUid, Invariant($"instances={e.InstancesStored} sentNow={e.InstancesSent} verifiedByQido={e.InstancesVerified}"));
+        if (step.Plan.Delivery is not null)
+        {
+            StartDelivery(step, NewDelivery(step, study.StudyInstanceUid, isManifest: false, [], e.InstancesStored));
+        }
+
         if (step.State.Expertise == ExpertiseStatus.Pending)
         {
             SendExpertiseEmail(step);
@@ -652,6 +682,8 @@ public static class RegistrationOrchestrator
         {
             step.Emit(new CancelRelayCommand(CommandIds.Cancel(inFlight), step.RegistrationId, siteId, inFlight));
         }
+
+        CancelDelivery(step, study.StudyInstanceUid, e.RequestedBy);
 
         // Always delete: staging may hold a partial retrieval even when the DICOM service holds nothing.
         var commandId = CommandIds.Delete(step.RegistrationId, study.StudyInstanceUid, study.Attempt);
@@ -748,6 +780,11 @@ public static class RegistrationOrchestrator
             }
         }
 
+        foreach (var delivery in step.State.Deliveries.Where(d => d.IsActive))
+        {
+            CancelDelivery(step, delivery.StudyInstanceUid, null);
+        }
+
         var studies = purged.ToImmutable();
         step.Emit(new PurgeStudiesActivity(CommandIds.Purge(step.RegistrationId), step.RegistrationId, studies, CommandIds.StagingRoot(step.RegistrationId)));
         step.State = step.State with { PurgedAt = step.Now };
@@ -804,6 +841,210 @@ public static class RegistrationOrchestrator
         return EventDisposition.Applied;
     }
 
+    // ---------------------------------------------------------------- delivery to the meeting's destination
+
+    private static StudyDelivery NewDelivery(Step step, string studyInstanceUid, bool isManifest, ImmutableArray<string> expected, int? expectedCount)
+    {
+        var previous = step.State.DeliveryOf(studyInstanceUid);
+        return new StudyDelivery(studyInstanceUid, isManifest, DeliveryStatus.Delivering, previous?.Attempt ?? 0, null, expected, expectedCount, 0, 0, null);
+    }
+
+    // Sends the next attempt of a delivery to the destination site's relay.
+    private static void StartDelivery(Step step, StudyDelivery delivery)
+    {
+        var target = step.Plan.Delivery!;
+        var attempt = delivery.Attempt + 1;
+        var commandId = CommandIds.Deliver(step.RegistrationId, delivery.StudyInstanceUid, attempt);
+        step.Emit(new DeliverStudyActivity(commandId, step.RegistrationId, target.SiteId, delivery.StudyInstanceUid, target, delivery.ExpectedSopInstanceUids, delivery.ExpectedInstanceCount));
+        step.PutDelivery(delivery with { Status = DeliveryStatus.Delivering, Attempt = attempt, CurrentCommandId = commandId, InstancesDone = 0, RetryTimerId = null, NextAttemptAt = null });
+        step.Audit(
+            AuditAction.DeliveryStarted, AuditOutcome.Success, null, target.SiteId, delivery.StudyInstanceUid,
+            Invariant($"attempt={attempt} round={delivery.Round} destination={target.AeTitle}{(delivery.IsManifest ? " manifest" : string.Empty)}"),
+            record => record with { DestinationAeTitle = target.AeTitle });
+    }
+
+    // Stops a delivery in flight or due (the study was deleted or purged, or a newer manifest revision replaces it).
+    private static void CancelDelivery(Step step, string studyInstanceUid, string? requestedBy, bool audited = true)
+    {
+        if (step.State.DeliveryOf(studyInstanceUid) is not { IsActive: true } delivery)
+        {
+            return;
+        }
+
+        if (delivery.CurrentCommandId is { } inFlight)
+        {
+            step.Emit(new CancelRelayCommand(CommandIds.Cancel(inFlight), step.RegistrationId, step.Plan.Delivery!.SiteId, inFlight));
+        }
+
+        step.PutDelivery(delivery with { Status = DeliveryStatus.Cancelled, CurrentCommandId = null, RetryTimerId = null, NextAttemptAt = null });
+        if (audited)
+        {
+            step.Audit(AuditAction.DeliveryFailed, AuditOutcome.MinorFailure, requestedBy, step.Plan.Delivery!.SiteId, studyInstanceUid, "cancelled: the study was deleted or purged; what reached the destination stays there.");
+        }
+    }
+
+    private static StudyDelivery? DeliveryInFlight(Step step, string commandId) =>
+        step.State.Deliveries.FirstOrDefault(d => d.Status == DeliveryStatus.Delivering && string.Equals(d.CurrentCommandId, commandId, StringComparison.Ordinal));
+
+    private static EventDisposition OnDeliveryProgressed(Step step, DeliveryProgressed e)
+    {
+        if (DeliveryInFlight(step, e.CommandId) is not { } delivery)
+        {
+            return EventDisposition.Ignored(DispositionReason.Stale, "Progress of a delivery that is no longer in flight.");
+        }
+
+        if (!string.Equals(step.Plan.Delivery?.SiteId, e.SiteId, StringComparison.Ordinal))
+        {
+            return EventDisposition.Ignored(DispositionReason.WrongSite, "Progress from another site than the destination's.");
+        }
+
+        if (e.InstancesDone <= delivery.InstancesDone)
+        {
+            return EventDisposition.Ignored(DispositionReason.OutOfOrder, "Older than the progress already known.");
+        }
+
+        step.PutDelivery(delivery with { InstancesDone = e.InstancesDone, InstancesTotal = Math.Max(e.InstancesTotal, e.InstancesDone) });
+        return EventDisposition.Applied;
+    }
+
+    private static EventDisposition OnDeliveryFinished(Step step, DeliveryFinished e)
+    {
+        if (DeliveryInFlight(step, e.CommandId) is not { } delivery)
+        {
+            return EventDisposition.Ignored(DispositionReason.Stale, "Completion of a delivery that is no longer in flight.");
+        }
+
+        var target = step.Plan.Delivery!;
+        if (!string.Equals(target.SiteId, e.SiteId, StringComparison.Ordinal))
+        {
+            return EventDisposition.Ignored(DispositionReason.WrongSite, "Completion from another site than the destination's.");
+        }
+
+        step.PutDelivery(delivery with { Status = DeliveryStatus.Delivered, CurrentCommandId = null, InstancesDone = e.InstancesTotal, InstancesTotal = e.InstancesTotal, Failure = null });
+        step.Audit(
+            AuditAction.DeliveryCompleted, AuditOutcome.Success, null, target.SiteId, delivery.StudyInstanceUid,
+            Invariant($"instances={e.InstancesTotal} sentNow={e.InstancesSent} alreadyThere={e.InstancesAlreadyPresent} bytes={e.BytesSent} destination={target.AeTitle}@{target.Host}:{target.Port}{(delivery.IsManifest ? " manifest" : string.Empty)}"),
+            record => record with { SourceAeTitle = e.SourceAeTitle, DestinationAeTitle = e.DestinationAeTitle ?? target.AeTitle });
+        return EventDisposition.Applied;
+    }
+
+    private static EventDisposition OnDeliveryStopped(Step step, string commandId, string siteId, string reasonCode, bool transient, string? safeMessage)
+    {
+        if (DeliveryInFlight(step, commandId) is not { } delivery)
+        {
+            return EventDisposition.Ignored(DispositionReason.Stale, "Failure of a delivery that is no longer in flight.");
+        }
+
+        var target = step.Plan.Delivery!;
+        if (!string.Equals(target.SiteId, siteId, StringComparison.Ordinal))
+        {
+            return EventDisposition.Ignored(DispositionReason.WrongSite, "Failure from another site than the destination's.");
+        }
+
+        var failure = new StudyFailure(reasonCode, Truncate(safeMessage));
+        var settings = step.Plan.Settings;
+        if (transient && delivery.Round < settings.MaxRetrievalRounds)
+        {
+            var timerId = CommandIds.DeliverRetry(step.RegistrationId, delivery.StudyInstanceUid, delivery.Attempt);
+            var due = step.Now + settings.RetrievalRetryInterval;
+            step.Emit(new StartDurableTimer(timerId, step.RegistrationId, due, TimerPurpose.DeliverRetry));
+            step.PutDelivery(delivery with { Status = DeliveryStatus.WaitingForRetry, CurrentCommandId = null, Failure = failure, RetryTimerId = timerId, NextAttemptAt = due });
+            step.Audit(
+                AuditAction.DeliveryRetryScheduled, AuditOutcome.MinorFailure, null, target.SiteId, delivery.StudyInstanceUid,
+                Invariant($"{reasonCode}: round {delivery.Round + 1} of {settings.MaxRetrievalRounds} at {due.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}"),
+                record => record with { DestinationAeTitle = target.AeTitle });
+            return EventDisposition.Applied;
+        }
+
+        step.PutDelivery(delivery with { Status = DeliveryStatus.Failed, CurrentCommandId = null, Failure = failure });
+        step.Audit(
+            AuditAction.DeliveryFailed, AuditOutcome.SeriousFailure, null, target.SiteId, delivery.StudyInstanceUid,
+            Invariant($"{reasonCode}: {(transient ? "still failing after " + delivery.Round.ToString(CultureInfo.InvariantCulture) + " round(s)" : "permanent failure")}"),
+            record => record with { DestinationAeTitle = target.AeTitle });
+        return EventDisposition.Applied;
+    }
+
+    // ---------------------------------------------------------------- imaging manifest
+
+    // Publishes a new revision when the available studies differ from the published (or publishing) ones. One publication
+    // at a time: a change while one is under way is published when it reports back, so revisions land in order.
+    private static void SyncManifest(Step step)
+    {
+        var current = step.State.Manifest;
+        if (current?.InFlightCommandId is not null)
+        {
+            return;
+        }
+
+        ImmutableArray<string> available = [.. step.State.Selected.Where(s => s.Status == StudyStatus.Available).Select(s => s.StudyInstanceUid)];
+        if (current is null ? available.IsEmpty : available.SequenceEqual(current.PublishedStudies, StringComparer.Ordinal))
+        {
+            return;
+        }
+
+        var revision = (current?.Revision ?? 0) + 1;
+        var commandId = CommandIds.PublishManifest(step.RegistrationId, revision);
+        step.Emit(new PublishManifestActivity(commandId, step.RegistrationId, revision, available, step.Plan.Registration.Patient, step.Plan.MeetingTitle));
+        step.State = step.State with
+        {
+            Manifest = (current ?? new ManifestPublication(0, [], null, null, null, 0, null, null, [])) with { Revision = revision, InFlightCommandId = commandId, InFlightStudies = available },
+        };
+    }
+
+    private static EventDisposition OnManifestPublished(Step step, ManifestPublished e)
+    {
+        if (step.State.Manifest is not { } manifest || !string.Equals(manifest.InFlightCommandId, e.CommandId, StringComparison.Ordinal))
+        {
+            return EventDisposition.Ignored(DispositionReason.Stale, "No manifest publication with this command id is waiting for its outcome.");
+        }
+
+        var withdrawn = e.DocumentUid is null;
+        step.State = step.State with
+        {
+            Manifest = manifest with
+            {
+                PublishedStudies = withdrawn ? [] : manifest.InFlightStudies,
+                StudyInstanceUid = e.StudyInstanceUid ?? manifest.StudyInstanceUid,
+                SeriesInstanceUid = e.SeriesInstanceUid ?? manifest.SeriesInstanceUid,
+                DocumentUid = e.DocumentUid,
+                InstancesListed = e.InstancesListed,
+                PublishedAt = e.At,
+                InFlightCommandId = null,
+                InFlightStudies = [],
+            },
+        };
+        if (withdrawn)
+        {
+            step.Audit(AuditAction.ManifestWithdrawn, AuditOutcome.Success, null, null, null, Invariant($"revision={manifest.Revision}; no study available, manifest removed from the DICOM service."));
+        }
+        else
+        {
+            step.Audit(
+                AuditAction.ManifestPublished, AuditOutcome.Success, null, null, e.StudyInstanceUid, Invariant($"revision={manifest.Revision} studies={manifest.InFlightStudies.Length} instances={e.InstancesListed} document={e.DocumentUid}"),
+                record => record with { StudyInstanceUids = manifest.InFlightStudies });
+            if (step.Plan.Delivery is not null && step.State.PurgedAt is null && e.StudyInstanceUid is { } manifestStudy)
+            {
+                // Each revision goes to the destination too (the older ones stay there: the destination is not ours to delete in).
+                CancelDelivery(step, manifestStudy, null, audited: false);
+                StartDelivery(step, NewDelivery(step, manifestStudy, isManifest: true, [e.DocumentUid!], 1));
+            }
+        }
+
+        return EventDisposition.Applied;
+    }
+
+    private static EventDisposition OnManifestPublishFailed(Step step, ManifestPublishFailed e)
+    {
+        if (step.State.Manifest is not { } manifest || !string.Equals(manifest.InFlightCommandId, e.CommandId, StringComparison.Ordinal))
+        {
+            return EventDisposition.Ignored(DispositionReason.Stale, "No manifest publication with this command id is waiting for its outcome.");
+        }
+
+        step.State = step.State with { Manifest = manifest with { InFlightCommandId = null, InFlightStudies = [] } };
+        step.Audit(AuditAction.ManifestPublishFailed, AuditOutcome.SeriousFailure, null, null, manifest.StudyInstanceUid, Invariant($"revision={manifest.Revision} ") + e.ReasonCode + ": " + Truncate(e.SafeMessage));
+        return EventDisposition.Applied;
+    }
+
     // ---------------------------------------------------------------- status
 
     /// <summary>The instance status implied by a state (see README.md for the precedence).</summary>
@@ -820,7 +1061,7 @@ public static class RegistrationOrchestrator
             return RegistrationStatus.Pending;
         }
 
-        if (state.Selected.Any(s => !s.IsSettled))
+        if (state.Selected.Any(s => !s.IsSettled) || state.Deliveries.Any(d => d.IsActive))
         {
             return RegistrationStatus.Retrieving;
         }
@@ -911,6 +1152,8 @@ public static class RegistrationOrchestrator
         public void PutSite(SiteSearch site) => State = State with { Sites = Upsert(State.Sites, site, s => s.SiteId) };
 
         public void PutStudy(SelectedStudy study) => State = State with { Selected = Upsert(State.Selected, study, s => s.StudyInstanceUid) };
+
+        public void PutDelivery(StudyDelivery delivery) => State = State with { Deliveries = Upsert(State.Deliveries, delivery, d => d.StudyInstanceUid) };
 
         private static ImmutableArray<T> Upsert<T>(ImmutableArray<T> items, T item, Func<T, string> key)
         {

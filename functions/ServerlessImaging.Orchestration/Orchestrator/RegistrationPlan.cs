@@ -49,6 +49,12 @@ public sealed record RegistrationPlan(
     ImmutableArray<string> SiteIds,
     OrchestrationSettings Settings)
 {
+    /// <summary>
+    /// Where the meeting wants its studies pushed once available (the meeting site's PACS or reading console, reached
+    /// through that site's relay); null: they stay in the DICOM service. A property so plans saved before it still load.
+    /// </summary>
+    public MeetingDestination? Delivery { get; init; }
+
     /// <summary>Meeting date, reference of "last X months" filters.</summary>
     public DateOnly MeetingDate => DateOnly.FromDateTime(MeetingStartsAt.DateTime);
 
@@ -84,6 +90,9 @@ public sealed record RegistrationPlan(
             meeting.RetentionDays,
             recipients,
             [.. enabledSiteIds.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)],
-            settings ?? OrchestrationSettings.Default);
+            settings ?? OrchestrationSettings.Default)
+        {
+            Delivery = meeting.DeliveryDestination,
+        };
     }
 }

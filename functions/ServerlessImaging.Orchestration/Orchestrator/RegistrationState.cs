@@ -98,6 +98,85 @@ public enum ExpertiseStatus
 /// <param name="RequestedBy">Who asked (null for the retention purge).</param>
 public sealed record PendingRemoval(string CommandId, bool IsPurge, ImmutableArray<string> StudyInstanceUids, string? SiteId, string? RequestedBy);
 
+/// <summary>
+/// The registration's imaging manifest in the DICOM service: the last revision published (its studies, document and
+/// instance count) and the one being published, if any. One publication at a time, so revisions land in order.
+/// </summary>
+/// <param name="Revision">The latest revision asked for (1, 2, …).</param>
+/// <param name="PublishedStudies">Studies the published revision lists (empty: none published, or withdrawn).</param>
+/// <param name="StudyInstanceUid">The manifest's own study (derived from the registration), once published.</param>
+/// <param name="SeriesInstanceUid">The manifest's series, once published.</param>
+/// <param name="DocumentUid">SOP Instance UID of the published document (null: none, or withdrawn).</param>
+/// <param name="InstancesListed">Instances the published document lists.</param>
+/// <param name="PublishedAt">When the published revision was reported stored.</param>
+/// <param name="InFlightCommandId">The publication under way, if any.</param>
+/// <param name="InFlightStudies">Studies the publication under way lists.</param>
+public sealed record ManifestPublication(
+    int Revision,
+    ImmutableArray<string> PublishedStudies,
+    string? StudyInstanceUid,
+    string? SeriesInstanceUid,
+    string? DocumentUid,
+    int InstancesListed,
+    DateTimeOffset? PublishedAt,
+    string? InFlightCommandId,
+    ImmutableArray<string> InFlightStudies);
+
+/// <summary>Where the delivery of a study to the meeting's destination stands.</summary>
+public enum DeliveryStatus
+{
+    /// <summary>The destination site's relay is sending it (n of m instances).</summary>
+    Delivering,
+
+    /// <summary>The last attempt failed for a transient cause; a durable timer starts the next (<see cref="StudyDelivery.NextAttemptAt"/>).</summary>
+    WaitingForRetry,
+
+    /// <summary>Every instance is at the destination.</summary>
+    Delivered,
+
+    /// <summary>Failed for good (see the failure): a person must act.</summary>
+    Failed,
+
+    /// <summary>Stopped because the study was deleted or purged (what already reached the destination stays there).</summary>
+    Cancelled,
+}
+
+/// <summary>The delivery of one study (a selected study, or the imaging manifest's own study) to the meeting's destination.</summary>
+/// <param name="StudyInstanceUid">The study delivered.</param>
+/// <param name="IsManifest">True for the imaging manifest's study.</param>
+/// <param name="Status">Where it stands.</param>
+/// <param name="Attempt">Attempt number (every attempt has its own command id).</param>
+/// <param name="CurrentCommandId">The attempt in flight, if any.</param>
+/// <param name="ExpectedSopInstanceUids">Instances to deliver (empty: every instance the DICOM service holds for the study).</param>
+/// <param name="ExpectedInstanceCount">Instances expected when no list is given.</param>
+/// <param name="InstancesDone">Instances at the destination so far.</param>
+/// <param name="InstancesTotal">Instances to deliver (0 until known).</param>
+/// <param name="Failure">Why the last attempt failed, if it did.</param>
+public sealed record StudyDelivery(
+    string StudyInstanceUid,
+    bool IsManifest,
+    DeliveryStatus Status,
+    int Attempt,
+    string? CurrentCommandId,
+    ImmutableArray<string> ExpectedSopInstanceUids,
+    int? ExpectedInstanceCount,
+    int InstancesDone,
+    int InstancesTotal,
+    StudyFailure? Failure)
+{
+    /// <summary>Round of automatic retries: 1 for the first attempt, +1 per retry after a transient failure.</summary>
+    public int Round { get; init; } = 1;
+
+    /// <summary>The durable timer that starts the next attempt, while waiting for it.</summary>
+    public string? RetryTimerId { get; init; }
+
+    /// <summary>When the next attempt starts, while waiting for it.</summary>
+    public DateTimeOffset? NextAttemptAt { get; init; }
+
+    /// <summary>True while an attempt is in flight or due.</summary>
+    public bool IsActive => Status is DeliveryStatus.Delivering or DeliveryStatus.WaitingForRetry;
+}
+
 /// <summary>Near-misses of one site, by kind: never offered, counted so the 3C can spot data-entry errors.</summary>
 public sealed record NearMissCounts(int DifferentBirthDate, int DifferentSex, int DifferentFirstName, int DifferentFamilyName, int InsMismatch)
 {
@@ -228,6 +307,12 @@ public sealed record RegistrationState
     /// <summary>Removals (deletions, the purge) sent and not yet reported done or failed, sorted by command id.</summary>
     public ImmutableArray<PendingRemoval> PendingRemovals { get; init; } = [];
 
+    /// <summary>Deliveries to the meeting's destination (plan's <see cref="RegistrationPlan.Delivery"/>), sorted by study UID.</summary>
+    public ImmutableArray<StudyDelivery> Deliveries { get; init; } = [];
+
+    /// <summary>The imaging manifest's publication (null until a study first becomes available).</summary>
+    public ManifestPublication? Manifest { get; init; }
+
     /// <summary>Sequence number of the latest audit record this registration wrote (0: none yet).</summary>
     public long AuditSequence { get; init; }
 
@@ -246,6 +331,10 @@ public sealed record RegistrationState
 
     /// <summary>The search of <paramref name="siteId"/>, or null.</summary>
     public SiteSearch? SiteOf(string siteId) => Sites.FirstOrDefault(s => string.Equals(s.SiteId, siteId, StringComparison.Ordinal));
+
+    /// <summary>The delivery of a study, or null.</summary>
+    public StudyDelivery? DeliveryOf(string studyInstanceUid) =>
+        Deliveries.FirstOrDefault(d => string.Equals(d.StudyInstanceUid, studyInstanceUid, StringComparison.Ordinal));
 
     /// <summary>The selected study, or null.</summary>
     public SelectedStudy? SelectedOf(string studyInstanceUid) =>

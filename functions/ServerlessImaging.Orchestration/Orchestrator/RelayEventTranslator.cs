@@ -18,9 +18,30 @@ public static class RelayEventTranslator
             StudiesFound found => new StudiesFoundAtSite(envelope.MessageId, receivedAt, envelope.SiteId, commandId, found.Studies),
             RetrievalProgress progress => new RetrievalProgressed(envelope.MessageId, receivedAt, envelope.SiteId, commandId, progress.StudyInstanceUid, progress.InstancesDone, progress.InstancesTotal, progress.BytesDone, progress.Staged),
             RetrievalCompleted completed => new RetrievalFinished(envelope.MessageId, receivedAt, envelope.SiteId, commandId, completed.StudyInstanceUid, completed.Manifest, completed.SourceAeTitle, completed.DestinationAeTitle),
+            DeliveryProgress progress => new DeliveryProgressed(envelope.MessageId, receivedAt, envelope.SiteId, commandId, progress.StudyInstanceUid, progress.InstancesDone, progress.InstancesTotal),
+            DeliveryCompleted completed => new DeliveryFinished(
+                envelope.MessageId, receivedAt, envelope.SiteId, commandId, completed.StudyInstanceUid, completed.InstancesTotal, completed.InstancesSent, completed.InstancesAlreadyPresent, completed.BytesSent, completed.SourceAeTitle, completed.Destination?.AeTitle),
+            DeliveryFailed failed => new DeliveryStopped(envelope.MessageId, receivedAt, envelope.SiteId, commandId, failed.StudyInstanceUid, DeliveryReasonCode(failed.Reason), failed.Transient, failed.SafeMessage),
             CommandFailed failed => new RelayCommandFailed(envelope.MessageId, receivedAt, envelope.SiteId, commandId, failed.Reason, failed.SafeMessage),
             Heartbeat heartbeat => new SiteHeartbeat(envelope.MessageId, receivedAt, envelope.SiteId, heartbeat.PacsEcho == PacsEchoStatus.Ok),
             _ => null,
         };
     }
+
+    // Stable snake_case codes, as the study failures use.
+    private static string DeliveryReasonCode(DeliveryFailureReason reason) => reason switch
+    {
+        DeliveryFailureReason.DestinationUnreachable => "destination_unreachable",
+        DeliveryFailureReason.DestinationRefused => "destination_refused",
+        DeliveryFailureReason.DestinationNotAllowed => "destination_not_allowed",
+        DeliveryFailureReason.SourceUnreachable => "source_unreachable",
+        DeliveryFailureReason.SourceNotAllowed => "source_not_allowed",
+        DeliveryFailureReason.SourceNotFound => "source_not_found",
+        DeliveryFailureReason.CredentialRejected => "credential_rejected",
+        DeliveryFailureReason.Timeout => "timeout",
+        DeliveryFailureReason.Cancelled => "cancelled",
+        DeliveryFailureReason.InvalidCommand => "invalid_command",
+        DeliveryFailureReason.Internal => "relay_error",
+        _ => "unknown",
+    };
 }

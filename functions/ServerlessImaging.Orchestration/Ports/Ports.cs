@@ -100,6 +100,12 @@ public interface IDicomStore
     /// <summary>Deletes a study; absent is success.</summary>
     Task DeleteStudyAsync(string studyInstanceUid, CancellationToken cancellationToken);
 
+    /// <summary>Deletes one instance; absent is success.</summary>
+    Task DeleteInstanceAsync(string studyInstanceUid, string seriesInstanceUid, string sopInstanceUid, CancellationToken cancellationToken);
+
+    /// <summary>One small instance as Part 10 bytes (WADO-RS), or null when absent; refuses one larger than <paramref name="maxBytes"/>.</summary>
+    Task<byte[]?> ReadInstanceAsync(string studyInstanceUid, string seriesInstanceUid, string sopInstanceUid, int maxBytes, CancellationToken cancellationToken);
+
     /// <summary>Link a viewer opens the study with.</summary>
     Uri ViewerLinkFor(string studyInstanceUid);
 }

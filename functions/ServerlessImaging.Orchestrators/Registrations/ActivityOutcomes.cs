@@ -26,6 +26,7 @@ public static class ActivityOutcomes
             SendExpertiseEmailActivity email => new ExpertiseEmailFailed(
                 email.CommandId + "/failed", at, email.CommandId, CommandIds.ExpertiseMessageId(email.CommandId), GaveUpReasonCode,
                 why + " The e-mail may or may not have reached the SMTP relay; check with the recipients."),
+            PublishManifestActivity publish => new ManifestPublishFailed(publish.CommandId + "/failed", at, publish.CommandId, GaveUpReasonCode, why + " The DICOM service may hold an outdated manifest."),
             _ => null,
         };
     }

@@ -30,8 +30,11 @@ public static class RegistrationActivities
     /// <summary>The expertise e-mail, exactly once (<see cref="SendExpertiseEmailActivity"/> → event document).</summary>
     public const string SendExpertiseEmail = "SendExpertiseEmail";
 
+    /// <summary>Publishes (or withdraws) the registration's imaging manifest (<see cref="PublishManifestActivity"/> → event document).</summary>
+    public const string PublishManifest = "PublishRegistrationManifest";
+
     /// <summary>Every activity name.</summary>
-    public static readonly IReadOnlyList<string> All = [CommitStep, StoreStudy, StoreStagedInstances, DeleteStudy, PurgeStudies, SendExpertiseEmail];
+    public static readonly IReadOnlyList<string> All = [CommitStep, StoreStudy, StoreStagedInstances, DeleteStudy, PurgeStudies, SendExpertiseEmail, PublishManifest];
 }
 
 /// <summary>
@@ -43,5 +46,5 @@ public static class RegistrationActivities
 /// <param name="Version">The state's version after the steps.</param>
 /// <param name="StateDocument">The state after the steps (<see cref="RegistrationDocuments.WriteState"/>).</param>
 /// <param name="Audit">The steps' audit records, in sequence order.</param>
-/// <param name="RelayCommands"><see cref="FindStudiesActivity"/>, <see cref="RetrieveStudyActivity"/> and <see cref="CancelRelayCommand"/>, in decision order.</param>
+/// <param name="RelayCommands"><see cref="FindStudiesActivity"/>, <see cref="RetrieveStudyActivity"/>, <see cref="DeliverStudyActivity"/> and <see cref="CancelRelayCommand"/>, in decision order.</param>
 public sealed record RegistrationStepRecord(string RegistrationId, long Version, string StateDocument, IReadOnlyList<WriteAuditActivity> Audit, IReadOnlyList<OrchestrationCommand> RelayCommands);

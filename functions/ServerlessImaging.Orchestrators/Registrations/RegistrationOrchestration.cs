@@ -222,7 +222,7 @@ public sealed class RegistrationOrchestration : TaskOrchestrator<RegistrationOrc
             {
                 switch (command)
                 {
-                    case FindStudiesActivity or RetrieveStudyActivity or CancelRelayCommand:
+                    case FindStudiesActivity or RetrieveStudyActivity or DeliverStudyActivity or CancelRelayCommand:
                         pendingRelayCommands.Add(command);
                         uncommitted = true;
                         break;
@@ -247,6 +247,9 @@ public sealed class RegistrationOrchestration : TaskOrchestrator<RegistrationOrc
                         break;
                     case SendExpertiseEmailActivity:
                         Start(RegistrationActivities.SendExpertiseEmail, command, outcomeRetry);
+                        break;
+                    case PublishManifestActivity:
+                        Start(RegistrationActivities.PublishManifest, command, outcomeRetry);
                         break;
                     default:
                         throw new InvalidOperationException($"No activity for {command.GetType().Name}.");

@@ -8,6 +8,7 @@ using ServerlessImaging.Messaging.Channel;
 using ServerlessImaging.Messaging.Deduplication;
 using ServerlessImaging.Messaging.Transport;
 using ServerlessImaging.Relay.Configuration;
+using ServerlessImaging.Relay.Delivery;
 using ServerlessImaging.Relay.Diagnostics;
 using ServerlessImaging.Relay.Pacs;
 using ServerlessImaging.Relay.Retrieval;
@@ -29,6 +30,8 @@ public sealed class CommandProcessor : BackgroundService
     private readonly StudyQueries _queries;
     private readonly RetrievalRunner _retrievals;
     private readonly StagingJournals _journals;
+    private readonly DeliveryRunner _deliveries;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DeliveryTally> _runningDeliveries = new(StringComparer.Ordinal);
     private readonly RunningCommands _running;
     private readonly RelayMetrics _metrics;
     private readonly ILogger<CommandProcessor> _logger;
@@ -38,7 +41,7 @@ public sealed class CommandProcessor : BackgroundService
     private readonly Lock _inFlightGate = new();
 
     /// <summary>Creates the processor.</summary>
-    public CommandProcessor(RelayOptions options, RelayQueues queues, EventPublisher events, PacsGateway pacs, StudyQueries queries, RetrievalRunner retrievals, StagingJournals journals, RunningCommands running, RelayMetrics metrics, ILogger<CommandProcessor> logger)
+    public CommandProcessor(RelayOptions options, RelayQueues queues, EventPublisher events, PacsGateway pacs, StudyQueries queries, RetrievalRunner retrievals, StagingJournals journals, DeliveryRunner deliveries, RunningCommands running, RelayMetrics metrics, ILogger<CommandProcessor> logger)
     {
         _options = options;
         _queues = queues;
@@ -47,6 +50,7 @@ public sealed class CommandProcessor : BackgroundService
         _queries = queries;
         _retrievals = retrievals;
         _journals = journals;
+        _deliveries = deliveries;
         _running = running;
         _metrics = metrics;
         _logger = logger;
@@ -141,6 +145,7 @@ public sealed class CommandProcessor : BackgroundService
         {
             // Service stopping: leave the message to come back after its lease (a restarted relay resumes it).
             _processed.Forget(envelope.MessageId);
+            _runningDeliveries.TryRemove(envelope.MessageId, out _);
             await renewing.CancelAsync();
             await renewal;
             _logger.LogInformation("Command {MessageId} interrupted by shutdown; it will be redelivered", envelope.MessageId);
@@ -149,12 +154,20 @@ public sealed class CommandProcessor : BackgroundService
         catch (Exception ex)
         {
             var (reason, safe) = Classify(ex, cancel.IsCancellationRequested);
+            RelayEvent failure = new CommandFailed(type, reason, safe);
+            var reasonName = reason.ToString();
+            if (envelope.Body is DeliverStudyCommand deliver)
+            {
+                var failed = DeliveryFailureOf(envelope.MessageId, deliver, ex, cancel.IsCancellationRequested);
+                (failure, reasonName, safe) = (failed, failed.Reason.ToString(), failed.SafeMessage);
+            }
+
             outcome = "failed";
-            _metrics.CommandFailed(type, reason.ToString());
-            _logger.LogWarning("Command {MessageId} ({Type}) failed: {Reason}: {SafeMessage} ({Error})", envelope.MessageId, type, reason, safe, ex.GetType().Name);
+            _metrics.CommandFailed(type, reasonName);
+            _logger.LogWarning("Command {MessageId} ({Type}) failed: {Reason}: {SafeMessage} ({Error})", envelope.MessageId, type, reasonName, safe, ex.GetType().Name);
             try
             {
-                await _events.PublishAsync(envelope, new CommandFailed(type, reason, safe), "failed", stoppingToken);
+                await _events.PublishAsync(envelope, failure, "failed", stoppingToken);
             }
             catch (Exception sendError) when (sendError is not OperationCanceledException)
             {
@@ -205,6 +218,9 @@ public sealed class CommandProcessor : BackgroundService
                 break;
             case RetrieveStudyCommand retrieve:
                 await RetrieveAsync(envelope, retrieve, cancellationToken);
+                break;
+            case DeliverStudyCommand deliver:
+                await DeliverAsync(envelope, deliver, cancellationToken);
                 break;
             case CancelCommand cancel:
                 var count = _running.Cancel(cancel.CommandMessageId, envelope.CorrelationId);
@@ -275,6 +291,78 @@ public sealed class CommandProcessor : BackgroundService
         {
             _logger.LogWarning("Staging journal of command {MessageId} could not be deleted ({Error}); it goes with the stale ones", envelope.MessageId, ex.GetType().Name);
         }
+    }
+
+    private async Task DeliverAsync(MessageEnvelope envelope, DeliverStudyCommand command, CancellationToken cancellationToken)
+    {
+        var tally = new DeliveryTally();
+        _runningDeliveries[envelope.MessageId] = tally;
+        // Held for the whole command: another command for the same study and destination waits, then resumes from it.
+        await using var journal = await _deliveries.OpenJournalAsync(command, cancellationToken);
+        using var stopProgress = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var progress = Task.Run(async () =>
+        {
+            using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(_options.ProgressIntervalMilliseconds));
+            var sequence = 0;
+            var last = -1;
+            try
+            {
+                while (await timer.WaitForNextTickAsync(stopProgress.Token))
+                {
+                    var done = tally.Done;
+                    if (tally.Total > 0 && done != last)
+                    {
+                        last = done;
+                        await _events.PublishAsync(envelope, new DeliveryProgress(command.StudyInstanceUid, done, tally.Total, tally.BytesSent), $"progress/{++sequence}", stopProgress.Token);
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            catch (Exception ex)
+            {
+                _logger.LogWarning("Progress event of {MessageId} not sent: {Error}", envelope.MessageId, ex.GetType().Name);
+            }
+        }, CancellationToken.None);
+
+        DeliveryCompleted completed;
+        try
+        {
+            completed = await _deliveries.RunAsync(envelope.MessageId, command, journal, tally, cancellationToken);
+        }
+        finally
+        {
+            await stopProgress.CancelAsync();
+            await progress;
+        }
+
+        await _events.PublishAsync(envelope, completed, "completed", cancellationToken);
+        _runningDeliveries.TryRemove(envelope.MessageId, out _);
+        // Only once the completion is out: until then a redelivery must still find what was sent.
+        try
+        {
+            await journal.DeleteAsync();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _logger.LogWarning("Delivery journal of command {MessageId} could not be deleted ({Error}); it goes with the stale ones", envelope.MessageId, ex.GetType().Name);
+        }
+
+        _logger.LogInformation("Delivery {MessageId}: {Sent} instance(s) sent, {Present} already at the destination", envelope.MessageId, completed.InstancesSent, completed.InstancesAlreadyPresent);
+    }
+
+    private DeliveryFailed DeliveryFailureOf(string messageId, DeliverStudyCommand command, Exception ex, bool cancelled)
+    {
+        _runningDeliveries.TryRemove(messageId, out var tally);
+        var failure = ex switch
+        {
+            OperationCanceledException when cancelled => new DeliveryException(DeliveryFailureReason.Cancelled, false, "The command was cancelled."),
+            DeliveryException d => d,
+            CommandFailureException { Reason: FailureReason.InvalidCommand } c => new DeliveryException(DeliveryFailureReason.InvalidCommand, false, c.Message),
+            _ => DeliveryFailures.FromDestination(ex) ?? new DeliveryException(DeliveryFailureReason.Internal, false, $"Unexpected {ex.GetType().Name} in the relay."),
+        };
+        return new DeliveryFailed(command.StudyInstanceUid, failure.Reason, failure.Transient, failure.Message, tally?.Done ?? 0, tally?.Total ?? 0);
     }
 
     private static (FailureReason Reason, string SafeMessage) Classify(Exception ex, bool cancelled) => ex switch

@@ -31,6 +31,9 @@ public sealed class RelayOptions
     /// <summary>Disk spool for instances waiting for upload.</summary>
     public SpoolSettings Spool { get; set; } = new();
 
+    /// <summary>Deliveries of studies from the DICOM service into DICOM nodes of this site (issue 17).</summary>
+    public DeliverySettings Delivery { get; set; } = new();
+
     /// <summary>Commands handled at once (retrievals are the heavy ones).</summary>
     public int MaxConcurrentCommands { get; set; } = 2;
 
@@ -184,4 +187,38 @@ public sealed class SpoolSettings
 
     /// <summary>Most bytes of received instances held in memory awaiting upload before spilling to the spool.</summary>
     public long MaxMemoryBytes { get; set; } = 64L * 1024 * 1024;
+}
+
+/// <summary>
+/// Where the relay may deliver studies and read them from. Both lists are the site's decision, not the cloud's: a
+/// delivery to a node or from a service not listed here is refused, so a compromised cloud cannot make the relay push
+/// images anywhere on the hospital network nor fetch from (and present its credential to) an arbitrary URL.
+/// Empty lists: deliveries are refused.
+/// </summary>
+public sealed class DeliverySettings
+{
+    /// <summary>DICOM nodes deliveries may go to (AE title, host and port must all match the command's).</summary>
+    public List<DeliveryNodeSettings> AllowedDestinations { get; set; } = [];
+
+    /// <summary>DICOMweb base URLs studies may be read from (the cloud DICOM service); compared scheme, host, port and path.</summary>
+    public List<Uri> AllowedSources { get; set; } = [];
+
+    /// <summary>Calling AE title presented to the destinations; empty: <see cref="PacsSettings.CallingAeTitle"/>.</summary>
+    public string? CallingAeTitle { get; set; }
+
+    /// <summary>Ask the destination by image-level C-FIND what it already holds, so nothing it has is sent again (a failure to answer is ignored).</summary>
+    public bool QueryDestination { get; set; } = true;
+}
+
+/// <summary>One allowed delivery destination.</summary>
+public sealed class DeliveryNodeSettings
+{
+    /// <summary>Called AE title.</summary>
+    public string AeTitle { get; set; } = string.Empty;
+
+    /// <summary>Host name or address.</summary>
+    public string Host { get; set; } = string.Empty;
+
+    /// <summary>DICOM port.</summary>
+    public int Port { get; set; } = 104;
 }

@@ -152,6 +152,7 @@ public static class RelayOptionsValidator
             problems.Add("Relay:StagedReportBatchSize must be 0-100 (0: no staged instances in progress events).");
         }
 
+        CheckDelivery(problems, options.Delivery);
         if (options.ProgressIntervalMilliseconds is < 100 or > 600_000)
         {
             problems.Add("Relay:ProgressIntervalMilliseconds must be 100-600000.");
@@ -175,6 +176,35 @@ public static class RelayOptionsValidator
         if (string.IsNullOrWhiteSpace(value) || value.Length > 16 || value.Any(c => c < 0x20 || c > 0x7E || c == '\\'))
         {
             problems.Add($"{name} must be 1-16 printable ASCII characters without backslash.");
+        }
+    }
+
+    private static void CheckDelivery(List<string> problems, DeliverySettings delivery)
+    {
+        for (var i = 0; i < delivery.AllowedDestinations.Count; i++)
+        {
+            var node = delivery.AllowedDestinations[i];
+            CheckAeTitle(problems, $"Relay:Delivery:AllowedDestinations:{i}:AeTitle", node.AeTitle);
+            if (string.IsNullOrWhiteSpace(node.Host))
+            {
+                problems.Add($"Relay:Delivery:AllowedDestinations:{i}:Host is required.");
+            }
+
+            CheckPort(problems, $"Relay:Delivery:AllowedDestinations:{i}:Port", node.Port);
+        }
+
+        for (var i = 0; i < delivery.AllowedSources.Count; i++)
+        {
+            var source = delivery.AllowedSources[i];
+            if (!source.IsAbsoluteUri || !IsHttpsOrLoopback(source) || !string.IsNullOrEmpty(source.Query) || !string.IsNullOrEmpty(source.UserInfo))
+            {
+                problems.Add($"Relay:Delivery:AllowedSources:{i} must be an absolute https URL without query or user info (http only for a loopback stand-in).");
+            }
+        }
+
+        if (delivery.CallingAeTitle is { Length: > 0 } calling)
+        {
+            CheckAeTitle(problems, "Relay:Delivery:CallingAeTitle", calling);
         }
     }
 

@@ -22,6 +22,9 @@ public sealed class RelayMetrics : IDisposable
     private readonly Counter<long> _scpRefused;
     private readonly Counter<long> _resumed;
     private readonly Counter<long> _existing;
+    private readonly Counter<long> _delivered;
+    private readonly Counter<long> _deliveredBytes;
+    private readonly Counter<long> _deliverySkipped;
 
     /// <summary>Creates the instruments.</summary>
     public RelayMetrics(IMeterFactory? meterFactory = null)
@@ -35,6 +38,9 @@ public sealed class RelayMetrics : IDisposable
         _duration = _meter.CreateHistogram<double>("relay.command.duration", "s", "Time to handle a command, by type.");
         _scpRefused = _meter.CreateCounter<long>("relay.scp.refused", "{connection}", "Connections and associations the C-STORE SCP refused, by reason.");
         _resumed = _meter.CreateCounter<long>("relay.instances.resumed", "{instance}", "Instances a retrieval did not fetch because its staging journal recorded them.");
+        _delivered = _meter.CreateCounter<long>("relay.instances.delivered", "{instance}", "Instances C-STOREd into a delivery destination.");
+        _deliveredBytes = _meter.CreateCounter<long>("relay.bytes.delivered", "By", "Bytes of instances C-STOREd into a delivery destination.");
+        _deliverySkipped = _meter.CreateCounter<long>("relay.instances.delivery_skipped", "{instance}", "Instances of a delivery not sent because they were there already, by where that was known from (journal, destination).");
         _existing = _meter.CreateCounter<long>("relay.instances.existing", "{instance}", "Instances fetched and uploaded again that staging already held (HTTP 409): staged by an attempt the journal does not know of.");
     }
 
@@ -71,6 +77,22 @@ public sealed class RelayMetrics : IDisposable
 
     /// <summary>An upload found its blob already in staging.</summary>
     public void InstanceAlreadyInStaging() => _existing.Add(1);
+
+    /// <summary>An instance was C-STOREd into a delivery destination.</summary>
+    public void InstanceDelivered(long bytes)
+    {
+        _delivered.Add(1);
+        _deliveredBytes.Add(bytes);
+    }
+
+    /// <summary>A delivery did not send <paramref name="count"/> instances: <paramref name="knownFrom"/> (journal or destination) says they are there.</summary>
+    public void DeliveryInstancesSkipped(int count, string knownFrom)
+    {
+        if (count > 0)
+        {
+            _deliverySkipped.Add(count, new KeyValuePair<string, object?>("from", knownFrom));
+        }
+    }
 
     /// <summary>A command was quarantined.</summary>
     public void Quarantined(string reason) => _poison.Add(1, new KeyValuePair<string, object?>("reason", reason));

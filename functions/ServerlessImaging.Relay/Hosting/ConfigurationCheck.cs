@@ -48,6 +48,11 @@ public static class ConfigurationCheck
             }
         }
 
+        // Where this relay may push studies (and read them from) is the site's decision: worth seeing before the first delivery.
+        var delivery = options.Delivery;
+        await output.WriteLineAsync(delivery.AllowedDestinations.Count == 0 || delivery.AllowedSources.Count == 0
+            ? "delivery: off (Relay:Delivery:AllowedDestinations and AllowedSources both needed)"
+            : $"delivery: to {string.Join(", ", delivery.AllowedDestinations.Select(d => $"{d.AeTitle}@{d.Host}:{d.Port}"))} from {string.Join(", ", delivery.AllowedSources)}");
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(options.Pacs.ConnectTimeoutSeconds + 5));

@@ -7,6 +7,7 @@ using OpenTelemetry.Metrics;
 using ServerlessImaging.Messaging.Channel;
 using ServerlessImaging.Relay.Commands;
 using ServerlessImaging.Relay.Configuration;
+using ServerlessImaging.Relay.Delivery;
 using ServerlessImaging.Relay.Diagnostics;
 using ServerlessImaging.Relay.Pacs;
 using ServerlessImaging.Relay.Retrieval;
@@ -67,6 +68,8 @@ public static class RelayHost
         builder.Services.AddSingleton(new SpoolBudget(options.Spool.Directory, options.Spool.MaxMemoryBytes, options.Spool.MaxBytes));
         builder.Services.AddSingleton(sp => new StagingJournals(options.Spool.Directory, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<StagingJournals>>()));
         builder.Services.AddSingleton<MoveDestination>();
+        builder.Services.AddSingleton(sp => new DeliveryJournals(options.Spool.Directory, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<DeliveryJournals>>()));
+        builder.Services.AddSingleton<DeliveryRunner>();
         builder.Services.AddSingleton(sp => new RetrievalRunner(
             options,
             sp.GetRequiredService<PacsGateway>(),

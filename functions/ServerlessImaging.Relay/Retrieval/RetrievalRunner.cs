@@ -4,6 +4,7 @@ using ServerlessImaging.Dicom.Networking.Client;
 using ServerlessImaging.Relay.Configuration;
 using ServerlessImaging.Relay.Diagnostics;
 using ServerlessImaging.Relay.Pacs;
+using ServerlessImaging.Relay.Spool;
 using ServerlessImaging.Relay.Staging;
 
 namespace ServerlessImaging.Relay.Retrieval;
@@ -45,10 +46,10 @@ public sealed record RetrievalStatus(int InstancesDone, int InstancesTotal, long
 
 /// <summary>
 /// Carries out a <see cref="RetrieveStudyCommand"/>, resumably: lists the study's instances (image-level C-FIND),
-/// takes what the destination's <see cref="StagingJournal"/> records as already staged (never a listing of staging:
-/// the credential cannot list), fetches only the series that still miss instances (C-MOVE into the relay's SCP or
-/// C-GET), streams each new instance to staging while the transfer runs, recording each one, then reports the whole
-/// study's manifest from the journal.
+/// takes what the destination's staging journal (<see cref="StagingJournals"/>) records as already staged (never a
+/// listing of staging: the credential cannot list), fetches only the series that still miss instances (C-MOVE into the
+/// relay's SCP or C-GET), streams each new instance to staging while the transfer runs, recording each one, then reports
+/// the whole study's manifest from the journal.
 /// </summary>
 public sealed class RetrievalRunner
 {
@@ -77,7 +78,7 @@ public sealed class RetrievalRunner
     /// the completion is reported); <paramref name="status"/> is updated as it goes (read it for progress events) and
     /// <paramref name="staged"/>, when given, hears of each instance as soon as its upload to staging completed.
     /// </summary>
-    public async Task<RetrievalCompleted> RunAsync(string commandId, RetrieveStudyCommand command, StagingJournal journal, Action<RetrievalStatus> status, Action<StagedInstance>? staged, CancellationToken cancellationToken)
+    public async Task<RetrievalCompleted> RunAsync(string commandId, RetrieveStudyCommand command, SpoolJournal<StagedInstance> journal, Action<RetrievalStatus> status, Action<StagedInstance>? staged, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(command);
         ArgumentNullException.ThrowIfNull(journal);
@@ -186,7 +187,7 @@ public sealed class RetrievalRunner
     /// What the journal records for this study, as this command names it: an entry whose series or blob name differs
     /// from today's (another series split, another prefix shape) is fetched again rather than trusted.
     /// </summary>
-    private static Dictionary<string, StagedInstance> Usable(StagingJournal journal, StagingTarget target, Dictionary<string, string> seriesBySop) =>
+    private static Dictionary<string, StagedInstance> Usable(SpoolJournal<StagedInstance> journal, StagingTarget target, Dictionary<string, string> seriesBySop) =>
         journal.Recorded.Values
             .Where(r => seriesBySop.TryGetValue(r.SopInstanceUid, out var series) && series == r.SeriesInstanceUid && r.BlobName == target.BlobNameOf(r.SopInstanceUid))
             .ToDictionary(r => r.SopInstanceUid, StringComparer.Ordinal);

@@ -5,6 +5,7 @@ using ServerlessImaging.Contracts.Messages;
 using ServerlessImaging.Dicom.Networking.Dimse;
 using ServerlessImaging.Dicom.Networking.Storage;
 using ServerlessImaging.Relay.Diagnostics;
+using ServerlessImaging.Relay.Spool;
 using ServerlessImaging.Relay.Staging;
 
 namespace ServerlessImaging.Relay.Retrieval;
@@ -20,7 +21,7 @@ namespace ServerlessImaging.Relay.Retrieval;
 internal sealed class StagingSink : IInstanceSink, IAsyncDisposable
 {
     private readonly StagingTarget _target;
-    private readonly StagingJournal _journal;
+    private readonly SpoolJournal<StagedInstance> _journal;
     private readonly IReadOnlyDictionary<string, string> _seriesBySop;
     private readonly IReadOnlySet<string> _alreadyStaged;
     private readonly ConcurrentDictionary<string, byte> _received = new(StringComparer.Ordinal);
@@ -36,7 +37,7 @@ internal sealed class StagingSink : IInstanceSink, IAsyncDisposable
     private int _duplicates;
     private long _bytesStaged;
 
-    public StagingSink(StagingTarget target, StagingJournal journal, IReadOnlyDictionary<string, string> seriesBySop, IReadOnlySet<string> alreadyStaged, SpoolBudget budget, int uploadConcurrency, RelayMetrics metrics, Action<StagedInstance>? onStaged, CancellationToken cancellationToken)
+    public StagingSink(StagingTarget target, SpoolJournal<StagedInstance> journal, IReadOnlyDictionary<string, string> seriesBySop, IReadOnlySet<string> alreadyStaged, SpoolBudget budget, int uploadConcurrency, RelayMetrics metrics, Action<StagedInstance>? onStaged, CancellationToken cancellationToken)
     {
         _onStaged = onStaged;
         _target = target;

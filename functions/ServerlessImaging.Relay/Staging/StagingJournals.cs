@@ -1,149 +1,95 @@
-using System.Security.Cryptography;
-using System.Text;
+using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using ServerlessImaging.Contracts.Messages;
+using ServerlessImaging.Relay.Spool;
 
 namespace ServerlessImaging.Relay.Staging;
 
 /// <summary>
-/// The staging journals of this relay, in <c>&lt;Spool:Directory&gt;/journals</c>: one file per staging destination
-/// (container + prefix, hashed into the name). One holder per destination at a time: a second command for the same
-/// destination waits until the first is done, then resumes from what it recorded. Journals untouched for
-/// <see cref="MaxAge"/> are removed (at start and whenever a journal is opened), which bounds the disk they take.
+/// The staging journals of this relay, in <c>&lt;Spool:Directory&gt;/journals</c>: one per staging destination
+/// (container + prefix), recording each instance whose upload succeeded (or found the blob already there), so a
+/// redelivered or retried retrieval resumes without listing staging, which its create/write-only SAS cannot do.
+/// The file mechanics are the shared spool journal's (<see cref="JournalFolder{TRecord}"/>).
 /// </summary>
-public sealed class StagingJournals
+public sealed class StagingJournals(string spoolDirectory, TimeProvider time, ILogger<StagingJournals> logger)
+    : JournalFolder<StagedInstance>(Path.Combine(spoolDirectory, "journals"), StagingJournalFormat.Instance, time, logger)
 {
-    /// <summary>How long a journal of a retrieval that never completed is kept (its retry would come long before).</summary>
-    public static readonly TimeSpan MaxAge = TimeSpan.FromDays(3);
-
-    private const string Extension = ".journal";
-    private readonly TimeProvider _time;
-    private readonly ILogger<StagingJournals> _logger;
-    private readonly Lock _gate = new();
-    private readonly Dictionary<string, Holder> _holders = new(StringComparer.Ordinal);
-
-    /// <summary>Creates the store under <paramref name="spoolDirectory"/>.</summary>
-    public StagingJournals(string spoolDirectory, TimeProvider time, ILogger<StagingJournals> logger)
-    {
-        Directory = Path.Combine(spoolDirectory, "journals");
-        _time = time;
-        _logger = logger;
-    }
-
-    /// <summary>Folder of the journal files.</summary>
-    public string Directory { get; }
-
     /// <summary>The journal file of a destination (whether or not it exists).</summary>
-    public string PathOf(StagingDestination destination)
-    {
-        ArgumentNullException.ThrowIfNull(destination);
-        var key = Encoding.UTF8.GetBytes(destination.Container + "\n" + NormalizePrefix(destination.Prefix));
-        return Path.Combine(Directory, Convert.ToHexStringLower(SHA256.HashData(key)) + Extension);
-    }
+    public string PathOf(StagingDestination destination) => PathOf(StagingJournalFormat.IdentityOf(destination));
 
     /// <summary>
     /// Opens the journal of <paramref name="destination"/>, waiting while another command of this relay holds it.
-    /// Throws <see cref="StagingException"/> (Internal) when the file cannot be opened, e.g. another relay process uses
-    /// the same spool folder.
+    /// Throws <see cref="StagingException"/> (Internal) when the file cannot be opened.
     /// </summary>
-    public async Task<StagingJournal> OpenAsync(StagingDestination destination, CancellationToken cancellationToken)
+    public Task<SpoolJournal<StagedInstance>> OpenAsync(StagingDestination destination, CancellationToken cancellationToken) =>
+        OpenAsync(StagingJournalFormat.IdentityOf(destination), cancellationToken);
+}
+
+/// <summary>
+/// A staging journal's lines: header <c>{"journal":1,"container":…,"prefix":…}</c>, records
+/// <c>{"series":…,"sop":…,"blob":…,"size":…,"sha256":…}</c>. A record with a field missing or malformed is not trusted
+/// (its instance is fetched again and answered 409).
+/// </summary>
+public sealed class StagingJournalFormat : JournalFormat<StagedInstance>
+{
+    private StagingJournalFormat()
     {
-        var path = PathOf(destination);
-        Holder holder;
-        lock (_gate)
-        {
-            if (!_holders.TryGetValue(path, out holder!))
-            {
-                holder = new Holder();
-                _holders[path] = holder;
-            }
-
-            holder.References++;
-        }
-
-        var entered = false;
-        try
-        {
-            await holder.Turn.WaitAsync(cancellationToken);
-            entered = true;
-            RemoveStale();
-            System.IO.Directory.CreateDirectory(Directory);
-            return await StagingJournal.OpenAsync(path, destination, () => Release(path, holder, entered: true), _logger, cancellationToken);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            Release(path, holder, entered);
-            throw new StagingException(FailureReason.Internal, $"The staging journal could not be opened ({ex.GetType().Name}); is another relay using the same spool folder?", ex);
-        }
-        catch
-        {
-            Release(path, holder, entered);
-            throw;
-        }
     }
 
-    /// <summary>Deletes journals not written for <see cref="MaxAge"/>, except those held now.</summary>
-    public int RemoveStale()
+    /// <summary>The one instance (the format has no state).</summary>
+    public static StagingJournalFormat Instance { get; } = new();
+
+    /// <inheritdoc />
+    public override string Kind => "staging";
+
+    /// <inheritdoc />
+    public override string LostRecordCost => "a resumed retrieval will upload again what this one staged";
+
+    /// <summary>What a destination's journal is of; <c>a/b</c> and <c>a/b/</c> share one (blob names use no trailing slash).</summary>
+    public static JournalIdentity IdentityOf(StagingDestination destination)
     {
-        if (!System.IO.Directory.Exists(Directory))
-        {
-            return 0;
-        }
-
-        var cutoff = _time.GetUtcNow().UtcDateTime - MaxAge;
-        var removed = 0;
-        foreach (var file in System.IO.Directory.EnumerateFiles(Directory, "*" + Extension))
-        {
-            try
-            {
-                // Under the lock: a command opening this very journal meanwhile must not lose it.
-                lock (_gate)
-                {
-                    if (!_holders.ContainsKey(file) && File.GetLastWriteTimeUtc(file) < cutoff)
-                    {
-                        File.Delete(file);
-                        removed++;
-                    }
-                }
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                _logger.LogWarning("Stale staging journal {Journal} could not be removed: {Error}", Path.GetFileName(file), ex.GetType().Name);
-            }
-        }
-
-        if (removed > 0)
-        {
-            _logger.LogInformation("Removed {Count} staging journal(s) older than {Days} days", removed, MaxAge.TotalDays);
-        }
-
-        return removed;
+        ArgumentNullException.ThrowIfNull(destination);
+        return new(("container", destination.Container), ("prefix", destination.Prefix.TrimEnd('/')));
     }
 
-    /// <summary>The prefix as blob names use it (no trailing slash), so <c>a/b</c> and <c>a/b/</c> share a journal.</summary>
-    internal static string NormalizePrefix(string prefix) => prefix.TrimEnd('/');
-
-    private void Release(string path, Holder holder, bool entered)
+    /// <inheritdoc />
+    public override string KeyOf(StagedInstance record)
     {
-        if (entered)
-        {
-            holder.Turn.Release();
-        }
-
-        lock (_gate)
-        {
-            if (--holder.References == 0)
-            {
-                _holders.Remove(path);
-                holder.Turn.Dispose();
-            }
-        }
+        ArgumentNullException.ThrowIfNull(record);
+        return record.SopInstanceUid;
     }
 
-    private sealed class Holder
-    {
-        public SemaphoreSlim Turn { get; } = new(1, 1);
+    /// <inheritdoc />
+    public override Exception CannotOpen(string message, Exception inner) => new StagingException(FailureReason.Internal, message, inner);
 
-        public int References { get; set; }
+    /// <inheritdoc />
+    protected override void WriteRecord(Utf8JsonWriter writer, StagedInstance record)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(record);
+        writer.WriteString("series", record.SeriesInstanceUid);
+        writer.WriteString("sop", record.SopInstanceUid);
+        writer.WriteString("blob", record.BlobName);
+        writer.WriteNumber("size", record.SizeBytes);
+        writer.WriteString("sha256", record.Sha256);
     }
+
+    /// <inheritdoc />
+    protected override StagedInstance? ReadRecord(JsonElement line)
+    {
+        if (!line.TryGetProperty("series", out var series) || series.ValueKind != JsonValueKind.String
+            || !line.TryGetProperty("sop", out var sop) || sop.ValueKind != JsonValueKind.String
+            || !line.TryGetProperty("blob", out var blob) || blob.ValueKind != JsonValueKind.String
+            || !line.TryGetProperty("size", out var size) || size.ValueKind != JsonValueKind.Number || !size.TryGetInt64(out var sizeBytes) || sizeBytes < 0
+            || !line.TryGetProperty("sha256", out var sha) || sha.ValueKind != JsonValueKind.String)
+        {
+            return null;
+        }
+
+        var hash = sha.GetString()!;
+        var record = new StagedInstance(series.GetString()!, sop.GetString()!, blob.GetString()!, sizeBytes, hash);
+        return record.SeriesInstanceUid.Length > 0 && record.SopInstanceUid.Length > 0 && record.BlobName.Length > 0 && IsSha256Hex(hash) ? record : null;
+    }
+
+    private static bool IsSha256Hex(string value) => value.Length == 64 && value.All(char.IsAsciiHexDigitLower);
 }

@@ -42,7 +42,7 @@ public sealed class StagingException : Exception
 /// The staging destination of one retrieval, reached only through the command's SAS URL (the relay holds no
 /// standing blob rights). Needs SAS permissions <c>c</c> (create) and <c>w</c> (write blocks) only: never list, read
 /// or delete, so a relay cannot see what staging holds (what it staged before is in its own
-/// <see cref="StagingJournal"/>). Blobs are <c>&lt;prefix&gt;/&lt;SOPInstanceUID&gt;.dcm</c> with metadata
+/// <see cref="StagingJournals"/>). Blobs are <c>&lt;prefix&gt;/&lt;SOPInstanceUID&gt;.dcm</c> with metadata
 /// <c>sha256</c> and <c>seriesuid</c>; uploads never overwrite (If-None-Match: *), so an existing blob is reported,
 /// not replaced.
 /// </summary>

@@ -168,7 +168,8 @@ public sealed class DurableTaskEngine : IHostedService, IAsyncDisposable
                 Activity<StoreStagedInstancesTask>(shims, RegistrationActivities.StoreStagedInstances),
                 Activity<DeleteStudyTask>(shims, RegistrationActivities.DeleteStudy),
                 Activity<PurgeStudiesTask>(shims, RegistrationActivities.PurgeStudies),
-                Activity<SendExpertiseEmailTask>(shims, RegistrationActivities.SendExpertiseEmail));
+                Activity<SendExpertiseEmailTask>(shims, RegistrationActivities.SendExpertiseEmail),
+                Activity<PublishManifestTask>(shims, RegistrationActivities.PublishManifest));
             await worker.StartAsync();
         }
 

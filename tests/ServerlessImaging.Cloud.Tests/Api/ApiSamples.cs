@@ -19,6 +19,21 @@ internal sealed class ApiSamples
         BirthName, UsageName, FirstName, FirstName.ToUpperInvariant(), BirthName[..7] + " ", BirthDate, "02/04/1961", "19610402",
     ];
 
+    /// <summary>A meeting body with a delivery destination (issue 17): the meeting PACS behind <paramref name="siteId"/>'s relay.</summary>
+    public static object MeetingDeliveringTo(string siteId, string aeTitle = "RCPPACS", string host = "127.0.0.1", int port = 11116) => new
+    {
+        title = "RCP thoracique CHU Nord",
+        startsAt = "2030-05-14T14:00:00+02:00",
+        site = "CHU Nord",
+        capacity = 20,
+        defaultFilter = new { modalities = Array.Empty<string>(), date = new { kind = "None" } },
+        onCallRadiologist = (object?)null,
+        onCallNuclearPhysician = (object?)null,
+        autoSelect = new { mode = "Manual", maxStudies = 0 },
+        retentionDays = 30,
+        deliveryDestination = new { siteId, aeTitle, host, port },
+    };
+
     public static object Meeting(string title = "RCP ORL CHRU de Tours", bool withRecipients = true, int capacity = 20, DateTimeOffset? startsAt = null) => new
     {
         title,

@@ -18,6 +18,7 @@ namespace ServerlessImaging.Cloud.Tests.Api;
 [Collection(LocalStackFixture.CollectionName)]
 public sealed class AuditApiTests(LocalStackFixture stack) : IAsyncLifetime
 {
+    private static readonly JsonSerializerOptions WebJson = new(JsonSerializerDefaults.Web);
     private readonly ApiSamples samples = new();
     private ApiHost host = null!;
 
@@ -81,6 +82,34 @@ public sealed class AuditApiTests(LocalStackFixture stack) : IAsyncLifetime
     }
 
     private static string Type(JsonElement record) => record.GetProperty("eventType").GetString()!;
+
+    [Fact]
+    public async Task After_a_full_flow_the_trail_verifies_intact_by_registration_and_by_range_and_a_signed_anchor_is_exported()
+    {
+        var startedAt = DateTimeOffset.UtcNow.AddSeconds(-1);
+        var registrationId = await RunFlowAsync();
+
+        var byRegistration = await SendOkAsync(host.Request(HttpMethod.Get, $"/audit/verification?registrationId={registrationId}", ApiRoles.Auditor, subject: "auditor-1"), HttpStatusCode.OK);
+        Assert.True(byRegistration.GetProperty("intact").GetBoolean(), byRegistration.ToString());
+        Assert.True(byRegistration.GetProperty("recordsChecked").GetInt32() >= 10, byRegistration.ToString());
+        Assert.DoesNotContain(byRegistration.GetProperty("findings").EnumerateArray(), f => f.GetProperty("kind").GetString() is not ("Unsealed" or "Legacy"));
+
+        var to = Uri.EscapeDataString(DateTimeOffset.UtcNow.AddSeconds(1).ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+        var from = Uri.EscapeDataString(startedAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+        var byRange = await SendOkAsync(host.Request(HttpMethod.Get, $"/audit/verification?from={from}&to={to}", ApiRoles.Auditor, subject: "auditor-1"), HttpStatusCode.OK);
+        Assert.True(byRange.GetProperty("intact").GetBoolean(), byRange.ToString());
+        Assert.True(byRange.GetProperty("recordsSealed").GetInt32() >= byRegistration.GetProperty("recordsSealed").GetInt32());
+
+        await SendOkAsync(host.Request(HttpMethod.Get, $"/audit/verification?from={to}&to={from}", ApiRoles.Auditor, subject: "auditor-1"), HttpStatusCode.UnprocessableEntity);
+        await SendOkAsync(host.Request(HttpMethod.Get, $"/audit/verification?registrationId={registrationId}&from={from}", ApiRoles.Auditor, subject: "auditor-1"), HttpStatusCode.UnprocessableEntity);
+
+        var exported = await SendOkAsync(host.Request(HttpMethod.Get, "/audit/anchor", ApiRoles.Auditor, subject: "auditor-1"), HttpStatusCode.OK);
+        var anchor = exported.GetProperty("anchor").Deserialize<ServerlessImaging.Orchestration.Audit.Integrity.AuditChainAnchor>(WebJson)!;
+        var publicKey = Convert.FromBase64String(exported.GetProperty("publicKey").GetString()!);
+        Assert.True(ServerlessImaging.Orchestration.Audit.Integrity.AuditAnchors.IsSignedBy(anchor, publicKey));
+        Assert.StartsWith("local:", anchor.KeyId, StringComparison.Ordinal);
+        Assert.True(anchor.Head.Position >= byRange.GetProperty("lastBlock").GetInt64());
+    }
 
     [Fact]
     public async Task Every_action_of_a_flow_is_in_the_trail_and_findable_by_registration_patient_and_user()

@@ -78,8 +78,11 @@ public sealed class AuditCompletenessTests(LocalStackFixture stack) : IDisposabl
         var available = await WaitForStatusAsync(host, registrationId, s => Studies(s).Count(x => x.GetProperty("status").GetString() == "Available") == 2);
         Assert.Equal(3, Studies(available).Sum(x => x.GetProperty("instancesStored").GetInt32()));
 
-        // The imaging manifest (Key Object Selection): exactly the instances the DICOM service holds for the available
-        // studies, with the registration's patient; as DICOM and as DICOM JSON.
+        // The imaging manifest (Key Object Selection), published into the DICOM service once both studies are there:
+        // exactly the instances the DICOM service holds for the available studies, with the registration's patient;
+        // served as DICOM and as DICOM JSON.
+        await WaitForStatusAsync(host, registrationId, s => s.TryGetProperty("manifest", out var m) && m.ValueKind == JsonValueKind.Object
+            && !m.GetProperty("publishing").GetBoolean() && m.GetProperty("instancesListed").GetInt32() == 3);
         var manifestRequest = host.Request(HttpMethod.Get, $"/registrations/{registrationId}/manifest", ApiRoles.Registrar, subject: "rcp-software");
         manifestRequest.Headers.Accept.ParseAdd("application/dicom");
         using (var manifestResponse = await host.Client.SendAsync(manifestRequest))
@@ -100,6 +103,7 @@ public sealed class AuditCompletenessTests(LocalStackFixture stack) : IDisposabl
 
             Assert.Equal(patient.InstancesByStudy.Values.SelectMany(v => v).Order(StringComparer.Ordinal), held.Order(StringComparer.Ordinal));
             Assert.Equal(held.Order(StringComparer.Ordinal), listed.Order(StringComparer.Ordinal));
+            Assert.Equal([manifest.GetString(DicomTag.SOPInstanceUID)], await Scenario.StoredInstancesAsync(stack.Endpoints, manifest.GetString(DicomTag.StudyInstanceUID)!));
         }
 
         var (jsonManifest, jsonBody) = await host.SendAsync(host.Request(HttpMethod.Get, $"/registrations/{registrationId}/manifest", ApiRoles.Registrar, subject: "rcp-software"));
@@ -126,9 +130,9 @@ public sealed class AuditCompletenessTests(LocalStackFixture stack) : IDisposabl
             async () =>
             {
                 records = await AllRecordsAsync(host, "registrationId=" + registrationId);
-                return records.Any(r => Type(r) == "Purged");
+                return records.Any(r => Type(r) == "Purged") && records.Any(r => Type(r) == "ManifestWithdrawn");
             },
-            "the Purged record");
+            "the Purged and ManifestWithdrawn records");
 
         var types = records.Select(Type).ToList();
         var trail = string.Join(", ", types);
@@ -136,7 +140,7 @@ public sealed class AuditCompletenessTests(LocalStackFixture stack) : IDisposabl
         [
             "RegistrationRequested", "RegistrationStarted", "CandidatesReady", "SelectionRequested", "SelectionMade",
             "ExpertiseRequested", "ExpertiseSent", "StudyDeleteRequested", "StudyDeletionStarted", "StudyDeleted",
-            "PurgeStarted", "Purged", "Forbidden:RegistrationStatusRead",
+            "PurgeStarted", "Purged", "ManifestWithdrawn", "Forbidden:RegistrationStatusRead",
         ];
         Assert.All(onceEach, t => Assert.True(types.Count(x => x == t) == 1, $"{t}: {types.Count(x => x == t)} records; trail: {trail}"));
         Assert.DoesNotContain(types, t => t.EndsWith("Failed", StringComparison.Ordinal));
@@ -195,8 +199,18 @@ public sealed class AuditCompletenessTests(LocalStackFixture stack) : IDisposabl
         var purgedRecord = records.Single(r => Type(r) == "Purged");
         Assert.StartsWith("studies=1 ", purgedRecord.GetProperty("outcomeDescription").GetString(), StringComparison.Ordinal);
         Assert.Equal([keptUid], StudiesOf(purgedRecord));
-        Assert.Equal(sequenced.Count, Seq("Purged"));
+        Assert.Equal(sequenced.Count, Math.Max(Seq("Purged"), Seq("ManifestWithdrawn")));
+
+        // The manifest: a revision per change of the available studies (the first after the first store), the last one
+        // without the deleted study; withdrawn from the DICOM service by the purge.
+        var publications = records.Where(r => Type(r) == "ManifestPublished").ToList();
+        Assert.InRange(publications.Count, 2, 3);
+        Assert.All(publications, r => Assert.Equal(("110103", "C"), (Code(r), r.GetProperty("actionCode").GetString())));
+        Assert.True(records.Where(r => Type(r) == "StudyStored").Min(Sequence) < Sequence(publications[0]), trail);
+        Assert.Equal([keptUid], StudiesOf(publications[^1]).Where(uid => studyUids.Contains(uid)));
+        Assert.True(Seq("StudyDeletionStarted") < Sequence(publications[^1]) && Seq("PurgeStarted") < Seq("ManifestWithdrawn"), trail);
         Assert.Empty(await QidoStudiesAsync(keptUid));
+        Assert.Empty(await QidoStudiesAsync(ServerlessImaging.Cloud.Activities.RegistrationManifest.StudyUidOf(registrationId)));
         Assert.All(records.Where(r => Type(r) != "Forbidden:RegistrationStatusRead"), r => Assert.Equal(0, r.GetProperty("outcome").GetInt32()));
 
         // A request arrives before what it caused is recorded.

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Routing;
 using ServerlessImaging.DevToken;
+using ServerlessImaging.Cloud.Api.Delivery;
 using ServerlessImaging.Cloud.Security;
 using ServerlessImaging.Testing.Stack;
 
@@ -24,7 +25,7 @@ public sealed class EndpointContractTests(LocalStackFixture stack) : IAsyncLifet
 
     public async Task DisposeAsync() => await host.DisposeAsync();
 
-    private sealed record Target(string Method, string Template, string Path, IReadOnlySet<string> AllowedRoles, bool Anonymous);
+    private sealed record Target(string Method, string Template, string Path, IReadOnlySet<string> AllowedRoles, bool Anonymous, bool DeliveryToken = false);
 
     private List<Target> Targets()
     {
@@ -37,10 +38,18 @@ public sealed class EndpointContractTests(LocalStackFixture stack) : IAsyncLifet
                 .Replace("{meetingId}", "m-contract", StringComparison.Ordinal)
                 .Replace("{registrationId}", "reg-contract", StringComparison.Ordinal)
                 .Replace("{studyUid}", "1.2.3", StringComparison.Ordinal)
+                .Replace("{seriesUid}", "1.2.3.4", StringComparison.Ordinal)
                 .Replace("{documentName}", "v1", StringComparison.Ordinal);
             Assert.DoesNotContain("{", path, StringComparison.Ordinal); // a new route parameter: give it a sample value above
             var anonymous = endpoint.Metadata.GetMetadata<IAllowAnonymous>() is not null;
             var policies = endpoint.Metadata.GetOrderedMetadata<IAuthorizeData>().Select(a => a.Policy).OfType<string>().ToList();
+            if (policies.Contains(DeliverySourceAuthenticationHandler.PolicyName))
+            {
+                // Relays with a delivery token, no API role at all (DeliverySourceTests covers the token itself).
+                targets.AddRange(methods.Select(m => new Target(m, template, path, new HashSet<string>(), anonymous, DeliveryToken: true)));
+                continue;
+            }
+
             var allowed = new HashSet<string>(StringComparer.Ordinal) { ApiRoles.Admin };
             if (policies.Count == 0)
             {
@@ -134,7 +143,20 @@ public sealed class EndpointContractTests(LocalStackFixture stack) : IAsyncLifet
     public async Task Every_endpoint_answers_403_to_each_role_it_does_not_grant_and_to_a_token_without_roles()
     {
         var failures = new List<string>();
-        foreach (var target in Targets().Where(t => !t.Anonymous))
+        foreach (var target in Targets().Where(t => t.DeliveryToken))
+        {
+            // No API token opens the delivery source, whatever its roles: it is not a delivery token.
+            foreach (var role in ApiRoles.All)
+            {
+                var status = await StatusAsync(target, host.Tokens.Issue("someone", [role], TimeSpan.FromMinutes(10)));
+                if (status is not (HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden))
+                {
+                    failures.Add($"{target.Method} {target.Template} as {role}: {(int)status}");
+                }
+            }
+        }
+
+        foreach (var target in Targets().Where(t => !t.Anonymous && !t.DeliveryToken))
         {
             foreach (var role in ApiRoles.All.Where(r => !target.AllowedRoles.Contains(r)).Append("no-such-role"))
             {

@@ -97,6 +97,11 @@ public sealed class RegistrationFlowApiTests(LocalStackFixture stack) : IAsyncLi
         Assert.Equal("RCP ORL CHRU de Tours", meeting.GetProperty("settings").GetProperty("title").GetString());
         var etag = meeting.GetProperty("eTag").GetString()!;
 
+        // What GET gives is what PUT takes (enums by name, no member PUT does not know): the settings go back as read.
+        Assert.Equal(JsonValueKind.String, meeting.GetProperty("settings").GetProperty("autoSelect").GetProperty("mode").ValueKind);
+        var (again, _) = await host.SendAsync(host.Request(HttpMethod.Put, $"/meetings/{id}", ApiRoles.Coordinator, meeting.GetProperty("settings").GetRawText()));
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+
         var invalid = JsonSerializer.Serialize(ApiSamples.Meeting(), ApiHost.Json).Replace("\"capacity\":20", "\"capacity\":0", StringComparison.Ordinal).Replace("radio@example.org", "radio-at-nowhere", StringComparison.Ordinal);
         var (bad, problem) = await host.SendAsync(host.Request(HttpMethod.Put, $"/meetings/{id}", ApiRoles.Coordinator, invalid));
         Assert.Equal(HttpStatusCode.UnprocessableEntity, bad.StatusCode);

@@ -109,6 +109,23 @@ public class RetryPolicyTests
     }
 
     [Fact]
+    public async Task A_fixed_bearer_token_goes_on_every_request_and_never_shows_in_text()
+    {
+        var terminal = new ScriptedHandler(_ => Status(204), _ => Status(401));
+        using var auth = DicomWebAuthentication.BearerToken("delivery-token")!.CreateHandler()!;
+        auth.InnerHandler = terminal;
+        using var http = new HttpMessageInvoker(auth);
+        for (var i = 0; i < 2; i++)
+        {
+            using var response = await http.SendAsync(new HttpRequestMessage(HttpMethod.Get, "http://dicom.invalid/"), CancellationToken.None);
+        }
+
+        Assert.Equal([("Bearer", "delivery-token"), ("Bearer", "delivery-token")], terminal.Requests.Select(r => (r.Headers.Authorization!.Scheme, r.Headers.Authorization.Parameter)));
+        Assert.DoesNotContain("delivery-token", DicomWebAuthentication.BearerToken("delivery-token").ToString(), StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => DicomWebAuthentication.BearerToken(" "));
+    }
+
+    [Fact]
     public async Task Token_close_to_expiry_is_renewed()
     {
         var credential = new CountingCredential { Lifetime = TimeSpan.FromMinutes(4) }; // inside the 5-minute margin

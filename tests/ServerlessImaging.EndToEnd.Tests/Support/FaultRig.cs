@@ -89,6 +89,10 @@ internal sealed class FaultRig : IAsyncDisposable
                 // The pipelined store (off by default) runs under every fault too: staged instances are listed in
                 // progress events and stored while retrievals go on, so duplicates, kills and outages meet it as well.
                 ["Relay__StagedReportBatchSize"] = "4",
+
+                // Deliveries (when a test's meeting names a destination this relay allows) read from this rig's app only.
+                ["Relay__Delivery__AllowedSources__0"] = new Uri(ApiUrl, "delivery-source/").ToString(),
+                ["Relay__ProgressIntervalMilliseconds"] = "200",
                 ["Logging__LogLevel__Default"] = "Information",
             }.Concat(site.RelaySettings))
             {

@@ -14,8 +14,8 @@ internal sealed class RcpFlow(FaultRig rig)
     private readonly string runId = UniqueNames.PatientSuffix(8).ToLowerInvariant();
     private int selections;
 
-    /// <summary>PUT a meeting a week ahead without filters, then POST the registration; returns its id.</summary>
-    public async Task<string> RegisterAsync(TestPatient patient)
+    /// <summary>PUT a meeting a week ahead without filters (delivering to <paramref name="deliveryDestination"/> when given), then POST the registration; returns its id.</summary>
+    public async Task<string> RegisterAsync(TestPatient patient, object? deliveryDestination = null)
     {
         var meetingId = "rcp-fault-" + runId;
         await rig.Api.SendAsync(HttpMethod.Put, "/meetings/" + meetingId, "coordinator", new
@@ -29,6 +29,7 @@ internal sealed class RcpFlow(FaultRig rig)
             onCallNuclearPhysician = (object?)null,
             autoSelect = new { mode = "Manual", maxStudies = 0 },
             retentionDays = 30,
+            deliveryDestination,
         }, HttpStatusCode.OK, CancellationToken.None);
         var accepted = await rig.Api.SendAsync(HttpMethod.Post, $"/meetings/{meetingId}/registrations", "registrar", patient.RegistrationBody(), HttpStatusCode.Accepted, CancellationToken.None, idempotencyKey: "register-" + runId);
         return accepted.GetProperty("registrationId").GetString()!;

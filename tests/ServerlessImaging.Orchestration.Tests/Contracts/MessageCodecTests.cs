@@ -26,6 +26,10 @@ public class MessageCodecTests
         { "RetrievalCompleted", new RetrievalCompleted("1.2.3.4", [new StagedInstance("1.2.3.4.5", "1.2.3.4.5.6", "reg-1/1.2.3.4/1.dcm", 524_288, new string('0', 64))], "CHUNORD", "SI_RELAY") },
         { "CommandFailed", new CommandFailed("RetrieveStudy", FailureReason.StudyNotFound, "C-MOVE returned 0xA801.") },
         { "Heartbeat", new Heartbeat("1.0.0", SentAt, PacsEchoStatus.Failed, SentAt.AddMinutes(-1)) },
+        { "DeliverStudy", new DeliverStudyCommand("1.2.3.4", new DeliveryDestination("RCPPACS", "pacs.example", 104), [], 3, new DicomServiceSource(new Uri("https://app.example/delivery-source/")), new DicomServiceCredential("token", SentAt.AddMinutes(30))) },
+        { "DeliveryProgress", new DeliveryProgress("1.2.3.4", 1, 3, 1024) },
+        { "DeliveryCompleted", new DeliveryCompleted("1.2.3.4", 3, 2, 1, 4096, new Uri("https://app.example/delivery-source/"), "SI_RELAY", new DeliveryDestination("RCPPACS", "pacs.example", 104)) },
+        { "DeliveryFailed", new DeliveryFailed("1.2.3.4", DeliveryFailureReason.DestinationUnreachable, true, "No association.", 1, 3) },
     };
 
     [Theory]

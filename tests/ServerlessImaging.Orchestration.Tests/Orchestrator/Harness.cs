@@ -63,6 +63,23 @@ internal sealed class Harness
     public Transition Failed(string site, string commandId, FailureReason reason) =>
         Apply(new RelayCommandFailed(NextId("failed"), Now, site, commandId, reason, "safe message"));
 
+    /// <summary>Every site answered (the studies at chu-nord), all selected, each retrieved and now being stored.</summary>
+    public static Harness Storing(RegistrationPlan? plan, params string[] uids)
+    {
+        var h = new Harness(plan);
+        h.Found("ch-est");
+        h.Found("chu-nord", studies: [.. uids.Select(uid => Fixtures.Study(uid))]);
+        h.Found("clinique-sud");
+        h.Select(uids);
+        foreach (var uid in uids)
+        {
+            h.Completed("chu-nord", uid);
+            Assert.Equal(StudyStatus.Storing, h.Study(uid).Status);
+        }
+
+        return h;
+    }
+
     public ImmutableArray<T> Commands<T>()
         where T : OrchestrationCommand => [.. Last.Commands.OfType<T>()];
 

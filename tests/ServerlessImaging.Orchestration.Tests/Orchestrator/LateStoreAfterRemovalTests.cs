@@ -78,15 +78,5 @@ public class LateStoreAfterRemovalTests
         Assert.Empty(h.Commands<DeleteStudyActivity>());
     }
 
-    private static Harness Storing()
-    {
-        var h = new Harness();
-        h.Found("ch-est");
-        h.Found("chu-nord", studies: Fixtures.Study(Uid));
-        h.Found("clinique-sud");
-        h.Select(Uid);
-        h.Completed("chu-nord", Uid);
-        Assert.Equal(StudyStatus.Storing, h.Study(Uid).Status);
-        return h;
-    }
+    private static Harness Storing() => Harness.Storing(null, Uid);
 }

@@ -10,7 +10,7 @@ public sealed class KillAndResumeTests(LocalStackFixture stack)
 {
     private const int Instances = 150;
 
-    private static System.Diagnostics.Process StartRelayProcess(RelayUnderTest relay, System.Text.StringBuilder? log = null)
+    internal static System.Diagnostics.Process StartRelayProcess(RelayUnderTest relay, System.Text.StringBuilder? log = null)
     {
         var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "si-relay.dll")])
         {

@@ -4,6 +4,7 @@ using Azure.Storage.Sas;
 using Microsoft.Extensions.Logging.Abstractions;
 using ServerlessImaging.Contracts.Messages;
 using ServerlessImaging.Relay.Diagnostics;
+using ServerlessImaging.Relay.Spool;
 using ServerlessImaging.Relay.Staging;
 using ServerlessImaging.Relay.Tests.Support;
 using ServerlessImaging.Testing.Metrics;
@@ -57,7 +58,7 @@ public sealed class StagingJournalFileTests : IDisposable
         }
 
         // The crash came in the middle of the fourth record's write.
-        var torn = StagingJournal.RecordLine(Instance(3));
+        var torn = StagingJournalFormat.Instance.RecordLine(Instance(3));
         await using (var file = new FileStream(journals.PathOf(_destination), FileMode.Append))
         {
             await file.WriteAsync(torn.AsMemory(0, torn.Length / 2));
@@ -73,6 +74,32 @@ public sealed class StagingJournalFileTests : IDisposable
         await using var last = await journals.OpenAsync(_destination, CancellationToken.None);
         Assert.Equal(0, last.IgnoredLines);
         Assert.Equal(["1.2.3.0", "1.2.3.1", "1.2.3.2", "1.2.3.4"], last.Recorded.Keys.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_journal_as_earlier_relays_wrote_it_is_resumed_from_and_appended_to_in_the_same_format()
+    {
+        // Literal lines, not the writer's output: the on-disk format must not drift from what relays in the field left.
+        var sha = new string('a', 64);
+        var text = "{\"journal\":1,\"container\":\"staging-nord\",\"prefix\":\"reg-1/study\"}\n"
+            + $"{{\"series\":\"1.2.3\",\"sop\":\"1.2.3.7\",\"blob\":\"reg-1/study/1.2.3.7.dcm\",\"size\":1007,\"sha256\":\"{sha}\"}}\n";
+        var journals = Journals();
+        var path = Path.Combine(_spool, "journals", Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData("staging-nord\nreg-1/study"u8)) + ".journal");
+        Assert.Equal(path, journals.PathOf(_destination with { Prefix = "reg-1/study/" }));
+        Directory.CreateDirectory(journals.Directory);
+        await File.WriteAllTextAsync(path, text);
+
+        await using (var journal = await journals.OpenAsync(_destination, CancellationToken.None))
+        {
+            Assert.Equal(0, journal.IgnoredLines);
+            Assert.Equal(new StagedInstance("1.2.3", "1.2.3.7", "reg-1/study/1.2.3.7.dcm", 1007, sha), Assert.Single(journal.Recorded).Value);
+            await journal.AppendAsync(Instance(8), CancellationToken.None);
+        }
+
+        var added = Instance(8);
+        Assert.Equal(
+            text + $"{{\"series\":\"1.2.3\",\"sop\":\"1.2.3.8\",\"blob\":\"reg-1/study/1.2.3.8.dcm\",\"size\":1008,\"sha256\":\"{added.Sha256}\"}}\n",
+            await File.ReadAllTextAsync(path));
     }
 
     [Fact]
@@ -127,9 +154,9 @@ public sealed class StagingJournalFileTests : IDisposable
             await journal.AppendAsync(Instance(1), CancellationToken.None);
         }
 
-        File.SetLastWriteTimeUtc(journals.PathOf(old), DateTime.UtcNow - StagingJournals.MaxAge - TimeSpan.FromHours(1));
-        File.SetLastWriteTimeUtc(journals.PathOf(recent), DateTime.UtcNow - StagingJournals.MaxAge + TimeSpan.FromHours(1));
-        File.SetLastWriteTimeUtc(journals.PathOf(_destination), DateTime.UtcNow - StagingJournals.MaxAge - TimeSpan.FromHours(1));
+        File.SetLastWriteTimeUtc(journals.PathOf(old), DateTime.UtcNow - JournalFolder.MaxAge - TimeSpan.FromHours(1));
+        File.SetLastWriteTimeUtc(journals.PathOf(recent), DateTime.UtcNow - JournalFolder.MaxAge + TimeSpan.FromHours(1));
+        File.SetLastWriteTimeUtc(journals.PathOf(_destination), DateTime.UtcNow - JournalFolder.MaxAge - TimeSpan.FromHours(1));
         await using (var held = await journals.OpenAsync(_destination, CancellationToken.None))
         {
             Assert.Equal(0, journals.RemoveStale()); // opening already swept the old one; the held one stays

@@ -9,6 +9,7 @@ using ServerlessImaging.Messaging.Channel;
 using ServerlessImaging.Messaging.Storage;
 using ServerlessImaging.Messaging.Transport;
 using Microsoft.Extensions.Logging.Abstractions;
+using ServerlessImaging.Relay.Delivery;
 using ServerlessImaging.Relay.Hosting;
 using ServerlessImaging.Relay.Staging;
 using ServerlessImaging.Testing.Isolation;
@@ -119,7 +120,11 @@ public sealed class RelayUnderTest : IAsyncDisposable
 
     /// <summary>What the journal of <paramref name="prefix"/> records now (its complete lines), by SOP instance UID.</summary>
     public IReadOnlyDictionary<string, StagedInstance> JournalRecords(string prefix) =>
-        StagingJournal.Parse(File.ReadAllBytes(JournalPath(prefix)), new StagingDestination(Staging.Name, prefix)).Records;
+        StagingJournalFormat.Instance.Parse(File.ReadAllBytes(JournalPath(prefix)), StagingJournalFormat.IdentityOf(new StagingDestination(Staging.Name, prefix))).Records;
+
+    /// <summary>This relay's delivery journal of a study and destination (whether or not it exists).</summary>
+    public string DeliveryJournalPath(string studyUid, DeliveryDestination destination) =>
+        new DeliveryJournals(Settings["Relay:Spool:Directory"]!, TimeProvider.System, NullLogger<DeliveryJournals>.Instance).PathOf(studyUid, destination);
 
     /// <summary>Name -> ETag of every blob under a prefix.</summary>
     public async Task<Dictionary<string, Azure.ETag>> ETagsAsync(string prefix)

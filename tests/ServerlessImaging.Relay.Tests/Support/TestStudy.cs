@@ -19,7 +19,20 @@ public sealed record TestStudy(
 {
     public IReadOnlyList<string> SeriesUids => SeriesBySop.Values.Distinct(StringComparer.Ordinal).ToList();
 
-    public static async Task<TestStudy> CreateAndLoadAsync(LocalStackFixture stack, string siteId, int series, int instancesPerSeries, CancellationToken cancellationToken = default)
+    public static Task<TestStudy> CreateAndLoadAsync(LocalStackFixture stack, string siteId, int series, int instancesPerSeries, CancellationToken cancellationToken = default)
+    {
+        var pacs = stack.Endpoints.Site(siteId);
+        return CreateAndLoadAsync(stack, new DicomAssociation(pacs.Host, pacs.DicomPort, pacs.AeTitle, "STORESCU"), series, instancesPerSeries, cancellationToken);
+    }
+
+    /// <summary>The same, loaded into the cloud DICOM service (the source of deliveries).</summary>
+    public static Task<TestStudy> CreateInDicomServiceAsync(LocalStackFixture stack, int series, int instancesPerSeries, CancellationToken cancellationToken = default)
+    {
+        var service = stack.Endpoints.DicomService;
+        return CreateAndLoadAsync(stack, new DicomAssociation(service.Host, service.DicomPort, service.AeTitle, "STORESCU"), series, instancesPerSeries, cancellationToken);
+    }
+
+    private static async Task<TestStudy> CreateAndLoadAsync(LocalStackFixture stack, DicomAssociation target, int series, int instancesPerSeries, CancellationToken cancellationToken)
     {
         var corpus = DicomTestFiles.CorpusDirectory(stack.RepositoryRootPath);
         var directory = Path.Combine(Path.GetTempPath(), "si-relay-tests", Guid.NewGuid().ToString("N"));
@@ -56,8 +69,7 @@ public sealed record TestStudy(
             }
         }
 
-        var pacs = stack.Endpoints.Site(siteId);
-        await DcmtkScu.StoreAsync(new DicomAssociation(pacs.Host, pacs.DicomPort, pacs.AeTitle, "STORESCU"), fileBySop.Values, cancellationToken);
+        await DcmtkScu.StoreAsync(target, fileBySop.Values, cancellationToken);
         return new TestStudy(study, seriesBySop, fileBySop, family, birthDate, "F");
     }
 }

@@ -25,5 +25,7 @@ public static class AzureAppSettings
         ["Viewer:StudyUrlTemplate"] = "https://viewer.example.org/study/{StudyInstanceUID}",
         ["Sites:Ids"] = "chu-nord,clinique-sud",
         ["Identity:PseudonymisationSecret"] = Convert.ToBase64String(new byte[32]),
+        ["Delivery:SourceBaseUrl"] = "https://func-simg.azurewebsites.net/",
+        ["Delivery:SourceTokenSecret"] = Convert.ToBase64String(new byte[32]),
     };
 }

@@ -28,6 +28,23 @@ public sealed record StackEndpoints(
         CallingAeTitles.FirstOrDefault(a => string.Equals(a.AeTitle, aeTitle, StringComparison.Ordinal))
         ?? throw new KeyNotFoundException($"AE title '{aeTitle}' is not one the local PACS accept.");
 
+    /// <summary>
+    /// The meeting site's own PACS (issue 17's delivery destination: Orthanc <c>RCPPACS</c>, reached through the
+    /// chu-nord relay). Null in a stack.json written before it existed.
+    /// </summary>
+    public SitePacs? MeetingPacs { get; init; }
+
+    /// <summary>The meeting PACS, or a clear failure when this stack has none (run <c>tools/stack up</c>).</summary>
+    public SitePacs RequireMeetingPacs() =>
+        MeetingPacs ?? throw new KeyNotFoundException("No meetingPacs in stack.json: run tools/stack up to start it.");
+
+    /// <summary>The ATNA audit collector (rsyslog over TLS). Null in a stack.json written before it existed.</summary>
+    public AtnaEndpoints? Atna { get; init; }
+
+    /// <summary>The ATNA collector, or a clear failure when this stack has none (run <c>tools/stack up</c>).</summary>
+    public AtnaEndpoints RequireAtna() =>
+        Atna ?? throw new KeyNotFoundException("No atna in stack.json: run tools/stack up to start it.");
+
     public static StackEndpoints Parse(string json) =>
         JsonSerializer.Deserialize<StackEndpoints>(json, JsonOptions)
         ?? throw new InvalidDataException("stack.json is empty.");
@@ -70,3 +87,6 @@ public sealed record DicomServiceEndpoints(string AeTitle, string Host, int Dico
 public sealed record MailEndpoints(string SmtpHost, int SmtpPort, Uri WebUrl);
 
 public sealed record DicomPeer(string AeTitle, string Host, int Port);
+
+/// <summary>The ATNA collector: syslog over TLS on Host:Port, its CA (PEM), and the file it writes each received message to, one per line.</summary>
+public sealed record AtnaEndpoints(string Host, int Port, string CaCertificatePath, string ReceivedPath);

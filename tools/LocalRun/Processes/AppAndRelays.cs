@@ -42,6 +42,11 @@ internal sealed class AppAndRelays(RepositoryPaths paths, StackEndpoints stack)
         var apiUrl = new Uri($"http://127.0.0.1:{FreeLoopbackPort()}/");
         LocalRunner.Step($"starting the cloud app (standalone) on {apiUrl} and one relay per site");
         var appEnvironment = AppEnvironment(stack, apiUrl, SiteRelayPlan.Local.Select(SiteIdOf));
+        foreach (var (key, value) in WebSettings(stack, paths.Root, apiUrl))
+        {
+            appEnvironment[key] = value;
+        }
+
         foreach (var (key, value) in AppSettings)
         {
             appEnvironment[key] = value;
@@ -57,6 +62,15 @@ internal sealed class AppAndRelays(RepositoryPaths paths, StackEndpoints stack)
             Directory.CreateDirectory(spool);
             var environment = plan.Environment(pacs, stack.StorageConnectionString, spool);
             environment["Relay__SiteId"] = SiteIdOf(plan);
+            if (stack.MeetingPacs is { } meeting && meeting.SiteId == plan.SiteId)
+            {
+                // This relay delivers to the meeting site's PACS, reading the studies from this app's delivery source only.
+                environment["Relay__Delivery__AllowedDestinations__0__AeTitle"] = meeting.AeTitle;
+                environment["Relay__Delivery__AllowedDestinations__0__Host"] = meeting.Host;
+                environment["Relay__Delivery__AllowedDestinations__0__Port"] = meeting.DicomPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                environment["Relay__Delivery__AllowedSources__0"] = new Uri(apiUrl, "delivery-source/").ToString();
+            }
+
             foreach (var (key, value) in RelaySettings)
             {
                 environment[key] = value;
@@ -124,6 +138,8 @@ internal sealed class AppAndRelays(RepositoryPaths paths, StackEndpoints stack)
         ["DicomWeb__BaseUrl"] = stack.DicomWebBaseUrl.ToString(),
         ["DicomWeb__OrthancRestUrl"] = stack.DicomServiceHttpUrl.ToString(),
         ["Sites__Ids"] = string.Join(',', siteIds),
+        // Relays delivering to a meeting site's PACS read the study from the app's delivery source.
+        ["Delivery__SourceBaseUrl"] = apiUrl.ToString(),
         // As quick to see relay events as the relays are to see commands (their channel polls at most every 250 ms here).
         ["Orchestration__EventsMaxPollInterval"] = "00:00:00.250",
         // The same for the Durable Task engine's own queues (orchestration and activity work items).
@@ -140,6 +156,30 @@ internal sealed class AppAndRelays(RepositoryPaths paths, StackEndpoints stack)
         ["Smtp__From"] = "3c@serverless-imaging.local",
         ["Smtp__Signature"] = "Le 3C (exécution locale)",
     };
+
+    /// <summary>
+    /// The console and the viewer served by the app (functions/ServerlessImaging.Console), the viewer's libraries from
+    /// .local/web (tools/stack install), viewer links that open the study in that viewer, and the console's
+    /// Development-only sign-in with the stack's key (role buttons instead of pasting a token).
+    /// </summary>
+    public static Dictionary<string, string> WebSettings(StackEndpoints stack, string repositoryRoot, Uri apiUrl)
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["Web__Root"] = Path.Combine(repositoryRoot, "functions", "ServerlessImaging.Console", "wwwroot"),
+            ["Web__LibRoot"] = Path.Combine(repositoryRoot, ".local", "web", "node_modules"),
+            ["Viewer__StudyUrlTemplate"] = ViewerUrl(apiUrl, "{StudyInstanceUID}"),
+        };
+        if (stack.SigningKeyPath is { Length: > 0 } key)
+        {
+            settings["Auth__DevelopmentSigningKeyPath"] = key;
+        }
+
+        return settings;
+    }
+
+    /// <summary>The viewer page of a study (the query parameter OHIF also uses).</summary>
+    public static string ViewerUrl(Uri apiUrl, string studyInstanceUid) => new Uri(apiUrl, "viewer/").ToString() + "?StudyInstanceUIDs=" + studyInstanceUid;
 
     /// <summary>A loopback port free right now.</summary>
     public static int FreeLoopbackPort()

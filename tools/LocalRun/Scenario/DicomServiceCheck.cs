@@ -21,6 +21,12 @@ internal sealed class DicomServiceCheck(StackEndpoints stack) : IDisposable
         foreach (var study in studies)
         {
             await DeleteAsync(study.StudyInstanceUid, cancellationToken);
+
+            // And from the meeting site's PACS, so the delivery the run shows is this run's.
+            if (stack.MeetingPacs?.HttpUrl is { } meetingPacs)
+            {
+                await DeleteFromOrthancAsync(http, meetingPacs, study.StudyInstanceUid, cancellationToken);
+            }
         }
     }
 

@@ -7,7 +7,14 @@ using Spectre.Console;
 namespace ServerlessImaging.LocalRun.Scenario;
 
 /// <summary>What the RCP scenario observed through the API.</summary>
-internal sealed record ScenarioOutcome(string RegistrationId, int Candidates, int NearMissesRejected, IReadOnlyList<string> SelectedStudies, int EmailsReceived, int AuditRecords, IReadOnlyList<string> ImagingManifestInstances);
+internal sealed record ScenarioOutcome(string RegistrationId, int Candidates, int NearMissesRejected, IReadOnlyList<string> SelectedStudies, int EmailsReceived, int AuditRecords, IReadOnlyList<string> ImagingManifestInstances)
+{
+    /// <summary>SOP Instance UIDs the meeting site's PACS holds for the selected studies (C-FIND), when the stack has one.</summary>
+    public IReadOnlyList<string>? DeliveredInstances { get; init; }
+
+    /// <summary>Whether the meeting site's PACS holds the published manifest document.</summary>
+    public bool ManifestDelivered { get; init; }
+}
 
 /// <summary>
 /// The RCP software's side: meeting, registration with consent, search progress, selection, retrieval until
@@ -36,6 +43,7 @@ internal sealed class RcpScenario(ApiSession api, StackEndpoints stack, Scenario
             onCallNuclearPhysician = new { name = "Marc Aubert", email = NuclearPhysician },
             autoSelect = new { mode = "Manual", maxStudies = 0 },
             retentionDays = 30,
+            deliveryDestination = stack.MeetingPacs is { } meeting ? new { siteId = meeting.SiteId, aeTitle = meeting.AeTitle, host = meeting.Host, port = meeting.DicomPort } : null,
         }, HttpStatusCode.OK, cancellationToken);
 
         Step("POST /meetings/…/registrations (registrar): strong traits + INS, the four consent items");
@@ -88,10 +96,36 @@ internal sealed class RcpScenario(ApiSession api, StackEndpoints stack, Scenario
         await api.SendAsync(HttpMethod.Post, statusPath + "/selection", "registrar", new { studyInstanceUids = candidateUids }, HttpStatusCode.Accepted, cancellationToken, idempotencyKey: "select-" + runId);
         await PollRetrievalAsync(statusPath, candidateUids, cancellationToken);
 
-        Step($"GET {statusPath}/manifest: the imaging manifest (DRIM-M Key Object Selection, DICOM JSON)");
+        Step($"GET {statusPath}/manifest: the imaging manifest (DRIM-M Key Object Selection, DICOM JSON) the service published into the DICOM service");
+        var revision = 0;
+        await Waiting.UntilAsync("the imaging manifest published", TimeSpan.FromSeconds(60), async ct =>
+        {
+            var status = await api.SendAsync(HttpMethod.Get, statusPath, "registrar", null, HttpStatusCode.OK, ct);
+            if (!status.TryGetProperty("manifest", out var manifest) || manifest.ValueKind != JsonValueKind.Object
+                || manifest.GetProperty("publishing").GetBoolean() || manifest.GetProperty("documentUid").ValueKind != JsonValueKind.String)
+            {
+                return false;
+            }
+
+            revision = manifest.GetProperty("revision").GetInt32();
+            return true;
+        }, cancellationToken);
         var imagingManifest = await api.SendAsync(HttpMethod.Get, statusPath + "/manifest", "registrar", null, HttpStatusCode.OK, cancellationToken);
         var listed = ImagingManifestInstances(imagingManifest[0]);
-        AnsiConsole.MarkupLine($"  titled \"{imagingManifest[0].GetProperty("0040A043").GetProperty("Value")[0].GetProperty("00080104").GetProperty("Value")[0].GetString()}\": {listed.Count} instance(s) with their WADO-RS series URLs (checked against the region below)");
+        AnsiConsole.MarkupLine($"  titled \"{imagingManifest[0].GetProperty("0040A043").GetProperty("Value")[0].GetProperty("00080104").GetProperty("Value")[0].GetString()}\": {listed.Count} instance(s) with their WADO-RS series URLs (revision {revision}; checked against the region below)");
+
+        IReadOnlyList<string>? delivered = null;
+        var manifestDelivered = false;
+        if (stack.MeetingPacs is { } destination)
+        {
+            Step($"delivery to the meeting site's PACS {destination.AeTitle} (through the {destination.SiteId} relay): every available study and the manifest");
+            var deliveries = await PollDeliveriesAsync(statusPath, candidateUids.Count + 1, cancellationToken);
+            delivered = await InstancesAtAsync(destination, candidateUids, cancellationToken);
+            var documentUid = deliveries.Status.GetProperty("manifest").GetProperty("documentUid").GetString()!;
+            var manifestStudy = deliveries.ManifestStudy;
+            manifestDelivered = (await InstancesAtAsync(destination, [manifestStudy], cancellationToken)).Contains(documentUid, StringComparer.Ordinal);
+            AnsiConsole.MarkupLine($"  C-FIND (IMAGE) on {destination.AeTitle}: {delivered.Count} instance(s) of the selected studies, manifest document {(manifestDelivered ? "present" : "[red]missing[/]")} (checked against the region below)");
+        }
 
         Step($"POST {statusPath}/expertise-request: « Demande d'expertise »");
         await api.SendAsync(HttpMethod.Post, statusPath + "/expertise-request", "registrar", null, HttpStatusCode.Accepted, cancellationToken);
@@ -99,7 +133,7 @@ internal sealed class RcpScenario(ApiSession api, StackEndpoints stack, Scenario
 
         Step("POST /audit/patient-search (auditor): the patient's audit trail for this run");
         var auditRecords = await ShowAuditTrailAsync(cancellationToken);
-        return new ScenarioOutcome(registrationId, candidateUids.Count, nearMisses, candidateUids, emails, auditRecords, listed);
+        return new ScenarioOutcome(registrationId, candidateUids.Count, nearMisses, candidateUids, emails, auditRecords, listed) { DeliveredInstances = delivered, ManifestDelivered = manifestDelivered };
     }
 
     /// <summary>The SOP Instance UIDs of a Key Object Selection's evidence (DICOM JSON): study → series → instance.</summary>
@@ -206,6 +240,57 @@ internal sealed class RcpScenario(ApiSession api, StackEndpoints stack, Scenario
             var viewer = study.TryGetProperty("viewerUrl", out var v) ? v.GetString() : null;
             AnsiConsole.MarkupLineInterpolated(System.Globalization.CultureInfo.InvariantCulture, $"  [green]available[/] {study.GetProperty("studyInstanceUid").GetString()} → {viewer ?? "(no viewer link)"}");
         }
+    }
+
+    // Until every delivery (the studies', the manifest's) is Delivered; a failed one stops the run.
+    private async Task<(JsonElement Status, string ManifestStudy)> PollDeliveriesAsync(string statusPath, int expected, CancellationToken cancellationToken)
+    {
+        JsonElement status = default;
+        var lastShown = new Dictionary<string, string>(StringComparer.Ordinal);
+        await Waiting.UntilAsync("every delivery to the meeting site's PACS", TimeSpan.FromSeconds(120), async ct =>
+        {
+            status = await api.SendAsync(HttpMethod.Get, statusPath, "registrar", null, HttpStatusCode.OK, ct);
+            var deliveries = status.TryGetProperty("deliveries", out var list) ? list.EnumerateArray().ToList() : [];
+            foreach (var delivery in deliveries)
+            {
+                var uid = delivery.GetProperty("studyInstanceUid").GetString()!;
+                var state = delivery.GetProperty("status").GetString();
+                var line = $"{state}: {delivery.GetProperty("instancesDone").GetInt32()}/{delivery.GetProperty("instancesTotal").GetInt32()}{(delivery.GetProperty("isManifest").GetBoolean() ? " (manifest)" : string.Empty)}";
+                if (!lastShown.TryGetValue(uid, out var shown) || shown != line)
+                {
+                    lastShown[uid] = line;
+                    AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"  {uid} {line}");
+                }
+
+                if (state == "Failed")
+                {
+                    throw new LocalRunException($"delivery of {uid} failed ({delivery.GetProperty("failure").GetProperty("code").GetString()})");
+                }
+            }
+
+            var manifest = status.TryGetProperty("manifest", out var m) && m.ValueKind == JsonValueKind.Object ? m : default;
+            return deliveries.Count >= expected && manifest.ValueKind == JsonValueKind.Object && !manifest.GetProperty("publishing").GetBoolean()
+                && deliveries.All(d => d.GetProperty("status").GetString() is "Delivered" or "Cancelled");
+        }, cancellationToken, TimeSpan.FromMilliseconds(400));
+        var manifestStudy = status.GetProperty("deliveries").EnumerateArray().Last(d => d.GetProperty("isManifest").GetBoolean()).GetProperty("studyInstanceUid").GetString()!;
+        return (status, manifestStudy);
+    }
+
+    // Image-level C-FIND of each study on the meeting site's PACS.
+    private static async Task<IReadOnlyList<string>> InstancesAtAsync(SitePacs pacs, IEnumerable<string> studyUids, CancellationToken cancellationToken)
+    {
+        var found = new List<string>();
+        var client = new Dicom.Networking.Client.DicomClient(new Dicom.Networking.Client.DicomClientOptions { Host = pacs.Host, Port = pacs.DicomPort, CallingAeTitle = "SI_TEST", CalledAeTitle = pacs.AeTitle });
+        foreach (var uid in studyUids)
+        {
+            var keys = new Dicom.DicomDataset().AddOrUpdate(Dicom.DicomTag.StudyInstanceUID, uid).AddOrUpdate(Dicom.DicomTag.SOPInstanceUID, string.Empty);
+            await foreach (var match in client.FindAsync(Dicom.Networking.Client.QueryModel.StudyRoot, Dicom.Networking.Client.QueryRetrieveLevel.Image, keys, cancellationToken))
+            {
+                found.Add(match.GetString(Dicom.DicomTag.SOPInstanceUID)!.Trim());
+            }
+        }
+
+        return [.. found.Order(StringComparer.Ordinal)];
     }
 
     private async Task<int> WaitForEmailsAsync(CancellationToken cancellationToken)

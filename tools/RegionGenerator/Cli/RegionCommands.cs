@@ -29,10 +29,11 @@ public static class RegionCommands
         var load = new Option<bool>("--load") { Description = "After generating, C-STORE the files into each site PACS." };
         var stack = new Option<string?>("--stack") { Description = "stack.json with site endpoints (default .local/stack/stack.json if present)." };
         var callingAe = new Option<string>("--calling-ae") { Description = "Calling AE title for storescu.", DefaultValueFactory = _ => "SI_TEST" };
+        var ctPhantom = new Option<int?>("--ct-phantom") { Description = "Slices of a 512x512 chest CT phantom study given to the first person (P0001); 0 or absent: none." };
 
         var generate = new Command("generate", "Generate a region's DICOM files and manifest.json.")
         {
-            seed, profile, patients, nearMisses, studies, series, instances, imageSize, modalities, sites, output, load, stack, callingAe,
+            seed, profile, patients, nearMisses, studies, series, instances, imageSize, modalities, sites, output, load, stack, callingAe, ctPhantom,
         };
         generate.SetAction(async (parse, ct) =>
         {
@@ -49,6 +50,7 @@ public static class RegionCommands
                 Rows = size ?? baseline.Rows,
                 Columns = size ?? baseline.Columns,
                 Modalities = SplitList(parse.GetValue(modalities)) ?? baseline.Modalities,
+                CtPhantomSlices = parse.GetValue(ctPhantom) ?? baseline.CtPhantomSlices,
             };
             Validate(options);
             var seedValue = parse.GetValue(seed);
@@ -104,9 +106,9 @@ public static class RegionCommands
         {
             throw new ArgumentException($"Unknown modalities: {string.Join(", ", unknown)}.");
         }
-        if (options.Patients < 0 || options.Rows is < 1 or > 4096 || options.Modalities.Count == 0)
+        if (options.Patients < 0 || options.Rows is < 1 or > 4096 || options.Modalities.Count == 0 || options.CtPhantomSlices is < 0 or > 500)
         {
-            throw new ArgumentException("--patients must be >= 0, --image-size within 1..4096, and at least one modality given.");
+            throw new ArgumentException("--patients must be >= 0, --image-size within 1..4096, --ct-phantom within 0..500, and at least one modality given.");
         }
     }
 

@@ -43,6 +43,8 @@ public sealed record ManifestOptions
     public required int Columns { get; init; }
     public required IReadOnlyList<string> Modalities { get; init; }
     public required IReadOnlyList<string> SiteIds { get; init; }
+    /// <summary>Slices of the chest CT phantom given to the first featured person (null: none).</summary>
+    public int? CtPhantomSlices { get; init; }
 }
 
 public enum SiteKind
@@ -175,6 +177,8 @@ public sealed record ManifestSeries
     public required int Rows { get; init; }
     public required int Columns { get; init; }
     public required int BitsAllocated { get; init; }
+    /// <summary>How the pixels are made: null = the generator's pattern; <c>ctPhantom</c> = the chest CT phantom.</summary>
+    public string? Pixels { get; init; }
     public required IReadOnlyList<ManifestInstance> Instances { get; init; }
 }
 

@@ -14,6 +14,8 @@ public sealed record GenerationOptions
     public required int Columns { get; init; }
     public required IReadOnlyList<string> Modalities { get; init; }
     public required IReadOnlyList<string> SiteIds { get; init; }
+    /// <summary>Slices of a 512×512 chest CT phantom study given to the first person (P0001); 0: none.</summary>
+    public int CtPhantomSlices { get; init; }
 }
 
 /// <summary>Named starting points; every value can be overridden on the command line.</summary>

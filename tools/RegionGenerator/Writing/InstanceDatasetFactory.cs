@@ -112,10 +112,23 @@ public static class InstanceDatasetFactory
             ds.AddOrUpdate(DicomTag.ConversionType, "WSD");
         }
 
+        if (series.Pixels == CtPhantom.PixelsKind)
+        {
+            // The phantom's geometry: 400 mm field of view, 5 mm slices from the apices down (z decreasing), centred.
+            var spacing = CtPhantom.FieldOfViewMm / CtPhantom.Size;
+            ds.AddOrUpdate(DicomTag.ImagePositionPatient, Ds(-CtPhantom.FieldOfViewMm / 2 + spacing / 2), Ds(-CtPhantom.FieldOfViewMm / 2 + spacing / 2), Ds(-CtPhantom.SliceMm * (instance.InstanceNumber - 1)));
+            ds.AddOrUpdate(DicomTag.SliceLocation, Ds(-CtPhantom.SliceMm * (instance.InstanceNumber - 1)));
+            ds.AddOrUpdate(DicomTag.PixelSpacing, Ds(spacing), Ds(spacing));
+            ds.AddOrUpdate(DicomTag.SliceThickness, Ds(CtPhantom.SliceMm));
+            ds.AddOrUpdate(DicomTag.PatientPosition, "HFS");
+            ds.AddOrUpdate(DicomTag.BodyPartExamined, "CHEST");
+        }
+
         // Image Pixel
         SyntheticInstance.AddImagePixelModule(ds, series.Rows, series.Columns, series.BitsAllocated, PixelPattern.BitsStored);
-        ds.AddOrUpdate(DicomTag.WindowCenter, "2048");
-        ds.AddOrUpdate(DicomTag.WindowWidth, "4096");
+        var phantom = series.Pixels == CtPhantom.PixelsKind;
+        ds.AddOrUpdate(DicomTag.WindowCenter, phantom ? Is(CtPhantom.WindowCenter) : "2048");
+        ds.AddOrUpdate(DicomTag.WindowWidth, phantom ? Is(CtPhantom.WindowWidth) : "4096");
         ds.AddOrUpdate(DicomTag.PixelData, DicomVR.OW, pixels);
         return ds;
     }

@@ -4,7 +4,7 @@ using ServerlessImaging.RegionGenerator.Manifest;
 namespace ServerlessImaging.RegionGenerator.Writing;
 
 /// <summary>Writes one instance as a Part 10 file (Explicit VR Little Endian) with the toolkit's <see cref="DicomFile"/>.</summary>
-internal static class InstanceFileWriter
+public static class InstanceFileWriter
 {
     public static async Task<long> WriteAsync(
         string path, ManifestPatient patient, ManifestPatientRecord record, ManifestStudy study, ManifestSeries series, ManifestInstance instance, byte[] pixels, CancellationToken ct)

@@ -29,11 +29,33 @@ public static class RegionWriter
                 Columns = options.Columns,
                 Modalities = options.Modalities,
                 SiteIds = options.SiteIds,
+                CtPhantomSlices = options.CtPhantomSlices > 0 ? options.CtPhantomSlices : null,
             },
             Sites = sites,
             Patients = patients,
-            Studies = StudyPlanner.Plan(seed, options, patients),
+            Studies = WithCtPhantom(seed, options, patients, StudyPlanner.Plan(seed, options, patients)),
         };
+    }
+
+    // The phantom study goes to the first person that has studies (P0001, the married woman the near-misses shadow: the
+    // patient tools/run-local registers), at the site of that person's first study, placed before it in the list so the
+    // order of the person's other studies is unchanged.
+    private static IReadOnlyList<ManifestStudy> WithCtPhantom(ulong seed, GenerationOptions options, IReadOnlyList<ManifestPatient> patients, IReadOnlyList<ManifestStudy> studies)
+    {
+        if (options.CtPhantomSlices <= 0)
+        {
+            return studies;
+        }
+
+        var first = patients.Select(p => (Patient: p, Index: studies.ToList().FindIndex(s => s.PatientKey == p.Key))).FirstOrDefault(p => p.Index >= 0);
+        if (first.Patient is null)
+        {
+            return studies;
+        }
+
+        var list = studies.ToList();
+        list.Insert(first.Index, CtPhantom.PlanStudy(seed, first.Patient, studies[first.Index].Sites[0], options.CtPhantomSlices));
+        return list;
     }
 
     /// <summary>
@@ -65,7 +87,9 @@ public static class RegionWriter
             var instances = new List<ManifestInstance>(s.Instances.Count);
             foreach (var instance in s.Instances)
             {
-                var pixels = PixelPattern.Create(s.Rows, s.Columns, instance.InstanceNumber, s.Instances.Count, salt);
+                var pixels = s.Pixels == CtPhantom.PixelsKind
+                    ? CtPhantom.Create(instance.InstanceNumber, s.Instances.Count, salt)
+                    : PixelPattern.Create(s.Rows, s.Columns, instance.InstanceNumber, s.Instances.Count, salt);
                 var files = new List<ManifestFile>(study.Sites.Count);
                 foreach (var site in study.Sites)
                 {

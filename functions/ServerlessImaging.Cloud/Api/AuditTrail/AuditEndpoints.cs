@@ -1,8 +1,10 @@
 using System.Globalization;
+using ServerlessImaging.Adapters.Audit;
 using ServerlessImaging.Cloud.Api.Http;
 using ServerlessImaging.Cloud.Runtime;
 using ServerlessImaging.Cloud.Security;
 using ServerlessImaging.Orchestration.Audit;
+using ServerlessImaging.Orchestration.Audit.Integrity;
 using ServerlessImaging.Orchestration.Registrations;
 using ServerlessImaging.Orchestration.Validation;
 
@@ -13,6 +15,9 @@ public sealed record PatientSearchBody(string BirthName, string FirstName, DateO
 
 /// <summary>A page of the audit trail.</summary>
 public sealed record AuditPageView(IReadOnlyList<AuditRecord> Records, string? ContinuationToken, string? PatientKey = null);
+
+/// <summary>A signed chain anchor and the public key (SubjectPublicKeyInfo, base64) it verifies with.</summary>
+public sealed record AuditAnchorView(AuditChainAnchor Anchor, string PublicKey);
 
 /// <summary>Auditor endpoints. Reading the trail is itself audited (110101 Audit Log Used).</summary>
 public static class AuditEndpoints
@@ -33,6 +38,16 @@ public static class AuditEndpoints
             .Accepts<PatientSearchBody>("application/json")
             .Produces<AuditPageView>()
             .ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity);
+        group.MapGet("/verification", VerifyAsync)
+            .WithName("VerifyAudit")
+            .WithMetadata(new AuditedAs(AuditEventIds.AuditLogUsed, AuditActionCodes.Read, "AuditVerified"))
+            .Produces<AuditVerificationReport>()
+            .ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity);
+        group.MapGet("/anchor", ExportAnchorAsync)
+            .WithName("ExportAuditAnchor")
+            .WithMetadata(new AuditedAs(AuditEventIds.AuditLogUsed, AuditActionCodes.Read, "AuditAnchorExported"))
+            .Produces<AuditAnchorView>()
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         group.MapGet("/fhir", FhirAsync)
             .WithName("ExportAuditFhir")
             .WithMetadata(new AuditedAs(AuditEventIds.AuditLogUsed, AuditActionCodes.Read, "AuditExportedFhir"))
@@ -132,6 +147,55 @@ public static class AuditEndpoints
         }
 
         return Results.Text(FhirAuditExport.Serialize(FhirAuditExport.ToBundle(page, next)), FhirAuditExport.MediaType, System.Text.Encoding.UTF8);
+    }
+
+    /// <summary>Longest time range one verification walks (each day's records are read in full).</summary>
+    public static readonly TimeSpan MaxVerificationRange = TimeSpan.FromDays(31);
+
+    // GET /audit/verification?registrationId=… (that registration's whole trail) or ?from=…&to=… (default: the last 24 h).
+    private static async Task<IResult> VerifyAsync(
+        HttpContext context, CosmosAuditVerification verification, TimeProvider time, CancellationToken cancellationToken,
+        string? registrationId = null, string? from = null, string? to = null)
+    {
+        var errors = new ValidationErrors();
+        var fromAt = ParseTime(from, "from", errors);
+        var toAt = ParseTime(to, "to", errors);
+        if (registrationId is not null && (fromAt is not null || toAt is not null))
+        {
+            errors.Add("registrationId", "exclusive", "Either a registration or a time range.");
+        }
+
+        var end = toAt ?? time.GetUtcNow();
+        var start = fromAt ?? end.AddDays(-1);
+        errors.Require(registrationId is not null || (start <= end && end - start <= MaxVerificationRange), "from", "out_of_range", "from before to, at most 31 days apart.");
+        if (!errors.IsValid)
+        {
+            return ApiProblems.Validation(errors.Errors);
+        }
+
+        var report = registrationId is not null
+            ? await verification.VerifyRegistrationAsync(registrationId, null, cancellationToken)
+            : await verification.VerifyRangeAsync(start, end, null, cancellationToken);
+        context.Audit().Detail = $"{report.RecordsChecked} record(s), {report.Findings.Count(f => f.IsTampering)} tampering finding(s)";
+        return new ApiValueResult(StatusCodes.Status200OK, report);
+    }
+
+    // GET /audit/anchor: the chain head signed now, to keep outside the database (a later rewrite of the chain cannot match it).
+    private static async Task<IResult> ExportAnchorAsync(HttpContext context, CosmosAuditTrail trail, AuditAnchorSigning signing, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (signing.Signer is not { } signer)
+        {
+            return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "No anchor signing key is configured.", type: ApiProblems.TypeBase + "anchor-signing-unavailable");
+        }
+
+        var anchor = await AuditAnchorIssuer.IssueAsync(trail.Chain, signer, time, cancellationToken);
+        if (anchor is null)
+        {
+            return ApiProblems.Conflict("Nothing was sealed yet.", "audit-chain-empty");
+        }
+
+        context.Audit().Detail = $"anchor at block {anchor.Head.Position}";
+        return new ApiValueResult(StatusCodes.Status200OK, new AuditAnchorView(anchor, Convert.ToBase64String(await signer.PublicKeyAsync(cancellationToken))));
     }
 
     private static DateTimeOffset? ParseTime(string? value, string field, ValidationErrors errors)

@@ -34,7 +34,10 @@ public static class ApiProblems
         title: $"No such {what}.",
         type: TypeBase + "not-found");
 
-    /// <summary>409.</summary>
+    /// <summary>403: authenticated, but not for this resource.</summary>
+    public static IResult Forbidden(string title) => Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: title);
+
+    /// <summary>409 with a stable type.</summary>
     public static IResult Conflict(string title, string type) => Results.Problem(statusCode: StatusCodes.Status409Conflict, title: title, type: TypeBase + type);
 
     /// <summary>503: a read whose audit record could not be written is not answered (fail closed); nothing of it is returned.</summary>

@@ -1,4 +1,5 @@
 using ServerlessImaging.Cloud.Api.Http;
+using ServerlessImaging.Cloud.Configuration;
 using ServerlessImaging.Cloud.Security;
 using ServerlessImaging.Orchestration.Audit;
 using ServerlessImaging.Orchestration.Meetings;
@@ -6,7 +7,11 @@ using ServerlessImaging.Orchestration.Ports;
 
 namespace ServerlessImaging.Cloud.Api.Meetings;
 
-/// <summary>Body of <c>PUT /meetings/{meetingId}</c>: a meeting's settings (the id is the path's).</summary>
+/// <summary>
+/// Body of <c>PUT /meetings/{meetingId}</c>: a meeting's settings (the id is the path's). <c>deliveryDestination</c> is
+/// optional: the site (one of <c>Sites__Ids</c>), AE title, host and port of the meeting site's PACS or reading console the
+/// selected studies are also delivered to through that site's relay.
+/// </summary>
 public sealed record MeetingBody(
     string Title,
     DateTimeOffset StartsAt,
@@ -16,16 +21,17 @@ public sealed record MeetingBody(
     Physician? OnCallRadiologist,
     Physician? OnCallNuclearPhysician,
     AutoSelectPolicy AutoSelect,
-    int RetentionDays)
+    int RetentionDays,
+    MeetingDestination? DeliveryDestination = null)
 {
     /// <summary>The meeting with id <paramref name="id"/>.</summary>
-    public Meeting ToMeeting(string id) => new(id, Title, StartsAt, Site, Capacity, DefaultFilter, OnCallRadiologist, OnCallNuclearPhysician, AutoSelect, RetentionDays);
+    public Meeting ToMeeting(string id) => new(id, Title, StartsAt, Site, Capacity, DefaultFilter, OnCallRadiologist, OnCallNuclearPhysician, AutoSelect, RetentionDays, DeliveryDestination);
 
     /// <summary>The body form of a meeting.</summary>
     public static MeetingBody From(Meeting meeting)
     {
         ArgumentNullException.ThrowIfNull(meeting);
-        return new(meeting.Title, meeting.StartsAt, meeting.Site, meeting.Capacity, meeting.DefaultFilter, meeting.OnCallRadiologist, meeting.OnCallNuclearPhysician, meeting.AutoSelect, meeting.RetentionDays);
+        return new(meeting.Title, meeting.StartsAt, meeting.Site, meeting.Capacity, meeting.DefaultFilter, meeting.OnCallRadiologist, meeting.OnCallNuclearPhysician, meeting.AutoSelect, meeting.RetentionDays, meeting.DeliveryDestination);
     }
 }
 
@@ -55,7 +61,7 @@ public static class MeetingEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound);
     }
 
-    private static async Task<IResult> PutAsync(string meetingId, HttpContext context, IMeetingStore meetings, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<IResult> PutAsync(string meetingId, HttpContext context, IMeetingStore meetings, TimeProvider time, IConfiguration configuration, CancellationToken cancellationToken)
     {
         var body = await JsonBodyReader.ReadAsync<MeetingBody>(context.Request, cancellationToken);
         if (body.Problem is not null)
@@ -64,7 +70,7 @@ public static class MeetingEndpoints
         }
 
         var meeting = body.Value!.ToMeeting(meetingId);
-        var errors = meeting.Validate(time.GetUtcNow());
+        var errors = meeting.Validate(time.GetUtcNow(), ConfiguredSiteIds(configuration));
         if (errors.Count > 0)
         {
             return ApiProblems.Validation(errors);
@@ -75,13 +81,18 @@ public static class MeetingEndpoints
         {
             var etag = await meetings.UpsertAsync(meeting, string.IsNullOrEmpty(ifMatch) ? null : ifMatch, cancellationToken);
             context.Response.Headers.ETag = etag;
-            return Results.Ok(new MeetingResource(meetingId, MeetingBody.From(meeting), etag));
+            return new ApiValueResult(StatusCodes.Status200OK, new MeetingResource(meetingId, MeetingBody.From(meeting), etag));
         }
         catch (ConcurrencyConflictException)
         {
             return Results.Problem(statusCode: StatusCodes.Status412PreconditionFailed, title: "The meeting changed since it was read (If-Match).", type: ApiProblems.TypeBase + "precondition-failed");
         }
     }
+
+    /// <summary>The sites of the network (<c>Sites__Ids</c>): a delivery destination must name one of them.</summary>
+    private static string[] ConfiguredSiteIds(IConfiguration configuration) =>
+        (configuration[CloudAppSettings.SiteIds.Replace("__", ":", StringComparison.Ordinal)] ?? string.Empty)
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     private static async Task<IResult> GetAsync(string meetingId, HttpContext context, IMeetingStore meetings, CancellationToken cancellationToken)
     {
@@ -92,6 +103,7 @@ public static class MeetingEndpoints
         }
 
         context.Response.Headers.ETag = stored.ETag;
-        return Results.Ok(new MeetingResource(meetingId, MeetingBody.From(stored.Meeting), stored.ETag));
+        // The API's JSON conventions (enums by name, as PUT takes them), not the framework's defaults.
+        return new ApiValueResult(StatusCodes.Status200OK, new MeetingResource(meetingId, MeetingBody.From(stored.Meeting), stored.ETag));
     }
 }

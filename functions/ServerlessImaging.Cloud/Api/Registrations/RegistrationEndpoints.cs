@@ -162,8 +162,7 @@ public static class RegistrationEndpoints
         return new ApiValueResult(StatusCodes.Status200OK, RegistrationStatusView.From(status, template));
     }
 
-    private static async Task<IResult> GetManifestAsync(
-        string registrationId, HttpContext context, IRegistrationOrchestrationClient orchestrations, IDicomInventory inventory, IConfiguration configuration, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<IResult> GetManifestAsync(string registrationId, HttpContext context, IRegistrationOrchestrationClient orchestrations, IDicomStore dicom, CancellationToken cancellationToken)
     {
         var status = await orchestrations.GetStatusAsync(registrationId, cancellationToken);
         if (status is null)
@@ -172,21 +171,31 @@ public static class RegistrationEndpoints
         }
 
         context.Audit().PatientKey = status.State.Plan?.PatientKey;
-        var baseUrl = new Uri(configuration[CloudAppSettings.DicomWebBaseUrl.Replace("__", ":", StringComparison.Ordinal)]!);
-        var manifest = await RegistrationManifest.BuildAsync(status.State, inventory, baseUrl, time.GetUtcNow(), cancellationToken);
-        if (manifest is null)
+
+        // The manifest served is the one published in the DICOM service (what a meeting site retrieves), never one built here.
+        var published = status.State.Manifest;
+        var bytes = published is { DocumentUid: { } documentUid, StudyInstanceUid: { } studyUid, SeriesInstanceUid: { } seriesUid }
+            ? await dicom.ReadInstanceAsync(studyUid, seriesUid, documentUid, MaxManifestBytes, cancellationToken)
+            : null;
+        if (bytes is null)
         {
-            return ApiProblems.Conflict("No study of this registration is available yet: there is nothing to list.", "manifest-empty");
+            return status.State.Selected.Any(s => s.Status == StudyStatus.Available) || published?.InFlightCommandId is not null
+                ? ApiProblems.Conflict("The manifest of the available studies is being published: ask again in a few seconds.", "manifest-not-ready")
+                : ApiProblems.Conflict("No study of this registration is available yet: there is nothing to list.", "manifest-empty");
         }
 
         var accept = context.Request.Headers.Accept.ToString();
         if (accept.Contains("application/dicom", StringComparison.OrdinalIgnoreCase) && !accept.Contains("application/dicom+json", StringComparison.OrdinalIgnoreCase))
         {
-            return Results.Bytes(await new Dicom.DicomFile(manifest).ToBytesAsync(cancellationToken: cancellationToken), "application/dicom");
+            return Results.Bytes(bytes, "application/dicom");
         }
 
-        return Results.Text("[" + Dicom.DicomJson.Serialize(manifest) + "]", "application/dicom+json", Encoding.UTF8);
+        var manifest = await Dicom.DicomFile.OpenAsync(new MemoryStream(bytes, writable: false), cancellationToken: cancellationToken);
+        return Results.Text("[" + Dicom.DicomJson.Serialize(manifest.Dataset) + "]", "application/dicom+json", Encoding.UTF8);
     }
+
+    // A manifest lists instance references only: even thousands of them stay far below this.
+    private const int MaxManifestBytes = 16 * 1024 * 1024;
 
     private static async Task<IResult> SelectAsync(
         string registrationId, HttpContext context, IRegistrationOrchestrationClient orchestrations, IIdempotencyStore idempotency, TimeProvider time, CancellationToken cancellationToken)

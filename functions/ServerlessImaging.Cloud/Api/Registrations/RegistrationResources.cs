@@ -50,7 +50,9 @@ public sealed record RegistrationStatusView(
     DateTimeOffset? PurgedAt,
     IReadOnlyList<SiteSearchView> Sites,
     IReadOnlyList<CandidateView> Candidates,
-    IReadOnlyList<StudyView> Studies)
+    IReadOnlyList<StudyView> Studies,
+    ManifestView? Manifest = null,
+    IReadOnlyList<DeliveryView>? Deliveries = null)
 {
     /// <summary>Builds the view; viewer links come from the runtime, or from <paramref name="viewerTemplate"/> (placeholder <c>{StudyInstanceUID}</c>).</summary>
     public static RegistrationStatusView From(RegistrationInstanceStatus instance, string? viewerTemplate)
@@ -83,6 +85,26 @@ public sealed record RegistrationStatusView(
             state.PurgedAt,
             [.. state.Sites.Select(s => new SiteSearchView(s.SiteId, s.Status, s.Round, s.Attempt, s.LastFailure, s.AnsweredAt, s.StudiesReturned, s.Matched, s.FilteredOut, s.NearMisses))],
             [.. state.Candidates.Select(c => new CandidateView(c.StudyInstanceUid, c.SiteIds, c.StudyDate, c.StudyDescription, c.Modalities, c.NumberOfSeries, c.NumberOfInstances, state.SelectedOf(c.StudyInstanceUid) is not null))],
-            [.. state.Selected.Select(s => new StudyView(s.StudyInstanceUid, s.Status, s.SiteId, s.InstancesDone, s.InstancesTotal, s.InstancesStored, s.Failure, ViewerUrl(s), s.NextAttemptAt))]);
+            [.. state.Selected.Select(s => new StudyView(s.StudyInstanceUid, s.Status, s.SiteId, s.InstancesDone, s.InstancesTotal, s.InstancesStored, s.Failure, ViewerUrl(s), s.NextAttemptAt))],
+            state.Manifest is { } manifest ? new ManifestView(manifest.Revision, manifest.DocumentUid, manifest.InstancesListed, manifest.PublishedAt, manifest.InFlightCommandId is not null) : null,
+            [.. state.Deliveries.Select(d => new DeliveryView(d.StudyInstanceUid, d.IsManifest, d.Status, d.InstancesDone, d.InstancesTotal, d.Failure, d.NextAttemptAt))]);
     }
 }
+
+/// <summary>The imaging manifest published in the DICOM service (GET …/manifest returns it).</summary>
+/// <param name="Revision">The latest revision asked for.</param>
+/// <param name="DocumentUid">SOP Instance UID of the published document (null: none yet, or withdrawn).</param>
+/// <param name="InstancesListed">Instances the published document lists.</param>
+/// <param name="PublishedAt">When the published revision was stored.</param>
+/// <param name="Publishing">True while a new revision is being published.</param>
+public sealed record ManifestView(int Revision, string? DocumentUid, int InstancesListed, DateTimeOffset? PublishedAt, bool Publishing);
+
+/// <summary>The delivery of a study (or of the imaging manifest) to the meeting's destination PACS.</summary>
+/// <param name="StudyInstanceUid">The study delivered.</param>
+/// <param name="IsManifest">True for the imaging manifest's own study.</param>
+/// <param name="Status">Delivering, WaitingForRetry, Delivered, Failed or Cancelled.</param>
+/// <param name="InstancesDone">Instances at the destination so far.</param>
+/// <param name="InstancesTotal">Instances to deliver (0 until known).</param>
+/// <param name="Failure">Why the last attempt failed, if it did.</param>
+/// <param name="NextAttemptAt">When the next attempt starts, while waiting for a retry.</param>
+public sealed record DeliveryView(string StudyInstanceUid, bool IsManifest, DeliveryStatus Status, int InstancesDone, int InstancesTotal, StudyFailure? Failure, DateTimeOffset? NextAttemptAt);

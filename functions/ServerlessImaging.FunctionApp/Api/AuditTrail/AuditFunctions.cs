@@ -15,6 +15,14 @@ public sealed class AuditFunctions(ApiPipeline api)
     [Function("ApiSearchAuditByPatient")]
     public Task<IResult> SearchAuditByPatient([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "audit/patient-search")] HttpRequest request, [DurableClient] DurableTaskClient durableClient) => api.RunAsync(request, durableClient);
 
+    /// <summary><c>GET /audit/verification</c>.</summary>
+    [Function("ApiVerifyAudit")]
+    public Task<IResult> VerifyAudit([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "audit/verification")] HttpRequest request, [DurableClient] DurableTaskClient durableClient) => api.RunAsync(request, durableClient);
+
+    /// <summary><c>GET /audit/anchor</c>.</summary>
+    [Function("ApiExportAuditAnchor")]
+    public Task<IResult> ExportAuditAnchor([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "audit/anchor")] HttpRequest request, [DurableClient] DurableTaskClient durableClient) => api.RunAsync(request, durableClient);
+
     /// <summary><c>GET /audit/fhir</c>.</summary>
     [Function("ApiExportAuditFhir")]
     public Task<IResult> ExportAuditFhir([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "audit/fhir")] HttpRequest request, [DurableClient] DurableTaskClient durableClient) => api.RunAsync(request, durableClient);

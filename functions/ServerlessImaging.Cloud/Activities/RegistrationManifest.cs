@@ -1,11 +1,10 @@
 using System.Security.Cryptography;
 using System.Text;
 using ServerlessImaging.Dicom;
-using ServerlessImaging.Orchestration.Orchestrator;
 using ServerlessImaging.Orchestration.Ports;
 using ServerlessImaging.Orchestration.Registrations;
 
-namespace ServerlessImaging.Cloud.Api.Registrations;
+namespace ServerlessImaging.Cloud.Activities;
 
 /// <summary>
 /// A registration's imaging manifest as DRIM-M exchanges it (IHE XDS-I.b): a Key Object Selection document titled
@@ -13,25 +12,30 @@ namespace ServerlessImaging.Cloud.Api.Registrations;
 /// WADO-RS URL of each series, and the registration's patient (strong traits; the INS as Patient ID when known).
 /// </summary>
 /// <remarks>
-/// Built on request: its UIDs derive from the registration (study, series) and from the set of instances (document), so
-/// the same set gives the same document UID and a changed set (a deletion, a new study) a new one.
+/// Its study and series UIDs derive from the registration, so every revision replaces the previous one in the same
+/// series; the document UID derives from the set of instances, so the same set gives the same document.
 /// </remarks>
 public static class RegistrationManifest
 {
-    /// <summary>The manifest of <paramref name="state"/>'s available studies, or null when none is available.</summary>
-    public static async Task<DicomDataset?> BuildAsync(RegistrationState state, IDicomInventory inventory, Uri dicomWebBaseUrl, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>The manifest's own Study Instance UID (one per registration).</summary>
+    public static string StudyUidOf(string registrationId) => UidOf("study", registrationId);
+
+    /// <summary>The manifest's Series Instance UID (one per registration).</summary>
+    public static string SeriesUidOf(string registrationId) => UidOf("series", registrationId);
+
+    /// <summary>The manifest of <paramref name="studyInstanceUids"/> as the DICOM service holds them, or null when it holds none of their instances.</summary>
+    public static async Task<DicomDataset?> BuildAsync(
+        string registrationId, PatientIdentity patient, string meetingTitle, IReadOnlyList<string> studyInstanceUids, IDicomInventory inventory, Uri dicomWebBaseUrl, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(state);
+        ArgumentException.ThrowIfNullOrWhiteSpace(registrationId);
+        ArgumentNullException.ThrowIfNull(patient);
+        ArgumentNullException.ThrowIfNull(studyInstanceUids);
         ArgumentNullException.ThrowIfNull(inventory);
-        if (state.Plan is not { } plan)
-        {
-            return null;
-        }
 
         var references = new List<KeyObjectReference>();
-        foreach (var study in state.Selected.Where(s => s.Status == StudyStatus.Available).OrderBy(s => s.StudyInstanceUid, StringComparer.Ordinal))
+        foreach (var studyUid in studyInstanceUids.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
         {
-            var stored = await inventory.StoredInstancesOfStudyAsync(study.StudyInstanceUid, cancellationToken);
+            var stored = await inventory.StoredInstancesOfStudyAsync(studyUid, cancellationToken);
             references.AddRange(stored.OrderBy(i => i.SeriesInstanceUid, StringComparer.Ordinal).ThenBy(i => i.SopInstanceUid, StringComparer.Ordinal)
                 .Select(i => new KeyObjectReference(i.StudyInstanceUid, i.SeriesInstanceUid, i.SopClassUid, i.SopInstanceUid)));
         }
@@ -41,18 +45,17 @@ public static class RegistrationManifest
             return null;
         }
 
-        var registrationId = state.RegistrationId;
         var selection = new KeyObjectSelection(
             KeyObjectSelectionDocument.ManifestTitle,
-            PatientModule(plan.Registration.Patient),
-            UidOf("study", registrationId),
-            UidOf("series", registrationId),
+            PatientModule(patient),
+            StudyUidOf(registrationId),
+            SeriesUidOf(registrationId),
             UidOf("document", registrationId + "\u001f" + string.Join('\u001f', references.Select(r => r.SopInstanceUid))),
             now,
             references)
         {
             RetrieveBaseUrl = dicomWebBaseUrl,
-            Description = "RCP " + plan.MeetingTitle,
+            Description = "RCP " + meetingTitle,
             Manufacturer = "ServerlessImaging",
         };
         return KeyObjectSelectionDocument.Build(selection);

@@ -1,0 +1,2 @@
+// dwv's ES module imports "magic-wand-tool"; its UMD build sets window.MagicWand.
+export default globalThis.MagicWand;
