@@ -19,11 +19,12 @@ internal sealed class AuditExpectation
     private readonly Dictionary<string, int> exactly = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> atLeast = new(StringComparer.Ordinal);
 
-    /// <summary>A completed registration: the HTTP requests, one search per site, one retrieval and store per study.</summary>
+    /// <summary>A completed registration: the HTTP requests, one search per site, one retrieval and store per study, the imaging manifest published.</summary>
     public static AuditExpectation Completed(int sites, int studies) => new AuditExpectation()
         .Exactly("RegistrationRequested", 1).Exactly("RegistrationStarted", 1).Exactly("SiteSearched", sites).Exactly("CandidatesReady", 1)
         .Exactly("SelectionRequested", 1).Exactly("SelectionMade", 1)
-        .Exactly("RetrievalStarted", studies).Exactly("RetrievalCompleted", studies).Exactly("StudyStored", studies);
+        .Exactly("RetrievalStarted", studies).Exactly("RetrievalCompleted", studies).Exactly("StudyStored", studies)
+        .AtLeast("ManifestPublished", studies > 0 ? 1 : 0); // one revision per change of the available studies (how many depends on timing)
 
     public AuditExpectation Exactly(string eventType, int count)
     {
