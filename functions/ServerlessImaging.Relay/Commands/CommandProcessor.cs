@@ -132,7 +132,7 @@ public sealed class CommandProcessor : BackgroundService
 
         var started = Stopwatch.GetTimestamp();
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        using var tracking = _running.Track(envelope.MessageId, envelope.CorrelationId, cancel);
+        using var tracking = _running.Track(envelope.MessageId, cancel);
         using var renewing = new CancellationTokenSource();
         var renewal = RenewWhileRunningAsync(message, renewing.Token);
         var outcome = "ok";
@@ -223,8 +223,8 @@ public sealed class CommandProcessor : BackgroundService
                 await DeliverAsync(envelope, deliver, cancellationToken);
                 break;
             case CancelCommand cancel:
-                var count = _running.Cancel(cancel.CommandMessageId, envelope.CorrelationId);
-                _logger.LogInformation("Cancel {MessageId}: {Count} running command(s) cancelled", envelope.MessageId, count);
+                var running = _running.Cancel(cancel.CommandMessageId) == 1;
+                _logger.LogInformation("Cancel {MessageId}: {Outcome}", envelope.MessageId, running ? "the running command was cancelled" : "not running; it stops at once if it starts later");
                 break;
             default:
                 throw new CommandFailureException(FailureReason.InvalidCommand, $"'{envelope.Type}' is not a command this relay handles.");

@@ -2,35 +2,59 @@ using System.Collections.Concurrent;
 
 namespace ServerlessImaging.Relay.Commands;
 
-/// <summary>Commands in progress, so that a Cancel can stop them (by command message id, or all of one correlation id).</summary>
+/// <summary>
+/// Commands in progress, so that a Cancel can stop the one it names — and only that one: a Cancel arriving before its
+/// command started (the queue gives no order) is remembered, so the command stops as soon as it is tracked; one arriving
+/// after its command ended changes nothing (it must never stop the registration's other commands).
+/// </summary>
 public sealed class RunningCommands
 {
-    private readonly ConcurrentDictionary<string, (string CorrelationId, CancellationTokenSource Cancel)> _running = new(StringComparer.Ordinal);
+    // Enough for every command a relay could have queued meanwhile; the oldest are forgotten first.
+    private const int RememberedCancels = 1024;
 
-    /// <summary>Registers a command; dispose the result when it ends.</summary>
-    public IDisposable Track(string messageId, string correlationId, CancellationTokenSource cancel)
+    private readonly ConcurrentDictionary<string, CancellationTokenSource> _running = new(StringComparer.Ordinal);
+    private readonly Queue<string> _cancelledOrder = new();
+    private readonly HashSet<string> _cancelledBeforeStart = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+
+    /// <summary>Registers a command (cancelled at once if its Cancel came first); dispose the result when it ends.</summary>
+    public IDisposable Track(string messageId, CancellationTokenSource cancel)
     {
-        _running[messageId] = (correlationId, cancel);
+        ArgumentNullException.ThrowIfNull(cancel);
+        lock (_gate)
+        {
+            _running[messageId] = cancel;
+            if (_cancelledBeforeStart.Remove(messageId))
+            {
+                cancel.Cancel();
+            }
+        }
+
         return new Entry(this, messageId);
     }
 
-    /// <summary>Cancels the command <paramref name="commandMessageId"/>, or, if it is not running, every command of <paramref name="correlationId"/>. Returns how many.</summary>
-    public int Cancel(string commandMessageId, string correlationId)
+    /// <summary>Cancels the command <paramref name="commandMessageId"/>; returns 1 when it was running, 0 when it is remembered for later.</summary>
+    public int Cancel(string commandMessageId)
     {
-        if (_running.TryGetValue(commandMessageId, out var one))
+        lock (_gate)
         {
-            one.Cancel.Cancel();
-            return 1;
-        }
+            if (_running.TryGetValue(commandMessageId, out var running))
+            {
+                running.Cancel();
+                return 1;
+            }
 
-        var count = 0;
-        foreach (var entry in _running.Values.Where(e => string.Equals(e.CorrelationId, correlationId, StringComparison.Ordinal)))
-        {
-            entry.Cancel.Cancel();
-            count++;
-        }
+            if (_cancelledBeforeStart.Add(commandMessageId))
+            {
+                _cancelledOrder.Enqueue(commandMessageId);
+                while (_cancelledOrder.Count > RememberedCancels)
+                {
+                    _cancelledBeforeStart.Remove(_cancelledOrder.Dequeue());
+                }
+            }
 
-        return count;
+            return 0;
+        }
     }
 
     /// <summary>Number of running commands.</summary>

@@ -112,8 +112,8 @@ public sealed class ActivityRetryLimitTests(LocalStackFixture stack)
         var record = Assert.Single(audit.Records, r => r.RegistrationId == id && r.Action == AuditAction.StudyDeletionFailed);
         Assert.StartsWith(ActivityOutcomes.GaveUpReasonCode + ": Gave up after ", record.Detail, StringComparison.Ordinal);
         Assert.Equal(uid, record.StudyInstanceUid);
-        var study = Assert.Single((await client.GetStatusAsync(id, CancellationToken.None))!.State.Selected);
-        Assert.Equal("removal_failed", study.Failure?.Code);
+        // The read model follows the trail (written after it, in the same commit).
+        await Scenario.WaitForAsync(client, id, s => s.State.Selected.Single().Failure?.Code == "removal_failed");
 
         // The study is still in the DICOM service, as the failure says.
         Assert.Equal(patient.InstancesByStudy[uid].Order(StringComparer.Ordinal), await Scenario.StoredInstancesAsync(Endpoints, uid));
