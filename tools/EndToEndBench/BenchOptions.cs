@@ -20,7 +20,9 @@ internal sealed record BenchOptions(
     TimeSpan PollInterval,
     int ProgressMilliseconds,
     BenchPart Only,
-    bool Json)
+    bool Json,
+    IReadOnlyDictionary<string, string> AppSettings,
+    IReadOnlyDictionary<string, string> RelaySettings)
 {
     /// <summary>Registrations one meeting accepts at most (its capacity limit); each part uses one meeting.</summary>
     public const int MaxRegistrations = 1000;
@@ -50,6 +52,10 @@ internal sealed record BenchOptions(
 
         public Option<bool> Json { get; } = new("--json") { Description = "Print one JSON summary object as the last line." };
 
+        public Option<string[]> AppSettings { get; } = new("--app-setting") { Description = "KEY=VALUE: an app setting (environment variable) over the run's, e.g. DurableTask__MaxQueuePollingInterval=00:00:00.100; repeatable.", AllowMultipleArgumentsPerToken = false };
+
+        public Option<string[]> RelaySettings { get; } = new("--relay-setting") { Description = "KEY=VALUE: a relay setting over the run's, e.g. Relay__Channel__MaxPollIntervalMilliseconds=100; repeatable.", AllowMultipleArgumentsPerToken = false };
+
         public RootCommand Root { get; }
 
         public CommandLine()
@@ -70,8 +76,21 @@ internal sealed record BenchOptions(
             });
             Root = new RootCommand("End-to-end benchmark: our registration path vs getscu + curl STOW-RS, registrations per minute, peak memory.")
             {
-                Studies, Instances, Rounds, Registrations, Concurrency, PollMilliseconds, ProgressMilliseconds, Only, Json,
+                Studies, Instances, Rounds, Registrations, Concurrency, PollMilliseconds, ProgressMilliseconds, Only, Json, AppSettings, RelaySettings,
             };
+            foreach (var settings in new[] { AppSettings, RelaySettings })
+            {
+                settings.Validators.Add(r =>
+                {
+                    foreach (var pair in r.GetValueOrDefault<string[]>() ?? [])
+                    {
+                        if (pair.IndexOf('=', StringComparison.Ordinal) < 1)
+                        {
+                            r.AddError($"{settings.Name} takes KEY=VALUE, not '{pair}'.");
+                        }
+                    }
+                });
+            }
         }
 
         public BenchOptions Read(ParseResult parse) => new(
@@ -83,7 +102,12 @@ internal sealed record BenchOptions(
             TimeSpan.FromMilliseconds(parse.GetValue(PollMilliseconds)),
             parse.GetValue(ProgressMilliseconds),
             parse.GetValue(Only),
-            parse.GetValue(Json));
+            parse.GetValue(Json),
+            Pairs(parse.GetValue(AppSettings)),
+            Pairs(parse.GetValue(RelaySettings)));
+
+        private static Dictionary<string, string> Pairs(string[]? pairs) =>
+            (pairs ?? []).Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
 
         private static Option<int> Positive(string name, int defaultValue, string description)
         {

@@ -69,6 +69,25 @@ internal sealed record BenchSummary(
                 $"{Cell(Statistics.Percentile(toCandidates, 50), "0")} / {Cell(Statistics.Percentile(toCandidates, 95), "0")}",
                 $"{Cell(Statistics.Percentile(toAvailable, 50), "0")} / {Cell(Statistics.Percentile(toAvailable, 95), "0")}");
             AnsiConsole.Write(table);
+
+            var steps = new Table().Title("where a registration's time goes (ms; from the audit trail's step times and the client's clock)")
+                .AddColumns("step", "p50", "p95", "registrations");
+            foreach (var (step, values) in StepQuantiles(rate))
+            {
+                steps.AddRow(step, Cell(Statistics.Percentile(values, 50), "0"), Cell(Statistics.Percentile(values, 95), "0"), values.Count.ToString(CultureInfo.InvariantCulture));
+            }
+
+            AnsiConsole.Write(steps);
+
+            var cpu = new Table().Title($"CPU per registration (ms of CPU time while the {rate.Registrations} ran; {Cell(rate.CpuSeconds.Values.Sum() / rate.Wall.TotalSeconds)} of {Machine.Cores} cores busy on average)")
+                .AddColumns("process", "CPU ms / registration", "share");
+            var total = rate.CpuSeconds.Values.Sum();
+            foreach (var (process, seconds) in rate.CpuSeconds.OrderByDescending(c => c.Value))
+            {
+                cpu.AddRow(process, Cell(seconds * 1000 / rate.Registrations, "0"), Cell(100 * seconds / total, "0") + " %");
+            }
+
+            AnsiConsole.Write(cpu);
         }
 
         var memory = new Table().Title("peak resident memory (MB; VmHWM reset at the start of each part, VmRSS sampled)").AddColumn("process");
@@ -95,6 +114,8 @@ internal sealed record BenchSummary(
             wallSeconds = Math.Round(Rate.Wall.TotalSeconds, 2),
             toCandidatesMs = Quantiles(Rate.Times.Select(t => t.ToCandidates.TotalMilliseconds)),
             toAvailableMs = Quantiles(Rate.Times.Select(t => t.ToAvailable.TotalMilliseconds)),
+            stepsMs = StepQuantiles(Rate).ToDictionary(s => s.Step, s => Quantiles(s.Values)),
+            cpuMsPerRegistration = Rate.CpuSeconds.ToDictionary(c => c.Key, c => Math.Round(c.Value * 1000 / Rate.Registrations)),
         };
         var transfer = Transfer.Count == 0 ? null : new
         {
@@ -122,11 +143,19 @@ internal sealed record BenchSummary(
             loadAverageAtEnd = Machine.LoadAverageAtEnd,
             pollMs = Options.PollInterval.TotalMilliseconds,
             relayProgressMs = Options.ProgressMilliseconds,
+            appSettings = Options.AppSettings,
+            relaySettings = Options.RelaySettings,
             transfer,
             registrations = rate,
             peakMemoryMB = PeakMemoryByPart.ToDictionary(p => p.Key, p => p.Value.ToDictionary(v => v.Key, v => Math.Round(v.Value / 1e6))),
         }, JsonOptions);
     }
+
+    // Each step's values over the registrations whose trail had both of its points.
+    private static IEnumerable<(string Step, List<double> Values)> StepQuantiles(RateResult rate) =>
+        StepTimings.Steps
+            .Select(step => (step, rate.Steps.Where(s => s.ContainsKey(step)).Select(s => s[step]).ToList()))
+            .Where(s => s.Item2.Count > 0);
 
     private static object Quantiles(IEnumerable<double> values)
     {

@@ -60,6 +60,7 @@ public sealed class CosmosAuditTrail : IAuditTrail, IAuditSink
     public async Task AppendAsync(AuditRecord record, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(record);
+        using var writing = links.Writing(record);
         var previousHash = record is { RegistrationId: { } registrationId, Sequence: > 1 and var sequence }
             ? await PreviousHashAsync(registrationId, sequence, cancellationToken).ConfigureAwait(false)
             : null;
@@ -135,6 +136,20 @@ public sealed class CosmosAuditTrail : IAuditTrail, IAuditSink
             if (waiter.IsCompletedSuccessfully)
             {
                 return await waiter.ConfigureAwait(false);
+            }
+
+            // The predecessor is being written by this process (a step's records are written together): its hash comes
+            // with it, and a query now would only find it missing.
+            if (links.IsBeingWritten(registrationId, sequence - 1))
+            {
+                using (var waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+                {
+                    await Task.WhenAny(waiter, Task.Delay(PredecessorWait, waiting.Token)).ConfigureAwait(false);
+                    await waiting.CancelAsync().ConfigureAwait(false);
+                }
+
+                cancellationToken.ThrowIfCancellationRequested();
+                continue;
             }
 
             var page = await QueryAsync(new AuditQuery(RegistrationId: registrationId, PageSize: 2, Sequence: sequence - 1), cancellationToken).ConfigureAwait(false);
@@ -318,7 +333,45 @@ internal sealed class RegistrationLinks
     private const int MaxEntries = 50_000;
     private readonly ConcurrentDictionary<(string RegistrationId, long Sequence), TaskCompletionSource<string>> hashes = new();
 
+    private readonly ConcurrentDictionary<(string RegistrationId, long Sequence), int> writing = new();
+
     public Task<string> Waiter(string registrationId, long sequence) => Slot(registrationId, sequence).Task;
+
+    /// <summary>Marks a numbered record as being written by this process until disposed.</summary>
+    public IDisposable? Writing(AuditRecord record)
+    {
+        if (record is not { RegistrationId: { } registrationId, Sequence: > 0 and var sequence })
+        {
+            return null;
+        }
+
+        var key = (registrationId, sequence);
+        writing.AddOrUpdate(key, 1, (_, count) => count + 1);
+        return new WritingMark(this, key);
+    }
+
+    public bool IsBeingWritten(string registrationId, long sequence) => writing.ContainsKey((registrationId, sequence));
+
+    private void Done((string, long) key)
+    {
+        if (writing.AddOrUpdate(key, 0, (_, count) => count - 1) <= 0)
+        {
+            writing.TryRemove(new KeyValuePair<(string, long), int>(key, 0));
+        }
+    }
+
+    private sealed class WritingMark(RegistrationLinks links, (string, long) key) : IDisposable
+    {
+        private int disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref disposed, 1) == 0)
+            {
+                links.Done(key);
+            }
+        }
+    }
 
     public void Remember(AuditRecord record)
     {

@@ -16,9 +16,10 @@ namespace ServerlessImaging.Cloud.Activities;
 
 /// <summary>
 /// <see cref="RegistrationActivities.CommitStep"/>: the steps' audit records (keyed by id, written in parallel: the state
-/// machine numbered them), then their relay commands in order (each an envelope on its site's queue, message id = command
-/// id, so a relay ignores a re-send; a RetrieveStudy gets a freshly minted write-only staging credential, never stored),
-/// then the read model (highest version wins). A re-run after a crash repeats nothing with an effect.
+/// machine numbered them), then their relay commands, each site's in decision order and the sites side by side (each an
+/// envelope on its site's queue, message id = command id, so a relay ignores a re-send; a RetrieveStudy gets a freshly
+/// minted write-only staging credential, never stored), with the read model (highest version wins) saved meanwhile.
+/// A re-run after a crash repeats nothing with an effect.
 /// </summary>
 public sealed class CommitRegistrationStepTask(
     IAuditSink audit, IRegistrationViewStore views, IRelayMessageChannel relay, IStagingStore staging, DeliverySourceTokens deliveryTokens, DeliverySource deliverySource, RuntimeOptions options, TimeProvider time)
@@ -29,13 +30,19 @@ public sealed class CommitRegistrationStepTask(
     {
         ArgumentNullException.ThrowIfNull(input);
         await Task.WhenAll(input.Audit.Select(record => audit.WriteAsync(record, CancellationToken.None)));
-        foreach (var command in input.RelayCommands)
-        {
-            await SendAsync(command);
-        }
 
-        // Last, so an auditor never finds a state whose records are missing.
-        await views.SaveAsync(RegistrationDocuments.ReadState(input.StateDocument), CancellationToken.None);
+        // Recorded first, then done: each site's commands in decision order (a Cancel after what it cancels), the sites
+        // side by side; the read model alongside them, as the audit records it shows are written.
+        await Task.WhenAll(input.RelayCommands
+            .GroupBy(RelaySiteOf, StringComparer.Ordinal)
+            .Select(async site =>
+            {
+                foreach (var command in site)
+                {
+                    await SendAsync(command);
+                }
+            })
+            .Append(views.SaveAsync(RegistrationDocuments.ReadState(input.StateDocument), CancellationToken.None)));
         return input.Audit.Count + input.RelayCommands.Count;
     }
 
@@ -66,6 +73,15 @@ public sealed class CommitRegistrationStepTask(
                 throw new InvalidOperationException($"{command.GetType().Name} is not a relay command.");
         }
     }
+
+    private static string RelaySiteOf(OrchestrationCommand command) => command switch
+    {
+        FindStudiesActivity find => find.SiteId,
+        RetrieveStudyActivity retrieve => retrieve.SiteId,
+        DeliverStudyActivity deliver => deliver.SiteId,
+        CancelRelayCommand cancel => cancel.SiteId,
+        _ => throw new InvalidOperationException($"{command.GetType().Name} is not a relay command."),
+    };
 
     private Task SendAsync(OrchestrationCommand command, string siteId, RelayCommand body) =>
         relay.SendCommandAsync(new MessageEnvelope(command.CommandId, command.RegistrationId, null, siteId, time.GetUtcNow(), MessageCodec.CurrentSchemaVersion, body), CancellationToken.None);

@@ -17,9 +17,11 @@ using ServerlessImaging.Relay.Staging;
 namespace ServerlessImaging.Relay.Commands;
 
 /// <summary>
-/// Takes commands from <c>relay-commands-&lt;site&gt;</c>, runs up to <c>MaxConcurrentCommands</c> at once (Echo and
-/// Cancel bypass the limit), renews each lease while it runs, answers with events, and completes the message only
-/// after its answer is sent. Every failure becomes a <see cref="CommandFailed"/> event; nothing crashes the service.
+/// Takes commands from <c>relay-commands-&lt;site&gt;</c> and runs them in two pools: up to <c>MaxConcurrentSearches</c>
+/// queries (FindStudies, ListSeries: short C-FINDs) and up to <c>MaxConcurrentCommands</c> transfers (retrievals and
+/// deliveries, which last seconds to minutes), so a search never waits behind a transfer; Echo and Cancel bypass both.
+/// It renews each lease from receipt, answers with events, and completes the message only after its answer is sent.
+/// Every failure becomes a <see cref="CommandFailed"/> event; nothing crashes the service.
 /// </summary>
 public sealed class CommandProcessor : BackgroundService
 {
@@ -36,7 +38,11 @@ public sealed class CommandProcessor : BackgroundService
     private readonly RelayMetrics _metrics;
     private readonly ILogger<CommandProcessor> _logger;
     private readonly ProcessedMessageIds _processed = new(10_000);
-    private readonly SemaphoreSlim _slots;
+    private readonly SemaphoreSlim _searchSlots;
+    private readonly SemaphoreSlim _transferSlots;
+
+    // Commands received and not finished, waiting for their pool or running: bounds the leases held (each renewed).
+    private readonly SemaphoreSlim _admitted;
     private readonly List<Task> _inFlight = [];
     private readonly Lock _inFlightGate = new();
 
@@ -54,7 +60,9 @@ public sealed class CommandProcessor : BackgroundService
         _running = running;
         _metrics = metrics;
         _logger = logger;
-        _slots = new SemaphoreSlim(options.MaxConcurrentCommands);
+        _searchSlots = new SemaphoreSlim(options.MaxConcurrentSearches);
+        _transferSlots = new SemaphoreSlim(options.MaxConcurrentCommands);
+        _admitted = new SemaphoreSlim(2 * (options.MaxConcurrentSearches + options.MaxConcurrentCommands));
     }
 
     /// <inheritdoc />
@@ -68,12 +76,12 @@ public sealed class CommandProcessor : BackgroundService
             {
                 if (message.Envelope.Body is CancelCommand or EchoCommand)
                 {
-                    Start(message, stoppingToken);
+                    Start(message, pool: null, stoppingToken);
                     continue;
                 }
 
-                await _slots.WaitAsync(stoppingToken);
-                Start(message, stoppingToken, releaseSlot: true);
+                await _admitted.WaitAsync(stoppingToken);
+                Start(message, message.Envelope.Body is FindStudiesCommand or ListSeriesCommand ? _searchSlots : _transferSlots, stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -89,19 +97,19 @@ public sealed class CommandProcessor : BackgroundService
         await Task.WhenAll(pending);
     }
 
-    private void Start(ChannelMessage message, CancellationToken stoppingToken, bool releaseSlot = false)
+    private void Start(ChannelMessage message, SemaphoreSlim? pool, CancellationToken stoppingToken)
     {
         var task = Task.Run(async () =>
         {
             try
             {
-                await HandleAsync(message, stoppingToken);
+                await HandleAsync(message, pool, stoppingToken);
             }
             finally
             {
-                if (releaseSlot)
+                if (pool is not null)
                 {
-                    _slots.Release();
+                    _admitted.Release();
                 }
             }
         }, CancellationToken.None);
@@ -112,7 +120,7 @@ public sealed class CommandProcessor : BackgroundService
         }
     }
 
-    private async Task HandleAsync(ChannelMessage message, CancellationToken stoppingToken)
+    private async Task HandleAsync(ChannelMessage message, SemaphoreSlim? pool, CancellationToken stoppingToken)
     {
         var envelope = message.Envelope;
         var type = envelope.Type;
@@ -130,11 +138,42 @@ public sealed class CommandProcessor : BackgroundService
             return;
         }
 
+        using var renewing = new CancellationTokenSource();
+        var renewal = RenewWhileRunningAsync(message, renewing.Token);
+        var holdsSlot = false;
+        try
+        {
+            if (pool is not null)
+            {
+                await pool.WaitAsync(stoppingToken);
+                holdsSlot = true;
+            }
+
+            await HandleInSlotAsync(message, renewing, renewal, stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested && !holdsSlot)
+        {
+            // Stopping before it started: it comes back after its lease, like any command interrupted by a shutdown.
+            _processed.Forget(envelope.MessageId);
+            await renewing.CancelAsync();
+            await renewal;
+        }
+        finally
+        {
+            if (holdsSlot)
+            {
+                pool!.Release();
+            }
+        }
+    }
+
+    private async Task HandleInSlotAsync(ChannelMessage message, CancellationTokenSource renewing, Task renewal, CancellationToken stoppingToken)
+    {
+        var envelope = message.Envelope;
+        var type = envelope.Type;
         var started = Stopwatch.GetTimestamp();
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         using var tracking = _running.Track(envelope.MessageId, cancel);
-        using var renewing = new CancellationTokenSource();
-        var renewal = RenewWhileRunningAsync(message, renewing.Token);
         var outcome = "ok";
         try
         {
@@ -413,7 +452,9 @@ public sealed class CommandProcessor : BackgroundService
     /// <inheritdoc />
     public override void Dispose()
     {
-        _slots.Dispose();
+        _searchSlots.Dispose();
+        _transferSlots.Dispose();
+        _admitted.Dispose();
         base.Dispose();
     }
 }

@@ -34,8 +34,11 @@ public sealed class RelayOptions
     /// <summary>Deliveries of studies from the DICOM service into DICOM nodes of this site (issue 17).</summary>
     public DeliverySettings Delivery { get; set; } = new();
 
-    /// <summary>Commands handled at once (retrievals are the heavy ones).</summary>
+    /// <summary>Transfers (retrievals, deliveries) handled at once: the heavy commands.</summary>
     public int MaxConcurrentCommands { get; set; } = 2;
+
+    /// <summary>Searches (FindStudies, ListSeries: one C-FIND association each) handled at once, beside the transfers.</summary>
+    public int MaxConcurrentSearches { get; set; } = 4;
 
     /// <summary>Instances uploaded to staging at once per retrieval.</summary>
     public int UploadConcurrency { get; set; } = 8;

@@ -137,9 +137,9 @@ public static class RelayOptionsValidator
             problems.Add("Relay:Spool:MaxMemoryBytes must be at least 1 MiB.");
         }
 
-        if (options.MaxConcurrentCommands is < 1 or > 64 || options.UploadConcurrency is < 1 or > 64)
+        if (options.MaxConcurrentCommands is < 1 or > 64 || options.MaxConcurrentSearches is < 1 or > 64 || options.UploadConcurrency is < 1 or > 64)
         {
-            problems.Add("Relay:MaxConcurrentCommands and Relay:UploadConcurrency must be 1-64.");
+            problems.Add("Relay:MaxConcurrentCommands, Relay:MaxConcurrentSearches and Relay:UploadConcurrency must be 1-64.");
         }
 
         if (options.HeartbeatSeconds is < 1 or > 3600)

@@ -43,7 +43,7 @@ public static class ChannelSetup
             MinPollInterval = TimeSpan.FromMilliseconds(Math.Min(100, settings.MaxPollIntervalMilliseconds)),
             MaxPollInterval = TimeSpan.FromMilliseconds(settings.MaxPollIntervalMilliseconds),
             CreateQueuesIfMissing = settings.CreateIfMissing,
-            BatchSize = Math.Clamp(options.MaxConcurrentCommands * 2, 1, 32),
+            BatchSize = Math.Clamp(options.MaxConcurrentCommands + options.MaxConcurrentSearches, 1, 32),
             OnQuarantined = onQuarantined,
         }, loggers.CreateLogger<MessageChannel>());
     }

@@ -236,6 +236,42 @@ public sealed class CommandTests(LocalStackFixture stack)
     }
 
     [Fact]
+    public async Task A_search_is_answered_while_every_transfer_slot_is_busy()
+    {
+        var large = await TestStudy.CreateAndLoadAsync(stack, "chu-nord", series: 1, instancesPerSeries: 40);
+        var searched = await TestStudy.CreateAndLoadAsync(stack, "chu-nord", series: 1, instancesPerSeries: 1);
+        // One transfer at a time, held by a retrieval uploading through a slow forwarder.
+        await using var slowStaging = new LoopbackTcpForwarder(stack.Endpoints.Storage.BlobEndpoint.Port, TimeSpan.FromMilliseconds(30));
+        await using var relay = new RelayUnderTest(stack, "chu-nord", "Get", tweak: s =>
+        {
+            s["Relay:UploadConcurrency"] = "1";
+            s["Relay:MaxConcurrentCommands"] = "1";
+        });
+        await relay.StartAsync();
+        var credential = relay.Credential(DateTimeOffset.UtcNow.AddMinutes(30));
+        var retrieve = relay.Command(relay.Retrieve(large.StudyInstanceUid, "reg-hol/s", credential with { SasUrl = new UriBuilder(credential.SasUrl) { Port = slowStaging.Port }.Uri }));
+        await relay.SendAsync(retrieve);
+        await relay.WaitForEventAsync(e => e.CausationId == retrieve.MessageId && e.Body is RetrievalProgress { InstancesDone: > 0 } or RetrievalCompleted, TimeSpan.FromSeconds(60));
+        // A second transfer waits for the busy slot; the search must not wait behind it.
+        var secondRetrieve = relay.Command(relay.Retrieve(searched.StudyInstanceUid, "reg-hol/t", relay.Credential(DateTimeOffset.UtcNow.AddMinutes(30))));
+        await relay.SendAsync(secondRetrieve);
+
+        var find = relay.Command(new FindStudiesCommand(new PatientQueryKeys(searched.BirthDate, searched.Sex, searched.FamilyName), [], null, null));
+        await relay.SendAsync(find);
+        var answer = await relay.WaitForEventAsync(e => e.CausationId == find.MessageId && e.Body is StudiesFound or CommandFailed, TimeSpan.FromSeconds(60));
+        var firstDone = await relay.WaitForEventAsync(e => e.CausationId == retrieve.MessageId && e.Body is RetrievalCompleted or CommandFailed, TimeSpan.FromSeconds(120));
+        var secondDone = await relay.WaitForEventAsync(e => e.CausationId == secondRetrieve.MessageId && e.Body is RetrievalCompleted or CommandFailed, TimeSpan.FromSeconds(120));
+
+        Assert.Contains(Assert.IsType<StudiesFound>(answer.Body).Studies, s => s.StudyInstanceUid == searched.StudyInstanceUid);
+        Assert.IsType<RetrievalCompleted>(firstDone.Body);
+        Assert.IsType<RetrievalCompleted>(secondDone.Body);
+        // The relay's own send times: the search was answered while the first retrieval held the only transfer slot, so
+        // before the second retrieval (queued earlier than the search) could even start.
+        Assert.True(answer.SentAt < firstDone.SentAt, $"search answered at {answer.SentAt:O}, first retrieval done at {firstDone.SentAt:O}");
+        Assert.True(answer.SentAt < secondDone.SentAt);
+    }
+
+    [Fact]
     public async Task Heartbeats_carry_the_version_and_the_PACS_echo_status()
     {
         await using var relay = new RelayUnderTest(stack, "chu-nord", "Get", tweak: s => s["Relay:HeartbeatSeconds"] = "1");

@@ -11,7 +11,9 @@ namespace ServerlessImaging.EndToEndBench.Api;
 /// When a registration reached each milestone, measured from its POST (as polled): the complete candidate list, every
 /// study retrieved into staging (status Storing or Available), every study available.
 /// </summary>
-internal sealed record RegistrationTimes(string RegistrationId, TimeSpan ToCandidates, TimeSpan ToRetrieved, TimeSpan ToAvailable);
+/// <param name="PostedAt">When the POST was sent (the app shares this machine's clock, so its audit times compare).</param>
+/// <param name="PostAnswered">How long the POST itself took.</param>
+internal sealed record RegistrationTimes(string RegistrationId, DateTimeOffset PostedAt, TimeSpan PostAnswered, TimeSpan ToCandidates, TimeSpan ToRetrieved, TimeSpan ToAvailable);
 
 /// <summary>
 /// The RCP software's side of a benchmark registration, through the HTTP API: a meeting that selects every candidate
@@ -48,6 +50,7 @@ internal sealed class RegistrationDriver(ApiSession api, IReadOnlyList<string> s
     {
         ArgumentNullException.ThrowIfNull(patient);
         ArgumentNullException.ThrowIfNull(expected);
+        var postedAt = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
         var accepted = await api.SendAsync(HttpMethod.Post, $"/meetings/{meetingId}/registrations", "registrar", new
         {
@@ -56,6 +59,7 @@ internal sealed class RegistrationDriver(ApiSession api, IReadOnlyList<string> s
             requester = new { id = "e2e-bench", name = "Benchmark", email = (string?)null },
             expertiseRequested = false,
         }, HttpStatusCode.Accepted, cancellationToken, idempotencyKey: "e2e-" + Guid.NewGuid().ToString("N"));
+        var postAnswered = clock.Elapsed;
         var registrationId = accepted.GetProperty("registrationId").GetString()!;
         var statusPath = "/registrations/" + Uri.EscapeDataString(registrationId);
         var wanted = expected.Select(s => s.StudyInstanceUid).Order(StringComparer.Ordinal).ToList();
@@ -75,7 +79,7 @@ internal sealed class RegistrationDriver(ApiSession api, IReadOnlyList<string> s
             toRetrieved ??= toCandidates is not null && progress.AllRetrieved ? elapsed : null;
             if (toRetrieved is not null && progress.AllAvailable)
             {
-                return new RegistrationTimes(registrationId, toCandidates!.Value, toRetrieved.Value, elapsed);
+                return new RegistrationTimes(registrationId, postedAt, postAnswered, toCandidates!.Value, toRetrieved.Value, elapsed);
             }
 
             if (elapsed > deadline)
@@ -85,6 +89,13 @@ internal sealed class RegistrationDriver(ApiSession api, IReadOnlyList<string> s
 
             await Task.Delay(pollInterval, cancellationToken);
         }
+    }
+
+    /// <summary>A registration's audit trail as an auditor reads it (one page: a benchmark registration writes a few dozen records).</summary>
+    public async Task<IReadOnlyList<JsonElement>> ReadTrailAsync(string registrationId, CancellationToken cancellationToken)
+    {
+        var page = await api.SendAsync(HttpMethod.Get, "/audit?pageSize=500&registrationId=" + Uri.EscapeDataString(registrationId), "auditor", null, HttpStatusCode.OK, cancellationToken);
+        return [.. page.GetProperty("records").EnumerateArray()];
     }
 }
 

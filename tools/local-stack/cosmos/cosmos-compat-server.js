@@ -147,7 +147,14 @@ ResourceId.toBase64String = (buffer) => buffer.toString("base64").replace(/\//g,
 ResourceId.fromBase64String = (s) => Buffer.from(s.replace(/-/g, "/"), "base64");
 
 const { createHttpsServer } = lib("index");
-const server = createHttpsServer().listen(args.port, args.host, () => {
+// Keep connections open, as the real gateway does: the stock server answers every request with
+// "Connection: close", so each SDK call paid a new TCP connection and TLS handshake on both sides.
+// Idle connections stay longer than the SDK's pool keeps them (SocketsHttpHandler: 1 min), so the
+// client is the one to close them and never reuses a connection the server is closing.
+const server = createHttpsServer({ keepAlive: true });
+server.keepAliveTimeout = 120_000;
+server.headersTimeout = 125_000;
+server.listen(args.port, args.host, () => {
   const { address, port } = server.address();
   console.log(`cosmos-compat ready on https://${address}:${port}`);
 });
