@@ -35,6 +35,14 @@ internal sealed class LocalRunner(RepositoryPaths paths, LocalRunOptions options
         await dicomService.RemoveAsync(chosen.AllRelevantStudies(manifest), cancellationToken);
 
         system = new AppAndRelays(paths, stack);
+        if (stack.Atna is { } collector)
+        {
+            // The audit trail exported to the stack's ATNA collector (syslog over TLS), checked by the self-check below.
+            system.AppSettings["Audit__Atna__Host"] = collector.Host;
+            system.AppSettings["Audit__Atna__Port"] = collector.Port.ToString(CultureInfo.InvariantCulture);
+            system.AppSettings["Audit__Atna__CaCertificatePath"] = collector.CaCertificatePath;
+        }
+
         using var api = await system.StartAsync(cancellationToken);
         var sites = await system.WaitForRelaysAsync(api, cancellationToken);
 
@@ -61,6 +69,13 @@ internal sealed class LocalRunner(RepositoryPaths paths, LocalRunOptions options
             }
 
             AnsiConsole.MarkupLine($"  [green]ok[/]: the meeting site's PACS holds exactly those {expectedInstances.Count} instance(s), once each, and the manifest");
+        }
+
+        if (stack.Atna is { } atna)
+        {
+            Step("self-check: the audit trail exported to the ATNA collector (rsyslog, syslog over TLS)");
+            var exported = await AtnaExportCheck.VerifyAsync(api, atna, startedAt, cancellationToken);
+            AnsiConsole.MarkupLine($"  [green]ok[/]: {exported} audit record(s) of the run reached the collector, once each ({Path.GetRelativePath(paths.Root, atna.ReceivedPath)})");
         }
 
         Step("console and viewer (served by the app; sign in with a role button, or a token from [bold]tools/dev-token --role registrar|coordinator|auditor|admin[/])");

@@ -51,6 +51,30 @@ public static class CloudAppSettings
     /// <summary>Development: PEM file of the local anchor key (default <c>.local/audit/anchor-key.pem</c>, created at first use).</summary>
     public const string AuditAnchorKeyPath = "Audit__AnchorKeyPath";
 
+    /// <summary>Host name or address of the ATNA collector (a SIEM's syslog/TLS audit record repository); without it the audit trail is not exported.</summary>
+    public const string AuditAtnaHost = "Audit__Atna__Host";
+
+    /// <summary>Its syslog/TLS port (default 6514).</summary>
+    public const string AuditAtnaPort = "Audit__Atna__Port";
+
+    /// <summary>PEM text of the CA(s) the collector's certificate must chain to (a Key Vault reference in Azure).</summary>
+    public const string AuditAtnaCaCertificatePem = "Audit__Atna__CaCertificatePem";
+
+    /// <summary>Or a PEM file of them (local runs).</summary>
+    public const string AuditAtnaCaCertificatePath = "Audit__Atna__CaCertificatePath";
+
+    /// <summary>The name the collector's certificate carries, when it is not <see cref="AuditAtnaHost"/>.</summary>
+    public const string AuditAtnaTargetName = "Audit__Atna__TargetName";
+
+    /// <summary>PEM file of our client certificate, for collectors that authenticate senders (optional).</summary>
+    public const string AuditAtnaClientCertificatePath = "Audit__Atna__ClientCertificatePath";
+
+    /// <summary>PEM file of its private key, when not in the certificate's file.</summary>
+    public const string AuditAtnaClientKeyPath = "Audit__Atna__ClientKeyPath";
+
+    /// <summary>AuditEnterpriseSiteID of the exported messages (the hosting organisation).</summary>
+    public const string AuditAtnaEnterpriseSiteId = "Audit__Atna__EnterpriseSiteId";
+
     /// <summary>The app's base URL as relays reach it: DeliverStudy commands name <c>{this}delivery-source/</c> as the study's source.</summary>
     public const string DeliverySourceBaseUrl = "Delivery__SourceBaseUrl";
 
@@ -81,7 +105,8 @@ public static class CloudAppSettings
     ];
 
     /// <summary>Settings that are optional (SMTP credentials come from Key Vault references when the relay needs them).</summary>
-    public static readonly IReadOnlyList<string> Optional = [SmtpUserName, SmtpPassword, StorageConnectionString, CosmosConnectionString, AuthDevelopmentJwksPath, AuditRefusalWindow, AuditAnchorKeyId, AuditAnchorKeyPath];
+    public static readonly IReadOnlyList<string> Optional = [SmtpUserName, SmtpPassword, StorageConnectionString, CosmosConnectionString, AuthDevelopmentJwksPath, AuditRefusalWindow, AuditAnchorKeyId, AuditAnchorKeyPath,
+        AuditAtnaHost, AuditAtnaPort, AuditAtnaCaCertificatePem, AuditAtnaCaCertificatePath, AuditAtnaTargetName, AuditAtnaClientCertificatePath, AuditAtnaClientKeyPath, AuditAtnaEnterpriseSiteId];
 
     /// <summary>
     /// Switches that loosen security for local runs and tests, refused outside the Development environment

@@ -4,14 +4,15 @@ using ServerlessImaging.Orchestration.Ports;
 
 namespace ServerlessImaging.StandaloneHost.Hosting;
 
-/// <summary>Standalone mode: the app listens to every site's <c>relay-events-&lt;site&gt;</c> and purges ended registrations' history itself (no Functions host's triggers).</summary>
+/// <summary>Standalone mode: the app listens to every site's <c>relay-events-&lt;site&gt;</c>, purges ended registrations' history and exports the audit trail to the ATNA collector itself (no Functions host's triggers).</summary>
 public static class StandaloneWorkers
 {
-    /// <summary>Adds the relay-events listener and the periodic purge of ended registrations' history.</summary>
+    /// <summary>Adds the relay-events listener, the periodic purge of ended registrations' history and the ATNA export loop.</summary>
     public static IServiceCollection AddStandaloneWorkers(this IServiceCollection services)
     {
         services.AddHostedService<RelayEventListener>();
         services.AddHostedService<SettledRegistrationPurgeLoop>();
+        services.AddHostedService<AtnaExportLoop>();
         return services;
     }
 }

@@ -21,7 +21,7 @@ public sealed class SyslogMessageTests
 
         var message = SyslogMessage.ForAuditRecord(record, Header);
 
-        var expectedHead = $"<{pri}>1 2026-12-05T01:30:17.123456Z app-host-1 serverless-imaging 4242 IHE+RFC-3881 - ";
+        var expectedHead = $"<{pri}>1 2026-12-05T01:30:17.123456Z app-host-1 serverless-imaging 4242 IHE+RFC-3881 [auditRecord@32473 id=\"{record.Id}\"] ";
         Assert.Equal(expectedHead, Encoding.ASCII.GetString(message, 0, expectedHead.Length));
         Assert.Equal(new byte[] { 0xEF, 0xBB, 0xBF }, message[expectedHead.Length..(expectedHead.Length + 3)]);
         Assert.Equal(AuditMessageXml.ToUtf8(record), message[(expectedHead.Length + 3)..]);
@@ -33,6 +33,13 @@ public sealed class SyslogMessageTests
         var message = SyslogMessage.Format(10, 6, DateTimeOffset.UnixEpoch, new SyslogHeader("hôte à espaces", new string('a', 60), null), null, "x"u8);
 
         Assert.Equal("<86>1 1970-01-01T00:00:00.000000Z h_te___espaces " + new string('a', 48) + " - - - \uFEFFx", Encoding.UTF8.GetString(message));
+    }
+
+    [Fact]
+    public void The_record_id_element_escapes_what_RFC_5424_asks_for()
+    {
+        Assert.Equal("[auditRecord@32473 id=\"au-0123abcd\"]", SyslogMessage.RecordIdElement("au-0123abcd"));
+        Assert.Equal("[auditRecord@32473 id=\"a\\\"b\\\\c\\]d\"]", SyslogMessage.RecordIdElement("a\"b\\c]d"));
     }
 
     [Fact]

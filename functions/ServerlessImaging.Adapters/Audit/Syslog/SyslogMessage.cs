@@ -17,8 +17,8 @@ public sealed record SyslogHeader(string HostName, string AppName = "serverless-
 }
 
 /// <summary>
-/// RFC 5424 syslog messages: <c>&lt;PRI&gt;1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID - MSG</c>, with no structured data
-/// and a UTF-8 MSG announced by its byte order mark (RFC 5424 6.4). Pure.
+/// RFC 5424 syslog messages: <c>&lt;PRI&gt;1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID SD MSG</c>, with a UTF-8 MSG announced
+/// by its byte order mark (RFC 5424 6.4). Pure.
 /// </summary>
 public static class SyslogMessage
 {
@@ -27,6 +27,13 @@ public static class SyslogMessage
 
     /// <summary>The MSGID IHE ATNA (ITI-20) gives audit messages carried over syslog.</summary>
     public const string AtnaMessageId = "IHE+RFC-3881";
+
+    /// <summary>
+    /// SD-ID of the element naming the audit record a message carries (<c>[auditRecord@32473 id="au-…"]</c>), so a collector
+    /// can recognise the rare resend after a failed export. RFC 5424 wants <c>name@</c> a private enterprise number for
+    /// SD-IDs of one's own; 32473 is the number RFC 5612 reserves for examples and documentation, as we have none registered.
+    /// </summary>
+    public const string AuditRecordSdId = "auditRecord@32473";
 
     private static readonly byte[] Utf8Bom = [0xEF, 0xBB, 0xBF];
 
@@ -40,17 +47,39 @@ public static class SyslogMessage
     };
 
     /// <summary>
-    /// An audit record as an IHE ATNA syslog message: its PS3.15 Audit Message as MSG, stamped with the time the record
-    /// was written, so the same record always gives the same bytes (a collector can recognise a resend).
+    /// An audit record as an IHE ATNA syslog message: its PS3.15 Audit Message as MSG, its id as structured data
+    /// (<see cref="AuditRecordSdId"/>), stamped with the time the record was written, so the same record always gives the
+    /// same bytes (a collector can recognise a resend).
     /// </summary>
     public static byte[] ForAuditRecord(AuditRecord record, SyslogHeader header, AuditMessageSettings? settings = null)
     {
         ArgumentNullException.ThrowIfNull(record);
-        return Format(AuthPrivFacility, SeverityFor(record.Outcome), record.RecordedAt, header, AtnaMessageId, AuditMessageXml.ToUtf8(record, settings));
+        return Format(AuthPrivFacility, SeverityFor(record.Outcome), record.RecordedAt, header, AtnaMessageId, AuditMessageXml.ToUtf8(record, settings), RecordIdElement(record.Id));
     }
 
-    /// <summary>One RFC 5424 message (SYSLOG-MSG) as bytes; <paramref name="utf8Message"/> is sent after a byte order mark.</summary>
-    public static byte[] Format(int facility, int severity, DateTimeOffset timestamp, SyslogHeader header, string? messageId, ReadOnlySpan<byte> utf8Message)
+    /// <summary>The SD-ELEMENT <c>[auditRecord@32473 id="…"]</c>, the value escaped as RFC 5424 6.3.3 asks.</summary>
+    public static string RecordIdElement(string recordId)
+    {
+        ArgumentNullException.ThrowIfNull(recordId);
+        var value = new StringBuilder(recordId.Length + 8);
+        foreach (var c in recordId)
+        {
+            if (c is '"' or '\\' or ']')
+            {
+                value.Append('\\');
+            }
+
+            value.Append(c);
+        }
+
+        return $"[{AuditRecordSdId} id=\"{value}\"]";
+    }
+
+    /// <summary>
+    /// One RFC 5424 message (SYSLOG-MSG) as bytes; <paramref name="utf8Message"/> is sent after a byte order mark;
+    /// <paramref name="structuredData"/> is written as given (one or more SD-ELEMENTs), NILVALUE when null.
+    /// </summary>
+    public static byte[] Format(int facility, int severity, DateTimeOffset timestamp, SyslogHeader header, string? messageId, ReadOnlySpan<byte> utf8Message, string? structuredData = null)
     {
         ArgumentNullException.ThrowIfNull(header);
         ArgumentOutOfRangeException.ThrowIfNegative(facility);
@@ -58,8 +87,8 @@ public static class SyslogMessage
         ArgumentOutOfRangeException.ThrowIfNegative(severity);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(severity, 7);
 
-        var head = string.Create(CultureInfo.InvariantCulture, $"<{(facility * 8) + severity}>1 {Timestamp(timestamp)} {Field(header.HostName, 255)} {Field(header.AppName, 48)} {Field(header.ProcId, 128)} {Field(messageId, 32)} - ");
-        var headBytes = Encoding.ASCII.GetBytes(head);
+        var head = string.Create(CultureInfo.InvariantCulture, $"<{(facility * 8) + severity}>1 {Timestamp(timestamp)} {Field(header.HostName, 255)} {Field(header.AppName, 48)} {Field(header.ProcId, 128)} {Field(messageId, 32)} {(string.IsNullOrEmpty(structuredData) ? "-" : structuredData)} ");
+        var headBytes = Encoding.UTF8.GetBytes(head); // ASCII but for SD-PARAM values, which RFC 5424 allows in UTF-8
         var message = new byte[headBytes.Length + Utf8Bom.Length + utf8Message.Length];
         headBytes.CopyTo(message, 0);
         Utf8Bom.CopyTo(message, headBytes.Length);

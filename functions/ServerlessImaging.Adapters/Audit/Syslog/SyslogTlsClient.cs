@@ -33,6 +33,9 @@ public sealed record SyslogTlsOptions
     /// <summary>Longest wait between two attempts.</summary>
     public TimeSpan MaxReconnectDelay { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Longest wait, after our side closed, for the collector to close a confirmed batch's connection (<see cref="SyslogTlsClient.SendConfirmedAsync"/>).</summary>
+    public TimeSpan ConfirmTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Check the collector certificate's revocation online (off by default: private collector CAs rarely publish CRLs).</summary>
     public bool CheckRevocation { get; init; }
 
@@ -152,6 +155,78 @@ public sealed partial class SyslogTlsClient(SyslogTlsOptions options, ILogger<Sy
         }
     }
 
+    /// <summary>
+    /// Sends messages in order over a connection of their own, then confirms them: RFC 5425 has no acknowledgement, so
+    /// we close our side (TLS close_notify, then TCP FIN) and read until the collector closes too. A collector only sees
+    /// our end of stream after it has read every byte before it, so its close says it took the whole batch. One attempt,
+    /// no retry: any failure throws and the caller (the export pipeline, which resends from its cursor) decides.
+    /// </summary>
+    /// <exception cref="SyslogCollectorUntrustedException">The collector's certificate is refused.</exception>
+    /// <exception cref="IOException">The connection failed or closed early (or any <see cref="SocketException"/>, <see cref="TimeoutException"/>).</exception>
+    public async Task SendConfirmedAsync(IReadOnlyList<ReadOnlyMemory<byte>> syslogMessages, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(syslogMessages);
+        ObjectDisposedException.ThrowIf(disposed, this);
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        Connection? batch = null;
+        try
+        {
+            batch = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+
+            // Frames gathered into writes of about 64 KiB: a batch is hundreds of small messages, one TLS record each would cost.
+            using var pending = new MemoryStream();
+            for (var i = 0; i < syslogMessages.Count; i++)
+            {
+                pending.Write(SyslogMessage.Frame(syslogMessages[i].Span));
+                if (pending.Length >= 64 * 1024 || i == syslogMessages.Count - 1)
+                {
+                    if (batch.WentAway())
+                    {
+                        throw new IOException("The collector closed the connection.");
+                    }
+
+                    await batch.Tls.WriteAsync(pending.GetBuffer().AsMemory(0, (int)pending.Length), cancellationToken).ConfigureAwait(false);
+                    pending.SetLength(0);
+                }
+            }
+
+            await batch.Tls.FlushAsync(cancellationToken).ConfigureAwait(false);
+
+            // A close that came before our own (the collector stopping mid-batch) confirms nothing.
+            if (batch.Ended.IsCompleted)
+            {
+                throw new IOException("The collector closed the connection before the batch ended.");
+            }
+
+            await batch.Tls.ShutdownAsync().ConfigureAwait(false);
+            batch.ShutdownSend();
+            try
+            {
+                await batch.Ended.WaitAsync(options.ConfirmTimeout, time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                throw new TimeoutException($"The syslog collector {options.Host}:{options.Port} did not close a batch's connection within {options.ConfirmTimeout}.");
+            }
+
+            // Closed by the collector without error (close_notify or FIN, not a reset) is the confirmation.
+            if (batch.EndedInError || batch.PendingSocketError())
+            {
+                throw new IOException("The collector reset the connection before confirming the batch.");
+            }
+        }
+        catch (AuthenticationException ex)
+        {
+            LogUntrusted(logger, options.Host, options.Port, ex.GetType().Name);
+            throw new SyslogCollectorUntrustedException($"The syslog collector {options.Host}:{options.Port} failed TLS authentication.", ex);
+        }
+        finally
+        {
+            batch?.Dispose();
+            gate.Release();
+        }
+    }
+
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
@@ -193,6 +268,12 @@ public sealed partial class SyslogTlsClient(SyslogTlsOptions options, ILogger<Sy
             return connection;
         }
 
+        connection = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        return connection;
+    }
+
+    private async Task<Connection> ConnectAsync(CancellationToken cancellationToken)
+    {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.ConnectTimeout);
         var client = new TcpClient { NoDelay = true };
@@ -210,10 +291,10 @@ public sealed partial class SyslogTlsClient(SyslogTlsOptions options, ILogger<Sy
                 throw new TimeoutException($"No TLS connection to {options.Host}:{options.Port} within {options.ConnectTimeout}.");
             }
 
-            connection = new Connection(client, stream);
+            var opened = new Connection(client, stream);
             Connections++;
             LogConnected(logger, options.Host, options.Port, stream.SslProtocol.ToString());
-            return connection;
+            return opened;
         }
         catch
         {
@@ -272,10 +353,32 @@ public sealed partial class SyslogTlsClient(SyslogTlsOptions options, ILogger<Sy
         {
             this.tcp = tcp;
             Tls = tls;
-            _ = WatchAsync();
+            Ended = WatchAsync();
         }
 
         public SslStream Tls { get; }
+
+        /// <summary>Completes when the read loop ends: the collector closed (or reset) the connection, or we disposed it.</summary>
+        public Task Ended { get; }
+
+        /// <summary>The read loop ended on an error (a reset, a TLS failure) rather than a clean end of stream.</summary>
+        public bool EndedInError { get; private set; }
+
+        /// <summary>A reset that arrived after the collector's end of stream (it closed while our last bytes were in flight).</summary>
+        public bool PendingSocketError()
+        {
+            try
+            {
+                return tcp.Client.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error) is int error && error != 0;
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+                return true;
+            }
+        }
+
+        /// <summary>Sends our FIN after the TLS close_notify, for collectors that wait for the TCP end of stream.</summary>
+        public void ShutdownSend() => tcp.Client.Shutdown(SocketShutdown.Send);
 
         /// <summary>The collector closed or reset the connection (seen by the read loop, or by the socket right now).</summary>
         public bool WentAway()
@@ -318,6 +421,7 @@ public sealed partial class SyslogTlsClient(SyslogTlsOptions options, ILogger<Sy
             catch (Exception)
 #pragma warning restore CA1031
             {
+                EndedInError = true;
             }
 
             closed = true;
