@@ -96,6 +96,26 @@ param smtpUserName string = ''
 @description('Viewer link for a study; {StudyInstanceUID} is replaced by the study UID.')
 param viewerStudyUrlTemplate string
 
+@description('ATNA collector (a SIEM\'s syslog/TLS audit record repository) every audit record is exported to; empty: no export. Its CA certificate (PEM) is read from the Key Vault secret "atna-collector-ca" (set by an operator).')
+param atnaHost string = ''
+
+@description('The ATNA collector\'s syslog/TLS port.')
+@minValue(1)
+@maxValue(65535)
+param atnaPort int = 6514
+
+@description('Console sign-in: client id of the single-page-application registration (created by hand: infra/README.md, "Console"); empty until it exists (the console then offers development sign-in only, which the API refuses outside Development).')
+param consoleClientId string = ''
+
+@description('Console sign-in: the Entra ID tenant of that registration.')
+param consoleTenantId string = tenant().tenantId
+
+@description('Console sign-in: the API\'s delegated scope the console asks for (the API registration exposes it).')
+param consoleApiScope string = '${apiAudience}/user_impersonation'
+
+@description('Extra origins of the console (a custom domain in front of the static website), allowed by the API\'s and the DICOM service\'s CORS.')
+param consoleExtraOrigins string[] = []
+
 @description('Extra tags applied to every resource.')
 param tags object = {}
 
@@ -120,6 +140,7 @@ var names = {
   plan: 'plan-${baseName}-${suffix}'
   functionApp: 'func-${baseName}-${suffix}'
   vnet: 'vnet-${baseName}'
+  consoleSite: take('stweb${compactName}${suffix}', 24)
 }
 
 module monitoring 'modules/monitoring.bicep' = {
@@ -179,6 +200,20 @@ module storage 'modules/storage.bicep' = {
   }
 }
 
+// The console and the viewer: a storage static website of their own (infra/README.md, "Console", says why).
+module consoleSite 'modules/console-site.bicep' = {
+  name: 'console-site'
+  params: {
+    location: location
+    accountName: names.consoleSite
+    restrictPublicNetworkAccess: enablePrivateNetworking
+    logAnalyticsWorkspaceId: monitoring.outputs.workspaceId
+    tags: allTags
+  }
+}
+
+var consoleOrigins = concat([consoleSite.outputs.origin], consoleExtraOrigins)
+
 module cosmos 'modules/cosmos.bicep' = {
   name: 'cosmos'
   params: {
@@ -203,6 +238,7 @@ module dicom 'modules/dicom.bicep' = {
     location: location
     workspaceName: names.healthWorkspace
     dicomServiceName: names.dicom
+    corsOrigins: consoleOrigins
     disablePublicNetworkAccess: enablePrivateNetworking
     useCustomerManagedKey: enableCustomerManagedKey
     cmkKeyUri: keyVault.outputs.cmkKeyUri
@@ -223,6 +259,7 @@ var privateEndpointKinds = [
   { key: 'cosmos', groupId: 'Sql', zones: ['cosmos'] }
   { key: 'vault', groupId: 'vault', zones: ['vault'] }
   { key: 'health', groupId: 'healthcareworkspace', zones: ['healthWorkspace', 'dicom'] }
+  { key: 'web', groupId: 'web', zones: ['web'] }
 ]
 
 module privateEndpoints 'modules/private-endpoint.bicep' = [
@@ -238,6 +275,7 @@ module privateEndpoints 'modules/private-endpoint.bicep' = [
         cosmos: cosmos.outputs.accountId
         vault: keyVault.outputs.vaultId
         health: dicom.outputs.workspaceId
+        web: consoleSite.outputs.accountId
       }[pe.key]
       groupId: pe.groupId
       subnetId: network!.outputs.privateEndpointSubnetId
@@ -278,7 +316,10 @@ module functionApp 'modules/function-app.bicep' = {
       vaultUri: keyVault.outputs.vaultUri
       viewerStudyUrlTemplate: viewerStudyUrlTemplate
       siteIds: join(map(sites, s => s.id), ',')
+      atnaHost: atnaHost
+      atnaPort: atnaPort
     }
+    corsAllowedOrigins: consoleOrigins
     logAnalyticsWorkspaceId: monitoring.outputs.workspaceId
     tags: allTags
   }
@@ -380,3 +421,19 @@ output logAnalyticsWorkspaceId string = monitoring.outputs.workspaceId
 
 @description('User-assigned identity holding the customer-managed key (empty when CMK is off).')
 output cmkIdentityId string = keyVault.outputs.cmkIdentityId
+
+@description('Storage account of the console\'s static website (tools/console-site uploads into its $web container).')
+output consoleSiteAccountName string = consoleSite.outputs.accountName
+
+@description('The console\'s origin (its URL is this plus /console/, the viewer\'s plus /viewer/).')
+output consoleOrigin string = consoleSite.outputs.origin
+
+@description('What tools/console-site writes into the site\'s runtime config: where the API and the DICOM service answer, and the sign-in (no secret: a SPA registration has none).')
+output consoleSettings { apiRoot: string, dicomWebRoot: string, tenantId: string, clientId: string, apiScope: string, dicomScope: string } = {
+  apiRoot: 'https://${functionApp.outputs.defaultHostName}/'
+  dicomWebRoot: '${dicom.outputs.serviceUrl}/v2/'
+  tenantId: consoleTenantId
+  clientId: consoleClientId
+  apiScope: consoleApiScope
+  dicomScope: 'https://dicom.healthcareapis.azure.com/.default'
+}

@@ -26,6 +26,9 @@ param cmkKeyUri string
 @description('Resource id of the user-assigned identity that can unwrap the customer-managed key.')
 param cmkIdentityId string
 
+@description('Browser origins allowed to read studies (the viewer\'s, which reads the DICOM service directly with the user\'s token).')
+param corsOrigins string[]
+
 @description('Log Analytics workspace receiving diagnostics.')
 param logAnalyticsWorkspaceId string
 
@@ -51,6 +54,14 @@ resource dicom 'Microsoft.HealthcareApis/workspaces/dicomservices@2024-03-31' = 
     : { type: 'None' }
   properties: {
     publicNetworkAccess: disablePublicNetworkAccess ? 'Disabled' : 'Enabled'
+    // Read-only from browsers: the viewer's QIDO-RS and WADO-RS; writes come from the app, never from a page.
+    corsConfiguration: {
+      origins: corsOrigins
+      headers: ['Authorization', 'Accept']
+      methods: ['GET', 'OPTIONS']
+      maxAge: 3600
+      allowCredentials: false
+    }
     encryption: useCustomerManagedKey
       ? { customerManagedKeyEncryption: { keyEncryptionKeyUrl: cmkKeyUri } }
       : null

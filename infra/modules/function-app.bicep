@@ -74,7 +74,14 @@ param appSettings {
   viewerStudyUrlTemplate: string
   @description('Sites__Ids: comma-separated site ids. The app searches these sites and registers one queue trigger per site on relay-events-<site>.')
   siteIds: string
+  @description('Audit__Atna__Host: the ATNA collector the audit trail is exported to; empty: no export.')
+  atnaHost: string
+  @description('Audit__Atna__Port')
+  atnaPort: int
 }
+
+@description('Browser origins allowed to call the API (the web console\'s); no credentials (bearer tokens, not cookies).')
+param corsAllowedOrigins string[]
 
 @description('Log Analytics workspace receiving diagnostics.')
 param logAnalyticsWorkspaceId string
@@ -137,6 +144,16 @@ var smtpCredentialSettings = empty(appSettings.smtpUserName)
       { name: 'Smtp__Password', value: '@Microsoft.KeyVault(SecretUri=${appSettings.vaultUri}secrets/smtp-password)' }
     ]
 
+// The audit trail's export to a SIEM (IHE ATNA over syslog/TLS) only when a collector is named; its CA certificate
+// (PEM, public but it decides whom the app trusts) stays in Key Vault, created by an operator like smtp-password.
+var atnaSettings = empty(appSettings.atnaHost)
+  ? []
+  : [
+      { name: 'Audit__Atna__Host', value: appSettings.atnaHost }
+      { name: 'Audit__Atna__Port', value: string(appSettings.atnaPort) }
+      { name: 'Audit__Atna__CaCertificatePem', value: '@Microsoft.KeyVault(SecretUri=${appSettings.vaultUri}secrets/atna-collector-ca)' }
+    ]
+
 resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
   name: planName
   location: location
@@ -177,7 +194,8 @@ resource app 'Microsoft.Web/sites@2024-11-01' = {
       scmMinTlsVersion: '1.2'
       ftpsState: 'Disabled'
       http20Enabled: true
-      appSettings: concat(hostSettings, storageConnectionSettings, applicationSettings, smtpCredentialSettings)
+      cors: { allowedOrigins: corsAllowedOrigins, supportCredentials: false }
+      appSettings: concat(hostSettings, storageConnectionSettings, applicationSettings, smtpCredentialSettings, atnaSettings)
     }
   }
 }

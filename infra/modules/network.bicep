@@ -33,6 +33,7 @@ var zoneNames = {
   vault: 'privatelink.vaultcore.azure.net'
   healthWorkspace: 'privatelink.workspace.azurehealthcareapis.com'
   dicom: 'privatelink.dicom.azurehealthcareapis.com'
+  web: 'privatelink.web.${storageSuffix}'
 }
 var zoneList = items(zoneNames)
 
@@ -96,5 +97,5 @@ resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' 
 output vnetId string = vnet.id
 output appSubnetId string = vnet.properties.subnets[0].id
 output privateEndpointSubnetId string = vnet.properties.subnets[1].id
-@description('Private DNS zone names by purpose (blob, queue, table, cosmos, vault, healthWorkspace, dicom); deployed once this module completes.')
+@description('Private DNS zone names by purpose (blob, queue, table, cosmos, vault, healthWorkspace, dicom, web); deployed once this module completes.')
 output zoneNames object = zoneNames

@@ -25,3 +25,5 @@ param smtpPort = 587
 param smtpSecurity = 'StartTls'
 param smtpFrom = 'rcp-imagerie-dev@serverless-imaging.example'
 param viewerStudyUrlTemplate = 'https://viewer.dev.serverless-imaging.example/studies/{StudyInstanceUID}'
+param atnaHost = 'siem.dev.serverless-imaging.example'
+param atnaPort = 6514

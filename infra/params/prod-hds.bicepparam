@@ -37,3 +37,6 @@ param viewerStudyUrlTemplate = readEnvironmentVariable('SI_VIEWER_STUDY_URL_TEMP
 param tags = {
   'hds-scope': 'in-scope'
 }
+param atnaHost = readEnvironmentVariable('SI_ATNA_HOST', 'siem.hds.serverless-imaging.example')
+param atnaPort = int(readEnvironmentVariable('SI_ATNA_PORT', '6514'))
+param consoleClientId = readEnvironmentVariable('SI_CONSOLE_CLIENT_ID', '')

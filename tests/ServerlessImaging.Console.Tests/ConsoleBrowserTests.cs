@@ -65,7 +65,7 @@ public sealed class ConsoleBrowserTests(ConsoleRig rig, ITestOutputHelper output
     [Fact]
     public async Task A_registration_is_followed_to_available_and_its_viewer_link_renders_the_CT()
     {
-        var registrationId = await RegisterAsync();
+        var (meetingId, registrationId) = await RegisterAsync();
         var page = await rig.SignedInPageAsync("registrar");
         await page.GotoAsync(new Uri(rig.AppUrl, "console/#/inscriptions/" + Uri.EscapeDataString(registrationId)).ToString());
 
@@ -112,6 +112,17 @@ public sealed class ConsoleBrowserTests(ConsoleRig rig, ITestOutputHelper output
         Assert.True(lung.NonBlackFraction > pixels.NonBlackFraction + 0.02, $"the lung window showed {lung.NonBlackFraction:P0} not black, the soft-tissue one {pixels.NonBlackFraction:P0}");
         await rig.ScreenshotAsync(viewer, "viewer-ct-phantom-lung-window", output);
 
+        // The coordinator's meeting page lists the registration (GET /meetings/{id}/registrations) with its progress.
+        var coordinator = await rig.SignedInPageAsync("coordinator");
+        await coordinator.GotoAsync(new Uri(rig.AppUrl, "console/#/reunions/" + meetingId).ToString());
+        var listed = coordinator.Locator($"#meeting-registrations tr[data-registration='{registrationId}']");
+        await listed.WaitForAsync();
+        var summary = await listed.InnerTextAsync();
+        Assert.Contains("1 / 1 disponible(s)", summary, StringComparison.Ordinal);
+        Assert.Matches(@"(\d+) / \1 interrogé", summary);
+        Assert.Equal(0, await listed.Locator("a").CountAsync()); // a coordinator does not open registrations
+        await rig.ScreenshotAsync(coordinator, "console-meeting-registrations", output);
+
         // Opening the study in the viewer is in the audit trail, under the user who opened it, with the study.
         var trail = await rig.Api.SendAsync(HttpMethod.Get, "/audit?userId=console-test-registrar&pageSize=500", "auditor", null, HttpStatusCode.OK, CancellationToken.None);
         Assert.Contains(trail.GetProperty("records").EnumerateArray(), r =>
@@ -122,7 +133,7 @@ public sealed class ConsoleBrowserTests(ConsoleRig rig, ITestOutputHelper output
     [Fact]
     public async Task An_auditor_finds_a_registrations_trail_reads_a_record_and_exports_it_as_CSV_and_FHIR()
     {
-        var registrationId = await RegisterAsync();
+        var (_, registrationId) = await RegisterAsync();
 
         // The orchestration's records (started, site searched, candidates) are written as it goes: wait until it has searched.
         await ServerlessImaging.LocalRun.Waiting.UntilAsync("the registration's search", SearchDeadline, async ct =>
@@ -209,10 +220,15 @@ public sealed class ConsoleBrowserTests(ConsoleRig rig, ITestOutputHelper output
         var text = await row.InnerTextAsync();
         Assert.Contains("en ligne", text, StringComparison.Ordinal);
         Assert.Matches(@"\d+\.\d+", text); // the relay's version
+
+        // Queue depths come from the site's Storage queues (the relay keeps its command queue near empty).
+        Assert.Matches(@"^\d+$", (await row.Locator("td[data-field='commands-queued']").InnerTextAsync()).Trim());
+        Assert.Matches(@"^\d+$", (await row.Locator("td[data-field='events-queued']").InnerTextAsync()).Trim());
+        Assert.Contains("Dernier échec", await page.InnerTextAsync("thead"), StringComparison.Ordinal);
         await rig.ScreenshotAsync(page, "console-sites", output);
     }
 
-    private async Task<string> RegisterAsync()
+    private async Task<(string MeetingId, string RegistrationId)> RegisterAsync()
     {
         var meetingId = "rcp-console-" + Guid.NewGuid().ToString("N")[..8];
         await rig.Api.SendAsync(HttpMethod.Put, "/meetings/" + meetingId, "coordinator", new
@@ -228,7 +244,7 @@ public sealed class ConsoleBrowserTests(ConsoleRig rig, ITestOutputHelper output
             retentionDays = 30,
         }, HttpStatusCode.OK, CancellationToken.None);
         var accepted = await rig.Api.SendAsync(HttpMethod.Post, $"/meetings/{meetingId}/registrations", "registrar", rig.RegistrationBody(), HttpStatusCode.Accepted, CancellationToken.None, idempotencyKey: Guid.NewGuid().ToString("N"));
-        return accepted.GetProperty("registrationId").GetString()!;
+        return (meetingId, accepted.GetProperty("registrationId").GetString()!);
     }
 
     private async Task<HttpStatusCode> StatusAsync(HttpClient http, string path, string? role)

@@ -130,13 +130,24 @@ public sealed class FunctionsMetadataTests(PublishedFunctionApp app, WorkerHost 
     }
 
     [Fact]
+    public void The_ATNA_export_runs_every_minute_on_a_timer_without_other_bindings()
+    {
+        var export = Function(ExportAuditToAtnaFunction.Name);
+        Assert.Equal("timerTrigger", export.TriggerType);
+        Assert.Equal(ExportAuditToAtnaFunction.Schedule, export.TriggerProperty("schedule"));
+        Assert.Equal("0 * * * * *", export.TriggerProperty("schedule"));
+        Assert.Single(export.Bindings);
+    }
+
+    [Fact]
     public void The_pipeline_serves_the_routes_the_Cloud_API_maps_and_the_liveness_probe()
     {
         var expected = ApiRoutes.MappedByCloud().Append(ApiRoutes.Liveness).Select(Key).Order(StringComparer.Ordinal).ToList();
         var served = ApiRoutes.ServedByFunctionAppPipeline().Select(Key).Order(StringComparer.Ordinal).ToList();
         Assert.Equal(expected, served);
         Assert.Contains("POST meetings/{meetingId}/registrations", served);
-        Assert.True(served.Count >= 14);
+        Assert.Contains("GET meetings/{meetingId}/registrations", served);
+        Assert.True(served.Count >= 15);
     }
 
     [Fact]
@@ -207,6 +218,7 @@ public sealed class FunctionsMetadataTests(PublishedFunctionApp app, WorkerHost 
             .Append(RegistrationOrchestration.Name)
             .Append("RelayEvents")
             .Append(PurgeSettledRegistrationsFunction.Name)
+            .Append(ExportAuditToAtnaFunction.Name)
             .Concat(app.Functions.Where(f => f.TriggerType == "httpTrigger").Select(f => f.Name))
             .Order(StringComparer.Ordinal);
         Assert.Equal(expected, app.Functions.Select(f => f.Name).Order(StringComparer.Ordinal));

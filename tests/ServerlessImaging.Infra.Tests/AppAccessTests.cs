@@ -39,7 +39,7 @@ public sealed partial class AppAccessTests
     {
         var snapshot = await InfraWorkspace.SnapshotAsync(file);
         var siteIds = await ResourceNamesContractTests.SiteIdsAsync(file);
-        var storage = snapshot.SingleOfType("Microsoft.Storage/storageAccounts").Id;
+        var storage = snapshot.AppStorage().Id;
         var queueRoles = AppRoles(snapshot).Where(r => r.RoleId is QueueDataContributor or QueueMessageSender).ToList();
 
         var expected = siteIds
@@ -69,7 +69,7 @@ public sealed partial class AppAccessTests
     {
         var snapshot = await InfraWorkspace.SnapshotAsync(file);
         var siteIds = await ResourceNamesContractTests.SiteIdsAsync(file);
-        var storage = snapshot.SingleOfType("Microsoft.Storage/storageAccounts").Id;
+        var storage = snapshot.AppStorage().Id;
         var containersSegment = storage + "/blobServices/default/containers/";
         var appRoles = AppRoles(snapshot);
 
@@ -145,7 +145,7 @@ public sealed partial class AppAccessTests
     public async Task Function_package_container_is_granted_blob_data_contributor_alone_which_flex_deployment_storage_needs(string file)
     {
         var snapshot = await InfraWorkspace.SnapshotAsync(file);
-        var storage = snapshot.SingleOfType("Microsoft.Storage/storageAccounts").Id;
+        var storage = snapshot.AppStorage().Id;
         var app = snapshot.SingleOfType("Microsoft.Web/sites");
         // The container URL is <blob endpoint><container>; the endpoint is only known at deployment, so the predicted value
         // is format('{0}{1}', reference(<account>).primaryEndpoints.blob, '<container>').

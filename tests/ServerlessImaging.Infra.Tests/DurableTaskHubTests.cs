@@ -50,7 +50,7 @@ public sealed class DurableTaskHubTests
     [MemberData(nameof(ParameterFiles))]
     public async Task Storage_connection_has_the_blob_queue_and_table_endpoints_of_the_app_storage_account_and_managed_identity(string file)
     {
-        var storage = (await InfraWorkspace.SnapshotAsync(file)).SingleOfType("Microsoft.Storage/storageAccounts").Id;
+        var storage = (await InfraWorkspace.SnapshotAsync(file)).AppStorage().Id;
         var settings = await ResourceNamesContractTests.AppSettingsAsync(file);
 
         // The host resolves connection properties case-insensitively: Storage__TableServiceUri is its tableServiceUri.
@@ -81,7 +81,7 @@ public sealed class DurableTaskHubTests
     public async Task Task_hub_containers_and_queues_exist_and_the_app_holds_exactly_the_storage_data_roles_the_provider_needs(string file)
     {
         var snapshot = await InfraWorkspace.SnapshotAsync(file);
-        var storage = snapshot.SingleOfType("Microsoft.Storage/storageAccounts").Id;
+        var storage = snapshot.AppStorage().Id;
         var appName = snapshot.SingleOfType("Microsoft.Web/sites").Name;
         var containers = snapshot.OfType("Microsoft.Storage/storageAccounts/blobServices/containers").ToDictionary(c => c.ShortName, c => c.Id, StringComparer.Ordinal);
         var queues = snapshot.OfType("Microsoft.Storage/storageAccounts/queueServices/queues").ToDictionary(q => q.ShortName, q => q.Id, StringComparer.Ordinal);
@@ -112,7 +112,7 @@ public sealed class DurableTaskHubTests
         var parameters = await InfraWorkspace.ParameterValuesAsync(file);
         var isPrivate = parameters["enablePrivateNetworking"]!["value"]!.GetValue<bool>();
         var snapshot = await InfraWorkspace.SnapshotAsync(file);
-        var storage = snapshot.SingleOfType("Microsoft.Storage/storageAccounts").Id;
+        var storage = snapshot.AppStorage().Id;
         var storageEndpoints = snapshot.OfType("Microsoft.Network/privateEndpoints")
             .Where(e => Connection(e)["privateLinkServiceId"]!.GetValue<string>() == storage)
             .ToDictionary(e => Connection(e)["groupIds"]!.AsArray().Single()!.GetValue<string>(), e => e, StringComparer.Ordinal);

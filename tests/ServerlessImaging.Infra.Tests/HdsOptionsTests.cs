@@ -49,13 +49,13 @@ public sealed class HdsOptionsTests
         }
 
         var groups = endpoints.Select(e => e.NodeAt("properties.privateLinkServiceConnections")!.AsArray().Single()!["properties"]!["groupIds"]!.AsArray().Single()!.GetValue<string>());
-        Assert.Equal(["Sql", "blob", "healthcareworkspace", "queue", "table", "vault"], groups.Order(StringComparer.Ordinal));
+        Assert.Equal(["Sql", "blob", "healthcareworkspace", "queue", "table", "vault", "web"], groups.Order(StringComparer.Ordinal));
         Assert.Equal(endpoints.Count, snapshot.OfType("Microsoft.Network/privateEndpoints/privateDnsZoneGroups").Count());
         Assert.Equal(
             snapshot.OfType("Microsoft.Network/privateDnsZones").Count(),
             snapshot.OfType("Microsoft.Network/privateDnsZones/virtualNetworkLinks").Count());
         Assert.All(publicAccess, value => Assert.Equal("Disabled", value));
-        Assert.Equal("Deny", snapshot.SingleOfType("Microsoft.Storage/storageAccounts").StringAt("properties.networkAcls.defaultAction"));
+        Assert.Equal("Deny", snapshot.AppStorage().StringAt("properties.networkAcls.defaultAction"));
         Assert.False(string.IsNullOrEmpty(app.StringAt("properties.virtualNetworkSubnetId")), "the app has no VNet integration");
     }
 
@@ -66,7 +66,7 @@ public sealed class HdsOptionsTests
         var parameters = await InfraWorkspace.ParameterValuesAsync(file);
         var useCmk = parameters["enableCustomerManagedKey"]!["value"]!.GetValue<bool>();
         var snapshot = await InfraWorkspace.SnapshotAsync(file);
-        var storage = snapshot.SingleOfType("Microsoft.Storage/storageAccounts");
+        var storage = snapshot.AppStorage();
 
         // The audit anchor key exists either way (AuditAnchorKeyTests); the data-encryption key only with CMK.
         var dataKeys = snapshot.OfType("Microsoft.KeyVault/vaults/keys").Where(k => k.ShortName != "audit-anchor").ToList();

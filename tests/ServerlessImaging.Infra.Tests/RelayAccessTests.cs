@@ -68,7 +68,7 @@ public sealed class RelayAccessTests
     public async Task Every_relay_queue_grant_is_at_queue_scope_on_its_own_sites_queues_and_none_is_at_account_scope()
     {
         var snapshot = await InfraWorkspace.SnapshotAsync(ScenarioFile());
-        var storage = snapshot.SingleOfType("Microsoft.Storage/storageAccounts").Id;
+        var storage = snapshot.AppStorage().Id;
         var queuePrefix = storage + "/queueServices/default/queues/";
         var messageBodies = $"{storage}/blobServices/default/containers/{ResourceNames.MessageBodiesContainer}";
         var roles = snapshot.RoleAssignments().ToList();

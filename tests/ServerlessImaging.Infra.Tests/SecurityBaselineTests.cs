@@ -24,7 +24,7 @@ public sealed class SecurityBaselineTests
     [MemberData(nameof(ParameterFiles))]
     public async Task Storage_accepts_Entra_ID_only_over_TLS_1_2_with_no_public_blobs(string file)
     {
-        var storage = (await InfraWorkspace.SnapshotAsync(file)).SingleOfType("Microsoft.Storage/storageAccounts");
+        var storage = (await InfraWorkspace.SnapshotAsync(file)).AppStorage();
 
         Assert.Equal("false", storage.NodeAt("properties.allowSharedKeyAccess")?.ToString());
         Assert.Equal("false", storage.NodeAt("properties.allowBlobPublicAccess")?.ToString());
@@ -110,7 +110,7 @@ public sealed class SecurityBaselineTests
     public async Task Function_app_gets_data_roles_scoped_narrowly_and_no_management_roles(string file)
     {
         var snapshot = await InfraWorkspace.SnapshotAsync(file);
-        var storage = snapshot.SingleOfType("Microsoft.Storage/storageAccounts").Id;
+        var storage = snapshot.AppStorage().Id;
         var dicom = snapshot.SingleOfType("Microsoft.HealthcareApis/workspaces/dicomservices").Id;
         var appName = snapshot.SingleOfType("Microsoft.Web/sites").Name;
         var appRoles = snapshot.RoleAssignments().Where(r => r.PrincipalId.Contains($"Microsoft.Web/sites/{appName}'", StringComparison.Ordinal)).ToList();

@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Net;
+using System.Text.Json;
 using Microsoft.Azure.Cosmos;
 using ServerlessImaging.Orchestration.Orchestrator;
 using ServerlessImaging.Orchestration.Ports;
@@ -8,9 +10,9 @@ namespace ServerlessImaging.Adapters.Cosmos;
 /// <summary>
 /// The API's read model in the <c>registrations</c> container: one document per registration holding the state its
 /// orchestration last recorded (highest version wins: a retried step activity never moves it back), and the start
-/// requests' idempotency claims.
+/// requests' idempotency claims; a meeting's registrations are a cross-partition query on the meeting id (bounded).
 /// </summary>
-public sealed class CosmosRegistrationViewStore(Container container, TimeProvider time) : IRegistrationViewStore, IStartRequestIndex
+public sealed class CosmosRegistrationViewStore(Container container, TimeProvider time) : IRegistrationViewStore, IStartRequestIndex, IMeetingRegistrationIndex
 {
     internal const string RegistrationType = "registration";
     internal const string StartRequestType = "start-request";
@@ -73,6 +75,36 @@ public sealed class CosmosRegistrationViewStore(Container container, TimeProvide
         using var existing = await container.ReadItemStreamAsync(id, new PartitionKey(id), cancellationToken: cancellationToken);
         CosmosJson.EnsureSuccess(existing, "read start request");
         return (await CosmosJson.FromResponseAsync<StartRequestDocument>(existing, cancellationToken)).RegistrationId;
+    }
+
+    /// <inheritdoc />
+    public async Task<MeetingRegistrations> ListByMeetingAsync(string meetingId, int max, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(meetingId);
+        ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
+
+        // One more than asked tells whether the list is cut, without a count query.
+        var definition = new QueryDefinition(
+                $"SELECT TOP {(max + 1).ToString(CultureInfo.InvariantCulture)} * FROM c WHERE c.type = @type AND c.state.plan.meetingId = @meeting ORDER BY c.updatedAtMs DESC")
+            .WithParameter("@type", RegistrationType)
+            .WithParameter("@meeting", meetingId);
+        var found = new List<RecordedRegistration>(Math.Min(max + 1, 64));
+        using var iterator = container.GetItemQueryStreamIterator(definition, requestOptions: new QueryRequestOptions { MaxItemCount = max + 1 });
+        while (iterator.HasMoreResults && found.Count <= max)
+        {
+            using var response = await iterator.ReadNextAsync(cancellationToken).ConfigureAwait(false);
+            CosmosJson.EnsureSuccess(response, "list a meeting's registrations");
+            using var page = await JsonDocument.ParseAsync(response.Content, cancellationToken: cancellationToken).ConfigureAwait(false);
+            foreach (var item in page.RootElement.GetProperty("Documents").EnumerateArray())
+            {
+                var document = item.Deserialize<RegistrationDocument>(CosmosJson.Options)
+                    ?? throw new InvalidDataException("Empty Cosmos DB document (registration).");
+                found.Add(new RecordedRegistration(document.State, DateTimeOffset.FromUnixTimeMilliseconds(document.UpdatedAtMs)));
+            }
+        }
+
+        var truncated = found.Count > max;
+        return new MeetingRegistrations(truncated ? found[..max] : found, truncated);
     }
 
     private async Task<(RegistrationDocument Document, string ETag)?> ReadAsync(string registrationId, CancellationToken cancellationToken)

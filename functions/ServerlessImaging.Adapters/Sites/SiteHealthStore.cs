@@ -22,9 +22,31 @@ public sealed record SiteHealth(string SiteId, DateTimeOffset LastSeenAt, string
     }
 }
 
-/// <summary>Heartbeats recorded by the runtime, read by <c>GET /sites</c>.</summary>
+/// <summary>
+/// The latest failure a site's relay reported: a command it could not carry out (<c>CommandFailed</c>, including a
+/// message it quarantined unread) or a delivery to the meeting site's PACS that stopped (<c>DeliveryFailed</c>).
+/// Codes and the relay's safe message only: no patient data, no registration id.
+/// </summary>
+/// <param name="SiteId">The site.</param>
+/// <param name="ReceivedAt">When the cloud received the report (cloud clock).</param>
+/// <param name="Command">The command type that failed (e.g. <c>RetrieveStudy</c>, <c>FindStudies</c>, <c>DeliverStudy</c>).</param>
+/// <param name="Reason">The relay's reason code (<c>FailureReason</c> or <c>DeliveryFailureReason</c> name).</param>
+/// <param name="Message">The relay's safe message (never patient data, by contract), cut to 300 characters.</param>
+public sealed record SiteFailure(string SiteId, DateTimeOffset ReceivedAt, string Command, string Reason, string Message)
+{
+    /// <summary>Longest message kept: enough for an operator, bounded against a chatty relay.</summary>
+    public const int MaxMessageLength = 300;
+}
+
+/// <summary>Heartbeats and failures recorded by the runtime, read by <c>GET /sites</c>.</summary>
 public interface ISiteHealthStore
 {
+    /// <summary>Records a relay's failure report (keeps the newest by receive time).</summary>
+    Task RecordFailureAsync(SiteFailure failure, CancellationToken cancellationToken);
+
+    /// <summary>The latest failure <paramref name="siteId"/>'s relay reported, or null.</summary>
+    Task<SiteFailure?> GetLastFailureAsync(string siteId, CancellationToken cancellationToken);
+
     /// <summary>Records a heartbeat (keeps the newest: an older, late heartbeat does not overwrite a newer one).</summary>
     Task RecordAsync(SiteHealth health, CancellationToken cancellationToken);
 
@@ -32,7 +54,10 @@ public interface ISiteHealthStore
     Task<SiteHealth?> GetAsync(string siteId, CancellationToken cancellationToken);
 }
 
-/// <summary>Site health in the Cosmos DB container <c>sites</c> (partition key <c>/id</c> = site id).</summary>
+/// <summary>
+/// Site health in the Cosmos DB container <c>sites</c> (partition key <c>/id</c>): the heartbeat under the site id, the
+/// last failure in a document of its own (<c>failure:&lt;site&gt;</c>), so the two writers never contend for one ETag.
+/// </summary>
 public sealed class CosmosSiteHealthStore(Container container) : ISiteHealthStore
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
@@ -94,8 +119,72 @@ public sealed class CosmosSiteHealthStore(Container container) : ISiteHealthStor
         return stored?.Health;
     }
 
+    /// <inheritdoc />
+    public async Task RecordFailureAsync(SiteFailure failure, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(failure);
+        var id = FailureId(failure.SiteId);
+        var bounded = failure.Message.Length > SiteFailure.MaxMessageLength ? failure with { Message = failure.Message[..SiteFailure.MaxMessageLength] } : failure;
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            using var read = await container.ReadItemStreamAsync(id, new PartitionKey(id), cancellationToken: cancellationToken).ConfigureAwait(false);
+            string? etag = null;
+            if (read.IsSuccessStatusCode)
+            {
+                var stored = await JsonSerializer.DeserializeAsync<FailureDocument>(read.Content, Json, cancellationToken).ConfigureAwait(false);
+                if (stored is not null && stored.Failure.ReceivedAt >= bounded.ReceivedAt)
+                {
+                    return;
+                }
+
+                etag = read.Headers.ETag;
+            }
+            else if (read.StatusCode != HttpStatusCode.NotFound)
+            {
+                throw Failure(read, "reading a site's last failure");
+            }
+
+            using var body = new MemoryStream(JsonSerializer.SerializeToUtf8Bytes(new FailureDocument(id, bounded), Json));
+            using var write = etag is null
+                ? await container.CreateItemStreamAsync(body, new PartitionKey(id), cancellationToken: cancellationToken).ConfigureAwait(false)
+                : await container.ReplaceItemStreamAsync(body, id, new PartitionKey(id), new ItemRequestOptions { IfMatchEtag = etag }, cancellationToken).ConfigureAwait(false);
+            if (write.IsSuccessStatusCode)
+            {
+                return;
+            }
+
+            if (write.StatusCode is not (HttpStatusCode.Conflict or HttpStatusCode.PreconditionFailed))
+            {
+                throw Failure(write, "recording a site's last failure");
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<SiteFailure?> GetLastFailureAsync(string siteId, CancellationToken cancellationToken)
+    {
+        var id = FailureId(siteId);
+        using var read = await container.ReadItemStreamAsync(id, new PartitionKey(id), cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (read.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        if (!read.IsSuccessStatusCode)
+        {
+            throw Failure(read, "reading a site's last failure");
+        }
+
+        return (await JsonSerializer.DeserializeAsync<FailureDocument>(read.Content, Json, cancellationToken).ConfigureAwait(false))?.Failure;
+    }
+
+    // Site ids are lower-case letters, digits and hyphens (ResourceNames), so this never collides with a site's own id.
+    private static string FailureId(string siteId) => "failure:" + siteId;
+
     private static CosmosException Failure(ResponseMessage response, string what) =>
         new($"{what} failed ({(int)response.StatusCode}).", response.StatusCode, 0, response.Headers.ActivityId, response.Headers.RequestCharge);
 
     private sealed record Document(string Id, SiteHealth Health);
+
+    private sealed record FailureDocument(string Id, SiteFailure Failure);
 }

@@ -115,6 +115,7 @@ public static class HttpApi
 
         MeetingEndpoints.Map(app);
         RegistrationEndpoints.Map(app);
+        MeetingRegistrationEndpoints.Map(app);
         SiteEndpoints.Map(app);
         AuditEndpoints.Map(app);
         DeliverySourceEndpoints.Map(app);

@@ -64,6 +64,7 @@ public static class OrchestrationRuntimeServices
                 MaxPollInterval = TimeSpan.FromMilliseconds(Math.Max(runtime.EventsMaxPollInterval.TotalMilliseconds, 10)),
             },
             sp.GetRequiredService<ILogger<MessageChannel>>()));
+        services.AddSingleton<RelayQueueDepths>();
         services.AddSingleton(sp => new StorageQueueRelayChannel(sp.GetRequiredService<MessageChannel>(), runtime.SiteIds, runtime.EventsQueueFor));
         services.AddSingleton<IRelayMessageChannel>(sp => sp.GetRequiredService<StorageQueueRelayChannel>());
         services.AddSingleton<IRelayEventQuarantine>(sp => sp.GetRequiredService<StorageQueueRelayChannel>());
@@ -78,6 +79,7 @@ public static class OrchestrationRuntimeServices
         services.AddSingleton(sp => new CosmosRegistrationViewStore(RegistrationsContainer(sp), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IRegistrationViewStore>(sp => sp.GetRequiredService<CosmosRegistrationViewStore>());
         services.AddSingleton<IStartRequestIndex>(sp => sp.GetRequiredService<CosmosRegistrationViewStore>());
+        services.AddSingleton<IMeetingRegistrationIndex>(sp => sp.GetRequiredService<CosmosRegistrationViewStore>());
         services.AddSingleton<IMeetingStore>(sp => new CosmosMeetingStore(sp.GetRequiredService<CosmosClient>().GetContainer(cosmos.DatabaseName, "meetings")));
         services.AddHostedService<StorageAndDatabaseInitializer>();
 
@@ -129,8 +131,10 @@ public static class OrchestrationRuntimeServices
         services.AddSingleton<PublishManifestTask>();
         services.AddSingleton<DurableClientHolder>();
         services.AddSingleton<SettledRegistrationPurge>();
+        services.AddAtnaAuditExport(configuration);
         services.AddSingleton<RelayEventMetrics>();
         services.AddSingleton<RelayEventProcessor>();
+        services.TryAddSingleton<RegistrationViewChanges>();
         services.AddSingleton<RegistrationOrchestrationClient>();
         services.AddSingleton<IRegistrationOrchestrationClient>(sp => sp.GetRequiredService<RegistrationOrchestrationClient>());
         services.AddSingleton<IRegistrationEventSink>(sp => sp.GetRequiredService<RegistrationOrchestrationClient>());

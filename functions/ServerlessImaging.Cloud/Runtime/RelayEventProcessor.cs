@@ -87,6 +87,11 @@ public sealed class RelayEventProcessor(IRegistrationEventSink registrations, IE
             return RelayEventOutcome.HeartbeatRecorded;
         }
 
+        if (FailureOf(envelope, receivedAt) is { } failure)
+        {
+            await RecordFailureAsync(failure, cancellationToken);
+        }
+
         if (envelope.Body is RelayCommand)
         {
             metrics.MisroutedCommand(envelope.SiteId, envelope.Type);
@@ -119,5 +124,34 @@ public sealed class RelayEventProcessor(IRegistrationEventSink registrations, IE
         }
 
         return RelayEventOutcome.Handled;
+    }
+
+    /// <summary>
+    /// The site's "last failure" (<c>GET /sites</c>) that a relay report stands for: a failed command (the relay's
+    /// poison reports included) or a stopped delivery. A cancellation is what someone asked for, not a failure.
+    /// </summary>
+    internal static SiteFailure? FailureOf(MessageEnvelope envelope, DateTimeOffset receivedAt) => envelope.Body switch
+    {
+        CommandFailed { Reason: not FailureReason.Cancelled } f => new SiteFailure(envelope.SiteId, receivedAt, f.FailedCommandType, f.Reason.ToString(), f.SafeMessage),
+        DeliveryFailed d => new SiteFailure(envelope.SiteId, receivedAt, "DeliverStudy", d.Reason.ToString(), d.SafeMessage),
+        _ => null,
+    };
+
+    // Best effort: an operator's view must not hold up (or redeliver) the registration the failure belongs to.
+    private async Task RecordFailureAsync(SiteFailure failure, CancellationToken cancellationToken)
+    {
+        if (siteHealth.LastOrDefault() is not { } store)
+        {
+            return;
+        }
+
+        try
+        {
+            await store.RecordFailureAsync(failure, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogWarning(ex, "Could not record the last failure of site {SiteId} ({Command}, {Reason}).", failure.SiteId, failure.Command, failure.Reason);
+        }
     }
 }

@@ -90,7 +90,8 @@ public static class ApiAuthentication
             .AddPolicy(ApiRoles.Policy(ApiRoles.Registrar), p => p.RequireRole(ApiRoles.Registrar, ApiRoles.Admin))
             .AddPolicy(ApiRoles.Policy(ApiRoles.Coordinator), p => p.RequireRole(ApiRoles.Coordinator, ApiRoles.Admin))
             .AddPolicy(ApiRoles.Policy(ApiRoles.Auditor), p => p.RequireRole(ApiRoles.Auditor, ApiRoles.Admin))
-            .AddPolicy(ApiRoles.Policy(ApiRoles.Admin), p => p.RequireRole(ApiRoles.Admin));
+            .AddPolicy(ApiRoles.Policy(ApiRoles.Admin), p => p.RequireRole(ApiRoles.Admin))
+            .AddPolicy(ApiRoles.RegistrarOrCoordinator, p => p.RequireRole(ApiRoles.Registrar, ApiRoles.Coordinator, ApiRoles.Admin));
         return services;
     }
 }

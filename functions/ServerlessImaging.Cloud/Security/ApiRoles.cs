@@ -20,4 +20,10 @@ public static class ApiRoles
 
     /// <summary>Name of the policy requiring <paramref name="role"/> (admin satisfies every policy).</summary>
     public static string Policy(string role) => "role:" + role;
+
+    /// <summary>
+    /// Name of the policy requiring either registrar or coordinator: a meeting's registrations (no patient data in
+    /// them) are followed by the RCP software and by the 3C coordinators who prepare the meeting.
+    /// </summary>
+    public static readonly string RegistrarOrCoordinator = Policy(Registrar + "|" + Coordinator);
 }

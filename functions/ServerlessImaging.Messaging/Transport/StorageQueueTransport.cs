@@ -93,6 +93,23 @@ public sealed class StorageQueueTransport : IMessageTransport
         }
     }
 
+    /// <summary>
+    /// The queue's approximate message count (visible and in flight, as the service counts them), or null when the
+    /// queue does not exist. Read for operators (<c>GET /sites</c>), never to decide anything.
+    /// </summary>
+    public async Task<int?> ApproximateMessageCountAsync(string queue, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var properties = await Queue(queue).GetPropertiesAsync(cancellationToken);
+            return properties.Value.ApproximateMessagesCount;
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            return null;
+        }
+    }
+
     private QueueClient Queue(string name)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);

@@ -56,7 +56,8 @@ public sealed class EndpointContractTests(LocalStackFixture stack) : IAsyncLifet
                 allowed.UnionWith(ApiRoles.All); // fallback policy: any app role
             }
 
-            foreach (var role in ApiRoles.All.Where(r => policies.Contains(ApiRoles.Policy(r))))
+            // "role:a|b" grants either role (ApiRoles.RegistrarOrCoordinator).
+            foreach (var role in ApiRoles.All.Where(r => policies.Any(p => p.StartsWith("role:", StringComparison.Ordinal) && p["role:".Length..].Split('|').Contains(r))))
             {
                 allowed.Add(role);
             }

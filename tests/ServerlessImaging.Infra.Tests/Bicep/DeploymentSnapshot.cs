@@ -72,6 +72,24 @@ public sealed class DeploymentSnapshot
         return matches[0];
     }
 
+    /// <summary>
+    /// The app's storage account (queues, staging, task hub): the one storage account not tagged as the console's static
+    /// website (modules/console-site.bicep).
+    /// </summary>
+    public PredictedResource AppStorage()
+    {
+        var matches = OfType("Microsoft.Storage/storageAccounts").Where(r => r.StringAt("tags.purpose") != ConsoleSitePurpose).ToList();
+        Assert.True(matches.Count == 1, $"Expected exactly one app storage account, found {matches.Count}.");
+        return matches[0];
+    }
+
+    /// <summary>The console's static-website storage account.</summary>
+    public PredictedResource ConsoleSiteStorage() =>
+        Assert.Single(OfType("Microsoft.Storage/storageAccounts"), r => r.StringAt("tags.purpose") == ConsoleSitePurpose);
+
+    /// <summary>Tag value of the console's storage account.</summary>
+    public const string ConsoleSitePurpose = "console-static-site";
+
     /// <summary>Role assignments with their scope and role definition GUID.</summary>
     public IEnumerable<(string ScopeId, string RoleId, string PrincipalId)> RoleAssignments() =>
         OfType("Microsoft.Authorization/roleAssignments").Select(r => (

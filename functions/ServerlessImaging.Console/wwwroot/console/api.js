@@ -1,6 +1,6 @@
 // Calls of the public HTTP API with the signed-in user's token. Errors carry the API's problem+json (title and the
 // field codes of a 422), never the submitted values.
-import { token } from '../shared/auth.js';
+import { apiToken } from '../shared/auth.js';
 
 const root = (window.SI_CONSOLE_CONFIG.apiRoot || '/').replace(/\/$/, '');
 
@@ -25,7 +25,7 @@ function messageFor(status, problem) {
 }
 
 export async function api(method, path, { body, headers = {}, accept = 'application/json', raw = false } = {}) {
-  const init = { method, headers: { Accept: accept, Authorization: 'Bearer ' + token(), ...headers } };
+  const init = { method, headers: { Accept: accept, Authorization: 'Bearer ' + await apiToken(), ...headers } };
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);

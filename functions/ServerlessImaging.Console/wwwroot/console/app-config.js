@@ -1,7 +1,6 @@
-// Deployment settings of the console (written by hand; replaced per deployment).
-// apiRoot: where the HTTP API answers ('/' when the standalone host serves the console beside it).
-// signIn: 'development' (paste a token from tools/dev-token; the local stack's key) or 'entra' (Azure: see README).
+// Deployment settings of the console (rewritten per deployment by tools/console-site; sign-in: shared/sign-in-config.js).
+// apiRoot: where the HTTP API answers ('/' when the standalone host serves the console beside it; the Functions app's
+// URL in Azure, whose CORS allows the console's origin).
 window.SI_CONSOLE_CONFIG = {
   apiRoot: '/',
-  signIn: 'development',
 };

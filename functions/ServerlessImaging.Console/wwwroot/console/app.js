@@ -1,7 +1,7 @@
 // The console: one page per audience, shown by role as the API authorizes (coordinator: meetings; registrar:
 // registrations; admin: sites; auditor: audit). Hash routes, so the static host needs no rewrite rules.
 import { api } from './api.js';
-import { claims, hasRole, signIn, signOut, token } from '../shared/auth.js';
+import { claims, entraSignIn, hasRole, mode as signInMode, ready, signIn, signOut, token } from '../shared/auth.js';
 
 const main = document.getElementById('main');
 const MODALITIES = ['AU', 'CR', 'CT', 'DX', 'ES', 'MG', 'MR', 'NM', 'OT', 'PT', 'RF', 'RT', 'SC', 'SR', 'US', 'VL', 'XA', 'XC'];
@@ -91,7 +91,6 @@ function signInPage(params) {
   const back = params.get('retour');
   const area = h('textarea', { id: 'token', 'aria-label': 'Jeton', placeholder: 'eyJ…' });
   const status = h('div');
-  const mode = window.SI_CONSOLE_CONFIG.signIn;
   const done = () => {
     if (back && back.startsWith('/')) location.assign(back);
     else location.hash = '#/';
@@ -110,8 +109,15 @@ function signInPage(params) {
   }
   main.replaceChildren(
     h('h1', {}, 'Connexion'),
-    mode === 'entra'
-      ? h('p', {}, 'La connexion Entra ID n’est pas encore branchée dans cette version (voir le README de la console).')
+    signInMode === 'entra'
+      ? h('section', {},
+        h('p', {}, 'Connectez-vous avec votre compte de l’établissement (Microsoft Entra ID).'),
+        h('p', {}, h('button', {
+          id: 'sign-in-entra', onclick: () => {
+            if (back && back.startsWith('/')) sessionStorage.setItem('si.back', back);
+            entraSignIn().catch((e) => message(status, e.message));
+          },
+        }, 'Se connecter')), status)
       : h('section', {},
         h('p', {}, 'Environnement de développement : se connecter avec le rôle ',
           ['registrar', 'coordinator', 'auditor', 'admin'].map((r) => h('button', { className: 'secondary', 'data-role': r, onclick: () => asRole(r) }, r))),
@@ -153,12 +159,50 @@ function meetingsPage([meetingId]) {
       message(status, `Réunion « ${id.value} » enregistrée.`, true);
     } catch (e) { message(status, e.message); }
   }
+  const list = meetingRegistrations(() => id.value);
   main.replaceChildren(
     h('h1', {}, 'Réunions (RCP)'),
     h('section', {}, h('h2', {}, 'Réunion'), field('Identifiant', id),
-      h('button', { className: 'secondary', onclick: load }, 'Charger'), form.element,
-      h('button', { id: 'save-meeting', onclick: save }, 'Enregistrer'), status));
-  if (meetingId) load();
+      h('button', { className: 'secondary', onclick: () => { load(); list.refresh(); } }, 'Charger'), form.element,
+      h('button', { id: 'save-meeting', onclick: save }, 'Enregistrer'), status),
+    h('section', {}, h('h2', {}, 'Inscriptions de la réunion'), list.element));
+  if (meetingId) { load(); list.refresh(); }
+}
+
+// GET /meetings/{id}/registrations (registrar or coordinator): a summary per registration (no patient data), polled
+// while a search or a retrieval moves; the details open on the registration's page (registrar role).
+function meetingRegistrations(meetingId) {
+  const registrations = h('div', { id: 'meeting-registrations' });
+  let timer = null;
+  let stopped = false;
+  stopPolling = () => { stopped = true; clearTimeout(timer); };
+  async function refresh() {
+    clearTimeout(timer);
+    if (!meetingId()) return;
+    try {
+      const { body } = await api('GET', '/meetings/' + encodeURIComponent(meetingId()) + '/registrations');
+      const rows = body.registrations.map((r) => h('tr', { 'data-registration': r.registrationId, 'data-status': r.status },
+        h('td', {}, hasRole('registrar') ? h('a', { href: '#/inscriptions/' + encodeURIComponent(r.registrationId) }, r.registrationId) : h('code', {}, r.registrationId)),
+        h('td', {}, badge(r.status)),
+        h('td', { 'data-field': 'sites' }, `${r.sites.searched} / ${r.sites.total} interrogé(s)`, r.sites.unreachable ? `, ${r.sites.unreachable} injoignable(s)` : '', r.sites.failed ? `, ${r.sites.failed} en échec` : ''),
+        h('td', {}, r.candidates),
+        h('td', { 'data-field': 'studies' }, `${r.studiesAvailable} / ${r.studiesTotal} disponible(s)`, r.studiesFailed ? `, ${r.studiesFailed} en échec` : ''),
+        h('td', {}, badge(r.expertise)), h('td', {}, when(r.updatedAt))));
+      registrations.replaceChildren(
+        body.registrations.length
+          ? table(['Inscription', 'État', 'Recherche par site', 'Candidats', 'Examens', 'Expertise', 'Mise à jour'], rows)
+          : h('p', { className: 'muted' }, 'Aucune inscription pour cette réunion.'),
+        body.truncated ? h('p', { className: 'muted' }, 'Liste limitée aux inscriptions les plus récentes.') : '');
+      const busy = body.registrations.some((r) => r.status !== 'Completed' || r.sites.searching > 0);
+      if (!stopped) timer = setTimeout(refresh, busy ? 2000 : 15000);
+    } catch (e) {
+      registrations.replaceChildren(h('p', { className: 'muted' }, e.status === 404 ? 'Réunion inconnue.' : e.message));
+    }
+  }
+  return {
+    element: h('div', {}, h('button', { className: 'secondary', id: 'refresh-registrations', onclick: refresh }, 'Actualiser'), registrations),
+    refresh,
+  };
 }
 
 // GET /meetings/{id} answers these enums as numbers while PUT takes their names: accept both (declaration order).
@@ -238,8 +282,11 @@ function remember(id) { localStorage.setItem(RECENT, JSON.stringify([id, ...rece
 function registrationsPage([registrationId]) {
   if (registrationId) return registrationPage(registrationId);
   const id = h('input', { id: 'registration-id', size: 50 });
+  const meeting = h('input', { id: 'registrations-meeting-id', pattern: '[A-Za-z0-9._-]+' });
+  const list = meetingRegistrations(() => meeting.value.trim());
   main.replaceChildren(
     h('h1', {}, 'Inscriptions'),
+    h('section', {}, h('h2', {}, 'Inscriptions d’une réunion'), field('Réunion', meeting), list.element),
     h('section', {}, h('h2', {}, 'Suivre une inscription'),
       h('p', { className: 'muted' }, 'L’identifiant est celui que le logiciel RCP a reçu à l’inscription (réponse 202).'),
       field('Identifiant d’inscription', id),
@@ -332,10 +379,14 @@ async function sitesPage() {
   main.replaceChildren(h('h1', {}, 'Sites et relais'), status);
   try {
     const { body } = await api('GET', '/sites');
-    main.append(h('section', {}, table(['Site', 'Relais', 'Version', 'Vu pour la dernière fois', 'C-ECHO du PACS', 'Vérifié'],
+    const count = (n) => (n === undefined || n === null ? '—' : n);
+    const failure = (f) => (f ? h('span', {}, badge('Failed'), ` ${f.command} : ${f.reason} — ${f.message} `, h('span', { className: 'muted' }, when(f.at))) : '—');
+    main.append(h('section', {}, table(['Site', 'Relais', 'Version', 'Vu pour la dernière fois', 'C-ECHO du PACS', 'Vérifié', 'Commandes en file', 'Événements en file', 'Dernier échec'],
       body.map((s) => h('tr', { 'data-site': s.siteId }, h('td', {}, s.siteId), h('td', {}, h('span', { className: 'badge ' + (s.online ? 'online' : 'offline') }, s.online ? 'en ligne' : 'hors ligne')),
-        h('td', {}, s.relayVersion ?? '—'), h('td', {}, when(s.lastSeenAt)), h('td', {}, badge(s.pacsEcho)), h('td', {}, when(s.pacsEchoCheckedAt)))))),
-    h('p', { className: 'muted' }, 'Profondeur de file et dernier échec : pas encore exposés par GET /sites.'));
+        h('td', {}, s.relayVersion ?? '—'), h('td', {}, when(s.lastSeenAt)), h('td', {}, badge(s.pacsEcho)), h('td', {}, when(s.pacsEchoCheckedAt)),
+        h('td', { 'data-field': 'commands-queued' }, count(s.commandsQueued)), h('td', { 'data-field': 'events-queued' }, count(s.eventsQueued)),
+        h('td', { 'data-field': 'last-failure' }, failure(s.lastFailure)))))),
+    h('p', { className: 'muted' }, 'Files : messages en attente (approximatif). Une file de commandes qui grossit signale un relais arrêté ou lent ; une file d’événements qui grossit, une application en retard.'));
   } catch (e) { message(status, e.message); }
 }
 
@@ -442,5 +493,13 @@ function auditPage(_, params) {
   if (q.registrationId.value) search();
 }
 
-window.addEventListener('hashchange', route);
-route();
+// In Entra mode a sign-in redirect is completed (and the token renewed) before the first route; then back to the page
+// that asked for the sign-in (a viewer link), if any.
+ready().then(() => {
+  const back = sessionStorage.getItem('si.back');
+  sessionStorage.removeItem('si.back');
+  if (back && token()) { location.assign(back); return; }
+  if (signInMode === 'entra' && /^#(code|state|error)=/.test(location.hash)) history.replaceState(null, '', location.pathname);
+  window.addEventListener('hashchange', route);
+  route();
+}).catch((e) => { main.replaceChildren(h('h1', {}, 'Connexion impossible'), h('p', { className: 'error' }, e.message)); });

@@ -2,7 +2,7 @@
 // user's token and shows a series in dwv (2D canvas rendering: no WebGL needed). URL: ?StudyInstanceUIDs=<uid>
 // (the parameter name OHIF uses, so a link stays valid if the viewer is swapped).
 import * as dwv from 'dwv';
-import { token } from '../shared/auth.js';
+import { dicomToken, ready, token } from '../shared/auth.js';
 
 const config = window.SI_VIEWER_CONFIG;
 const status = document.getElementById('status');
@@ -23,7 +23,7 @@ function tag(item, key) {
 
 async function dicomWeb(path, accept) {
   const response = await fetch(config.dicomWebRoot + path, {
-    headers: { Authorization: 'Bearer ' + token(), Accept: accept },
+    headers: { Authorization: 'Bearer ' + await dicomToken(), Accept: accept },
   });
   if (response.status === 401) throw new Error('Session expirée : reconnectez-vous.');
   if (response.status === 403) throw new Error('Votre rôle ne permet pas de voir les images.');
@@ -119,6 +119,7 @@ for (const b of document.querySelectorAll('button[data-tool]')) {
 async function main() {
   const study = (new URLSearchParams(location.search).get('StudyInstanceUIDs') || '').split(',')[0];
   if (!/^[0-9.]{1,64}$/.test(study)) { say('Lien invalide : aucun StudyInstanceUID.', true); return; }
+  await ready();
   if (!token()) {
     const back = encodeURIComponent(location.pathname + location.search);
     location.replace(`${config.signInPage}#/connexion?retour=${back}`);

@@ -11,6 +11,10 @@ public sealed class RegistrationFunctions(ApiPipeline api)
     [Function("ApiRegisterPatient")]
     public Task<IResult> RegisterPatient([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "meetings/{meetingId}/registrations")] HttpRequest request, [DurableClient] DurableTaskClient durableClient) => api.RunAsync(request, durableClient);
 
+    /// <summary><c>GET /meetings/{meetingId}/registrations</c> (registrar or coordinator).</summary>
+    [Function("ApiListMeetingRegistrations")]
+    public Task<IResult> ListMeetingRegistrations([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "meetings/{meetingId}/registrations")] HttpRequest request, [DurableClient] DurableTaskClient durableClient) => api.RunAsync(request, durableClient);
+
     /// <summary><c>GET /registrations/{registrationId}</c>.</summary>
     [Function("ApiGetRegistration")]
     public Task<IResult> GetRegistration([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "registrations/{registrationId}")] HttpRequest request, [DurableClient] DurableTaskClient durableClient) => api.RunAsync(request, durableClient);
