@@ -169,6 +169,22 @@ public sealed class RegistrationOrchestrationTests
     }
 
     [Fact]
+    public async Task Find_timeouts_due_at_the_same_instant_share_one_durable_timer_and_each_fires()
+    {
+        await using var harness = await OrchestrationHarness.StartAsync();
+        const string reg = "reg-it-shared-timeout";
+        var settings = OrchestrationSettings.Default with { FindTimeout = TimeSpan.FromSeconds(2) };
+        await harness.StartRegistrationAsync(TestData.Plan(reg, TestData.Sites("site-a", "site-b"), settings));
+
+        // Neither site answers: the one timer armed for both timeouts asks each of them again.
+        var secondA = await harness.WaitForRelayCommandAsync<FindStudiesActivity>(CommandIds.Find(reg, "site-a", 1, 2));
+        var secondB = await harness.WaitForRelayCommandAsync<FindStudiesActivity>(CommandIds.Find(reg, "site-b", 1, 2));
+        Assert.Equal("site-a", secondA.Value.SiteId);
+        Assert.Equal("site-b", secondB.Value.SiteId);
+        Assert.True(secondB.At - secondA.At < settings.FindTimeout, "the two sites were asked again by different firings");
+    }
+
+    [Fact]
     public async Task The_purge_timer_purges_and_the_orchestration_completes()
     {
         await using var harness = await OrchestrationHarness.StartAsync();

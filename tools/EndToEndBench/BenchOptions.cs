@@ -31,6 +31,9 @@ internal sealed record BenchOptions(
 
     public bool RunsRegistrations => Only is BenchPart.All or BenchPart.Registrations;
 
+    /// <summary>How the client follows a registration, for the printed tables.</summary>
+    public string StatusReads => PollInterval > TimeSpan.Zero ? $"polled every {PollInterval.TotalMilliseconds:0} ms" : "followed with waiting reads (afterVersion)";
+
     /// <summary>The command line: options, their defaults and range checks.</summary>
     internal sealed class CommandLine
     {
@@ -44,7 +47,7 @@ internal sealed record BenchOptions(
 
         public Option<int> Concurrency { get; } = Positive("--concurrency", 8, "Registrations in flight at once.");
 
-        public Option<int> PollMilliseconds { get; } = Positive("--poll-ms", 200, "Interval of GET /registrations/{id} while waiting (the RCP software's view).");
+        public Option<int> PollMilliseconds { get; } = NonNegative("--poll-ms", 0, "0: follow each registration with waiting reads (GET /registrations/{id}?afterVersion=N, answered at its next step); N > 0: poll GET /registrations/{id} every N ms instead.");
 
         public Option<int> ProgressMilliseconds { get; } = Positive("--relay-progress-ms", 2000, "The relays' least interval between two progress events (their shipped default; tools/run-local uses 250).");
 
@@ -108,6 +111,19 @@ internal sealed record BenchOptions(
 
         private static Dictionary<string, string> Pairs(string[]? pairs) =>
             (pairs ?? []).Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
+
+        private static Option<int> NonNegative(string name, int defaultValue, string description)
+        {
+            var option = new Option<int>(name) { Description = description, DefaultValueFactory = _ => defaultValue };
+            option.Validators.Add(r =>
+            {
+                if (r.GetValueOrDefault<int>() < 0)
+                {
+                    r.AddError($"{name} must be at least 0.");
+                }
+            });
+            return option;
+        }
 
         private static Option<int> Positive(string name, int defaultValue, string description)
         {

@@ -82,11 +82,12 @@ internal sealed class BenchRun(RepositoryPaths paths, BenchOptions options) : IA
         watched.AddRange(system.Relays.Select(r => new WatchedProcess("relay " + r.Plan.SiteId, r.Process.Pid)));
         IReadOnlyList<WatchedProcess> cpuWatched = [.. watched, .. CpuTime.StackServices(Path.Combine(paths.Root, ".local", "stack", "pids"))];
 
-        // As many as will be in flight, at once: the code paths a measured part runs are then past the JIT's first tiers
-        // (a single registration left the JIT a quarter of the app's CPU time during the rate part).
-        var warmUp = Math.Max(1, options.Concurrency);
-        LocalRunner.Step($"warm-up: {warmUp} tiny registrations at once (not measured)");
-        await new RegistrationRateBenchmark(options with { Registrations = warmUp, Concurrency = warmUp }, driver, loader, dicomService, pacsSiteIds, cpuWatched).RunAsync(cancellationToken);
+        // Three times as many as will be in flight, that many at once: the code paths a measured part runs are then past
+        // the JIT's first tiers (with a single warm-up registration the JIT took a quarter of the app's CPU time during
+        // the rate part, and with 8 the app still spent twice the CPU per registration it spends once warm).
+        var warmUp = 3 * options.Concurrency;
+        LocalRunner.Step($"warm-up: {warmUp} tiny registrations, {options.Concurrency} at once (not measured)");
+        await new RegistrationRateBenchmark(options with { Registrations = warmUp }, driver, loader, dicomService, pacsSiteIds, cpuWatched).RunAsync(cancellationToken);
 
         var peaks = new Dictionary<string, IReadOnlyDictionary<string, long>>();
         IReadOnlyList<TransferRound> transfer = [];

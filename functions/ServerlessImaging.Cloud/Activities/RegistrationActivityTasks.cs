@@ -22,7 +22,7 @@ namespace ServerlessImaging.Cloud.Activities;
 /// A re-run after a crash repeats nothing with an effect.
 /// </summary>
 public sealed class CommitRegistrationStepTask(
-    IAuditSink audit, IRegistrationViewStore views, IRelayMessageChannel relay, IStagingStore staging, DeliverySourceTokens deliveryTokens, DeliverySource deliverySource, RuntimeOptions options, TimeProvider time)
+    IAuditSink audit, IRegistrationViewStore views, RegistrationViewChanges changes, IRelayMessageChannel relay, IStagingStore staging, DeliverySourceTokens deliveryTokens, DeliverySource deliverySource, RuntimeOptions options, TimeProvider time)
     : TaskActivity<RegistrationStepRecord, int>
 {
     /// <inheritdoc />
@@ -42,7 +42,7 @@ public sealed class CommitRegistrationStepTask(
                     await SendAsync(command);
                 }
             })
-            .Append(views.SaveAsync(RegistrationDocuments.ReadState(input.StateDocument), CancellationToken.None)));
+            .Append(SaveViewAsync(RegistrationDocuments.ReadState(input.StateDocument))));
         return input.Audit.Count + input.RelayCommands.Count;
     }
 
@@ -72,6 +72,12 @@ public sealed class CommitRegistrationStepTask(
             default:
                 throw new InvalidOperationException($"{command.GetType().Name} is not a relay command.");
         }
+    }
+
+    private async Task SaveViewAsync(RegistrationState state)
+    {
+        await views.SaveAsync(state, CancellationToken.None);
+        changes.Notify(state.RegistrationId);
     }
 
     private static string RelaySiteOf(OrchestrationCommand command) => command switch

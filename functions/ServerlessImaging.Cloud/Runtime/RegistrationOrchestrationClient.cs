@@ -38,8 +38,12 @@ public sealed class RegistrationOrchestrationClient(
     IDicomStore dicom,
     PatientKeyFunction patientKeyOf,
     RuntimeOptions options,
+    RegistrationViewChanges changes,
     TimeProvider time) : IRegistrationOrchestrationClient, IRegistrationEventSink
 {
+    // How often a waiting status read looks at the read model for a step another process recorded.
+    private static readonly TimeSpan ChangeReadInterval = TimeSpan.FromMilliseconds(250);
+
     // Registrations whose orchestration instance was seen to exist (bounded; an event raised to an instance purged since
     // is dropped by the engine, as the orchestration would have ignored it once purged).
     private readonly RecentSet knownInstances = new(capacity: 10_000);
@@ -85,6 +89,7 @@ public sealed class RegistrationOrchestrationClient(
         // The API answers with the registration's status at once: record what the first step will record (same version,
         // so the orchestration's own record replaces it).
         await views.SaveAsync(RegistrationOrchestrator.Apply(RegistrationState.Create(registration.Id), started, now).State, cancellationToken);
+        changes.Notify(registration.Id);
         return new OrchestrationStartResult(registration.Id, Created: true);
     }
 
@@ -115,6 +120,7 @@ public sealed class RegistrationOrchestrationClient(
             // Read-your-writes for the caller: the read model shows the step at once; the orchestration records the same
             // version when it applies the event (or a later one), which replaces this preview.
             await views.SaveAsync(preview.State, cancellationToken);
+            changes.Notify(registrationId);
         }
 
         return new RaiseEventResult(preview.Disposition, StatusOf(preview.State));
@@ -125,6 +131,24 @@ public sealed class RegistrationOrchestrationClient(
     {
         var state = await views.LoadAsync(registrationId, cancellationToken);
         return state is null ? null : StatusOf(state);
+    }
+
+    /// <inheritdoc />
+    public async Task<RegistrationInstanceStatus?> WaitForChangeAsync(string registrationId, long afterVersion, TimeSpan maxWait, CancellationToken cancellationToken)
+    {
+        var deadline = time.GetUtcNow() + maxWait;
+        while (true)
+        {
+            var state = await views.LoadAsync(registrationId, cancellationToken);
+            var left = deadline - time.GetUtcNow();
+            if (state is null || state.Version > afterVersion || left <= TimeSpan.Zero)
+            {
+                return state is null ? null : StatusOf(state);
+            }
+
+            // Woken by a step this process records; a step recorded elsewhere is seen at the next read.
+            await changes.WaitAsync(registrationId, left < ChangeReadInterval ? left : ChangeReadInterval, cancellationToken);
+        }
     }
 
     /// <inheritdoc />

@@ -52,6 +52,12 @@ public interface IRegistrationOrchestrationClient
 
     /// <summary>The instance status, or null when the instance does not exist.</summary>
     Task<RegistrationInstanceStatus?> GetStatusAsync(string registrationId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The instance status once its version is past <paramref name="afterVersion"/>, or as it is after
+    /// <paramref name="maxWait"/>; null when the instance does not exist.
+    /// </summary>
+    Task<RegistrationInstanceStatus?> WaitForChangeAsync(string registrationId, long afterVersion, TimeSpan maxWait, CancellationToken cancellationToken);
 }
 
 /// <summary>A meeting as stored, with the ETag guarding it.</summary>

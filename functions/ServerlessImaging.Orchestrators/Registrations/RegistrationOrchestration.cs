@@ -175,13 +175,21 @@ public sealed class RegistrationOrchestration : TaskOrchestrator<RegistrationOrc
                 return @event;
             }
 
-            foreach (var (timerId, timer) in timers)
+            // Timers due at the same instant share one durable timer (Arm): each of them fired.
+            var fired = timers.Where(t => ReferenceEquals(done, t.Value.Fired)).Select(t => t.Key).ToList();
+            if (fired.Count > 0)
             {
-                if (ReferenceEquals(done, timer.Fired))
+                foreach (var timerId in fired)
                 {
                     timers.Remove(timerId);
-                    return new DurableTimerFired(timerId, Now, timerId);
                 }
+
+                foreach (var timerId in fired.Skip(1))
+                {
+                    inbox.Enqueue(new DurableTimerFired(timerId, Now, timerId));
+                }
+
+                return new DurableTimerFired(fired[0], Now, fired[0]);
             }
 
             var activity = running.First(r => ReferenceEquals(done, r.Outcome));
@@ -302,11 +310,14 @@ public sealed class RegistrationOrchestration : TaskOrchestrator<RegistrationOrc
 
         public void Dispose() => timerCancellation.Dispose();
 
+        // One durable timer per instant: the state machine arms a find timeout per site, all due at the same time, and
+        // every durable timer costs a message and an episode when it fires (even once stale), so they share one.
         private void Arm(string timerId, DateTime fireAtUtc)
         {
             if (!timers.ContainsKey(timerId))
             {
-                timers[timerId] = new PendingTimer(fireAtUtc, context.CreateTimer(DateTime.SpecifyKind(fireAtUtc, DateTimeKind.Utc), timerCancellation.Token));
+                var sameInstant = timers.Values.FirstOrDefault(t => t.FireAtUtc == fireAtUtc);
+                timers[timerId] = sameInstant ?? new PendingTimer(fireAtUtc, context.CreateTimer(DateTime.SpecifyKind(fireAtUtc, DateTimeKind.Utc), timerCancellation.Token));
             }
         }
 

@@ -166,6 +166,40 @@ public sealed class RegistrationFlowApiTests(LocalStackFixture stack) : IAsyncLi
     }
 
     [Fact]
+    public async Task A_status_read_with_afterVersion_waits_for_the_next_step_and_answers_it()
+    {
+        var meetingId = await PutMeetingAsync();
+        var registrationId = await RegisterAsync(meetingId);
+        var (_, first) = await host.SendAsync(host.Request(HttpMethod.Get, $"/registrations/{registrationId}", ApiRoles.Registrar));
+        var version = first.GetProperty("version").GetInt64();
+        Assert.True(version > 0);
+
+        // An older version is answered at once; the current one waits until a site answers.
+        var (older, olderView) = await host.SendAsync(host.Request(HttpMethod.Get, $"/registrations/{registrationId}?afterVersion={version - 1}", ApiRoles.Registrar));
+        Assert.Equal(HttpStatusCode.OK, older.StatusCode);
+        Assert.Equal(version, olderView.GetProperty("version").GetInt64());
+        var waiting = host.SendAsync(host.Request(HttpMethod.Get, $"/registrations/{registrationId}?afterVersion={version}", ApiRoles.Registrar));
+        await Task.Delay(500);
+        Assert.False(waiting.IsCompleted, "a read waiting for the next step answered before any step");
+
+        var site = host.SiteIds[0];
+        var patient = new PacsPatient($"{samples.UsageName}^{samples.FirstName}", samples.BirthName, "PID-" + site, null, new DateOnly(1961, 4, 2), "F", []);
+        await host.RaiseAndWaitAsync(registrationId, new StudiesFoundAtSite($"evt-{site}-wait", DateTimeOffset.UtcNow, site, CommandIds.Find(registrationId, site, 1, 1), [new FoundStudy(patient, UniqueNames.DicomUid(), new DateOnly(2029, 1, 5), "TDM THORAX", ["CT"], 2, 40)]));
+        var (answered, next) = await waiting.WaitAsync(TimeSpan.FromSeconds(15));
+
+        Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
+        Assert.True(next.GetProperty("version").GetInt64() > version);
+        Assert.Contains(next.GetProperty("sites").EnumerateArray(), s => s.GetProperty("siteId").GetString() == site && s.GetProperty("status").GetString() == "Searched");
+        AssertNoPatientData(next.GetRawText());
+
+        var (bad, problem) = await host.SendAsync(host.Request(HttpMethod.Get, $"/registrations/{registrationId}?afterVersion=-1", ApiRoles.Registrar));
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, bad.StatusCode);
+        AssertFieldError(problem, "afterVersion", "not_a_version");
+        var (unknown, _) = await host.SendAsync(host.Request(HttpMethod.Get, "/registrations/reg-unknown?afterVersion=3", ApiRoles.Registrar));
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+    }
+
+    [Fact]
     public async Task A_registration_without_consent_is_refused_with_the_field_and_without_echoing_the_patient()
     {
         var meetingId = await PutMeetingAsync();

@@ -65,9 +65,13 @@ internal sealed class RegistrationDriver(ApiSession api, IReadOnlyList<string> s
         var wanted = expected.Select(s => s.StudyInstanceUid).Order(StringComparer.Ordinal).ToList();
 
         TimeSpan? toCandidates = null, toRetrieved = null;
+        long? version = null;
         while (true)
         {
-            var status = await api.SendAsync(HttpMethod.Get, statusPath, "registrar", null, HttpStatusCode.OK, cancellationToken);
+            // Waiting reads answer at the registration's next step; polling reads answer at once.
+            var path = pollInterval == TimeSpan.Zero && version is { } seen ? statusPath + "?afterVersion=" + seen.ToString(CultureInfo.InvariantCulture) : statusPath;
+            var status = await api.SendAsync(HttpMethod.Get, path, "registrar", null, HttpStatusCode.OK, cancellationToken);
+            version = status.GetProperty("version").GetInt64();
             var elapsed = clock.Elapsed;
             var progress = RegistrationProgress.Read(status, siteIds, wanted);
             if (progress.Failure is not null)
@@ -87,7 +91,10 @@ internal sealed class RegistrationDriver(ApiSession api, IReadOnlyList<string> s
                 throw new LocalRunException($"registration {registrationId} not done after {deadline.TotalSeconds:0} s: {progress.Summary}");
             }
 
-            await Task.Delay(pollInterval, cancellationToken);
+            if (pollInterval > TimeSpan.Zero)
+            {
+                await Task.Delay(pollInterval, cancellationToken);
+            }
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using ServerlessImaging.Adapters.Idempotency;
@@ -33,6 +34,7 @@ public static class RegistrationEndpoints
             .WithName("GetRegistration")
             .WithMetadata(new AuditedAs(AuditEventIds.PatientRecord, AuditActionCodes.Read, "RegistrationStatusRead"))
             .Produces<RegistrationStatusView>()
+            .ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity)
             .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapGet("/manifest", GetManifestAsync)
             .WithName("GetRegistrationManifest")
@@ -149,9 +151,27 @@ public static class RegistrationEndpoints
         }, cancellationToken);
     }
 
-    private static async Task<IResult> GetStatusAsync(string registrationId, HttpContext context, IRegistrationOrchestrationClient orchestrations, IConfiguration configuration, CancellationToken cancellationToken)
+    /// <summary>The longest a status read with <c>afterVersion</c> waits for the next step (then it answers the state as it is).</summary>
+    public static readonly TimeSpan MaxStatusWait = TimeSpan.FromSeconds(20);
+
+    private static async Task<IResult> GetStatusAsync(string registrationId, HttpContext context, IRegistrationOrchestrationClient orchestrations, IConfiguration configuration, CancellationToken cancellationToken, string? afterVersion = null)
     {
-        var status = await orchestrations.GetStatusAsync(registrationId, cancellationToken);
+        // A client following a registration waits here for its next step instead of polling: one read (and one audit
+        // record) per change, and the change seen as soon as it is recorded.
+        long? after = null;
+        if (afterVersion is not null)
+        {
+            if (!long.TryParse(afterVersion, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
+            {
+                return ApiProblems.Validation("afterVersion", "not_a_version", "A version number this resource returned (a non-negative integer).");
+            }
+
+            after = parsed;
+        }
+
+        var status = after is { } version
+            ? await orchestrations.WaitForChangeAsync(registrationId, version, MaxStatusWait, cancellationToken)
+            : await orchestrations.GetStatusAsync(registrationId, cancellationToken);
         if (status is null)
         {
             return ApiProblems.NotFound("registration");

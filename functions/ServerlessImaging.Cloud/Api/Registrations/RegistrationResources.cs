@@ -40,6 +40,7 @@ public sealed record StudyView(string StudyInstanceUid, StudyStatus Status, stri
 /// <summary>
 /// <c>GET /registrations/{registrationId}</c>: status per site and per study (with viewer links), candidates.
 /// Carries no patient data: the RCP software already has it, and this resource may be cached or logged by proxies.
+/// <paramref name="Version"/> grows with every step applied: pass it back as <c>?afterVersion=</c> to wait for the next one.
 /// </summary>
 public sealed record RegistrationStatusView(
     string RegistrationId,
@@ -52,7 +53,8 @@ public sealed record RegistrationStatusView(
     IReadOnlyList<CandidateView> Candidates,
     IReadOnlyList<StudyView> Studies,
     ManifestView? Manifest = null,
-    IReadOnlyList<DeliveryView>? Deliveries = null)
+    IReadOnlyList<DeliveryView>? Deliveries = null,
+    long Version = 0)
 {
     /// <summary>Builds the view; viewer links come from the runtime, or from <paramref name="viewerTemplate"/> (placeholder <c>{StudyInstanceUID}</c>).</summary>
     public static RegistrationStatusView From(RegistrationInstanceStatus instance, string? viewerTemplate)
@@ -87,7 +89,8 @@ public sealed record RegistrationStatusView(
             [.. state.Candidates.Select(c => new CandidateView(c.StudyInstanceUid, c.SiteIds, c.StudyDate, c.StudyDescription, c.Modalities, c.NumberOfSeries, c.NumberOfInstances, state.SelectedOf(c.StudyInstanceUid) is not null))],
             [.. state.Selected.Select(s => new StudyView(s.StudyInstanceUid, s.Status, s.SiteId, s.InstancesDone, s.InstancesTotal, s.InstancesStored, s.Failure, ViewerUrl(s), s.NextAttemptAt))],
             state.Manifest is { } manifest ? new ManifestView(manifest.Revision, manifest.DocumentUid, manifest.InstancesListed, manifest.PublishedAt, manifest.InFlightCommandId is not null) : null,
-            [.. state.Deliveries.Select(d => new DeliveryView(d.StudyInstanceUid, d.IsManifest, d.Status, d.InstancesDone, d.InstancesTotal, d.Failure, d.NextAttemptAt))]);
+            [.. state.Deliveries.Select(d => new DeliveryView(d.StudyInstanceUid, d.IsManifest, d.Status, d.InstancesDone, d.InstancesTotal, d.Failure, d.NextAttemptAt))],
+            state.Version);
     }
 }
 
