@@ -47,8 +47,8 @@ public sealed class DeliveryTally
 
 /// <summary>
 /// Runs a <see cref="DeliverStudyCommand"/>: checks the destination and source against the relay's own allow-lists,
-/// lists the study by QIDO-RS (SOP instances, series, SOP classes), skips what the delivery journal and (if it answers)
-/// the destination's image-level C-FIND say is there, then reads the rest by WADO-RS one series at a time and C-STOREs
+/// lists the study by QIDO-RS (SOP instances, series, SOP classes), skips what the destination's image-level C-FIND says
+/// is there (or, for a destination that does not answer C-FIND, what the delivery journal recorded), then reads the rest by WADO-RS one series at a time and C-STOREs
 /// each instance as its part streams in: the data set bytes go from the HTTP response to the association PDU by PDU,
 /// unchanged, so memory does not grow with the study. One association, proposing per SOP class the syntax met so far
 /// (Explicit VR Little Endian to begin with); an instance in a syntax not yet proposed re-opens the association with it
@@ -113,15 +113,18 @@ public sealed class DeliveryRunner(RelayOptions options, DeliveryJournals journa
         var fromJournal = journal.Recorded.Keys.Where(expected.ContainsKey).ToHashSet(StringComparer.Ordinal);
         var atDestination = options.Delivery.QueryDestination
             ? await QueryDestinationAsync(command, cancellationToken)
-            : [];
-        var present = new HashSet<string>(fromJournal, StringComparer.Ordinal);
-        present.UnionWith(atDestination.Where(expected.ContainsKey));
-        metrics.DeliveryInstancesSkipped(fromJournal.Count, "journal");
-        metrics.DeliveryInstancesSkipped(present.Count - fromJournal.Count, "destination");
+            : null;
+
+        // The destination's own answer wins over the journal when it gives one: an instance it acknowledged but does not
+        // list (its store cut short when the relay was killed, or removed there since) is sent again. The journal decides
+        // alone only for a destination that does not answer C-FIND.
+        var present = atDestination is null ? fromJournal : atDestination.Where(expected.ContainsKey).ToHashSet(StringComparer.Ordinal);
+        metrics.DeliveryInstancesSkipped(atDestination is null ? present.Count : 0, "journal");
+        metrics.DeliveryInstancesSkipped(atDestination is null ? 0 : present.Count, "destination");
         tally.Start(expected.Count, present.Count);
         logger.LogInformation(
-            "Delivery {CommandId}: {Total} instance(s), {Journal} recorded by an earlier attempt, {Destination} more already at the destination",
-            commandId, expected.Count, fromJournal.Count, present.Count - fromJournal.Count);
+            "Delivery {CommandId}: {Total} instance(s), {Journal} recorded by an earlier attempt, {Destination} listed by the destination ({Decides} decides)",
+            commandId, expected.Count, fromJournal.Count, atDestination is null ? "not" : present.Count, atDestination is null ? "the journal" : "the destination");
 
         var missing = expected.Where(e => !present.Contains(e.Key)).ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal);
         var sent = 0;
@@ -230,7 +233,8 @@ public sealed class DeliveryRunner(RelayOptions options, DeliveryJournals journa
             : throw new DeliveryException(DeliveryFailureReason.SourceNotFound, false, $"{absent} expected instance(s) are not in the DICOM service.");
     }
 
-    private async Task<HashSet<string>> QueryDestinationAsync(DeliverStudyCommand command, CancellationToken cancellationToken)
+    // The SOP instances the destination lists for the study, or null when it does not answer C-FIND.
+    private async Task<HashSet<string>?> QueryDestinationAsync(DeliverStudyCommand command, CancellationToken cancellationToken)
     {
         var present = new HashSet<string>(StringComparer.Ordinal);
         var keys = new DicomDataset()
@@ -257,7 +261,7 @@ public sealed class DeliveryRunner(RelayOptions options, DeliveryJournals journa
 
             // Many reading consoles do not answer C-FIND (or not to us): the journal is then the only record.
             logger.LogInformation("Destination did not answer the image-level C-FIND ({Error}); relying on the delivery journal", ex.GetType().Name);
-            present.Clear();
+            return null;
         }
 
         return present;

@@ -211,6 +211,53 @@ public sealed class DeliverStudyTests(LocalStackFixture stack)
     }
 
     [Fact]
+    public async Task An_instance_the_journal_records_but_the_destination_no_longer_lists_is_sent_again()
+    {
+        var study = await TestStudy.CreateInDicomServiceAsync(stack, series: 1, instancesPerSeries: 40);
+        var meeting = stack.Endpoints.RequireMeetingPacs();
+        await using var slow = new LoopbackTcpForwarder(meeting.DicomPort, TimeSpan.FromMilliseconds(20));
+        var destination = MeetingPacs(stack, slow.Port);
+        await using var relay = Relay(stack, destination);
+        await relay.StartAsync();
+
+        // A delivery cut short keeps its journal; then one instance it recorded disappears from the destination.
+        var command = relay.Command(Deliver(stack, study, destination));
+        await relay.SendAsync(command);
+        await relay.WaitForEventAsync(e => e.CausationId == command.MessageId && e.Body is DeliveryProgress { InstancesDone: > 1 }, Deadline);
+        await relay.SendAsync(relay.Command(new CancelCommand(command.MessageId)) with { CorrelationId = command.CorrelationId });
+        var cancelled = await AnswerOfAsync<DeliveryFailed>(relay, command);
+        var journaled = relay.DeliveryJournalRecords(study.StudyInstanceUid, destination);
+        Assert.InRange(journaled.Count, 2, 39);
+        var lost = journaled.Order(StringComparer.Ordinal).First();
+        await DeleteAtMeetingPacsAsync(meeting, lost);
+        Assert.DoesNotContain(lost, await AtMeetingPacsAsync(stack, study.StudyInstanceUid));
+
+        var retry = relay.Command(Deliver(stack, study, destination));
+        await relay.SendAsync(retry);
+        var completed = await AnswerOfAsync<DeliveryCompleted>(relay, retry);
+
+        Assert.Equal(DeliveryFailureReason.Cancelled, cancelled.Reason);
+        Assert.Equal(40, completed.InstancesSent + completed.InstancesAlreadyPresent);
+        // The destination may hold a store acknowledged after the cancel and not journaled; the lost one was sent again.
+        Assert.InRange(completed.InstancesAlreadyPresent, journaled.Count - 1, 39);
+        var held = await AtMeetingPacsAsync(stack, study.StudyInstanceUid);
+        Assert.Contains(lost, held);
+        Assert.Equal(study.SeriesBySop.Keys.Order(StringComparer.Ordinal), held);
+    }
+
+    // Orthanc's REST API (the stand-in's, loopback, no authentication): find the instance by its UID and delete it.
+    private static async Task DeleteAtMeetingPacsAsync(SitePacs pacs, string sopInstanceUid)
+    {
+        using var http = new HttpClient { BaseAddress = pacs.HttpUrl ?? throw new InvalidOperationException("The meeting PACS has no REST endpoint.") };
+        using var lookup = await http.PostAsync(new Uri("tools/lookup", UriKind.Relative), new StringContent(sopInstanceUid));
+        lookup.EnsureSuccessStatusCode();
+        using var found = System.Text.Json.JsonDocument.Parse(await lookup.Content.ReadAsStringAsync());
+        var id = found.RootElement.EnumerateArray().Single(e => e.GetProperty("Type").GetString() == "Instance").GetProperty("ID").GetString();
+        using var deleted = await http.DeleteAsync(new Uri("instances/" + id, UriKind.Relative));
+        deleted.EnsureSuccessStatusCode();
+    }
+
+    [Fact]
     public async Task Check_mode_prints_where_the_relay_may_deliver()
     {
         var delivering = Relay(stack, MeetingPacs(stack));

@@ -126,6 +126,10 @@ public sealed class RelayUnderTest : IAsyncDisposable
     public string DeliveryJournalPath(string studyUid, DeliveryDestination destination) =>
         new DeliveryJournals(Settings["Relay:Spool:Directory"]!, TimeProvider.System, NullLogger<DeliveryJournals>.Instance).PathOf(studyUid, destination);
 
+    /// <summary>The SOP instance UIDs this relay's delivery journal of a study and destination records as acknowledged.</summary>
+    public IReadOnlyCollection<string> DeliveryJournalRecords(string studyUid, DeliveryDestination destination) =>
+        DeliveryJournalFormat.Instance.Parse(File.ReadAllBytes(DeliveryJournalPath(studyUid, destination)), DeliveryJournalFormat.IdentityOf(studyUid, destination)).Records.Keys.ToList();
+
     /// <summary>Name -> ETag of every blob under a prefix.</summary>
     public async Task<Dictionary<string, Azure.ETag>> ETagsAsync(string prefix)
     {
