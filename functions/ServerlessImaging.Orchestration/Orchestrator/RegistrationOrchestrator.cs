@@ -951,7 +951,9 @@ public static class RegistrationOrchestrator
             step.PutDelivery(delivery with { Status = DeliveryStatus.WaitingForRetry, CurrentCommandId = null, Failure = failure, RetryTimerId = timerId, NextAttemptAt = due });
             step.Audit(
                 AuditAction.DeliveryRetryScheduled, AuditOutcome.MinorFailure, null, target.SiteId, delivery.StudyInstanceUid,
-                Invariant($"{reasonCode}: round {delivery.Round + 1} of {settings.MaxRetrievalRounds} at {due.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}"),
+                // The attempt tells apart two failed attempts of one study in the same second (a new manifest revision
+                // restarts its delivery in the same round).
+                Invariant($"{reasonCode}: round {delivery.Round + 1} of {settings.MaxRetrievalRounds} at {due.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ} after attempt {delivery.Attempt}"),
                 record => record with { DestinationAeTitle = target.AeTitle });
             return EventDisposition.Applied;
         }

@@ -59,10 +59,14 @@ public sealed class KillAndResumeTests(LocalStackFixture stack)
     public async Task A_relay_killed_mid_retrieval_resumes_the_same_command_after_restart_with_nothing_missing_or_duplicated(string method)
     {
         var study = await TestStudy.CreateAndLoadAsync(stack, "chu-nord", series: 1, instancesPerSeries: Instances);
+        // Staging reached through a slow forwarder, one upload at a time: on a quiet machine the whole retrieval
+        // otherwise ends between two looks at staging, before the kill.
+        await using var slowStaging = new ServerlessImaging.Testing.Network.LoopbackTcpForwarder(stack.Endpoints.Storage.BlobEndpoint.Port, TimeSpan.FromMilliseconds(20));
         await using var relay = new RelayUnderTest(stack, "chu-nord", method, tweak: s => s["Relay:UploadConcurrency"] = "1");
         await relay.Staging.CreateIfNotExistsAsync();
         var prefix = "reg-kill/study";
-        var command = relay.Command(relay.Retrieve(study.StudyInstanceUid, prefix));
+        var credential = relay.Credential(DateTimeOffset.UtcNow.AddMinutes(30));
+        var command = relay.Command(relay.Retrieve(study.StudyInstanceUid, prefix, credential with { SasUrl = new UriBuilder(credential.SasUrl) { Port = slowStaging.Port }.Uri }));
 
         using (var first = StartRelayProcess(relay))
         {
