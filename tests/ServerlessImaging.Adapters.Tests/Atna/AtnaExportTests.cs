@@ -70,7 +70,7 @@ public sealed partial class AtnaExportTests(LocalStackFixture stack, ITestOutput
         Assert.True(pass.Batches >= 3, $"{pass.Batches} batches");
         Assert.Equal(AtnaExportOutcome.Idle, (await exporter.RunOnceAsync(deadline.Token)).Outcome);
 
-        var lines = await WaitForIdsAsync(() => ReadShared(atna.ReceivedPath), ids, deadline.Token);
+        var lines = await WaitForIdsAsync(() => CollectorLog.ReadLines(atna.ReceivedPath), ids, deadline.Token);
         var counts = CountById(lines);
         Assert.All(ids, id => Assert.Equal(1, counts.GetValueOrDefault(id)));
 
@@ -267,19 +267,6 @@ public sealed partial class AtnaExportTests(LocalStackFixture stack, ITestOutput
     [GeneratedRegex("""\[auditRecord@32473 id="([^"]+)"\]""")]
     private static partial Regex RecordIdPattern();
 
-    private static List<string> ReadShared(string path)
-    {
-        // rsyslog keeps the file open for writing: share it.
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        using var reader = new StreamReader(stream, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: false);
-        var lines = new List<string>();
-        while (reader.ReadLine() is { } line)
-        {
-            lines.Add(line);
-        }
-
-        return lines;
-    }
 
     // rsyslog writes asynchronously: wait until every id is there, then a moment more so a late duplicate would show.
     private static async Task<IReadOnlyList<string>> WaitForIdsAsync(Func<IReadOnlyList<string>> read, List<string> ids, CancellationToken cancellationToken)

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using ServerlessImaging.Adapters.Audit.Syslog;
 using ServerlessImaging.Orchestration.Audit;
+using ServerlessImaging.Testing.Atna;
 using ServerlessImaging.Testing.Stack;
 
 namespace ServerlessImaging.Adapters.Tests.Atna;
@@ -40,7 +41,7 @@ public sealed class SyslogDeliveryTests(LocalStackFixture stack)
         }
 
         var expected = messages.Select(m => Encoding.UTF8.GetString(m)).ToList();
-        var received = await WaitForAsync(() => ReadLines(atna.ReceivedPath), expected, deadline.Token);
+        var received = await WaitForAsync(() => CollectorLog.ReadLines(atna.ReceivedPath), expected, deadline.Token);
         foreach (var line in expected)
         {
             Assert.Equal(1, received.Count(r => r == line));
@@ -75,7 +76,7 @@ public sealed class SyslogDeliveryTests(LocalStackFixture stack)
             await client.SendAsync(probe, deadline.Token);
         }
 
-        var received = await WaitForAsync(() => ReadLines(atna.ReceivedPath), [Encoding.UTF8.GetString(probe)], deadline.Token);
+        var received = await WaitForAsync(() => CollectorLog.ReadLines(atna.ReceivedPath), [Encoding.UTF8.GetString(probe)], deadline.Token);
         Assert.DoesNotContain(received, line => line.Contains(marker, StringComparison.Ordinal));
     }
 
@@ -170,19 +171,6 @@ public sealed class SyslogDeliveryTests(LocalStackFixture stack)
             MaxReconnectDelay = maxDelay ?? TimeSpan.FromSeconds(2),
         }, logger ?? NullLogger<SyslogTlsClient>.Instance);
 
-    private static List<string> ReadLines(string path)
-    {
-        // rsyslog keeps the file open for writing: share it.
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        using var reader = new StreamReader(stream, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: false);
-        var lines = new List<string>();
-        while (reader.ReadLine() is { } line)
-        {
-            lines.Add(line);
-        }
-
-        return lines;
-    }
 
     // rsyslog writes asynchronously: wait until every expected line is there, then a moment more so a late duplicate would show.
     private static async Task<IReadOnlyList<string>> WaitForAsync(Func<IReadOnlyList<string>> read, List<string> expected, CancellationToken cancellationToken)
