@@ -8,7 +8,9 @@ using ServerlessImaging.StandaloneHost.Hosting;
 WebApplication app;
 try
 {
-    var builder = WebApplication.CreateBuilder(args);
+    // Its own folder is the content root whatever the working directory: appsettings.json is read from beside the app,
+    // and the configuration's change watcher watches that folder, not (recursively) wherever the app was started from.
+    var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 
     // The HTTP API first: it checks the settings (development-only switches and missing settings stop the start outside
     // Development) and registers the Cosmos client, audit trail, SMTP sender and e-mail composer the runtime's TryAdd fallbacks defer to.

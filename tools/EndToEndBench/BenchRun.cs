@@ -95,7 +95,7 @@ internal sealed class BenchRun(RepositoryPaths paths, BenchOptions options) : IA
         {
             LocalRunner.Step($"transfer: {options.Studies} studies x {options.Instances} instances, {options.Rounds} round(s), ours vs getscu + curl STOW-RS");
             await using var memory = PeakMemory.Start(watched, SampleInterval);
-            transfer = await new TransferBenchmark(options, driver, loader, new BaselineTransfer(stack, workDirectory, logDirectory), new StagingHopProbe(stack.StorageConnectionString), dicomService, pacsSiteIds).RunAsync(cancellationToken);
+            transfer = await new TransferBenchmark(options, driver, loader, new BaselineTransfer(stack, workDirectory, logDirectory), new StagingHopProbe(stack.StorageConnectionString), dicomService, pacsSiteIds, cpuWatched).RunAsync(cancellationToken);
             peaks["transfer"] = await memory.StopAsync();
             system.EnsureAlive();
         }

@@ -55,6 +55,13 @@ internal sealed record BenchSummary(
             AnsiConsole.MarkupLine($"  ratio = median ours / median baseline = [bold]{Cell(Ratio!.Value)}x[/], target ≤ {Cell(TargetRatio)}x: {(Ratio <= TargetRatio ? "[green]met[/]" : "[red]not met[/]")}; ours' milestones as the client saw them ({Options.StatusReads})");
             AnsiConsole.MarkupLine($"  transfer alone (ours from the candidate list, as the baseline searches nothing) = {Cell(TransferOnlyRatio!.Value)}x the baseline");
             AnsiConsole.MarkupLine($"  staging hop alone (the round's bytes into Azurite and back, as relays and store do) = {Cell(StagingHopMedianSeconds!.Value)} s: the baseline plus one pass through staging would be {Cell(BaselinePlusHopRatio!.Value)}x the baseline");
+            if (Transfer.All(r => r.OursCpuSeconds is not null && r.BaselineCpuSeconds is not null && r.StagingHopCpuSeconds is not null))
+            {
+                var oursCpu = Statistics.Median([.. Transfer.Select(r => r.OursCpuSeconds!.Value)]);
+                var theirsCpu = Statistics.Median([.. Transfer.Select(r => r.BaselineCpuSeconds!.Value)]);
+                var hopCpu = Statistics.Median([.. Transfer.Select(r => r.StagingHopCpuSeconds!.Value)]);
+                AnsiConsole.MarkupLine($"  machine CPU busy (all cores, median): ours {Cell(oursCpu)} s, baseline {Cell(theirsCpu)} s, staging hop {Cell(hopCpu)} s: ours costs {Cell(oursCpu / (theirsCpu + hopCpu))}x the CPU of the baseline plus the hop; on {Machine.Cores} cores ours ran {Cell(100 * oursCpu / (OursMedianSeconds!.Value * Machine.Cores), "0")} % busy");
+            }
         }
 
         if (Rate is { } rate)
@@ -133,6 +140,14 @@ internal sealed record BenchSummary(
             oursAfterCandidatesSeconds = Transfer.Select(r => Math.Round(r.OursAfterCandidates.TotalSeconds, 2)),
             transferOnlyRatio = Math.Round(TransferOnlyRatio!.Value, 2),
             stagingHopSeconds = Transfer.Select(r => Math.Round(r.StagingHop.TotalSeconds, 2)),
+            machineCpuSeconds = new
+            {
+                ours = Transfer.Select(r => r.OursCpuSeconds is { } v ? Math.Round(v, 2) : (double?)null),
+                baseline = Transfer.Select(r => r.BaselineCpuSeconds is { } v ? Math.Round(v, 2) : (double?)null),
+                stagingHop = Transfer.Select(r => r.StagingHopCpuSeconds is { } v ? Math.Round(v, 2) : (double?)null),
+                oursByProcessMedian = Transfer.SelectMany(r => r.OursCpuByProcess.Keys).Distinct(StringComparer.Ordinal)
+                    .ToDictionary(name => name, name => Math.Round(Statistics.Median([.. Transfer.Select(r => r.OursCpuByProcess.GetValueOrDefault(name))]), 2)),
+            },
             baselinePlusHopRatio = Math.Round(BaselinePlusHopRatio!.Value, 2),
             targetRatio = TargetRatio,
         };

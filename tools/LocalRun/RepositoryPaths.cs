@@ -17,9 +17,11 @@ internal sealed record RepositoryPaths(string Root)
 
     public string StackPidDirectory => Path.Combine(Root, ".local", "stack", "pids");
 
-    public string AppAssembly => Path.Combine(Root, "functions", "ServerlessImaging.StandaloneHost", "bin", "Release", "net10.0", "ServerlessImaging.StandaloneHost.dll");
+    /// <summary>The app as <c>tools/run-local</c> and <c>tools/end-to-end-bench</c> publish it (ReadyToRun, as it is deployed).</summary>
+    public string AppAssembly => Path.Combine(Root, ".local", "publish", "app", "ServerlessImaging.StandaloneHost.dll");
 
-    public string RelayAssembly => Path.Combine(Root, "functions", "ServerlessImaging.Relay", "bin", "Release", "net10.0", "si-relay.dll");
+    /// <summary>The relay as those scripts publish it (ReadyToRun, as sites install it).</summary>
+    public string RelayAssembly => Path.Combine(Root, ".local", "publish", "relay", "si-relay.dll");
 
     public string ManifestOf(ulong seed) => Path.Combine(Root, ".local", "region", seed.ToString(System.Globalization.CultureInfo.InvariantCulture), "manifest.json");
 

@@ -80,27 +80,6 @@ public sealed class BlobStagingStore(BlobServiceClient blobs, IReadOnlyList<stri
     }
 
     /// <inheritdoc />
-    public async Task<Stream> OpenHeadAsync(string siteId, string blobName, int maxBytes, CancellationToken cancellationToken)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(blobName);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBytes);
-        try
-        {
-            // A ranged GET: the header of an instance without its pixels.
-            var download = await Container(siteId).GetBlobClient(blobName).DownloadStreamingAsync(new BlobDownloadOptions { Range = new HttpRange(0, maxBytes) }, cancellationToken);
-            return download.Value.Content;
-        }
-        catch (RequestFailedException ex) when (ex.Status == 404)
-        {
-            throw new StagedBlobMissingException("A staged instance is missing from staging.", ex);
-        }
-        catch (RequestFailedException ex) when (ex.Status == 416)
-        {
-            return Stream.Null; // an empty blob: nothing to read
-        }
-    }
-
-    /// <inheritdoc />
     public async Task<int> DeletePrefixAsync(string prefix, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(prefix);

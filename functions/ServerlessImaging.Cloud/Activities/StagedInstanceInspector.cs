@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using ServerlessImaging.Contracts.Messages;
 using ServerlessImaging.Dicom;
 using ServerlessImaging.Orchestration.Identity;
@@ -8,78 +7,79 @@ using ServerlessImaging.Orchestration.Registrations;
 
 namespace ServerlessImaging.Cloud.Activities;
 
-/// <summary>What a staged instance was found to be before it is stored.</summary>
-/// <param name="FailureCode">Null when the instance may be stored; else a <see cref="StoreFailureCodes"/> code.</param>
-/// <param name="SafeMessage">Why it may not be stored, without patient data.</param>
-/// <param name="CheckedBytes">The first bytes of the blob the check read (the header lies within them).</param>
-/// <param name="CheckedSha256">SHA-256 of those bytes: the store sends only content whose first bytes hash the same.</param>
-public sealed record StagedInstanceVerdict(string? FailureCode, string SafeMessage, long CheckedBytes, byte[] CheckedSha256)
+/// <summary>A staged instance may not be stored: not DICOM, not the selected study or manifest entry, or another patient's.</summary>
+public sealed class StagedInstanceRefusedException : Exception
 {
-    /// <summary>True when the instance may be stored.</summary>
-    public bool Passed => FailureCode is null;
+    /// <summary>Creates the exception.</summary>
+    public StagedInstanceRefusedException() : this(StoreFailureCodes.UnexpectedInstance, "A staged instance may not be stored.") { }
+
+    /// <summary>Creates the exception with a message.</summary>
+    public StagedInstanceRefusedException(string message) : this(StoreFailureCodes.UnexpectedInstance, message) { }
+
+    /// <summary>Creates the exception with a message and a cause.</summary>
+    public StagedInstanceRefusedException(string message, Exception innerException) : base(message, innerException) => FailureCode = StoreFailureCodes.UnexpectedInstance;
+
+    /// <summary>Creates the exception with its <see cref="StoreFailureCodes"/> code and a message without patient data.</summary>
+    public StagedInstanceRefusedException(string failureCode, string safeMessage) : base(safeMessage) => FailureCode = failureCode;
+
+    /// <summary>The <see cref="StoreFailureCodes"/> code.</summary>
+    public string FailureCode { get; }
 }
 
 /// <summary>
-/// Checks what a staged instance is, from its header, before anything of it is stored: nothing a relay sends is trusted
+/// Checks what a staged instance is, from its header, before any of its bytes are stored: nothing a relay sends is trusted
 /// as to what it is. The instance must be DICOM, of the selected study (Study Instance UID), the one its manifest entry
 /// names (SOP Instance UID), and of the registration's patient: the strong traits and INS compared as candidates are
 /// (<see cref="IdentityMatcher"/>, a near-miss is a mismatch). This also catches a PACS's own mix-ups.
 /// </summary>
 /// <remarks>
-/// Only the header is read (a ranged read stopping before the pixel data). The bytes checked are bound to the bytes
-/// sent: the store's <see cref="VerifyingStream"/> hashes the same first bytes again while streaming and aborts the
-/// request if they differ, so content swapped in staging between the check and the store is never stored.
+/// One read per instance: the header is parsed from the download the store then sends (the bytes the parser consumed
+/// are kept and replayed first), so what was checked is what is sent, and size and SHA-256 are verified over the whole
+/// of it on the way (<see cref="VerifyingStream"/>).
 /// </remarks>
 public sealed class StagedInstanceInspector(IStagingStore staging)
 {
-    /// <summary>First read: headers are a few kilobytes; a read of this size holds them but the largest private blocks.</summary>
-    private const int FirstRead = 64 * 1024;
-
     /// <summary>Largest header read: a header beyond this is not what a PACS sends for a study.</summary>
-    private const int LargestRead = 16 * 1024 * 1024;
+    private const int LargestHeader = 16 * 1024 * 1024;
 
     private static readonly DicomReadOptions HeaderOnly = new() { StopBeforeTag = new DicomTag(0x7FE0, 0x0000) };
 
-    /// <summary>Checks the blob of <paramref name="entry"/> in <paramref name="siteId"/>'s staging against the selected study and the registration's patient.</summary>
-    public async Task<StagedInstanceVerdict> CheckAsync(string siteId, string blobName, StagedInstance entry, string studyInstanceUid, PatientIdentity patient, CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens the blob of <paramref name="entry"/> in <paramref name="siteId"/>'s staging for the store, checked against the
+    /// selected study and the registration's patient; throws <see cref="StagedInstanceRefusedException"/> when it may not
+    /// be stored (none of its bytes then go anywhere). The stream returned checks size and SHA-256 against the entry as it
+    /// is read, and throws <see cref="StagedInstanceMismatchException"/> at the end when they differ.
+    /// </summary>
+    public async Task<Stream> OpenCheckedAsync(string siteId, string blobName, StagedInstance entry, string studyInstanceUid, PatientIdentity patient, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
         ArgumentNullException.ThrowIfNull(patient);
-        // The limits do not trust the manifest's size: what is checked is what the blob holds.
-        var limit = FirstRead;
-        while (true)
-        {
-            var (header, checkedBytes, sha) = await ReadHeaderAsync(siteId, blobName, limit, cancellationToken);
-            var complete = header is not null && header.Contains(DicomTag.SOPInstanceUID) && header.Contains(DicomTag.StudyInstanceUID);
-            if (!complete && checkedBytes >= limit && limit < LargestRead)
-            {
-                limit = LargestRead; // the header runs past the first read
-                continue;
-            }
-
-            return Judge(header, entry, studyInstanceUid, patient) switch
-            {
-                null => new StagedInstanceVerdict(null, string.Empty, checkedBytes, sha),
-                var (code, message) => new StagedInstanceVerdict(code, message, checkedBytes, sha),
-            };
-        }
-    }
-
-    private async Task<(DicomDataset? Header, long CheckedBytes, byte[] Sha256)> ReadHeaderAsync(string siteId, string blobName, int limit, CancellationToken cancellationToken)
-    {
-        await using var head = await staging.OpenHeadAsync(siteId, blobName, limit, cancellationToken);
-        await using var hashing = new HashingReadStream(head);
-        DicomDataset? header;
+        var blob = new HeaderRecordingStream(await staging.OpenReadAsync(siteId, blobName, cancellationToken), LargestHeader);
         try
         {
-            header = (await DicomFile.OpenAsync(hashing, HeaderOnly, cancellationToken)).Dataset;
-        }
-        catch (DicomException)
-        {
-            header = null; // not DICOM, or cut by the read's limit: the caller reads more or refuses it
-        }
+            DicomDataset? header;
+            try
+            {
+                header = (await DicomFile.OpenAsync(blob, HeaderOnly, cancellationToken)).Dataset;
+            }
+            catch (Exception ex) when (ex is DicomException or HeaderRecordingStream.HeaderTooLargeException)
+            {
+                header = null; // not DICOM, cut short, or a header no PACS sends: refused below
+            }
 
-        return (header, hashing.BytesRead, hashing.Sha256());
+            if (Judge(header, entry, studyInstanceUid, patient) is var (code, message))
+            {
+                throw new StagedInstanceRefusedException(code, message);
+            }
+
+            blob.Replay();
+            return new VerifyingStream(blob, entry.SizeBytes, entry.Sha256);
+        }
+        catch
+        {
+            await blob.DisposeAsync();
+            throw;
+        }
     }
 
     private static (string Code, string Message)? Judge(DicomDataset? header, StagedInstance entry, string studyInstanceUid, PatientIdentity patient)
@@ -140,25 +140,5 @@ public sealed class StagedInstanceInspector(IStagingStore staging)
             birthDate,
             header.GetStringOrDefault(DicomTag.PatientSex),
             others);
-    }
-
-    /// <summary>Hashes what is read through it.</summary>
-    private sealed class HashingReadStream(Stream inner) : ObservedReadStream(inner)
-    {
-        private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-
-        public byte[] Sha256() => _hash.GetCurrentHash();
-
-        protected override void Observe(ReadOnlySpan<byte> chunk) => _hash.AppendData(chunk);
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                _hash.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
     }
 }

@@ -9,11 +9,11 @@ using ServerlessImaging.Orchestration.Registrations;
 namespace ServerlessImaging.Cloud.Activities;
 
 /// <summary>
-/// The StoreStudy activity: every staged instance still to send is first checked (<see cref="StagedInstanceInspector"/>:
-/// the selected study, the relay's manifest, the registration's patient); one that fails stops the study with its reason
-/// and nothing of the study is kept in the DICOM service. Then STOW-RS to the study (streamed from blobs; size, SHA-256
-/// and the checked header verified on the way), QIDO-RS to verify that every instance of the manifest is there, and the
-/// staging blobs are deleted. Idempotent: instances already in the DICOM service are skipped, so a re-run after a crash
+/// The StoreStudy activity: STOW-RS of every staged instance still to send, each checked as it is read from staging
+/// (<see cref="StagedInstanceInspector"/>: the selected study, the relay's manifest, the registration's patient; then its
+/// size and SHA-256). An instance that fails its check is never sent: the request is aborted, the study fails with its
+/// reason and nothing of it is kept in the DICOM service. Then QIDO-RS verifies that every instance of the manifest is
+/// there, and the staging blobs are deleted. Idempotent: instances already in the DICOM service are skipped, so a re-run after a crash
 /// sends only what is missing, and the result event id is derived from the command id.
 /// </summary>
 public sealed class StoreStudyActivityRunner(
@@ -26,9 +26,6 @@ public sealed class StoreStudyActivityRunner(
     TimeProvider time,
     ILogger<StoreStudyActivityRunner> logger)
 {
-    /// <summary>Header checks run this many at a time (small ranged reads).</summary>
-    private const int ChecksInParallel = 8;
-
     /// <summary>Runs the activity; returns <see cref="StoreStudyCompleted"/> or <see cref="StoreStudyFailed"/>. Transient failures throw (the engine retries the activity).</summary>
     public async Task<OrchestrationEvent> RunAsync(StoreStudyActivity command, CancellationToken cancellationToken)
     {
@@ -38,24 +35,18 @@ public sealed class StoreStudyActivityRunner(
             return Failed(command, "The relay's manifest lists an instance twice.", StoreFailureCodes.UnexpectedInstance);
         }
 
+        var phases = new StorePhases(time);
         var present = await inventory.InstancesOfStudyAsync(command.StudyInstanceUid, cancellationToken);
         var missing = command.Manifest.Where(i => !present.Contains(i.SopInstanceUid)).ToList();
+        phases.Lap(ref phases.Inventory);
         var sentAny = false;
         try
         {
-            var verdicts = await CheckAsync(command.SiteId, command.StagingPrefix, missing, command.StudyInstanceUid, command.ExpectedPatient, cancellationToken);
-            if (verdicts.Values.FirstOrDefault(v => !v.Passed) is { } refused)
-            {
-                // What the retrieval stored meanwhile goes too: nothing of a study that failed its checks is kept.
-                await RemoveStoredAsync(command, present.Count > 0, cancellationToken);
-                return Failed(command, refused.SafeMessage, refused.FailureCode);
-            }
-
             var batchIndex = 0;
             foreach (var batch in missing.Chunk(Math.Max(1, options.StoreBatchSize)))
             {
                 sentAny = true;
-                var result = await dicom.StoreAsync(command.StudyInstanceUid, [.. batch.Select(instance => Opener(command.SiteId, command.StagingPrefix, instance, verdicts[instance.SopInstanceUid]))], cancellationToken);
+                var result = await dicom.StoreAsync(command.StudyInstanceUid, [.. batch.Select(instance => Opener(command, instance))], cancellationToken);
                 if (result.Failed > 0)
                 {
                     logger.LogWarning("Registration {RegistrationId}: STOW-RS refused {Failed} of {Count} instance(s).", command.RegistrationId, result.Failed, batch.Length);
@@ -66,6 +57,14 @@ public sealed class StoreStudyActivityRunner(
                     faults.Hit(FaultPoint.CrashMidStore);
                 }
             }
+
+            phases.Lap(ref phases.Stow);
+        }
+        catch (StagedInstanceRefusedException refused)
+        {
+            // What was stored before (earlier batches, the retrieval's early stores) goes too: nothing of a study that failed its checks is kept.
+            await RemoveStoredAsync(command, present.Count > 0 || sentAny, cancellationToken);
+            return Failed(command, refused.Message, refused.FailureCode);
         }
         catch (StagedInstanceMismatchException ex)
         {
@@ -83,19 +82,22 @@ public sealed class StoreStudyActivityRunner(
 
         var stored = await inventory.InstancesOfStudyAsync(command.StudyInstanceUid, cancellationToken);
         var absent = command.Manifest.Count(i => !stored.Contains(i.SopInstanceUid));
+        phases.Lap(ref phases.Verify);
         if (absent > 0)
         {
             return Failed(command, $"{absent} of {command.Manifest.Count} instance(s) are not in the DICOM service after STOW-RS.");
         }
 
         await staging.DeletePrefixAsync(command.StagingPrefix, cancellationToken);
-        logger.LogInformation("Registration {RegistrationId}: study stored ({Count} instances, {Sent} sent now).", command.RegistrationId, command.Manifest.Count, missing.Count);
+        phases.Lap(ref phases.Cleanup);
+        logger.LogInformation("Registration {RegistrationId}: study stored ({Count} instances, {Sent} sent now) in {Inventory}+{Stow}+{Verify}+{Cleanup} ms (inventory, checked STOW-RS, verification, staging cleanup).", command.RegistrationId, command.Manifest.Count, missing.Count, phases.Inventory, phases.Stow, phases.Verify, phases.Cleanup);
         return new StoreStudyCompleted(command.CommandId + "/completed", time.GetUtcNow(), command.CommandId, command.StudyInstanceUid, command.Manifest.Count, missing.Count, command.Manifest.Count - absent);
     }
 
     /// <summary>
-    /// Stores instances staged while their retrieval goes on, each checked first. Never fails the study and never throws
-    /// but for cancellation: anything not stored here (refused by its check or by the service, staging or DICOM service
+    /// Stores instances staged while their retrieval goes on, each checked as it is read (one refused stops its batch).
+    /// Never fails the study and never throws but for cancellation: anything not stored here (refused by its check or by
+    /// the service, staging or DICOM service
     /// unavailable, blobs already removed by a deletion or a completed store) is sent, or failed with its reason, by the
     /// study's StoreStudy activity, which checks again. So a late re-run by the engine does no harm either.
     /// </summary>
@@ -110,16 +112,9 @@ public sealed class StoreStudyActivityRunner(
         var stored = 0;
         try
         {
-            var verdicts = await CheckAsync(command.SiteId, command.StagingPrefix, command.Instances, command.StudyInstanceUid, command.ExpectedPatient, cancellationToken);
-            var passed = command.Instances.Where(i => verdicts[i.SopInstanceUid].Passed).ToList();
-            if (passed.Count < command.Instances.Count)
+            foreach (var batch in command.Instances.Chunk(Math.Max(1, options.StoreBatchSize)))
             {
-                logger.LogWarning("Registration {RegistrationId}: {Refused} staged instance(s) failed their check and are left to the study's store.", command.RegistrationId, command.Instances.Count - passed.Count);
-            }
-
-            foreach (var batch in passed.Chunk(Math.Max(1, options.StoreBatchSize)))
-            {
-                var result = await dicom.StoreAsync(command.StudyInstanceUid, [.. batch.Select(instance => Opener(command.SiteId, command.StagingPrefix, instance, verdicts[instance.SopInstanceUid]))], cancellationToken);
+                var result = await dicom.StoreAsync(command.StudyInstanceUid, [.. batch.Select(instance => Opener(command.SiteId, command.StagingPrefix, instance, command.StudyInstanceUid, command.ExpectedPatient))], cancellationToken);
                 stored += result.Stored + result.AlreadyPresent;
             }
 
@@ -130,14 +125,6 @@ public sealed class StoreStudyActivityRunner(
             // The exception type only: messages may quote a service. The final StoreStudy covers what is missing.
             logger.LogWarning("Registration {RegistrationId}: storing {Count} staged instance(s) during the retrieval stopped after {Stored} ({Error}); the study's store will send the rest.", command.RegistrationId, command.Instances.Count, stored, ex.GetType().Name);
         }
-    }
-
-    private async Task<Dictionary<string, StagedInstanceVerdict>> CheckAsync(string siteId, string prefix, IReadOnlyList<StagedInstance> instances, string studyInstanceUid, PatientIdentity patient, CancellationToken cancellationToken)
-    {
-        var verdicts = new System.Collections.Concurrent.ConcurrentDictionary<string, StagedInstanceVerdict>(StringComparer.Ordinal);
-        await Parallel.ForEachAsync(instances, new ParallelOptions { MaxDegreeOfParallelism = ChecksInParallel, CancellationToken = cancellationToken }, async (instance, ct) =>
-            verdicts[instance.SopInstanceUid] = await inspector.CheckAsync(siteId, BlobNameOf(prefix, instance), instance, studyInstanceUid, patient, ct));
-        return new Dictionary<string, StagedInstanceVerdict>(verdicts, StringComparer.Ordinal);
     }
 
     private async Task RemoveStoredAsync(StoreStudyActivity command, bool anyStored, CancellationToken cancellationToken)
@@ -157,8 +144,29 @@ public sealed class StoreStudyActivityRunner(
     private static string BlobNameOf(string prefix, StagedInstance instance) =>
         instance.BlobName.StartsWith(prefix, StringComparison.Ordinal) ? instance.BlobName : prefix + instance.BlobName;
 
-    private Func<CancellationToken, Task<Stream>> Opener(string siteId, string prefix, StagedInstance instance, StagedInstanceVerdict verdict) => async cancellationToken =>
-        new VerifyingStream(await staging.OpenReadAsync(siteId, BlobNameOf(prefix, instance), cancellationToken), instance.SizeBytes, instance.Sha256, verdict.CheckedBytes, verdict.CheckedSha256);
+    private Func<CancellationToken, Task<Stream>> Opener(StoreStudyActivity command, StagedInstance instance) =>
+        Opener(command.SiteId, command.StagingPrefix, instance, command.StudyInstanceUid, command.ExpectedPatient);
+
+    // Opened when the STOW-RS request reaches the instance (the next one while it streams): checked from the same read.
+    private Func<CancellationToken, Task<Stream>> Opener(string siteId, string prefix, StagedInstance instance, string studyInstanceUid, PatientIdentity patient) => cancellationToken =>
+        inspector.OpenCheckedAsync(siteId, BlobNameOf(prefix, instance), instance, studyInstanceUid, patient, cancellationToken);
+}
+
+/// <summary>How long each phase of a store took, in milliseconds (logged: where a study's store spends its time).</summary>
+internal sealed class StorePhases(TimeProvider time)
+{
+    private long _lapStarted = time.GetTimestamp();
+    public long Inventory;
+        public long Stow;
+    public long Verify;
+    public long Cleanup;
+
+    public void Lap(ref long phase)
+    {
+        var now = time.GetTimestamp();
+        phase = (long)time.GetElapsedTime(_lapStarted, now).TotalMilliseconds;
+        _lapStarted = now;
+    }
 }
 
 /// <summary>A staged instance does not match its manifest entry (size or SHA-256).</summary>
@@ -176,13 +184,11 @@ public sealed class StagedInstanceMismatchException : Exception
 
 /// <summary>
 /// Passes a staged blob through while hashing it; at the end, a size or SHA-256 different from the manifest throws,
-/// which aborts the STOW-RS request before the server sees a complete (corrupt) part. With a checked prefix, its first
-/// bytes must also hash as the bytes the inspector checked.
+/// which aborts the STOW-RS request before the server sees a complete (corrupt) part.
 /// </summary>
-internal sealed class VerifyingStream(Stream inner, long expectedLength, string expectedSha256, long checkedPrefixLength = 0, byte[]? checkedPrefixSha256 = null) : ObservedReadStream(inner)
+internal sealed class VerifyingStream(Stream inner, long expectedLength, string expectedSha256) : ObservedReadStream(inner)
 {
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-    private readonly IncrementalHash? _prefixHash = checkedPrefixLength > 0 && checkedPrefixSha256 is not null ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256) : null;
 
     public override long Length => expectedLength;
 
@@ -191,7 +197,6 @@ internal sealed class VerifyingStream(Stream inner, long expectedLength, string 
         if (disposing)
         {
             _hash.Dispose();
-            _prefixHash?.Dispose();
         }
 
         base.Dispose(disposing);
@@ -199,30 +204,14 @@ internal sealed class VerifyingStream(Stream inner, long expectedLength, string 
 
     protected override void Observe(ReadOnlySpan<byte> chunk)
     {
-        var before = BytesRead - chunk.Length;
         if (BytesRead > expectedLength)
         {
             throw new StagedInstanceMismatchException("A staged instance is larger than its manifest entry.");
         }
 
-        if (_prefixHash is not null && before < checkedPrefixLength)
-        {
-            // The header the inspector checked must be the header sent: same first bytes, or the request is aborted.
-            _prefixHash.AppendData(chunk[..(int)Math.Min(chunk.Length, checkedPrefixLength - before)]);
-            if (BytesRead >= checkedPrefixLength && !_prefixHash.GetCurrentHash().AsSpan().SequenceEqual(checkedPrefixSha256))
-            {
-                throw new StagedInstanceMismatchException("A staged instance changed after it was checked.");
-            }
-        }
-
         _hash.AppendData(chunk);
         if (chunk.Length == 0 || BytesRead == expectedLength)
         {
-            if (_prefixHash is not null && BytesRead < checkedPrefixLength)
-            {
-                throw new StagedInstanceMismatchException("A staged instance changed after it was checked.");
-            }
-
             if (BytesRead != expectedLength)
             {
                 throw new StagedInstanceMismatchException("A staged instance is shorter than its manifest entry.");

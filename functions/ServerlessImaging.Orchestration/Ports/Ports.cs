@@ -81,9 +81,6 @@ public interface IStagingStore
     /// <summary>Opens a blob staged by <paramref name="siteId"/>'s relay for reading.</summary>
     Task<Stream> OpenReadAsync(string siteId, string blobName, CancellationToken cancellationToken);
 
-    /// <summary>Opens the first <paramref name="maxBytes"/> bytes of a staged blob (all of it when shorter): enough to read an instance's header.</summary>
-    Task<Stream> OpenHeadAsync(string siteId, string blobName, int maxBytes, CancellationToken cancellationToken);
-
     /// <summary>Deletes everything under a prefix in every site's staging (a study may have been tried at several sites); returns how many blobs were deleted.</summary>
     Task<int> DeletePrefixAsync(string prefix, CancellationToken cancellationToken);
 }

@@ -142,8 +142,9 @@ public sealed class StoreStudyActivityTests(LocalStackFixture stack)
             command = command with { Manifest = [.. command.Manifest.Take(2), command.Manifest[2] with { SizeBytes = junk.Length, Sha256 = Convert.ToHexStringLower(SHA256.HashData(junk)) }] };
         }
 
-        // The first two were stored during the retrieval (they pass their checks); the planted one is refused there too.
-        await runner.StoreStagedAsync(new StoreStagedInstancesActivity("early-" + command.CommandId, command.RegistrationId, Site, command.StudyInstanceUid, command.StagingPrefix, command.Manifest, command.ExpectedPatient), CancellationToken.None);
+        // The first two were stored during the retrieval (they pass their checks); a batch holding the planted one is refused there too.
+        await runner.StoreStagedAsync(new StoreStagedInstancesActivity("early-" + command.CommandId, command.RegistrationId, Site, command.StudyInstanceUid, command.StagingPrefix, [.. command.Manifest.Take(2)], command.ExpectedPatient), CancellationToken.None);
+        await runner.StoreStagedAsync(new StoreStagedInstancesActivity("late-" + command.CommandId, command.RegistrationId, Site, command.StudyInstanceUid, command.StagingPrefix, command.Manifest, command.ExpectedPatient), CancellationToken.None);
         Assert.Equal(sops.Take(2).Order(StringComparer.Ordinal), await Scenario.StoredInstancesAsync(stack.Endpoints, command.StudyInstanceUid));
 
         var failed = Assert.IsType<StoreStudyFailed>(await runner.RunAsync(command, CancellationToken.None));
@@ -187,53 +188,50 @@ public sealed class StoreStudyActivityTests(LocalStackFixture stack)
     }
 
     [Fact]
-    public async Task Content_swapped_in_staging_after_its_check_is_never_stored()
+    public async Task Each_staged_instance_is_read_once_its_header_checked_from_the_bytes_that_are_sent()
     {
         await using var runtime = await RuntimeHarness.StartAsync(new RuntimeSettings(stack.Endpoints, [Site]), withWorkers: false);
-        var (command, _) = await StageAsync(count: 1, corruptSha: false);
-
-        // What a hostile relay holding a write credential could do: the staged blob is this patient's when checked, and
-        // another patient's (consistent with the manifest it sent) by the time it is read to be stored.
-        var forged = new MemoryStream();
-        var dataset = new DicomDataset()
-            .AddOrUpdate(DicomTag.SOPClassUID, "1.2.840.10008.5.1.4.1.1.7")
-            .AddOrUpdate(DicomTag.SOPInstanceUID, command.Manifest[0].SopInstanceUid)
-            .AddOrUpdate(DicomTag.StudyInstanceUID, command.StudyInstanceUid)
-            .AddOrUpdate(DicomTag.SeriesInstanceUID, command.StudyInstanceUid + ".1")
-            .AddOrUpdate(DicomTag.PatientName, "Someone-Else^PAT")
-            .AddOrUpdate(DicomTag.PatientBirthDate, "19500101")
-            .AddOrUpdate(DicomTag.PatientSex, "M");
-        await new DicomFile(dataset).SaveAsync(forged);
-        var forgedBytes = forged.ToArray();
-        command = command with { Manifest = [command.Manifest[0] with { SizeBytes = forgedBytes.Length, Sha256 = Convert.ToHexStringLower(SHA256.HashData(forgedBytes)) }] };
-        var container = new BlobServiceClient(stack.Endpoints.Storage.ConnectionString).GetBlobContainerClient(ResourceNames.StagingContainerFor(Site));
-        var swapping = new SwapBeforeRead(new BlobStagingStore(new BlobServiceClient(stack.Endpoints.Storage.ConnectionString), [Site]), async name => await container.GetBlobClient(name).UploadAsync(BinaryData.FromBytes(forgedBytes), overwrite: true));
+        var (command, sops) = await StageAsync(count: 3, corruptSha: false);
+        var counting = new CountingReads(new BlobStagingStore(new BlobServiceClient(stack.Endpoints.Storage.ConnectionString), [Site]));
         var runner = new StoreStudyActivityRunner(
-            swapping, runtime.Get<IDicomStore>(), runtime.Get<IDicomInventory>(), new StagedInstanceInspector(swapping), runtime.Get<RuntimeOptions>(),
+            counting, runtime.Get<IDicomStore>(), runtime.Get<IDicomInventory>(), new StagedInstanceInspector(counting), runtime.Get<RuntimeOptions>(),
             runtime.Get<FaultInjection>(), TimeProvider.System, NullLogger<StoreStudyActivityRunner>.Instance);
 
-        var failed = Assert.IsType<StoreStudyFailed>(await runner.RunAsync(command, CancellationToken.None));
-        Assert.Equal(1, swapping.Swaps); // the swap did happen, after the check and before the store read
-        Assert.Contains("changed after it was checked", failed.SafeMessage, StringComparison.Ordinal);
-        Assert.Empty(await Scenario.StoredInstancesAsync(stack.Endpoints, command.StudyInstanceUid));
+        Assert.IsType<StoreStudyCompleted>(await runner.RunAsync(command, CancellationToken.None));
+
+        Assert.Equal(command.Manifest.Select(i => i.BlobName).Order(StringComparer.Ordinal), counting.Reads.Order(StringComparer.Ordinal));
+        Assert.Equal(sops.Order(StringComparer.Ordinal), await Scenario.StoredInstancesAsync(stack.Endpoints, command.StudyInstanceUid));
     }
 
-    /// <summary>The real staging store, with the blob replaced (on the real Azurite) just before the store reads it.</summary>
-    private sealed class SwapBeforeRead(IStagingStore inner, Func<string, Task> swap) : IStagingStore
+    [Fact]
+    public async Task An_instance_whose_header_runs_far_past_the_first_read_is_checked_and_stored_whole()
     {
-        public int Swaps { get; private set; }
+        await using var runtime = await RuntimeHarness.StartAsync(new RuntimeSettings(stack.Endpoints, [Site]), withWorkers: false);
+        var runner = runtime.Get<StoreStudyActivityRunner>();
+        // A 300 KB private block before the patient's traits: the header parser reads well past 64 KB, all of it replayed.
+        var (command, sops) = await StageAsync(count: 1, corruptSha: false, alter: (_, ds) => ds.AddOrUpdate(new DicomTag(0x0009, 0x0010), DicomVR.LO, "SI TEST").AddOrUpdate(new DicomTag(0x0009, 0x1001), DicomVR.OB, new byte[300_000]));
+
+        var stored = Assert.IsType<StoreStudyCompleted>(await runner.RunAsync(command, CancellationToken.None));
+
+        Assert.Equal(1, stored.InstancesSent);
+        Assert.Equal(sops, await Scenario.StoredInstancesAsync(stack.Endpoints, command.StudyInstanceUid));
+    }
+
+    /// <summary>The real staging store, recording which blobs are read.</summary>
+    private sealed class CountingReads(IStagingStore inner) : IStagingStore
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<string> _reads = new();
+
+        public IReadOnlyCollection<string> Reads => _reads;
 
         public string ContainerOf(string siteId) => inner.ContainerOf(siteId);
 
         public Task<StagingCredential> CreateWriteCredentialAsync(string siteId, string prefix, DateTimeOffset expiresAt, CancellationToken cancellationToken) => inner.CreateWriteCredentialAsync(siteId, prefix, expiresAt, cancellationToken);
 
-        public Task<Stream> OpenHeadAsync(string siteId, string blobName, int maxBytes, CancellationToken cancellationToken) => inner.OpenHeadAsync(siteId, blobName, maxBytes, cancellationToken);
-
-        public async Task<Stream> OpenReadAsync(string siteId, string blobName, CancellationToken cancellationToken)
+        public Task<Stream> OpenReadAsync(string siteId, string blobName, CancellationToken cancellationToken)
         {
-            await swap(blobName);
-            Swaps++;
-            return await inner.OpenReadAsync(siteId, blobName, cancellationToken);
+            _reads.Enqueue(blobName);
+            return inner.OpenReadAsync(siteId, blobName, cancellationToken);
         }
 
         public Task<int> DeletePrefixAsync(string prefix, CancellationToken cancellationToken) => inner.DeletePrefixAsync(prefix, cancellationToken);

@@ -45,6 +45,25 @@ internal static class CpuTime
             .OrderBy(p => p.Name, StringComparer.Ordinal)];
     }
 
+    /// <summary>
+    /// CPU seconds the whole machine has spent busy so far, all cores together (<c>/proc/stat</c>: everything but idle and
+    /// I/O wait), or null where there is no such file: what a side of a transfer round cost, whoever did the work.
+    /// </summary>
+    public static double? MachineBusySeconds()
+    {
+        try
+        {
+            var line = File.ReadLines("/proc/stat").First(l => l.StartsWith("cpu ", StringComparison.Ordinal));
+            var ticks = line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(f => long.Parse(f, CultureInfo.InvariantCulture)).ToArray();
+            var idle = ticks[3] + (ticks.Length > 4 ? ticks[4] : 0);
+            return (ticks.Take(8).Sum() - idle) / TicksPerSecond;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or InvalidOperationException or IndexOutOfRangeException)
+        {
+            return null;
+        }
+    }
+
     // Fields 14 and 15 of /proc/PID/stat (utime, stime), counted after the ")" that ends the command name.
     private static double? Read(int pid)
     {
