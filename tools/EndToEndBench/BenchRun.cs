@@ -97,6 +97,7 @@ internal sealed class BenchRun(RepositoryPaths paths, BenchOptions options) : IA
             await using var memory = PeakMemory.Start(watched, SampleInterval);
             transfer = await new TransferBenchmark(options, driver, loader, new BaselineTransfer(stack, workDirectory, logDirectory), new StagingHopProbe(stack.StorageConnectionString), dicomService, pacsSiteIds, cpuWatched).RunAsync(cancellationToken);
             peaks["transfer"] = await memory.StopAsync();
+            peaks["transfer, anonymous"] = memory.AnonymousPeaks;
             system.EnsureAlive();
         }
 
@@ -107,6 +108,7 @@ internal sealed class BenchRun(RepositoryPaths paths, BenchOptions options) : IA
             await using var memory = PeakMemory.Start(watched, SampleInterval);
             rate = await new RegistrationRateBenchmark(options, driver, loader, dicomService, pacsSiteIds, cpuWatched).RunAsync(cancellationToken);
             peaks["registrations"] = await memory.StopAsync();
+            peaks["registrations, anonymous"] = memory.AnonymousPeaks;
             system.EnsureAlive();
         }
 

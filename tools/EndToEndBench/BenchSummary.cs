@@ -97,7 +97,7 @@ internal sealed record BenchSummary(
             AnsiConsole.Write(cpu);
         }
 
-        var memory = new Table().Title("peak resident memory (MB; VmHWM reset at the start of each part, VmRSS sampled)").AddColumn("process");
+        var memory = new Table().Title("peak resident memory (MB; VmHWM reset at the start of each part, VmRSS sampled; anonymous: RssAnon sampled, without mapped files)").AddColumn("process");
         foreach (var part in PeakMemoryByPart.Keys)
         {
             memory.AddColumn(part);

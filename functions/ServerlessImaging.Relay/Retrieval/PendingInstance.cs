@@ -11,7 +11,7 @@ internal sealed class PendingInstance : IAsyncDisposable
 {
     private readonly SpoolBudget _budget;
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-    private PooledBufferStream? _memory = new();
+    private PooledBufferStream? _memory;
     private FileStream? _file;
     private string? _filePath;
     private long _memoryReserved;
@@ -20,6 +20,7 @@ internal sealed class PendingInstance : IAsyncDisposable
     public PendingInstance(SpoolBudget budget, string seriesInstanceUid, string sopInstanceUid)
     {
         _budget = budget;
+        _memory = new PooledBufferStream(budget.ChunkPool);
         SeriesInstanceUid = seriesInstanceUid;
         SopInstanceUid = sopInstanceUid;
     }

@@ -3,12 +3,13 @@ using System.Buffers;
 namespace ServerlessImaging.Relay.Retrieval;
 
 /// <summary>
-/// An in-memory stream over pooled 64 KiB chunks: instances of unknown size are received without the
+/// An in-memory stream over pooled 64 KiB chunks (from the spool budget's own pool): instances of unknown size are received without the
 /// doubling copies and large-object-heap garbage of a growing MemoryStream. Write, then rewind and read.
 /// </summary>
-internal sealed class PooledBufferStream : Stream
+internal sealed class PooledBufferStream(ArrayPool<byte> pool) : Stream
 {
-    private const int ChunkSize = 64 * 1024;
+    /// <summary>Bytes per chunk.</summary>
+    public const int ChunkSize = 64 * 1024;
     private readonly List<byte[]> _chunks = [];
     private long _length;
     private long _position;
@@ -34,7 +35,7 @@ internal sealed class PooledBufferStream : Stream
             var offset = (int)(_length % ChunkSize);
             if (offset == 0 && _length / ChunkSize == _chunks.Count)
             {
-                _chunks.Add(ArrayPool<byte>.Shared.Rent(ChunkSize));
+                _chunks.Add(pool.Rent(ChunkSize));
             }
 
             var n = Math.Min(ChunkSize - offset, buffer.Length);
@@ -101,7 +102,7 @@ internal sealed class PooledBufferStream : Stream
     {
         foreach (var chunk in _chunks)
         {
-            ArrayPool<byte>.Shared.Return(chunk);
+            pool.Return(chunk);
         }
 
         _chunks.Clear();

@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace ServerlessImaging.Relay.Retrieval;
 
 /// <summary>
@@ -18,11 +20,19 @@ public sealed class SpoolBudget
         Directory = directory;
         MaxMemoryBytes = maxMemoryBytes;
         MaxDiskBytes = maxDiskBytes;
+        // Enough chunks for the whole budget plus a partly filled one per instance being received or uploaded. The shared
+        // pool keeps a few dozen arrays of a size and drops the rest on return: during a long transfer the chunks beyond
+        // those were allocated again and again and died old, so the relay's peak grew with the study (gen2 garbage).
+        // Kept here, a chunk is allocated once and reused: memory stays at the budget's high-water mark.
+        ChunkPool = ArrayPool<byte>.Create(PooledBufferStream.ChunkSize, (int)Math.Clamp((maxMemoryBytes / PooledBufferStream.ChunkSize) + 64, 64, 1 << 16));
         System.IO.Directory.CreateDirectory(directory);
     }
 
     /// <summary>Spool folder.</summary>
     public string Directory { get; }
+
+    /// <summary>Where in-memory instances take their chunks from (<see cref="PooledBufferStream"/>).</summary>
+    public ArrayPool<byte> ChunkPool { get; }
 
     /// <summary>Memory budget in bytes.</summary>
     public long MaxMemoryBytes { get; }

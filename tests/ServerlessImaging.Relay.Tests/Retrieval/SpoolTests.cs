@@ -23,6 +23,38 @@ public sealed class SpoolBudgetTests
     }
 
     [Fact]
+    public void The_chunk_pool_keeps_a_chunk_for_every_64_KiB_of_the_memory_budget()
+    {
+        // A whole budget's worth of chunks rented and returned, then rented again: the same arrays come back, so a long
+        // transfer allocates its chunks once instead of leaving them, one round after another, to the GC's oldest
+        // generation (the shared pool keeps a few dozen arrays of a size and drops the rest).
+        var budget = new SpoolBudget(Path.Combine(Path.GetTempPath(), "si-spool-" + Guid.NewGuid().ToString("N")), maxMemoryBytes: 32L << 20, maxDiskBytes: 1L << 30);
+        var chunksInBudget = (int)(budget.MaxMemoryBytes / PooledBufferStream.ChunkSize);
+
+        HashSet<byte[]> RentAllAndReturn()
+        {
+            var chunks = new HashSet<byte[]>(ReferenceEqualityComparer.Instance);
+            for (var i = 0; i < chunksInBudget; i++)
+            {
+                chunks.Add(budget.ChunkPool.Rent(PooledBufferStream.ChunkSize));
+            }
+
+            foreach (var chunk in chunks)
+            {
+                budget.ChunkPool.Return(chunk);
+            }
+
+            return chunks;
+        }
+
+        var first = RentAllAndReturn();
+        var second = RentAllAndReturn();
+
+        Assert.Equal(chunksInBudget, first.Count);
+        Assert.True(first.SetEquals(second));
+    }
+
+    [Fact]
     public async Task An_instance_over_the_memory_budget_spills_to_a_spool_file_and_reads_back_intact()
     {
         var directory = Path.Combine(Path.GetTempPath(), "si-spool-" + Guid.NewGuid().ToString("N"));

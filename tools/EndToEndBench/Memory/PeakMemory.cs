@@ -9,11 +9,14 @@ internal sealed record WatchedProcess(string Name, int Pid);
 /// Peak resident memory of child processes over one phase: resets each kernel high-water mark (VmHWM) at the start
 /// (writing 5 to /proc/PID/clear_refs), samples VmRSS meanwhile, and reports the larger of the two at the end, so a
 /// phase's peak is not the previous phase's (or start-up's). Where the reset is refused, the sampled peak is used.
+/// Also the sampled peak of anonymous resident memory (<c>RssAnon</c>: the heaps, managed and native, without the
+/// pages of mapped files such as the ReadyToRun code of the assemblies): what a study's size could make grow.
 /// </summary>
 internal sealed class PeakMemory : IAsyncDisposable
 {
     private readonly IReadOnlyList<WatchedProcess> processes;
     private readonly Dictionary<string, long> sampled = [];
+    private readonly Dictionary<string, long> anonymous = [];
     private readonly HashSet<int> highWaterMarkReset = [];
     private readonly CancellationTokenSource stop = new();
     private readonly Task sampler;
@@ -29,6 +32,7 @@ internal sealed class PeakMemory : IAsyncDisposable
             }
 
             sampled[process.Name] = 0;
+            anonymous[process.Name] = 0;
         }
 
         sampler = Task.Run(async () =>
@@ -36,6 +40,7 @@ internal sealed class PeakMemory : IAsyncDisposable
             while (!stop.IsCancellationRequested)
             {
                 Sample("VmRSS:");
+                Sample("RssAnon:", into: anonymous);
                 try
                 {
                     await Task.Delay(interval, stop.Token);
@@ -57,8 +62,12 @@ internal sealed class PeakMemory : IAsyncDisposable
         await sampler;
         Sample("VmHWM:", p => highWaterMarkReset.Contains(p.Pid));
         Sample("VmRSS:");
+        Sample("RssAnon:", into: anonymous);
         return new Dictionary<string, long>(sampled);
     }
+
+    /// <summary>Peak anonymous resident bytes per process name (sampled), once <see cref="StopAsync"/> returned.</summary>
+    public IReadOnlyDictionary<string, long> AnonymousPeaks => new Dictionary<string, long>(anonymous);
 
     public async ValueTask DisposeAsync()
     {
@@ -88,8 +97,9 @@ internal sealed class PeakMemory : IAsyncDisposable
         return null;
     }
 
-    private void Sample(string field, Func<WatchedProcess, bool>? which = null)
+    private void Sample(string field, Func<WatchedProcess, bool>? which = null, Dictionary<string, long>? into = null)
     {
+        var peaks = into ?? sampled;
         foreach (var process in processes.Where(which ?? (_ => true)))
         {
             string text;
@@ -104,9 +114,9 @@ internal sealed class PeakMemory : IAsyncDisposable
 
             if (ReadStatusField(text, field) is { } bytes)
             {
-                lock (sampled)
+                lock (peaks)
                 {
-                    sampled[process.Name] = Math.Max(sampled[process.Name], bytes);
+                    peaks[process.Name] = Math.Max(peaks[process.Name], bytes);
                 }
             }
         }
