@@ -8,27 +8,15 @@ namespace ServerlessImaging.Cloud.Activities;
 /// same download is then sent whole: one read per instance. What it keeps is bounded (a pooled buffer of at most
 /// <c>limit</c> bytes, returned on dispose). Disposing it disposes the inner stream.
 /// </summary>
-internal sealed class HeaderRecordingStream(Stream inner, int limit) : Stream
+internal sealed class HeaderRecordingStream(Stream inner, int limit) : ForwardReadStream
 {
     private byte[] _kept = ArrayPool<byte>.Shared.Rent(Math.Min(limit, 64 * 1024));
     private int _keptLength;
     private int _replayed;
     private bool _replaying;
 
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
     /// <summary>Stops keeping: the next reads start again from the first byte.</summary>
     public void Replay() => _replaying = true;
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -53,19 +41,6 @@ internal sealed class HeaderRecordingStream(Stream inner, int limit) : Stream
         Keep(buffer.Span[..n]);
         return n;
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

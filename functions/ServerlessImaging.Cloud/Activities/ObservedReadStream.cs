@@ -5,22 +5,12 @@ namespace ServerlessImaging.Cloud.Activities;
 /// <see cref="Observe"/>, which may throw to abort the reader: hashing and checking staged instances as they stream.
 /// Disposing it disposes the inner stream.
 /// </summary>
-internal abstract class ObservedReadStream(Stream inner) : Stream
+internal abstract class ObservedReadStream(Stream inner) : ForwardReadStream
 {
     /// <summary>Bytes read so far, the chunk being observed included.</summary>
     public long BytesRead { get; private set; }
 
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
     public override long Position { get => BytesRead; set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer) => Account(buffer[..inner.Read(buffer)]);
 
@@ -29,19 +19,6 @@ internal abstract class ObservedReadStream(Stream inner) : Stream
         var n = await inner.ReadAsync(buffer, cancellationToken);
         return Account(buffer.Span[..n]);
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     /// <summary>Sees a chunk just read (empty at the end of the stream); <see cref="BytesRead"/> already counts it.</summary>
     protected abstract void Observe(ReadOnlySpan<byte> chunk);
