@@ -22,14 +22,16 @@ namespace ServerlessImaging.Cloud.Activities;
 /// A re-run after a crash repeats nothing with an effect.
 /// </summary>
 public sealed class CommitRegistrationStepTask(
-    IAuditSink audit, IRegistrationViewStore views, RegistrationViewChanges changes, IRelayMessageChannel relay, IStagingStore staging, DeliverySourceTokens deliveryTokens, DeliverySource deliverySource, RuntimeOptions options, TimeProvider time)
+    IAuditSink audit, IRegistrationViewStore views, RegistrationViewChanges changes, IRelayMessageChannel relay, IStagingStore staging, DeliverySourceTokens deliveryTokens, DeliverySource deliverySource, RuntimeOptions options, TimeProvider time, ILogger<CommitRegistrationStepTask> logger)
     : TaskActivity<RegistrationStepRecord, int>
 {
     /// <inheritdoc />
     public override async Task<int> RunAsync(TaskActivityContext context, RegistrationStepRecord input)
     {
         ArgumentNullException.ThrowIfNull(input);
+        var started = time.GetTimestamp();
         await Task.WhenAll(input.Audit.Select(record => audit.WriteAsync(record, CancellationToken.None)));
+        var audited = time.GetTimestamp();
 
         // Recorded first, then done: each site's commands in decision order (a Cancel after what it cancels), the sites
         // side by side; the read model alongside them, as the audit records it shows are written.
@@ -43,6 +45,7 @@ public sealed class CommitRegistrationStepTask(
                 }
             })
             .Append(SaveViewAsync(RegistrationDocuments.ReadState(input.StateDocument))));
+        logger.LogDebug("Registration {RegistrationId}: step {Version} committed: {Records} audit record(s) in {AuditMs} ms, then {Commands} relay command(s) and the read model in {SendMs} ms.", input.RegistrationId, input.Version, input.Audit.Count, (long)time.GetElapsedTime(started, audited).TotalMilliseconds, input.RelayCommands.Count, (long)time.GetElapsedTime(audited).TotalMilliseconds);
         return input.Audit.Count + input.RelayCommands.Count;
     }
 
