@@ -20,6 +20,22 @@ public sealed partial class DicomClient
             yield return await DicomDatasetReader.ReadAsync(bytes, DicomTransferSyntax.ImplicitVRLittleEndian, cancellationToken: ct);
     }
 
+    /// <summary>Opens one association for several C-FINDs in <paramref name="model"/> (<see cref="DicomQuerySession"/>).</summary>
+    public async Task<DicomQuerySession> OpenQuerySessionAsync(QueryModel model, CancellationToken ct = default)
+    {
+        var sopClass = SopClassFor(model, Operation.Find);
+        var association = await OpenAsync([(sopClass, [DicomUids.ImplicitVrLittleEndian])], ct: ct);
+        try
+        {
+            return new DicomQuerySession(association, RequireContext(association, sopClass), sopClass);
+        }
+        catch
+        {
+            await association.DisposeAsync();
+            throw;
+        }
+    }
+
     /// <summary>C-MOVE of the instances matching <paramref name="keys"/> to <paramref name="destinationAe"/>.</summary>
     public async Task<RetrieveResult> MoveAsync(QueryModel model, QueryRetrieveLevel level, DicomDataset keys, string destinationAe,
         IProgress<SubOperationProgress>? progress = null, CancellationToken ct = default)
@@ -47,7 +63,7 @@ public sealed partial class DicomClient
         return (QueryRetrieveLevel.Series, keys);
     }
 
-    private static async Task<byte[]> EncodeIdentifierAsync(QueryRetrieveLevel level, DicomDataset keys, CancellationToken ct)
+    internal static async Task<byte[]> EncodeIdentifierAsync(QueryRetrieveLevel level, DicomDataset keys, CancellationToken ct)
     {
         var identifier = keys.Clone();
         identifier.AddOrUpdate(DicomTag.QueryRetrieveLevel, DicomVR.CS, level switch

@@ -25,6 +25,22 @@ public sealed partial class DicomClient
     {
         await using var association = await OpenAsync([(sopClass, [transferSyntax])], ct: ct);
         var pcid = RequireContext(association, sopClass);
+        await foreach (var data in FindOnAsync(association, pcid, sopClass, identifier, releaseWhenCancelled: true, ct))
+        {
+            yield return data;
+        }
+
+        await association.ReleaseAsync(ct);
+    }
+
+    /// <summary>
+    /// One C-FIND on an open association: yields each pending response's identifier bytes. Stopped early (the caller broke
+    /// out or was cancelled), it sends C-CANCEL and drains to the final response, then releases the association or, for a
+    /// query session that goes on, keeps it.
+    /// </summary>
+    internal static async IAsyncEnumerable<byte[]> FindOnAsync(DicomAssociation association, byte pcid, string sopClass, byte[] identifier, bool releaseWhenCancelled,
+        [EnumeratorCancellation] CancellationToken ct = default)
+    {
         var messageId = association.NextMessageId();
         await association.SendCommandAsync(pcid, new DimseCommand
         {
@@ -47,11 +63,10 @@ public sealed partial class DicomClient
                 }
                 if (data is not null) yield return data;
             }
-            await association.ReleaseAsync(ct);
         }
         finally
         {
-            if (!finished && association.IsOpen) await CancelAndDrainAsync(association, pcid, messageId);
+            if (!finished && association.IsOpen) await CancelAndDrainAsync(association, pcid, messageId, releaseWhenCancelled);
         }
     }
 
@@ -66,8 +81,8 @@ public sealed partial class DicomClient
         return (command.Status, command.ErrorComment, data);
     }
 
-    /// <summary>C-CANCEL then read responses until the final one (DIMSE timer only), then release; abort if that fails.</summary>
-    private static async Task CancelAndDrainAsync(DicomAssociation association, byte pcid, ushort messageId)
+    /// <summary>C-CANCEL then read responses until the final one (DIMSE timer only), then release (unless kept for further queries); abort if that fails.</summary>
+    private static async Task CancelAndDrainAsync(DicomAssociation association, byte pcid, ushort messageId, bool release)
     {
         try
         {
@@ -80,7 +95,7 @@ public sealed partial class DicomClient
                 if (incoming.Command.HasDataSet) await association.ReceiveDataSetAsync(incoming.PresentationContextId, CancellationToken.None);
                 if (!DimseStatus.IsPending(incoming.Command.Status)) break;
             }
-            await association.ReleaseAsync(CancellationToken.None);
+            if (release) await association.ReleaseAsync(CancellationToken.None);
         }
         catch (DicomNetworkException)
         {

@@ -14,7 +14,8 @@ public sealed record PacsInstance(string SeriesInstanceUid, string SopInstanceUi
 
 /// <summary>
 /// Everything the relay asks of its PACS, over the toolkit's DIMSE client: echo, study/series/image
-/// C-FIND, and C-MOVE / C-GET of a study or series. Each call opens its own association.
+/// C-FIND, and C-MOVE / C-GET of a study or series. The C-FINDs of one command share an association
+/// (<see cref="OpenQueriesAsync"/>); every other call opens its own.
 /// </summary>
 public sealed class PacsGateway
 {
@@ -58,9 +59,14 @@ public sealed class PacsGateway
         return Stopwatch.GetElapsedTime(started);
     }
 
+    /// <summary>One association (Study Root C-FIND) for the queries of one command; dispose to release it.</summary>
+    public Task<DicomQuerySession> OpenQueriesAsync(CancellationToken cancellationToken) =>
+        Client().OpenQuerySessionAsync(QueryModel.StudyRoot, cancellationToken);
+
     /// <summary>Study-level C-FIND with the broad patient keys and date range; yields raw results.</summary>
-    public IAsyncEnumerable<DicomDataset> FindStudiesAsync(FindStudiesCommand command, CancellationToken cancellationToken)
+    public static IAsyncEnumerable<DicomDataset> FindStudiesAsync(DicomQuerySession queries, FindStudiesCommand command, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(queries);
         ArgumentNullException.ThrowIfNull(command);
         var keys = new DicomDataset();
         // UTF-8 so accented name patterns survive; PACS without it ignore the term or answer in their own set.
@@ -77,12 +83,13 @@ public sealed class PacsGateway
         keys.AddOrUpdate(DicomTag.ModalitiesInStudy, string.Empty);
         keys.AddOrUpdate(DicomTag.NumberOfStudyRelatedSeries, string.Empty);
         keys.AddOrUpdate(DicomTag.NumberOfStudyRelatedInstances, string.Empty);
-        return Client().FindAsync(QueryModel.StudyRoot, QueryRetrieveLevel.Study, keys, cancellationToken);
+        return queries.FindAsync(QueryRetrieveLevel.Study, keys, cancellationToken);
     }
 
     /// <summary>Series-level C-FIND under one study.</summary>
-    public IAsyncEnumerable<DicomDataset> FindSeriesAsync(string studyInstanceUid, CancellationToken cancellationToken)
+    public static IAsyncEnumerable<DicomDataset> FindSeriesAsync(DicomQuerySession queries, string studyInstanceUid, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(queries);
         var keys = new DicomDataset()
             .AddOrUpdate(DicomTag.StudyInstanceUID, studyInstanceUid)
             .AddOrUpdate(DicomTag.SeriesInstanceUID, string.Empty)
@@ -90,18 +97,19 @@ public sealed class PacsGateway
             .AddOrUpdate(DicomTag.SeriesNumber, string.Empty)
             .AddOrUpdate(DicomTag.SeriesDescription, string.Empty)
             .AddOrUpdate(DicomTag.NumberOfSeriesRelatedInstances, string.Empty);
-        return Client().FindAsync(QueryModel.StudyRoot, QueryRetrieveLevel.Series, keys, cancellationToken);
+        return queries.FindAsync(QueryRetrieveLevel.Series, keys, cancellationToken);
     }
 
     /// <summary>Image-level C-FIND: every instance of a study (or of one series).</summary>
-    public async Task<IReadOnlyList<PacsInstance>> FindInstancesAsync(string studyInstanceUid, string? seriesInstanceUid, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<PacsInstance>> FindInstancesAsync(DicomQuerySession queries, string studyInstanceUid, string? seriesInstanceUid, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(queries);
         var keys = new DicomDataset()
             .AddOrUpdate(DicomTag.StudyInstanceUID, studyInstanceUid)
             .AddOrUpdate(DicomTag.SeriesInstanceUID, seriesInstanceUid ?? string.Empty)
             .AddOrUpdate(DicomTag.SOPInstanceUID, string.Empty);
         var instances = new List<PacsInstance>();
-        await foreach (var match in Client().FindAsync(QueryModel.StudyRoot, QueryRetrieveLevel.Image, keys, cancellationToken))
+        await foreach (var match in queries.FindAsync(QueryRetrieveLevel.Image, keys, cancellationToken))
         {
             var series = match.GetStringOrDefault(DicomTag.SeriesInstanceUID);
             var sop = match.GetStringOrDefault(DicomTag.SOPInstanceUID);

@@ -2,6 +2,8 @@ using System.Globalization;
 using ServerlessImaging.Contracts.Messages;
 using ServerlessImaging.Dicom;
 
+using ServerlessImaging.Dicom.Networking.Client;
+
 namespace ServerlessImaging.Relay.Pacs;
 
 /// <summary>
@@ -16,8 +18,10 @@ public sealed class StudyQueries(PacsGateway pacs)
     public async Task<StudiesFound> FindStudiesAsync(FindStudiesCommand command, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(command);
+        // One association for the study search and the series (and image) queries it may need.
+        await using var queries = await pacs.OpenQueriesAsync(cancellationToken);
         var raw = new List<DicomDataset>();
-        await foreach (var match in pacs.FindStudiesAsync(command, cancellationToken))
+        await foreach (var match in PacsGateway.FindStudiesAsync(queries, command, cancellationToken))
         {
             raw.Add(match);
         }
@@ -36,7 +40,7 @@ public sealed class StudyQueries(PacsGateway pacs)
             var instanceCount = Int(match, DicomTag.NumberOfStudyRelatedInstances);
             if (modalities.Count == 0 || seriesCount is null || instanceCount is null)
             {
-                var series = await ListSeriesAsync(new ListSeriesCommand(studyUid), cancellationToken);
+                var series = await ListSeriesAsync(queries, studyUid, cancellationToken);
                 modalities = modalities.Count > 0 ? modalities : series.Series.Select(s => s.Modality).OfType<string>().Where(m => m.Length > 0).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
                 seriesCount ??= series.Series.Count;
                 instanceCount ??= series.Series.All(s => s.NumberOfInstances is not null) ? series.Series.Sum(s => s.NumberOfInstances!.Value) : null;
@@ -58,8 +62,14 @@ public sealed class StudyQueries(PacsGateway pacs)
     public async Task<SeriesListed> ListSeriesAsync(ListSeriesCommand command, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(command);
+        await using var queries = await pacs.OpenQueriesAsync(cancellationToken);
+        return await ListSeriesAsync(queries, command.StudyInstanceUid, cancellationToken);
+    }
+
+    private static async Task<SeriesListed> ListSeriesAsync(DicomQuerySession queries, string studyInstanceUid, CancellationToken cancellationToken)
+    {
         var series = new List<FoundSeries>();
-        await foreach (var match in pacs.FindSeriesAsync(command.StudyInstanceUid, cancellationToken))
+        await foreach (var match in PacsGateway.FindSeriesAsync(queries, studyInstanceUid, cancellationToken))
         {
             if (Text(match, DicomTag.SeriesInstanceUID) is { } uid)
             {
@@ -69,13 +79,13 @@ public sealed class StudyQueries(PacsGateway pacs)
 
         if (series.Count > 0 && series.Any(s => s.NumberOfInstances is null))
         {
-            var counts = (await pacs.FindInstancesAsync(command.StudyInstanceUid, null, cancellationToken))
+            var counts = (await PacsGateway.FindInstancesAsync(queries, studyInstanceUid, null, cancellationToken))
                 .GroupBy(i => i.SeriesInstanceUid, StringComparer.Ordinal)
                 .ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
             series = series.Select(s => s.NumberOfInstances is null ? s with { NumberOfInstances = counts.GetValueOrDefault(s.SeriesInstanceUid) } : s).ToList();
         }
 
-        return new SeriesListed(command.StudyInstanceUid, series.OrderBy(s => s.SeriesNumber ?? int.MaxValue).ThenBy(s => s.SeriesInstanceUid, StringComparer.Ordinal).ToList());
+        return new SeriesListed(studyInstanceUid, series.OrderBy(s => s.SeriesNumber ?? int.MaxValue).ThenBy(s => s.SeriesInstanceUid, StringComparer.Ordinal).ToList());
     }
 
     private static bool PassesFilters(FindStudiesCommand command, IReadOnlyList<string> modalities, DateOnly? studyDate)

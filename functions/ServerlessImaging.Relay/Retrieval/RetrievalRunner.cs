@@ -169,15 +169,16 @@ public sealed class RetrievalRunner
 
     private async Task<IReadOnlyList<PacsInstance>> ListInstancesAsync(RetrieveStudyCommand command, CancellationToken cancellationToken)
     {
+        await using var queries = await _pacs.OpenQueriesAsync(cancellationToken);
         if (command.SeriesInstanceUids.Count == 0)
         {
-            return await _pacs.FindInstancesAsync(command.StudyInstanceUid, null, cancellationToken);
+            return await PacsGateway.FindInstancesAsync(queries, command.StudyInstanceUid, null, cancellationToken);
         }
 
         var all = new List<PacsInstance>();
         foreach (var series in command.SeriesInstanceUids.Distinct(StringComparer.Ordinal))
         {
-            all.AddRange(await _pacs.FindInstancesAsync(command.StudyInstanceUid, series, cancellationToken));
+            all.AddRange(await PacsGateway.FindInstancesAsync(queries, command.StudyInstanceUid, series, cancellationToken));
         }
 
         return all;

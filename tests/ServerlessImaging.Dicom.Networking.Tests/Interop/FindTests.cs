@@ -137,4 +137,44 @@ public sealed class FindTests : IClassFixture<SeededStudies>
         Assert.Equal(1, seen);
         Assert.Equal(DimseStatus.Success, await client.EchoAsync()); // the peer is still fine with us
     }
+
+    [Theory]
+    [MemberData(nameof(PacsNames))]
+    public async Task A_query_session_runs_study_series_and_image_finds_on_one_association_even_after_one_left_early(string pacs)
+    {
+        var client = EchoAndStoreTests.ClientFor(EchoAndStoreTests.Peer(pacs));
+        await using var queries = await client.OpenQuerySessionAsync(QueryModel.StudyRoot);
+
+        // The first query left after one match (C-CANCEL, drained), then three more on the same association.
+        await foreach (var _ in queries.FindAsync(QueryRetrieveLevel.Study, StudyKeys("SI*" + seed.Token)))
+        {
+            break;
+        }
+
+        var studies = await ToListAsync(queries.FindAsync(QueryRetrieveLevel.Study, StudyKeys("SI?" + seed.Token)));
+        var series = await ToListAsync(queries.FindAsync(QueryRetrieveLevel.Series, new DicomDataset()
+            .AddOrUpdate(DicomTag.StudyInstanceUID, seed.StudyA)
+            .AddOrUpdate(DicomTag.SeriesInstanceUID, "")
+            .AddOrUpdate(DicomTag.Modality, "")));
+        var images = await ToListAsync(queries.FindAsync(QueryRetrieveLevel.Image, new DicomDataset()
+            .AddOrUpdate(DicomTag.StudyInstanceUID, seed.StudyA)
+            .AddOrUpdate(DicomTag.SeriesInstanceUID, "")
+            .AddOrUpdate(DicomTag.SOPInstanceUID, "")));
+
+        Assert.Equal(new[] { seed.StudyA, seed.StudyB }.Order(StringComparer.Ordinal), studies.Select(s => s.GetString(DicomTag.StudyInstanceUID)).Order(StringComparer.Ordinal));
+        Assert.Equal(["CT", "MR"], series.Select(s => s.GetString(DicomTag.Modality)).Order(StringComparer.Ordinal));
+        Assert.Equal(series.Count, images.Select(i => i.GetString(DicomTag.SeriesInstanceUID)).Distinct().Count());
+        Assert.Equal(DimseStatus.Success, await client.EchoAsync()); // the peer is still fine with us
+
+        static async Task<List<DicomDataset>> ToListAsync(IAsyncEnumerable<DicomDataset> matches)
+        {
+            var list = new List<DicomDataset>();
+            await foreach (var match in matches)
+            {
+                list.Add(match);
+            }
+
+            return list;
+        }
+    }
 }
