@@ -203,14 +203,14 @@ public sealed class CosmosAuditTrail : IAuditTrail, IAuditSink
         if (query.From is { } from)
         {
             where.Add("c.sortKey >= @fromKey");
-            parameters.Add(("@fromKey", SortKeyPrefix(from)));
+            parameters.Add(("@fromKey", AuditDocument.TimeKey(from)));
         }
 
         if (query.To is { } to)
         {
-            // Every sort key of the last millisecond starts with this prefix, so "<= prefix + max" keeps them.
+            // Every sort key of a record recorded at 'to' starts with this prefix, so "<= prefix + max" keeps them.
             where.Add("c.sortKey <= @toKey");
-            parameters.Add(("@toKey", SortKeyPrefix(to) + "~"));
+            parameters.Add(("@toKey", AuditDocument.TimeKey(to) + "~"));
         }
 
         if (query.From is { } f && query.To is { } t && t >= f && (t.UtcDateTime.Date - f.UtcDateTime.Date).TotalDays < MaxDaysForPartitionList)
@@ -266,9 +266,8 @@ public sealed class CosmosAuditTrail : IAuditTrail, IAuditSink
         return new AuditPage(records, EncodeToken(AuditDocument.SortKey(records[^1])));
     }
 
-    private static string SortKeyPrefix(DateTimeOffset at) => at.ToUnixTimeMilliseconds().ToString("D15", CultureInfo.InvariantCulture);
-
-    private const string TokenPrefix = "v2.";
+    // v3: the sort key's time is in ticks (v2 tokens, in milliseconds, are refused as not issued by this version).
+    private const string TokenPrefix = "v3.";
 
     private static string EncodeToken(string sortKey) => TokenPrefix + Convert.ToBase64String(Encoding.UTF8.GetBytes(sortKey)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
@@ -284,7 +283,8 @@ public sealed class CosmosAuditTrail : IAuditTrail, IAuditSink
             var base64 = token[TokenPrefix.Length..].Replace('-', '+').Replace('_', '/');
             base64 = base64.PadRight(base64.Length + ((4 - (base64.Length % 4)) % 4), '=');
             var key = Encoding.UTF8.GetString(Convert.FromBase64String(base64));
-            if (key.Length < 17 || key.AsSpan(0, 15).ContainsAnyExceptInRange('0', '9') || key[15] != '|')
+            const int timeLength = AuditDocument.TimeKeyLength;
+            if (key.Length < timeLength + 2 || key.AsSpan(0, timeLength).ContainsAnyExceptInRange('0', '9') || key[timeLength] != '|')
             {
                 throw new InvalidContinuationTokenException();
             }
@@ -304,14 +304,20 @@ internal static class AuditDocument
     internal static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web);
 
     /// <summary>
-    /// Recorded-at epoch milliseconds, the registration sequence (zero for API records), the id, all zero-padded and
-    /// '|'-separated: unique, and ordered by recorded-at then sequence, so a registration's records (whose recorded-at
-    /// never goes back) come in sequence order even within one millisecond, and keyset paging never skips ties.
+    /// Recorded-at in UTC ticks (100 ns, the precision the record keeps), the registration sequence (zero for API
+    /// records), the id, all zero-padded and '|'-separated: unique, and ordered by recorded-at then sequence, so a
+    /// registration's records (whose recorded-at never goes back) come in sequence order even at equal times, an API
+    /// record written a few microseconds after an orchestration record comes after it, and keyset paging never skips ties.
     /// </summary>
     public static string SortKey(AuditRecord record) =>
-        record.RecordedAt.ToUnixTimeMilliseconds().ToString("D15", CultureInfo.InvariantCulture)
+        TimeKey(record.RecordedAt)
         + "|" + (record.Sequence ?? 0).ToString("D19", CultureInfo.InvariantCulture)
         + "|" + record.Id;
+
+    /// <summary>The leading part of the sort keys of records recorded at <paramref name="at"/>.</summary>
+    public static string TimeKey(DateTimeOffset at) => at.UtcTicks.ToString("D" + TimeKeyLength, CultureInfo.InvariantCulture);
+
+    public const int TimeKeyLength = 19;
 
     public static string ToJson(AuditRecord record)
     {

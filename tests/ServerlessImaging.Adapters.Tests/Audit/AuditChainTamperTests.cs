@@ -111,7 +111,7 @@ public sealed class AuditChainTamperTests(LocalStackFixture stack, ITestOutputHe
         var forged = Request("au-forged", last.RecordedAt.AddSeconds(1), "reg-a") with { Sequence = 7, PreviousHash = last.Hash, EventType = "StudyDeleted" };
         forged = forged with { Hash = AuditCanonicalForm.HashOf(forged) };
         var node = JsonSerializer.SerializeToNode(forged, Web)!.AsObject();
-        node["sortKey"] = $"{forged.RecordedAt.ToUnixTimeMilliseconds():D15}|{7:D19}|{forged.Id}";
+        node["sortKey"] = AuditDocument.SortKey(forged);
         using var body = new MemoryStream(Encoding.UTF8.GetBytes(node.ToJsonString()));
         using var created = await container.CreateItemStreamAsync(body, new PartitionKey(forged.PartitionKey));
         Assert.True(created.IsSuccessStatusCode, created.StatusCode.ToString());
@@ -121,18 +121,17 @@ public sealed class AuditChainTamperTests(LocalStackFixture stack, ITestOutputHe
     // Exchanges when two records say they happened (recorded-at, sequence and the derived sort key).
     private async Task SwapAsync(AuditRecord first, AuditRecord second)
     {
-        static string SortKey(AuditRecord r) => $"{r.RecordedAt.ToUnixTimeMilliseconds():D15}|{r.Sequence ?? 0:D19}";
         await EditAsync(first, d =>
         {
             d["recordedAt"] = second.RecordedAt;
             d["sequence"] = second.Sequence;
-            d["sortKey"] = SortKey(second) + "|" + first.Id;
+            d["sortKey"] = AuditDocument.SortKey(first with { RecordedAt = second.RecordedAt, Sequence = second.Sequence });
         });
         await EditAsync(second, d =>
         {
             d["recordedAt"] = first.RecordedAt;
             d["sequence"] = first.Sequence;
-            d["sortKey"] = SortKey(first) + "|" + second.Id;
+            d["sortKey"] = AuditDocument.SortKey(second with { RecordedAt = first.RecordedAt, Sequence = first.Sequence });
         });
     }
 
@@ -281,7 +280,7 @@ public sealed class AuditChainTamperTests(LocalStackFixture stack, ITestOutputHe
         var record = OrchestrationAuditMapper.Map(activity, "test");
         record = record with { Hash = AuditCanonicalForm.HashOf(record) };
         var node = JsonSerializer.SerializeToNode(record, Web)!.AsObject();
-        node["sortKey"] = $"{record.RecordedAt.ToUnixTimeMilliseconds():D15}|{1:D19}|{record.Id}";
+        node["sortKey"] = AuditDocument.SortKey(record);
         using (var body = new MemoryStream(Encoding.UTF8.GetBytes(node.ToJsonString())))
         using (await container.CreateItemStreamAsync(body, new PartitionKey(record.PartitionKey)))
         {
@@ -303,7 +302,7 @@ public sealed class AuditChainTamperTests(LocalStackFixture stack, ITestOutputHe
         var node = JsonSerializer.SerializeToNode(legacy, Web)!.AsObject();
         node.Remove("hash");
         node.Remove("previousHash");
-        node["sortKey"] = $"{legacy.RecordedAt.ToUnixTimeMilliseconds():D15}|{0:D19}|{legacy.Id}";
+        node["sortKey"] = AuditDocument.SortKey(legacy);
         using (var body = new MemoryStream(Encoding.UTF8.GetBytes(node.ToJsonString())))
         using (await container.CreateItemStreamAsync(body, new PartitionKey(legacy.PartitionKey)))
         {

@@ -95,11 +95,28 @@ public sealed class CosmosAuditTrailTests(LocalStackFixture stack) : IAsyncLifet
         Assert.Equal(2, outOfRange.Records.Count);
     }
 
+    [Fact]
+    public async Task A_request_record_written_microseconds_after_an_orchestration_record_of_the_same_millisecond_comes_after_it()
+    {
+        // As the API's RegistrationRequested (no sequence) and the orchestration's RegistrationStarted (sequence 1)
+        // were once recorded: 22 µs apart, the request second, in one millisecond.
+        var millisecond = new DateTimeOffset(2030, 3, 1, 9, 15, 12, 216, TimeSpan.Zero);
+        var started = Activity("reg-4/start", millisecond, registrationId: "reg-4", recordedAt: millisecond.AddTicks(3649));
+        await trail.WriteAsync(started, CancellationToken.None);
+        var request = OrchestrationAuditMapper.Map(Activity("reg-4/request", millisecond, registrationId: "reg-4", recordedAt: millisecond.AddTicks(3873)), "api") with { Sequence = null };
+        await trail.AppendAsync(request, CancellationToken.None);
+
+        var page = await trail.QueryAsync(new AuditQuery(RegistrationId: "reg-4"), CancellationToken.None);
+        Assert.Equal([1L, null], page.Records.Select(r => r.Sequence));
+        Assert.Equal([millisecond.AddTicks(3649), millisecond.AddTicks(3873)], page.Records.Select(r => r.RecordedAt));
+    }
+
     [Theory]
     [InlineData("garbage")]
     [InlineData("v1.!!!")]
     [InlineData("v1.YWJj")]
     [InlineData("v2.YWJj")]
+    [InlineData("v2.MDAwMDAwMDAwMDAwMDAxfDAwMDAwMDAwMDAwMDAwMDAwMDF8YXUteA")]
     public async Task A_forged_continuation_token_is_a_typed_error(string token)
     {
         await Assert.ThrowsAsync<InvalidContinuationTokenException>(() => trail.QueryAsync(new AuditQuery(ContinuationToken: token), CancellationToken.None));
