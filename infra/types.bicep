@@ -49,6 +49,10 @@ var stagingContainerPrefix = 'staging-'
 var messageBodiesContainer = 'message-bodies'
 
 @export()
+@description('Blob container of the app\'s own lists of staged instances (retrieval manifests, named by SHA-256); no relay has access.')
+var instanceListsContainer = 'instance-lists'
+
+@export()
 @description('Blob container the Flex Consumption plan deploys the function package from.')
 var deploymentContainer = 'function-package'
 

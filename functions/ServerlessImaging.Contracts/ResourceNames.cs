@@ -30,6 +30,12 @@ public static class ResourceNames
     /// <summary>Blob container holding message bodies too large for a queue message.</summary>
     public const string MessageBodiesContainer = "message-bodies";
 
+    /// <summary>
+    /// Blob container of the app's own lists of staged instances (retrieval manifests and batches, named by SHA-256),
+    /// which the orchestration carries by reference; no relay has any access to it.
+    /// </summary>
+    public const string InstanceListsContainer = "instance-lists";
+
     /// <summary>Cosmos DB database holding every container below.</summary>
     public const string CosmosDatabase = "serverless-imaging";
 

@@ -3,7 +3,7 @@
 // Cosmos DB containers one by one. Two storage grants are at account scope: tables (see the tables grant below) and the
 // blob delegator, which carries no data access (see the delegator grant below).
 
-import { roles, cosmosBuiltInDataContributor, cosmosDatabase, cosmosContainers, auditContainer, cosmosAuditAppenderSeed, cosmosAuditAppenderDataActions, commandQueuePrefix, eventsQueuePrefix, poisonQueueSuffix, stagingContainerPrefix, messageBodiesContainer, deploymentContainer, functionsHostContainers, durableTaskHubContainers, durableTaskHubQueues } from '../types.bicep'
+import { roles, cosmosBuiltInDataContributor, cosmosDatabase, cosmosContainers, auditContainer, cosmosAuditAppenderSeed, cosmosAuditAppenderDataActions, commandQueuePrefix, eventsQueuePrefix, poisonQueueSuffix, stagingContainerPrefix, messageBodiesContainer, instanceListsContainer, deploymentContainer, functionsHostContainers, durableTaskHubContainers, durableTaskHubQueues } from '../types.bicep'
 
 @description('Resource id of the function app: seeds the role assignment names, known before deployment.')
 param appResourceId string
@@ -44,6 +44,10 @@ resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' existing = {
 
     resource messageBodies 'containers' existing = {
       name: messageBodiesContainer
+    }
+
+    resource instanceLists 'containers' existing = {
+      name: instanceListsContainer
     }
 
     resource deployment 'containers' existing = {
@@ -148,6 +152,17 @@ resource stagingAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
 resource messageBodiesAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(storage::blobService::messageBodies.id, appResourceId, roles.storageBlobDataContributor)
   scope: storage::blobService::messageBodies
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// The app's lists of staged instances: written from relay events, read by the store, deleted with the study.
+resource instanceListsAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage::blobService::instanceLists.id, appResourceId, roles.storageBlobDataContributor)
+  scope: storage::blobService::instanceLists
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
     principalId: principalId

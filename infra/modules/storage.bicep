@@ -6,7 +6,7 @@
 // app's queue and blob roles can be scoped to each of them.
 // Entra ID only: shared keys are disabled.
 
-import { site, commandQueuePrefix, poisonQueuePrefix, eventsQueuePrefix, poisonQueueSuffix, stagingContainerPrefix, messageBodiesContainer, deploymentContainer, functionsHostContainers, durableTaskHubContainers, durableTaskHubQueues } from '../types.bicep'
+import { site, commandQueuePrefix, poisonQueuePrefix, eventsQueuePrefix, poisonQueueSuffix, stagingContainerPrefix, messageBodiesContainer, instanceListsContainer, deploymentContainer, functionsHostContainers, durableTaskHubContainers, durableTaskHubQueues } from '../types.bicep'
 
 @description('Azure region.')
 param location string
@@ -107,7 +107,7 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2025-01-01'
 
 // The host's and the task hub's containers are created up front so the app's blob roles can be scoped to them alone.
 resource appContainers 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01' = [
-  for name in concat([messageBodiesContainer, deploymentContainer], functionsHostContainers, durableTaskHubContainers): {
+  for name in concat([messageBodiesContainer, instanceListsContainer, deploymentContainer], functionsHostContainers, durableTaskHubContainers): {
     parent: blobService
     name: name
     properties: { publicAccess: 'None' }
@@ -180,7 +180,8 @@ resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2025-01-0
   name: 'default'
 }
 
-// Staging and message bodies are transient: delete them once nothing can still need them.
+// Staging, the instance lists that name what was staged, and message bodies are transient: delete them once nothing can
+// still need them (the app deletes a study's staging and lists itself; these rules catch what a failure left).
 // Each site's staging container has its own prefix, 'staging-<site>/' (that container only, not every name starting the
 // same way). A rule takes at most 10 prefixes, so the sites are split into rules of 10 (a policy takes up to 100 rules).
 var stagingRuleSize = 10
@@ -206,6 +207,17 @@ resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2025-01
   properties: {
     policy: {
       rules: concat(stagingRules, [
+        {
+          name: 'delete-old-instance-lists'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: { blobTypes: ['blockBlob'], prefixMatch: ['${instanceListsContainer}/'] }
+            actions: {
+              baseBlob: { delete: { daysAfterModificationGreaterThan: stagingRetentionDays } }
+            }
+          }
+        }
         {
           name: 'delete-old-message-bodies'
           enabled: true

@@ -138,7 +138,7 @@ public sealed class ResourceNamesContractTests
 
     [Theory]
     [MemberData(nameof(ParameterFiles))]
-    public async Task Blob_containers_are_each_sites_staging_container_and_message_bodies_with_no_shared_staging(string file)
+    public async Task Blob_containers_are_each_sites_staging_container_message_bodies_and_instance_lists_with_no_shared_staging(string file)
     {
         var snapshot = await InfraWorkspace.SnapshotAsync(file);
         var siteIds = await SiteIdsAsync(file);
@@ -150,12 +150,13 @@ public sealed class ResourceNamesContractTests
         // The shared container is gone: a relay's SAS can name its own site's container only.
         Assert.DoesNotContain("staging", containers);
         Assert.Contains(ResourceNames.MessageBodiesContainer, containers);
+        Assert.Contains(ResourceNames.InstanceListsContainer, containers);
         Assert.All(snapshot.OfType(ContainerType), c => Assert.Equal("None", c.StringAt("properties.publicAccess")));
     }
 
     [Theory]
     [MemberData(nameof(ParameterFiles))]
-    public async Task Lifecycle_rules_expire_every_sites_staging_container_and_message_bodies(string file)
+    public async Task Lifecycle_rules_expire_every_sites_staging_container_the_instance_lists_and_message_bodies(string file)
     {
         var snapshot = await InfraWorkspace.SnapshotAsync(file);
         var siteIds = await SiteIdsAsync(file);
@@ -166,6 +167,8 @@ public sealed class ResourceNamesContractTests
         var rules = LifecycleRules(snapshot);
         var bodies = Assert.Single(rules, r => Prefixes(r).Contains(ResourceNames.MessageBodiesContainer + "/"));
         Assert.NotNull(bodies["definition"]!["actions"]!["baseBlob"]!["delete"]!["daysAfterModificationGreaterThan"]);
+        var lists = Assert.Single(rules, r => Prefixes(r).Contains(ResourceNames.InstanceListsContainer + "/"));
+        Assert.NotNull(lists["definition"]!["actions"]!["baseBlob"]!["delete"]!["daysAfterModificationGreaterThan"]);
     }
 
     [Fact]

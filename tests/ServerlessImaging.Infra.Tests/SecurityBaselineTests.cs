@@ -122,6 +122,7 @@ public sealed class SecurityBaselineTests
             appRoles.Where(r => r.ScopeId == storage).Select(r => r.RoleId).Order(StringComparer.Ordinal));
         Assert.All(siteIds, id => Assert.Contains(appRoles, r => r.ScopeId == $"{storage}/blobServices/default/containers/{ResourceNames.StagingContainerFor(id)}" && r.RoleId == BlobDataContributor));
         Assert.Contains(appRoles, r => r.ScopeId == $"{storage}/blobServices/default/containers/message-bodies" && r.RoleId == BlobDataContributor);
+        Assert.Contains(appRoles, r => r.ScopeId == $"{storage}/blobServices/default/containers/{ResourceNames.InstanceListsContainer}" && r.RoleId == BlobDataContributor);
         Assert.Contains(appRoles, r => r.ScopeId == dicom && r.RoleId == DicomDataOwner);
         Assert.DoesNotContain(snapshot.RoleAssignments(), r => r.RoleId == Owner || r.RoleId == Contributor);
     }

@@ -63,6 +63,10 @@ internal static class Fixtures
         2,
         120);
 
+    /// <summary>The reference the app would keep <paramref name="instances"/> under (the state machine sees only that).</summary>
+    public static StagedInstanceListReference Listed(IReadOnlyList<StagedInstance> instances, string studyUid = "1.2.3") =>
+        StagedInstanceList.Describe(RegistrationId, studyUid, instances).Reference;
+
     public static IReadOnlyList<StagedInstance> Manifest(string studyUid, int count = 2) =>
         [.. Enumerable.Range(1, count).Select(i => new StagedInstance(studyUid + ".1", $"{studyUid}.1.{i}", $"{RegistrationId}/{studyUid}/{i}.dcm", 1000 + i, new string('a', 64)))];
 }

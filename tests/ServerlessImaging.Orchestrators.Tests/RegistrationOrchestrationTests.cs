@@ -328,7 +328,7 @@ public sealed class RegistrationOrchestrationTests
     }
 
     // start → answer → selection → RetrieveStudy → RetrievalFinished (3 instances): the orchestration starts StoreStudy.
-    private static async Task<IReadOnlyList<ServerlessImaging.Contracts.Messages.StagedInstance>> DriveToStoreAsync(OrchestrationHarness harness, string reg, string uid)
+    private static async Task<StagedInstanceListReference> DriveToStoreAsync(OrchestrationHarness harness, string reg, string uid)
     {
         await harness.WaitForRelayCommandAsync<FindStudiesActivity>(CommandIds.Find(reg, "site-a", 1, 1));
         await harness.RaiseAsync(TestData.Found(reg, "site-a", uid));

@@ -57,8 +57,9 @@ internal static class TestData
         return new StudiesFoundAtSite(commandId + "/answer", DateTimeOffset.UtcNow, siteId, commandId, [.. studyUids.Select(Study)]);
     }
 
-    public static IReadOnlyList<StagedInstance> Manifest(string registrationId, string studyUid, int count = 2) =>
-        [.. Enumerable.Range(1, count).Select(i => new StagedInstance(studyUid + ".1", $"{studyUid}.1.{i}", $"{registrationId}/{studyUid}/{i}.dcm", 1000 + i, new string('a', 64)))];
+    // The reference of a manifest as the app keeps it: the orchestration never sees the list itself.
+    public static StagedInstanceListReference Manifest(string registrationId, string studyUid, int count = 2) =>
+        StagedInstanceList.Describe(registrationId, studyUid, [.. Enumerable.Range(1, count).Select(i => new StagedInstance(studyUid + ".1", $"{studyUid}.1.{i}", $"{registrationId}/{studyUid}/{i}.dcm", 1000 + i, new string('a', 64)))]).Reference;
 
     public static ImmutableArray<string> Sites(params string[] sites) => [.. sites];
 }

@@ -13,11 +13,12 @@ namespace ServerlessImaging.Cloud.Activities;
 /// (<see cref="StagedInstanceInspector"/>: the selected study, the relay's manifest, the registration's patient; then its
 /// size and SHA-256). An instance that fails its check is never sent: the request is aborted, the study fails with its
 /// reason and nothing of it is kept in the DICOM service. Then QIDO-RS verifies that every instance of the manifest is
-/// there, and the staging blobs are deleted. Idempotent: instances already in the DICOM service are skipped, so a re-run after a crash
+/// there, and the staging blobs are deleted (the manifest list is kept until the study is removed: a re-run needs it). Idempotent: instances already in the DICOM service are skipped, so a re-run after a crash
 /// sends only what is missing, and the result event id is derived from the command id.
 /// </summary>
 public sealed class StoreStudyActivityRunner(
     IStagingStore staging,
+    IStagedInstanceListStore lists,
     IDicomStore dicom,
     IDicomInventory inventory,
     StagedInstanceInspector inspector,
@@ -30,14 +31,24 @@ public sealed class StoreStudyActivityRunner(
     public async Task<OrchestrationEvent> RunAsync(StoreStudyActivity command, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(command);
-        if (command.Manifest.DistinctBy(i => i.SopInstanceUid, StringComparer.Ordinal).Count() != command.Manifest.Count)
+        var phases = new StorePhases(time);
+        IReadOnlyList<StagedInstance> manifest;
+        try
+        {
+            manifest = await lists.ReadAsync(command.Manifest, cancellationToken);
+        }
+        catch (StagedInstanceListMismatchException ex)
+        {
+            return Failed(command, ex.Message);
+        }
+
+        if (manifest.DistinctBy(i => i.SopInstanceUid, StringComparer.Ordinal).Count() != manifest.Count)
         {
             return Failed(command, "The relay's manifest lists an instance twice.", StoreFailureCodes.UnexpectedInstance);
         }
 
-        var phases = new StorePhases(time);
         var present = await inventory.InstancesOfStudyAsync(command.StudyInstanceUid, cancellationToken);
-        var missing = command.Manifest.Where(i => !present.Contains(i.SopInstanceUid)).ToList();
+        var missing = manifest.Where(i => !present.Contains(i.SopInstanceUid)).ToList();
         phases.Lap(ref phases.Inventory);
         var sentAny = false;
         try
@@ -81,17 +92,17 @@ public sealed class StoreStudyActivityRunner(
         }
 
         var stored = await inventory.InstancesOfStudyAsync(command.StudyInstanceUid, cancellationToken);
-        var absent = command.Manifest.Count(i => !stored.Contains(i.SopInstanceUid));
+        var absent = manifest.Count(i => !stored.Contains(i.SopInstanceUid));
         phases.Lap(ref phases.Verify);
         if (absent > 0)
         {
-            return Failed(command, $"{absent} of {command.Manifest.Count} instance(s) are not in the DICOM service after STOW-RS.");
+            return Failed(command, $"{absent} of {manifest.Count} instance(s) are not in the DICOM service after STOW-RS.");
         }
 
         await staging.DeletePrefixAsync(command.StagingPrefix, cancellationToken);
         phases.Lap(ref phases.Cleanup);
-        logger.LogInformation("Registration {RegistrationId}: study stored ({Count} instances, {Sent} sent now) in {Inventory}+{Stow}+{Verify}+{Cleanup} ms (inventory, checked STOW-RS, verification, staging cleanup).", command.RegistrationId, command.Manifest.Count, missing.Count, phases.Inventory, phases.Stow, phases.Verify, phases.Cleanup);
-        return new StoreStudyCompleted(command.CommandId + "/completed", time.GetUtcNow(), command.CommandId, command.StudyInstanceUid, command.Manifest.Count, missing.Count, command.Manifest.Count - absent);
+        logger.LogInformation("Registration {RegistrationId}: study stored ({Count} instances, {Sent} sent now) in {Inventory}+{Stow}+{Verify}+{Cleanup} ms (inventory, checked STOW-RS, verification, staging cleanup).", command.RegistrationId, manifest.Count, missing.Count, phases.Inventory, phases.Stow, phases.Verify, phases.Cleanup);
+        return new StoreStudyCompleted(command.CommandId + "/completed", time.GetUtcNow(), command.CommandId, command.StudyInstanceUid, manifest.Count, missing.Count, manifest.Count - absent);
     }
 
     /// <summary>
@@ -104,21 +115,22 @@ public sealed class StoreStudyActivityRunner(
     public async Task StoreStagedAsync(StoreStagedInstancesActivity command, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(command);
-        if (command.Instances.DistinctBy(i => i.SopInstanceUid, StringComparer.Ordinal).Count() != command.Instances.Count)
-        {
-            return; // the study's store refuses such a manifest
-        }
-
         var stored = 0;
         try
         {
-            foreach (var batch in command.Instances.Chunk(Math.Max(1, options.StoreBatchSize)))
+            var instances = await lists.ReadAsync(command.Instances, cancellationToken);
+            if (instances.DistinctBy(i => i.SopInstanceUid, StringComparer.Ordinal).Count() != instances.Count)
+            {
+                return; // the study's store refuses such a manifest
+            }
+
+            foreach (var batch in instances.Chunk(Math.Max(1, options.StoreBatchSize)))
             {
                 var result = await dicom.StoreAsync(command.StudyInstanceUid, [.. batch.Select(instance => Opener(command.SiteId, command.StagingPrefix, instance, command.StudyInstanceUid, command.ExpectedPatient))], cancellationToken);
                 stored += result.Stored + result.AlreadyPresent;
             }
 
-            logger.LogDebug("Registration {RegistrationId}: {Stored} of {Count} staged instance(s) stored during the retrieval.", command.RegistrationId, stored, command.Instances.Count);
+            logger.LogDebug("Registration {RegistrationId}: {Stored} of {Count} staged instance(s) stored during the retrieval.", command.RegistrationId, stored, instances.Count);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {

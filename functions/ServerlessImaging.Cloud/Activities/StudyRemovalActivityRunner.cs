@@ -6,12 +6,12 @@ using ServerlessImaging.Orchestration.Ports;
 namespace ServerlessImaging.Cloud.Activities;
 
 /// <summary>
-/// DeleteStudy and PurgeStudies: remove from the DICOM service and from staging, then report the outcome to the
+/// DeleteStudy and PurgeStudies: remove from the DICOM service, from staging and the study's instance lists, then report the outcome to the
 /// orchestration (which records it in the audit trail). Absent is success, so re-runs are harmless; the result event
 /// id derives from the command id, so a re-run reports nothing new. Transient failures throw (the engine retries);
 /// a refusal retrying cannot cure becomes <see cref="RemovalFailed"/>.
 /// </summary>
-public sealed class StudyRemovalActivityRunner(IDicomStore dicom, IStagingStore staging, TimeProvider time, ILogger<StudyRemovalActivityRunner> logger)
+public sealed class StudyRemovalActivityRunner(IDicomStore dicom, IStagingStore staging, IStagedInstanceListStore lists, TimeProvider time, ILogger<StudyRemovalActivityRunner> logger)
 {
     /// <summary>Deletes one study; <see cref="RemovalCompleted"/> or <see cref="RemovalFailed"/>.</summary>
     public async Task<OrchestrationEvent> DeleteAsync(DeleteStudyActivity command, CancellationToken cancellationToken)
@@ -21,6 +21,7 @@ public sealed class StudyRemovalActivityRunner(IDicomStore dicom, IStagingStore 
         {
             await dicom.DeleteStudyAsync(command.StudyInstanceUid, cancellationToken);
             var blobs = await staging.DeletePrefixAsync(command.StagingPrefix, cancellationToken);
+            await lists.DeletePrefixAsync(StagedInstanceList.Prefix(command.RegistrationId, command.StudyInstanceUid), cancellationToken);
             logger.LogInformation("Registration {RegistrationId}: study deleted on request ({Blobs} staging blobs).", command.RegistrationId, blobs);
             return Completed(command.CommandId, 1, blobs);
         }
@@ -42,6 +43,7 @@ public sealed class StudyRemovalActivityRunner(IDicomStore dicom, IStagingStore 
             }
 
             var blobs = await staging.DeletePrefixAsync(command.StagingRoot, cancellationToken);
+            await lists.DeletePrefixAsync(StagedInstanceList.Prefix(command.RegistrationId), cancellationToken);
             logger.LogInformation("Registration {RegistrationId}: purged {Studies} studies and {Blobs} staging blobs.", command.RegistrationId, command.StudyInstanceUids.Length, blobs);
             return Completed(command.CommandId, command.StudyInstanceUids.Length, blobs);
         }

@@ -45,7 +45,7 @@ public static class OrchestrationRuntimeServices
         var storageConnection = configuration["Storage:ConnectionString"];
         var local = !string.IsNullOrWhiteSpace(storageConnection);
 
-        // Storage: queues through the Messaging channel, staging and message bodies in blobs.
+        // Storage: queues through the Messaging channel, staging, message bodies and instance lists in blobs.
         services.AddSingleton(sp => local
             ? new BlobServiceClient(storageConnection)
             : new BlobServiceClient(RequiredUri(configuration, "Storage:BlobServiceUri"), sp.GetRequiredService<TokenCredential>()));
@@ -70,6 +70,8 @@ public static class OrchestrationRuntimeServices
         services.AddSingleton<IRelayEventQuarantine>(sp => sp.GetRequiredService<StorageQueueRelayChannel>());
         services.AddSingleton(sp => new BlobStagingStore(sp.GetRequiredService<BlobServiceClient>(), runtime.SiteIds));
         services.AddSingleton<IStagingStore>(sp => sp.GetRequiredService<BlobStagingStore>());
+        services.AddSingleton(sp => new BlobStagedInstanceListStore(sp.GetRequiredService<BlobServiceClient>().GetBlobContainerClient(ResourceNames.InstanceListsContainer)));
+        services.AddSingleton<IStagedInstanceListStore>(sp => sp.GetRequiredService<BlobStagedInstanceListStore>());
 
         // Cosmos DB: the registrations' read model and start requests, meetings.
         var cosmos = new CosmosOptions { CreateIfMissing = local };
@@ -164,6 +166,7 @@ internal sealed class StorageAndDatabaseInitializer(CosmosOptions cosmos, IServi
         var blobs = services.GetRequiredService<BlobServiceClient>();
         await services.GetRequiredService<BlobStagingStore>().EnsureCreatedAsync(cancellationToken);
         await blobs.GetBlobContainerClient(ResourceNames.MessageBodiesContainer).CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        await services.GetRequiredService<BlobStagedInstanceListStore>().EnsureCreatedAsync(cancellationToken);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -1,6 +1,7 @@
 using ServerlessImaging.Adapters.Sites;
 using ServerlessImaging.Contracts.Messages;
 using ServerlessImaging.Orchestration.Orchestrator;
+using ServerlessImaging.Orchestration.Ports;
 
 namespace ServerlessImaging.Cloud.Runtime;
 
@@ -51,7 +52,7 @@ public static class RelayEventOutcomes
 
 /// <summary>Turns a relay event into an orchestration event (<see cref="RelayEventTranslator"/>) and raises it to its registration's orchestration.</summary>
 /// <remarks>The site health store is the HTTP API's (registered by <c>AddHttpApi</c>); without it heartbeats are only completed.</remarks>
-public sealed class RelayEventProcessor(IRegistrationEventSink registrations, IEnumerable<ISiteHealthStore> siteHealth, RelayEventMetrics metrics, TimeProvider time, ILogger<RelayEventProcessor> logger)
+public sealed class RelayEventProcessor(IRegistrationEventSink registrations, IStagedInstanceListStore instanceLists, IEnumerable<ISiteHealthStore> siteHealth, RelayEventMetrics metrics, TimeProvider time, ILogger<RelayEventProcessor> logger)
 {
     /// <summary>
     /// Handles one envelope read from <paramref name="queueSiteId"/>'s events queue (<c>relay-events-&lt;site&gt;</c>).
@@ -110,7 +111,21 @@ public sealed class RelayEventProcessor(IRegistrationEventSink registrations, IE
             return RelayEventOutcome.RelayPoisonReported;
         }
 
-        var @event = RelayEventTranslator.Translate(envelope, receivedAt);
+        // A manifest or a batch of staged instances is kept in the app's own blob and travels by reference: the
+        // orchestration's history, state and activity inputs stay the same size whatever the study's.
+        StagedInstanceListReference? instances = null;
+        if (RelayEventTranslator.InstancesOf(envelope.Body) is { } listed)
+        {
+            if (envelope.CorrelationId is not { Length: > 0 } registrationId)
+            {
+                logger.LogWarning("Relay event {MessageId} ({Type}, site {SiteId}) names no registration; quarantined.", envelope.MessageId, envelope.Type, envelope.SiteId);
+                return RelayEventOutcome.UnknownRegistration;
+            }
+
+            instances = await instanceLists.SaveAsync(registrationId, listed.StudyInstanceUid, listed.Instances, cancellationToken);
+        }
+
+        var @event = RelayEventTranslator.Translate(envelope, receivedAt, instances);
         if (@event is null)
         {
             logger.LogDebug("Relay message {Type} from site {SiteId} not consumed by registrations.", envelope.Type, envelope.SiteId);

@@ -55,7 +55,7 @@ public sealed record CancelRelayCommand(string CommandId, string RegistrationId,
 /// the manifest and <paramref name="ExpectedPatient"/> (the registration's patient, compared as candidates are).
 /// The instances are in <paramref name="SiteId"/>'s staging: the site whose relay retrieved them.
 /// </summary>
-public sealed record StoreStudyActivity(string CommandId, string RegistrationId, string SiteId, string StudyInstanceUid, string StagingPrefix, IReadOnlyList<StagedInstance> Manifest, PatientIdentity ExpectedPatient)
+public sealed record StoreStudyActivity(string CommandId, string RegistrationId, string SiteId, string StudyInstanceUid, string StagingPrefix, StagedInstanceListReference Manifest, PatientIdentity ExpectedPatient)
     : OrchestrationCommand(CommandId, RegistrationId);
 
 /// <summary>
@@ -63,7 +63,7 @@ public sealed record StoreStudyActivity(string CommandId, string RegistrationId,
 /// store overlaps the transfer. Best effort and result-less: whatever it does not store, the study's
 /// <see cref="StoreStudyActivity"/> (which checks the DICOM service first) sends after the retrieval completed.
 /// </summary>
-public sealed record StoreStagedInstancesActivity(string CommandId, string RegistrationId, string SiteId, string StudyInstanceUid, string StagingPrefix, IReadOnlyList<StagedInstance> Instances, PatientIdentity ExpectedPatient)
+public sealed record StoreStagedInstancesActivity(string CommandId, string RegistrationId, string SiteId, string StudyInstanceUid, string StagingPrefix, StagedInstanceListReference Instances, PatientIdentity ExpectedPatient)
     : OrchestrationCommand(CommandId, RegistrationId);
 
 /// <summary>Delete one study from the DICOM service and its staging blobs (idempotent: absent is fine).</summary>

@@ -48,12 +48,12 @@ public sealed record RelayCommandFailed(string EventId, DateTimeOffset At, strin
 /// <summary>A relay is alive; <paramref name="PacsReachable"/> is its latest C-ECHO result.</summary>
 public sealed record SiteHeartbeat(string EventId, DateTimeOffset At, string SiteId, bool PacsReachable) : OrchestrationEvent(EventId, At);
 
-/// <summary>Progress of a retrieval; <paramref name="Staged"/> lists instances newly staged (null from older relays or when the relay reports none).</summary>
-public sealed record RetrievalProgressed(string EventId, DateTimeOffset At, string SiteId, string CommandId, string StudyInstanceUid, int InstancesDone, int InstancesTotal, long BytesDone, IReadOnlyList<StagedInstance>? Staged = null)
+/// <summary>Progress of a retrieval; <paramref name="Staged"/> names the list of instances newly staged (null from older relays or when the relay reports none).</summary>
+public sealed record RetrievalProgressed(string EventId, DateTimeOffset At, string SiteId, string CommandId, string StudyInstanceUid, int InstancesDone, int InstancesTotal, long BytesDone, StagedInstanceListReference? Staged = null)
     : OrchestrationEvent(EventId, At);
 
-/// <summary>A retrieval finished; every instance is in staging. The AE titles are the relay's report (null from older relays).</summary>
-public sealed record RetrievalFinished(string EventId, DateTimeOffset At, string SiteId, string CommandId, string StudyInstanceUid, IReadOnlyList<StagedInstance> Manifest, string? SourceAeTitle = null, string? DestinationAeTitle = null)
+/// <summary>A retrieval finished; every instance is in staging, as the <paramref name="Manifest"/> list names them. The AE titles are the relay's report (null from older relays).</summary>
+public sealed record RetrievalFinished(string EventId, DateTimeOffset At, string SiteId, string CommandId, string StudyInstanceUid, StagedInstanceListReference Manifest, string? SourceAeTitle = null, string? DestinationAeTitle = null)
     : OrchestrationEvent(EventId, At);
 
 /// <summary>Progress of a delivery to the meeting's destination (instances at the destination so far).</summary>

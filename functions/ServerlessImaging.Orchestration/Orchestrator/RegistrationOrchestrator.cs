@@ -544,15 +544,14 @@ public static class RegistrationOrchestrator
 
         // Instances already staged are stored now, overlapping the rest of the transfer (an older event's list is as
         // good as a newer one's: the lists are disjoint).
-        var staged = e.Staged ?? [];
-        if (staged.Count > 0)
+        if (e.Staged is { Count: > 0 } staged)
         {
             step.Emit(new StoreStagedInstancesActivity(CommandIds.StoreStaged(step.RegistrationId, study.StudyInstanceUid, study.Attempt, step.State.Version), step.RegistrationId, e.SiteId, study.StudyInstanceUid, CommandIds.StagingPrefix(step.RegistrationId, study.StudyInstanceUid), staged, step.State.Plan!.Registration.Patient));
         }
 
         if (e.InstancesDone < study.InstancesDone || (e.InstancesDone == study.InstancesDone && e.BytesDone <= study.BytesDone))
         {
-            return staged.Count > 0 ? EventDisposition.Applied : EventDisposition.Ignored(DispositionReason.OutOfOrder, "Older than the progress already known.");
+            return e.Staged is { Count: > 0 } ? EventDisposition.Applied : EventDisposition.Ignored(DispositionReason.OutOfOrder, "Older than the progress already known.");
         }
 
         step.PutStudy(study with { InstancesDone = e.InstancesDone, InstancesTotal = Math.Max(e.InstancesTotal, e.InstancesDone), BytesDone = e.BytesDone });
@@ -577,7 +576,7 @@ public static class RegistrationOrchestrator
             return EventDisposition.Ignored(DispositionReason.WrongSite, "Completion from another site than the one retrieving the study.");
         }
 
-        var manifest = e.Manifest ?? [];
+        var manifest = e.Manifest;
         if (manifest.Count == 0)
         {
             step.Audit(AuditAction.StudyFailed, AuditOutcome.MinorFailure, null, e.SiteId, study.StudyInstanceUid, "Retrieval returned no instance.");
@@ -585,7 +584,7 @@ public static class RegistrationOrchestrator
             return EventDisposition.Applied;
         }
 
-        var bytes = manifest.Sum(i => i.SizeBytes);
+        var bytes = manifest.TotalBytes;
         step.Emit(new StoreStudyActivity(CommandIds.Store(step.RegistrationId, study.StudyInstanceUid, study.Attempt), step.RegistrationId, e.SiteId, study.StudyInstanceUid, CommandIds.StagingPrefix(step.RegistrationId, study.StudyInstanceUid), manifest, step.State.Plan!.Registration.Patient));
         step.PutStudy(study with { Status = StudyStatus.Storing, InstancesDone = manifest.Count, InstancesTotal = manifest.Count, BytesDone = bytes, Failure = null });
         step.Audit(

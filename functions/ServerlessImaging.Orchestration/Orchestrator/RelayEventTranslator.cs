@@ -8,16 +8,34 @@ namespace ServerlessImaging.Orchestration.Orchestrator;
 /// </summary>
 public static class RelayEventTranslator
 {
-    /// <summary>The event, or null for messages the registration flow does not consume (echo results, series lists, commands).</summary>
-    public static OrchestrationEvent? Translate(MessageEnvelope envelope, DateTimeOffset receivedAt)
+    /// <summary>
+    /// The instance list a message carries, to be kept (<see cref="Ports.IStagedInstanceListStore"/>) and passed to
+    /// <see cref="Translate"/> by reference: a retrieval's manifest (even empty), or the instances staged since its last
+    /// progress (null when none).
+    /// </summary>
+    public static (string StudyInstanceUid, IReadOnlyList<StagedInstance> Instances)? InstancesOf(RelayMessage body) => body switch
+    {
+        RetrievalCompleted completed => (completed.StudyInstanceUid, completed.Manifest ?? []),
+        RetrievalProgress { Staged.Count: > 0 } progress => (progress.StudyInstanceUid, progress.Staged),
+        _ => null,
+    };
+
+    /// <summary>
+    /// The event, or null for messages the registration flow does not consume (echo results, series lists, commands).
+    /// <paramref name="instances"/> is the reference of the list <see cref="InstancesOf"/> found, once kept; a retrieval's
+    /// completion without one is an error.
+    /// </summary>
+    public static OrchestrationEvent? Translate(MessageEnvelope envelope, DateTimeOffset receivedAt, StagedInstanceListReference? instances = null)
     {
         ArgumentNullException.ThrowIfNull(envelope);
         var commandId = envelope.CausationId ?? string.Empty;
         return envelope.Body switch
         {
             StudiesFound found => new StudiesFoundAtSite(envelope.MessageId, receivedAt, envelope.SiteId, commandId, found.Studies),
-            RetrievalProgress progress => new RetrievalProgressed(envelope.MessageId, receivedAt, envelope.SiteId, commandId, progress.StudyInstanceUid, progress.InstancesDone, progress.InstancesTotal, progress.BytesDone, progress.Staged),
-            RetrievalCompleted completed => new RetrievalFinished(envelope.MessageId, receivedAt, envelope.SiteId, commandId, completed.StudyInstanceUid, completed.Manifest, completed.SourceAeTitle, completed.DestinationAeTitle),
+            RetrievalProgress progress => new RetrievalProgressed(envelope.MessageId, receivedAt, envelope.SiteId, commandId, progress.StudyInstanceUid, progress.InstancesDone, progress.InstancesTotal, progress.BytesDone, instances),
+            RetrievalCompleted completed => new RetrievalFinished(
+                envelope.MessageId, receivedAt, envelope.SiteId, commandId, completed.StudyInstanceUid,
+                instances ?? throw new ArgumentNullException(nameof(instances), "A retrieval's completion needs its kept manifest."), completed.SourceAeTitle, completed.DestinationAeTitle),
             DeliveryProgress progress => new DeliveryProgressed(envelope.MessageId, receivedAt, envelope.SiteId, commandId, progress.StudyInstanceUid, progress.InstancesDone, progress.InstancesTotal),
             DeliveryCompleted completed => new DeliveryFinished(
                 envelope.MessageId, receivedAt, envelope.SiteId, commandId, completed.StudyInstanceUid, completed.InstancesTotal, completed.InstancesSent, completed.InstancesAlreadyPresent, completed.BytesSent, completed.SourceAeTitle, completed.Destination?.AeTitle),

@@ -85,6 +85,22 @@ public interface IStagingStore
     Task<int> DeletePrefixAsync(string prefix, CancellationToken cancellationToken);
 }
 
+/// <summary>
+/// The app's own blobs of staged-instance lists (<see cref="StagedInstanceList"/>): written by the app when a relay
+/// reports them, read by the store activities, deleted with the study. No relay can reach them.
+/// </summary>
+public interface IStagedInstanceListStore
+{
+    /// <summary>Keeps <paramref name="instances"/> and returns their reference; writing the same list again is harmless.</summary>
+    Task<StagedInstanceListReference> SaveAsync(string registrationId, string studyInstanceUid, IReadOnlyList<StagedInstance> instances, CancellationToken cancellationToken);
+
+    /// <summary>The list, checked against its reference (<see cref="StagedInstanceListMismatchException"/> when it is not that list or is gone).</summary>
+    Task<IReadOnlyList<StagedInstance>> ReadAsync(StagedInstanceListReference reference, CancellationToken cancellationToken);
+
+    /// <summary>Deletes every list under a prefix (<see cref="StagedInstanceList.Prefix(string)"/> or <see cref="StagedInstanceList.Prefix(string, string)"/>); returns how many.</summary>
+    Task<int> DeletePrefixAsync(string prefix, CancellationToken cancellationToken);
+}
+
 /// <summary>Result of storing instances into the DICOM service.</summary>
 public sealed record DicomStoreResult(int Stored, int AlreadyPresent, int Failed);
 

@@ -88,7 +88,8 @@ public sealed class ExpertiseEmailApiTests(LocalStackFixture stack) : IAsyncLife
         await staging.CreateIfNotExistsAsync();
         await staging.GetBlobClient(prefix + file.SopInstanceUid + ".dcm").UploadAsync(new BinaryData(bytes), overwrite: true);
         var manifest = new StagedInstance(file.SeriesInstanceUid, file.SopInstanceUid, file.SopInstanceUid + ".dcm", bytes.Length, Convert.ToHexStringLower(SHA256.HashData(bytes)));
-        await host.RaiseAndWaitAsync(registrationId, new RetrievalFinished("evt-retrieved", DateTimeOffset.UtcNow, site, CommandIds.Retrieve(registrationId, file.StudyInstanceUid, 1), file.StudyInstanceUid, [manifest]));
+        var listed = await host.Services.GetRequiredService<IStagedInstanceListStore>().SaveAsync(registrationId, file.StudyInstanceUid, [manifest], CancellationToken.None);
+        await host.RaiseAndWaitAsync(registrationId, new RetrievalFinished("evt-retrieved", DateTimeOffset.UtcNow, site, CommandIds.Retrieve(registrationId, file.StudyInstanceUid, 1), file.StudyInstanceUid, listed));
 
         // The store and the e-mail run as activities after the retrieval's step: wait for both to settle.
         var deadline = DateTime.UtcNow.AddSeconds(60);

@@ -25,7 +25,7 @@ public sealed class StoreStudyActivityTests(LocalStackFixture stack)
     {
         await using var runtime = await RuntimeHarness.StartAsync(new RuntimeSettings(stack.Endpoints, [Site]), withWorkers: false);
         var runner = runtime.Get<StoreStudyActivityRunner>();
-        var (command, sops) = await StageAsync(count: 2, corruptSha: false);
+        var (command, sops, _) = await StageAsync(count: 2, corruptSha: false);
 
         var first = Assert.IsType<StoreStudyCompleted>(await runner.RunAsync(command, CancellationToken.None));
         Assert.Equal(2, first.InstancesStored);
@@ -42,14 +42,14 @@ public sealed class StoreStudyActivityTests(LocalStackFixture stack)
     {
         await using var runtime = await RuntimeHarness.StartAsync(new RuntimeSettings(stack.Endpoints, [Site]), withWorkers: false);
         var runner = runtime.Get<StoreStudyActivityRunner>();
-        var (command, _) = await StageAsync(count: 1, corruptSha: true);
+        var (command, _, manifest) = await StageAsync(count: 1, corruptSha: true);
 
         var failed = Assert.IsType<StoreStudyFailed>(await runner.RunAsync(command, CancellationToken.None));
         Assert.Contains("SHA-256", failed.SafeMessage, StringComparison.Ordinal);
         Assert.Empty(await Scenario.StoredInstancesAsync(stack.Endpoints, command.StudyInstanceUid));
         Assert.NotEmpty(await Scenario.StagedBlobsAsync(stack.Endpoints, command.RegistrationId));
 
-        var missing = command with { CommandId = command.CommandId + "-missing", Manifest = [command.Manifest[0] with { BlobName = command.StagingPrefix + "absent.dcm" }] };
+        var missing = await WithManifestAsync(command with { CommandId = command.CommandId + "-missing" }, [manifest[0] with { BlobName = command.StagingPrefix + "absent.dcm" }]);
         var gone = Assert.IsType<StoreStudyFailed>(await runner.RunAsync(missing, CancellationToken.None));
         Assert.Contains("missing", gone.SafeMessage, StringComparison.Ordinal);
     }
@@ -59,8 +59,8 @@ public sealed class StoreStudyActivityTests(LocalStackFixture stack)
     {
         await using var runtime = await RuntimeHarness.StartAsync(new RuntimeSettings(stack.Endpoints, [Site]), withWorkers: false);
         var runner = runtime.Get<StoreStudyActivityRunner>();
-        var (command, sops) = await StageAsync(count: 3, corruptSha: false);
-        var early = new StoreStagedInstancesActivity(CommandIds.StoreStaged(command.RegistrationId, command.StudyInstanceUid, 1, 7), command.RegistrationId, Site, command.StudyInstanceUid, command.StagingPrefix, [command.Manifest[0], command.Manifest[1]], command.ExpectedPatient);
+        var (command, sops, manifest) = await StageAsync(count: 3, corruptSha: false);
+        var early = new StoreStagedInstancesActivity(CommandIds.StoreStaged(command.RegistrationId, command.StudyInstanceUid, 1, 7), command.RegistrationId, Site, command.StudyInstanceUid, command.StagingPrefix, await ListAsync(command, [manifest[0], manifest[1]]), command.ExpectedPatient);
 
         await runner.StoreStagedAsync(early, CancellationToken.None);
 
@@ -76,10 +76,10 @@ public sealed class StoreStudyActivityTests(LocalStackFixture stack)
     {
         await using var runtime = await RuntimeHarness.StartAsync(new RuntimeSettings(stack.Endpoints, [Site]), withWorkers: false);
         var runner = runtime.Get<StoreStudyActivityRunner>();
-        var (corrupt, _) = await StageAsync(count: 1, corruptSha: true);
-        var (removed, _) = await StageAsync(count: 1, corruptSha: false);
+        var (corrupt, _, _) = await StageAsync(count: 1, corruptSha: true);
+        var (removed, _, removedManifest) = await StageAsync(count: 1, corruptSha: false);
         await new BlobServiceClient(stack.Endpoints.Storage.ConnectionString).GetBlobContainerClient(ResourceNames.StagingContainerFor(Site))
-            .GetBlobClient(removed.Manifest[0].BlobName).DeleteAsync(); // as after a deletion or a completed store
+            .GetBlobClient(removedManifest[0].BlobName).DeleteAsync(); // as after a deletion or a completed store
 
         // Neither throws: a wrong hash aborts the STOW-RS part, a missing blob stops before sending.
         await runner.StoreStagedAsync(Staged(corrupt), CancellationToken.None);
@@ -104,7 +104,7 @@ public sealed class StoreStudyActivityTests(LocalStackFixture stack)
         var settings = new RuntimeSettings(stack.Endpoints, [Site]) { Extra = { ["DicomWeb:BaseUrl"] = $"http://127.0.0.1:{port}/dicom-web/" } };
         await using var runtime = await RuntimeHarness.StartAsync(settings, withWorkers: false);
         var runner = runtime.Get<StoreStudyActivityRunner>();
-        var (command, _) = await StageAsync(count: 1, corruptSha: false);
+        var (command, _, _) = await StageAsync(count: 1, corruptSha: false);
 
         // A transient failure is thrown (not turned into a failure event): the engine's retry policy runs it again, and
         // gives it up after its attempts (ActivityRetryLimitTests, and the orchestration's own tests).
@@ -122,7 +122,7 @@ public sealed class StoreStudyActivityTests(LocalStackFixture stack)
     {
         await using var runtime = await RuntimeHarness.StartAsync(new RuntimeSettings(stack.Endpoints, [Site]), withWorkers: false);
         var runner = runtime.Get<StoreStudyActivityRunner>();
-        var (command, sops) = await StageAsync(count: 3, corruptSha: false, alter: (i, ds) => i != 2 ? ds : planted switch
+        var (command, sops, manifest) = await StageAsync(count: 3, corruptSha: false, alter: (i, ds) => i != 2 ? ds : planted switch
         {
             "another patient (birth date)" => ds.AddOrUpdate(DicomTag.PatientBirthDate, "19610413"),
             "another patient (family name)" => ds.AddOrUpdate(DicomTag.PatientName, "Other^CAMILLE"),
@@ -132,18 +132,20 @@ public sealed class StoreStudyActivityTests(LocalStackFixture stack)
         if (planted == "not the instance its manifest entry names")
         {
             // The entry names one instance, the blob holds another (of the same study and patient, consistent hash and size).
-            command = command with { Manifest = [.. command.Manifest.Take(2), command.Manifest[2] with { SopInstanceUid = UniqueNames.DicomUid() }] };
+            manifest = [.. manifest.Take(2), manifest[2] with { SopInstanceUid = UniqueNames.DicomUid() }];
+            command = await WithManifestAsync(command, manifest);
         }
         else if (planted == "not DICOM")
         {
             var container = new BlobServiceClient(stack.Endpoints.Storage.ConnectionString).GetBlobContainerClient(ResourceNames.StagingContainerFor(Site));
             var junk = System.Text.Encoding.ASCII.GetBytes(new string('x', 4000));
-            await container.GetBlobClient(command.Manifest[2].BlobName).UploadAsync(BinaryData.FromBytes(junk), overwrite: true);
-            command = command with { Manifest = [.. command.Manifest.Take(2), command.Manifest[2] with { SizeBytes = junk.Length, Sha256 = Convert.ToHexStringLower(SHA256.HashData(junk)) }] };
+            await container.GetBlobClient(manifest[2].BlobName).UploadAsync(BinaryData.FromBytes(junk), overwrite: true);
+            manifest = [.. manifest.Take(2), manifest[2] with { SizeBytes = junk.Length, Sha256 = Convert.ToHexStringLower(SHA256.HashData(junk)) }];
+            command = await WithManifestAsync(command, manifest);
         }
 
         // The first two were stored during the retrieval (they pass their checks); a batch holding the planted one is refused there too.
-        await runner.StoreStagedAsync(new StoreStagedInstancesActivity("early-" + command.CommandId, command.RegistrationId, Site, command.StudyInstanceUid, command.StagingPrefix, [.. command.Manifest.Take(2)], command.ExpectedPatient), CancellationToken.None);
+        await runner.StoreStagedAsync(new StoreStagedInstancesActivity("early-" + command.CommandId, command.RegistrationId, Site, command.StudyInstanceUid, command.StagingPrefix, await ListAsync(command, [.. manifest.Take(2)]), command.ExpectedPatient), CancellationToken.None);
         await runner.StoreStagedAsync(new StoreStagedInstancesActivity("late-" + command.CommandId, command.RegistrationId, Site, command.StudyInstanceUid, command.StagingPrefix, command.Manifest, command.ExpectedPatient), CancellationToken.None);
         Assert.Equal(sops.Take(2).Order(StringComparer.Ordinal), await Scenario.StoredInstancesAsync(stack.Endpoints, command.StudyInstanceUid));
 
@@ -161,7 +163,7 @@ public sealed class StoreStudyActivityTests(LocalStackFixture stack)
 
         // Accents, case and hyphens are not differences; a matching INS in Other Patient IDs agrees.
         var ins = new Ins("261047512345678", "1.2.250.1.213.1.4.8");
-        var (command, sops) = await StageAsync(count: 2, corruptSha: false, alter: (_, ds) => ds
+        var (command, sops, _) = await StageAsync(count: 2, corruptSha: false, alter: (_, ds) => ds
             .AddOrUpdate(DicomTag.SpecificCharacterSet, "ISO_IR 192")
             .AddOrUpdate(DicomTag.PatientName, "STORÉ-TEST^Camille")
             .Add(new DicomSequence(DicomTag.OtherPatientIDsSequence, new DicomDataset().AddOrUpdate(DicomTag.PatientID, ins.Matricule).AddOrUpdate(DicomTag.IssuerOfPatientID, ins.Oid).AddOrUpdate(DicomTag.TypeOfPatientID, "TEXT"))));
@@ -170,7 +172,7 @@ public sealed class StoreStudyActivityTests(LocalStackFixture stack)
         Assert.Equal(sops.Order(StringComparer.Ordinal), await Scenario.StoredInstancesAsync(stack.Endpoints, command.StudyInstanceUid));
 
         // Same traits, another INS: another patient.
-        var (other, _) = await StageAsync(count: 1, corruptSha: false, alter: (_, ds) => ds
+        var (other, _, _) = await StageAsync(count: 1, corruptSha: false, alter: (_, ds) => ds
             .Add(new DicomSequence(DicomTag.OtherPatientIDsSequence, new DicomDataset().AddOrUpdate(DicomTag.PatientID, "161047512345699").AddOrUpdate(DicomTag.IssuerOfPatientID, ins.Oid))));
         var refused = Assert.IsType<StoreStudyFailed>(await runner.RunAsync(other with { ExpectedPatient = other.ExpectedPatient with { Ins = ins } }, CancellationToken.None));
         Assert.Equal(StoreFailureCodes.IdentityMismatch, refused.Code);
@@ -181,25 +183,45 @@ public sealed class StoreStudyActivityTests(LocalStackFixture stack)
     public async Task A_manifest_listing_an_instance_twice_is_refused()
     {
         await using var runtime = await RuntimeHarness.StartAsync(new RuntimeSettings(stack.Endpoints, [Site]), withWorkers: false);
-        var (command, _) = await StageAsync(count: 1, corruptSha: false);
-        var failed = Assert.IsType<StoreStudyFailed>(await runtime.Get<StoreStudyActivityRunner>().RunAsync(command with { Manifest = [command.Manifest[0], command.Manifest[0]] }, CancellationToken.None));
+        var (command, _, manifest) = await StageAsync(count: 1, corruptSha: false);
+        var failed = Assert.IsType<StoreStudyFailed>(await runtime.Get<StoreStudyActivityRunner>().RunAsync(await WithManifestAsync(command, [manifest[0], manifest[0]]), CancellationToken.None));
         Assert.Equal(StoreFailureCodes.UnexpectedInstance, failed.Code);
         Assert.Empty(await Scenario.StoredInstancesAsync(stack.Endpoints, command.StudyInstanceUid));
+    }
+
+    [Fact]
+    public async Task A_manifest_list_changed_or_gone_since_it_was_named_fails_the_study_with_its_reason_and_stores_nothing()
+    {
+        await using var runtime = await RuntimeHarness.StartAsync(new RuntimeSettings(stack.Endpoints, [Site]), withWorkers: false);
+        var runner = runtime.Get<StoreStudyActivityRunner>();
+        var (command, _, manifest) = await StageAsync(count: 2, corruptSha: false);
+
+        // Rewritten under its name with one instance left out: the SHA-256 the orchestration holds no longer matches.
+        var lists = new BlobServiceClient(stack.Endpoints.Storage.ConnectionString).GetBlobContainerClient(ResourceNames.InstanceListsContainer);
+        await lists.GetBlobClient(command.Manifest.BlobName).UploadAsync(BinaryData.FromObjectAsJson(manifest.Take(1), new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web)), overwrite: true);
+        var changed = Assert.IsType<StoreStudyFailed>(await runner.RunAsync(command, CancellationToken.None));
+        Assert.Contains("SHA-256", changed.SafeMessage, StringComparison.Ordinal);
+
+        await lists.GetBlobClient(command.Manifest.BlobName).DeleteAsync();
+        var gone = Assert.IsType<StoreStudyFailed>(await runner.RunAsync(command, CancellationToken.None));
+        Assert.Contains("not there", gone.SafeMessage, StringComparison.Ordinal);
+        Assert.Empty(await Scenario.StoredInstancesAsync(stack.Endpoints, command.StudyInstanceUid));
+        Assert.Equal(2, (await Scenario.StagedBlobsAsync(stack.Endpoints, command.RegistrationId)).Count);
     }
 
     [Fact]
     public async Task Each_staged_instance_is_read_once_its_header_checked_from_the_bytes_that_are_sent()
     {
         await using var runtime = await RuntimeHarness.StartAsync(new RuntimeSettings(stack.Endpoints, [Site]), withWorkers: false);
-        var (command, sops) = await StageAsync(count: 3, corruptSha: false);
+        var (command, sops, manifest) = await StageAsync(count: 3, corruptSha: false);
         var counting = new CountingReads(new BlobStagingStore(new BlobServiceClient(stack.Endpoints.Storage.ConnectionString), [Site]));
         var runner = new StoreStudyActivityRunner(
-            counting, runtime.Get<IDicomStore>(), runtime.Get<IDicomInventory>(), new StagedInstanceInspector(counting), runtime.Get<RuntimeOptions>(),
+            counting, Lists, runtime.Get<IDicomStore>(), runtime.Get<IDicomInventory>(), new StagedInstanceInspector(counting), runtime.Get<RuntimeOptions>(),
             runtime.Get<FaultInjection>(), TimeProvider.System, NullLogger<StoreStudyActivityRunner>.Instance);
 
         Assert.IsType<StoreStudyCompleted>(await runner.RunAsync(command, CancellationToken.None));
 
-        Assert.Equal(command.Manifest.Select(i => i.BlobName).Order(StringComparer.Ordinal), counting.Reads.Order(StringComparer.Ordinal));
+        Assert.Equal(manifest.Select(i => i.BlobName).Order(StringComparer.Ordinal), counting.Reads.Order(StringComparer.Ordinal));
         Assert.Equal(sops.Order(StringComparer.Ordinal), await Scenario.StoredInstancesAsync(stack.Endpoints, command.StudyInstanceUid));
     }
 
@@ -209,7 +231,7 @@ public sealed class StoreStudyActivityTests(LocalStackFixture stack)
         await using var runtime = await RuntimeHarness.StartAsync(new RuntimeSettings(stack.Endpoints, [Site]), withWorkers: false);
         var runner = runtime.Get<StoreStudyActivityRunner>();
         // A 300 KB private block before the patient's traits: the header parser reads well past 64 KB, all of it replayed.
-        var (command, sops) = await StageAsync(count: 1, corruptSha: false, alter: (_, ds) => ds.AddOrUpdate(new DicomTag(0x0009, 0x0010), DicomVR.LO, "SI TEST").AddOrUpdate(new DicomTag(0x0009, 0x1001), DicomVR.OB, new byte[300_000]));
+        var (command, sops, _) = await StageAsync(count: 1, corruptSha: false, alter: (_, ds) => ds.AddOrUpdate(new DicomTag(0x0009, 0x0010), DicomVR.LO, "SI TEST").AddOrUpdate(new DicomTag(0x0009, 0x1001), DicomVR.OB, new byte[300_000]));
 
         var stored = Assert.IsType<StoreStudyCompleted>(await runner.RunAsync(command, CancellationToken.None));
 
@@ -243,7 +265,16 @@ public sealed class StoreStudyActivityTests(LocalStackFixture stack)
     /// <summary>The registration's patient the staged instances are of (unless a test alters one).</summary>
     private static readonly PatientIdentity Patient = new("Store Test", null, "Camille", new DateOnly(1961, 4, 12), PatientSex.Female, null);
 
-    private async Task<(StoreStudyActivity Command, List<string> Sops)> StageAsync(int count, bool corruptSha, Func<int, DicomDataset, DicomDataset>? alter = null)
+    // The app's instance lists, as the runtime keeps them (the commands carry their references).
+    private BlobStagedInstanceListStore Lists => new(new BlobServiceClient(stack.Endpoints.Storage.ConnectionString).GetBlobContainerClient(ResourceNames.InstanceListsContainer));
+
+    private Task<StagedInstanceListReference> ListAsync(StoreStudyActivity command, IReadOnlyList<StagedInstance> instances) =>
+        Lists.SaveAsync(command.RegistrationId, command.StudyInstanceUid, instances, CancellationToken.None);
+
+    private async Task<StoreStudyActivity> WithManifestAsync(StoreStudyActivity command, IReadOnlyList<StagedInstance> manifest) =>
+        command with { Manifest = await ListAsync(command, manifest) };
+
+    private async Task<(StoreStudyActivity Command, List<string> Sops, IReadOnlyList<StagedInstance> Manifest)> StageAsync(int count, bool corruptSha, Func<int, DicomDataset, DicomDataset>? alter = null)
     {
         var registrationId = Scenario.NewRegistrationId();
         var studyUid = UniqueNames.DicomUid();
@@ -276,6 +307,8 @@ public sealed class StoreStudyActivityTests(LocalStackFixture stack)
             sops.Add(sop);
         }
 
-        return (new StoreStudyActivity(CommandIds.Store(registrationId, studyUid, 1), registrationId, Site, studyUid, prefix, manifest, Patient), sops);
+        await Lists.EnsureCreatedAsync(CancellationToken.None);
+        var listed = await Lists.SaveAsync(registrationId, studyUid, manifest, CancellationToken.None);
+        return (new StoreStudyActivity(CommandIds.Store(registrationId, studyUid, 1), registrationId, Site, studyUid, prefix, listed, Patient), sops, manifest);
     }
 }

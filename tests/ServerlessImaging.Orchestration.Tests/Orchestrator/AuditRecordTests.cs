@@ -131,7 +131,7 @@ public class AuditRecordTests
         var h = new Harness();
         h.AllSitesAnswer(Fixtures.Study(Uid1));
         h.Select(Uid1);
-        var retrieved = h.Apply(new RetrievalFinished("done", h.Now, "chu-nord", Harness.Retrieve(Uid1), Uid1, Fixtures.Manifest(Uid1, 3), "CHUNORD", "SI_RELAY"));
+        var retrieved = h.Apply(new RetrievalFinished("done", h.Now, "chu-nord", Harness.Retrieve(Uid1), Uid1, Fixtures.Listed(Fixtures.Manifest(Uid1, 3), Uid1), "CHUNORD", "SI_RELAY"));
         var retrieval = Assert.Single(Records(retrieved));
         Assert.Equal((AuditAction.RetrievalCompleted, "chu-nord", "CHUNORD", "SI_RELAY"), (retrieval.Action, retrieval.SiteId, retrieval.SourceAeTitle, retrieval.DestinationAeTitle));
         Assert.StartsWith("instances=3 ", retrieval.Detail, StringComparison.Ordinal);

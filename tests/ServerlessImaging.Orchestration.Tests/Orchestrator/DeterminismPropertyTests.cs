@@ -53,7 +53,7 @@ public class DeterminismPropertyTests
             from e in id from t in at from s in site from u in uid from a in Gen.Choose(1, 3) from done in Gen.Choose(0, 10)
             select (OrchestrationEvent)new RetrievalProgressed(e, t, s, Harness.Retrieve(u, a), u, done, 10, done * 100L),
             from e in id from t in at from s in site from u in uid from a in Gen.Choose(1, 3) from n in Gen.Choose(0, 3)
-            select (OrchestrationEvent)new RetrievalFinished(e, t, s, Harness.Retrieve(u, a), u, Fixtures.Manifest(u, n)),
+            select (OrchestrationEvent)new RetrievalFinished(e, t, s, Harness.Retrieve(u, a), u, Fixtures.Listed(Fixtures.Manifest(u, n), u)),
             from e in id from t in at from u in uid from a in Gen.Choose(1, 3)
             select (OrchestrationEvent)new StoreStudyCompleted(e, t, Harness.Store(u, a), u, 2),
             from e in id from t in at from u in uid from a in Gen.Choose(1, 3)

@@ -53,7 +53,7 @@ internal sealed class Harness
     public Transition Select(params string[] uids) => Apply(new SelectionMade(NextId("select"), Now, uids, "dr-barbe"));
 
     public Transition Completed(string site, string uid, int attempt = 1, int count = 2) =>
-        Apply(new RetrievalFinished(NextId("done"), Now, site, Retrieve(uid, attempt), uid, Fixtures.Manifest(uid, count)));
+        Apply(new RetrievalFinished(NextId("done"), Now, site, Retrieve(uid, attempt), uid, Fixtures.Listed(Fixtures.Manifest(uid, count), uid)));
 
     public Transition Stored(string uid, int attempt = 1, int count = 2) =>
         Apply(new StoreStudyCompleted(NextId("stored"), Now, Store(uid, attempt), uid, count));

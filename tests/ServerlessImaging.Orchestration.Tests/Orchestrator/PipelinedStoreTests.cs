@@ -17,7 +17,7 @@ public class PipelinedStoreTests
         h.Apply(Progress(h, done: 2, staged: [manifest[0], manifest[1]]));
 
         var store = Assert.Single(h.Commands<StoreStagedInstancesActivity>());
-        Assert.Equal([manifest[0].SopInstanceUid, manifest[1].SopInstanceUid], store.Instances.Select(i => i.SopInstanceUid));
+        Assert.Equal(Fixtures.Listed([manifest[0], manifest[1]], Uid), store.Instances);
         Assert.Equal(CommandIds.StagingPrefix(Fixtures.RegistrationId, Uid), store.StagingPrefix);
         Assert.StartsWith(Harness.Store(Uid) + "/staged/", store.CommandId, StringComparison.Ordinal);
         Assert.Equal((StudyStatus.Retrieving, 2), (h.Study(Uid).Status, h.Study(Uid).InstancesDone));
@@ -41,7 +41,7 @@ public class PipelinedStoreTests
         var late = h.Apply(Progress(h, done: 1, staged: [manifest[3]]));
 
         Assert.Equal(DispositionKind.Applied, late.Disposition.Kind);
-        Assert.Equal(manifest[3].SopInstanceUid, Assert.Single(Assert.Single(h.Commands<StoreStagedInstancesActivity>()).Instances).SopInstanceUid);
+        Assert.Equal(Fixtures.Listed([manifest[3]], Uid), Assert.Single(h.Commands<StoreStagedInstancesActivity>()).Instances);
         Assert.Equal(3, h.Study(Uid).InstancesDone);
 
         // Without a staged list, an older event changes nothing, as before.
@@ -63,13 +63,13 @@ public class PipelinedStoreTests
         // Attempt 1 failed over to the other site: attempt 1's late progress must not store anything.
         h.Failed("chu-nord", Harness.Retrieve(Uid), FailureReason.PacsUnreachable);
         Assert.Equal(2, h.Study(Uid).Attempt);
-        var stale = h.Apply(new RetrievalProgressed(h.NextId("progress"), h.Now, "chu-nord", Harness.Retrieve(Uid), Uid, 2, 2, 2000, [manifest[1]]));
+        var stale = h.Apply(new RetrievalProgressed(h.NextId("progress"), h.Now, "chu-nord", Harness.Retrieve(Uid), Uid, 2, 2, 2000, Fixtures.Listed([manifest[1]], Uid)));
         Assert.Equal(DispositionReason.Stale, stale.Disposition.Reason);
         Assert.Empty(h.Commands<StoreStagedInstancesActivity>());
 
         // Once the study is storing (completion applied), a straggler progress event stores nothing either.
         h.Completed("clinique-sud", Uid, attempt: 2);
-        var straggler = h.Apply(new RetrievalProgressed(h.NextId("progress"), h.Now, "clinique-sud", Harness.Retrieve(Uid, 2), Uid, 2, 2, 2000, [manifest[1]]));
+        var straggler = h.Apply(new RetrievalProgressed(h.NextId("progress"), h.Now, "clinique-sud", Harness.Retrieve(Uid, 2), Uid, 2, 2, 2000, Fixtures.Listed([manifest[1]], Uid)));
         Assert.Equal(DispositionReason.Stale, straggler.Disposition.Reason);
         Assert.Empty(h.Commands<StoreStagedInstancesActivity>());
     }
@@ -97,5 +97,5 @@ public class PipelinedStoreTests
     }
 
     private static RetrievalProgressed Progress(Harness h, int done, IReadOnlyList<StagedInstance>? staged) =>
-        new(h.NextId("progress"), h.Now, "chu-nord", Harness.Retrieve(Uid), Uid, done, 4, done * 1000L, staged);
+        new(h.NextId("progress"), h.Now, "chu-nord", Harness.Retrieve(Uid), Uid, done, 4, done * 1000L, staged is null ? null : Fixtures.Listed(staged, Uid));
 }

@@ -577,7 +577,7 @@ public class RegistrationOrchestratorTests
         Assert.Equal("chu-nord", h.Study(Uid1).SiteId);
 
         // Another site names the retrieval's (predictable) command id in its own name: progress and completion ignored.
-        var progress = h.Apply(new RetrievalProgressed("p-other", h.Now, "clinique-sud", Harness.Retrieve(Uid1), Uid1, 1, 2, 100, Fixtures.Manifest(Uid1, 1)));
+        var progress = h.Apply(new RetrievalProgressed("p-other", h.Now, "clinique-sud", Harness.Retrieve(Uid1), Uid1, 1, 2, 100, Fixtures.Listed(Fixtures.Manifest(Uid1, 1), Uid1)));
         Assert.Equal(DispositionReason.WrongSite, progress.Disposition.Reason);
         Assert.Empty(progress.Commands);
         var completion = h.Completed("clinique-sud", Uid1);
@@ -597,7 +597,7 @@ public class RegistrationOrchestratorTests
         var h = new Harness();
         h.AllSitesAnswer(Fixtures.Study(Uid1));
         h.Select(Uid1);
-        h.Apply(new RetrievalFinished("empty", h.Now, "chu-nord", Harness.Retrieve(Uid1), Uid1, []));
+        h.Apply(new RetrievalFinished("empty", h.Now, "chu-nord", Harness.Retrieve(Uid1), Uid1, Fixtures.Listed([], Uid1)));
         Assert.Equal("empty_study", h.Study(Uid1).Failure!.Code);
         Assert.Equal(StudyStatus.Failed, h.Study(Uid1).Status);
     }
@@ -678,7 +678,14 @@ public class RegistrationOrchestratorTests
 
         Assert.IsType<RelayCommandFailed>(RelayEventTranslator.Translate(envelope with { Body = new CommandFailed("RetrieveStudy", FailureReason.Timeout, "x") }, received));
         Assert.IsType<RetrievalProgressed>(RelayEventTranslator.Translate(envelope with { Body = new RetrievalProgress(Uid1, 1, 2, 3) }, received));
-        Assert.IsType<RetrievalFinished>(RelayEventTranslator.Translate(envelope with { Body = new RetrievalCompleted(Uid1, []) }, received));
+        var manifest = Fixtures.Manifest(Uid1, 2);
+        var completed = envelope with { Body = new RetrievalCompleted(Uid1, manifest) };
+        var listed = Fixtures.Listed(manifest, Uid1);
+        Assert.Equal((Uid1, manifest), RelayEventTranslator.InstancesOf(completed.Body));
+        Assert.Equal(listed, Assert.IsType<RetrievalFinished>(RelayEventTranslator.Translate(completed, received, listed)).Manifest);
+        Assert.Throws<ArgumentNullException>(() => RelayEventTranslator.Translate(completed, received));
+        Assert.Null(RelayEventTranslator.InstancesOf(new RetrievalProgress(Uid1, 1, 2, 3)));
+        Assert.Equal((Uid1, (IReadOnlyList<StagedInstance>)[manifest[0]]), RelayEventTranslator.InstancesOf(new RetrievalProgress(Uid1, 1, 2, 3, [manifest[0]])));
         Assert.True(Assert.IsType<SiteHeartbeat>(RelayEventTranslator.Translate(envelope with { Body = new Heartbeat("1.0", received, PacsEchoStatus.Ok, null) }, received)).PacsReachable);
         Assert.Null(RelayEventTranslator.Translate(envelope with { Body = new EchoResult(PacsEchoStatus.Ok, 1) }, received));
     }

@@ -188,7 +188,7 @@ public class RetrievalRetryTests
     public void An_empty_study_and_a_store_failure_are_not_retried()
     {
         var h = HeldByOneSite();
-        h.Apply(new RetrievalFinished("empty", h.Now, "chu-nord", Harness.Retrieve(Uid1), Uid1, []));
+        h.Apply(new RetrievalFinished("empty", h.Now, "chu-nord", Harness.Retrieve(Uid1), Uid1, Fixtures.Listed([], Uid1)));
         Assert.Empty(h.Commands<StartDurableTimer>());
         Assert.Equal((StudyStatus.Failed, "empty_study"), (h.Study(Uid1).Status, h.Study(Uid1).Failure?.Code));
 
