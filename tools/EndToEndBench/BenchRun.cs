@@ -82,12 +82,14 @@ internal sealed class BenchRun(RepositoryPaths paths, BenchOptions options) : IA
         watched.AddRange(system.Relays.Select(r => new WatchedProcess("relay " + r.Plan.SiteId, r.Process.Pid)));
         IReadOnlyList<WatchedProcess> cpuWatched = [.. watched, .. CpuTime.StackServices(Path.Combine(paths.Root, ".local", "stack", "pids"))];
 
-        // Three times as many as will be in flight, that many at once: the code paths a measured part runs are then past
-        // the JIT's first tiers (with a single warm-up registration the JIT took a quarter of the app's CPU time during
-        // the rate part, and with 8 the app still spent twice the CPU per registration it spends once warm).
-        var warmUp = 3 * options.Concurrency;
-        LocalRunner.Step($"warm-up: {warmUp} tiny registrations, {options.Concurrency} at once (not measured)");
-        await new RegistrationRateBenchmark(options with { Registrations = warmUp }, driver, loader, dicomService, pacsSiteIds, cpuWatched).RunAsync(cancellationToken);
+        // At least 24, three times as many as will be in flight, at least 8 at once: the code paths a measured part runs
+        // are then past the JIT's first tiers (with a single warm-up registration the JIT took a quarter of the app's CPU
+        // time during the rate part; with 3 before a run at 1 in flight, the app spent 600 ms of CPU per registration
+        // against 170 once warm).
+        var warmUp = Math.Max(24, 3 * options.Concurrency);
+        var warmUpConcurrency = Math.Max(8, options.Concurrency);
+        LocalRunner.Step($"warm-up: {warmUp} tiny registrations, {warmUpConcurrency} at once (not measured)");
+        await new RegistrationRateBenchmark(options with { Registrations = warmUp, Concurrency = warmUpConcurrency }, driver, loader, dicomService, pacsSiteIds, cpuWatched).RunAsync(cancellationToken);
 
         var peaks = new Dictionary<string, IReadOnlyDictionary<string, long>>();
         IReadOnlyList<TransferRound> transfer = [];
