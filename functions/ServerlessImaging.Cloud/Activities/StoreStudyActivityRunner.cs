@@ -13,7 +13,7 @@ namespace ServerlessImaging.Cloud.Activities;
 /// (<see cref="StagedInstanceInspector"/>: the selected study, the relay's manifest, the registration's patient; then its
 /// size and SHA-256). An instance that fails its check is never sent: the request is aborted, the study fails with its
 /// reason and nothing of it is kept in the DICOM service. Then QIDO-RS verifies that every instance of the manifest is
-/// there, and the staging blobs are deleted (the manifest list is kept until the study is removed: a re-run needs it). Idempotent: instances already in the DICOM service are skipped, so a re-run after a crash
+/// there while the staging blobs are deleted beside it (the manifest list is kept until the study is removed: a re-run needs it). Idempotent: instances already in the DICOM service are skipped, so a re-run after a crash
 /// sends only what is missing, and the result event id is derived from the command id.
 /// </summary>
 public sealed class StoreStudyActivityRunner(
@@ -32,14 +32,15 @@ public sealed class StoreStudyActivityRunner(
     {
         ArgumentNullException.ThrowIfNull(command);
         var phases = new StorePhases(time);
-        IReadOnlyList<StagedInstance> manifest;
-        try
+
+        // The manifest list and what the DICOM service already holds are independent: both asked at once.
+        var reading = ReadManifestAsync(command.Manifest, cancellationToken);
+        var asking = inventory.InstancesOfStudyAsync(command.StudyInstanceUid, cancellationToken);
+        await Task.WhenAll(reading, asking);
+        var (manifest, unreadable) = await reading;
+        if (manifest is null)
         {
-            manifest = await lists.ReadAsync(command.Manifest, cancellationToken);
-        }
-        catch (StagedInstanceListMismatchException ex)
-        {
-            return Failed(command, ex.Message);
+            return Failed(command, unreadable!);
         }
 
         if (manifest.DistinctBy(i => i.SopInstanceUid, StringComparer.Ordinal).Count() != manifest.Count)
@@ -47,7 +48,7 @@ public sealed class StoreStudyActivityRunner(
             return Failed(command, "The relay's manifest lists an instance twice.", StoreFailureCodes.UnexpectedInstance);
         }
 
-        var present = await inventory.InstancesOfStudyAsync(command.StudyInstanceUid, cancellationToken);
+        var present = await asking;
         var missing = manifest.Where(i => !present.Contains(i.SopInstanceUid)).ToList();
         phases.Lap(ref phases.Inventory);
         var sentAny = false;
@@ -91,18 +92,33 @@ public sealed class StoreStudyActivityRunner(
             return Failed(command, $"The DICOM service refused the instances ({(int)status}).");
         }
 
-        var stored = await inventory.InstancesOfStudyAsync(command.StudyInstanceUid, cancellationToken);
+        // Every batch was accepted, so staging has served whatever the verification finds: a study missing instances
+        // fails for good and a new attempt stages again. The cleanup runs beside the QIDO-RS, off the critical path.
+        var verifying = VerifyAsync();
+        var cleaning = CleanAsync();
+        await Task.WhenAll(verifying, cleaning);
+        var stored = await verifying;
         var absent = manifest.Count(i => !stored.Contains(i.SopInstanceUid));
-        phases.Lap(ref phases.Verify);
         if (absent > 0)
         {
             return Failed(command, $"{absent} of {manifest.Count} instance(s) are not in the DICOM service after STOW-RS.");
         }
 
-        await staging.DeletePrefixAsync(command.StagingPrefix, cancellationToken);
-        phases.Lap(ref phases.Cleanup);
-        logger.LogInformation("Registration {RegistrationId}: study stored ({Count} instances, {Sent} sent now) in {Inventory}+{Stow}+{Verify}+{Cleanup} ms (inventory, checked STOW-RS, verification, staging cleanup).", command.RegistrationId, manifest.Count, missing.Count, phases.Inventory, phases.Stow, phases.Verify, phases.Cleanup);
+        logger.LogInformation("Registration {RegistrationId}: study stored ({Count} instances, {Sent} sent now) in {Inventory}+{Stow}+max({Verify}, {Cleanup}) ms (manifest list and inventory, checked STOW-RS, then verification beside staging cleanup).", command.RegistrationId, manifest.Count, missing.Count, phases.Inventory, phases.Stow, phases.Verify, phases.Cleanup);
         return new StoreStudyCompleted(command.CommandId + "/completed", time.GetUtcNow(), command.CommandId, command.StudyInstanceUid, manifest.Count, missing.Count, manifest.Count - absent);
+
+        async Task<IReadOnlySet<string>> VerifyAsync()
+        {
+            var held = await inventory.InstancesOfStudyAsync(command.StudyInstanceUid, cancellationToken);
+            phases.Verify = phases.SinceLap();
+            return held;
+        }
+
+        async Task CleanAsync()
+        {
+            await staging.DeletePrefixAsync(command.StagingPrefix, cancellationToken);
+            phases.Cleanup = phases.SinceLap();
+        }
     }
 
     /// <summary>
@@ -139,6 +155,19 @@ public sealed class StoreStudyActivityRunner(
         }
     }
 
+    // The manifest list, or why it cannot be used (the study's failure); transient storage errors throw.
+    private async Task<(IReadOnlyList<StagedInstance>? Manifest, string? Unreadable)> ReadManifestAsync(StagedInstanceListReference reference, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await lists.ReadAsync(reference, cancellationToken), null);
+        }
+        catch (StagedInstanceListMismatchException ex)
+        {
+            return (null, ex.Message);
+        }
+    }
+
     private async Task RemoveStoredAsync(StoreStudyActivity command, bool anyStored, CancellationToken cancellationToken)
     {
         if (anyStored)
@@ -169,9 +198,12 @@ internal sealed class StorePhases(TimeProvider time)
 {
     private long _lapStarted = time.GetTimestamp();
     public long Inventory;
-        public long Stow;
+    public long Stow;
     public long Verify;
     public long Cleanup;
+
+    /// <summary>Milliseconds since the last lap, without starting a new one (phases that run side by side).</summary>
+    public long SinceLap() => (long)time.GetElapsedTime(_lapStarted).TotalMilliseconds;
 
     public void Lap(ref long phase)
     {
