@@ -8,6 +8,9 @@ namespace ServerlessImaging.EndToEndBench.Data;
 /// </summary>
 internal sealed record BenchPatient(string FamilyName, string FirstName, DateOnly BirthDate, string Sex)
 {
+    /// <summary>Matches every bench patient's DICOM name (Orthanc wildcard), so a run can clear what runs left.</summary>
+    public const string NamePattern = "BENCH*";
+
     /// <summary>DICOM Patient's Name (family^given).</summary>
     public string DicomName => FamilyName + "^" + FirstName;
 

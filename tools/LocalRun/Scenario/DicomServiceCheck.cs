@@ -33,6 +33,31 @@ internal sealed class DicomServiceCheck(StackEndpoints stack) : IDisposable
     /// <summary>Deletes a study from the DICOM service, if there (Orthanc REST: its DICOMweb plugin has no DELETE).</summary>
     public Task DeleteAsync(string studyUid, CancellationToken cancellationToken) => DeleteFromOrthancAsync(http, stack.DicomServiceHttpUrl, studyUid, cancellationToken);
 
+    /// <summary>
+    /// Deletes every study of the patients whose DICOM name matches <paramref name="patientNamePattern"/> (Orthanc
+    /// wildcards) from the DICOM service: what a run's registrations left there that it did not load itself (their
+    /// imaging manifests), and whatever an interrupted run left. Returns how many studies went.
+    /// </summary>
+    public async Task<int> DeleteStudiesOfPatientsAsync(string patientNamePattern, CancellationToken cancellationToken)
+    {
+        var query = JsonSerializer.Serialize(new { Level = "Study", Query = new { PatientName = patientNamePattern } });
+        using var found = await http.PostAsync(new Uri(stack.DicomServiceHttpUrl, "tools/find"), new StringContent(query, Encoding.UTF8, "application/json"), cancellationToken);
+        found.EnsureSuccessStatusCode();
+        using var ids = JsonDocument.Parse(await found.Content.ReadAsStringAsync(cancellationToken));
+        var deleted = 0;
+        foreach (var id in ids.RootElement.EnumerateArray().Select(e => e.GetString()))
+        {
+            using var response = await http.DeleteAsync(new Uri(stack.DicomServiceHttpUrl, "studies/" + id), cancellationToken);
+            if (response.StatusCode != HttpStatusCode.NotFound)
+            {
+                response.EnsureSuccessStatusCode();
+                deleted++;
+            }
+        }
+
+        return deleted;
+    }
+
     /// <summary>How many instances of the study the DICOM service holds, by QIDO-RS.</summary>
     public async Task<int> CountInstancesAsync(string studyUid, CancellationToken cancellationToken) =>
         (await QidoAsync($"studies/{studyUid}/instances?includefield=00080018", cancellationToken)).Count;
