@@ -63,6 +63,34 @@ public sealed class RelayPoisonAndMisroutedTests(LocalStackFixture stack)
     }
 
     [Fact]
+    public async Task A_retrieval_completion_naming_no_registration_or_an_unknown_one_is_quarantined_and_its_manifest_never_reaches_an_orchestration()
+    {
+        var site = RuntimeSettings.NewSiteId("lists");
+        await using var runtime = await RuntimeHarness.StartAsync(new RuntimeSettings(stack.Endpoints, [site]), withWorkers: false);
+        var processor = runtime.Get<RelayEventProcessor>();
+        await runtime.Get<ServerlessImaging.Adapters.Staging.BlobStagedInstanceListStore>().EnsureCreatedAsync(CancellationToken.None);
+        var lists = new Azure.Storage.Blobs.BlobServiceClient(stack.Endpoints.Storage.ConnectionString).GetBlobContainerClient(ServerlessImaging.Contracts.ResourceNames.InstanceListsContainer);
+        var manifest = new RetrievalCompleted("1.2.826.0.1.9", [new StagedInstance("1.2.826.0.1.9.1", "1.2.826.0.1.9.1.1", "a.dcm", 10, new string('a', 64))]);
+        MessageEnvelope Envelope(string correlationId) => new("evt-" + Guid.NewGuid().ToString("N"), correlationId, "cmd-x", site, DateTimeOffset.UtcNow, MessageCodec.CurrentSchemaVersion, manifest);
+
+        // No registration named: refused before anything is kept.
+        Assert.Equal(RelayEventOutcome.UnknownRegistration, await processor.ProcessAsync(site, Envelope(string.Empty), CancellationToken.None));
+
+        // An unknown registration: the list is kept under that id (content-addressed, expired by the lifecycle rule),
+        // the event is refused and quarantined by the listener.
+        var unknown = Scenario.NewRegistrationId();
+        Assert.Equal(RelayEventOutcome.UnknownRegistration, await processor.ProcessAsync(site, Envelope(unknown), CancellationToken.None));
+        var kept = new List<string>();
+        await foreach (var blob in lists.GetBlobsAsync(new Azure.Storage.Blobs.Models.GetBlobsOptions { Prefix = unknown + "/" }))
+        {
+            kept.Add(blob.Name);
+        }
+
+        Assert.Single(kept);
+        Assert.NotNull(RelayEventOutcomes.QuarantineReason(RelayEventOutcome.UnknownRegistration));
+    }
+
+    [Fact]
     public void Only_unknown_registrations_commands_and_foreign_site_messages_are_quarantined()
     {
         Assert.Equal("No registration with this correlation id.", RelayEventOutcomes.QuarantineReason(RelayEventOutcome.UnknownRegistration));
