@@ -211,7 +211,13 @@ public enum AuditOutcome
 public sealed record WriteAuditActivity(string CommandId, string RegistrationId, DateTimeOffset At, AuditAction Action, AuditOutcome Outcome, string PatientKey, string? Actor, string? SiteId, string? StudyInstanceUid, string Detail)
     : OrchestrationCommand(CommandId, RegistrationId)
 {
-    /// <summary>Per-registration sequence number: strictly increasing, dense (0 only in records written before the field existed).</summary>
+    /// <summary>
+    /// The trail the record is numbered in: null for the registration orchestration's own, a sub-orchestration's instance
+    /// id (a study's transfer) for that one's. Each trail numbers its records 1, 2, 3… and links each to the one before.
+    /// </summary>
+    public string? Stream { get; init; }
+
+    /// <summary>Sequence number in the record's trail (<see cref="Stream"/>): strictly increasing, dense (0 only in records written before the field existed).</summary>
     public long Sequence { get; init; }
 
     /// <summary>When the orchestration committed the record (the app's clock, never earlier than the registration's previous record).</summary>
