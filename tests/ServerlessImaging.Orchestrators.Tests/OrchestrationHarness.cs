@@ -6,6 +6,7 @@ using Microsoft.DurableTask.Testing;
 using Microsoft.Extensions.Logging;
 using ServerlessImaging.Orchestration.Orchestrator;
 using ServerlessImaging.Orchestrators.Registrations;
+using ServerlessImaging.Orchestrators.Transfers;
 
 namespace ServerlessImaging.Orchestrators.Tests;
 
@@ -25,6 +26,7 @@ internal sealed class OrchestrationHarness : IAsyncDisposable
 
     private readonly DateTimeOffset deadline = DateTimeOffset.UtcNow + TestTimeout;
     private readonly ConcurrentQueue<Received<RegistrationStepRecord>> steps = new();
+    private readonly ConcurrentQueue<Received<StudyTransferStepRecord>> transferSteps = new();
     private readonly ConcurrentQueue<Received<OrchestrationCommand>> relayCommands = new();
     private readonly ConcurrentQueue<Received<StoreStudyActivity>> stores = new();
     private readonly ConcurrentQueue<Received<PurgeStudiesActivity>> purges = new();
@@ -69,10 +71,24 @@ internal sealed class OrchestrationHarness : IAsyncDisposable
 
     public IReadOnlyList<Received<PurgeStudiesActivity>> Purges => [.. purges];
 
+    /// <summary>StoreStagedInstances, DeleteStudy, PublishManifest and SendExpertiseEmail calls, in the order received.</summary>
+    public IReadOnlyList<Received<OrchestrationCommand>> OtherActivities => [.. otherActivities];
+
     public int StoreCalls => Volatile.Read(ref storeCalls);
 
-    /// <summary>Every audit record received, in sequence order.</summary>
+    /// <summary>The steps the study transfers committed, in the order received.</summary>
+    public IReadOnlyList<Received<StudyTransferStepRecord>> TransferSteps => [.. transferSteps];
+
+    /// <summary>Every audit record of the registration's own trail, in sequence order.</summary>
     public IReadOnlyList<WriteAuditActivity> Audit => [.. steps.SelectMany(s => s.Value.Audit).OrderBy(a => a.Sequence)];
+
+    /// <summary>Every audit record of the transfer <paramref name="transferId"/>'s trail, in sequence order.</summary>
+    public IReadOnlyList<WriteAuditActivity> TransferAudit(string transferId) =>
+        [.. transferSteps.Where(s => s.Value.TransferId == transferId).SelectMany(s => s.Value.Audit).OrderBy(a => a.Sequence)];
+
+    /// <summary>Every audit record, the registration's and its transfers', in the order committed.</summary>
+    public IReadOnlyList<WriteAuditActivity> AllAudit =>
+        [.. steps.Select(s => (s.At, s.Value.Audit)).Concat(transferSteps.Select(s => (s.At, s.Value.Audit))).OrderBy(s => s.At).SelectMany(s => s.Audit)];
 
     /// <summary>The recorded state of the highest version.</summary>
     public RegistrationState LatestState => RegistrationDocuments.ReadState(steps.MaxBy(s => s.Value.Version)!.Value.StateDocument);
@@ -119,9 +135,9 @@ internal sealed class OrchestrationHarness : IAsyncDisposable
         await Client.ScheduleNewOrchestrationInstanceAsync(RegistrationOrchestration.Name, input, new StartOrchestrationOptions(RegistrationId), Timeout);
     }
 
-    /// <summary>Raises a registration event as the API and the relay-events trigger do.</summary>
+    /// <summary>Raises a registration event as the API and the relay-events trigger do (a retrieval's answers to its transfer).</summary>
     public Task RaiseAsync(OrchestrationEvent registrationEvent) =>
-        Client.RaiseEventAsync(RegistrationId, RegistrationDocuments.EventName, RegistrationDocuments.WriteEvent(registrationEvent), Timeout);
+        Client.RaiseEventAsync(RelayEventTranslator.InstanceFor(RegistrationId, registrationEvent), RegistrationDocuments.EventName, RegistrationDocuments.WriteEvent(registrationEvent), Timeout);
 
     /// <summary>Polls <paramref name="probe"/> until it returns a value; fails on the deadline or when the instance failed.</summary>
     public Task<T> WaitForAsync<T>(Func<T?> probe, string what, TimeSpan? within = null)
@@ -160,9 +176,9 @@ internal sealed class OrchestrationHarness : IAsyncDisposable
         }
     }
 
-    /// <summary>The first audit record of <paramref name="action"/> (for <paramref name="siteId"/> when given).</summary>
+    /// <summary>The first audit record of <paramref name="action"/> (for <paramref name="siteId"/> when given), in any trail.</summary>
     public Task<WriteAuditActivity> WaitForAuditAsync(AuditAction action, string? siteId = null, TimeSpan? within = null) =>
-        WaitForAsync(() => Audit.FirstOrDefault(a => a.Action == action && (siteId is null || a.SiteId == siteId)), $"audit record {action}{(siteId is null ? "" : " of " + siteId)}", within);
+        WaitForAsync(() => AllAudit.FirstOrDefault(a => a.Action == action && (siteId is null || a.SiteId == siteId)), $"audit record {action}{(siteId is null ? "" : " of " + siteId)}", within);
 
     /// <summary>The state recorded by the step that wrote <paramref name="record"/>.</summary>
     public RegistrationState StateRecordedWith(WriteAuditActivity record) =>
@@ -212,6 +228,7 @@ internal sealed class OrchestrationHarness : IAsyncDisposable
     /// <summary>What the fakes saw so far, for failure messages.</summary>
     public string Describe() =>
         string.Create(CultureInfo.InvariantCulture, $"Audit: [{string.Join(", ", Audit.Select(a => $"{a.Sequence}:{a.Action}{(a.SiteId is null ? "" : "@" + a.SiteId)}"))}]; ")
+        + string.Create(CultureInfo.InvariantCulture, $"transfer audit: [{string.Join(", ", transferSteps.SelectMany(s => s.Value.Audit).Select(a => $"{a.Stream}#{a.Sequence}:{a.Action}"))}]; ")
         + $"relay commands: [{string.Join(", ", relayCommands.Select(c => c.Value.CommandId))}]; "
         + string.Create(CultureInfo.InvariantCulture, $"store calls: {StoreCalls}; purges: {purges.Count}; other activities: [{string.Join(", ", otherActivities.Select(c => c.Value.CommandId))}].");
 
@@ -230,6 +247,16 @@ internal sealed class OrchestrationHarness : IAsyncDisposable
     private void Register(DurableTaskRegistry registry)
     {
         registry.AddOrchestrator(RegistrationOrchestration.Name, () => new RegistrationOrchestration());
+        registry.AddOrchestrator(StudyTransferOrchestration.Name, () => new StudyTransferOrchestration());
+        registry.AddActivityFunc<StudyTransferStepRecord>(StudyTransferActivities.CommitStep, (_, record) =>
+        {
+            foreach (var command in record.RelayCommands)
+            {
+                relayCommands.Enqueue(new(command, DateTimeOffset.UtcNow));
+            }
+
+            transferSteps.Enqueue(new(record, DateTimeOffset.UtcNow));
+        });
         registry.AddActivityFunc<RegistrationStepRecord>(RegistrationActivities.CommitStep, async (_, record) =>
         {
             if (BeforeRecordStep is { } hook)

@@ -90,14 +90,22 @@ public sealed class RegistrationOrchestrationTests
 
         var stored = await harness.WaitForAuditAsync(AuditAction.StudyStored);
         var store = Assert.Single(harness.Stores).Value;
-        Assert.Equal(CommandIds.Store(reg, StudyA, 1), store.CommandId);
+        Assert.Equal(CommandIds.Store(CommandIds.StudyTransfer(reg, StudyA, 1), 1), store.CommandId);
         Assert.Equal(StudyA, store.StudyInstanceUid);
         Assert.Equal(CommandIds.StagingPrefix(reg, StudyA), store.StagingPrefix);
         Assert.Equal(manifest, store.Manifest);
 
         Assert.Equal("instances=3 sentNow=3 verifiedByQido=3", stored.Detail);
         Assert.Equal("site-a", stored.SiteId);
-        var state = harness.StateRecordedWith(stored);
+
+        // The transfer audits its own steps in its own trail; the registration records the outcome.
+        var transferId = CommandIds.StudyTransfer(reg, StudyA, 1);
+        Assert.Equal(transferId, stored.Stream);
+        Assert.Equal(
+            [AuditAction.RetrievalStarted, AuditAction.RetrievalCompleted, AuditAction.StudyStored],
+            harness.TransferAudit(transferId).Select(a => a.Action));
+        Assert.Equal([1L, 2, 3], harness.TransferAudit(transferId).Select(a => a.Sequence));
+        var state = await harness.WaitForStateAsync(s => s.SelectedOf(StudyA)?.Status == StudyStatus.Available, "the study available");
         var study = Assert.Single(state.Selected);
         Assert.Equal(StudyStatus.Available, study.Status);
         Assert.Equal(3, study.InstancesStored);
@@ -118,15 +126,14 @@ public sealed class RegistrationOrchestrationTests
 
         var failed = await harness.WaitForAuditAsync(AuditAction.StudyStoreFailed);
         Assert.Equal(2, harness.StoreCalls);
-        Assert.All(harness.Stores, s => Assert.Equal(CommandIds.Store(reg, StudyA, 1), s.Value.CommandId));
+        Assert.All(harness.Stores, s => Assert.Equal(CommandIds.Store(CommandIds.StudyTransfer(reg, StudyA, 1), 1), s.Value.CommandId));
 
         // The state machine prefixes its own code: "store_failed: gave_up_after_retries: Gave up after 2 failed attempts…".
         Assert.StartsWith("store_failed: " + ActivityOutcomes.GaveUpReasonCode + ": Gave up after 2 failed attempts", failed.Detail, StringComparison.Ordinal);
         Assert.Contains(nameof(InvalidOperationException), failed.Detail, StringComparison.Ordinal);
         Assert.Equal(AuditOutcome.SeriousFailure, failed.Outcome);
 
-        var study = Assert.Single(harness.StateRecordedWith(failed).Selected);
-        Assert.Equal(StudyStatus.Failed, study.Status);
+        var study = Assert.Single((await harness.WaitForStateAsync(s => s.SelectedOf(StudyA)?.Status == StudyStatus.Failed, "the study failed")).Selected);
         Assert.Equal("store_failed", study.Failure?.Code);
         Assert.StartsWith(ActivityOutcomes.GaveUpReasonCode, study.Failure?.SafeMessage, StringComparison.Ordinal);
 
@@ -260,20 +267,31 @@ public sealed class RegistrationOrchestrationTests
         Assert.Equal("candidates=3 sitesAnswered=3 sites=3", ready.Detail);
         Assert.Equal([StudyA, StudyB, StudyC], harness.StateRecordedWith(ready).Candidates.Select(c => c.StudyInstanceUid));
 
+        // The transfers run as sub-orchestrations: the history restarts only once none is in flight.
         await harness.RaiseAsync(new SelectionMade(reg + "/selection-1", DateTimeOffset.UtcNow, [StudyA, StudyB, StudyC], "dr-barbe"));
         foreach (var uid in new[] { StudyA, StudyB, StudyC })
         {
-            await harness.WaitForRelayCommandAsync<RetrieveStudyActivity>(CommandIds.Retrieve(reg, uid, 1));
+            var retrieve = await harness.WaitForRelayCommandAsync<RetrieveStudyActivity>(CommandIds.Retrieve(CommandIds.StudyTransfer(reg, uid, 1), 1));
+            await harness.RaiseAsync(new RetrievalFinished(retrieve.Value.CommandId + "/finished", DateTimeOffset.UtcNow, retrieve.Value.SiteId, retrieve.Value.CommandId, uid, TestData.Manifest(reg, uid, 2)));
         }
 
-        var secondRestart = await harness.WaitForResultAsync(() => CarriedInputAsync(harness, minVersion: 4), "a continue-as-new after step 4");
+        var secondRestart = await harness.WaitForResultAsync(
+            async () => await CarriedInputAsync(harness, minVersion: 4) is { } input && RegistrationDocuments.ReadState(input.StateDocument!).Selected is { Length: 3 } selected && selected.All(s => s.Status == StudyStatus.Available) ? input : null,
+            "a continue-as-new once the three studies are available");
         Assert.Equal(3, RegistrationDocuments.ReadState(secondRestart.StateDocument!).Candidates.Length);
 
-        // Across two restarts: every step recorded once, versions and audit sequence numbers without gap or repeat.
-        AssertCommitsUpTo(harness, version: 5);
+        // Across two restarts: every step recorded once, audit sequence numbers without gap or repeat in each trail.
+        var versions = harness.Steps.Select(s => s.Value.Version).ToList();
+        Assert.Equal(versions.Order(), versions);
+        Assert.Equal(versions.Distinct().Count(), versions.Count);
         var audit = harness.Audit;
         Assert.Equal(Enumerable.Range(1, audit.Count).Select(i => (long)i), audit.Select(a => a.Sequence));
-        Assert.Equal(3, audit.Count(a => a.Action == AuditAction.RetrievalStarted));
+        foreach (var uid in new[] { StudyA, StudyB, StudyC })
+        {
+            var trail = harness.TransferAudit(CommandIds.StudyTransfer(reg, uid, 1));
+            Assert.Equal([1L, 2, 3], trail.Select(a => a.Sequence));
+            Assert.Equal(AuditAction.RetrievalStarted, trail[0].Action);
+        }
     }
 
     [Fact]
@@ -285,18 +303,18 @@ public sealed class RegistrationOrchestrationTests
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         harness.BeforeRecordStep = async record =>
         {
-            if (record.Audit.Any(a => a.Action == AuditAction.StudyStored))
+            if (RegistrationDocuments.ReadState(record.StateDocument).SelectedOf(StudyA)?.Status == StudyStatus.Available)
             {
                 held.TrySetResult();
                 await release.Task.WaitAsync(harness.Timeout);
             }
         };
 
-        // Steps: start, answer, selection, retrieval finished, store outcome (5th: the history restarts after it).
-        await harness.StartRegistrationAsync(TestData.Plan(reg, TestData.Sites("site-a")), stepsPerHistory: 5);
+        // Steps: start, answer, selection, the transfer's outcome (4th: the history restarts after it).
+        await harness.StartRegistrationAsync(TestData.Plan(reg, TestData.Sites("site-a")), stepsPerHistory: 4);
         await DriveToStoreAsync(harness, reg, StudyA);
 
-        // The store's outcome (5th step) is being recorded; the waiter for the next external event, created before the
+        // The transfer's outcome (4th step) is being recorded; the waiter for the next external event, created before the
         // outcome arrived, is still outstanding and takes the event raised now. The history restarts right after the step.
         try
         {
@@ -335,7 +353,7 @@ public sealed class RegistrationOrchestrationTests
         await harness.WaitForAuditAsync(AuditAction.CandidatesReady);
 
         await harness.RaiseAsync(new SelectionMade(reg + "/selection-1", DateTimeOffset.UtcNow, [uid], "dr-barbe"));
-        var retrieve = await harness.WaitForRelayCommandAsync<RetrieveStudyActivity>(CommandIds.Retrieve(reg, uid, 1));
+        var retrieve = await harness.WaitForRelayCommandAsync<RetrieveStudyActivity>(CommandIds.Retrieve(CommandIds.StudyTransfer(reg, uid, 1), 1));
         Assert.Equal("site-a", retrieve.Value.SiteId);
         Assert.Equal(CommandIds.StagingPrefix(reg, uid), retrieve.Value.StagingPrefix);
 

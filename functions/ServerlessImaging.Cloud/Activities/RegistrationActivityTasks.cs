@@ -6,6 +6,7 @@ using ServerlessImaging.Cloud.Runtime;
 using ServerlessImaging.Orchestration.Orchestrator;
 using ServerlessImaging.Orchestration.Ports;
 using ServerlessImaging.Orchestrators.Registrations;
+using ServerlessImaging.Orchestrators.Transfers;
 
 namespace ServerlessImaging.Cloud.Activities;
 
@@ -16,13 +17,11 @@ namespace ServerlessImaging.Cloud.Activities;
 
 /// <summary>
 /// <see cref="RegistrationActivities.CommitStep"/>: the steps' audit records (keyed by id, written in parallel: the state
-/// machine numbered them), then their relay commands, each site's in decision order and the sites side by side (each an
-/// envelope on its site's queue, message id = command id, so a relay ignores a re-send; a RetrieveStudy gets a freshly
-/// minted write-only staging credential, never stored), with the read model (highest version wins) saved meanwhile.
-/// A re-run after a crash repeats nothing with an effect.
+/// machine numbered them), then their relay commands (<see cref="RelayCommandSender"/>), with the read model (highest
+/// version wins) saved meanwhile. A re-run after a crash repeats nothing with an effect.
 /// </summary>
 public sealed class CommitRegistrationStepTask(
-    IAuditSink audit, IRegistrationViewStore views, RegistrationViewChanges changes, IRelayMessageChannel relay, IStagingStore staging, DeliverySourceTokens deliveryTokens, DeliverySource deliverySource, RuntimeOptions options, TimeProvider time, ILogger<CommitRegistrationStepTask> logger)
+    IAuditSink audit, IRegistrationViewStore views, RegistrationViewChanges changes, RelayCommandSender relay, TimeProvider time, ILogger<CommitRegistrationStepTask> logger)
     : TaskActivity<RegistrationStepRecord, int>
 {
     /// <inheritdoc />
@@ -33,33 +32,73 @@ public sealed class CommitRegistrationStepTask(
         await Task.WhenAll(input.Audit.Select(record => audit.WriteAsync(record, CancellationToken.None)));
         var audited = time.GetTimestamp();
 
-        // Recorded first, then done: each site's commands in decision order (a Cancel after what it cancels), the sites
-        // side by side; the read model alongside them, as the audit records it shows are written.
-        await Task.WhenAll(input.RelayCommands
+        // Recorded first, then done; the read model alongside the commands, as the audit records it shows are written.
+        await Task.WhenAll(relay.SendAsync(input.RelayCommands, CancellationToken.None), SaveViewAsync(RegistrationDocuments.ReadState(input.StateDocument)));
+        logger.LogDebug("Registration {RegistrationId}: step {Version} committed: {Records} audit record(s) in {AuditMs} ms, then {Commands} relay command(s) and the read model in {SendMs} ms.", input.RegistrationId, input.Version, input.Audit.Count, (long)time.GetElapsedTime(started, audited).TotalMilliseconds, input.RelayCommands.Count, (long)time.GetElapsedTime(audited).TotalMilliseconds);
+        return input.Audit.Count + input.RelayCommands.Count;
+    }
+
+    private async Task SaveViewAsync(RegistrationState state)
+    {
+        await views.SaveAsync(state, CancellationToken.None);
+        changes.Notify(state.RegistrationId);
+    }
+}
+
+/// <summary>
+/// <see cref="StudyTransferActivities.CommitStep"/>: a transfer step's audit records (its own trail), then its relay
+/// commands, with its progress for the read model saved meanwhile (highest version wins). Idempotent as the registration's commit.
+/// </summary>
+public sealed class CommitStudyTransferStepTask(
+    IAuditSink audit, IStudyTransferProgressStore progress, RegistrationViewChanges changes, RelayCommandSender relay)
+    : TaskActivity<StudyTransferStepRecord, int>
+{
+    /// <inheritdoc />
+    public override async Task<int> RunAsync(TaskActivityContext context, StudyTransferStepRecord input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        await Task.WhenAll(input.Audit.Select(record => audit.WriteAsync(record, CancellationToken.None)));
+        await Task.WhenAll(relay.SendAsync(input.RelayCommands, CancellationToken.None), SaveProgressAsync(input.Progress));
+        return input.Audit.Count + input.RelayCommands.Count;
+    }
+
+    private async Task SaveProgressAsync(StudyTransferProgress step)
+    {
+        await progress.SaveAsync(step, CancellationToken.None);
+        changes.Notify(step.RegistrationId);
+    }
+}
+
+/// <summary>
+/// Sends orchestration commands to the relays: each site's in decision order (a Cancel after what it cancels), the sites
+/// side by side, each an envelope on its site's queue with message id = command id, so a relay ignores a re-send. A
+/// RetrieveStudy gets a freshly minted write-only staging credential, a DeliverStudy a short-lived read token; neither is stored.
+/// </summary>
+public sealed class RelayCommandSender(IRelayMessageChannel relay, IStagingStore staging, DeliverySourceTokens deliveryTokens, DeliverySource deliverySource, RuntimeOptions options, TimeProvider time)
+{
+    /// <summary>Sends <paramref name="commands"/>.</summary>
+    public Task SendAsync(IReadOnlyList<OrchestrationCommand> commands, CancellationToken cancellationToken) =>
+        Task.WhenAll(commands
             .GroupBy(RelaySiteOf, StringComparer.Ordinal)
             .Select(async site =>
             {
                 foreach (var command in site)
                 {
-                    await SendAsync(command);
+                    await SendAsync(command, cancellationToken);
                 }
-            })
-            .Append(SaveViewAsync(RegistrationDocuments.ReadState(input.StateDocument))));
-        logger.LogDebug("Registration {RegistrationId}: step {Version} committed: {Records} audit record(s) in {AuditMs} ms, then {Commands} relay command(s) and the read model in {SendMs} ms.", input.RegistrationId, input.Version, input.Audit.Count, (long)time.GetElapsedTime(started, audited).TotalMilliseconds, input.RelayCommands.Count, (long)time.GetElapsedTime(audited).TotalMilliseconds);
-        return input.Audit.Count + input.RelayCommands.Count;
-    }
+            }));
 
-    private async Task SendAsync(OrchestrationCommand command)
+    private async Task SendAsync(OrchestrationCommand command, CancellationToken cancellationToken)
     {
         switch (command)
         {
             case FindStudiesActivity find:
-                await SendAsync(find, find.SiteId, new FindStudiesCommand(find.Query, find.Modalities, find.StudyDateFrom, find.StudyDateTo));
+                await SendAsync(find, find.SiteId, new FindStudiesCommand(find.Query, find.Modalities, find.StudyDateFrom, find.StudyDateTo), cancellationToken);
                 break;
             case RetrieveStudyActivity retrieve:
                 // The credential reaches only this site's staging container, create and write only.
-                var credential = await staging.CreateWriteCredentialAsync(retrieve.SiteId, retrieve.StagingPrefix, time.GetUtcNow() + options.StagingCredentialLifetime, CancellationToken.None);
-                await SendAsync(retrieve, retrieve.SiteId, new RetrieveStudyCommand(retrieve.StudyInstanceUid, [], new StagingDestination(staging.ContainerOf(retrieve.SiteId), retrieve.StagingPrefix), credential));
+                var credential = await staging.CreateWriteCredentialAsync(retrieve.SiteId, retrieve.StagingPrefix, time.GetUtcNow() + options.StagingCredentialLifetime, cancellationToken);
+                await SendAsync(retrieve, retrieve.SiteId, new RetrieveStudyCommand(retrieve.StudyInstanceUid, [], new StagingDestination(staging.ContainerOf(retrieve.SiteId), retrieve.StagingPrefix), credential), cancellationToken);
                 break;
             case DeliverStudyActivity deliver:
                 // The token reads this one study through the delivery source, for minutes; never stored.
@@ -67,20 +106,14 @@ public sealed class CommitRegistrationStepTask(
                 var token = deliveryTokens.Issue(new DeliverySourceGrant(deliver.CommandId, deliver.SiteId, deliver.StudyInstanceUid, expiresAt));
                 var destination = new DeliveryDestination(deliver.Destination.AeTitle, deliver.Destination.Host, deliver.Destination.Port);
                 await SendAsync(deliver, deliver.SiteId, new DeliverStudyCommand(
-                    deliver.StudyInstanceUid, destination, deliver.ExpectedSopInstanceUids, deliver.ExpectedInstanceCount, new DicomServiceSource(deliverySource.BaseUrl), new DicomServiceCredential(token, expiresAt)));
+                    deliver.StudyInstanceUid, destination, deliver.ExpectedSopInstanceUids, deliver.ExpectedInstanceCount, new DicomServiceSource(deliverySource.BaseUrl), new DicomServiceCredential(token, expiresAt)), cancellationToken);
                 break;
             case CancelRelayCommand cancel:
-                await SendAsync(cancel, cancel.SiteId, new CancelCommand(cancel.CommandIdToCancel));
+                await SendAsync(cancel, cancel.SiteId, new CancelCommand(cancel.CommandIdToCancel), cancellationToken);
                 break;
             default:
                 throw new InvalidOperationException($"{command.GetType().Name} is not a relay command.");
         }
-    }
-
-    private async Task SaveViewAsync(RegistrationState state)
-    {
-        await views.SaveAsync(state, CancellationToken.None);
-        changes.Notify(state.RegistrationId);
     }
 
     private static string RelaySiteOf(OrchestrationCommand command) => command switch
@@ -92,8 +125,8 @@ public sealed class CommitRegistrationStepTask(
         _ => throw new InvalidOperationException($"{command.GetType().Name} is not a relay command."),
     };
 
-    private Task SendAsync(OrchestrationCommand command, string siteId, RelayCommand body) =>
-        relay.SendCommandAsync(new MessageEnvelope(command.CommandId, command.RegistrationId, null, siteId, time.GetUtcNow(), MessageCodec.CurrentSchemaVersion, body), CancellationToken.None);
+    private Task SendAsync(OrchestrationCommand command, string siteId, RelayCommand body, CancellationToken cancellationToken) =>
+        relay.SendCommandAsync(new MessageEnvelope(command.CommandId, command.RegistrationId, null, siteId, time.GetUtcNow(), MessageCodec.CurrentSchemaVersion, body), cancellationToken);
 }
 
 /// <summary><see cref="RegistrationActivities.StoreStudy"/> (<see cref="StoreStudyActivityRunner"/>).</summary>

@@ -80,6 +80,7 @@ public static class OrchestrationRuntimeServices
         services.TryAddSingleton(sp => CosmosClientFactory.Create(cosmos, string.IsNullOrWhiteSpace(cosmos.ConnectionString) ? sp.GetRequiredService<TokenCredential>() : null));
         services.AddSingleton(sp => new CosmosRegistrationViewStore(RegistrationsContainer(sp), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IRegistrationViewStore>(sp => sp.GetRequiredService<CosmosRegistrationViewStore>());
+        services.AddSingleton<IStudyTransferProgressStore>(sp => sp.GetRequiredService<CosmosRegistrationViewStore>());
         services.AddSingleton<IStartRequestIndex>(sp => sp.GetRequiredService<CosmosRegistrationViewStore>());
         services.AddSingleton<IMeetingRegistrationIndex>(sp => sp.GetRequiredService<CosmosRegistrationViewStore>());
         services.AddSingleton<IMeetingStore>(sp => new CosmosMeetingStore(sp.GetRequiredService<CosmosClient>().GetContainer(cosmos.DatabaseName, "meetings")));
@@ -124,7 +125,9 @@ public static class OrchestrationRuntimeServices
         services.AddSingleton(_ => new DeliverySource(Api.Delivery.DeliverySourceTokens.SourceBaseUrl(configuration, local)));
         services.AddSingleton(sp => new ManifestPublishActivityRunner(
             sp.GetRequiredService<IDicomStore>(), sp.GetRequiredService<IDicomInventory>(), RequiredUri(configuration, "DicomWeb:BaseUrl"), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ManifestPublishActivityRunner>>()));
+        services.AddSingleton<RelayCommandSender>();
         services.AddSingleton<CommitRegistrationStepTask>();
+        services.AddSingleton<CommitStudyTransferStepTask>();
         services.AddSingleton<StoreStudyTask>();
         services.AddSingleton<StoreStagedInstancesTask>();
         services.AddSingleton<DeleteStudyTask>();

@@ -160,18 +160,24 @@ public sealed class RegistrationOrchestrationClient(
             return false;
         }
 
-        // A relay answers each registration many times: its existence is looked up in the task hub once, then remembered.
-        if (!knownInstances.Contains(registrationId))
+        // A retrieval's answers go to the study's transfer (a sub-orchestration of this registration), the rest to the registration.
+        var instanceId = RelayEventTranslator.InstanceFor(registrationId, registrationEvent);
+
+        // A relay answers each instance many times: its existence is looked up in the task hub once, then remembered.
+        if (!knownInstances.Contains(instanceId))
         {
-            if (await Durable.GetInstanceAsync(registrationId, getInputsAndOutputs: false, cancellationToken) is null)
+            if (await Durable.GetInstanceAsync(instanceId, getInputsAndOutputs: false, cancellationToken) is null)
             {
-                return false;
+                // A late answer to a transfer whose history was already purged (it ended): stale, dropped, unless the
+                // registration itself is unknown.
+                return !string.Equals(instanceId, registrationId, StringComparison.Ordinal)
+                    && await Durable.GetInstanceAsync(registrationId, getInputsAndOutputs: false, cancellationToken) is not null;
             }
 
-            knownInstances.Add(registrationId);
+            knownInstances.Add(instanceId);
         }
 
-        await Durable.RaiseEventAsync(registrationId, RegistrationDocuments.EventName, RegistrationDocuments.WriteEvent(registrationEvent), cancellationToken);
+        await Durable.RaiseEventAsync(instanceId, RegistrationDocuments.EventName, RegistrationDocuments.WriteEvent(registrationEvent), cancellationToken);
         return true;
     }
 

@@ -2,6 +2,7 @@ using Microsoft.Azure.Functions.Worker;
 using ServerlessImaging.Cloud.Activities;
 using ServerlessImaging.Orchestration.Orchestrator;
 using ServerlessImaging.Orchestrators.Registrations;
+using ServerlessImaging.Orchestrators.Transfers;
 
 namespace ServerlessImaging.FunctionApp.Orchestrations;
 
@@ -12,6 +13,7 @@ namespace ServerlessImaging.FunctionApp.Orchestrations;
 /// </summary>
 public sealed class RegistrationActivityFunctions(
     CommitRegistrationStepTask commitStep,
+    CommitStudyTransferStepTask commitTransferStep,
     StoreStudyTask storeStudy,
     StoreStagedInstancesTask storeStagedInstances,
     DeleteStudyTask deleteStudy,
@@ -22,6 +24,10 @@ public sealed class RegistrationActivityFunctions(
     /// <summary><see cref="RegistrationActivities.CommitStep"/>.</summary>
     [Function(RegistrationActivities.CommitStep)]
     public Task<int> CommitStep([ActivityTrigger] RegistrationStepRecord input, string instanceId) => commitStep.RunAsync(new ActivityInvocation(RegistrationActivities.CommitStep, instanceId), input);
+
+    /// <summary><see cref="StudyTransferActivities.CommitStep"/>.</summary>
+    [Function(StudyTransferActivities.CommitStep)]
+    public Task<int> CommitTransferStep([ActivityTrigger] StudyTransferStepRecord input, string instanceId) => commitTransferStep.RunAsync(new ActivityInvocation(StudyTransferActivities.CommitStep, instanceId), input);
 
     /// <summary><see cref="RegistrationActivities.StoreStudy"/>.</summary>
     [Function(RegistrationActivities.StoreStudy)]

@@ -17,17 +17,38 @@ public static class CommandIds
     /// <summary>Retry timer of an unreachable site, set after attempt <paramref name="attempt"/>.</summary>
     public static string FindRetry(string registrationId, string siteId, int round, int attempt) => Invariant($"{registrationId}/timer/find-retry/{siteId}/r{round}/a{attempt}");
 
-    /// <summary>Retrieval attempt of a study.</summary>
-    public static string Retrieve(string registrationId, string studyInstanceUid, int attempt) => Invariant($"{registrationId}/retrieve/{studyInstanceUid}/a{attempt}");
+    /// <summary>
+    /// The <paramref name="transfer"/>-th transfer of a study (its sub-orchestration's instance id): no '/', which the
+    /// task hub's storage keys refuse; the command ids of the transfer start with it.
+    /// </summary>
+    public static string StudyTransfer(string registrationId, string studyInstanceUid, int transfer) => Invariant($"{registrationId}:transfer:{studyInstanceUid}:t{transfer}");
 
-    /// <summary>Timer that retries a study at every site holding it, set when retrieval attempt <paramref name="attempt"/> failed the round.</summary>
-    public static string RetrieveRetry(string registrationId, string studyInstanceUid, int attempt) => Invariant($"{registrationId}/timer/retrieve-retry/{studyInstanceUid}/a{attempt}");
+    /// <summary>Retrieval attempt <paramref name="attempt"/> of a transfer (the relay command's message id).</summary>
+    public static string Retrieve(string transferId, int attempt) => Invariant($"{transferId}/retrieve/a{attempt}");
 
-    /// <summary>Store activity after retrieval attempt <paramref name="attempt"/>.</summary>
-    public static string Store(string registrationId, string studyInstanceUid, int attempt) => Invariant($"{registrationId}/store/{studyInstanceUid}/a{attempt}");
+    /// <summary>Store activity after retrieval attempt <paramref name="attempt"/> of a transfer.</summary>
+    public static string Store(string transferId, int attempt) => Invariant($"{transferId}/store/a{attempt}");
 
-    /// <summary>Store of staged instances while retrieval attempt <paramref name="attempt"/> runs, decided at state version <paramref name="version"/>.</summary>
-    public static string StoreStaged(string registrationId, string studyInstanceUid, int attempt, long version) => Invariant($"{registrationId}/store/{studyInstanceUid}/a{attempt}/staged/v{version}");
+    /// <summary>The <paramref name="batch"/>-th store of staged instances while retrieval attempt <paramref name="attempt"/> of a transfer runs.</summary>
+    public static string StoreStaged(string transferId, int attempt, int batch) => Invariant($"{transferId}/store/a{attempt}/staged/{batch}");
+
+    /// <summary>The <paramref name="sequence"/>-th audit record of a transfer (numbered in the transfer's own trail).</summary>
+    public static string TransferAudit(string transferId, long sequence) => Invariant($"{transferId}/audit/{sequence}");
+
+    /// <summary>
+    /// The transfer a relay's answer belongs to: the transfer id its command id starts with (a retrieval, or the cancel
+    /// of one), or null for commands of the registration itself (find, deliver).
+    /// </summary>
+    public static string? TransferOf(string? commandId)
+    {
+        if (string.IsNullOrEmpty(commandId))
+        {
+            return null;
+        }
+
+        var retrieve = commandId.IndexOf("/retrieve/a", StringComparison.Ordinal);
+        return retrieve > 0 && commandId.AsSpan(0, retrieve).Contains(":transfer:", StringComparison.Ordinal) ? commandId[..retrieve] : null;
+    }
 
     /// <summary>Delete activity of a study after retrieval attempt <paramref name="attempt"/>.</summary>
     public static string Delete(string registrationId, string studyInstanceUid, int attempt) => Invariant($"{registrationId}/delete/{studyInstanceUid}/a{attempt}");

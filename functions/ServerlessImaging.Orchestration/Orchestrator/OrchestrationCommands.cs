@@ -24,6 +24,8 @@ namespace ServerlessImaging.Orchestration.Orchestrator;
 [JsonDerivedType(typeof(PublishManifestActivity), "PublishManifest")]
 [JsonDerivedType(typeof(WriteAuditActivity), "WriteAudit")]
 [JsonDerivedType(typeof(StartDurableTimer), "StartDurableTimer")]
+[JsonDerivedType(typeof(StartStudyTransfer), "StartStudyTransfer")]
+[JsonDerivedType(typeof(CancelStudyTransfer), "CancelStudyTransfer")]
 public abstract record OrchestrationCommand(string CommandId, string RegistrationId);
 
 /// <summary>Send a FindStudies command to a site's relay (message id = command id).</summary>
@@ -64,6 +66,14 @@ public sealed record StoreStudyActivity(string CommandId, string RegistrationId,
 /// <see cref="StoreStudyActivity"/> (which checks the DICOM service first) sends after the retrieval completed.
 /// </summary>
 public sealed record StoreStagedInstancesActivity(string CommandId, string RegistrationId, string SiteId, string StudyInstanceUid, string StagingPrefix, StagedInstanceListReference Instances, PatientIdentity ExpectedPatient)
+    : OrchestrationCommand(CommandId, RegistrationId);
+
+/// <summary>Start a selected study's transfer, a sub-orchestration (instance id = command id = <see cref="StudyTransferInput.TransferId"/>).</summary>
+public sealed record StartStudyTransfer(string CommandId, string RegistrationId, StudyTransferInput Input)
+    : OrchestrationCommand(CommandId, RegistrationId);
+
+/// <summary>Stop a study's transfer (the study was deleted, or the registration purged): it cancels its retrieval and reports how it ended.</summary>
+public sealed record CancelStudyTransfer(string CommandId, string RegistrationId, string TransferId)
     : OrchestrationCommand(CommandId, RegistrationId);
 
 /// <summary>Delete one study from the DICOM service and its staging blobs (idempotent: absent is fine).</summary>

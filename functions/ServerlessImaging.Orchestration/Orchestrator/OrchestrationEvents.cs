@@ -30,6 +30,7 @@ namespace ServerlessImaging.Orchestration.Orchestrator;
 [JsonDerivedType(typeof(StudyDeleteRequested), "StudyDeleteRequested")]
 [JsonDerivedType(typeof(ExpertiseRequested), "ExpertiseRequested")]
 [JsonDerivedType(typeof(DurableTimerFired), "DurableTimerFired")]
+[JsonDerivedType(typeof(StudyTransferSettled), "StudyTransferSettled")]
 public abstract record OrchestrationEvent(string EventId, DateTimeOffset At);
 
 /// <summary>Starts the orchestration (the API raises it once the registration is accepted).</summary>
@@ -126,6 +127,10 @@ public sealed record ManifestPublished(string EventId, DateTimeOffset At, string
 
 /// <summary>The PublishManifest activity failed for good; the code is stable, the message free of patient data.</summary>
 public sealed record ManifestPublishFailed(string EventId, DateTimeOffset At, string CommandId, string ReasonCode, string SafeMessage)
+    : OrchestrationEvent(EventId, At);
+
+/// <summary>A study's transfer (sub-orchestration) ended: available, failed, or cancelled.</summary>
+public sealed record StudyTransferSettled(string EventId, DateTimeOffset At, StudyTransferOutcome Outcome)
     : OrchestrationEvent(EventId, At);
 
 // ---- External events (raised by the API on behalf of a user) ----

@@ -101,10 +101,8 @@ public static class RegistrationOrchestrator
                 return OnManifestPublished(step, e);
             case ManifestPublishFailed e:
                 return OnManifestPublishFailed(step, e);
-            case StoreStudyCompleted e when RemoveAgainAfterLateStore(step, e.StudyInstanceUid, e.CommandId):
-                return EventDisposition.Applied;
-            case StoreStudyFailed e when RemoveAgainAfterLateStore(step, e.StudyInstanceUid, e.CommandId):
-                return EventDisposition.Applied;
+            case StudyTransferSettled e:
+                return OnStudyTransferSettled(step, e.Outcome);
         }
 
         if (step.State.PurgedAt is not null)
@@ -117,13 +115,9 @@ public static class RegistrationOrchestrator
             StudiesFoundAtSite e => OnStudiesFound(step, e),
             RelayCommandFailed e => OnRelayCommandFailed(step, e),
             SiteHeartbeat e => OnHeartbeat(step, e),
-            RetrievalProgressed e => OnRetrievalProgressed(step, e),
-            RetrievalFinished e => OnRetrievalFinished(step, e),
             DeliveryProgressed e => OnDeliveryProgressed(step, e),
             DeliveryFinished e => OnDeliveryFinished(step, e),
             DeliveryStopped e => OnDeliveryStopped(step, e.CommandId, e.SiteId, e.ReasonCode, e.Transient, e.SafeMessage),
-            StoreStudyCompleted e => OnStoreCompleted(step, e),
-            StoreStudyFailed e => OnStoreFailed(step, e),
             SelectionMade e => OnSelection(step, e),
             RefreshRequested e => OnRefresh(step, e),
             StudyDeleteRequested e => OnDelete(step, e),
@@ -299,15 +293,7 @@ public static class RegistrationOrchestrator
 
         if (step.State.Deliveries.Any(d => d.Status == DeliveryStatus.Delivering && string.Equals(d.CurrentCommandId, e.CommandId, StringComparison.Ordinal)))
         {
-            return OnDeliveryStopped(step, e.CommandId, e.SiteId, CodeOf(e.Reason), IsTransientRetrievalFailure(e.Reason), e.SafeMessage);
-        }
-
-        var study = step.State.Selected.FirstOrDefault(s => s.Status == StudyStatus.Retrieving && string.Equals(s.CurrentCommandId, e.CommandId, StringComparison.Ordinal));
-        if (study is not null && string.Equals(study.SiteId, e.SiteId, StringComparison.Ordinal))
-        {
-            step.Audit(AuditAction.StudyFailed, AuditOutcome.MinorFailure, null, e.SiteId, study.StudyInstanceUid, "Retrieval failed: " + e.Reason);
-            StartRetrieval(step, study, new StudyFailure(CodeOf(e.Reason), Truncate(e.SafeMessage)), retryable: IsTransientRetrievalFailure(e.Reason));
-            return EventDisposition.Applied;
+            return OnDeliveryStopped(step, e.CommandId, e.SiteId, RelayFailures.CodeOf(e.Reason), RelayFailures.IsTransient(e.Reason), e.SafeMessage);
         }
 
         return EventDisposition.Ignored(DispositionReason.Stale, "The failed command is not in flight (superseded, settled or unknown).");
@@ -347,15 +333,6 @@ public static class RegistrationOrchestrator
         if (string.Equals(e.TimerId, CommandIds.PurgeTimer(step.RegistrationId), StringComparison.Ordinal))
         {
             Purge(step);
-            return EventDisposition.Applied;
-        }
-
-        // A re-selection, deletion or purge cleared the study's timer id (or changed its status): the timer is then stale.
-        var waiting = step.State.Selected.FirstOrDefault(s => s.Status == StudyStatus.Pending && string.Equals(s.RetryTimerId, e.TimerId, StringComparison.Ordinal));
-        if (waiting is not null)
-        {
-            var round = Math.Max(1, waiting.RetrievalRound) + 1;
-            StartRetrieval(step, waiting with { TriedSites = [], RetryTimerId = null, NextAttemptAt = null, RetrievalRound = round }, waiting.Failure);
             return EventDisposition.Applied;
         }
 
@@ -453,152 +430,117 @@ public static class RegistrationOrchestrator
     private static void Select(Step step, string uid)
     {
         var existing = step.State.SelectedOf(uid);
-        var waitingForRetry = existing is { Status: StudyStatus.Pending, RetryTimerId: not null };
-        if (existing is not null && existing.Status is not (StudyStatus.Deleted or StudyStatus.Failed) && !waitingForRetry)
+        if (existing is not null && existing.Status is not (StudyStatus.Deleted or StudyStatus.Failed))
         {
-            return; // Already on its way or available: selecting again changes nothing.
+            return; // Already on its way (its transfer retries by itself) or available: selecting again changes nothing.
         }
 
-        // A study waiting for its automatic retry starts at once; its timer becomes stale.
         var study = existing is null
             ? new SelectedStudy(uid, StudyStatus.Pending, null, 0, null, [], 0, 0, 0, 0, null) { RetrievalRound = 1 }
             : existing with { Status = StudyStatus.Pending, TriedSites = [], Failure = null, CurrentCommandId = null, RetrievalRound = 1, RetryTimerId = null, NextAttemptAt = null };
-        StartRetrieval(step, study, lastFailure: null);
+        StartTransfer(step, study);
     }
 
-    // Sends the study to the next site holding it that was not tried yet. When none is left, a transient last failure
-    // (retryable) sets a durable timer for a new round over every site holding it while rounds remain; otherwise the
-    // study is settled as failed.
-    private static void StartRetrieval(Step step, SelectedStudy study, StudyFailure? lastFailure, bool retryable = false)
+    // Hands the study to a new transfer (a sub-orchestration) over every site holding it, those that answered this round
+    // first; with no site left to ask, the study fails at once.
+    private static void StartTransfer(Step step, SelectedStudy study)
     {
         var candidate = CandidateList.Find(step.State.Candidates, study.StudyInstanceUid);
-        var siteId = candidate?.SiteIds
-            .Where(s => !study.TriedSites.Contains(s, StringComparer.Ordinal))
+        ImmutableArray<string> sites = candidate is null ? [] : [.. candidate.SiteIds
             .OrderBy(s => step.State.SiteOf(s)?.Status == SiteSearchStatus.Searched ? 0 : 1)
-            .ThenBy(s => s, StringComparer.Ordinal)
-            .FirstOrDefault();
-        if (siteId is null)
+            .ThenBy(s => s, StringComparer.Ordinal)];
+        if (sites.IsEmpty)
         {
-            var failure = lastFailure ?? new StudyFailure("no_source", "No site holding the study is left to try.");
-            var round = Math.Max(1, study.RetrievalRound);
-            if (retryable && candidate is not null && round < step.Plan.Settings.MaxRetrievalRounds)
-            {
-                ScheduleRetrievalRetry(step, study with { RetrievalRound = round }, failure);
-                return;
-            }
-
+            var failure = new StudyFailure("no_source", "No site holding the study is left to try.");
             step.PutStudy(study with { Status = StudyStatus.Failed, CurrentCommandId = null, Failure = failure });
-            step.Audit(AuditAction.StudyFailed, AuditOutcome.SeriousFailure, null, study.SiteId, study.StudyInstanceUid, round > 1 ? Invariant($"{failure.Code} rounds={round}") : failure.Code);
+            step.Audit(AuditAction.StudyFailed, AuditOutcome.SeriousFailure, null, study.SiteId, study.StudyInstanceUid, failure.Code);
             return;
         }
 
-        var attempt = study.Attempt + 1;
-        var commandId = CommandIds.Retrieve(step.RegistrationId, study.StudyInstanceUid, attempt);
-        step.Emit(new RetrieveStudyActivity(commandId, step.RegistrationId, siteId, study.StudyInstanceUid, CommandIds.StagingPrefix(step.RegistrationId, study.StudyInstanceUid)));
+        var plan = step.Plan;
+        var transfer = study.Attempt + 1;
+        var transferId = CommandIds.StudyTransfer(step.RegistrationId, study.StudyInstanceUid, transfer);
+        step.Emit(new StartStudyTransfer(transferId, step.RegistrationId, new StudyTransferInput(
+            transferId, step.RegistrationId, study.StudyInstanceUid, sites, plan.Registration.Patient, plan.PatientKey, plan.Settings.MaxRetrievalRounds, plan.Settings.RetrievalRetryInterval)));
         step.PutStudy(study with
         {
             Status = StudyStatus.Retrieving,
-            SiteId = siteId,
-            Attempt = attempt,
-            CurrentCommandId = commandId,
-            TriedSites = study.TriedSites.Add(siteId),
+            SiteId = sites[0],
+            Attempt = transfer,
+            CurrentCommandId = transferId,
+            TriedSites = [],
             InstancesDone = 0,
             InstancesTotal = 0,
             BytesDone = 0,
-            Failure = lastFailure,
+            Failure = null,
+            RetrievalRound = 1,
         });
-        var detail = study.RetrievalRound > 1 ? Invariant($"attempt={attempt} round={study.RetrievalRound}") : Invariant($"attempt={attempt}");
-        step.Audit(AuditAction.RetrievalStarted, AuditOutcome.Success, null, siteId, study.StudyInstanceUid, detail);
     }
 
-    private static void ScheduleRetrievalRetry(Step step, SelectedStudy study, StudyFailure failure)
+    // The transfer reports how it ended (it audited its own steps). A transfer that reports after its study was deleted
+    // or purged, having stored (or maybe stored) into the DICOM service after the removal ran, gets the study removed once more.
+    private static EventDisposition OnStudyTransferSettled(Step step, StudyTransferOutcome outcome)
     {
-        var settings = step.Plan.Settings;
-        var timerId = CommandIds.RetrieveRetry(step.RegistrationId, study.StudyInstanceUid, study.Attempt);
-        var due = step.Now + settings.RetrievalRetryInterval;
-        step.Emit(new StartDurableTimer(timerId, step.RegistrationId, due, TimerPurpose.RetrieveRetry));
-        step.PutStudy(study with { Status = StudyStatus.Pending, CurrentCommandId = null, Failure = failure, RetryTimerId = timerId, NextAttemptAt = due });
-        step.Audit(
-            AuditAction.RetrievalRetryScheduled, AuditOutcome.MinorFailure, null, study.SiteId, study.StudyInstanceUid,
-            Invariant($"{failure.Code}: every site holding the study failed; round {study.RetrievalRound + 1} of {settings.MaxRetrievalRounds} at {due.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}"));
-    }
-
-    private static EventDisposition OnRetrievalProgressed(Step step, RetrievalProgressed e)
-    {
-        var study = step.State.SelectedOf(e.StudyInstanceUid);
-        if (study is null)
+        if (step.State.SelectedOf(outcome.StudyInstanceUid) is not { } study)
         {
             return EventDisposition.Ignored(DispositionReason.UnknownStudy);
         }
 
-        if (study.Status != StudyStatus.Retrieving || !string.Equals(study.CurrentCommandId, e.CommandId, StringComparison.Ordinal))
+        if (study.Status is StudyStatus.Deleted or StudyStatus.Purged)
         {
-            return EventDisposition.Ignored(DispositionReason.Stale, "Progress of a retrieval that is no longer in flight.");
+            return RemoveAgainAfterLateStore(step, study, outcome)
+                ? EventDisposition.Applied
+                : EventDisposition.Ignored(DispositionReason.Stale, "A transfer of a removed study that stored nothing after the removal.");
         }
 
-        if (!string.Equals(study.SiteId, e.SiteId, StringComparison.Ordinal))
+        if (step.State.PurgedAt is not null)
         {
-            // Command ids are predictable: only the site the retrieval was sent to answers for it.
-            return EventDisposition.Ignored(DispositionReason.WrongSite, "Progress from another site than the one retrieving the study.");
+            return EventDisposition.Ignored(DispositionReason.RegistrationPurged);
         }
 
-        // Instances already staged are stored now, overlapping the rest of the transfer (an older event's list is as
-        // good as a newer one's: the lists are disjoint).
-        if (e.Staged is { Count: > 0 } staged)
+        if (study.Status != StudyStatus.Retrieving || !string.Equals(study.CurrentCommandId, outcome.TransferId, StringComparison.Ordinal))
         {
-            step.Emit(new StoreStagedInstancesActivity(CommandIds.StoreStaged(step.RegistrationId, study.StudyInstanceUid, study.Attempt, step.State.Version), step.RegistrationId, e.SiteId, study.StudyInstanceUid, CommandIds.StagingPrefix(step.RegistrationId, study.StudyInstanceUid), staged, step.State.Plan!.Registration.Patient));
+            return EventDisposition.Ignored(DispositionReason.Stale, "Outcome of a transfer that is no longer current.");
         }
 
-        if (e.InstancesDone < study.InstancesDone || (e.InstancesDone == study.InstancesDone && e.BytesDone <= study.BytesDone))
+        switch (outcome.Result)
         {
-            return e.Staged is { Count: > 0 } ? EventDisposition.Applied : EventDisposition.Ignored(DispositionReason.OutOfOrder, "Older than the progress already known.");
+            case StudyTransferResult.Available:
+                step.PutStudy(study with
+                {
+                    Status = StudyStatus.Available,
+                    SiteId = outcome.SiteId ?? study.SiteId,
+                    CurrentCommandId = null,
+                    InstancesDone = outcome.InstancesStored,
+                    InstancesTotal = outcome.InstancesStored,
+                    InstancesStored = outcome.InstancesStored,
+                    Failure = null,
+                });
+                if (step.Plan.Delivery is not null)
+                {
+                    StartDelivery(step, NewDelivery(step, study.StudyInstanceUid, isManifest: false, [], outcome.InstancesStored));
+                }
+
+                if (step.State.Expertise == ExpertiseStatus.Pending)
+                {
+                    SendExpertiseEmail(step);
+                }
+
+                break;
+            default:
+                // A transfer is cancelled only by the registration, which marks the study deleted or purged first.
+                var failure = outcome.Failure ?? new StudyFailure("transfer_failed", "The transfer ended without making the study available.");
+                step.PutStudy(study with { Status = StudyStatus.Failed, SiteId = outcome.SiteId ?? study.SiteId, CurrentCommandId = null, Failure = failure });
+                break;
         }
 
-        step.PutStudy(study with { InstancesDone = e.InstancesDone, InstancesTotal = Math.Max(e.InstancesTotal, e.InstancesDone), BytesDone = e.BytesDone });
         return EventDisposition.Applied;
     }
 
-    private static EventDisposition OnRetrievalFinished(Step step, RetrievalFinished e)
+    private static bool RemoveAgainAfterLateStore(Step step, SelectedStudy study, StudyTransferOutcome outcome)
     {
-        var study = step.State.SelectedOf(e.StudyInstanceUid);
-        if (study is null)
-        {
-            return EventDisposition.Ignored(DispositionReason.UnknownStudy);
-        }
-
-        if (study.Status != StudyStatus.Retrieving || !string.Equals(study.CurrentCommandId, e.CommandId, StringComparison.Ordinal))
-        {
-            return EventDisposition.Ignored(DispositionReason.Stale, "Completion of a retrieval that is no longer in flight.");
-        }
-
-        if (!string.Equals(study.SiteId, e.SiteId, StringComparison.Ordinal))
-        {
-            return EventDisposition.Ignored(DispositionReason.WrongSite, "Completion from another site than the one retrieving the study.");
-        }
-
-        var manifest = e.Manifest;
-        if (manifest.Count == 0)
-        {
-            step.Audit(AuditAction.StudyFailed, AuditOutcome.MinorFailure, null, e.SiteId, study.StudyInstanceUid, "Retrieval returned no instance.");
-            StartRetrieval(step, study, new StudyFailure("empty_study", "The PACS returned no instance for the study."));
-            return EventDisposition.Applied;
-        }
-
-        var bytes = manifest.TotalBytes;
-        step.Emit(new StoreStudyActivity(CommandIds.Store(step.RegistrationId, study.StudyInstanceUid, study.Attempt), step.RegistrationId, e.SiteId, study.StudyInstanceUid, CommandIds.StagingPrefix(step.RegistrationId, study.StudyInstanceUid), manifest, step.State.Plan!.Registration.Patient));
-        step.PutStudy(study with { Status = StudyStatus.Storing, InstancesDone = manifest.Count, InstancesTotal = manifest.Count, BytesDone = bytes, Failure = null });
-        step.Audit(
-            AuditAction.RetrievalCompleted, AuditOutcome.Success, null, e.SiteId, study.StudyInstanceUid, Invariant($"instances={manifest.Count} bytes={bytes}"),
-            record => record with { SourceAeTitle = e.SourceAeTitle, DestinationAeTitle = e.DestinationAeTitle });
-        return EventDisposition.Applied;
-    }
-
-    // A store of the study's current attempt that reports after the study was deleted or purged was still running
-    // when the removal ran, so it may have written the study back into the DICOM service: remove it once more.
-    private static bool RemoveAgainAfterLateStore(Step step, string studyInstanceUid, string storeCommandId)
-    {
-        if (step.State.SelectedOf(studyInstanceUid) is not { Status: StudyStatus.Deleted or StudyStatus.Purged } study
-            || !string.Equals(CommandIds.Store(step.RegistrationId, study.StudyInstanceUid, study.Attempt), storeCommandId, StringComparison.Ordinal))
+        var storedAfterRemoval = outcome.Result == StudyTransferResult.Available || outcome.MayHaveStored;
+        if (!storedAfterRemoval || !string.Equals(CommandIds.StudyTransfer(step.RegistrationId, study.StudyInstanceUid, study.Attempt), outcome.TransferId, StringComparison.Ordinal))
         {
             return false;
         }
@@ -606,60 +548,13 @@ public static class RegistrationOrchestrator
         var commandId = CommandIds.DeleteAfterLateStore(step.RegistrationId, study.StudyInstanceUid, study.Attempt);
         if (step.State.PendingRemovals.Any(r => string.Equals(r.CommandId, commandId, StringComparison.Ordinal)))
         {
-            return false; // Already removing it again (the store's other outcome arrived first).
+            return false;
         }
 
         step.Emit(new DeleteStudyActivity(commandId, step.RegistrationId, study.StudyInstanceUid, CommandIds.StagingPrefix(step.RegistrationId, study.StudyInstanceUid)));
         step.PutRemoval(new PendingRemoval(commandId, IsPurge: false, [study.StudyInstanceUid], study.SiteId, RequestedBy: null));
         step.Audit(AuditAction.StudyDeletionStarted, AuditOutcome.Success, null, study.SiteId, study.StudyInstanceUid, "A store finished after the removal; removal from the DICOM service and staging sent again.");
         return true;
-    }
-
-    private static EventDisposition OnStoreCompleted(Step step, StoreStudyCompleted e)
-    {
-        var study = step.State.SelectedOf(e.StudyInstanceUid);
-        if (study is null)
-        {
-            return EventDisposition.Ignored(DispositionReason.UnknownStudy);
-        }
-
-        if (study.Status != StudyStatus.Storing || !string.Equals(CommandIds.Store(step.RegistrationId, study.StudyInstanceUid, study.Attempt), e.CommandId, StringComparison.Ordinal))
-        {
-            return EventDisposition.Ignored(DispositionReason.Stale, "Result of a store that is no longer current.");
-        }
-
-        step.PutStudy(study with { Status = StudyStatus.Available, InstancesStored = e.InstancesStored, CurrentCommandId = null });
-        step.Audit(AuditAction.StudyStored, AuditOutcome.Success, null, study.SiteId, study.StudyInstanceUid, Invariant($"instances={e.InstancesStored} sentNow={e.InstancesSent} verifiedByQido={e.InstancesVerified}"));
-        if (step.Plan.Delivery is not null)
-        {
-            StartDelivery(step, NewDelivery(step, study.StudyInstanceUid, isManifest: false, [], e.InstancesStored));
-        }
-
-        if (step.State.Expertise == ExpertiseStatus.Pending)
-        {
-            SendExpertiseEmail(step);
-        }
-
-        return EventDisposition.Applied;
-    }
-
-    private static EventDisposition OnStoreFailed(Step step, StoreStudyFailed e)
-    {
-        var study = step.State.SelectedOf(e.StudyInstanceUid);
-        if (study is null)
-        {
-            return EventDisposition.Ignored(DispositionReason.UnknownStudy);
-        }
-
-        if (study.Status != StudyStatus.Storing || !string.Equals(CommandIds.Store(step.RegistrationId, study.StudyInstanceUid, study.Attempt), e.CommandId, StringComparison.Ordinal))
-        {
-            return EventDisposition.Ignored(DispositionReason.Stale, "Result of a store that is no longer current.");
-        }
-
-        var failure = new StudyFailure(e.Code ?? StoreFailureCodes.StoreFailed, Truncate(e.SafeMessage));
-        step.PutStudy(study with { Status = StudyStatus.Failed, CurrentCommandId = null, Failure = failure });
-        step.Audit(AuditAction.StudyStoreFailed, AuditOutcome.SeriousFailure, null, study.SiteId, study.StudyInstanceUid, failure.Code + ": " + failure.SafeMessage);
-        return EventDisposition.Applied;
     }
 
     // ---------------------------------------------------------------- delete, refresh, expertise, purge
@@ -677,11 +572,7 @@ public static class RegistrationOrchestrator
             return EventDisposition.Ignored(DispositionReason.NothingToDo, "Already deleted.");
         }
 
-        if (study.Status == StudyStatus.Retrieving && study.CurrentCommandId is { } inFlight && study.SiteId is { } siteId)
-        {
-            step.Emit(new CancelRelayCommand(CommandIds.Cancel(inFlight), step.RegistrationId, siteId, inFlight));
-        }
-
+        CancelTransfer(step, study);
         CancelDelivery(step, study.StudyInstanceUid, e.RequestedBy);
 
         // Always delete: staging may hold a partial retrieval even when the DICOM service holds nothing.
@@ -691,6 +582,15 @@ public static class RegistrationOrchestrator
         step.PutRemoval(new PendingRemoval(commandId, IsPurge: false, [study.StudyInstanceUid], study.SiteId, e.RequestedBy));
         step.Audit(AuditAction.StudyDeletionStarted, AuditOutcome.Success, e.RequestedBy, study.SiteId, study.StudyInstanceUid, "Deletion requested; removal from the DICOM service and staging sent.");
         return EventDisposition.Applied;
+    }
+
+    // A study in transfer: its sub-orchestration cancels the retrieval and reports how it ended (StudyTransferSettled).
+    private static void CancelTransfer(Step step, SelectedStudy study)
+    {
+        if (study.Status == StudyStatus.Retrieving && study.CurrentCommandId is { } transferId)
+        {
+            step.Emit(new CancelStudyTransfer(CommandIds.Cancel(transferId), step.RegistrationId, transferId));
+        }
     }
 
     private static EventDisposition OnRefresh(Step step, RefreshRequested e)
@@ -767,11 +667,7 @@ public static class RegistrationOrchestrator
         var purged = ImmutableArray.CreateBuilder<string>();
         foreach (var study in step.State.Selected)
         {
-            if (study.Status == StudyStatus.Retrieving && study.CurrentCommandId is { } inFlight && study.SiteId is { } siteId)
-            {
-                step.Emit(new CancelRelayCommand(CommandIds.Cancel(inFlight), step.RegistrationId, siteId, inFlight));
-            }
-
+            CancelTransfer(step, study);
             if (study.Status != StudyStatus.Deleted)
             {
                 purged.Add(study.StudyInstanceUid);
@@ -1081,24 +977,6 @@ public static class RegistrationOrchestrator
             ? RegistrationStatus.Failed
             : RegistrationStatus.WaitingForSelection;
     }
-
-    // Causes a later attempt can cure (storage or PACS back, a fresh credential); the others would fail the same way.
-    private static bool IsTransientRetrievalFailure(FailureReason reason) =>
-        reason is FailureReason.StagingFailed or FailureReason.PacsUnreachable or FailureReason.Timeout or FailureReason.Internal or FailureReason.CredentialExpired;
-
-    private static string CodeOf(FailureReason reason) => reason switch
-    {
-        FailureReason.PacsUnreachable => "pacs_unreachable",
-        FailureReason.PacsRejected => "pacs_rejected",
-        FailureReason.Timeout => "timeout",
-        FailureReason.StudyNotFound => "study_not_found",
-        FailureReason.StagingFailed => "staging_failed",
-        FailureReason.CredentialExpired => "credential_expired",
-        FailureReason.Cancelled => "cancelled",
-        FailureReason.InvalidCommand => "invalid_command",
-        FailureReason.Internal => "relay_error",
-        _ => "unknown",
-    };
 
     private static string Truncate(string? message) =>
         string.IsNullOrWhiteSpace(message) ? "No detail." : message.Length <= 200 ? message : message[..200];

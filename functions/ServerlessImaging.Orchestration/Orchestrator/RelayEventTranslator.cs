@@ -46,6 +46,26 @@ public static class RelayEventTranslator
         };
     }
 
+    /// <summary>
+    /// The orchestration instance an event of <paramref name="registrationId"/> is for: a retrieval's answers (progress,
+    /// completion, failure) go to the study's transfer their command id names, if it is one of this registration's;
+    /// everything else to the registration itself.
+    /// </summary>
+    public static string InstanceFor(string registrationId, OrchestrationEvent @event)
+    {
+        ArgumentNullException.ThrowIfNull(@event);
+        var commandId = @event switch
+        {
+            RetrievalProgressed e => e.CommandId,
+            RetrievalFinished e => e.CommandId,
+            RelayCommandFailed e => e.CommandId,
+            _ => null,
+        };
+        return CommandIds.TransferOf(commandId) is { } transferId && transferId.StartsWith(registrationId + ":transfer:", StringComparison.Ordinal)
+            ? transferId
+            : registrationId;
+    }
+
     // Stable snake_case codes, as the study failures use.
     private static string DeliveryReasonCode(DeliveryFailureReason reason) => reason switch
     {

@@ -15,7 +15,6 @@ namespace ServerlessImaging.Orchestration.Orchestrator;
 /// <param name="SiteIds">Sites holding the study, in the order to try them.</param>
 /// <param name="Patient">The registration's patient: every staged instance is checked against it before it is stored.</param>
 /// <param name="PatientKey">The pseudonymous patient key of the audit records.</param>
-/// <param name="FirstAttempt">Retrieval attempts already made for the study (earlier transfers): this one numbers on from there.</param>
 /// <param name="MaxRounds">Rounds over the sites before a transient failure is given up.</param>
 /// <param name="RetryInterval">Wait between two rounds.</param>
 public sealed record StudyTransferInput(
@@ -25,7 +24,6 @@ public sealed record StudyTransferInput(
     ImmutableArray<string> SiteIds,
     PatientIdentity Patient,
     string PatientKey,
-    int FirstAttempt,
     int MaxRounds,
     TimeSpan RetryInterval);
 
@@ -52,7 +50,7 @@ public enum StudyTransferResult
 /// <param name="StudyInstanceUid">The study.</param>
 /// <param name="Result">How it ended.</param>
 /// <param name="SiteId">The site it was (last) retrieved from.</param>
-/// <param name="Attempts">Retrieval attempts made for the study so far (this transfer's included).</param>
+/// <param name="Attempts">Retrieval attempts this transfer made.</param>
 /// <param name="InstancesStored">Instances stored, when available.</param>
 /// <param name="Failure">Why it failed, when it did.</param>
 /// <param name="MayHaveStored">A store ran or was running when the transfer was cancelled.</param>

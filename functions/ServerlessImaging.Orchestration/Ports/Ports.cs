@@ -21,6 +21,16 @@ public interface IRegistrationViewStore
     Task SaveAsync(RegistrationState state, CancellationToken cancellationToken);
 }
 
+/// <summary>The progress study transfers record for the API's read model (<see cref="StudyTransferProgress"/>).</summary>
+public interface IStudyTransferProgressStore
+{
+    /// <summary>Records <paramref name="progress"/> unless a higher version of the same transfer is recorded already.</summary>
+    Task SaveAsync(StudyTransferProgress progress, CancellationToken cancellationToken);
+
+    /// <summary>The transfer's latest recorded progress, or null.</summary>
+    Task<StudyTransferProgress?> LoadAsync(string transferId, CancellationToken cancellationToken);
+}
+
 /// <summary>Another writer saved the document first (a stale ETag); reload and try again.</summary>
 public sealed class ConcurrencyConflictException : Exception
 {

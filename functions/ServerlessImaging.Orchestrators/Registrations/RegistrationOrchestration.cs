@@ -1,6 +1,7 @@
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Logging;
 using ServerlessImaging.Orchestration.Orchestrator;
+using ServerlessImaging.Orchestrators.Transfers;
 
 namespace ServerlessImaging.Orchestrators.Registrations;
 
@@ -38,8 +39,6 @@ public sealed class RegistrationOrchestration : TaskOrchestrator<RegistrationOrc
     {
         // Step activities (audit, read model, relay sends) must eventually succeed: retried quickly, then again after a pause.
         private static readonly TaskOptions StepRetry = TaskOptions.FromRetryPolicy(new RetryPolicy(6, TimeSpan.FromSeconds(1), 2.0, TimeSpan.FromSeconds(30)));
-        private static readonly TimeSpan StepPause = TimeSpan.FromMinutes(1);
-        private const int MaxStepPauses = 24 * 60;
 
         private readonly TaskOrchestrationContext context;
         private readonly RegistrationOrchestrationInput input;
@@ -241,11 +240,11 @@ public sealed class RegistrationOrchestration : TaskOrchestrator<RegistrationOrc
                     case StartDurableTimer timer:
                         Arm(timer.CommandId, timer.FireAt.UtcDateTime);
                         break;
-                    case StoreStudyActivity:
-                        Start(RegistrationActivities.StoreStudy, command, outcomeRetry);
+                    case StartStudyTransfer transfer:
+                        running.Add(new RunningActivity(StudyTransferOrchestration.Name, command, TransferAsync(transfer.Input)));
                         break;
-                    case StoreStagedInstancesActivity:
-                        Start(RegistrationActivities.StoreStagedInstances, command, options: null);
+                    case CancelStudyTransfer cancel:
+                        context.SendEvent(cancel.TransferId, StudyTransferOrchestration.CancelEventName, cancel.CommandId);
                         break;
                     case DeleteStudyActivity:
                         Start(RegistrationActivities.DeleteStudy, command, outcomeRetry);
@@ -289,24 +288,8 @@ public sealed class RegistrationOrchestration : TaskOrchestrator<RegistrationOrc
             }
         }
 
-        // A step activity that keeps failing (a store unreachable for minutes) is tried again after a pause, for a day:
-        // events, timers and outcomes wait in the meantime. After that the orchestration fails, visibly.
-        private async Task UntilDoneAsync(string activity, object activityInput)
-        {
-            for (var pause = 0; pause <= MaxStepPauses; pause++)
-            {
-                try
-                {
-                    await context.CallActivityAsync(activity, activityInput, StepRetry);
-                    return;
-                }
-                catch (TaskFailedException failure) when (pause < MaxStepPauses)
-                {
-                    context.CreateReplaySafeLogger<RegistrationOrchestration>().LogWarning("Registration {RegistrationId}: {Activity} failed ({Error}); tried again in {Pause}.", state.RegistrationId, activity, failure.FailureDetails.ErrorType, StepPause);
-                    await context.CreateTimer(StepPause, CancellationToken.None);
-                }
-            }
-        }
+        private Task UntilDoneAsync(string activity, object activityInput) =>
+            StepActivity.UntilDoneAsync(context, activity, activityInput, StepRetry, state.RegistrationId);
 
         public void Dispose() => timerCancellation.Dispose();
 
@@ -319,6 +302,25 @@ public sealed class RegistrationOrchestration : TaskOrchestrator<RegistrationOrc
                 var sameInstant = timers.Values.FirstOrDefault(t => t.FireAtUtc == fireAtUtc);
                 timers[timerId] = sameInstant ?? new PendingTimer(fireAtUtc, context.CreateTimer(DateTime.SpecifyKind(fireAtUtc, DateTimeKind.Utc), timerCancellation.Token));
             }
+        }
+
+        // A study's transfer runs as a sub-orchestration; its outcome comes back as an event like an activity's. One that
+        // fails (a bug, not a business failure: those are outcomes) settles the study as failed.
+        private async Task<string?> TransferAsync(StudyTransferInput transfer)
+        {
+            StudyTransferOutcome outcome;
+            try
+            {
+                outcome = await context.CallSubOrchestratorAsync<StudyTransferOutcome>(
+                    StudyTransferOrchestration.Name, new StudyTransferOrchestrationInput(transfer, input.Retry), new SubOrchestrationOptions { InstanceId = transfer.TransferId });
+            }
+            catch (TaskFailedException failure)
+            {
+                context.CreateReplaySafeLogger<RegistrationOrchestration>().LogError("Registration {RegistrationId}: transfer {TransferId} failed ({Error}).", state.RegistrationId, transfer.TransferId, failure.FailureDetails.ErrorType);
+                outcome = new StudyTransferOutcome(transfer.TransferId, transfer.StudyInstanceUid, StudyTransferResult.Failed, null, 0, 0, new StudyFailure("transfer_failed", "The study's transfer stopped on an internal error."), MayHaveStored: true);
+            }
+
+            return RegistrationDocuments.WriteEvent(new StudyTransferSettled(transfer.TransferId + "/settled", Now, outcome));
         }
 
         private void Start(string activity, OrchestrationCommand command, TaskOptions? options) =>

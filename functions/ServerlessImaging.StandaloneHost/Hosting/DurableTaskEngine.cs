@@ -11,6 +11,7 @@ using Microsoft.DurableTask.Testing.Sidecar.Grpc;
 using Microsoft.DurableTask.Worker.Shims;
 using ServerlessImaging.Cloud.Activities;
 using ServerlessImaging.Orchestrators.Registrations;
+using ServerlessImaging.Orchestrators.Transfers;
 using CoreActivity = DurableTask.Core.TaskActivity;
 using CoreOrchestration = DurableTask.Core.TaskOrchestration;
 
@@ -161,9 +162,12 @@ public sealed class DurableTaskEngine : IHostedService, IAsyncDisposable
         {
             var shims = new DurableTaskShimFactory(null, loggerFactory);
             worker = new TaskHubWorker(orchestrationService, loggerFactory);
-            worker.AddTaskOrchestrations(new Creator<CoreOrchestration>(RegistrationOrchestration.Name, () => shims.CreateOrchestration(RegistrationOrchestration.Name, new RegistrationOrchestration())));
+            worker.AddTaskOrchestrations(
+                new Creator<CoreOrchestration>(RegistrationOrchestration.Name, () => shims.CreateOrchestration(RegistrationOrchestration.Name, new RegistrationOrchestration())),
+                new Creator<CoreOrchestration>(StudyTransferOrchestration.Name, () => shims.CreateOrchestration(StudyTransferOrchestration.Name, new StudyTransferOrchestration())));
             worker.AddTaskActivities(
                 Activity<CommitRegistrationStepTask>(shims, RegistrationActivities.CommitStep),
+                Activity<CommitStudyTransferStepTask>(shims, StudyTransferActivities.CommitStep),
                 Activity<StoreStudyTask>(shims, RegistrationActivities.StoreStudy),
                 Activity<StoreStagedInstancesTask>(shims, RegistrationActivities.StoreStagedInstances),
                 Activity<DeleteStudyTask>(shims, RegistrationActivities.DeleteStudy),
