@@ -7,6 +7,7 @@ using ServerlessImaging.Contracts;
 using ServerlessImaging.FunctionApp.Maintenance;
 using ServerlessImaging.FunctionApp.RelayEvents;
 using ServerlessImaging.Orchestrators.Registrations;
+using ServerlessImaging.Orchestrators.Transfers;
 using Xunit.Abstractions;
 
 namespace ServerlessImaging.FunctionApp.Tests;
@@ -36,12 +37,22 @@ public sealed class FunctionsMetadataTests(PublishedFunctionApp app, WorkerHost 
         Assert.Empty(duplicates);
     }
 
-    [Fact]
-    public void The_registration_orchestration_has_its_orchestration_trigger()
+    [Theory]
+    [InlineData(RegistrationOrchestration.Name)]
+    [InlineData(StudyTransferOrchestration.Name)]
+    public void Each_orchestration_has_its_orchestration_trigger(string name)
     {
-        var orchestration = Function(RegistrationOrchestration.Name);
+        var orchestration = Function(name);
         Assert.Equal("orchestrationTrigger", orchestration.TriggerType);
         Assert.Single(orchestration.Bindings);
+    }
+
+    [Fact]
+    public void The_study_transfer_step_activity_has_its_activity_trigger()
+    {
+        var activity = Function(StudyTransferActivities.CommitStep);
+        Assert.Equal("activityTrigger", activity.TriggerType);
+        Assert.Single(activity.Bindings);
     }
 
     [Fact]
@@ -216,6 +227,8 @@ public sealed class FunctionsMetadataTests(PublishedFunctionApp app, WorkerHost 
     {
         var expected = RegistrationActivities.All
             .Append(RegistrationOrchestration.Name)
+            .Append(StudyTransferOrchestration.Name)
+            .Append(StudyTransferActivities.CommitStep)
             .Append("RelayEvents")
             .Append(PurgeSettledRegistrationsFunction.Name)
             .Append(ExportAuditToAtnaFunction.Name)

@@ -60,7 +60,7 @@ public sealed class StoreStudyActivityTests(LocalStackFixture stack)
         await using var runtime = await RuntimeHarness.StartAsync(new RuntimeSettings(stack.Endpoints, [Site]), withWorkers: false);
         var runner = runtime.Get<StoreStudyActivityRunner>();
         var (command, sops, manifest) = await StageAsync(count: 3, corruptSha: false);
-        var early = new StoreStagedInstancesActivity(CommandIds.StoreStaged(command.RegistrationId, command.StudyInstanceUid, 1, 7), command.RegistrationId, Site, command.StudyInstanceUid, command.StagingPrefix, await ListAsync(command, [manifest[0], manifest[1]]), command.ExpectedPatient);
+        var early = new StoreStagedInstancesActivity(CommandIds.StoreStaged(CommandIds.StudyTransfer(command.RegistrationId, command.StudyInstanceUid, 1), 1, 7), command.RegistrationId, Site, command.StudyInstanceUid, command.StagingPrefix, await ListAsync(command, [manifest[0], manifest[1]]), command.ExpectedPatient);
 
         await runner.StoreStagedAsync(early, CancellationToken.None);
 
@@ -91,7 +91,7 @@ public sealed class StoreStudyActivityTests(LocalStackFixture stack)
         Assert.Contains("SHA-256", Assert.IsType<StoreStudyFailed>(await runner.RunAsync(corrupt, CancellationToken.None)).SafeMessage, StringComparison.Ordinal);
 
         static StoreStagedInstancesActivity Staged(StoreStudyActivity study) =>
-            new(CommandIds.StoreStaged(study.RegistrationId, study.StudyInstanceUid, 1, 3), study.RegistrationId, Site, study.StudyInstanceUid, study.StagingPrefix, study.Manifest, study.ExpectedPatient);
+            new(CommandIds.StoreStaged(CommandIds.StudyTransfer(study.RegistrationId, study.StudyInstanceUid, 1), 1, 3), study.RegistrationId, Site, study.StudyInstanceUid, study.StagingPrefix, study.Manifest, study.ExpectedPatient);
     }
 
     [Fact]
@@ -309,6 +309,6 @@ public sealed class StoreStudyActivityTests(LocalStackFixture stack)
 
         await Lists.EnsureCreatedAsync(CancellationToken.None);
         var listed = await Lists.SaveAsync(registrationId, studyUid, manifest, CancellationToken.None);
-        return (new StoreStudyActivity(CommandIds.Store(registrationId, studyUid, 1), registrationId, Site, studyUid, prefix, listed, Patient), sops, manifest);
+        return (new StoreStudyActivity(CommandIds.Store(CommandIds.StudyTransfer(registrationId, studyUid, 1), 1), registrationId, Site, studyUid, prefix, listed, Patient), sops, manifest);
     }
 }

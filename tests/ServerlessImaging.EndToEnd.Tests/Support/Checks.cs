@@ -73,9 +73,13 @@ internal sealed class AuditExpectation
             .ToList();
         Assert.True(twice.Count == 0, "audit: duplicated action(s): " + string.Join("; ", twice));
 
-        // The orchestration numbers its records 1, 2, 3… per registration: a gap is a lost record, a repeat a duplicate.
-        var sequence = records.Where(r => r.TryGetProperty("sequence", out var n) && n.ValueKind == JsonValueKind.Number).Select(r => r.GetProperty("sequence").GetInt64()).Order().ToList();
-        Assert.True(sequence.SequenceEqual(Enumerable.Range(1, sequence.Count).Select(i => (long)i)), "audit: orchestration sequence is not 1..n: " + string.Join(",", sequence));
+        // Each orchestration (the registration's, each study transfer's) numbers its records 1, 2, 3… in its own trail:
+        // a gap is a lost record, a repeat a duplicate.
+        foreach (var trail in records.Where(r => r.TryGetProperty("sequence", out var n) && n.ValueKind == JsonValueKind.Number).GroupBy(r => Text(r, "stream")))
+        {
+            var sequence = trail.Select(r => r.GetProperty("sequence").GetInt64()).Order().ToList();
+            Assert.True(sequence.SequenceEqual(Enumerable.Range(1, sequence.Count).Select(i => (long)i)), $"audit: sequence of trail '{trail.Key}' is not 1..n: " + string.Join(",", sequence));
+        }
     }
 
     public static string Type(JsonElement record) => record.GetProperty("eventType").GetString()!;
