@@ -73,13 +73,14 @@ public static class OrchestrationRuntimeServices
         services.AddSingleton(sp => new BlobStagedInstanceListStore(sp.GetRequiredService<BlobServiceClient>().GetBlobContainerClient(ResourceNames.InstanceListsContainer)));
         services.AddSingleton<IStagedInstanceListStore>(sp => sp.GetRequiredService<BlobStagedInstanceListStore>());
 
-        // Cosmos DB: the registrations' read model and start requests, meetings.
+        // Cosmos DB: the registrations' read model (with their study transfers' progress) and start requests, meetings.
         var cosmos = new CosmosOptions { CreateIfMissing = local };
         configuration.GetSection("Cosmos").Bind(cosmos);
         services.AddSingleton(cosmos);
         services.TryAddSingleton(sp => CosmosClientFactory.Create(cosmos, string.IsNullOrWhiteSpace(cosmos.ConnectionString) ? sp.GetRequiredService<TokenCredential>() : null));
         services.AddSingleton(sp => new CosmosRegistrationViewStore(RegistrationsContainer(sp), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IRegistrationViewStore>(sp => sp.GetRequiredService<CosmosRegistrationViewStore>());
+        services.AddSingleton<IStudyTransferProgressStore>(sp => sp.GetRequiredService<CosmosRegistrationViewStore>());
         services.AddSingleton<IStartRequestIndex>(sp => sp.GetRequiredService<CosmosRegistrationViewStore>());
         services.AddSingleton<IMeetingRegistrationIndex>(sp => sp.GetRequiredService<CosmosRegistrationViewStore>());
         services.AddSingleton<IMeetingStore>(sp => new CosmosMeetingStore(sp.GetRequiredService<CosmosClient>().GetContainer(cosmos.DatabaseName, "meetings")));
