@@ -9,17 +9,49 @@ namespace ServerlessImaging.Adapters.Cosmos;
 
 /// <summary>
 /// The API's read model in the <c>registrations</c> container: one document per registration holding the state its
-/// orchestration last recorded (highest version wins: a retried step activity never moves it back), and the start
-/// requests' idempotency claims; a meeting's registrations are a cross-partition query on the meeting id (bounded).
+/// orchestration last recorded (highest version wins: a retried step activity never moves it back), one per study
+/// transfer holding the progress it last recorded (highest version wins too), and the start requests' idempotency
+/// claims; a meeting's registrations are a cross-partition query on the meeting id (bounded).
 /// </summary>
-public sealed class CosmosRegistrationViewStore(Container container, TimeProvider time) : IRegistrationViewStore, IStartRequestIndex, IMeetingRegistrationIndex
+public sealed class CosmosRegistrationViewStore(Container container, TimeProvider time)
+    : IRegistrationViewStore, IStudyTransferProgressStore, IStartRequestIndex, IMeetingRegistrationIndex
 {
     internal const string RegistrationType = "registration";
+    internal const string StudyTransferType = "study-transfer";
     internal const string StartRequestType = "start-request";
     private const int MaxConflictRetries = 16;
 
     /// <inheritdoc />
-    public async Task<RegistrationState?> LoadAsync(string registrationId, CancellationToken cancellationToken) =>
+    /// <remarks>One point read of the registration, then one per study in transfer, in parallel.</remarks>
+    public async Task<RegistrationState?> LoadAsync(string registrationId, CancellationToken cancellationToken)
+    {
+        var state = await LoadRecordedAsync(registrationId, cancellationToken);
+        if (state is null)
+        {
+            return null;
+        }
+
+        var transferIds = state.Selected
+            .Where(s => s.Status == StudyStatus.Retrieving && !string.IsNullOrEmpty(s.CurrentCommandId))
+            .Select(s => s.CurrentCommandId!)
+            .Distinct(StringComparer.Ordinal)
+            .ToArray();
+        if (transferIds.Length == 0)
+        {
+            return state;
+        }
+
+        var progress = await Task.WhenAll(transferIds.Select(id => LoadProgressAsync(id, cancellationToken)));
+        foreach (var recorded in progress)
+        {
+            state = recorded?.OverlayOn(state) ?? state;
+        }
+
+        return state;
+    }
+
+    /// <inheritdoc />
+    public async Task<RegistrationState?> LoadRecordedAsync(string registrationId, CancellationToken cancellationToken) =>
         (await ReadAsync(registrationId, cancellationToken))?.Document.State;
 
     /// <inheritdoc />
@@ -53,6 +85,49 @@ public sealed class CosmosRegistrationViewStore(Container container, TimeProvide
     }
 
     /// <inheritdoc />
+    public async Task SaveAsync(StudyTransferProgress progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(progress);
+        ArgumentException.ThrowIfNullOrWhiteSpace(progress.TransferId, nameof(progress));
+        var id = TransferDocumentId(progress.TransferId);
+        for (var attempt = 0; attempt < MaxConflictRetries; attempt++)
+        {
+            var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+            var current = await ReadTransferAsync(id, cancellationToken);
+            if (current is { } stored && stored.Document.Progress.Version > progress.Version)
+            {
+                return;
+            }
+
+            var document = new StudyTransferDocument(id, StudyTransferType, progress.RegistrationId, progress, now);
+            using var body = CosmosJson.ToStream(document);
+            using var response = current is { } existing
+                ? await container.ReplaceItemStreamAsync(body, id, new PartitionKey(id), new ItemRequestOptions { IfMatchEtag = existing.ETag }, cancellationToken)
+                : await container.CreateItemStreamAsync(body, new PartitionKey(id), cancellationToken: cancellationToken);
+            if (response.StatusCode is HttpStatusCode.PreconditionFailed or HttpStatusCode.Conflict or HttpStatusCode.NotFound)
+            {
+                continue; // Another step of the transfer was recorded meanwhile: compare versions again.
+            }
+
+            CosmosJson.EnsureSuccess(response, "save study transfer progress");
+            return;
+        }
+
+        throw new ConcurrencyConflictException("The study transfer's progress could not be saved after repeated conflicts.");
+    }
+
+    /// <summary>The progress <paramref name="transferId"/> last recorded, or null (<see cref="IStudyTransferProgressStore.LoadAsync"/>).</summary>
+    public async Task<StudyTransferProgress?> LoadProgressAsync(string transferId, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(transferId);
+        return (await ReadTransferAsync(TransferDocumentId(transferId), cancellationToken))?.Document.Progress;
+    }
+
+    /// <inheritdoc />
+    Task<StudyTransferProgress?> IStudyTransferProgressStore.LoadAsync(string transferId, CancellationToken cancellationToken) =>
+        LoadProgressAsync(transferId, cancellationToken);
+
+    /// <inheritdoc />
     public async Task<string> ClaimAsync(string idempotencyKey, string registrationId, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(idempotencyKey);
@@ -78,6 +153,10 @@ public sealed class CosmosRegistrationViewStore(Container container, TimeProvide
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// The states as the registrations recorded them: the progress of their studies' transfers is not overlaid (one
+    /// more read per study in transfer); <see cref="LoadAsync"/> shows it.
+    /// </remarks>
     public async Task<MeetingRegistrations> ListByMeetingAsync(string meetingId, int max, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(meetingId);
@@ -121,7 +200,24 @@ public sealed class CosmosRegistrationViewStore(Container container, TimeProvide
         return (await CosmosJson.FromResponseAsync<RegistrationDocument>(response, cancellationToken), response.Headers.ETag);
     }
 
+    private async Task<(StudyTransferDocument Document, string ETag)?> ReadTransferAsync(string id, CancellationToken cancellationToken)
+    {
+        using var response = await container.ReadItemStreamAsync(id, new PartitionKey(id), cancellationToken: cancellationToken);
+        if (CosmosJson.IsNotFound(response))
+        {
+            return null;
+        }
+
+        CosmosJson.EnsureSuccess(response, "read study transfer progress");
+        return (await CosmosJson.FromResponseAsync<StudyTransferDocument>(response, cancellationToken), response.Headers.ETag);
+    }
+
+    /// <summary>A transfer's document id (its own partition): "transfer:" keeps it apart from registration ids.</summary>
+    internal static string TransferDocumentId(string transferId) => CosmosIds.Encode("transfer:" + transferId);
+
     internal sealed record RegistrationDocument(string Id, string Type, RegistrationState State, long UpdatedAtMs);
+
+    internal sealed record StudyTransferDocument(string Id, string Type, string RegistrationId, StudyTransferProgress Progress, long UpdatedAtMs);
 
     private sealed record StartRequestDocument(string Id, string Type, string RegistrationId);
 }

@@ -73,7 +73,7 @@ public static class OrchestrationRuntimeServices
         services.AddSingleton(sp => new BlobStagedInstanceListStore(sp.GetRequiredService<BlobServiceClient>().GetBlobContainerClient(ResourceNames.InstanceListsContainer)));
         services.AddSingleton<IStagedInstanceListStore>(sp => sp.GetRequiredService<BlobStagedInstanceListStore>());
 
-        // Cosmos DB: the registrations' read model and start requests, meetings.
+        // Cosmos DB: the registrations' read model (with their study transfers' progress) and start requests, meetings.
         var cosmos = new CosmosOptions { CreateIfMissing = local };
         configuration.GetSection("Cosmos").Bind(cosmos);
         services.AddSingleton(cosmos);

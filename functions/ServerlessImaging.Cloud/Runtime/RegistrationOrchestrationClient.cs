@@ -102,7 +102,9 @@ public sealed class RegistrationOrchestrationClient(
             throw new ArgumentException("Only external events (selection, refresh, delete, expertise) can be raised by a client.", nameof(externalEvent));
         }
 
-        var state = await views.LoadAsync(registrationId, cancellationToken);
+        // The registration's own record, not the read model's view of it (its studies' transfer progress overlaid): the
+        // preview is what the orchestration will compute, and is saved as the registration's record.
+        var state = await views.LoadRecordedAsync(registrationId, cancellationToken);
         if (state is null)
         {
             return null;

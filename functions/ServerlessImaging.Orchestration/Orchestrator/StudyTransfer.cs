@@ -99,12 +99,32 @@ public sealed record StudyTransferProgress(
 {
     /// <summary>
     /// <paramref name="state"/> with this progress shown on its study, when the study's current transfer is this one and
-    /// still in flight (the registration's own record wins once the transfer settled).
+    /// still in flight (the registration's own record wins once the transfer settled). Anything else leaves
+    /// <paramref name="state"/> as it is: another registration's progress, a study not selected, a study no longer
+    /// <see cref="StudyStatus.Retrieving"/> in the registration's record, an earlier transfer of the study, or a
+    /// progress whose <see cref="Status"/> is not one of a transfer in flight.
     /// </summary>
     public RegistrationState OverlayOn(RegistrationState state)
     {
         ArgumentNullException.ThrowIfNull(state);
-        var index = state.Selected.IndexOf(state.SelectedOf(StudyInstanceUid)!);
+        if (!string.Equals(state.RegistrationId, RegistrationId, StringComparison.Ordinal)
+            || Status is not (StudyStatus.Retrieving or StudyStatus.Storing or StudyStatus.Pending)
+            || string.IsNullOrEmpty(TransferId))
+        {
+            return state;
+        }
+
+        // Found by UID, not by value: a study not selected has no record to look up.
+        var index = -1;
+        for (var i = 0; i < state.Selected.Length; i++)
+        {
+            if (string.Equals(state.Selected[i].StudyInstanceUid, StudyInstanceUid, StringComparison.Ordinal))
+            {
+                index = i;
+                break;
+            }
+        }
+
         if (index < 0)
         {
             return state;
@@ -126,7 +146,7 @@ public sealed record StudyTransferProgress(
             BytesDone = BytesDone,
             Failure = Failure,
             RetrievalRound = Round,
-            NextAttemptAt = NextAttemptAt,
+            NextAttemptAt = Status == StudyStatus.Pending ? NextAttemptAt : null,
         };
         return state with { Selected = state.Selected.SetItem(index, shown) };
     }

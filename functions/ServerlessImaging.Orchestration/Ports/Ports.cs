@@ -14,20 +14,39 @@ namespace ServerlessImaging.Orchestration.Ports;
 /// </summary>
 public interface IRegistrationViewStore
 {
-    /// <summary>The latest recorded state, or null when the registration is unknown.</summary>
+    /// <summary>
+    /// The latest recorded state as the API shows it, or null when the registration is unknown: each study in transfer
+    /// (<see cref="StudyStatus.Retrieving"/> with a <see cref="SelectedStudy.CurrentCommandId"/>) shows the progress its
+    /// transfer last recorded (<see cref="StudyTransferProgress.OverlayOn"/>). Not a state to apply events to: see
+    /// <see cref="LoadRecordedAsync"/>.
+    /// </summary>
     Task<RegistrationState?> LoadAsync(string registrationId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The latest state the registration itself recorded, without its transfers' progress, or null when the registration
+    /// is unknown: what a preview of an event applies to, and what may be saved back.
+    /// </summary>
+    Task<RegistrationState?> LoadRecordedAsync(string registrationId, CancellationToken cancellationToken);
 
     /// <summary>Records <paramref name="state"/> unless a state of a higher version is recorded already.</summary>
     Task SaveAsync(RegistrationState state, CancellationToken cancellationToken);
 }
 
-/// <summary>The progress study transfers record for the API's read model (<see cref="StudyTransferProgress"/>).</summary>
+/// <summary>
+/// The progress of studies' transfers (each a sub-orchestration of the registration), as each last recorded it for
+/// the API. Recorded by at-least-once activities, so a step may be recorded again or late: the highest
+/// <see cref="StudyTransferProgress.Version"/> of a transfer wins. The registration's read model overlays the progress
+/// of its studies' current transfers (<see cref="IRegistrationViewStore.LoadAsync"/>).
+/// </summary>
 public interface IStudyTransferProgressStore
 {
-    /// <summary>Records <paramref name="progress"/> unless a higher version of the same transfer is recorded already.</summary>
+    /// <summary>
+    /// Records <paramref name="progress"/> unless a higher <see cref="StudyTransferProgress.Version"/> of the same transfer
+    /// is recorded already (the same version again replaces it).
+    /// </summary>
     Task SaveAsync(StudyTransferProgress progress, CancellationToken cancellationToken);
 
-    /// <summary>The transfer's latest recorded progress, or null.</summary>
+    /// <summary>The progress <paramref name="transferId"/> last recorded, or null when it recorded none.</summary>
     Task<StudyTransferProgress?> LoadAsync(string transferId, CancellationToken cancellationToken);
 }
 
