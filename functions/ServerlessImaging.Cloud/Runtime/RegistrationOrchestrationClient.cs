@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Globalization;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using ServerlessImaging.Orchestration.Meetings;
@@ -139,11 +140,17 @@ public sealed class RegistrationOrchestrationClient(
     public async Task<RegistrationInstanceStatus?> WaitForChangeAsync(string registrationId, long afterVersion, TimeSpan maxWait, CancellationToken cancellationToken)
     {
         var deadline = time.GetUtcNow() + maxWait;
+        string? progressAtStart = null;
         while (true)
         {
             var state = await views.LoadAsync(registrationId, cancellationToken);
             var left = deadline - time.GetUtcNow();
-            if (state is null || state.Version > afterVersion || left <= TimeSpan.Zero)
+
+            // A transfer's progress (instances staged, a retry scheduled) is its own record and does not move the
+            // registration's version: a change of it since this wait began is a change too.
+            var progress = state is null ? null : TransferProgressOf(state);
+            progressAtStart ??= progress;
+            if (state is null || state.Version > afterVersion || left <= TimeSpan.Zero || !string.Equals(progress, progressAtStart, StringComparison.Ordinal))
             {
                 return state is null ? null : StatusOf(state);
             }
@@ -182,6 +189,10 @@ public sealed class RegistrationOrchestrationClient(
         await Durable.RaiseEventAsync(instanceId, RegistrationDocuments.EventName, RegistrationDocuments.WriteEvent(registrationEvent), cancellationToken);
         return true;
     }
+
+    // What the studies in transfer show of their progress, compared between two reads of one wait.
+    private static string TransferProgressOf(RegistrationState state) =>
+        string.Join('|', state.Selected.Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Status}:{s.InstancesDone}:{s.BytesDone}:{s.Failure?.Code}:{s.NextAttemptAt?.UtcTicks}")));
 
     private RegistrationInstanceStatus StatusOf(RegistrationState state) =>
         new(state, state.Selected

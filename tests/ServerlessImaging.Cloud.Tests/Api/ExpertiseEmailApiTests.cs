@@ -1,3 +1,4 @@
+using Microsoft.DurableTask.Client;
 using System.Collections.Immutable;
 using System.Net;
 using System.Net.Http.Json;
@@ -89,6 +90,15 @@ public sealed class ExpertiseEmailApiTests(LocalStackFixture stack) : IAsyncLife
         await staging.GetBlobClient(prefix + file.SopInstanceUid + ".dcm").UploadAsync(new BinaryData(bytes), overwrite: true);
         var manifest = new StagedInstance(file.SeriesInstanceUid, file.SopInstanceUid, file.SopInstanceUid + ".dcm", bytes.Length, Convert.ToHexStringLower(SHA256.HashData(bytes)));
         var listed = await host.Services.GetRequiredService<IStagedInstanceListStore>().SaveAsync(registrationId, file.StudyInstanceUid, [manifest], CancellationToken.None);
+        // The relay answers the study's transfer (a sub-orchestration the selection starts), once it asked.
+        var transferId = CommandIds.StudyTransfer(registrationId, file.StudyInstanceUid, 1);
+        var until = DateTime.UtcNow.AddSeconds(30);
+        while (await host.Services.GetRequiredService<DurableTaskClient>().GetInstanceAsync(transferId) is null)
+        {
+            Assert.True(DateTime.UtcNow < until, "The study's transfer did not start within 30 s.");
+            await Task.Delay(50);
+        }
+
         await host.RaiseAndWaitAsync(registrationId, new RetrievalFinished("evt-retrieved", DateTimeOffset.UtcNow, site, CommandIds.Retrieve(CommandIds.StudyTransfer(registrationId, file.StudyInstanceUid, 1), 1), file.StudyInstanceUid, listed));
 
         // The store and the e-mail run as activities after the retrieval's step: wait for both to settle.

@@ -174,9 +174,11 @@ public sealed class OrchestrationEndToEndTests(LocalStackFixture stack)
         await Scenario.WaitUntilAsync(async () => (await durable.GetInstanceAsync(id))?.RuntimeStatus == OrchestrationRuntimeStatus.Completed, "the orchestration completed");
         Assert.Empty(await Scenario.StoredInstancesAsync(Endpoints, uid));
 
-        // Its history (the plan, patient identity included) goes from the task hub; the read model and audit trail stay.
-        Assert.Equal(1, await runtime.Get<SettledRegistrationPurge>().RunOnceAsync(CancellationToken.None));
+        // Its history and its study transfer's (the plan, patient identity included) go from the task hub; the read
+        // model and audit trail stay.
+        Assert.Equal(2, await runtime.Get<SettledRegistrationPurge>().RunOnceAsync(CancellationToken.None));
         Assert.Null(await durable.GetInstanceAsync(id));
+        Assert.Null(await durable.GetInstanceAsync(CommandIds.StudyTransfer(id, uid, 1)));
         Assert.Equal(RegistrationStatus.Purged, (await client.GetStatusAsync(id, CancellationToken.None))!.Status);
         Assert.Equal(0, await runtime.Get<SettledRegistrationPurge>().RunOnceAsync(CancellationToken.None));
     }

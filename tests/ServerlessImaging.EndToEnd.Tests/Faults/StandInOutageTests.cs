@@ -4,7 +4,6 @@ using System.Text.RegularExpressions;
 using ServerlessImaging.EndToEnd.Tests.Support;
 using ServerlessImaging.LocalRun;
 using ServerlessImaging.LocalRun.Processes;
-using ServerlessImaging.Orchestration.Orchestrator;
 using ServerlessImaging.Testing.Network;
 using ServerlessImaging.Testing.Stack;
 
@@ -113,13 +112,13 @@ public sealed class StandInOutageTests(LocalStackFixture stack, FaultTable table
                 Assert.Contains("Staging upload failed: the storage account could not be reached", relayLog, StringComparison.Ordinal);
 
                 // The retry resumed: the second attempt found what the first staged before the outage.
-                var resumed = Regex.Match(relayLog, Regex.Escape($"{CommandIds.Retrieve(CommandIds.StudyTransfer(registrationId, large.StudyInstanceUid, 1), 2)}: {large.SopInstanceUids.Count} instances, ") + "(\\d+) already staged");
+                var resumed = Regex.Match(relayLog, Regex.Escape($"{TransferOf(registrationId, large.StudyInstanceUid)}/retrieve/a2: {large.SopInstanceUids.Count} instances, ") + "(\\d+) already staged");
                 Assert.True(resumed.Success, "the relay log shows no second retrieval attempt of the study");
                 var alreadyStaged = int.Parse(resumed.Groups[1].Value, CultureInfo.InvariantCulture);
                 Assert.InRange(alreadyStaged, 1, large.SopInstanceUids.Count);
 
                 // The trail of the retried study's transfer, in sequence: the failed attempt, the scheduled retry, the successful one.
-                var transferId = CommandIds.StudyTransfer(registrationId, large.StudyInstanceUid, 1);
+                var transferId = TransferOf(registrationId, large.StudyInstanceUid);
                 var trail = (await flow.AuditAsync(registrationId))
                     .Where(r => r.TryGetProperty("stream", out var stream) && stream.ValueKind == JsonValueKind.String && stream.GetString() == transferId)
                     .OrderBy(r => r.GetProperty("sequence").GetInt64())
@@ -129,6 +128,9 @@ public sealed class StandInOutageTests(LocalStackFixture stack, FaultTable table
                 return string.Create(CultureInfo.InvariantCulture, $"Azurite stopped {OutageLength.TotalSeconds:0} s twice and restarted on its data; idle: app and relays reconnected, study Available; mid-retrieval: relay reported StagingFailed, study Pending with nextAttemptAt, retried by the timer ({RetryInterval.TotalSeconds:0} s), resumed with {alreadyStaged} of {large.SopInstanceUids.Count} instances already staged, Available; {outcome}");
             }
         });
+
+    // The study's first transfer (its sub-orchestration's instance id, which its relay command ids and audit trail carry).
+    private static string TransferOf(string registrationId, string studyUid) => $"{registrationId}:transfer:{studyUid}:t1";
 
     // Automatic retry of a failed retrieval (Orchestration__RetrievalRetryInterval; default minutes): long enough for the
     // status polls (every 250 ms) to see the study waiting.

@@ -75,10 +75,10 @@ internal sealed class AuditExpectation
 
         // Each orchestration (the registration's, each study transfer's) numbers its records 1, 2, 3… in its own trail:
         // a gap is a lost record, a repeat a duplicate.
-        foreach (var trail in records.Where(r => r.TryGetProperty("sequence", out var n) && n.ValueKind == JsonValueKind.Number).GroupBy(r => Text(r, "stream")))
+        foreach (var numbered in records.Where(r => r.TryGetProperty("sequence", out var n) && n.ValueKind == JsonValueKind.Number).GroupBy(r => Text(r, "stream")))
         {
-            var sequence = trail.Select(r => r.GetProperty("sequence").GetInt64()).Order().ToList();
-            Assert.True(sequence.SequenceEqual(Enumerable.Range(1, sequence.Count).Select(i => (long)i)), $"audit: sequence of trail '{trail.Key}' is not 1..n: " + string.Join(",", sequence));
+            var sequence = numbered.Select(r => r.GetProperty("sequence").GetInt64()).Order().ToList();
+            Assert.True(sequence.SequenceEqual(Enumerable.Range(1, sequence.Count).Select(i => (long)i)), $"audit: sequence of trail '{numbered.Key}' is not 1..n: " + string.Join(",", sequence));
         }
     }
 
