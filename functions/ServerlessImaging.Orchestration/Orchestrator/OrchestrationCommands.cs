@@ -258,9 +258,6 @@ public enum TimerPurpose
     /// <summary>Retry an unreachable site.</summary>
     FindRetry,
 
-    /// <summary>Retry a study whose retrieval failed transiently at every site holding it.</summary>
-    RetrieveRetry,
-
     /// <summary>Retention purge.</summary>
     Purge,
 

@@ -5,8 +5,8 @@ namespace ServerlessImaging.Orchestration.Tests.Orchestrator;
 
 /// <summary>
 /// What the orchestration records and when: outcomes after the work was done (e-mail accepted by the relay, study
-/// removed, purge finished), retrieval and store as distinct records, a dense per-registration sequence and a
-/// recorded-at time that never goes back.
+/// removed, purge finished), nothing of its own for a study's transfer (the transfer keeps its own trail), a dense
+/// per-registration sequence and a recorded-at time that never goes back.
 /// </summary>
 public class AuditRecordTests
 {
@@ -22,8 +22,7 @@ public class AuditRecordTests
         var h = new Harness(Fixtures.Plan(expertise: expertise));
         h.AllSitesAnswer(Fixtures.Study(Uid1), Fixtures.Study(Uid2));
         h.Select(Uid1, Uid2);
-        h.Completed("chu-nord", Uid1);
-        h.Stored(Uid1);
+        h.Available(Uid1);
         return h;
     }
 
@@ -126,20 +125,27 @@ public class AuditRecordTests
     }
 
     [Fact]
-    public void Retrieval_and_store_are_distinct_records_with_the_AE_titles_and_the_verified_count()
+    public void A_transfers_start_and_outcome_leave_no_record_in_the_registrations_trail_which_the_transfer_keeps_itself()
     {
         var h = new Harness();
-        h.AllSitesAnswer(Fixtures.Study(Uid1));
-        h.Select(Uid1);
-        var retrieved = h.Apply(new RetrievalFinished("done", h.Now, "chu-nord", Harness.Retrieve(Uid1), Uid1, Fixtures.Listed(Fixtures.Manifest(Uid1, 3), Uid1), "CHUNORD", "SI_RELAY"));
-        var retrieval = Assert.Single(Records(retrieved));
-        Assert.Equal((AuditAction.RetrievalCompleted, "chu-nord", "CHUNORD", "SI_RELAY"), (retrieval.Action, retrieval.SiteId, retrieval.SourceAeTitle, retrieval.DestinationAeTitle));
-        Assert.StartsWith("instances=3 ", retrieval.Detail, StringComparison.Ordinal);
+        h.AllSitesAnswer(Fixtures.Study(Uid1), Fixtures.Study(Uid2));
 
-        var stored = h.Apply(new StoreStudyCompleted("stored", h.Now, Harness.Store(Uid1), Uid1, 3, InstancesSent: 2, InstancesVerified: 3));
-        var store = Assert.Single(Records(stored));
-        Assert.Equal((AuditAction.StudyStored, Uid1), (store.Action, store.StudyInstanceUid));
-        Assert.Equal("instances=3 sentNow=2 verifiedByQido=3", store.Detail);
+        var selected = h.Select(Uid1, Uid2);
+        Assert.Equal([AuditAction.SelectionMade], Records(selected).Select(r => r.Action));
+        var sequence = h.State.AuditSequence;
+
+        Assert.Empty(Records(h.Available(Uid1)));
+        Assert.Empty(Records(h.TransferFailed(Uid2, new StudyFailure("pacs_rejected", "refused"))));
+        Assert.Equal(sequence, h.State.AuditSequence);
+    }
+
+    [Fact]
+    public void The_transfers_records_map_as_transfers_a_scheduled_retry_as_one_restarted()
+    {
+        Assert.Equal(OrchestrationAuditMapper.Classify(AuditAction.StudyFailed), OrchestrationAuditMapper.Classify(AuditAction.RetrievalRetryScheduled));
+        Assert.Equal(("110104", "C"), (OrchestrationAuditMapper.Classify(AuditAction.RetrievalRetryScheduled).EventId.Code, OrchestrationAuditMapper.Classify(AuditAction.RetrievalRetryScheduled).ActionCode));
+        Assert.Equal(("110104", "C"), (OrchestrationAuditMapper.Classify(AuditAction.RetrievalCompleted).EventId.Code, OrchestrationAuditMapper.Classify(AuditAction.RetrievalCompleted).ActionCode));
+        Assert.Equal("110107", OrchestrationAuditMapper.Classify(AuditAction.StudyStoreFailed).EventId.Code);
     }
 
     [Fact]

@@ -13,11 +13,11 @@ public class DeliveryTests
     private static readonly MeetingDestination Target = new(MeetingSite, "RCP_PACS", "pacs.clinique-sud.local", 11112);
 
     [Fact]
-    public void A_stored_study_is_sent_to_the_destination_sites_relay_and_its_completion_is_audited_with_source_and_destination()
+    public void An_available_study_is_sent_to_the_destination_sites_relay_and_its_completion_is_audited_with_source_and_destination()
     {
-        var h = Storing(A);
+        var h = Transferring(A);
 
-        h.Stored(A, count: 2);
+        h.Available(A, count: 2);
 
         var deliver = Assert.Single(h.Commands<DeliverStudyActivity>());
         Assert.Equal((CommandIds.Deliver(Fixtures.RegistrationId, A, 1), MeetingSite, A, Target, (int?)2), (deliver.CommandId, deliver.SiteId, deliver.StudyInstanceUid, deliver.Destination, deliver.ExpectedInstanceCount));
@@ -39,9 +39,9 @@ public class DeliveryTests
     [Fact]
     public void Without_a_destination_nothing_is_delivered()
     {
-        var h = Storing(A, delivery: null);
+        var h = Transferring(A, delivery: null);
 
-        h.Stored(A);
+        h.Available(A);
 
         Assert.Empty(h.Commands<DeliverStudyActivity>());
         Assert.Empty(h.State.Deliveries);
@@ -50,8 +50,8 @@ public class DeliveryTests
     [Fact]
     public void A_transient_failure_is_retried_on_a_durable_timer_with_a_new_command_and_a_permanent_one_fails_the_delivery()
     {
-        var h = Storing(A);
-        h.Stored(A);
+        var h = Transferring(A);
+        h.Available(A);
         var first = Assert.Single(h.Commands<DeliverStudyActivity>());
 
         h.Apply(new DeliveryStopped("down", h.Now, MeetingSite, first.CommandId, A, "destination_unreachable", Transient: true, "no association"));
@@ -78,8 +78,8 @@ public class DeliveryTests
     [Fact]
     public void Transient_failures_stop_after_the_last_round()
     {
-        var h = Storing(A);
-        h.Stored(A);
+        var h = Transferring(A);
+        h.Available(A);
         for (var round = 1; round <= OrchestrationSettingsRounds; round++)
         {
             var attempt = Assert.Single(h.Commands<DeliverStudyActivity>());
@@ -97,8 +97,8 @@ public class DeliveryTests
     [Fact]
     public void Answers_from_another_site_than_the_destinations_change_nothing()
     {
-        var h = Storing(A);
-        h.Stored(A);
+        var h = Transferring(A);
+        h.Available(A);
         var deliver = Assert.Single(h.Commands<DeliverStudyActivity>());
 
         Assert.Equal(DispositionReason.WrongSite, h.Apply(new DeliveryFinished("forged", h.Now, "chu-nord", deliver.CommandId, A, 2, 2, 0, 1, null, null)).Disposition.Reason);
@@ -109,8 +109,8 @@ public class DeliveryTests
     [Fact]
     public void A_relay_refusing_the_command_counts_as_a_delivery_failure()
     {
-        var h = Storing(A);
-        h.Stored(A);
+        var h = Transferring(A);
+        h.Available(A);
         var deliver = Assert.Single(h.Commands<DeliverStudyActivity>());
 
         h.Failed(MeetingSite, deliver.CommandId, FailureReason.InvalidCommand);
@@ -121,10 +121,10 @@ public class DeliveryTests
     [Fact]
     public void Deleting_a_study_being_delivered_cancels_the_relay_command_and_the_purge_cancels_the_rest()
     {
-        var h = Storing(A, B);
-        h.Stored(A);
+        var h = Transferring(A, B);
+        h.Available(A);
         var deliverA = Assert.Single(h.Commands<DeliverStudyActivity>());
-        h.Stored(B);
+        h.Available(B);
         var deliverB = Assert.Single(h.Commands<DeliverStudyActivity>());
 
         h.Apply(new StudyDeleteRequested("del-a", h.Now, A, "dr-barbe"));
@@ -139,8 +139,8 @@ public class DeliveryTests
     [Fact]
     public void Each_published_manifest_revision_is_delivered_and_replaces_the_delivery_of_the_previous_one()
     {
-        var h = Storing(A);
-        h.Stored(A);
+        var h = Transferring(A);
+        h.Available(A);
         var publish = Assert.Single(h.Commands<PublishManifestActivity>());
 
         h.Apply(new ManifestPublished("pub-1", h.Now, publish.CommandId, 1, "9.9.1", "9.9.1.1", "9.9.1.1.1", 2));
@@ -152,9 +152,9 @@ public class DeliveryTests
 
     private const int OrchestrationSettingsRounds = 3;
 
-    private static Harness Storing(params string[] uids) => Storing(uids, Target);
+    private static Harness Transferring(params string[] uids) => Transferring(uids, Target);
 
-    private static Harness Storing(string uid, MeetingDestination? delivery) => Storing([uid], delivery);
+    private static Harness Transferring(string uid, MeetingDestination? delivery) => Transferring([uid], delivery);
 
-    private static Harness Storing(string[] uids, MeetingDestination? delivery) => Harness.Storing(Fixtures.Plan() with { Delivery = delivery }, uids);
+    private static Harness Transferring(string[] uids, MeetingDestination? delivery) => Harness.Transferring(Fixtures.Plan() with { Delivery = delivery }, uids);
 }

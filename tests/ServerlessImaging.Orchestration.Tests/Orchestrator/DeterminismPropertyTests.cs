@@ -21,7 +21,10 @@ public class DeterminismPropertyTests
     private static string Json(IEnumerable<OrchestrationCommand> commands) =>
         JsonSerializer.Serialize(commands.ToList(), OrchestrationJsonContext.Default.IReadOnlyListOrchestrationCommand);
 
-    /// <summary>One random event; ids come from a small pool so duplicates and collisions happen.</summary>
+    /// <summary>
+    /// One random event; ids come from a small pool so duplicates and collisions happen. Selections, deletions and
+    /// transfer outcomes (of the first transfers mostly) come more often, so studies do go through their transfers.
+    /// </summary>
     private static Gen<OrchestrationEvent> EventGen()
     {
         var at = Gen.Choose(0, 30 * 24 * 60).Select(m => Fixtures.T0.AddMinutes(m));
@@ -31,59 +34,74 @@ public class DeterminismPropertyTests
         var attempt = Gen.Choose(1, 4);
         var id = Gen.Choose(0, 40).Select(i => "e" + i);
         var reason = Gen.Elements(Enum.GetValues<FailureReason>());
+        var transfer = Gen.Frequency((3, Gen.Constant(1)), (2, Gen.Constant(2)), (1, Gen.Constant(3)));
 
-        return Gen.OneOf(
-            from e in id from t in at from s in site from r in round from a in attempt
-            from studies in Gen.SubListOf(new[] { Fixtures.Study(Uid1), Fixtures.Study(Uid2), Fixtures.Study("9.9", Fixtures.PacsPatientOther()) })
-            select (OrchestrationEvent)new StudiesFoundAtSite(e, t, s, Harness.Find(s, r, a), [.. studies]),
-            from e in id from t in at from s in site from r in round from a in attempt from why in reason
-            select (OrchestrationEvent)new RelayCommandFailed(e, t, s, Harness.Find(s, r, a), why, "x"),
-            from e in id from t in at from s in site from u in uid from a in Gen.Choose(1, 3) from why in reason
-            select (OrchestrationEvent)new RelayCommandFailed(e, t, s, Harness.Retrieve(u, a), why, "x"),
-            from e in id from t in at from s in site from r in round from a in attempt
-            select (OrchestrationEvent)new DurableTimerFired(e, t, CommandIds.FindTimeout(Fixtures.RegistrationId, s, r, a)),
-            from e in id from t in at from s in site from r in round from a in attempt
-            select (OrchestrationEvent)new DurableTimerFired(e, t, CommandIds.FindRetry(Fixtures.RegistrationId, s, r, a)),
-            from e in id from t in at from u in uid from a in Gen.Choose(1, 3)
-            select (OrchestrationEvent)new DurableTimerFired(e, t, CommandIds.RetrieveRetry(Fixtures.RegistrationId, u, a)),
-            from e in id from t in at
-            select (OrchestrationEvent)new DurableTimerFired(e, t, CommandIds.PurgeTimer(Fixtures.RegistrationId)),
-            from e in id from t in at from s in site from up in Gen.Elements(true, false)
-            select (OrchestrationEvent)new SiteHeartbeat(e, t, s, up),
-            from e in id from t in at from s in site from u in uid from a in Gen.Choose(1, 3) from done in Gen.Choose(0, 10)
-            select (OrchestrationEvent)new RetrievalProgressed(e, t, s, Harness.Retrieve(u, a), u, done, 10, done * 100L),
-            from e in id from t in at from s in site from u in uid from a in Gen.Choose(1, 3) from n in Gen.Choose(0, 3)
-            select (OrchestrationEvent)new RetrievalFinished(e, t, s, Harness.Retrieve(u, a), u, Fixtures.Listed(Fixtures.Manifest(u, n), u)),
-            from e in id from t in at from u in uid from a in Gen.Choose(1, 3)
-            select (OrchestrationEvent)new StoreStudyCompleted(e, t, Harness.Store(u, a), u, 2),
-            from e in id from t in at from u in uid from a in Gen.Choose(1, 3)
-            select (OrchestrationEvent)new StoreStudyFailed(e, t, Harness.Store(u, a), u, "x"),
-            from e in id from t in at from us in Gen.SubListOf(Uids)
-            select (OrchestrationEvent)new SelectionMade(e, t, [.. us], "dr"),
-            from e in id from t in at
-            select (OrchestrationEvent)new RefreshRequested(e, t, "dr"),
-            from e in id from t in at from u in uid
-            select (OrchestrationEvent)new StudyDeleteRequested(e, t, u, "dr"),
-            from e in id from t in at
-            select (OrchestrationEvent)new ExpertiseRequested(e, t, "dr"),
-            from e in id from t in at from u in uid from a in Gen.Choose(1, 3) from ok in Gen.Elements(true, false)
-            select ok
-                ? (OrchestrationEvent)new RemovalCompleted(e, t, CommandIds.Delete(Fixtures.RegistrationId, u, a), 1, 1)
-                : new RemovalFailed(e, t, CommandIds.Delete(Fixtures.RegistrationId, u, a), "dicom_service_405", "x"),
-            from e in id from t in at from ok in Gen.Elements(true, false)
-            select ok
-                ? (OrchestrationEvent)new RemovalCompleted(e, t, CommandIds.Purge(Fixtures.RegistrationId), 2, 3)
-                : new RemovalFailed(e, t, CommandIds.Purge(Fixtures.RegistrationId), "dicom_service_400", "x"),
-            from e in id from t in at from ok in Gen.Elements(true, false)
-            select ok
-                ? (OrchestrationEvent)new ExpertiseEmailSent(e, t, CommandIds.ExpertiseEmail(Fixtures.RegistrationId), "m")
-                : new ExpertiseEmailFailed(e, t, CommandIds.ExpertiseEmail(Fixtures.RegistrationId), "m", "smtp_550", "x"));
+        return Gen.Frequency(
+            (2, from e in id from t in at from s in site from r in round from a in attempt
+                from studies in Gen.SubListOf(new[] { Fixtures.Study(Uid1), Fixtures.Study(Uid2), Fixtures.Study("9.9", Fixtures.PacsPatientOther()) })
+                select (OrchestrationEvent)new StudiesFoundAtSite(e, t, s, Harness.Find(s, r, a), [.. studies])),
+            (1, from e in id from t in at from s in site from r in round from a in attempt from why in reason
+                select (OrchestrationEvent)new RelayCommandFailed(e, t, s, Harness.Find(s, r, a), why, "x")),
+            (1, from e in id from t in at from s in site from r in round from a in attempt
+                select (OrchestrationEvent)new DurableTimerFired(e, t, CommandIds.FindTimeout(Fixtures.RegistrationId, s, r, a))),
+            (1, from e in id from t in at from s in site from r in round from a in attempt
+                select (OrchestrationEvent)new DurableTimerFired(e, t, CommandIds.FindRetry(Fixtures.RegistrationId, s, r, a))),
+            (1, from e in id from t in at
+                select (OrchestrationEvent)new DurableTimerFired(e, t, CommandIds.PurgeTimer(Fixtures.RegistrationId))),
+            (1, from e in id from t in at from s in site from up in Gen.Elements(true, false)
+                select (OrchestrationEvent)new SiteHeartbeat(e, t, s, up)),
+            (5, from e in id from t in at from s in site from u in uid from n in transfer from result in Gen.Elements(Enum.GetValues<StudyTransferResult>())
+                from stored in Gen.Choose(0, 3) from mayHaveStored in Gen.Elements(true, false) from why in reason
+                select (OrchestrationEvent)new StudyTransferSettled(e, t, new StudyTransferOutcome(
+                    Harness.Transfer(u, n), u, result, s, 1, result == StudyTransferResult.Available ? stored : 0,
+                    result == StudyTransferResult.Failed ? new StudyFailure(RelayFailures.CodeOf(why), "x") : null, mayHaveStored))),
+
+            // A retrieval's answers go to its transfer; one that reaches the registration anyway changes nothing.
+            (1, from e in id from t in at from s in site from u in uid from n in transfer from kind in Gen.Choose(0, 3) from why in reason
+                select RetrievalAnswer(kind, e, t, s, u, Harness.Transfer(u, n), why)),
+            (3, from e in id from t in at from us in Gen.SubListOf(Uids)
+                select (OrchestrationEvent)new SelectionMade(e, t, [.. us], "dr")),
+            (1, from e in id from t in at
+                select (OrchestrationEvent)new RefreshRequested(e, t, "dr")),
+            (2, from e in id from t in at from u in uid
+                select (OrchestrationEvent)new StudyDeleteRequested(e, t, u, "dr")),
+            (1, from e in id from t in at
+                select (OrchestrationEvent)new ExpertiseRequested(e, t, "dr")),
+            (1, from e in id from t in at from u in uid from a in Gen.Choose(1, 3) from ok in Gen.Elements(true, false)
+                select ok
+                    ? (OrchestrationEvent)new RemovalCompleted(e, t, CommandIds.Delete(Fixtures.RegistrationId, u, a), 1, 1)
+                    : new RemovalFailed(e, t, CommandIds.Delete(Fixtures.RegistrationId, u, a), "dicom_service_405", "x")),
+            (1, from e in id from t in at from ok in Gen.Elements(true, false)
+                select ok
+                    ? (OrchestrationEvent)new RemovalCompleted(e, t, CommandIds.Purge(Fixtures.RegistrationId), 2, 3)
+                    : new RemovalFailed(e, t, CommandIds.Purge(Fixtures.RegistrationId), "dicom_service_400", "x")),
+            (1, from e in id from t in at from ok in Gen.Elements(true, false)
+                select ok
+                    ? (OrchestrationEvent)new ExpertiseEmailSent(e, t, CommandIds.ExpertiseEmail(Fixtures.RegistrationId), "m")
+                    : new ExpertiseEmailFailed(e, t, CommandIds.ExpertiseEmail(Fixtures.RegistrationId), "m", "smtp_550", "x")));
     }
 
+    private static OrchestrationEvent RetrievalAnswer(int kind, string id, DateTimeOffset at, string site, string uid, string transferId, FailureReason why) => kind switch
+    {
+        0 => new RetrievalProgressed(id, at, site, CommandIds.Retrieve(transferId, 1), uid, 1, 2, 100, Fixtures.Listed(Fixtures.Manifest(uid, 1), uid)),
+        1 => new RetrievalFinished(id, at, site, CommandIds.Retrieve(transferId, 1), uid, Fixtures.Listed(Fixtures.Manifest(uid, 2), uid)),
+        2 => new StoreStudyCompleted(id, at, CommandIds.Store(transferId, 1), uid, 2),
+        _ => new RelayCommandFailed(id, at, site, CommandIds.Retrieve(transferId, 1), why, "x"),
+    };
+
+    /// <summary>Half the histories start with every site's answer to round 1 (two studies of the patient, one of another).</summary>
     private static Gen<(AutoSelectMode Mode, List<OrchestrationEvent> Events)> HistoryGen() =>
         from mode in Gen.Elements(AutoSelectMode.Manual, AutoSelectMode.AllCandidates)
+        from answered in Gen.Elements(true, false)
         from events in Gen.ListOf(EventGen())
-        select (mode, events);
+        select (mode, answered ? [.. EverySiteAnswered(), .. events] : events);
+
+    private static List<OrchestrationEvent> EverySiteAnswered() =>
+    [
+        new StudiesFoundAtSite("answer-ch-est", Fixtures.T0, "ch-est", Harness.Find("ch-est"), [Fixtures.Study("9.9", Fixtures.PacsPatientOther())]),
+        new StudiesFoundAtSite("answer-chu-nord", Fixtures.T0, "chu-nord", Harness.Find("chu-nord"), [Fixtures.Study(Uid1), Fixtures.Study(Uid2)]),
+        new StudiesFoundAtSite("answer-clinique-sud", Fixtures.T0, "clinique-sud", Harness.Find("clinique-sud"), [Fixtures.Study(Uid1)]),
+    ];
 
     private static RegistrationState Started(AutoSelectMode mode) =>
         RegistrationOrchestrator.Apply(
@@ -135,12 +153,24 @@ public class DeterminismPropertyTests
                 var oneEmailAtMost = commands.OfType<SendExpertiseEmailActivity>().Count() <= 1;
                 var onePurgeAtMost = commands.OfType<PurgeStudiesActivity>().Count() <= 1;
                 var statusConsistent = state.Status == RegistrationOrchestrator.DeriveStatus(state);
-                var retrievingHasCommand = state.Selected.Where(s => s.Status == StudyStatus.Retrieving).All(s => s.CurrentCommandId is not null);
 
-                // Only a Pending study waits for a retry, with its timer, due time and last failure, and within the rounds.
-                var waitingIsConsistent = state.Selected.All(s => (s.RetryTimerId is null) == (s.NextAttemptAt is null)
-                    && (s.RetryTimerId is null || (s.Status == StudyStatus.Pending && s.Failure is not null && s.CurrentCommandId is null && s.RetrievalRound < state.Plan!.Settings.MaxRetrievalRounds)));
-                return sortedSites && selectedAreCandidates && onlyMatchingPatient && neverUnknownStudy && oneEmailAtMost && onePurgeAtMost && statusConsistent && retrievingHasCommand && waitingIsConsistent;
+                // A study in flight is in its current transfer, numbered by its selections; the registration itself never
+                // waits for a retry (the transfer does), and no study stays Pending or Storing.
+                var inTransfer = state.Selected.Where(s => s.Status == StudyStatus.Retrieving)
+                    .All(s => s.CurrentCommandId == CommandIds.StudyTransfer(Fixtures.RegistrationId, s.StudyInstanceUid, s.Attempt));
+                var settledHaveNoTransfer = state.Selected.Where(s => s.IsSettled).All(s => s.CurrentCommandId is null);
+                var neverWaiting = state.Selected.All(s => s.RetryTimerId is null && s.NextAttemptAt is null && s.Status is not (StudyStatus.Pending or StudyStatus.Storing));
+
+                // Every transfer is started once; only one in flight is cancelled, once; no retrieval or store is the registration's.
+                var started = commands.OfType<StartStudyTransfer>().Select(c => c.Input.TransferId).ToList();
+                var cancelled = commands.OfType<CancelStudyTransfer>().Select(c => c.TransferId).ToList();
+                var transfersOnce = started.Distinct(StringComparer.Ordinal).Count() == started.Count
+                    && cancelled.Distinct(StringComparer.Ordinal).Count() == cancelled.Count && cancelled.All(started.Contains)
+                    && commands.OfType<StartStudyTransfer>().All(c => c.CommandId == c.Input.TransferId);
+                var noRetrieval = !commands.Any(c => c is RetrieveStudyActivity or StoreStudyActivity or StoreStagedInstancesActivity
+                    || (c is CancelRelayCommand cancel && cancel.CommandIdToCancel.Contains(":transfer:", StringComparison.Ordinal)));
+                return sortedSites && selectedAreCandidates && onlyMatchingPatient && neverUnknownStudy && oneEmailAtMost && onePurgeAtMost && statusConsistent
+                    && inTransfer && settledHaveNoTransfer && neverWaiting && transfersOnce && noRetrieval;
             });
 
     [Property(MaxTest = 200)]

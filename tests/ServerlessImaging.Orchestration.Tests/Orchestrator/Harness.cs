@@ -26,9 +26,12 @@ internal sealed class Harness
 
     public static string Find(string site, int round = 1, int attempt = 1) => CommandIds.Find(Fixtures.RegistrationId, site, round, attempt);
 
-    public static string Retrieve(string uid, int attempt = 1) => CommandIds.Retrieve(Fixtures.RegistrationId, uid, attempt);
+    /// <summary>The id of the <paramref name="n"/>-th transfer of a study (1 at its first selection, +1 per re-selection).</summary>
+    public static string Transfer(string uid, int n = 1) => CommandIds.StudyTransfer(Fixtures.RegistrationId, uid, n);
 
-    public static string Store(string uid, int attempt = 1) => CommandIds.Store(Fixtures.RegistrationId, uid, attempt);
+    /// <summary>How the <paramref name="n"/>-th transfer of a study ended, as its sub-orchestration reports it.</summary>
+    public static StudyTransferOutcome Outcome(string uid, StudyTransferResult result, int n = 1, string? site = "chu-nord", int stored = 0, StudyFailure? failure = null, bool mayHaveStored = false) =>
+        new(Transfer(uid, n), uid, result, site, Attempts: 1, stored, failure, mayHaveStored);
 
     public Transition Apply(OrchestrationEvent e)
     {
@@ -52,19 +55,28 @@ internal sealed class Harness
 
     public Transition Select(params string[] uids) => Apply(new SelectionMade(NextId("select"), Now, uids, "dr-barbe"));
 
-    public Transition Completed(string site, string uid, int attempt = 1, int count = 2) =>
-        Apply(new RetrievalFinished(NextId("done"), Now, site, Retrieve(uid, attempt), uid, Fixtures.Listed(Fixtures.Manifest(uid, count), uid)));
+    /// <summary>A transfer's outcome comes back to the registration (a fresh event id each time).</summary>
+    public Transition Settled(StudyTransferOutcome outcome) => Apply(new StudyTransferSettled(NextId("settled"), Now, outcome));
 
-    public Transition Stored(string uid, int attempt = 1, int count = 2) =>
-        Apply(new StoreStudyCompleted(NextId("stored"), Now, Store(uid, attempt), uid, count));
+    /// <summary>The <paramref name="n"/>-th transfer of the study stored <paramref name="count"/> instances retrieved from <paramref name="site"/>.</summary>
+    public Transition Available(string uid, int count = 2, int n = 1, string site = "chu-nord") =>
+        Settled(Outcome(uid, StudyTransferResult.Available, n, site, stored: count, mayHaveStored: true));
+
+    /// <summary>The <paramref name="n"/>-th transfer of the study gave up with <paramref name="failure"/>.</summary>
+    public Transition TransferFailed(string uid, StudyFailure failure, int n = 1, string site = "chu-nord", bool mayHaveStored = false) =>
+        Settled(Outcome(uid, StudyTransferResult.Failed, n, site, failure: failure, mayHaveStored: mayHaveStored));
+
+    /// <summary>The <paramref name="n"/>-th transfer of the study stopped at the registration's request.</summary>
+    public Transition TransferCancelled(string uid, int n = 1, bool mayHaveStored = false) =>
+        Settled(Outcome(uid, StudyTransferResult.Cancelled, n, mayHaveStored: mayHaveStored));
 
     public Transition Timer(string timerId) => Apply(new DurableTimerFired(timerId, Now, timerId));
 
     public Transition Failed(string site, string commandId, FailureReason reason) =>
         Apply(new RelayCommandFailed(NextId("failed"), Now, site, commandId, reason, "safe message"));
 
-    /// <summary>Every site answered (the studies at chu-nord), all selected, each retrieved and now being stored.</summary>
-    public static Harness Storing(RegistrationPlan? plan, params string[] uids)
+    /// <summary>Every site answered (the studies at chu-nord), all selected, each in its first transfer.</summary>
+    public static Harness Transferring(RegistrationPlan? plan, params string[] uids)
     {
         var h = new Harness(plan);
         h.Found("ch-est");
@@ -73,8 +85,7 @@ internal sealed class Harness
         h.Select(uids);
         foreach (var uid in uids)
         {
-            h.Completed("chu-nord", uid);
-            Assert.Equal(StudyStatus.Storing, h.Study(uid).Status);
+            Assert.Equal((StudyStatus.Retrieving, Transfer(uid)), (h.Study(uid).Status, h.Study(uid).CurrentCommandId));
         }
 
         return h;

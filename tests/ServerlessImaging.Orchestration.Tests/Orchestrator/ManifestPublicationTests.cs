@@ -11,9 +11,9 @@ public class ManifestPublicationTests
     [Fact]
     public void The_first_available_study_publishes_revision_1_listing_it_and_its_outcome_is_audited()
     {
-        var h = Storing(A);
+        var h = Transferring(A);
 
-        h.Stored(A);
+        h.Available(A);
 
         var publish = Assert.Single(h.Commands<PublishManifestActivity>());
         Assert.Equal((CommandIds.PublishManifest(Fixtures.RegistrationId, 1), 1), (publish.CommandId, publish.Revision));
@@ -37,11 +37,11 @@ public class ManifestPublicationTests
     [Fact]
     public void A_change_while_a_revision_is_being_published_waits_for_its_outcome_then_publishes_the_new_set()
     {
-        var h = Storing(A, B);
-        h.Stored(A);
+        var h = Transferring(A, B);
+        h.Available(A);
         var first = Assert.Single(h.Commands<PublishManifestActivity>());
 
-        h.Stored(B);
+        h.Available(B);
         Assert.Empty(h.Commands<PublishManifestActivity>());
 
         Published(h, first, instances: 2);
@@ -53,10 +53,10 @@ public class ManifestPublicationTests
     [Fact]
     public void Deleting_an_available_study_publishes_a_revision_without_it_and_deleting_the_last_one_withdraws_the_manifest()
     {
-        var h = Storing(A, B);
-        h.Stored(A);
+        var h = Transferring(A, B);
+        h.Available(A);
         Published(h, Assert.Single(h.Commands<PublishManifestActivity>()), 2);
-        h.Stored(B);
+        h.Available(B);
         Published(h, Assert.Single(h.Commands<PublishManifestActivity>()), 4);
 
         h.Apply(new StudyDeleteRequested("del-b", h.Now, B, "dr-barbe"));
@@ -78,8 +78,8 @@ public class ManifestPublicationTests
     [Fact]
     public void The_purge_withdraws_the_manifest_even_when_a_publication_was_in_flight()
     {
-        var h = Storing(A);
-        h.Stored(A);
+        var h = Transferring(A);
+        h.Available(A);
         var publish = Assert.Single(h.Commands<PublishManifestActivity>());
 
         h.Timer(CommandIds.PurgeTimer(Fixtures.RegistrationId));
@@ -95,8 +95,8 @@ public class ManifestPublicationTests
     [Fact]
     public void A_failed_publication_is_audited_and_not_retried_until_the_set_changes_again()
     {
-        var h = Storing(A, B);
-        h.Stored(A);
+        var h = Transferring(A, B);
+        h.Available(A);
         var publish = Assert.Single(h.Commands<PublishManifestActivity>());
 
         h.Apply(new ManifestPublishFailed("failed", h.Now, publish.CommandId, "dicom_service_400", "refused"));
@@ -105,7 +105,7 @@ public class ManifestPublicationTests
         Assert.Empty(h.Commands<PublishManifestActivity>());
         Assert.Null(h.State.Manifest!.InFlightCommandId);
 
-        h.Stored(B);
+        h.Available(B);
         var next = Assert.Single(h.Commands<PublishManifestActivity>());
         Assert.Equal(2, next.Revision);
         Assert.Equal([A, B], next.StudyInstanceUids.ToArray());
@@ -114,8 +114,8 @@ public class ManifestPublicationTests
     [Fact]
     public void Outcomes_of_another_publication_or_replays_change_nothing()
     {
-        var h = Storing(A);
-        h.Stored(A);
+        var h = Transferring(A);
+        h.Available(A);
         var publish = Assert.Single(h.Commands<PublishManifestActivity>());
         var outcome = new ManifestPublished("published", h.Now, publish.CommandId, 1, "1.2.3", "1.2.3.1", "doc-1", 2);
         h.Apply(outcome);
@@ -127,10 +127,12 @@ public class ManifestPublicationTests
     }
 
     [Fact]
-    public void A_failed_study_or_one_still_retrieving_publishes_nothing()
+    public void A_failed_study_or_one_still_in_transfer_publishes_nothing()
     {
-        var h = Storing(A);
-        h.Apply(new StoreStudyFailed("store-failed", h.Now, Harness.Store(A), A, "refused"));
+        var h = Transferring(A);
+        Assert.Empty(h.Commands<PublishManifestActivity>()); // in transfer
+
+        h.TransferFailed(A, new StudyFailure("store_failed", "refused"), mayHaveStored: true);
 
         Assert.Empty(h.Commands<PublishManifestActivity>());
         Assert.Null(h.State.Manifest);
@@ -139,5 +141,5 @@ public class ManifestPublicationTests
     private static Transition Published(Harness h, PublishManifestActivity publish, int instances) =>
         h.Apply(new ManifestPublished(publish.CommandId + "/published", h.Now, publish.CommandId, publish.Revision, "1.2.3", "1.2.3.1", "doc-" + publish.Revision.ToString(System.Globalization.CultureInfo.InvariantCulture), instances));
 
-    private static Harness Storing(params string[] uids) => Harness.Storing(null, uids);
+    private static Harness Transferring(params string[] uids) => Harness.Transferring(null, uids);
 }

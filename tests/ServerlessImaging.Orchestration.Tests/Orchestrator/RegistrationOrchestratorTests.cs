@@ -45,21 +45,13 @@ public class RegistrationOrchestratorTests
 
         h.Select(Uid1);
         Assert.Equal(RegistrationStatus.Retrieving, h.State.Status);
-        var retrieve = Assert.Single(h.Commands<RetrieveStudyActivity>());
-        Assert.Equal("chu-nord", retrieve.SiteId);
-        Assert.Equal(Harness.Retrieve(Uid1), retrieve.CommandId);
-        Assert.Equal($"{Fixtures.RegistrationId}/{Uid1}/", retrieve.StagingPrefix);
+        var transfer = Assert.Single(h.Commands<StartStudyTransfer>());
+        Assert.Equal((Harness.Transfer(Uid1), Harness.Transfer(Uid1), Uid1), (transfer.CommandId, transfer.Input.TransferId, transfer.Input.StudyInstanceUid));
+        Assert.Equal(["chu-nord", "clinique-sud"], transfer.Input.SiteIds.ToArray());
+        Assert.Empty(h.Commands<RetrieveStudyActivity>()); // the transfer sends it
 
-        h.Apply(new RetrievalProgressed("p1", h.Now, "chu-nord", Harness.Retrieve(Uid1), Uid1, 1, 2, 1001));
-        Assert.Equal((1, 2), (h.Study(Uid1).InstancesDone, h.Study(Uid1).InstancesTotal));
-
-        h.Completed("chu-nord", Uid1);
-        Assert.Equal(StudyStatus.Storing, h.Study(Uid1).Status);
-        var store = Assert.Single(h.Commands<StoreStudyActivity>());
-        Assert.Equal(2, store.Manifest.Count);
-
-        h.Stored(Uid1);
-        Assert.Equal(StudyStatus.Available, h.Study(Uid1).Status);
+        h.Available(Uid1, count: 2);
+        Assert.Equal((StudyStatus.Available, 2), (h.Study(Uid1).Status, h.Study(Uid1).InstancesStored));
         Assert.Equal(RegistrationStatus.Completed, h.State.Status);
     }
 
@@ -258,67 +250,23 @@ public class RegistrationOrchestratorTests
     }
 
     [Fact]
-    public void Reordered_progress_is_ignored_as_out_of_order()
-    {
-        var h = new Harness();
-        h.AllSitesAnswer(Fixtures.Study(Uid1));
-        h.Select(Uid1);
-        h.Apply(new RetrievalProgressed("p2", h.Now, "chu-nord", Harness.Retrieve(Uid1), Uid1, 50, 100, 5000));
-        var older = h.Apply(new RetrievalProgressed("p1", h.Now, "chu-nord", Harness.Retrieve(Uid1), Uid1, 20, 100, 2000));
-        Assert.Equal(DispositionReason.OutOfOrder, older.Disposition.Reason);
-        Assert.Equal(50, h.Study(Uid1).InstancesDone);
-    }
-
-    [Fact]
-    public void Completion_arriving_before_progress_makes_the_progress_stale()
-    {
-        var h = new Harness();
-        h.AllSitesAnswer(Fixtures.Study(Uid1));
-        h.Select(Uid1);
-        h.Completed("chu-nord", Uid1);
-        var progress = h.Apply(new RetrievalProgressed("p-late", h.Now, "chu-nord", Harness.Retrieve(Uid1), Uid1, 1, 2, 10));
-        Assert.Equal(DispositionReason.Stale, progress.Disposition.Reason);
-        Assert.Equal(StudyStatus.Storing, h.Study(Uid1).Status);
-    }
-
-    [Fact]
     public void Study_disappearing_between_find_and_retrieve_fails_with_a_reason_and_others_are_unaffected()
     {
         var h = new Harness();
         h.AllSitesAnswer(Fixtures.Study(Uid1), Fixtures.Study(Uid2));
         h.Select(Uid1, Uid2);
-        h.Failed("chu-nord", Harness.Retrieve(Uid1), FailureReason.StudyNotFound);
+        h.TransferFailed(Uid1, new StudyFailure("study_not_found", "The PACS no longer holds the study."));
 
         var failed = h.Study(Uid1);
         Assert.Equal(StudyStatus.Failed, failed.Status);
         Assert.Equal("study_not_found", failed.Failure!.Code);
+        Assert.Null(failed.CurrentCommandId);
         Assert.Equal(StudyStatus.Retrieving, h.Study(Uid2).Status);
+        Assert.Equal(RegistrationStatus.Retrieving, h.State.Status);
 
-        h.Completed("chu-nord", Uid2);
-        h.Stored(Uid2);
+        h.Available(Uid2);
         Assert.Equal(StudyStatus.Available, h.Study(Uid2).Status);
         Assert.Equal(RegistrationStatus.Completed, h.State.Status);
-    }
-
-    [Fact]
-    public void A_failed_retrieval_fails_over_to_another_site_holding_the_study()
-    {
-        var h = new Harness();
-        h.Found("ch-est");
-        h.Found("chu-nord", studies: Fixtures.Study(Uid1));
-        h.Found("clinique-sud", studies: Fixtures.Study(Uid1));
-        h.Select(Uid1);
-        h.Failed("chu-nord", Harness.Retrieve(Uid1), FailureReason.PacsUnreachable);
-
-        var retry = Assert.Single(h.Commands<RetrieveStudyActivity>());
-        Assert.Equal(("clinique-sud", Harness.Retrieve(Uid1, 2)), (retry.SiteId, retry.CommandId));
-        Assert.Equal(StudyStatus.Retrieving, h.Study(Uid1).Status);
-
-        // The first site's late completion is stale; the second's counts.
-        Assert.Equal(DispositionReason.Stale, h.Completed("chu-nord", Uid1, attempt: 1).Disposition.Reason);
-        h.Completed("clinique-sud", Uid1, attempt: 2);
-        h.Stored(Uid1, attempt: 2);
-        Assert.Equal(StudyStatus.Available, h.Study(Uid1).Status);
     }
 
     [Fact]
@@ -329,18 +277,8 @@ public class RegistrationOrchestratorTests
         var t = h.Select(Uid1, "6.6.6");
         Assert.Equal((DispositionKind.Rejected, DispositionReason.UnknownStudy), (t.Disposition.Kind, t.Disposition.Reason));
         Assert.Empty(h.State.Selected);
-        Assert.Empty(t.Commands.OfType<RetrieveStudyActivity>());
+        Assert.Empty(t.Commands.OfType<StartStudyTransfer>());
         Assert.Single(t.Commands.OfType<WriteAuditActivity>(), a => a.Action == AuditAction.SelectionRejected);
-    }
-
-    [Fact]
-    public void Selecting_an_already_selected_study_again_starts_nothing()
-    {
-        var h = new Harness();
-        h.AllSitesAnswer(Fixtures.Study(Uid1));
-        h.Select(Uid1);
-        h.Select(Uid1);
-        Assert.Empty(h.Commands<RetrieveStudyActivity>());
     }
 
     [Fact]
@@ -349,63 +287,17 @@ public class RegistrationOrchestratorTests
         var h = new Harness();
         h.AllSitesAnswer(Fixtures.Study(Uid1));
         h.Select(Uid1);
-        h.Completed("chu-nord", Uid1);
-        h.Stored(Uid1);
+        h.Available(Uid1);
 
         h.Apply(new StudyDeleteRequested("del-1", h.Now, Uid1, "dr-barbe"));
         Assert.Equal(StudyStatus.Deleted, h.Study(Uid1).Status);
         var delete = Assert.Single(h.Commands<DeleteStudyActivity>());
-        Assert.Equal(Uid1, delete.StudyInstanceUid);
+        Assert.Equal((CommandIds.Delete(Fixtures.RegistrationId, Uid1, 1), Uid1, $"{Fixtures.RegistrationId}/{Uid1}/"), (delete.CommandId, delete.StudyInstanceUid, delete.StagingPrefix));
+        Assert.Empty(h.Commands<CancelStudyTransfer>()); // nothing in transfer
         Assert.Empty(h.Commands<CancelRelayCommand>());
 
         Assert.Equal(DispositionReason.NothingToDo, h.Apply(new StudyDeleteRequested("del-2", h.Now, Uid1, "dr-barbe")).Disposition.Reason);
         Assert.Equal(DispositionReason.UnknownStudy, h.Apply(new StudyDeleteRequested("del-3", h.Now, Uid2, "dr-barbe")).Disposition.Reason);
-    }
-
-    [Fact]
-    public void Deleting_a_study_being_retrieved_cancels_the_relay_command_and_its_late_completion_is_stale()
-    {
-        var h = new Harness();
-        h.AllSitesAnswer(Fixtures.Study(Uid1));
-        h.Select(Uid1);
-        h.Apply(new StudyDeleteRequested("del", h.Now, Uid1, "dr-barbe"));
-        var cancel = Assert.Single(h.Commands<CancelRelayCommand>());
-        Assert.Equal(("chu-nord", Harness.Retrieve(Uid1)), (cancel.SiteId, cancel.CommandIdToCancel));
-        Assert.Equal(DispositionReason.Stale, h.Completed("chu-nord", Uid1).Disposition.Reason);
-        Assert.Equal(StudyStatus.Deleted, h.Study(Uid1).Status);
-    }
-
-    [Fact]
-    public void A_deleted_study_can_be_selected_again()
-    {
-        var h = new Harness();
-        h.AllSitesAnswer(Fixtures.Study(Uid1));
-        h.Select(Uid1);
-        h.Apply(new StudyDeleteRequested("del", h.Now, Uid1, "dr-barbe"));
-        h.Select(Uid1);
-        Assert.Equal(Harness.Retrieve(Uid1, 2), Assert.Single(h.Commands<RetrieveStudyActivity>()).CommandId);
-    }
-
-    [Fact]
-    public void A_study_failed_at_every_site_can_be_selected_again_to_retry_it()
-    {
-        var h = new Harness();
-        h.AllSitesAnswer(Fixtures.Study(Uid1));
-        h.Select(Uid1);
-        var attempts = 0;
-        while (h.Study(Uid1).Status == StudyStatus.Retrieving)
-        {
-            var study = h.Study(Uid1);
-            // A permanent cause: a transient one would set a retry timer instead (see RetrievalRetryTests).
-            h.Failed(study.SiteId!, study.CurrentCommandId!, FailureReason.PacsRejected);
-            Assert.True(++attempts <= Fixtures.Sites.Length, "each site is tried once");
-        }
-
-        Assert.Equal(StudyStatus.Failed, h.Study(Uid1).Status);
-        h.Select(Uid1);
-        var retry = Assert.Single(h.Commands<RetrieveStudyActivity>());
-        Assert.Equal(Harness.Retrieve(Uid1, attempts + 1), retry.CommandId);
-        Assert.Equal(StudyStatus.Retrieving, h.Study(Uid1).Status);
     }
 
     [Fact]
@@ -434,10 +326,10 @@ public class RegistrationOrchestratorTests
         var h = new Harness(Fixtures.Plan(new AutoSelectPolicy(AutoSelectMode.AllCandidates)));
         h.Found("ch-est");
         h.Found("chu-nord", studies: [Fixtures.Study(Uid1), Fixtures.Study(Uid2)]);
-        Assert.Empty(h.Commands<RetrieveStudyActivity>()); // not before fan-in
+        Assert.Empty(h.Commands<StartStudyTransfer>()); // not before fan-in
         h.Found("clinique-sud");
 
-        Assert.Equal([Uid1, Uid2], h.Commands<RetrieveStudyActivity>().Select(r => r.StudyInstanceUid));
+        Assert.Equal([Harness.Transfer(Uid1), Harness.Transfer(Uid2)], h.Commands<StartStudyTransfer>().Select(t => t.Input.TransferId));
         Assert.Equal(RegistrationStatus.Retrieving, h.State.Status);
     }
 
@@ -474,16 +366,18 @@ public class RegistrationOrchestratorTests
         var h = new Harness(Fixtures.Plan(expertise: true));
         h.AllSitesAnswer(Fixtures.Study(Uid1), Fixtures.Study(Uid2));
         h.Select(Uid1, Uid2);
-        h.Completed("chu-nord", Uid1);
         Assert.Equal(ExpertiseStatus.Pending, h.State.Expertise);
+        h.TransferFailed(Uid2, new StudyFailure("pacs_rejected", "refused"));
+        Assert.Empty(h.Commands<SendExpertiseEmailActivity>()); // a failed study is nothing to look at
 
-        h.Stored(Uid1);
+        h.Available(Uid1);
         var mail = Assert.Single(h.Commands<SendExpertiseEmailActivity>());
         Assert.Equal([Fixtures.Radiologist, Fixtures.NuclearPhysician], mail.Recipients.ToArray());
         Assert.Equal(CommandIds.ExpertiseEmail(Fixtures.RegistrationId), mail.CommandId);
 
-        h.Completed("chu-nord", Uid2);
-        h.Stored(Uid2);
+        h.Select(Uid2);
+        h.Available(Uid2, n: 2);
+        Assert.Equal(StudyStatus.Available, h.Study(Uid2).Status);
         Assert.Empty(h.Commands<SendExpertiseEmailActivity>());
         Assert.Equal(DispositionReason.NothingToDo, h.Apply(new ExpertiseRequested("exp-again", h.Now, "dr")).Disposition.Reason);
     }
@@ -494,8 +388,7 @@ public class RegistrationOrchestratorTests
         var h = new Harness();
         h.AllSitesAnswer(Fixtures.Study(Uid1));
         h.Select(Uid1);
-        h.Completed("chu-nord", Uid1);
-        h.Stored(Uid1);
+        h.Available(Uid1);
         h.Apply(new ExpertiseRequested("exp", h.Now, "dr-barbe"));
         Assert.Single(h.Commands<SendExpertiseEmailActivity>());
     }
@@ -509,13 +402,12 @@ public class RegistrationOrchestratorTests
     }
 
     [Fact]
-    public void Purge_timer_purges_every_loaded_study_cancels_retrievals_and_ends_the_instance()
+    public void Purge_timer_purges_every_loaded_study_cancels_transfers_and_ends_the_instance()
     {
         var h = new Harness();
         h.AllSitesAnswer(Fixtures.Study(Uid1), Fixtures.Study(Uid2), Fixtures.Study(Uid3));
         h.Select(Uid1, Uid2, Uid3);
-        h.Completed("chu-nord", Uid1);
-        h.Stored(Uid1);
+        h.Available(Uid1);
         h.Apply(new StudyDeleteRequested("del", h.Now, Uid3, "dr"));
 
         h.Now = Fixtures.MeetingStart.AddDays(30);
@@ -524,82 +416,44 @@ public class RegistrationOrchestratorTests
         var purge = Assert.Single(h.Commands<PurgeStudiesActivity>());
         Assert.Equal([Uid1, Uid2], purge.StudyInstanceUids.ToArray());
         Assert.Equal(Fixtures.RegistrationId + "/", purge.StagingRoot);
-        Assert.Equal(Harness.Retrieve(Uid2), Assert.Single(h.Commands<CancelRelayCommand>()).CommandIdToCancel);
+        var cancel = Assert.Single(h.Commands<CancelStudyTransfer>());
+        Assert.Equal((CommandIds.Cancel(Harness.Transfer(Uid2)), Harness.Transfer(Uid2)), (cancel.CommandId, cancel.TransferId));
+        Assert.Empty(h.Commands<CancelRelayCommand>());
         Assert.Equal(RegistrationStatus.Purged, h.State.Status);
         Assert.Equal(StudyStatus.Purged, h.Study(Uid1).Status);
+        Assert.Equal((StudyStatus.Purged, (string?)null), (h.Study(Uid2).Status, h.Study(Uid2).CurrentCommandId));
         Assert.Equal(StudyStatus.Deleted, h.Study(Uid3).Status);
 
-        var late = h.Completed("chu-nord", Uid2);
-        Assert.Equal(DispositionReason.RegistrationPurged, late.Disposition.Reason);
+        // The cancelled transfer stored nothing: its outcome changes nothing.
+        var late = h.TransferCancelled(Uid2);
+        Assert.Equal(DispositionReason.Stale, late.Disposition.Reason);
         Assert.Empty(late.Commands);
-    }
-
-    [Fact]
-    public void Store_failure_fails_only_that_study()
-    {
-        var h = new Harness();
-        h.AllSitesAnswer(Fixtures.Study(Uid1));
-        h.Select(Uid1);
-        h.Completed("chu-nord", Uid1);
-        h.Apply(new StoreStudyFailed("sf", h.Now, Harness.Store(Uid1), Uid1, "STOW-RS answered 503."));
-        Assert.Equal(("store_failed", StudyStatus.Failed), (h.Study(Uid1).Failure!.Code, h.Study(Uid1).Status));
-        Assert.Equal(RegistrationStatus.Completed, h.State.Status);
+        Assert.Equal(StudyStatus.Purged, h.Study(Uid2).Status);
+        Assert.Equal(DispositionReason.RegistrationPurged, h.Select(Uid2).Disposition.Reason);
     }
 
     [Theory]
+    [InlineData(StoreFailureCodes.StoreFailed)]
     [InlineData(StoreFailureCodes.IdentityMismatch)]
     [InlineData(StoreFailureCodes.UnexpectedInstance)]
-    public void A_store_refused_by_its_checks_fails_the_study_with_that_reason_and_an_audit_record_while_the_other_study_is_stored(string code)
+    [InlineData("pacs_rejected")]
+    public void A_failed_transfer_fails_only_its_study_with_the_outcomes_failure_and_writes_no_record_of_its_own(string code)
     {
         var h = new Harness();
         h.AllSitesAnswer(Fixtures.Study(Uid1), Fixtures.Study(Uid2));
         h.Select(Uid1, Uid2);
-        h.Completed("chu-nord", Uid1);
-        h.Completed("chu-nord", Uid2);
-        Assert.Equal(h.State.Plan!.Registration.Patient, Assert.Single(h.Commands<StoreStudyActivity>()).ExpectedPatient);
 
-        var refused = h.Apply(new StoreStudyFailed("sf", h.Now, Harness.Store(Uid1), Uid1, "A staged instance is of another patient than the registration's.", code));
-        Assert.Equal((code, StudyStatus.Failed), (h.Study(Uid1).Failure!.Code, h.Study(Uid1).Status));
-        var audit = Assert.Single(refused.Commands.OfType<WriteAuditActivity>(), a => a.Action == AuditAction.StudyStoreFailed);
-        Assert.Equal((AuditOutcome.SeriousFailure, Uid1), (audit.Outcome, audit.StudyInstanceUid));
-        Assert.StartsWith(code + ": ", audit.Detail, StringComparison.Ordinal);
+        var failed = h.TransferFailed(Uid1, new StudyFailure(code, "The transfer gave up."), site: "clinique-sud");
+        Assert.Equal(DispositionKind.Applied, failed.Disposition.Kind);
+        var study = h.Study(Uid1);
+        Assert.Equal((StudyStatus.Failed, code, "clinique-sud", (string?)null), (study.Status, study.Failure!.Code, study.SiteId, study.CurrentCommandId));
+        Assert.Empty(failed.Commands); // the transfer wrote StudyFailed / StudyStoreFailed in its own trail
+        Assert.Equal(RegistrationStatus.Retrieving, h.State.Status);
 
-        h.Apply(new StoreStudyCompleted("sc", h.Now, Harness.Store(Uid2), Uid2, 1));
+        h.Available(Uid2, count: 1);
         Assert.Equal(StudyStatus.Available, h.Study(Uid2).Status);
-    }
-
-    [Fact]
-    public void Only_the_site_retrieving_a_study_answers_for_its_retrieval()
-    {
-        var h = new Harness();
-        h.AllSitesAnswer(Fixtures.Study(Uid1));
-        h.Select(Uid1);
-        Assert.Equal("chu-nord", h.Study(Uid1).SiteId);
-
-        // Another site names the retrieval's (predictable) command id in its own name: progress and completion ignored.
-        var progress = h.Apply(new RetrievalProgressed("p-other", h.Now, "clinique-sud", Harness.Retrieve(Uid1), Uid1, 1, 2, 100, Fixtures.Listed(Fixtures.Manifest(Uid1, 1), Uid1)));
-        Assert.Equal(DispositionReason.WrongSite, progress.Disposition.Reason);
-        Assert.Empty(progress.Commands);
-        var completion = h.Completed("clinique-sud", Uid1);
-        Assert.Equal(DispositionReason.WrongSite, completion.Disposition.Reason);
-        Assert.Empty(completion.Commands);
-        Assert.Equal(StudyStatus.Retrieving, h.Study(Uid1).Status);
-
-        // The site it was sent to: the store runs on that site's staging.
-        h.Completed("chu-nord", Uid1);
-        Assert.Equal("chu-nord", Assert.Single(h.Commands<StoreStudyActivity>()).SiteId);
-        Assert.Equal(StudyStatus.Storing, h.Study(Uid1).Status);
-    }
-
-    [Fact]
-    public void Empty_retrieval_fails_over_then_fails()
-    {
-        var h = new Harness();
-        h.AllSitesAnswer(Fixtures.Study(Uid1));
-        h.Select(Uid1);
-        h.Apply(new RetrievalFinished("empty", h.Now, "chu-nord", Harness.Retrieve(Uid1), Uid1, Fixtures.Listed([], Uid1)));
-        Assert.Equal("empty_study", h.Study(Uid1).Failure!.Code);
         Assert.Equal(StudyStatus.Failed, h.Study(Uid1).Status);
+        Assert.Equal(RegistrationStatus.Completed, h.State.Status);
     }
 
     [Fact]
@@ -624,22 +478,29 @@ public class RegistrationOrchestratorTests
         h.Timer(CommandIds.FindTimeout(Fixtures.RegistrationId, "ch-est", 1, 1)); Track();
         h.AllSitesAnswer(Fixtures.Study(Uid1), Fixtures.Study(Uid2)); Track();
         h.Select(Uid1, Uid2); Track();
-        h.Completed("chu-nord", Uid1); Track();
-        h.Stored(Uid1); Track();
+        h.Available(Uid1); Track();
         h.Apply(new StudyDeleteRequested("d", h.Now, Uid2, "dr")); Track();
+        h.TransferCancelled(Uid2, mayHaveStored: true); Track();
+        h.Select(Uid2); Track();
         h.Apply(new RefreshRequested("r", h.Now, "dr")); Track();
         h.Timer(CommandIds.PurgeTimer(Fixtures.RegistrationId)); Track();
         Assert.Equal(ids.Count, ids.Distinct(StringComparer.Ordinal).Count());
-        Assert.All(ids, id => Assert.StartsWith(Fixtures.RegistrationId + "/", id, StringComparison.Ordinal));
+        Assert.Contains(Harness.Transfer(Uid2, 2), ids);
+        Assert.Contains(CommandIds.Cancel(Harness.Transfer(Uid2, 2)), ids);
+        Assert.Contains(CommandIds.DeleteAfterLateStore(Fixtures.RegistrationId, Uid2, 1), ids);
+
+        // Every id is the registration's: its own steps after '/', a transfer's (a sub-orchestration's instance id) after ':'.
+        Assert.All(ids, id => Assert.True(
+            id.StartsWith(Fixtures.RegistrationId + "/", StringComparison.Ordinal) || id.StartsWith(Fixtures.RegistrationId + ":transfer:", StringComparison.Ordinal), id));
     }
 
     [Fact]
     public void State_and_commands_round_trip_through_the_source_generated_json_context()
     {
         var h = new Harness(Fixtures.Plan(expertise: true));
-        h.AllSitesAnswer(Fixtures.Study(Uid1));
-        h.Select(Uid1);
-        h.Completed("chu-nord", Uid1);
+        h.AllSitesAnswer(Fixtures.Study(Uid1), Fixtures.Study(Uid2));
+        h.Select(Uid1, Uid2);
+        h.Apply(new StudyDeleteRequested("del", h.Now, Uid2, "dr")); // a CancelStudyTransfer among the commands
 
         var json = JsonSerializer.Serialize(h.State, OrchestrationJsonContext.Default.RegistrationState);
         var back = JsonSerializer.Deserialize(json, OrchestrationJsonContext.Default.RegistrationState)!;
@@ -647,11 +508,17 @@ public class RegistrationOrchestratorTests
         Assert.Contains("\"status\":\"Retrieving\"", json, StringComparison.Ordinal);
 
         // The restored state carries on exactly like the original.
-        var fromOriginal = RegistrationOrchestrator.Apply(h.State, new StoreStudyCompleted("s", h.Now, Harness.Store(Uid1), Uid1, 2));
-        var fromRestored = RegistrationOrchestrator.Apply(back, new StoreStudyCompleted("s", h.Now, Harness.Store(Uid1), Uid1, 2));
+        var settled = new StudyTransferSettled("settled", h.Now, Harness.Outcome(Uid1, StudyTransferResult.Available, stored: 2));
+        var fromOriginal = RegistrationOrchestrator.Apply(h.State, settled);
+        var fromRestored = RegistrationOrchestrator.Apply(back, settled);
+        Assert.Equal(StudyStatus.Available, fromRestored.State.SelectedOf(Uid1)!.Status);
         Assert.Equal(
             JsonSerializer.Serialize(fromOriginal.State, OrchestrationJsonContext.Default.RegistrationState),
             JsonSerializer.Serialize(fromRestored.State, OrchestrationJsonContext.Default.RegistrationState));
+        h.Apply(settled);
+        var replayed = RegistrationOrchestrator.Replay(RegistrationState.Create(Fixtures.RegistrationId), h.History).Commands;
+        Assert.Contains(replayed, c => c is StartStudyTransfer);
+        Assert.Contains(replayed, c => c is CancelStudyTransfer);
 
         foreach (var command in h.History.Count > 0 ? RegistrationOrchestrator.Replay(RegistrationState.Create(Fixtures.RegistrationId), h.History).Commands : [])
         {
