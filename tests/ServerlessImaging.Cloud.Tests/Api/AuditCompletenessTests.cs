@@ -145,13 +145,17 @@ public sealed class AuditCompletenessTests(LocalStackFixture stack) : IDisposabl
         Assert.All(onceEach, t => Assert.True(types.Count(x => x == t) == 1, $"{t}: {types.Count(x => x == t)} records; trail: {trail}"));
         Assert.DoesNotContain(types, t => t.EndsWith("Failed", StringComparison.Ordinal));
 
-        // Order, as GET /audit returns it: recorded-at never goes back; the orchestration's records are numbered
-        // 1, 2, 3… in that same order, with no gap (an auditor can tell that nothing is missing).
+        // Order, as GET /audit returns it: recorded-at never goes back; each orchestration's records (the registration's,
+        // each study transfer's, told apart by their stream) are numbered 1, 2, 3… in that same order, with no gap (an
+        // auditor can tell that nothing is missing).
         Assert.All(records.Zip(records.Skip(1)), p => Assert.True(RecordedAt(p.First) <= RecordedAt(p.Second), $"{Type(p.First)} recorded after {Type(p.Second)}; trail: {trail}"));
-        var sequenced = records.Where(r => Sequence(r) is not null).ToList();
-        Assert.Equal(Enumerable.Range(1, sequenced.Count).Select(i => (long?)i), sequenced.Select(Sequence));
+        foreach (var stream in records.Where(r => Sequence(r) is not null).GroupBy(Stream))
+        {
+            Assert.Equal(Enumerable.Range(1, stream.Count()).Select(i => (long?)i), stream.Select(Sequence));
+        }
+
         Assert.All(records.Where(r => Sequence(r) is null), r => Assert.Equal("serverless-imaging-api", r.GetProperty("auditSource").GetString()));
-        long Seq(string type) => Sequence(records.Single(r => Type(r) == type))!.Value;
+        long Seq(string type) => Sequence(records.Single(r => Type(r) == type && Stream(r) is null))!.Value;
 
         // Each site query and its outcome: one SiteSearched per site, naming the site, before the fan-in.
         var searched = records.Where(r => Type(r) == "SiteSearched").ToList();
@@ -169,7 +173,8 @@ public sealed class AuditCompletenessTests(LocalStackFixture stack) : IDisposabl
         {
             JsonElement Of(string type) => Assert.Single(records, r => Type(r) == type && StudiesOf(r).Contains(uid));
             var (started, retrieved, stored) = (Of("RetrievalStarted"), Of("RetrievalCompleted"), Of("StudyStored"));
-            Assert.True(Sequence(started) > Seq("SelectionMade") && Sequence(started) < Sequence(retrieved) && Sequence(retrieved) < Sequence(stored), trail);
+            Assert.True(RecordedAt(started) > RecordedAt(records.Single(r => Type(r) == "SelectionMade")) && Sequence(started) < Sequence(retrieved) && Sequence(retrieved) < Sequence(stored), trail);
+            Assert.Equal(1, [.. new[] { started, retrieved, stored }.Select(Stream).Distinct()].Length);
             Assert.All([started, retrieved, stored], r => Assert.Equal(host.SiteIds[0], r.GetProperty("siteId").GetString()));
             Assert.Equal(("110102", "110104", "110107"), (Code(started), Code(retrieved), Code(stored)));
             Assert.Contains(retrieved.GetProperty("activeParticipants").EnumerateArray(), p => Participant(p) == ("ae", nord.AeTitle, "source"));
@@ -186,7 +191,7 @@ public sealed class AuditCompletenessTests(LocalStackFixture stack) : IDisposabl
         Assert.Equal(("110106", 0), (Code(emailed), emailed.GetProperty("outcome").GetInt32()));
         Assert.Contains(emailed.GetProperty("participantObjects").EnumerateArray(), o => o.GetProperty("idTypeCode").GetString() == "message-id" && o.GetProperty("id").GetString() == mail.GetProperty("headers").GetProperty("message-id").GetString()!.Trim('<', '>'));
         Assert.Contains(emailed.GetProperty("activeParticipants").EnumerateArray(), p => Participant(p) == ("recipient", "radio@example.org", "destination"));
-        Assert.True(records.Where(r => Type(r) == "StudyStored").Min(Sequence) < Sequence(emailed), trail);
+        Assert.True(records.Where(r => Type(r) == "StudyStored").Min(RecordedAt) < RecordedAt(emailed), trail);
 
         // The deletion: who asked, at decision; then the removal, once the DICOM service's DELETE succeeded.
         var (deletionStarted, deleted) = (records.Single(r => Type(r) == "StudyDeletionStarted"), records.Single(r => Type(r) == "StudyDeleted"));
@@ -277,6 +282,8 @@ public sealed class AuditCompletenessTests(LocalStackFixture stack) : IDisposabl
     private static DateTimeOffset EventTime(JsonElement record) => record.GetProperty("dateTime").GetDateTimeOffset();
 
     private static DateTimeOffset RecordedAt(JsonElement record) => record.GetProperty("recordedAt").GetDateTimeOffset();
+
+    private static string? Stream(JsonElement record) => record.TryGetProperty("stream", out var stream) && stream.ValueKind == JsonValueKind.String ? stream.GetString() : null;
 
     private static long? Sequence(JsonElement record) => record.TryGetProperty("sequence", out var sequence) ? sequence.GetInt64() : null;
 
