@@ -69,7 +69,7 @@ try
         Console.WriteLine($"{(report.Intact ? "INTACT" : "TAMPERED")}: {report.RecordsChecked} record(s), {report.RecordsSealed} sealed, blocks {report.FirstBlock?.ToString(CultureInfo.InvariantCulture) ?? "-"}..{report.LastBlock?.ToString(CultureInfo.InvariantCulture) ?? "-"}{(trusted is null ? string.Empty : $", anchor at block {trusted.Position} checked")}");
         foreach (var finding in report.Findings)
         {
-            Console.WriteLine($"  {finding.Kind,-11} {finding.Code,-24} record={finding.RecordId ?? "-"} block={finding.BlockPosition?.ToString(CultureInfo.InvariantCulture) ?? "-"} registration={finding.RegistrationId ?? "-"} sequence={finding.Sequence?.ToString(CultureInfo.InvariantCulture) ?? "-"}{(finding.OtherRecordId is null ? string.Empty : " with=" + finding.OtherRecordId)}");
+            Console.WriteLine($"  {finding.Kind,-11} {finding.Code,-24} record={finding.RecordId ?? "-"} block={finding.BlockPosition?.ToString(CultureInfo.InvariantCulture) ?? "-"} registration={finding.RegistrationId ?? "-"} sequence={finding.Sequence?.ToString(CultureInfo.InvariantCulture) ?? "-"}{(finding.Stream is null ? string.Empty : " stream=" + finding.Stream)}{(finding.OtherRecordId is null ? string.Empty : " with=" + finding.OtherRecordId)}");
         }
     }
 

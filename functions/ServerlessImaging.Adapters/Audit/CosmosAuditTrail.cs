@@ -27,8 +27,8 @@ public sealed class CosmosAuditTrail : IAuditTrail, IAuditSink
     // Beyond this many days, the partition list stops paying for itself: query across partitions.
     private const int MaxDaysForPartitionList = 62;
 
-    // How long a registration's record waits for its predecessor (written by the same step in parallel, or by the
-    // previous step) before the write fails and the activity is retried.
+    // How long a registration's record waits for its predecessor in its trail (written by the same step in parallel, or
+    // by the previous step) before the write fails and the activity is retried.
     private static readonly TimeSpan PredecessorWait = TimeSpan.FromSeconds(30);
 
     private readonly Container container;
@@ -53,16 +53,17 @@ public sealed class CosmosAuditTrail : IAuditTrail, IAuditSink
         AppendAsync(OrchestrationAuditMapper.Map(record, auditSource), cancellationToken);
 
     /// <summary>
-    /// Links a registration's numbered record to its predecessor, hashes it, creates it (a second write of the same id
-    /// is a conflict: the first stands) and seals it into the global chain. A replay finds the record and its seal and
-    /// writes nothing; a replay after a crash between the create and the seal only seals.
+    /// Links a registration's numbered record to its predecessor in the same trail (<see cref="AuditRecord.Stream"/>),
+    /// hashes it, creates it (a second write of the same id is a conflict: the first stands) and seals it into the global
+    /// chain. A replay finds the record and its seal and writes nothing; a replay after a crash between the create and the
+    /// seal only seals.
     /// </summary>
     public async Task AppendAsync(AuditRecord record, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(record);
         using var writing = links.Writing(record);
         var previousHash = record is { RegistrationId: { } registrationId, Sequence: > 1 and var sequence }
-            ? await PreviousHashAsync(registrationId, sequence, cancellationToken).ConfigureAwait(false)
+            ? await PreviousHashAsync(registrationId, record.Stream, sequence, cancellationToken).ConfigureAwait(false)
             : null;
         var linked = record with { PreviousHash = previousHash, Hash = null };
         linked = linked with { Hash = AuditCanonicalForm.HashOf(linked) };
@@ -126,9 +127,9 @@ public sealed class CosmosAuditTrail : IAuditTrail, IAuditSink
         return all;
     }
 
-    private async Task<string> PreviousHashAsync(string registrationId, long sequence, CancellationToken cancellationToken)
+    private async Task<string> PreviousHashAsync(string registrationId, string? stream, long sequence, CancellationToken cancellationToken)
     {
-        var waiter = links.Waiter(registrationId, sequence - 1);
+        var waiter = links.Waiter(registrationId, stream, sequence - 1);
         var deadline = DateTime.UtcNow + PredecessorWait;
         var delay = TimeSpan.FromMilliseconds(20);
         while (true)
@@ -140,7 +141,7 @@ public sealed class CosmosAuditTrail : IAuditTrail, IAuditSink
 
             // The predecessor is being written by this process (a step's records are written together): its hash comes
             // with it, and a query now would only find it missing.
-            if (links.IsBeingWritten(registrationId, sequence - 1))
+            if (links.IsBeingWritten(registrationId, stream, sequence - 1))
             {
                 using (var waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
                 {
@@ -152,7 +153,7 @@ public sealed class CosmosAuditTrail : IAuditTrail, IAuditSink
                 continue;
             }
 
-            var page = await QueryAsync(new AuditQuery(RegistrationId: registrationId, PageSize: 2, Sequence: sequence - 1), cancellationToken).ConfigureAwait(false);
+            var page = await QueryAsync(new AuditQuery(RegistrationId: registrationId, PageSize: 2, Sequence: sequence - 1, Stream: stream), cancellationToken).ConfigureAwait(false);
             if (page.Records.Count > 0)
             {
                 links.Remember(page.Records[0]);
@@ -161,7 +162,7 @@ public sealed class CosmosAuditTrail : IAuditTrail, IAuditSink
 
             if (DateTime.UtcNow > deadline)
             {
-                throw new CosmosStoreException($"Audit record {sequence.ToString(CultureInfo.InvariantCulture)} of a registration waits for its predecessor, not written yet.", HttpStatusCode.ServiceUnavailable);
+                throw new CosmosStoreException($"Audit record {sequence.ToString(CultureInfo.InvariantCulture)} of a registration's {(stream is null ? "own trail" : "sub-orchestration trail")} waits for its predecessor, not written yet.", HttpStatusCode.ServiceUnavailable);
             }
 
             await Task.WhenAny(waiter, Task.Delay(delay, cancellationToken)).ConfigureAwait(false);
@@ -196,6 +197,18 @@ public sealed class CosmosAuditTrail : IAuditTrail, IAuditSink
         {
             where.Add("c.sequence = @sequence");
             parameters.Add(("@sequence", wantedSequence));
+        }
+
+        if (query.Stream is { } wantedStream)
+        {
+            where.Add("c.stream = @stream");
+            parameters.Add(("@stream", wantedStream));
+        }
+        else if (query.Sequence is not null)
+        {
+            // A sequence number alone names a place in each trail: this one is in the registration's own, whose
+            // documents have no stream (written before streams existed) or a null one.
+            where.Add("(NOT IS_DEFINED(c.stream) OR IS_NULL(c.stream))");
         }
 
         // The chain's blocks and seal index share the container: records are the documents with a sort key.
@@ -298,15 +311,18 @@ public sealed class CosmosAuditTrail : IAuditTrail, IAuditSink
     }
 }
 
-/// <summary>The stored JSON shape of an <see cref="AuditRecord"/>: camelCase plus the <c>sortKey</c> used for ordering and paging.</summary>
+/// <summary>
+/// The stored JSON shape of an <see cref="AuditRecord"/>: camelCase plus the <c>sortKey</c> used for ordering and paging.
+/// <c>stream</c> is null for a registration's own trail, and absent from documents written before streams existed.
+/// </summary>
 internal static class AuditDocument
 {
     internal static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web);
 
     /// <summary>
     /// Recorded-at in UTC ticks (100 ns, the precision the record keeps), the registration sequence (zero for API
-    /// records), the id, all zero-padded and '|'-separated: unique, and ordered by recorded-at then sequence, so a
-    /// registration's records (whose recorded-at never goes back) come in sequence order even at equal times, an API
+    /// records), the id, all zero-padded and '|'-separated: unique, and ordered by recorded-at then sequence, so each
+    /// trail of a registration (whose recorded-at never goes back) comes in sequence order even at equal times, an API
     /// record written a few microseconds after an orchestration record comes after it, and keyset paging never skips ties.
     /// </summary>
     public static string SortKey(AuditRecord record) =>
@@ -331,17 +347,17 @@ internal static class AuditDocument
 }
 
 /// <summary>
-/// The hashes of registration records this process wrote or read lately, by (registration, sequence), so a record
-/// written in parallel with its predecessor (one step's records) waits for it without polling the database.
+/// The hashes of registration records this process wrote or read lately, by (registration, stream, sequence), so a
+/// record written in parallel with its predecessor (one step's records) waits for it without polling the database.
 /// </summary>
 internal sealed class RegistrationLinks
 {
     private const int MaxEntries = 50_000;
-    private readonly ConcurrentDictionary<(string RegistrationId, long Sequence), TaskCompletionSource<string>> hashes = new();
+    private readonly ConcurrentDictionary<(string RegistrationId, string? Stream, long Sequence), TaskCompletionSource<string>> hashes = new();
 
-    private readonly ConcurrentDictionary<(string RegistrationId, long Sequence), int> writing = new();
+    private readonly ConcurrentDictionary<(string RegistrationId, string? Stream, long Sequence), int> writing = new();
 
-    public Task<string> Waiter(string registrationId, long sequence) => Slot(registrationId, sequence).Task;
+    public Task<string> Waiter(string registrationId, string? stream, long sequence) => Slot(registrationId, stream, sequence).Task;
 
     /// <summary>Marks a numbered record as being written by this process until disposed.</summary>
     public IDisposable? Writing(AuditRecord record)
@@ -351,22 +367,22 @@ internal sealed class RegistrationLinks
             return null;
         }
 
-        var key = (registrationId, sequence);
+        var key = (registrationId, record.Stream, sequence);
         writing.AddOrUpdate(key, 1, (_, count) => count + 1);
         return new WritingMark(this, key);
     }
 
-    public bool IsBeingWritten(string registrationId, long sequence) => writing.ContainsKey((registrationId, sequence));
+    public bool IsBeingWritten(string registrationId, string? stream, long sequence) => writing.ContainsKey((registrationId, stream, sequence));
 
-    private void Done((string, long) key)
+    private void Done((string, string?, long) key)
     {
         if (writing.AddOrUpdate(key, 0, (_, count) => count - 1) <= 0)
         {
-            writing.TryRemove(new KeyValuePair<(string, long), int>(key, 0));
+            writing.TryRemove(new KeyValuePair<(string, string?, long), int>(key, 0));
         }
     }
 
-    private sealed class WritingMark(RegistrationLinks links, (string, long) key) : IDisposable
+    private sealed class WritingMark(RegistrationLinks links, (string, string?, long) key) : IDisposable
     {
         private int disposed;
 
@@ -384,11 +400,11 @@ internal sealed class RegistrationLinks
         if (record is { RegistrationId: { } registrationId, Sequence: > 0 and var sequence })
         {
             // Legacy records carry no hash: their successor links to the hash of their canonical form.
-            Slot(registrationId, sequence).TrySetResult(record.Hash ?? AuditCanonicalForm.HashOf(record));
+            Slot(registrationId, record.Stream, sequence).TrySetResult(record.Hash ?? AuditCanonicalForm.HashOf(record));
         }
     }
 
-    private TaskCompletionSource<string> Slot(string registrationId, long sequence)
+    private TaskCompletionSource<string> Slot(string registrationId, string? stream, long sequence)
     {
         if (hashes.Count > MaxEntries)
         {
@@ -398,6 +414,6 @@ internal sealed class RegistrationLinks
             }
         }
 
-        return hashes.GetOrAdd((registrationId, sequence), _ => new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously));
+        return hashes.GetOrAdd((registrationId, stream, sequence), _ => new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously));
     }
 }

@@ -134,10 +134,17 @@ public sealed record AuditRecord
     public required DateTimeOffset RecordedAt { get; init; }
 
     /// <summary>
-    /// Place in the registration's own trail (1, 2, 3… strictly increasing, no gap) for the records its orchestration
-    /// writes; null for API request records, which are ordered by <see cref="RecordedAt"/> only.
+    /// Place in the record's trail (<see cref="Stream"/>: 1, 2, 3… strictly increasing, no gap) for the records a
+    /// registration's orchestrations write; null for API request records, which are ordered by <see cref="RecordedAt"/> only.
     /// </summary>
     public long? Sequence { get; init; }
+
+    /// <summary>
+    /// Which of the registration's trails <see cref="Sequence"/> numbers the record in: null for the registration
+    /// orchestration's own, a sub-orchestration's instance id (a study's transfer) for that one's. Each trail is numbered
+    /// and linked on its own, since the orchestrations write concurrently.
+    /// </summary>
+    public string? Stream { get; init; }
 
     /// <summary>EventOutcomeIndicator: 0, 4, 8 or 12.</summary>
     public required int Outcome { get; init; }
@@ -167,8 +174,9 @@ public sealed record AuditRecord
     public string? RegistrationId { get; init; }
 
     /// <summary>
-    /// For a registration's numbered records: the <see cref="Hash"/> of its record <see cref="Sequence"/> − 1 (null for the
-    /// first), so the registration's records form a chain. Part of the hashed content. Null on other records.
+    /// For a registration's numbered records: the <see cref="Hash"/> of the record <see cref="Sequence"/> − 1 of the same
+    /// <see cref="Stream"/> (null for the first), so each trail of the registration forms a chain. Part of the hashed
+    /// content. Null on other records.
     /// </summary>
     public string? PreviousHash { get; init; }
 

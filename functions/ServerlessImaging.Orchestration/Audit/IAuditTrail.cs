@@ -4,7 +4,8 @@ namespace ServerlessImaging.Orchestration.Audit;
 /// What an auditor asks for. Every filter is optional and combined with AND; times are inclusive UTC bounds on
 /// <see cref="AuditRecord.RecordedAt"/>.
 /// <see cref="ContinuationToken"/> is the opaque token of the previous page. <see cref="Sequence"/> (with a registration) picks
-/// one place of its numbered trail.
+/// one place of one of its numbered trails, the one <see cref="Stream"/> names (null: the registration orchestration's own).
+/// Without a sequence, a <see cref="Stream"/> keeps that trail's records and null filters nothing.
 /// </summary>
 public sealed record AuditQuery(
     string? PatientKey = null,
@@ -15,7 +16,8 @@ public sealed record AuditQuery(
     DateTimeOffset? To = null,
     int PageSize = 50,
     string? ContinuationToken = null,
-    long? Sequence = null)
+    long? Sequence = null,
+    string? Stream = null)
 {
     /// <summary>Largest page an auditor may ask for.</summary>
     public const int MaxPageSize = 500;

@@ -88,6 +88,7 @@ public static class OrchestrationAuditMapper
             DateTime = activity.At.ToUniversalTime(),
             RecordedAt = recordedAt,
             Sequence = activity.Sequence > 0 ? activity.Sequence : null,
+            Stream = activity.Stream,
             Outcome = (int)activity.Outcome,
             OutcomeDescription = activity.Detail,
             AuditSource = auditSource,

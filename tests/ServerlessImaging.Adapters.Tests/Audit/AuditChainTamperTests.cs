@@ -460,6 +460,78 @@ public sealed class AuditChainTamperTests(LocalStackFixture stack, ITestOutputHe
         }
     }
 
+    private static WriteAuditActivity StreamStep(string registrationId, string? stream, long sequence, DateTimeOffset recordedAt) =>
+        Step(registrationId, sequence, recordedAt) with { CommandId = $"{registrationId}/{stream ?? "own"}/step/{sequence}", Stream = stream };
+
+    [Fact]
+    public async Task Streams_written_concurrently_each_link_to_their_own_predecessor_and_verify_intact()
+    {
+        // The registration's orchestration and two studies' transfer sub-orchestrations, all at once; each step's two
+        // records in parallel, steps alternating between two instances (so a predecessor is often found by query).
+        var other = new CosmosAuditTrail(container, "test-2");
+        var writers = new[] { trail, other };
+        string?[] streams = [null, "reg-s:transfer:1.2.3:t1", "reg-s:transfer:1.2.4:t1"];
+        await Task.WhenAll(streams.Select((stream, s) => Task.Run(async () =>
+        {
+            for (var sequence = 1; sequence <= 8; sequence += 2)
+            {
+                var writer = writers[((sequence / 2) + s) % 2];
+                var at = start.AddSeconds(sequence).AddMilliseconds(s);
+                await Task.WhenAll(
+                    writer.WriteAsync(StreamStep("reg-s", stream, sequence, at), CancellationToken.None),
+                    writer.WriteAsync(StreamStep("reg-s", stream, sequence + 1, at), CancellationToken.None));
+            }
+        })));
+
+        var records = await trail.QueryAllAsync(new AuditQuery(RegistrationId: "reg-s"), CancellationToken.None);
+        Assert.Equal(24, records.Count);
+        foreach (var stream in streams)
+        {
+            var ordered = records.Where(r => r.Stream == stream).OrderBy(r => r.Sequence).ToList();
+            Assert.Equal(Enumerable.Range(1, 8).Select(i => (long?)i), ordered.Select(r => r.Sequence));
+            Assert.Null(ordered[0].PreviousHash);
+            Assert.All(ordered.Skip(1).Zip(ordered), pair => Assert.Equal(pair.Second.Hash, pair.First.PreviousHash));
+        }
+
+        // The stream filter: one transfer's trail alone, and place 3 of the registration's own trail.
+        Assert.Equal(8, (await trail.QueryAllAsync(new AuditQuery(RegistrationId: "reg-s", Stream: streams[1]), CancellationToken.None)).Count);
+        var own = Assert.Single((await trail.QueryAsync(new AuditQuery(RegistrationId: "reg-s", Sequence: 3), CancellationToken.None)).Records);
+        Assert.Equal((null, 3L), (own.Stream, own.Sequence!.Value));
+
+        Assert.Empty(Tampering(await VerifyDayAsync()));
+        var registration = await verification.VerifyRegistrationAsync("reg-s", null, CancellationToken.None);
+        Assert.True(registration.Intact);
+        Assert.Empty(registration.Findings);
+    }
+
+    [Fact]
+    public async Task A_predecessor_stored_before_streams_existed_is_found_for_the_registrations_own_trail_only()
+    {
+        // Record 1 of the registration's own trail as documents were stored before the field existed: no "stream" at all.
+        var first = OrchestrationAuditMapper.Map(StreamStep("reg-old", null, 1, start.AddMinutes(3)), "test");
+        first = first with { Hash = AuditCanonicalForm.HashOf(first) };
+        var node = JsonSerializer.SerializeToNode(first, Web)!.AsObject();
+        node.Remove("stream");
+        node["sortKey"] = AuditDocument.SortKey(first);
+        using (var body = new MemoryStream(Encoding.UTF8.GetBytes(node.ToJsonString())))
+        using (var created = await container.CreateItemStreamAsync(body, new PartitionKey(first.PartitionKey)))
+        {
+            Assert.True(created.IsSuccessStatusCode, created.StatusCode.ToString());
+        }
+
+        await trail.Chain.SealAsync(new AuditChainEntry(first.Id, first.PartitionKey, first.Hash!), true, CancellationToken.None);
+
+        // A transfer's record 1 starts its own chain; the own trail's record 2, written by an instance that never saw
+        // record 1, finds it by query.
+        await trail.WriteAsync(StreamStep("reg-old", "reg-old:transfer:1.2.3:t1", 1, start.AddMinutes(4)), CancellationToken.None);
+        await new CosmosAuditTrail(container, "test-2").WriteAsync(StreamStep("reg-old", null, 2, start.AddMinutes(5)), CancellationToken.None);
+
+        var records = await trail.QueryAllAsync(new AuditQuery(RegistrationId: "reg-old"), CancellationToken.None);
+        Assert.Null(records.Single(r => r.Stream is not null).PreviousHash);
+        Assert.Equal(first.Hash, records.Single(r => r is { Stream: null, Sequence: 2 }).PreviousHash);
+        Assert.Empty(Tampering(await verification.VerifyRegistrationAsync("reg-old", null, CancellationToken.None)));
+    }
+
     private async Task EditBlockAsync(AuditChainBlock block)
     {
         var id = CosmosAuditChain.BlockId(block.Position);

@@ -193,6 +193,8 @@ public class AuditRecordTests
         Assert.Contains(record.ActiveParticipants, p => p is { UserId: "CHUNORD", Kind: "ae", Role: "source" });
         Assert.Contains(record.ActiveParticipants, p => p is { UserId: "SI_RELAY", Kind: "ae", Role: "destination" });
         Assert.Equal(AuditRecordIds.From("orchestration", retrieval.CommandId), record.Id);
+        Assert.Null(record.Stream);
+        Assert.Equal("reg-0001:transfer:1.2.3:t1", OrchestrationAuditMapper.Map(retrieval with { Stream = "reg-0001:transfer:1.2.3:t1" }, "test").Stream);
 
         var purged = OrchestrationAuditMapper.Map(retrieval with { Action = AuditAction.Purged, SiteId = null, StudyInstanceUid = null, StudyInstanceUids = [Uid1, Uid2], SourceAeTitle = null, DestinationAeTitle = null }, "test");
         Assert.Equal(("110105", "D"), (purged.EventId.Code, purged.ActionCode));

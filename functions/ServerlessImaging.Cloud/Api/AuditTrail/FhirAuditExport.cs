@@ -9,15 +9,19 @@ namespace ServerlessImaging.Cloud.Api.AuditTrail;
 /// Exports a page of audit records as a FHIR R4 Bundle (type searchset) of AuditEvent resources, mapped the
 /// way the FHIR spec maps DICOM audit messages: type = the DCM event id, action = C/R/U/D/E, outcome =
 /// 0/4/8/12, recorded = when the app recorded it, period = when the event happened, agents = active participants,
-/// entities = participant objects (patients by pseudonymous key only); a registration's sequence number is an extension.
+/// entities = participant objects (patients by pseudonymous key only); a registration's sequence number and the trail it
+/// numbers the record in (when not the registration's own) are extensions.
 /// </summary>
 public static class FhirAuditExport
 {
     /// <summary>The FHIR JSON media type.</summary>
     public const string MediaType = "application/fhir+json";
 
-    /// <summary>Extension carrying <see cref="AuditRecord.Sequence"/> (the record's place in its registration's trail).</summary>
+    /// <summary>Extension carrying <see cref="AuditRecord.Sequence"/> (the record's place in its trail).</summary>
     public const string SequenceExtensionUrl = "urn:serverless-imaging:audit-sequence";
+
+    /// <summary>Extension carrying <see cref="AuditRecord.Stream"/> (the trail the sequence is in; absent: the registration's own).</summary>
+    public const string StreamExtensionUrl = "urn:serverless-imaging:audit-stream";
 
     private static readonly JsonSerializerOptions Json = new JsonSerializerOptions().ForFhir(ModelInfo.ModelInspector);
 
@@ -81,6 +85,11 @@ public static class FhirAuditExport
         {
             // R4 has no 64-bit integer type; a registration never writes anywhere near 2^31 records.
             audit.Extension.Add(new Extension(SequenceExtensionUrl, new Integer((int)Math.Min(sequence, int.MaxValue))));
+        }
+
+        if (Text(record.Stream) is { } stream)
+        {
+            audit.Extension.Add(new Extension(StreamExtensionUrl, new FhirString(stream)));
         }
 
         foreach (var participant in record.ActiveParticipants)

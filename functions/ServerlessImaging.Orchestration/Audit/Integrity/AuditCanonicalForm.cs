@@ -17,7 +17,10 @@ public static class AuditCanonicalForm
     /// <summary>Name of the hash algorithm, stored beside hashes where a reader needs it.</summary>
     public const string Algorithm = "SHA-256";
 
-    /// <summary>Canonical form of a record: every field except <see cref="AuditRecord.Hash"/> (it is the result), <see cref="AuditRecord.PreviousHash"/> included.</summary>
+    /// <summary>
+    /// Canonical form of a record: every field except <see cref="AuditRecord.Hash"/> (it is the result), <see cref="AuditRecord.PreviousHash"/>
+    /// included; <see cref="AuditRecord.Stream"/> only when set (a <c>stream</c> line after <c>sequence</c>).
+    /// </summary>
     public static byte[] Of(AuditRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
@@ -32,6 +35,13 @@ public static class AuditCanonicalForm
         text.Field("dateTime", Time(record.DateTime));
         text.Field("recordedAt", Time(record.RecordedAt));
         text.Field("sequence", record.Sequence?.ToString(CultureInfo.InvariantCulture));
+        if (record.Stream is not null)
+        {
+            // Only when set: the records of a registration's own trail (and every record sealed before streams existed)
+            // keep the hash they were sealed with.
+            text.Field("stream", record.Stream);
+        }
+
         text.Field("outcome", record.Outcome.ToString(CultureInfo.InvariantCulture));
         text.Field("outcomeDescription", record.OutcomeDescription);
         text.Field("auditSource", record.AuditSource);

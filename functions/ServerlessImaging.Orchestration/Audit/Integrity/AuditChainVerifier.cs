@@ -6,7 +6,7 @@ public enum AuditFindingKind
     /// <summary>A record's content no longer has the hash it was sealed with (or its stored hash was changed).</summary>
     Edited,
 
-    /// <summary>A sealed record is missing, or a registration's numbering has a gap.</summary>
+    /// <summary>A sealed record is missing, or the numbering of one of a registration's trails has a gap.</summary>
     Deleted,
 
     /// <summary>A record that the chain never sealed, or whose registration link does not fit its place.</summary>
@@ -31,8 +31,9 @@ public enum AuditFindingKind
 /// <param name="RecordId">The record, when known.</param>
 /// <param name="BlockPosition">The block concerned, when one is.</param>
 /// <param name="RegistrationId">The registration, for registration-chain findings.</param>
-/// <param name="Sequence">The registration sequence concerned.</param>
+/// <param name="Sequence">The sequence concerned, in the trail <paramref name="Stream"/> names.</param>
 /// <param name="OtherRecordId">For <see cref="AuditFindingKind.Reordered"/>: the record it was swapped with.</param>
+/// <param name="Stream">The registration's trail the sequence is in (<see cref="AuditRecord.Stream"/>; null: its own).</param>
 public sealed record AuditFinding(
     AuditFindingKind Kind,
     string Code,
@@ -40,7 +41,8 @@ public sealed record AuditFinding(
     long? BlockPosition = null,
     string? RegistrationId = null,
     long? Sequence = null,
-    string? OtherRecordId = null)
+    string? OtherRecordId = null,
+    string? Stream = null)
 {
     /// <summary>True for the kinds that mean someone changed the trail.</summary>
     public bool IsTampering => Kind is not (AuditFindingKind.Unsealed or AuditFindingKind.Legacy);
@@ -65,11 +67,11 @@ public sealed record AuditVerificationReport(
 
 /// <summary>What to verify: blocks and records as read from the store.</summary>
 /// <param name="Blocks">Blocks of the global chain (any order; duplicates are not expected).</param>
-/// <param name="Records">The records in scope: each must be sealed, and their registration numbering and links must fit.</param>
+/// <param name="Records">The records in scope: each must be sealed, and each registration trail's numbering and links must fit.</param>
 /// <param name="Now">The verifier's clock (records newer than <see cref="SealingGrace"/> may be unsealed yet).</param>
 /// <param name="SealingGrace">How long a record may wait for its seal before "not in the chain" means inserted.</param>
 /// <param name="ContiguousFrom">When set, every block from this position to the last one given must be present.</param>
-/// <param name="RegistrationTrailFromStart">True when the records hold whole registration trails (numbering must start at 1).</param>
+/// <param name="RegistrationTrailFromStart">True when the records hold whole registration trails (each stream's numbering must start at 1).</param>
 /// <param name="Anchor">A trusted chain head (its signature checked by the caller): the block at its position must have its hash.</param>
 /// <param name="OtherSealedRecords">Records outside the scope that the blocks name (checked against their seal only).</param>
 public sealed record AuditVerificationInput(
@@ -151,7 +153,7 @@ public static class AuditChainVerifier
             }
             else
             {
-                findings.Add(new AuditFinding(AuditFindingKind.Inserted, "not_in_chain", record.Id, RegistrationId: record.RegistrationId, Sequence: record.Sequence));
+                findings.Add(new AuditFinding(AuditFindingKind.Inserted, "not_in_chain", record.Id, RegistrationId: record.RegistrationId, Sequence: record.Sequence, Stream: record.Stream));
             }
 
             reported.Add(record.Id);
@@ -164,6 +166,8 @@ public static class AuditChainVerifier
             .ThenBy(f => f.Kind)
             .ThenBy(f => f.RecordId ?? string.Empty, StringComparer.Ordinal)
             .ThenBy(f => f.BlockPosition ?? 0)
+            .ThenBy(f => f.RegistrationId ?? string.Empty, StringComparer.Ordinal)
+            .ThenBy(f => f.Stream ?? string.Empty, StringComparer.Ordinal)
             .ThenBy(f => f.Sequence ?? 0)
             .ToList();
         return new AuditVerificationReport(
@@ -241,8 +245,8 @@ public static class AuditChainVerifier
                 var bRestored = b with { RecordedAt = a.RecordedAt, Sequence = a.Sequence, PartitionKey = a.PartitionKey };
                 if (AuditCanonicalForm.HashOf(aRestored) == entryA.Hash && AuditCanonicalForm.HashOf(bRestored) == entryB.Hash)
                 {
-                    findings.Add(new AuditFinding(AuditFindingKind.Reordered, "ordering_fields_swapped", a.Id, positionA, a.RegistrationId, a.Sequence, b.Id));
-                    findings.Add(new AuditFinding(AuditFindingKind.Reordered, "ordering_fields_swapped", b.Id, positionB, b.RegistrationId, b.Sequence, a.Id));
+                    findings.Add(new AuditFinding(AuditFindingKind.Reordered, "ordering_fields_swapped", a.Id, positionA, a.RegistrationId, a.Sequence, b.Id, a.Stream));
+                    findings.Add(new AuditFinding(AuditFindingKind.Reordered, "ordering_fields_swapped", b.Id, positionB, b.RegistrationId, b.Sequence, a.Id, b.Stream));
                     explained.Add(a.Id);
                     explained.Add(b.Id);
                 }
@@ -252,7 +256,7 @@ public static class AuditChainVerifier
         foreach (var (record, entry, position) in mismatched.Where(m => !explained.Contains(m.Record.Id)))
         {
             var code = AuditCanonicalForm.HashOf(record) == entry.Hash ? "stored_hash_mismatch" : "content_hash_mismatch";
-            findings.Add(new AuditFinding(AuditFindingKind.Edited, code, record.Id, position, record.RegistrationId, record.Sequence));
+            findings.Add(new AuditFinding(AuditFindingKind.Edited, code, record.Id, position, record.RegistrationId, record.Sequence, Stream: record.Stream));
         }
 
         reported.UnionWith(mismatched.Select(m => m.Record.Id));
@@ -270,8 +274,15 @@ public static class AuditChainVerifier
         string OriginalHash(AuditRecord record) =>
             sealedAs.TryGetValue(record.Id, out var sealedEntry) ? sealedEntry.Entry.Hash : record.Hash ?? AuditCanonicalForm.HashOf(record);
 
-        foreach (var trail in records.Where(r => r.RegistrationId is not null && r.Sequence is > 0).GroupBy(r => r.RegistrationId!, StringComparer.Ordinal))
+        // Each of a registration's trails (its orchestration's own, one per sub-orchestration) is numbered and linked on its own.
+        var trails = records
+            .Where(r => r.RegistrationId is not null && r.Sequence is > 0)
+            .GroupBy(r => (RegistrationId: r.RegistrationId!, r.Stream))
+            .OrderBy(t => t.Key.RegistrationId, StringComparer.Ordinal)
+            .ThenBy(t => t.Key.Stream ?? string.Empty, StringComparer.Ordinal);
+        foreach (var trail in trails)
         {
+            var (registrationId, stream) = trail.Key;
             var bySequence = trail.GroupBy(r => r.Sequence!.Value).OrderBy(g => g.Key).ToList();
             long? previousSequence = input.RegistrationTrailFromStart ? 0 : null;
             AuditRecord? previous = null;
@@ -284,7 +295,7 @@ public static class AuditChainVerifier
                     // Two records claim one place: the ones not already explained are the forgeries.
                     foreach (var extra in candidates.Where(c => !sealedAs.ContainsKey(c.Id) && !reported.Contains(c.Id)))
                     {
-                        findings.Add(new AuditFinding(AuditFindingKind.Inserted, "duplicate_sequence", extra.Id, RegistrationId: trail.Key, Sequence: sequence));
+                        findings.Add(new AuditFinding(AuditFindingKind.Inserted, "duplicate_sequence", extra.Id, RegistrationId: registrationId, Sequence: sequence, Stream: stream));
                         reported.Add(extra.Id);
                     }
                 }
@@ -298,7 +309,7 @@ public static class AuditChainVerifier
                     {
                         for (var missing = before + 1; missing < sequence; missing++)
                         {
-                            findings.Add(new AuditFinding(AuditFindingKind.Deleted, "sequence_gap", RegistrationId: trail.Key, Sequence: missing));
+                            findings.Add(new AuditFinding(AuditFindingKind.Deleted, "sequence_gap", RegistrationId: registrationId, Sequence: missing, Stream: stream));
                         }
                     }
                 }
@@ -308,7 +319,7 @@ public static class AuditChainVerifier
                     var expected = sequence == 1 ? null : previous is not null && previousSequence == sequence - 1 ? OriginalHash(previous) : record.PreviousHash;
                     if (record.PreviousHash != expected)
                     {
-                        findings.Add(new AuditFinding(AuditFindingKind.Inserted, "link_mismatch", record.Id, RegistrationId: trail.Key, Sequence: sequence));
+                        findings.Add(new AuditFinding(AuditFindingKind.Inserted, "link_mismatch", record.Id, RegistrationId: registrationId, Sequence: sequence, Stream: stream));
                         reported.Add(record.Id);
                     }
                 }
