@@ -149,7 +149,8 @@ public sealed class AuditCompletenessTests(LocalStackFixture stack) : IDisposabl
         // each study transfer's, told apart by their stream) are numbered 1, 2, 3… in that same order, with no gap (an
         // auditor can tell that nothing is missing).
         Assert.All(records.Zip(records.Skip(1)), p => Assert.True(RecordedAt(p.First) <= RecordedAt(p.Second), $"{Type(p.First)} recorded after {Type(p.Second)}; trail: {trail}"));
-        foreach (var stream in records.Where(r => Sequence(r) is not null).GroupBy(Stream))
+        var sequenced = records.Where(r => Sequence(r) is not null).ToList();
+        foreach (var stream in sequenced.GroupBy(Stream))
         {
             Assert.Equal(Enumerable.Range(1, stream.Count()).Select(i => (long?)i), stream.Select(Sequence));
         }
@@ -174,7 +175,7 @@ public sealed class AuditCompletenessTests(LocalStackFixture stack) : IDisposabl
             JsonElement Of(string type) => Assert.Single(records, r => Type(r) == type && StudiesOf(r).Contains(uid));
             var (started, retrieved, stored) = (Of("RetrievalStarted"), Of("RetrievalCompleted"), Of("StudyStored"));
             Assert.True(RecordedAt(started) > RecordedAt(records.Single(r => Type(r) == "SelectionMade")) && Sequence(started) < Sequence(retrieved) && Sequence(retrieved) < Sequence(stored), trail);
-            Assert.Equal(1, [.. new[] { started, retrieved, stored }.Select(Stream).Distinct()].Length);
+            Assert.Single(new[] { started, retrieved, stored }.Select(Stream).Distinct());
             Assert.All([started, retrieved, stored], r => Assert.Equal(host.SiteIds[0], r.GetProperty("siteId").GetString()));
             Assert.Equal(("110102", "110104", "110107"), (Code(started), Code(retrieved), Code(stored)));
             Assert.Contains(retrieved.GetProperty("activeParticipants").EnumerateArray(), p => Participant(p) == ("ae", nord.AeTitle, "source"));
@@ -204,7 +205,7 @@ public sealed class AuditCompletenessTests(LocalStackFixture stack) : IDisposabl
         var purgedRecord = records.Single(r => Type(r) == "Purged");
         Assert.StartsWith("studies=1 ", purgedRecord.GetProperty("outcomeDescription").GetString(), StringComparison.Ordinal);
         Assert.Equal([keptUid], StudiesOf(purgedRecord));
-        Assert.Equal(sequenced.Count, Math.Max(Seq("Purged"), Seq("ManifestWithdrawn")));
+        Assert.Equal(sequenced.Count(r => Stream(r) is null), Math.Max(Seq("Purged"), Seq("ManifestWithdrawn")));
 
         // The manifest: a revision per change of the available studies (the first after the first store), the last one
         // without the deleted study; withdrawn from the DICOM service by the purge.
