@@ -55,6 +55,50 @@ public sealed class StudyTransferOrchestrationTests
     }
 
     [Fact]
+    public async Task Transient_failures_in_every_round_fail_the_study_after_the_last_round()
+    {
+        await using var harness = await OrchestrationHarness.StartAsync();
+        const string reg = "reg-it-transfer-rounds-out";
+        var settings = OrchestrationSettings.Default with { RetrievalRetryInterval = TimeSpan.FromSeconds(1), MaxRetrievalRounds = 2 };
+        await harness.StartRegistrationAsync(TestData.Plan(reg, TestData.Sites("site-a"), settings));
+        await SelectAsync(harness, reg, "site-a");
+        var transferId = CommandIds.StudyTransfer(reg, Study, 1);
+
+        await harness.RaiseAsync(Failed((await harness.WaitForRelayCommandAsync<RetrieveStudyActivity>(CommandIds.Retrieve(transferId, 1))).Value, FailureReason.PacsUnreachable));
+        await harness.RaiseAsync(Failed((await harness.WaitForRelayCommandAsync<RetrieveStudyActivity>(CommandIds.Retrieve(transferId, 2))).Value, FailureReason.PacsUnreachable));
+
+        var state = await harness.WaitForStateAsync(s => s.SelectedOf(Study)?.Status == StudyStatus.Failed, "the study failed");
+        Assert.Equal("pacs_unreachable", state.SelectedOf(Study)!.Failure?.Code);
+        var trail = harness.TransferAudit(transferId);
+        Assert.Equal(
+            [AuditAction.RetrievalStarted, AuditAction.StudyFailed, AuditAction.RetrievalRetryScheduled, AuditAction.RetrievalStarted, AuditAction.StudyFailed, AuditAction.StudyFailed],
+            trail.Select(a => a.Action));
+        Assert.Equal((AuditOutcome.SeriousFailure, "pacs_unreachable rounds=2"), (trail[^1].Outcome, trail[^1].Detail));
+        Assert.Single(trail, a => a.Action == AuditAction.RetrievalRetryScheduled);
+    }
+
+    [Fact]
+    public async Task A_site_returning_no_instance_is_followed_by_the_next_site()
+    {
+        await using var harness = await OrchestrationHarness.StartAsync();
+        const string reg = "reg-it-transfer-empty";
+        await harness.StartRegistrationAsync(TestData.Plan(reg, TestData.Sites("site-a", "site-b")));
+        await SelectAsync(harness, reg, "site-a", "site-b");
+        var transferId = CommandIds.StudyTransfer(reg, Study, 1);
+
+        var first = (await harness.WaitForRelayCommandAsync<RetrieveStudyActivity>(CommandIds.Retrieve(transferId, 1))).Value;
+        await harness.RaiseAsync(Finished(first, reg, 0));
+        var second = (await harness.WaitForRelayCommandAsync<RetrieveStudyActivity>(CommandIds.Retrieve(transferId, 2))).Value;
+        Assert.Equal("site-b", second.SiteId);
+        await harness.RaiseAsync(Finished(second, reg, 2));
+
+        await harness.WaitForStateAsync(s => s.SelectedOf(Study)?.Status == StudyStatus.Available, "the study available");
+        var empty = Assert.Single(harness.TransferAudit(transferId), a => a.Action == AuditAction.StudyFailed);
+        Assert.Equal(("site-a", AuditOutcome.MinorFailure, "Retrieval returned no instance."), (empty.SiteId, empty.Outcome, empty.Detail));
+        Assert.Equal("site-b", harness.LatestState.SelectedOf(Study)!.SiteId);
+    }
+
+    [Fact]
     public async Task A_permanent_failure_at_the_last_site_fails_the_study_without_another_round()
     {
         await using var harness = await OrchestrationHarness.StartAsync();

@@ -553,7 +553,7 @@ public static class RegistrationOrchestrator
 
         step.Emit(new DeleteStudyActivity(commandId, step.RegistrationId, study.StudyInstanceUid, CommandIds.StagingPrefix(step.RegistrationId, study.StudyInstanceUid)));
         step.PutRemoval(new PendingRemoval(commandId, IsPurge: false, [study.StudyInstanceUid], study.SiteId, RequestedBy: null));
-        step.Audit(AuditAction.StudyDeletionStarted, AuditOutcome.Success, null, study.SiteId, study.StudyInstanceUid, "A store finished after the removal; removal from the DICOM service and staging sent again.");
+        step.Audit(AuditAction.StudyDeletionStarted, AuditOutcome.Success, null, study.SiteId, study.StudyInstanceUid, "The transfer stored, or may have, after the removal; removal from the DICOM service and staging sent again.");
         return true;
     }
 
