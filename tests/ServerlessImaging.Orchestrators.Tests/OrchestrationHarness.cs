@@ -80,11 +80,11 @@ internal sealed class OrchestrationHarness : IAsyncDisposable
     public IReadOnlyList<Received<StudyTransferStepRecord>> TransferSteps => [.. transferSteps];
 
     /// <summary>Every audit record of the registration's own trail, in sequence order.</summary>
-    public IReadOnlyList<WriteAuditActivity> Audit => [.. steps.SelectMany(s => s.Value.Audit).OrderBy(a => a.Sequence)];
+    public IReadOnlyList<WriteAuditActivity> Audit => [.. steps.SelectMany(s => s.Value.Audit).Where(a => a.Stream is null).OrderBy(a => a.Sequence)];
 
-    /// <summary>Every audit record of the transfer <paramref name="transferId"/>'s trail, in sequence order.</summary>
+    /// <summary>Every audit record of the transfer <paramref name="transferId"/>'s trail (its closing record comes with the registration's commit of its outcome), in sequence order.</summary>
     public IReadOnlyList<WriteAuditActivity> TransferAudit(string transferId) =>
-        [.. transferSteps.Where(s => s.Value.TransferId == transferId).SelectMany(s => s.Value.Audit).OrderBy(a => a.Sequence)];
+        [.. AllAudit.Where(a => a.Stream == transferId).OrderBy(a => a.Sequence)];
 
     /// <summary>Every audit record, the registration's and its transfers', in the order committed.</summary>
     public IReadOnlyList<WriteAuditActivity> AllAudit =>

@@ -481,6 +481,12 @@ public static class RegistrationOrchestrator
     // or purged, having stored (or maybe stored) into the DICOM service after the removal ran, gets the study removed once more.
     private static EventDisposition OnStudyTransferSettled(Step step, StudyTransferOutcome outcome)
     {
+        // Facts of the transfer's own trail, whatever the registration makes of the outcome.
+        foreach (var record in outcome.ClosingAudit ?? [])
+        {
+            step.Emit(record);
+        }
+
         if (step.State.SelectedOf(outcome.StudyInstanceUid) is not { } study)
         {
             return EventDisposition.Ignored(DispositionReason.UnknownStudy);

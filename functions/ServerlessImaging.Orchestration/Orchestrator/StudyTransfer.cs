@@ -62,7 +62,14 @@ public sealed record StudyTransferOutcome(
     int Attempts,
     int InstancesStored,
     StudyFailure? Failure,
-    bool MayHaveStored);
+    bool MayHaveStored)
+{
+    /// <summary>
+    /// The transfer's last audit records (stored, store failed, failed for good), numbered in its own trail and not
+    /// written yet: the registration's commit of the outcome writes them.
+    /// </summary>
+    public IReadOnlyList<WriteAuditActivity> ClosingAudit { get; init; } = [];
+}
 
 /// <summary>
 /// Where a study's transfer stands, as its sub-orchestration last recorded it for the API (highest

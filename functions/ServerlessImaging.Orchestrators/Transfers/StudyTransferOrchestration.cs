@@ -18,7 +18,7 @@ namespace ServerlessImaging.Orchestrators.Transfers;
 /// <item>stop when the registration cancels (the study deleted, the registration purged).</item>
 /// </list>
 /// Each step's audit records (numbered in the transfer's own trail), relay commands and progress go out in one
-/// <see cref="StudyTransferActivities.CommitStep"/>; the outcome is the registration's to record.
+/// <see cref="StudyTransferActivities.CommitStep"/>; the outcome, with the transfer's closing record, is the registration's to record.
 /// </summary>
 public sealed class StudyTransferOrchestration : TaskOrchestrator<StudyTransferOrchestrationInput, StudyTransferOutcome>
 {
@@ -94,7 +94,6 @@ public sealed class StudyTransferOrchestration : TaskOrchestrator<StudyTransferO
                 {
                     Progress(StudyStatus.Retrieving, failure: failure);
                     Audit(AuditAction.StudyFailed, AuditOutcome.SeriousFailure, progress.SiteId, round > 1 ? Invariant($"{failure.Code} rounds={round}") : failure.Code);
-                    await CommitAsync();
                     return await SettledAsync(StudyTransferResult.Failed, 0, failure);
                 }
 
@@ -193,8 +192,8 @@ public sealed class StudyTransferOrchestration : TaskOrchestrator<StudyTransferO
             Audit(
                 AuditAction.RetrievalCompleted, AuditOutcome.Success, siteId, Invariant($"instances={manifest.Count} bytes={manifest.TotalBytes}"),
                 record => record with { SourceAeTitle = finished.SourceAeTitle, DestinationAeTitle = finished.DestinationAeTitle });
-            await CommitAsync();
-
+            // The completion goes out (audit record, progress) while the store runs: neither waits for the other.
+            var committed = CommitAsync();
             var command = new StoreStudyActivity(CommandIds.Store(transfer.TransferId, progress.Attempt), transfer.RegistrationId, siteId, transfer.StudyInstanceUid, StagingPrefix, manifest, transfer.Patient);
             storeStarted = true;
             OrchestrationEvent? outcome;
@@ -208,33 +207,39 @@ public sealed class StudyTransferOrchestration : TaskOrchestrator<StudyTransferO
                 outcome = ActivityOutcomes.GaveUp(command, Now, input.Retry.MaxAttempts, failure.FailureDetails.ErrorType);
             }
 
+            await committed;
             if (cancelled.IsCompleted)
             {
                 return await CancelledAsync(); // Deleted or purged while storing: the registration removes the study again.
             }
 
+            // The closing record travels with the outcome: the registration's commit of the outcome writes it.
             if (outcome is StoreStudyCompleted stored)
             {
                 Audit(AuditAction.StudyStored, AuditOutcome.Success, siteId, Invariant($"instances={stored.InstancesStored} sentNow={stored.InstancesSent} verifiedByQido={stored.InstancesVerified}"));
-                await CommitAsync();
                 return await SettledAsync(StudyTransferResult.Available, stored.InstancesStored, null);
             }
 
             var failed = outcome as StoreStudyFailed;
             var why = new StudyFailure(failed?.Code ?? StoreFailureCodes.StoreFailed, Truncate(failed?.SafeMessage ?? "The store reported no outcome."));
-            Progress(StudyStatus.Storing, failure: why);
             Audit(AuditAction.StudyStoreFailed, AuditOutcome.SeriousFailure, siteId, why.Code + ": " + why.SafeMessage);
-            await CommitAsync();
             return await SettledAsync(StudyTransferResult.Failed, 0, why);
         }
 
         private Task<StudyTransferOutcome> CancelledAsync() => SettledAsync(StudyTransferResult.Cancelled, 0, null);
 
-        // The stores of staged batches still running are waited for, so "may have stored" is known when the outcome goes out.
+        // The stores of staged batches still running are waited for, so "may have stored" is known when the outcome goes
+        // out. The records not committed yet (the closing one) go with it: the registration's commit writes them, one
+        // activity fewer per study.
         private async Task<StudyTransferOutcome> SettledAsync(StudyTransferResult result, int instancesStored, StudyFailure? failure)
         {
             await Task.WhenAll(stagedStores.Select(SwallowFailure));
-            return new StudyTransferOutcome(transfer.TransferId, transfer.StudyInstanceUid, result, progress.SiteId, progress.Attempt, instancesStored, failure, storeStarted);
+            var closing = audit.ToList();
+            audit.Clear();
+            return new StudyTransferOutcome(transfer.TransferId, transfer.StudyInstanceUid, result, progress.SiteId, progress.Attempt, instancesStored, failure, storeStarted)
+            {
+                ClosingAudit = closing,
+            };
         }
 
         private static async Task SwallowFailure(Task store)

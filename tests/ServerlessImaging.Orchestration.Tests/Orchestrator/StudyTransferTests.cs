@@ -49,6 +49,30 @@ public class StudyTransferTests
     }
 
     [Fact]
+    public void The_transfers_closing_records_are_committed_with_its_outcome_whatever_the_registration_makes_of_it()
+    {
+        var h = Harness.Transferring(null, Uid1);
+        var transferId = Harness.Transfer(Uid1);
+        WriteAuditActivity Closing(long sequence) =>
+            new(CommandIds.TransferAudit(transferId, sequence), Fixtures.RegistrationId, h.Now, AuditAction.StudyStored, AuditOutcome.Success, "pk", null, "chu-nord", Uid1, "instances=2")
+            {
+                Stream = transferId,
+                Sequence = sequence,
+                RecordedAt = h.Now,
+            };
+
+        h.Settled(Harness.Outcome(Uid1, StudyTransferResult.Available, stored: 2) with { ClosingAudit = [Closing(3)] });
+        var written = Assert.Single(h.Commands<WriteAuditActivity>());
+        Assert.Equal((transferId, 3L, AuditAction.StudyStored), (written.Stream, written.Sequence, written.Action));
+        Assert.Equal(StudyStatus.Available, h.Study(Uid1).Status);
+
+        // A stale outcome (an older transfer's) still carries facts of that transfer's trail.
+        h.Settled(Harness.Outcome(Uid1, StudyTransferResult.Failed, n: 7) with { ClosingAudit = [Closing(4) with { Action = AuditAction.StudyFailed }] });
+        Assert.Equal(DispositionKind.Ignored, h.Last.Disposition.Kind);
+        Assert.Equal(AuditAction.StudyFailed, Assert.Single(h.Commands<WriteAuditActivity>()).Action);
+    }
+
+    [Fact]
     public void The_sites_are_tried_those_that_answered_the_current_round_first_then_by_id()
     {
         var h = new Harness();
