@@ -188,12 +188,12 @@ public sealed class StudyTransferOrchestration : TaskOrchestrator<StudyTransferO
         private async Task<StudyTransferOutcome> StoreAsync(string siteId, RetrievalFinished finished)
         {
             var manifest = finished.Manifest;
-            Progress(StudyStatus.Storing, siteId, manifest.Count, manifest.Count, manifest.TotalBytes, null);
             Audit(
                 AuditAction.RetrievalCompleted, AuditOutcome.Success, siteId, Invariant($"instances={manifest.Count} bytes={manifest.TotalBytes}"),
                 record => record with { SourceAeTitle = finished.SourceAeTitle, DestinationAeTitle = finished.DestinationAeTitle });
-            // The completion goes out (audit record, progress) while the store runs: neither waits for the other.
-            var committed = CommitAsync();
+
+            // No commit of its own: the completion's record goes out with the next one (the outcome's, usually), an
+            // activity and an episode fewer per study; meanwhile the study shows its retrieval's last progress.
             var command = new StoreStudyActivity(CommandIds.Store(transfer.TransferId, progress.Attempt), transfer.RegistrationId, siteId, transfer.StudyInstanceUid, StagingPrefix, manifest, transfer.Patient);
             storeStarted = true;
             OrchestrationEvent? outcome;
@@ -207,7 +207,6 @@ public sealed class StudyTransferOrchestration : TaskOrchestrator<StudyTransferO
                 outcome = ActivityOutcomes.GaveUp(command, Now, input.Retry.MaxAttempts, failure.FailureDetails.ErrorType);
             }
 
-            await committed;
             if (cancelled.IsCompleted)
             {
                 return await CancelledAsync(); // Deleted or purged while storing: the registration removes the study again.
