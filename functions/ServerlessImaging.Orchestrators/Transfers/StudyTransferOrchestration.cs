@@ -80,7 +80,7 @@ public sealed class StudyTransferOrchestration : TaskOrchestrator<StudyTransferO
                     var finished = ((RetrievalSucceeded)retrieval).Event;
                     if (finished.Manifest.Count == 0)
                     {
-                        Audit(AuditAction.StudyFailed, AuditOutcome.MinorFailure, siteId, "Retrieval returned no instance.");
+                        Audit(AuditAction.StudyFailed, AuditOutcome.MinorFailure, siteId, "Retrieval returned no instance.", happenedAt: finished.At);
                         (lastFailure, retryable) = (new StudyFailure("empty_study", "The PACS returned no instance for the study."), false);
                         continue;
                     }
@@ -160,7 +160,7 @@ public sealed class StudyTransferOrchestration : TaskOrchestrator<StudyTransferO
                     case RetrievalFinished f when IsOfThisAttempt(f.CommandId, f.SiteId):
                         return new RetrievalSucceeded(f);
                     case RelayCommandFailed f when IsOfThisAttempt(f.CommandId, f.SiteId):
-                        Audit(AuditAction.StudyFailed, AuditOutcome.MinorFailure, siteId, "Retrieval failed: " + f.Reason);
+                        Audit(AuditAction.StudyFailed, AuditOutcome.MinorFailure, siteId, "Retrieval failed: " + f.Reason, happenedAt: f.At);
                         var failure = new StudyFailure(RelayFailures.CodeOf(f.Reason), Truncate(f.SafeMessage));
                         Progress(StudyStatus.Retrieving, failure: failure);
                         await CommitAsync();
@@ -190,7 +190,7 @@ public sealed class StudyTransferOrchestration : TaskOrchestrator<StudyTransferO
             var manifest = finished.Manifest;
             Audit(
                 AuditAction.RetrievalCompleted, AuditOutcome.Success, siteId, Invariant($"instances={manifest.Count} bytes={manifest.TotalBytes}"),
-                record => record with { SourceAeTitle = finished.SourceAeTitle, DestinationAeTitle = finished.DestinationAeTitle });
+                record => record with { SourceAeTitle = finished.SourceAeTitle, DestinationAeTitle = finished.DestinationAeTitle }, finished.At);
 
             // No commit of its own: the completion's record goes out with the next one (the outcome's, usually), an
             // activity and an episode fewer per study; meanwhile the study shows its retrieval's last progress.
@@ -266,10 +266,12 @@ public sealed class StudyTransferOrchestration : TaskOrchestrator<StudyTransferO
                 NextAttemptAt = nextAttemptAt,
             };
 
-        private void Audit(AuditAction action, AuditOutcome outcome, string? siteId, string detail, Func<WriteAuditActivity, WriteAuditActivity>? extra = null)
+        // The record's event time is when the fact happened (a relay's answer: when it was received), its recorded-at
+        // when this transfer applied it.
+        private void Audit(AuditAction action, AuditOutcome outcome, string? siteId, string detail, Func<WriteAuditActivity, WriteAuditActivity>? extra = null, DateTimeOffset? happenedAt = null)
         {
             var sequence = ++auditSequence;
-            var record = new WriteAuditActivity(CommandIds.TransferAudit(transfer.TransferId, sequence), transfer.RegistrationId, Now, action, outcome, transfer.PatientKey, null, siteId, transfer.StudyInstanceUid, detail)
+            var record = new WriteAuditActivity(CommandIds.TransferAudit(transfer.TransferId, sequence), transfer.RegistrationId, happenedAt ?? Now, action, outcome, transfer.PatientKey, null, siteId, transfer.StudyInstanceUid, detail)
             {
                 Stream = transfer.TransferId,
                 Sequence = sequence,
