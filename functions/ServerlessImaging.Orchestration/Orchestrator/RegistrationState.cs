@@ -55,7 +55,10 @@ public enum StudyStatus
     /// <summary>The relay is retrieving it (n of m instances).</summary>
     Retrieving,
 
-    /// <summary>In staging; being stored into the DICOM service.</summary>
+    /// <summary>
+    /// In staging; being stored into the DICOM service. Kept in the API, but a study's transfer does not report it: it
+    /// would cost a commit per study on the task hub, for a step that mostly overlaps the retrieval (pipelined stores).
+    /// </summary>
     Storing,
 
     /// <summary>In the DICOM service, viewable.</summary>
