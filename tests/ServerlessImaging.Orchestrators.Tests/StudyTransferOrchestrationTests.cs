@@ -55,6 +55,32 @@ public sealed class StudyTransferOrchestrationTests
     }
 
     [Fact]
+    public async Task Selecting_a_study_again_while_its_transfer_waits_for_the_next_round_starts_that_round_now()
+    {
+        await using var harness = await OrchestrationHarness.StartAsync();
+        const string reg = "reg-it-transfer-retry-now";
+        var settings = OrchestrationSettings.Default with { RetrievalRetryInterval = TimeSpan.FromMinutes(10), MaxRetrievalRounds = 3 };
+        await harness.StartRegistrationAsync(TestData.Plan(reg, TestData.Sites("site-a"), settings));
+        await SelectAsync(harness, reg, "site-a");
+        var transferId = CommandIds.StudyTransfer(reg, Study, 1);
+
+        // Selected again while retrieving: nothing to hurry; the request is stale by the time the transfer waits.
+        await harness.RaiseAsync(new SelectionMade(reg + "/selection-2", DateTimeOffset.UtcNow, [Study], "dr-barbe"));
+        await harness.WaitForAsync(() => harness.AllAudit.Count(a => a.Action == AuditAction.SelectionMade) == 2 ? "seen" : null, "the second selection applied");
+        await harness.RaiseAsync(Failed((await harness.WaitForRelayCommandAsync<RetrieveStudyActivity>(CommandIds.Retrieve(transferId, 1))).Value, FailureReason.PacsUnreachable));
+        await harness.WaitForAuditAsync(AuditAction.RetrievalRetryScheduled);
+        await Task.Delay(TimeSpan.FromSeconds(1), harness.Timeout);
+        Assert.DoesNotContain(harness.RelayCommands, c => c.Value.CommandId == CommandIds.Retrieve(transferId, 2));
+
+        // Selected again while waiting ten minutes for round 2: round 2 starts now.
+        await harness.RaiseAsync(new SelectionMade(reg + "/selection-3", DateTimeOffset.UtcNow, [Study], "dr-barbe"));
+        var second = await harness.WaitForRelayCommandAsync<RetrieveStudyActivity>(CommandIds.Retrieve(transferId, 2));
+        await harness.RaiseAsync(Finished(second.Value, reg, 2));
+        await harness.WaitForStateAsync(s => s.SelectedOf(Study)?.Status == StudyStatus.Available, "the study available");
+        Assert.Equal("attempt=2 round=2", harness.TransferAudit(transferId).Single(a => a.Action == AuditAction.RetrievalStarted && a.Detail.StartsWith("attempt=2", StringComparison.Ordinal)).Detail);
+    }
+
+    [Fact]
     public async Task Transient_failures_in_every_round_fail_the_study_after_the_last_round()
     {
         await using var harness = await OrchestrationHarness.StartAsync();

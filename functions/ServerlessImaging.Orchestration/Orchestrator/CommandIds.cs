@@ -32,6 +32,9 @@ public static class CommandIds
     /// <summary>The <paramref name="batch"/>-th store of staged instances while retrieval attempt <paramref name="attempt"/> of a transfer runs.</summary>
     public static string StoreStaged(string transferId, int attempt, int batch) => Invariant($"{transferId}/store/a{attempt}/staged/{batch}");
 
+    /// <summary>The request, decided at state version <paramref name="version"/>, that a transfer waiting for its next round start it now.</summary>
+    public static string RetryNow(string transferId, long version) => Invariant($"{transferId}/retry-now/v{version}");
+
     /// <summary>The <paramref name="sequence"/>-th audit record of a transfer (numbered in the transfer's own trail).</summary>
     public static string TransferAudit(string transferId, long sequence) => Invariant($"{transferId}/audit/{sequence}");
 

@@ -26,6 +26,7 @@ namespace ServerlessImaging.Orchestration.Orchestrator;
 [JsonDerivedType(typeof(StartDurableTimer), "StartDurableTimer")]
 [JsonDerivedType(typeof(StartStudyTransfer), "StartStudyTransfer")]
 [JsonDerivedType(typeof(CancelStudyTransfer), "CancelStudyTransfer")]
+[JsonDerivedType(typeof(RetryStudyTransferNow), "RetryStudyTransferNow")]
 public abstract record OrchestrationCommand(string CommandId, string RegistrationId);
 
 /// <summary>Send a FindStudies command to a site's relay (message id = command id).</summary>
@@ -74,6 +75,10 @@ public sealed record StartStudyTransfer(string CommandId, string RegistrationId,
 
 /// <summary>Stop a study's transfer (the study was deleted, or the registration purged): it cancels its retrieval and reports how it ended.</summary>
 public sealed record CancelStudyTransfer(string CommandId, string RegistrationId, string TransferId)
+    : OrchestrationCommand(CommandId, RegistrationId);
+
+/// <summary>The study was selected again while in transfer: a transfer waiting for its next round starts it now.</summary>
+public sealed record RetryStudyTransferNow(string CommandId, string RegistrationId, string TransferId)
     : OrchestrationCommand(CommandId, RegistrationId);
 
 /// <summary>Delete one study from the DICOM service and its staging blobs (idempotent: absent is fine).</summary>

@@ -430,9 +430,16 @@ public static class RegistrationOrchestrator
     private static void Select(Step step, string uid)
     {
         var existing = step.State.SelectedOf(uid);
+        if (existing is { Status: StudyStatus.Retrieving, CurrentCommandId: { } transferId })
+        {
+            // On its way: a transfer waiting for its next round starts it now (one retrieving ignores this).
+            step.Emit(new RetryStudyTransferNow(CommandIds.RetryNow(transferId, step.State.Version), step.RegistrationId, transferId));
+            return;
+        }
+
         if (existing is not null && existing.Status is not (StudyStatus.Deleted or StudyStatus.Failed))
         {
-            return; // Already on its way (its transfer retries by itself) or available: selecting again changes nothing.
+            return; // Available: selecting again changes nothing.
         }
 
         var study = existing is null

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Logging;
 using ServerlessImaging.Orchestration.Orchestrator;
@@ -245,6 +246,10 @@ public sealed class RegistrationOrchestration : TaskOrchestrator<RegistrationOrc
                         break;
                     case CancelStudyTransfer cancel:
                         context.SendEvent(cancel.TransferId, StudyTransferOrchestration.CancelEventName, cancel.CommandId);
+                        break;
+                    case RetryStudyTransferNow retry:
+                        // When it was asked: a transfer ignores a request older than its wait for the next round.
+                        context.SendEvent(retry.TransferId, StudyTransferOrchestration.RetryNowEventName, Now.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
                         break;
                     case DeleteStudyActivity:
                         Start(RegistrationActivities.DeleteStudy, command, outcomeRetry);

@@ -28,6 +28,9 @@ public sealed class StudyTransferOrchestration : TaskOrchestrator<StudyTransferO
     /// <summary>The external event the registration raises to stop the transfer.</summary>
     public const string CancelEventName = "CancelStudyTransfer";
 
+    /// <summary>The external event the registration raises when the study is selected again: a wait for the next round ends now (payload: when it was asked, round-trip UTC).</summary>
+    public const string RetryNowEventName = "RetryStudyTransferNow";
+
     /// <inheritdoc />
     public override Task<StudyTransferOutcome> RunAsync(TaskOrchestrationContext context, StudyTransferOrchestrationInput input)
     {
@@ -49,6 +52,7 @@ public sealed class StudyTransferOrchestration : TaskOrchestrator<StudyTransferO
         private readonly List<Task> stagedStores = [];
         private readonly Task<string> cancelled = context.WaitForExternalEvent<string>(CancelEventName);
         private Task<string>? nextRelayEvent;
+        private Task<string>? retryNow;
         private StudyTransferProgress progress = new(input.Transfer.RegistrationId, input.Transfer.StudyInstanceUid, input.Transfer.TransferId, 0, StudyStatus.Retrieving, null, 0, 1, 0, 0, 0, null, null);
         private long auditSequence;
         private bool storeStarted;
@@ -103,14 +107,46 @@ public sealed class StudyTransferOrchestration : TaskOrchestrator<StudyTransferO
                     AuditAction.RetrievalRetryScheduled, AuditOutcome.MinorFailure, progress.SiteId,
                     Invariant($"{failure.Code}: every site holding the study failed; round {round + 1} of {transfer.MaxRounds} at {due.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}"));
                 await CommitAsync();
-                using var timerCancellation = new CancellationTokenSource();
-                var timer = context.CreateTimer(due.UtcDateTime, timerCancellation.Token);
-                if (await Task.WhenAny(timer, cancelled) == cancelled)
+                if (!await WaitForNextRoundAsync(due))
                 {
-                    timerCancellation.Cancel();
                     return await CancelledAsync();
                 }
             }
+        }
+
+        // Until the round is due, or the study is selected again (a request made before this wait began is stale: it
+        // was meant for an earlier one); false when cancelled meanwhile.
+        private async Task<bool> WaitForNextRoundAsync(DateTimeOffset due)
+        {
+            var waitBegan = Now;
+            using var timerCancellation = new CancellationTokenSource();
+            var timer = context.CreateTimer(due.UtcDateTime, timerCancellation.Token);
+            for (var requests = 0; requests < MaxRelayEventsPerAttempt; requests++)
+            {
+                retryNow ??= context.WaitForExternalEvent<string>(RetryNowEventName);
+                var done = await Task.WhenAny(timer, cancelled, retryNow);
+                if (done == timer)
+                {
+                    return true;
+                }
+
+                if (done == cancelled)
+                {
+                    timerCancellation.Cancel();
+                    return false;
+                }
+
+                var askedAt = DateTimeOffset.TryParse(await retryNow, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var at) ? at : DateTimeOffset.MinValue;
+                retryNow = null;
+                if (askedAt >= waitBegan)
+                {
+                    timerCancellation.Cancel();
+                    return true;
+                }
+            }
+
+            await timer;
+            return true;
         }
 
         // One retrieval attempt at one site: the command goes out with its audit record, then the relay's events are

@@ -151,7 +151,7 @@ public class StudyTransferTests
     }
 
     [Fact]
-    public void Selecting_a_study_in_transfer_or_available_again_starts_nothing()
+    public void Selecting_a_study_in_transfer_or_available_again_starts_no_transfer_and_hurries_the_one_in_flight()
     {
         var h = Harness.Transferring(null, Uid1, Uid2);
         h.Available(Uid2);
@@ -161,7 +161,12 @@ public class StudyTransferTests
 
         Assert.Equal(DispositionKind.Applied, again.Disposition.Kind);
         Assert.Empty(again.Commands.OfType<StartStudyTransfer>());
-        Assert.Equal(AuditAction.SelectionMade, Assert.IsType<WriteAuditActivity>(Assert.Single(again.Commands)).Action);
+        Assert.Equal(AuditAction.SelectionMade, Assert.Single(again.Commands.OfType<WriteAuditActivity>()).Action);
+
+        // The transfer in flight is asked to start its next round now, if it waits for one; the available study is left alone.
+        var hurry = Assert.Single(again.Commands.OfType<RetryStudyTransferNow>());
+        Assert.Equal(Harness.Transfer(Uid1), hurry.TransferId);
+        Assert.Equal(2, again.Commands.Length);
         Assert.Equal(before, (h.Study(Uid1), h.Study(Uid2)));
     }
 
