@@ -23,6 +23,16 @@ public static class CommandIds
     /// </summary>
     public static string StudyTransfer(string registrationId, string studyInstanceUid, int transfer) => Invariant($"{registrationId}:transfer:{studyInstanceUid}:t{transfer}");
 
+    /// <summary>n when <paramref name="transferId"/> is the n-th transfer of that study of that registration, else null.</summary>
+    public static int? TransferNumber(string registrationId, string studyInstanceUid, string? transferId)
+    {
+        var prefix = StudyTransfer(registrationId, studyInstanceUid, 0)[..^1];
+        return transferId is not null && transferId.StartsWith(prefix, StringComparison.Ordinal)
+            && int.TryParse(transferId.AsSpan(prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0
+            ? n
+            : null;
+    }
+
     /// <summary>Retrieval attempt <paramref name="attempt"/> of a transfer (the relay command's message id).</summary>
     public static string Retrieve(string transferId, int attempt) => Invariant($"{transferId}/retrieve/a{attempt}");
 

@@ -552,13 +552,17 @@ public static class RegistrationOrchestrator
 
     private static bool RemoveAgainAfterLateStore(Step step, SelectedStudy study, StudyTransferOutcome outcome)
     {
+        // Any of the study's transfers counts, not only the latest: one cancelled by a first deletion may report after the
+        // study was selected again and deleted again.
         var storedAfterRemoval = outcome.Result == StudyTransferResult.Available || outcome.MayHaveStored;
-        if (!storedAfterRemoval || !string.Equals(CommandIds.StudyTransfer(step.RegistrationId, study.StudyInstanceUid, study.Attempt), outcome.TransferId, StringComparison.Ordinal))
+        if (!storedAfterRemoval
+            || CommandIds.TransferNumber(step.RegistrationId, study.StudyInstanceUid, outcome.TransferId) is not { } transfer
+            || transfer > study.Attempt)
         {
             return false;
         }
 
-        var commandId = CommandIds.DeleteAfterLateStore(step.RegistrationId, study.StudyInstanceUid, study.Attempt);
+        var commandId = CommandIds.DeleteAfterLateStore(step.RegistrationId, study.StudyInstanceUid, transfer);
         if (step.State.PendingRemovals.Any(r => string.Equals(r.CommandId, commandId, StringComparison.Ordinal)))
         {
             return false;

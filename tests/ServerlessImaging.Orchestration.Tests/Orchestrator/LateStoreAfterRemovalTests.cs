@@ -36,6 +36,26 @@ public class LateStoreAfterRemovalTests
         Assert.Empty(h.State.PendingRemovals);
     }
 
+    [Fact]
+    public void A_transfer_cancelled_by_a_first_deletion_that_reports_after_a_reselection_and_a_second_deletion_removes_the_study_again()
+    {
+        var h = Transferring();
+        h.Apply(new StudyDeleteRequested("del-1", h.Now, Uid, "dr-barbe"));
+        h.Select(Uid);
+        Assert.Equal(Harness.Transfer(Uid, 2), Assert.Single(h.Commands<StartStudyTransfer>()).CommandId);
+        h.Apply(new StudyDeleteRequested("del-2", h.Now, Uid, "dr-barbe"));
+
+        // Transfer 1 reports last: it may have stored after both removals.
+        var late = h.Settled(Harness.Outcome(Uid, StudyTransferResult.Cancelled, n: 1, mayHaveStored: true));
+        Assert.Equal(DispositionKind.Applied, late.Disposition.Kind);
+        Assert.Equal(CommandIds.DeleteAfterLateStore(Fixtures.RegistrationId, Uid, 1), Assert.Single(h.Commands<DeleteStudyActivity>()).CommandId);
+
+        // Transfer 2, cancelled before it stored anything, changes nothing; a transfer number the study never had neither.
+        Assert.Empty(h.Settled(Harness.Outcome(Uid, StudyTransferResult.Cancelled, n: 2)).Commands.OfType<DeleteStudyActivity>());
+        Assert.Empty(h.Settled(Harness.Outcome(Uid, StudyTransferResult.Available, n: 3, stored: 2)).Commands.OfType<DeleteStudyActivity>());
+        Assert.Equal(StudyStatus.Deleted, h.Study(Uid).Status);
+    }
+
     [Theory]
     [InlineData(StudyTransferResult.Available, false, true)]
     [InlineData(StudyTransferResult.Cancelled, true, true)]
