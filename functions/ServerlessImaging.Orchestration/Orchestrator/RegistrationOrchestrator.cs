@@ -995,8 +995,7 @@ public static class RegistrationOrchestrator
             : RegistrationStatus.WaitingForSelection;
     }
 
-    private static string Truncate(string? message) =>
-        string.IsNullOrWhiteSpace(message) ? "No detail." : message.Length <= 200 ? message : message[..200];
+    private static string Truncate(string? message) => StudyFailure.SafeText(message);
 
     private static string Invariant(FormattableString value) => value.ToString(CultureInfo.InvariantCulture);
 

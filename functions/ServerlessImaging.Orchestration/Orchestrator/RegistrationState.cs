@@ -228,7 +228,15 @@ public sealed record SiteSearch(
     NearMissCounts NearMisses);
 
 /// <summary>Why a selected study failed: a stable code and a message free of patient data.</summary>
-public sealed record StudyFailure(string Code, string SafeMessage);
+public sealed record StudyFailure(string Code, string SafeMessage)
+{
+    /// <summary>At most this many characters of a reported message are kept.</summary>
+    public const int MaxMessageLength = 200;
+
+    /// <summary><paramref name="message"/> as recorded: "No detail." when empty, cut to <see cref="MaxMessageLength"/>.</summary>
+    public static string SafeText(string? message) =>
+        string.IsNullOrWhiteSpace(message) ? "No detail." : message.Length <= MaxMessageLength ? message : message[..MaxMessageLength];
+}
 
 /// <summary>A study the clinician (or the auto-select policy) selected.</summary>
 /// <param name="StudyInstanceUid">The study.</param>

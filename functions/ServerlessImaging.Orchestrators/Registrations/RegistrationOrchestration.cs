@@ -39,7 +39,6 @@ public sealed class RegistrationOrchestration : TaskOrchestrator<RegistrationOrc
     private sealed class RegistrationRun : IDisposable
     {
         // Step activities (audit, read model, relay sends) must eventually succeed: retried quickly, then again after a pause.
-        private static readonly TaskOptions StepRetry = TaskOptions.FromRetryPolicy(new RetryPolicy(6, TimeSpan.FromSeconds(1), 2.0, TimeSpan.FromSeconds(30)));
 
         private readonly TaskOrchestrationContext context;
         private readonly RegistrationOrchestrationInput input;
@@ -61,8 +60,7 @@ public sealed class RegistrationOrchestration : TaskOrchestrator<RegistrationOrc
             this.context = context;
             this.input = input;
             state = input.StateDocument is null ? RegistrationState.Create(input.RegistrationId) : RegistrationDocuments.ReadState(input.StateDocument);
-            var retry = input.Retry;
-            outcomeRetry = TaskOptions.FromRetryPolicy(new RetryPolicy(Math.Max(1, retry.MaxAttempts), retry.FirstRetryInterval, Math.Max(1.0, retry.BackoffCoefficient), retry.MaxRetryInterval));
+            outcomeRetry = input.Retry.ToTaskOptions();
         }
 
         private DateTimeOffset Now => new(context.CurrentUtcDateTime, TimeSpan.Zero);
@@ -294,7 +292,7 @@ public sealed class RegistrationOrchestration : TaskOrchestrator<RegistrationOrc
         }
 
         private Task UntilDoneAsync(string activity, object activityInput) =>
-            StepActivity.UntilDoneAsync(context, activity, activityInput, StepRetry, state.RegistrationId);
+            StepActivity.UntilDoneAsync(context, activity, activityInput, state.RegistrationId);
 
         public void Dispose() => timerCancellation.Dispose();
 

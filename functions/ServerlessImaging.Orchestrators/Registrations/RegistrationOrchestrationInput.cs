@@ -1,3 +1,4 @@
+using Microsoft.DurableTask;
 using ServerlessImaging.Orchestration.Orchestrator;
 
 namespace ServerlessImaging.Orchestrators.Registrations;
@@ -42,4 +43,8 @@ public sealed record ActivityRetrySettings(int MaxAttempts, TimeSpan FirstRetryI
 {
     /// <summary>10 attempts, 30 s doubling up to 10 min: about an hour before giving up.</summary>
     public static readonly ActivityRetrySettings Default = new(10, TimeSpan.FromSeconds(30), 2.0, TimeSpan.FromMinutes(10));
+
+    /// <summary>The engine's retry policy for these settings (at least one attempt, a coefficient of at least 1).</summary>
+    public TaskOptions ToTaskOptions() =>
+        TaskOptions.FromRetryPolicy(new RetryPolicy(Math.Max(1, MaxAttempts), FirstRetryInterval, Math.Max(1.0, BackoffCoefficient), MaxRetryInterval));
 }

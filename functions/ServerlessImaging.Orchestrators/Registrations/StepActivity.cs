@@ -9,16 +9,17 @@ namespace ServerlessImaging.Orchestrators.Registrations;
 /// </summary>
 internal static class StepActivity
 {
+    private static readonly TaskOptions Retry = TaskOptions.FromRetryPolicy(new RetryPolicy(6, TimeSpan.FromSeconds(1), 2.0, TimeSpan.FromSeconds(30)));
     private static readonly TimeSpan Pause = TimeSpan.FromMinutes(1);
     private const int MaxPauses = 24 * 60;
 
-    public static async Task UntilDoneAsync(TaskOrchestrationContext context, string activity, object input, TaskOptions retry, string instanceLabel)
+    public static async Task UntilDoneAsync(TaskOrchestrationContext context, string activity, object input, string instanceLabel)
     {
         for (var pause = 0; pause <= MaxPauses; pause++)
         {
             try
             {
-                await context.CallActivityAsync(activity, input, retry);
+                await context.CallActivityAsync(activity, input, Retry);
                 return;
             }
             catch (TaskFailedException failure) when (pause < MaxPauses)

@@ -44,8 +44,6 @@ public sealed class StudyTransferOrchestration : TaskOrchestrator<StudyTransferO
         // Far above what a retrieval reports (progress about once a second, a stored batch at a time).
         private const int MaxRelayEventsPerAttempt = 5000;
 
-        private static readonly TaskOptions StepRetry = TaskOptions.FromRetryPolicy(new RetryPolicy(6, TimeSpan.FromSeconds(1), 2.0, TimeSpan.FromSeconds(30)));
-
         private readonly StudyTransferInput transfer = input.Transfer;
         private readonly List<WriteAuditActivity> audit = [];
         private readonly List<OrchestrationCommand> relayCommands = [];
@@ -197,7 +195,7 @@ public sealed class StudyTransferOrchestration : TaskOrchestrator<StudyTransferO
                         return new RetrievalSucceeded(f);
                     case RelayCommandFailed f when IsOfThisAttempt(f.CommandId, f.SiteId):
                         Audit(AuditAction.StudyFailed, AuditOutcome.MinorFailure, siteId, "Retrieval failed: " + f.Reason, happenedAt: f.At);
-                        var failure = new StudyFailure(RelayFailures.CodeOf(f.Reason), Truncate(f.SafeMessage));
+                        var failure = new StudyFailure(RelayFailures.CodeOf(f.Reason), StudyFailure.SafeText(f.SafeMessage));
                         Progress(StudyStatus.Retrieving, failure: failure);
                         await CommitAsync();
                         return new RetrievalFailedAtSite(failure, RelayFailures.IsTransient(f.Reason));
@@ -235,7 +233,7 @@ public sealed class StudyTransferOrchestration : TaskOrchestrator<StudyTransferO
             OrchestrationEvent? outcome;
             try
             {
-                outcome = RegistrationDocuments.TryReadEvent(await context.CallActivityAsync<string?>(RegistrationActivities.StoreStudy, command, OutcomeRetry()));
+                outcome = RegistrationDocuments.TryReadEvent(await context.CallActivityAsync<string?>(RegistrationActivities.StoreStudy, command, input.Retry.ToTaskOptions()));
             }
             catch (TaskFailedException failure)
             {
@@ -256,7 +254,7 @@ public sealed class StudyTransferOrchestration : TaskOrchestrator<StudyTransferO
             }
 
             var failed = outcome as StoreStudyFailed;
-            var why = new StudyFailure(failed?.Code ?? StoreFailureCodes.StoreFailed, Truncate(failed?.SafeMessage ?? "The store reported no outcome."));
+            var why = new StudyFailure(failed?.Code ?? StoreFailureCodes.StoreFailed, StudyFailure.SafeText(failed?.SafeMessage ?? "The store reported no outcome."));
             Audit(AuditAction.StudyStoreFailed, AuditOutcome.SeriousFailure, siteId, why.Code + ": " + why.SafeMessage);
             return await SettledAsync(StudyTransferResult.Failed, 0, why);
         }
@@ -323,19 +321,10 @@ public sealed class StudyTransferOrchestration : TaskOrchestrator<StudyTransferO
             var step = new StudyTransferStepRecord(transfer.TransferId, transfer.RegistrationId, [.. audit], [.. relayCommands], progress);
             audit.Clear();
             relayCommands.Clear();
-            await StepActivity.UntilDoneAsync(context, StudyTransferActivities.CommitStep, step, StepRetry, transfer.TransferId);
-        }
-
-        private TaskOptions OutcomeRetry()
-        {
-            var retry = input.Retry;
-            return TaskOptions.FromRetryPolicy(new RetryPolicy(Math.Max(1, retry.MaxAttempts), retry.FirstRetryInterval, Math.Max(1.0, retry.BackoffCoefficient), retry.MaxRetryInterval));
+            await StepActivity.UntilDoneAsync(context, StudyTransferActivities.CommitStep, step, transfer.TransferId);
         }
 
         private ILogger Log() => context.CreateReplaySafeLogger<StudyTransferOrchestration>();
-
-        private static string Truncate(string? message) =>
-            string.IsNullOrWhiteSpace(message) ? "No detail." : message.Length <= 200 ? message : message[..200];
 
         private static string Invariant(FormattableString value) => value.ToString(CultureInfo.InvariantCulture);
     }
