@@ -443,8 +443,8 @@ public static class RegistrationOrchestrator
         }
 
         var study = existing is null
-            ? new SelectedStudy(uid, StudyStatus.Pending, null, 0, null, [], 0, 0, 0, 0, null) { RetrievalRound = 1 }
-            : existing with { Status = StudyStatus.Pending, TriedSites = [], Failure = null, CurrentCommandId = null, RetrievalRound = 1, RetryTimerId = null, NextAttemptAt = null };
+            ? new SelectedStudy(uid, StudyStatus.Pending, null, 0, null, 0, 0, 0, 0, null) { RetrievalRound = 1 }
+            : existing with { Status = StudyStatus.Pending, Failure = null, CurrentCommandId = null, RetrievalRound = 1, NextAttemptAt = null };
         StartTransfer(step, study);
     }
 
@@ -475,7 +475,6 @@ public static class RegistrationOrchestrator
             SiteId = sites[0],
             Attempt = transfer,
             CurrentCommandId = transferId,
-            TriedSites = [],
             InstancesDone = 0,
             InstancesTotal = 0,
             BytesDone = 0,
@@ -595,7 +594,7 @@ public static class RegistrationOrchestrator
         // Always delete: staging may hold a partial retrieval even when the DICOM service holds nothing.
         var commandId = CommandIds.Delete(step.RegistrationId, study.StudyInstanceUid, study.Attempt);
         step.Emit(new DeleteStudyActivity(commandId, step.RegistrationId, study.StudyInstanceUid, CommandIds.StagingPrefix(step.RegistrationId, study.StudyInstanceUid)));
-        step.PutStudy(study with { Status = StudyStatus.Deleted, CurrentCommandId = null, RetryTimerId = null, NextAttemptAt = null });
+        step.PutStudy(study with { Status = StudyStatus.Deleted, CurrentCommandId = null, NextAttemptAt = null });
         step.PutRemoval(new PendingRemoval(commandId, IsPurge: false, [study.StudyInstanceUid], study.SiteId, e.RequestedBy));
         step.Audit(AuditAction.StudyDeletionStarted, AuditOutcome.Success, e.RequestedBy, study.SiteId, study.StudyInstanceUid, "Deletion requested; removal from the DICOM service and staging sent.");
         return EventDisposition.Applied;
@@ -688,7 +687,7 @@ public static class RegistrationOrchestrator
             if (study.Status != StudyStatus.Deleted)
             {
                 purged.Add(study.StudyInstanceUid);
-                step.PutStudy(study with { Status = StudyStatus.Purged, CurrentCommandId = null, RetryTimerId = null, NextAttemptAt = null });
+                step.PutStudy(study with { Status = StudyStatus.Purged, CurrentCommandId = null, NextAttemptAt = null });
             }
         }
 

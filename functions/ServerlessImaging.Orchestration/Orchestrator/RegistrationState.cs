@@ -244,7 +244,6 @@ public sealed record StudyFailure(string Code, string SafeMessage)
 /// <param name="SiteId">Site it is (or was last) retrieved from.</param>
 /// <param name="Attempt">Retrieval attempt number (one per site tried or reselection).</param>
 /// <param name="CurrentCommandId">Command id of the retrieval in flight, if any.</param>
-/// <param name="TriedSites">Sites tried since the study was (re)selected.</param>
 /// <param name="InstancesDone">Instances retrieved so far.</param>
 /// <param name="InstancesTotal">Instances the relay expects (0 until known).</param>
 /// <param name="BytesDone">Bytes retrieved so far.</param>
@@ -256,7 +255,6 @@ public sealed record SelectedStudy(
     string? SiteId,
     int Attempt,
     string? CurrentCommandId,
-    ImmutableArray<string> TriedSites,
     int InstancesDone,
     int InstancesTotal,
     long BytesDone,
@@ -265,9 +263,6 @@ public sealed record SelectedStudy(
 {
     /// <summary>Round over the sites holding the study: 1 from its (re)selection, +1 per automatic retry (0 in states saved before rounds).</summary>
     public int RetrievalRound { get; init; }
-
-    /// <summary>The durable timer that starts the next round, while the study waits for it (status Pending).</summary>
-    public string? RetryTimerId { get; init; }
 
     /// <summary>When the next round starts, while the study waits for it; <see cref="Failure"/> is why the last one failed.</summary>
     public DateTimeOffset? NextAttemptAt { get; init; }

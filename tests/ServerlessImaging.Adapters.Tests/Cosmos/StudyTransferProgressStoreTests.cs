@@ -37,10 +37,10 @@ public sealed class StudyTransferProgressStoreTests(LocalStackFixture stack) : I
 
     private static string NewRegistrationId() => "reg-" + Guid.NewGuid().ToString("N");
 
-    private static string TransferId(string registrationId, string uid, int attempt) => $"{registrationId}/transfer/{uid}/a{attempt}";
+    private static string TransferId(string registrationId, string uid, int attempt) => CommandIds.StudyTransfer(registrationId, uid, attempt);
 
     private static SelectedStudy Study(string uid, StudyStatus status, string? currentCommandId, int instancesDone = 0) =>
-        new(uid, status, "chu-nord", 1, currentCommandId, ["chu-nord"], instancesDone, instancesDone, 0, status == StudyStatus.Available ? instancesDone : 0, null)
+        new(uid, status, "chu-nord", 1, currentCommandId, instancesDone, instancesDone, 0, status == StudyStatus.Available ? instancesDone : 0, null)
         {
             RetrievalRound = 1,
         };

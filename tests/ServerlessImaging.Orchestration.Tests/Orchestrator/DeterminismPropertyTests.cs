@@ -159,7 +159,7 @@ public class DeterminismPropertyTests
                 var inTransfer = state.Selected.Where(s => s.Status == StudyStatus.Retrieving)
                     .All(s => s.CurrentCommandId == CommandIds.StudyTransfer(Fixtures.RegistrationId, s.StudyInstanceUid, s.Attempt));
                 var settledHaveNoTransfer = state.Selected.Where(s => s.IsSettled).All(s => s.CurrentCommandId is null);
-                var neverWaiting = state.Selected.All(s => s.RetryTimerId is null && s.NextAttemptAt is null && s.Status is not (StudyStatus.Pending or StudyStatus.Storing));
+                var neverWaiting = state.Selected.All(s => s.NextAttemptAt is null && s.Status is not (StudyStatus.Pending or StudyStatus.Storing));
 
                 // Every transfer is started once; only one in flight is cancelled, once; no retrieval or store is the registration's.
                 var started = commands.OfType<StartStudyTransfer>().Select(c => c.Input.TransferId).ToList();

@@ -38,7 +38,7 @@ public class StudyTransferTests
             var study = h.Study(input.StudyInstanceUid);
             Assert.Equal((StudyStatus.Retrieving, "chu-nord", 1, input.TransferId), (study.Status, study.SiteId, study.Attempt, study.CurrentCommandId));
             Assert.Null(study.Failure);
-            Assert.Null(study.RetryTimerId);
+            Assert.Null(study.NextAttemptAt);
         }
 
         // The transfer retrieves, stores, retries and audits all that in its own trail: here only the selection is recorded.
