@@ -135,9 +135,12 @@ internal sealed class OrchestrationHarness : IAsyncDisposable
         await Client.ScheduleNewOrchestrationInstanceAsync(RegistrationOrchestration.Name, input, new StartOrchestrationOptions(RegistrationId), Timeout);
     }
 
-    /// <summary>Raises a registration event as the API and the relay-events trigger do (a retrieval's answers to its transfer).</summary>
-    public Task RaiseAsync(OrchestrationEvent registrationEvent) =>
-        Client.RaiseEventAsync(RelayEventTranslator.InstanceFor(RegistrationId, registrationEvent), RegistrationDocuments.EventName, RegistrationDocuments.WriteEvent(registrationEvent), Timeout);
+    /// <summary>Raises a registration event as the API and the relay-events trigger do (a retrieval's answers to its transfer, a site's to its search).</summary>
+    public Task RaiseAsync(OrchestrationEvent registrationEvent)
+    {
+        var (instanceId, eventName) = RegistrationDocuments.RouteOf(RegistrationId, registrationEvent);
+        return Client.RaiseEventAsync(instanceId, eventName, RegistrationDocuments.WriteEvent(registrationEvent), Timeout);
+    }
 
     /// <summary>Polls <paramref name="probe"/> until it returns a value; fails on the deadline or when the instance failed.</summary>
     public Task<T> WaitForAsync<T>(Func<T?> probe, string what, TimeSpan? within = null)

@@ -50,7 +50,10 @@ public sealed class RegistrationOrchestrationTests
             [AuditAction.RegistrationStarted, AuditAction.SiteSearched, AuditAction.SiteSearched, AuditAction.CandidatesReady],
             audit.Select(a => a.Action));
         Assert.Equal([1L, 2, 3, 4], audit.Select(a => a.Sequence));
-        AssertCommitsUpTo(harness, version: 3);
+
+        // Steps: the start, each site's search asking it (committed with the start), then the two answers.
+        AssertCommitsUpTo(harness, version: 5);
+        Assert.Equal(1, harness.Steps.Count(s => s.Value.Version <= 3));
     }
 
     [Fact]
@@ -72,8 +75,8 @@ public sealed class RegistrationOrchestrationTests
         Assert.Single(harness.Audit, a => a.Action == AuditAction.SiteSearched && a.SiteId == "site-a");
         Assert.Equal(2, harness.Audit.Count(a => a.Action == AuditAction.SiteSearched));
 
-        // The duplicate changed nothing, not even the version (an event ignored as stale would have bumped it).
-        AssertCommitsUpTo(harness, version: 3);
+        // The duplicate changed nothing, not even the version: site-a's search had ended, and nothing else reads its answers.
+        AssertCommitsUpTo(harness, version: 5);
         var state = harness.StateRecordedWith(ready);
         Assert.Single(state.ProcessedEventIds, id => id == answer.EventId);
         Assert.Equal([StudyA, StudyB], state.Candidates.Select(c => c.StudyInstanceUid));
@@ -158,14 +161,14 @@ public sealed class RegistrationOrchestrationTests
         Assert.True(second.At - started.At >= settings.FindTimeout, $"The second attempt went out {second.At - started.At} after the start, before the timeout.");
         Assert.Equal("site-a", second.Value.SiteId);
 
-        // Third attempt, then the burst is over: unreachable, retry timer set, fan-in with site-b's answer.
+        // Third attempt, then the burst is over: unreachable until the retry time, fan-in with site-b's answer.
         var unreachable = await harness.WaitForAuditAsync(AuditAction.SiteUnreachable, "site-a");
         Assert.Equal("reason=Timeout attempts=3", unreachable.Detail);
         var ready = await harness.WaitForAuditAsync(AuditAction.CandidatesReady);
         Assert.Equal("candidates=1 sitesAnswered=1 sites=2", ready.Detail);
         var site = harness.StateRecordedWith(ready).SiteOf("site-a")!;
         Assert.Equal(SiteSearchStatus.Unreachable, site.Status);
-        Assert.Equal(CommandIds.FindRetry(reg, "site-a", 1, 3), site.RetryTimerId);
+        Assert.Equal(unreachable.At + settings.UnreachableRetryInterval, site.NextAttemptAt);
 
         // site-b answered, so its own timeout timer was stale: it was asked once.
         var finds = harness.RelayCommands.Select(c => c.Value).OfType<FindStudiesActivity>().ToList();
@@ -250,22 +253,22 @@ public sealed class RegistrationOrchestrationTests
         await harness.StartRegistrationAsync(TestData.Plan(reg, TestData.Sites("site-a", "site-b", "site-c")), stepsPerHistory: 2);
         await harness.WaitForAuditAsync(AuditAction.RegistrationStarted);
 
-        // Step 2 of the first history: the history restarts after it, carrying the state and the timers.
+        // Past 2 steps, but the sites' searches are asking: the history restarts only once they ended (or wait to ask again).
         await harness.RaiseAsync(TestData.Found(reg, "site-a", StudyA));
         await harness.WaitForAuditAsync(AuditAction.SiteSearched, "site-a");
-        var carried = await harness.WaitForResultAsync(() => CarriedInputAsync(harness, minVersion: 2), "a continue-as-new after step 2");
-        var carriedState = RegistrationDocuments.ReadState(carried.StateDocument!);
-        Assert.Equal([StudyA], carriedState.Candidates.Select(c => c.StudyInstanceUid));
-        Assert.Empty(carried.PendingEvents);
-        Assert.Contains(carried.Timers, t => t.TimerId == CommandIds.PurgeTimer(reg));
-        Assert.Contains(carried.Timers, t => t.TimerId == CommandIds.FindTimeout(reg, "site-b", 1, 1));
+        await Task.Delay(TimeSpan.FromSeconds(1), harness.Timeout);
+        Assert.Null(await CarriedInputAsync(harness, minVersion: 2));
 
-        // Back to back: site-c's answer may arrive while site-b's step runs; the next restart comes after site-c.
+        // Back to back: site-c's answer may arrive while site-b's step runs; the restart comes after both.
         await harness.RaiseAsync(TestData.Found(reg, "site-b", StudyB));
         await harness.RaiseAsync(TestData.Found(reg, "site-c", StudyA, StudyC));
         var ready = await harness.WaitForAuditAsync(AuditAction.CandidatesReady);
         Assert.Equal("candidates=3 sitesAnswered=3 sites=3", ready.Detail);
         Assert.Equal([StudyA, StudyB, StudyC], harness.StateRecordedWith(ready).Candidates.Select(c => c.StudyInstanceUid));
+        var carried = await harness.WaitForResultAsync(() => CarriedInputAsync(harness, minVersion: 2), "a continue-as-new once every site answered");
+        Assert.Equal([StudyA, StudyB, StudyC], RegistrationDocuments.ReadState(carried.StateDocument!).Candidates.Select(c => c.StudyInstanceUid));
+        Assert.Empty(carried.PendingEvents);
+        Assert.Equal([CommandIds.PurgeTimer(reg)], carried.Timers.Select(t => t.TimerId)); // the attempts' timeouts were the searches'
 
         // The transfers run as sub-orchestrations: the history restarts only once none is in flight.
         await harness.RaiseAsync(new SelectionMade(reg + "/selection-1", DateTimeOffset.UtcNow, [StudyA, StudyB, StudyC], "dr-barbe"));

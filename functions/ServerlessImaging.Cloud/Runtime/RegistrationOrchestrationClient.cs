@@ -169,8 +169,9 @@ public sealed class RegistrationOrchestrationClient(
             return false;
         }
 
-        // A retrieval's answers go to the study's transfer (a sub-orchestration of this registration), the rest to the registration.
-        var instanceId = RelayEventTranslator.InstanceFor(registrationId, registrationEvent);
+        // A retrieval's answers go to the study's transfer (a sub-orchestration of this registration), a site's answers to
+        // its search, the rest to the registration.
+        var (instanceId, eventName) = RegistrationDocuments.RouteOf(registrationId, registrationEvent);
 
         // A relay answers each instance many times: its existence is looked up in the task hub once, then remembered.
         if (!knownInstances.Contains(instanceId))
@@ -186,7 +187,7 @@ public sealed class RegistrationOrchestrationClient(
             knownInstances.Add(instanceId);
         }
 
-        await Durable.RaiseEventAsync(instanceId, RegistrationDocuments.EventName, RegistrationDocuments.WriteEvent(registrationEvent), cancellationToken);
+        await Durable.RaiseEventAsync(instanceId, eventName, RegistrationDocuments.WriteEvent(registrationEvent), cancellationToken);
         return true;
     }
 

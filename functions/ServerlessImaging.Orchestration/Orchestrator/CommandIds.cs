@@ -11,11 +11,12 @@ public static class CommandIds
     /// <summary>FindStudies attempt <paramref name="attempt"/> of round <paramref name="round"/> at a site.</summary>
     public static string Find(string registrationId, string siteId, int round, int attempt) => Invariant($"{registrationId}/find/{siteId}/r{round}/a{attempt}");
 
-    /// <summary>Timeout timer of a FindStudies attempt.</summary>
-    public static string FindTimeout(string registrationId, string siteId, int round, int attempt) => Invariant($"{registrationId}/timer/find-timeout/{siteId}/r{round}/a{attempt}");
+    /// <summary>True when <paramref name="commandId"/> is a FindStudies attempt of <paramref name="registrationId"/> (its answers go to the site's search).</summary>
+    public static bool IsFind(string registrationId, string? commandId) =>
+        commandId is not null && commandId.StartsWith(registrationId + "/find/", StringComparison.Ordinal);
 
-    /// <summary>Retry timer of an unreachable site, set after attempt <paramref name="attempt"/>.</summary>
-    public static string FindRetry(string registrationId, string siteId, int round, int attempt) => Invariant($"{registrationId}/timer/find-retry/{siteId}/r{round}/a{attempt}");
+    /// <summary>The event id of a site search giving up after the FindStudies attempt <paramref name="findCommandId"/>.</summary>
+    public static string FindGaveUp(string findCommandId) => findCommandId + "/gave-up";
 
     /// <summary>
     /// The <paramref name="transfer"/>-th transfer of a study (its sub-orchestration's instance id): no '/', which the

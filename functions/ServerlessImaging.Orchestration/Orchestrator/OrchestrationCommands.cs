@@ -257,12 +257,6 @@ public sealed record WriteAuditActivity(string CommandId, string RegistrationId,
 /// <summary>Why a durable timer was set.</summary>
 public enum TimerPurpose
 {
-    /// <summary>A FindStudies attempt times out.</summary>
-    FindTimeout,
-
-    /// <summary>Retry an unreachable site.</summary>
-    FindRetry,
-
     /// <summary>Retention purge.</summary>
     Purge,
 

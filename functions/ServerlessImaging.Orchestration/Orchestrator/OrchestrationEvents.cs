@@ -9,7 +9,9 @@ namespace ServerlessImaging.Orchestration.Orchestrator;
 /// </summary>
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "event")]
 [JsonDerivedType(typeof(RegistrationStarted), "RegistrationStarted")]
+[JsonDerivedType(typeof(FindAttemptStarted), "FindAttemptStarted")]
 [JsonDerivedType(typeof(StudiesFoundAtSite), "StudiesFoundAtSite")]
+[JsonDerivedType(typeof(SiteSearchFailed), "SiteSearchFailed")]
 [JsonDerivedType(typeof(RelayCommandFailed), "RelayCommandFailed")]
 [JsonDerivedType(typeof(SiteHeartbeat), "SiteHeartbeat")]
 [JsonDerivedType(typeof(RetrievalProgressed), "RetrievalProgressed")]
@@ -40,6 +42,23 @@ public sealed record RegistrationStarted(string EventId, DateTimeOffset At, Regi
 
 /// <summary>A site answered a FindStudies command.</summary>
 public sealed record StudiesFoundAtSite(string EventId, DateTimeOffset At, string SiteId, string CommandId, IReadOnlyList<FoundStudy> Studies)
+    : OrchestrationEvent(EventId, At);
+
+// ---- What a site's search did (the orchestration's site search decides; the state records) ----
+
+/// <summary>
+/// A site's search asks the site (again): FindStudies attempt <paramref name="Attempt"/> of search round
+/// <paramref name="Round"/>, the <paramref name="AttemptsInBurst"/>-th in a row since the site was last tried after a
+/// wait; <paramref name="PreviousFailure"/> is why the attempt before failed, if it did.
+/// </summary>
+public sealed record FindAttemptStarted(string EventId, DateTimeOffset At, string SiteId, int Round, int Attempt, int AttemptsInBurst, FailureReason? PreviousFailure = null)
+    : OrchestrationEvent(EventId, At);
+
+/// <summary>
+/// A site's search stopped asking after attempt <paramref name="Attempt"/> failed for <paramref name="Reason"/>: until
+/// <paramref name="RetryAt"/> (the site is unreachable, asked again then), or for this round when it is null.
+/// </summary>
+public sealed record SiteSearchFailed(string EventId, DateTimeOffset At, string SiteId, int Round, int Attempt, FailureReason Reason, DateTimeOffset? RetryAt)
     : OrchestrationEvent(EventId, At);
 
 /// <summary>A relay could not carry out a command (find or retrieve).</summary>

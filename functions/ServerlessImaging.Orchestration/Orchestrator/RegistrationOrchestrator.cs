@@ -112,9 +112,10 @@ public static class RegistrationOrchestrator
 
         return @event switch
         {
+            FindAttemptStarted e => OnFindAttemptStarted(step, e),
             StudiesFoundAtSite e => OnStudiesFound(step, e),
+            SiteSearchFailed e => OnSiteSearchFailed(step, e),
             RelayCommandFailed e => OnRelayCommandFailed(step, e),
-            SiteHeartbeat e => OnHeartbeat(step, e),
             DeliveryProgressed e => OnDeliveryProgressed(step, e),
             DeliveryFinished e => OnDeliveryFinished(step, e),
             DeliveryStopped e => OnDeliveryStopped(step, e.CommandId, e.SiteId, e.ReasonCode, e.Transient, e.SafeMessage),
@@ -144,10 +145,7 @@ public static class RegistrationOrchestrator
 
         step.State = step.State with { Plan = plan, Round = 1, FanInDone = false };
         step.Audit(AuditAction.RegistrationStarted, AuditOutcome.Success, plan.Registration.Requester.Name, null, null, Invariant($"sites={plan.SiteIds.Length}"));
-        foreach (var siteId in plan.SiteIds)
-        {
-            StartFindAttempt(step, siteId, round: 1, attempt: 1, attemptsInBurst: 1, resetCounts: true);
-        }
+        OpenSearchRound(step);
 
         step.Emit(new StartDurableTimer(CommandIds.PurgeTimer(step.RegistrationId), step.RegistrationId, plan.PurgeAt, TimerPurpose.Purge));
         if (plan.Registration.ExpertiseRequested)
@@ -159,22 +157,40 @@ public static class RegistrationOrchestrator
         return EventDisposition.Applied;
     }
 
-    private static void StartFindAttempt(Step step, string siteId, int round, int attempt, int attemptsInBurst, bool resetCounts)
+    // Every site of the plan is searched again in the round: the orchestration's site searches (one per site and round)
+    // ask, wait, retry and give up; this records what they did.
+    private static void OpenSearchRound(Step step)
     {
+        foreach (var siteId in step.Plan.SiteIds)
+        {
+            step.PutSite(new SiteSearch(siteId, SiteSearchStatus.Searching, step.State.Round, 0, 0, null, null, 0, 0, 0, NearMissCounts.Zero));
+        }
+    }
+
+    /// <summary>Causes of a failed FindStudies that asking the site again may cure (the PACS or the relay back).</summary>
+    public static bool IsTransientFindFailure(FailureReason reason) => reason is FailureReason.Timeout or FailureReason.PacsUnreachable or FailureReason.Internal;
+
+    private static EventDisposition OnFindAttemptStarted(Step step, FindAttemptStarted e)
+    {
+        var site = step.State.SiteOf(e.SiteId);
+        if (site is null)
+        {
+            return EventDisposition.Ignored(DispositionReason.Unknown, "Unknown site.");
+        }
+
+        if (e.Round != step.State.Round || e.Attempt <= site.Attempt || site.Status is SiteSearchStatus.Searched or SiteSearchStatus.Failed)
+        {
+            return EventDisposition.Ignored(DispositionReason.Stale, "An attempt of another round, an earlier attempt, or a site already settled this round.");
+        }
+
         var plan = step.Plan;
-        var commandId = CommandIds.Find(step.RegistrationId, siteId, round, attempt);
         var (from, to) = plan.Filter.Date.RangeFor(plan.MeetingDate);
         var patient = plan.Registration.Patient;
 
         // Broad keys only (birth date + sex): strict matching happens here, after normalisation.
-        step.Emit(new FindStudiesActivity(commandId, step.RegistrationId, siteId, new PatientQueryKeys(patient.BirthDate, patient.SexCode), plan.Filter.Modalities, from, to));
-        step.Emit(new StartDurableTimer(CommandIds.FindTimeout(step.RegistrationId, siteId, round, attempt), step.RegistrationId, step.Now + plan.Settings.FindTimeout, TimerPurpose.FindTimeout));
-
-        var previous = step.State.SiteOf(siteId);
-        var site = previous is null || resetCounts
-            ? new SiteSearch(siteId, SiteSearchStatus.Searching, round, attempt, attemptsInBurst, null, null, null, 0, 0, 0, NearMissCounts.Zero)
-            : previous with { Status = SiteSearchStatus.Searching, Round = round, Attempt = attempt, AttemptsInBurst = attemptsInBurst, RetryTimerId = null };
-        step.PutSite(site);
+        step.Emit(new FindStudiesActivity(CommandIds.Find(step.RegistrationId, site.SiteId, e.Round, e.Attempt), step.RegistrationId, site.SiteId, new PatientQueryKeys(patient.BirthDate, patient.SexCode), plan.Filter.Modalities, from, to));
+        step.PutSite(site with { Status = SiteSearchStatus.Searching, Attempt = e.Attempt, AttemptsInBurst = e.AttemptsInBurst, LastFailure = e.PreviousFailure ?? site.LastFailure, NextAttemptAt = null });
+        return EventDisposition.Applied;
     }
 
     // ---------------------------------------------------------------- find results, fan-in
@@ -233,8 +249,8 @@ public static class RegistrationOrchestrator
         step.PutSite(site with
         {
             Status = SiteSearchStatus.Searched,
-            RetryTimerId = null,
             LastFailure = null,
+            NextAttemptAt = null,
             AnsweredAt = e.At,
             StudiesReturned = returned,
             Matched = matched,
@@ -283,49 +299,42 @@ public static class RegistrationOrchestrator
 
     private static EventDisposition OnRelayCommandFailed(Step step, RelayCommandFailed e)
     {
-        var site = step.State.SiteOf(e.SiteId);
-        if (site is not null && site.Status == SiteSearchStatus.Searching && site.Round == step.State.Round
-            && string.Equals(CommandIds.Find(step.RegistrationId, site.SiteId, site.Round, site.Attempt), e.CommandId, StringComparison.Ordinal))
-        {
-            FindAttemptFailed(step, site, e.Reason);
-            return EventDisposition.Applied;
-        }
-
+        // A failed FindStudies is its site search's to judge (it records SiteSearchFailed or asks again); a delivery's is ours.
         if (step.State.Deliveries.Any(d => d.Status == DeliveryStatus.Delivering && string.Equals(d.CurrentCommandId, e.CommandId, StringComparison.Ordinal)))
         {
             return OnDeliveryStopped(step, e.CommandId, e.SiteId, RelayFailures.CodeOf(e.Reason), RelayFailures.IsTransient(e.Reason), e.SafeMessage);
         }
 
-        return EventDisposition.Ignored(DispositionReason.Stale, "The failed command is not in flight (superseded, settled or unknown).");
+        return EventDisposition.Ignored(DispositionReason.Stale, "The failed command is not in flight (superseded, settled, unknown, or a search's).");
     }
 
-    private static void FindAttemptFailed(Step step, SiteSearch site, FailureReason reason)
+    private static EventDisposition OnSiteSearchFailed(Step step, SiteSearchFailed e)
     {
-        var settings = step.Plan.Settings;
-        var transient = reason is FailureReason.Timeout or FailureReason.PacsUnreachable or FailureReason.Internal;
-        if (transient && site.AttemptsInBurst < settings.MaxFindAttemptsPerBurst)
+        var site = step.State.SiteOf(e.SiteId);
+        if (site is null)
         {
-            StartFindAttempt(step, site.SiteId, site.Round, site.Attempt + 1, site.AttemptsInBurst + 1, resetCounts: false);
-            step.PutSite(step.State.SiteOf(site.SiteId)! with { LastFailure = reason });
-            return;
+            return EventDisposition.Ignored(DispositionReason.Unknown, "Unknown site.");
         }
 
-        var retryAt = step.Now + settings.UnreachableRetryInterval;
-        if (transient && retryAt < step.Plan.MeetingStartsAt)
+        if (e.Round != step.State.Round || e.Attempt != site.Attempt || site.Status != SiteSearchStatus.Searching)
         {
-            var timerId = CommandIds.FindRetry(step.RegistrationId, site.SiteId, site.Round, site.Attempt);
-            step.Emit(new StartDurableTimer(timerId, step.RegistrationId, retryAt, TimerPurpose.FindRetry));
-            step.PutSite(site with { Status = SiteSearchStatus.Unreachable, RetryTimerId = timerId, LastFailure = reason });
-            step.Audit(AuditAction.SiteUnreachable, AuditOutcome.MinorFailure, null, site.SiteId, null, Invariant($"reason={reason} attempts={site.Attempt}"));
+            return EventDisposition.Ignored(DispositionReason.Stale, "Not the attempt in flight this round.");
+        }
+
+        if (e.RetryAt is not null)
+        {
+            step.PutSite(site with { Status = SiteSearchStatus.Unreachable, LastFailure = e.Reason, NextAttemptAt = e.RetryAt });
+            step.Audit(AuditAction.SiteUnreachable, AuditOutcome.MinorFailure, null, site.SiteId, null, Invariant($"reason={e.Reason} attempts={site.Attempt}"));
         }
         else
         {
-            step.PutSite(site with { Status = SiteSearchStatus.Failed, RetryTimerId = null, LastFailure = reason });
-            var why = transient ? "unreachable until the meeting" : "permanent failure";
-            step.Audit(AuditAction.SiteFailed, AuditOutcome.SeriousFailure, null, site.SiteId, null, Invariant($"reason={reason} attempts={site.Attempt} ({why})"));
+            step.PutSite(site with { Status = SiteSearchStatus.Failed, LastFailure = e.Reason });
+            var why = IsTransientFindFailure(e.Reason) ? "unreachable until the meeting" : "permanent failure";
+            step.Audit(AuditAction.SiteFailed, AuditOutcome.SeriousFailure, null, site.SiteId, null, Invariant($"reason={e.Reason} attempts={site.Attempt} ({why})"));
         }
 
         TryFanIn(step);
+        return EventDisposition.Applied;
     }
 
     private static EventDisposition OnTimer(Step step, DurableTimerFired e)
@@ -343,41 +352,7 @@ public static class RegistrationOrchestrator
             return EventDisposition.Applied;
         }
 
-        foreach (var site in step.State.Sites)
-        {
-            if (site.Status == SiteSearchStatus.Searching && site.Round == step.State.Round
-                && string.Equals(e.TimerId, CommandIds.FindTimeout(step.RegistrationId, site.SiteId, site.Round, site.Attempt), StringComparison.Ordinal))
-            {
-                FindAttemptFailed(step, site, FailureReason.Timeout);
-                return EventDisposition.Applied;
-            }
-
-            if (site.Status == SiteSearchStatus.Unreachable && string.Equals(e.TimerId, site.RetryTimerId, StringComparison.Ordinal))
-            {
-                StartFindAttempt(step, site.SiteId, site.Round, site.Attempt + 1, attemptsInBurst: 1, resetCounts: false);
-                return EventDisposition.Applied;
-            }
-        }
-
         return EventDisposition.Ignored(DispositionReason.Stale, "The timer no longer guards anything (answered, superseded or unknown).");
-    }
-
-    private static EventDisposition OnHeartbeat(Step step, SiteHeartbeat e)
-    {
-        var site = step.State.SiteOf(e.SiteId);
-        if (site is null)
-        {
-            return EventDisposition.Ignored(DispositionReason.Unknown, "Unknown site.");
-        }
-
-        if (site.Status != SiteSearchStatus.Unreachable || !e.PacsReachable)
-        {
-            return EventDisposition.Ignored(DispositionReason.NothingToDo, "The site is not waiting for a retry, or its PACS is still down.");
-        }
-
-        // The relay is back: retry now rather than at the retry timer (which becomes stale).
-        StartFindAttempt(step, site.SiteId, site.Round, site.Attempt + 1, attemptsInBurst: 1, resetCounts: false);
-        return EventDisposition.Applied;
     }
 
     // ---------------------------------------------------------------- selection, retrieval, store
@@ -614,10 +589,7 @@ public static class RegistrationOrchestrator
         var round = step.State.Round + 1;
         step.State = step.State with { Round = round, FanInDone = false };
         step.Audit(AuditAction.Refreshed, AuditOutcome.Success, e.RequestedBy, null, null, Invariant($"round={round}"));
-        foreach (var siteId in step.Plan.SiteIds)
-        {
-            StartFindAttempt(step, siteId, round, attempt: 1, attemptsInBurst: 1, resetCounts: true);
-        }
+        OpenSearchRound(step);
 
         TryFanIn(step);
         return EventDisposition.Applied;

@@ -206,7 +206,6 @@ public sealed record NearMissCounts(int DifferentBirthDate, int DifferentSex, in
 /// <param name="Round">Search round (1, then +1 per refresh).</param>
 /// <param name="Attempt">Attempt number within the round (every attempt has its own command id).</param>
 /// <param name="AttemptsInBurst">Attempts since the site was last (re)tried after being unreachable.</param>
-/// <param name="RetryTimerId">The durable timer that will retry an unreachable site.</param>
 /// <param name="LastFailure">Why the latest attempt failed, if it did.</param>
 /// <param name="AnsweredAt">When the site answered this round.</param>
 /// <param name="StudiesReturned">Studies the PACS returned.</param>
@@ -219,13 +218,16 @@ public sealed record SiteSearch(
     int Round,
     int Attempt,
     int AttemptsInBurst,
-    string? RetryTimerId,
     FailureReason? LastFailure,
     DateTimeOffset? AnsweredAt,
     int StudiesReturned,
     int Matched,
     int FilteredOut,
-    NearMissCounts NearMisses);
+    NearMissCounts NearMisses)
+{
+    /// <summary>When an unreachable site is asked again (its search waits until then; a new execution resumes the wait).</summary>
+    public DateTimeOffset? NextAttemptAt { get; init; }
+}
 
 /// <summary>Why a selected study failed: a stable code and a message free of patient data.</summary>
 public sealed record StudyFailure(string Code, string SafeMessage)

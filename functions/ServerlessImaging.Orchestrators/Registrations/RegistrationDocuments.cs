@@ -12,6 +12,29 @@ public static class RegistrationDocuments
     /// <summary>The name of the external event every registration event is raised under.</summary>
     public const string EventName = "RegistrationEvent";
 
+    /// <summary>The external event a site's answers to its searches (and its heartbeats) are raised under: the site's search alone waits for it.</summary>
+    public static string SiteSearchEventName(string siteId) => "SiteSearch:" + siteId;
+
+    /// <summary>
+    /// Where <paramref name="event"/> of registration <paramref name="registrationId"/> is raised: a retrieval's answers on
+    /// the study's transfer their command id names (<see cref="RelayEventTranslator.InstanceFor"/>); on the registration's
+    /// own instance, a site's answer to one of the registration's FindStudies, a failure of one and a site's heartbeat
+    /// under that site's search's event, everything else under <see cref="EventName"/>.
+    /// </summary>
+    public static (string InstanceId, string EventName) RouteOf(string registrationId, OrchestrationEvent @event)
+    {
+        var instanceId = RelayEventTranslator.InstanceFor(registrationId, @event);
+        return (instanceId, string.Equals(instanceId, registrationId, StringComparison.Ordinal) ? EventNameFor(registrationId, @event) : EventName);
+    }
+
+    private static string EventNameFor(string registrationId, OrchestrationEvent @event) => @event switch
+    {
+        StudiesFoundAtSite e when CommandIds.IsFind(registrationId, e.CommandId) => SiteSearchEventName(e.SiteId),
+        RelayCommandFailed e when CommandIds.IsFind(registrationId, e.CommandId) => SiteSearchEventName(e.SiteId),
+        SiteHeartbeat e => SiteSearchEventName(e.SiteId),
+        _ => EventName,
+    };
+
     /// <summary>A state as a document.</summary>
     public static string WriteState(RegistrationState state) => JsonSerializer.Serialize(state, OrchestrationJsonContext.Default.RegistrationState);
 

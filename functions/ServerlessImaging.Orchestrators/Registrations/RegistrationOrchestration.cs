@@ -11,7 +11,9 @@ namespace ServerlessImaging.Orchestrators.Registrations;
 /// pure <see cref="RegistrationOrchestrator"/>'s; this class is the engine side of each step, on the real engine:
 /// <list type="number">
 /// <item>take everything that already happened — relay answers and user actions (external event
-/// <see cref="RegistrationDocuments.EventName"/>), fired durable timers, outcomes of activities — or wait for the next;</item>
+/// <see cref="RegistrationDocuments.EventName"/>), fired durable timers, outcomes of activities, steps of the sites'
+/// searches (<see cref="SiteSearches"/>: each site searched by linear code, which records its steps here) — or wait
+/// for the next;</item>
 /// <item>apply each (<see cref="RegistrationOrchestrator.Apply(RegistrationState, OrchestrationEvent, DateTimeOffset)"/>,
 /// stamped with the orchestration's replay-safe clock): timers are armed and the activities with an outcome (store,
 /// delete, purge, e-mail) started at once, retried by the engine, given up with a failure event;</item>
@@ -19,7 +21,8 @@ namespace ServerlessImaging.Orchestrators.Registrations;
 /// commands in order, the read model), awaited before anything else is applied.</item>
 /// </list>
 /// The history restarts (continue-as-new, carrying the state and the timers) every <see cref="RegistrationOrchestrationInput.StepsPerHistory"/>
-/// steps when no activity is in flight; the orchestration completes once the purge and everything it sent out settled.
+/// steps when no activity is in flight and no site is being asked; the orchestration completes once the purge and
+/// everything it sent out settled.
 /// </summary>
 public sealed class RegistrationOrchestration : TaskOrchestrator<RegistrationOrchestrationInput, string>
 {
@@ -51,7 +54,9 @@ public sealed class RegistrationOrchestration : TaskOrchestrator<RegistrationOrc
         private bool uncommitted;
         private bool progressed;
         private readonly CancellationTokenSource timerCancellation = new();
+        private readonly SiteSearches searches;
         private Task<string>? nextEvent;
+        private TaskCompletionSource? stepped;
         private RegistrationState state;
         private int steps;
 
@@ -61,12 +66,13 @@ public sealed class RegistrationOrchestration : TaskOrchestrator<RegistrationOrc
             this.input = input;
             state = input.StateDocument is null ? RegistrationState.Create(input.RegistrationId) : RegistrationDocuments.ReadState(input.StateDocument);
             outcomeRetry = input.Retry.ToTaskOptions();
+            searches = new SiteSearches(context, () => state, RecordSearchStep, timerCancellation.Token);
         }
 
         private DateTimeOffset Now => new(context.CurrentUtcDateTime, TimeSpan.Zero);
 
         // Done once the purge happened and every removal and e-mail it waited for reported back.
-        private bool IsSettled => state.PurgedAt is not null && state.PendingRemovals.IsEmpty && state.Expertise != ExpertiseStatus.Sending && running.Count == 0;
+        private bool IsSettled => state.PurgedAt is not null && state.PendingRemovals.IsEmpty && state.Expertise != ExpertiseStatus.Sending && running.Count == 0 && searches.Done;
 
         public async Task<string> RunAsync()
         {
@@ -82,6 +88,9 @@ public sealed class RegistrationOrchestration : TaskOrchestrator<RegistrationOrc
                     inbox.Enqueue(pending);
                 }
             }
+
+            // A new execution resumes the round's searches still waiting to ask an unreachable site again.
+            searches.Follow();
 
             while (true)
             {
@@ -110,12 +119,15 @@ public sealed class RegistrationOrchestration : TaskOrchestrator<RegistrationOrc
 
                 if (IsSettled)
                 {
+                    searches.Stop();
                     timerCancellation.Cancel();
                     return state.Status.ToString();
                 }
 
-                if (steps >= input.StepsPerHistory && running.Count == 0)
+                // Searches waiting to ask an unreachable site again are resumed by the next execution from the state.
+                if (steps >= input.StepsPerHistory && running.Count == 0 && searches.Quiet)
                 {
+                    searches.Stop();
                     context.ContinueAsNew(
                         input with
                         {
@@ -142,6 +154,7 @@ public sealed class RegistrationOrchestration : TaskOrchestrator<RegistrationOrc
             // One outstanding waiter at a time: a second one would take the next event while the first still waits.
             nextEvent ??= context.WaitForExternalEvent<string>(RegistrationDocuments.EventName);
             return nextEvent.IsCompleted ? nextEvent
+                : stepped?.Task.IsCompleted == true ? stepped.Task
                 : timers.Values.Select(t => t.Fired).FirstOrDefault(t => t.IsCompleted)
                 ?? running.Select(r => (Task)r.Outcome).FirstOrDefault(t => t.IsCompleted);
         }
@@ -150,7 +163,8 @@ public sealed class RegistrationOrchestration : TaskOrchestrator<RegistrationOrc
         private async Task<OrchestrationEvent?> NextAsync()
         {
             nextEvent ??= context.WaitForExternalEvent<string>(RegistrationDocuments.EventName);
-            var waits = new List<Task>(1 + timers.Count + running.Count) { nextEvent };
+            stepped ??= new TaskCompletionSource();
+            var waits = new List<Task>(2 + timers.Count + running.Count) { nextEvent, stepped.Task };
             waits.AddRange(timers.Values.Select(t => t.Fired));
             waits.AddRange(running.Select(r => r.Outcome));
             return await TakeAsync(await Task.WhenAny(waits));
@@ -160,6 +174,12 @@ public sealed class RegistrationOrchestration : TaskOrchestrator<RegistrationOrc
         // an activity given up); null when it has nothing to apply.
         private async Task<OrchestrationEvent?> TakeAsync(Task done)
         {
+            if (ReferenceEquals(done, stepped?.Task))
+            {
+                stepped = null; // A site's search applied a step of its own: what it decided is committed next.
+                return null;
+            }
+
             if (ReferenceEquals(done, nextEvent))
             {
                 var document = await nextEvent;
@@ -201,6 +221,13 @@ public sealed class RegistrationOrchestration : TaskOrchestrator<RegistrationOrc
                 context.CreateReplaySafeLogger<RegistrationOrchestration>().LogWarning("Registration {RegistrationId}: {Activity} {CommandId} given up after its retries ({Error}).", state.RegistrationId, activity.Name, activity.Command.CommandId, failure.FailureDetails.ErrorType);
                 return ActivityOutcomes.GaveUp(activity.Command, Now, input.Retry.MaxAttempts, failure.FailureDetails.ErrorType);
             }
+        }
+
+        // A site search's step goes through the state like any event; the loop is woken to commit what it decided.
+        private void RecordSearchStep(OrchestrationEvent @event)
+        {
+            Apply(@event);
+            stepped?.TrySetResult();
         }
 
         // Applies one event: the state moves on, timers are armed and activities with an outcome started at once; the
@@ -266,6 +293,7 @@ public sealed class RegistrationOrchestration : TaskOrchestrator<RegistrationOrc
                 }
             }
 
+            searches.Follow();
         }
 
         // The applied steps' effects in one activity: audit records, relay commands (in decision order), the read model.

@@ -162,6 +162,11 @@ public class AuditRecordTests
         }
 
         Apply(new RegistrationStarted("start", Fixtures.T0, Fixtures.Plan()), clock);
+        foreach (var site in Fixtures.Sites)
+        {
+            Apply(new FindAttemptStarted(Harness.Find(site), Fixtures.T0, site, 1, 1, 1), clock);
+        }
+
         Apply(new StudiesFoundAtSite("f1", Fixtures.T0, "ch-est", Harness.Find("ch-est"), []), clock.AddSeconds(1));
 
         // Another instance with a clock one minute behind commits the next steps.

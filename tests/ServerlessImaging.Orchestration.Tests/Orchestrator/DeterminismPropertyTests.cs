@@ -42,10 +42,10 @@ public class DeterminismPropertyTests
                 select (OrchestrationEvent)new StudiesFoundAtSite(e, t, s, Harness.Find(s, r, a), [.. studies])),
             (1, from e in id from t in at from s in site from r in round from a in attempt from why in reason
                 select (OrchestrationEvent)new RelayCommandFailed(e, t, s, Harness.Find(s, r, a), why, "x")),
-            (1, from e in id from t in at from s in site from r in round from a in attempt
-                select (OrchestrationEvent)new DurableTimerFired(e, t, CommandIds.FindTimeout(Fixtures.RegistrationId, s, r, a))),
-            (1, from e in id from t in at from s in site from r in round from a in attempt
-                select (OrchestrationEvent)new DurableTimerFired(e, t, CommandIds.FindRetry(Fixtures.RegistrationId, s, r, a))),
+            (1, from e in id from t in at from s in site from r in round from a in attempt from b in Gen.Choose(1, 3) from why in reason
+                select (OrchestrationEvent)new FindAttemptStarted(e, t, s, r, a, b, a > 1 ? why : null)),
+            (1, from e in id from t in at from s in site from r in round from a in attempt from why in reason from wait in Gen.Elements(true, false)
+                select (OrchestrationEvent)new SiteSearchFailed(e, t, s, r, a, why, wait ? t.AddMinutes(10) : null)),
             (1, from e in id from t in at
                 select (OrchestrationEvent)new DurableTimerFired(e, t, CommandIds.PurgeTimer(Fixtures.RegistrationId))),
             (1, from e in id from t in at from s in site from up in Gen.Elements(true, false)
@@ -103,10 +103,14 @@ public class DeterminismPropertyTests
         new StudiesFoundAtSite("answer-clinique-sud", Fixtures.T0, "clinique-sud", Harness.Find("clinique-sud"), [Fixtures.Study(Uid1)]),
     ];
 
+    // Started, and each site asked once (as the orchestration's site searches do at once).
     private static RegistrationState Started(AutoSelectMode mode) =>
-        RegistrationOrchestrator.Apply(
+        RegistrationOrchestrator.Replay(
             RegistrationState.Create(Fixtures.RegistrationId),
-            new RegistrationStarted("start", Fixtures.T0, Fixtures.Plan(new AutoSelectPolicy(mode)))).State;
+            [
+                new RegistrationStarted("start", Fixtures.T0, Fixtures.Plan(new AutoSelectPolicy(mode))),
+                .. Fixtures.Sites.Select(s => new FindAttemptStarted(Harness.Find(s), Fixtures.T0, s, 1, 1, 1)),
+            ]).State;
 
     [Property(MaxTest = 200)]
     public Property Replaying_the_same_events_twice_yields_identical_state_and_commands() =>

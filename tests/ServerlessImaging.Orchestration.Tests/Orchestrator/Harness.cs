@@ -14,6 +14,7 @@ internal sealed class Harness
         State = RegistrationState.Create(Fixtures.RegistrationId);
         Now = Fixtures.T0;
         Last = Apply(new RegistrationStarted("start", Now, plan ?? Fixtures.Plan()));
+        AskEverySite();
     }
 
     public RegistrationState State { get; private set; }
@@ -42,6 +43,37 @@ internal sealed class Harness
     }
 
     public string NextId(string prefix) => $"{prefix}-{++sequence}";
+
+    /// <summary>
+    /// What the orchestration's site searches do when a round opens: attempt 1 at every site of the round. <see cref="Last"/>
+    /// is then the opening step with the attempts' commands (the FindStudies) added, as the orchestration commits them together.
+    /// </summary>
+    public Transition AskEverySite()
+    {
+        var opened = Last;
+        var commands = opened.Commands.ToBuilder();
+        foreach (var site in State.Sites.Where(s => s.Round == State.Round && s.Status == SiteSearchStatus.Searching && s.Attempt == 0))
+        {
+            commands.AddRange(Attempt(site.SiteId, 1).Commands);
+        }
+
+        return Last = opened with { State = State, Commands = commands.ToImmutable() };
+    }
+
+    /// <summary>A site's search asks it: attempt <paramref name="attempt"/> of the current round.</summary>
+    public Transition Attempt(string site, int attempt, int inBurst = 1, FailureReason? previousFailure = null) =>
+        Apply(new FindAttemptStarted(Find(site, State.Round, attempt), Now, site, State.Round, attempt, inBurst, previousFailure));
+
+    /// <summary>A site's search stops asking after <paramref name="attempt"/>: until <paramref name="retryAt"/>, or for the round.</summary>
+    public Transition GaveUp(string site, int attempt, FailureReason reason, DateTimeOffset? retryAt = null) =>
+        Apply(new SiteSearchFailed(CommandIds.FindGaveUp(Find(site, State.Round, attempt)), Now, site, State.Round, attempt, reason, retryAt));
+
+    /// <summary>The clinician asks for a new search; every site's search asks at once.</summary>
+    public Transition Refresh(string id = "refresh")
+    {
+        Apply(new RefreshRequested(id, Now, "dr"));
+        return AskEverySite();
+    }
 
     public Transition Found(string site, int round = 1, int attempt = 1, params FoundStudy[] studies) =>
         Apply(new StudiesFoundAtSite(NextId("found"), Now, site, Find(site, round, attempt), studies));

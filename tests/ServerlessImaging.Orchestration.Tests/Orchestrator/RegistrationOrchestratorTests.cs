@@ -12,7 +12,7 @@ public class RegistrationOrchestratorTests
     private const string Uid3 = "1.2.250.1.3";
 
     [Fact]
-    public void Start_fans_out_one_find_per_site_with_timeouts_and_sets_the_purge_timer()
+    public void Start_opens_a_search_round_whose_first_attempts_send_one_find_per_site_and_sets_the_purge_timer()
     {
         var h = new Harness();
 
@@ -23,9 +23,10 @@ public class RegistrationOrchestratorTests
         Assert.All(finds, f => Assert.Equal(new DateOnly(1958, 4, 12), f.Query.BirthDate));
         Assert.All(finds, f => Assert.Null(f.Query.FamilyName)); // broad keys only
 
-        var timers = h.Commands<StartDurableTimer>();
-        Assert.Equal(3, timers.Count(t => t.Purpose == TimerPurpose.FindTimeout && t.FireAt == Fixtures.T0.AddMinutes(2)));
-        Assert.Single(timers, t => t.Purpose == TimerPurpose.Purge && t.FireAt == Fixtures.MeetingStart.AddDays(30));
+        // The attempts' timeouts are the searches' own durable timers: the state sets only the purge's.
+        var timer = Assert.Single(h.Commands<StartDurableTimer>());
+        Assert.Equal((TimerPurpose.Purge, Fixtures.MeetingStart.AddDays(30)), (timer.Purpose, timer.FireAt));
+        Assert.All(h.State.Sites, site => Assert.Equal((SiteSearchStatus.Searching, 1, 1), (site.Status, site.Round, site.Attempt)));
         Assert.Single(h.Commands<WriteAuditActivity>(), a => a.Action == AuditAction.RegistrationStarted && a.PatientKey == "pk1-test");
     }
 
@@ -84,44 +85,43 @@ public class RegistrationOrchestratorTests
     }
 
     [Fact]
-    public void Find_timeout_retries_with_a_new_command_id_then_marks_the_site_unreachable()
+    public void A_new_attempt_sends_a_new_find_and_a_search_waiting_to_retry_marks_the_site_unreachable_without_holding_the_fan_in()
     {
         var h = new Harness();
         h.Found("ch-est");
         h.Found("clinique-sud");
 
         h.Now = Fixtures.T0.AddMinutes(2);
-        h.Timer(CommandIds.FindTimeout(Fixtures.RegistrationId, "chu-nord", 1, 1));
+        h.Attempt("chu-nord", 2, inBurst: 2, previousFailure: FailureReason.Timeout);
         Assert.Equal(Harness.Find("chu-nord", attempt: 2), Assert.Single(h.Commands<FindStudiesActivity>()).CommandId);
-        Assert.Equal(SiteSearchStatus.Searching, h.Site("chu-nord").Status);
+        Assert.Equal((SiteSearchStatus.Searching, 2, 2, FailureReason.Timeout), (h.Site("chu-nord").Status, h.Site("chu-nord").Attempt, h.Site("chu-nord").AttemptsInBurst, h.Site("chu-nord").LastFailure));
 
-        h.Timer(CommandIds.FindTimeout(Fixtures.RegistrationId, "chu-nord", 1, 2));
-        h.Timer(CommandIds.FindTimeout(Fixtures.RegistrationId, "chu-nord", 1, 3));
-        Assert.Empty(h.Commands<FindStudiesActivity>()); // 3 attempts per burst
-        Assert.Equal(SiteSearchStatus.Unreachable, h.Site("chu-nord").Status);
-        var retry = Assert.Single(h.Commands<StartDurableTimer>());
-        Assert.Equal((TimerPurpose.FindRetry, h.Now.AddMinutes(10)), (retry.Purpose, retry.FireAt));
+        h.Attempt("chu-nord", 3, inBurst: 3, previousFailure: FailureReason.Timeout);
+        var retryAt = h.Now.AddMinutes(10);
+        var gaveUp = h.GaveUp("chu-nord", 3, FailureReason.Timeout, retryAt);
+        Assert.Empty(gaveUp.Commands.OfType<FindStudiesActivity>());
+        Assert.Empty(gaveUp.Commands.OfType<StartDurableTimer>()); // the search waits on its own timer
+        Assert.Equal((SiteSearchStatus.Unreachable, retryAt), (h.Site("chu-nord").Status, h.Site("chu-nord").NextAttemptAt));
 
         // Fan-in does not wait for an unreachable site.
         Assert.Equal(RegistrationStatus.WaitingForSelection, h.State.Status);
-        Assert.Contains(h.Last.Commands.OfType<WriteAuditActivity>(), a => a.Action == AuditAction.SiteUnreachable && a.Outcome == AuditOutcome.MinorFailure);
+        Assert.Contains(gaveUp.Commands.OfType<WriteAuditActivity>(), a => a.Action == AuditAction.SiteUnreachable && a.Outcome == AuditOutcome.MinorFailure && a.Detail == "reason=Timeout attempts=3");
     }
 
     [Fact]
-    public void Offline_relay_is_retried_until_the_meeting_and_its_late_studies_join_the_list()
+    public void An_unreachable_site_asked_again_later_answers_and_its_studies_join_the_list()
     {
         var h = new Harness();
         h.Found("ch-est");
         h.Found("clinique-sud");
-        h.Failed("chu-nord", Harness.Find("chu-nord", attempt: 1), FailureReason.PacsUnreachable);
-        h.Failed("chu-nord", Harness.Find("chu-nord", attempt: 2), FailureReason.PacsUnreachable);
-        h.Failed("chu-nord", Harness.Find("chu-nord", attempt: 3), FailureReason.PacsUnreachable);
-        var retryTimer = h.Site("chu-nord").RetryTimerId!;
+        h.Attempt("chu-nord", 2, inBurst: 2, previousFailure: FailureReason.PacsUnreachable);
+        h.Attempt("chu-nord", 3, inBurst: 3, previousFailure: FailureReason.PacsUnreachable);
+        h.GaveUp("chu-nord", 3, FailureReason.PacsUnreachable, h.Now.AddMinutes(10));
 
         h.Now += TimeSpan.FromMinutes(10);
-        h.Timer(retryTimer);
+        h.Attempt("chu-nord", 4);
         Assert.Equal(Harness.Find("chu-nord", attempt: 4), Assert.Single(h.Commands<FindStudiesActivity>()).CommandId);
-        Assert.Equal(1, h.Site("chu-nord").AttemptsInBurst);
+        Assert.Equal((SiteSearchStatus.Searching, 1, null), (h.Site("chu-nord").Status, h.Site("chu-nord").AttemptsInBurst, h.Site("chu-nord").NextAttemptAt));
 
         // The relay comes back and answers the latest attempt.
         h.Found("chu-nord", attempt: 4, studies: Fixtures.Study(Uid1));
@@ -131,45 +131,25 @@ public class RegistrationOrchestratorTests
     }
 
     [Fact]
-    public void Heartbeat_of_an_unreachable_site_retries_at_once_and_makes_its_retry_timer_stale()
-    {
-        var h = new Harness();
-        for (var attempt = 1; attempt <= 3; attempt++)
-        {
-            h.Timer(CommandIds.FindTimeout(Fixtures.RegistrationId, "chu-nord", 1, attempt));
-        }
-
-        var retryTimer = h.Site("chu-nord").RetryTimerId!;
-        Assert.Equal(DispositionReason.NothingToDo, h.Apply(new SiteHeartbeat("hb-down", h.Now, "chu-nord", PacsReachable: false)).Disposition.Reason);
-
-        h.Apply(new SiteHeartbeat("hb-up", h.Now, "chu-nord", PacsReachable: true));
-        Assert.Equal(Harness.Find("chu-nord", attempt: 4), Assert.Single(h.Commands<FindStudiesActivity>()).CommandId);
-
-        var stale = h.Timer(retryTimer);
-        Assert.Equal(DispositionReason.Stale, stale.Disposition.Reason);
-        Assert.Empty(stale.Commands);
-    }
-
-    [Fact]
-    public void A_site_unreachable_when_the_next_retry_would_pass_the_meeting_fails_for_this_round()
+    public void A_search_giving_up_for_the_round_fails_the_site_and_says_why()
     {
         var h = new Harness { Now = Fixtures.MeetingStart.AddMinutes(-5) };
-        for (var attempt = 1; attempt <= 3; attempt++)
-        {
-            h.Failed("chu-nord", Harness.Find("chu-nord", attempt: attempt), FailureReason.Timeout);
-        }
+        var gaveUp = h.GaveUp("chu-nord", 1, FailureReason.Timeout);
+        Assert.Equal((SiteSearchStatus.Failed, FailureReason.Timeout), (h.Site("chu-nord").Status, h.Site("chu-nord").LastFailure));
+        Assert.Contains(gaveUp.Commands.OfType<WriteAuditActivity>(), a => a.Action == AuditAction.SiteFailed && a.Detail!.EndsWith("(unreachable until the meeting)", StringComparison.Ordinal));
 
-        Assert.Equal(SiteSearchStatus.Failed, h.Site("chu-nord").Status);
-        Assert.Empty(h.Commands<StartDurableTimer>());
+        h.GaveUp("clinique-sud", 1, FailureReason.PacsRejected);
+        Assert.Contains(h.Last.Commands.OfType<WriteAuditActivity>(), a => a.Action == AuditAction.SiteFailed && a.Detail!.EndsWith("(permanent failure)", StringComparison.Ordinal));
     }
 
     [Fact]
-    public void A_pacs_rejecting_the_query_fails_the_site_at_once()
+    public void A_relay_failure_of_a_find_is_its_search_s_to_judge_not_the_state_s()
     {
         var h = new Harness();
-        h.Failed("chu-nord", Harness.Find("chu-nord"), FailureReason.PacsRejected);
-        Assert.Equal((SiteSearchStatus.Failed, FailureReason.PacsRejected), (h.Site("chu-nord").Status, h.Site("chu-nord").LastFailure));
-        Assert.Empty(h.Commands<FindStudiesActivity>());
+        var failed = h.Failed("chu-nord", Harness.Find("chu-nord"), FailureReason.PacsRejected);
+        Assert.Equal(DispositionReason.Stale, failed.Disposition.Reason);
+        Assert.Equal(SiteSearchStatus.Searching, h.Site("chu-nord").Status);
+        Assert.Empty(failed.Commands);
     }
 
     [Fact]
@@ -178,7 +158,7 @@ public class RegistrationOrchestratorTests
         var h = new Harness();
         foreach (var site in Fixtures.Sites)
         {
-            h.Failed(site, Harness.Find(site), FailureReason.InvalidCommand);
+            h.GaveUp(site, 1, FailureReason.InvalidCommand);
         }
 
         Assert.Equal(RegistrationStatus.Failed, h.State.Status);
@@ -188,7 +168,7 @@ public class RegistrationOrchestratorTests
     public void Late_answer_of_a_superseded_attempt_is_accepted_once_then_the_newer_answer_is_stale()
     {
         var h = new Harness();
-        h.Timer(CommandIds.FindTimeout(Fixtures.RegistrationId, "chu-nord", 1, 1));
+        h.Attempt("chu-nord", 2, inBurst: 2, previousFailure: FailureReason.Timeout);
         Assert.Equal(DispositionKind.Applied, h.Found("chu-nord", attempt: 1, studies: Fixtures.Study(Uid1)).Disposition.Kind);
         var second = h.Found("chu-nord", attempt: 2, studies: Fixtures.Study(Uid2));
         Assert.Equal(DispositionReason.Stale, second.Disposition.Reason);
@@ -196,13 +176,17 @@ public class RegistrationOrchestratorTests
     }
 
     [Fact]
-    public void Timeout_after_the_answer_is_stale()
+    public void An_attempt_or_a_give_up_after_the_answer_is_stale()
     {
         var h = new Harness();
         h.Found("chu-nord");
-        var t = h.Timer(CommandIds.FindTimeout(Fixtures.RegistrationId, "chu-nord", 1, 1));
-        Assert.Equal(DispositionReason.Stale, t.Disposition.Reason);
-        Assert.Empty(t.Commands);
+        foreach (var late in new[] { h.Attempt("chu-nord", 2), h.GaveUp("chu-nord", 1, FailureReason.Timeout, h.Now.AddMinutes(10)) })
+        {
+            Assert.Equal(DispositionReason.Stale, late.Disposition.Reason);
+            Assert.Empty(late.Commands);
+        }
+
+        Assert.Equal(SiteSearchStatus.Searched, h.Site("chu-nord").Status);
     }
 
     [Fact]
@@ -308,6 +292,8 @@ public class RegistrationOrchestratorTests
         h.Select(Uid1);
 
         h.Apply(new RefreshRequested("refresh-1", h.Now, "dr-barbe"));
+        Assert.All(h.State.Sites, site => Assert.Equal((SiteSearchStatus.Searching, 2, 0), (site.Status, site.Round, site.Attempt)));
+        h.AskEverySite();
         Assert.Equal(Fixtures.Sites.Select(s => Harness.Find(s, round: 2)), h.Commands<FindStudiesActivity>().Select(f => f.CommandId));
 
         // A round-1 answer arriving now is stale.
@@ -350,10 +336,9 @@ public class RegistrationOrchestratorTests
         var h = new Harness(Fixtures.Plan(new AutoSelectPolicy(AutoSelectMode.AllCandidates)));
         h.Found("ch-est");
         h.Found("clinique-sud", studies: Fixtures.Study(Uid1));
-        for (var attempt = 1; attempt <= 3; attempt++)
-        {
-            h.Timer(CommandIds.FindTimeout(Fixtures.RegistrationId, "chu-nord", 1, attempt));
-        }
+        h.Attempt("chu-nord", 2, inBurst: 2, previousFailure: FailureReason.Timeout);
+        h.Attempt("chu-nord", 3, inBurst: 3, previousFailure: FailureReason.Timeout);
+        h.GaveUp("chu-nord", 3, FailureReason.Timeout, h.Now.AddMinutes(10));
 
         Assert.Equal([Uid1], h.State.Selected.Select(s => s.StudyInstanceUid));
         h.Found("chu-nord", attempt: 3, studies: Fixtures.Study(Uid2));
@@ -475,14 +460,14 @@ public class RegistrationOrchestratorTests
         var h = new Harness(Fixtures.Plan(expertise: true));
         var ids = new List<string>(h.Last.Commands.Select(c => c.CommandId));
         void Track() => ids.AddRange(h.Last.Commands.Select(c => c.CommandId));
-        h.Timer(CommandIds.FindTimeout(Fixtures.RegistrationId, "ch-est", 1, 1)); Track();
+        h.Attempt("ch-est", 2, inBurst: 2, previousFailure: FailureReason.Timeout); Track();
         h.AllSitesAnswer(Fixtures.Study(Uid1), Fixtures.Study(Uid2)); Track();
         h.Select(Uid1, Uid2); Track();
         h.Available(Uid1); Track();
         h.Apply(new StudyDeleteRequested("d", h.Now, Uid2, "dr")); Track();
         h.TransferCancelled(Uid2, mayHaveStored: true); Track();
         h.Select(Uid2); Track();
-        h.Apply(new RefreshRequested("r", h.Now, "dr")); Track();
+        h.Refresh("r"); Track();
         h.Timer(CommandIds.PurgeTimer(Fixtures.RegistrationId)); Track();
         Assert.Equal(ids.Count, ids.Distinct(StringComparer.Ordinal).Count());
         Assert.Contains(Harness.Transfer(Uid2, 2), ids);

@@ -85,12 +85,11 @@ public class StudyTransferTests
         h.TransferFailed(Uid1, Unreachable, site: "clinique-sud");
 
         // A refresh: clinique-sud has answered round 2, the others not yet; chu-nord is unreachable.
-        h.Apply(new RefreshRequested("refresh", h.Now, "dr-barbe"));
+        h.Refresh();
         h.Found("clinique-sud", round: 2, studies: Fixtures.Study(Uid1));
-        for (var attempt = 1; attempt <= 3; attempt++)
-        {
-            h.Failed("chu-nord", Harness.Find("chu-nord", round: 2, attempt: attempt), FailureReason.PacsUnreachable);
-        }
+        h.Attempt("chu-nord", 2, inBurst: 2, previousFailure: FailureReason.PacsUnreachable);
+        h.Attempt("chu-nord", 3, inBurst: 3, previousFailure: FailureReason.PacsUnreachable);
+        h.GaveUp("chu-nord", 3, FailureReason.PacsUnreachable, h.Now.AddMinutes(10));
 
         Assert.Equal(SiteSearchStatus.Unreachable, h.Site("chu-nord").Status);
         h.Select(Uid1);
