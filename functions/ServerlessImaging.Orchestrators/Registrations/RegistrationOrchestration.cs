@@ -324,8 +324,8 @@ public sealed class RegistrationOrchestration : TaskOrchestrator<RegistrationOrc
 
         public void Dispose() => timerCancellation.Dispose();
 
-        // One durable timer per instant: the state machine arms a find timeout per site, all due at the same time, and
-        // every durable timer costs a message and an episode when it fires (even once stale), so they share one.
+        // One durable timer per instant: the state machine may arm several at once (deliveries of studies that failed
+        // together), and every durable timer costs a message and an episode when it fires (even once stale).
         private void Arm(string timerId, DateTime fireAtUtc)
         {
             if (!timers.ContainsKey(timerId))

@@ -134,19 +134,13 @@ internal sealed class SiteSearches(TaskOrchestrationContext context, Func<Regist
     {
         for (var read = 0; read < MaxEventsPerWait; read++)
         {
-            var next = events.Next();
-            var done = await Task.WhenAny(next, timeout, superseded);
-            if (done == superseded)
+            var (end, @event) = await events.NextBeforeAsync(timeout, superseded);
+            if (end != WaitEnd.Event)
             {
-                return null;
+                return end == WaitEnd.Superseded ? null : FailureReason.Timeout;
             }
 
-            if (done != next)
-            {
-                return FailureReason.Timeout;
-            }
-
-            switch (await events.TakeAsync())
+            switch (@event)
             {
                 case StudiesFoundAtSite found:
                     record(found);
@@ -173,19 +167,13 @@ internal sealed class SiteSearches(TaskOrchestrationContext context, Func<Regist
     {
         for (var read = 0; read < MaxEventsPerWait; read++)
         {
-            var next = events.Next();
-            var done = await Task.WhenAny(next, retryTimer, superseded);
-            if (done == superseded)
+            var (end, @event) = await events.NextBeforeAsync(retryTimer, superseded);
+            if (end != WaitEnd.Event)
             {
-                return false;
+                return end == WaitEnd.Timer;
             }
 
-            if (done != next)
-            {
-                return true;
-            }
-
-            switch (await events.TakeAsync())
+            switch (@event)
             {
                 case SiteHeartbeat { PacsReachable: true }:
                     return true;
@@ -235,15 +223,36 @@ internal sealed class SiteSearches(TaskOrchestrationContext context, Func<Regist
     {
         private Task<string>? pending;
 
-        public Task<string> Next() => pending ??= context.WaitForExternalEvent<string>(RegistrationDocuments.SiteSearchEventName(siteId));
-
-        // The event the completed waiter holds (null when it is not an event document), and a new waiter next time.
-        public async Task<OrchestrationEvent?> TakeAsync()
+        /// <summary>
+        /// The site's next event (null when it is not an event document), unless <paramref name="timer"/> fires or
+        /// <paramref name="superseded"/> completes first; an event not taken stays for the next wait.
+        /// </summary>
+        public async Task<(WaitEnd End, OrchestrationEvent? Event)> NextBeforeAsync(Task timer, Task superseded)
         {
-            var document = await Next();
+            pending ??= context.WaitForExternalEvent<string>(RegistrationDocuments.SiteSearchEventName(siteId));
+            var done = await Task.WhenAny(pending, timer, superseded);
+            if (done == superseded)
+            {
+                return (WaitEnd.Superseded, null);
+            }
+
+            if (done != pending)
+            {
+                return (WaitEnd.Timer, null);
+            }
+
+            var document = await pending;
             pending = null;
-            return RegistrationDocuments.TryReadEvent(document);
+            return (WaitEnd.Event, RegistrationDocuments.TryReadEvent(document));
         }
+    }
+
+    /// <summary>What ended a wait for a site's event.</summary>
+    private enum WaitEnd
+    {
+        Event,
+        Timer,
+        Superseded,
     }
 
     /// <summary>Where one site's search stands, for the loop.</summary>
