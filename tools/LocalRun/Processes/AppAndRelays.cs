@@ -146,6 +146,9 @@ internal sealed class AppAndRelays(RepositoryPaths paths, StackEndpoints stack)
         // command polling stays at 250 ms: lower measured no faster.
         ["Orchestration__EventsMaxPollInterval"] = "00:00:00.050",
         ["DurableTask__MaxQueuePollingInterval"] = "00:00:00.050",
+        // One process owns the task hub here: one control queue is all it can use, and each further one is polled for
+        // nothing (tools/EndToEndBench/README.md, 2026-12-05 night).
+        ["DurableTask__PartitionCount"] = "1",
         // A study whose retrieval failed for a transient cause is tried again after 10 s, not the product's minutes.
         ["Orchestration__RetrievalRetryInterval"] = "00:00:10",
         ["Viewer__StudyUrlTemplate"] = stack.DicomWebBaseUrl + "studies/{StudyInstanceUID}/series",

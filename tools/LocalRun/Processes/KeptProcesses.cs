@@ -56,7 +56,7 @@ internal static class KeptProcesses
 
     private static void StartWatchdog(RepositoryPaths paths, IReadOnlyList<ChildProcess> children)
     {
-        var azuritePidFile = Path.Combine(paths.StackPidDirectory, "azurite.pid");
+        var azuritePidFile = Path.Combine(paths.StackPidDirectory, "azurite-queue.pid");
         if (!File.Exists(azuritePidFile))
         {
             return;
