@@ -11,10 +11,11 @@ namespace ServerlessImaging.Adapters.Cosmos;
 /// The API's read model in the <c>registrations</c> container: one document per registration holding the state its
 /// orchestration last recorded (highest version wins: a retried step activity never moves it back), one per study
 /// transfer holding the progress it last recorded (highest version wins too), and the start requests' idempotency
-/// claims; a meeting's registrations are a cross-partition query on the meeting id (bounded).
+/// claims; a meeting's registrations are a cross-partition query on the meeting id (bounded), and so are the ones
+/// waiting to ask a site again (each registration document lists those sites at its top level).
 /// </summary>
 public sealed class CosmosRegistrationViewStore(Container container, TimeProvider time)
-    : IRegistrationViewStore, IStudyTransferProgressStore, IStartRequestIndex, IMeetingRegistrationIndex
+    : IRegistrationViewStore, IStudyTransferProgressStore, IStartRequestIndex, IMeetingRegistrationIndex, ISiteSearchWaitIndex
 {
     internal const string RegistrationType = "registration";
     internal const string StudyTransferType = "study-transfer";
@@ -67,7 +68,7 @@ public sealed class CosmosRegistrationViewStore(Container container, TimeProvide
                 return;
             }
 
-            var document = new RegistrationDocument(CosmosIds.Encode(state.RegistrationId), RegistrationType, state, now);
+            var document = new RegistrationDocument(CosmosIds.Encode(state.RegistrationId), RegistrationType, state, now, SitesToAskAgain(state));
             using var body = CosmosJson.ToStream(document);
             using var response = current is { } existing
                 ? await container.ReplaceItemStreamAsync(body, document.Id, new PartitionKey(document.Id), new ItemRequestOptions { IfMatchEtag = existing.ETag }, cancellationToken)
@@ -186,6 +187,36 @@ public sealed class CosmosRegistrationViewStore(Container container, TimeProvide
         return new MeetingRegistrations(truncated ? found[..max] : found, truncated);
     }
 
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<string>> RegistrationsWaitingForAsync(string siteId, int max, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(siteId);
+        ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
+        var definition = new QueryDefinition(
+                $"SELECT TOP {max.ToString(CultureInfo.InvariantCulture)} c.state.registrationId FROM c WHERE c.type = @type AND ARRAY_CONTAINS(c.sitesToAskAgain, @site)")
+            .WithParameter("@type", RegistrationType)
+            .WithParameter("@site", siteId);
+        var found = new List<string>();
+        using var iterator = container.GetItemQueryStreamIterator(definition, requestOptions: new QueryRequestOptions { MaxItemCount = max });
+        while (iterator.HasMoreResults && found.Count < max)
+        {
+            using var response = await iterator.ReadNextAsync(cancellationToken).ConfigureAwait(false);
+            CosmosJson.EnsureSuccess(response, "list the registrations waiting to ask a site again");
+            using var page = await JsonDocument.ParseAsync(response.Content, cancellationToken: cancellationToken).ConfigureAwait(false);
+            found.AddRange(page.RootElement.GetProperty("Documents").EnumerateArray()
+                .Select(item => item.GetProperty("registrationId").GetString())
+                .OfType<string>());
+        }
+
+        return found;
+    }
+
+    // The sites the registration's current round found unreachable and will ask again (none once purged): what a
+    // heartbeat of their relay wakes (ISiteSearchWaitIndex).
+    private static string[] SitesToAskAgain(RegistrationState state) => state.PurgedAt is not null
+        ? []
+        : [.. state.Sites.Where(s => s.Round == state.Round && s.Status == SiteSearchStatus.Unreachable).Select(s => s.SiteId)];
+
     private async Task<(RegistrationDocument Document, string ETag)?> ReadAsync(string registrationId, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(registrationId);
@@ -215,7 +246,7 @@ public sealed class CosmosRegistrationViewStore(Container container, TimeProvide
     /// <summary>A transfer's document id (its own partition): "transfer:" keeps it apart from registration ids.</summary>
     internal static string TransferDocumentId(string transferId) => CosmosIds.Encode("transfer:" + transferId);
 
-    internal sealed record RegistrationDocument(string Id, string Type, RegistrationState State, long UpdatedAtMs);
+    internal sealed record RegistrationDocument(string Id, string Type, RegistrationState State, long UpdatedAtMs, IReadOnlyList<string>? SitesToAskAgain = null);
 
     internal sealed record StudyTransferDocument(string Id, string Type, string RegistrationId, StudyTransferProgress Progress, long UpdatedAtMs);
 

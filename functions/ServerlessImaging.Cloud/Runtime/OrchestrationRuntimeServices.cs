@@ -83,6 +83,7 @@ public static class OrchestrationRuntimeServices
         services.AddSingleton<IStudyTransferProgressStore>(sp => sp.GetRequiredService<CosmosRegistrationViewStore>());
         services.AddSingleton<IStartRequestIndex>(sp => sp.GetRequiredService<CosmosRegistrationViewStore>());
         services.AddSingleton<IMeetingRegistrationIndex>(sp => sp.GetRequiredService<CosmosRegistrationViewStore>());
+        services.AddSingleton<ISiteSearchWaitIndex>(sp => sp.GetRequiredService<CosmosRegistrationViewStore>());
         services.AddSingleton<IMeetingStore>(sp => new CosmosMeetingStore(sp.GetRequiredService<CosmosClient>().GetContainer(cosmos.DatabaseName, "meetings")));
         services.AddHostedService<StorageAndDatabaseInitializer>();
 

@@ -14,7 +14,10 @@ public enum RelayEventOutcome
     /// <summary>Not an event the registration flow consumes (echo result, series list): completed.</summary>
     NotConsumed,
 
-    /// <summary>A heartbeat: recorded as the site's health (read by <c>GET /sites</c>).</summary>
+    /// <summary>
+    /// A heartbeat: recorded as the site's health (read by <c>GET /sites</c>); when it says the PACS answers, the
+    /// registrations waiting to ask the site again are told at once.
+    /// </summary>
     HeartbeatRecorded,
 
     /// <summary>No such registration: to be quarantined, never retried.</summary>
@@ -51,9 +54,12 @@ public static class RelayEventOutcomes
 }
 
 /// <summary>Turns a relay event into an orchestration event (<see cref="RelayEventTranslator"/>) and raises it to its registration's orchestration.</summary>
-/// <remarks>The site health store is the HTTP API's (registered by <c>AddHttpApi</c>); without it heartbeats are only completed.</remarks>
-public sealed class RelayEventProcessor(IRegistrationEventSink registrations, IStagedInstanceListStore instanceLists, IEnumerable<ISiteHealthStore> siteHealth, RelayEventMetrics metrics, TimeProvider time, ILogger<RelayEventProcessor> logger)
+/// <remarks>The site health store is the HTTP API's (registered by <c>AddHttpApi</c>); without it a heartbeat is not recorded, and still wakes the searches waiting for its site.</remarks>
+public sealed class RelayEventProcessor(IRegistrationEventSink registrations, IStagedInstanceListStore instanceLists, ISiteSearchWaitIndex waitingSearches, IEnumerable<ISiteHealthStore> siteHealth, RelayEventMetrics metrics, TimeProvider time, ILogger<RelayEventProcessor> logger)
 {
+    // Registrations told of one heartbeat; more wait for the next one (a minute later) or their retry time.
+    internal const int MaxWokenPerHeartbeat = 100;
+
     /// <summary>
     /// Handles one envelope read from <paramref name="queueSiteId"/>'s events queue (<c>relay-events-&lt;site&gt;</c>).
     /// Transient failures throw (the message is redelivered).
@@ -78,13 +84,16 @@ public sealed class RelayEventProcessor(IRegistrationEventSink registrations, IS
         var receivedAt = time.GetUtcNow();
         if (envelope.Body is Heartbeat heartbeat)
         {
-            // Heartbeats carry no registration; retrying unreachable sites on them needs a site index (not built yet).
-            if (siteHealth.LastOrDefault() is not { } store)
+            if (siteHealth.LastOrDefault() is { } store)
             {
-                return RelayEventOutcome.NotConsumed;
+                await store.RecordAsync(SiteHealth.FromHeartbeat(envelope.SiteId, receivedAt, heartbeat), cancellationToken);
             }
 
-            await store.RecordAsync(SiteHealth.FromHeartbeat(envelope.SiteId, receivedAt, heartbeat), cancellationToken);
+            if (heartbeat.PacsEcho == PacsEchoStatus.Ok)
+            {
+                await WakeWaitingSearchesAsync(envelope, receivedAt, cancellationToken);
+            }
+
             return RelayEventOutcome.HeartbeatRecorded;
         }
 
@@ -139,6 +148,25 @@ public sealed class RelayEventProcessor(IRegistrationEventSink registrations, IS
         }
 
         return RelayEventOutcome.Handled;
+    }
+
+    /// <summary>
+    /// A heartbeat carries no registration: the read model names the registrations whose search waits to ask the site
+    /// again, and each is told the site's PACS answers (the heartbeat's message id is the event's, so a redelivered
+    /// heartbeat is a duplicate). A registration that stopped waiting meanwhile reads nothing of it.
+    /// </summary>
+    private async Task WakeWaitingSearchesAsync(MessageEnvelope envelope, DateTimeOffset receivedAt, CancellationToken cancellationToken)
+    {
+        var waiting = await waitingSearches.RegistrationsWaitingForAsync(envelope.SiteId, MaxWokenPerHeartbeat, cancellationToken);
+        foreach (var registrationId in waiting)
+        {
+            await registrations.RaiseAsync(registrationId, new SiteHeartbeat("heartbeat/" + envelope.MessageId, receivedAt, envelope.SiteId, PacsReachable: true), cancellationToken);
+        }
+
+        if (waiting.Count > 0)
+        {
+            logger.LogInformation("Heartbeat of site {SiteId}: its PACS answers; {Count} registration(s) waiting to ask it again told.", envelope.SiteId, waiting.Count);
+        }
     }
 
     /// <summary>

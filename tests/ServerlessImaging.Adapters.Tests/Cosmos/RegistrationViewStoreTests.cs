@@ -71,6 +71,33 @@ public sealed class RegistrationViewStoreTests(LocalStackFixture stack) : IAsync
     }
 
     [Fact]
+    public async Task The_registrations_waiting_to_ask_a_site_again_are_listed_by_that_site_until_it_answers_or_they_are_purged()
+    {
+        var (site, other) = ("wait-" + Guid.NewGuid().ToString("N")[..8], "other-" + Guid.NewGuid().ToString("N")[..8]);
+        var (a, b, c) = ("reg-" + Guid.NewGuid().ToString("N"), "reg-" + Guid.NewGuid().ToString("N"), "reg-" + Guid.NewGuid().ToString("N"));
+        var waitingA = WithSite(Samples.Started(a, site, other).State, site, SiteSearchStatus.Unreachable);
+        var searchingB = Samples.Started(b, site).State;
+        var earlierRoundC = WithSite(Samples.Started(c, site).State, site, SiteSearchStatus.Unreachable) with { Round = 2 };
+        await Task.WhenAll(new[] { waitingA, searchingB, earlierRoundC }.Select(s => _store.SaveAsync(s, CancellationToken.None)));
+
+        Assert.Equal([a], await WaitingForAsync(site));
+        Assert.Empty(await WaitingForAsync(other));
+
+        // A asked again and answered; B found the site unreachable, then was purged.
+        await _store.SaveAsync(WithSite(waitingA, site, SiteSearchStatus.Searched) with { Version = waitingA.Version + 1 }, CancellationToken.None);
+        var waitingB = WithSite(searchingB, site, SiteSearchStatus.Unreachable) with { Version = searchingB.Version + 1 };
+        await _store.SaveAsync(waitingB, CancellationToken.None);
+        Assert.Equal([b], await WaitingForAsync(site));
+        await _store.SaveAsync(waitingB with { Version = waitingB.Version + 1, PurgedAt = DateTimeOffset.UtcNow }, CancellationToken.None);
+        Assert.Empty(await WaitingForAsync(site));
+
+        Task<IReadOnlyList<string>> WaitingForAsync(string siteId) => _store.RegistrationsWaitingForAsync(siteId, 10, CancellationToken.None);
+    }
+
+    private static RegistrationState WithSite(RegistrationState state, string siteId, SiteSearchStatus status) =>
+        state with { Sites = [.. state.Sites.Select(s => s.SiteId == siteId ? s with { Status = status } : s)] };
+
+    [Fact]
     public async Task A_start_request_key_belongs_to_the_first_registration_that_claims_it()
     {
         var key = "idem/" + Guid.NewGuid().ToString("N");
