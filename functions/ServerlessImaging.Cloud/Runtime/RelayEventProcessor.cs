@@ -57,8 +57,11 @@ public static class RelayEventOutcomes
 /// <remarks>The site health store is the HTTP API's (registered by <c>AddHttpApi</c>); without it a heartbeat is not recorded, and still wakes the searches waiting for its site.</remarks>
 public sealed class RelayEventProcessor(IRegistrationEventSink registrations, IStagedInstanceListStore instanceLists, ISiteSearchWaitIndex waitingSearches, IEnumerable<ISiteHealthStore> siteHealth, RelayEventMetrics metrics, TimeProvider time, ILogger<RelayEventProcessor> logger)
 {
-    // Registrations told of one heartbeat; more wait for the next one (a minute later) or their retry time.
+    // Registrations told of one heartbeat; more wait for their retry time.
     internal const int MaxWokenPerHeartbeat = 100;
+
+    // A relay beats every minute (its default): one not heard from for longer was away.
+    internal static readonly TimeSpan RelaySilence = TimeSpan.FromMinutes(2);
 
     /// <summary>
     /// Handles one envelope read from <paramref name="queueSiteId"/>'s events queue (<c>relay-events-&lt;site&gt;</c>).
@@ -84,14 +87,17 @@ public sealed class RelayEventProcessor(IRegistrationEventSink registrations, IS
         var receivedAt = time.GetUtcNow();
         if (envelope.Body is Heartbeat heartbeat)
         {
-            if (siteHealth.LastOrDefault() is { } store)
-            {
-                await store.RecordAsync(SiteHealth.FromHeartbeat(envelope.SiteId, receivedAt, heartbeat), cancellationToken);
-            }
-
-            if (heartbeat.PacsEcho == PacsEchoStatus.Ok)
+            // Recorded after the searches are woken: a heartbeat redelivered after a failure here still finds the
+            // site's previous health.
+            var store = siteHealth.LastOrDefault();
+            if (heartbeat.PacsEcho == PacsEchoStatus.Ok && await IsRecoveryAsync(store, envelope.SiteId, receivedAt, cancellationToken))
             {
                 await WakeWaitingSearchesAsync(envelope, receivedAt, cancellationToken);
+            }
+
+            if (store is not null)
+            {
+                await store.RecordAsync(SiteHealth.FromHeartbeat(envelope.SiteId, receivedAt, heartbeat), cancellationToken);
             }
 
             return RelayEventOutcome.HeartbeatRecorded;
@@ -148,6 +154,23 @@ public sealed class RelayEventProcessor(IRegistrationEventSink registrations, IS
         }
 
         return RelayEventOutcome.Handled;
+    }
+
+    /// <summary>
+    /// Whether a heartbeat saying the PACS answers follows one that said otherwise, a silence of the relay, or nothing:
+    /// only then may a search waiting for the site ask again before its retry time. While the site stays healthy, a
+    /// search whose queries still fail waits for its retry time, so a PACS that answers C-ECHO but not C-FIND is not
+    /// asked a burst every minute. Without a health store, every such heartbeat counts.
+    /// </summary>
+    private static async Task<bool> IsRecoveryAsync(ISiteHealthStore? store, string siteId, DateTimeOffset receivedAt, CancellationToken cancellationToken)
+    {
+        if (store is null)
+        {
+            return true;
+        }
+
+        var previous = await store.GetAsync(siteId, cancellationToken);
+        return previous is null || previous.PacsEcho != PacsEchoStatus.Ok || receivedAt - previous.LastSeenAt > RelaySilence;
     }
 
     /// <summary>

@@ -12,7 +12,8 @@ namespace ServerlessImaging.Cloud.Tests.Runtime;
 
 /// <summary>
 /// Heartbeats through the relay-events queue become the site's recorded health (what GET /sites shows), and one saying
-/// the PACS answers has the registrations waiting to ask the site again ask it at once.
+/// the PACS answers again (after one saying otherwise, or a silence) has the registrations waiting to ask the site
+/// again ask it at once.
 /// </summary>
 [Collection(LocalStackFixture.CollectionName)]
 public sealed class HeartbeatTests(LocalStackFixture stack)
@@ -42,7 +43,8 @@ public sealed class HeartbeatTests(LocalStackFixture stack)
     {
         var site = RuntimeSettings.NewSiteId("wake");
         var settings = new RuntimeSettings(stack.Endpoints, [site]) { FindTimeout = TimeSpan.FromSeconds(2) };
-        await using var runtime = await RuntimeHarness.StartAsync(settings, withWorkers: true);
+        await using var runtime = await RuntimeHarness.StartAsync(settings, withWorkers: true, services =>
+            services.AddSingleton<ISiteHealthStore>(sp => new CosmosSiteHealthStore(sp.GetRequiredService<CosmosClient>().GetContainer(settings.DatabaseName, "sites"))));
         var patient = await PacsSeed.StoreAsync(stack.Endpoints.Site("chu-nord"), 1);
         var client = runtime.Get<IRegistrationOrchestrationClient>();
         var id = Scenario.NewRegistrationId();
@@ -63,6 +65,13 @@ public sealed class HeartbeatTests(LocalStackFixture stack)
         await channel.SendAsync(settings.EventsQueueFor(site), Beat(site, PacsEchoStatus.Ok), CancellationToken.None);
         // Asked again long before its retry time (the wait fails after 30 s).
         await Scenario.WaitForAsync(client, id, s => s.State.SiteOf(site)!.Attempt > unreachable.Attempt, TimeSpan.FromSeconds(30));
+
+        // Its burst times out again. While the relay keeps saying its PACS answers, the next heartbeat is no recovery:
+        // the site waits for its retry time (a PACS that answers C-ECHO but not C-FIND is not asked every minute).
+        var again = (await Scenario.WaitForAsync(client, id, s => s.State.SiteOf(site) is { Status: SiteSearchStatus.Unreachable } x && x.Attempt > unreachable.Attempt)).State.SiteOf(site)!;
+        await channel.SendAsync(settings.EventsQueueFor(site), Beat(site, PacsEchoStatus.Ok), CancellationToken.None);
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.Equal(again.Attempt, (await client.GetStatusAsync(id, CancellationToken.None))!.State.SiteOf(site)!.Attempt);
     }
 
     private static MessageEnvelope Beat(string site, PacsEchoStatus echo) =>
