@@ -168,20 +168,12 @@ public sealed class CosmosRegistrationViewStore(Container container, TimeProvide
                 $"SELECT TOP {(max + 1).ToString(CultureInfo.InvariantCulture)} * FROM c WHERE c.type = @type AND c.state.plan.meetingId = @meeting ORDER BY c.updatedAtMs DESC")
             .WithParameter("@type", RegistrationType)
             .WithParameter("@meeting", meetingId);
-        var found = new List<RecordedRegistration>(Math.Min(max + 1, 64));
-        using var iterator = container.GetItemQueryStreamIterator(definition, requestOptions: new QueryRequestOptions { MaxItemCount = max + 1 });
-        while (iterator.HasMoreResults && found.Count <= max)
+        var found = await QueryAsync(definition, max + 1, "list a meeting's registrations", item =>
         {
-            using var response = await iterator.ReadNextAsync(cancellationToken).ConfigureAwait(false);
-            CosmosJson.EnsureSuccess(response, "list a meeting's registrations");
-            using var page = await JsonDocument.ParseAsync(response.Content, cancellationToken: cancellationToken).ConfigureAwait(false);
-            foreach (var item in page.RootElement.GetProperty("Documents").EnumerateArray())
-            {
-                var document = item.Deserialize<RegistrationDocument>(CosmosJson.Options)
-                    ?? throw new InvalidDataException("Empty Cosmos DB document (registration).");
-                found.Add(new RecordedRegistration(document.State, DateTimeOffset.FromUnixTimeMilliseconds(document.UpdatedAtMs)));
-            }
-        }
+            var document = item.Deserialize<RegistrationDocument>(CosmosJson.Options)
+                ?? throw new InvalidDataException("Empty Cosmos DB document (registration).");
+            return new RecordedRegistration(document.State, DateTimeOffset.FromUnixTimeMilliseconds(document.UpdatedAtMs));
+        }, cancellationToken);
 
         var truncated = found.Count > max;
         return new MeetingRegistrations(truncated ? found[..max] : found, truncated);
@@ -196,16 +188,23 @@ public sealed class CosmosRegistrationViewStore(Container container, TimeProvide
                 $"SELECT TOP {max.ToString(CultureInfo.InvariantCulture)} c.state.registrationId FROM c WHERE c.type = @type AND ARRAY_CONTAINS(c.sitesToAskAgain, @site)")
             .WithParameter("@type", RegistrationType)
             .WithParameter("@site", siteId);
-        var found = new List<string>();
+        return await QueryAsync(definition, max, "list the registrations waiting to ask a site again", item =>
+            item.TryGetProperty("registrationId", out var id) && id.GetString() is { Length: > 0 } registrationId
+                ? registrationId
+                : throw new InvalidDataException("A registration document without its registration id."), cancellationToken);
+    }
+
+    // Up to max results of a cross-partition query, page by page, each document read by read.
+    private async Task<List<T>> QueryAsync<T>(QueryDefinition definition, int max, string what, Func<JsonElement, T> read, CancellationToken cancellationToken)
+    {
+        var found = new List<T>(Math.Min(max, 64));
         using var iterator = container.GetItemQueryStreamIterator(definition, requestOptions: new QueryRequestOptions { MaxItemCount = max });
         while (iterator.HasMoreResults && found.Count < max)
         {
             using var response = await iterator.ReadNextAsync(cancellationToken).ConfigureAwait(false);
-            CosmosJson.EnsureSuccess(response, "list the registrations waiting to ask a site again");
+            CosmosJson.EnsureSuccess(response, what);
             using var page = await JsonDocument.ParseAsync(response.Content, cancellationToken: cancellationToken).ConfigureAwait(false);
-            found.AddRange(page.RootElement.GetProperty("Documents").EnumerateArray()
-                .Select(item => item.GetProperty("registrationId").GetString())
-                .OfType<string>());
+            found.AddRange(page.RootElement.GetProperty("Documents").EnumerateArray().Select(read));
         }
 
         return found;
