@@ -136,6 +136,10 @@ public sealed class KillAndResumeTests(LocalStackFixture stack)
     {
         var study = await TestStudy.CreateAndLoadAsync(stack, "chu-nord", series: 1, instancesPerSeries: Instances);
 
+        // Staging through the slow forwarder, as above: with blob storage a process of its own, the whole retrieval
+        // otherwise ended between two looks at staging, before the kill.
+        await using var slowStaging = new ServerlessImaging.Testing.Network.LoopbackTcpForwarder(stack.Endpoints.Storage.BlobEndpoint.Port, TimeSpan.FromMilliseconds(20));
+
         // One delivery allowed: the relay dying once on the command is "every delivery" here.
         await using var relay = new RelayUnderTest(stack, "chu-nord", "Get", tweak: s =>
         {
@@ -144,7 +148,8 @@ public sealed class KillAndResumeTests(LocalStackFixture stack)
         });
         await relay.Staging.CreateIfNotExistsAsync();
         var prefix = "reg-poison/study";
-        var command = relay.Command(relay.Retrieve(study.StudyInstanceUid, prefix));
+        var credential = relay.Credential(DateTimeOffset.UtcNow.AddMinutes(30));
+        var command = relay.Command(relay.Retrieve(study.StudyInstanceUid, prefix, credential with { SasUrl = new UriBuilder(credential.SasUrl) { Port = slowStaging.Port }.Uri }));
 
         using (var first = StartRelayProcess(relay))
         {
